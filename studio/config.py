@@ -1,0 +1,143 @@
+"""Typed settings with a label and help text each.
+
+The settings dialog is generated from :data:`SETTINGS`; a stored value of the wrong type or
+outside its choices falls back to the default with a logged warning, so a hand-edited or old
+settings file never stops the studio from starting.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StorageError
+from studio.paths import StudioPaths, studio_paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    label: str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def accepts(self, value: Any) -> bool:
+        kind = type(self.default)
+        if kind is bool:
+            if not isinstance(value, bool):
+                return False
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                return False
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return False
+        elif not isinstance(value, kind):
+            return False
+        if self.choices is not None and value not in self.choices:
+            return False
+        if self.minimum is not None and value < self.minimum:
+            return False
+        if self.maximum is not None and value > self.maximum:
+            return False
+        return True
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("device", "Device", "auto",
+            "Where models run. Auto picks CUDA, then Apple MPS, then the CPU.",
+            choices=("auto", "cuda", "mps", "cpu")),
+    Setting("precision", "Precision", "auto",
+            "Number format of the weights. Auto uses fp16 on CUDA and MPS, fp32 on the CPU.",
+            choices=("auto", "fp16", "bf16", "fp32")),
+    Setting("memory_saving", "Memory saving", "auto",
+            "Attention slicing, VAE tiling and CPU offload. Auto switches them on when the "
+            "device has little free memory.", choices=("auto", "on", "off")),
+    Setting("models_folder", "Models folder", "",
+            "An extra folder scanned for models (diffusers folders and .safetensors files). "
+            "The studio's own models folder is always scanned."),
+    Setting("scan_hf_cache", "Scan the Hugging Face cache", True,
+            "Also list diffusers models already downloaded into the Hugging Face cache."),
+    Setting("allow_pickle_checkpoints", "Allow pickle checkpoints (.ckpt, .bin)", False,
+            "Pickle files can run arbitrary code when loaded. Only allow them for files "
+            "whose source you trust; prefer .safetensors."),
+    Setting("preview_every", "Live preview every N steps", 2,
+            "How often the Create tab shows the image in progress (0 turns previews off).",
+            minimum=0, maximum=50),
+    Setting("default_model", "Default model", "",
+            "The model selected when the studio opens (a name from the model list)."),
+)
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass
+class Config:
+    """The settings of one studio home, read from and written to ``settings.json``."""
+
+    paths: StudioPaths
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key, SETTINGS_BY_KEY[key].default)
+
+    def set(self, key: str, value: Any) -> None:
+        setting = SETTINGS_BY_KEY[key]
+        if not setting.accepts(value):
+            from studio.errors import InputError
+
+            raise InputError(f"{value!r} is not a valid value for “{setting.label}”.",
+                             hint=setting.help)
+        self.values[key] = value
+
+    def model_folders(self) -> list[Path]:
+        folders = [self.paths.models_dir]
+        extra = self["models_folder"]
+        if extra:
+            folders.append(Path(extra).expanduser())
+        return folders
+
+    def save(self) -> None:
+        """Write atomically, so a full disk or a crash never leaves half a settings file."""
+        target = self.paths.settings_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.values, out, indent=2, sort_keys=True)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StorageError(f"Could not save settings to {target}: {exc.strerror}.",
+                               hint="Free some disk space or check the folder's permissions.") from exc
+
+
+def load_config(paths: StudioPaths | None = None) -> Config:
+    """Read settings, dropping unknown keys and bad values (each logged) in favour of defaults."""
+    paths = (paths or studio_paths()).ensure()
+    values: dict[str, Any] = {}
+    try:
+        raw = json.loads(paths.settings_file.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        raw = {}
+    except (OSError, ValueError) as exc:
+        log.warning("Settings file %s is unreadable (%s); using defaults.", paths.settings_file, exc)
+        raw = {}
+    for key, value in raw.items():
+        setting = SETTINGS_BY_KEY.get(key)
+        if setting is None:
+            log.warning("Ignoring unknown setting %r.", key)
+        elif not setting.accepts(value):
+            log.warning("Setting %r has a bad value %r; using the default %r.", key, value, setting.default)
+        else:
+            values[key] = value
+    return Config(paths, values)

@@ -1,0 +1,166 @@
+"""The data that crosses the generation boundary: requests in, results and progress out."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+class ModelFamily(str, enum.Enum):
+    """The architecture a checkpoint belongs to; it decides configs, sizes and defaults."""
+
+    SD1 = "sd1"
+    SD2 = "sd2"
+    SDXL = "sdxl"
+
+    @property
+    def label(self) -> str:
+        return {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL"}[self.value]
+
+    @property
+    def native_size(self) -> int:
+        return {"sd1": 512, "sd2": 768, "sdxl": 1024}[self.value]
+
+
+class ModelFormat(str, enum.Enum):
+    DIFFUSERS = "diffusers"      # a folder with model_index.json
+    SINGLE_FILE = "single_file"  # one .safetensors (or, opted in, .ckpt) checkpoint
+    DEMO = "demo"                # the built-in tiny model
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model found on disk (or the demo), before it is loaded."""
+
+    name: str
+    path: Path
+    family: ModelFamily
+    format: ModelFormat
+    variant: str = "base"  # "base", "turbo" or "lcm": decides steps/guidance defaults and schedulers
+    size_bytes: int = 0
+    is_pickle: bool = False
+
+    @property
+    def is_demo(self) -> bool:
+        return self.format is ModelFormat.DEMO
+
+    @property
+    def label(self) -> str:
+        if self.is_demo:
+            return "Demo model (tiny, random weights: abstract images)"
+        variant = "" if self.variant == "base" else f" {self.variant.upper() if self.variant == 'lcm' else self.variant.title()}"
+        return f"{self.name} ({self.family.label}{variant})"
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    path: Path
+    weight: float = 1.0
+
+
+class GenerationMode(str, enum.Enum):
+    TEXT_TO_IMAGE = "txt2img"
+    IMAGE_TO_IMAGE = "img2img"
+    INPAINT = "inpaint"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
+
+    ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint)
+    selects inpainting. Batch image *i* uses seed ``seed + i``.
+    """
+
+    prompt: str
+    negative_prompt: str = ""
+    model: str = "demo"
+    seed: int | None = None
+    steps: int = 20
+    guidance: float = 7.0
+    width: int = 512
+    height: int = 512
+    count: int = 1
+    scheduler: str = "euler"
+    init_image: "Image | None" = field(default=None, compare=False)
+    strength: float = 0.75
+    mask_image: "Image | None" = field(default=None, compare=False)
+    loras: tuple[LoraSpec, ...] = ()
+
+    @property
+    def mode(self) -> GenerationMode:
+        if self.init_image is None:
+            return GenerationMode.TEXT_TO_IMAGE
+        return GenerationMode.INPAINT if self.mask_image is not None else GenerationMode.IMAGE_TO_IMAGE
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What made one image: written into the PNG, shown in the UI, printed by ``--json``."""
+
+    prompt: str
+    negative_prompt: str
+    model_name: str
+    model_hash: str          # SHA-256 of the weights, hex
+    model_family: str
+    seed: int
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    scheduler: str
+    mode: str
+    strength: float | None = None
+    init_image_hash: str | None = None
+    mask_hash: str | None = None
+    loras: tuple[tuple[str, str, float], ...] = ()  # (file name, sha256, weight)
+    device: str = ""
+    dtype: str = ""
+    generator: str = ""      # "provenance-studio <version>"
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        data = asdict(self)
+        data["loras"] = [{"name": n, "sha256": h, "weight": w} for n, h, w in self.loras]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Recipe":
+        data = dict(data)
+        data["loras"] = tuple((l["name"], l["sha256"], float(l["weight"])) for l in data.get("loras", ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    image: "Image"
+    recipe: Recipe
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationProgress:
+    """One step of a running request; ``preview`` is set every few steps when asked for."""
+
+    image_index: int      # 0-based index in the batch
+    image_count: int
+    step: int             # steps done for this image
+    steps: int
+    elapsed_s: float
+    preview: "Image | None" = None
+
+    @property
+    def fraction(self) -> float:
+        total = self.image_count * self.steps
+        return (self.image_index * self.steps + self.step) / total if total else 1.0
+
+    @property
+    def eta_s(self) -> float | None:
+        fraction = self.fraction
+        return self.elapsed_s * (1 - fraction) / fraction if fraction > 0 else None
