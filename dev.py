@@ -4,7 +4,8 @@
     python3 dev.py run [studio args...]   set up what is missing, then open the studio
     python3 dev.py test [pytest args...]  set up what is missing, then run the whole test suite
 
-Set-up means a virtual environment in .venv with every dependency. torch is pinned first:
+Set-up means a virtual environment in .venv with every dependency, and the contract tools
+(solc, OpenZeppelin, anvil) in contracts/node_modules from npm. torch is pinned first:
 the CPU build 2.13.0 by default; STUDIO_TORCH_INDEX (for example
 https://download.pytorch.org/whl/cu124) installs a CUDA build instead.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -29,8 +31,9 @@ def _python() -> Path:
 
 def _wanted_stamp() -> str:
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "dev.py"):
-        digest.update((ROOT / name).read_bytes())
+    for name in ("pyproject.toml", "dev.py", "contracts/package-lock.json"):
+        if (ROOT / name).exists():
+            digest.update((ROOT / name).read_bytes())
     digest.update(os.environ.get("STUDIO_TORCH_INDEX", "").encode())
     return digest.hexdigest()
 
@@ -57,6 +60,11 @@ def setup() -> Path:
     else:
         _run(*pip, TORCH_PIN)
     _run(*pip, "-e", f"{ROOT}[dev]")
+    if (ROOT / "contracts" / "package-lock.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            sys.exit("Node.js (npm) is needed for the contract tools and the anvil test node; install Node.js 20+.")
+        _run(npm, "ci", "--no-audit", "--no-fund", cwd=ROOT / "contracts")
     STAMP.write_text(wanted)
     return _python()
 
