@@ -109,12 +109,15 @@ class Config:
         """Write atomically, so a full disk or a crash never leaves half a settings file."""
         target = self.paths.settings_file
         target.parent.mkdir(parents=True, exist_ok=True)
+        tmp: str | None = None
         try:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(self.values, out, indent=2, sort_keys=True)
             os.replace(tmp, target)
         except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             raise StorageError(f"Could not save settings to {target}: {exc.strerror}.",
                                hint="Free some disk space or check the folder's permissions.") from exc
 
