@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.errors import StorageError
+from studio.fileio import atomic_write_text
 from studio.paths import StudioPaths, studio_paths
 
 log = logging.getLogger(__name__)
@@ -107,19 +105,7 @@ class Config:
 
     def save(self) -> None:
         """Write atomically, so a full disk or a crash never leaves half a settings file."""
-        target = self.paths.settings_file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp: str | None = None
-        try:
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.values, out, indent=2, sort_keys=True)
-            os.replace(tmp, target)
-        except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            raise StorageError(f"Could not save settings to {target}: {exc.strerror}.",
-                               hint="Free some disk space or check the folder's permissions.") from exc
+        atomic_write_text(self.paths.settings_file, json.dumps(self.values, indent=2, sort_keys=True))
 
 
 def load_config(paths: StudioPaths | None = None) -> Config:

@@ -86,7 +86,7 @@ def test_failed_save_keeps_the_previous_file(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(os, "replace", disk_full)
     config.set("device", "mps")
-    with pytest.raises(StorageError, match="Free some disk space"):
+    with pytest.raises(StorageError, match="disk is full"):
         config.save()
     assert config.paths.settings_file.read_text() == before
-    assert not [p for p in config.paths.config_dir.iterdir() if p.name.startswith(".settings-")]
+    assert not [p for p in config.paths.config_dir.iterdir() if p.name.startswith(".settings.json-")]
