@@ -1,0 +1,1 @@
+"""Provenance: what made a work, written into the file itself and read back."""
