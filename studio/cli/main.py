@@ -1,0 +1,59 @@
+"""Entry point of the ``studio`` command (and ``python -m studio``).
+
+Each command group lives in its own module with a ``register(subparsers)`` function that adds
+its subcommands, each with ``func(args) -> int``. torch is imported only by commands that run
+models. A StudioError is printed for people (exit 2 for bad input, 1 otherwise), never as a
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from studio import __version__
+from studio.errors import Cancelled, InputError, NotFound, StudioError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from studio.cli import generate, models
+
+    parser = argparse.ArgumentParser(prog="studio", description="Provenance Studio from the command line.")
+    parser.add_argument("--version", action="version", version=f"provenance-studio {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in (generate, models):
+        group.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the problem
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_INPUT
+
+    from studio.logs import setup_logging
+    from studio.paths import studio_paths
+
+    setup_logging(studio_paths().ensure().logs_dir)
+    try:
+        return int(args.func(args))
+    except Cancelled as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("Cancelled.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except StudioError as exc:
+        log.info("Command %s failed: %s", args.command, exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT if isinstance(exc, (InputError, NotFound)) else EXIT_FAILED
