@@ -43,9 +43,8 @@ _LATENT_RGB = {
 
 
 def _nearest_sizes(value: int) -> str:
-    lower = max(MIN_SIZE, value - value % 8)
-    upper = lower + 8
-    return f"{lower} or {upper}"
+    lower = value - value % 8
+    return " or ".join(str(size) for size in (lower, lower + 8) if MIN_SIZE <= size <= MAX_SIZE)
 
 
 def image_sha256(image: Any) -> str:
