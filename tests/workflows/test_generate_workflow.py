@@ -1,0 +1,104 @@
+"""Generating works: each image saved as a PNG with A1111 parameters and the studio recipe."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.cancel import CancelToken
+from studio.errors import Cancelled, InputError, NotFound
+from studio.generation.demo import demo_model_info
+from studio.generation.engine import Engine
+from studio.generation.request import GenerationRequest, Recipe
+from studio.provenance.png_text import read_png_text, write_png
+from studio.workflows.generate import SavedWork, a1111_parameters, generate_works, read_recipe
+
+
+class DemoCatalog:
+    config = None
+
+    def __init__(self, folder: Path) -> None:
+        self.info = demo_model_info(folder)
+
+    def resolve(self, name: str):
+        if name != "demo":
+            raise NotFound(f"No model called “{name}”.")
+        return self.info
+
+
+@pytest.fixture(scope="module")
+def engine(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path_factory.mktemp("h") / "hashes.json")
+
+
+def request(**fields) -> GenerationRequest:
+    values = dict(prompt="a lighthouse, oil painting", negative_prompt="text", width=64, height=64,
+                  steps=2, seed=42, guidance=6.5, scheduler="euler_a")
+    values.update(fields)
+    return GenerationRequest(**values)
+
+
+def test_each_image_is_saved_as_it_finishes_with_its_recipe(engine: Engine, tmp_path: Path) -> None:
+    works = tmp_path / "works"
+    seen_on_disk: list[bool] = []
+    saved = generate_works(request(count=2), engine, works,
+                           on_saved=lambda work: seen_on_disk.append(work.path.exists()))
+    assert seen_on_disk == [True, True]
+    assert [w.recipe.seed for w in saved] == [42, 43]
+    for work in saved:
+        assert isinstance(work, SavedWork) and work.path.parent == works
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}_4[23]\.png", work.path.name)
+        assert read_recipe(work.path) == work.recipe
+        with Image.open(work.path) as image:
+            assert image.format == "PNG" and image.size == (64, 64)
+        chunks = read_png_text(work.path)
+        assert json.loads(chunks["studio:recipe"]) == work.recipe.to_dict()
+        recipe = work.recipe
+        assert chunks["parameters"] == (
+            "a lighthouse, oil painting\nNegative prompt: text\n"
+            f"Steps: 2, Sampler: Euler a, CFG scale: 6.5, Seed: {recipe.seed}, Size: 64x64, "
+            f"Model hash: {recipe.model_hash[:10]}, Model: demo, Version: {recipe.generator}")
+
+
+def test_the_same_seed_twice_never_overwrites(engine: Engine, tmp_path: Path) -> None:
+    first = generate_works(request(), engine, tmp_path)[0]
+    second = generate_works(request(), engine, tmp_path)[0]
+    assert first.path != second.path
+    assert first.path.exists() and second.path.exists()
+    assert np.array_equal(np.asarray(Image.open(first.path)), np.asarray(Image.open(second.path)))
+
+
+def test_cancel_keeps_the_images_already_saved(engine: Engine, tmp_path: Path) -> None:
+    token = CancelToken()
+    saved: list[SavedWork] = []
+
+    def on_saved(work: SavedWork) -> None:
+        saved.append(work)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        generate_works(request(count=3), engine, tmp_path, cancel=token, on_saved=on_saved)
+    assert [w.recipe.seed for w in saved] == [42]
+    assert sorted(tmp_path.iterdir()) == [saved[0].path]
+
+
+def test_parameters_mention_strength_and_loras() -> None:
+    recipe = Recipe(prompt="p", negative_prompt="", model_name="m", model_hash="0123456789abcdef" * 4,
+                    model_family="sd1", seed=5, steps=20, guidance=7.0, width=512, height=768,
+                    scheduler="dpmpp_2m_karras", mode="img2img", strength=0.6,
+                    loras=(("ink.safetensors", "fe" * 32, 0.8),), generator="provenance-studio 0.1.0")
+    assert a1111_parameters(recipe) == (
+        "p\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 5, Size: 512x768, "
+        "Model hash: 0123456789, Model: m, Denoising strength: 0.6, "
+        'Lora hashes: "ink: fefefefefefe", Version: provenance-studio 0.1.0')
+
+
+def test_reading_a_recipe_from_a_foreign_png_says_it_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "other.png"
+    write_png(Image.new("RGB", (8, 8)), path, {"parameters": "from another tool"})
+    with pytest.raises(InputError, match="no studio recipe"):
+        read_recipe(path)
