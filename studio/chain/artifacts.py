@@ -1,0 +1,81 @@
+"""The compiled contracts in contracts/build/*.json, committed so the studio needs no compiler.
+
+`contracts/build.js` writes them; `source_is_current` tells whether an artifact still matches
+the Solidity file it came from (the stale-artifact test uses it).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from studio.errors import NotFound, StorageError
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+BUILD_DIR = CONTRACTS_DIR / "build"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One compiled contract: ABI, creation and runtime bytecode, and how it was built."""
+
+    name: str
+    abi: tuple[dict[str, Any], ...]
+    bytecode: str
+    deployed_bytecode: str
+    source_path: str
+    source_hash: str
+    sources_hash: str
+    compiler_version: str
+    settings: dict[str, Any]
+
+    @property
+    def source_file(self) -> Path:
+        return CONTRACTS_DIR / self.source_path
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [entry for entry in self.abi if entry.get("type") == "error"]
+
+
+@lru_cache(maxsize=None)
+def load_artifact(name: str, build_dir: Path = BUILD_DIR) -> Artifact:
+    """Read `build_dir/<name>.json`; raises NotFound or StorageError with what to do."""
+    path = build_dir / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise NotFound(
+            f"The compiled contract {name} is missing ({path}).",
+            hint="Rebuild the contracts with `node build.js` in contracts/.",
+        ) from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StorageError(f"The compiled contract {path} cannot be read: {exc}.",
+                           hint="Rebuild the contracts with `node build.js` in contracts/.") from exc
+    return Artifact(
+        name=data["contractName"],
+        abi=tuple(data["abi"]),
+        bytecode=data["bytecode"],
+        deployed_bytecode=data["deployedBytecode"],
+        source_path=data["sourcePath"],
+        source_hash=data["sourceHash"],
+        sources_hash=data["sourcesHash"],
+        compiler_version=data["compiler"]["version"],
+        settings=data["compiler"]["settings"],
+    )
+
+
+def artifact_names(build_dir: Path = BUILD_DIR) -> list[str]:
+    """Names of every committed artifact."""
+    return sorted(path.stem for path in build_dir.glob("*.json"))
+
+
+def source_is_current(artifact: Artifact) -> bool:
+    """Whether the artifact was built from the Solidity file as it is now."""
+    try:
+        current = hashlib.sha256(artifact.source_file.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return False
+    return current == artifact.source_hash

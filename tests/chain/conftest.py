@@ -1,0 +1,79 @@
+"""An anvil node from npm (contracts/node_modules), started once per session on a free loopback port.
+
+The fixture fails, rather than skips, when the node binary is missing: the chain tests are part
+of the suite, and `python3 dev.py test` installs the contract tools before running it.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from studio.chain.anvil import ANVIL_CHAIN_ID, TEST_MNEMONIC, AnvilProcess, anvil_binary
+
+
+class AnvilNode:
+    """The running node as tests see it: URL, raw RPC, snapshots and time travel."""
+
+    def __init__(self, process: AnvilProcess) -> None:
+        from web3 import Web3
+
+        self.process = process
+        self.url = process.url
+        self.chain_id = ANVIL_CHAIN_ID
+        self.web3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
+
+    def rpc(self, method: str, params: list | None = None):
+        response = self.web3.provider.make_request(method, params or [])
+        if "error" in response:
+            raise RuntimeError(f"{method}: {response['error']}")
+        return response["result"]
+
+    def snapshot(self) -> str:
+        return self.rpc("evm_snapshot")
+
+    def revert(self, snapshot_id: str) -> None:
+        assert self.rpc("evm_revert", [snapshot_id]) is True
+
+    def latest_timestamp(self) -> int:
+        return int(self.web3.eth.get_block("latest")["timestamp"])
+
+    def set_next_timestamp(self, timestamp: int) -> None:
+        """The next mined block carries `timestamp` (seconds)."""
+        self.rpc("evm_setNextBlockTimestamp", [timestamp])
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilNode]:
+    """One anvil node for the session; stopped at the end."""
+    binary = anvil_binary()
+    if not binary.exists():
+        pytest.fail(
+            f"The anvil test node is missing ({binary}). Run `python3 dev.py test` "
+            "(it installs the contract tools with `npm ci` in contracts/) and run the tests again.",
+            pytrace=False,
+        )
+    process = AnvilProcess()
+    try:
+        yield AnvilNode(process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def chain(anvil: AnvilNode) -> Iterator[AnvilNode]:
+    """The session node, reverted after the test to the state it had before it."""
+    snapshot_id = anvil.snapshot()
+    try:
+        yield anvil
+    finally:
+        anvil.revert(snapshot_id)
+
+
+@pytest.fixture(scope="session")
+def accounts():
+    """The ten standard anvil accounts as eth-account LocalAccounts (m/44'/60'/0'/0/i)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)]
