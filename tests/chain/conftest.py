@@ -77,3 +77,57 @@ def accounts():
 
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)]
+
+
+class World:
+    """A fresh collection and marketplace on the test node, with named accounts.
+
+    artist (account 0) owns the collection (5% default royalty to royalty_receiver, account 9);
+    operator (account 8) owns the marketplace; collectors are accounts 1-4.
+    """
+
+    def __init__(self, node: AnvilNode, accounts) -> None:
+        from studio.chain.contracts import CollectionContract, MarketplaceContract
+        from studio.chain.transactions import Connection
+
+        self.node = node
+        self.connection = Connection.from_url(node.url)
+        self.accounts = accounts
+        self.artist = accounts[0]
+        self.collectors = accounts[1:5]
+        self.operator = accounts[8]
+        self.royalty_receiver = accounts[9]
+        self.collection, _ = CollectionContract.deploy(
+            self.connection, self.artist, name="Studio Test", symbol="STT",
+            royalty_receiver=self.royalty_receiver.address, royalty_bps=500)
+        self.market, _ = MarketplaceContract.deploy(self.connection, self.operator)
+
+    def balance(self, address: str) -> int:
+        return self.connection.balance(address)
+
+    def mint(self, to: str | None = None, content: bytes = b'{"name": "work"}') -> int:
+        """Mint one token (to the artist by default) and return its id."""
+        from studio.chain.content import file_commitment
+
+        minted = self.collection.mint(self.artist, to or self.artist.address, file_commitment(content))
+        return minted.first_token_id
+
+    def deploy_probe(self, owner):
+        """A PaymentProbe contract operated by `owner` (accepts, rejects or re-enters on ETH)."""
+        from studio.chain.artifacts import load_artifact
+
+        artifact = load_artifact("PaymentProbe")
+        factory = self.connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.connection.send(_signer(owner), factory.constructor())
+        return self.connection.web3.eth.contract(address=receipt.contract_address, abi=artifact.abi)
+
+
+def _signer(account):
+    from studio.chain.transactions import LocalSigner
+
+    return LocalSigner(account)
+
+
+@pytest.fixture
+def world(chain: AnvilNode, accounts) -> World:
+    return World(chain, accounts)
