@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-/// @title Test helper: a contract account that accepts, rejects, or re-enters on receiving ETH.
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @title Test helper: a contract account that accepts, rejects, or re-enters on receiving ETH,
+/// and signs (ERC-1271) with its operator's key, like a smart-contract wallet.
 /// @notice Used by the tests to check pull payments and the reentrancy guard; never deployed
 /// by the studio itself.
 contract PaymentProbe {
@@ -51,6 +54,12 @@ contract PaymentProbe {
             reenterSucceeded = ok;
             reenterError = result;
         }
+    }
+
+    /// @notice ERC-1271: a signature is valid when the operator made it.
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        (address signer,,) = ECDSA.tryRecover(hash, signature);
+        return signer == operator ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
     }
 
     function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) {
