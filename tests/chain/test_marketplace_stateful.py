@@ -55,15 +55,25 @@ def test_marketplace_conserves_eth_and_never_sells_twice(world):
             self.gas_paid += receipt.fee_wei
             return True
 
-        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS), price=PRICES)
-        def list_token(self, actor, token, price):
+        def pick(self, data, valid: bool, options, fallback):
+            """Mostly a choice the model allows (so sales happen), sometimes an arbitrary one."""
+            return data.draw(st.sampled_from(sorted(options))) if valid and options else fallback
+
+        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS), price=PRICES, valid=st.booleans(),
+              data=st.data())
+        def list_token(self, actor, token, price, valid, data):
+            owned = [t for t, owner in self.owner.items() if t not in self.listing]
+            token = self.pick(data, valid, owned, token)
+            if valid and token in owned:
+                actor = next(a for a in actors if a.address == self.owner[token])
             ok = self.owner[token] == actor.address and token not in self.listing
             if ok:
                 self.listing[token] = (actor.address, price)
             self.attempt(ok, _raw_list, actor, token, price)
 
-        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS))
-        def buy(self, actor, token):
+        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS), valid=st.booleans(), data=st.data())
+        def buy(self, actor, token, valid, data):
+            token = self.pick(data, valid, self.listing, token)
             listing = self.listing.pop(token, None)
             price = listing[1] if listing else 1
             if self.attempt(listing is not None, market.buy, actor, collection.address, token, price):
@@ -87,8 +97,14 @@ def test_marketplace_conserves_eth_and_never_sells_twice(world):
             if self.attempt(ok, market.withdraw_offer, actor, collection.address, token):
                 del self.offers[(token, actor.address)]
 
-        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS), buyer=st.sampled_from(actors))
-        def accept(self, actor, token, buyer):
+        @rule(actor=st.sampled_from(actors), token=st.integers(1, TOKENS), buyer=st.sampled_from(actors),
+              valid=st.booleans(), data=st.data())
+        def accept(self, actor, token, buyer, valid, data):
+            if valid and self.offers:
+                token, address = data.draw(st.sampled_from(sorted(self.offers)))
+                buyer = next(a for a in actors if a.address == address)
+                holder = self.listing[token][0] if token in self.listing else self.owner[token]
+                actor = next(a for a in actors if a.address == holder)
             amount = self.offers.get((token, buyer.address))
             listing = self.listing.get(token)
             holder = listing[0] if listing else self.owner[token]
@@ -131,5 +147,5 @@ def test_marketplace_conserves_eth_and_never_sells_twice(world):
 
     _raw_list.__name__ = "list"
     run_state_machine_as_test(Market, settings=settings(
-        max_examples=12, stateful_step_count=15, deadline=None, derandomize=True,
+        max_examples=15, stateful_step_count=20, deadline=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
