@@ -157,11 +157,15 @@ class Connection:
         ), receipt
 
     def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
-        """Replay a mined-but-reverted transaction as a call to learn its revert reason."""
+        """Replay a mined-but-reverted transaction as a call to learn its revert reason.
+
+        The call runs in the context of the block that mined it (its timestamp); a reverted
+        transaction changed no contract state, so that block's state is the one it saw.
+        """
         replay = {k: tx[k] for k in ("to", "data", "value") if k in tx}
         replay["from"] = receipt["from"]
         try:
-            self.web3.eth.call(replay, int(receipt["blockNumber"]) - 1)
+            self.web3.eth.call(replay, int(receipt["blockNumber"]))
         except Exception as exc:
             return _as_studio_error(exc, action)
         return ChainError(f"{action} was mined but reverted (gas used {receipt['gasUsed']}).",
