@@ -1,0 +1,54 @@
+"""Starting the GUI: the application object, theme, logging, catalog and main window.
+
+Nothing here imports torch: the window is up first, then a worker detects the device, and the
+GPU lane builds the engine when the first job runs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from PySide6.QtWidgets import QApplication
+
+from studio import __version__
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description="Open the Provenance Studio window.")
+    parser.add_argument("--quit-after-show", action="store_true",
+                        help="print the seconds from start to the window being shown, then exit (benchmarks)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, *, started_at: float | None = None) -> int:
+    """Open the main window and run the event loop; returns the exit status."""
+    started_at = time.perf_counter() if started_at is None else started_at
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Provenance Studio")
+    app.setApplicationVersion(__version__)
+
+    from studio.config import load_config
+    from studio.generation.models import ModelCatalog
+    from studio.logs import setup_logging
+    from studio.ui.main_window import MainWindow
+    from studio.ui.theme import apply_theme
+
+    apply_theme(app)
+    config = load_config()
+    log_path = setup_logging(config.paths.logs_dir)
+    window = MainWindow(config, ModelCatalog(config), log_path=log_path)
+    if args.quit_after_show:
+        def report() -> None:
+            seconds = time.perf_counter() - started_at
+            torch = "loaded" if "torch" in sys.modules else "not loaded"
+            print(f"window shown after {seconds:.2f} s (torch {torch})", flush=True)
+            window.close()
+            app.quit()
+
+        window.shown.connect(report)
+    else:
+        window.shown.connect(window.detect_device)
+    window.show()
+    return app.exec()

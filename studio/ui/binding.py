@@ -1,0 +1,44 @@
+"""Two-way bindings between a view-model property and a widget, kept together and dropped together.
+
+As in krita-ai-diffusion's ``bind(model, "strength", slider, "value")``: a tab lists all its
+bindings in one method, and :meth:`Bindings.clear` disconnects them when the view-model changes.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, SignalInstance
+
+
+class Bindings:
+    """The connections of one widget tree to one view-model."""
+
+    def __init__(self) -> None:
+        self._connections: list[tuple[SignalInstance, Callable[..., Any]]] = []
+
+    def connect(self, signal: SignalInstance, slot: Callable[..., Any]) -> None:
+        signal.connect(slot)
+        self._connections.append((signal, slot))
+
+    def bind(self, state: QObject, name: str, widget_signal: SignalInstance | None,
+             set_widget: Callable[[Any], None], *, to_state: Callable[[Any], Any] = lambda v: v,
+             to_widget: Callable[[Any], Any] = lambda v: v) -> None:
+        """Keep ``state.<name>`` and a widget in step: the state's ``<name>_changed`` updates the
+        widget, the widget's ``widget_signal`` (None: read-only) writes the state."""
+        set_widget(to_widget(getattr(state, name)))
+        self.connect(getattr(state, f"{name}_changed"), lambda value: set_widget(to_widget(value)))
+        if widget_signal is not None:
+            def write(*args: Any) -> None:
+                value = to_state(*args)
+                if getattr(state, name) != value:
+                    setattr(state, name, value)
+
+            self.connect(widget_signal, write)
+
+    def clear(self) -> None:
+        for signal, slot in self._connections:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # already gone with its object
+                pass
+        self._connections.clear()

@@ -1,0 +1,128 @@
+"""The settings dialog, generated from :data:`studio.config.SETTINGS`.
+
+A field per setting by the type of its default (choices: combo box, bool: check box, int: spin
+box, float: decimal spin box, str: line edit, with a Browse button for folders); the help text is
+the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
+writes once with ``Config.save``; an error keeps the dialog open with the message shown.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from studio.config import SETTINGS, Config, Setting
+from studio.errors import StudioError
+from studio.ui.workers import error_message
+
+
+class SettingsDialog(QDialog):
+    """Edit and save the studio's settings; ``changed_keys`` lists what the last save changed."""
+
+    def __init__(self, config: Config, parent: QWidget | None = None,
+                 settings: tuple[Setting, ...] = SETTINGS) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self.config = config
+        self.changed_keys: set[str] = set()
+        self._readers: dict[str, Callable[[], Any]] = {}
+        self.editors: dict[str, QWidget] = {}
+
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        form.setVerticalSpacing(4)
+        for setting in settings:
+            editor, read = self._editor_for(setting, config[setting.key])
+            editor.setToolTip(setting.help)
+            self.editors[setting.key] = editor
+            self._readers[setting.key] = read
+            help_line = QLabel(setting.help)
+            help_line.setWordWrap(True)
+            help_line.setProperty("muted", True)
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(editor)
+            column.addWidget(help_line)
+            column.addSpacing(8)
+            form.addRow(setting.label, column)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_widget)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #ffb4bd;")
+        self.error_label.setVisible(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.resize(600, 620)
+
+    def _editor_for(self, setting: Setting, value: Any) -> tuple[QWidget, Callable[[], Any]]:
+        if setting.choices is not None:
+            combo = QComboBox()
+            for choice in setting.choices:
+                combo.addItem(str(choice), choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            return combo, combo.currentData
+        if isinstance(setting.default, bool):
+            check = QCheckBox()
+            check.setChecked(bool(value))
+            return check, check.isChecked
+        if isinstance(setting.default, int):
+            spin = QSpinBox()
+            spin.setRange(int(setting.minimum if setting.minimum is not None else -2**31),
+                          int(setting.maximum if setting.maximum is not None else 2**31 - 1))
+            spin.setValue(int(value))
+            return spin, spin.value
+        if isinstance(setting.default, float):
+            dspin = QDoubleSpinBox()
+            dspin.setDecimals(3)
+            dspin.setRange(setting.minimum if setting.minimum is not None else -1e9,
+                           setting.maximum if setting.maximum is not None else 1e9)
+            dspin.setValue(float(value))
+            return dspin, dspin.value
+        line = QLineEdit(str(value))
+        if setting.key.endswith("_folder"):
+            box = QWidget()
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda: self._browse_folder(line, setting.label))
+            row.addWidget(line, 1)
+            row.addWidget(browse)
+            return box, lambda: line.text().strip()
+        return line, lambda: line.text().strip()
+
+    def _browse_folder(self, line: QLineEdit, label: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, label, line.text())
+        if folder:
+            line.setText(folder)
+
+    def values(self) -> dict[str, Any]:
+        return {key: read() for key, read in self._readers.items()}
+
+    def save(self) -> bool:
+        """Validate and write all values; close on success, else show the error and stay open."""
+        before = {key: self.config[key] for key in self._readers}
+        try:
+            for key, value in self.values().items():
+                self.config.set(key, value)
+            self.config.save()
+        except StudioError as exc:
+            for key, value in before.items():  # leave the config as it was: nothing half-applied
+                self.config.values[key] = value
+            self.error_label.setText(error_message(exc))
+            self.error_label.setVisible(True)
+            return False
+        self.changed_keys = {key for key in self._readers if self.config[key] != before[key]}
+        self.accept()
+        return True

@@ -1,0 +1,170 @@
+"""The main window: the tabs, the menus, and a status bar with the device (and later the wallet)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from studio import __version__
+from studio.config import Config
+from studio.ui.dialogs.settings import SettingsDialog
+from studio.ui.state.create import CreateState
+from studio.ui.tabs.create import CreateTab
+from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, error_message
+
+log = logging.getLogger(__name__)
+
+ENGINE_SETTINGS = {"device", "precision", "memory_saving"}
+MODEL_SETTINGS = {"models_folder", "scan_hf_cache", "allow_pickle_checkpoints"}
+
+
+def engine_factory(config: Config, catalog: Any) -> Callable[[], Any]:
+    """Builds the engine with the current settings; called on the GPU lane's thread on first use."""
+    def make() -> Any:
+        from studio.generation.engine import Engine
+
+        return Engine(catalog, device=config["device"], precision=config["precision"],
+                      memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+
+    return make
+
+
+class MainWindow(QMainWindow):
+    """Tabs over one shared GPU lane and background pool; owns their shutdown on close."""
+
+    #: Emitted once, from the event loop, after the window was first shown.
+    shown = Signal()
+    #: The device label once detection finished (or the reason it failed).
+    device_detected = Signal(str)
+
+    def __init__(self, config: Config, catalog: Any, *, log_path: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.catalog = catalog
+        self.log_path = log_path or config.paths.logs_dir / "studio.log"
+        self.lane = GpuLane(engine_factory(config, catalog), self)
+        self.background = BackgroundPool(self)
+        self._shown_once = False
+
+        self.setWindowTitle("Provenance Studio")
+        self.resize(1360, 860)
+        self.create_state = CreateState(config, catalog, self.lane, self.background, self)
+        self.create_tab = CreateTab(self.create_state)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.create_tab, "Create")
+        self.setCentralWidget(self.tabs)
+
+        self.device_label = QLabel("Device: detecting…")
+        self.chain_label = QLabel()
+        self.chain_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.chain_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.statusBar().setSizeGripEnabled(False)
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.add_model_file_action = file_menu.addAction("Add model file…", self.create_tab.choose_model_file)
+        self.add_model_folder_action = file_menu.addAction("Add model folder…", self.create_tab.choose_model_folder)
+        file_menu.addSeparator()
+        self.open_works_action = file_menu.addAction("Open works folder", self.open_works_folder)
+        self.settings_action = file_menu.addAction("Settings…", self.open_settings)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("About", self.show_about)
+        help_menu.addAction("Open log file", self.open_log_file)
+
+    # -- status bar ---------------------------------------------------------------------
+
+    def set_device_label(self, text: str) -> None:
+        self.device_label.setText(text)
+
+    def set_chain_status(self, text: str) -> None:
+        """Where the wallet and network status goes once the chain tabs exist; empty hides it."""
+        self.chain_label.setText(text)
+        self.chain_label.setVisible(bool(text))
+
+    def detect_device(self) -> None:
+        """Resolve the device setting on a worker (it imports torch) and show it in the status bar."""
+        device, precision = self.config["device"], self.config["precision"]
+
+        def detect(_progress: Any, _cancel: Any) -> str:
+            from studio.generation.devices import choose_device
+
+            return choose_device(device, precision).label
+
+        job = FunctionJob("Detecting the device", detect)
+        job.succeeded.connect(self._on_device)
+        job.failed.connect(self._on_device_failed)
+        self.set_device_label("Device: detecting…")
+        self.background.start(job)
+
+    def _on_device(self, label: str) -> None:
+        self.set_device_label(f"Device: {label}")
+        self.device_detected.emit(label)
+
+    def _on_device_failed(self, exc: BaseException) -> None:
+        message = error_message(exc)
+        self.set_device_label("Device: not available")
+        self.device_label.setToolTip(message)
+        self.create_state.error = message
+        self.device_detected.emit(message)
+
+    # -- menu actions -------------------------------------------------------------------
+
+    def open_works_folder(self) -> None:
+        folder = self.config.paths.works_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def open_log_file(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_path)))
+
+    def settings_dialog(self) -> SettingsDialog:
+        return SettingsDialog(self.config, self)
+
+    def open_settings(self) -> None:
+        dialog = self.settings_dialog()
+        if dialog.exec():
+            self.apply_settings(dialog.changed_keys)
+
+    def apply_settings(self, changed: set[str]) -> None:
+        """Take saved settings into use: a new engine for device changes, a rescan for model folders."""
+        if changed & ENGINE_SETTINGS:
+            self.lane.reset_engine(engine_factory(self.config, self.catalog))
+            self.detect_device()
+        if changed & MODEL_SETTINGS:
+            refresh = getattr(self.catalog, "refresh", None)
+            if refresh is not None:
+                refresh()
+            self.create_state.reload_models()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Provenance Studio",
+                          f"<b>Provenance Studio {__version__}</b><p>Local diffusion art with its recipe "
+                          "written into every image.</p>")
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self.shown.emit)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the running job at its next step and wait for the workers before the window goes."""
+        self.lane.shutdown()
+        self.background.shutdown()
+        super().closeEvent(event)

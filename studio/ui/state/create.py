@@ -1,0 +1,625 @@
+"""The Create tab's view-model: the recipe being edited, the generation queue, progress and results.
+
+No widgets here: the tab binds to these properties and signals, and a test can drive the whole
+tab (type a prompt, generate, cancel, reuse a seed) without a window. Generation runs on the GPU
+lane through :class:`GenerationJob`; everything that can be checked without torch is checked
+here, before anything is queued.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from studio.errors import InputError, NotFound, StudioError
+from studio.generation.request import GenerationRequest, LoraSpec, ModelFamily, ModelInfo
+from studio.generation.schedulers import SCHEDULERS, default_settings, schedulers_for
+from studio.ui.images import load_thumbnail, pil_to_qimage, qimage_to_pil_mask
+from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message
+
+if TYPE_CHECKING:
+    from studio.cancel import CancelToken
+    from studio.config import Config
+    from studio.generation.request import GenerationProgress, Recipe
+    from studio.workflows.generate import SavedWork
+
+log = logging.getLogger(__name__)
+
+TEXT_TO_IMAGE, IMAGE_TO_IMAGE, INPAINT = "txt2img", "img2img", "inpaint"
+MODES = {TEXT_TO_IMAGE: "Text to image", IMAGE_TO_IMAGE: "Image to image", INPAINT: "Inpaint"}
+MAX_SEED = 2**32 - 1
+
+EMPTY_STATE_TEXT = ("No model found on this machine. Add a model (a .safetensors file or a diffusers folder) "
+                    "or try the built-in demo model (tiny, random weights: its images are abstract).")
+
+#: Sizes each family was trained around (width, height); the demo also offers small, fast ones.
+SIZE_PRESETS: dict[ModelFamily, tuple[tuple[int, int], ...]] = {
+    ModelFamily.SD1: ((512, 512), (512, 768), (768, 512), (640, 640), (576, 768), (768, 576)),
+    ModelFamily.SD2: ((768, 768), (768, 1024), (1024, 768), (640, 640), (512, 512)),
+    ModelFamily.SDXL: ((1024, 1024), (896, 1152), (1152, 896), (1216, 832), (832, 1216), (1344, 768),
+                       (768, 1344)),
+}
+DEMO_SIZE_PRESETS = ((256, 256), (128, 128), (64, 64), (256, 384), (384, 256), (512, 512))
+
+
+def size_presets_for(model: ModelInfo | None) -> tuple[tuple[int, int], ...]:
+    if model is None:
+        return SIZE_PRESETS[ModelFamily.SD1]
+    if model.is_demo:
+        return DEMO_SIZE_PRESETS
+    return SIZE_PRESETS[model.family]
+
+
+def _nearest_multiples(value: int) -> str:
+    lower = value - value % 8
+    return " or ".join(str(v) for v in (lower, lower + 8) if v >= 8)
+
+
+def format_progress(progress: "GenerationProgress") -> str:
+    """'step 3/20 · image 1/2 · ETA 4 s' for one progress report."""
+    parts = [f"step {progress.step}/{progress.steps}"]
+    if progress.image_count > 1:
+        parts.append(f"image {progress.image_index + 1}/{progress.image_count}")
+    eta = progress.eta_s
+    if eta is not None:
+        parts.append(f"ETA {eta:.0f} s" if eta >= 1 else "ETA <1 s")
+    return " · ".join(parts)
+
+
+def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
+    """The recipe of one work as lines for people (shown beside the full image)."""
+    lines = [f"Prompt: {recipe.prompt}"]
+    if recipe.negative_prompt:
+        lines.append(f"Negative: {recipe.negative_prompt}")
+    lines += [
+        f"Seed: {recipe.seed}",
+        f"Model: {recipe.model_name} ({recipe.model_family})",
+        f"Model hash: {recipe.model_hash}",
+        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)} · {recipe.steps} steps · "
+        f"CFG {recipe.guidance:g}",
+        f"Size: {recipe.width}x{recipe.height} · {MODES.get(recipe.mode, recipe.mode)}",
+    ]
+    if recipe.strength is not None:
+        lines.append(f"Strength: {recipe.strength:g}")
+    for name, sha, weight in recipe.loras:
+        lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
+    if recipe.device:
+        lines.append(f"Device: {recipe.device} ({recipe.dtype})")
+    if path is not None:
+        lines.append(f"File: {path}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """What the progress strip shows: a line of text, a fraction (None: busy), a preview image."""
+
+    text: str
+    fraction: float | None
+    preview: QImage | None = None
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One saved work as the results grid shows it."""
+
+    work: "SavedWork"
+    thumbnail: QImage
+
+    @property
+    def path(self) -> Path:
+        return self.work.path
+
+    @property
+    def seed(self) -> int:
+        return self.work.recipe.seed
+
+
+class GenerationJob(Job):
+    """One Generate press: validate, build the demo if needed, generate, save each image as it ends."""
+
+    saved = Signal(object)  # ResultItem, as each image is written
+
+    def __init__(self, request: GenerationRequest, lane: GpuLane, works_dir: Path, *,
+                 preview_every: int = 0, parent: QObject | None = None) -> None:
+        prompt = request.prompt if len(request.prompt) <= 40 else request.prompt[:39] + "…"
+        count = f"{request.count}× " if request.count > 1 else ""
+        super().__init__(f"“{prompt}” {count}{request.width}x{request.height}", parent)
+        self.request = request
+        self._lane = lane
+        self._works_dir = works_dir
+        self._preview_every = preview_every
+        self.started_at = 0.0
+
+    def run(self, progress: Callable[[Any], None], cancel: "CancelToken") -> list["SavedWork"]:
+        from studio.workflows.generate import generate_works
+
+        self.started_at = time.perf_counter()
+        progress(JobProgress("Starting…", None))
+        engine = self._lane.engine()
+        info = engine.validate(self.request)
+        if info.is_demo and not (Path(info.path) / "model_index.json").exists():
+            progress(JobProgress("Building the demo model…", None))
+            from studio.generation.demo import ensure_demo_model
+
+            ensure_demo_model(Path(info.path))
+        cancel.raise_if_cancelled()
+        if engine.loaded_model is None or engine.loaded_model.path != info.path:
+            progress(JobProgress(f"Loading {info.label}…", None))
+
+        def on_step(step: "GenerationProgress") -> None:
+            preview = pil_to_qimage(step.preview) if step.preview is not None else None
+            progress(JobProgress(format_progress(step), step.fraction, preview))
+
+        def on_saved(work: "SavedWork") -> None:
+            self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+
+        return generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
+                              preview_every=self._preview_every, on_saved=on_saved)
+
+
+class ResultsModel(QAbstractListModel):
+    """The works made in this session, newest first, with thumbnails."""
+
+    ItemRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[ResultItem] = []
+        self._pixmaps: dict[Path, QPixmap] = {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"seed {item.seed}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._pixmaps.get(item.path)
+            if pixmap is None:
+                pixmap = self._pixmaps[item.path] = QPixmap.fromImage(item.thumbnail)
+            return pixmap
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.work.recipe.prompt}\nseed {item.seed}\n{item.path}"
+        if role == self.ItemRole:
+            return item
+        return None
+
+    def item(self, row: int) -> ResultItem:
+        return self._items[row]
+
+    @property
+    def items(self) -> tuple[ResultItem, ...]:
+        return tuple(self._items)
+
+    def prepend(self, item: ResultItem) -> None:
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self._items.insert(0, item)
+        self.endInsertRows()
+
+
+class QueueModel(QAbstractListModel):
+    """The GPU lane's jobs: the running one first, then those waiting."""
+
+    JobRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, lane: GpuLane, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lane = lane
+        self._jobs: tuple[Job, ...] = ()
+        lane.queue_changed.connect(self._refresh)
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        self._jobs = tuple(job for job in self._lane.jobs if isinstance(job, GenerationJob))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
+            return None
+        job = self._jobs[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            state = "running" if job is self._lane.current else "waiting"
+            return f"{job.title} · {state}"
+        if role == self.JobRole:
+            return job
+        return None
+
+    def job(self, row: int) -> Job:
+        return self._jobs[row]
+
+
+class _Field:
+    """A view-model property that emits ``<name>_changed(value)`` when it really changes."""
+
+    def __init__(self, default: Any) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.signal = name, f"{name}_changed"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj.__dict__.get(self.name, self.default)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if obj.__dict__.get(self.name, self.default) != value:
+            obj.__dict__[self.name] = value
+            getattr(obj, self.signal).emit(value)
+
+
+class CreateState(QObject):
+    """Everything the Create tab shows and does."""
+
+    prompt_changed = Signal(str)
+    negative_prompt_changed = Signal(str)
+    models_changed = Signal(object)
+    model_name_changed = Signal(str)
+    schedulers_changed = Signal(object)
+    scheduler_changed = Signal(str)
+    steps_changed = Signal(int)
+    guidance_changed = Signal(float)
+    size_presets_changed = Signal(object)
+    width_changed = Signal(int)
+    height_changed = Signal(int)
+    random_seed_changed = Signal(bool)
+    seed_changed = Signal(int)
+    count_changed = Signal(int)
+    loras_changed = Signal(object)
+    mode_changed = Signal(str)
+    init_image_path_changed = Signal(str)
+    strength_changed = Signal(float)
+    busy_changed = Signal(bool)
+    progress_text_changed = Signal(str)
+    progress_fraction_changed = Signal(float)
+    preview_changed = Signal(object)
+    error_changed = Signal(str)
+    warning_changed = Signal(str)
+    show_empty_state_changed = Signal(bool)
+    skipped_models_changed = Signal(str)
+    #: A job finished (any outcome) and the lane moved on: tests and the window wait on it.
+    job_finished = Signal(object)
+    #: A work was saved and added to the results (newest first).
+    result_added = Signal(object)
+
+    prompt = _Field("")
+    negative_prompt = _Field("")
+    scheduler = _Field("euler")
+    steps = _Field(25)
+    guidance = _Field(7.0)
+    width = _Field(512)
+    height = _Field(512)
+    random_seed = _Field(True)
+    seed = _Field(0)
+    count = _Field(1)
+    mode = _Field(TEXT_TO_IMAGE)
+    init_image_path = _Field("")
+    strength = _Field(0.75)
+    busy = _Field(False)
+    progress_text = _Field("")
+    progress_fraction = _Field(0.0)  # -1: busy without a known fraction
+    error = _Field("")
+    warning = _Field("")
+    show_empty_state = _Field(False)
+    skipped_models = _Field("")
+
+    def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.catalog = catalog
+        self.lane = lane
+        self.background = background
+        self.results = ResultsModel(self)
+        self.queue = QueueModel(lane, self)
+        self._models: list[ModelInfo] = []
+        self._model_name = ""
+        self._schedulers: list[str] = []
+        self._size_presets: tuple[tuple[int, int], ...] = ()
+        self._loras: tuple[LoraSpec, ...] = ()
+        self._mask: QImage | None = None
+        self._preview: QImage | None = None
+        self._validator: Any = None
+        self._demo_chosen = config["default_model"] == "demo"
+        lane.queue_changed.connect(self._on_queue_changed)
+        self.reload_models()
+
+    # -- models -------------------------------------------------------------------------
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        return list(self._models)
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return next((m for m in self._models if m.name == self._model_name), None)
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @model_name.setter
+    def model_name(self, name: str) -> None:
+        if name == self._model_name:
+            return
+        info = next((m for m in self._models if m.name == name), None)
+        if info is None:
+            raise NotFound(f"No model called “{name}” in the list.", hint="Add it with “Add model…”.")
+        self._model_name = name
+        self._apply_model_defaults(info)
+        self.model_name_changed.emit(name)
+
+    def _apply_model_defaults(self, info: ModelInfo) -> None:
+        self._schedulers = schedulers_for(info)
+        self.schedulers_changed.emit(list(self._schedulers))
+        steps, guidance, scheduler = default_settings(info)
+        self.scheduler, self.steps, self.guidance = scheduler, steps, float(guidance)
+        self._size_presets = size_presets_for(info)
+        self.size_presets_changed.emit(self._size_presets)
+        if info.is_demo:
+            self.width, self.height = 256, 256
+        else:
+            self.width = self.height = info.family.native_size
+
+    @property
+    def schedulers(self) -> list[str]:
+        return list(self._schedulers)
+
+    @property
+    def size_presets(self) -> tuple[tuple[int, int], ...]:
+        return self._size_presets
+
+    def reload_models(self, select: str | None = None) -> None:
+        """Re-read the catalog; keep the selection when possible, else pick the default model."""
+        self._models = list(self.catalog.models())
+        self.models_changed.emit(self.models)
+        skipped = tuple(getattr(self.catalog, "skipped", ()) or ())
+        self.skipped_models = (f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped: "
+                               + "; ".join(f"{Path(str(p)).name}: {why}" for p, why in skipped)) if skipped else ""
+        names = [m.name for m in self._models]
+        wanted = [select, self._model_name, self.config["default_model"]]
+        user = [m.name for m in self._models if not m.is_demo]
+        choice = next((n for n in wanted if n and n in names), None) or (user[0] if user else None) \
+            or (names[0] if names else "")
+        if choice != self._model_name:
+            self._model_name = ""
+            if choice:
+                self.model_name = choice
+        self._update_empty_state()
+
+    def _update_empty_state(self) -> None:
+        self.show_empty_state = not bool(self.catalog.has_user_models) and not self._demo_chosen
+
+    def use_demo(self) -> None:
+        """“Try the demo model”: select it (built on first use by the GPU lane) and remember the choice."""
+        demo = next((m for m in self._models if m.is_demo), None)
+        if demo is None:
+            self.error = "The demo model is not available in this installation."
+            return
+        self._demo_chosen = True
+        self.model_name = demo.name
+        if self.width > 256 or self.height > 256:
+            self.width, self.height = 256, 256
+        try:
+            self.config.set("default_model", demo.name)
+            self.config.save()
+        except StudioError as exc:  # the demo still works; only the choice is not remembered
+            log.warning("Could not remember the demo choice: %s", exc)
+        self._update_empty_state()
+
+    def add_model(self, path: str | Path) -> Job:
+        """Add a model file or folder in the background; select it when it is added."""
+        path = Path(path)
+
+        def add(_progress: Callable[[Any], None], _cancel: Any) -> ModelInfo:
+            return self.catalog.add(path)
+
+        job = FunctionJob(f"Adding {path.name}", add)
+        job.succeeded.connect(self._on_model_added)
+        job.failed.connect(self._on_background_failed)
+        self.progress_text = f"Adding the model {path.name}…"
+        return self.background.start(job)
+
+    def _on_model_added(self, info: ModelInfo) -> None:
+        self.error = ""
+        self.progress_text = f"Added {info.label}."
+        self.reload_models(select=info.name)
+
+    def _on_background_failed(self, exc: BaseException) -> None:
+        self.progress_text = ""
+        self.error = error_message(exc)
+
+    # -- LoRAs and images ---------------------------------------------------------------
+
+    @property
+    def loras(self) -> tuple[LoraSpec, ...]:
+        return self._loras
+
+    def add_lora(self, path: str | Path, weight: float = 1.0) -> None:
+        self._loras = (*self._loras, LoraSpec(path=Path(path), weight=float(weight)))
+        self.loras_changed.emit(self._loras)
+
+    def remove_lora(self, index: int) -> None:
+        self._loras = tuple(spec for i, spec in enumerate(self._loras) if i != index)
+        self.loras_changed.emit(self._loras)
+
+    def set_lora_weight(self, index: int, weight: float) -> None:
+        specs = list(self._loras)
+        if specs[index].weight != weight:
+            specs[index] = LoraSpec(path=specs[index].path, weight=float(weight))
+            self._loras = tuple(specs)
+            self.loras_changed.emit(self._loras)
+
+    @property
+    def mask(self) -> QImage | None:
+        return self._mask
+
+    def set_mask(self, mask: QImage | None) -> None:
+        """The inpainting mask painted on the init image (white = repaint), or None."""
+        self._mask = None if mask is None or mask.isNull() else QImage(mask)
+
+    @property
+    def preview(self) -> QImage | None:
+        return self._preview
+
+    # -- results ------------------------------------------------------------------------
+
+    def reuse_seed(self, row: int) -> None:
+        """Fix the seed to the one a result was made with."""
+        self.random_seed = False
+        self.seed = self.results.item(row).seed
+
+    def use_result_as_init(self, row: int) -> None:
+        """Start image-to-image from a result (keeps inpaint mode if it is on)."""
+        item = self.results.item(row)
+        self.init_image_path = str(item.path)
+        if self.mode == TEXT_TO_IMAGE:
+            self.mode = IMAGE_TO_IMAGE
+        recipe = item.work.recipe
+        self.width, self.height = recipe.width, recipe.height
+
+    def dismiss_error(self) -> None:
+        self.error = ""
+
+    # -- generating ---------------------------------------------------------------------
+
+    def build_request(self) -> GenerationRequest:
+        """The request for the current fields, checked as far as possible without torch."""
+        if not self.prompt.strip():
+            raise InputError("Write a prompt first.", hint="Describe the image you want in the prompt box.")
+        info = self.model
+        if info is None:
+            raise NotFound("No model is selected.", hint="Add a model, or try the demo model.")
+        for name, value in (("width", self.width), ("height", self.height)):
+            if value % 8:
+                raise InputError(f"The {name} {value} is not a multiple of 8.",
+                                 hint=f"Use {_nearest_multiples(value)}.")
+        init_image = mask_image = None
+        if self.mode in (IMAGE_TO_IMAGE, INPAINT):
+            if not self.init_image_path:
+                raise InputError("Image to image needs an init image.",
+                                 hint="Choose an image file, or use a result as the init image.")
+            init_image = self._open_init_image(Path(self.init_image_path))
+            if self.mode == INPAINT:
+                if self._mask is None or self._mask_is_empty():
+                    raise InputError("Inpainting needs a mask.",
+                                     hint="Paint over the part of the init image to repaint.")
+                mask_image = qimage_to_pil_mask(self._mask)
+                if mask_image.size != init_image.size:
+                    from PIL import Image
+
+                    mask_image = mask_image.resize(init_image.size, Image.Resampling.NEAREST)
+        from studio.generation.lora import check_lora
+
+        for spec in self._loras:
+            check_lora(spec)
+        return GenerationRequest(
+            prompt=self.prompt, negative_prompt=self.negative_prompt, model=info.name,
+            seed=None if self.random_seed else int(self.seed), steps=int(self.steps),
+            guidance=float(self.guidance), width=int(self.width), height=int(self.height),
+            count=int(self.count), scheduler=self.scheduler, init_image=init_image,
+            strength=float(self.strength), mask_image=mask_image, loras=self._loras,
+        )
+
+    def _mask_is_empty(self) -> bool:
+        gray = self._mask.convertToFormat(QImage.Format.Format_Grayscale8)
+        return not any(bytes(gray.constBits()))
+
+    @staticmethod
+    def _open_init_image(path: Path) -> Any:
+        from PIL import Image, UnidentifiedImageError
+
+        if not path.is_file():
+            raise NotFound(f"The init image {path} does not exist.", hint="Choose another image.")
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return image.convert("RGB")
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise InputError(f"{path.name} is not an image the studio can read ({exc}).",
+                             hint="Use a PNG, JPEG or WebP file.") from exc
+
+    def _validate(self, request: GenerationRequest) -> None:
+        """The engine's own checks (sampler, ranges, model), run here without loading anything."""
+        if self._validator is None:
+            from studio.generation.engine import Engine
+
+            self._validator = Engine(self.catalog, hash_cache=self.config.paths.hash_cache_file)
+        self._validator.validate(request)
+
+    def generate(self) -> GenerationJob | None:
+        """Queue a generation for the current fields; on bad input show why and queue nothing."""
+        try:
+            request = self.build_request()
+            self._validate(request)
+        except StudioError as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        job = GenerationJob(request, self.lane, self.config.paths.works_dir,
+                            preview_every=int(self.config["preview_every"]))
+        job.progressed.connect(self._on_progress)
+        job.saved.connect(self._on_saved)
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        self.lane.submit(job)
+        return job
+
+    def cancel(self) -> None:
+        """Stop the running generation at its next step; the queue goes on."""
+        self.lane.cancel_current()
+
+    def cancel_all(self) -> None:
+        self.lane.cancel_all()
+
+    def remove_from_queue(self, row: int) -> bool:
+        return self.lane.remove(self.queue.job(row))
+
+    def _on_queue_changed(self) -> None:
+        self.busy = not self.lane.is_idle
+
+    def _on_progress(self, progress: JobProgress) -> None:
+        self.progress_text = progress.text
+        self.progress_fraction = -1.0 if progress.fraction is None else float(progress.fraction)
+        if progress.preview is not None:
+            self._preview = progress.preview
+            self.preview_changed.emit(progress.preview)
+
+    def _on_saved(self, item: ResultItem) -> None:
+        self.results.prepend(item)
+        if item.work.warnings:
+            self.warning = "\n".join(item.work.warnings)
+        self.result_added.emit(item)
+
+    def _on_succeeded(self, works: list["SavedWork"]) -> None:
+        job = self.sender()
+        took = time.perf_counter() - job.started_at if isinstance(job, GenerationJob) else 0.0
+        self.progress_fraction = 1.0
+        self.progress_text = f"Done: {len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
+        if not any(work.warnings for work in works):
+            self.warning = ""
+        self.job_finished.emit(job)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.error = error_message(exc)
+        self.progress_text = "Failed."
+        self.progress_fraction = 0.0
+        self.job_finished.emit(self.sender())
+
+    def _on_cancelled(self) -> None:
+        self.progress_text = "Cancelled."
+        self.progress_fraction = 0.0
+        self.job_finished.emit(self.sender())

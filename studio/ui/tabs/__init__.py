@@ -1,0 +1,1 @@
+"""Tab widgets, each observing one view-model from ``studio.ui.state``."""

@@ -1,0 +1,1 @@
+"""Reusable widgets: image grid, mask canvas, progress strip, prompt editor."""
