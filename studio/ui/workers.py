@@ -222,10 +222,10 @@ class SerialLane(QObject):
 
     def _on_ended(self) -> None:
         job, self._current = self._current, None
-        if job is not None:
-            self.job_ended.emit(job)
-        self.queue_changed.emit()
         self._start_next()
+        self.queue_changed.emit()
+        if job is not None:  # after the queue moved on, so listeners see the lane's new state
+            self.job_ended.emit(job)
         if self.is_idle:
             self.idle.emit()
 

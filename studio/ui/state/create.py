@@ -289,7 +289,7 @@ class CreateState(QObject):
     warning_changed = Signal(str)
     show_empty_state_changed = Signal(bool)
     skipped_models_changed = Signal(str)
-    #: A job finished (any outcome) and the lane moved on: tests and the window wait on it.
+    #: A generation job ended (done, failed or cancelled) and the lane moved on to the next.
     job_finished = Signal(object)
     #: A work was saved and added to the results (newest first).
     result_added = Signal(object)
@@ -334,6 +334,7 @@ class CreateState(QObject):
         self._validator: Any = None
         self._demo_chosen = config["default_model"] == "demo"
         lane.queue_changed.connect(self._on_queue_changed)
+        lane.job_ended.connect(self._on_job_ended)
         self.reload_models()
 
     # -- models -------------------------------------------------------------------------
@@ -611,15 +612,16 @@ class CreateState(QObject):
         self.progress_text = f"Done: {len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
         if not any(work.warnings for work in works):
             self.warning = ""
-        self.job_finished.emit(job)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.error = error_message(exc)
         self.progress_text = "Failed."
         self.progress_fraction = 0.0
-        self.job_finished.emit(self.sender())
 
     def _on_cancelled(self) -> None:
         self.progress_text = "Cancelled."
         self.progress_fraction = 0.0
-        self.job_finished.emit(self.sender())
+
+    def _on_job_ended(self, job: Job) -> None:
+        if isinstance(job, GenerationJob):
+            self.job_finished.emit(job)

@@ -1,0 +1,198 @@
+"""The Create tab end to end: real widgets offscreen, the real catalog and engine, the demo model at
+64x64 with 2 steps. Signals are armed before the clicks that trigger them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+
+from studio.config import load_config
+from studio.workflows.generate import read_recipe
+
+
+def works(window) -> list[Path]:
+    return sorted(window.config.paths.works_dir.glob("*.png"))
+
+
+def click_generate(qtbot, window, timeout: int = 60_000) -> None:
+    with qtbot.waitSignal(window.create_state.job_finished, timeout=timeout):
+        qtbot.mouseClick(window.create_tab.generate_button, Qt.MouseButton.LeftButton)
+
+
+def test_window_shows_only_the_create_tab_and_detects_the_device(qtbot, window) -> None:
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Create"]
+    assert window.device_label.text() == "Device: detecting…"
+    assert not window.chain_label.isVisible()
+    with qtbot.waitSignal(window.device_detected, timeout=60_000):
+        window.detect_device()
+    assert window.device_label.text() == "Device: CPU (fp32)"
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus == ["&File", "&Help"]
+
+
+def test_typed_prompt_generates_an_image_shown_in_the_grid_and_saved(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    previews: list[QImage] = []
+    state.preview_changed.connect(previews.append)
+    qtbot.keyClicks(tab.prompt_edit, "a red fox in the snow")
+    assert state.prompt == "a red fox in the snow"
+
+    click_generate(qtbot, window)
+
+    assert state.error == "" and not tab.error_banner.isVisible()
+    assert state.results.rowCount() == 1 and tab.grid.model().rowCount() == 1
+    item = state.results.item(0)
+    assert works(window) == [item.path]
+    recipe = read_recipe(item.path)
+    assert (recipe.prompt, recipe.model_name, recipe.width, recipe.steps) == ("a red fox in the snow", "demo", 64, 2)
+    assert f"Seed: {recipe.seed}" in tab.recipe_view.toPlainText()
+    assert recipe.model_hash in tab.recipe_view.toPlainText()
+    assert str(item.path) in tab.recipe_view.toPlainText()
+    assert tab.grid.currentIndex().row() == 0 and tab.viewer.has_image()
+    assert tab.grid.model().data(tab.grid.model().index(0), Qt.ItemDataRole.DisplayRole) == f"seed {recipe.seed}"
+    assert previews and not previews[0].isNull()
+    assert state.progress_text.startswith("Done: 1 image") and not state.busy and window.lane.is_idle
+
+    qtbot.mouseClick(tab.copy_path, Qt.MouseButton.LeftButton)
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == str(item.path)
+    qtbot.mouseClick(tab.reuse_seed, Qt.MouseButton.LeftButton)
+    assert not state.random_seed and state.seed == recipe.seed
+    assert tab.seed_edit.text() == str(recipe.seed) and tab.seed_edit.isEnabled()
+
+
+def test_cancel_stops_the_running_image_without_saving_it(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    state.prompt, state.steps = "a long run", 150
+    steps_seen: list[str] = []
+    state.progress_text_changed.connect(steps_seen.append)
+    with qtbot.waitSignal(state.job_finished, timeout=120_000):
+        with qtbot.waitSignal(state.progress_text_changed, timeout=60_000,
+                              check_params_cb=lambda text: text.startswith("step ")):
+            qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+        assert tab.cancel_button.isEnabled()
+        qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    assert state.progress_text == "Cancelled."
+    last_step = max(int(text.split()[1].split("/")[0]) for text in steps_seen if text.startswith("step "))
+    assert last_step < 150
+    assert state.results.rowCount() == 0 and works(window) == []
+    assert window.lane.is_idle and not state.busy and not tab.cancel_button.isEnabled()
+    assert state.error == ""
+
+
+def test_queued_jobs_run_in_order_and_a_removed_one_never_runs(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    finished: list[object] = []
+    state.job_finished.connect(finished.append)
+    for prompt in ("first", "second", "third"):
+        state.prompt = prompt
+        qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert state.queue.rowCount() == 3
+    assert "running" in state.queue.data(state.queue.index(0)) and "waiting" in state.queue.data(state.queue.index(1))
+    tab.queue_view.setCurrentIndex(state.queue.index(1))
+    qtbot.mouseClick(tab.remove_queued, Qt.MouseButton.LeftButton)
+    assert state.queue.rowCount() == 2
+    qtbot.waitUntil(lambda: len(finished) == 2 and window.lane.is_idle, timeout=60_000)
+    assert [state.results.item(i).work.recipe.prompt for i in range(2)] == ["third", "first"]  # newest first
+    assert [read_recipe(p).prompt for p in works(window)] and len(works(window)) == 2
+    assert state.queue.rowCount() == 0
+
+
+def test_bad_input_is_shown_in_the_tab_and_the_next_job_still_runs(qtbot, window, tmp_path: Path) -> None:
+    tab, state = window.create_tab, window.create_state
+    state.prompt = "a lighthouse"
+    state.width = 100
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert tab.error_banner.isVisible()
+    assert tab.error_banner.label.text() == "The width 100 is not a multiple of 8. Use 96 or 104."
+    assert window.lane.is_idle and state.queue.rowCount() == 0
+
+    state.width = 64
+    state.add_lora(tmp_path / "missing.safetensors", 0.8)
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert "missing.safetensors does not exist" in tab.error_banner.label.text()
+    assert window.lane.is_idle
+
+    # a LoRA file that exists but holds no LoRA passes the quick checks and fails in the lane
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    state.remove_lora(0)
+    state.add_lora(broken)
+    finished: list[object] = []
+    state.job_finished.connect(finished.append)
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    state.remove_lora(0)
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(finished) == 2 and window.lane.is_idle, timeout=60_000)
+    assert finished[0].state.value == "failed" and finished[1].state.value == "done"
+    assert tab.error_banner.label.text() and state.results.rowCount() == 1
+    qtbot.mouseClick(tab.error_banner.close_button, Qt.MouseButton.LeftButton)
+    assert not tab.error_banner.isVisible()
+
+
+def test_a_prompt_longer_than_the_model_reads_shows_the_truncation_warning(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    state.prompt = " ".join(["a very detailed painting of a quiet harbour at dawn"] * 12)
+    click_generate(qtbot, window)
+    assert tab.warning_banner.isVisible()
+    assert "was ignored" in tab.warning_banner.label.text()
+
+
+def test_result_as_init_image_then_inpaint_with_a_painted_mask(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    state.prompt = "a small house"
+    click_generate(qtbot, window)
+    qtbot.mouseClick(tab.use_as_init, Qt.MouseButton.LeftButton)
+    assert state.mode == "img2img" and state.init_image_path == str(state.results.item(0).path)
+    assert tab.init_box.isVisible() and not tab.mask_box.isVisible()
+    state.strength = 0.5
+    click_generate(qtbot, window)
+    recipe = read_recipe(state.results.item(0).path)
+    assert (recipe.mode, recipe.strength) == ("img2img", 0.5) and recipe.init_image_hash
+
+    tab.mode_combo.setCurrentIndex(tab.mode_combo.findData("inpaint"))
+    tab.mode_combo.activated.emit(tab.mode_combo.currentIndex())
+    assert state.mode == "inpaint" and tab.mask_box.isVisible()
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert tab.error_banner.label.text().startswith("Inpainting needs a mask.")
+
+    canvas = tab.mask_canvas
+    centre = canvas.rect().center()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(canvas, centre + QPoint(20, 10))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(20, 10))
+    assert state.mask is not None and state.mask.size() == QImage(state.init_image_path).size()
+    click_generate(qtbot, window)
+    recipe = read_recipe(state.results.item(0).path)
+    assert recipe.mode == "inpaint" and recipe.mask_hash and state.error == ""
+
+
+def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, studio_home: Path) -> None:
+    from studio.generation.models import ModelCatalog
+    from studio.ui.main_window import MainWindow
+
+    config = load_config()
+    window = MainWindow(config, ModelCatalog(config))
+    qtbot.addWidget(window)
+    window.show()
+    tab, state = window.create_tab, window.create_state
+    assert state.show_empty_state and tab.stack.currentIndex() == 0
+    assert "No model found on this machine." in tab.empty_text.text()
+    assert "its images are abstract" in tab.empty_text.text()
+
+    qtbot.mouseClick(tab.try_demo, Qt.MouseButton.LeftButton)
+    assert not state.show_empty_state and tab.stack.currentIndex() == 1
+    assert state.model is not None and state.model.is_demo
+    assert "demo" in tab.model_combo.currentText().lower() and "abstract" in tab.model_combo.currentText()
+    assert load_config()["default_model"] == "demo"
+
+    texts: list[str] = []
+    state.progress_text_changed.connect(texts.append)
+    state.prompt, state.width, state.height, state.steps = "anything", 64, 64, 2
+    click_generate(qtbot, window, timeout=120_000)
+    assert "Building the demo model…" in texts
+    assert state.results.rowCount() == 1 and state.error == ""
+    assert (config.paths.demo_model_dir / "model_index.json").is_file()
+    window.close()
