@@ -1,0 +1,106 @@
+"""The Create tab's view-model driven without any window: defaults per model, checks before
+queueing, generating through the GPU lane, reusing seeds and results."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.config import Config
+from studio.errors import InputError, NotFound
+from studio.generation.schedulers import default_settings, schedulers_for
+from studio.ui.main_window import engine_factory
+from studio.ui.state.create import DEMO_SIZE_PRESETS, SIZE_PRESETS, CreateState, format_progress
+from studio.ui.workers import BackgroundPool, GpuLane
+
+
+@pytest.fixture
+def state(qtbot, demo_config: Config):
+    from studio.generation.models import ModelCatalog
+
+    demo_config.set("default_model", "demo")
+    catalog = ModelCatalog(demo_config)
+    lane = GpuLane(engine_factory(demo_config, catalog))
+    background = BackgroundPool()
+    state = CreateState(demo_config, catalog, lane, background)
+    yield state
+    lane.shutdown()
+    background.shutdown()
+
+
+def test_choosing_the_demo_sets_its_defaults_sizes_and_samplers(state: CreateState) -> None:
+    demo = state.model
+    assert demo is not None and demo.is_demo and not state.show_empty_state
+    assert state.schedulers == schedulers_for(demo)
+    assert (state.steps, state.guidance, state.scheduler) == default_settings(demo)
+    assert state.size_presets == DEMO_SIZE_PRESETS and (256, 256) in state.size_presets
+    assert (state.width, state.height) == (256, 256)
+    assert (1024, 1024) in SIZE_PRESETS[demo.family.SDXL] and (512, 512) in SIZE_PRESETS[demo.family.SD1]
+
+
+def test_sizes_not_divisible_by_8_are_refused_before_queueing(state: CreateState) -> None:
+    state.prompt = "a boat"
+    state.height = 250
+    with pytest.raises(InputError, match="height 250 is not a multiple of 8") as caught:
+        state.build_request()
+    assert caught.value.hint == "Use 248 or 256."
+    assert state.generate() is None
+    assert state.error == "The height 250 is not a multiple of 8. Use 248 or 256."
+    assert state.lane.is_idle
+
+
+def test_empty_prompt_missing_init_image_and_missing_lora_are_reported(state: CreateState, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Write a prompt"):
+        state.build_request()
+    state.prompt = "a tree"
+    state.mode = "img2img"
+    with pytest.raises(InputError, match="needs an init image"):
+        state.build_request()
+    state.init_image_path = str(tmp_path / "nope.png")
+    with pytest.raises(NotFound, match="nope.png does not exist"):
+        state.build_request()
+    state.mode = "txt2img"
+    state.add_lora(tmp_path / "gone.safetensors")
+    with pytest.raises(NotFound, match="gone.safetensors does not exist"):
+        state.build_request()
+    state.remove_lora(0)
+    request = state.build_request()
+    assert request.loras == () and request.seed is None
+
+
+def test_the_engine_checks_run_before_queueing(state: CreateState) -> None:
+    state.prompt, state.steps = "a tree", 500
+    assert state.generate() is None
+    assert "500 steps is out of range" in state.error and state.lane.is_idle
+
+
+def test_generate_from_the_view_model_saves_a_work_with_a_fixed_seed(qtbot, state: CreateState) -> None:
+    state.prompt, state.width, state.height, state.steps = "a field of poppies", 64, 64, 2
+    state.random_seed, state.seed, state.count = False, 1234, 2
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        job = state.generate()
+        assert job is not None and state.busy
+    assert [state.results.item(i).seed for i in range(2)] == [1235, 1234]
+    assert all(item.path.is_file() for item in state.results.items)
+    assert not state.busy and state.error == ""
+    state.random_seed = True
+    state.reuse_seed(1)
+    assert (state.random_seed, state.seed) == (False, 1234)
+    state.use_result_as_init(0)
+    assert state.mode == "img2img" and state.init_image_path == str(state.results.item(0).path)
+
+
+def test_adding_a_folder_that_is_no_model_shows_why(qtbot, state: CreateState, tmp_path: Path) -> None:
+    with qtbot.waitSignal(state.error_changed, timeout=30_000):
+        state.add_model(tmp_path)
+    assert state.error and "Unexpected error" not in state.error
+    assert state.model is not None and state.model.is_demo
+
+
+def test_progress_line_names_step_image_and_eta() -> None:
+    from studio.generation.request import GenerationProgress
+
+    assert format_progress(GenerationProgress(image_index=0, image_count=2, step=3, steps=20,
+                                              elapsed_s=0.6)) == "step 3/20 · image 1/2 · ETA 7 s"
+    assert format_progress(GenerationProgress(image_index=0, image_count=1, step=1, steps=2,
+                                              elapsed_s=0.1)) == "step 1/2 · ETA <1 s"

@@ -1,0 +1,57 @@
+"""The settings dialog is generated from SETTINGS, saves through Config, and shows errors."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+
+from studio.config import SETTINGS, load_config
+from studio.ui.dialogs.settings import SettingsDialog
+
+
+def test_every_setting_gets_an_editor_of_its_kind_with_its_help(qtbot) -> None:
+    dialog = SettingsDialog(load_config())
+    qtbot.addWidget(dialog)
+    assert set(dialog.editors) == {s.key for s in SETTINGS}
+    for setting in SETTINGS:
+        editor = dialog.editors[setting.key]
+        assert editor.toolTip() == setting.help
+        if setting.choices is not None:
+            assert isinstance(editor, QComboBox)
+            assert [editor.itemData(i) for i in range(editor.count())] == list(setting.choices)
+        elif isinstance(setting.default, bool):
+            assert isinstance(editor, QCheckBox)
+        elif isinstance(setting.default, int):
+            assert isinstance(editor, QSpinBox) and editor.maximum() == int(setting.maximum or 2**31 - 1)
+    assert dialog.values() == {s.key: s.default for s in SETTINGS}
+
+
+def test_saved_values_round_trip_through_the_settings_file(qtbot, tmp_path) -> None:
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    device = dialog.editors["device"]
+    device.setCurrentIndex(device.findData("cpu"))
+    dialog.editors["preview_every"].setValue(5)
+    dialog.editors["scan_hf_cache"].setChecked(False)
+    dialog.editors["models_folder"].findChild(QLineEdit).setText(str(tmp_path))
+    assert dialog.save()
+    assert dialog.changed_keys == {"device", "preview_every", "scan_hf_cache", "models_folder"}
+    reloaded = load_config()
+    assert (reloaded["device"], reloaded["preview_every"], reloaded["scan_hf_cache"], reloaded["models_folder"]) \
+        == ("cpu", 5, False, str(tmp_path))
+    assert json.loads(config.paths.settings_file.read_text())["device"] == "cpu"
+    again = SettingsDialog(reloaded)
+    qtbot.addWidget(again)
+    assert again.editors["device"].currentData() == "cpu" and again.editors["preview_every"].value() == 5
+
+
+def test_a_failed_save_shows_the_error_and_keeps_the_old_values(qtbot) -> None:
+    config = load_config()
+    config.paths.settings_file.mkdir(parents=True)  # a folder where the file should go: writing fails
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    dialog.editors["preview_every"].setValue(7)
+    assert not dialog.save()
+    assert dialog.error_label.isVisibleTo(dialog) and "Could not write" in dialog.error_label.text()
+    assert config["preview_every"] == 2
