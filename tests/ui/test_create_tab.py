@@ -90,7 +90,8 @@ def test_queued_jobs_run_in_order_and_a_removed_one_never_runs(qtbot, window) ->
         state.prompt = prompt
         qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     assert state.queue.rowCount() == 3
-    assert "running" in state.queue.data(state.queue.index(0)) and "waiting" in state.queue.data(state.queue.index(1))
+    assert state.queue.data(state.queue.index(0)).startswith("Running · “first”")
+    assert state.queue.data(state.queue.index(1)).startswith("Waiting · “second”")
     tab.queue_view.setCurrentIndex(state.queue.index(1))
     qtbot.mouseClick(tab.remove_queued, Qt.MouseButton.LeftButton)
     assert state.queue.rowCount() == 2

@@ -64,7 +64,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.resize(600, 620)
+        self.resize(640, 720)
 
     def _editor_for(self, setting: Setting, value: Any) -> tuple[QWidget, Callable[[], Any]]:
         if setting.choices is not None:

@@ -230,8 +230,8 @@ class QueueModel(QAbstractListModel):
             return None
         job = self._jobs[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            state = "running" if job is self._lane.current else "waiting"
-            return f"{job.title} · {state}"
+            state = "Running" if job is self._lane.current else "Waiting"
+            return f"{state} · {job.title}"
         if role == self.JobRole:
             return job
         return None

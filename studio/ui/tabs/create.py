@@ -339,6 +339,8 @@ class CreateTab(QWidget):
         self.queue_view = QListView()
         self.queue_view.setModel(self.state.queue)
         self.queue_view.setMaximumHeight(140)
+        self.queue_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.queue_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.remove_queued = QPushButton("Remove from queue")
         self.remove_queued.setToolTip("Drop the selected waiting job (cancel stops the running one)")
         column.addWidget(self.queue_view)

@@ -44,8 +44,7 @@ class ImageView(QLabel):
         scaled = self._pixmap
         if self._pixmap.width() > target.width() or self._pixmap.height() > target.height() \
                 or self._pixmap.width() < target.width() // 2:
-            # small images (the demo's 64-256 px) are enlarged without smoothing so pixels stay crisp
-            mode = Qt.TransformationMode.SmoothTransformation if self._pixmap.width() >= 256 \
-                else Qt.TransformationMode.FastTransformation
-            scaled = self._pixmap.scaled(target, Qt.AspectRatioMode.KeepAspectRatio, mode)
+            # fit large images; enlarge small ones (live previews are 1/8 size) to fill the view
+            scaled = self._pixmap.scaled(target, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
         self.setPixmap(scaled)
