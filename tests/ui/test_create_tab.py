@@ -197,3 +197,15 @@ def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, stud
     assert state.results.rowCount() == 1 and state.error == ""
     assert (config.paths.demo_model_dir / "model_index.json").is_file()
     window.close()
+
+
+def test_seeds_up_to_2_to_the_32_pass_between_the_field_and_the_state(qtbot, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    qtbot.mouseClick(tab.random_seed, Qt.MouseButton.LeftButton)
+    assert not state.random_seed and tab.seed_edit.isEnabled()
+    state.seed = 4_294_967_295
+    assert tab.seed_edit.text() == "4294967295"
+    tab.seed_edit.clear()
+    qtbot.keyClicks(tab.seed_edit, "3000000001")
+    assert state.seed == 3_000_000_001
+    assert state.build_request().seed == 3_000_000_001

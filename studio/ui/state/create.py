@@ -275,7 +275,7 @@ class CreateState(QObject):
     width_changed = Signal(int)
     height_changed = Signal(int)
     random_seed_changed = Signal(bool)
-    seed_changed = Signal(int)
+    seed_changed = Signal(object)  # seeds reach 2**32 - 1, beyond a C int
     count_changed = Signal(int)
     loras_changed = Signal(object)
     mode_changed = Signal(str)
