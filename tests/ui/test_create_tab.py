@@ -208,4 +208,5 @@ def test_seeds_up_to_2_to_the_32_pass_between_the_field_and_the_state(qtbot, win
     tab.seed_edit.clear()
     qtbot.keyClicks(tab.seed_edit, "3000000001")
     assert state.seed == 3_000_000_001
+    state.prompt = "a kite"
     assert state.build_request().seed == 3_000_000_001
