@@ -386,7 +386,8 @@ class CreateState(QObject):
         """Re-read the catalog; keep the selection when possible, else pick the default model."""
         self._models = list(self.catalog.models())
         self.models_changed.emit(self.models)
-        skipped = tuple(getattr(self.catalog, "skipped", ()) or ())
+        skipped = getattr(self.catalog, "skipped", ()) or ()
+        skipped = tuple(skipped() if callable(skipped) else skipped)
         self.skipped_models = (f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped: "
                                + "; ".join(f"{Path(str(p)).name}: {why}" for p, why in skipped)) if skipped else ""
         names = [m.name for m in self._models]
@@ -401,7 +402,10 @@ class CreateState(QObject):
         self._update_empty_state()
 
     def _update_empty_state(self) -> None:
-        self.show_empty_state = not bool(self.catalog.has_user_models) and not self._demo_chosen
+        has_user_models = self.catalog.has_user_models
+        if callable(has_user_models):  # a property or a method: both read the same
+            has_user_models = has_user_models()
+        self.show_empty_state = not has_user_models and not self._demo_chosen
 
     def use_demo(self) -> None:
         """“Try the demo model”: select it (built on first use by the GPU lane) and remember the choice."""
