@@ -125,12 +125,13 @@ class GenerationJob(Job):
 
     saved = Signal(object)  # ResultItem, as each image is written
 
-    def __init__(self, request: GenerationRequest, lane: GpuLane, works_dir: Path, *,
+    def __init__(self, request: GenerationRequest, model: ModelInfo, lane: GpuLane, works_dir: Path, *,
                  preview_every: int = 0, parent: QObject | None = None) -> None:
         prompt = request.prompt if len(request.prompt) <= 40 else request.prompt[:39] + "…"
         count = f"{request.count}× " if request.count > 1 else ""
         super().__init__(f"“{prompt}” {count}{request.width}x{request.height}", parent)
         self.request = request
+        self.model = model
         self._lane = lane
         self._works_dir = works_dir
         self._preview_every = preview_every
@@ -142,12 +143,9 @@ class GenerationJob(Job):
         self.started_at = time.perf_counter()
         progress(JobProgress("Starting…", None))
         engine = self._lane.engine()
+        if self.model.is_demo and not (Path(self.model.path) / "model_index.json").exists():
+            progress(JobProgress("Building the demo model…", None))  # the catalog builds it on resolve
         info = engine.validate(self.request)
-        if info.is_demo and not (Path(info.path) / "model_index.json").exists():
-            progress(JobProgress("Building the demo model…", None))
-            from studio.generation.demo import ensure_demo_model
-
-            ensure_demo_model(Path(info.path))
         cancel.raise_if_cancelled()
         if engine.loaded_model is None or engine.loaded_model.path != info.path:
             progress(JobProgress(f"Loading {info.label}…", None))
@@ -556,12 +554,20 @@ class CreateState(QObject):
             raise InputError(f"{path.name} is not an image the studio can read ({exc}).",
                              hint="Use a PNG, JPEG or WebP file.") from exc
 
+    def resolve(self, name: str) -> ModelInfo:
+        """The listed model called ``name``, without building or loading anything (for validation)."""
+        info = next((m for m in self._models if m.name == name), None)
+        if info is None:
+            raise NotFound(f"No model called “{name}” in the list.", hint="Add it with “Add model…”.")
+        return info
+
     def _validate(self, request: GenerationRequest) -> None:
-        """The engine's own checks (sampler, ranges, model), run here without loading anything."""
+        """The engine's own checks (sampler, ranges, LoRAs) on the GUI thread, against the listed
+        models: the demo is not built and no torch is imported before the job is queued."""
         if self._validator is None:
             from studio.generation.engine import Engine
 
-            self._validator = Engine(self.catalog, hash_cache=self.config.paths.hash_cache_file)
+            self._validator = Engine(self, hash_cache=self.config.paths.hash_cache_file)
         self._validator.validate(request)
 
     def generate(self) -> GenerationJob | None:
@@ -573,7 +579,7 @@ class CreateState(QObject):
             self.error = str(exc)
             return None
         self.error = ""
-        job = GenerationJob(request, self.lane, self.config.paths.works_dir,
+        job = GenerationJob(request, self.model, self.lane, self.config.paths.works_dir,
                             preview_every=int(self.config["preview_every"]))
         job.progressed.connect(self._on_progress)
         job.saved.connect(self._on_saved)
