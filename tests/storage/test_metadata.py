@@ -1,4 +1,4 @@
-"""NFT metadata: OpenSea fields, validation with clear errors, canonical bytes and CID."""
+"""ERC-721 metadata: canonical bytes (same work, same CID), OpenSea fields, clear validation errors."""
 from __future__ import annotations
 
 import json
@@ -6,66 +6,81 @@ import json
 import pytest
 
 from studio.errors import InputError
-from studio.storage.cid import Cid
 from studio.storage.metadata import Attribute, NftMetadata, canonical_json
 from studio.storage.unixfs import add_bytes
 
 IMAGE = "ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 
 
-def _work(**changes) -> NftMetadata:
-    fields = dict(name="Dawn #1", description="A ë-dawn", image=IMAGE,
-                  attributes=(Attribute("Palette", "warm"), Attribute("Steps", 4, "number", max_value=50),
-                              Attribute("Created", 1764374400, "date")),
-                  background_color="1A2B3C", provenance={"manifest": "bafy-later", "model": "demo"})
-    fields.update(changes)
-    return NftMetadata(**fields)
+def make(**overrides) -> NftMetadata:
+    fields = dict(name="Dawn #1", description="A quiet morning.", image=IMAGE,
+                  external_url="https://example.org/works/1", background_color="1A2B3C",
+                  attributes=(Attribute("Palette", "warm"), Attribute("Steps", 4, "number"),
+                              Attribute(None, "tag"), Attribute("Created", 1764374400, "date")),
+                  provenance={"manifest": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"})
+    fields.update(overrides)
+    return NftMetadata(**fields)  # type: ignore[arg-type]
 
 
 def test_same_work_gives_the_same_bytes_and_cid() -> None:
-    first, second = _work(), _work(provenance={"model": "demo", "manifest": "bafy-later"})
+    first, second = make(), make()
     assert first.to_bytes() == second.to_bytes()
-    data = first.to_bytes()
-    assert b" " not in data.replace(b"Dawn #1", b"").replace(b"A \xc3\xab-dawn", b"")
-    assert "ë".encode() in data
-    assert list(json.loads(data)) == sorted(json.loads(data))
-    assert first.cid == str(add_bytes(data, cid_version=1).cid)
-    assert Cid.parse(first.cid).codec == 0x55
+    assert first.cid == second.cid == str(add_bytes(first.to_bytes(), cid_version=1).cid)
+    assert make(description="Another morning.").cid != first.cid
 
 
-def test_opensea_fields_round_trip() -> None:
-    work = _work(animation_url="ipfs://QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/a.mp4",
-                 external_url="https://example.org/dawn", extra={"edition": 1})
-    data = json.loads(work.to_bytes())
-    assert data["attributes"][1] == {"trait_type": "Steps", "value": 4, "display_type": "number", "max_value": 50}
-    assert data["background_color"] == "1A2B3C" and data["edition"] == 1
-    assert NftMetadata.from_json(work.to_bytes()) == work
+def test_bytes_are_compact_sorted_utf8_json_in_the_opensea_shape() -> None:
+    data = make(name="Aube é").to_bytes()
+    text = data.decode("utf-8")
+    assert "é" in text and " " not in text.replace("Aube é", "").replace("A quiet morning.", "")
+    parsed = json.loads(data)
+    assert list(parsed) == sorted(parsed)
+    assert parsed["attributes"][1] == {"trait_type": "Steps", "value": 4, "display_type": "number"}
+    assert parsed["attributes"][2] == {"value": "tag"}
+    assert parsed["provenance"]["manifest"].startswith("bafkrei")
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == b'{"a":[1,{"c":3,"d":2}],"b":1}'
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"name": " "}, "needs a name"),
-    ({"image": None}, "needs an image"),
-    ({"image": "file:///tmp/a.png"}, "not an ipfs://"),
-    ({"image": "ipfs://nonsense"}, "not a CID"),
-    ({"background_color": "#ffffff"}, "six hex digits"),
-    ({"external_url": "javascript:alert(1)"}, "https://"),
-    ({"attributes": ({"trait_type": "Mood", "value": "calm", "display_type": "number"},)}, "needs a number"),
-    ({"attributes": ({"trait_type": "Size", "value": 1, "display_type": "huge"},)}, "Unknown display_type"),
-    ({"attributes": ({"trait_type": "When", "value": -5, "display_type": "date"},)}, "Unix timestamp"),
-    ({"attributes": ({"trait_type": "Level", "value": float("nan")},)}, "finite"),
-    ({"provenance": {"bad": object()}}, "cannot be written as JSON"),
-    ({"extra": {"name": "other"}}, "clash"),
-    ({"name": 5}, "must be text"),
+def test_round_trip_through_json() -> None:
+    original = make(animation_url="ipfs://QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/clip.mp4",
+                    extra={"edition": 3})
+    again = NftMetadata.from_json(original.to_bytes())
+    assert again.to_bytes() == original.to_bytes()
+    assert again.attributes == original.attributes
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"background_color": "#1A2B3C"}, "six hex digits"),
+    ({"background_color": "12345"}, "six hex digits"),
+    ({"name": "  "}, "needs a name"),
+    ({"image": "file:///etc/passwd"}, "not an ipfs://"),
+    ({"image": "ipfs://not-a-cid"}, "not a CID"),
+    ({"external_url": "http://example.org"}, "https://"),
+    ({"attributes": (Attribute("Steps", 4),), "extra": {"name": "x"}}, "clash"),
+    ({"provenance": {"bad": float("nan")}}, "JSON"),
 ])
-def test_bad_metadata_is_refused_with_a_clear_error(changes: dict, message: str) -> None:
+def test_invalid_metadata_is_refused_with_a_clear_message(overrides: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        _work(**changes)
+        make(**overrides)
 
 
-def test_from_json_rejects_non_objects() -> None:
-    with pytest.raises(InputError, match="JSON object"):
-        NftMetadata.from_json("[1, 2]")
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"trait_type": "Steps", "value": "four", "display_type": "number"}, "needs a number"),
+    ({"trait_type": "Mood", "value": 1, "display_type": "sparkly"}, "Unknown display_type"),
+    ({"trait_type": "Made", "value": -5, "display_type": "date"}, "Unix timestamp"),
+    ({"trait_type": "Level", "value": float("inf")}, "finite"),
+    ({"trait_type": "Level", "value": [1]}, "text or a number"),
+    ({"trait_type": "Level", "value": 5, "max_value": 3}, "max_value"),
+])
+def test_invalid_traits_are_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Attribute(**kwargs)
+
+
+def test_bad_json_is_an_input_error() -> None:
     with pytest.raises(InputError, match="not valid JSON"):
-        NftMetadata.from_json("{")
-    with pytest.raises(InputError):
-        canonical_json({"x": float("inf")})
+        NftMetadata.from_json(b"{nope")
+    with pytest.raises(InputError, match="JSON object"):
+        NftMetadata.from_json(b"[1, 2]")
+    with pytest.raises(InputError, match="list of objects"):
+        NftMetadata.from_json({"name": "x", "image": IMAGE, "attributes": "warm"})
