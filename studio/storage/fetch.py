@@ -1,240 +1,337 @@
-"""Verified fetching of ``ipfs://``, ``https://`` and ``data:`` URIs (token metadata, media).
+"""Verified fetching of ``ipfs://``, ``https://`` and ``data:`` URIs.
 
-``ipfs://`` content comes from the local store first, then from each gateway of the user's
-ordered list; whatever a gateway returns is checked against the CID before use, so a gateway
-that serves other bytes is detected, logged and skipped. Folder paths (``ipfs://<cid>/0``)
-are resolved through the folder's own block, fetched with ``?format=raw`` and verified too.
-Every response is capped in size and time; no other schemes (``file:``, ``http:``) are read.
-Verified ``ipfs://`` results are cached on disk (content under a CID never changes).
+``ipfs://<cid>/<path>`` is read from the local store first, then from the user's gateways in
+order. Gateways are asked for single blocks (``?format=raw``, the trustless-gateway form) and
+every block is hashed against the CID that named it, so a gateway that sends wrong bytes is
+caught, skipped for the rest of this fetcher's life, and the next one is asked. An
+``https://…/ipfs/<cid>/…`` link is fetched the same verified way. Other ``https://`` URLs are
+fetched as they are (nothing to verify against); ``data:`` URIs are decoded. No other scheme
+(``file:``, ``http:``, ``ftp:``) is ever opened. Results land in a small on-disk cache: IPFS
+content for good (it cannot change), https content for a few minutes.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import requests
+
 from studio.errors import InputError, NetworkError, NotFound, StorageError
-from studio.fileio import atomic_write_bytes
-from studio.storage.cid import DAG_PB, RAW, Cid
+from studio.fileio import atomic_write_bytes, atomic_write_text
+from studio.storage import http
+from studio.storage.cid import RAW, Cid
+from studio.storage.gateway import sniff_content_type
 from studio.storage.store import LocalStore
-from studio.storage.unixfs import T_DIRECTORY, add_bytes, decode_node
+from studio.storage.unixfs import T_DIRECTORY, T_FILE, T_RAW, decode_node
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_BLOCK = 2 * 1024 * 1024  # no honest UnixFS block is larger
 DEFAULT_GATEWAYS = ("https://ipfs.io", "https://dweb.link")
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """Fetched bytes and where they came from; ``cid`` is set when they were verified against it."""
+    """Bytes fetched for a URI, what they are, and where they came from (``local``, ``cache``,
+    ``data``, a gateway's base URL, or the https URL itself)."""
 
+    uri: str
     data: bytes
-    source: str  # "local", "cache", "data", a gateway base URL, or the https URL
-    cid: Cid | None = None
+    content_type: str
+    source: str
+    verified: bool  # bytes checked against a CID
 
 
-class _TooLarge(Exception):
-    pass
+@dataclass
+class FetchCache:
+    """Fetched bytes on disk, keyed by URI; the oldest entries go once ``max_bytes`` is passed."""
+
+    folder: Path
+    max_bytes: int = 64 * 1024 * 1024
+    https_ttl: float = 300.0
+
+    def _paths(self, uri: str) -> tuple[Path, Path]:
+        key = hashlib.sha256(uri.encode("utf-8")).hexdigest()
+        return self.folder / f"{key}.bin", self.folder / f"{key}.json"
+
+    def get(self, uri: str) -> Fetched | None:
+        data_path, meta_path = self._paths(uri)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = data_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if meta.get("uri") != uri or len(data) != meta.get("size"):
+            return None
+        if not meta.get("verified") and time.time() - float(meta.get("stored", 0)) > self.https_ttl:
+            return None
+        return Fetched(uri, data, str(meta.get("content_type")), "cache", bool(meta.get("verified")))
+
+    def put(self, item: Fetched) -> None:
+        if len(item.data) > self.max_bytes:
+            return
+        data_path, meta_path = self._paths(item.uri)
+        try:
+            atomic_write_bytes(data_path, item.data)
+            # the description is written last: an entry without it is never read
+            atomic_write_text(meta_path, json.dumps({"uri": item.uri, "size": len(item.data), "stored": time.time(),
+                                                     "content_type": item.content_type,
+                                                     "verified": item.verified}))
+            self._trim()
+        except StorageError as exc:  # a cache that cannot be written only costs a refetch
+            log.warning("fetch cache not updated: %s", exc)
+
+    def _trim(self) -> None:
+        entries = sorted(self.folder.glob("*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+        total = 0
+        for path in entries:
+            total += path.stat().st_size
+            if total > self.max_bytes:
+                path.with_suffix(".json").unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
 
 
-class _Lied(Exception):
-    pass
+@dataclass
+class VerifiedFetcher:
+    """Fetches URIs for the studio, verifying IPFS content against its CID.
 
+    ``gateways`` are base URLs (``https://ipfs.io``) tried in order; plain ``http://`` is
+    accepted only for loopback gateways. ``session`` lets a caller set TLS trust or a proxy.
+    """
 
-class Fetcher:
-    """Fetch URIs with verification, caps, timeouts, retries with backoff, and a small cache."""
+    store: LocalStore | None = None
+    gateways: Sequence[str] = DEFAULT_GATEWAYS
+    cache: FetchCache | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout: tuple[float, float] = (5.0, 20.0)
+    attempts: int = 2
+    session: requests.Session = field(default_factory=requests.Session)
+    distrusted: set[str] = field(default_factory=set)
 
-    def __init__(self, *, store: LocalStore | None = None, gateways: Sequence[str] = DEFAULT_GATEWAYS,
-                 cache_dir: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 20.0,
-                 retries: int = 2, backoff: float = 0.25, session=None) -> None:
-        import requests
+    def __post_init__(self) -> None:
+        self.gateways = tuple(_check_gateway(url) for url in self.gateways)
 
-        self.store = store
-        self.gateways = [g.rstrip("/") for g in gateways]
-        for gateway in self.gateways:
-            if urllib.parse.urlsplit(gateway).scheme not in ("http", "https"):
-                raise InputError(f"Gateway {gateway!r} is not an http(s) URL.",
-                                 hint="Gateways look like https://ipfs.io or http://127.0.0.1:8080.")
-        self.cache_dir = cache_dir
-        self.max_bytes, self.timeout, self.retries, self.backoff = max_bytes, timeout, retries, backoff
-        self.session = session or requests.Session()
+    @classmethod
+    def default(cls, gateways: Sequence[str] = DEFAULT_GATEWAYS) -> "VerifiedFetcher":
+        """A fetcher over this studio home's local store and cache folder."""
+        from studio.paths import studio_paths
 
-    # ------------------------------------------------------------ entry point
+        return cls(store=LocalStore.default(), gateways=gateways,
+                   cache=FetchCache(studio_paths().cache_dir / "fetch"))
+
     def fetch(self, uri: str) -> Fetched:
-        """The bytes at ``uri``; raises InputError (bad URI), NetworkError or StorageError."""
+        """The bytes ``uri`` names, verified where a CID names them; raises InputError for a URI
+        that is not allowed, NotFound or NetworkError when no source has it."""
+        uri = uri.strip()
         scheme = urllib.parse.urlsplit(uri).scheme.lower()
-        if scheme == "ipfs":
-            return self._fetch_ipfs(uri)
-        if scheme == "https":
-            data = self._get_capped(uri)
-            return Fetched(data, uri)
         if scheme == "data":
-            return Fetched(self._decode_data_uri(uri), "data")
-        raise InputError(f"The URI {uri[:80]!r} is not an ipfs://, https:// or data: URI.",
-                         hint="For safety the studio reads no other schemes (no file:, no http:).")
+            return self._decode_data(uri)
+        if scheme == "ipfs":
+            cid, path = parse_ipfs_uri(uri)
+            return self._cached(f"ipfs://{cid}/{path}".rstrip("/"), lambda key: self._fetch_ipfs(key, cid, path))
+        if scheme == "https":
+            inner = _ipfs_in_gateway_url(uri)
+            if inner is not None:
+                cid, path, origin = inner
+                extra = () if origin in self.gateways else (origin,)
+                return self._cached(f"ipfs://{cid}/{path}".rstrip("/"),
+                                    lambda key: self._fetch_ipfs(key, cid, path, extra))
+            return self._cached(uri, self._fetch_https)
+        raise InputError(f"The studio does not open {scheme or 'scheme-less'}: links ({uri[:80]!r}).",
+                         hint="Only ipfs://, https:// and data: URIs are fetched.")
 
-    # ------------------------------------------------------------ data:
-    def _decode_data_uri(self, uri: str) -> bytes:
-        header, sep, payload = uri[5:].partition(",")
+    # ------------------------------------------------------------------ sources
+    def _cached(self, key: str, fetch) -> Fetched:
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None and len(hit.data) <= self.max_bytes:
+                return hit
+        item: Fetched = fetch(key)
+        if self.cache is not None:
+            self.cache.put(item)
+        return item
+
+    def _decode_data(self, uri: str) -> Fetched:
+        head, sep, payload = uri[5:].partition(",")
         if not sep:
             raise InputError("A data: URI needs a comma before its content.")
+        params = head.split(";")
+        media = params[0] or "text/plain;charset=US-ASCII"
         if len(payload) > self.max_bytes * 4 // 3 + 4:
-            raise InputError(f"The data: URI is over the size limit of {self.max_bytes:,} bytes.")
-        if header.endswith(";base64"):
-            try:
-                data = base64.b64decode(payload, validate=True)
-            except ValueError as exc:
-                raise InputError("The data: URI's base64 content is damaged.") from exc
-        else:
-            data = urllib.parse.unquote_to_bytes(payload)
+            raise InputError(f"The data: URI holds more than the limit of {self.max_bytes:,} bytes.")
+        try:
+            data = (base64.b64decode(urllib.parse.unquote(payload), validate=True) if "base64" in params[1:]
+                    else urllib.parse.unquote_to_bytes(payload))
+        except ValueError as exc:
+            raise InputError("The data: URI's base64 content is damaged.") from exc
         if len(data) > self.max_bytes:
-            raise InputError(f"The data: URI is over the size limit of {self.max_bytes:,} bytes.")
-        return data
+            raise InputError(f"The data: URI holds {len(data):,} bytes, over the limit of {self.max_bytes:,}.")
+        return Fetched(uri, data, media, "data", verified=False)
 
-    # ------------------------------------------------------------ ipfs://
-    def _fetch_ipfs(self, uri: str) -> Fetched:
-        rest = uri[len("ipfs://"):]
-        if rest.startswith("ipfs/"):
-            rest = rest[5:]
-        root_text, _, path = rest.partition("/")
-        root = Cid.parse(root_text)
-        path = "/".join(urllib.parse.unquote(p) for p in path.split("/") if p)
-        cached = self._from_cache(root, path)
-        if cached is not None:
-            return cached
-        if self.store is not None:
+    def _fetch_https(self, uri: str) -> Fetched:
+        url = uri
+        for _ in range(5):
+            response = http.call(self.session, "GET", url, what=f"{urllib.parse.urlsplit(url).netloc}",
+                                 attempts=self.attempts, timeout=self.timeout, stream=True, allow_redirects=False)
+            if response.is_redirect:
+                target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
+                response.close()
+                if urllib.parse.urlsplit(target).scheme != "https":
+                    raise InputError(f"{uri[:80]} redirects to a non-https address; not followed.")
+                url = target
+                continue
+            if response.status_code == 404:
+                response.close()
+                raise NotFound(f"{uri[:120]} does not exist (HTTP 404).")
+            if response.status_code != 200:
+                response.close()
+                raise NetworkError(f"{urllib.parse.urlsplit(url).netloc} answered HTTP {response.status_code} "
+                                   f"for {uri[:120]}.", hint="Try again later.")
+            data = http.read_capped(response, self.max_bytes, what=urllib.parse.urlsplit(url).netloc)
+            kind = response.headers.get("Content-Type") or sniff_content_type(url, data[:512])
+            return Fetched(uri, data, kind, uri, verified=False)
+        raise NetworkError(f"{uri[:120]} redirects too many times.")
+
+    def _fetch_ipfs(self, key: str, cid: Cid, path: str, extra_gateways: Sequence[str] = ()) -> Fetched:
+        if self.store is not None and self.store.has(cid):
+            data = self.store.cat(cid, path, max_bytes=self.max_bytes)
+            name = path.rsplit("/", 1)[-1]
+            return Fetched(key, data, sniff_content_type(name, data[:512]), "local", verified=True)
+        blocks = _BlockSource(self, tuple(extra_gateways))
+        target = _resolve(blocks, cid, path)
+        data = _read_file(blocks, target, self.max_bytes, f"{key}")
+        name = path.rsplit("/", 1)[-1]
+        return Fetched(key, data, sniff_content_type(name, data[:512]), blocks.last_source, verified=True)
+
+    def get_block(self, cid: Cid, extra_gateways: Sequence[str] = ()) -> bytes:
+        """One block by CID, from the local store or a gateway, verified."""
+        return _BlockSource(self, tuple(extra_gateways)).get(cid)
+
+
+class _BlockSource:
+    """Blocks for one fetch: local store, then each trusted gateway in order."""
+
+    def __init__(self, fetcher: VerifiedFetcher, extra: tuple[str, ...]) -> None:
+        self.fetcher = fetcher
+        self.gateways = [*fetcher.gateways, *(_check_gateway(g) for g in extra)]
+        self.last_source = "local"
+
+    def get(self, cid: Cid) -> bytes:
+        fetcher = self.fetcher
+        if fetcher.store is not None and fetcher.store.has_block(cid):
             try:
-                if self.store.has(root):
-                    data = self.store.cat(root, path, max_bytes=self.max_bytes)
-                    return Fetched(data, "local", self.store.resolve(root, path).cid)
-            except NotFound:
-                pass
+                return fetcher.store.get_block(cid)
+            except StorageError as exc:  # a damaged local block: a gateway may still have it
+                log.warning("%s", exc)
         problems: list[str] = []
         for gateway in self.gateways:
-            try:
-                cid = self._resolve_path(gateway, root, path)
-                data = self._fetch_verified(gateway, cid)
-            except _Lied as exc:
-                log.warning("Gateway %s served bytes that do not match %s; skipping it.", gateway, exc)
-                problems.append(f"{gateway} served wrong bytes")
+            if gateway in fetcher.distrusted:
                 continue
-            except _TooLarge:
-                problems.append(f"{gateway} sent more than {self.max_bytes:,} bytes")
+            try:
+                response = http.call(fetcher.session, "GET", f"{gateway}/ipfs/{cid}?format=raw",
+                                     what=f"the gateway {gateway}", attempts=fetcher.attempts,
+                                     timeout=fetcher.timeout, stream=True,
+                                     headers={"Accept": "application/vnd.ipld.raw"})
+                if response.status_code != 200:
+                    response.close()
+                    problems.append(f"{gateway} answered HTTP {response.status_code}")
+                    continue
+                block = http.read_capped(response, MAX_BLOCK, what=f"the gateway {gateway}")
+            except http.ResponseTooLarge as exc:
+                fetcher.distrusted.add(gateway)
+                problems.append(exc.message)
                 continue
             except NetworkError as exc:
-                problems.append(f"{gateway}: {exc.message}")
+                problems.append(exc.message)
                 continue
-            self._to_cache(root, path, data)
-            return Fetched(data, gateway, cid)
+            if not cid.verify(block):
+                log.warning("gateway %s sent bytes that do not match %s; skipping it from now on", gateway, cid)
+                fetcher.distrusted.add(gateway)
+                problems.append(f"{gateway} sent bytes that do not match the CID (skipped from now on)")
+                continue
+            self.last_source = gateway
+            return block
         if not self.gateways:
-            raise NotFound(f"{uri} is not in the local store and no gateway is configured.",
-                           hint="Add a gateway in Settings → Storage.")
-        raise NetworkError(f"Could not fetch {uri}: " + "; ".join(problems) + ".",
-                           hint="Check your connection or add another gateway in Settings → Storage.")
+            raise NotFound(f"{cid} is not in the local store and no gateway is configured.",
+                           hint="Add a gateway in Settings, or add the content locally.")
+        raise NetworkError(f"No gateway gave a verified copy of {cid}: " + ("; ".join(problems) or
+                           "every gateway was skipped for sending wrong bytes earlier") + ".",
+                           hint="Check the network, or add another gateway in Settings.")
 
-    def _resolve_path(self, gateway: str, root: Cid, path: str) -> Cid:
-        cid = root
-        for part in [p for p in path.split("/") if p]:
-            if cid.codec != DAG_PB:
-                raise NetworkError(f"{root}/{path}: {part!r} is below a file, not a folder.")
-            node = decode_node(self._fetch_block(gateway, cid))
-            if node.kind != T_DIRECTORY:
-                raise NetworkError(f"{root}/{path}: {part!r} is below a file, not a folder.")
-            link = next((l for l in node.links if l.name == part), None)
-            if link is None:
-                raise NetworkError(f"{root}/{path} does not exist (no entry {part!r}).")
-            cid = link.cid
-        return cid
 
-    def _fetch_block(self, gateway: str, cid: Cid) -> bytes:
-        block = self._get_capped(f"{gateway}/ipfs/{cid}?format=raw", accept="application/vnd.ipld.raw",
-                                 raise_too_large=True)
-        if not cid.verify(block):
-            raise _Lied(str(cid))
-        return block
-
-    def _fetch_verified(self, gateway: str, cid: Cid) -> bytes:
+def _resolve(blocks: _BlockSource, cid: Cid, path: str) -> Cid:
+    for part in [p for p in path.split("/") if p]:
         if cid.codec == RAW:
-            return self._fetch_block(gateway, cid)
-        data = self._get_capped(f"{gateway}/ipfs/{cid}", raise_too_large=True)
-        # Rebuild the DAG as `ipfs add` lays it out; a match proves these are the bytes named.
-        if add_bytes(data, cid_version=cid.version).cid.multihash != cid.multihash:
-            raise _Lied(str(cid))
-        return data
-
-    # ------------------------------------------------------------ HTTP
-    def _get_capped(self, url: str, *, accept: str | None = None, raise_too_large: bool = False) -> bytes:
-        import requests
-
-        headers = {"Accept": accept} if accept else {}
-        for attempt in range(self.retries + 1):
-            try:
-                with self.session.get(url, headers=headers, timeout=self.timeout, stream=True,
-                                      allow_redirects=True) as response:
-                    if urllib.parse.urlsplit(response.url).scheme not in ("https", "http") or (
-                            url.startswith("https:") and not response.url.startswith("https:")):
-                        raise NetworkError(f"{url} redirected to a non-https address; not followed.")
-                    if response.status_code >= 500 and attempt < self.retries:
-                        time.sleep(self.backoff * 2 ** attempt)
-                        continue
-                    if response.status_code != 200:
-                        raise NetworkError(f"{_host(url)} answered HTTP {response.status_code}.")
-                    length = response.headers.get("Content-Length")
-                    if length and length.isdigit() and int(length) > self.max_bytes:
-                        return self._too_large(url, raise_too_large)
-                    body = bytearray()
-                    for chunk in response.iter_content(64 * 1024):
-                        body += chunk
-                        if len(body) > self.max_bytes:
-                            return self._too_large(url, raise_too_large)
-                    return bytes(body)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt < self.retries:
-                    time.sleep(self.backoff * 2 ** attempt)
-                    continue
-                raise NetworkError(f"{_host(url)} could not be reached ({type(exc).__name__}).",
-                                   hint="Check the connection or the gateway address.") from exc
-            except requests.RequestException as exc:
-                raise NetworkError(f"Fetching from {_host(url)} failed: {exc}.") from exc
-        raise NetworkError(f"{_host(url)} kept failing.")  # pragma: no cover - loop always returns or raises
-
-    def _too_large(self, url: str, raise_internal: bool) -> bytes:
-        if raise_internal:
-            raise _TooLarge(url)
-        raise NetworkError(f"{_host(url)} sent more than the limit of {self.max_bytes:,} bytes; stopped.",
-                           hint="Raise the size limit in Settings → Storage if you trust this source.")
-
-    # ------------------------------------------------------------ cache
-    def _cache_path(self, root: Cid, path: str) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        key = hashlib.sha256(f"{root.to_v1()}/{path}".encode()).hexdigest()
-        return self.cache_dir / key[:2] / key
-
-    def _from_cache(self, root: Cid, path: str) -> Fetched | None:
-        file = self._cache_path(root, path)
-        if file is None or not file.exists():
-            return None
-        try:
-            return Fetched(file.read_bytes(), "cache")
-        except OSError:
-            return None
-
-    def _to_cache(self, root: Cid, path: str, data: bytes) -> None:
-        file = self._cache_path(root, path)
-        if file is not None:
-            try:
-                atomic_write_bytes(file, data)
-            except StorageError as exc:  # a full cache never fails a fetch
-                log.warning("Could not cache %s/%s: %s", root, path, exc)
+            raise NotFound(f"{cid} is a file; it has no entry {part!r}.")
+        node = decode_node(blocks.get(cid))
+        if node.kind != T_DIRECTORY:
+            raise NotFound(f"{cid} is not a plain folder; cannot follow {part!r}.",
+                           hint="Sharded (HAMT) folders are not supported.")
+        link = next((l for l in node.links if l.name == part), None)
+        if link is None:
+            raise NotFound(f"The folder {cid} has no entry {part!r}.")
+        cid = link.cid
+    return cid
 
 
-def _host(url: str) -> str:
+def _read_file(blocks: _BlockSource, cid: Cid, limit: int, label: str) -> bytes:
+    out = bytearray()
+    stack = [cid]
+    while stack:
+        current = stack.pop()
+        block = blocks.get(current)
+        if current.codec == RAW:
+            out += block
+        else:
+            node = decode_node(block)
+            if node.kind not in (T_FILE, T_RAW):
+                raise InputError(f"{label} is a folder or link, not a file.")
+            if current == cid and node.filesize is not None and node.filesize > limit:
+                raise InputError(f"{label} is {node.filesize:,} bytes, over the limit of {limit:,}.")
+            out += node.data
+            stack.extend(link.cid for link in reversed(node.links))
+        if len(out) > limit:
+            raise InputError(f"{label} is larger than the limit of {limit:,} bytes.")
+    return bytes(out)
+
+
+def parse_ipfs_uri(uri: str) -> tuple[Cid, str]:
+    """``ipfs://<cid>[/path]`` as (CID, path); a clear InputError otherwise."""
+    rest = uri.strip()[len("ipfs://"):]
+    if rest.startswith("ipfs/"):
+        rest = rest[len("ipfs/"):]
+    text, _, path = rest.partition("/")
+    path = urllib.parse.unquote(path.split("?", 1)[0].split("#", 1)[0]).strip("/")
+    if any(part in (".", "..") for part in path.split("/")):
+        raise InputError(f"{uri[:80]!r} has '.' or '..' in its path.")
+    return Cid.parse(text), path
+
+
+def _ipfs_in_gateway_url(url: str) -> tuple[Cid, str, str] | None:
     parts = urllib.parse.urlsplit(url)
+    segments = parts.path.split("/")
+    if len(segments) < 3 or segments[1] != "ipfs":
+        return None
+    try:
+        cid, path = parse_ipfs_uri("ipfs://" + "/".join(segments[2:]))
+    except InputError:
+        return None
+    return cid, path, f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_gateway(url: str) -> str:
+    parts = urllib.parse.urlsplit(url.strip())
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise InputError(f"The gateway {url!r} must be an https:// address (http:// only on this computer).")
+    if parts.path.strip("/") or parts.query:
+        raise InputError(f"Give the gateway {url!r} as its base address only, e.g. https://ipfs.io.")
     return f"{parts.scheme}://{parts.netloc}"

@@ -1,131 +1,178 @@
-"""Verified fetching: local store first, then gateways in order, lying or broken gateways skipped."""
+"""Verified fetching over real loopback HTTP(S): local store first, lying gateways skipped, caps, schemes."""
 from __future__ import annotations
 
 import base64
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
 from pathlib import Path
 
 import pytest
+import requests
+from loopback import closed_port_url, self_signed_cert, serve
 from storage_data import seeded_bytes
 
 from studio.errors import InputError, NetworkError, NotFound
-from studio.storage.fetch import Fetcher
+from studio.storage.fetch import FetchCache, Fetched, VerifiedFetcher
 from studio.storage.gateway import Gateway
 from studio.storage.store import LocalStore
 
-
-class _Liar(BaseHTTPRequestHandler):
-    """A gateway that answers every request with the same wrong bytes (or a huge body)."""
-
-    body = b"not what you asked for"
-    requests_seen: list[str]
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.requests_seen.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def liar():
-    handler = type("Liar", (_Liar,), {"requests_seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.handler = handler  # type: ignore[attr-defined]
-    yield server
-    server.shutdown()
-    server.server_close()
+BIG = seeded_bytes("fetch-big", 600_000)  # three blocks under a dag-pb root
 
 
 @pytest.fixture
 def remote(tmp_path: Path):
-    """An honest gateway over another machine's store (a second store on loopback)."""
+    """An honest gateway serving a folder with a multi-block file, on its own store."""
     store = LocalStore(tmp_path / "remote")
+    folder = tmp_path / "works"
+    (folder / "0").mkdir(parents=True)
+    (folder / "0" / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + BIG)
+    (folder / "0" / "metadata.json").write_text('{"name":"Dawn"}')
+    cid = store.add_path(folder, cid_version=0)
     with Gateway(store) as gateway:
-        yield store, gateway
+        yield gateway, cid
 
 
-def _url(server) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}"
+def lying_gateway(method: str, path: str, headers: dict, body: bytes):
+    return 200, {"Content-Type": "application/vnd.ipld.raw"}, b"not the bytes you asked for"
 
 
-def test_lying_gateway_is_skipped_and_the_honest_one_used(remote, liar, tmp_path: Path) -> None:
-    store, gateway = remote
-    data = seeded_bytes("art", 700_000)
-    cid = store.add_bytes(data, cid_version=0)
-    fetcher = Fetcher(gateways=[_url(liar), gateway.url], cache_dir=tmp_path / "cache", retries=0)
-    fetched = fetcher.fetch(f"ipfs://{cid}")
-    assert fetched.data == data and fetched.source == gateway.url and fetched.cid == cid
-    assert liar.handler.requests_seen  # it was asked first, and caught
+def huge_gateway(method: str, path: str, headers: dict, body: bytes):
+    return 200, {"Content-Type": "application/vnd.ipld.raw"}, bytes(3 * 1024 * 1024)
 
 
-def test_folder_paths_are_resolved_through_verified_blocks(remote, liar, tmp_path: Path) -> None:
-    store, gateway = remote
-    (tmp_path / "batch").mkdir()
-    (tmp_path / "batch" / "0").write_bytes(b'{"name":"zero"}')
-    (tmp_path / "batch" / "1").write_bytes(seeded_bytes("one", 300_000))
-    root = store.add_path(tmp_path / "batch")
-    fetcher = Fetcher(gateways=[_url(liar), gateway.url], retries=0)
-    assert fetcher.fetch(f"ipfs://{root}/0").data == b'{"name":"zero"}'
-    assert fetcher.fetch(f"ipfs://{root}/1").data == seeded_bytes("one", 300_000)
+def test_local_store_is_read_first_without_any_gateway(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "local")
+    cid = store.add_bytes(b'{"name":"local"}')
+    fetched = VerifiedFetcher(store=store, gateways=()).fetch(f"ipfs://{cid}")
+    assert (fetched.data, fetched.source, fetched.verified) == (b'{"name":"local"}', "local", True)
+    assert fetched.content_type == "application/json"
+    with pytest.raises(NotFound, match="no gateway"):
+        VerifiedFetcher(store=store, gateways=()).fetch("ipfs://QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
 
 
-def test_only_liars_is_an_error_naming_them(liar) -> None:
-    fetcher = Fetcher(gateways=[_url(liar)], retries=0)
-    with pytest.raises(NetworkError, match="served wrong bytes"):
-        fetcher.fetch("ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+def test_a_lying_gateway_is_detected_and_skipped(remote, tmp_path: Path) -> None:
+    gateway, cid = remote
+    with serve(lying_gateway) as liar:
+        fetcher = VerifiedFetcher(store=LocalStore(tmp_path / "empty"), gateways=(liar, gateway.url))
+        fetched = fetcher.fetch(f"ipfs://{cid}/0/image.png")
+        assert fetched.data == b"\x89PNG\r\n\x1a\n" + BIG
+        assert fetched.source == gateway.url and fetched.content_type == "image/png"
+        assert liar in fetcher.distrusted
+        # with only liars left, the error says what happened
+        only_liar = VerifiedFetcher(gateways=(liar,), attempts=1)
+        with pytest.raises(NetworkError, match="do not match the CID"):
+            only_liar.fetch(f"ipfs://{cid}/0/metadata.json")
 
 
-def test_huge_response_is_cut_at_the_cap(liar) -> None:
-    liar.handler.body = b"x" * 5000
-    fetcher = Fetcher(gateways=[_url(liar)], max_bytes=1000, retries=0)
-    with pytest.raises(NetworkError, match="more than 1,000 bytes"):
-        fetcher.fetch("ipfs://QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
+def test_a_huge_block_response_is_cut_off_and_the_gateway_skipped(remote) -> None:
+    gateway, cid = remote
+    with serve(huge_gateway) as huge:
+        fetcher = VerifiedFetcher(gateways=(huge, gateway.url))
+        assert fetcher.fetch(f"ipfs://{cid}/0/metadata.json").data == b'{"name":"Dawn"}'
+        assert huge in fetcher.distrusted
 
 
-def test_gateway_down_is_retried_with_backoff_then_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sleeps: list[float] = []
-    monkeypatch.setattr("studio.storage.fetch.time.sleep", sleeps.append)
-    fetcher = Fetcher(gateways=[f"http://127.0.0.1:{port}"], retries=2, backoff=0.1, timeout=2)
-    with pytest.raises(NetworkError, match="could not be reached"):
-        fetcher.fetch("ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
-    assert sleeps == [0.1, 0.2]
+def test_content_over_the_size_cap_is_refused(remote) -> None:
+    gateway, cid = remote
+    with pytest.raises(InputError, match="over the limit"):
+        VerifiedFetcher(gateways=(gateway.url,), max_bytes=100_000).fetch(f"ipfs://{cid}/0/image.png")
 
 
-def test_local_store_first_then_cache(tmp_path: Path, remote) -> None:
-    local = LocalStore(tmp_path / "local")
-    cid = local.add_bytes(b"hello world")
-    assert Fetcher(store=local, gateways=[]).fetch(f"ipfs://{cid}").source == "local"
-    store, gateway = remote
-    other = store.add_bytes(b"from far away")
-    fetcher = Fetcher(store=local, gateways=[gateway.url], cache_dir=tmp_path / "cache")
-    assert fetcher.fetch(f"ipfs://{other}").source == gateway.url
+def test_a_gateway_that_is_down_gives_a_clear_error_after_retries(remote) -> None:
+    gateway, cid = remote
+    down = closed_port_url()
+    fetcher = VerifiedFetcher(gateways=(down,), attempts=2)
+    with pytest.raises(NetworkError, match="could not be reached after 2 tries"):
+        fetcher.fetch(f"ipfs://{cid}/0/metadata.json")
+    # the next gateway in the list answers
+    assert VerifiedFetcher(gateways=(down, gateway.url), attempts=1).fetch(
+        f"ipfs://{cid}/0/metadata.json").source == gateway.url
+
+
+def test_missing_path_in_a_fetched_folder_is_not_found(remote) -> None:
+    gateway, cid = remote
+    with pytest.raises(NotFound, match="no entry 'nope.png'"):
+        VerifiedFetcher(gateways=(gateway.url,)).fetch(f"ipfs://{cid}/0/nope.png")
+
+
+def test_results_are_cached_on_disk(remote, tmp_path: Path) -> None:
+    gateway, cid = remote
+    cache = FetchCache(tmp_path / "cache")
+    uri = f"ipfs://{cid}/0/metadata.json"
+    assert VerifiedFetcher(gateways=(gateway.url,), cache=cache).fetch(uri).source == gateway.url
     gateway.stop()
-    assert fetcher.fetch(f"ipfs://{other}").data == b"from far away"  # from the cache now
-    with pytest.raises(NotFound):
-        Fetcher(store=local, gateways=[]).fetch(f"ipfs://{other}")
+    again = VerifiedFetcher(gateways=(closed_port_url(),), cache=cache).fetch(uri)
+    assert (again.data, again.source, again.verified) == (b'{"name":"Dawn"}', "cache", True)
 
 
-def test_data_uris_and_refused_schemes() -> None:
-    fetcher = Fetcher(gateways=[], max_bytes=10)
-    assert fetcher.fetch("data:application/json;base64," + base64.b64encode(b'{"a":1}').decode()).data == b'{"a":1}'
-    assert fetcher.fetch("data:,hi%20there").data == b"hi there"
-    with pytest.raises(InputError, match="size limit"):
-        fetcher.fetch("data:;base64," + base64.b64encode(b"x" * 11).decode())
-    for uri in ("file:///etc/passwd", "http://example.com/x", "ftp://x/y", "javascript:alert(1)"):
-        with pytest.raises(InputError, match="no other schemes"):
-            fetcher.fetch(uri)
+def test_cache_drops_the_oldest_entries_past_its_size(tmp_path: Path) -> None:
+    cache = FetchCache(tmp_path / "cache", max_bytes=250)
+    for index in range(5):
+        cache.put(Fetched(f"ipfs://x/{index}", bytes([index]) * 100, "application/octet-stream", "test", True))
+        os.utime(cache._paths(f"ipfs://x/{index}")[0], (index, index))  # noqa: SLF001 - ages on coarse clocks
+    cache._trim()  # noqa: SLF001
+    assert [cache.get(f"ipfs://x/{index}") is not None for index in range(5)] == [False, False, False, True, True]
+
+
+def test_https_gateway_links_are_fetched_verified(remote, tmp_path: Path) -> None:
+    gateway, cid = remote
+    # an https address of a gateway path is read as the CID it names, from the configured gateways
+    fetched = VerifiedFetcher(gateways=(gateway.url,)).fetch(f"https://gw.invalid/ipfs/{cid}/0/metadata.json")
+    assert fetched.verified and fetched.data == b'{"name":"Dawn"}'
+
+
+def test_plain_https_with_tls_caps_and_redirects(tmp_path: Path) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    hits = []
+
+    def site(method: str, path: str, headers: dict, body: bytes):
+        hits.append(path)
+        if path == "/meta.json":
+            return 200, {"Content-Type": "application/json"}, b'{"name":"web"}'
+        if path == "/big":
+            return 200, {}, bytes(200_000)
+        if path == "/to-http":
+            return 302, {"Location": "http://127.0.0.1:1/x"}, b""
+        if path == "/moved":
+            return 301, {"Location": "/meta.json"}, b""
+        return 404, {}, b"no"
+
+    with serve(site, tls=(cert, key)) as base:
+        session = requests.Session()
+        session.verify = str(cert)
+        fetcher = VerifiedFetcher(gateways=(), session=session, max_bytes=100_000,
+                                  cache=FetchCache(tmp_path / "cache"))
+        first = fetcher.fetch(f"{base}/meta.json")
+        assert (first.data, first.content_type, first.verified) == (b'{"name":"web"}', "application/json", False)
+        assert fetcher.fetch(f"{base}/meta.json").source == "cache" and hits == ["/meta.json"]
+        assert fetcher.fetch(f"{base}/moved").data == b'{"name":"web"}'
+        with pytest.raises(NetworkError, match="over the limit|more than the limit"):
+            fetcher.fetch(f"{base}/big")
+        with pytest.raises(InputError, match="non-https"):
+            fetcher.fetch(f"{base}/to-http")
+        with pytest.raises(NotFound):
+            fetcher.fetch(f"{base}/missing")
+
+
+@pytest.mark.parametrize("uri", ["file:///etc/passwd", "http://example.org/x.png", "ftp://x/y", "javascript:x",
+                                 "/etc/passwd", "ipfs://not-a-cid", "ipfs://QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/../x"])
+def test_other_schemes_and_bad_uris_are_refused(uri: str) -> None:
     with pytest.raises(InputError):
-        Fetcher(gateways=["file:///tmp"])
+        VerifiedFetcher(gateways=()).fetch(uri)
+
+
+def test_data_uris_are_decoded_with_caps() -> None:
+    fetcher = VerifiedFetcher(gateways=(), max_bytes=10)
+    assert fetcher.fetch("data:application/json;base64,eyJhIjoxfQ==").data == b'{"a":1}'
+    plain = fetcher.fetch("data:,hi%20there")
+    assert (plain.data, plain.content_type) == (b"hi there", "text/plain;charset=US-ASCII")
+    with pytest.raises(InputError, match="over the limit"):
+        fetcher.fetch("data:," + "x" * 11)
+    with pytest.raises(InputError, match="damaged"):
+        fetcher.fetch("data:;base64,!!!")
+
+
+def test_gateway_addresses_are_checked() -> None:
+    with pytest.raises(InputError, match="https://"):
+        VerifiedFetcher(gateways=("http://example.org",))
+    with pytest.raises(InputError, match="base address"):
+        VerifiedFetcher(gateways=("https://ipfs.io/ipfs/",))

@@ -1,0 +1,89 @@
+"""HTTP calls of the storage backends: retries with backoff, size caps, and errors for people.
+
+Kubo, pinning services and gateways all go through :func:`call`, so a peer that is down gets
+the same treatment everywhere: a few tries with growing pauses, then one clear
+:class:`~studio.errors.NetworkError`. Request headers (which may carry an access token) are
+never logged or put in a message.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterator
+
+import requests
+
+from studio.errors import NetworkError
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) seconds for one request.
+DEFAULT_TIMEOUT = (5.0, 30.0)
+_RETRY_STATUSES = {429, 502, 503, 504}
+
+
+def call(session: requests.Session, method: str, url: str, *, what: str, attempts: int = 3,
+         backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+         timeout: tuple[float, float] = DEFAULT_TIMEOUT, **kwargs: Any) -> requests.Response:
+    """One HTTP request, retried on connection errors, timeouts, 429 and 502-504.
+
+    ``what`` names the peer for messages ("the Kubo node at http://…"). Returns the response
+    (any other status is the caller's to judge); raises NetworkError once every try failed.
+    A body given as an iterator cannot be replayed, so such requests get one try.
+    """
+    if not isinstance(kwargs.get("data"), (bytes, str, dict, type(None))):
+        attempts = 1
+    if session.verify is not True:  # a caller's own trust store wins over REQUESTS_CA_BUNDLE
+        kwargs.setdefault("verify", session.verify)
+    problem = ""
+    for attempt in range(1, attempts + 1):
+        try:
+            response = session.request(method, url, timeout=timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise NetworkError(f"{what} could not be trusted: its TLS certificate did not verify.",
+                               hint="Check the address; a proxy or a wrong clock can cause this too.") from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            problem = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+            cause: Exception | None = exc
+        else:
+            if response.status_code not in _RETRY_STATUSES:
+                return response
+            problem, cause = f"answered HTTP {response.status_code} (busy or failing)", None
+            response.close()
+        log.info("%s %s (try %d of %d)", what, problem, attempt, attempts)
+        if attempt < attempts:
+            sleep(backoff * 2 ** (attempt - 1))
+    raise NetworkError(f"{what} {problem} after {attempts} tries.",
+                       hint="Check that it is running and reachable, or choose another storage backend "
+                            "in Settings; nothing was recorded.") from cause
+
+
+def read_capped(response: requests.Response, limit: int, *, what: str) -> bytes:
+    """The response body, refusing more than ``limit`` bytes (checked while streaming)."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise ResponseTooLarge(f"{what} sent {int(declared):,} bytes, over the limit of {limit:,}.")
+    out = bytearray()
+    try:
+        for chunk in _chunks(response):
+            out += chunk
+            if len(out) > limit:
+                raise ResponseTooLarge(f"{what} sent more than the limit of {limit:,} bytes.")
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise NetworkError(f"{what} broke off while sending: {exc.__class__.__name__}.",
+                           hint="Try again later.") from exc
+    finally:
+        response.close()
+    return bytes(out)
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    return response.iter_content(chunk_size=64 * 1024)
+
+
+class ResponseTooLarge(NetworkError):
+    """A peer sent more bytes than the caller allows."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="Raise the size limit only if you expect content that large.")
