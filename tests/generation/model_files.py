@@ -75,3 +75,129 @@ def edit_json(path: Path, **changes: object) -> None:
     data = json.loads(path.read_text())
     data.update(changes)
     path.write_text(json.dumps(data))
+
+
+# -- diffusers -> original (LDM) layout ------------------------------------------------------
+# The reverse of diffusers' single-file conversion (diffusers.loaders.single_file_utils:
+# convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint, convert_ldm_clip_checkpoint), as in
+# diffusers' scripts/convert_diffusers_to_original_stable_diffusion.py, but driven by the model's
+# config so that it also works for tiny test models (any number of blocks and layers).
+
+_UNET_RESNET = (("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("norm2", "out_layers.0"),
+                ("conv2", "out_layers.3"), ("time_emb_proj", "emb_layers.1"), ("conv_shortcut", "skip_connection"))
+_UNET_SIMPLE = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
+                "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2",
+                "add_embedding.linear_1": "label_emb.0.0", "add_embedding.linear_2": "label_emb.0.2"}
+_VAE_ATTENTION = (("group_norm", "norm"), ("to_q", "q"), ("to_k", "k"), ("to_v", "v"), ("to_out.0", "proj_out"))
+
+
+def _rename_resnet(rest: str, pairs) -> str:
+    for new, old in pairs:
+        if rest.startswith(new + "."):
+            return old + rest[len(new):]
+    return rest
+
+
+def unet_to_ldm(state: dict, config) -> dict:
+    layers = config["layers_per_block"]
+    levels = len(config["block_out_channels"])
+    has_attention = ["CrossAttn" in kind for kind in config["up_block_types"]]
+    out = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        prefix2 = ".".join(parts[:2])
+        if prefix2 in _UNET_SIMPLE or parts[0] in _UNET_SIMPLE:
+            head = prefix2 if prefix2 in _UNET_SIMPLE else parts[0]
+            out[_UNET_SIMPLE[head] + key[len(head):]] = value
+        elif parts[0] == "down_blocks":
+            i = int(parts[1])
+            if parts[2] == "downsamplers":
+                out[f"input_blocks.{(layers + 1) * (i + 1)}.0.op." + ".".join(parts[5:])] = value
+            else:
+                j, rest = int(parts[3]), ".".join(parts[4:])
+                index = (layers + 1) * i + j + 1
+                if parts[2] == "resnets":
+                    out[f"input_blocks.{index}.0.{_rename_resnet(rest, _UNET_RESNET)}"] = value
+                else:
+                    out[f"input_blocks.{index}.1.{rest}"] = value
+        elif parts[0] == "mid_block":
+            k, rest = int(parts[2]), ".".join(parts[3:])
+            if parts[1] == "resnets":
+                out[f"middle_block.{2 * k}.{_rename_resnet(rest, _UNET_RESNET)}"] = value
+            else:
+                out[f"middle_block.1.{rest}"] = value
+        elif parts[0] == "up_blocks":
+            i = int(parts[1])
+            if parts[2] == "upsamplers":
+                slot = 2 if has_attention[i] else 1
+                out[f"output_blocks.{(layers + 1) * i + layers}.{slot}.conv." + ".".join(parts[5:])] = value
+            else:
+                j, rest = int(parts[3]), ".".join(parts[4:])
+                index = (layers + 1) * i + j
+                if parts[2] == "resnets":
+                    out[f"output_blocks.{index}.0.{_rename_resnet(rest, _UNET_RESNET)}"] = value
+                else:
+                    out[f"output_blocks.{index}.1.{rest}"] = value
+        else:
+            raise KeyError(f"no LDM name for the UNet weight {key}")
+    assert levels == len(config["down_block_types"])
+    return {f"model.diffusion_model.{k}": v for k, v in out.items()}
+
+
+def vae_to_ldm(state: dict, config) -> dict:
+    levels = len(config["block_out_channels"])
+    out = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        side = parts[0]
+        if side in ("quant_conv", "post_quant_conv"):
+            out[key] = value
+            continue
+        section, rest_parts = parts[1], parts[2:]
+        if section in ("conv_in", "conv_out"):
+            out[key] = value
+        elif section == "conv_norm_out":
+            out[f"{side}.norm_out." + ".".join(rest_parts)] = value
+        elif section in ("down_blocks", "up_blocks"):
+            i = int(rest_parts[0])
+            level = i if section == "down_blocks" else levels - 1 - i
+            name = "down" if section == "down_blocks" else "up"
+            if rest_parts[1] == "resnets":
+                rest = _rename_resnet(".".join(rest_parts[3:]), (("conv_shortcut", "nin_shortcut"),))
+                out[f"{side}.{name}.{level}.block.{rest_parts[2]}.{rest}"] = value
+            else:
+                sampler = "downsample" if name == "down" else "upsample"
+                out[f"{side}.{name}.{level}.{sampler}.conv." + ".".join(rest_parts[4:])] = value
+        elif section == "mid_block":
+            if rest_parts[0] == "resnets":
+                out[f"{side}.mid.block_{int(rest_parts[1]) + 1}." + ".".join(rest_parts[2:])] = value
+            else:
+                rest = _rename_resnet(".".join(rest_parts[2:]), _VAE_ATTENTION)
+                if rest.split(".")[0] in ("q", "k", "v", "proj_out") and rest.endswith("weight"):
+                    value = value[:, :, None, None]  # LDM keeps these as 1x1 convolutions
+                out[f"{side}.mid.attn_1.{rest}"] = value
+        else:
+            raise KeyError(f"no LDM name for the VAE weight {key}")
+    return {f"first_stage_model.{k}": v for k, v in out.items()}
+
+
+def sd1_pipeline_to_ldm(pipe) -> dict:
+    """The state dict of an SD-1.x-shaped pipeline in the original single-file layout."""
+    checkpoint = unet_to_ldm(pipe.unet.state_dict(), pipe.unet.config)
+    checkpoint.update(vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config))
+    # original checkpoints name the CLIP weights text_model.*; transformers 5.6+ flattened CLIPTextModel
+    checkpoint.update({f"cond_stage_model.transformer.{k if k.startswith('text_model.') else 'text_model.' + k}": v
+                       for k, v in pipe.text_encoder.state_dict().items()})
+    return {k: v.contiguous() for k, v in checkpoint.items()}
+
+
+def save_ldm_checkpoint(folder: Path, target: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Convert the SD-1.x diffusers folder ``folder`` to one original-layout .safetensors file."""
+    from diffusers import StableDiffusionPipeline
+    from safetensors.torch import save_file as save_torch
+
+    pipe = StableDiffusionPipeline.from_pretrained(folder, local_files_only=True, safety_checker=None,
+                                                   requires_safety_checker=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_torch(sd1_pipeline_to_ldm(pipe), str(target), metadata=metadata)
+    return target
