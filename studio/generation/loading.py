@@ -111,7 +111,7 @@ def load_pipeline(info: ModelInfo, *, dtype: Any = None, config_dir: Path | None
                          hint="Put it back, or choose another model.")
     kwargs: dict[str, Any] = {"local_files_only": True}
     if dtype is not None:
-        kwargs["torch_dtype"] = dtype
+        kwargs["dtype"] = dtype  # diffusers 0.42 name; torch_dtype is deprecated
     if info.family is not ModelFamily.SDXL:
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     try:
@@ -146,6 +146,12 @@ def _load_single_file(info: ModelInfo, path: Path, kwargs: dict[str, Any], confi
     family = info.family
     if info.is_pickle:
         family = _pickle_family(path, family)
+    else:
+        # The header says what the file is (a LoRA, a truncated download, another architecture)
+        # far more clearly than a tensor-shape error from deep inside diffusers.
+        from studio.generation.models import detect_model
+
+        family = detect_model(path).family
     if config_dir is None:
         config_dir = family_config_dir(family)
         scheduler = _scheduler_for(info, family, config_dir)
