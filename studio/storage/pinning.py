@@ -1,20 +1,28 @@
-"""An IPFS Pinning Service API client (the open spec: ``POST /pins``, ``GET /pins/{requestid}``).
+"""An IPFS Pinning Service API endpoint as a storage backend (the open spec: ``POST /pins``,
+``GET /pins/{requestid}``; Pinata, Filebase and others implement it).
 
-The access token is passed in by the caller (the wallet keeps it encrypted at rest) and is
-only ever sent in the ``Authorization`` header: it is never logged nor shown in ``repr``.
-The spec pins by CID: the service fetches the blocks from the IPFS network or from the
-``origins`` given, so content should be added to a reachable node first.
+The access token is given by the caller (the settings keep it encrypted or in the OS keyring),
+sent only as ``Authorization: Bearer``, and never logged, printed or put in an error. Where the
+service takes CAR uploads (``car_upload_url``), the exact blocks are uploaded first, so the
+service does not need to find them on the network; then the pin request is made and polled
+until the service reports ``pinned`` (or ``failed``).
 """
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
-from studio.cancel import Cancellable
+import requests
+
+from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, InputError, NetworkError, StorageError
+from studio.storage import http
 from studio.storage.cid import Cid
+from studio.storage.unixfs import add_bytes, add_path
 
 log = logging.getLogger(__name__)
 
@@ -23,131 +31,132 @@ STATUSES = ("queued", "pinning", "pinned", "failed")
 
 @dataclass(frozen=True)
 class PinStatus:
-    """One pin request as the service reports it."""
+    """A pin request as the service reports it."""
 
     requestid: str
     status: str
     cid: str
     name: str | None = None
     delegates: tuple[str, ...] = ()
-    info: dict[str, Any] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PinStatus":
+    def from_json(cls, data: Mapping[str, Any]) -> "PinStatus":
         try:
             pin = data["pin"]
-            status = data["status"]
+            status = str(data["status"])
             if status not in STATUSES:
-                raise ValueError(f"unknown status {status!r}")
+                raise ValueError(status)
             return cls(str(data["requestid"]), status, str(pin["cid"]), pin.get("name"),
-                       tuple(data.get("delegates", ())), dict(data.get("info") or {}))
+                       tuple(data.get("delegates") or ()), dict(data.get("info") or {}))
         except (KeyError, TypeError, ValueError) as exc:
-            raise NetworkError(f"The pinning service sent a pin status the studio cannot read ({exc}).") from exc
+            raise StorageError("The pinning service answered with a pin status the studio cannot read.",
+                               hint="Check that the endpoint implements the IPFS Pinning Service API.") from exc
 
 
 class PinningService:
     """Client of one Pinning Service API endpoint (e.g. ``https://api.pinata.cloud/psa``)."""
 
-    def __init__(self, endpoint: str, access_token: str, *, timeout: float = 30.0, retries: int = 3,
-                 backoff: float = 0.5, poll_interval: float = 2.0, session=None) -> None:
-        import requests
+    name = "pinning"
 
-        if not access_token:
-            raise InputError("The pinning service needs an access token.",
-                             hint="Paste the token from your provider in Settings → Storage.")
+    def __init__(self, endpoint: str, token: str, *, car_upload_url: str | None = None,
+                 session: requests.Session | None = None, attempts: int = 3, backoff: float = 0.5,
+                 poll_interval: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        if not token.strip():
+            raise InputError("The pinning service needs an access token.", hint="Paste it in Settings → Storage.")
         self.endpoint = endpoint.rstrip("/")
-        self._token = access_token
-        self.timeout, self.retries, self.backoff, self.poll_interval = timeout, retries, backoff, poll_interval
+        self.car_upload_url = car_upload_url
+        self._token = token.strip()
         self.session = session or requests.Session()
+        self.attempts, self.backoff, self.poll_interval, self._sleep = attempts, backoff, poll_interval, sleep
 
-    def __repr__(self) -> str:
-        return f"PinningService({self.endpoint!r}, access_token=***)"
+    def __repr__(self) -> str:  # the token never shows
+        return f"PinningService({self.endpoint!r}, token=***)"
 
-    def _request(self, method: str, path: str, *, json_body: dict | None = None,
-                 params: dict | None = None, retry: bool = True) -> Any:
-        import requests
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
+        response = http.call(self.session, method, url, what=f"The pinning service at {self.endpoint}",
+                             attempts=self.attempts, backoff=self.backoff, sleep=self._sleep,
+                             headers=headers, **kwargs)
+        if response.status_code in (401, 403):
+            raise InputError(f"The pinning service at {self.endpoint} refused the access token "
+                             f"(HTTP {response.status_code}).", hint="Check or renew the token in Settings → Storage.")
+        if response.status_code >= 400:
+            raise StorageError(f"The pinning service refused the request: {_reason(response)}.",
+                               hint="Nothing was pinned; check the service's limits and your plan.")
+        return response
 
-        url = f"{self.endpoint}{path}"
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        attempts = self.retries + 1 if retry else 1
-        for attempt in range(attempts):
-            try:
-                response = self.session.request(method, url, json=json_body, params=params, headers=headers,
-                                                timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt + 1 < attempts:
-                    time.sleep(self.backoff * 2 ** attempt)
-                    continue
-                raise NetworkError(f"The pinning service at {self.endpoint} could not be reached.",
-                                   hint="Check your connection and the service address.") from exc
-            if (response.status_code >= 500 or response.status_code == 429) and attempt + 1 < attempts:
-                time.sleep(self.backoff * 2 ** attempt)
-                continue
-            if response.status_code == 401:
-                raise NetworkError("The pinning service refused the access token.",
-                                   hint="Check or renew the token in Settings → Storage.")
-            if response.status_code >= 400:
-                raise NetworkError(f"The pinning service answered HTTP {response.status_code}: {_reason(response)}.")
-            if response.status_code == 202 and method == "DELETE":
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise NetworkError("The pinning service sent an answer that is not JSON.") from exc
-        raise NetworkError(f"The pinning service at {self.endpoint} kept failing.")  # pragma: no cover
-
-    def pin(self, cid: Cid | str, *, name: str | None = None, origins: Sequence[str] = (),
-            meta: dict[str, str] | None = None) -> PinStatus:
-        """Ask the service to pin ``cid``; returns the queued request."""
+    def request_pin(self, cid: Cid | str, *, name: str | None = None, origins: Sequence[str] = ()) -> PinStatus:
+        """``POST /pins``: ask the service to pin ``cid``; returns the request's status."""
         body: dict[str, Any] = {"cid": str(cid)}
         if name:
-            body["name"] = name[:255]
+            body["name"] = name
         if origins:
             body["origins"] = list(origins)
-        if meta:
-            body["meta"] = dict(meta)
-        # A POST retried after a lost answer could queue twice; the spec makes that harmless (same CID).
-        status = PinStatus.from_json(self._request("POST", "/pins", json_body=body))
-        log.info("pin request %s for %s: %s", status.requestid, cid, status.status)
-        return status
+        return PinStatus.from_json(self._request("POST", f"{self.endpoint}/pins", json=body).json())
 
     def status(self, requestid: str) -> PinStatus:
-        return PinStatus.from_json(self._request("GET", f"/pins/{requestid}"))
+        """``GET /pins/{requestid}``."""
+        return PinStatus.from_json(self._request("GET", f"{self.endpoint}/pins/{requestid}").json())
 
-    def pins(self, *, cid: Cid | str | None = None, status: Sequence[str] = ()) -> list[PinStatus]:
-        params: dict[str, str] = {}
-        if cid is not None:
-            params["cid"] = str(cid)
-        if status:
-            params["status"] = ",".join(status)
-        data = self._request("GET", "/pins", params=params)
-        return [PinStatus.from_json(item) for item in data.get("results", [])]
-
-    def remove(self, requestid: str) -> None:
-        self._request("DELETE", f"/pins/{requestid}")
-
-    def wait(self, requestid: str, *, timeout: float = 600.0, cancel: Cancellable | None = None) -> PinStatus:
-        """Poll until the pin is ``pinned`` (returned) or ``failed`` (StorageError), or time runs out."""
-        deadline = time.monotonic() + timeout
-        while True:
-            current = self.status(requestid)
-            if current.status == "pinned":
-                return current
-            if current.status == "failed":
-                raise StorageError(f"The pinning service could not pin {current.cid}.",
-                                   hint="It could not fetch the content: make sure it is on a reachable "
-                                        "IPFS node (or given as an origin), then pin again.")
+    def wait_pinned(self, status: PinStatus, *, timeout: float = 600.0, cancel: Cancellable | None = None,
+                    clock: Callable[[], float] = time.monotonic) -> PinStatus:
+        """Poll until the request is ``pinned``; StorageError if ``failed``, NetworkError on timeout."""
+        deadline = clock() + timeout
+        interval = self.poll_interval
+        while status.status in ("queued", "pinning"):
             if cancel is not None and cancel.cancelled:
-                raise Cancelled()
-            if time.monotonic() >= deadline:
-                raise NetworkError(f"{current.cid} is still {current.status} at the pinning service after "
-                                   f"{timeout:.0f} s.", hint="It may finish later; check its status again.")
-            time.sleep(self.poll_interval)
+                raise Cancelled("Stopped waiting; the pinning service keeps the request.")
+            if clock() >= deadline:
+                raise NetworkError(f"The pinning service still reports {status.cid} as {status.status} after "
+                                   f"{timeout:.0f} s.", hint=f"It keeps trying; check later (request {status.requestid}).")
+            self._sleep(interval)
+            interval = min(interval * 1.5, 30.0)
+            status = self.status(status.requestid)
+        if status.status == "failed":
+            raise StorageError(f"The pinning service could not pin {status.cid}: "
+                               f"{status.info.get('status_details', 'no reason given')}.",
+                               hint="Upload the content as a CAR or keep the local gateway running, then retry.")
+        return status
+
+    def upload_car(self, car: Path) -> None:
+        """Upload a CAR file to the service's CAR endpoint (streamed from disk)."""
+        if not self.car_upload_url:
+            raise InputError("This pinning service has no CAR upload address configured.")
+        with open(car, "rb") as stream:
+            self._request("POST", self.car_upload_url, data=stream,
+                          headers={"Content-Type": "application/vnd.ipld.car"})
+
+    def add_path(self, path: Path | str, *, cid_version: int = 1, name: str | None = None,
+                 progress: ProgressCallback | None = None, cancel: Cancellable | None = None,
+                 timeout: float = 600.0) -> Cid:
+        """Pin a file or folder: its CAR uploaded where supported, then pinned and polled."""
+        from studio.storage.car import export_car
+
+        if self.car_upload_url:
+            with tempfile.TemporaryDirectory(prefix="studio-car-") as folder:
+                car = Path(folder) / "upload.car"
+                cid = export_car(path, car, cid_version=cid_version, progress=progress, cancel=cancel)
+                self.upload_car(car)
+        else:
+            cid = add_path(path, cid_version=cid_version, progress=progress, cancel=cancel).cid
+        self.wait_pinned(self.request_pin(cid, name=name or Path(path).name), timeout=timeout, cancel=cancel)
+        return cid
+
+    def add_bytes(self, data: bytes, *, cid_version: int = 1, name: str | None = None) -> Cid:
+        with tempfile.TemporaryDirectory(prefix="studio-pin-") as folder:
+            file = Path(folder) / (name or "data")
+            file.write_bytes(data)
+            cid = self.add_path(file, cid_version=cid_version, name=name)
+        if cid != add_bytes(data, cid_version=cid_version).cid:  # pragma: no cover - same layout by construction
+            raise StorageError("Internal CID mismatch while pinning bytes.")
+        return cid
 
 
-def _reason(response) -> str:
+def _reason(response: requests.Response) -> str:
     try:
-        error = response.json()["error"]
-        return f"{error.get('reason', '')} {error.get('details', '')}".strip()
-    except (ValueError, KeyError, TypeError):
-        return response.text.strip()[:200]
+        error = response.json().get("error", {})
+        return ": ".join(str(part) for part in (error.get("reason"), error.get("details")) if part) \
+            or f"HTTP {response.status_code}"
+    except (ValueError, AttributeError):
+        return f"HTTP {response.status_code}"
