@@ -1,130 +1,113 @@
-"""``studio ipfs``: CIDs exactly as Kubo prints them, CAR export, the local store and its gateway."""
+"""``studio ipfs``: CIDs exactly as Kubo prints them, CAR export, the local store and gateway,
+and verified fetching.
+
+``cid`` and ``car`` default to Kubo's own default (CIDv0); ``--cid-version 1`` gives what
+``ipfs add --cid-version=1`` prints (raw leaves, base32), the form the contracts commit to.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ipfs", help="content addressing: CIDs, CAR files, local store and gateway",
-                                   description="Compute IPFS CIDs as `ipfs add --only-hash` does, export CAR "
-                                               "files, add to the local store or a Kubo node, fetch with "
-                                               "verification, and serve the local gateway.")
+    parser = subparsers.add_parser("ipfs", help="content addressing: CIDs, CAR files, local store, gateway, fetch",
+                                   description="Name content by CID as Kubo does, export CAR files, keep content "
+                                               "in the local store, serve it on 127.0.0.1, fetch it verified.")
     commands = parser.add_subparsers(dest="ipfs_command", metavar="SUBCOMMAND", required=True)
 
-    def common(sub: argparse.ArgumentParser, default_version: int) -> None:
-        sub.add_argument("path", type=Path, metavar="FILE|DIR")
-        sub.add_argument("--cid-version", type=int, choices=(0, 1), default=default_version,
-                         help=f"0: Qm… with dag-pb leaves; 1: base32 with raw leaves (default {default_version})")
-        sub.add_argument("--hidden", action="store_true", help="include hidden files of folders (Kubo's --hidden)")
+    def layout_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("path", type=Path, help="a file or a folder")
+        sub.add_argument("--cid-version", type=int, choices=(0, 1), default=0,
+                         help="0: Kubo's default (Qm…); 1: raw leaves, base32 (bafy…/bafk…)")
+        sub.add_argument("--hidden", action="store_true", help="include hidden files of a folder (Kubo's --hidden)")
 
-    cid = commands.add_parser("cid", help="print the CID `ipfs add --only-hash [-r]` prints")
-    common(cid, 0)
-    cid.add_argument("--json", action="store_true", help="print {\"cid\", \"path\", \"version\"}")
+    cid = commands.add_parser("cid", help="print the CID `ipfs add --only-hash` would print",
+                              description="Print the CID of a file or folder, computed locally exactly as "
+                                          "`ipfs add [-r] --only-hash` computes it.")
+    layout_options(cid)
     cid.set_defaults(func=run_cid)
 
-    car = commands.add_parser("car", help="export a file or folder as a CARv1 archive")
-    common(car, 1)
-    car.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.car")
+    car = commands.add_parser("car", help="export a file or folder as a CARv1 archive",
+                              description="Write the exact blocks of a file or folder to a CARv1 file "
+                                          "(for `ipfs dag import` or a pinning service); prints the root CID.")
+    layout_options(car)
+    car.add_argument("-o", "--output", type=Path, required=True, help="the .car file to write")
     car.set_defaults(func=run_car)
 
-    add = commands.add_parser("add", help="add to the local store (default) or a Kubo node, and pin")
-    common(add, 1)
-    add.add_argument("--kubo", metavar="API_URL", help="add through this Kubo RPC API, e.g. http://127.0.0.1:5001")
+    add = commands.add_parser("add", help="add a file or folder to the local store and pin it",
+                              description="Store a file or folder in the studio's local store (pinned); "
+                                          "prints its CID.")
+    layout_options(add)
     add.set_defaults(func=run_add)
 
-    get = commands.add_parser("get", help="fetch an ipfs://, https:// or data: URI, verified against its CID")
-    get.add_argument("uri")
-    get.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
-    get.add_argument("--gateway", action="append", default=None, metavar="URL",
-                     help="gateway to try, in order (repeatable; default ipfs.io then dweb.link)")
-    get.add_argument("--max-bytes", type=int, default=64 * 1024 * 1024, help="size limit (default 64 MiB)")
+    get = commands.add_parser("get", help="fetch an ipfs://, https:// or data: URI, verified",
+                              description="Fetch content: the local store first, then the gateways in order; "
+                                          "IPFS content is checked against its CID.")
+    get.add_argument("uri", help="ipfs://CID[/path], https://… or data:…")
+    get.add_argument("-o", "--output", type=Path, help="write here (default: standard output)")
+    get.add_argument("--gateway", action="append", dest="gateways", metavar="URL",
+                     help="a gateway base URL to try, in order (repeatable; default: ipfs.io, dweb.link)")
+    get.add_argument("--max-bytes", type=int, default=64 * 1024 * 1024, help="refuse content larger than this")
     get.set_defaults(func=run_get)
 
-    serve = commands.add_parser("serve", help="serve the local store read-only on 127.0.0.1 until Ctrl-C")
-    serve.add_argument("--port", type=int, default=8080, help="port (0 picks a free one; default 8080)")
+    serve = commands.add_parser("serve", help="serve the local store on 127.0.0.1 (read-only gateway)",
+                                description="Serve /ipfs/<cid>[/<path>] from the local store on 127.0.0.1 "
+                                            "until Ctrl-C.")
+    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     serve.set_defaults(func=run_serve)
 
 
-def _progress_printer():
-    if not sys.stderr.isatty():
-        return None
-
-    def show(fraction: float, line: str) -> None:
-        print(f"\r{line}: {fraction:5.1%}", end="", file=sys.stderr, flush=True)
-
-    return show
-
-
 def run_cid(args: argparse.Namespace) -> int:
-    from studio.storage.unixfs import add_path
+    from studio.storage.unixfs import cid_of_path
 
-    added = add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden,
-                     progress=_progress_printer())
-    if sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"cid": str(added.cid), "path": str(args.path), "version": args.cid_version,
-                          "size": added.size, "dag_size": added.tsize}))
-    else:
-        print(added.cid)
+    print(cid_of_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
     return 0
 
 
 def run_car(args: argparse.Namespace) -> int:
     from studio.storage.car import export_car
 
-    root = export_car(args.path, args.output, cid_version=args.cid_version, include_hidden=args.hidden)
-    print(root)
+    print(export_car(args.path, args.output, cid_version=args.cid_version, include_hidden=args.hidden))
     return 0
 
 
 def run_add(args: argparse.Namespace) -> int:
-    if args.kubo:
-        from studio.storage.kubo import KuboBackend
+    from studio.storage.store import LocalStore
 
-        cid = KuboBackend(args.kubo).add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden)
-    else:
-        from studio.storage.store import LocalStore
-
-        cid = LocalStore.default().add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden,
-                                            progress=_progress_printer())
-    print(cid)
+    print(LocalStore.default().add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
     return 0
 
 
 def run_get(args: argparse.Namespace) -> int:
     from studio.fileio import atomic_write_bytes
-    from studio.paths import studio_paths
-    from studio.storage.fetch import DEFAULT_GATEWAYS, Fetcher
-    from studio.storage.store import LocalStore
+    from studio.storage.fetch import DEFAULT_GATEWAYS, VerifiedFetcher
 
-    fetcher = Fetcher(store=LocalStore.default(), gateways=args.gateway or DEFAULT_GATEWAYS,
-                      cache_dir=studio_paths().cache_dir / "ipfs-fetch", max_bytes=args.max_bytes)
+    fetcher = VerifiedFetcher.default(tuple(args.gateways) if args.gateways else DEFAULT_GATEWAYS)
+    fetcher.max_bytes = args.max_bytes
     fetched = fetcher.fetch(args.uri)
-    if args.output:
+    if args.output is not None:
         atomic_write_bytes(args.output, fetched.data)
-        print(f"{len(fetched.data):,} bytes from {fetched.source}"
-              + (f", verified against {fetched.cid}" if fetched.cid else ""), file=sys.stderr)
+        print(json.dumps({"path": str(args.output), "bytes": len(fetched.data), "content_type": fetched.content_type,
+                          "source": fetched.source, "verified": fetched.verified}))
     else:
         sys.stdout.buffer.write(fetched.data)
-        sys.stdout.buffer.flush()
+        sys.stdout.flush()
     return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import threading
-
     from studio.storage.gateway import Gateway
     from studio.storage.store import LocalStore
 
-    gateway = Gateway(LocalStore.default(), port=args.port)
-    url = gateway.start()
-    print(f"Serving the local IPFS store at {url}/ipfs/<cid> (Ctrl-C to stop)", flush=True)
-    try:
-        threading.Event().wait()
-    finally:
-        gateway.stop()
-    return 0  # pragma: no cover - only Ctrl-C ends the wait
+    with Gateway(LocalStore.default(), port=args.port) as gateway:
+        print(f"Serving the local store at {gateway.url}/ipfs/<cid> (Ctrl-C stops).", flush=True)
+        try:
+            threading.Event().wait(args.seconds)
+        except KeyboardInterrupt:
+            print("Stopped.", file=sys.stderr)
+    return 0

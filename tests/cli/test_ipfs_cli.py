@@ -1,0 +1,89 @@
+"""``studio ipfs``: Kubo's CIDs from the command line, CAR export, local add, verified get, serve."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from studio.cli.main import main
+from studio.storage.car import read_car
+
+REPO = Path(__file__).resolve().parents[2]
+HELLO_V0 = "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
+HELLO_V1 = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+
+
+@pytest.fixture
+def hello(tmp_path: Path) -> Path:
+    path = tmp_path / "hello.txt"
+    path.write_bytes(b"hello world")
+    return path
+
+
+def test_cid_prints_what_kubo_prints(hello: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ipfs", "cid", str(hello)]) == 0
+    assert main(["ipfs", "cid", str(hello), "--cid-version", "1"]) == 0
+    assert capsys.readouterr().out.split() == [HELLO_V0, HELLO_V1]
+
+
+def test_cid_of_a_folder_and_as_a_real_command(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run([sys.executable, "-m", "studio", "ipfs", "cid", str(tmp_path / "empty")],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
+
+
+def test_missing_file_is_a_clear_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ipfs", "cid", str(tmp_path / "nope.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_car_export_writes_the_blocks_under_the_printed_root(hello: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "hello.car"
+    assert main(["ipfs", "car", str(hello), "-o", str(out), "--cid-version", "1"]) == 0
+    assert capsys.readouterr().out.strip() == HELLO_V1
+    with open(out, "rb") as stream:
+        roots, blocks = read_car(stream)
+        assert [str(r) for r in roots] == [HELLO_V1] and [b for _, b in blocks] == [b"hello world"]
+
+
+def test_add_then_get_from_the_local_store(hello: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ipfs", "add", str(hello), "--cid-version", "1"]) == 0
+    cid = capsys.readouterr().out.strip()
+    out = tmp_path / "copy.txt"
+    assert main(["ipfs", "get", f"ipfs://{cid}", "-o", str(out), "--gateway", "http://127.0.0.1:9"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert out.read_bytes() == b"hello world" and report["source"] == "local" and report["verified"]
+    assert main(["ipfs", "get", "file:///etc/passwd"]) == 2
+    assert "only ipfs://, https:// and data:" in capsys.readouterr().err.lower()
+
+
+def test_serve_answers_over_http_then_stops(hello: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ipfs", "add", str(hello)]) == 0
+    cid = capsys.readouterr().out.strip()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(["ipfs", "serve", "--port", str(port),
+                                                                "--seconds", "3"])))
+    thread.start()
+    url = f"http://127.0.0.1:{port}/ipfs/{cid}"
+    for _ in range(50):
+        try:
+            response = requests.get(url, timeout=2)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    assert response.content == b"hello world"
+    thread.join(10)
+    assert codes == [0]
