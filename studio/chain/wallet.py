@@ -1,0 +1,475 @@
+"""The studio's built-in wallet: HD accounts from a BIP-39 phrase and imported keys, encrypted at rest.
+
+One file, ``<data>/wallet/wallet.json`` (owner-only), holds the public account list (names,
+addresses, derivation paths: readable while locked) and one Web3 Secret Storage "crypto"
+section (scrypt + AES-128-CTR + keccak MAC) over the secrets: the phrase and any imported keys.
+Every change is a whole new file written atomically, so a crash leaves the old wallet or the new
+one. Keys exist decrypted only in this object's memory while it is unlocked; everything else
+gets a `WalletSigner`. Slow calls (every one taking a password: scrypt runs) accept a
+``progress`` callback; run them off the GUI thread.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from studio.cancel import ProgressCallback
+from studio.chain.hdkeys import (ACCOUNT_PATH, address_of, derive_key, generate_phrase, normalize_phrase,
+                                 parse_private_key, phrase_seed)
+from studio.chain.keystore import (DEFAULT_KDF_N, CorruptKeystore, WrongPassword, decrypt_keystore,
+                                   decrypt_secret, encrypt_keystore, encrypt_secret)
+from studio.errors import InputError, NotFound, StorageError, WalletLocked
+from studio.fileio import atomic_write_bytes
+
+WALLET_FORMAT = "provenance-studio-wallet"
+WALLET_VERSION = 1
+MIN_PASSWORD_LENGTH = 8
+#: Environment variable scripts may use to give the wallet password (documented in docs/wallet.md).
+PASSWORD_ENV = "STUDIO_WALLET_PASSWORD"
+DEFAULT_IDLE_LOCK_MINUTES = 15
+
+__all__ = ["Wallet", "WalletAccount", "WalletSigner", "WrongPassword", "CorruptKeystore", "PASSWORD_ENV",
+           "check_new_password", "wallet_path"]
+
+
+@dataclass(frozen=True)
+class WalletAccount:
+    """One account as the wallet lists it (no secret)."""
+
+    address: str
+    name: str
+    path: str | None  # derivation path for phrase accounts, None for an imported key
+
+    @property
+    def source(self) -> str:
+        return "phrase" if self.path else "imported key"
+
+
+def wallet_path(data_dir: Path) -> Path:
+    return data_dir / "wallet" / "wallet.json"
+
+
+def check_new_password(password: str) -> None:
+    """A new wallet password is at least 8 characters (the only rule: a long phrase is best)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"The wallet password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                         hint="A few unrelated words make a strong password that is easy to remember.")
+
+
+@dataclass
+class _Secrets:
+    phrase: str | None
+    imported: dict[str, str]  # address -> hex private key
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"phrase": self.phrase, "imported": self.imported}, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "_Secrets":
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            return cls(raw.get("phrase"), dict(raw.get("imported") or {}))
+        except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+            raise CorruptKeystore("The wallet's encrypted part is damaged.",
+                                  hint="Restore the wallet from its recovery phrase or a backup.") from exc
+
+
+class Wallet:
+    """Accounts, lock state and signing for one wallet file.
+
+    `kdf_n` is scrypt's cost for what this wallet encrypts (tests lower it; the product keeps
+    262144). `clock` gives seconds for the idle lock (monotonic by default).
+    """
+
+    def __init__(self, path: Path, *, kdf_n: int = DEFAULT_KDF_N, idle_lock_seconds: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = Path(path)
+        self.kdf_n = kdf_n
+        self.idle_lock_seconds = idle_lock_seconds
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._keys: dict[str, bytes] = {}
+        self._secrets: _Secrets | None = None
+        self._last_used = clock()
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> "Wallet":
+        """The wallet in this studio home, with the idle lock from settings."""
+        from studio.config import load_config
+
+        config = load_config()
+        minutes = config.values.get("wallet_idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES)
+        kwargs.setdefault("idle_lock_seconds", float(minutes) * 60 if minutes else None)
+        return cls(wallet_path(config.paths.data_dir), **kwargs)
+
+    # ---- reading the file (no password)
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise NotFound("There is no wallet yet.",
+                           hint="Create one (`studio wallet create`) or import a phrase or key.") from exc
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise CorruptKeystore(f"The wallet file {self.path} is damaged ({exc.__class__.__name__}).",
+                                  hint="Restore it from a backup, or import your phrase into a new wallet.") from exc
+        if not isinstance(data, dict) or data.get("format") != WALLET_FORMAT or \
+                not isinstance(data.get("crypto"), dict) or not isinstance(data.get("accounts"), list):
+            raise CorruptKeystore(f"The wallet file {self.path} is not a studio wallet.",
+                                  hint="Restore it from a backup, or import your phrase into a new wallet.")
+        if data.get("version", 0) > WALLET_VERSION:
+            raise CorruptKeystore("The wallet file was written by a newer studio.", hint="Update the studio.")
+        return data
+
+    def accounts(self) -> list[WalletAccount]:
+        """The accounts, in the order they were added (empty when there is no wallet)."""
+        if not self.exists:
+            return []
+        try:
+            return [WalletAccount(a["address"], a["name"], a.get("path")) for a in self._read()["accounts"]]
+        except (KeyError, TypeError) as exc:
+            raise CorruptKeystore(f"The wallet file {self.path} lists a damaged account.") from exc
+
+    def account(self, address_or_name: str | None = None) -> WalletAccount:
+        """An account by address or name; the first account when None."""
+        accounts = self.accounts()
+        if not accounts:
+            raise NotFound("The wallet has no accounts yet.", hint="Create or import one first.")
+        if address_or_name is None:
+            return accounts[0]
+        wanted = address_or_name.lower()
+        for account in accounts:
+            if account.address.lower() == wanted or account.name.lower() == wanted:
+                return account
+        raise NotFound(f"No wallet account is called {address_or_name!r}.",
+                       hint="`studio wallet list` shows the accounts.")
+
+    @property
+    def has_phrase(self) -> bool:
+        return self.exists and bool(self._read().get("has_phrase"))
+
+    # ---- writing the file
+    def _write(self, accounts: list[WalletAccount], secrets: _Secrets, password: str,
+               progress: ProgressCallback | None = None) -> None:
+        if progress:
+            progress(0.1, "Encrypting the wallet")
+        crypto = encrypt_secret(secrets.to_bytes(), password, kdf_n=self.kdf_n)
+        self._write_raw(accounts, crypto, has_phrase=secrets.phrase is not None)
+        if progress:
+            progress(1.0, "Wallet saved")
+
+    def _write_raw(self, accounts: list[WalletAccount], crypto: dict[str, Any], *, has_phrase: bool) -> None:
+        document = {
+            "format": WALLET_FORMAT,
+            "version": WALLET_VERSION,
+            "has_phrase": has_phrase,
+            "accounts": [{"address": a.address, "name": a.name, "path": a.path} for a in accounts],
+            "crypto": crypto,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(self.path.parent, 0o700)
+        except OSError:
+            pass
+        atomic_write_bytes(self.path, json.dumps(document, indent=2).encode("utf-8"), mode=0o600)
+
+    def _open(self, password: str, progress: ProgressCallback | None = None) -> tuple[dict[str, Any], _Secrets]:
+        data = self._read()
+        if progress:
+            progress(0.05, "Checking the password")
+        secrets = _Secrets.from_bytes(decrypt_secret(data["crypto"], password))
+        return data, secrets
+
+    # ---- creating and importing
+    def create(self, password: str, *, phrase: str | None = None, words: int = 12, accounts: int = 1,
+               progress: ProgressCallback | None = None) -> str:
+        """Start a new wallet from `phrase` (or a new one of `words` words); returns the phrase.
+
+        The GUI shows a new phrase and asks for it back before calling this with `phrase=`.
+        """
+        if self.exists:
+            raise InputError("A wallet already exists here.",
+                             hint="Import into it, or move the wallet file away to start again.")
+        check_new_password(password)
+        phrase = normalize_phrase(phrase) if phrase else generate_phrase(words)
+        created = self._derive_accounts(phrase, range(max(1, accounts)), [])
+        self._write(created, _Secrets(phrase, {}), password, progress)
+        return phrase
+
+    def import_phrase(self, phrase: str, password: str, *, count: int = 1,
+                      progress: ProgressCallback | None = None) -> list[WalletAccount]:
+        """Add the phrase's first `count` accounts (creating the wallet if there is none)."""
+        phrase = normalize_phrase(phrase)
+        if not self.exists:
+            self.create(password, phrase=phrase, accounts=count, progress=progress)
+            return self.accounts()
+        with self._lock:
+            data, secrets = self._open(password, progress)
+            if secrets.phrase is not None and secrets.phrase != phrase:
+                raise InputError("This wallet already has a different recovery phrase.",
+                                 hint="Import that phrase's accounts by their keys, or start a separate wallet.")
+            existing = self.accounts()
+            new = [a for a in self._derive_accounts(phrase, range(count), existing)
+                   if a.address not in {e.address for e in existing}]
+            secrets.phrase = phrase
+            self._write(existing + new, secrets, password, progress)
+            self._refresh_if_unlocked(password, secrets)
+            return new
+
+    def import_private_key(self, private_key: str | bytes, password: str, *, name: str | None = None,
+                           progress: ProgressCallback | None = None) -> WalletAccount:
+        """Add an account from a raw key (hex text or 32 bytes)."""
+        key = private_key if isinstance(private_key, bytes) else parse_private_key(private_key)
+        if len(key) != 32:
+            raise InputError("A private key is 32 bytes.")
+        address = address_of(key)
+        with self._lock:
+            if self.exists:
+                data, secrets = self._open(password, progress)
+                existing = self.accounts()
+            else:
+                check_new_password(password)
+                secrets, existing = _Secrets(None, {}), []
+            if address in {a.address for a in existing}:
+                raise InputError(f"The account {address} is already in the wallet.")
+            account = WalletAccount(address, self._unique_name(name or f"Imported {len(existing) + 1}", existing),
+                                    None)
+            secrets.imported[address] = key.hex()
+            self._write(existing + [account], secrets, password, progress)
+            self._refresh_if_unlocked(password, secrets)
+            return account
+
+    def import_keystore(self, keystore: str | bytes | dict[str, Any], keystore_password: str, password: str, *,
+                        name: str | None = None, progress: ProgressCallback | None = None) -> WalletAccount:
+        """Add the account of a v3 keystore (geth, MetaMask), opened with its own password."""
+        if progress:
+            progress(0.0, "Opening the keystore")
+        key = decrypt_keystore(keystore, keystore_password)
+        return self.import_private_key(key, password, name=name, progress=progress)
+
+    def add_account(self, name: str | None = None) -> WalletAccount:
+        """Derive the next phrase account (the wallet must be unlocked; no secret changes)."""
+        with self._lock:
+            secrets = self._require_unlocked()
+            if secrets.phrase is None:
+                raise InputError("This wallet has no recovery phrase to derive accounts from.",
+                                 hint="Import a key instead, or create a wallet with a phrase.")
+            existing = self.accounts()
+            used = {a.path for a in existing if a.path}
+            index = 0
+            while ACCOUNT_PATH.format(index) in used:
+                index += 1
+            (account,) = self._derive_accounts(secrets.phrase, [index], existing, name=name)
+            self._keys[account.address] = derive_key(phrase_seed(secrets.phrase), account.path)
+            data = self._read()
+            self._write_raw(existing + [account], data["crypto"], has_phrase=True)
+            self.touch()
+            return account
+
+    def rename(self, address_or_name: str, name: str) -> WalletAccount:
+        """Give an account a new name (public data: no password needed)."""
+        name = name.strip()
+        if not name:
+            raise InputError("An account name cannot be empty.")
+        with self._lock:
+            data = self._read()
+            target = self.account(address_or_name)
+            accounts = [WalletAccount(a.address, name if a.address == target.address else a.name, a.path)
+                        for a in self.accounts()]
+            if sum(a.name.lower() == name.lower() for a in accounts) > 1:
+                raise InputError(f"Another account is already called {name!r}.")
+            self._write_raw(accounts, data["crypto"], has_phrase=bool(data.get("has_phrase")))
+            return next(a for a in accounts if a.address == target.address)
+
+    def _derive_accounts(self, phrase: str, indices, existing: list[WalletAccount],
+                         name: str | None = None) -> list[WalletAccount]:
+        seed = phrase_seed(phrase)
+        out: list[WalletAccount] = []
+        for index in indices:
+            path = ACCOUNT_PATH.format(index)
+            label = self._unique_name(name or f"Account {index + 1}", existing + out)
+            out.append(WalletAccount(address_of(derive_key(seed, path)), label, path))
+        return out
+
+    @staticmethod
+    def _unique_name(name: str, existing: list[WalletAccount]) -> str:
+        names = {a.name.lower() for a in existing}
+        candidate, n = name, 2
+        while candidate.lower() in names:
+            candidate, n = f"{name} ({n})", n + 1
+        return candidate
+
+    # ---- lock state
+    @property
+    def is_unlocked(self) -> bool:
+        return self._secrets is not None
+
+    def unlock(self, password: str, progress: ProgressCallback | None = None) -> None:
+        """Decrypt the keys into memory; WrongPassword changes nothing."""
+        with self._lock:
+            data, secrets = self._open(password, progress)
+            keys = self._keys_for(secrets, self.accounts())
+            self._secrets, self._keys = secrets, keys
+            self.touch()
+            if progress:
+                progress(1.0, "Wallet unlocked")
+
+    def _keys_for(self, secrets: _Secrets, accounts: list[WalletAccount]) -> dict[str, bytes]:
+        keys: dict[str, bytes] = {}
+        seed = phrase_seed(secrets.phrase) if secrets.phrase else None
+        for account in accounts:
+            if account.path:
+                if seed is None:
+                    raise CorruptKeystore("The wallet lists phrase accounts but holds no phrase.")
+                key = derive_key(seed, account.path)
+            else:
+                hex_key = secrets.imported.get(account.address)
+                if hex_key is None:
+                    raise CorruptKeystore(f"The wallet holds no key for {account.address}.")
+                key = bytes.fromhex(hex_key)
+            if address_of(key) != account.address:
+                raise CorruptKeystore(f"The wallet file was altered: {account.address} does not match its key.",
+                                      hint="Restore the wallet from its recovery phrase or a backup.")
+            keys[account.address] = key
+        return keys
+
+    def _refresh_if_unlocked(self, password: str, secrets: _Secrets) -> None:
+        if self.is_unlocked:
+            self._secrets, self._keys = secrets, self._keys_for(secrets, self.accounts())
+
+    def lock(self) -> None:
+        """Forget every decrypted key and the phrase."""
+        with self._lock:
+            self._keys.clear()
+            self._secrets = None
+
+    def touch(self, now: float | None = None) -> None:
+        """Note activity (each signature touches); the idle lock counts from here."""
+        self._last_used = self._clock() if now is None else now
+
+    def lock_if_idle(self, now: float | None = None) -> bool:
+        """Lock when unlocked and idle for `idle_lock_seconds`; True when it locked. A timer calls this."""
+        if not self.is_unlocked or not self.idle_lock_seconds:
+            return False
+        now = self._clock() if now is None else now
+        if now - self._last_used >= self.idle_lock_seconds:
+            self.lock()
+            return True
+        return False
+
+    def seconds_until_lock(self, now: float | None = None) -> float | None:
+        """How long until the idle lock (None when locked or when the idle lock is off)."""
+        if not self.is_unlocked or not self.idle_lock_seconds:
+            return None
+        now = self._clock() if now is None else now
+        return max(0.0, self.idle_lock_seconds - (now - self._last_used))
+
+    def _require_unlocked(self) -> _Secrets:
+        if self._secrets is None:
+            raise WalletLocked("The wallet is locked.", hint="Unlock it with your password first.")
+        return self._secrets
+
+    # ---- signing
+    def signer(self, address_or_name: str | None = None) -> "WalletSigner":
+        """A `Signer` for one account; it refuses once the wallet locks."""
+        account = self.account(address_or_name)
+        self._require_unlocked()
+        return WalletSigner(self, account.address)
+
+    def _key(self, address: str) -> bytes:
+        with self._lock:
+            self._require_unlocked()
+            key = self._keys.get(address)
+            if key is None:
+                raise NotFound(f"The wallet has no key for {address}.")
+            self.touch()
+            return key
+
+    # ---- secrets on request (password asked again)
+    def reveal_phrase(self, password: str, progress: ProgressCallback | None = None) -> str:
+        """The recovery phrase, after checking the password again. Whoever sees it owns the funds."""
+        _, secrets = self._open(password, progress)
+        if secrets.phrase is None:
+            raise NotFound("This wallet has no recovery phrase (its accounts were imported as keys).")
+        return secrets.phrase
+
+    def export_keystore(self, address_or_name: str, password: str, *, keystore_password: str | None = None,
+                        kdf_n: int | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:
+        """One account as a v3 keystore, encrypted with `keystore_password` (default: the wallet's)."""
+        account = self.account(address_or_name)
+        _, secrets = self._open(password, progress)
+        key = self._keys_for(secrets, [account])[account.address]
+        new_password = keystore_password if keystore_password is not None else password
+        check_new_password(new_password)
+        if progress:
+            progress(0.5, "Encrypting the keystore")
+        return encrypt_keystore(key, new_password, kdf_n=kdf_n or self.kdf_n)
+
+    def change_password(self, old_password: str, new_password: str,
+                        progress: ProgressCallback | None = None) -> None:
+        """Re-encrypt every secret under `new_password` in one atomic file replacement."""
+        check_new_password(new_password)
+        with self._lock:
+            _, secrets = self._open(old_password, progress)
+            self._keys_for(secrets, self.accounts())  # refuse to rewrite a file that does not add up
+            self._write(self.accounts(), secrets, new_password, progress)
+
+
+class WalletSigner:
+    """`Signer` for one wallet account: signs while the wallet is unlocked, never exposes the key."""
+
+    def __init__(self, wallet: Wallet, address: str) -> None:
+        self._wallet = wallet
+        self._address = address
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    def sign_transaction(self, transaction: dict[str, Any]) -> bytes:
+        from eth_account import Account
+
+        return bytes(Account.sign_transaction(transaction, self._wallet._key(self._address)).raw_transaction)
+
+    def sign_typed_data(self, full_message: dict[str, Any]) -> bytes:
+        from eth_account import Account
+        from eth_account.messages import encode_typed_data
+
+        signable = encode_typed_data(full_message=full_message)
+        return bytes(Account.sign_message(signable, self._wallet._key(self._address)).signature)
+
+    def sign_message(self, message: str | bytes) -> bytes:
+        """EIP-191 personal_sign of text or bytes."""
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+
+        signable = encode_defunct(text=message) if isinstance(message, str) else encode_defunct(primitive=message)
+        return bytes(Account.sign_message(signable, self._wallet._key(self._address)).signature)
+
+    def __repr__(self) -> str:
+        return f"WalletSigner({self._address})"
+
+
+def password_from_environment() -> str | None:
+    """The password scripts may pass in `STUDIO_WALLET_PASSWORD` (None when unset)."""
+    value = os.environ.get(PASSWORD_ENV)
+    return value if value else None
+
+
+def read_secret_file(path: Path, what: str) -> str:
+    """The first line of a password/phrase/key file (a trailing newline is not part of it)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise NotFound(f"The {what} file {path} does not exist.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StorageError(f"The {what} file {path} cannot be read ({exc.__class__.__name__}).") from exc
+    return text.rstrip("\r\n") if what == "password" else text.strip()
