@@ -204,3 +204,155 @@ def _as_studio_error(exc: Exception, action: str) -> Exception:
     if isinstance(exc, web3_errors.Web3ValidationError):
         return InputError(f"{action} has invalid arguments: {exc}")
     return exc
+
+
+# ---- previews: what a person reads before anything is signed
+
+
+@dataclass(frozen=True)
+class DecodedCall:
+    """A call to one of the studio's contracts, decoded from its ABI."""
+
+    contract: str  # the artifact name, e.g. "StudioMarketplace"
+    function: str  # e.g. "buy"
+    args: tuple[tuple[str, Any], ...]  # (argument name, value) in order
+
+    @property
+    def signature(self) -> str:
+        return f"{self.function}({', '.join(name for name, _ in self.args)})"
+
+
+@dataclass(frozen=True)
+class TxPreview:
+    """Everything the preview dialog (and `studio wallet send`) shows before a signature.
+
+    Money is wei; the UI formats ETH. `to_name` is set when `to` is a known studio contract;
+    `call` when the data decodes with one of our ABIs. `requires_confirmation` is True on a
+    mainnet when value moves: the UI must ask, the CLI needs --yes.
+    """
+
+    network: str
+    network_key: str
+    chain_id: int
+    is_mainnet: bool
+    sender: str
+    to: str | None
+    to_name: str | None
+    value_wei: int
+    data: str
+    call: DecodedCall | None
+    gas_limit: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int | None
+    nonce: int | None = None
+    action: str = "Transaction"
+
+    @property
+    def max_fee_wei(self) -> int:
+        """The most the fees can cost (gas limit times the maximum fee per gas)."""
+        return self.gas_limit * self.max_fee_per_gas
+
+    @property
+    def max_total_wei(self) -> int:
+        return self.value_wei + self.max_fee_wei
+
+    @property
+    def requires_confirmation(self) -> bool:
+        return self.is_mainnet and self.value_wei > 0
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, text) rows for a plain-text preview; amounts in wei, the UI formats ETH."""
+        rows = [("Network", f"{self.network} (chain id {self.chain_id})" + ("  MAINNET: real money" if
+                                                                              self.is_mainnet else "")),
+                ("From", self.sender),
+                ("To", f"{self.to_name} ({self.to})" if self.to_name else (self.to or "new contract"))]
+        if self.call:
+            rows.append(("Function", f"{self.call.contract}.{self.call.function}"))
+            rows.extend((f"  {name}", _show(value)) for name, value in self.call.args)
+        elif self.data not in ("", "0x"):
+            rows.append(("Data", f"{(len(self.data) - 2) // 2} bytes, not a studio contract call"))
+        rows += [("Value", f"{self.value_wei} wei"), ("Max fee", f"{self.max_fee_wei} wei"),
+                 ("Gas limit", str(self.gas_limit))]
+        return rows
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    """What a message signature (EIP-191 text or EIP-712 typed data) shows before signing."""
+
+    kind: str  # "personal message (EIP-191)" or "typed data (EIP-712)"
+    signer: str
+    text: str | None = None
+    primary_type: str | None = None
+    domain: tuple[tuple[str, Any], ...] = ()
+    fields: tuple[tuple[str, Any], ...] = ()
+    chain_id: int | None = None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def decode_call(data: str | bytes | None) -> DecodedCall | None:
+    """Decode call data with the studio's ABIs (None when no function of ours matches)."""
+    if isinstance(data, (bytes, bytearray)):
+        data = "0x" + bytes(data).hex()
+    if not data or len(data) < 10:
+        return None
+    match = _function_selectors().get(data[:10].lower())
+    if match is None:
+        return None
+    contract, entry = match
+    from eth_abi import decode
+
+    from studio.chain.errors_decode import _abi_type
+
+    try:
+        values = decode([_abi_type(item) for item in entry["inputs"]], bytes.fromhex(data[10:]))
+    except Exception:
+        return None
+    names = [item.get("name") or f"arg{i}" for i, item in enumerate(entry["inputs"])]
+    return DecodedCall(contract, entry["name"], tuple(zip(names, values)))
+
+
+def _function_selectors() -> dict[str, tuple[str, dict[str, Any]]]:
+    global _SELECTORS
+    if _SELECTORS is None:
+        from eth_utils import function_signature_to_4byte_selector
+
+        from studio.chain.artifacts import artifact_names, load_artifact
+        from studio.chain.errors_decode import _abi_type
+
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for name in artifact_names():
+            for entry in load_artifact(name).abi:
+                if entry.get("type") != "function":
+                    continue
+                signature = f"{entry['name']}({','.join(_abi_type(i) for i in entry['inputs'])})"
+                found.setdefault("0x" + function_signature_to_4byte_selector(signature).hex(), (name, entry))
+        _SELECTORS = found
+    return _SELECTORS
+
+
+_SELECTORS: dict[str, tuple[str, dict[str, Any]]] | None = None
+
+
+def message_preview(signer_address: str, message: str | bytes) -> MessagePreview:
+    """Preview of an EIP-191 personal message (bytes shown as hex)."""
+    text = message if isinstance(message, str) else "0x" + bytes(message).hex()
+    return MessagePreview("personal message (EIP-191)", signer_address, text=text)
+
+
+def typed_data_preview(signer_address: str, full_message: dict[str, Any]) -> MessagePreview:
+    """Preview of EIP-712 typed data: domain, primary type and its fields."""
+    domain = full_message.get("domain") or {}
+    chain_id = domain.get("chainId")
+    return MessagePreview(
+        "typed data (EIP-712)", signer_address, primary_type=full_message.get("primaryType"),
+        domain=tuple((k, _show(v)) for k, v in domain.items()),
+        fields=tuple((k, _show(v)) for k, v in (full_message.get("message") or {}).items()),
+        chain_id=int(chain_id) if chain_id is not None else None)
