@@ -104,7 +104,10 @@ def suggest_fees(connection: Any, *, blocks: int = 10) -> FeeSuggestion:
 
 
 def with_margin(gas: int, margin: float = DEFAULT_GAS_MARGIN) -> int:
-    return int(gas * (1 + margin)) + (0 if gas == 21_000 else 10_000)
+    """A gas limit with room for state that changes before inclusion; a plain transfer's 21,000 is exact."""
+    if gas == 21_000:
+        return gas
+    return int(gas * (1 + margin)) + 10_000
 
 
 def estimate_gas(connection: Any, tx: dict[str, Any], *, margin: float = DEFAULT_GAS_MARGIN,

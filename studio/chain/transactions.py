@@ -328,7 +328,9 @@ def _function_selectors() -> dict[str, tuple[str, dict[str, Any]]]:
         from studio.chain.errors_decode import _abi_type
 
         found: dict[str, tuple[str, dict[str, Any]]] = {}
-        for name in artifact_names():
+        # The studio's own contracts first: a selector they share with a reference or test
+        # contract (approve, transferFrom …) is named after the contract people actually use.
+        for name in sorted(artifact_names(), key=lambda n: (not n.startswith("Studio"), n)):
             for entry in load_artifact(name).abi:
                 if entry.get("type") != "function":
                     continue
