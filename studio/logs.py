@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 from pathlib import Path
 
 # 64 hex digits (a private key, with or without 0x) and runs of 12+ lowercase words (a mnemonic).
@@ -27,25 +28,38 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners and GUIs swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(logs_dir: Path, level: int = logging.INFO) -> Path:
-    """Send the studio's logs to ``studio.log`` (rotated at 2 MB, 5 kept) and stderr warnings."""
+    """Send the studio's logs to ``studio.log`` (rotated at 2 MB, 5 kept) and warnings to stderr.
+
+    Calling it again with another folder (another studio home) moves the log there.
+    """
     logs_dir.mkdir(parents=True, exist_ok=True)
     path = logs_dir / "studio.log"
     root = logging.getLogger()
-    if any(getattr(h, "_studio", False) for h in root.handlers):
-        return path
+    for handler in list(root.handlers):
+        if getattr(handler, "_studio", None) is not None:
+            if handler._studio == str(path):  # type: ignore[attr-defined]
+                return path
+            root.removeHandler(handler)
+            handler.close()
     file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5,
                                                         encoding="utf-8")
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    file_handler.addFilter(SecretMaskFilter())
-    file_handler._studio = True  # type: ignore[attr-defined]
-    console = logging.StreamHandler()
+    console = _CurrentStderrHandler()
     console.setLevel(logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    console.addFilter(SecretMaskFilter())
-    console._studio = True  # type: ignore[attr-defined]
-    root.addHandler(file_handler)
-    root.addHandler(console)
+    for handler in (file_handler, console):
+        handler.addFilter(SecretMaskFilter())
+        handler._studio = str(path)  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("PIL", "urllib3", "filelock", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
