@@ -1,7 +1,7 @@
 """Fixtures for GUI tests: a studio home holding the session's demo model, and the real window."""
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -12,11 +12,12 @@ from studio.config import Config, load_config
 
 @pytest.fixture
 def demo_config(studio_home: Path, demo_model_dir: Path) -> Config:
-    """Settings of a studio home whose demo model is already built (linked to the session's copy)."""
+    """Settings of a studio home whose demo model is already built (a copy of the session's, so
+    that nothing a test does can change the shared one)."""
     config = load_config()
     target = config.paths.demo_model_dir
     if not target.exists():
-        os.symlink(demo_model_dir, target, target_is_directory=True)
+        shutil.copytree(demo_model_dir, target)
     return config
 
 
