@@ -150,7 +150,7 @@ class CreateTab(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
-        splitter.setSizes([370, 700, 280])
+        splitter.setSizes([400, 680, 280])
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
         return splitter
@@ -161,7 +161,6 @@ class CreateTab(QWidget):
         column.setContentsMargins(10, 10, 6, 10)
         column.setSpacing(6)
 
-        column.addWidget(_section("Model"))
         self.model_combo = QComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
@@ -172,10 +171,12 @@ class CreateTab(QWidget):
         self.add_file_action = menu.addAction("Model file (.safetensors)…")
         self.add_folder_action = menu.addAction("Diffusers model folder…")
         self.add_model_button.setMenu(menu)
-        row = QHBoxLayout()
-        row.addWidget(self.model_combo, 1)
+        row = QHBoxLayout()  # the title and the add button share a line: the full label fits below
+        row.addWidget(_section("Model"))
+        row.addStretch(1)
         row.addWidget(self.add_model_button)
         column.addLayout(row)
+        column.addWidget(self.model_combo)
         self.skipped_label = _muted()
         column.addWidget(self.skipped_label)
 
@@ -284,7 +285,7 @@ class CreateTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(396)
         return scroll
 
     def _build_center(self) -> QWidget:
