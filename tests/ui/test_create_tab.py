@@ -210,3 +210,36 @@ def test_seeds_up_to_2_to_the_32_pass_between_the_field_and_the_state(qtbot, win
     assert state.seed == 3_000_000_001
     state.prompt = "a kite"
     assert state.build_request().seed == 3_000_000_001
+
+
+def test_a_model_folder_added_from_the_empty_state_is_selected_and_generates(qtbot, studio_home: Path,
+                                                                             demo_model_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    import shutil
+
+    from studio.generation.models import ModelCatalog
+    from studio.ui.main_window import MainWindow
+
+    folder = tmp_path / "my-model"
+    shutil.copytree(demo_model_dir, folder)  # a user's own diffusers folder (SD 1.x architecture)
+    config = load_config()
+    window = MainWindow(config, ModelCatalog(config))
+    qtbot.addWidget(window)
+    window.show()
+    tab, state = window.create_tab, window.create_state
+    assert state.show_empty_state
+
+    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
+        state.add_model(folder)  # what "Add model folder…" does with the chosen folder
+    assert not state.show_empty_state and tab.stack.currentIndex() == 1
+    assert state.model is not None and not state.model.is_demo and state.model.name == "my-model"
+    assert tab.model_combo.currentData() == "my-model"
+    assert (state.width, state.height) == (512, 512) and (512, 768) in state.size_presets
+    assert ModelCatalog(load_config()).has_user_models  # remembered for the next start
+
+    state.prompt, state.width, state.height, state.steps = "my own model", 64, 64, 2
+    click_generate(qtbot, window)
+    assert state.error == "" and state.results.rowCount() == 1
+    recipe = read_recipe(state.results.item(0).path)
+    assert recipe.model_name == "my-model" and recipe.model_hash
+    window.close()
