@@ -73,6 +73,28 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=0, maximum=50),
     Setting("default_model", "Default model", "",
             "The model selected when the studio opens (a name from the model list)."),
+    Setting("storage_backend", "Where published works are kept", "local",
+            "Local: the studio's own store, served from this computer only (works offline). "
+            "Kubo: an IPFS node you run. Pinning: a pinning service that keeps works online "
+            "while this computer is off.", choices=("local", "kubo", "pinning")),
+    Setting("kubo_api_url", "Kubo node address", "http://127.0.0.1:5001",
+            "The RPC API address of your Kubo (IPFS) node; used when works are kept on Kubo."),
+    Setting("pinning_endpoint", "Pinning service address", "",
+            "The service's Pinning Service API address, e.g. https://api.pinata.cloud/psa. "
+            "Its access token is not kept in the settings: set STUDIO_PINNING_TOKEN or "
+            "give a token file."),
+    Setting("pinning_car_upload_url", "Pinning service upload address", "",
+            "Where the service accepts uploads of CAR files, if it offers one. Without it the "
+            "service must find the content on the IPFS network by itself."),
+    Setting("gateways", "Gateways", "https://ipfs.io, https://dweb.link",
+            "IPFS gateways to fetch from, in order, separated by commas (https:// only; "
+            "http:// only for this computer). Whatever a gateway sends is checked against the CID."),
+    Setting("local_gateway_port", "Local gateway port", 8080,
+            "Port on 127.0.0.1 where the studio serves its local store to your browser "
+            "(0 picks any free port).", minimum=0, maximum=65535),
+    Setting("fetch_max_bytes", "Largest download (bytes)", 64 * 1024 * 1024,
+            "Content larger than this is refused when fetching ipfs://, https:// or data: links.",
+            minimum=1024, maximum=64 * 1024 ** 3),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

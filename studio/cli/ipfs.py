@@ -38,10 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     car.add_argument("-o", "--output", type=Path, required=True, help="the .car file to write")
     car.set_defaults(func=run_car)
 
-    add = commands.add_parser("add", help="add a file or folder to the local store and pin it",
-                              description="Store a file or folder in the studio's local store (pinned); "
-                                          "prints its CID.")
+    add = commands.add_parser("add", help="publish a file or folder to the chosen storage and pin it",
+                              description="Store a file or folder where the settings say works are kept "
+                                          "(the local store, a Kubo node or a pinning service), pinned; prints "
+                                          "its CID, computed locally and checked. A pinning service's access "
+                                          "token comes from STUDIO_PINNING_TOKEN or --token-file.")
     layout_options(add)
+    add.add_argument("--backend", choices=("local", "kubo", "pinning"),
+                     help="where to keep it this time (default: the storage_backend setting)")
+    add.add_argument("--token-file", type=Path, metavar="FILE",
+                     help="a file holding only the pinning service's access token "
+                          "(default: the STUDIO_PINNING_TOKEN environment variable)")
     add.set_defaults(func=run_add)
 
     get = commands.add_parser("get", help="fetch an ipfs://, https:// or data: URI, verified",
@@ -50,14 +57,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     get.add_argument("uri", help="ipfs://CID[/path], https://… or data:…")
     get.add_argument("-o", "--output", type=Path, help="write here (default: standard output)")
     get.add_argument("--gateway", action="append", dest="gateways", metavar="URL",
-                     help="a gateway base URL to try, in order (repeatable; default: ipfs.io, dweb.link)")
-    get.add_argument("--max-bytes", type=int, default=64 * 1024 * 1024, help="refuse content larger than this")
+                     help="a gateway base URL to try, in order (repeatable; default: the gateways setting)")
+    get.add_argument("--max-bytes", type=int, default=None,
+                     help="refuse content larger than this (default: the fetch_max_bytes setting)")
     get.set_defaults(func=run_get)
 
     serve = commands.add_parser("serve", help="serve the local store on 127.0.0.1 (read-only gateway)",
                                 description="Serve /ipfs/<cid>[/<path>] from the local store on 127.0.0.1 "
                                             "until Ctrl-C.")
-    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument("--port", type=int, default=None,
+                       help="port on 127.0.0.1, 0 for any free port (default: the local_gateway_port setting)")
     serve.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     serve.set_defaults(func=run_serve)
 
@@ -77,18 +86,21 @@ def run_car(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from studio.storage.store import LocalStore
+    from studio.config import load_config
+    from studio.storage.backends import backend_from_config, read_token_file
 
-    print(LocalStore.default().add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
+    token = read_token_file(args.token_file) if args.token_file is not None else None
+    backend = backend_from_config(load_config(), name=args.backend, pinning_token=token)
+    print(backend.add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
     return 0
 
 
 def run_get(args: argparse.Namespace) -> int:
+    from studio.config import load_config
     from studio.fileio import atomic_write_bytes
-    from studio.storage.fetch import DEFAULT_GATEWAYS, VerifiedFetcher
+    from studio.storage.backends import fetcher_from_config
 
-    fetcher = VerifiedFetcher.default(tuple(args.gateways) if args.gateways else DEFAULT_GATEWAYS)
-    fetcher.max_bytes = args.max_bytes
+    fetcher = fetcher_from_config(load_config(), gateways=args.gateways, max_bytes=args.max_bytes)
     fetched = fetcher.fetch(args.uri)
     if args.output is not None:
         atomic_write_bytes(args.output, fetched.data)
@@ -101,10 +113,13 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from studio.config import load_config
     from studio.storage.gateway import Gateway
     from studio.storage.store import LocalStore
 
-    with Gateway(LocalStore.default(), port=args.port) as gateway:
+    config = load_config()
+    port = args.port if args.port is not None else int(config["local_gateway_port"])
+    with Gateway(LocalStore.default(config.paths), port=port) as gateway:
         print(f"Serving the local store at {gateway.url}/ipfs/<cid> (Ctrl-C stops).", flush=True)
         try:
             threading.Event().wait(args.seconds)

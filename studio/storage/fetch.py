@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import requests
 
@@ -30,6 +30,9 @@ from studio.storage.cid import RAW, Cid
 from studio.storage.gateway import sniff_content_type
 from studio.storage.store import LocalStore
 from studio.storage.unixfs import T_DIRECTORY, T_FILE, T_RAW, decode_node
+
+if TYPE_CHECKING:
+    from studio.paths import StudioPaths
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +123,14 @@ class VerifiedFetcher:
         self.gateways = tuple(_check_gateway(url) for url in self.gateways)
 
     @classmethod
-    def default(cls, gateways: Sequence[str] = DEFAULT_GATEWAYS) -> "VerifiedFetcher":
-        """A fetcher over this studio home's local store and cache folder."""
+    def default(cls, gateways: Sequence[str] = DEFAULT_GATEWAYS, *, paths: "StudioPaths | None" = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> "VerifiedFetcher":
+        """A fetcher over the local store and cache folder of ``paths`` (default: this studio home's)."""
         from studio.paths import studio_paths
 
-        return cls(store=LocalStore.default(), gateways=gateways,
-                   cache=FetchCache(studio_paths().cache_dir / "fetch"))
+        paths = paths or studio_paths()
+        return cls(store=LocalStore.default(paths), gateways=gateways,
+                   cache=FetchCache(paths.cache_dir / "fetch"), max_bytes=max_bytes)
 
     def fetch(self, uri: str) -> Fetched:
         """The bytes ``uri`` names, verified where a CID names them; raises InputError for a URI
@@ -327,8 +332,29 @@ def _ipfs_in_gateway_url(url: str) -> tuple[Cid, str, str] | None:
     return cid, path, f"{parts.scheme}://{parts.netloc}"
 
 
+def parse_gateway_list(text: str) -> tuple[str, ...]:
+    """The ordered gateways of the "Gateways" setting (comma-separated base addresses), each
+    checked; duplicates dropped. An empty text means no gateway: only the local store is read."""
+    gateways: list[str] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            gateway = _check_gateway(item)
+        except InputError as exc:
+            raise InputError(f"The gateway list has a bad entry: {exc.message}",
+                             hint="Fix “Gateways” in Settings → Storage: https:// base addresses separated "
+                                  "by commas, e.g. https://ipfs.io, https://dweb.link.") from exc
+        if gateway not in gateways:
+            gateways.append(gateway)
+    return tuple(gateways)
+
+
 def _check_gateway(url: str) -> str:
-    parts = urllib.parse.urlsplit(url.strip())
+    url = url.strip()
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        raise InputError(f"The gateway {url!r} is not a web address; give one like https://ipfs.io.")
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise InputError(f"The gateway {url!r} must be an https:// address (http:// only on this computer).")

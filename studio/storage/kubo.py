@@ -48,11 +48,15 @@ class KuboBackend:
         self.session = session or requests.Session()
         self.attempts, self.backoff, self.include_hidden = attempts, backoff, include_hidden
 
+    def _call(self, command: str, *, params: dict[str, str] | None = None, attempts: int | None = None,
+              **kwargs: object) -> requests.Response:
+        return http.call(self.session, "POST", f"{self.api_url}/api/v0/{command}", params=params,
+                         what=f"The Kubo node at {self.api_url}", attempts=attempts or self.attempts,
+                         backoff=self.backoff, timeout=(5.0, 600.0), **kwargs)
+
     def _post(self, command: str, *, params: dict[str, str] | None = None, attempts: int | None = None,
               **kwargs: object) -> requests.Response:
-        response = http.call(self.session, "POST", f"{self.api_url}/api/v0/{command}", params=params,
-                             what=f"The Kubo node at {self.api_url}", attempts=attempts or self.attempts,
-                             backoff=self.backoff, timeout=(5.0, 600.0), **kwargs)
+        response = self._call(command, params=params, attempts=attempts, **kwargs)
         if response.status_code != 200:
             detail = _kubo_message(response)
             raise StorageError(f"The Kubo node refused {command}: {detail}.",
@@ -63,14 +67,15 @@ class KuboBackend:
         """The node's version (also a cheap check that the RPC API answers)."""
         return str(self._post("version").json().get("Version", "unknown"))
 
-    def add_path(self, path: Path | str, *, cid_version: int = 1, progress: ProgressCallback | None = None,
-                 cancel: Cancellable | None = None) -> Cid:
+    def add_path(self, path: Path | str, *, cid_version: int = 1, include_hidden: bool | None = None,
+                 progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> Cid:
         """Upload a file or folder, check Kubo's CID against the local one, then pin it."""
         path = Path(path)
-        expected = add_path(path, cid_version=cid_version, include_hidden=self.include_hidden,
-                            progress=progress, cancel=cancel).cid
+        hidden = self.include_hidden if include_hidden is None else include_hidden
+        expected = add_path(path, cid_version=cid_version, include_hidden=hidden, progress=progress,
+                            cancel=cancel).cid
         boundary = uuid.uuid4().hex
-        body = _multipart(path, boundary, self.include_hidden)
+        body = _multipart(path, boundary, hidden)
         return self._add_and_pin(expected, cid_version, body, boundary)
 
     def add_bytes(self, data: bytes, *, cid_version: int = 1, name: str = "data") -> Cid:
@@ -102,6 +107,18 @@ class KuboBackend:
         pins = self._post("pin/add", params={"arg": str(cid), "recursive": "true"}).json().get("Pins", [])
         if str(cid) not in pins and str(Cid.parse(str(cid)).to_v1()) not in pins:
             raise StorageError(f"The Kubo node did not confirm the pin of {cid}.", hint="Check the node's log.")
+
+    def has(self, cid: Cid | str) -> bool:
+        """Whether the node keeps ``cid`` pinned recursively (``/api/v0/pin/ls``)."""
+        wanted = Cid.parse(str(cid)).to_v1()
+        response = self._call("pin/ls", params={"arg": str(cid), "type": "recursive"})
+        if response.status_code == 200:
+            keys = response.json().get("Keys") or {}
+            return any(Cid.parse(key).to_v1() == wanted for key in keys)
+        detail = _kubo_message(response)
+        if "not pinned" in detail:
+            return False
+        raise StorageError(f"The Kubo node could not list the pin of {cid}: {detail}.", hint="Check the node's log.")
 
     def _unpin_quietly(self, cid: str) -> None:
         try:

@@ -1,8 +1,8 @@
 """An IPFS Pinning Service API endpoint as a storage backend (the open spec: ``POST /pins``,
 ``GET /pins/{requestid}``; Pinata, Filebase and others implement it).
 
-The access token is given by the caller (the settings keep it encrypted or in the OS keyring),
-sent only as ``Authorization: Bearer``, and never logged, printed or put in an error. Where the
+The access token is given by the caller (from STUDIO_PINNING_TOKEN or a token file, never the
+settings), sent only as ``Authorization: Bearer``, and never logged, printed or put in an error. Where the
 service takes CAR uploads (``car_upload_url``), the exact blocks are uploaded first, so the
 service does not need to find them on the network; then the pin request is made and polled
 until the service reports ``pinned`` (or ``failed``).
@@ -63,7 +63,8 @@ class PinningService:
                  session: requests.Session | None = None, attempts: int = 3, backoff: float = 0.5,
                  poll_interval: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
         if not token.strip():
-            raise InputError("The pinning service needs an access token.", hint="Paste it in Settings → Storage.")
+            raise InputError("The pinning service needs an access token.",
+                             hint="Set STUDIO_PINNING_TOKEN or give a token file (--token-file).")
         self.endpoint = endpoint.rstrip("/")
         self.car_upload_url = car_upload_url
         self._token = token.strip()
@@ -80,7 +81,8 @@ class PinningService:
                              headers=headers, **kwargs)
         if response.status_code in (401, 403):
             raise InputError(f"The pinning service at {self.endpoint} refused the access token "
-                             f"(HTTP {response.status_code}).", hint="Check or renew the token in Settings → Storage.")
+                             f"(HTTP {response.status_code}).",
+                             hint="Check or renew the token (STUDIO_PINNING_TOKEN or the token file).")
         if response.status_code >= 400:
             raise StorageError(f"The pinning service refused the request: {_reason(response)}.",
                                hint="Nothing was pinned; check the service's limits and your plan.")
@@ -99,6 +101,15 @@ class PinningService:
         """``GET /pins/{requestid}``."""
         return PinStatus.from_json(self._request("GET", f"{self.endpoint}/pins/{requestid}").json())
 
+    def has(self, cid: Cid | str) -> bool:
+        """Whether the service reports ``cid`` as pinned for this token (``GET /pins?cid=…&status=pinned``)."""
+        found = self._request("GET", f"{self.endpoint}/pins", params={"cid": str(cid), "status": "pinned"}).json()
+        try:
+            return int(found["count"]) > 0
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StorageError("The pinning service answered a pin listing the studio cannot read.",
+                               hint="Check that the endpoint implements the IPFS Pinning Service API.") from exc
+
     def wait_pinned(self, status: PinStatus, *, timeout: float = 600.0, cancel: Cancellable | None = None,
                     clock: Callable[[], float] = time.monotonic) -> PinStatus:
         """Poll until the request is ``pinned``; StorageError if ``failed``, NetworkError on timeout."""
@@ -116,7 +127,8 @@ class PinningService:
         if status.status == "failed":
             raise StorageError(f"The pinning service could not pin {status.cid}: "
                                f"{status.info.get('status_details', 'no reason given')}.",
-                               hint="Upload the content as a CAR or keep the local gateway running, then retry.")
+                               hint="Set the service's CAR upload address in Settings → Storage, or have an IPFS "
+                                    "node you run provide the content, then retry.")
         return status
 
     def upload_car(self, car: Path) -> None:
@@ -127,19 +139,21 @@ class PinningService:
             self._request("POST", self.car_upload_url, data=stream,
                           headers={"Content-Type": "application/vnd.ipld.car"})
 
-    def add_path(self, path: Path | str, *, cid_version: int = 1, name: str | None = None,
-                 progress: ProgressCallback | None = None, cancel: Cancellable | None = None,
-                 timeout: float = 600.0) -> Cid:
+    def add_path(self, path: Path | str, *, cid_version: int = 1, include_hidden: bool = False,
+                 name: str | None = None, progress: ProgressCallback | None = None,
+                 cancel: Cancellable | None = None, timeout: float = 600.0) -> Cid:
         """Pin a file or folder: its CAR uploaded where supported, then pinned and polled."""
         from studio.storage.car import export_car
 
         if self.car_upload_url:
             with tempfile.TemporaryDirectory(prefix="studio-car-") as folder:
                 car = Path(folder) / "upload.car"
-                cid = export_car(path, car, cid_version=cid_version, progress=progress, cancel=cancel)
+                cid = export_car(path, car, cid_version=cid_version, include_hidden=include_hidden,
+                                 progress=progress, cancel=cancel)
                 self.upload_car(car)
         else:
-            cid = add_path(path, cid_version=cid_version, progress=progress, cancel=cancel).cid
+            cid = add_path(path, cid_version=cid_version, include_hidden=include_hidden, progress=progress,
+                           cancel=cancel).cid
         self.wait_pinned(self.request_pin(cid, name=name or Path(path).name), timeout=timeout, cancel=cancel)
         return cid
 

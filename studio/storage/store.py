@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import InputError, NotFound, StorageError
@@ -20,18 +20,29 @@ from studio.storage.cid import DAG_PB, RAW, Cid, base32_encode
 from studio.storage.unixfs import (T_DIRECTORY, T_FILE, T_RAW, T_SYMLINK, Node, add_bytes, add_path,
                                    decode_node)
 
+if TYPE_CHECKING:
+    from studio.paths import StudioPaths
+
 log = logging.getLogger(__name__)
 
 
 class ContentStore(Protocol):
-    """What every storage backend offers: put content, get its CID back, keep it available."""
+    """What every storage backend offers (local store, Kubo, pinning service): put content, get
+    back the CID the studio computed itself (and checked against the backend's), keep it available.
+
+    :func:`studio.storage.backends.backend_from_config` picks the one the settings name.
+    """
 
     name: str
 
-    def add_path(self, path: Path, *, cid_version: int = 1, progress: ProgressCallback | None = None,
-                 cancel: Cancellable | None = None) -> Cid: ...
+    def add_path(self, path: Path, *, cid_version: int = 1, include_hidden: bool = False,
+                 progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> Cid: ...
 
     def add_bytes(self, data: bytes, *, cid_version: int = 1) -> Cid: ...
+
+    def has(self, cid: Cid) -> bool:
+        """Whether the backend holds (pins) all of ``cid``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +67,11 @@ class LocalStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def default(cls) -> "LocalStore":
-        """The store in this studio home's data folder."""
+    def default(cls, paths: "StudioPaths | None" = None) -> "LocalStore":
+        """The store in the data folder of ``paths`` (default: this studio home's)."""
         from studio.paths import studio_paths
 
-        return cls(studio_paths().data_dir / "ipfs")
+        return cls((paths or studio_paths()).data_dir / "ipfs")
 
     # ------------------------------------------------------------ blocks
     def _block_path(self, cid: Cid) -> Path:
