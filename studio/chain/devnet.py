@@ -103,7 +103,10 @@ class Devnet:
         with _shared_lock:
             devnet = _shared.get(state_dir)
             if devnet is None:
+                import atexit
+
                 devnet = _shared[state_dir] = cls(state_dir)
+                atexit.register(devnet.close)
             return devnet
 
     # ---- requests

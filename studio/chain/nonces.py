@@ -19,33 +19,39 @@ class NonceManager:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._lanes: dict[tuple[int, str], threading.Lock] = {}
-        self._next: dict[tuple[int, str], tuple[int, float]] = {}
+        self._lanes: dict[tuple[int, str, str], threading.Lock] = {}
+        self._next: dict[tuple[int, str, str], tuple[int, float]] = {}
 
-    def _lane(self, key: tuple[int, str]) -> threading.Lock:
+    def _lane(self, key: tuple[int, str, str]) -> threading.Lock:
         with self._guard:
             return self._lanes.setdefault(key, threading.Lock())
 
     @contextmanager
-    def reserve(self, chain_id: int, address: str, pending_count: Callable[[], int]) -> Iterator[int]:
+    def reserve(self, chain_id: int, address: str, pending_count: Callable[[], int], *,
+                node: str = "") -> Iterator[int]:
         """Yield the next nonce; it counts as used only if the block exits without an exception.
 
         `pending_count` asks the node (eth_getTransactionCount "pending"), so transactions sent by
         another program are respected; our own count is a floor for `trust_seconds` after a send,
         for load-balanced RPCs whose pending count lags behind (and no longer, so a node that was
-        reset is believed).
+        reset is believed). `node` names the node (two devnets can share a chain id); a failure
+        inside the block drops our count, so the node's is used next time.
         """
-        key = (int(chain_id), address.lower())
+        key = (int(chain_id), address.lower(), node)
         with self._lane(key):
-            node = int(pending_count())
+            counted = int(pending_count())
             ours, when = self._next.get(key, (0, 0.0))
-            nonce = max(node, ours) if time.monotonic() - when < self.trust_seconds else node
-            yield nonce
+            nonce = max(counted, ours) if time.monotonic() - when < self.trust_seconds else counted
+            try:
+                yield nonce
+            except BaseException:
+                self._next.pop(key, None)
+                raise
             self._next[key] = (nonce + 1, time.monotonic())
 
-    def forget(self, chain_id: int, address: str) -> None:
-        """Drop our count (after a replacement or a reset node) so the node's count is used again."""
-        self._next.pop((int(chain_id), address.lower()), None)
+    def forget(self, chain_id: int, address: str, node: str = "") -> None:
+        """Drop our count (after a reset node) so the node's count is used again."""
+        self._next.pop((int(chain_id), address.lower(), node), None)
 
 
 _shared = NonceManager()
@@ -53,6 +59,13 @@ _shared = NonceManager()
 
 def shared_nonce_manager() -> NonceManager:
     return _shared
+
+
+def node_key(connection: Any) -> str:
+    """Which node a connection talks to: its URL, or the identity of an in-process devnet."""
+    provider = connection.web3.provider
+    devnet = getattr(provider, "devnet", None)
+    return f"devnet:{id(devnet)}" if devnet is not None else str(getattr(provider, "endpoint_uri", id(provider)))
 
 
 def pending_counter(connection: Any, address: str) -> Callable[[], int]:

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from studio.chain.fees import FeeLevel, estimate_gas, suggest_fees
 from studio.chain.history import CONFIRMED, FAILED, PENDING, REPLACED, TxHistory
 from studio.chain.networks import Network, check_chain_id
-from studio.chain.nonces import NonceManager, pending_counter, shared_nonce_manager
+from studio.chain.nonces import NonceManager, node_key, pending_counter, shared_nonce_manager
 from studio.chain.transactions import (Connection, MessagePreview, Signer, TxPreview, TxReceipt, _as_studio_error,
                                        decode_call, message_preview, typed_data_preview)
 from studio.errors import ChainError, InputError, NetworkError
@@ -127,7 +127,8 @@ class TxSender:
         tx = {k: v for k, v in prepared.tx.items() if k != "from"}
         tx["chainId"] = self.network.chain_id
         with self.nonces.reserve(self.network.chain_id, self.signer.address,
-                                 pending_counter(self.connection, self.signer.address)) as nonce:
+                                 pending_counter(self.connection, self.signer.address),
+                                 node=node_key(self.connection)) as nonce:
             tx["nonce"] = nonce
             tx_hash = self._broadcast(tx, prepared.preview.action)
         preview = replace(prepared.preview, nonce=nonce)

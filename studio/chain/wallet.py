@@ -102,9 +102,12 @@ class Wallet:
         """The wallet in this studio home, with the idle lock from settings."""
         from studio.config import load_config
 
+        from studio.chain import keystore
+
         config = load_config()
         minutes = config.values.get("wallet_idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES)
         kwargs.setdefault("idle_lock_seconds", float(minutes) * 60 if minutes else None)
+        kwargs.setdefault("kdf_n", keystore.DEFAULT_KDF_N)  # read now: tests lower the module's value
         return cls(wallet_path(config.paths.data_dir), **kwargs)
 
     # ---- reading the file (no password)
