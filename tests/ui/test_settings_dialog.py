@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from studio.config import SETTINGS, load_config
 from studio.ui.dialogs.settings import SettingsDialog
@@ -21,6 +21,9 @@ def test_every_setting_gets_an_editor_of_its_kind_with_its_help(qtbot) -> None:
             assert [editor.itemData(i) for i in range(editor.count())] == list(setting.choices)
         elif isinstance(setting.default, bool):
             assert isinstance(editor, QCheckBox)
+        elif isinstance(setting.default, int) and int(setting.maximum or 0) >= 2**31:
+            assert isinstance(editor, QDoubleSpinBox) and editor.decimals() == 0
+            assert editor.maximum() == setting.maximum and editor.minimum() == int(setting.minimum or -2**31)
         elif isinstance(setting.default, int):
             assert isinstance(editor, QSpinBox) and editor.maximum() == int(setting.maximum or 2**31 - 1)
     assert dialog.values() == {s.key: s.default for s in SETTINGS}
@@ -35,11 +38,13 @@ def test_saved_values_round_trip_through_the_settings_file(qtbot, tmp_path) -> N
     dialog.editors["preview_every"].setValue(5)
     dialog.editors["scan_hf_cache"].setChecked(False)
     dialog.editors["models_folder"].findChild(QLineEdit).setText(str(tmp_path))
+    dialog.editors["fetch_max_bytes"].setValue(8 * 1024**3)  # past 2**31: a byte count
     assert dialog.save()
-    assert dialog.changed_keys == {"device", "preview_every", "scan_hf_cache", "models_folder"}
+    assert dialog.changed_keys == {"device", "preview_every", "scan_hf_cache", "models_folder", "fetch_max_bytes"}
     reloaded = load_config()
     assert (reloaded["device"], reloaded["preview_every"], reloaded["scan_hf_cache"], reloaded["models_folder"]) \
         == ("cpu", 5, False, str(tmp_path))
+    assert reloaded["fetch_max_bytes"] == 8 * 1024**3 and isinstance(reloaded["fetch_max_bytes"], int)
     assert json.loads(config.paths.settings_file.read_text())["device"] == "cpu"
     again = SettingsDialog(reloaded)
     qtbot.addWidget(again)

@@ -1,7 +1,7 @@
 """The settings dialog, generated from :data:`studio.config.SETTINGS`.
 
 A field per setting by the type of its default (choices: combo box, bool: check box, int: spin
-box, float: decimal spin box, str: line edit, with a Browse button for folders); the help text is
+box (a whole-number decimal spin box past 2**31), float: decimal spin box, str: line edit, with a Browse button for folders); the help text is
 the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
 writes once with ``Config.save``; an error keeps the dialog open with the message shown.
 """
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from studio.config import SETTINGS, Config, Setting
 from studio.errors import StudioError
 from studio.ui.workers import error_message
+
+INT_MIN, INT_MAX = -2**31, 2**31 - 1  # what a QSpinBox holds
 
 
 class SettingsDialog(QDialog):
@@ -78,11 +80,20 @@ class SettingsDialog(QDialog):
             check.setChecked(bool(value))
             return check, check.isChecked
         if isinstance(setting.default, int):
-            spin = QSpinBox()
-            spin.setRange(int(setting.minimum if setting.minimum is not None else -2**31),
-                          int(setting.maximum if setting.maximum is not None else 2**31 - 1))
-            spin.setValue(int(value))
-            return spin, spin.value
+            low = int(setting.minimum) if setting.minimum is not None else INT_MIN
+            high = int(setting.maximum) if setting.maximum is not None else INT_MAX
+            if INT_MIN <= low and high <= INT_MAX:
+                spin = QSpinBox()
+                spin.setRange(low, high)
+                spin.setValue(int(value))
+                return spin, spin.value
+            # past a C int (byte counts): whole numbers in a decimal spin box, exact up to 2**53
+            big = QDoubleSpinBox()
+            big.setDecimals(0)
+            big.setRange(low, high)
+            big.setGroupSeparatorShown(True)
+            big.setValue(int(value))
+            return big, lambda: int(big.value())
         if isinstance(setting.default, float):
             dspin = QDoubleSpinBox()
             dspin.setDecimals(3)
