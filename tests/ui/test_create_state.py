@@ -10,7 +10,8 @@ from studio.config import Config
 from studio.errors import InputError, NotFound
 from studio.generation.schedulers import default_settings, schedulers_for
 from studio.ui.main_window import engine_factory
-from studio.ui.state.create import DEMO_SIZE_PRESETS, SIZE_PRESETS, CreateState, format_progress
+from studio.ui.state.create import DEMO_SIZE_PRESETS, SIZE_PRESETS, CreateState
+from studio.ui.state.jobs import format_progress
 from studio.ui.workers import BackgroundPool, GpuLane
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from studio.generation.schedulers import SCHEDULERS
 from studio.ui.binding import Bindings
-from studio.ui.state.create import (EMPTY_STATE_TEXT, IMAGE_TO_IMAGE, INPAINT, MAX_SEED, MODES, CreateState,
-                                    ResultItem, recipe_text)
+from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
+from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas

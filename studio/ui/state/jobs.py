@@ -1,0 +1,206 @@
+"""The Create tab's generation jobs and the lists that show them: the queue and the results.
+
+A :class:`GenerationJob` runs on the GPU lane and reports :class:`JobProgress` and one
+:class:`ResultItem` per saved image; :class:`QueueModel` and :class:`ResultsModel` are the
+list models the tab's views show. No widgets here.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from studio.generation.request import GenerationRequest, ModelInfo
+from studio.generation.schedulers import SCHEDULERS
+from studio.ui.images import load_thumbnail, pil_to_qimage
+from studio.ui.workers import GpuLane, Job
+
+if TYPE_CHECKING:
+    from studio.cancel import CancelToken
+    from studio.generation.request import GenerationProgress, Recipe
+    from studio.workflows.generate import SavedWork
+
+TEXT_TO_IMAGE, IMAGE_TO_IMAGE, INPAINT = "txt2img", "img2img", "inpaint"
+MODES = {TEXT_TO_IMAGE: "Text to image", IMAGE_TO_IMAGE: "Image to image", INPAINT: "Inpaint"}
+
+
+def format_progress(progress: "GenerationProgress") -> str:
+    """'step 3/20 · image 1/2 · ETA 4 s' for one progress report."""
+    parts = [f"step {progress.step}/{progress.steps}"]
+    if progress.image_count > 1:
+        parts.append(f"image {progress.image_index + 1}/{progress.image_count}")
+    eta = progress.eta_s
+    if eta is not None:
+        parts.append(f"ETA {eta:.0f} s" if eta >= 1 else "ETA <1 s")
+    return " · ".join(parts)
+
+
+def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
+    """The recipe of one work as lines for people (shown beside the full image)."""
+    lines = [f"Prompt: {recipe.prompt}"]
+    if recipe.negative_prompt:
+        lines.append(f"Negative: {recipe.negative_prompt}")
+    lines += [
+        f"Seed: {recipe.seed}",
+        f"Model: {recipe.model_name} ({recipe.model_family})",
+        f"Model hash: {recipe.model_hash}",
+        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)} · {recipe.steps} steps · "
+        f"CFG {recipe.guidance:g}",
+        f"Size: {recipe.width}x{recipe.height} · {MODES.get(recipe.mode, recipe.mode)}",
+    ]
+    if recipe.strength is not None:
+        lines.append(f"Strength: {recipe.strength:g}")
+    for name, sha, weight in recipe.loras:
+        lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
+    if recipe.device:
+        lines.append(f"Device: {recipe.device} ({recipe.dtype})")
+    if path is not None:
+        lines.append(f"File: {path}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """What the progress strip shows: a line of text, a fraction (None: busy), a preview image."""
+
+    text: str
+    fraction: float | None
+    preview: QImage | None = None
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One saved work as the results grid shows it."""
+
+    work: "SavedWork"
+    thumbnail: QImage
+
+    @property
+    def path(self) -> Path:
+        return self.work.path
+
+    @property
+    def seed(self) -> int:
+        return self.work.recipe.seed
+
+
+class GenerationJob(Job):
+    """One Generate press: validate, build the demo if needed, generate, save each image as it ends."""
+
+    saved = Signal(object)  # ResultItem, as each image is written
+
+    def __init__(self, request: GenerationRequest, model: ModelInfo, lane: GpuLane, works_dir: Path, *,
+                 preview_every: int = 0, parent: QObject | None = None) -> None:
+        prompt = request.prompt if len(request.prompt) <= 40 else request.prompt[:39] + "…"
+        count = f"{request.count}× " if request.count > 1 else ""
+        super().__init__(f"“{prompt}” {count}{request.width}x{request.height}", parent)
+        self.request = request
+        self.model = model
+        self._lane = lane
+        self._works_dir = works_dir
+        self._preview_every = preview_every
+        self.started_at = 0.0
+
+    def run(self, progress: Callable[[Any], None], cancel: "CancelToken") -> list["SavedWork"]:
+        from studio.workflows.generate import generate_works
+
+        self.started_at = time.perf_counter()
+        progress(JobProgress("Starting…", None))
+        engine = self._lane.engine()
+        if self.model.is_demo and not (Path(self.model.path) / "model_index.json").exists():
+            progress(JobProgress("Building the demo model…", None))  # the catalog builds it on resolve
+        info = engine.validate(self.request)
+        cancel.raise_if_cancelled()
+        if engine.loaded_model is None or engine.loaded_model.path != info.path:
+            progress(JobProgress(f"Loading {info.label}…", None))
+
+        def on_step(step: "GenerationProgress") -> None:
+            preview = pil_to_qimage(step.preview) if step.preview is not None else None
+            progress(JobProgress(format_progress(step), step.fraction, preview))
+
+        def on_saved(work: "SavedWork") -> None:
+            self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+
+        return generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
+                              preview_every=self._preview_every, on_saved=on_saved)
+
+
+class ResultsModel(QAbstractListModel):
+    """The works made in this session, newest first, with thumbnails."""
+
+    ItemRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[ResultItem] = []
+        self._pixmaps: dict[Path, QPixmap] = {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"seed {item.seed}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._pixmaps.get(item.path)
+            if pixmap is None:
+                pixmap = self._pixmaps[item.path] = QPixmap.fromImage(item.thumbnail)
+            return pixmap
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.work.recipe.prompt}\nseed {item.seed}\n{item.path}"
+        if role == self.ItemRole:
+            return item
+        return None
+
+    def item(self, row: int) -> ResultItem:
+        return self._items[row]
+
+    @property
+    def items(self) -> tuple[ResultItem, ...]:
+        return tuple(self._items)
+
+    def prepend(self, item: ResultItem) -> None:
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self._items.insert(0, item)
+        self.endInsertRows()
+
+
+class QueueModel(QAbstractListModel):
+    """The GPU lane's jobs: the running one first, then those waiting."""
+
+    JobRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, lane: GpuLane, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lane = lane
+        self._jobs: tuple[Job, ...] = ()
+        lane.queue_changed.connect(self._refresh)
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        self._jobs = tuple(job for job in self._lane.jobs if isinstance(job, GenerationJob))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
+            return None
+        job = self._jobs[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            state = "Running" if job is self._lane.current else "Waiting"
+            return f"{state} · {job.title}"
+        if role == self.JobRole:
+            return job
+        return None
+
+    def job(self, row: int) -> Job:
+        return self._jobs[row]
