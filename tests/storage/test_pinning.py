@@ -1,67 +1,19 @@
 """The Pinning Service API client against a loopback server implementing the spec's subset
-(POST /pins, GET /pins/{requestid}, bearer tokens, error objects) plus a CAR upload endpoint."""
+(``standins.PinningServer``: POST /pins, GET /pins, GET /pins/{requestid}, bearer tokens, error
+objects) plus a CAR upload endpoint."""
 from __future__ import annotations
 
-import io
-import json
 import logging
-import uuid
 from pathlib import Path
 
 import pytest
 from loopback import closed_port_url, serve
+from standins import TOKEN, PinningServer
 from storage_data import make_reference_folder
 
 from studio.errors import InputError, NetworkError, StorageError
-from studio.storage.car import read_car
-from studio.storage.cid import Cid
 from studio.storage.pinning import PinningService
-from studio.storage.store import LocalStore
-from studio.storage.unixfs import add_path
-
-TOKEN = "psa-secret-token-0123456789abcdef"
-
-
-class PinningServer:
-    """A pinning service: pins what it holds (uploaded as CAR); fails a pin it cannot find."""
-
-    def __init__(self, root: Path) -> None:
-        self.store = LocalStore(root / "service")
-        self.requests: dict[str, dict] = {}
-        self.polls = 0
-        self.searches = 1  # polls spent looking for absent content before a pin fails
-
-    def __call__(self, method: str, path: str, headers: dict, body: bytes):
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, json.dumps({"error": {"reason": "UNAUTHORIZED"}}).encode()
-        if method == "POST" and path == "/car":
-            roots, blocks = read_car(io.BytesIO(body))
-            for cid, block in blocks:
-                self.store.put_block(cid, block)
-            return 200, {}, b"{}"
-        if method == "POST" and path == "/psa/pins":
-            request = json.loads(body)
-            if "cid" not in request:
-                return 400, {}, json.dumps({"error": {"reason": "BAD_REQUEST", "details": "cid missing"}}).encode()
-            requestid = uuid.uuid4().hex
-            self.requests[requestid] = {"requestid": requestid, "status": "queued", "created": "2026-11-29T00:00:00Z",
-                                        "pin": request, "delegates": [], "info": {}}
-            return 202, {}, json.dumps(self.requests[requestid]).encode()
-        if method == "GET" and path.startswith("/psa/pins/"):
-            self.polls += 1
-            item = self.requests[path.rsplit("/", 1)[1]]
-            cid = Cid.parse(item["pin"]["cid"])
-            if item["status"] == "queued":
-                item["status"] = "pinning"
-            elif self.store.has(cid):
-                item["status"] = "pinned"
-                self.store.pin(cid)
-            elif self.polls <= self.searches:
-                pass
-            else:
-                item["status"], item["info"] = "failed", {"status_details": "content not found on the network"}
-            return 200, {}, json.dumps(item).encode()
-        return 404, {}, json.dumps({"error": {"reason": "NOT_FOUND"}}).encode()
+from studio.storage.unixfs import add_bytes, add_path
 
 
 def service(url: str, **kwargs) -> PinningService:
@@ -123,3 +75,13 @@ def test_waiting_gives_up_after_the_timeout(tmp_path: Path) -> None:
 def test_an_empty_token_is_refused_up_front() -> None:
     with pytest.raises(InputError, match="needs an access token"):
         PinningService("https://api.example.org/psa", "  ")
+
+
+def test_has_asks_the_service_for_a_pinned_request(tmp_path: Path) -> None:
+    server = PinningServer(tmp_path)
+    (tmp_path / "a.txt").write_bytes(b"uploaded as a CAR")
+    with serve(server) as url:
+        client = service(url, car_upload_url=f"{url}/car")
+        cid = client.add_path(tmp_path / "a.txt", cid_version=1)
+        assert client.has(cid)
+        assert not client.has(add_bytes(b"never pinned", cid_version=1).cid)
