@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class TxHistory:
         self.path = Path(path)
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with self._db() as db:
             db.executescript(_SCHEMA)
 
     @classmethod
@@ -77,6 +78,12 @@ class TxHistory:
         from studio.paths import studio_paths
 
         return cls(studio_paths().ensure().data_dir / "wallet" / "history.sqlite")
+
+    @contextmanager
+    def _db(self):
+        """A connection committed and closed at the end of the block."""
+        with closing(self._connect()) as db, db:
+            yield db
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -91,7 +98,7 @@ class TxHistory:
                max_priority_fee_per_gas: int | None, gas_limit: int | None) -> None:
         """A transaction the node accepted, as pending."""
         now = time.time()
-        with self._lock, self._connect() as db:
+        with self._lock, self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,?,?)",
                 (tx_hash, network, chain_id, sender, recipient, nonce, str(value_wei), description, PENDING,
@@ -103,7 +110,7 @@ class TxHistory:
                    gas_used: int | None = None, replaced_by: str | None = None) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        with self._lock, self._connect() as db:
+        with self._lock, self._db() as db:
             cursor = db.execute(
                 "UPDATE transactions SET status=?, block_number=COALESCE(?, block_number), "
                 "gas_used=COALESCE(?, gas_used), replaced_by=COALESCE(?, replaced_by), updated_at=? WHERE tx_hash=?",
@@ -112,7 +119,7 @@ class TxHistory:
                 raise NotFound(f"The transaction {tx_hash} is not in the history.")
 
     def get(self, tx_hash: str) -> HistoryEntry:
-        with self._connect() as db:
+        with self._db() as db:
             row = db.execute("SELECT * FROM transactions WHERE tx_hash=?", (tx_hash,)).fetchone()
         if row is None:
             raise NotFound(f"The transaction {tx_hash} is not in the history.")
@@ -129,7 +136,7 @@ class TxHistory:
         if status:
             query, args = query + " AND status=?", args + [status]
         query += " ORDER BY created_at DESC, nonce DESC LIMIT ?"
-        with self._connect() as db:
+        with self._db() as db:
             return [_entry(row) for row in db.execute(query, args + [limit]).fetchall()]
 
 

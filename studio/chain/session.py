@@ -1,0 +1,164 @@
+"""What the Wallet tab's view-model needs, in one object: wallet, current network, balances, sending.
+
+Every method that touches a node or runs scrypt is slow: the view-model calls it through a
+worker with a `progress` callback and a cancel token. Validation that needs no node (locked
+wallet, bad address, negative amount) happens first, so a worker is never queued for a request
+that cannot succeed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from studio.cancel import Cancellable, ProgressCallback
+from studio.chain.history import HistoryEntry, TxHistory
+from studio.chain.networks import Network, NetworkRegistry, connect
+from studio.chain.sender import PreparedTx, SentTx, TxSender
+from studio.chain.transactions import TxReceipt
+from studio.chain.wallet import Wallet
+from studio.errors import Cancelled, InputError, StudioError, WalletLocked
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    """The network switcher's line: connected or not, and whether the chain id matches."""
+
+    network: Network
+    connected: bool
+    reported_chain_id: int | None
+    block_number: int | None
+    problem: str | None  # a message for people when not usable
+
+    @property
+    def usable(self) -> bool:
+        return self.connected and self.problem is None
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    address: str
+    name: str
+    path: str | None
+    balance_wei: int | None  # None when the node could not be asked
+
+
+class WalletSession:
+    """The wallet and the selected network for one window (or one script)."""
+
+    def __init__(self, wallet: Wallet, registry: NetworkRegistry, history: TxHistory, *,
+                 network_key: str = "devnet") -> None:
+        self.wallet = wallet
+        self.registry = registry
+        self.history = history
+        self.network = registry.get(network_key)
+        self._connection: Any = None
+
+    @classmethod
+    def default(cls) -> "WalletSession":
+        from studio.config import load_config
+
+        key = load_config().values.get("network", "devnet")
+        registry = NetworkRegistry.default()
+        try:
+            registry.get(key)
+        except StudioError:
+            key = "devnet"
+        return cls(Wallet.default(), registry, TxHistory.default(), network_key=key)
+
+    # ---- network
+    def switch_network(self, key: str) -> Network:
+        """Select another network (no node contact: call `network_status` next, off the GUI thread)."""
+        self.network = self.registry.get(key)
+        self._connection = None
+        return self.network
+
+    def connection(self) -> Any:
+        if self._connection is None:
+            self._connection = connect(self.network)
+        return self._connection
+
+    def network_status(self) -> NetworkStatus:
+        """Connect and compare chain ids; never raises for a node that is down (the status says so)."""
+        from studio.chain.networks import check_chain_id
+
+        try:
+            connection = self.connection()
+            reported = int(connection.web3.eth.chain_id)
+            block = int(connection.web3.eth.block_number)
+        except StudioError as exc:
+            self._connection = None
+            return NetworkStatus(self.network, False, None, None, str(exc))
+        except Exception as exc:  # web3/requests failures: the node is unreachable
+            self._connection = None
+            return NetworkStatus(self.network, False, None, None,
+                                 f"The node could not be reached ({exc.__class__.__name__}).")
+        try:
+            check_chain_id(reported, self.network, where=self.network.rpc_url)
+        except StudioError as exc:
+            return NetworkStatus(self.network, True, reported, block, str(exc))
+        return NetworkStatus(self.network, True, reported, block, None)
+
+    def known_contracts(self) -> dict[str, str]:
+        if self.network.embedded:
+            from studio.chain.devnet import Devnet
+
+            return Devnet.shared().known_contracts()
+        return {}
+
+    # ---- accounts
+    def balances(self, progress: ProgressCallback | None = None,
+                 cancel: Cancellable | None = None) -> list[AccountBalance]:
+        """Every account with its balance on the current network (None where the node failed)."""
+        accounts = self.wallet.accounts()
+        rows = []
+        connection = self.connection()
+        for index, account in enumerate(accounts):
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled()
+            try:
+                balance: int | None = connection.balance(account.address)
+            except StudioError:
+                balance = None
+            rows.append(AccountBalance(account.address, account.name, account.path, balance))
+            if progress:
+                progress((index + 1) / max(1, len(accounts)), f"Balance of {account.name}")
+        return rows
+
+    # ---- sending
+    def sender(self, account: str | None = None) -> TxSender:
+        """A sender for an account on the current network (the wallet must be unlocked)."""
+        if not self.wallet.is_unlocked:
+            raise WalletLocked("The wallet is locked.", hint="Unlock it to send or sign.")
+        return TxSender(self.connection(), self.network, self.wallet.signer(account), history=self.history,
+                        known_contracts=self.known_contracts())
+
+    def validate_send(self, to: str, value_wei: int) -> None:
+        """Checks that need no node, run on the GUI thread before a worker starts."""
+        from studio.chain.contracts import checksum
+
+        if not self.wallet.is_unlocked:
+            raise WalletLocked("The wallet is locked.", hint="Unlock it to send.")
+        if value_wei < 0:
+            raise InputError("An amount cannot be negative.")
+        checksum(to, "recipient")
+
+    def prepare_send(self, to: str, value_wei: int, *, account: str | None = None, speed: str = "normal",
+                     progress: ProgressCallback | None = None) -> PreparedTx:
+        """Simulate and estimate; the result's preview is what the dialog shows."""
+        self.validate_send(to, value_wei)
+        if progress:
+            progress(0.2, "Simulating the transaction")
+        prepared = self.sender(account).prepare(to, value=value_wei, speed=speed, action="Send ETH")
+        if progress:
+            progress(1.0, "Ready to sign")
+        return prepared
+
+    def send(self, prepared: PreparedTx, *, confirmed: bool, account: str | None = None) -> SentTx:
+        """Sign and broadcast what the person read (`confirmed` once they accepted a mainnet preview)."""
+        return self.sender(account or prepared.preview.sender).send(prepared, confirmed=confirmed)
+
+    def wait(self, sent: SentTx, *, timeout: float = 120.0, cancel: Cancellable | None = None) -> TxReceipt:
+        return self.sender(sent.preview.sender).wait(sent.tx_hash, timeout=timeout, cancel=cancel)
+
+    def history_entries(self, limit: int = 200) -> list[HistoryEntry]:
+        return self.history.entries(chain_id=self.network.chain_id, limit=limit)
