@@ -288,3 +288,39 @@ def history_status(entry_status: str) -> str:
     """A word for people for a history status."""
     return {PENDING: "pending", CONFIRMED: "confirmed", FAILED: "failed (reverted)", REPLACED: "replaced"}.get(
         entry_status, entry_status)
+
+
+class NetworkSigner:
+    """A `Signer` bound to one network: it refuses any transaction or typed data for another chain.
+
+    Contract calls that go through `Connection.send` (mints, listings) put the chain id the node
+    reported into each transaction; wrapping the wallet's signer in this checks it against the
+    network the person chose, so a node serving another chain never gets a signature.
+    """
+
+    def __init__(self, signer: Signer, network: Network) -> None:
+        self._signer = signer
+        self.network = network
+
+    @property
+    def address(self) -> str:
+        return self._signer.address
+
+    def sign_transaction(self, transaction: dict[str, Any]) -> bytes:
+        chain_id = transaction.get("chainId")
+        if chain_id is None:
+            raise ChainError("A transaction without a chain id could be replayed on any chain; nothing was signed.")
+        check_chain_id(int(chain_id), self.network)
+        return self._signer.sign_transaction(transaction)
+
+    def sign_typed_data(self, full_message: dict[str, Any]) -> bytes:
+        chain_id = (full_message.get("domain") or {}).get("chainId")
+        if chain_id is not None:
+            check_chain_id(int(chain_id), self.network)
+        return self._signer.sign_typed_data(full_message)
+
+    def sign_message(self, message: str | bytes) -> bytes:
+        return self._signer.sign_message(message)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"NetworkSigner({self.address} on {self.network.key})"

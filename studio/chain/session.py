@@ -132,6 +132,14 @@ class WalletSession:
         return TxSender(self.connection(), self.network, self.wallet.signer(account), history=self.history,
                         known_contracts=self.known_contracts())
 
+    def contract_signer(self, account: str | None = None):
+        """The signer to pass to contract wrappers (mint, list, buy): refuses other chains."""
+        from studio.chain.sender import NetworkSigner
+
+        if not self.wallet.is_unlocked:
+            raise WalletLocked("The wallet is locked.", hint="Unlock it to sign.")
+        return NetworkSigner(self.wallet.signer(account), self.network)
+
     def validate_send(self, to: str, value_wei: int) -> None:
         """Checks that need no node, run on the GUI thread before a worker starts."""
         from studio.chain.contracts import checksum

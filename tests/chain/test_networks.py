@@ -98,3 +98,18 @@ def test_wallet_refuses_to_sign_for_a_node_on_another_chain(tmp_path):
             TxSender(connection, custom, CountingSigner(account)).prepare(
                 "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", value=1))
         assert receipt.gas_used == 21_000 and len(signed) == 1
+
+
+def test_contract_calls_through_a_network_signer_refuse_another_chain(chain, accounts, tmp_path):
+    """Connection.send (used by the contract wrappers) puts the node's chain id in the transaction."""
+    from studio.chain.contracts import MarketplaceContract
+    from studio.chain.sender import NetworkSigner
+    from studio.chain.transactions import Connection, LocalSigner
+
+    registry = NetworkRegistry(tmp_path, {"sepolia": chain.url})
+    connection = Connection.from_url(chain.url)
+    with pytest.raises(ChainError, match="serves chain id 31337.*Sepolia"):
+        MarketplaceContract.deploy(connection, NetworkSigner(LocalSigner(accounts[0]), registry.get("sepolia")))
+    local = registry.add_custom("anvil", "Test anvil", chain.url, chain.chain_id)
+    market, _ = MarketplaceContract.deploy(connection, NetworkSigner(LocalSigner(accounts[0]), local))
+    assert market.fee()[1] == accounts[0].address
