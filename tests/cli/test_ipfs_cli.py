@@ -87,3 +87,55 @@ def test_serve_answers_over_http_then_stops(hello: Path, capsys: pytest.CaptureF
     assert response.content == b"hello world"
     thread.join(10)
     assert codes == [0]
+
+
+def _saved_settings(**values: object) -> None:
+    from studio.config import load_config
+
+    config = load_config()
+    for key, value in values.items():
+        config.set(key, value)
+    config.save()
+
+
+def test_get_uses_the_gateways_and_size_limit_from_settings(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.storage.gateway import Gateway
+    from studio.storage.store import LocalStore
+
+    elsewhere = LocalStore(tmp_path / "another-computer")  # not this studio's store
+    cid = elsewhere.add_bytes(b"served by a gateway over loopback", cid_version=1)
+    big = elsewhere.add_bytes(b"x" * 5000, cid_version=1)
+    with Gateway(elsewhere, port=0) as gateway:
+        _saved_settings(gateways=f"{gateway.url}", fetch_max_bytes=4096)
+        out = tmp_path / "fetched.bin"
+        assert main(["ipfs", "get", f"ipfs://{cid}", "-o", str(out)]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert out.read_bytes() == b"served by a gateway over loopback"
+        assert report["source"] == gateway.url and report["verified"]
+        assert main(["ipfs", "get", f"ipfs://{big}", "-o", str(tmp_path / "big.bin")]) == 2
+        assert "limit of 4,096 bytes" in capsys.readouterr().err
+        assert main(["ipfs", "get", f"ipfs://{big}", "-o", str(tmp_path / "big.bin"), "--max-bytes", "8000"]) == 0
+    _saved_settings(gateways="gateway.example.org")
+    assert main(["ipfs", "get", f"ipfs://{cid}"]) == 2
+    assert "Gateways" in capsys.readouterr().err
+
+
+def test_serve_listens_on_the_port_from_settings(hello: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ipfs", "add", str(hello)]) == 0
+    cid = capsys.readouterr().out.strip()
+    _saved_settings(local_gateway_port=0)  # any free port; the command prints the address
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(["ipfs", "serve", "--seconds", "2"])))
+    thread.start()
+    printed = ""
+    for _ in range(100):
+        printed += capsys.readouterr().out
+        if "http://127.0.0.1:" in printed:
+            break
+        time.sleep(0.03)
+    base = printed.split("Serving the local store at ", 1)[1].split("/ipfs/", 1)[0]
+    assert base.rsplit(":", 1)[1] not in ("0", "8080")
+    assert requests.get(f"{base}/ipfs/{cid}", timeout=2).content == b"hello world"
+    thread.join(10)
+    assert codes == [0]
