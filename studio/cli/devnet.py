@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import signal
     import threading
 
     from studio.chain.devnet import Devnet
@@ -41,12 +42,19 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"Serving the studio devnet at {url} (chain id {devnet.chain_id}); Ctrl-C to stop.", flush=True)
     print("Test accounts from the public phrase `test test test test test test test test test test test junk`; "
           "never send real funds to them.", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    try:  # SIGTERM (a service manager, `kill`) stops cleanly and saves, as Ctrl-C does
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    except ValueError:  # not the main thread (tests)
+        pass
     try:
-        threading.Event().wait()
+        while not stop.wait(0.5):
+            pass
     finally:
         server.stop()
         devnet.close()
-    return 0  # pragma: no cover - only Ctrl-C ends the wait
+    print("Devnet saved and stopped.", file=sys.stderr)
+    return 0
 
 
 def run_info(args: argparse.Namespace) -> int:

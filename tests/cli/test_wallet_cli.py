@@ -243,3 +243,39 @@ def test_no_secret_reaches_the_data_folder_or_the_logs(capsys, files, studio_hom
         for key in (ACCOUNT0_KEY, OTHER_KEY):
             assert bytes.fromhex(key) not in data, f"raw key bytes in {path}"
     assert "[secret masked]" in (Path(studio_home) / "data" / "logs" / "studio.log").read_text()
+
+
+def test_devnet_serve_process_serves_and_saves_on_sigterm(studio_home, tmp_path):
+    """`studio devnet serve` as its own process: MetaMask-style raw transaction, SIGTERM, state kept."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from eth_account import Account
+    from web3 import Web3
+
+    repo = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-m", "studio", "devnet", "serve", "--port", "0"], cwd=repo,
+                               env={**os.environ, "STUDIO_HOME": str(studio_home)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        url = line.split(" at ")[1].split(" ")[0]
+        web3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
+        key = bytes.fromhex(ACCOUNT0_KEY)
+        tx = {"to": RECIPIENT, "value": 4242, "gas": 21_000, "nonce": 0, "chainId": 1337,
+              "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9}
+        tx_hash = web3.eth.send_raw_transaction(Account.sign_transaction(tx, key).raw_transaction)
+        assert web3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)["status"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    assert "saved" in process.stderr.read()
+    from studio.chain.devnet import Devnet
+
+    reopened = Devnet(studio_home / "data" / "devnet")
+    try:
+        assert reopened.connection().web3.eth.get_transaction_count(Account.from_key(key).address) == 1
+    finally:
+        reopened.close()
