@@ -67,14 +67,22 @@ def test_cancel_stops_the_running_image_without_saving_it(qtbot, window) -> None
     tab, state = window.create_tab, window.create_state
     state.prompt, state.steps = "a long run", 150
     steps_seen: list[str] = []
+    on_worker: list[tuple[bool, str]] = []
     state.progress_text_changed.connect(steps_seen.append)
     with qtbot.waitSignal(state.job_finished, timeout=120_000):
         with qtbot.waitSignal(state.progress_text_changed, timeout=60_000,
                               check_params_cb=lambda text: text.startswith("step ")):
             qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+            job = window.lane.current
+            # on the worker thread, as each step ends: its text and whether Cancel was pressed by then
+            job.progressed.connect(lambda p: on_worker.append((job.cancel_token.cancelled, p.text)),
+                                   Qt.ConnectionType.DirectConnection)
         assert tab.cancel_button.isEnabled()
         qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
     assert state.progress_text == "Cancelled."
+    steps_on_worker = [(cancelled, text) for cancelled, text in on_worker if text.startswith("step ")]
+    assert steps_on_worker  # the worker-side record works
+    assert len([text for cancelled, text in steps_on_worker if cancelled]) <= 1  # stops within one step
     last_step = max(int(text.split()[1].split("/")[0]) for text in steps_seen if text.startswith("step "))
     assert last_step < 150
     assert state.results.rowCount() == 0 and works(window) == []
