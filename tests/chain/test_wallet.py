@@ -7,9 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from studio.chain.hdkeys import ACCOUNT_PATH, derive_key, generate_phrase, normalize_phrase, phrase_seed
-from studio.chain.keystore import (CorruptKeystore, WrongPassword, decrypt_keystore, decrypt_secret,
+from studio.chain.keystore import (CorruptKeystore, WrongPassword, decrypt_keystore, decrypt_secret, encrypt_secret,
                                    encrypt_keystore)
 from studio.chain.wallet import Wallet, wallet_path
 from studio.errors import InputError, NotFound, WalletLocked
@@ -278,3 +279,13 @@ def test_product_kdf_parameters_round_trip(tmp_path):
     wallet.unlock(PASSWORD)
     assert wallet.signer().address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
     assert wallet.path == wallet_path(wallet.path.parents[1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(secret=st.binary(max_size=300), password=st.text(max_size=40), other=st.text(max_size=40))
+def test_secret_round_trip_and_any_other_password_fails(secret, password, other):
+    crypto = encrypt_secret(secret, password, kdf_n=2**4)
+    assert decrypt_secret(crypto, password) == secret
+    if other != password:
+        with pytest.raises(WrongPassword):
+            decrypt_secret(crypto, other)
