@@ -105,3 +105,23 @@ def test_progress_line_names_step_image_and_eta() -> None:
                                               elapsed_s=0.6)) == "step 3/20 · image 1/2 · ETA 7 s"
     assert format_progress(GenerationProgress(image_index=0, image_count=1, step=1, steps=2,
                                               elapsed_s=0.1)) == "step 1/2 · ETA <1 s"
+
+
+def test_an_added_model_can_be_taken_off_the_list_and_the_demo_cannot(qtbot, state: CreateState,
+                                                                      demo_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "my-model"
+    shutil.copytree(demo_model_dir, folder)
+    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
+        state.add_model(folder)
+    assert state.model_name == "my-model" and "my-model" in [m.name for m in state.models]
+
+    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
+        assert state.remove_model() is not None
+    assert "my-model" not in [m.name for m in state.models] and state.model is not None and state.model.is_demo
+    assert state.error == "" and "untouched" in state.progress_text
+    assert (folder / "model_index.json").is_file()  # the files stay
+
+    assert state.remove_model() is None
+    assert state.error == "The demo model is built in and cannot be removed."

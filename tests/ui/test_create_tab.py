@@ -193,7 +193,7 @@ def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, stud
 
     qtbot.mouseClick(tab.try_demo, Qt.MouseButton.LeftButton)
     assert not state.show_empty_state and tab.stack.currentIndex() == 1
-    assert state.model is not None and state.model.is_demo
+    assert state.model is not None and state.model.is_demo and not tab.remove_model_action.isEnabled()
     assert "demo" in tab.model_combo.currentText().lower() and "abstract" in tab.model_combo.currentText()
     assert load_config()["default_model"] == "demo"
 
@@ -241,7 +241,7 @@ def test_a_model_folder_added_from_the_empty_state_is_selected_and_generates(qtb
         state.add_model(folder)  # what "Add model folder…" does with the chosen folder
     assert not state.show_empty_state and tab.stack.currentIndex() == 1
     assert state.model is not None and not state.model.is_demo and state.model.name == "my-model"
-    assert tab.model_combo.currentData() == "my-model"
+    assert tab.model_combo.currentData() == "my-model" and tab.remove_model_action.isEnabled()
     assert (state.width, state.height) == (512, 512) and (512, 768) in state.size_presets
     assert ModelCatalog(load_config()).has_user_models  # remembered for the next start
 

@@ -260,6 +260,27 @@ class CreateState(QObject):
         self.progress_text = f"Added {info.label}."
         self.reload_models(select=info.name)
 
+    def remove_model(self) -> Job | None:
+        """Take the selected added model off the list in the background (its files stay where they are)."""
+        info = self.model
+        if info is None or info.is_demo:
+            self.error = "The demo model is built in and cannot be removed."
+            return None
+
+        def remove(_progress: Callable[[Any], None], _cancel: Any) -> ModelInfo:
+            self.catalog.remove(info.name)
+            return info
+
+        job = FunctionJob(f"Removing {info.name}", remove)
+        job.succeeded.connect(self._on_model_removed)
+        job.failed.connect(self._on_background_failed)
+        return self.background.start(job)
+
+    def _on_model_removed(self, info: ModelInfo) -> None:
+        self.error = ""
+        self.progress_text = f"Removed {info.name} from the list; its files are untouched."
+        self.reload_models()
+
     def _on_background_failed(self, exc: BaseException) -> None:
         self.progress_text = ""
         self.error = error_message(exc)

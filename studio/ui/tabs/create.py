@@ -170,6 +170,8 @@ class CreateTab(QWidget):
         menu = QMenu(self.add_model_button)
         self.add_file_action = menu.addAction("Model file (.safetensors)…")
         self.add_folder_action = menu.addAction("Diffusers model folder…")
+        menu.addSeparator()
+        self.remove_model_action = menu.addAction("Remove the selected model from the list")
         self.add_model_button.setMenu(menu)
         row = QHBoxLayout()  # the title and the add button share a line: the full label fits below
         row.addWidget(_section("Model"))
@@ -382,6 +384,8 @@ class CreateTab(QWidget):
         self._fill_models(state.models)
         b.connect(state.models_changed, self._fill_models)
         b.bind(state, "model_name", None, self._select_model)
+        b.bind(state, "model_name", None, lambda _name: self.remove_model_action.setEnabled(
+            state.model is not None and not state.model.is_demo))
         b.connect(self.model_combo.activated, self._on_model_chosen)
         b.bind(state, "skipped_models", None, self._show_skipped)
         self._fill_schedulers(state.schedulers)
@@ -446,6 +450,7 @@ class CreateTab(QWidget):
 
         b.connect(self.add_file_action.triggered, self.choose_model_file)
         b.connect(self.add_folder_action.triggered, self.choose_model_folder)
+        b.connect(self.remove_model_action.triggered, state.remove_model)
         b.connect(self.empty_add_file.clicked, self.choose_model_file)
         b.connect(self.empty_add_folder.clicked, self.choose_model_folder)
         b.connect(self.try_demo.clicked, state.use_demo)
