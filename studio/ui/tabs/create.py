@@ -242,9 +242,9 @@ class CreateTab(QWidget):
             spin.setSingleStep(8)
             spin.setSuffix(" px")
         row = QHBoxLayout()
-        row.addWidget(self.width_spin)
+        row.addWidget(self.width_spin, 1)
         row.addWidget(QLabel("×"))
-        row.addWidget(self.height_spin)
+        row.addWidget(self.height_spin, 1)
         column.addWidget(self.size_preset)
         column.addLayout(row)
 
