@@ -95,6 +95,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch_max_bytes", "Largest download (bytes)", 64 * 1024 * 1024,
             "Content larger than this is refused when fetching ipfs://, https:// or data: links.",
             minimum=1024, maximum=64 * 1024 ** 3),
+    Setting("wallet_idle_lock_minutes", "Lock the wallet after (minutes idle)", 15,
+            "The wallet locks itself after this many minutes without a signature (0 never locks).",
+            minimum=0, maximum=1440),
+    Setting("network", "Network", "devnet",
+            "The network the wallet signs on: devnet, sepolia, base-sepolia, ethereum, base, polygon, "
+            "optimism, arbitrum, or the key of a custom network."),
+    Setting("rpc_urls", "RPC URLs", "",
+            "Replace a built-in network's public RPC: one network=URL per line, e.g. "
+            "sepolia=https://sepolia.example/your-key"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 
