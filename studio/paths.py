@@ -42,6 +42,11 @@ class StudioPaths:
         return self.data_dir / "logs"
 
     @property
+    def library_file(self) -> Path:
+        """The SQLite library of works, collections, tokens and listings."""
+        return self.data_dir / "library.db"
+
+    @property
     def hash_cache_file(self) -> Path:
         return self.cache_dir / "model-hashes.json"
 

@@ -1,0 +1,1 @@
+"""The library: the studio's SQLite database of works, collections, tokens and mint attempts."""
