@@ -53,6 +53,11 @@ class NonceManager:
         """Drop our count (after a reset node) so the node's count is used again."""
         self._next.pop((int(chain_id), address.lower(), node), None)
 
+    def forget_node(self, node: str) -> None:
+        """Drop every count for one node: after it was reverted to a snapshot or restarted."""
+        for key in [key for key in self._next if key[2] == node]:
+            self._next.pop(key, None)
+
 
 _shared = NonceManager()
 

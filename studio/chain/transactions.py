@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from studio.errors import ChainError, InputError, NetworkError
+from studio.errors import ChainError, InputError, NetworkError, StudioError
 
 
 @runtime_checkable
@@ -121,10 +121,40 @@ class Connection:
         """`send`, also returning web3's receipt (with logs) for event decoding."""
         if value < 0:
             raise InputError("An amount of ETH cannot be negative.")
+        from studio.chain.nonces import node_key, pending_counter, shared_nonce_manager
+
+        eth = self.web3.eth
+        # The account's nonce lane is held while the transaction is built, signed and broadcast,
+        # so concurrent sends from one account (a batch, or a worker next to the GUI) never race.
+        try:
+            with shared_nonce_manager().reserve(self.chain_id, signer.address,
+                                                pending_counter(self, signer.address),
+                                                node=node_key(self)) as nonce:
+                tx_hash, tx = self._sign_and_broadcast(signer, function_or_tx, value, nonce, action)
+        except StudioError:
+            raise
+        except Exception as exc:  # the node failed while counting the account's nonce
+            raise _as_studio_error(exc, action) from exc
+        try:
+            receipt = eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        except Exception as exc:
+            raise _as_studio_error(exc, action) from exc
+        if receipt["status"] != 1:
+            raise self._explain_failure(tx, receipt, action)
+        address = receipt.get("contractAddress")
+        return TxReceipt(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            effective_gas_price=int(receipt["effectiveGasPrice"]),
+            contract_address=str(address) if address else None,
+        ), receipt
+
+    def _sign_and_broadcast(self, signer: Signer, function_or_tx: Any, value: int, nonce: int,
+                            action: str) -> tuple[Any, dict[str, Any]]:
         eth = self.web3.eth
         base = {"from": signer.address, "value": value, "chainId": self.chain_id}
         try:
-            nonce = eth.get_transaction_count(signer.address, "pending")
             latest = eth.get_block("latest")
             priority = int(eth.max_priority_fee)
             base_fee = int(latest.get("baseFeePerGas") or 0)
@@ -141,20 +171,9 @@ class Connection:
         tx.pop("from", None)
         raw = signer.sign_transaction(tx)
         try:
-            tx_hash = eth.send_raw_transaction(raw)
-            receipt = eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+            return eth.send_raw_transaction(raw), tx
         except Exception as exc:
             raise _as_studio_error(exc, action) from exc
-        if receipt["status"] != 1:
-            raise self._explain_failure(tx, receipt, action)
-        address = receipt.get("contractAddress")
-        return TxReceipt(
-            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-            block_number=int(receipt["blockNumber"]),
-            gas_used=int(receipt["gasUsed"]),
-            effective_gas_price=int(receipt["effectiveGasPrice"]),
-            contract_address=str(address) if address else None,
-        ), receipt
 
     def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
         """Replay a mined-but-reverted transaction as a call to learn its revert reason.

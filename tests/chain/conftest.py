@@ -33,7 +33,10 @@ class AnvilNode:
         return self.rpc("evm_snapshot")
 
     def revert(self, snapshot_id: str) -> None:
+        from studio.chain.nonces import shared_nonce_manager
+
         assert self.rpc("evm_revert", [snapshot_id]) is True
+        shared_nonce_manager().forget_node(self.url)  # the node's nonces went back
 
     def latest_timestamp(self) -> int:
         return int(self.web3.eth.get_block("latest")["timestamp"])

@@ -153,3 +153,20 @@ def _jsonable(value):
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+def test_contract_calls_sent_at_once_from_one_account_all_land(chain, accounts):
+    """Connection.send (what the contract wrappers use) shares the nonce lanes with TxSender."""
+    connection = Connection.from_url(chain.url)
+    signer = LocalSigner(accounts[7])
+    start = chain.web3.eth.get_transaction_count(signer.address)
+    before = chain.web3.eth.get_balance(RECIPIENT)
+
+    def send_one(_):
+        return connection.send(signer, {"to": RECIPIENT, "value": 3}, action="Paying")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        receipts = list(pool.map(send_one, range(20)))
+    assert len({r.tx_hash for r in receipts}) == 20
+    assert chain.web3.eth.get_transaction_count(signer.address) == start + 20
+    assert chain.web3.eth.get_balance(RECIPIENT) == before + 60
