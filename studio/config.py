@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rpc_urls", "RPC URLs", "",
             "Replace a built-in network's public RPC: one network=URL per line, e.g. "
             "sepolia=https://sepolia.example/your-key"),
+    Setting("marketplace_addresses", "Marketplace addresses", "",
+            "The studio marketplace contract on each network other than the devnet (where the studio "
+            "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 
