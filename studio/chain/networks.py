@@ -135,6 +135,26 @@ class NetworkRegistry:
             networks.append(replace(network, rpc_url=url) if url and not network.embedded else network)
         return networks + self._custom()
 
+    def selected(self, key: str | None = None) -> Network:
+        """`key` when given (an unknown key is an error), else the network chosen in settings.
+
+        A settings value naming a network that no longer exists falls back to the devnet with a
+        logged warning, like any bad setting.
+        """
+        if key:
+            return self.get(key)
+        from studio.config import load_config
+
+        configured = str(load_config().values.get("network") or "devnet")
+        try:
+            return self.get(configured)
+        except NotFound:
+            import logging
+
+            logging.getLogger(__name__).warning("The network setting names %r, which is unknown; using the devnet.",
+                                                configured)
+            return self.get("devnet")
+
     def get(self, key: str) -> Network:
         for network in self.all():
             if network.key == key.lower():

@@ -29,9 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove.set_defaults(func=run_remove)
 
     check = commands.add_parser("check", help="connect and compare the node's chain id with the network's")
-    check.add_argument("key")
+    check.add_argument("key", nargs="?", help="network key (default: the network chosen in settings)")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=run_check)
+
+    use = commands.add_parser("use", help="choose the network the wallet and the other commands use by default")
+    use.add_argument("key")
+    use.set_defaults(func=run_use)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -40,10 +44,26 @@ def run_list(args: argparse.Namespace) -> int:
     networks = NetworkRegistry.default().all()
     if args.json:
         print(json.dumps([{"key": n.key, "name": n.name, "chain_id": n.chain_id, "rpc_url": n.rpc_url,
-                           "mainnet": n.is_mainnet, "custom": n.custom, "currency": n.currency} for n in networks]))
+                           "mainnet": n.is_mainnet, "custom": n.custom, "currency": n.currency,
+                           "selected": n.key == NetworkRegistry.default().selected().key} for n in networks]))
         return 0
+    selected = NetworkRegistry.default().selected().key
     for n in networks:
-        print(f"{n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}")
+        mark = "*" if n.key == selected else " "
+        print(f"{mark} {n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}")
+    return 0
+
+
+def run_use(args: argparse.Namespace) -> int:
+    from studio.chain.networks import NetworkRegistry
+    from studio.config import load_config
+
+    network = NetworkRegistry.default().get(args.key)  # an unknown key is refused before saving
+    config = load_config()
+    config.set("network", network.key)
+    config.save()
+    marker = f" ({network.marker})" if network.is_mainnet else ""
+    print(f"Now using {network.name}{marker}, chain id {network.chain_id}.")
     return 0
 
 
@@ -72,7 +92,7 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from studio.chain.networks import NetworkRegistry, check_chain_id, connect
 
-    network = NetworkRegistry.default().get(args.key)
+    network = NetworkRegistry.default().selected(args.key)
     connection = connect(network, timeout=10)
     reported = int(connection.web3.eth.chain_id)
     check_chain_id(reported, network, where=network.rpc_url)

@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst = commands.add_parser("list", help="list the accounts (no password needed)")
     lst.add_argument("--json", action="store_true", help="print a JSON list of {address, path, name}")
     lst.add_argument("--balances", action="store_true", help="also show balances on the network")
-    lst.add_argument("--network", help="network key (default: the devnet)")
+    lst.add_argument("--network", help="network key (default: the network chosen in settings, the devnet at first)")
     lst.set_defaults(func=run_list)
 
     export = commands.add_parser("export", help="export an account as a v3 keystore, or show the phrase")
@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _send_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--from", dest="account", help="address or name (default: the first account)")
-    sub.add_argument("--network", help="network key (default: the devnet)")
+    sub.add_argument("--network", help="network key (default: the network chosen in settings, the devnet at first)")
     sub.add_argument("--speed", choices=("slow", "normal", "fast"), default="normal")
     sub.add_argument("--yes", action="store_true", help="confirm without asking (required on mainnets)")
     sub.add_argument("--no-wait", action="store_true", help="print the hash and return without waiting")
@@ -239,7 +239,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     from studio.chain.networks import NetworkRegistry, connect
 
-    network = NetworkRegistry.default().get(args.network or "devnet")
+    network = NetworkRegistry.default().selected(args.network)
     connection = connect(network)
     rows = [(a, connection.balance(a.address)) for a in accounts]
     if args.json:
@@ -284,7 +284,7 @@ def _sender(args: argparse.Namespace):
     from studio.chain.networks import NetworkRegistry, connect
     from studio.chain.sender import TxSender
 
-    network = NetworkRegistry.default().get(args.network or "devnet")
+    network = NetworkRegistry.default().selected(args.network)
     wallet = _wallet()
     account = wallet.account(args.account)
     connection = connect(network)
@@ -358,7 +358,7 @@ def run_sign(args: argparse.Namespace) -> int:
     from studio.chain.networks import NetworkRegistry
     from studio.chain.sender import TxSender
 
-    network = NetworkRegistry.default().get(args.network or "devnet")
+    network = NetworkRegistry.default().selected(args.network)
     wallet = _wallet()
     account = wallet.account(args.account)
     typed = None

@@ -279,3 +279,28 @@ def test_devnet_serve_process_serves_and_saves_on_sigterm(studio_home, tmp_path)
         assert reopened.connection().web3.eth.get_transaction_count(Account.from_key(key).address) == 1
     finally:
         reopened.close()
+
+
+def test_network_use_becomes_the_default_of_every_command(capsys, files, monkeypatch):
+    from studio.chain.devnet import Devnet
+    from studio.chain.devnet_server import DevnetServer
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    run(capsys, "wallet", "import", "--phrase-file", files / "phrase", "--password-file", files / "password")
+    code, _, err = run(capsys, "network", "use", "no-such-net")
+    assert code != 0 and "no network called" in err
+    with DevnetServer(Devnet(None), port=0) as server:
+        run(capsys, "network", "add", "liar", "--rpc", server.url, "--chain-id", "10")
+        code, out, err = run(capsys, "network", "use", "liar")
+        assert code == 0 and "chain id 10" in out, err
+        code, out, _ = run(capsys, "network", "list", "--json")
+        assert [n["key"] for n in json.loads(out) if n["selected"]] == ["liar"]
+        # no --network: the chosen network is used, so its chain id check refuses to sign
+        code, _, err = run(capsys, "wallet", "send", RECIPIENT, "1wei", "--yes", "--password-file", files / "password")
+        assert code == 1 and "Nothing was signed" in err
+        code, _, err = run(capsys, "network", "check")
+        assert code == 1 and "serves chain id 1337" in err
+    code, out, _ = run(capsys, "network", "use", "devnet")
+    assert code == 0
+    code, out, err = run(capsys, "wallet", "send", RECIPIENT, "1wei", "--password-file", files / "password")
+    assert code == 0, err
