@@ -14,7 +14,7 @@ from studio.cancel import Cancellable, ProgressCallback
 from studio.chain.history import HistoryEntry, TxHistory
 from studio.chain.networks import Network, NetworkRegistry, connect
 from studio.chain.sender import PreparedTx, SentTx, TxSender
-from studio.chain.transactions import TxReceipt
+from studio.chain.transactions import MessagePreview, TxReceipt, message_preview
 from studio.chain.wallet import Wallet
 from studio.errors import Cancelled, InputError, StudioError, WalletLocked
 
@@ -162,7 +162,14 @@ class WalletSession:
         return prepared
 
     def send(self, prepared: PreparedTx, *, confirmed: bool, account: str | None = None) -> SentTx:
-        """Sign and broadcast what the person read (`confirmed` once they accepted a mainnet preview)."""
+        """Sign and broadcast what the person read (`confirmed` once they accepted a mainnet preview).
+
+        Refused when the network was switched after the preview: the person read another chain's name.
+        """
+        if prepared.preview.network_key != self.network.key:
+            raise InputError(f"The preview was made for {prepared.preview.network}, but the wallet now uses "
+                             f"{self.network.name}. Nothing was signed.",
+                             hint="Review the transaction again on the network you want.")
         return self.sender(account or prepared.preview.sender).send(prepared, confirmed=confirmed)
 
     def wait(self, sent: SentTx, *, timeout: float = 120.0, cancel: Cancellable | None = None) -> TxReceipt:
@@ -170,3 +177,36 @@ class WalletSession:
 
     def history_entries(self, limit: int = 200) -> list[HistoryEntry]:
         return self.history.entries(chain_id=self.network.chain_id, limit=limit)
+
+    # ---- pending transactions
+    def _pending_entry(self, tx_hash: str) -> HistoryEntry:
+        entry = self.history.get(tx_hash)
+        if entry.chain_id != self.network.chain_id:
+            raise InputError(f"The transaction {tx_hash} was sent on {entry.network}, not {self.network.name}.",
+                             hint="Switch to that network to replace it.")
+        return entry
+
+    def speed_up(self, tx_hash: str, *, confirmed: bool = False) -> SentTx:
+        """Replace a pending transaction of ours by the same one with higher fees (same nonce)."""
+        entry = self._pending_entry(tx_hash)
+        return self.sender(entry.sender).speed_up(tx_hash, confirmed=confirmed)
+
+    def cancel_pending(self, tx_hash: str) -> SentTx:
+        """Replace a pending transaction of ours by a 0-value transfer to itself (same nonce, higher fees)."""
+        entry = self._pending_entry(tx_hash)
+        return self.sender(entry.sender).cancel(tx_hash)
+
+    # ---- messages (no node needed)
+    def preview_message(self, message: str, account: str | None = None) -> MessagePreview:
+        """What the sign-message dialog shows before the signature (the wallet may be locked)."""
+        if not message:
+            raise InputError("Write the message to sign first.")
+        return message_preview(self.wallet.account(account).address, message)
+
+    def sign_message(self, message: str, account: str | None = None) -> str:
+        """EIP-191 personal signature of `message`, as 0x-prefixed hex (65 bytes)."""
+        if not message:
+            raise InputError("Write the message to sign first.")
+        if not self.wallet.is_unlocked:
+            raise WalletLocked("The wallet is locked.", hint="Unlock it to sign.")
+        return "0x" + self.wallet.signer(account).sign_message(message).hex()

@@ -1,0 +1,119 @@
+"""The preview a person reads before any transaction is signed: network, from, to, call, value, fees.
+
+Reusable by every dialog that sends (send, mint, list, buy): give it a ``TxPreview``, ``exec()``
+or ``open()`` it, and sign only when it was accepted. On a mainnet the "Sign and send" button
+stays disabled until the confirmation box is ticked (``confirmed`` is what to pass to ``send``).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from studio.ui.state.wallet import format_eth
+from studio.ui.theme import ERROR_TEXT, MUTED
+
+if TYPE_CHECKING:
+    from studio.chain.transactions import TxPreview
+
+
+def preview_rows(preview: "TxPreview", currency: str = "ETH") -> list[tuple[str, str]]:
+    """The preview's lines with amounts in ETH (every digit) instead of wei, and the total at most spent."""
+    rows: list[tuple[str, str]] = []
+    for label, text in preview.lines():
+        if label == "Network":
+            marker = "MAINNET: real money" if preview.is_mainnet else ""
+            text = f"{preview.network} (chain id {preview.chain_id})" + (f"  ·  {marker}" if marker else "")
+        elif label == "Value":
+            text = format_eth(preview.value_wei, currency, exact=True)
+        elif label == "Max fee":
+            gwei = format_eth(preview.max_fee_per_gas * 10**9, "gwei", exact=True)
+            text = (f"{format_eth(preview.max_fee_wei, currency, exact=True)}  "
+                    f"(up to {gwei} per gas)")
+        rows.append((label, text))
+    rows.append(("At most", format_eth(preview.max_total_wei, currency, exact=True)))
+    if preview.nonce is not None:
+        rows.append(("Nonce", str(preview.nonce)))
+    return rows
+
+
+class TxPreviewDialog(QDialog):
+    """Shows one TxPreview as a form; accepted means “sign and send it”."""
+
+    def __init__(self, preview: "TxPreview", parent: QWidget | None = None, *, currency: str = "ETH",
+                 accept_text: str = "Sign and send") -> None:
+        super().__init__(parent)
+        self.preview = preview
+        self.setWindowTitle("Review before signing")
+        self.setMinimumWidth(620)
+        title = QLabel(preview.action)
+        title.setObjectName("heroTitle")
+        intro = QLabel("Nothing is signed until you press the button below. Check every line.")
+        intro.setProperty("muted", True)
+        intro.setWordWrap(True)
+
+        self.form = QFormLayout()
+        self.form.setHorizontalSpacing(18)
+        self.form.setVerticalSpacing(6)
+        self.value_labels: dict[str, QLabel] = {}
+        for label, text in preview_rows(preview, currency):
+            value = QLabel(text)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            if label == "Network" and preview.is_mainnet:
+                value.setStyleSheet(f"color: {ERROR_TEXT}; font-weight: 600;")
+            elif label.startswith("  "):
+                value.setStyleSheet(f"color: {MUTED};")
+            if label in ("Value", "At most"):
+                value.setStyleSheet("font-weight: 600;")
+            key = QLabel(label.strip() if not label.startswith("  ") else f"   {label.strip()}")
+            key.setProperty("muted", True)
+            self.form.addRow(key, value)
+            self.value_labels[label.strip()] = value
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        panel = QFrame()
+        panel.setObjectName("panel")
+        panel.setLayout(self.form)
+        self.form.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(panel)
+
+        self.confirm_box: QCheckBox | None = None
+        if preview.is_mainnet:
+            warning = QFrame()
+            warning.setObjectName("warningBanner")
+            text = QLabel(f"{preview.network} is a mainnet: this spends real money and cannot be undone.")
+            text.setWordWrap(True)
+            inner = QVBoxLayout(warning)
+            inner.setContentsMargins(10, 6, 10, 6)
+            inner.addWidget(text)
+            layout.addWidget(warning)
+            self.confirm_box = QCheckBox(f"I checked the recipient and the amount; send it on {preview.network}.")
+            layout.addWidget(self.confirm_box)
+
+        self.buttons = QDialogButtonBox()
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.sign_button: QPushButton = self.buttons.addButton(accept_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sign_button.setProperty("accent", True)
+        self.cancel_button.setDefault(True)  # Enter never signs by accident
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        if self.confirm_box is not None:
+            self.sign_button.setEnabled(False)
+            self.confirm_box.toggled.connect(self.sign_button.setEnabled)
+
+    @property
+    def confirmed(self) -> bool:
+        """True when a mainnet preview's box is ticked (always True elsewhere): pass it to ``send``."""
+        return self.confirm_box is None or self.confirm_box.isChecked()
+
+    def accept(self) -> None:
+        if not self.confirmed:
+            return
+        super().accept()

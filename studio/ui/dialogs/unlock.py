@@ -1,0 +1,102 @@
+"""The password prompt that unlocks the wallet; scrypt runs in the background, a wrong password
+is shown in the dialog, which stays open for another try."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget)
+
+from studio.errors import StudioError
+from studio.ui.state.wallet import WalletState
+from studio.ui.theme import ERROR_TEXT
+from studio.ui.workers import Job, error_message
+
+
+def error_label() -> QLabel:
+    """A red line for a dialog's error (hidden while empty)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {ERROR_TEXT};")
+    label.setVisible(False)
+    return label
+
+
+def show_error(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def busy_bar() -> QProgressBar:
+    """An indeterminate bar shown while a worker runs."""
+    bar = QProgressBar()
+    bar.setRange(0, 0)
+    bar.setTextVisible(False)
+    bar.setFixedHeight(6)
+    bar.setVisible(False)
+    return bar
+
+
+class UnlockDialog(QDialog):
+    """Asks the wallet password and unlocks; accepted once the wallet is unlocked."""
+
+    def __init__(self, state: WalletState, parent: QWidget | None = None, *,
+                 reason: str = "Enter the wallet password to unlock it.") -> None:
+        super().__init__(parent)
+        self.state = state
+        self.job: Job | None = None
+        self.setWindowTitle("Unlock the wallet")
+        self.setMinimumWidth(420)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Wallet password")
+        self.error = error_label()
+        self.busy = busy_bar()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.unlock_button = self.buttons.addButton("Unlock", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.unlock_button.setProperty("accent", True)
+        self.unlock_button.setDefault(True)
+        self.buttons.accepted.connect(self.try_unlock)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        text = QLabel(reason)
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        layout.addWidget(self.password)
+        layout.addWidget(self.error)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.buttons)
+
+    def try_unlock(self) -> None:
+        """Start the unlock; the dialog closes only when it succeeded."""
+        if self.job is not None:
+            return
+        try:
+            job = self.state.unlock(self.password.text())
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            return
+        self.job = job
+        self._set_busy(True)
+        show_error(self.error, "")
+        job.succeeded.connect(self._on_unlocked)
+        job.failed.connect(self._on_failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.password.setEnabled(not busy)
+        self.unlock_button.setEnabled(not busy)
+
+    def _on_unlocked(self, _result: object) -> None:
+        self.job = None
+        self.password.clear()
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.job = None
+        self._set_busy(False)
+        self.password.clear()
+        self.password.setFocus()
+        show_error(self.error, error_message(exc))
+
+    def reject(self) -> None:
+        if self.job is None:  # scrypt cannot be interrupted: wait for its answer
+            self.password.clear()
+            super().reject()

@@ -1,0 +1,714 @@
+"""The Wallet tab's view-model: lock state, accounts with balances, network status, history, sending.
+
+No widgets here. Everything that runs scrypt or talks to a node goes through the background pool
+as a :class:`~studio.ui.workers.FunctionJob`; what can be checked without a node or a password
+(locked wallet, bad address, bad amount, weak new password) is checked first and raised as a
+:class:`~studio.errors.StudioError`, so a worker is never queued for a request that cannot succeed.
+Dialogs call the methods that return a job and connect to its ``succeeded``/``failed`` signals.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, localcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+
+from studio.errors import InputError, StudioError, WalletLocked
+from studio.ui.state.create import _Field
+from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
+
+if TYPE_CHECKING:
+    from studio.chain.history import HistoryEntry
+    from studio.chain.networks import Network
+    from studio.chain.sender import PreparedTx, SentTx
+    from studio.chain.session import AccountBalance, NetworkStatus, WalletSession
+    from studio.chain.transactions import MessagePreview, TxReceipt
+
+log = logging.getLogger(__name__)
+
+WEI_PER_ETH = 10**18
+#: How often the idle lock is checked (the lock itself comes after the idle minutes from settings).
+IDLE_CHECK_MS = 5_000
+SPEEDS = ("slow", "normal", "fast")
+
+
+# ---- money and addresses as people read them ------------------------------------------
+
+
+def parse_eth(text: str, currency: str = "ETH") -> int:
+    """An amount typed in ETH (``0.5``, ``1e-3``) as integer wei, exactly (Decimal, never float)."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise InputError(f"Enter an amount in {currency}, for example 0.5.")
+    with localcontext() as context:
+        context.prec = 120
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation as exc:
+            raise InputError(f"“{cleaned}” is not an amount in {currency}.",
+                             hint="Use digits and a dot for decimals, for example 0.25.") from exc
+        if not amount.is_finite():
+            raise InputError(f"“{cleaned}” is not an amount in {currency}.")
+        if amount < 0:
+            raise InputError("An amount cannot be negative.")
+        wei = amount * WEI_PER_ETH
+        if wei != wei.to_integral_value():
+            raise InputError(f"{currency} amounts have at most 18 decimals.", hint="Round the amount.")
+        return int(wei)
+
+
+def format_eth(wei: int | None, currency: str = "ETH", *, exact: bool = False, places: int = 4) -> str:
+    """Wei as ETH for people: ``10,000 ETH``, ``0.5 ETH``; `exact` keeps every digit (previews)."""
+    if wei is None:
+        return "—"
+    with localcontext() as context:
+        context.prec = 120
+        amount = Decimal(int(wei)) / WEI_PER_ETH
+        if not exact:
+            rounded = amount.quantize(Decimal(1).scaleb(-places))
+            if rounded == 0 and wei:
+                return f"< {Decimal(1).scaleb(-places)} {currency}"
+            amount = rounded
+        text = f"{amount:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {currency}"
+
+
+def short_address(address: str | None) -> str:
+    """``0xf39F…2266``: enough to recognise an address; the full one is in tooltips and the copy button."""
+    if not address:
+        return ""
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
+
+def network_line(status: "NetworkStatus") -> str:
+    """The switcher's status line: ``Connected · chain 1337 · block 12`` or what is wrong."""
+    if status.usable:
+        return f"Connected · chain {status.reported_chain_id} · block {status.block_number}"
+    return status.problem or "Not connected."
+
+
+def network_label(network: "Network") -> str:
+    """A network as the switcher lists it, with its marker (``MAINNET`` for real money)."""
+    return f"{network.name} · {network.marker}"
+
+
+# ---- list models ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account line: name, address, balance (None while unknown or when the node failed)."""
+
+    address: str
+    name: str
+    path: str | None
+    balance_wei: int | None = None
+
+
+class AccountsModel(QAbstractTableModel):
+    """The wallet's accounts for a table: name, short address, balance."""
+
+    COLUMNS = ("Name", "Address", "Balance")
+    AddressRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AccountRow] = []
+        self.currency = "ETH"
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (row.name, short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            source = f"derived on {row.path}" if row.path else "imported key"
+            return f"{row.name}\n{row.address}\n{source}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == self.AddressRole:
+            return row.address
+        return None
+
+    def rows(self) -> list[AccountRow]:
+        return list(self._rows)
+
+    def row(self, index: int) -> AccountRow:
+        return self._rows[index]
+
+    def index_of(self, address: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.address.lower() == address.lower()), -1)
+
+    def set_rows(self, rows: list[AccountRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+
+class HistoryModel(QAbstractTableModel):
+    """Sent transactions, newest first: time, action, to, value, status, hash."""
+
+    COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list["HistoryEntry"] = []
+        self.currency = "ETH"
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self._entries[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            from studio.chain.sender import history_status
+
+            when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
+            return (when, entry.description, short_address(entry.recipient) or "new contract",
+                    format_eth(entry.value_wei, self.currency), history_status(entry.status),
+                    short_address(entry.tx_hash))[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"Hash {entry.tx_hash}", f"From {entry.sender}", f"To {entry.recipient or 'new contract'}",
+                     f"Nonce {entry.nonce}"]
+            if entry.block_number is not None:
+                lines.append(f"Block {entry.block_number}, gas used {entry.gas_used}")
+            if entry.replaced_by:
+                lines.append(f"Replaced by {entry.replaced_by}")
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def entry(self, row: int) -> "HistoryEntry":
+        return self._entries[row]
+
+    def entries(self) -> list["HistoryEntry"]:
+        return list(self._entries)
+
+    def set_entries(self, entries: list["HistoryEntry"]) -> None:
+        self.beginResetModel()
+        self._entries = list(entries)
+        self.endResetModel()
+
+
+# ---- the view-model -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a finished send reports: the accepted transaction and its receipt."""
+
+    sent: "SentTx"
+    receipt: "TxReceipt"
+
+
+Report = Callable[[float, str], None]
+
+
+class WalletState(QObject):
+    """Everything the Wallet tab shows and does, over one :class:`~studio.chain.session.WalletSession`."""
+
+    has_wallet_changed = Signal(bool)
+    unlocked_changed = Signal(bool)
+    has_phrase_changed = Signal(bool)
+    network_key_changed = Signal(str)
+    network_line_changed = Signal(str)
+    network_ok_changed = Signal(bool)
+    busy_changed = Signal(bool)
+    progress_text_changed = Signal(str)
+    progress_fraction_changed = Signal(float)
+    error_changed = Signal(str)
+    notice_changed = Signal(str)
+    chain_status_changed = Signal(str)
+    current_account_changed = Signal(str)
+    #: A refresh (status, balances, history) ended and the models hold its results.
+    refreshed = Signal()
+    #: The idle timer locked the wallet.
+    idle_locked = Signal()
+
+    has_wallet = _Field(False)
+    unlocked = _Field(False)
+    has_phrase = _Field(False)
+    network_key = _Field("devnet")
+    network_line = _Field("Not checked yet.")
+    network_ok = _Field(False)
+    busy = _Field(False)
+    progress_text = _Field("")
+    progress_fraction = _Field(0.0)
+    error = _Field("")
+    notice = _Field("")
+    chain_status = _Field("")
+    current_account = _Field("")
+
+    def __init__(self, session: "WalletSession", background: BackgroundPool, parent: QObject | None = None, *,
+                 idle_check_ms: int = IDLE_CHECK_MS) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.background = background
+        self.accounts = AccountsModel(self)
+        self.history = HistoryModel(self)
+        self._running: set[Job] = set()
+        self._refresh_generation = 0
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setInterval(idle_check_ms)
+        self.idle_timer.timeout.connect(self.check_idle)
+        self.idle_timer.start()
+        self.network_key = session.network.key
+        self._set_currency(session.network.currency)
+        self.reload_accounts()
+
+    # -- reading the wallet (no password, no node) ---------------------------------------
+
+    @property
+    def wallet(self) -> Any:
+        return self.session.wallet
+
+    @property
+    def network(self) -> "Network":
+        return self.session.network
+
+    def networks(self) -> list["Network"]:
+        return self.session.registry.all()
+
+    def reload_accounts(self) -> None:
+        """Re-read the wallet file's public part (names, addresses) and the lock state."""
+        try:
+            accounts = self.wallet.accounts()
+            has_phrase = self.wallet.has_phrase
+        except StudioError as exc:
+            accounts, has_phrase = [], False
+            self.error = str(exc)
+        balances = {r.address: r.balance_wei for r in self.accounts.rows()}
+        self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address)) for a in accounts])
+        self.has_wallet = bool(accounts)
+        self.has_phrase = has_phrase
+        self.unlocked = self.wallet.is_unlocked
+        if not any(a.address == self.current_account for a in accounts):
+            self.current_account = accounts[0].address if accounts else ""
+        self._update_chain_status()
+
+    def account_row(self, address: str | None = None) -> AccountRow:
+        index = self.accounts.index_of(address or self.current_account)
+        if index < 0:
+            raise InputError("Choose an account first.")
+        return self.accounts.row(index)
+
+    def _update_chain_status(self) -> None:
+        network = self.network.name
+        if not self.has_wallet:
+            self.chain_status = f"No wallet · {network}"
+        elif not self.unlocked:
+            self.chain_status = f"🔒 Wallet locked · {network}"
+        else:
+            index = self.accounts.index_of(self.current_account)
+            row = self.accounts.row(index) if index >= 0 else None
+            who = f"{row.name} {short_address(row.address)}" if row else "Wallet unlocked"
+            self.chain_status = f"{who} · {network}"
+
+    def select_account(self, address: str) -> None:
+        self.current_account = address
+        self._update_chain_status()
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def _start(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
+        """Run `work(report, cancel)` on the pool; busy/progress/error follow it unless `quiet`."""
+        def run(progress: Callable[[Any], None], cancel: Any) -> Any:
+            return work(lambda fraction, text: progress((float(fraction), str(text))), cancel)
+
+        job = FunctionJob(title, run)
+        if not quiet:
+            self._running.add(job)
+            job.progressed.connect(self._on_progress)
+            job.ended.connect(lambda: self._on_ended(job))
+            self.busy = True
+            self.progress_text = f"{title}…"
+            self.progress_fraction = -1.0
+        return self.background.start(job)
+
+    def _on_progress(self, update: tuple[float, str]) -> None:
+        fraction, text = update
+        self.progress_fraction, self.progress_text = fraction, text
+
+    def _on_ended(self, job: Job) -> None:
+        self._running.discard(job)
+        self.busy = bool(self._running)
+        if not self._running:
+            self.progress_fraction = 0.0 if job.error is not None else 1.0
+            if job.error is not None:
+                self.progress_text = ""
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = error_message(exc)
+
+    def dismiss_error(self) -> None:
+        self.error = ""
+
+    def _touch(self) -> None:
+        if self.wallet.is_unlocked:
+            self.wallet.touch()
+
+    # -- network ------------------------------------------------------------------------
+
+    def switch_network(self, key: str) -> Job | None:
+        """Use another network (remembered in settings) and check it in the background."""
+        if key == self.network.key:
+            return None
+        network = self.session.switch_network(key)
+        self.network_key = network.key
+        self._set_currency(network.currency)
+        self.network_ok = False
+        self.network_line = f"Connecting to {network.name}…"
+        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, None) for r in self.accounts.rows()])
+        self._update_chain_status()
+        self._remember_network(network.key)
+        return self.refresh()
+
+    def _set_currency(self, currency: str) -> None:
+        self.accounts.currency = self.history.currency = currency
+
+    @staticmethod
+    def _remember_network(key: str) -> None:
+        try:
+            from studio.config import load_config
+
+            config = load_config()
+            config.set("network", key)
+            config.save()
+        except StudioError as exc:  # the switch still works for this session
+            log.warning("Could not remember the network choice: %s", exc)
+
+    def refresh(self) -> Job:
+        """Check the node (chain id), read balances and the history, in the background."""
+        self._refresh_generation += 1
+        generation = self._refresh_generation
+        session = self.session
+
+        def work(report: Report, cancel: Any) -> tuple[Any, Any, Any]:
+            report(0.05, f"Connecting to {session.network.name}")
+            status = session.network_status()
+            balances = session.balances(progress=lambda f, text: report(0.1 + 0.8 * f, text), cancel=cancel) \
+                if status.usable else None
+            return status, balances, session.history_entries()
+
+        job = self._start(f"Checking {self.network.name}", work)
+        job.succeeded.connect(lambda result: self._on_refreshed(generation, result))
+        job.failed.connect(lambda exc: self._on_refresh_failed(generation, exc))
+        return job
+
+    def _on_refreshed(self, generation: int, result: tuple["NetworkStatus", list["AccountBalance"] | None,
+                                                            list["HistoryEntry"]]) -> None:
+        if generation != self._refresh_generation:
+            return  # an older network's answer
+        status, balances, entries = result
+        self.network_line = network_line(status)
+        self.network_ok = status.usable
+        by_address = {b.address: b.balance_wei for b in balances or []}
+        self.reload_accounts()
+        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, by_address.get(r.address))
+                                for r in self.accounts.rows()])
+        self.history.set_entries(entries)
+        self.progress_text = "Up to date." if status.usable else ""
+        self.refreshed.emit()
+
+    def _on_refresh_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._refresh_generation:
+            return
+        self.network_ok = False
+        self.network_line = error_message(exc)
+        self.refreshed.emit()
+
+    # -- lock ---------------------------------------------------------------------------
+
+    def unlock(self, password: str) -> Job:
+        """Decrypt the wallet in the background (scrypt); the job fails with WrongPassword on a bad one."""
+        if not password:
+            raise InputError("Enter the wallet password.")
+        wallet = self.wallet
+
+        def work(report: Report, _cancel: Any) -> None:
+            wallet.unlock(password, progress=report)
+
+        job = self._start("Unlocking the wallet", work)
+        job.succeeded.connect(lambda _: self._after_lock_change(""))
+        return job
+
+    def lock(self) -> None:
+        """Forget the keys now."""
+        self.wallet.lock()
+        self._after_lock_change("The wallet is locked.")
+
+    def check_idle(self, now: float | None = None) -> bool:
+        """The idle timer's tick: lock after the idle minutes (True when it locked now)."""
+        locked = self.wallet.lock_if_idle(now)
+        if locked:
+            minutes = (self.wallet.idle_lock_seconds or 0) / 60
+            self._after_lock_change(f"The wallet locked itself after {minutes:g} minutes without use.")
+            self.idle_locked.emit()
+        elif self.unlocked != self.wallet.is_unlocked:
+            self._after_lock_change("")
+        return locked
+
+    def set_idle_lock_minutes(self, minutes: float) -> None:
+        """Apply the `wallet_idle_lock_minutes` setting (0 never locks)."""
+        self.wallet.idle_lock_seconds = float(minutes) * 60 if minutes else None
+
+    def _after_lock_change(self, notice: str) -> None:
+        self.unlocked = self.wallet.is_unlocked
+        self.notice = notice
+        self._update_chain_status()
+
+    def _require_unlocked(self, what: str) -> None:
+        if not self.wallet.is_unlocked:
+            self.unlocked = False
+            self._update_chain_status()
+            raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
+
+    # -- creating and importing (the setup wizard) --------------------------------------
+
+    def _new_password(self, password: str, repeat: str | None) -> None:
+        from studio.chain.wallet import check_new_password
+
+        check_new_password(password)
+        if repeat is not None and password != repeat:
+            raise InputError("The two passwords differ.", hint="Type the same password in both boxes.")
+
+    def create_wallet(self, phrase: str, password: str, repeat: str | None = None) -> Job:
+        """Save a new wallet from the phrase the person confirmed, encrypted under `password`."""
+        self._new_password(password, repeat)
+        wallet = self.wallet
+
+        def work(report: Report, _cancel: Any) -> None:
+            wallet.create(password, phrase=phrase, progress=report)  # the phrase is not the job's result
+
+        job = self._start("Creating the wallet", work)
+        self._after_setup(job)
+        return job
+
+    def import_phrase(self, phrase: str, password: str, repeat: str | None = None, *, count: int = 1) -> Job:
+        from studio.chain.hdkeys import normalize_phrase
+
+        phrase = normalize_phrase(phrase)
+        if not self.wallet.exists:
+            self._new_password(password, repeat)
+        wallet = self.wallet
+        job = self._start("Importing the phrase",
+                          lambda report, _c: wallet.import_phrase(phrase, password, count=count, progress=report))
+        self._after_setup(job)
+        return job
+
+    def import_private_key(self, key_text: str, password: str, repeat: str | None = None,
+                           name: str | None = None) -> Job:
+        from studio.chain.hdkeys import parse_private_key
+
+        key = parse_private_key(key_text)
+        if not self.wallet.exists:
+            self._new_password(password, repeat)
+        wallet = self.wallet
+        job = self._start("Importing the key", lambda report, _c: wallet.import_private_key(
+            key, password, name=name or None, progress=report))
+        self._after_setup(job)
+        return job
+
+    def import_keystore(self, keystore_text: str, keystore_password: str, password: str,
+                        repeat: str | None = None, name: str | None = None) -> Job:
+        import json
+
+        try:
+            keystore = json.loads(keystore_text)
+        except ValueError as exc:
+            raise InputError("The keystore file is not JSON.",
+                             hint="Choose the keystore file exported by geth or MetaMask (UTC--… or .json).") from exc
+        if not isinstance(keystore, dict) or "crypto" not in {k.lower() for k in keystore}:
+            raise InputError("The file is not a keystore (it has no crypto section).")
+        if not keystore_password:
+            raise InputError("Enter the keystore file's own password.")
+        if not self.wallet.exists:
+            self._new_password(password, repeat)
+        wallet = self.wallet
+        job = self._start("Importing the keystore", lambda report, _c: wallet.import_keystore(
+            keystore, keystore_password, password, name=name or None, progress=report))
+        self._after_setup(job)
+        return job
+
+    def _after_setup(self, job: Job) -> None:
+        def done(_: Any) -> None:
+            self.error = ""
+            self.reload_accounts()
+            self.refresh()
+
+        job.succeeded.connect(done)
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def add_account(self, name: str | None = None) -> Job:
+        """Derive the next phrase account (the wallet must be unlocked)."""
+        self._require_unlocked("add an account")
+        if not self.has_phrase:
+            raise InputError("This wallet has no recovery phrase to derive accounts from.",
+                             hint="Import a key instead.")
+        self._touch()
+        wallet = self.wallet
+        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None))
+
+        def added(account: Any) -> None:
+            self.reload_accounts()
+            self.select_account(account.address)
+            self.refresh()
+
+        job.succeeded.connect(added)
+        job.failed.connect(self._fail)
+        return job
+
+    # -- sending ------------------------------------------------------------------------
+
+    def validate_send(self, to: str, amount_text: str) -> int:
+        """Checks that need no node (locked, address, amount); returns the amount in wei."""
+        self._require_unlocked("send")
+        value = parse_eth(amount_text, self.network.currency)
+        self.session.validate_send(to.strip(), value)
+        return value
+
+    def prepare_send(self, to: str, amount_text: str, *, account: str | None = None,
+                     speed: str = "normal") -> Job:
+        """Simulate and estimate in the background; the job's result is a PreparedTx to preview."""
+        value = self.validate_send(to, amount_text)
+        if speed not in SPEEDS:
+            raise InputError(f"The speed is one of {', '.join(SPEEDS)}.")
+        sender = account or self.current_account
+        self.account_row(sender)
+        self._touch()
+        session = self.session
+        return self._start("Preparing the transaction", lambda report, _c: session.prepare_send(
+            to.strip(), value, account=sender, speed=speed, progress=report))
+
+    def send(self, prepared: "PreparedTx", *, confirmed: bool, timeout: float = 120.0) -> Job:
+        """Sign, broadcast and wait for the receipt; the result is a SendOutcome. Refreshes after."""
+        self._require_unlocked("send")
+        if prepared.preview.is_mainnet and not confirmed:
+            raise InputError("This transaction is on a mainnet and was not confirmed. Nothing was signed.",
+                             hint="Tick the confirmation in the preview.")
+        self._touch()
+        session = self.session
+
+        def work(report: Report, cancel: Any) -> SendOutcome:
+            report(0.1, "Signing and sending")
+            sent = session.send(prepared, confirmed=confirmed)
+            report(0.5, f"Sent {short_address(sent.tx_hash)}; waiting for it to be mined")
+            return SendOutcome(sent, session.wait(sent, timeout=timeout, cancel=cancel))
+
+        job = self._start(prepared.preview.action, work)
+        job.ended.connect(self.refresh)
+        return job
+
+    def speed_up(self, tx_hash: str, *, confirmed: bool = False) -> Job:
+        """Resend a pending transaction with higher fees (same nonce)."""
+        self._require_unlocked("speed up a transaction")
+        self._touch()
+        session = self.session
+        job = self._start("Speeding up the transaction",
+                          lambda _r, _c: session.speed_up(tx_hash, confirmed=confirmed))
+        job.failed.connect(self._fail)
+        job.ended.connect(self.refresh)
+        return job
+
+    def cancel_pending(self, tx_hash: str) -> Job:
+        """Replace a pending transaction by a 0-value transfer to itself."""
+        self._require_unlocked("cancel a transaction")
+        self._touch()
+        session = self.session
+        job = self._start("Cancelling the transaction", lambda _r, _c: session.cancel_pending(tx_hash))
+        job.failed.connect(self._fail)
+        job.ended.connect(self.refresh)
+        return job
+
+    # -- messages -----------------------------------------------------------------------
+
+    def preview_message(self, message: str, account: str | None = None) -> "MessagePreview":
+        """What will be signed (no node, no key: fine on the GUI thread)."""
+        self._require_unlocked("sign")
+        return self.session.preview_message(message, account or self.current_account)
+
+    def sign_message(self, message: str, account: str | None = None) -> Job:
+        """EIP-191 signature in the background; the result is 0x hex."""
+        self.preview_message(message, account)
+        self._touch()
+        session, who = self.session, account or self.current_account
+        return self._start("Signing the message", lambda _r, _c: session.sign_message(message, who))
+
+    # -- secrets on request (the password is asked again) ----------------------------------
+
+    def reveal_phrase(self, password: str) -> Job:
+        """The recovery phrase after re-checking the password (scrypt, in the background)."""
+        if not password:
+            raise InputError("Enter the wallet password.")
+        if not self.has_phrase:
+            raise InputError("This wallet has no recovery phrase (its accounts were imported as keys).")
+        wallet = self.wallet
+        return self._start("Checking the password", lambda report, _c: wallet.reveal_phrase(password, report))
+
+    def export_keystore(self, address: str, password: str, destination: str | Path, *,
+                        keystore_password: str = "") -> Job:
+        """Write one account as a v3 keystore file (owner-only), encrypted with `keystore_password`
+        (the wallet password when empty)."""
+        if not password:
+            raise InputError("Enter the wallet password.")
+        if keystore_password:
+            from studio.chain.wallet import check_new_password
+
+            check_new_password(keystore_password)
+        if not str(destination).strip():
+            raise InputError("Choose where to save the keystore file.")
+        target = Path(destination)
+        if not target.parent.is_dir():
+            raise InputError(f"The folder {target.parent} does not exist.", hint="Choose another folder.")
+        row = self.account_row(address)
+        wallet = self.wallet
+
+        def work(report: Report, _cancel: Any) -> Path:
+            import json
+
+            from studio.fileio import atomic_write_bytes
+
+            keystore = wallet.export_keystore(row.address, password, keystore_password=keystore_password or None,
+                                              progress=report)
+            atomic_write_bytes(target, json.dumps(keystore).encode("utf-8"), mode=0o600)
+            return target
+
+        return self._start(f"Exporting {row.name}", work)
+
+    # -- shutdown -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the idle timer (the window is closing)."""
+        self.idle_timer.stop()
