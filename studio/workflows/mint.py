@@ -1,0 +1,536 @@
+"""Minting works into a collection: store the image and its metadata, mint, record, never twice.
+
+    estimate = estimate_mint(items, collection, signer=..., connection=..., library=..., store=...)
+    show(estimate)                                  # CIDs computed locally, the transaction's preview
+    result = mint_works(items, collection, signer=..., connection=..., store=..., library=...)
+
+Steps for each call: read each work (SHA-256, size, the studio recipe if the PNG carries one),
+upload the image and then its metadata JSON (attempt "uploaded" with both CIDs), prepare the
+transaction (simulated, fees estimated: the preview), send it and record "sent" with its hash
+*before* waiting, wait for the receipt, then record the tokens and "minted" in one transaction
+of the library. One work mints alone (its metadata file is the commitment); several mint as one
+batch committed to a UnixFS directory of their metadata files named ``0``..``n-1``.
+
+Retry safety: a work already minted into the collection is refused; a "sent" attempt is
+checked first (landed: its tokens are recorded and nothing is minted again; still pending: it is
+waited for; dropped: the work is minted again with the same CIDs); an "uploaded" attempt is
+reused. A failed upload records nothing; a revert marks the attempt "failed" with the reason and
+leaves the work mintable.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from studio.cancel import Cancellable, ProgressCallback
+from studio.errors import Cancelled, ChainError, InputError, NotFound, StorageError, StudioError
+from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, Work
+
+if TYPE_CHECKING:
+    from studio.chain.history import TxHistory
+    from studio.chain.networks import Network
+    from studio.chain.sender import PreparedTx, TxSender
+    from studio.chain.transactions import Connection, Signer, TxPreview
+    from studio.storage.store import ContentStore
+
+#: License ids (SPDX where one exists) and the names people read.
+LICENSES: dict[str, str] = {
+    "CC0-1.0": "CC0 1.0 (public domain dedication)",
+    "CC-BY-4.0": "CC BY 4.0 (attribution)",
+    "CC-BY-NC-4.0": "CC BY-NC 4.0 (attribution, non-commercial)",
+    "all-rights-reserved": "All rights reserved",
+}
+_LICENSE_ALIASES = {"cc0": "CC0-1.0", "cc-by": "CC-BY-4.0", "cc-by-nc": "CC-BY-NC-4.0", "arr": "all-rights-reserved",
+                    "reserved": "all-rights-reserved"}
+MAX_ROYALTY_BPS = 1000
+
+
+def parse_license(text: str) -> str:
+    """A license id from its id or a short name: "cc0", "CC-BY-4.0", "cc-by-nc", "all-rights-reserved"."""
+    cleaned = text.strip()
+    for license_id in LICENSES:
+        if cleaned.lower() == license_id.lower():
+            return license_id
+    found = _LICENSE_ALIASES.get(cleaned.lower())
+    if found is None:
+        raise InputError(f"{text!r} is not a license the studio offers.",
+                         hint="Choose one of: cc0, cc-by, cc-by-nc, all-rights-reserved.")
+    return found
+
+
+@dataclass(frozen=True)
+class MintItem:
+    """One work to mint and what its token says about it."""
+
+    path: Path
+    name: str
+    description: str = ""
+    attributes: tuple[tuple[str, str | int | float], ...] = ()  # (trait_type, value)
+    license: str = "all-rights-reserved"
+    royalty_bps: int | None = None  # None: the collection's royalty
+    provenance: Mapping[str, Any] | None = None  # the manifest summary, when the work carries one
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+        if not self.name.strip():
+            raise InputError(f"{self.path.name} needs a name for its token.")
+        if self.license not in LICENSES:
+            object.__setattr__(self, "license", parse_license(self.license))
+        if self.royalty_bps is not None and not 0 <= self.royalty_bps <= MAX_ROYALTY_BPS:
+            raise InputError(f"The royalty of {self.name!r} must be between 0% and {MAX_ROYALTY_BPS / 100:g}%.")
+        object.__setattr__(self, "attributes", tuple((str(k), v) for k, v in self.attributes))
+
+
+@dataclass(frozen=True)
+class PlannedToken:
+    """What one work becomes, computed without uploading (the summary screen)."""
+
+    path: Path
+    name: str
+    media_cid: str
+    metadata_cid: str
+    token_uri: str  # ipfs://<metadata CID>, or ipfs://<directory CID>/<i> in a batch
+
+
+@dataclass(frozen=True)
+class MintEstimate:
+    storage: str  # the content store's name (local, kubo, pinning)
+    tokens: tuple[PlannedToken, ...]
+    batch: bool
+    commitment_cid: str
+    preview: "TxPreview"
+    royalty_transactions: int  # per-token royalty overrides, one transaction each after the mint
+
+    @property
+    def max_fee_wei(self) -> int:
+        return self.preview.max_fee_wei
+
+
+@dataclass(frozen=True)
+class MintedWork:
+    work: Work
+    token: Token
+    recovered: bool = False  # minted by an earlier run whose transaction landed
+
+
+@dataclass(frozen=True)
+class MintResult:
+    chain_id: int
+    collection: str
+    minted: tuple[MintedWork, ...]
+    tx_hash: str | None  # the transaction of this run (None when everything was recovered)
+    fee_wei: int | None
+    problems: tuple[str, ...] = field(default=())  # e.g. a royalty override that could not be set
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "collection": self.collection, "tx_hash": self.tx_hash,
+                "fee_wei": None if self.fee_wei is None else str(self.fee_wei), "problems": list(self.problems),
+                "tokens": [{"token_id": m.token.token_id, "file": m.work.path, "sha256": m.work.sha256,
+                            "media_cid": m.token.media_cid, "metadata_cid": m.token.metadata_cid,
+                            "tx_hash": m.token.tx_hash, "owner": m.token.owner, "recovered": m.recovered}
+                           for m in self.minted]}
+
+
+@dataclass
+class _Entry:
+    """One work during a run."""
+
+    item: MintItem
+    work: Work
+    data: bytes
+    media_cid: str = ""
+    metadata: bytes = b""
+    metadata_cid: str = ""
+    attempt: MintAttempt | None = None
+
+
+# ---------------------------------------------------------------- public entry points
+
+def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, signer: "Signer",
+                  connection: "Connection", library: Library, store: "ContentStore",
+                  network: "Network | None" = None, recipient: str | None = None,
+                  speed: str = "normal") -> MintEstimate:
+    """CIDs computed locally (nothing uploaded) and the mint's preview with its fee estimate.
+
+    Raises what the mint would: an already minted work, a signer who may not mint (decoded revert).
+    """
+    from studio.chain.contracts import CollectionContract
+
+    target = _collection(library, connection, collection)
+    entries = [_read(item, library) for item in _unique(items)]
+    for entry in entries:
+        _refuse_minted(library, target, entry)
+        entry.media_cid = _local_media_cid(entry.item.path)
+        _build_metadata(entry)
+    commitment = _commitment(entries)
+    contract = CollectionContract(connection, target.address)
+    sender = _sender(connection, signer, network, None)
+    prepared = _prepare(sender, contract, commitment, recipient or signer.address, speed)
+    planned = tuple(PlannedToken(e.item.path, e.item.name, e.media_cid, e.metadata_cid, commitment.token_uri(i))
+                    for i, e in enumerate(entries))
+    return MintEstimate(store.name, planned, commitment.directory, str(commitment.cid), prepared.preview,
+                        sum(1 for e in entries if _needs_royalty(e.item, target)))
+
+
+def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signer: "Signer",
+               connection: "Connection", store: "ContentStore", library: Library,
+               network: "Network | None" = None, history: "TxHistory | None" = None,
+               recipient: str | None = None, speed: str = "normal",
+               confirm: Callable[["TxPreview"], bool] | None = None, timeout: float = 120.0,
+               progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> MintResult:
+    """Upload, mint (one token or one batch) and record; see the module docstring for retry safety.
+
+    ``confirm`` sees the transaction's preview before anything is signed; False cancels (the
+    uploads stay recorded, ready for the next run). Tokens go to ``recipient`` (default: the signer).
+    """
+    from studio.chain.contracts import CollectionContract
+
+    report = progress or (lambda fraction, line: None)
+    target = _collection(library, connection, collection)
+    contract = CollectionContract(connection, target.address)
+    sender = _sender(connection, signer, network, history)
+    to = recipient or signer.address
+    entries = [_read(item, library) for item in _unique(items)]
+
+    # 1. What earlier runs left: landed transactions are recorded, minted works refused.
+    report(0.02, "Checking earlier attempts")
+    recovered: list[MintedWork] = []
+    pending: list[_Entry] = []
+    for entry in entries:
+        _refuse_minted(library, target, entry)
+    for entry in entries:
+        latest = library.latest_attempt(entry.work.id, target.chain_id, target.address)
+        if latest is not None and latest.state == SENT:
+            latest = _settle_sent(latest, library, contract, sender, target, timeout, cancel)
+        token = _token_of(library, target, entry)
+        if token is not None:  # landed in an earlier run (perhaps with another work of this list)
+            recovered.append(MintedWork(entry.work, token, recovered=True))
+            continue
+        entry.attempt = latest if latest is not None and latest.state == UPLOADED else None
+        pending.append(entry)
+    if not pending:
+        report(1.0, "Already minted by an earlier run")
+        return MintResult(target.chain_id, target.address, tuple(recovered), None, None)
+
+    # 2. Upload: the image, then its metadata; "uploaded" once both are stored.
+    for index, entry in enumerate(pending):
+        _check_cancel(cancel, "before uploading")
+        report(0.05 + 0.4 * index / len(pending), f"Storing {entry.item.path.name} on {store.name}")
+        _upload(entry, store, library, target, cancel)
+    commitment = _commitment(pending)
+    if commitment.directory:
+        report(0.47, f"Storing the batch's metadata folder on {store.name}")
+        _upload_directory(pending, store, commitment)
+
+    # 3. Preview and estimate; the person (or --yes) confirms.
+    _check_cancel(cancel, "before minting")
+    report(0.5, "Preparing the transaction")
+    try:
+        prepared = _prepare(sender, contract, commitment, to, speed)
+    except ChainError as exc:
+        _fail(library, pending, exc)
+        raise
+    if confirm is not None and not confirm(prepared.preview):
+        raise Cancelled("Nothing was signed. The uploads are kept; minting again reuses them.")
+    _check_cancel(cancel, "before signing")
+
+    # 4. Send, record "sent" before waiting, wait.
+    report(0.6, "Sending the mint")
+    try:
+        sent = sender.send(prepared, confirmed=True)
+    except ChainError as exc:
+        _fail(library, pending, exc)
+        raise
+    with library.connect():
+        for position, entry in enumerate(pending):
+            entry.attempt = library.record_attempt(replace(entry.attempt, state=SENT, tx_hash=sent.tx_hash,
+                                                           error=None, position=position))
+    report(0.7, f"Waiting for {sent.tx_hash}")
+    try:
+        receipt = sender.wait(sent.tx_hash, timeout=timeout, cancel=cancel)
+    except ChainError as exc:
+        _fail(library, pending, exc)
+        raise
+
+    # 5. Record the tokens and "minted" together; then per-token royalties.
+    report(0.9, "Recording the tokens")
+    minted = _record_landed(library, contract, target, [e.attempt for e in pending], sent.tx_hash, receipt,
+                            owner=to)
+    works = {e.work.id: e.work for e in pending}
+    done = [MintedWork(works[token.work_id], token) for token in minted]
+    problems = _set_royalties(contract, signer, target, pending, minted, report)
+    report(1.0, f"Minted {len(done)} token{'s' if len(done) != 1 else ''}")
+    return MintResult(target.chain_id, target.address, tuple(recovered + done), sent.tx_hash, receipt.fee_wei,
+                      tuple(problems))
+
+
+# ---------------------------------------------------------------- reading works and building metadata
+
+def _unique(items: Sequence[MintItem]) -> list[MintItem]:
+    if not items:
+        raise InputError("Choose at least one work to mint.")
+    seen: dict[Path, MintItem] = {}
+    for item in items:
+        key = item.path.resolve()
+        if key in seen:
+            raise InputError(f"{item.path.name} is in the list twice.")
+        seen[key] = item
+    return list(items)
+
+
+def _read(item: MintItem, library: Library) -> _Entry:
+    """Read the file, and remember it in the library (an already known file keeps its work)."""
+    try:
+        data = item.path.read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFound(f"The work {item.path} does not exist.") from exc
+    except OSError as exc:
+        raise InputError(f"The work {item.path} could not be read ({exc.strerror or exc}).") from exc
+    sha256 = hashlib.sha256(data).hexdigest()
+    known = library.work_by_sha256(sha256)
+    if known is not None:
+        return _Entry(item, known, data)
+    width, height = _image_size(item.path)
+    prompt, model = _recipe(item.path)
+    work = library.add_work(Work(None, str(item.path.resolve()), sha256, None, item.name.strip(), prompt, model,
+                                 item.path.stat().st_mtime, width, height))
+    return _Entry(item, work, data)
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"{path.name} is not an image the studio can read.",
+                         hint="Mint PNG, JPEG or WebP images.") from exc
+
+
+def _recipe(path: Path) -> tuple[str, str]:
+    """(prompt, model) from the studio recipe in the PNG, or empty when it has none."""
+    from studio.workflows.generate import read_recipe
+
+    try:
+        recipe = read_recipe(path)
+    except StudioError:
+        return "", ""
+    return recipe.prompt, recipe.model_name
+
+
+def _local_media_cid(path: Path) -> str:
+    from studio.storage.unixfs import cid_of_path
+
+    return str(cid_of_path(path, cid_version=1))
+
+
+def _build_metadata(entry: _Entry) -> None:
+    from studio.storage.metadata import Attribute, NftMetadata
+
+    item = entry.item
+    attributes = tuple(Attribute(trait_type=k, value=v) for k, v in item.attributes)
+    metadata = NftMetadata(name=item.name.strip(), description=item.description.strip(),
+                           image=f"ipfs://{entry.media_cid}",
+                           attributes=attributes + (Attribute(trait_type="License", value=LICENSES[item.license]),),
+                           provenance=item.provenance, extra={"license": item.license})
+    entry.metadata = metadata.to_bytes()
+    entry.metadata_cid = metadata.cid
+
+
+def _commitment(entries: Sequence[_Entry]):
+    from studio.workflows.publish import directory_commitment, file_commitment
+
+    if len(entries) == 1:
+        return file_commitment(entries[0].metadata)
+    return directory_commitment([e.metadata for e in entries])
+
+
+# ---------------------------------------------------------------- library state
+
+def _collection(library: Library, connection: "Connection", collection: Collection | str) -> Collection:
+    if isinstance(collection, Collection):
+        if collection.chain_id != connection.chain_id:
+            raise InputError(f"The collection {collection.name} is on chain {collection.chain_id}, but the node "
+                             f"serves chain {connection.chain_id}.", hint="Switch to the collection's network.")
+        return collection
+    known = library.collection(connection.chain_id, collection)
+    if known is None:
+        raise NotFound(f"The collection {collection} is not in the studio's library on chain {connection.chain_id}.",
+                       hint="Create it (`studio collection create`) or import it (`studio collection import ADDR`).")
+    return known
+
+
+def _token_of(library: Library, target: Collection, entry: _Entry) -> Token | None:
+    return next((t for t in library.tokens_of_work(entry.work.id)
+                 if t.chain_id == target.chain_id and t.collection.lower() == target.address.lower()), None)
+
+
+def _refuse_minted(library: Library, target: Collection, entry: _Entry) -> None:
+    token = _token_of(library, target, entry)
+    if token is not None:
+        raise InputError(f"{entry.item.path.name} is already minted in {target.name} as token {token.token_id} "
+                         f"(transaction {token.tx_hash}).",
+                         hint="A work is minted once per collection; remove it from the list.")
+
+
+def _fail(library: Library, entries: Sequence[_Entry], exc: StudioError) -> None:
+    with library.connect():
+        for entry in entries:
+            if entry.attempt is not None:
+                entry.attempt = library.record_attempt(replace(entry.attempt, state=FAILED, error=str(exc)))
+
+
+def _check_cancel(cancel: Cancellable | None, when: str) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled(f"Cancelled {when}. What was stored is kept; minting again reuses it.")
+
+
+# ---------------------------------------------------------------- storage
+
+def _upload(entry: _Entry, store: "ContentStore", library: Library, target: Collection,
+            cancel: Cancellable | None) -> None:
+    """Store the image, then its metadata; record "uploaded" (reusing an earlier attempt's row)."""
+    from studio.storage.cid import Cid
+
+    previous = entry.attempt
+    entry.media_cid = _local_media_cid(entry.item.path)
+    _build_metadata(entry)
+    if previous is not None and (previous.media_cid, previous.metadata_cid) == (entry.media_cid,
+                                                                                  entry.metadata_cid) \
+            and store.has(Cid.parse(entry.media_cid)) and store.has(Cid.parse(entry.metadata_cid)):
+        return
+    media = str(store.add_path(entry.item.path, cid_version=1, cancel=cancel))
+    metadata = str(store.add_bytes(entry.metadata, cid_version=1))
+    if (media, metadata) != (entry.media_cid, entry.metadata_cid):
+        raise StorageError(f"{store.name} named {entry.item.path.name} differently than the studio computed "
+                           f"({media} / {metadata} instead of {entry.media_cid} / {entry.metadata_cid}).",
+                           hint="Check the storage backend's settings (CID version 1, raw leaves).")
+    attempt = previous or MintAttempt(None, entry.work.id, target.chain_id, target.address, UPLOADED, None, None,
+                                      None, None, 0.0)
+    entry.attempt = library.record_attempt(replace(attempt, state=UPLOADED, media_cid=entry.media_cid,
+                                                   metadata_cid=entry.metadata_cid, tx_hash=None, error=None))
+
+
+def _upload_directory(entries: Sequence[_Entry], store: "ContentStore", commitment) -> None:
+    """The batch's folder of metadata files ``0``..``n-1``, stored so every token URI resolves."""
+    from studio.fileio import atomic_write_bytes
+
+    with tempfile.TemporaryDirectory(prefix="studio-batch-") as folder:
+        root = Path(folder) / "batch"
+        for index, entry in enumerate(entries):
+            atomic_write_bytes(root / str(index), entry.metadata)
+        stored = str(store.add_path(root, cid_version=1))
+    if stored != commitment.cid:
+        raise StorageError(f"{store.name} named the batch folder {stored}, not {commitment.cid} as the studio "
+                           "computed; nothing was minted.",
+                           hint="Check the storage backend's settings (CID version 1, raw leaves).")
+
+
+# ---------------------------------------------------------------- chain
+
+def _sender(connection: "Connection", signer: "Signer", network: "Network | None",
+            history: "TxHistory | None") -> "TxSender":
+    from studio.chain.networks import Network
+    from studio.chain.sender import TxSender
+
+    network = network or getattr(signer, "network", None) or Network(
+        f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
+    if network.chain_id != connection.chain_id:
+        raise InputError(f"The node serves chain {connection.chain_id}, not {network.name}.",
+                         hint="Check the network's RPC URL in settings.")
+    known: dict[str, str] = {}
+    if network.embedded:
+        from studio.chain.devnet import Devnet
+
+        known = Devnet.shared().known_contracts()
+    return TxSender(connection, network, signer, history=history, known_contracts=known)
+
+
+def _prepare(sender: "TxSender", contract, commitment, to: str, speed: str) -> "PreparedTx":
+    from studio.chain.contracts import checksum
+
+    functions = contract.contract.functions
+    if commitment.directory:
+        function, action = functions.mintBatch(checksum(to, "recipient"), commitment.digest,
+                                               commitment.count), "Minting the batch"
+    else:
+        function, action = functions.mint(checksum(to, "recipient"), commitment.digest), "Minting the token"
+    return sender.prepare_call(function, speed=speed, action=action)
+
+
+def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSender", target: Collection,
+                 timeout: float, cancel: Cancellable | None) -> MintAttempt:
+    """Find out what became of a "sent" attempt's transaction and record it.
+
+    Landed: its tokens are recorded ("minted"). Reverted: "failed". Dropped (the node does not
+    know it): back to "uploaded", so the work is minted again with the same CIDs. Still pending:
+    waited for.
+    """
+    eth = contract.connection.web3.eth
+    try:
+        eth.get_transaction(attempt.tx_hash)
+    except Exception as exc:
+        if exc.__class__.__name__ != "TransactionNotFound":
+            from studio.chain.transactions import _as_studio_error
+
+            raise _as_studio_error(exc, "Checking the earlier mint") from exc
+        return library.record_attempt(replace(attempt, state=UPLOADED, tx_hash=None,
+                                              error=f"The transaction {attempt.tx_hash} was dropped by the network."))
+    batch = [a for a in library.attempts(tx_hash=attempt.tx_hash) if a.state == SENT]
+    try:
+        receipt = sender.wait(attempt.tx_hash, timeout=timeout, cancel=cancel)
+    except ChainError as exc:
+        with library.connect():
+            for each in batch:
+                library.record_attempt(replace(each, state=FAILED, error=str(exc)))
+        return replace(attempt, state=FAILED, error=str(exc))
+    _record_landed(library, contract, target, batch, attempt.tx_hash, receipt, owner=None)
+    return replace(attempt, state=MINTED)
+
+
+def _record_landed(library: Library, contract, target: Collection, attempts: Sequence[MintAttempt], tx_hash: str,
+                   receipt, *, owner: str | None) -> list[Token]:
+    """Tokens ``first + position`` of a landed mint, recorded with their attempts as "minted".
+
+    ``owner`` is the recipient of a mint just made; None asks the chain (a recovered mint's
+    tokens may have moved since)."""
+    raw = contract.connection.web3.eth.get_transaction_receipt(tx_hash)
+    try:
+        minted = contract._minted(receipt, raw)  # the wrapper's own ContentCommitted decoding
+    except IndexError as exc:
+        raise ChainError(f"The transaction {tx_hash} minted nothing in {target.name}.",
+                         hint="It was not a mint of this collection; check the attempt in the library.") from exc
+    now = time.time()
+    tokens = []
+    for attempt in attempts:
+        token_id = minted.first_token_id + attempt.position
+        tokens.append(Token(target.chain_id, target.address, token_id, attempt.work_id, attempt.metadata_cid,
+                            attempt.media_cid, tx_hash, owner or contract.owner_of(token_id), now))
+    library.record_tokens(tokens, [replace(a, state=MINTED, error=None) for a in attempts])
+    return tokens
+
+
+def _needs_royalty(item: MintItem, target: Collection) -> bool:
+    return item.royalty_bps is not None and item.royalty_bps != target.royalty_bps
+
+
+def _set_royalties(contract, signer: "Signer", target: Collection, entries: Sequence[_Entry],
+                   tokens: Sequence[Token], report: ProgressCallback) -> list[str]:
+    """Per-token royalty overrides, one transaction each; a failure is reported, the token stays minted."""
+    problems = []
+    for entry, token in zip(entries, tokens):
+        if not _needs_royalty(entry.item, target):
+            continue
+        report(0.95, f"Setting the royalty of token {token.token_id}")
+        try:
+            contract.set_token_royalty(signer, token.token_id, target.royalty_receiver or signer.address,
+                                       entry.item.royalty_bps)
+        except StudioError as exc:
+            problems.append(f"Token {token.token_id} is minted, but its royalty of "
+                            f"{entry.item.royalty_bps / 100:g}% was not set: {exc}")
+    return problems
