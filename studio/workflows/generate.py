@@ -1,4 +1,10 @@
-"""Generate images and save each as a PNG work carrying its recipe, as soon as it is finished."""
+"""Generate images and save each as a PNG work carrying its provenance, as soon as it is finished.
+
+Every save writes the full provenance (see studio/provenance/embed.py): A1111 parameters, the
+studio manifest (signed by the creator's wallet when a `Signer` is given, unsigned with no
+creator otherwise), XMP, and a C2PA manifest with this install's certificate when C2PA is
+available.
+"""
 from __future__ import annotations
 
 import json
@@ -8,15 +14,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from studio.errors import InputError
+from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, Recipe
 from studio.generation.schedulers import SCHEDULERS
-from studio.provenance.png_text import read_png_text, write_png
+from studio.provenance.embed import PROVENANCE_KEY, write_png_with_provenance
+from studio.provenance.manifest import (Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
+                                        typed_data, utc_now)
+from studio.provenance.png_text import read_png_text
 
 log = logging.getLogger(__name__)
 
-PARAMETERS_KEY = "parameters"      # A1111's chunk, read by most tools and sites
-RECIPE_KEY = "studio:recipe"       # the full recipe as JSON
+RECIPE_KEY = "studio:recipe"       # the recipe as JSON, written by studio versions before the manifest
 
 
 @dataclass(frozen=True)
@@ -52,9 +60,58 @@ def a1111_parameters(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def recipe_text_chunks(recipe: Recipe) -> dict[str, str]:
-    return {PARAMETERS_KEY: a1111_parameters(recipe),
-            RECIPE_KEY: json.dumps(recipe.to_dict(), ensure_ascii=False, sort_keys=True)}
+def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = None,
+                         created: str | None = None) -> Manifest:
+    """The provenance manifest of ``image`` made from ``recipe`` (``creator``: the signer's address)."""
+    name, _sep, version = recipe.generator.rpartition(" ")
+    parents = tuple(ParentRef(role, sha) for role, sha in (("init", recipe.init_image_hash),
+                                                            ("mask", recipe.mask_hash)) if sha)
+    return Manifest(
+        generator_name=name or recipe.generator, generator_version=version if name else "",
+        model_name=recipe.model_name, model_sha256=recipe.model_hash, model_family=recipe.model_family,
+        loras=tuple(WeightsRef(n, sha, weight) for n, sha, weight in recipe.loras),
+        pipeline=recipe.mode, prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, seed=recipe.seed,
+        steps=recipe.steps, guidance=recipe.guidance, scheduler=recipe.scheduler, width=recipe.width,
+        height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
+        dtype=recipe.dtype, created=created or utc_now(), pixel_hash=pixel_hash(image), creator=creator,
+    )
+
+
+def recipe_from_manifest(manifest: Manifest) -> Recipe:
+    """The generation recipe a manifest records (what ``--reproduce`` and "use these settings" need)."""
+    parents = {parent.role: parent.sha256 for parent in manifest.parents}
+    generator = f"{manifest.generator_name} {manifest.generator_version}".strip()
+    return Recipe(
+        prompt=manifest.prompt, negative_prompt=manifest.negative_prompt, model_name=manifest.model_name,
+        model_hash=manifest.model_sha256, model_family=manifest.model_family, seed=manifest.seed,
+        steps=manifest.steps, guidance=manifest.guidance, width=manifest.width, height=manifest.height,
+        scheduler=manifest.scheduler, mode=manifest.pipeline, strength=manifest.strength,
+        init_image_hash=parents.get("init"), mask_hash=parents.get("mask"),
+        loras=tuple((item.name, item.sha256, item.weight) for item in manifest.loras),
+        device=manifest.device, dtype=manifest.dtype, generator=generator,
+    )
+
+
+def sign_manifest(manifest: Manifest, signer: Any) -> SignedManifest:
+    """``manifest`` signed by ``signer`` (a chain `Signer`) over its EIP-712 typed data."""
+    if manifest.creator is None or manifest.creator.lower() != str(signer.address).lower():
+        raise InputError("A manifest is signed by the creator it names.",
+                         hint="Build the manifest with creator=signer.address.")
+    signature = bytes(signer.sign_typed_data(typed_data(manifest)))
+    return SignedManifest(manifest, "0x" + signature.hex())
+
+
+def c2pa_credentials() -> Any:
+    """This install's C2PA credentials (created on first use), or None when C2PA is not available."""
+    try:
+        from studio.provenance import c2pa
+    except ImportError:
+        return None
+    if not c2pa.c2pa_available():
+        return None
+    from studio.paths import studio_paths
+
+    return c2pa.C2paCredentials.load_or_create(studio_paths().data_dir / "provenance" / "c2pa")
 
 
 def _unique_path(works_dir: Path, seed: int, now: datetime) -> Path:
@@ -67,11 +124,24 @@ def _unique_path(works_dir: Path, seed: int, now: datetime) -> Path:
     return path
 
 
-def save_work(result: GenerationResult, works_dir: Path) -> SavedWork:
-    """Write one result as a PNG with its recipe into ``works_dir``, never over an existing file."""
+AUTO = "auto"
+
+
+def save_work(result: GenerationResult, works_dir: Path, *, signer: Any = None,
+              c2pa: Any = AUTO) -> SavedWork:
+    """Write one result as a PNG with its full provenance into ``works_dir``, never over a file.
+
+    ``signer`` (a chain `Signer`) signs the manifest and becomes its creator. ``c2pa``: C2PA
+    credentials to sign with, None for no C2PA, or "auto": this install's when C2PA is available.
+    """
     works_dir.mkdir(parents=True, exist_ok=True)
+    creator = str(signer.address) if signer is not None else None
+    manifest = manifest_from_recipe(result.recipe, result.image, creator=creator)
+    signed = sign_manifest(manifest, signer) if signer is not None else SignedManifest(manifest)
+    credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
     path = _unique_path(works_dir, result.recipe.seed, datetime.now())
-    write_png(result.image, path, recipe_text_chunks(result.recipe))
+    write_png_with_provenance(result.image, path, signed, parameters=a1111_parameters(result.recipe),
+                              c2pa_credentials=credentials)
     log.info("Saved %s", path)
     return SavedWork(path=path, recipe=result.recipe, warnings=result.warnings)
 
@@ -79,16 +149,21 @@ def save_work(result: GenerationResult, works_dir: Path) -> SavedWork:
 def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *,
                    progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                    preview_every: int = 0,
-                   on_saved: Callable[[SavedWork], None] | None = None) -> list[SavedWork]:
-    """Run ``request`` on ``engine`` and save every image as it finishes.
+                   on_saved: Callable[[SavedWork], None] | None = None,
+                   signer: Any = None, c2pa: Any = AUTO) -> list[SavedWork]:
+    """Run ``request`` on ``engine`` and save every image as it finishes, with its provenance.
 
+    ``signer`` (a chain `Signer`, e.g. the unlocked wallet account) signs each manifest;
+    ``c2pa`` is as for `save_work`.
     When cancelled, the images already saved stay saved (and were reported through
     ``on_saved``); Cancelled is raised after them.
     """
     saved: list[SavedWork] = []
+    credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa  # once per batch
 
     def keep(result: GenerationResult) -> None:
-        work = save_work(result, Path(works_dir))
+        work = save_work(result, Path(works_dir), signer=signer,
+                         c2pa=credentials)
         saved.append(work)
         if on_saved is not None:
             on_saved(work)
@@ -98,8 +173,13 @@ def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *,
 
 
 def read_recipe(path: Path) -> Recipe:
-    """The recipe the studio wrote into the PNG at ``path``."""
+    """The recipe the studio wrote into the PNG at ``path`` (from its manifest, or an older recipe chunk)."""
     chunks = read_png_text(Path(path))
+    if PROVENANCE_KEY in chunks:
+        try:
+            return recipe_from_manifest(SignedManifest.from_json(chunks[PROVENANCE_KEY]).manifest)
+        except StudioError as exc:
+            raise InputError(f"The provenance manifest in {Path(path).name} is damaged ({exc}).") from exc
     raw = chunks.get(RECIPE_KEY)
     if raw is None:
         raise InputError(f"{Path(path).name} has no studio recipe.",

@@ -1,4 +1,4 @@
-"""Generating works: each image saved as a PNG with A1111 parameters and the studio recipe."""
+"""Generating works: each image saved as a PNG with A1111 parameters and the studio manifest."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,9 @@ from studio.generation.demo import demo_model_info
 from studio.generation.engine import Engine
 from studio.generation.request import GenerationRequest, Recipe
 from studio.provenance.png_text import read_png_text, write_png
-from studio.workflows.generate import SavedWork, a1111_parameters, generate_works, read_recipe
+from studio.provenance.manifest import SignedManifest, pixel_hash
+from studio.workflows.generate import (SavedWork, a1111_parameters, generate_works, read_recipe,
+                                       recipe_from_manifest)
 
 
 class DemoCatalog:
@@ -56,7 +58,11 @@ def test_each_image_is_saved_as_it_finishes_with_its_recipe(engine: Engine, tmp_
         with Image.open(work.path) as image:
             assert image.format == "PNG" and image.size == (64, 64)
         chunks = read_png_text(work.path)
-        assert json.loads(chunks["studio:recipe"]) == work.recipe.to_dict()
+        signed = SignedManifest.from_json(chunks["studio:provenance"])
+        assert signed.signature is None and signed.manifest.creator is None
+        assert recipe_from_manifest(signed.manifest) == work.recipe
+        with Image.open(work.path) as image:
+            assert signed.manifest.pixel_hash == pixel_hash(image)
         recipe = work.recipe
         assert chunks["parameters"] == (
             "a lighthouse, oil painting\nNegative prompt: text\n"
@@ -81,9 +87,9 @@ def test_cancel_keeps_the_images_already_saved(engine: Engine, tmp_path: Path) -
         token.cancel()
 
     with pytest.raises(Cancelled):
-        generate_works(request(count=3), engine, tmp_path, cancel=token, on_saved=on_saved)
+        generate_works(request(count=3), engine, tmp_path / "works", cancel=token, on_saved=on_saved)
     assert [w.recipe.seed for w in saved] == [42]
-    assert sorted(tmp_path.iterdir()) == [saved[0].path]
+    assert sorted((tmp_path / "works").iterdir()) == [saved[0].path]
 
 
 def test_parameters_mention_strength_and_loras() -> None:
