@@ -191,7 +191,9 @@ def sign_c2pa(data: bytes, mime: str, studio_manifest: dict, *, credentials: C2p
     c2pa = _c2pa()
     definition: dict[str, Any] = {
         "claim_generator_info": [{"name": CLAIM_GENERATOR_NAME, "version": __version__}],
-        "assertions": [{"label": STUDIO_ASSERTION_LABEL, "data": payload}],
+        # Stored as a JSON assertion (not CBOR): the manifest the wallet signed comes back exactly
+        # as written; c2pa's CBOR path turns lists of small numbers into byte strings.
+        "assertions": [{"label": STUDIO_ASSERTION_LABEL, "data": payload, "kind": "Json"}],
     }
     if title:
         definition["title"] = title
@@ -208,6 +210,10 @@ def sign_c2pa(data: bytes, mime: str, studio_manifest: dict, *, credentials: C2p
         builder = c2pa.Builder(definition, context=context)
         builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.TRAINED_ALGORITHMIC_MEDIA)
         builder.sign(signer, mime, io.BytesIO(bytes(data)), signed)
+    except c2pa.C2paError.Signature as exc:
+        raise StudioError(f"The studio's C2PA signing certificate could not sign: {_c2pa_message(exc)}.",
+                          hint="Restart the studio to load a renewed certificate; if that does not help, move "
+                               f"the folder {credentials.directory} away to make a new one.") from exc
     except c2pa.C2paError as exc:
         kind = mime.split("/")[1].upper()
         raise InputError(f"Could not add Content Credentials (C2PA) to this {kind} image: {_c2pa_message(exc)}.",
@@ -245,6 +251,7 @@ def read_c2pa(data: bytes, mime: str, *, trust: C2paCredentials | None = None) -
         reader = c2pa.Reader(_readable_mime(mime), io.BytesIO(data), context=context)
         try:
             store = json.loads(reader.json())
+            studio = _studio_assertion(json.loads(reader.crjson()), store.get("active_manifest"))
         finally:
             reader.close()
     except c2pa.C2paError.ManifestNotFound:
@@ -255,12 +262,21 @@ def read_c2pa(data: bytes, mime: str, *, trust: C2paCredentials | None = None) -
                           errors=[f"The file could not be read as {mime}: {_c2pa_message(exc)}"])
     finally:
         context.close()
-    return _report_from_store(store, trusted_reader=trust is not None)
+    return _report_from_store(store, studio, trusted_reader=trust is not None)
 
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _report_from_store(store: dict, *, trusted_reader: bool) -> C2paReport:
+def _studio_assertion(crjson: dict, active_label: Any) -> dict | None:
+    """The studio manifest as stored, from c2pa's crJSON (its plain JSON report re-encodes arrays)."""
+    for manifest in crjson.get("manifests") or []:
+        if isinstance(manifest, dict) and manifest.get("label") == active_label:
+            data = (manifest.get("assertions") or {}).get(STUDIO_ASSERTION_LABEL)
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def _report_from_store(store: dict, studio: dict | None, *, trusted_reader: bool) -> C2paReport:
     manifests = store.get("manifests") or {}
     active = manifests.get(store.get("active_manifest")) if isinstance(manifests, dict) else None
     if not isinstance(active, dict):
@@ -281,10 +297,9 @@ def _report_from_store(store: dict, *, trusted_reader: bool) -> C2paReport:
     errors = [f"{code}: {explanation}" if explanation else code
               for code, explanation in failures + missing_state if code != "signingCredential.untrusted"]
     assertions = [a for a in active.get("assertions") or [] if isinstance(a, dict)]
-    studio = next((a.get("data") for a in assertions if a.get("label") == STUDIO_ASSERTION_LABEL), None)
     signature = active.get("signature_info") or {}
     return C2paReport(present=True, state=state,
-                      studio_manifest=studio if isinstance(studio, dict) else None,
+                      studio_manifest=studio,
                       generator=_generator(active), digital_source_type=_created_source_type(assertions),
                       errors=errors, signed_by=signature.get("common_name") or signature.get("issuer"))
 
@@ -347,13 +362,29 @@ def _readable_mime(mime: str) -> str:
 
 
 def _json_compatible(manifest: dict) -> dict:
+    """A JSON copy of ``manifest`` that c2pa stores exactly; raises :class:`InputError` if there is none."""
     if not isinstance(manifest, dict):
         raise InputError("The studio manifest must be a mapping to go into a C2PA assertion.")
     try:
-        return json.loads(json.dumps(manifest, allow_nan=False))
+        copy = json.loads(json.dumps(manifest, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise InputError(f"The studio manifest cannot be written as JSON: {exc}.",
                          hint="Use strings, numbers, booleans, lists and mappings only.") from exc
+    _check_integers(copy)
+    return copy
+
+
+def _check_integers(value: Any) -> None:
+    """c2pa keeps integers to 64 bits and turns larger ones into floats: refuse them instead."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
+    elif isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 64:
+        raise InputError(f"The studio manifest holds the number {value}, too large for a C2PA assertion.",
+                         hint="Write large numbers (such as wei amounts) as strings.")
 
 
 def _c2pa_message(exc: BaseException) -> str:
