@@ -201,12 +201,13 @@ def sign_c2pa(data: bytes, mime: str, studio_manifest: dict, *, credentials: C2p
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
             c2pa.C2paSigningAlg.ES256, credentials.cert_chain_pem, credentials._signer_key_pem, None))
     except c2pa.C2paError as exc:
-        raise StudioError(f"The studio's C2PA signing certificate could not be used: {exc}.",
+        raise StudioError(f"The studio's C2PA signing certificate could not be used: {_c2pa_message(exc)}.",
                           hint=f"Move the folder {credentials.directory} away; the studio then makes a "
                                "new certificate (files signed before keep the old root).") from exc
-    context = c2pa.Context.from_dict(_SIGN_SETTINGS)
+    context = None
     signed = io.BytesIO()
     try:
+        context = c2pa.Context.from_dict(_SIGN_SETTINGS)
         builder = c2pa.Builder(definition, context=context)
         builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.TRAINED_ALGORITHMIC_MEDIA)
         builder.sign(signer, mime, io.BytesIO(bytes(data)), signed)
@@ -220,7 +221,8 @@ def sign_c2pa(data: bytes, mime: str, studio_manifest: dict, *, credentials: C2p
                          hint=f"Check that the file is a complete {kind} image.") from exc
     finally:
         signer.close()
-        context.close()
+        if context is not None:
+            context.close()
     return signed.getvalue()
 
 
@@ -297,7 +299,7 @@ def _report_from_store(store: dict, studio: dict | None, *, trusted_reader: bool
     errors = [f"{code}: {explanation}" if explanation else code
               for code, explanation in failures + missing_state if code != "signingCredential.untrusted"]
     assertions = [a for a in active.get("assertions") or [] if isinstance(a, dict)]
-    signature = active.get("signature_info") or {}
+    signature = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
     return C2paReport(present=True, state=state,
                       studio_manifest=studio,
                       generator=_generator(active), digital_source_type=_created_source_type(assertions),
@@ -332,12 +334,16 @@ def _generator(active: dict) -> str | None:
 
 
 def _created_source_type(assertions: list[dict]) -> str | None:
+    """The digital source type of the ``c2pa.created`` action (assertion data comes from the file: check shapes)."""
     for assertion in assertions:
-        if not str(assertion.get("label", "")).startswith("c2pa.actions"):
+        data = assertion.get("data")
+        if not str(assertion.get("label", "")).startswith("c2pa.actions") or not isinstance(data, dict):
             continue
-        for action in (assertion.get("data") or {}).get("actions") or []:
+        actions = data.get("actions")
+        for action in actions if isinstance(actions, list) else []:
             if isinstance(action, dict) and action.get("action") == "c2pa.created":
-                return action.get("digitalSourceType")
+                source = action.get("digitalSourceType")
+                return source if isinstance(source, str) else None
     return None
 
 

@@ -252,7 +252,8 @@ def test_c2pa_reader_sees_the_created_action_and_the_studio_assertion(credential
     assert len(studio) == 1 and studio[0].get("kind") == "Json"  # stored as JSON, byte for byte
     assert "thumbnail" not in active
     with c2pa.Reader("image/png", io.BytesIO(signed)) as reader:
-        cr_manifest = next(m for m in json.loads(reader.crjson())["manifests"] if m["label"] == store["active_manifest"])
+        crjson = json.loads(reader.crjson())
+    cr_manifest = next(m for m in crjson["manifests"] if m["label"] == store["active_manifest"])
     assert cr_manifest["assertions"][STUDIO_ASSERTION_LABEL] == MANIFEST
 
 
@@ -343,6 +344,26 @@ def test_expired_signing_certificate_reads_valid_with_the_reason_not_tampered(tm
     assert [e.split(":")[0] for e in report.errors] == ["signingCredential.expired"]
     with pytest.raises(StudioError, match="signing certificate could not sign"):
         sign_c2pa(encode(picture(), "PNG"), "image/png", MANIFEST, credentials=credentials)
+
+
+def test_manifest_from_another_tool_reads_without_a_studio_manifest(credentials: C2paCredentials) -> None:
+    import c2pa
+
+    definition = {"claim_generator_info": [{"name": "Other Camera App", "version": "2.0"}],
+                  "assertions": [{"label": STUDIO_ASSERTION_LABEL, "data": ["not", "a", "mapping"], "kind": "Json"}]}
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
+        c2pa.C2paSigningAlg.ES256, credentials.cert_chain_pem, credentials._signer_key_pem, None))
+    builder = c2pa.Builder(definition)
+    builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
+    signed = io.BytesIO()
+    builder.sign(signer, "image/jpeg", io.BytesIO(encode(picture(), "JPEG")), signed)
+    signer.close()
+
+    report = read_c2pa(signed.getvalue(), "image/jpeg")
+
+    assert (report.present, report.state, report.studio_manifest) == (True, "valid", None)
+    assert report.generator == "Other Camera App/2.0"
+    assert report.digital_source_type == "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
 
 
 # --- files without C2PA and bad input ----------------------------------------------------------
