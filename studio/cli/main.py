@@ -22,11 +22,14 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 def build_parser() -> argparse.ArgumentParser:
     from studio.cli import devnet, generate, ipfs, models, network, verify, wallet
+    from studio.cli import collection, mint
 
     parser = argparse.ArgumentParser(prog="studio", description="Provenance Studio from the command line.")
     parser.add_argument("--version", action="version", version=f"provenance-studio {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (generate, models, ipfs, wallet, network, devnet, verify):
+        group.register(subparsers)
+    for group in (collection, mint):
         group.register(subparsers)
     return parser
 

@@ -18,8 +18,10 @@ from studio.errors import ChainError, InputError, NotFound, StudioError
 from studio.library.db import Collection, Library
 
 if TYPE_CHECKING:
+    from studio.chain.history import TxHistory
     from studio.chain.networks import Network
-    from studio.chain.transactions import Connection, Signer
+    from studio.chain.sender import TxSender
+    from studio.chain.transactions import Connection, Signer, TxPreview
     from studio.config import Config
     from studio.storage.store import ContentStore
 
@@ -83,6 +85,48 @@ def marketplace_address(network: "Network", config: "Config | None" = None,
     return address
 
 
+def tx_sender(connection: "Connection", signer: "Signer", network: "Network | None" = None,
+              history: "TxHistory | None" = None) -> "TxSender":
+    """A TxSender for ``signer`` on ``connection``: the network is given, the signer's own (a
+    NetworkSigner), or a plain one named after the node's chain id."""
+    from studio.chain.networks import Network
+    from studio.chain.sender import TxSender
+
+    network = network or getattr(signer, "network", None) or Network(
+        f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
+    if network.chain_id != connection.chain_id:
+        raise InputError(f"The node serves chain {connection.chain_id}, not {network.name}.",
+                         hint="Check the network's RPC URL in settings.")
+    known: dict[str, str] = {}
+    if network.embedded:
+        from studio.chain.devnet import Devnet
+
+        known = Devnet.shared().known_contracts()
+    return TxSender(connection, network, signer, history=history, known_contracts=known)
+
+
+def preview_collection(*, connection: "Connection", signer: "Signer", name: str, symbol: str,
+                       royalty_receiver: str, royalty_bps: int, network: "Network | None" = None) -> "TxPreview":
+    """The deployment's preview (simulated, gas and fees estimated) for the confirmation step."""
+    from studio.chain.artifacts import load_artifact
+    from studio.chain.contracts import checksum
+
+    _check_collection_inputs(name, symbol, royalty_bps)
+    artifact = load_artifact("StudioCollection")
+    factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    data = factory.constructor(name.strip(), symbol.strip(), checksum(royalty_receiver, "royalty receiver"),
+                               royalty_bps).data_in_transaction
+    return tx_sender(connection, signer, network).prepare(None, data=data,
+                                                          action="Deploying the collection").preview
+
+
+def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
+    if not name.strip() or not symbol.strip():
+        raise InputError("A collection needs a name and a symbol.")
+    if not 0 <= royalty_bps <= MAX_ROYALTY_BPS:
+        raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%.")
+
+
 def create_collection(*, connection: "Connection", signer: "Signer", library: Library, name: str, symbol: str,
                       royalty_receiver: str, royalty_bps: int, description: str = "",
                       image: Path | None = None, store: "ContentStore | None" = None,
@@ -96,11 +140,8 @@ def create_collection(*, connection: "Connection", signer: "Signer", library: Li
     from studio.chain.contracts import CollectionContract, checksum
 
     report = progress or (lambda fraction, line: None)
+    _check_collection_inputs(name, symbol, royalty_bps)
     name, symbol = name.strip(), symbol.strip()
-    if not name or not symbol:
-        raise InputError("A collection needs a name and a symbol.")
-    if not 0 <= royalty_bps <= MAX_ROYALTY_BPS:
-        raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%.")
     receiver = checksum(royalty_receiver, "royalty receiver")
     image_cid = None
     if image is not None:

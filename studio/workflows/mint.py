@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, ChainError, InputError, NotFound, StorageError, StudioError
 from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, Work
+from studio.workflows.collections import tx_sender
 
 if TYPE_CHECKING:
     from studio.chain.history import TxHistory
@@ -168,7 +169,7 @@ def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, si
         _build_metadata(entry)
     commitment = _commitment(entries)
     contract = CollectionContract(connection, target.address)
-    sender = _sender(connection, signer, network, None)
+    sender = tx_sender(connection, signer, network)
     prepared = _prepare(sender, contract, commitment, recipient or signer.address, speed)
     planned = tuple(PlannedToken(e.item.path, e.item.name, e.media_cid, e.metadata_cid, commitment.token_uri(i))
                     for i, e in enumerate(entries))
@@ -192,7 +193,7 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     report = progress or (lambda fraction, line: None)
     target = _collection(library, connection, collection)
     contract = CollectionContract(connection, target.address)
-    sender = _sender(connection, signer, network, history)
+    sender = tx_sender(connection, signer, network, history)
     to = recipient or signer.address
     entries = [_read(item, library) for item in _unique(items)]
 
@@ -432,24 +433,6 @@ def _upload_directory(entries: Sequence[_Entry], store: "ContentStore", commitme
 
 
 # ---------------------------------------------------------------- chain
-
-def _sender(connection: "Connection", signer: "Signer", network: "Network | None",
-            history: "TxHistory | None") -> "TxSender":
-    from studio.chain.networks import Network
-    from studio.chain.sender import TxSender
-
-    network = network or getattr(signer, "network", None) or Network(
-        f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
-    if network.chain_id != connection.chain_id:
-        raise InputError(f"The node serves chain {connection.chain_id}, not {network.name}.",
-                         hint="Check the network's RPC URL in settings.")
-    known: dict[str, str] = {}
-    if network.embedded:
-        from studio.chain.devnet import Devnet
-
-        known = Devnet.shared().known_contracts()
-    return TxSender(connection, network, signer, history=history, known_contracts=known)
-
 
 def _prepare(sender: "TxSender", contract, commitment, to: str, speed: str) -> "PreparedTx":
     from studio.chain.contracts import checksum

@@ -9,7 +9,7 @@ from studio.cancel import CancelToken
 from studio.errors import Cancelled, InputError, NotFound
 from studio.library.db import Library
 from studio.workflows.collections import (create_collection, import_collection, marketplace_address,
-                                          parse_marketplace_addresses, parse_royalty)
+                                          parse_marketplace_addresses, parse_royalty, preview_collection)
 
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -77,6 +77,19 @@ def _cid(text: str):
     from studio.storage.cid import Cid
 
     return Cid.parse(text)
+
+
+def test_the_deployment_preview_is_simulated_and_priced_without_sending(devnet, signers, library):
+    connection = devnet.connection()
+    before = connection.web3.eth.get_transaction_count(signers[0].address)
+    preview = preview_collection(connection=connection, signer=signers[0], name="Dawns", symbol="DAWN",
+                                 royalty_receiver=signers[1].address, royalty_bps=500)
+    assert preview.to is None and preview.action == "Deploying the collection" and preview.chain_id == 1337
+    assert preview.gas_limit > 1_000_000 and preview.max_fee_wei > 0
+    assert connection.web3.eth.get_transaction_count(signers[0].address) == before
+    with pytest.raises(InputError, match="between 0% and 10%"):
+        preview_collection(connection=connection, signer=signers[0], name="Dawns", symbol="DAWN",
+                           royalty_receiver=signers[1].address, royalty_bps=5000)
 
 
 def test_bad_inputs_are_refused_before_anything_is_sent(devnet, signers, library):

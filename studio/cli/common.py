@@ -1,0 +1,113 @@
+"""What the commands that sign on a network share: options, the unlocked account, the preview prompt.
+
+`studio collection` and `studio mint` (and later market commands) take ``--network`` (default:
+the ``network`` setting), ``--account``, ``--password-file`` (else STUDIO_WALLET_PASSWORD, else a
+prompt), ``--yes`` and ``--json``. The wallet is unlocked only while the command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.errors import InputError
+
+
+def add_network_options(sub: argparse.ArgumentParser, *, signs: bool = True) -> None:
+    """--network and --json, and for commands that sign: --account, --password-file, --yes."""
+    sub.add_argument("--network", help="network key (default: the `network` setting, the devnet at first)")
+    sub.add_argument("--json", action="store_true", help="print the result as JSON")
+    if signs:
+        sub.add_argument("--account", help="address or name of the wallet account (default: the first)")
+        sub.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+        sub.add_argument("--yes", action="store_true", help="sign without showing the preview and asking")
+
+
+def add_storage_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--backend", choices=("local", "kubo", "pinning"),
+                     help="where the files go (default: the storage_backend setting)")
+    sub.add_argument("--token-file", type=Path, metavar="FILE",
+                     help="the pinning service's access token (default: STUDIO_PINNING_TOKEN)")
+
+
+def network_of(args: argparse.Namespace) -> Any:
+    """The network the command uses: --network, else the `network` setting."""
+    from studio.chain.networks import NetworkRegistry
+    from studio.config import load_config
+
+    key = getattr(args, "network", None) or load_config()["network"]
+    return NetworkRegistry.default().get(key)
+
+
+def store_of(args: argparse.Namespace) -> Any:
+    from studio.config import load_config
+    from studio.storage.backends import backend_from_config, read_token_file
+
+    token = read_token_file(args.token_file) if getattr(args, "token_file", None) is not None else None
+    return backend_from_config(load_config(), name=getattr(args, "backend", None), pinning_token=token)
+
+
+@dataclass
+class ChainSession:
+    """An unlocked account on one network for the length of one command."""
+
+    network: Any
+    connection: Any
+    wallet: Any
+    signer: Any  # a NetworkSigner: refuses to sign for another chain
+    history: Any
+
+    def close(self) -> None:
+        self.wallet.lock()
+
+    def __enter__(self) -> "ChainSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_session(args: argparse.Namespace) -> ChainSession:
+    """Connect to the network and unlock the chosen account (password from file, env or prompt)."""
+    from studio.chain.history import TxHistory
+    from studio.chain.networks import connect
+    from studio.chain.sender import NetworkSigner
+    from studio.chain.wallet import Wallet
+    from studio.cli.wallet import read_password
+
+    network = network_of(args)
+    wallet = Wallet.default()
+    if not wallet.exists:
+        raise InputError("There is no wallet yet, so nothing can be signed.",
+                         hint="Create one with `studio wallet create` or `studio wallet import`.")
+    account = wallet.account(getattr(args, "account", None))
+    connection = connect(network)
+    wallet.unlock(read_password(args))
+    return ChainSession(network, connection, wallet, NetworkSigner(wallet.signer(account.address), network),
+                        TxHistory.default())
+
+
+def show_preview(preview: Any) -> None:
+    """The transaction's preview on stderr (stdout stays for results and --json)."""
+    from studio.cli.wallet import format_eth
+
+    print(f"-- {preview.action} --", file=sys.stderr)
+    for label, text in preview.lines():
+        if label in ("Value", "Max fee"):
+            text = f"{text}  ({format_eth(preview.value_wei if label == 'Value' else preview.max_fee_wei)})"
+        print(f"{label:>10}: {text}", file=sys.stderr)
+
+
+def confirm_preview(args: argparse.Namespace, preview: Any, question: str = "Sign and send?") -> bool:
+    """Show the preview and ask, unless --yes. Without a terminal, a mainnet needs --yes."""
+    if getattr(args, "yes", False):
+        return True
+    show_preview(preview)
+    if not sys.stdin.isatty():
+        if preview.is_mainnet:
+            raise InputError(f"{preview.action} on {preview.network} (a mainnet: real fees) was not confirmed.",
+                             hint="Review the preview and add --yes.")
+        return True
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
