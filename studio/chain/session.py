@@ -16,7 +16,7 @@ from studio.chain.networks import Network, NetworkRegistry, connect
 from studio.chain.sender import PreparedTx, SentTx, TxSender
 from studio.chain.transactions import MessagePreview, TxReceipt, message_preview
 from studio.chain.wallet import Wallet
-from studio.errors import Cancelled, InputError, StudioError, WalletLocked
+from studio.errors import Cancelled, ChainError, InputError, StudioError, WalletLocked
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,18 @@ class WalletSession:
                      progress: ProgressCallback | None = None) -> PreparedTx:
         """Simulate and estimate; the result's preview is what the dialog shows."""
         self.validate_send(to, value_wei)
+        sender = self.sender(account)
+        if progress:
+            progress(0.1, "Reading the balance")
+        balance = self.connection().balance(sender.signer.address)
+        if value_wei > balance:  # said plainly, before the node's own wording of the same refusal
+            currency = self.network.currency
+            raise ChainError(f"The amount ({_in_eth(value_wei, currency)}) is more than the account holds "
+                             f"({_in_eth(balance, currency)}). Nothing was sent.",
+                             hint="Lower the amount, or add funds to the account first.")
         if progress:
             progress(0.2, "Simulating the transaction")
-        prepared = self.sender(account).prepare(to, value=value_wei, speed=speed, action="Send ETH")
+        prepared = sender.prepare(to, value=value_wei, speed=speed, action="Send ETH")
         if progress:
             progress(1.0, "Ready to sign")
         return prepared
@@ -210,3 +219,13 @@ class WalletSession:
         if not self.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint="Unlock it to sign.")
         return "0x" + self.wallet.signer(account).sign_message(message).hex()
+
+
+def _in_eth(wei: int, currency: str = "ETH") -> str:
+    """Wei as a plain ETH amount for error messages (every digit, no float)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as context:
+        context.prec = 100
+        text = f"{Decimal(int(wei)) / 10**18:f}"
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text} {currency}"

@@ -123,6 +123,9 @@ class PhrasePage(QWizardPage):
     def isComplete(self) -> bool:
         return self._wizard.phrase is not None and self.written.isChecked()
 
+    def nextId(self) -> int:
+        return CONFIRM
+
 
 class ConfirmPage(QWizardPage):
     """Asks back three words of the new phrase, by position; Next stays disabled until all match."""
@@ -178,6 +181,9 @@ class ConfirmPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return bool(self.positions) and all(self._matches())
+
+    def nextId(self) -> int:
+        return PASSWORD
 
 
 class ImportPhrasePage(QWizardPage):

@@ -1,0 +1,278 @@
+"""The Wallet tab's view-model on the real embedded devnet: status line, balances, lock and idle lock,
+validation before any worker starts, accounts, message signing, the secrets asked with the password.
+
+The fixtures here (`wallet_session`, `wallet_state`) are imported by the other wallet GUI tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from studio.chain.history import TxHistory
+from studio.chain.networks import NetworkRegistry
+from studio.chain.session import WalletSession
+from studio.chain.wallet import Wallet
+from studio.errors import InputError, WalletLocked
+from studio.ui.state.wallet import WalletState, format_eth, parse_eth, short_address
+from studio.ui.workers import BackgroundPool
+
+TEST_PHRASE = "test test test test test test test test test test test junk"
+PASSWORD = "wallet-password"
+ACCOUNT_1 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+ACCOUNT_2 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+DEVNET = "Studio devnet (built in)"
+JOB_MS = 60_000
+
+
+def close_devnets() -> None:
+    import studio.chain.devnet as devnet_module
+
+    for devnet in list(devnet_module._shared.values()):
+        devnet.close()
+    devnet_module._shared.clear()
+
+
+@pytest.fixture
+def wallet_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
+    """The test phrase's first two accounts in a wallet with a cheap scrypt, on the embedded devnet."""
+    wallet = Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10)
+    wallet.create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
+    yield WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "history.sqlite"))
+    close_devnets()
+
+
+@pytest.fixture
+def empty_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
+    """No wallet file yet (the setup wizard's starting point)."""
+    yield WalletSession(Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10), NetworkRegistry(tmp_path),
+                        TxHistory(tmp_path / "history.sqlite"))
+    close_devnets()
+
+
+@pytest.fixture
+def pool(qtbot) -> Iterator[BackgroundPool]:
+    pool = BackgroundPool()
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def wallet_state(qtbot, wallet_session: WalletSession, pool: BackgroundPool) -> Iterator[WalletState]:
+    state = WalletState(wallet_session, pool)
+    yield state
+    state.stop()
+
+
+def wait_job(qtbot, job, timeout: int = JOB_MS):
+    """Wait for a job to end; returns its result (or raises the exception it failed with)."""
+    outcome: list = []
+    job.succeeded.connect(lambda result: outcome.append(("ok", result)))
+    job.failed.connect(lambda exc: outcome.append(("failed", exc)))
+    qtbot.waitUntil(lambda: bool(outcome), timeout=timeout)
+    kind, value = outcome[0]
+    if kind == "failed":
+        raise value
+    return value
+
+
+def refresh(qtbot, state: WalletState) -> None:
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        state.refresh()
+
+
+def unlock(qtbot, state: WalletState, password: str = PASSWORD) -> None:
+    wait_job(qtbot, state.unlock(password))
+
+
+# ---- money and addresses ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, wei", [("0.5", 5 * 10**17), ("1", 10**18), (" 2.25 ", 2_250_000_000_000_000_000),
+                                       ("1e-18", 1), ("0.000000000000000001", 1), ("0", 0),
+                                       ("123456789.123456789123456789", 123456789123456789123456789)])
+def test_amounts_in_eth_become_exact_integer_wei(text: str, wei: int) -> None:
+    assert parse_eth(text) == wei
+
+
+@pytest.mark.parametrize("text, problem", [("", "Enter an amount"), ("abc", "not an amount"), ("-1", "negative"),
+                                           ("0.0000000000000000001", "18 decimals"), ("NaN", "not an amount"),
+                                           ("1,5", "not an amount")])
+def test_bad_amounts_are_refused_with_a_reason(text: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem):
+        parse_eth(text)
+
+
+def test_wei_is_shown_in_eth_for_people() -> None:
+    assert format_eth(10_000 * 10**18) == "10,000 ETH"
+    assert format_eth(5 * 10**17) == "0.5 ETH"
+    assert format_eth(0) == "0 ETH"
+    assert format_eth(1) == "< 0.0001 ETH"
+    assert format_eth(1, exact=True) == "0.000000000000000001 ETH"
+    assert format_eth(None) == "—"
+    assert format_eth(10**18, "POL") == "1 POL"
+    assert short_address(ACCOUNT_1) == "0xf39F…2266"
+
+
+# ---- status, balances, lock -------------------------------------------------------------------
+
+
+def test_refresh_checks_the_chain_id_and_reads_balances(qtbot, wallet_state: WalletState) -> None:
+    state = wallet_state
+    assert state.has_wallet and not state.unlocked
+    assert state.chain_status == f"🔒 Wallet locked · {DEVNET}"
+    assert [row.name for row in state.accounts.rows()] == ["Account 1", "Account 2"]
+    assert state.accounts.rows()[0].balance_wei is None
+
+    refresh(qtbot, state)
+
+    assert state.network_ok
+    assert state.network_line.startswith("Connected · chain 1337 · block ")
+    balances = [row.balance_wei for row in state.accounts.rows()]
+    assert all(b is not None and b > 1_000 * 10**18 for b in balances)
+    assert state.accounts.data(state.accounts.index(0, 2)).endswith(" ETH")
+    assert state.accounts.data(state.accounts.index(0, 1)) == "0xf39F…2266"
+    assert not state.busy and state.history.rowCount() == 0
+
+
+def test_unlock_with_a_wrong_password_fails_and_stays_locked(qtbot, wallet_state: WalletState) -> None:
+    state = wallet_state
+    with pytest.raises(InputError, match="password"):
+        wait_job(qtbot, state.unlock("not-the-password"))
+    assert not state.unlocked and not state.wallet.is_unlocked
+    with pytest.raises(InputError):
+        state.unlock("")  # refused before a worker starts
+
+    unlock(qtbot, state)
+    assert state.unlocked
+    assert state.chain_status == f"Account 1 0xf39F…2266 · {DEVNET}"
+    state.select_account(ACCOUNT_2)
+    assert state.chain_status == f"Account 2 0x7099…79C8 · {DEVNET}"
+
+    state.lock()
+    assert not state.unlocked and not state.wallet.is_unlocked
+    assert state.chain_status == f"🔒 Wallet locked · {DEVNET}"
+
+
+def test_idle_lock_fires_after_the_idle_time_and_not_before(qtbot, wallet_state: WalletState) -> None:
+    state = wallet_state
+    unlock(qtbot, state)
+    state.set_idle_lock_minutes(2)
+    assert not state.check_idle(now=time.monotonic() + 60)
+    assert state.unlocked
+    with qtbot.waitSignal(state.idle_locked, timeout=1000):
+        assert state.check_idle(now=time.monotonic() + 121)
+    assert not state.unlocked and not state.wallet.is_unlocked
+    assert "locked itself after 2 minutes" in state.notice
+    assert state.chain_status.startswith("🔒")
+
+
+def test_the_idle_timer_locks_on_its_own(qtbot, wallet_session: WalletSession, pool: BackgroundPool) -> None:
+    state = WalletState(wallet_session, pool, idle_check_ms=20)
+    try:
+        unlock(qtbot, state)
+        state.set_idle_lock_minutes(0.5 / 60)  # half a second
+        with qtbot.waitSignal(state.idle_locked, timeout=5_000):
+            pass
+        assert not state.wallet.is_unlocked and not state.unlocked
+        state.set_idle_lock_minutes(0)  # 0 never locks
+        unlock(qtbot, state)
+        assert not state.check_idle(now=time.monotonic() + 10**6)
+    finally:
+        state.stop()
+
+
+def test_send_is_validated_before_any_worker_starts(qtbot, wallet_state: WalletState) -> None:
+    state = wallet_state
+    with pytest.raises(WalletLocked):
+        state.prepare_send(ACCOUNT_2, "0.5")
+    unlock(qtbot, state)
+    with pytest.raises(InputError, match="recipient"):
+        state.prepare_send("0x1234", "0.5")
+    with pytest.raises(InputError, match="not an amount"):
+        state.prepare_send(ACCOUNT_2, "half")
+    with pytest.raises(InputError, match="negative"):
+        state.prepare_send(ACCOUNT_2, "-1")
+    with pytest.raises(InputError, match="speed"):
+        state.prepare_send(ACCOUNT_2, "1", speed="warp")
+    assert not state.busy and not state._running
+
+
+def test_switching_to_an_unreachable_network_says_so_and_is_remembered(qtbot, wallet_state: WalletState) -> None:
+    from studio.config import load_config
+
+    state = wallet_state
+    state.session.registry.add_custom("dead", "Nothing here", "http://127.0.0.1:9", 5)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        state.switch_network("dead")
+    assert state.network_key == "dead" and not state.network_ok
+    assert "does not answer" in state.network_line
+    assert all(row.balance_wei is None for row in state.accounts.rows())
+    assert state.chain_status.endswith("· Nothing here")
+    assert load_config().values.get("network") == "dead"
+
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        state.switch_network("devnet")
+    assert state.network_ok and state.accounts.rows()[0].balance_wei
+
+
+def test_add_account_derives_the_next_phrase_account(qtbot, wallet_state: WalletState) -> None:
+    state = wallet_state
+    with pytest.raises(WalletLocked):
+        state.add_account()
+    unlock(qtbot, state)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        account = wait_job(qtbot, state.add_account())
+    assert account.address == "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+    assert [row.name for row in state.accounts.rows()] == ["Account 1", "Account 2", "Account 3"]
+    assert state.current_account == account.address
+    assert state.accounts.rows()[2].balance_wei > 0  # devnet account 2 is funded too
+
+
+def test_sign_message_gives_a_signature_of_the_chosen_account(qtbot, wallet_state: WalletState) -> None:
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    state = wallet_state
+    with pytest.raises(WalletLocked):
+        state.preview_message("hello")
+    unlock(qtbot, state)
+    preview = state.preview_message("I made this work.", ACCOUNT_2)
+    assert (preview.kind, preview.signer, preview.text) == ("personal message (EIP-191)", ACCOUNT_2,
+                                                            "I made this work.")
+    with pytest.raises(InputError):
+        state.preview_message("")
+    signature = wait_job(qtbot, state.sign_message("I made this work.", ACCOUNT_2))
+    assert signature.startswith("0x") and len(signature) == 2 + 130
+    assert Account.recover_message(encode_defunct(text="I made this work."), signature=signature) == ACCOUNT_2
+
+
+def test_reveal_phrase_and_export_ask_the_password_again(qtbot, wallet_state: WalletState, tmp_path: Path) -> None:
+    from studio.chain.keystore import decrypt_keystore
+
+    state = wallet_state
+    with pytest.raises(InputError, match="password"):
+        wait_job(qtbot, state.reveal_phrase("wrong-password"))
+    assert wait_job(qtbot, state.reveal_phrase(PASSWORD)) == TEST_PHRASE
+
+    target = tmp_path / "out" / "account2.json"
+    with pytest.raises(InputError, match="does not exist"):
+        state.export_keystore(ACCOUNT_2, PASSWORD, target)
+    target.parent.mkdir()
+    with pytest.raises(InputError, match="password"):
+        wait_job(qtbot, state.export_keystore(ACCOUNT_2, "wrong-password", target))
+    assert not target.exists()
+    with pytest.raises(InputError, match="8 characters"):
+        state.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="short")
+    saved = wait_job(qtbot, state.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="keystore-pass"))
+    assert saved == target and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    keystore = json.loads(target.read_text())
+    assert keystore["address"].lower() == ACCOUNT_2[2:].lower()
+    from eth_account import Account
+
+    assert Account.from_key(decrypt_keystore(keystore, "keystore-pass")).address == ACCOUNT_2
