@@ -403,6 +403,8 @@ def _c2pa_or_reason() -> tuple[Any, str | None]:
         import c2pa
     except Exception as exc:  # ImportError, OSError (native library), or the library's own check
         return None, f"{type(exc).__name__}: {exc}"
+    if not all(hasattr(c2pa, name) for name in ("Builder", "Reader", "Signer", "Context", "C2paError")):
+        return None, f"the module found at {getattr(c2pa, '__file__', '?')} is not c2pa-python 0.38"
     return c2pa, None
 
 

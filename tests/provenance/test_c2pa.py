@@ -302,6 +302,24 @@ def test_text_written_before_signing_survives_and_a_chunk_added_after_breaks_it(
     assert read_c2pa(later, "image/png", trust=credentials).state == "invalid"
 
 
+@pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_a_segment_or_chunk_added_after_signing_breaks_jpeg_and_webp(credentials: C2paCredentials, fmt: str,
+                                                                    mime: str) -> None:
+    signed = sign_c2pa(encode(picture(), fmt), mime, MANIFEST, credentials=credentials)
+    if fmt == "JPEG":
+        comment = b"\xff\xfe" + struct.pack(">H", 2 + 11) + b"added later"
+        later = signed[:2] + comment + signed[2:]
+    else:
+        grown = bytearray(signed + b"EXTR" + struct.pack("<I", 4) + b"late")
+        grown[4:8] = struct.pack("<I", len(grown) - 8)
+        later = bytes(grown)
+
+    report = read_c2pa(later, mime, trust=credentials)
+
+    assert report.state == "invalid"
+    assert any(e.startswith("assertion.dataHash.mismatch") for e in report.errors)
+
+
 def test_signing_again_replaces_the_manifest(credentials: C2paCredentials) -> None:
     first = sign_c2pa(encode(picture(), "PNG"), "image/png", {"version": 1}, credentials=credentials)
     second = sign_c2pa(first, "image/png", {"version": 2}, credentials=credentials)
