@@ -14,6 +14,7 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -133,6 +134,25 @@ def test_credentials_are_created_once_in_the_data_folder_and_reused(studio_home:
     assert not [p for p in first.directory.iterdir() if p.name.endswith(".tmp")]
     assert b"PRIVATE KEY" not in first.cert_chain_pem + first.trust_anchor_pem
     assert "PRIVATE" not in repr(first)
+
+
+def test_studios_creating_the_chain_at_the_same_moment_agree_on_one(tmp_path: Path) -> None:
+    folder = tmp_path / "c2pa"
+    start = threading.Barrier(6)
+    fingerprints: list[str] = []
+
+    def open_studio() -> None:
+        start.wait()
+        fingerprints.append(C2paCredentials.load_or_create(folder).fingerprint)
+
+    workers = [threading.Thread(target=open_studio) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert len(fingerprints) == 6 and set(fingerprints) == {C2paCredentials.load_or_create(folder).fingerprint}
+    assert not [p for p in folder.iterdir() if p.name.startswith("replaced-")]
 
 
 def test_signing_certificate_has_what_c2pa_requires(credentials: C2paCredentials) -> None:
