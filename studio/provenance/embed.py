@@ -220,7 +220,10 @@ def _decode(data: bytes, name: str) -> Any:
             return image.copy()
     except Image.DecompressionBombError as exc:
         raise InputError(f"{name} claims more pixels than the studio will decode ({exc}).") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except UnidentifiedImageError as exc:
+        raise InputError(f"{name} is not an image in a format the studio reads.",
+                         hint="Verify PNG, JPEG or WebP files.") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{name} is not a readable image ({str(exc)[:120]}).",
                          hint="The file may be damaged, cut short or of another kind.") from exc
 
@@ -286,7 +289,10 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
             with Image.open(io.BytesIO(data)) as image:
                 image_format = image.format or "unknown"
                 xmp_raw = image.info.get("xmp")
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        except UnidentifiedImageError as exc:
+            raise InputError(f"{name} is not an image in a format the studio reads.",
+                             hint="Verify PNG, JPEG or WebP files.") from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InputError(f"{name} is not an image the studio can read ({str(exc)[:120]}).",
                              hint="Verify PNG, JPEG or WebP files.") from exc
         mime = MIME_BY_FORMAT.get(image_format)

@@ -1,0 +1,106 @@
+"""``studio verify``: check where images came from and that they have not changed.
+
+Exit status (the most serious finding over all files): 4 when a file is tampered, carries an
+invalid signature, or (with ``--reproduce``) does not reproduce; 2 for usage errors and
+unreadable files; 3 when a file carries no provenance; 0 when everything present verifies.
+With ``--json``, one JSON object per file (JSON Lines) with a ``verdict`` field.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+
+EXIT_VERIFIED, EXIT_UNREADABLE, EXIT_NO_PROVENANCE, EXIT_TAMPERED = 0, 2, 3, 4
+_EXIT_BY_VERDICT = {"verified": EXIT_VERIFIED, "no-provenance": EXIT_NO_PROVENANCE, "tampered": EXIT_TAMPERED,
+                    "invalid-signature": EXIT_TAMPERED, "unreadable": EXIT_UNREADABLE}
+_SEVERITY = (EXIT_VERIFIED, EXIT_NO_PROVENANCE, EXIT_UNREADABLE, EXIT_TAMPERED)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="check an image's provenance",
+        description="Check each image's provenance: the creator's signature, that the pixels match the "
+                    "signed pixel hash, and the C2PA manifest. Recipes from A1111, ComfyUI and InvokeAI "
+                    "are recognised and shown.",
+        epilog="Exit status: 0 all verified, 3 a file carries no provenance, 4 a file is tampered, has an "
+               "invalid signature or does not reproduce, 2 usage error or unreadable file (the most "
+               "serious wins).")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="PNG, JPEG or WebP images")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file")
+    parser.add_argument("--reproduce", action="store_true",
+                        help="also regenerate each studio work from its recipe with the local model and compare")
+    parser.set_defaults(func=run)
+
+
+def _worse(a: int, b: int) -> int:
+    return a if _SEVERITY.index(a) >= _SEVERITY.index(b) else b
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.workflows.verify import verify_file
+
+    code = EXIT_VERIFIED
+    engine: Any = None
+    for path in args.files:
+        verdict = verify_file(path)
+        code = _worse(code, _EXIT_BY_VERDICT[verdict.verdict])
+        result: dict[str, Any] = verdict.to_json()
+        if args.reproduce and verdict.manifest is not None:
+            try:
+                if engine is None:
+                    engine = _engine()
+                from studio.workflows.verify import reproduce_work
+
+                reproduction = reproduce_work(path, engine)
+                result["reproduce"] = reproduction.to_json()
+                if not reproduction.match:
+                    code = _worse(code, EXIT_TAMPERED)
+            except StudioError as exc:
+                result["reproduce"] = {"error": str(exc)}
+                code = _worse(code, EXIT_UNREADABLE)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            print(_describe(verdict, result.get("reproduce")), flush=True)
+    return code
+
+
+def _engine() -> Any:
+    from studio.config import load_config
+    from studio.generation.engine import Engine
+    from studio.generation.models import ModelCatalog
+
+    config = load_config()
+    return Engine(ModelCatalog(config), device=config["device"], precision=config["precision"],
+                  memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+
+
+def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
+    lines = [f"{verdict.path}: {verdict.verdict}"]
+    if verdict.manifest is not None:
+        m = verdict.manifest
+        if verdict.signature_valid:
+            lines.append(f"  signed by {verdict.signer} (signature valid)")
+        elif verdict.signature_valid is False:
+            lines.append("  signature INVALID")
+        else:
+            lines.append("  not signed" if verdict.signature is None else "  signature not checked")
+        lines.append(f"  pixels {'match' if verdict.pixel_hash_ok else 'DO NOT match'} the signed pixel hash")
+        lines.append(f"  made with {m.model_name} ({m.model_sha256[:12]}), {m.pipeline}, seed {m.seed}, "
+                     f"{m.steps} steps, {m.width}x{m.height}, {m.created}")
+        lines.append(f"  prompt: {m.prompt[:200]}")
+    elif verdict.foreign is not None:
+        f = verdict.foreign
+        lines.append(f"  recipe from {f.source}: seed {f.seed}, steps {f.steps}, sampler {f.sampler}, "
+                     f"size {f.width}x{f.height}, model {f.model}")
+        lines.append(f"  prompt: {f.prompt[:200]}")
+    lines.append(f"  source: {verdict.source}; C2PA: {verdict.c2pa}")
+    if reproduce is not None:
+        lines.append(f"  reproduce: {reproduce.get('reason') or reproduce.get('error')}")
+    lines += [f"  problem: {problem}" for problem in verdict.problems]
+    lines += [f"  note: {note}" for note in verdict.notes]
+    return "\n".join(lines)

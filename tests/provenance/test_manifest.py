@@ -1,0 +1,104 @@
+"""The manifest: canonical JSON, strict parsing, the pixel hash, and the EIP-712 signature over it."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from PIL import Image
+
+from studio.chain.signatures import recover_typed_data
+from studio.errors import InputError
+from studio.provenance.manifest import SCHEMA, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
+
+from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign
+
+
+def test_canonical_json_is_sorted_compact_utf8_and_round_trips() -> None:
+    manifest = make_manifest(noise_image(), ANVIL_ADDRESS_0, prompt="灯台 at dusk, “oil”",
+                             loras=(WeightsRef("ink.safetensors", "fe" * 32, 0.8),),
+                             parents=(ParentRef("init", "01" * 32),), pipeline="img2img", strength=0.6)
+    raw = manifest.canonical_json()
+    assert raw == json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert "灯台".encode() in raw and b" " not in raw.replace("灯台 at dusk, “oil”".encode(), b"")
+    assert json.loads(raw)["schema"] == SCHEMA
+    assert Manifest.from_json(raw) == manifest
+    assert Manifest.from_json(raw).manifest_hash == manifest.manifest_hash
+
+
+def test_parsing_refuses_unknown_missing_and_malformed_fields() -> None:
+    good = make_manifest(noise_image()).to_dict()
+    cases = [
+        ({**good, "extra": 1}, "unexpected extra"),
+        ({k: v for k, v in good.items() if k != "seed"}, "missing seed"),
+        ({**good, "schema": "studio.provenance/99"}, "not one this studio reads"),
+        ({**good, "pixel_hash": "xyz"}, "pixel_hash"),
+        ({**good, "creator": "0x123"}, "creator"),
+        ({**good, "seed": -1}, "seed"),
+        ({**good, "seed": True}, "seed"),
+        ({**good, "guidance": "7"}, "guidance"),
+        ({**good, "pipeline": "rm -rf"}, "unknown pipeline"),
+        ({**good, "created": "yesterday"}, "creation time"),
+        ({**good, "loras": [{"name": "x"}]}, "LoRA"),
+        ({**good, "prompt": "x" * 20_000}, "at most"),
+    ]
+    for data, message in cases:
+        with pytest.raises(InputError, match=message):
+            Manifest.from_dict(data)
+    for text in ("not json", "[1, 2]", "[" * 100_000):
+        with pytest.raises(InputError):
+            SignedManifest.from_json(text)
+    with pytest.raises(InputError, match="not valid JSON"):
+        Manifest.from_json('{"guidance": NaN')
+
+
+def test_pixel_hash_ignores_metadata_and_sees_every_pixel_mode_and_size() -> None:
+    image = noise_image()
+    with_info = image.copy()
+    with_info.info["parameters"] = "anything"
+    assert pixel_hash(with_info) == pixel_hash(image)
+    changed = image.copy()
+    r, g, b = changed.getpixel((10, 20))
+    changed.putpixel((10, 20), ((r + 1) % 256, g, b))
+    assert pixel_hash(changed) != pixel_hash(image)
+    assert pixel_hash(image.convert("RGBA")) != pixel_hash(image)
+    flat = Image.new("L", (4, 8), 0)
+    assert pixel_hash(flat) != pixel_hash(Image.new("L", (8, 4), 0))  # same bytes, other size
+
+
+def test_signature_recovers_the_creator_and_any_edit_changes_the_signer(signer) -> None:
+    manifest = make_manifest(noise_image(), signer.address)
+    signed = sign(manifest, signer)
+    assert signed.signature is not None and len(signed.signature) == 132
+    assert recover_typed_data(typed_data(manifest), signed.signature) == ANVIL_ADDRESS_0
+    edited = replace(manifest, prompt="a lighthouse at noon")
+    assert recover_typed_data(typed_data(edited), signed.signature) != ANVIL_ADDRESS_0
+
+
+def test_typed_data_has_no_chain_id_and_commits_to_the_sha256_of_the_json(signer) -> None:
+    import hashlib
+
+    manifest = make_manifest(noise_image(), signer.address)
+    message = typed_data(manifest)
+    assert message["domain"] == {"name": "Provenance Studio", "version": "1"}
+    assert message["message"]["manifestHash"] == "0x" + hashlib.sha256(manifest.canonical_json()).hexdigest()
+    assert message["message"]["pixelHash"] == "0x" + manifest.pixel_hash
+    with pytest.raises(InputError, match="names its creator"):
+        typed_data(replace(manifest, creator=None))
+
+
+def test_a_signer_cannot_sign_a_manifest_naming_someone_else(signer) -> None:
+    with pytest.raises(InputError, match="signed by the creator"):
+        sign(make_manifest(noise_image(), ANVIL_ADDRESS_1), signer)
+
+
+def test_malformed_signatures_are_input_errors(signer) -> None:
+    manifest = make_manifest(noise_image(), signer.address)
+    with pytest.raises(InputError):
+        SignedManifest(manifest, "0x1234")
+    with pytest.raises(InputError, match="65 bytes"):
+        recover_typed_data(typed_data(manifest), "0x" + "00" * 64)
+    with pytest.raises(InputError):
+        recover_typed_data(typed_data(manifest), "0x" + "ff" * 65)  # v = 255: no key makes this
+    with pytest.raises(InputError, match="not hex"):
+        recover_typed_data(typed_data(manifest), "0x" + "zz" * 65)
