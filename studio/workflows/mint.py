@@ -455,8 +455,9 @@ def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSe
     waited for.
     """
     eth = contract.connection.web3.eth
+    tx_hash = _latest_replacement(sender, attempt.tx_hash)
     try:
-        eth.get_transaction(attempt.tx_hash)
+        eth.get_transaction(tx_hash)
     except Exception as exc:
         if exc.__class__.__name__ != "TransactionNotFound":
             from studio.chain.transactions import _as_studio_error
@@ -466,14 +467,45 @@ def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSe
                                               error=f"The transaction {attempt.tx_hash} was dropped by the network."))
     batch = [a for a in library.attempts(tx_hash=attempt.tx_hash) if a.state == SENT]
     try:
-        receipt = sender.wait(attempt.tx_hash, timeout=timeout, cancel=cancel)
+        receipt = sender.wait(tx_hash, timeout=timeout, cancel=cancel)
     except ChainError as exc:
         with library.connect():
             for each in batch:
                 library.record_attempt(replace(each, state=FAILED, error=str(exc)))
         return replace(attempt, state=FAILED, error=str(exc))
-    _record_landed(library, contract, target, batch, attempt.tx_hash, receipt, owner=None)
+    if _minted_in(contract, tx_hash, receipt) is None:  # replaced by a cancellation: nothing was minted
+        with library.connect():
+            for each in batch:
+                library.record_attempt(replace(each, state=UPLOADED, tx_hash=None,
+                                               error=f"The mint {attempt.tx_hash} was cancelled."))
+        return replace(attempt, state=UPLOADED)
+    batch = [replace(a, tx_hash=tx_hash) for a in batch]
+    _record_landed(library, contract, target, batch, tx_hash, receipt, owner=None)
     return replace(attempt, state=MINTED)
+
+
+def _latest_replacement(sender: "TxSender", tx_hash: str) -> str:
+    """The transaction that finally took ``tx_hash``'s place (speed-up or cancel in the wallet history)."""
+    seen = {tx_hash}
+    while sender.history is not None:
+        try:
+            replaced_by = sender.history.get(tx_hash).replaced_by
+        except StudioError:
+            break
+        if not replaced_by or replaced_by in seen:
+            break
+        tx_hash = replaced_by
+        seen.add(tx_hash)
+    return tx_hash
+
+
+def _minted_in(contract, tx_hash: str, receipt):
+    """The Minted record of a landed transaction, or None when it minted nothing in this collection."""
+    raw = contract.connection.web3.eth.get_transaction_receipt(tx_hash)
+    try:
+        return contract._minted(receipt, raw)  # the wrapper's own ContentCommitted decoding
+    except IndexError:
+        return None
 
 
 def _record_landed(library: Library, contract, target: Collection, attempts: Sequence[MintAttempt], tx_hash: str,
@@ -482,12 +514,10 @@ def _record_landed(library: Library, contract, target: Collection, attempts: Seq
 
     ``owner`` is the recipient of a mint just made; None asks the chain (a recovered mint's
     tokens may have moved since)."""
-    raw = contract.connection.web3.eth.get_transaction_receipt(tx_hash)
-    try:
-        minted = contract._minted(receipt, raw)  # the wrapper's own ContentCommitted decoding
-    except IndexError as exc:
+    minted = _minted_in(contract, tx_hash, receipt)
+    if minted is None:
         raise ChainError(f"The transaction {tx_hash} minted nothing in {target.name}.",
-                         hint="It was not a mint of this collection; check the attempt in the library.") from exc
+                         hint="It was not a mint of this collection; check the attempt in the library.")
     now = time.time()
     tokens = []
     for attempt in attempts:

@@ -284,3 +284,46 @@ def test_items_are_checked_as_they_are_made(works):
         MintItem(works[0], "X", license="gpl")
     assert MintItem(works[0], "X", license="cc-by-nc").license == "CC-BY-NC-4.0"
     assert parse_license("CC-BY-4.0") == "CC-BY-4.0"
+
+
+@pytest.fixture
+def anvil_node():
+    from studio.chain.anvil import AnvilProcess, anvil_binary
+
+    if not anvil_binary().exists():
+        pytest.fail(f"The anvil test node is missing ({anvil_binary()}). Run `python3 dev.py test`.", pytrace=False)
+    with AnvilProcess() as node:
+        yield node
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("replacement", ["speed_up", "cancel"])
+def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node, signers, library, store, works,
+                                                                      tmp_path, replacement):
+    """A mint still pending when the wait gave up, then sped up (it lands once) or cancelled (minted anew)."""
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.history import TxHistory
+    from studio.chain.transactions import Connection
+    from studio.errors import NetworkError
+    from studio.workflows.collections import tx_sender
+
+    connection = Connection.from_url(anvil_node.url)
+    history = TxHistory(tmp_path / "history.sqlite")
+    target = create_collection(connection=connection, signer=signers[0], library=library, name="Nights",
+                               symbol="NGT", royalty_receiver=signers[0].address, royalty_bps=0)
+    options = dict(signer=signers[0], connection=connection, store=store, library=library, history=history)
+    connection.web3.provider.make_request("evm_setAutomine", [False])
+    with pytest.raises(NetworkError, match="not mined"):
+        mint_works([MintItem(works[0], "Late")], target, timeout=0.3, **options)
+    (sent,) = library.attempts()
+    assert sent.state == "sent"
+    sender = tx_sender(connection, signers[0], history=history)
+    getattr(sender, replacement)(sent.tx_hash)
+    connection.web3.provider.make_request("evm_mine", [])
+    connection.web3.provider.make_request("evm_setAutomine", [True])
+    result = mint_works([MintItem(works[0], "Late")], target, **options)
+    contract = CollectionContract(connection, target.address)
+    assert contract.total_supply() == 1
+    (token,) = library.tokens(connection.chain_id)
+    assert token.tx_hash != sent.tx_hash
+    assert result.minted[0].recovered is (replacement == "speed_up")
