@@ -1,0 +1,547 @@
+"""Selling and buying: listings, lazy listings (signed mint vouchers), offers, proceeds, and the market view.
+
+    sync_market(connection, marketplace, store)                         # read new events into the library
+    list_token(connection=c, signer=s, marketplace=m, collection=a, token_id=1, price_wei=10**17,
+               confirm=lambda preview: ask(preview))                    # approve if needed, then list
+    buy_listing(connection=c, signer=s2, marketplace=m, collection=a, token_id=1, confirm=...)
+
+Every call that sends a transaction simulates it first and shows its preview to ``confirm``
+(False: nothing is sent, `Cancelled`); obvious mistakes (not the owner, not listed, a zero price,
+too little ETH) are refused with an `InputError` before any preview. Signing a voucher costs no
+gas, but ``confirm`` still sees what is signed (an EIP-712 `MessagePreview`). Given a
+`MarketStore`, each call syncs the market afterwards, so the library shows the result at once.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from studio.cancel import Cancellable, ProgressCallback
+from studio.errors import Cancelled, ChainError, InputError, NotFound
+from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
+from studio.workflows.collections import tx_sender
+
+if TYPE_CHECKING:
+    from studio.chain.contracts import SaleQuote
+    from studio.chain.history import TxHistory
+    from studio.chain.networks import Network
+    from studio.chain.transactions import Connection, Signer, TxReceipt
+    from studio.chain.vouchers import SignedVoucher
+    from studio.storage.store import ContentStore
+
+Confirm = Callable[[Any], bool]  # sees a TxPreview (or a MessagePreview for a voucher); False cancels
+MAX_PRICE_WEI = 2**96 - 1
+DEFAULT_VOUCHER_DAYS = 30
+VOUCHER_FORMAT = "studio-mint-voucher"
+
+
+@dataclass(frozen=True)
+class MarketReceipt:
+    """What a market action sent: its transactions in order (an approval may come before the listing)."""
+
+    action: str
+    collection: str
+    token_id: int | None
+    price_wei: int | None
+    receipts: tuple["TxReceipt", ...]
+
+    @property
+    def tx_hash(self) -> str:
+        return self.receipts[-1].tx_hash
+
+    @property
+    def fee_wei(self) -> int:
+        return sum(r.fee_wei for r in self.receipts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "collection": self.collection, "token_id": self.token_id,
+                "price_wei": None if self.price_wei is None else str(self.price_wei), "tx_hash": self.tx_hash,
+                "transactions": [r.tx_hash for r in self.receipts], "fee_wei": str(self.fee_wei)}
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    new_events: int
+    rolled_back_from: int | None
+    last_block: int
+
+
+# ---------------------------------------------------------------- reading the market
+
+def sync_market(connection: "Connection", marketplace: str, store: MarketStore, *,
+                collections: Iterable[str] = (), start_block: int = 0, confirmations: int = 0,
+                progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> SyncResult:
+    """Read the marketplace's new events (and transfers of known collections) into the library.
+
+    Re-org safe: a changed block rolls back the stored events from the fork and reads them again,
+    in the same library transaction that saves the new cursor. A node that does not answer
+    raises NetworkError and leaves the library as it was.
+    """
+    from studio.chain.contracts import checksum
+    from studio.chain.indexer import IndexCursor, MarketIndexer
+
+    marketplace = checksum(marketplace, "marketplace address")
+    chain_id = connection.chain_id
+    watched = {checksum(c) for c in collections}
+    watched |= {checksum(c) for c in store.collections_seen(chain_id, marketplace)}
+    watched |= {checksum(c.address) for c in store.library.collections(chain_id)}
+    saved = store.cursor(chain_id, marketplace)
+    cursor = IndexCursor.from_json(saved) if saved else IndexCursor(start_block=start_block)
+    indexer = MarketIndexer(connection, marketplace, collections=watched, confirmations=confirmations)
+    result = indexer.scan(cursor, progress=progress, cancel=cancel)
+    added = store.commit_scan(chain_id, marketplace, result.events, result.cursor.to_json(),
+                              rolled_back_from=result.rolled_back_from)
+    # Collections first seen in this scan: their transfers are read (backfilled) by the next one.
+    if {checksum(c) for c in store.collections_seen(chain_id, marketplace)} - watched:
+        again = sync_market(connection, marketplace, store, collections=watched, confirmations=confirmations,
+                            cancel=cancel)
+        return SyncResult(added + again.new_events, result.rolled_back_from, again.last_block)
+    return SyncResult(added, result.rolled_back_from, result.cursor.last_block)
+
+
+def quote_listing(connection: "Connection", marketplace: str, collection: str, token_id: int) -> "SaleQuote":
+    """How the current price of a listed token splits between royalty, fee and seller."""
+    listing = _listing_or_refuse(_market(connection, marketplace), collection, token_id)
+    return _market(connection, marketplace).quote(collection, token_id, listing.price_wei)
+
+
+# ---------------------------------------------------------------- selling
+
+def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+               price_wei: int, confirm: Confirm, store: MarketStore | None = None,
+               network: "Network | None" = None, history: "TxHistory | None" = None,
+               timeout: float = 120.0) -> MarketReceipt:
+    """List a token at a fixed price; the marketplace holds it until sold or cancelled.
+
+    The marketplace is approved for this one token first when it is not approved yet (a second
+    transaction, with its own preview).
+    """
+    market = _market(connection, marketplace)
+    token = _collection(connection, collection)
+    _check_price(price_wei)
+    owner = _owner(token, token_id)
+    if owner == market.address:
+        listing = market.listing(token.address, token_id)
+        if listing and listing.seller == signer.address:
+            raise InputError(f"Token {token_id} is already listed at {listing.price_wei} wei.",
+                             hint="Change its price or cancel the listing instead.")
+        raise InputError(f"Token {token_id} is listed by {listing.seller if listing else 'someone else'}.")
+    if owner != signer.address:
+        raise InputError(f"Token {token_id} belongs to {owner}, not to {signer.address}; only its owner can list it.")
+    receipts = []
+    approved = _call(connection, token.contract.functions.getApproved(token_id)) == market.address or _call(
+        connection, token.contract.functions.isApprovedForAll(owner, market.address))
+    if not approved:
+        receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
+                                  action=f"Approving the marketplace for token {token_id}", confirm=confirm,
+                                  network=network, history=history, timeout=timeout))
+    receipts.append(_transact(connection, signer, market.contract.functions.list(token.address, token_id, price_wei),
+                              action="Listing the token", confirm=confirm, network=network, history=history,
+                              timeout=timeout))
+    return _done(connection, market, store, MarketReceipt("list", token.address, token_id, price_wei,
+                                                          tuple(receipts)))
+
+
+def change_price(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+                 price_wei: int, confirm: Confirm, store: MarketStore | None = None,
+                 network: "Network | None" = None, history: "TxHistory | None" = None,
+                 timeout: float = 120.0) -> MarketReceipt:
+    """Change the price of one's own listing."""
+    market = _market(connection, marketplace)
+    _check_price(price_wei)
+    listing = _own_listing(market, signer, collection, token_id)
+    if listing.price_wei == price_wei:
+        raise InputError(f"Token {token_id} is already listed at {price_wei} wei.")
+    receipt = _transact(connection, signer, market.contract.functions.updatePrice(listing.collection, token_id,
+                                                                                  price_wei),
+                        action="Changing the price", confirm=confirm, network=network, history=history,
+                        timeout=timeout)
+    return _done(connection, market, store, MarketReceipt("change-price", listing.collection, token_id, price_wei,
+                                                          (receipt,)))
+
+
+def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+                   confirm: Confirm, store: MarketStore | None = None, network: "Network | None" = None,
+                   history: "TxHistory | None" = None, timeout: float = 120.0) -> MarketReceipt:
+    """End one's own listing; the token comes back to the seller."""
+    market = _market(connection, marketplace)
+    listing = _own_listing(market, signer, collection, token_id)
+    receipt = _transact(connection, signer, market.contract.functions.cancel(listing.collection, token_id),
+                        action="Cancelling the listing", confirm=confirm, network=network, history=history,
+                        timeout=timeout)
+    return _done(connection, market, store, MarketReceipt("cancel", listing.collection, token_id, None, (receipt,)))
+
+
+def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str, metadata: bytes,
+              price_wei: int, confirm: Confirm, expiry: int | None = None, nonce: int | None = None,
+              royalty_receiver: str | None = None, royalty_bps: int = 0,
+              content_store: "ContentStore | None" = None) -> VoucherRow:
+    """List a work that is not minted yet: the artist signs a mint voucher (no gas, no transaction).
+
+    The voucher commits to the token's metadata file (`metadata`, its raw CIDv1); whoever
+    redeems it pays `price_wei` to the artist and receives the newly minted token. The voucher is
+    kept in the library and, with a `content_store`, the metadata and the voucher JSON are
+    published there too (so a buyer elsewhere can fetch both).
+    """
+    from studio.chain.contracts import checksum
+    from studio.chain.sender import TxSender
+    from studio.chain.vouchers import MintVoucher, sign_voucher, voucher_typed_data
+    from studio.workflows.publish import file_commitment
+
+    _check_price(price_wei)
+    token = _collection(connection, collection)
+    artist = _call(connection, token.contract.functions.owner())
+    if artist != signer.address:
+        raise InputError(f"Only the collection's owner ({artist}) can sign its mint vouchers, not {signer.address}.")
+    commitment = file_commitment(metadata)
+    now = int(time.time())
+    expiry = now + DEFAULT_VOUCHER_DAYS * 86_400 if expiry is None else int(expiry)
+    if expiry <= now:
+        raise InputError("A voucher's expiry must be in the future.")
+    chain_id = connection.chain_id
+    if nonce is None:
+        nonce = _fresh_nonce(token, store, chain_id)
+    elif _call(connection, token.contract.functions.isNonceUsed(nonce)) or nonce in store.used_nonces(
+            chain_id, token.address):
+        raise InputError(f"Voucher nonce {nonce} was already used in this collection.",
+                         hint="Leave the nonce out and the studio picks a fresh one.")
+    voucher = MintVoucher(commitment.digest, price_wei, nonce, expiry,
+                          checksum(royalty_receiver, "royalty receiver") if royalty_receiver else None, royalty_bps)
+    typed = voucher_typed_data(voucher, token.address, chain_id)
+    preview = TxSender(connection, _network_of(connection, signer), signer).preview_typed_data(typed)
+    if not confirm(preview):
+        raise Cancelled("The voucher was not signed; nothing was listed.")
+    signed = sign_voucher(signer, voucher, token.address, chain_id)
+    metadata_cid = commitment.cid
+    if content_store is not None:
+        stored = str(content_store.add_bytes(metadata, cid_version=1))
+        if stored != metadata_cid:
+            raise ChainError(f"The storage backend named the metadata {stored}, not {metadata_cid}; nothing was "
+                             "listed.", hint="Check the storage backend's settings (CID version 1, raw leaves).")
+    text = voucher_json(signed, metadata_cid=metadata_cid)
+    row = store.add_voucher(VoucherRow(None, chain_id, token.address, nonce, artist, price_wei, expiry,
+                                       "0x" + commitment.digest.hex(), metadata_cid, None, text, ACTIVE, None, None,
+                                       time.time()))
+    if content_store is not None:
+        cid = str(content_store.add_bytes(text.encode("utf-8"), cid_version=1))
+        store.set_voucher_cid(row.id, cid)  # type: ignore[arg-type]
+        row = store.voucher(row.id)  # type: ignore[arg-type]
+    return row
+
+
+def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,
+                      to: str | None = None, network: "Network | None" = None, history: "TxHistory | None" = None,
+                      timeout: float = 120.0) -> MarketReceipt:
+    """Collect sale proceeds or royalties the marketplace could not push (pull payments)."""
+    from studio.chain.contracts import checksum
+
+    market = _market(connection, marketplace)
+    pending = market.pending_withdrawal(signer.address)
+    if pending == 0:
+        raise InputError(f"The marketplace holds nothing for {signer.address}: every payment reached it already.")
+    to = checksum(to or signer.address, "recipient")
+    receipt = _transact(connection, signer, market.contract.functions.withdraw(to), action="Withdrawing payments",
+                        confirm=confirm, network=network, history=history, timeout=timeout)
+    return MarketReceipt("withdraw", market.address, None, pending, (receipt,))
+
+
+# ---------------------------------------------------------------- buying
+
+def buy_listing(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+                confirm: Confirm, expected_price_wei: int | None = None, store: MarketStore | None = None,
+                network: "Network | None" = None, history: "TxHistory | None" = None,
+                timeout: float = 120.0) -> MarketReceipt:
+    """Buy a listed token at its price (refused when it is no longer `expected_price_wei`)."""
+    market = _market(connection, marketplace)
+    listing = _listing_or_refuse(market, collection, token_id)
+    if listing.seller == signer.address:
+        raise InputError(f"You are the seller of token {token_id}.", hint="Cancel the listing to take it back.")
+    if expected_price_wei is not None and listing.price_wei != expected_price_wei:
+        raise InputError(f"The price of token {token_id} changed to {listing.price_wei} wei (you saw "
+                         f"{expected_price_wei} wei); nothing was bought.", hint="Review the new price.")
+    _check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
+    receipt = _transact(connection, signer, market.contract.functions.buy(listing.collection, token_id),
+                        value=listing.price_wei, action="Buying the token", confirm=confirm, network=network,
+                        history=history, timeout=timeout)
+    return _done(connection, market, store, MarketReceipt("buy", listing.collection, token_id, listing.price_wei,
+                                                          (receipt,)))
+
+
+def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedVoucher | VoucherRow | str",
+                confirm: Confirm, store: MarketStore | None = None, marketplace: str | None = None,
+                network: "Network | None" = None, history: "TxHistory | None" = None,
+                timeout: float = 120.0) -> MarketReceipt:
+    """Redeem a lazy listing: pay the artist its price; the token is minted to the buyer."""
+    from studio.chain.vouchers import voucher_signer
+
+    signed = _signed(voucher)
+    if signed.chain_id != connection.chain_id:
+        raise InputError(f"This voucher is for chain {signed.chain_id}, but the node serves chain "
+                         f"{connection.chain_id}.", hint="Switch to the network the voucher was made on.")
+    token = _collection(connection, signed.collection)
+    item = signed.voucher
+    artist = _call(connection, token.contract.functions.owner())
+    if voucher_signer(signed) != artist:
+        raise InputError("This voucher was not signed by the collection's current owner, so it cannot be redeemed.")
+    if artist == signer.address:
+        raise InputError("You signed this voucher yourself; buying it would pay you.",
+                         hint="Mint the work instead.")
+    if _call(connection, token.contract.functions.isNonceUsed(item.nonce)):
+        raise InputError("This lazy listing was already bought or withdrawn.")
+    block_time = int(connection.web3.eth.get_block("latest")["timestamp"])
+    if block_time > item.expiry:
+        raise InputError("This lazy listing has expired.", hint="Ask the artist for a new one.")
+    _check_balance(connection, signer, item.price_wei, "The lazy listing")
+    receipt = _transact(connection, signer, token.contract.functions.redeem(item.as_struct(), signed.signature),
+                        value=item.price_wei, action="Buying (minting) the token", confirm=confirm, network=network,
+                        history=history, timeout=timeout)
+    token_id = _redeemed_token(connection, token, receipt.tx_hash)
+    result = MarketReceipt("buy-voucher", token.address, token_id, item.price_wei, (receipt,))
+    if store is not None and marketplace is not None:
+        sync_market(connection, marketplace, store, collections=[token.address])
+    return result
+
+
+def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+               amount_wei: int, confirm: Confirm, store: MarketStore | None = None,
+               network: "Network | None" = None, history: "TxHistory | None" = None,
+               timeout: float = 120.0) -> MarketReceipt:
+    """Offer ETH for a token (held in escrow by the marketplace; a second offer adds to the first)."""
+    market = _market(connection, marketplace)
+    token = _collection(connection, collection)
+    _check_price(amount_wei)
+    owner = _owner(token, token_id)
+    listing = market.listing(token.address, token_id) if owner == market.address else None
+    if owner == signer.address or (listing is not None and listing.seller == signer.address):
+        raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
+    _check_balance(connection, signer, amount_wei, "The offer")
+    receipt = _transact(connection, signer, market.contract.functions.makeOffer(token.address, token_id),
+                        value=amount_wei, action="Making the offer", confirm=confirm, network=network,
+                        history=history, timeout=timeout)
+    return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
+
+
+def withdraw_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+                   confirm: Confirm, store: MarketStore | None = None, network: "Network | None" = None,
+                   history: "TxHistory | None" = None, timeout: float = 120.0) -> MarketReceipt:
+    """Take back one's offer and its escrowed ETH."""
+    market = _market(connection, marketplace)
+    offer = market.offer(collection, token_id, signer.address)
+    if offer is None:
+        raise InputError(f"You have no offer on token {token_id}.")
+    receipt = _transact(connection, signer, market.contract.functions.withdrawOffer(offer.collection, token_id),
+                        action="Withdrawing the offer", confirm=confirm, network=network, history=history,
+                        timeout=timeout)
+    return _done(connection, market, store, MarketReceipt("withdraw-offer", offer.collection, token_id,
+                                                          offer.amount_wei, (receipt,)))
+
+
+def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
+                 buyer: str, confirm: Confirm, amount_wei: int | None = None, store: MarketStore | None = None,
+                 network: "Network | None" = None, history: "TxHistory | None" = None,
+                 timeout: float = 120.0) -> MarketReceipt:
+    """Sell a token to `buyer` for their offer (which must still be `amount_wei`, when given).
+
+    A listed token is sold by its seller directly (the listing ends); an unlisted one needs the
+    marketplace approved for it, which is asked for first when missing.
+    """
+    from studio.chain.contracts import checksum
+
+    market = _market(connection, marketplace)
+    token = _collection(connection, collection)
+    buyer = checksum(buyer, "buyer")
+    offer = market.offer(token.address, token_id, buyer)
+    if offer is None:
+        raise InputError(f"{buyer} has no offer on token {token_id}.")
+    if amount_wei is not None and offer.amount_wei != amount_wei:
+        raise InputError(f"The offer changed to {offer.amount_wei} wei (you saw {amount_wei} wei); nothing was sold.",
+                         hint="Review the offer again.")
+    owner = _owner(token, token_id)
+    receipts = []
+    if owner == market.address:
+        listing = market.listing(token.address, token_id)
+        if listing is None or listing.seller != signer.address:
+            raise InputError(f"Token {token_id} is listed by someone else; only its seller can accept offers.")
+    elif owner != signer.address:
+        raise InputError(f"Token {token_id} belongs to {owner}; only its owner can accept offers.")
+    elif not (_call(connection, token.contract.functions.getApproved(token_id)) == market.address or _call(
+            connection, token.contract.functions.isApprovedForAll(owner, market.address))):
+        receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
+                                  action=f"Approving the marketplace for token {token_id}", confirm=confirm,
+                                  network=network, history=history, timeout=timeout))
+    function = market.contract.functions.acceptOffer(token.address, token_id, buyer, offer.amount_wei)
+    receipts.append(_transact(connection, signer, function, action="Accepting the offer", confirm=confirm,
+                              network=network, history=history, timeout=timeout))
+    return _done(connection, market, store, MarketReceipt("accept-offer", token.address, token_id, offer.amount_wei,
+                                                          tuple(receipts)))
+
+
+def incoming_offers(connection: "Connection", marketplace: str, store: MarketStore, owner: str, *,
+                    sync: bool = True) -> list[OfferRow]:
+    """Active offers on the tokens `owner` holds or lists, highest first, checked against the chain.
+
+    An offer whose escrow no longer matches the contract (withdrawn or topped up after the last
+    sync) is left out until the next sync.
+    """
+    from studio.chain.contracts import checksum
+
+    if sync:
+        sync_market(connection, marketplace, store)
+    market = _market(connection, marketplace)
+    current = []
+    for offer in store.incoming_offers(connection.chain_id, checksum(owner, "owner")):
+        live = market.offer(offer.collection, offer.token_id, offer.buyer)
+        if live is not None and live.amount_wei == offer.amount_wei:
+            current.append(offer)
+    return current
+
+
+# ---------------------------------------------------------------- vouchers as files
+
+def voucher_json(signed: "SignedVoucher", *, metadata_cid: str | None = None) -> str:
+    """A signed voucher as the JSON a buyer needs (`studio buy --voucher FILE`)."""
+    item = signed.voucher
+    return json.dumps({
+        "format": VOUCHER_FORMAT, "version": 1, "chain_id": signed.chain_id, "collection": signed.collection,
+        "metadata_cid": metadata_cid,
+        "voucher": {"contentDigest": "0x" + item.content_digest.hex(), "price": str(item.price_wei),
+                    "royaltyReceiver": item.royalty_receiver, "royaltyBps": item.royalty_bps,
+                    "nonce": str(item.nonce), "expiry": item.expiry},
+        "signature": "0x" + signed.signature.hex(),
+    }, indent=2)
+
+
+def parse_voucher_json(text: str) -> "SignedVoucher":
+    """Read a voucher file; InputError when it is not one."""
+    from studio.chain.vouchers import MintVoucher, SignedVoucher
+
+    try:
+        data = json.loads(text)
+        if data.get("format") != VOUCHER_FORMAT:
+            raise ValueError("not a studio mint voucher")
+        fields = data["voucher"]
+        voucher = MintVoucher(bytes.fromhex(fields["contentDigest"].removeprefix("0x")), int(fields["price"]),
+                              int(fields["nonce"]), int(fields["expiry"]), fields.get("royaltyReceiver") or None,
+                              int(fields.get("royaltyBps") or 0))
+        return SignedVoucher(voucher, data["collection"], int(data["chain_id"]),
+                             bytes.fromhex(data["signature"].removeprefix("0x")))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"This is not a studio mint voucher ({exc}).",
+                         hint="Use the voucher JSON the artist's studio wrote.") from exc
+
+
+# ---------------------------------------------------------------- helpers
+
+def _transact(connection: "Connection", signer: "Signer", function: Any, *, action: str, confirm: Confirm,
+              value: int = 0, network: "Network | None" = None, history: "TxHistory | None" = None,
+              timeout: float = 120.0) -> "TxReceipt":
+    """Simulate, show the preview, and only when confirmed sign, send and wait."""
+    sender = tx_sender(connection, signer, network, history)
+    prepared = sender.prepare_call(function, value=value, action=action)
+    if not confirm(prepared.preview):
+        raise Cancelled(f"{action} was not confirmed; nothing was sent.")
+    sent = sender.send(prepared, confirmed=True)
+    return sender.wait(sent.tx_hash, timeout=timeout)
+
+
+def _done(connection: "Connection", market: Any, store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:
+    if store is not None:
+        sync_market(connection, market.address, store, collections=[result.collection])
+    return result
+
+
+def _market(connection: "Connection", marketplace: str):
+    from studio.chain.contracts import MarketplaceContract
+
+    return MarketplaceContract(connection, marketplace)
+
+
+def _collection(connection: "Connection", collection: str):
+    from studio.chain.contracts import CollectionContract
+
+    return CollectionContract(connection, collection)
+
+
+def _call(connection: "Connection", function: Any) -> Any:
+    return connection.call(function, action="Reading the contract")
+
+
+def _owner(token: Any, token_id: int) -> str:
+    try:
+        return token.owner_of(token_id)
+    except ChainError as exc:
+        raise NotFound(f"Token {token_id} does not exist in the collection {token.address}.",
+                       hint="Check the collection address and the token number.") from exc
+
+
+def _listing_or_refuse(market: Any, collection: str, token_id: int):
+    listing = market.listing(collection, token_id)
+    if listing is None:
+        raise InputError(f"Token {token_id} is not listed for sale.",
+                         hint="Sync the market (`studio market listings`) to see what is for sale now.")
+    return listing
+
+
+def _own_listing(market: Any, signer: "Signer", collection: str, token_id: int):
+    listing = _listing_or_refuse(market, collection, token_id)
+    if listing.seller != signer.address:
+        raise InputError(f"Token {token_id} is listed by {listing.seller}; only its seller can change it.")
+    return listing
+
+
+def _check_price(price_wei: int) -> None:
+    if not 0 < int(price_wei) <= MAX_PRICE_WEI:
+        raise InputError("A price must be more than zero." if price_wei <= 0 else
+                         f"A price is at most {MAX_PRICE_WEI} wei.")
+
+
+def _check_balance(connection: "Connection", signer: "Signer", amount_wei: int, what: str) -> None:
+    balance = connection.balance(signer.address)
+    if balance < amount_wei:
+        raise InputError(f"{what} costs {amount_wei} wei, but {signer.address} holds only {balance} wei.",
+                         hint="Add funds to the account (plus a little for the fee).")
+
+
+def _fresh_nonce(token: Any, store: MarketStore, chain_id: int) -> int:
+    used = store.used_nonces(chain_id, token.address)
+    while True:
+        nonce = secrets.randbits(64)
+        if nonce not in used and not token.is_nonce_used(nonce):
+            return nonce
+
+
+def _network_of(connection: "Connection", signer: "Signer") -> "Network":
+    from studio.chain.networks import Network
+
+    network = getattr(signer, "network", None)
+    return network or Network(f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id,
+                              None)
+
+
+def _signed(voucher: "SignedVoucher | VoucherRow | str") -> "SignedVoucher":
+    if isinstance(voucher, VoucherRow):
+        if voucher.status != ACTIVE:
+            raise InputError(f"This lazy listing is {voucher.status}; it cannot be bought.")
+        return parse_voucher_json(voucher.voucher_json)
+    if isinstance(voucher, str):
+        return parse_voucher_json(voucher)
+    return voucher
+
+
+def _redeemed_token(connection: "Connection", token: Any, tx_hash: str) -> int:
+    """The token id a redeem minted, from its VoucherRedeemed log."""
+    event = token.contract.events.VoucherRedeemed()
+    topic = _hex(event.topic)
+    for entry in connection.web3.eth.get_transaction_receipt(tx_hash)["logs"]:
+        if entry["address"] == token.address and entry["topics"] and _hex(entry["topics"][0]) == topic:
+            return int(event.process_log(entry)["args"]["tokenId"])
+    raise ChainError(f"The purchase {tx_hash} was mined but minted no token.",
+                     hint="Look the transaction up in a block explorer.")
+
+
+def _hex(value: Any) -> str:
+    text = value if isinstance(value, str) else bytes(value).hex()
+    return text.lower().removeprefix("0x")
