@@ -4,7 +4,8 @@
     show(estimate)                                  # CIDs computed locally, the transaction's preview
     result = mint_works(items, collection, signer=..., connection=..., store=..., library=...)
 
-Steps for each call: read each work (SHA-256, size, the studio recipe if the PNG carries one),
+Steps for each call: read each work (SHA-256, size, the embedded provenance manifest, whose
+summary goes into the token's metadata, or else the studio recipe if the PNG carries one),
 upload the image and then its metadata JSON (attempt "uploaded" with both CIDs), prepare the
 transaction (simulated, fees estimated: the preview), send it and record "sent" with its hash
 *before* waiting, wait for the receipt, then record the tokens and "minted" in one transaction
@@ -292,14 +293,41 @@ def _read(item: MintItem, library: Library) -> _Entry:
     except OSError as exc:
         raise InputError(f"The work {item.path} could not be read ({exc.strerror or exc}).") from exc
     sha256 = hashlib.sha256(data).hexdigest()
+    manifest, summary = _embedded_provenance(data, item.path.name)
+    if item.provenance is None and summary is not None:
+        item = replace(item, provenance=summary)
     known = library.work_by_sha256(sha256)
     if known is not None:
         return _Entry(item, known, data)
     width, height = _image_size(item.path)
-    prompt, model = _recipe(item.path)
-    work = library.add_work(Work(None, str(item.path.resolve()), sha256, None, item.name.strip(), prompt, model,
+    if manifest is not None:
+        prompt, model, pixels = manifest.prompt, manifest.model_name, manifest.pixel_hash
+    else:
+        (prompt, model), pixels = _recipe(item.path), None
+    work = library.add_work(Work(None, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
                                  item.path.stat().st_mtime, width, height))
     return _Entry(item, work, data)
+
+
+def _embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | None]:
+    """The studio manifest embedded in the file (None when it has none or it is unreadable), and
+    the summary the token's metadata carries: enough to find and check the full manifest."""
+    from studio.provenance.embed import read_embedded
+    from studio.provenance.manifest import SignedManifest
+
+    try:
+        embedded = read_embedded(data, name=name)
+        if embedded.provenance_json is None:
+            return None, None
+        signed = SignedManifest.from_json(embedded.provenance_json)
+    except StudioError:
+        return None, None
+    manifest = signed.manifest
+    summary = {"schema": manifest.schema, "manifest_sha256": manifest.manifest_hash,
+               "pixel_hash": manifest.pixel_hash, "creator": manifest.creator, "signature": signed.signature,
+               "generator": f"{manifest.generator_name} {manifest.generator_version}",
+               "model": manifest.model_name, "model_sha256": manifest.model_sha256}
+    return manifest, summary
 
 
 def _image_size(path: Path) -> tuple[int, int]:

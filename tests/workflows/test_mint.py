@@ -327,3 +327,24 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
     (token,) = library.tokens(connection.chain_id)
     assert token.tx_hash != sent.tx_hash
     assert result.minted[0].recovered is (replacement == "speed_up")
+
+
+def test_a_work_with_embedded_provenance_carries_its_summary_into_the_token(mint, store, library, tmp_path):
+    from PIL import Image
+
+    from studio.provenance.embed import write_png_with_provenance
+    from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
+
+    image = Image.new("RGB", (16, 16), (10, 20, 30))
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a lighthouse",
+                        negative_prompt="", seed=7, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
+                        pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+    path = tmp_path / "lighthouse.png"
+    write_png_with_provenance(image, path, SignedManifest(manifest), parameters="a lighthouse")
+    (minted,) = mint([MintItem(path, "Lighthouse")]).minted
+    metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
+    assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
+    assert metadata["provenance"]["pixel_hash"] == manifest.pixel_hash and metadata["provenance"]["signature"] is None
+    assert (minted.work.prompt, minted.work.model, minted.work.pixel_hash) == \
+        ("a lighthouse", "demo", manifest.pixel_hash)
