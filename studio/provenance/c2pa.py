@@ -47,7 +47,7 @@ C2PA_CLAIM_SIGNING_EKU = "1.3.6.1.4.1.62558.2.1"
 ROOT_YEARS = 30
 INTERMEDIATE_YEARS = 25
 #: Without a timestamp authority a signature is checked against the certificate's dates *today*:
-#: once the signing certificate expires, other readers call files signed with it invalid. Long.
+#: once the signing certificate expires, other readers call files signed with it invalid; so, long.
 SIGNER_YEARS = 20
 #: The signing certificate is renewed (same root, new key) when less than this is left.
 RENEW_BEFORE = dt.timedelta(days=365)
@@ -61,9 +61,10 @@ INTERMEDIATE_KEY_FILE = "intermediate.key"
 _NOT_TAMPER_CODES = frozenset({"signingCredential.untrusted", "signingCredential.expired"})
 _MIME_ALIASES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "image/jpg": "image/jpeg",
                  "image/pjpeg": "image/jpeg", "webp": "image/webp", "image/x-webp": "image/webp"}
-#: Offline, and no thumbnail: the image is its own preview, and a thumbnail of a 1024x1024 work
-#: adds hundreds of kilobytes and most of the signing time.
+#: Reading never goes to the network (no remote manifests, no OCSP).
 _OFFLINE_VERIFY = {"remote_manifest_fetch": False, "ocsp_fetch": False}
+#: No thumbnail: the image is its own preview, and a thumbnail of a 1024x1024 work adds hundreds
+#: of kilobytes and most of the signing time.
 _SIGN_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}, "verify": _OFFLINE_VERIFY}
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL)
 
@@ -75,7 +76,9 @@ class C2paReport:
     ``state``: ``absent`` (no manifest), ``invalid`` (the image or the claim changed after
     signing, or the manifest is unreadable), ``valid`` (intact, signer not trusted by this
     reader) or ``trusted`` (intact, and the chain leads to the trust anchor given).
-    ``errors``: c2pa validation codes with explanations, ``"code: explanation"``.
+    ``errors``: c2pa validation codes with explanations, ``"code: explanation"``; never
+    ``signingCredential.untrusted`` (the state says it), and a ``valid`` report may list
+    ``signingCredential.expired`` (an old certificate, not a changed image).
     ``digital_source_type`` is the IPTC URI of the ``c2pa.created`` action.
     """
 
@@ -300,10 +303,11 @@ def _report_from_store(store: dict, studio: dict | None, *, trusted_reader: bool
               for code, explanation in failures + missing_state if code != "signingCredential.untrusted"]
     assertions = [a for a in active.get("assertions") or [] if isinstance(a, dict)]
     signature = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
+    signer_name = signature.get("common_name") or signature.get("issuer")
     return C2paReport(present=True, state=state,
                       studio_manifest=studio,
                       generator=_generator(active), digital_source_type=_created_source_type(assertions),
-                      errors=errors, signed_by=signature.get("common_name") or signature.get("issuer"))
+                      errors=errors, signed_by=str(signer_name) if signer_name else None)
 
 
 def _failures(store: dict) -> list[tuple[str, str]]:
