@@ -1,0 +1,173 @@
+"""`studio list|buy|offers|market` on the embedded devnet: list, buy, lazy listing, offers, refusals."""
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+
+import pytest
+
+from studio.cli.main import EXIT_CANCELLED, EXIT_INPUT, main
+
+TEST_PHRASE = "test test test test test test test test test test test junk"
+PASSWORD = "wallet-pass-for-market"
+ARTIST = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+COLLECTOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+ETH = 10**18
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(monkeypatch):
+    """The product's scrypt cost takes a second per operation; these tests use a low one."""
+    import studio.chain.keystore as keystore
+
+    monkeypatch.setattr(keystore, "DEFAULT_KDF_N", 2**10)
+    monkeypatch.delenv("STUDIO_WALLET_PASSWORD", raising=False)
+    monkeypatch.delenv("STUDIO_PINNING_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def close_devnets():
+    yield
+    import studio.chain.devnet as devnet_module
+
+    for devnet in list(devnet_module._shared.values()):
+        devnet.close()
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def studio(tmp_path, capsys):
+    """A wallet with two accounts (artist, collector), a collection and three minted works."""
+    from PIL import Image
+
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "password").write_text(PASSWORD + "\n")
+    (folder / "phrase").write_text(TEST_PHRASE + "\n")
+    code, _, err = run(capsys, "wallet", "import", "--phrase-file", folder / "phrase", "--count", "2",
+                       "--password-file", folder / "password")
+    assert code == 0, err
+    signing = ("--password-file", folder / "password", "--yes", "--json")
+    code, out, err = run(capsys, "collection", "create", "--name", "Dawns", "--symbol", "DAWN", "--royalty", "5%",
+                         *signing)
+    assert code == 0, err
+    collection = json.loads(out)[0]["address"]
+    for index, colour in enumerate([(250, 120, 0), (0, 120, 250), (120, 250, 0)]):
+        Image.new("RGB", (16, 16), colour).save(folder / f"work-{index}.png")
+    code, out, err = run(capsys, "mint", *(folder / f"work-{i}.png" for i in range(3)), "--collection", collection,
+                         "--name", "Dawn", *signing)
+    assert code == 0, err
+    assert [t["token_id"] for t in json.loads(out)["tokens"]] == [1, 2, 3]
+    return folder, collection, signing
+
+
+def _balance(address: str) -> int:
+    from studio.chain.devnet import Devnet
+
+    return Devnet.shared().connection().balance(address)
+
+
+def test_list_then_a_second_account_buys_and_the_market_shows_it(studio, capsys):
+    folder, collection, signing = studio
+    code, out, err = run(capsys, "list", collection, 1, "--price", "0.1", *signing)
+    assert code == 0, err
+    assert json.loads(out)["action"] == "list" and len(json.loads(out)["transactions"]) == 2  # approve + list
+    code, out, err = run(capsys, "market", "listings", "--json")
+    assert code == 0, err
+    listings = json.loads(out)["listings"]
+    assert [(l["token_id"], l["seller"], l["price_wei"]) for l in listings] == [(1, ARTIST, str(ETH // 10))]
+    artist_before, collector_before = _balance(ARTIST), _balance(COLLECTOR)
+    code, out, err = run(capsys, "buy", collection, 1, "--price", "0.1", "--account", COLLECTOR, *signing)
+    assert code == 0, err
+    bought = json.loads(out)
+    # The artist is also the royalty receiver here: seller's share plus royalty is the whole price.
+    assert _balance(ARTIST) - artist_before == ETH // 10
+    assert collector_before - _balance(COLLECTOR) == ETH // 10 + int(bought["fee_wei"])
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert json.loads(out)["listings"] == []
+    code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
+    assert [t["token_id"] for t in json.loads(out)] == [1]
+    code, _, err = run(capsys, "buy", collection, 1, "--account", COLLECTOR, *signing)
+    assert code == EXIT_INPUT and "not listed" in err
+
+
+def test_change_price_and_cancel_from_the_command_line(studio, capsys):
+    folder, collection, signing = studio
+    assert run(capsys, "list", collection, 3, "--price", "1000wei", *signing)[0] == 0
+    code, out, err = run(capsys, "list", collection, 3, "--change-price", "2000wei", *signing)
+    assert code == 0, err
+    assert json.loads(out)["price_wei"] == "2000"
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert [l["price_wei"] for l in json.loads(out)["listings"]] == ["2000"]
+    code, out, err = run(capsys, "list", collection, 3, "--cancel", *signing)
+    assert code == 0, err
+    code, out, _ = run(capsys, "market", "mine", "--json")
+    assert {(t["token_id"], t["listed"]) for t in json.loads(out)} == {(1, False), (2, False), (3, False)}
+    code, _, err = run(capsys, "list", collection, 3, "--price", "0", *signing)
+    assert code == EXIT_INPUT and "more than zero" in err
+
+
+def test_lazy_listing_is_bought_with_its_voucher_file(studio, capsys):
+    folder, collection, signing = studio
+    metadata = folder / "lazy.json"
+    metadata.write_text(json.dumps({"name": "Lazy dawn", "description": "not minted yet"}))
+    voucher = folder / "voucher.json"
+    code, out, err = run(capsys, "list", collection, "--lazy", metadata, "--price", "0.05", "--voucher-out",
+                         voucher, *signing)
+    assert code == 0, err
+    lazy = json.loads(out)
+    assert json.loads(voucher.read_text())["signature"] == lazy["voucher"]["signature"]
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert [v["id"] for v in json.loads(out)["lazy"]] == [lazy["id"]]
+    artist_before = _balance(ARTIST)
+    code, out, err = run(capsys, "buy", "--voucher", voucher, "--account", COLLECTOR, *signing)
+    assert code == 0, err
+    token = json.loads(out)["token_id"]
+    assert token == 4 and _balance(ARTIST) - artist_before == ETH // 20
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert json.loads(out)["lazy"] == []
+    code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
+    assert [t["token_id"] for t in json.loads(out)] == [4]
+    code, _, err = run(capsys, "buy", "--voucher", voucher, "--account", COLLECTOR, *signing)
+    assert code == EXIT_INPUT and "already bought" in err
+
+
+def test_offers_made_listed_incoming_withdrawn_and_accepted(studio, capsys):
+    folder, collection, signing = studio
+    collector = ("--account", COLLECTOR)
+    assert run(capsys, "offers", "--make", collection, 2, "0.01", *collector, *signing)[0] == 0
+    code, out, _ = run(capsys, "offers", *collector, "--json")
+    assert [(o["token_id"], o["amount_wei"]) for o in json.loads(out)] == [(2, str(ETH // 100))]
+    code, out, _ = run(capsys, "offers", "--incoming", "--json")
+    assert [(o["token_id"], o["buyer"]) for o in json.loads(out)] == [(2, COLLECTOR)]
+    assert run(capsys, "offers", "--withdraw", collection, 2, *collector, *signing)[0] == 0
+    code, out, _ = run(capsys, "offers", "--incoming", "--json")
+    assert json.loads(out) == []
+    assert run(capsys, "offers", "--make", collection, 2, "0.02", *collector, *signing)[0] == 0
+    code, out, err = run(capsys, "offers", "--accept", collection, 2, COLLECTOR, "--amount", "0.02", *signing)
+    assert code == 0, err
+    code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
+    assert [t["token_id"] for t in json.loads(out)] == [2]
+    code, _, err = run(capsys, "market", "withdraw", *signing)
+    assert code == EXIT_INPUT and "holds nothing" in err
+
+
+def test_a_refused_preview_sends_nothing(studio, capsys, monkeypatch):
+    folder, collection, signing = studio
+    answers = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(builtins, "input", lambda question: answers.append(question) or "n")
+    no_yes = [a for a in signing if a != "--yes"]
+    code, _, err = run(capsys, "list", collection, 1, "--price", "0.1", *no_yes)
+    assert code == EXIT_CANCELLED and "nothing was sent" in err
+    assert "Approving the marketplace" in err and answers == ["Sign and send? [y/N] "]
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.devnet import Devnet
+
+    assert CollectionContract(Devnet.shared().connection(), collection).owner_of(1) == ARTIST
