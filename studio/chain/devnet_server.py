@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from studio.chain.devnet import Devnet
-from studio.errors import NetworkError
+from studio import safejson
+from studio.errors import InputError, NetworkError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 1024 * 1024
@@ -122,8 +123,8 @@ def _handler(devnet: Devnet):
                 self._send(413, json.dumps(_error(None, -32600, "Request too large")).encode())
                 return
             try:
-                payload = json.loads(self.rfile.read(length) or b"null")
-            except ValueError:
+                payload = safejson.loads(self.rfile.read(length) or b"null", what="The request")
+            except InputError:
                 self._send(200, json.dumps(_error(None, -32700, "Parse error")).encode())
                 return
             self._send(200, json.dumps(handle_payload(devnet, payload)).encode())

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import uuid
 from typing import Any
 
+from studio import safejson
 from studio.errors import InputError
 
 #: scrypt cost of everything the studio encrypts (geth's "standard" v3 parameters).
@@ -121,8 +121,8 @@ def parse_keystore(text: str | bytes | dict[str, Any]) -> dict[str, Any]:
         data = text
     else:
         try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = safejson.loads(text, what="The keystore file")
+        except InputError as exc:
             raise CorruptKeystore("The keystore file is not JSON.",
                                   hint="Choose the keystore (UTC--…) file exported by geth or MetaMask.") from exc
     if not isinstance(data, dict):

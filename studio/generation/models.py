@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio import safejson
 from studio.config import Config
 from studio.errors import InputError, ModelError, NotFound
 from studio.fileio import atomic_write_text
@@ -221,7 +222,10 @@ def read_safetensors_header(path: Path) -> tuple[dict[str, Any], dict[str, str]]
             if length > MAX_HEADER_BYTES or 8 + length > size:
                 raise ValueError("the header length does not fit the file")
             raw = stream.read(length)
-        header = json.loads(raw.decode("utf-8"))
+        try:
+            header = safejson.loads(raw, what="The safetensors header")
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
         if not isinstance(header, dict):
             raise ValueError("the header is not a JSON object")
         metadata = header.pop("__metadata__", None) or {}
