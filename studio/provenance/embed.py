@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from studio.errors import InputError, NotFound
 from studio.fileio import atomic_write_bytes
-from studio.provenance.manifest import SignedManifest, pixel_hash
+from studio.provenance.manifest import SignedManifest, load_json, pixel_hash
 from studio.provenance.png_text import MAX_TEXT_CHUNK, PNG_SIGNATURE, read_text_chunks
 
 PARAMETERS_KEY = "parameters"
@@ -73,7 +73,7 @@ class ExportRecord:
     @classmethod
     def from_json(cls, text: str) -> "ExportRecord":
         try:
-            data = json.loads(text)
+            data = load_json(text)
             record = cls(str(data["format"]), int(data["quality"]), str(data["pixel_hash"]),
                          str(data["source_pixel_hash"]))
         except (ValueError, TypeError, KeyError, RecursionError) as exc:

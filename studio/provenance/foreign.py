@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from studio.provenance.manifest import load_json
+
 MAX_HOPS = 16  # ComfyUI links followed from a sampler to its text encoder
 
 # AUTOMATIC1111's own pattern for "Key: value" pairs, quoted values allowed (modules/infotext_utils.py)
@@ -124,7 +126,7 @@ def _loads(text: str | None) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text)
+        return load_json(text)
     except (ValueError, RecursionError):
         return None
 

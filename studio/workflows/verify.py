@@ -61,7 +61,7 @@ def perceptual_hash(image: Any) -> int:
     from PIL import Image
 
     small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    pixels = list(small.getdata())
+    pixels = small.tobytes()
     bits = 0
     for row in range(8):
         for col in range(8):

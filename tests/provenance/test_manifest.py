@@ -102,3 +102,19 @@ def test_malformed_signatures_are_input_errors(signer) -> None:
         recover_typed_data(typed_data(manifest), "0x" + "ff" * 65)  # v = 255: no key makes this
     with pytest.raises(InputError, match="not hex"):
         recover_typed_data(typed_data(manifest), "0x" + "zz" * 65)
+
+
+def test_deep_json_is_refused_before_parsing_even_with_a_raised_recursion_limit() -> None:
+    import sys
+
+    from studio.provenance.manifest import json_nesting_ok
+
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what importing eth_account does; the C decoder would overflow the stack
+    try:
+        with pytest.raises(InputError, match="nests deeper"):
+            SignedManifest.from_json("[" * 200_000)
+    finally:
+        sys.setrecursionlimit(previous)
+    assert json_nesting_ok('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
+    assert not json_nesting_ok("[" * 65 + "]" * 65)

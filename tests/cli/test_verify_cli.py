@@ -1,0 +1,109 @@
+"""``studio verify``: exit codes per verdict, the most serious winning, JSON lines, and --reproduce."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from studio.cli.main import main
+from studio.paths import studio_paths
+from studio.provenance.embed import png_with_provenance
+from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash, typed_data
+from studio.workflows.generate import sign_manifest
+
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+ANVIL_ADDRESS_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+
+def local_signer(key: str):
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+
+    return LocalSigner(Account.from_key(key))
+
+
+def noise_image(seed: int = 0) -> Image.Image:
+    import random
+
+    rng = random.Random(seed)
+    return Image.frombytes("RGB", (32, 32), bytes(rng.randrange(256) for _ in range(32 * 32 * 3)))
+
+
+def make_manifest(image: Image.Image, creator: str) -> Manifest:
+    return Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                    model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a fox",
+                    negative_prompt="", seed=1, steps=2, guidance=7.0, scheduler="euler", width=32, height=32,
+                    pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z", creator=creator)
+
+
+def write_work(path: Path, signer) -> Path:
+    image = noise_image()
+    path.write_bytes(png_with_provenance(image, sign_manifest(make_manifest(image, signer.address), signer),
+                                         parameters="a fox"))
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    good = write_work(tmp_path / "good.png", local_signer(ANVIL_KEY_0))
+    plain = tmp_path / "plain.png"
+    noise_image().save(plain)
+    edited = tmp_path / "edited.png"
+    image = noise_image()
+    image.putpixel((0, 0), (1, 2, 3))
+    edited.write_bytes(png_with_provenance(image, SignedManifest.from_json(
+        Image.open(good).text["studio:provenance"]), parameters="p"))
+    claimed = make_manifest(noise_image(), ANVIL_ADDRESS_0)
+    forged = tmp_path / "forged.png"
+    forged.write_bytes(png_with_provenance(noise_image(), SignedManifest(
+        claimed, "0x" + local_signer(ANVIL_KEY_1).sign_typed_data(typed_data(claimed)).hex()), parameters="p"))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(good.read_bytes()[:100])
+    return {"good": good, "plain": plain, "edited": edited, "forged": forged, "broken": broken}
+
+
+@pytest.mark.parametrize("name, code, verdict", [
+    ("good", 0, "verified"), ("plain", 3, "no-provenance"), ("edited", 4, "tampered"),
+    ("forged", 4, "invalid-signature"), ("broken", 2, "unreadable")])
+def test_each_verdict_has_its_exit_code(files, name: str, code: int, verdict: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(files[name]), "--json"]) == code
+    line = json.loads(capsys.readouterr().out)
+    assert line["verdict"] == verdict and line["path"] == str(files[name])
+
+
+def test_the_most_serious_finding_wins_and_every_file_gets_a_line(files, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(files["good"]), str(files["plain"])]) == 3
+    assert main(["verify", str(files["plain"]), str(files["broken"])]) == 2
+    assert main(["verify", str(files["broken"]), str(files["edited"]), str(files["good"]), "--json"]) == 4
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["verdict"] for line in lines] == ["unreadable", "tampered", "verified"]
+
+
+def test_human_output_names_signer_and_problems(files, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["verify", str(files["good"]), str(files["edited"])])
+    out = capsys.readouterr().out
+    assert f"signed by {ANVIL_ADDRESS_0} (signature valid)" in out
+    assert "edited.png: tampered" in out and "problem: The pixels do not match" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify"]) == 2
+
+
+def test_reproduce_with_the_demo_model(studio_home: Path, demo_model_dir: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    out = tmp_path / "works"
+    assert main(["generate", "a cat", "--size", "64x64", "--steps", "2", "--seed", "3", "--out", str(out)]) == 0
+    path = next(out.glob("*.png"))
+    capsys.readouterr()
+    assert main(["verify", str(path), "--reproduce", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["verdict"] == "verified" and line["signature_valid"] is None
+    assert line["reproduce"]["method"] == "exact" and line["reproduce"]["match"] is True
