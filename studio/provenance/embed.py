@@ -92,6 +92,7 @@ class Embedded:
     xmp: XmpInfo | None
     export: ExportRecord | None
     problems: tuple[str, ...]
+    may_hold_c2pa: bool = True                    # False only for a PNG without a caBX chunk
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -215,9 +216,9 @@ def _decode(data: bytes, name: str) -> Any:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return image.copy()
+        image = Image.open(io.BytesIO(data))
+        image.load()  # decodes everything and releases the buffer
+        return image
     except Image.DecompressionBombError as exc:
         raise InputError(f"{name} claims more pixels than the studio will decode ({exc}).") from exc
     except UnidentifiedImageError as exc:
@@ -275,6 +276,7 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
     text: dict[str, str] = {}
     xmp_raw: str | bytes | None = None
     provenance_json: str | None = None
+    may_hold_c2pa = True
     if data.startswith(PNG_SIGNATURE):
         chunks = read_text_chunks(data)
         problems.extend(chunks.problems)
@@ -282,6 +284,7 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
         provenance_json = text.get(PROVENANCE_KEY)
         xmp_raw = text.get(XMP_KEY)
         image_format, mime = "PNG", "image/png"
+        may_hold_c2pa = "caBX" in chunks.kinds or not chunks.complete
     else:
         from PIL import Image, UnidentifiedImageError
 
@@ -311,4 +314,4 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
                 export = ExportRecord.from_json(xmp.export)
             except InputError as exc:
                 problems.append(exc.message)
-    return Embedded(image_format, mime, text, provenance_json, xmp, export, tuple(problems))
+    return Embedded(image_format, mime, text, provenance_json, xmp, export, tuple(problems), may_hold_c2pa)

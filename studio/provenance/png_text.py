@@ -88,6 +88,7 @@ class PngTextChunks:
     order: tuple[tuple[str, str], ...]   # (chunk type, key) as they appear
     problems: tuple[str, ...]
     complete: bool
+    kinds: frozenset[str] = frozenset()  # every chunk type seen (e.g. "caBX" when C2PA is present)
 
 
 def read_text_chunks(data: bytes) -> PngTextChunks:
@@ -99,6 +100,7 @@ def read_text_chunks(data: bytes) -> PngTextChunks:
     text: dict[str, str] = {}
     order: list[tuple[str, str]] = []
     problems: list[str] = []
+    kinds: set[str] = set()
     if not data.startswith(PNG_SIGNATURE):
         return PngTextChunks({}, (), ("not a PNG file",), False)
     offset, total, complete, first = len(PNG_SIGNATURE), 0, False, True
@@ -113,6 +115,7 @@ def read_text_chunks(data: bytes) -> PngTextChunks:
         if length > 0x7FFFFFFF or end > len(data):
             problems.append(f"the file is cut short inside a {kind.decode('latin-1')!r} chunk")
             break
+        kinds.add(kind.decode("latin-1"))
         if kind == b"IEND":
             complete = True
             break
@@ -139,7 +142,7 @@ def read_text_chunks(data: bytes) -> PngTextChunks:
         offset = end
     else:
         problems.append("the file is cut short (no end chunk)")
-    return PngTextChunks(text, tuple(order), tuple(problems), complete)
+    return PngTextChunks(text, tuple(order), tuple(problems), complete, frozenset(kinds))
 
 
 def _inflate(compressed: bytes) -> bytes:

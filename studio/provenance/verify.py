@@ -168,6 +168,8 @@ def _check_c2pa(data: bytes, embedded: Embedded, trust: Any, problems: list[str]
         return "unavailable", None
     if not c2pa.c2pa_available() or embedded.mime is None:
         return "unavailable", None
+    if not embedded.may_hold_c2pa:
+        return "absent", None
     try:
         report = c2pa.read_c2pa(data, embedded.mime, trust=trust)
     except InputError as exc:
