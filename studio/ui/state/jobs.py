@@ -94,7 +94,7 @@ class GenerationJob(Job):
     saved = Signal(object)  # ResultItem, as each image is written
 
     def __init__(self, request: GenerationRequest, model: ModelInfo, lane: GpuLane, works_dir: Path, *,
-                 preview_every: int = 0, parent: QObject | None = None) -> None:
+                 preview_every: int = 0, signer: Any = None, parent: QObject | None = None) -> None:
         prompt = request.prompt if len(request.prompt) <= 40 else request.prompt[:39] + "…"
         count = f"{request.count}× " if request.count > 1 else ""
         super().__init__(f"“{prompt}” {count}{request.width}x{request.height}", parent)
@@ -103,6 +103,7 @@ class GenerationJob(Job):
         self._lane = lane
         self._works_dir = works_dir
         self._preview_every = preview_every
+        self.signer = signer  # a chain Signer (the unlocked wallet account) signs each manifest; None: unsigned
         self.started_at = 0.0
 
     def run(self, progress: Callable[[Any], None], cancel: "CancelToken") -> list["SavedWork"]:
@@ -126,7 +127,7 @@ class GenerationJob(Job):
             self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
 
         return generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
-                              preview_every=self._preview_every, on_saved=on_saved)
+                              preview_every=self._preview_every, on_saved=on_saved, signer=self.signer)
 
 
 class ResultsModel(QAbstractListModel):
