@@ -8,9 +8,14 @@ re-entrant lock, so GUI workers, the CLI and tests may share a :class:`Library`.
 
 Addresses are compared without regard to case (``COLLATE NOCASE``) and returned as stored;
 token ids are SQLite integers (the studio's collections number tokens from 0 upwards).
+
+For the Gallery, works also carry tags, a favourite flag, a trash time, the embedded manifest JSON,
+and are searched through an FTS5 index over title, prompt and tags (kept by triggers). Works are
+listed in pages (:meth:`Library.work_rows`) filtered and sorted by a :class:`WorkQuery`.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -19,7 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from studio.errors import InputError, StorageError
+from studio.errors import InputError, NotFound, StorageError
+
+log = logging.getLogger(__name__)
 
 UPLOADED, SENT, MINTED, FAILED = "uploaded", "sent", "minted", "failed"
 ATTEMPT_STATES = (UPLOADED, SENT, MINTED, FAILED)
@@ -39,6 +46,52 @@ class Work:
     created: float
     width: int
     height: int
+    seed: int | None = None
+    source: str = ""                 # "studio", "a1111", "comfyui", "invokeai" or "" (no recipe)
+    tags: tuple[str, ...] = ()
+    favourite: bool = False
+    trashed_at: float | None = None  # None: not in the trash
+    owned: bool = False              # the file is the studio's own (its save or the library's copy)
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRow:
+    """What the Gallery's grid keeps of one work: enough to caption it and find its thumbnail."""
+
+    id: int
+    sha256: str
+    title: str
+    path: str
+
+
+SORTS = ("newest", "oldest", "title")
+STATUSES = ("any", "minted", "listed", "not-minted")
+
+
+@dataclass(frozen=True)
+class WorkQuery:
+    """Which works the Gallery shows: search text, filters and sort (the defaults show everything
+    outside the trash, newest first)."""
+
+    text: str = ""
+    model: str | None = None
+    collection: str | None = None        # a collection address, on any chain
+    status: str = "any"                   # one of STATUSES
+    favourites: bool = False
+    created_from: float | None = None     # UNIX time, inclusive
+    created_to: float | None = None       # UNIX time, exclusive
+    trash: bool = False                   # True: only the trash; False: only works outside it
+    sort: str = "newest"                  # one of SORTS
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise InputError(f"{self.sort!r} is not a way to sort works; use one of {', '.join(SORTS)}.")
+        if self.status not in STATUSES:
+            raise InputError(f"{self.status!r} is not a work status; use one of {', '.join(STATUSES)}.")
 
 
 @dataclass(frozen=True)
@@ -153,7 +206,76 @@ _CORE_MIGRATIONS: tuple[Migration, ...] = (
             updated REAL NOT NULL)""",
         "CREATE INDEX attempts_by_work ON mint_attempts (work_id, chain_id, collection)",
     )),
+    Migration("core-2-works-gallery-fields", (
+        "ALTER TABLE works ADD COLUMN seed INTEGER",
+        "ALTER TABLE works ADD COLUMN source TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE works ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE works ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE works ADD COLUMN trashed_at REAL",
+        "ALTER TABLE works ADD COLUMN owned INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE works ADD COLUMN manifest_json TEXT",
+        "CREATE INDEX works_by_created ON works (created, id)",
+        "CREATE INDEX works_by_title ON works (title COLLATE NOCASE, id)",
+        "CREATE INDEX works_by_model ON works (model)",
+        "CREATE INDEX works_by_trash ON works (trashed_at)",
+    )),
 )
+
+#: The full-text index over title, prompt and tags; skipped (search falls back to LIKE) when this
+#: SQLite has no FTS5. External content: the words live in ``works``, triggers keep the index.
+FTS_MIGRATION = Migration("core-3-works-fts5", (
+    "CREATE VIRTUAL TABLE works_fts USING fts5(title, prompt, tags, content='works', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER works_fts_insert AFTER INSERT ON works BEGIN "
+    "INSERT INTO works_fts (rowid, title, prompt, tags) VALUES (new.id, new.title, new.prompt, new.tags); END",
+    "CREATE TRIGGER works_fts_delete AFTER DELETE ON works BEGIN "
+    "INSERT INTO works_fts (works_fts, rowid, title, prompt, tags) "
+    "VALUES ('delete', old.id, old.title, old.prompt, old.tags); END",
+    "CREATE TRIGGER works_fts_update AFTER UPDATE OF title, prompt, tags ON works BEGIN "
+    "INSERT INTO works_fts (works_fts, rowid, title, prompt, tags) "
+    "VALUES ('delete', old.id, old.title, old.prompt, old.tags); "
+    "INSERT INTO works_fts (rowid, title, prompt, tags) VALUES (new.id, new.title, new.prompt, new.tags); END",
+    "INSERT INTO works_fts (works_fts) VALUES ('rebuild')",
+))
+
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 64
+
+
+def normalize_tags(tags: str | Sequence[str]) -> tuple[str, ...]:
+    """Tags as the library keeps them: comma-separated text or a list, trimmed, single-spaced,
+    without empties or case-insensitive repeats; at most ``MAX_TAGS`` of ``MAX_TAG_LENGTH`` characters."""
+    items = tags.split(",") if isinstance(tags, str) else [str(tag) for tag in tags]
+    seen: set[str] = set()
+    kept: list[str] = []
+    for item in items:
+        tag = " ".join(item.replace(",", " ").split())
+        if not tag or tag.casefold() in seen:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise InputError(f"The tag {tag[:30]!r}… is {len(tag)} characters; at most {MAX_TAG_LENGTH} are allowed.")
+        seen.add(tag.casefold())
+        kept.append(tag)
+    if len(kept) > MAX_TAGS:
+        raise InputError(f"A work can have at most {MAX_TAGS} tags; {len(kept)} were given.")
+    return tuple(kept)
+
+
+def fts5_available(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite was built with FTS5 (Python's usually is)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+        conn.execute("DROP TABLE temp.fts5_probe")
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+def fts_query(text: str) -> str:
+    """A user's search words as an FTS5 query: every word must match as a prefix, and the words
+    are quoted, so that FTS5 syntax typed by accident (quotes, AND, -, *) is searched, not parsed."""
+    words = [word for word in text.split() if any(char.isalnum() for char in word)]
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 _registered: list[Migration] = []
 _registry_lock = threading.Lock()
@@ -198,6 +320,14 @@ class Library:
             raise _storage_error(self.path, exc) from exc
         for migration in _CORE_MIGRATIONS:
             self.migrate(migration.name, migration.statements)
+        with self._lock:
+            self.has_fts = fts5_available(self._conn)
+        if self.has_fts:
+            self.migrate(FTS_MIGRATION.name, FTS_MIGRATION.statements)
+        else:
+            log.info("This SQLite (%s) has no FTS5: the library searches with LIKE, which is slower.",
+                     sqlite3.sqlite_version)
+        self.has_fts = FTS_MIGRATION.name in self.migrations()
         self.apply_registered()
 
     @classmethod
@@ -283,18 +413,177 @@ class Library:
         return [row["name"] for row in self._read("SELECT name FROM schema_migrations ORDER BY seq")]
 
     # ---- works
-    def add_work(self, work: Work) -> Work:
-        """Remember a work; a file already known by its SHA-256 returns the stored work."""
+    def add_work(self, work: Work, *, manifest_json: str | None = None) -> Work:
+        """Remember a work; a file already known by its SHA-256 returns the stored work.
+
+        ``manifest_json``: the signed provenance manifest embedded in the file, kept for the
+        detail pane and for search-free checks without reading the file again."""
+        work = replace(work, sha256=work.sha256.lower(), tags=normalize_tags(work.tags))
         with self._write() as db:
             row = db.execute("SELECT * FROM works WHERE sha256 = ?", (work.sha256,)).fetchone()
             if row is not None:
                 return _work(row)
             cursor = db.execute(
-                "INSERT INTO works (path, sha256, pixel_hash, title, prompt, model, created, width, height) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO works (path, sha256, pixel_hash, title, prompt, model, created, width, height, "
+                "seed, source, tags, favourite, trashed_at, owned, manifest_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (work.path, work.sha256, work.pixel_hash, work.title, work.prompt, work.model,
-                 work.created, work.width, work.height))
+                 work.created, work.width, work.height, work.seed, work.source, _tags_text(work.tags),
+                 int(work.favourite), work.trashed_at, int(work.owned), manifest_json))
             return replace(work, id=cursor.lastrowid)
+
+    def add_works(self, works: Sequence[tuple[Work, str | None]]) -> list[Work]:
+        """Add many ``(work, manifest_json)`` pairs in one transaction (an import, a benchmark)."""
+        with self._write():
+            return [self.add_work(work, manifest_json=manifest) for work, manifest in works]
+
+    def work_manifest(self, work_id: int) -> str | None:
+        """The signed manifest JSON recorded with the work, if it carried one."""
+        rows = self._read("SELECT manifest_json FROM works WHERE id = ?", (work_id,))
+        return rows[0]["manifest_json"] if rows else None
+
+    def update_work(self, work_id: int, *, title: str | None = None, tags: str | Sequence[str] | None = None,
+                    favourite: bool | None = None) -> Work:
+        """Change what the user may edit of a work: its title, tags or favourite flag."""
+        changes: dict[str, object] = {}
+        if title is not None:
+            changes["title"] = " ".join(title.split())
+        if tags is not None:
+            changes["tags"] = _tags_text(normalize_tags(tags))
+        if favourite is not None:
+            changes["favourite"] = int(bool(favourite))
+        with self._write() as db:
+            if changes:
+                db.execute(f"UPDATE works SET {', '.join(f'{name} = ?' for name in changes)} WHERE id = ?",
+                           (*changes.values(), work_id))
+            row = db.execute("SELECT * FROM works WHERE id = ?", (work_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"There is no work {work_id} in the library.",
+                               hint="It may have been removed when the trash was emptied.")
+            return _work(row)
+
+    # ---- trash
+    def trash_works(self, work_ids: Sequence[int], *, now: float | None = None) -> int:
+        """Move works to the trash (nothing is deleted). Minted works are refused: their tokens
+        keep pointing at them. Returns how many moved."""
+        ids = list(dict.fromkeys(work_ids))
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        with self._write() as db:
+            minted = db.execute(
+                f"SELECT w.title, w.id FROM works w WHERE w.id IN ({marks}) AND (EXISTS "
+                f"(SELECT 1 FROM tokens t WHERE t.work_id = w.id) OR EXISTS (SELECT 1 FROM mint_attempts a "
+                f"WHERE a.work_id = w.id AND a.state != 'failed'))", ids).fetchall()
+            if minted:
+                names = ", ".join(row["title"] or f"work {row['id']}" for row in minted[:3])
+                raise InputError(f"{names} {'is' if len(minted) == 1 else 'are'} minted or being minted, "
+                                 "so it stays in the library.",
+                                 hint="A token keeps its work; hide it with a tag or filter instead.")
+            cursor = db.execute(f"UPDATE works SET trashed_at = ? WHERE id IN ({marks}) AND trashed_at IS NULL",
+                                (time.time() if now is None else now, *ids))
+            return cursor.rowcount
+
+    def restore_works(self, work_ids: Sequence[int]) -> int:
+        """Take works out of the trash. Returns how many came back."""
+        ids = list(dict.fromkeys(work_ids))
+        if not ids:
+            return 0
+        with self._write() as db:
+            cursor = db.execute(f"UPDATE works SET trashed_at = NULL WHERE id IN ({', '.join('?' * len(ids))}) "
+                                "AND trashed_at IS NOT NULL", ids)
+            return cursor.rowcount
+
+    def purge_trash(self) -> list[Work]:
+        """Delete every work in the trash from the database and return them, so that the caller
+        removes the files the library owns (see ``studio.workflows.library.empty_trash``)."""
+        with self._write() as db:
+            rows = db.execute("SELECT * FROM works WHERE trashed_at IS NOT NULL ORDER BY id").fetchall()
+            db.execute("DELETE FROM works WHERE trashed_at IS NOT NULL")
+            return [_work(row) for row in rows]
+
+    # ---- gallery queries
+    def count_works(self, query: WorkQuery = WorkQuery()) -> int:  # noqa: B008 - frozen, so safe
+        """How many works match ``query`` (the Gallery's row count)."""
+        where, params, join = self._where(query)
+        return int(self._read(f"SELECT COUNT(*) FROM works{join}{where}", params)[0][0])
+
+    def work_rows(self, query: WorkQuery = WorkQuery(), offset: int = 0,  # noqa: B008
+                  limit: int = 256) -> list[WorkRow]:
+        """One page of matching works, in the query's order: only what a grid cell needs."""
+        where, params, join = self._where(query)
+        order = {"newest": "works.created DESC, works.id DESC", "oldest": "works.created ASC, works.id ASC",
+                 "title": "works.title COLLATE NOCASE ASC, works.id ASC"}[query.sort]
+        rows = self._read(f"SELECT works.id, works.sha256, works.title, works.path FROM works{join}{where} "
+                          f"ORDER BY {order} LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+        return [WorkRow(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def models_in_use(self) -> list[str]:
+        """The model names works were made with (the Gallery's model filter), alphabetically."""
+        rows = self._read("SELECT DISTINCT model FROM works WHERE model != '' ORDER BY model COLLATE NOCASE")
+        return [row[0] for row in rows]
+
+    def all_collections(self) -> list[Collection]:
+        """Every remembered collection on every chain (the Gallery's collection filter)."""
+        return [_collection(row) for row in self._read("SELECT * FROM collections ORDER BY name, chain_id")]
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table exists (another module's migration may not have run yet)."""
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def active_listing_prices(self, work_id: int) -> list[tuple[int, str, int, int]]:
+        """``(chain_id, collection, token_id, price_wei)`` of the work's tokens listed for sale now
+        (empty until the market has been synced once)."""
+        if not self.has_table("market_listings"):
+            return []
+        rows = self._read(
+            "SELECT l.chain_id, l.collection, t.token_id, l.price_wei FROM market_listings l JOIN tokens t "
+            "ON l.chain_id = t.chain_id AND l.collection = t.collection AND l.token_id = CAST(t.token_id AS TEXT) "
+            "WHERE t.work_id = ? AND l.status = 'active' ORDER BY l.chain_id, l.collection, t.token_id", (work_id,))
+        return [(row[0], row[1], row[2], int(row[3])) for row in rows]
+
+    def _where(self, query: WorkQuery) -> tuple[str, list[object], str]:
+        clauses = ["works.trashed_at IS NOT NULL" if query.trash else "works.trashed_at IS NULL"]
+        params: list[object] = []
+        join = ""
+        text = query.text.strip()
+        if text and self.has_fts and fts_query(text):
+            join = " JOIN works_fts ON works_fts.rowid = works.id"
+            clauses.append("works_fts MATCH ?")
+            params.append(fts_query(text))
+        elif text and not self.has_fts:
+            for word in text.split():
+                pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                clauses.append("(works.title LIKE ? ESCAPE '\\' OR works.prompt LIKE ? ESCAPE '\\' "
+                               "OR works.tags LIKE ? ESCAPE '\\')")
+                params += [pattern, pattern, pattern]
+        if query.model:
+            clauses.append("works.model = ?")
+            params.append(query.model)
+        if query.collection:
+            clauses.append("EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id AND t.collection = ?)")
+            params.append(query.collection)
+        if query.status == "minted":
+            clauses.append("EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id)")
+        elif query.status == "not-minted":
+            clauses.append("NOT EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id)")
+        elif query.status == "listed":
+            if self.has_table("market_listings"):
+                clauses.append(
+                    "EXISTS (SELECT 1 FROM tokens t JOIN market_listings l ON l.chain_id = t.chain_id "
+                    "AND l.collection = t.collection AND l.token_id = CAST(t.token_id AS TEXT) "
+                    "WHERE t.work_id = works.id AND l.status = 'active')")
+            else:
+                clauses.append("0")
+        if query.favourites:
+            clauses.append("works.favourite = 1")
+        if query.created_from is not None:
+            clauses.append("works.created >= ?")
+            params.append(float(query.created_from))
+        if query.created_to is not None:
+            clauses.append("works.created < ?")
+            params.append(float(query.created_to))
+        return " WHERE " + " AND ".join(clauses), params, join
 
     def work(self, work_id: int) -> Work | None:
         rows = self._read("SELECT * FROM works WHERE id = ?", (work_id,))
@@ -416,9 +705,15 @@ def _filters(**given: object) -> tuple[str, list[object]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _tags_text(tags: Sequence[str]) -> str:
+    return ", ".join(tags)
+
+
 def _work(row: sqlite3.Row) -> Work:
     return Work(row["id"], row["path"], row["sha256"], row["pixel_hash"], row["title"], row["prompt"],
-                row["model"], row["created"], row["width"], row["height"])
+                row["model"], row["created"], row["width"], row["height"], row["seed"], row["source"],
+                tuple(tag for tag in row["tags"].split(", ") if tag), bool(row["favourite"]), row["trashed_at"],
+                bool(row["owned"]))
 
 
 def _collection(row: sqlite3.Row) -> Collection:

@@ -45,7 +45,8 @@ def test_new_file_is_wal_with_foreign_keys_and_the_core_migration(library: Libra
     with library.connect() as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert library.migrations() == ["core-1-works-collections-tokens-attempts"]
+    assert library.migrations() == ["core-1-works-collections-tokens-attempts", "core-2-works-gallery-fields",
+                                    "core-3-works-fts5"]
 
 
 def test_adding_a_known_file_returns_the_stored_work(library: Library) -> None:
