@@ -1,4 +1,8 @@
-"""The main window: the tabs, the menus, and a status bar with the device (and later the wallet)."""
+"""The main window: the tabs, the menus, and a status bar with the wallet, the network and the device.
+
+The Wallet tab's session (wallet file, network registry, history) is built once the window is shown
+(`ensure_wallet`), so start-up reads no wallet and contacts no node; web3 loads in a worker the first
+time a node is asked."""
 from __future__ import annotations
 
 import logging
@@ -7,19 +11,22 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from studio import __version__
 from studio.config import Config
 from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.state.create import CreateState
+from studio.ui.state.wallet import WalletState
 from studio.ui.tabs.create import CreateTab
+from studio.ui.tabs.wallet import WalletTab
 from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, error_message
 
 log = logging.getLogger(__name__)
 
 ENGINE_SETTINGS = {"device", "precision", "memory_saving"}
 MODEL_SETTINGS = {"models_folder", "scan_hf_cache", "allow_pickle_checkpoints"}
+NETWORK_SETTINGS = {"network", "rpc_urls"}
 
 
 def engine_factory(config: Config, catalog: Any) -> Callable[[], Any]:
@@ -58,6 +65,12 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.create_tab, "Create")
+        self.wallet_state: WalletState | None = None
+        self.wallet_tab: WalletTab | None = None
+        self.wallet_page = QWidget()  # holds the Wallet tab once `ensure_wallet` built it
+        QVBoxLayout(self.wallet_page).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.wallet_page, "Wallet")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
 
         self.device_label = QLabel("Device: detecting…")
@@ -67,6 +80,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().setSizeGripEnabled(False)
         self._build_menus()
+        self.shown.connect(self.ensure_wallet)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -94,6 +108,26 @@ class MainWindow(QMainWindow):
         """Where the wallet and network status goes once the chain tabs exist; empty hides it."""
         self.chain_label.setText(text)
         self.chain_label.setVisible(bool(text))
+
+    # -- wallet -------------------------------------------------------------------------
+
+    def ensure_wallet(self) -> WalletState:
+        """Build the wallet session, its view-model and the Wallet tab (once; reads files, no node)."""
+        if self.wallet_state is None:
+            from studio.chain.session import WalletSession
+
+            state = WalletState(WalletSession.default(), self.background, self)
+            state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
+            state.chain_status_changed.connect(self.set_chain_status)
+            self.wallet_state = state
+            self.wallet_tab = WalletTab(state)
+            self.wallet_page.layout().addWidget(self.wallet_tab)
+            self.set_chain_status(state.chain_status)
+        return self.wallet_state
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.wallet_page:
+            self.ensure_wallet()
 
     def detect_device(self) -> None:
         """Resolve the device setting on a worker (it imports torch) and show it in the status bar."""
@@ -149,6 +183,11 @@ class MainWindow(QMainWindow):
             if refresh is not None:
                 refresh()
             self.create_state.reload_models()
+        if self.wallet_state is not None:
+            if "wallet_idle_lock_minutes" in changed:
+                self.wallet_state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
+            if changed & NETWORK_SETTINGS:
+                self.wallet_state.reload_networks(self.config["network"])
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About Provenance Studio",
@@ -165,6 +204,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the running job at its next step and wait for the workers before the window goes."""
+        if self.wallet_state is not None:
+            self.wallet_state.stop()
+            self.wallet_state.wallet.lock()
         self.lane.shutdown()
         self.background.shutdown()
         super().closeEvent(event)

@@ -12,6 +12,7 @@ import datetime as _dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -255,6 +256,8 @@ class WalletState(QObject):
     refreshed = Signal()
     #: The idle timer locked the wallet.
     idle_locked = Signal()
+    #: The network list changed (settings: RPC URLs, custom networks).
+    networks_changed = Signal()
 
     has_wallet = _Field(False)
     unlocked = _Field(False)
@@ -277,7 +280,8 @@ class WalletState(QObject):
         self.background = background
         self.accounts = AccountsModel(self)
         self.history = HistoryModel(self)
-        self._running: set[Job] = set()
+        self._running: set[Job] = set()  # jobs the busy state follows
+        self._alive: set[Job] = set()  # every job until its signals were all delivered
         self._refresh_generation = 0
         self.idle_timer = QTimer(self)
         self.idle_timer.setInterval(idle_check_ms)
@@ -328,7 +332,7 @@ class WalletState(QObject):
         if not self.has_wallet:
             self.chain_status = f"No wallet · {network}"
         elif not self.unlocked:
-            self.chain_status = f"🔒 Wallet locked · {network}"
+            self.chain_status = f"Wallet locked · {network}"
         else:
             index = self.accounts.index_of(self.current_account)
             row = self.accounts.row(index) if index >= 0 else None
@@ -342,31 +346,40 @@ class WalletState(QObject):
     # -- jobs ---------------------------------------------------------------------------
 
     def _start(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
-        """Run `work(report, cancel)` on the pool; busy/progress/error follow it unless `quiet`."""
+        """Run `work(report, cancel)` on the pool; busy/progress follow it unless `quiet`.
+
+        The job starts from the event loop, so a caller may connect to its signals after this
+        returns and still hear every one; it is kept alive until its last queued signal was delivered.
+        """
         def run(progress: Callable[[Any], None], cancel: Any) -> Any:
             return work(lambda fraction, text: progress((float(fraction), str(text))), cancel)
 
         job = FunctionJob(title, run)
+        self._alive.add(job)
+        job.ended.connect(lambda: self._on_ended(job))
         if not quiet:
             self._running.add(job)
             job.progressed.connect(self._on_progress)
-            job.ended.connect(lambda: self._on_ended(job))
             self.busy = True
             self.progress_text = f"{title}…"
             self.progress_fraction = -1.0
-        return self.background.start(job)
+        QTimer.singleShot(0, self, partial(self.background.start, job))
+        return job
 
     def _on_progress(self, update: tuple[float, str]) -> None:
         fraction, text = update
         self.progress_fraction, self.progress_text = fraction, text
 
     def _on_ended(self, job: Job) -> None:
-        self._running.discard(job)
-        self.busy = bool(self._running)
-        if not self._running:
-            self.progress_fraction = 0.0 if job.error is not None else 1.0
-            if job.error is not None:
-                self.progress_text = ""
+        if job in self._running:
+            self._running.discard(job)
+            self.busy = bool(self._running)
+            if not self._running:
+                self.progress_fraction = 0.0 if job.error is not None else 1.0
+                if job.error is not None:
+                    self.progress_text = ""
+        # slots connected after this one still have events queued: let them run first
+        QTimer.singleShot(0, self, partial(self._alive.discard, job))
 
     def _fail(self, exc: BaseException) -> None:
         self.error = error_message(exc)
@@ -392,6 +405,24 @@ class WalletState(QObject):
         self.accounts.set_rows([AccountRow(r.address, r.name, r.path, None) for r in self.accounts.rows()])
         self._update_chain_status()
         self._remember_network(network.key)
+        return self.refresh()
+
+    def reload_networks(self, key: str | None = None) -> Job | None:
+        """Re-read the networks after the settings changed (RPC URLs), then use `key` (or the current one)."""
+        from studio.chain.networks import NetworkRegistry
+
+        self.session.registry = NetworkRegistry.default()
+        wanted = key or self.network.key
+        try:
+            self.session.registry.get(wanted)
+        except StudioError as exc:
+            self.error = str(exc)
+            wanted = "devnet"
+        self.networks_changed.emit()
+        self.session.switch_network(wanted)  # a fresh connection: the RPC URL may have changed
+        self.network_key = self.network.key
+        self._set_currency(self.network.currency)
+        self._update_chain_status()
         return self.refresh()
 
     def _set_currency(self, currency: str) -> None:
@@ -438,6 +469,7 @@ class WalletState(QObject):
         self.accounts.set_rows([AccountRow(r.address, r.name, r.path, by_address.get(r.address))
                                 for r in self.accounts.rows()])
         self.history.set_entries(entries)
+        self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()
 

@@ -17,7 +17,7 @@ from studio.errors import StudioError
 from studio.ui.binding import Bindings
 from studio.ui.state.wallet import WalletState, network_label
 from studio.ui.tabs.create import Banner
-from studio.ui.theme import ERROR_TEXT, MUTED
+from studio.ui.theme import ERROR_TEXT, MUTED, WARNING_TEXT
 from studio.ui.widgets.progress import ProgressStrip
 
 EMPTY_TEXT = ("The studio's wallet signs your mints, listings and sales. Create a new wallet (you get a "
@@ -133,7 +133,7 @@ class WalletTab(QWidget):
         header_view.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header_view.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header_view.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.accounts_view.setMinimumHeight(130)
+        self.accounts_view.setMinimumHeight(120)
         column.addWidget(self.accounts_view, 2)
 
         self.send_button = QPushButton("Send…")
@@ -162,7 +162,7 @@ class WalletTab(QWidget):
         for i in range(self.state.history.columnCount()):
             history_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         history_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        column.addWidget(self.history_view, 3)
+        column.addWidget(self.history_view, 4)
         self.speed_up_button = QPushButton("Speed up")
         self.speed_up_button.setToolTip("Resend the pending transaction with higher fees (same nonce)")
         self.cancel_tx_button = QPushButton("Cancel transaction")
@@ -190,6 +190,7 @@ class WalletTab(QWidget):
         b.connect(self.import_more_button.clicked, lambda: self.open_setup("phrase"))
         b.bind(state, "has_wallet", None, lambda has: self.stack.setCurrentIndex(1 if has else 0))
         self._fill_networks()
+        b.connect(state.networks_changed, self._fill_networks)
         b.connect(self.network_combo.currentIndexChanged, self._on_network_chosen)
         b.bind(state, "network_key", None, self._show_network)
         b.bind(state, "network_line", None, self.network_status.setText)
@@ -201,7 +202,7 @@ class WalletTab(QWidget):
         b.bind(state, "notice", None, self.notice_label.setText)
         b.bind(state, "progress_text", None, self.progress.set_text)
         b.bind(state, "progress_fraction", None, self.progress.set_fraction)
-        b.bind(state, "busy", None, lambda busy: self.refresh_button.setEnabled(not busy))
+        b.bind(state, "busy", None, self._show_busy)
         b.bind(state, "has_phrase", None, self._show_phrase_actions)
         b.connect(self.accounts_view.selectionModel().selectionChanged, self._on_account_selected)
         b.connect(state.accounts.modelReset, self._select_current_account)
@@ -229,6 +230,7 @@ class WalletTab(QWidget):
                 self.network_combo.setItemData(index, QBrush(QColor(ERROR_TEXT)), Qt.ItemDataRole.ForegroundRole)
                 self.network_combo.setItemData(index, "Real money: every transfer asks for confirmation",
                                                Qt.ItemDataRole.ToolTipRole)
+        self.network_combo.setCurrentIndex(max(0, self.network_combo.findData(self.state.network_key)))
         self.network_combo.blockSignals(False)
 
     def _show_network(self, key: str) -> None:
@@ -252,9 +254,14 @@ class WalletTab(QWidget):
         self.network_status.setStyleSheet(f"color: {OK_COLOUR if ok else MUTED};")
 
     def _show_lock_state(self, unlocked: bool) -> None:
-        self.lock_label.setText("🔓 Unlocked" if unlocked else "🔒 Locked")
+        self.lock_label.setText("● Unlocked" if unlocked else "● Locked")
+        self.lock_label.setStyleSheet(f"color: {OK_COLOUR if unlocked else WARNING_TEXT};")
         self.lock_button.setText("Lock" if unlocked else "Unlock…")
         self.lock_button.setToolTip("Forget the keys now" if unlocked else "Enter the password to sign")
+
+    def _show_busy(self, busy: bool) -> None:
+        self.refresh_button.setEnabled(not busy)
+        self.progress.bar.setVisible(busy)  # the line of text stays: "Up to date.", or what failed
 
     def _show_phrase_actions(self, has_phrase: bool) -> None:
         self.phrase_button.setEnabled(has_phrase)
