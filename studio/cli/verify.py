@@ -89,7 +89,7 @@ def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
             lines.append("  signature INVALID")
         else:
             lines.append("  not signed" if verdict.signature is None else "  signature not checked")
-        lines.append(f"  pixels {'match' if verdict.pixel_hash_ok else 'DO NOT match'} the signed pixel hash")
+        lines.append(f"  pixels {'match' if verdict.pixel_hash_ok else 'DO NOT match'} the manifest's pixel hash")
         lines.append(f"  made with {m.model_name} ({m.model_sha256[:12]}), {m.pipeline}, seed {m.seed}, "
                      f"{m.steps} steps, {m.width}x{m.height}, {m.created}")
         lines.append(f"  prompt: {m.prompt[:200]}")
