@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image
+from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign, write_work
 
 from studio.errors import InputError, NotFound
 from studio.generation.demo import demo_model_info
@@ -92,10 +92,7 @@ def test_stripped_metadata_means_no_provenance(engine, tmp_path: Path) -> None:
 
 def test_a_manifest_pasted_from_another_image_is_tampered(signer, tmp_path: Path) -> None:
     original, other = noise_image(seed=1), noise_image(seed=2)
-    signed = SignedManifest(make_manifest(original, signer.address))
-    from provenance_helpers import sign
-
-    signed = sign(signed.manifest, signer)
+    signed = sign(make_manifest(original, signer.address), signer)
     pasted = tmp_path / "pasted.png"
     pasted.write_bytes(png_with_provenance(other, signed, parameters="p"))
     verdict = verify_file(pasted)
@@ -122,8 +119,6 @@ def test_a_signature_by_another_key_is_invalid(signer, other_signer, tmp_path: P
 
 
 def test_an_edited_prompt_under_a_valid_signature_is_invalid(signer, tmp_path: Path) -> None:
-    from provenance_helpers import sign
-
     image = noise_image()
     signed = sign(make_manifest(image, signer.address), signer)
     edited = SignedManifest(replace(signed.manifest, prompt="something else"), signed.signature)
@@ -174,8 +169,6 @@ def test_oversized_and_damaged_manifests(tmp_path: Path) -> None:
 
 def test_a_chunk_added_after_c2pa_signing_is_tampered(signer, tmp_path: Path, studio_home: Path) -> None:
     from studio.workflows.generate import c2pa_credentials
-
-    from provenance_helpers import write_work
 
     path = write_work(tmp_path / "w.png", signer=signer, c2pa=c2pa_credentials())
     assert verify_file(path).c2pa == "trusted"
