@@ -57,7 +57,13 @@ def open_wizard(qtbot, state: WalletState, mode: str) -> WalletSetupWizard:
 # ---- the setup wizard --------------------------------------------------------------------------
 
 
-def test_wizard_creates_a_wallet_only_after_the_phrase_is_confirmed(qtbot, empty_state: WalletState) -> None:
+def test_wizard_creates_a_wallet_only_after_the_phrase_is_confirmed(qtbot, empty_state: WalletState,
+                                                                   caplog) -> None:
+    import logging
+
+    from PySide6.QtGui import QGuiApplication
+
+    caplog.set_level(logging.DEBUG)
     state = empty_state
     assert not state.has_wallet
     wizard = open_wizard(qtbot, state, "create")
@@ -78,7 +84,7 @@ def test_wizard_creates_a_wallet_only_after_the_phrase_is_confirmed(qtbot, empty
     for edit, position in zip(page.edits, page.positions):
         wrong = words[(position + 1) % len(words)]
         edit.setText(wrong if wrong != words[position] else "abandon" if words[position] != "abandon" else "zoo")
-    assert not next_button.isEnabled() and "does not match" in page.hint.text()
+    assert not next_button.isEnabled() and "match the phrase" in page.hint.text()
     assert not wizard.validateCurrentPage() or not page.isComplete()
     for edit, position in zip(page.edits, page.positions):
         edit.setText(f" {words[position].upper()} ")  # case and spaces do not matter
@@ -98,6 +104,8 @@ def test_wizard_creates_a_wallet_only_after_the_phrase_is_confirmed(qtbot, empty
     assert wait_job(qtbot, state.reveal_phrase(NEW_PASSWORD)) == phrase
     stored = state.wallet.path.read_text()
     assert phrase not in stored and " ".join(words[5:8]) not in stored and NEW_PASSWORD not in stored
+    assert " ".join(words[5:8]) not in caplog.text and NEW_PASSWORD not in caplog.text  # nothing logged
+    assert words[0] not in QGuiApplication.clipboard().text().split()  # nor copied
 
 
 def test_wizard_imports_the_test_phrase_to_the_known_first_address(qtbot, empty_state: WalletState) -> None:

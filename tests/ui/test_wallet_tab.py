@@ -212,6 +212,7 @@ def test_screenshots_of_the_tab_and_the_send_preview(qtbot, tab: WalletTab, tmp_
     session.wait(sent, timeout=20)
     with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
         state.refresh()
+    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)
     tab.history_view.selectRow(0)
     image = tab.grab()
     assert image.save(str(folder / "wallet_tab.png"))

@@ -157,7 +157,8 @@ class ConfirmPage(QWizardPage):
 
     def initializePage(self) -> None:
         words = (self._wizard.phrase or "").split()
-        self.positions = sorted(random.SystemRandom().sample(range(len(words)), CONFIRM_WORDS))
+        self.positions = sorted(random.SystemRandom().sample(range(len(words)), CONFIRM_WORDS)) \
+            if len(words) >= CONFIRM_WORDS else []
         for label, edit, position in zip(self.labels, self.edits, self.positions):
             label.setText(f"Word #{position + 1}")
             edit.clear()
@@ -175,8 +176,8 @@ class ConfirmPage(QWizardPage):
     def _changed(self) -> None:
         filled = all(edit.text().strip() for edit in self.edits)
         wrong = [f"#{p + 1}" for p, ok in zip(self.positions, self._matches()) if not ok]
-        self.hint.setText(f"Word {', '.join(wrong)} does not match the phrase. Go Back to see it again."
-                          if filled and wrong else "")
+        words = f"Word {wrong[0]} does not" if len(wrong) == 1 else f"Words {', '.join(wrong)} do not"
+        self.hint.setText(f"{words} match the phrase. Go Back to see it again." if filled and wrong else "")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:

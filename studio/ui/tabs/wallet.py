@@ -131,8 +131,9 @@ class WalletTab(QWidget):
         self.accounts_view = _table(self.state.accounts)
         header_view = self.accounts_view.horizontalHeader()
         header_view.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header_view.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header_view.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        for section, width in ((1, 180), (2, 240)):
+            header_view.setSectionResizeMode(section, QHeaderView.ResizeMode.Fixed)
+            header_view.resizeSection(section, width)
         self.accounts_view.setMinimumHeight(120)
         column.addWidget(self.accounts_view, 2)
 
