@@ -27,7 +27,7 @@ def measure() -> dict:
 
     from studio.chain.anvil import TEST_MNEMONIC, AnvilProcess
     from studio.chain.artifacts import load_artifact
-    from studio.chain.content import directory_commitment, file_commitment
+    from studio.workflows.publish import directory_commitment, file_commitment
     from studio.chain.contracts import CollectionContract, MarketplaceContract
     from studio.chain.transactions import Connection, LocalSigner
     from studio.chain.vouchers import MintVoucher, sign_voucher

@@ -1,8 +1,8 @@
 """Content identifiers (CIDs) as IPFS writes them: multihash, multibase, CIDv0 and CIDv1.
 
-This is the one module of the studio that names content by CID; the chain layer's commitments
-(sha2-256 digests of CIDv1 raw or dag-pb) use :func:`cid_v1_raw_from_digest` and
-:func:`cid_v1_from_digest` so the contracts and storage always agree.
+This is the one module of the studio that names content by CID. The chain layer's commitments
+(sha2-256 digests of CIDv1 raw or dag-pb) are made from these CIDs by a workflow
+(``studio.workflows.publish``), so the contracts and storage always agree.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import InputError, StorageError
@@ -329,6 +329,38 @@ def add_bytes(data: bytes, *, cid_version: int = 0, sink: BlockSink | None = Non
     return add_stream(io.BytesIO(data), cid_version=cid_version, sink=sink, workers=1)
 
 
+def add_directory(files: Mapping[str, bytes], *, cid_version: int = 1,
+                  sink: BlockSink | None = None) -> Added:
+    """A folder held in memory, named and laid out as ``ipfs add -r`` lays out the same folder on
+    disk: each entry a file DAG (raw leaves for CIDv1), the folder one dag-pb UnixFS directory node
+    with links sorted by name bytes. A batch of token metadata files named ``0``..``n-1`` is such
+    a folder; its root is what a batch mint commits to.
+    """
+    links: list[Link] = []
+    estimate = 0
+    for name, content in files.items():
+        if not name or "/" in name or name in (".", ".."):
+            raise InputError(f"{name!r} cannot name an entry of an IPFS folder.",
+                             hint="Use a plain file name without slashes.")
+        added = add_bytes(content, cid_version=cid_version, sink=sink)
+        links.append(Link(added.cid, name, added.tsize))
+        estimate += len(name.encode("utf-8")) + len(added.cid.to_bytes())
+        if estimate >= HAMT_THRESHOLD:
+            raise InputError(f"A folder of {len(files):,} entries is too large for one plain IPFS folder node.",
+                             hint="Split it into several folders of a few thousand entries.")
+    return _directory_of(links, cid_version, sink)
+
+
+def _directory_of(links: list[Link], cid_version: int, sink: BlockSink | None) -> Added:
+    """The folder node over ``links`` (sorted here by name bytes, as dag-pb requires)."""
+    links = sorted(links, key=lambda link: link.name.encode("utf-8"))
+    block = encode_node(links, unixfs_data(T_DIRECTORY))
+    cid = Cid.of_block(block, codec=DAG_PB, version=cid_version)
+    if sink is not None:
+        sink(cid, block)
+    return Added(cid, len(block) + sum(link.tsize for link in links), 0)
+
+
 # ---------------------------------------------------------------- files and folders on disk
 
 def _open_error(path: Path, exc: OSError) -> InputError:
@@ -420,12 +452,7 @@ def _add_folder(folder: Path, cid_version: int, sink: BlockSink | None, include_
             raise InputError(f"{folder} has too many entries for one plain IPFS folder node.",
                              hint="Kubo would shard it (HAMT), which the studio does not build; "
                                   "split it into sub-folders of a few thousand entries.")
-    links.sort(key=lambda link: link.name.encode("utf-8"))
-    block = encode_node(links, unixfs_data(T_DIRECTORY))
-    cid = Cid.of_block(block, codec=DAG_PB, version=cid_version)
-    if sink is not None:
-        sink(cid, block)
-    return Added(cid, len(block) + sum(link.tsize for link in links), 0)
+    return _directory_of(links, cid_version, sink)
 
 
 def _entry_name(path: Path, name: str) -> str:

@@ -110,7 +110,7 @@ class World:
 
     def mint(self, to: str | None = None, content: bytes = b'{"name": "work"}') -> int:
         """Mint one token (to the artist by default) and return its id."""
-        from studio.chain.content import file_commitment
+        from studio.workflows.publish import file_commitment
 
         minted = self.collection.mint(self.artist, to or self.artist.address, file_commitment(content))
         return minted.first_token_id

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.chain.content import directory_commitment, file_commitment
+from studio.workflows.publish import directory_commitment, file_commitment
 from studio.chain.contracts import CollectionContract
 from studio.chain.errors_decode import ContractRevert
 from studio.chain.transactions import LocalSigner
