@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from studio import safejson
 from studio.errors import InputError, NotFound
 from studio.fileio import atomic_write_bytes
-from studio.provenance.manifest import SignedManifest, load_json, pixel_hash
+from studio.provenance.manifest import SignedManifest, pixel_hash
 from studio.provenance.png_text import MAX_TEXT_CHUNK, PNG_SIGNATURE, read_text_chunks
 
 PARAMETERS_KEY = "parameters"
@@ -73,10 +74,10 @@ class ExportRecord:
     @classmethod
     def from_json(cls, text: str) -> "ExportRecord":
         try:
-            data = load_json(text)
+            data = safejson.loads(text, what="The export record")
             record = cls(str(data["format"]), int(data["quality"]), str(data["pixel_hash"]),
                          str(data["source_pixel_hash"]))
-        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        except (InputError, ValueError, TypeError, KeyError) as exc:
             raise InputError(f"The export record in the XMP packet is damaged ({str(exc)[:80]}).") from exc
         return record
 

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from studio.provenance.manifest import load_json
+from studio import safejson
+from studio.errors import InputError
+
 
 MAX_HOPS = 16  # ComfyUI links followed from a sampler to its text encoder
 
@@ -126,8 +128,8 @@ def _loads(text: str | None) -> Any:
     if not text:
         return None
     try:
-        return load_json(text)
-    except (ValueError, RecursionError):
+        return safejson.loads(text)
+    except InputError:
         return None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from studio import safejson
 from studio.errors import InputError
 from studio.storage.metadata import canonical_json
 
@@ -274,51 +275,11 @@ def utc_now() -> str:
 
 # -- validation helpers ------------------------------------------------------------------
 
-MAX_JSON_DEPTH = 64
-
-
-def json_nesting_ok(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``text`` nests arrays and objects at most ``max_depth`` deep (strings skipped).
-
-    The C JSON decoder recurses once per level; a file with a hundred thousand ``[`` can
-    overflow the stack of a process whose recursion limit was raised, so depth is checked first.
-    """
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    if raw.count(b"[") + raw.count(b"{") <= max_depth:
-        return True
-    depth, in_string, escaped = 0, False, False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:      # backslash
-                escaped = True
-            elif byte == 0x22:      # closing quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > max_depth:
-                return False
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return True
-
-
-def load_json(text: str | bytes) -> Any:
-    """``json.loads`` for text from a file: nesting over MAX_JSON_DEPTH is a ValueError, not a crash."""
-    if not json_nesting_ok(text):
-        raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels")
-    return json.loads(text)
-
-
 def _loads(text: str | bytes, what: str) -> Any:
     try:
-        return load_json(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"The {what} is not valid JSON ({str(exc)[:120]}).",
-                         hint="The file's metadata may be damaged or edited by hand.") from exc
+        return safejson.loads(text, what=f"The {what}")
+    except InputError as exc:
+        raise InputError(str(exc)[:200], hint="The file's metadata may be damaged or edited by hand.") from exc
 
 
 def _check_text(name: str, value: Any) -> None:

@@ -107,14 +107,14 @@ def test_malformed_signatures_are_input_errors(signer) -> None:
 def test_deep_json_is_refused_before_parsing_even_with_a_raised_recursion_limit() -> None:
     import sys
 
-    from studio.provenance.manifest import json_nesting_ok
+    from studio.safejson import nesting_depth
 
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(100_000)  # what importing eth_account does; the C decoder would overflow the stack
     try:
-        with pytest.raises(InputError, match="nests deeper"):
+        with pytest.raises(InputError, match="nested more than 64 levels"):
             SignedManifest.from_json("[" * 200_000)
     finally:
         sys.setrecursionlimit(previous)
-    assert json_nesting_ok('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
-    assert not json_nesting_ok("[" * 65 + "]" * 65)
+    assert nesting_depth('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') == 1
+    assert nesting_depth("[" * 65 + "]" * 65) == 65
