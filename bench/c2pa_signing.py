@@ -5,8 +5,8 @@ one ES256 signature, rewriting it with the ``caBX`` chunk) and, when verifying, 
 Each row is the median of ``--repeat`` runs in this process, after one warm-up (the native
 library's first call loads it). The image is half noise, half flat, like a busy artwork.
 
-    python bench/c2pa.py
-    python bench/c2pa.py --size 2048 --repeat 5 --json
+    python bench/c2pa_signing.py
+    python bench/c2pa_signing.py --size 2048 --repeat 5 --json
 """
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
-# This file is named c2pa.py: keep its own folder off the path, or `import c2pa` finds it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO))
 
 
