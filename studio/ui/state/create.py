@@ -111,6 +111,8 @@ class CreateState(QObject):
     job_finished = Signal(object)
     #: A work was saved and added to the results (newest first).
     result_added = Signal(object)
+    #: “Mint…” on selected results: the files to mint (the window opens the mint dialog).
+    mint_requested = Signal(object)
 
     prompt = _Field("")
     negative_prompt = _Field("")
@@ -150,6 +152,7 @@ class CreateState(QObject):
         self._mask: QImage | None = None
         self._preview: QImage | None = None
         self._validator: Any = None
+        self._signer_provider: Callable[[], Any] | None = None
         self._demo_chosen = config["default_model"] == "demo"
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
@@ -337,6 +340,32 @@ class CreateState(QObject):
     def dismiss_error(self) -> None:
         self.error = ""
 
+    def request_mint(self, rows: list[int]) -> list[Path]:
+        """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their files."""
+        paths = [self.results.item(row).path for row in sorted(set(rows))]
+        if not paths:
+            self.error = "Select one or more results to mint."
+            return []
+        self.mint_requested.emit(paths)
+        return paths
+
+    # -- signing ------------------------------------------------------------------------
+
+    def set_signer_provider(self, provider: Callable[[], Any] | None) -> None:
+        """Where saves get their signer: called at each Generate, it returns a chain `Signer` (the
+        unlocked wallet's selected account) or None (the manifest is saved unsigned)."""
+        self._signer_provider = provider
+
+    def current_signer(self) -> Any:
+        """The signer for the next generation, or None; a provider that fails means unsigned."""
+        if self._signer_provider is None:
+            return None
+        try:
+            return self._signer_provider()
+        except StudioError as exc:
+            log.warning("Saving without a signature: %s", exc)
+            return None
+
     # -- generating ---------------------------------------------------------------------
 
     def build_request(self) -> GenerationRequest:
@@ -421,7 +450,7 @@ class CreateState(QObject):
             return None
         self.error = ""
         job = GenerationJob(request, self.model, self.lane, self.config.paths.works_dir,
-                            preview_every=int(self.config["preview_every"]))
+                            preview_every=int(self.config["preview_every"]), signer=self.current_signer())
         job.progressed.connect(self._on_progress)
         job.saved.connect(self._on_saved)
         job.succeeded.connect(self._on_succeeded)

@@ -322,6 +322,7 @@ class CreateTab(QWidget):
         self.viewer = ImageView("Your images appear here.\nWrite a prompt and press Generate.")
         self.grid = ImageGrid()
         self.grid.setModel(self.state.results)
+        self.grid.setSelectionMode(ImageGrid.SelectionMode.ExtendedSelection)  # several works mint as one batch
         self.grid.setMinimumHeight(180)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.viewer)
@@ -358,13 +359,18 @@ class CreateTab(QWidget):
         self.use_as_init = QPushButton("Use as init image")
         self.show_in_folder = QPushButton("Show in folder")
         self.copy_path = QPushButton("Copy path")
+        self.mint_button = QPushButton("Mint…")
+        self.mint_button.setProperty("accent", True)
+        self.mint_button.setToolTip("Mint the selected results as tokens (Ctrl+click or Shift+click to select "
+                                    "several)")
         grid = QGridLayout()
         grid.addWidget(self.reuse_seed, 0, 0)
         grid.addWidget(self.use_as_init, 0, 1)
         grid.addWidget(self.show_in_folder, 1, 0)
         grid.addWidget(self.copy_path, 1, 1)
+        grid.addWidget(self.mint_button, 2, 0, 1, 2)
         column.addLayout(grid)
-        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path):
+        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.mint_button):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return side
 
@@ -446,6 +452,8 @@ class CreateTab(QWidget):
         b.connect(self.use_as_init.clicked, self._use_selected_as_init)
         b.connect(self.show_in_folder.clicked, lambda: self._with_selected(self._open_folder))
         b.connect(self.copy_path.clicked, lambda: self._with_selected(self._copy_path))
+        b.connect(self.mint_button.clicked, self.mint_selected)
+        b.connect(self.grid.selectionModel().selectionChanged, self._show_mint_enabled)
         b.connect(self.remove_queued.clicked, self._remove_queued)
 
         b.connect(self.add_file_action.triggered, self.choose_model_file)
@@ -455,6 +463,7 @@ class CreateTab(QWidget):
         b.connect(self.empty_add_folder.clicked, self.choose_model_folder)
         b.connect(self.try_demo.clicked, state.use_demo)
         self._show_result(QModelIndex())
+        self._show_mint_enabled()
 
     # -- model, sampler, size -----------------------------------------------------------
 
@@ -574,6 +583,17 @@ class CreateTab(QWidget):
         if row >= 0:
             action(row)
 
+    def selected_rows(self) -> list[int]:
+        """The selected results' rows, in grid order."""
+        return sorted({index.row() for index in self.grid.selectionModel().selectedIndexes()})
+
+    def mint_selected(self) -> None:
+        """“Mint…”: ask for the mint dialog with the selected results."""
+        self.state.request_mint(self.selected_rows())
+
+    def _show_mint_enabled(self, *_args: object) -> None:
+        self.mint_button.setEnabled(bool(self.grid.selectionModel().selectedIndexes()))
+
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
         for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path,
@@ -591,7 +611,13 @@ class CreateTab(QWidget):
         if not index.isValid():
             return
         row = index.row()
+        rows = self.selected_rows()
+        if row not in rows:
+            rows = [row]
         menu = QMenu(self)
+        menu.addAction(f"Mint {len(rows)} works…" if len(rows) > 1 else "Mint…",
+                       lambda: self.state.request_mint(rows))
+        menu.addSeparator()
         menu.addAction("Reuse seed", lambda: self.state.reuse_seed(row))
         menu.addAction("Use as init image", lambda: self.state.use_result_as_init(row))
         menu.addAction("Show in folder", lambda: self._open_folder(row))

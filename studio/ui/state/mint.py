@@ -1,0 +1,555 @@
+"""View-models of the mint dialog and the collection dialog, over the Wallet tab's session.
+
+No widgets here. Each dialog's state checks what it can on the GUI thread (locked wallet, no
+collection, empty names, bad royalties, a storage backend that cannot work) and raises a
+:class:`~studio.errors.StudioError` before any worker is queued; the slow parts (the node, the
+uploads, the transaction) run on the background pool through the workflows in
+``studio.workflows.collections`` and ``studio.workflows.mint``.
+
+Every signature goes through the preview dialog: ``mint_works`` calls its ``confirm`` from the
+worker thread, and :class:`PreviewGate` carries that question to the GUI thread and the answer
+back, so the person reads the very transaction that will be signed.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.errors import Cancelled, InputError, NotFound, StudioError, WalletLocked
+from studio.library.db import Collection, Library
+from studio.ui.state.create import _Field
+from studio.ui.workers import FunctionJob, Job, error_message
+from studio.workflows.mint import LICENSES, MAX_ROYALTY_BPS, MintItem
+
+if TYPE_CHECKING:
+    from studio.chain.transactions import Signer, TxPreview
+    from studio.storage.store import ContentStore
+    from studio.ui.state.wallet import WalletState
+    from studio.workflows.mint import MintEstimate, MintResult
+
+StoreFactory = Callable[[], "ContentStore"]
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_INTEGER = re.compile(r"^-?\d+$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+#: The dialog's pages, in the order a mint goes through them.
+FORM, ESTIMATING, SUMMARY, MINTING, DONE, FAILED = "form", "estimating", "summary", "minting", "done", "failed"
+#: The steps a running mint shows (``mint_works`` reports fractions in these ranges).
+UPLOADING, SENDING, WAITING = "uploading", "minting", "waiting"
+STEPS = {UPLOADING: "Uploading", SENDING: "Minting", WAITING: "Waiting for the block"}
+DEFAULT_LICENSE = "all-rights-reserved"
+RETRY_TEXT = ("Nothing was minted twice and nothing was half recorded: the work stays mintable. "
+              "What was uploaded is kept, so minting again reuses it.")
+
+
+def default_store_factory() -> "ContentStore":
+    """The storage backend the settings choose (raises InputError naming the setting to fix)."""
+    from studio.config import load_config
+    from studio.storage.backends import backend_from_config
+
+    return backend_from_config(load_config())
+
+
+def signer_provider_for(wallet: "WalletState") -> Callable[[], "Signer | None"]:
+    """For ``CreateState.set_signer_provider``: the selected account while the wallet is unlocked,
+    else None (works are then saved with an unsigned manifest)."""
+    def provide() -> "Signer | None":
+        if not wallet.wallet.is_unlocked or not wallet.current_account:
+            return None
+        try:
+            return wallet.wallet.signer(wallet.current_account)
+        except StudioError:  # locked in between, or the account is gone
+            return None
+
+    return provide
+
+
+def trait_value(text: str) -> str | int | float:
+    """A trait value as typed: numbers stay numbers (markets sort and range them), the rest is text."""
+    value = text.strip()
+    if _INTEGER.match(value):
+        return int(value)
+    if _DECIMAL.match(value):
+        return float(value)
+    return value
+
+
+def percent_to_bps(percent: float) -> int:
+    """A royalty in percent (0 to 10, two decimals) as basis points."""
+    bps = round(float(percent) * 100)
+    if not 0 <= bps <= MAX_ROYALTY_BPS:
+        raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%, not {percent:g}%.")
+    return bps
+
+
+def _require_unlocked(wallet: "WalletState", what: str) -> None:
+    if not wallet.wallet.is_unlocked:
+        wallet.reload_accounts()  # the tab and the status bar show the lock too
+        raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
+    if not wallet.current_account:
+        raise InputError("Choose an account in the Wallet tab first.")
+
+
+class PreviewGate(QObject):
+    """Carries ``confirm(preview)`` from a worker thread to the GUI thread and the answer back.
+
+    The worker blocks in :meth:`ask` until :meth:`answer` is called (the preview dialog was
+    accepted or rejected) or :meth:`close` (the dialog went away: the answer is no).
+    """
+
+    requested = Signal(object)  # the TxPreview to show
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._answered = threading.Event()
+        self._accepted = False
+        self._closed = False
+        self.asked = 0
+
+    def ask(self, preview: "TxPreview") -> bool:
+        """Called by the workflow on the worker thread; True only when the person accepted."""
+        if self._closed:
+            return False
+        self._accepted = False
+        self._answered.clear()
+        self.asked += 1
+        self.requested.emit(preview)  # queued to the GUI thread, where the gate lives
+        self._answered.wait()
+        return self._accepted and not self._closed
+
+    def answer(self, accepted: bool) -> None:
+        self._accepted = bool(accepted)
+        self._answered.set()
+
+    def close(self) -> None:
+        """No more questions: a pending one and every later one are answered no."""
+        self._closed = True
+        self._answered.set()
+
+    def reopen(self) -> None:
+        self._closed = False
+
+
+# ---- works being minted ------------------------------------------------------------------
+
+
+@dataclass
+class WorkDraft:
+    """What the form holds for one work: the token's name, description, traits, license, royalty."""
+
+    path: Path
+    name: str
+    description: str = ""
+    traits: list[tuple[str, str]] = field(default_factory=list)
+    license: str = DEFAULT_LICENSE
+    royalty_percent: float | None = None  # None: the collection's royalty
+
+    def to_item(self) -> MintItem:
+        """The workflow's MintItem, refusing what cannot be minted (before any worker)."""
+        if not self.name.strip():
+            raise InputError(f"{self.path.name} needs a name for its token.", hint="Type a name in the form.")
+        traits = []
+        for key, value in self.traits:
+            key, value = key.strip(), value.strip()
+            if not key and not value:
+                continue
+            if not key or not value:
+                raise InputError(f"A trait of “{self.name.strip()}” has a {'value' if value else 'name'} but no "
+                                 f"{'name' if value else 'value'}.", hint="Fill in both columns or remove the row.")
+            traits.append((key, trait_value(value)))
+        royalty = None if self.royalty_percent is None else percent_to_bps(self.royalty_percent)
+        return MintItem(self.path, self.name.strip(), self.description.strip(), tuple(traits), self.license, royalty)
+
+
+def default_name(path: Path) -> str:
+    """A first name for a work's token: the start of its prompt when it carries a recipe, else its file name."""
+    try:
+        from studio.workflows.generate import read_recipe
+
+        prompt = read_recipe(path).prompt.strip()
+    except (StudioError, OSError):
+        prompt = ""
+    if prompt:
+        return prompt if len(prompt) <= 48 else prompt[:47].rstrip() + "…"
+    return path.stem
+
+
+class MintState(QObject):
+    """The mint dialog: choose a collection, describe each work, see the summary, mint, see the tokens."""
+
+    stage_changed = Signal(str)
+    step_changed = Signal(str)
+    collection_address_changed = Signal(str)
+    busy_changed = Signal(bool)
+    progress_text_changed = Signal(str)
+    progress_fraction_changed = Signal(float)
+    error_changed = Signal(str)
+    notice_changed = Signal(str)
+    collections_changed = Signal(object)
+    drafts_changed = Signal()
+    estimated = Signal(object)  # MintEstimate
+    minted = Signal(object)     # MintResult
+
+    stage = _Field(FORM)
+    step = _Field("")
+    collection_address = _Field("")
+    busy = _Field(False)
+    progress_text = _Field("")
+    progress_fraction = _Field(0.0)
+    error = _Field("")
+    notice = _Field("")
+
+    def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
+                 store_factory: StoreFactory = default_store_factory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.wallet = wallet
+        self.library = library
+        self.store_factory = store_factory
+        self.gate = PreviewGate(self)
+        self.drafts = [WorkDraft(Path(p), default_name(Path(p))) for p in paths]
+        self.estimate: "MintEstimate | None" = None
+        self.result: "MintResult | None" = None
+        self.failure: BaseException | None = None
+        self.job: Job | None = None
+        self._collections: list[Collection] = []
+        self._cancel_message = ""
+        self.reload_collections()
+
+    # -- collections ------------------------------------------------------------------------
+
+    @property
+    def collections(self) -> list[Collection]:
+        return list(self._collections)
+
+    @property
+    def collection(self) -> Collection | None:
+        return next((c for c in self._collections if c.address.lower() == self.collection_address.lower()), None)
+
+    def reload_collections(self, select: str | None = None) -> None:
+        """The current network's collections from the library (the one chosen stays chosen)."""
+        self._collections = self.library.collections(self.wallet.network.chain_id)
+        self.collections_changed.emit(self.collections)
+        wanted = select or self.collection_address
+        if wanted and any(c.address.lower() == wanted.lower() for c in self._collections):
+            self.collection_address = wanted
+        elif self._collections and not self.collection_address:
+            mine = [c for c in self._collections if c.owner.lower() == self.wallet.current_account.lower()]
+            self.collection_address = (mine or self._collections)[0].address
+        elif not any(c.address.lower() == self.collection_address.lower() for c in self._collections):
+            self.collection_address = ""
+
+    def add_collection(self, collection: Collection) -> None:
+        """A collection just created or imported in the collection dialog: list and choose it."""
+        self.reload_collections(select=collection.address)
+
+    # -- the form ---------------------------------------------------------------------------
+
+    def update_draft(self, index: int, **changes: Any) -> None:
+        self.drafts[index] = replace(self.drafts[index], **changes)
+        self.estimate = None  # the summary no longer matches
+        self.drafts_changed.emit()
+
+    def items(self) -> list[MintItem]:
+        """Every check that needs no node: an unlocked wallet, a collection its account owns, names."""
+        _require_unlocked(self.wallet, "mint")
+        target = self.collection
+        if target is None:
+            raise InputError("Choose a collection to mint into.",
+                             hint="Pick one in the list, or choose “New collection…” to create one.")
+        if target.owner.lower() != self.wallet.current_account.lower():
+            raise InputError(f"Only the owner of {target.name} ({target.owner}) can mint into it.",
+                             hint="Choose that account in the Wallet tab, or another collection.")
+        if not self.drafts:
+            raise InputError("Choose at least one work to mint.")
+        return [draft.to_item() for draft in self.drafts]
+
+    def _prepare(self) -> tuple[list[MintItem], Collection, "ContentStore"]:
+        items = self.items()
+        store = self.store_factory()
+        return items, self.collection, store  # type: ignore[return-value]
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def _start(self, title: str, work: Callable[[Callable[[float, str], None], Any], Any]) -> Job:
+        def run(progress: Callable[[Any], None], cancel: Any) -> Any:
+            try:
+                return work(lambda fraction, text: progress((float(fraction), str(text))), cancel)
+            except Cancelled as exc:
+                self._cancel_message = exc.message
+                raise
+
+        job = FunctionJob(title, run)
+        self.job = job
+        self._cancel_message = ""
+        self.busy = True
+        self.error = ""
+        self.notice = ""
+        self.progress_text = f"{title}…"
+        self.progress_fraction = -1.0
+        job.progressed.connect(self._on_progress)
+        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
+            outcome.connect(lambda *_args: self._on_ended(job))
+        self.wallet.wallet.touch()
+        return self.wallet.background.start(job)
+
+    def _on_progress(self, update: tuple[float, str]) -> None:
+        fraction, text = update
+        self.progress_fraction, self.progress_text = fraction, text
+        if self.stage == MINTING:
+            self.step = UPLOADING if fraction < 0.5 else SENDING if fraction < 0.7 else WAITING
+
+    def _on_ended(self, job: Job) -> None:
+        if job is self.job:
+            self.job = None
+            self.busy = False
+
+    def estimate_mint(self) -> Job | None:
+        """Compute the CIDs and the fee in the background; the summary page shows them.
+
+        On bad input, the error is shown and nothing is queued (None)."""
+        try:
+            items, target, store = self._prepare()
+        except StudioError as exc:
+            self.error = str(exc)
+            return None
+        session, account = self.wallet.session, self.wallet.current_account
+        library = self.library
+
+        def work(report: Callable[[float, str], None], _cancel: Any) -> "MintEstimate":
+            from studio.workflows.mint import estimate_mint
+
+            report(0.1, "Computing the CIDs")
+            return estimate_mint(items, target, signer=session.contract_signer(account),
+                                 connection=session.connection(), library=library, store=store,
+                                 network=session.network)
+
+        self.stage = ESTIMATING
+        job = self._start("Preparing the summary", work)
+        job.succeeded.connect(self._on_estimated)
+        job.failed.connect(self._on_estimate_failed)
+        return job
+
+    def _on_estimated(self, estimate: "MintEstimate") -> None:
+        self.estimate = estimate
+        self.stage = SUMMARY
+        self.progress_text = ""
+        self.estimated.emit(estimate)
+
+    def _on_estimate_failed(self, exc: BaseException) -> None:
+        self.error = error_message(exc)
+        self.stage = FORM
+
+    def back_to_form(self) -> None:
+        if not self.busy:
+            self.error = ""
+            self.stage = FORM
+
+    def mint(self) -> Job | None:
+        """Upload, preview (the gate asks the GUI), mint and record, in the background.
+
+        The step follows the workflow's progress: uploading, minting, waiting. On bad input the
+        error is shown and nothing is queued (None)."""
+        try:
+            items, target, store = self._prepare()
+        except StudioError as exc:
+            self.error = str(exc)
+            return None
+        session, account = self.wallet.session, self.wallet.current_account
+        library, gate = self.library, self.gate
+        gate.reopen()
+
+        def work(report: Callable[[float, str], None], cancel: Any) -> "MintResult":
+            from studio.workflows.mint import mint_works
+
+            report(0.01, "Connecting to the network")
+            return mint_works(items, target, signer=session.contract_signer(account),
+                              connection=session.connection(), store=store, library=library,
+                              network=session.network, history=session.history, confirm=gate.ask,
+                              progress=report, cancel=cancel)
+
+        self.failure = None
+        self.result = None
+        self.stage = MINTING
+        self.step = UPLOADING
+        job = self._start("Minting", work)
+        job.succeeded.connect(self._on_minted)
+        job.failed.connect(self._on_mint_failed)
+        job.cancelled.connect(self._on_mint_cancelled)
+        return job
+
+    def _on_minted(self, result: "MintResult") -> None:
+        self.result = result
+        self.step = ""
+        self.stage = DONE
+        self.wallet.refresh()  # balances and the history show the mint
+        self.minted.emit(result)
+
+    def _on_mint_failed(self, exc: BaseException) -> None:
+        self.failure = exc
+        self.error = error_message(exc)
+        self.step = ""
+        self.stage = FAILED
+
+    def _on_mint_cancelled(self) -> None:
+        self.step = ""
+        self.notice = self._cancel_message or "Cancelled. What was uploaded is kept; minting again reuses it."
+        self.progress_text = ""
+        self.stage = SUMMARY if self.estimate is not None else FORM
+
+    def cancel(self) -> None:
+        """Stop the running job at its next step; a preview still open is answered no."""
+        if self.job is not None:
+            self.job.cancel()
+        self.gate.close()
+
+    def answer_preview(self, accepted: bool) -> None:
+        """The preview dialog's answer for the running mint."""
+        self.gate.answer(accepted)
+
+
+# ---- collections ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectionDraft:
+    """The "New collection" form: checked by :meth:`CollectionState.check`."""
+
+    name: str
+    symbol: str
+    royalty_receiver: str
+    royalty_percent: float
+    description: str = ""
+    image: Path | None = None
+
+    @property
+    def royalty_bps(self) -> int:
+        return percent_to_bps(self.royalty_percent)
+
+
+class CollectionState(QObject):
+    """The collection dialog: deploy a new StudioCollection (preview first) or import one by address."""
+
+    busy_changed = Signal(bool)
+    progress_text_changed = Signal(str)
+    progress_fraction_changed = Signal(float)
+    error_changed = Signal(str)
+
+    busy = _Field(False)
+    progress_text = _Field("")
+    progress_fraction = _Field(0.0)
+    error = _Field("")
+
+    def __init__(self, wallet: "WalletState", library: Library, *,
+                 store_factory: StoreFactory = default_store_factory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.wallet = wallet
+        self.library = library
+        self.store_factory = store_factory
+        self.job: Job | None = None
+
+    @property
+    def default_receiver(self) -> str:
+        return self.wallet.current_account
+
+    def check(self, draft: CollectionDraft) -> CollectionDraft:
+        """Checks that need no node; returns the draft with its text trimmed."""
+        _require_unlocked(self.wallet, "deploy a collection")
+        if not draft.name.strip() or not draft.symbol.strip():
+            raise InputError("A collection needs a name and a symbol.", hint="For example “Dawns” and DAWN.")
+        if len(draft.symbol.strip()) > 11 or " " in draft.symbol.strip():
+            raise InputError("A symbol is a short ticker without spaces (at most 11 characters), e.g. DAWN.")
+        receiver = draft.royalty_receiver.strip() or self.default_receiver
+        if not _ADDRESS.match(receiver):
+            raise InputError(f"The royalty receiver {receiver!r} is not an address (0x and 40 hex digits).")
+        draft.royalty_bps  # noqa: B018 - raises for a royalty out of range
+        image = draft.image
+        if image is not None and not Path(image).is_file():
+            raise NotFound(f"The collection image {image} does not exist.", hint="Choose another image.")
+        return CollectionDraft(draft.name.strip(), draft.symbol.strip(), receiver, draft.royalty_percent,
+                               draft.description.strip(), Path(image) if image is not None else None)
+
+    def _start(self, title: str, work: Callable[[Callable[[float, str], None], Any], Any]) -> Job:
+        def run(progress: Callable[[Any], None], cancel: Any) -> Any:
+            return work(lambda fraction, text: progress((float(fraction), str(text))), cancel)
+
+        job = FunctionJob(title, run)
+        self.job = job
+        self.busy = True
+        self.error = ""
+        self.progress_text, self.progress_fraction = f"{title}…", -1.0
+        job.progressed.connect(self._on_progress)
+        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
+            outcome.connect(lambda *_args: self._on_ended(job))
+        job.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
+        return self.wallet.background.start(job)
+
+    def _on_progress(self, update: tuple[float, str]) -> None:
+        self.progress_fraction, self.progress_text = update
+
+    def _on_ended(self, job: Job) -> None:
+        if job is self.job:
+            self.job = None
+            self.busy = False
+            if job.error is None:
+                self.progress_text = ""
+
+    def preview(self, draft: CollectionDraft) -> Job:
+        """Simulate the deployment and estimate its fee; the job's result is the TxPreview to show."""
+        draft = self.check(draft)
+        if draft.image is not None:
+            self.store_factory()  # a storage backend that cannot work is said now, not after the preview
+        session, account = self.wallet.session, self.wallet.current_account
+
+        def work(report: Callable[[float, str], None], _cancel: Any) -> "TxPreview":
+            from studio.workflows.collections import preview_collection
+
+            report(0.2, f"Connecting to {session.network.name}")
+            return preview_collection(connection=session.connection(), signer=session.contract_signer(account),
+                                      name=draft.name, symbol=draft.symbol,
+                                      royalty_receiver=draft.royalty_receiver, royalty_bps=draft.royalty_bps,
+                                      network=session.network)
+
+        self.wallet.wallet.touch()
+        return self._start("Preparing the deployment", work)
+
+    def create(self, draft: CollectionDraft) -> Job:
+        """Deploy (after the person accepted the preview) and remember it; the result is the Collection."""
+        draft = self.check(draft)
+        store = self.store_factory() if draft.image is not None else None
+        session, account, library = self.wallet.session, self.wallet.current_account, self.library
+
+        def work(report: Callable[[float, str], None], cancel: Any) -> Collection:
+            from studio.workflows.collections import create_collection
+
+            return create_collection(connection=session.connection(), signer=session.contract_signer(account),
+                                     library=library, name=draft.name, symbol=draft.symbol,
+                                     royalty_receiver=draft.royalty_receiver, royalty_bps=draft.royalty_bps,
+                                     description=draft.description, image=draft.image, store=store,
+                                     progress=report, cancel=cancel)
+
+        self.wallet.wallet.touch()
+        job = self._start("Deploying the collection", work)
+        job.ended.connect(self.wallet.refresh)
+        return job
+
+    def import_collection(self, address: str, description: str = "") -> Job:
+        """Check that the address holds a studio collection and remember it; the result is the Collection."""
+        address = address.strip()
+        if not _ADDRESS.match(address):
+            raise InputError(f"{address!r} is not a contract address (0x and 40 hex digits).")
+        session, library = self.wallet.session, self.library
+
+        def work(report: Callable[[float, str], None], _cancel: Any) -> Collection:
+            from studio.workflows.collections import import_collection
+
+            report(0.2, f"Reading {address} on {session.network.name}")
+            return import_collection(connection=session.connection(), library=library, address=address,
+                                     description=description)
+
+        return self._start("Importing the collection", work)
