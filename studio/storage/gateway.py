@@ -3,7 +3,8 @@
 Serves ``/ipfs/<cid>`` and ``/ipfs/<cid>/<path>`` so ``ipfs://`` URIs of works resolve offline
 and open in a browser; ``?format=raw`` returns a single block (the trustless-gateway form the
 studio's own verified fetcher asks for). Runs in a background thread: :meth:`Gateway.start`
-and :meth:`Gateway.stop`, or use it as a context manager.
+and :meth:`Gateway.stop`, or use it as a context manager. :class:`GatewayService` is the one
+the studio starts with its window, from the settings.
 """
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ import mimetypes
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 from studio.errors import InputError, NotFound, StorageError
 from studio.storage.cid import Cid
 from studio.storage.store import Entry, LocalStore
+
+if TYPE_CHECKING:
+    from studio.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +211,9 @@ class Gateway:
                                hint="Another program may use that port; choose another in Settings.") from exc
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="ipfs-gateway", daemon=True)
+        # a short poll keeps stop() (and so quitting the studio) quick
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="ipfs-gateway", daemon=True)
         self._thread.start()
         log.info("local IPFS gateway at %s", self.url)
         return self.url
@@ -226,3 +233,82 @@ class Gateway:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class GatewayService:
+    """The local gateway as the studio runs it while open: started with the window, stopped on quit.
+
+    It runs only when works are kept in the local store (``storage_backend`` = local): with Kubo
+    or a pinning service the works live there, and Kubo brings its own gateway (on port 8080,
+    the default here too). Starting never raises: a port in use gives way to a free port (logged),
+    and a gateway that cannot listen at all leaves ``error`` set for the status bar while the
+    studio opens as usual. No Qt here: the GUI (or a script) calls :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, store: LocalStore, *, port: int = 0, enabled: bool = True, off_reason: str = "") -> None:
+        self.store = store
+        self.port = port
+        self.enabled = enabled
+        self.off_reason = off_reason
+        self.error: str | None = None
+        self._gateway: Gateway | None = None
+
+    @classmethod
+    def from_config(cls, config: "Config") -> "GatewayService":
+        """The gateway the settings ask for: ``local_gateway_port`` on 127.0.0.1, over this home's store."""
+        backend = str(config["storage_backend"]).strip().lower()
+        return cls(LocalStore.default(config.paths), port=int(config["local_gateway_port"]),
+                   enabled=backend == "local",
+                   off_reason="" if backend == "local" else f"works are kept on {backend}")
+
+    @property
+    def url(self) -> str | None:
+        """``http://127.0.0.1:<port>`` while serving, else None."""
+        return self._gateway.url if self._gateway is not None else None
+
+    @property
+    def status(self) -> str:
+        """One line for people: where the gateway serves, or why it does not."""
+        if self.url is not None:
+            return f"Local gateway: {self.url}"
+        if self.error is not None:
+            return f"Local gateway not running: {self.error}"
+        if not self.enabled:
+            return f"Local gateway off ({self.off_reason})"
+        return "Local gateway stopped"
+
+    def start(self) -> str | None:
+        """Serve the store; returns the URL, or None when off or unable to listen (see ``error``)."""
+        if not self.enabled or self._gateway is not None:
+            return self.url
+        self.error = None
+        try:
+            self._gateway = self._listen(self.port)
+        except StorageError as exc:
+            if self.port == 0:
+                return self._failed(exc)
+            try:
+                self._gateway = self._listen(0)
+            except StorageError as again:
+                return self._failed(again)
+            log.warning("Port %d on 127.0.0.1 is taken (%s); the local gateway uses %s instead. "
+                        "Choose another port in Settings → Storage to keep one address.",
+                        self.port, exc.message, self.url)
+        return self.url
+
+    def _listen(self, port: int) -> Gateway:
+        gateway = Gateway(self.store, port=port)
+        gateway.start()
+        return gateway
+
+    def _failed(self, exc: StorageError) -> None:
+        self.error = exc.message
+        log.warning("The local gateway is not running: %s", exc.message)
+        return None
+
+    def stop(self) -> None:
+        """Stop serving and release the port (safe to call twice)."""
+        if self._gateway is not None:
+            gateway, self._gateway = self._gateway, None
+            gateway.stop()
+            log.info("local IPFS gateway stopped")

@@ -1,17 +1,23 @@
 """Starting the GUI: the application object, theme, logging, catalog and main window.
 
 Nothing here imports torch: the window is up first, then a worker detects the device, and the
-GPU lane builds the engine when the first job runs.
+GPU lane builds the engine when the first job runs. The local IPFS gateway starts with the
+window (when works are kept in the local store) and stops when the application quits.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+
+if TYPE_CHECKING:
+    from studio.config import Config
+    from studio.storage.gateway import GatewayService
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -19,6 +25,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quit-after-show", action="store_true",
                         help="print the seconds from start to the window being shown, then exit (benchmarks)")
     return parser.parse_args(argv)
+
+
+def start_local_gateway(app: QApplication, config: "Config") -> "GatewayService":
+    """Serve the local store on 127.0.0.1 while the studio is open, so ``ipfs://`` links of its
+    works open in a browser offline; stopped (port released) when ``app`` quits.
+
+    Never stops the studio from opening: a busy port gives way to a free one, and a gateway that
+    cannot listen is logged and reported by the service's ``status``.
+    """
+    from studio.storage.gateway import GatewayService
+
+    service = GatewayService.from_config(config)
+    service.start()
+    app.aboutToQuit.connect(service.stop)
+    return service
 
 
 def main(argv: list[str] | None = None, *, started_at: float | None = None) -> int:
@@ -39,6 +60,7 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     config = load_config()
     log_path = setup_logging(config.paths.logs_dir)
     window = MainWindow(config, ModelCatalog(config), log_path=log_path)
+    gateway = start_local_gateway(app, config)
     if args.quit_after_show:
         def report() -> None:
             seconds = time.perf_counter() - started_at
@@ -51,4 +73,7 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     else:
         window.shown.connect(window.detect_device)
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        gateway.stop()
