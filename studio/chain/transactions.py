@@ -209,13 +209,7 @@ def _as_studio_error(exc: Exception, action: str) -> Exception:
             return ChainError(f"{action} was rejected: {reason[len('execution reverted: '):]}.")
         return ChainError(f"{action} was rejected by the contract without a reason.")
     if isinstance(exc, web3_errors.Web3RPCError):
-        text = str(exc.message or exc)
-        if "insufficient funds" in text.lower():
-            return ChainError(f"{action} needs more ETH than the account holds (amount plus gas).",
-                              hint="Add funds to the account or lower the amount.")
-        if "nonce" in text.lower():
-            return ChainError(f"{action} used a stale nonce ({text}).", hint="Try again.")
-        return ChainError(f"{action} was refused by the node: {text}")
+        return _node_refusal(_rpc_message(exc), action)
     if isinstance(exc, (OSError, ConnectionError, web3_errors.ProviderConnectionError)) or \
             exc.__class__.__module__.startswith(("requests", "urllib3")):
         return NetworkError(f"The node could not be reached ({exc.__class__.__name__}).",
@@ -223,6 +217,45 @@ def _as_studio_error(exc: Exception, action: str) -> Exception:
     if isinstance(exc, web3_errors.Web3ValidationError):
         return InputError(f"{action} has invalid arguments: {exc}")
     return exc
+
+
+def _rpc_message(exc: Any) -> str:
+    """The node's own words from a JSON-RPC error, without the dict around them."""
+    response = getattr(exc, "rpc_response", None)
+    error = response.get("error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(getattr(exc, "message", None) or exc)
+
+
+#: What nodes (geth, anvil, reth, hosted RPCs) answer, and what the person can do about it.
+_NODE_REFUSALS = (
+    ("insufficient funds", "needs more ETH than the account holds (amount plus gas)",
+     "Add funds to the account or lower the amount."),
+    ("nonce too low", "used a nonce that is already taken (another app may have sent from this account)",
+     "Try again: the studio asks the node for the next nonce."),
+    ("replacement transaction underpriced", "would replace a pending transaction but offers too little fee",
+     "Speed the pending transaction up with a higher fee, or wait for it."),
+    ("already known", "was already sent and is waiting to be mined", "Wait for it in the history."),
+    ("intrinsic gas too low", "was given too little gas", "Try again with the estimated gas."),
+    ("less than block base fee", "offers a fee below the network's current base fee",
+     "Try again: fees are read afresh each time, or choose a faster speed."),
+    ("fee cap less than block base fee", "offers a fee below the network's current base fee",
+     "Try again with a faster speed."),
+    ("exceeds block gas limit", "needs more gas than a block holds", "Split it into smaller transactions."),
+    ("rate limit", "was refused because the RPC limits requests", "Wait a moment, or set your own RPC URL in settings."),
+    ("transaction type not supported", "uses fees this network does not support",
+     "Check the network's settings (legacy gas price)."),
+)
+
+
+def _node_refusal(text: str, action: str) -> ChainError:
+    lower = text.lower()
+    for needle, what, hint in _NODE_REFUSALS:
+        if needle in lower:
+            return ChainError(f"{action} {what}.", hint=hint)
+    return ChainError(f"{action} was refused by the node, which said: {text.rstrip('.')}.",
+                      hint="Nothing was changed on chain; check the details and try again.")
 
 
 # ---- previews: what a person reads before anything is signed

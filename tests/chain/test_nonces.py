@@ -170,3 +170,42 @@ def test_contract_calls_sent_at_once_from_one_account_all_land(chain, accounts):
     assert len({r.tx_hash for r in receipts}) == 20
     assert chain.web3.eth.get_transaction_count(signer.address) == start + 20
     assert chain.web3.eth.get_balance(RECIPIENT) == before + 60
+
+
+@pytest.mark.parametrize("node_says, expected", [
+    ("replacement transaction underpriced", "offers too little fee"),
+    ("max fee per gas less than block base fee: maxFeePerGas: 1, baseFee: 7", "below the network's current base fee"),
+    ("insufficient funds for gas * price + value", "more ETH than the account holds"),
+    ("something new", "which said: something new."),
+])
+def test_node_refusals_read_as_sentences(node_says, expected):
+    from web3.exceptions import Web3RPCError
+
+    from studio.chain.transactions import _as_studio_error
+
+    raw = Web3RPCError(str({"code": -32000, "message": node_says}),
+                       rpc_response={"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": node_says}})
+    error = _as_studio_error(raw, "Sending")
+    assert isinstance(error, ChainError) and expected in str(error) and "{" not in str(error)
+
+
+def test_a_real_underpriced_replacement_is_explained(chain, accounts):
+    connection = Connection.from_url(chain.url)
+    signer = LocalSigner(accounts[7])
+    chain.rpc("evm_setAutomine", [False])
+    try:
+        nonce = chain.web3.eth.get_transaction_count(signer.address, "pending")
+        tx = {"to": RECIPIENT, "value": 1, "gas": 21_000, "nonce": nonce, "chainId": connection.chain_id,
+              "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
+        chain.web3.eth.send_raw_transaction(signer.sign_transaction(tx))
+        same_fee = signer.sign_transaction({**tx, "value": 2})
+        with pytest.raises(ChainError, match="offers too little fee"):
+            try:
+                chain.web3.eth.send_raw_transaction(same_fee)
+            except Exception as exc:
+                from studio.chain.transactions import _as_studio_error
+
+                raise _as_studio_error(exc, "Sending") from exc
+    finally:
+        chain.rpc("evm_setAutomine", [True])
+        chain.rpc("evm_mine")
