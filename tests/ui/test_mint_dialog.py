@@ -192,7 +192,8 @@ def test_two_create_tab_results_signed_by_the_account_are_minted_as_a_batch_and_
     assert dialog.cid_table.rowCount() == 2 and dialog.cid_table.item(0, 0).text() == "Lighthouse I"
     assert dialog.cid_table.item(1, 3).text() == estimate.tokens[1].metadata_cid
     assert "at most" in dialog.summary_labels["Estimated fee"].text()
-    assert "a batch of 2 tokens" in dialog.summary_labels["Minted as"].text()
+    assert dialog.summary_labels["Minted as"].text() == "a batch of 2 tokens in one transaction"
+    assert estimate.commitment_cid in dialog.summary_labels["Committed to"].text()
 
     preview = start_mint(qtbot, dialog)
     assert preview.preview.action == "Minting the batch" and preview.preview.sender == ACCOUNT_1

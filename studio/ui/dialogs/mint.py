@@ -152,7 +152,10 @@ class MintDialog(QDialog):
         self.works.setFixedWidth(220)
         self.works.setSpacing(2)
         for draft in self.state.drafts:
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(load_thumbnail(draft.path, 72))), draft.name)
+            pixmap = QPixmap.fromImage(load_thumbnail(draft.path, 72))
+            icon = QIcon(pixmap)
+            icon.addPixmap(pixmap, QIcon.Mode.Selected)  # the picture itself, not tinted by the selection
+            item = QListWidgetItem(icon, draft.name)
             item.setToolTip(str(draft.path))
             self.works.addItem(item)
 
@@ -196,6 +199,7 @@ class MintDialog(QDialog):
         royalty_row = QHBoxLayout()
         royalty_row.addWidget(self.own_royalty)
         royalty_row.addWidget(self.royalty)
+        royalty_row.addSpacing(10)
         royalty_row.addWidget(self.collection_royalty, 1)
         form.addRow("Name", self.name_edit)
         form.addRow("Description", self.description_edit)
@@ -237,7 +241,7 @@ class MintDialog(QDialog):
         self.summary_form.setContentsMargins(14, 12, 14, 12)
         self.summary_form.setHorizontalSpacing(18)
         self.summary_labels: dict[str, QLabel] = {}
-        for key in ("Collection", "Network", "Storage", "Minted as", "Estimated fee"):
+        for key in ("Collection", "Network", "Storage", "Minted as", "Committed to", "Estimated fee"):
             label = _selectable()
             self.summary_labels[key] = label
             key_label = QLabel(key)
@@ -256,12 +260,13 @@ class MintDialog(QDialog):
         self.cid_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         column.addWidget(_section("Tokens"))
         column.addWidget(self.cid_table, 1)
+        self.summary_hint = _muted("Mint… stores the files first, then shows the transaction for you to sign.")
         self.back_button = QPushButton("Back")
         self.mint_button = QPushButton("Mint…")
         self.mint_button.setProperty("accent", True)
         self.mint_button.setToolTip("Uploads the files, then shows the transaction to sign")
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons.addWidget(self.summary_hint, 1)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.mint_button)
         column.addLayout(buttons)
@@ -561,9 +566,10 @@ class MintDialog(QDialog):
         labels["Storage"].setText(f"{estimate.storage}: the image, then its metadata, are stored there before "
                                   "minting")
         count = len(estimate.tokens)
-        labels["Minted as"].setText(f"a batch of {count} tokens in one transaction, committed to the metadata "
-                                    f"folder {estimate.commitment_cid}" if estimate.batch else
-                                    f"one token committed to {estimate.commitment_cid}")
+        labels["Minted as"].setText(f"a batch of {count} tokens in one transaction" if estimate.batch else
+                                    "one token")
+        labels["Committed to"].setText(f"ipfs://{estimate.commitment_cid}  (the folder of the tokens' metadata)"
+                                       if estimate.batch else f"ipfs://{estimate.commitment_cid}  (its metadata)")
         fee = f"at most {format_eth(estimate.max_fee_wei, currency, exact=True)}"
         if estimate.royalty_transactions:
             fee += (f", plus {estimate.royalty_transactions} transaction"
