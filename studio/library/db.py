@@ -66,6 +66,7 @@ class WorkRow:
     sha256: str
     title: str
     path: str
+    favourite: bool
 
 
 SORTS = ("newest", "oldest", "title")
@@ -514,9 +515,10 @@ class Library:
         where, params, join = self._where(query)
         order = {"newest": "works.created DESC, works.id DESC", "oldest": "works.created ASC, works.id ASC",
                  "title": "works.title COLLATE NOCASE ASC, works.id ASC"}[query.sort]
-        rows = self._read(f"SELECT works.id, works.sha256, works.title, works.path FROM works{join}{where} "
-                          f"ORDER BY {order} LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
-        return [WorkRow(row[0], row[1], row[2], row[3]) for row in rows]
+        rows = self._read(f"SELECT works.id, works.sha256, works.title, works.path, works.favourite "
+                          f"FROM works{join}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                          (*params, int(limit), int(offset)))
+        return [WorkRow(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows]
 
     def models_in_use(self) -> list[str]:
         """The model names works were made with (the Gallery's model filter), alphabetically."""

@@ -3,11 +3,15 @@
 A :class:`GenerationJob` runs on the GPU lane and reports :class:`JobProgress` and one
 :class:`ResultItem` per saved image; :class:`QueueModel` and :class:`ResultsModel` are the
 list models the tab's views show. No widgets here.
+
+Every saved image is also recorded in the library (the Gallery) from the worker thread; when
+that fails the image stays saved and the failure becomes one of the work's warnings.
 """
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -22,7 +26,10 @@ from studio.ui.workers import GpuLane, Job
 if TYPE_CHECKING:
     from studio.cancel import CancelToken
     from studio.generation.request import GenerationProgress, Recipe
+    from studio.library.db import Library
     from studio.workflows.generate import SavedWork
+
+log = logging.getLogger(__name__)
 
 TEXT_TO_IMAGE, IMAGE_TO_IMAGE, INPAINT = "txt2img", "img2img", "inpaint"
 MODES = {TEXT_TO_IMAGE: "Text to image", IMAGE_TO_IMAGE: "Image to image", INPAINT: "Inpaint"}
@@ -94,7 +101,8 @@ class GenerationJob(Job):
     saved = Signal(object)  # ResultItem, as each image is written
 
     def __init__(self, request: GenerationRequest, model: ModelInfo, lane: GpuLane, works_dir: Path, *,
-                 preview_every: int = 0, signer: Any = None, parent: QObject | None = None) -> None:
+                 preview_every: int = 0, signer: Any = None, library: "Library | None" = None,
+                 parent: QObject | None = None) -> None:
         prompt = request.prompt if len(request.prompt) <= 40 else request.prompt[:39] + "…"
         count = f"{request.count}× " if request.count > 1 else ""
         super().__init__(f"“{prompt}” {count}{request.width}x{request.height}", parent)
@@ -104,6 +112,7 @@ class GenerationJob(Job):
         self._works_dir = works_dir
         self._preview_every = preview_every
         self.signer = signer  # a chain Signer (the unlocked wallet account) signs each manifest; None: unsigned
+        self._library = library  # None: the studio home's library, opened in the worker for this job
         self.started_at = 0.0
 
     def run(self, progress: Callable[[Any], None], cancel: "CancelToken") -> list["SavedWork"]:
@@ -123,11 +132,53 @@ class GenerationJob(Job):
             preview = pil_to_qimage(step.preview) if step.preview is not None else None
             progress(JobProgress(format_progress(step), step.fraction, preview))
 
+        library, opened, problem = self._open_library()
+        recorded: dict[Path, "SavedWork"] = {}
+
         def on_saved(work: "SavedWork") -> None:
+            work = recorded[work.path] = _record_in_library(library, work, problem)
             self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
 
-        return generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
-                              preview_every=self._preview_every, on_saved=on_saved, signer=self.signer)
+        try:
+            saved = generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
+                                   preview_every=self._preview_every, on_saved=on_saved, signer=self.signer)
+        finally:
+            if opened and library is not None:
+                library.close()
+        return [recorded.get(work.path, work) for work in saved]
+
+    def _open_library(self) -> tuple["Library | None", bool, str]:
+        """(library, opened here, why there is none)."""
+        if self._library is not None:
+            return self._library, False, ""
+        from studio.errors import StudioError
+        from studio.library.db import Library
+
+        try:
+            return Library.default(), True, ""
+        except StudioError as exc:
+            log.warning("The library could not be opened; works are saved but not recorded: %s", exc)
+            return None, False, str(exc)
+
+
+def _record_in_library(library: "Library | None", work: "SavedWork", problem: str) -> "SavedWork":
+    """Add a saved image to the library; a failure is logged and added to the work's warnings,
+    never raised (the image is on disk either way)."""
+    from studio.errors import StudioError
+    from studio.workflows.library import add_saved_work
+
+    if library is not None:
+        try:
+            add_saved_work(library, work.path)
+            return work
+        except StudioError as exc:
+            log.warning("%s was saved but not added to the library: %s", work.path, exc)
+            problem = str(exc)
+        except Exception:  # a bug: keep the image, log the traceback
+            log.exception("%s was saved but not added to the library", work.path)
+            problem = "unexpected error, see the log"
+    return replace(work, warnings=work.warnings + (
+        f"{work.path.name} was saved, but not added to the Gallery ({problem}).",))
 
 
 class ResultsModel(QAbstractListModel):

@@ -1,0 +1,627 @@
+"""The Gallery tab's view-model: what the library shows (search, filters, sort, trash), the selected
+work's details and provenance, and the actions on works. No widgets here.
+
+:class:`GalleryModel` is the grid's list model. It is virtualized: it knows the number of matching
+works, fetches rows from SQLite in pages as the view asks for them (ids, titles, hashes and paths
+only) and asks a :class:`~studio.ui.widgets.thumbnails.ThumbnailLoader` for thumbnails, which
+arrive later from worker threads.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QImage
+
+from studio.errors import StudioError
+from studio.library.db import Library, Token, Work, WorkQuery, WorkRow
+from studio.ui.widgets.thumbnails import FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
+from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
+
+if TYPE_CHECKING:
+    from studio.config import Config
+    from studio.generation.request import Recipe
+    from studio.provenance.manifest import Manifest
+    from studio.provenance.verify import Verdict
+    from studio.workflows.library import ImportReport, TrashReport
+
+log = logging.getLogger(__name__)
+
+PAGE = 200
+PREVIEW_SIZE = 640
+EMPTY_LIBRARY_TEXT = (
+    "Every image you generate on the Create tab is saved here with its provenance. "
+    "You can also import a folder of images: the studio's own works keep their signed recipe, and "
+    "images from AUTOMATIC1111, ComfyUI or InvokeAI keep their prompts.")
+SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "title": "Title A–Z"}
+STATUS_LABELS = {"any": "Any status", "minted": "Minted", "listed": "Listed for sale", "not-minted": "Not minted"}
+DATE_RANGES = {"any": "Any time", "today": "Today", "week": "Last 7 days", "month": "Last 30 days",
+               "year": "Last 365 days"}
+_DAYS = {"week": 7, "month": 30, "year": 365}
+
+
+class GalleryModel(QAbstractListModel):
+    """The works matching a query, in pages fetched on demand; thumbnails load lazily."""
+
+    WorkIdRole = Qt.ItemDataRole.UserRole + 1
+    Sha256Role = SHA256_ROLE
+    PathRole = Qt.ItemDataRole.UserRole + 3
+    FavouriteRole = FAVOURITE_ROLE
+
+    def __init__(self, library: Library, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._loader = loader
+        self._query = WorkQuery()
+        self._count = 0
+        self._pages: dict[int, list[WorkRow]] = {}
+        self._rows_of: dict[str, list[int]] = {}   # sha256 -> loaded rows showing it
+        loader.loaded.connect(self._on_thumbnail)
+
+    @property
+    def query(self) -> WorkQuery:
+        return self._query
+
+    def set_query(self, query: WorkQuery) -> None:
+        """Show the works matching ``query`` (counts them now, fetches rows when painted)."""
+        count = self._library.count_works(query)
+        self.beginResetModel()
+        self._query, self._count = query, count
+        self._pages.clear()
+        self._rows_of.clear()
+        self.endResetModel()
+        self._loader.forget_pending()
+
+    def reload(self) -> None:
+        self.set_query(self._query)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def row(self, row: int) -> WorkRow | None:
+        """The work shown at ``row`` (fetching its page when needed), or None past the end."""
+        if not 0 <= row < self._count:
+            return None
+        page_number = row // PAGE
+        page = self._pages.get(page_number)
+        if page is None:
+            page = self._pages[page_number] = self._library.work_rows(self._query, page_number * PAGE, PAGE)
+            for offset, item in enumerate(page):
+                self._rows_of.setdefault(item.sha256, []).append(page_number * PAGE + offset)
+        offset = row - page_number * PAGE
+        return page[offset] if offset < len(page) else None
+
+    def row_of_work(self, work_id: int) -> int | None:
+        """The row of a work among the pages fetched so far."""
+        for number, page in self._pages.items():
+            for offset, item in enumerate(page):
+                if item.id == work_id:
+                    return number * PAGE + offset
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.row(index.row())
+        if item is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.title or "Untitled"
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._loader.pixmap(item.sha256)
+            if pixmap is None:
+                self._loader.request(item.sha256, item.path)
+            return pixmap
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return item.title or "Untitled"
+        if role == self.WorkIdRole:
+            return item.id
+        if role == self.Sha256Role:
+            return item.sha256
+        if role == self.PathRole:
+            return item.path
+        if role == self.FavouriteRole:
+            return item.favourite
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """The dragged works as file URLs (files that still exist)."""
+        mime = QMimeData()
+        paths = [self.data(index, self.PathRole) for index in indexes]
+        mime.setUrls([QUrl.fromLocalFile(path) for path in dict.fromkeys(paths) if path and Path(path).is_file()])
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def _on_thumbnail(self, sha256: str) -> None:
+        for row in self._rows_of.get(sha256, ()):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+@dataclass(frozen=True)
+class WorkDetail:
+    """Everything the detail pane shows of one work."""
+
+    work: Work
+    manifest: "Manifest | None"
+    tokens: tuple[Token, ...]
+    listings: tuple[tuple[int, str, int, int], ...]   # (chain id, collection, token id, price in wei)
+    file_exists: bool
+
+    @property
+    def recipe(self) -> "Recipe | None":
+        """The generation recipe, for studio works (what "Use settings" sends to the Create tab)."""
+        if self.manifest is None:
+            return None
+        from studio.workflows.generate import recipe_from_manifest
+
+        return recipe_from_manifest(self.manifest)
+
+
+def verify_summary(verdict: "Verdict") -> str:
+    """One or two lines for people saying what verifying the work's file found."""
+    if verdict.verdict == "verified":
+        if verdict.source == "c2pa":
+            return f"Verified: C2PA manifest {verdict.c2pa}."
+        who = f"signed by {verdict.signer}" if verdict.signature_valid else "unsigned"
+        c2pa = f", C2PA {verdict.c2pa}" if verdict.c2pa not in ("absent", "unavailable") else ""
+        return f"Verified: {who}, pixels match the manifest{c2pa}."
+    if verdict.verdict == "no-provenance":
+        if verdict.foreign is not None:
+            return f"No studio provenance; recipe written by {verdict.foreign.source}."
+        return "No provenance in this file."
+    labels = {"tampered": "Tampered", "invalid-signature": "Invalid signature", "unreadable": "Unreadable"}
+    problems = "; ".join(verdict.problems[:2])
+    return f"{labels.get(verdict.verdict, verdict.verdict)}: {problems}" if problems else labels.get(
+        verdict.verdict, verdict.verdict)
+
+
+def _format_eth(wei: int) -> str:
+    text = f"{wei / 10**18:.6f}".rstrip("0").rstrip(".")
+    return f"{text} ETH"
+
+
+def token_lines(detail: WorkDetail) -> list[str]:
+    """The work's tokens and listings as lines for people."""
+    listed = {(chain, collection.lower(), token): price for chain, collection, token, price in detail.listings}
+    lines = []
+    for token in detail.tokens:
+        line = f"#{token.token_id} in {token.collection[:10]}… on chain {token.chain_id}"
+        price = listed.get((token.chain_id, token.collection.lower(), token.token_id))
+        if price is not None:
+            line += f" · listed at {_format_eth(price)}"
+        lines.append(line)
+    return lines
+
+
+class GalleryState(QObject):
+    """What the Gallery shows and does. Filters are plain properties; each change re-queries."""
+
+    query_changed = Signal(object)          # WorkQuery
+    count_changed = Signal(int)             # works matching the query
+    library_empty_changed = Signal(bool)    # no works at all (the empty state)
+    models_changed = Signal(object)         # list[str]
+    collections_changed = Signal(object)    # list[Collection]
+    detail_changed = Signal(object)         # WorkDetail | None
+    preview_changed = Signal(object)        # QImage (null while loading or when unreadable)
+    verify_changed = Signal(str)
+    detail_requested = Signal()             # Enter on a work: show the detail pane
+    error_changed = Signal(str)
+    message_changed = Signal(str)
+    busy_changed = Signal(bool)
+    progress_changed = Signal(str)
+    #: "Use settings": the selected studio work's Recipe, for the Create tab.
+    use_settings_requested = Signal(object)
+
+    def __init__(self, config: "Config", library: Library, background: BackgroundPool,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.library = library
+        self.background = background
+        self.loader = ThumbnailLoader(config.paths.cache_dir, parent=self)
+        self.model = GalleryModel(library, self.loader, self)
+        self._query = WorkQuery()
+        self._date_range = "any"
+        self._detail: WorkDetail | None = None
+        self._selected_ids: tuple[int, ...] = ()
+        self._library_empty = True
+        self._error = ""
+        self._message = ""
+        self._busy_jobs: set[Job] = set()
+        self._verify_ticket = 0
+        self._preview_ticket = 0
+        self._data_version = self._read_data_version()
+        self.model.set_query(self._query)
+        self._reload_lists()
+
+    # -- the query ----------------------------------------------------------------------
+
+    @property
+    def query(self) -> WorkQuery:
+        return self._query
+
+    @property
+    def count(self) -> int:
+        return self.model.rowCount()
+
+    @property
+    def library_empty(self) -> bool:
+        return self._library_empty
+
+    @property
+    def date_range(self) -> str:
+        return self._date_range
+
+    def set_search(self, text: str) -> None:
+        self._set_query(text=text)
+
+    def set_model_filter(self, model: str | None) -> None:
+        self._set_query(model=model or None)
+
+    def set_collection_filter(self, address: str | None) -> None:
+        self._set_query(collection=address or None)
+
+    def set_status_filter(self, status: str) -> None:
+        self._set_query(status=status)
+
+    def set_favourites_only(self, on: bool) -> None:
+        self._set_query(favourites=bool(on))
+
+    def set_sort(self, sort: str) -> None:
+        self._set_query(sort=sort)
+
+    def set_trash_view(self, on: bool) -> None:
+        """Show the trash instead of the library."""
+        self._set_query(trash=bool(on))
+
+    def set_date_range(self, key: str, now: float | None = None) -> None:
+        """One of DATE_RANGES: works created since the start of today, or in the last N days."""
+        if key not in DATE_RANGES:
+            raise ValueError(f"unknown date range {key!r}")
+        self._date_range = key
+        now = time.time() if now is None else now
+        if key == "any":
+            start = None
+        elif key == "today":
+            local = time.localtime(now)
+            start = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
+        else:
+            start = now - _DAYS[key] * 86_400
+        self._set_query(created_from=start, created_to=None)
+
+    def _set_query(self, **changes: Any) -> None:
+        query = replace(self._query, **changes)
+        if query == self._query:
+            return
+        self._query = query
+        self._requery()
+        self.query_changed.emit(query)
+
+    def _requery(self) -> None:
+        try:
+            self.model.set_query(self._query)
+        except StudioError as exc:
+            self.error = str(exc)
+            return
+        self._after_query()
+
+    def _reload_lists(self) -> None:
+        """What changes only when works are added or removed: the empty state and the filter choices."""
+        empty = self.library.count_works(WorkQuery()) == 0 and self.library.count_works(WorkQuery(trash=True)) == 0
+        if empty != self._library_empty:
+            self._library_empty = empty
+            self.library_empty_changed.emit(empty)
+        self.models_changed.emit(self.library.models_in_use())
+        self.collections_changed.emit(self.library.all_collections())
+
+    def _after_query(self) -> None:
+        self.count_changed.emit(self.model.rowCount())
+        if self._detail is not None and self.model.row_of_work(self._detail.work.id) is None:
+            current = self.library.work(self._detail.work.id)
+            if current is None or current.in_trash != self._query.trash:
+                self._show_detail(None)
+
+    def refresh(self) -> None:
+        """Read the library again (after a work was added elsewhere, e.g. by the Create tab)."""
+        self._data_version = self._read_data_version()
+        self._requery()
+        self._reload_lists()
+        if self._detail is not None:
+            self._show_detail(self.library.work(self._detail.work.id))
+
+    def refresh_if_changed(self) -> bool:
+        """Re-read only when another connection (a generation job, the CLI) changed the library."""
+        if self._read_data_version() == self._data_version:
+            return False
+        self.refresh()
+        return True
+
+    def _read_data_version(self) -> int:
+        try:
+            with self.library.connect() as db:
+                return int(db.execute("PRAGMA data_version").fetchone()[0])
+        except StudioError:
+            return -1
+
+    # -- selection and the detail pane ---------------------------------------------------
+
+    @property
+    def detail(self) -> WorkDetail | None:
+        return self._detail
+
+    @property
+    def selected_ids(self) -> tuple[int, ...]:
+        return self._selected_ids
+
+    def select_rows(self, rows: Sequence[int], current: int | None = None) -> None:
+        """The grid's selection: the works to act on, and the one whose details are shown."""
+        items = [self.model.row(row) for row in rows]
+        self._selected_ids = tuple(item.id for item in items if item is not None)
+        item = self.model.row(current) if current is not None else None
+        if item is None and items and items[-1] is not None:
+            item = items[-1]
+        if item is None:
+            self._show_detail(None)
+        elif self._detail is None or self._detail.work.id != item.id:
+            self._show_detail(self.library.work(item.id))
+
+    def open_detail(self, row: int) -> None:
+        """Enter or double-click on a work: select it and ask for the detail pane."""
+        self.select_rows([row], row)
+        if self._detail is not None:
+            self.detail_requested.emit()
+
+    def _show_detail(self, work: Work | None) -> None:
+        self._verify_ticket += 1
+        self._preview_ticket += 1
+        if work is None:
+            self._detail = None
+            self.detail_changed.emit(None)
+            return
+        manifest = None
+        manifest_json = self.library.work_manifest(work.id)
+        if manifest_json:
+            from studio.provenance.manifest import SignedManifest
+
+            try:
+                manifest = SignedManifest.from_json(manifest_json).manifest
+            except StudioError as exc:
+                log.info("The stored manifest of work %s is unreadable: %s", work.id, exc)
+        self._detail = WorkDetail(work, manifest, tuple(self.library.tokens_of_work(work.id)),
+                                  tuple(self.library.active_listing_prices(work.id)), Path(work.path).is_file())
+        self.detail_changed.emit(self._detail)
+        self.verify_changed.emit("Checking provenance…" if self._detail.file_exists else
+                                 "The file is missing: it was moved or deleted outside the studio.")
+        self.preview_changed.emit(QImage())
+        if self._detail.file_exists:
+            self._start_verify(work)
+            self._start_preview(work)
+
+    def _start_verify(self, work: Work) -> None:
+        ticket = self._verify_ticket
+
+        def verify(_progress: Callable[[Any], None], _cancel: Any) -> "Verdict":
+            from studio.workflows.verify import verify_file
+
+            return verify_file(Path(work.path))
+
+        job = FunctionJob(f"Verify {Path(work.path).name}", verify, self)
+        job.succeeded.connect(lambda verdict: self._on_verified(ticket, verdict))
+        job.failed.connect(lambda exc: self._on_verified(ticket, exc))
+        self.background.start(job)
+
+    def _on_verified(self, ticket: int, outcome: Any) -> None:
+        if ticket != self._verify_ticket:
+            return  # another work was selected since
+        if isinstance(outcome, BaseException):
+            self.verify_changed.emit(f"Could not check: {error_message(outcome)}")
+        else:
+            self.verify_changed.emit(verify_summary(outcome))
+
+    def _start_preview(self, work: Work) -> None:
+        ticket = self._preview_ticket
+
+        def load(_progress: Callable[[Any], None], _cancel: Any) -> QImage:
+            from PySide6.QtGui import QImageReader
+
+            reader = QImageReader(work.path)
+            size = reader.size()
+            if size.isValid() and max(size.width(), size.height()) > PREVIEW_SIZE:
+                reader.setScaledSize(size.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
+            return reader.read()
+
+        job = FunctionJob(f"Preview {Path(work.path).name}", load, self)
+        job.succeeded.connect(lambda image: self._on_preview(ticket, image))
+        self.background.start(job)
+
+    def _on_preview(self, ticket: int, image: QImage) -> None:
+        if ticket == self._preview_ticket:
+            self.preview_changed.emit(image)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def copy_prompt_text(self) -> str:
+        """The selected work's prompt (the tab puts it on the clipboard)."""
+        return self._detail.work.prompt if self._detail is not None else ""
+
+    def use_settings(self) -> bool:
+        """Send the selected studio work's recipe to whoever listens (the Create tab)."""
+        recipe = self._detail.recipe if self._detail is not None else None
+        if recipe is None:
+            self.error = "This work carries no studio recipe to reuse; copy its prompt instead."
+            return False
+        self.use_settings_requested.emit(recipe)
+        return True
+
+    def set_favourite(self, on: bool) -> None:
+        if self._detail is None:
+            return
+        self._update(self._detail.work.id, favourite=on)
+
+    def set_tags(self, text: str) -> None:
+        if self._detail is None:
+            return
+        self._update(self._detail.work.id, tags=text)
+
+    def set_title(self, text: str) -> None:
+        if self._detail is None:
+            return
+        self._update(self._detail.work.id, title=text)
+
+    def _update(self, work_id: int, **changes: Any) -> None:
+        try:
+            work = self.library.update_work(work_id, **changes)
+        except StudioError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self._requery()
+        self._detail = replace(self._detail, work=work) if self._detail is not None else None
+        self.detail_changed.emit(self._detail)
+
+    def trash_selected(self) -> int:
+        """Move the selected works to the trash (Delete key). Returns how many moved."""
+        if self._query.trash or not self._selected_ids:
+            return 0
+        try:
+            moved = self.library.trash_works(self._selected_ids)
+        except StudioError as exc:
+            self.error = str(exc)
+            return 0
+        self.error = ""
+        self.message = f"Moved {moved} work{'s' if moved != 1 else ''} to the trash."
+        self._selected_ids = ()
+        self._show_detail(None)
+        self._requery()
+        self._reload_lists()
+        return moved
+
+    def restore_selected(self) -> int:
+        """Take the selected works out of the trash."""
+        if not self._selected_ids:
+            return 0
+        restored = self.library.restore_works(self._selected_ids)
+        self.message = f"Restored {restored} work{'s' if restored != 1 else ''}."
+        self._selected_ids = ()
+        self._show_detail(None)
+        self._requery()
+        return restored
+
+    def empty_trash(self) -> Job:
+        """Forget the works in the trash and delete the studio's own files of them (in a worker)."""
+        def run(_progress: Callable[[Any], None], _cancel: Any) -> "TrashReport":
+            from studio.workflows.library import empty_trash
+
+            return empty_trash(self.library, data_dir=self.config.paths.data_dir,
+                               cache_dir=self.config.paths.cache_dir)
+
+        return self._run("Emptying the trash", run, self._on_trash_emptied)
+
+    def _on_trash_emptied(self, report: "TrashReport") -> None:
+        kept = f"; {len(report.files_kept)} files outside the studio were left where they are" \
+            if report.files_kept else ""
+        self.message = f"Removed {report.removed} work{'s' if report.removed != 1 else ''} for good{kept}."
+        self._show_detail(None)
+        self.refresh()
+
+    def import_folder(self, folder: str | Path) -> Job:
+        """Import a folder of images in a worker; progress lines follow, then a summary."""
+        def run(progress: Callable[[Any], None], cancel: Any) -> "ImportReport":
+            from studio.workflows.library import import_folder
+
+            return import_folder(self.library, Path(folder), lambda _fraction, text: progress(text), cancel,
+                                 data_dir=self.config.paths.data_dir)
+
+        job = self._run(f"Import {Path(folder).name}", run, self._on_imported)
+        job.progressed.connect(lambda text: self.progress_changed.emit(f"Importing {text}"))
+        return job
+
+    def _on_imported(self, report: "ImportReport") -> None:
+        lines = [report.summary()]
+        lines += [f"Skipped {Path(path).name}: {reason}" for path, reason in report.skipped[:5]]
+        if len(report.skipped) > 5:
+            lines.append(f"… and {len(report.skipped) - 5} more skipped.")
+        self.message = "\n".join(lines)
+        self.refresh()
+
+    def export_selected(self, dest: str | Path) -> Job | None:
+        """Export the selected work with its metadata (copy, or JPEG/WebP by the name's extension)."""
+        if self._detail is None:
+            return None
+        work = self._detail.work
+
+        def run(_progress: Callable[[Any], None], _cancel: Any) -> Path:
+            from studio.workflows.library import export_work
+
+            return export_work(work, Path(dest))
+
+        return self._run(f"Export {Path(work.path).name}", run,
+                         lambda path: setattr(self, "message", f"Exported to {path}."))
+
+    def _run(self, title: str, fn: Callable[[Callable[[Any], None], Any], Any],
+             done: Callable[[Any], None]) -> Job:
+        job = FunctionJob(title, fn, self)
+        job.succeeded.connect(done)
+        job.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
+        job.cancelled.connect(lambda: self.refresh())
+        job.ended.connect(lambda: self._job_ended(job))
+        self._busy_jobs.add(job)
+        self.busy_changed.emit(True)
+        self.error = ""
+        self.background.start(job)
+        return job
+
+    def _job_ended(self, job: Job) -> None:
+        self._busy_jobs.discard(job)
+        self.progress_changed.emit("")
+        if not self._busy_jobs:
+            self.busy_changed.emit(False)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._busy_jobs)
+
+    def cancel_jobs(self) -> None:
+        for job in list(self._busy_jobs):
+            job.cancel()
+
+    # -- messages ------------------------------------------------------------------------
+
+    @property
+    def error(self) -> str:
+        return self._error
+
+    @error.setter
+    def error(self, text: str) -> None:
+        if text != self._error:
+            self._error = text
+            self.error_changed.emit(text)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        if text != self._message:
+            self._message = text
+            self.message_changed.emit(text)
+
+    def shutdown(self) -> None:
+        """Stop thumbnail decoding (the window is closing)."""
+        self.loader.shutdown()
+

@@ -1,0 +1,226 @@
+"""Thumbnails for big grids: decoded off the GUI thread, cached on disk and as a small LRU of pixmaps.
+
+:class:`ThumbnailLoader` takes requests (``sha256``, file path) from a list model's ``data()``;
+worker threads make or read the disk thumbnail (``studio.workflows.library.ensure_thumbnail``)
+and decode it into a QImage (safe off the GUI thread); the GUI thread turns it into a QPixmap,
+keeps it in a byte-bounded LRU and says ``loaded(sha256)`` so the model repaints that cell.
+Requests are served newest first and old ones are dropped, so scrolling fast through thousands
+of works only decodes what is on screen. :class:`GalleryDelegate` paints a cell.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict, deque
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from studio.ui import theme
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 384           # older requests than this are dropped (their cells scrolled away)
+CACHE_BYTES = 96 << 20      # pixmaps kept in memory
+
+
+class _Decode(QRunnable):
+    """Drains the loader's request stack on one pool thread."""
+
+    def __init__(self, loader: "ThumbnailLoader") -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._loader = loader
+
+    def run(self) -> None:
+        self._loader._drain()
+
+
+class ThumbnailLoader(QObject):
+    """Loads thumbnails by SHA-256 off the GUI thread and keeps the recent ones as pixmaps."""
+
+    #: A thumbnail is ready (or failed for good): repaint the cells of this SHA-256.
+    loaded = Signal(str)
+    _decoded = Signal(str, object)  # from a worker thread: (sha256, QImage; null when it failed)
+
+    def __init__(self, cache_dir: Path, *, size: int | None = None, max_bytes: int = CACHE_BYTES,
+                 threads: int = 2, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from studio.workflows.library import THUMBNAIL_SIZE
+
+        self.cache_dir = Path(cache_dir)
+        self.size = size or THUMBNAIL_SIZE
+        self.max_bytes = max_bytes
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._bytes = 0
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+        self._stack: deque[tuple[str, str]] = deque()
+        self._pending: set[str] = set()
+        self._workers = 0
+        self._max_workers = threads
+        self._closed = False
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._decoded.connect(self._on_decoded, Qt.ConnectionType.QueuedConnection)
+
+    # -- GUI thread ---------------------------------------------------------------------
+
+    def pixmap(self, sha256: str) -> QPixmap | None:
+        """The cached pixmap (marked as recently used), or None."""
+        pixmap = self._pixmaps.get(sha256)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(sha256)
+        return pixmap
+
+    def failed(self, sha256: str) -> bool:
+        """Whether this work's file could not be read for a thumbnail (missing or broken)."""
+        return sha256 in self._failed
+
+    def request(self, sha256: str, path: str) -> None:
+        """Ask for a thumbnail; ``loaded`` follows when it is ready. Repeats are ignored."""
+        if sha256 in self._pixmaps or sha256 in self._failed or self._closed:
+            return
+        with self._lock:
+            if sha256 in self._pending:
+                return
+            self._pending.add(sha256)
+            self._stack.append((sha256, path))
+            while len(self._stack) > MAX_PENDING:
+                dropped, _path = self._stack.popleft()
+                self._pending.discard(dropped)
+            start = self._workers < self._max_workers
+            if start:
+                self._workers += 1
+        if start:
+            self._pool.start(_Decode(self))
+
+    def forget_pending(self) -> None:
+        """Drop the requests not started yet (the grid now shows other works)."""
+        with self._lock:
+            for sha256, _path in self._stack:
+                self._pending.discard(sha256)
+            self._stack.clear()
+
+    def forget(self, sha256: str) -> None:
+        """Drop a work's pixmap and failure mark (its file changed or came back)."""
+        pixmap = self._pixmaps.pop(sha256, None)
+        if pixmap is not None:
+            self._bytes -= _cost(pixmap)
+        self._failed.discard(sha256)
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+    @property
+    def cached_count(self) -> int:
+        return len(self._pixmaps)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop taking requests and wait for the running decodes (on close)."""
+        self._closed = True
+        self.forget_pending()
+        return self._pool.waitForDone(timeout_ms)
+
+    def _on_decoded(self, sha256: str, image: QImage) -> None:
+        with self._lock:
+            self._pending.discard(sha256)
+        if image.isNull():
+            self._failed.add(sha256)
+        else:
+            pixmap = QPixmap.fromImage(image)
+            self._pixmaps[sha256] = pixmap
+            self._bytes += _cost(pixmap)
+            while self._bytes > self.max_bytes and len(self._pixmaps) > 1:
+                _sha, old = self._pixmaps.popitem(last=False)
+                self._bytes -= _cost(old)
+        self.loaded.emit(sha256)
+
+    # -- worker threads -----------------------------------------------------------------
+
+    def _drain(self) -> None:
+        from studio.errors import StudioError
+        from studio.workflows.library import ensure_thumbnail
+
+        while True:
+            with self._lock:
+                if not self._stack or self._closed:
+                    self._workers -= 1
+                    return
+                sha256, path = self._stack.pop()  # newest first: what is on screen now
+            try:
+                image = QImage(str(ensure_thumbnail(Path(path), sha256, self.cache_dir, self.size)))
+                if image.isNull():
+                    log.info("The cached thumbnail of %s could not be decoded", path)
+            except StudioError as exc:
+                log.info("No thumbnail for %s: %s", path, exc)
+                image = QImage()
+            except Exception:  # a bug: log it, show the cell as broken, keep the grid alive
+                log.exception("Making the thumbnail of %s failed", path)
+                image = QImage()
+            self._decoded.emit(sha256, image)
+
+
+def _cost(pixmap: QPixmap) -> int:
+    return max(1, pixmap.width() * pixmap.height() * 4)
+
+
+CELL = 156
+CAPTION = 24
+SHA256_ROLE = Qt.ItemDataRole.UserRole + 2
+FAVOURITE_ROLE = Qt.ItemDataRole.UserRole + 4
+
+
+class GalleryDelegate(QStyledItemDelegate):
+    """A rounded thumbnail (a placeholder while it loads, a mark when the file is broken) with
+    the work's title under it; an accent frame when selected."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loader = loader
+        self.cell_width = CELL  # the grid widens cells to share its width evenly
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(self.cell_width, CELL + CAPTION)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect: QRect = option.rect.adjusted(5, 5, -5, -5)
+        image_rect = QRect(rect.left(), rect.top(), rect.width(), rect.height() - CAPTION)
+        path = QPainterPath()
+        path.addRoundedRect(image_rect, 6, 6)
+        painter.fillPath(path, QColor(theme.RAISED))
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            size = pixmap.size().scaled(image_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(image_rect.left() + (image_rect.width() - size.width()) // 2,
+                           image_rect.top() + (image_rect.height() - size.height()) // 2, size.width(), size.height())
+            painter.setClipPath(path)
+            painter.drawPixmap(target, pixmap)
+            painter.setClipping(False)
+        elif self._loader.failed(str(index.data(SHA256_ROLE) or "")):
+            painter.setPen(QColor(theme.ERROR_TEXT))
+            painter.drawText(image_rect, Qt.AlignmentFlag.AlignCenter, "file missing\nor unreadable")
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hovered:
+            painter.setPen(QPen(QColor(theme.ACCENT if selected else theme.BORDER), 2))
+            painter.drawPath(path)
+        if index.data(FAVOURITE_ROLE):
+            badge = QRect(image_rect.right() - 25, image_rect.top() + 5, 20, 20)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 150))
+            painter.drawEllipse(badge)
+            painter.setPen(QColor(theme.WARNING_TEXT))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "★")
+        painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
+        caption = QRect(rect.left() + 2, image_rect.bottom() + 3, rect.width() - 4, CAPTION - 3)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        painter.drawText(caption, Qt.AlignmentFlag.AlignCenter,
+                         option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, caption.width()))
+        painter.restore()
