@@ -2,7 +2,8 @@
 
 One file, ``<data>/wallet/wallet.json`` (owner-only), holds the public account list (names,
 addresses, derivation paths: readable while locked) and one Web3 Secret Storage "crypto"
-section (scrypt + AES-128-CTR + keccak MAC) over the secrets: the phrase and any imported keys.
+section (scrypt + AES-128-CTR + keccak MAC) over the secrets: the phrase, any imported keys and
+service secrets (a pinning service's access token), which never go to the settings.
 Every change is a whole new file written atomically, so a crash leaves the old wallet or the new
 one. Keys exist decrypted only in this object's memory while it is unlocked; everything else
 gets a `WalletSigner`. Slow calls (every one taking a password: scrypt runs) accept a
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,6 +34,8 @@ MIN_PASSWORD_LENGTH = 8
 #: Environment variable scripts may use to give the wallet password (documented in docs/wallet.md).
 PASSWORD_ENV = "STUDIO_WALLET_PASSWORD"
 DEFAULT_IDLE_LOCK_MINUTES = 15
+#: Names of service secrets (access tokens the studio keeps for a service, e.g. "pinning").
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 __all__ = ["Wallet", "WalletAccount", "WalletSigner", "WrongPassword", "CorruptKeystore", "PASSWORD_ENV",
            "check_new_password", "wallet_path"]
@@ -65,16 +69,21 @@ def check_new_password(password: str) -> None:
 class _Secrets:
     phrase: str | None
     imported: dict[str, str]  # address -> hex private key
+    services: dict[str, str] = field(default_factory=dict)  # service name -> access token
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"phrase": self.phrase, "imported": self.imported}, sort_keys=True).encode("utf-8")
+        document: dict[str, Any] = {"phrase": self.phrase, "imported": self.imported}
+        if self.services:
+            document["services"] = self.services
+        return json.dumps(document, sort_keys=True).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "_Secrets":
         try:
             raw = json.loads(data.decode("utf-8"))
-            return cls(raw.get("phrase"), dict(raw.get("imported") or {}))
-        except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+            services = {str(name): str(value) for name, value in dict(raw.get("services") or {}).items()}
+            return cls(raw.get("phrase"), dict(raw.get("imported") or {}), services)
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
             raise CorruptKeystore("The wallet's encrypted part is damaged.",
                                   hint="Restore the wallet from its recovery phrase or a backup.") from exc
 
@@ -416,6 +425,41 @@ class Wallet:
             progress(0.5, "Encrypting the keystore")
         return encrypt_keystore(key, new_password, kdf_n=kdf_n or self.kdf_n)
 
+    # ---- service secrets (access tokens of storage services), encrypted with the keys
+    def set_service_secret(self, name: str, value: str, password: str,
+                           progress: ProgressCallback | None = None) -> None:
+        """Keep `value` (e.g. the pinning service's token, name "pinning") in the encrypted section,
+        replacing any earlier one, in one atomic file replacement; WrongPassword changes nothing."""
+        _check_service_name(name)
+        value = value.strip()
+        if not value or len(value.split()) != 1:
+            raise InputError(f"The {name} secret should be one token, without spaces or line breaks.")
+        with self._lock:
+            _, secrets = self._open(password, progress)
+            self._keys_for(secrets, self.accounts())  # refuse to rewrite a file that does not add up
+            secrets.services[name] = value
+            self._write(self.accounts(), secrets, password, progress)
+            self._refresh_if_unlocked(password, secrets)
+
+    def remove_service_secret(self, name: str, password: str, progress: ProgressCallback | None = None) -> bool:
+        """Forget the service secret `name`; False (and the file untouched) when there was none."""
+        _check_service_name(name)
+        with self._lock:
+            _, secrets = self._open(password, progress)
+            if name not in secrets.services:
+                return False
+            self._keys_for(secrets, self.accounts())
+            del secrets.services[name]
+            self._write(self.accounts(), secrets, password, progress)
+            self._refresh_if_unlocked(password, secrets)
+            return True
+
+    def service_secret(self, name: str) -> str | None:
+        """The service secret `name` (None when the wallet keeps none); needs the wallet unlocked."""
+        _check_service_name(name)
+        with self._lock:
+            return self._require_unlocked().services.get(name)
+
     def change_password(self, old_password: str, new_password: str,
                         progress: ProgressCallback | None = None) -> None:
         """Re-encrypt every secret under `new_password` in one atomic file replacement."""
@@ -424,6 +468,11 @@ class Wallet:
             _, secrets = self._open(old_password, progress)
             self._keys_for(secrets, self.accounts())  # refuse to rewrite a file that does not add up
             self._write(self.accounts(), secrets, new_password, progress)
+
+
+def _check_service_name(name: str) -> None:
+    if not SERVICE_NAME.fullmatch(name):
+        raise InputError(f"{name!r} is not a service secret name (lower-case letters, digits, - and _).")
 
 
 class WalletSigner:

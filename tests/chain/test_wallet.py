@@ -289,3 +289,79 @@ def test_secret_round_trip_and_any_other_password_fails(secret, password, other)
     if other != password:
         with pytest.raises(WrongPassword):
             decrypt_secret(crypto, other)
+
+
+# ---- service secrets (a pinning service's access token)
+
+TOKEN = "psa-token-Zx81kQ2vLm94TrWs0aBc"
+
+
+def test_a_service_secret_round_trips_encrypted(tmp_path):
+    wallet = make_wallet(tmp_path)
+    wallet.create(PASSWORD, phrase=TEST_PHRASE)
+    wallet.set_service_secret("pinning", f"  {TOKEN}\n", PASSWORD)
+    assert TOKEN.encode() not in wallet.path.read_bytes()
+    assert wallet.path.stat().st_mode & 0o077 == 0
+    with pytest.raises(WalletLocked):
+        wallet.service_secret("pinning")
+    reopened = make_wallet(tmp_path)
+    reopened.unlock(PASSWORD)
+    assert reopened.service_secret("pinning") == TOKEN and reopened.service_secret("other") is None
+    # the keys are untouched, and a new password carries the secret along
+    assert [a.address for a in reopened.accounts()] == ["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
+    reopened.change_password(PASSWORD, "another long password")
+    again = make_wallet(tmp_path)
+    again.unlock("another long password")
+    assert again.service_secret("pinning") == TOKEN
+    assert again.reveal_phrase("another long password") == TEST_PHRASE
+
+
+def test_setting_a_secret_on_an_unlocked_wallet_is_seen_at_once_and_removal_forgets_it(tmp_path):
+    wallet = make_wallet(tmp_path)
+    wallet.create(PASSWORD)
+    wallet.unlock(PASSWORD)
+    wallet.set_service_secret("pinning", TOKEN, PASSWORD)
+    assert wallet.service_secret("pinning") == TOKEN
+    wallet.set_service_secret("pinning", "replacement-token-1", PASSWORD)
+    assert wallet.service_secret("pinning") == "replacement-token-1"
+    assert wallet.remove_service_secret("pinning", PASSWORD) is True
+    assert wallet.service_secret("pinning") is None
+    before = wallet.path.read_bytes()
+    assert wallet.remove_service_secret("pinning", PASSWORD) is False
+    assert wallet.path.read_bytes() == before
+    reopened = make_wallet(tmp_path)
+    reopened.unlock(PASSWORD)
+    assert reopened.service_secret("pinning") is None
+
+
+def test_wrong_password_leaves_the_service_secrets_unchanged(tmp_path):
+    wallet = make_wallet(tmp_path)
+    wallet.create(PASSWORD)
+    wallet.set_service_secret("pinning", TOKEN, PASSWORD)
+    before = wallet.path.read_bytes()
+    with pytest.raises(WrongPassword):
+        wallet.set_service_secret("pinning", "stolen-replacement", "not the password")
+    with pytest.raises(WrongPassword):
+        wallet.remove_service_secret("pinning", "not the password")
+    assert wallet.path.read_bytes() == before
+    assert [p.name for p in wallet.path.parent.iterdir()] == ["wallet.json"]  # no temp file left
+    wallet.unlock(PASSWORD)
+    assert wallet.service_secret("pinning") == TOKEN
+
+
+def test_bad_service_secret_names_and_values_are_refused(tmp_path):
+    wallet = make_wallet(tmp_path)
+    wallet.create(PASSWORD)
+    before = wallet.path.read_bytes()
+    for name in ("", "Pinning", "../x", "a" * 40):
+        with pytest.raises(InputError, match="not a service secret name"):
+            wallet.set_service_secret(name, TOKEN, PASSWORD)
+    for value in ("", "   ", "two words"):
+        with pytest.raises(InputError, match="one token"):
+            wallet.set_service_secret("pinning", value, PASSWORD)
+    assert wallet.path.read_bytes() == before
+
+
+def test_a_service_secret_needs_a_wallet(tmp_path):
+    with pytest.raises(NotFound, match="no wallet"):
+        make_wallet(tmp_path).set_service_secret("pinning", TOKEN, PASSWORD)
