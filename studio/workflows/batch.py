@@ -1,0 +1,1224 @@
+"""Batch minting from a manifest: validate everything, upload while minting, pipeline the
+transactions, and survive being killed at any moment.
+
+    rows = read_manifest("drop.csv")                     # ManifestErrors lists every bad row and field
+    plan = plan_batch(rows, collection, ...)              # --dry-run: CIDs, transactions, gas, cost
+    report = batch_mint("drop.csv", collection, signer=..., connection=..., store=..., library=...)
+
+**Manifest** (docs/batch.md): a CSV file with a header row, a JSON file (a list of objects, or
+``{"works": [...]}``), or a folder of images whose optional sidecars ``NAME.png.json`` or
+``NAME.json`` hold the other fields. Fields: ``file`` (relative to the manifest), ``name``,
+``description``, ``attributes`` (a JSON object, or ``trait:value;trait:value`` in CSV),
+``price`` (ETH, to list the token), ``royalty`` (``2.5%``, ``250bps``), ``license``.
+
+**Journal**: ``<manifest>.journal.sqlite`` next to the manifest records each step: uploaded CIDs
+per row, each batch's composition and commitment, every transaction's signed raw bytes, hash and
+nonce *before* it is broadcast, receipts, token ids, royalties and listings. Running the same
+command again reconciles first: a recorded transaction that landed is recorded; a pending one is
+waited for; one the node does not know is broadcast again *as signed* (same nonce), never re-made
+with a new nonce while the first may still land; a nonce the account has used for something else
+retires it. The collection's ``ContentCommitted`` events are then read, so a batch whose digest is
+on chain is recorded, never minted again, and each landed batch's ``contentOf`` is checked.
+
+**Test seam**: ``STUDIO_BATCH_CRASH_AT=STEP:N`` makes the process kill itself (SIGKILL) at a named
+step: ``after-upload:N`` (N rows uploaded), ``after-sign:N`` (batch N's transaction recorded, not
+broadcast), ``after-send:N`` (batch N broadcast, before its receipt), ``mid-listing:N`` (N listing
+transactions sent). Tests use it to prove resumption; it is never set in normal use.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import tempfile
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+from studio.cancel import Cancellable
+from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
+from studio.library.db import Collection, Library, Token, Work
+
+if TYPE_CHECKING:
+    from studio.chain.networks import Network
+    from studio.chain.sender import PreparedTx, TxSender
+    from studio.chain.transactions import Connection, Signer
+    from studio.storage.store import ContentStore
+
+CRASH_ENV = "STUDIO_BATCH_CRASH_AT"
+DEFAULT_BATCH_SIZE = 100
+MAX_NAME = 100
+MAX_DESCRIPTION = 5000
+MAX_ATTRIBUTES = 64
+MAX_PRICE_WEI = 2**96 - 1
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+FIELDS = ("file", "name", "description", "attributes", "price", "royalty", "license")
+WEI_PER_ETH = 10**18
+
+
+# ================================================================= manifest
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One work of a manifest, validated: the file exists, is an image, and every field is usable."""
+
+    row: int  # 1-based, as people count data rows
+    file: Path
+    name: str
+    description: str = ""
+    attributes: tuple[tuple[str, str | int | float | bool], ...] = ()
+    price_wei: int | None = None
+    royalty_bps: int | None = None
+    license: str = "all-rights-reserved"
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 0 for the manifest as a whole (its header, its shape)
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.field}: {self.message}" if self.row else f"{self.field}: {self.message}"
+
+
+class ManifestErrors(InputError):
+    """Every problem of a manifest at once; nothing was uploaded or sent."""
+
+    def __init__(self, source: Path, errors: Sequence[RowError]) -> None:
+        self.source = source
+        self.errors = tuple(errors)
+        count = len(self.errors)
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        super().__init__(f"{source.name} has {count} problem{'s' if count != 1 else ''}; nothing was uploaded "
+                         f"or minted:\n{lines}", hint="Fix these rows and run the command again.")
+
+
+def journal_path_for(source: Path | str) -> Path:
+    """``<manifest>.journal.sqlite`` next to the manifest (or the folder of images)."""
+    source = Path(source).resolve()
+    return source.parent / f"{source.name}.journal.sqlite"
+
+
+def read_manifest(source: Path | str) -> list[ManifestRow]:
+    """Read and validate a CSV, JSON or folder manifest; ManifestErrors lists every problem."""
+    source = Path(source)
+    if not source.exists():
+        raise NotFound(f"The manifest {source} does not exist.")
+    errors: list[RowError] = []
+    if source.is_dir():
+        entries, base = _folder_entries(source, errors), source
+    elif source.suffix.lower() == ".csv":
+        entries, base = _csv_entries(source, errors), source.parent
+    elif source.suffix.lower() == ".json":
+        entries, base = _json_entries(source, errors), source.parent
+    else:
+        raise InputError(f"{source.name} is not a manifest the studio reads.",
+                         hint="Use a .csv or .json file, or a folder of images (see docs/batch.md).")
+    rows: list[ManifestRow] = []
+    seen_paths: dict[Path, int] = {}
+    seen_content: dict[str, int] = {}
+    for number, entry in entries:
+        row = _validate_row(number, entry, base, errors)
+        if row is None:
+            continue
+        resolved = row.file.resolve()
+        if resolved in seen_paths:
+            errors.append(RowError(number, "file", f"{row.file.name} is already row {seen_paths[resolved]}"))
+            continue
+        if row.sha256 in seen_content:
+            errors.append(RowError(number, "file", f"{row.file.name} is the same image as row "
+                                                   f"{seen_content[row.sha256]}"))
+            continue
+        seen_paths[resolved] = number
+        seen_content[row.sha256] = number
+        rows.append(row)
+    if not entries and not errors:
+        errors.append(RowError(0, "manifest", "it lists no works"))
+    if errors:
+        raise ManifestErrors(source, sorted(errors, key=lambda e: e.row))
+    return rows
+
+
+def _csv_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"The manifest {path.name} could not be read as UTF-8 text ({exc}).") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "file" not in header:
+        errors.append(RowError(0, "header", f"the first line must name the columns, with at least 'file' "
+                                            f"(columns: {', '.join(FIELDS)})"))
+        return []
+    unknown = [h for h in header if h not in FIELDS]
+    if unknown:
+        errors.append(RowError(0, "header", f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                                            f"(columns: {', '.join(FIELDS)})"))
+    reader.fieldnames = header
+    entries = []
+    for number, record in enumerate(reader, start=1):
+        if None in record:
+            errors.append(RowError(number, "row", "it has more values than the header has columns"))
+        entry = {k: v.strip() for k, v in record.items() if k is not None and isinstance(v, str) and v.strip()}
+        if entry:
+            entries.append((number, entry))
+    return entries
+
+
+def _json_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    from studio.safejson import loads
+
+    try:
+        document = loads(path.read_bytes(), what=path.name)
+    except (OSError, ValueError, InputError) as exc:
+        raise InputError(f"The manifest {path.name} is not readable JSON ({exc}).") from exc
+    works = document.get("works") if isinstance(document, dict) else document
+    if not isinstance(works, list):
+        errors.append(RowError(0, "manifest", 'it must be a list of objects, or {"works": [...]}'))
+        return []
+    entries = []
+    for number, entry in enumerate(works, start=1):
+        if not isinstance(entry, dict):
+            errors.append(RowError(number, "row", "it is not an object"))
+            continue
+        for key in entry:
+            if key not in FIELDS:
+                errors.append(RowError(number, str(key), f"unknown field (fields: {', '.join(FIELDS)})"))
+        entries.append((number, {k: v for k, v in entry.items() if k in FIELDS}))
+    return entries
+
+
+def _folder_entries(folder: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    from studio.safejson import loads
+
+    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    entries = []
+    for number, image in enumerate(images, start=1):
+        entry: dict[str, Any] = {"file": image.name, "name": image.stem}
+        for sidecar in (image.with_name(image.name + ".json"), image.with_suffix(".json")):
+            if sidecar.exists():
+                try:
+                    extra = loads(sidecar.read_bytes(), what=sidecar.name)
+                except (OSError, ValueError, InputError) as exc:
+                    errors.append(RowError(number, "sidecar", f"{sidecar.name} is not readable JSON ({exc})"))
+                    break
+                if not isinstance(extra, dict):
+                    errors.append(RowError(number, "sidecar", f"{sidecar.name} must hold one JSON object"))
+                    break
+                for key, value in extra.items():
+                    if key not in FIELDS or key == "file":
+                        errors.append(RowError(number, str(key), f"unknown field in {sidecar.name}"))
+                    else:
+                        entry[key] = value
+                break
+        entries.append((number, entry))
+    return entries
+
+
+def _validate_row(number: int, entry: dict[str, Any], base: Path, errors: list[RowError]) -> ManifestRow | None:
+    from studio.workflows.mint import parse_license
+
+    before = len(errors)
+
+    def problem(field_name: str, message: str) -> None:
+        errors.append(RowError(number, field_name, message))
+
+    file_value = entry.get("file")
+    path = None
+    sha256, size = "", (0, 0)
+    if not isinstance(file_value, str) or not file_value.strip():
+        problem("file", "missing (the image to mint)")
+    else:
+        path = Path(file_value.strip())
+        path = path if path.is_absolute() else base / path
+        sha256, size = _check_image(path, problem)
+    name = entry.get("name", path.stem if path is not None else "")
+    if not isinstance(name, str) or not name.strip():
+        problem("name", "missing (the token's name)")
+    elif len(name.strip()) > MAX_NAME:
+        problem("name", f"{len(name.strip())} characters, at most {MAX_NAME}")
+    description = entry.get("description", "")
+    if not isinstance(description, str):
+        problem("description", "must be text")
+    elif len(description) > MAX_DESCRIPTION:
+        problem("description", f"{len(description)} characters, at most {MAX_DESCRIPTION}")
+    attributes = _attributes(entry.get("attributes"), problem)
+    price = _price(entry.get("price"), problem)
+    royalty = _royalty(entry.get("royalty"), problem)
+    license_id = "all-rights-reserved"
+    if entry.get("license") not in (None, ""):
+        try:
+            license_id = parse_license(str(entry["license"]))
+        except InputError as exc:
+            problem("license", exc.message)
+    if len(errors) > before or path is None:
+        return None
+    return ManifestRow(number, path, name.strip(), description.strip(), attributes, price, royalty, license_id,
+                       sha256, size[0], size[1])
+
+
+def _check_image(path: Path, problem: Callable[[str, str], None]) -> tuple[str, tuple[int, int]]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problem("file", f"{path} does not exist")
+        return "", (0, 0)
+    except OSError as exc:
+        problem("file", f"{path} could not be read ({exc.strerror or exc})")
+        return "", (0, 0)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            size = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        problem("file", f"{path.name} is not a readable image ({exc.__class__.__name__}); mint PNG, JPEG or WebP")
+        return "", (0, 0)
+    return hashlib.sha256(data).hexdigest(), size
+
+
+def _number(text: str) -> str | int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text) if "." in text else text
+    except ValueError:
+        return text
+
+
+def _attributes(value: Any, problem: Callable[[str, str], None]) -> tuple[tuple[str, Any], ...]:
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        from studio.safejson import loads
+
+        try:
+            value = loads(value, what="The attributes")
+        except (ValueError, InputError) as exc:
+            problem("attributes", f"not a JSON object ({exc})")
+            return ()
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        pairs = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, str):
+        for part in value.split(";"):
+            if not part.strip():
+                continue
+            key, sep, text = part.partition(":")
+            if not sep or not key.strip() or not text.strip():
+                problem("attributes", f"{part.strip()!r} is not trait:value")
+                return ()
+            pairs.append((key.strip(), _number(text.strip())))
+    else:
+        problem("attributes", "must be a JSON object or trait:value;trait:value")
+        return ()
+    if len(pairs) > MAX_ATTRIBUTES:
+        problem("attributes", f"{len(pairs)} traits, at most {MAX_ATTRIBUTES}")
+        return ()
+    for key, item in pairs:
+        if not key.strip() or not isinstance(item, (str, int, float, bool)):
+            problem("attributes", f"trait {key!r} needs a text or number value")
+            return ()
+    return tuple(pairs)
+
+
+def parse_eth(value: Any) -> int:
+    """Wei from an amount of ETH ("0.05", 0.05, "1"); InputError when it is not a positive amount."""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise InputError(f"{value!r} is not an amount of ETH (e.g. 0.05).") from exc
+    wei = amount * WEI_PER_ETH
+    if not amount.is_finite() or amount <= 0 or wei != wei.to_integral_value():
+        raise InputError(f"{value!r} is not a positive amount of ETH with at most 18 decimals.")
+    if wei > MAX_PRICE_WEI:
+        raise InputError(f"{value!r} ETH is more than the marketplace accepts.")
+    return int(wei)
+
+
+def _price(value: Any, problem: Callable[[str, str], None]) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        problem("price", "must be an amount of ETH")
+        return None
+    try:
+        return parse_eth(value)
+    except InputError as exc:
+        problem("price", exc.message)
+        return None
+
+
+def _royalty(value: Any, problem: Callable[[str, str], None]) -> int | None:
+    from studio.workflows.collections import parse_royalty
+
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if not text.lower().endswith(("%", "bps")):
+        text += "%"
+    try:
+        return parse_royalty(text)
+    except InputError as exc:
+        problem("royalty", exc.message)
+        return None
+
+
+# ================================================================= journal
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (row INTEGER PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+    media_cid TEXT, metadata_cid TEXT, batch INTEGER, position INTEGER, token_id INTEGER,
+    royalty_done INTEGER NOT NULL DEFAULT 0, listed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, cid TEXT NOT NULL, digest TEXT NOT NULL,
+    count INTEGER NOT NULL, first_token_id INTEGER);
+CREATE TABLE IF NOT EXISTS txs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, subject INTEGER NOT NULL,
+    raw TEXT NOT NULL, hash TEXT NOT NULL, nonce INTEGER NOT NULL, state TEXT NOT NULL, block INTEGER,
+    gas_used INTEGER, fee_wei TEXT, error TEXT);
+"""
+SIGNED, SENT, LANDED, FAILED, DROPPED = "signed", "sent", "landed", "failed", "dropped"
+
+
+@dataclass(frozen=True)
+class JournalTx:
+    id: int
+    kind: str  # mint, royalty, approve, list
+    subject: int  # the batch id, the token id, or 0
+    raw: str
+    hash: str
+    nonce: int
+    state: str
+    gas_used: int | None
+    fee_wei: int | None
+
+
+class Journal:
+    """The batch's own SQLite record of every step (``:memory:`` for a throw-away run).
+
+    Writes commit at once (WAL, synchronous NORMAL: a killed process loses nothing committed);
+    ``write_seconds`` adds up the time spent writing, for the benchmark.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self.write_seconds = 0.0
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            from studio.errors import StorageError
+
+            raise StorageError(f"The batch journal {self.path} could not be opened ({exc}).",
+                               hint="Check that the manifest's folder is writable.") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            started = time.perf_counter()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self.write_seconds += time.perf_counter() - started
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # ---- meta
+    def bind(self, **values: str) -> None:
+        """Remember what this journal mints (chain, collection, owner); refuse another."""
+        known = dict(self._rows("SELECT key, value FROM meta"))
+        for key, value in values.items():
+            if key in known and known[key].lower() != value.lower():
+                raise InputError(f"The journal {self.path} belongs to a batch with {key} {known[key]}, not {value}.",
+                                 hint="Run the command with the same collection, network and account, or move "
+                                      "the journal away to start a new batch.")
+        with self._write() as db:
+            db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+
+    def meta(self, key: str) -> str | None:
+        found = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return found[0][0] if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # ---- rows and batches
+    def add_rows(self, rows: Sequence[ManifestRow]) -> None:
+        known = {r: s for r, s in self._rows("SELECT row, sha256 FROM rows")}
+        for row in rows:
+            if row.row in known and known[row.row] != row.sha256:
+                stage = self._rows("SELECT media_cid FROM rows WHERE row = ?", (row.row,))[0][0]
+                if stage is not None:
+                    raise InputError(f"Row {row.row} ({row.file.name}) changed since this batch started.",
+                                     hint="Put the file back as it was, or start a new batch with a new manifest.")
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO rows (row, file, sha256) SELECT ?, ?, ? WHERE NOT EXISTS "
+                           "(SELECT 1 FROM rows WHERE row = ? AND media_cid IS NOT NULL)",
+                           [(r.row, str(r.file), r.sha256, r.row) for r in rows])
+
+    def set_uploaded(self, row: int, media_cid: str, metadata_cid: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE rows SET media_cid = ?, metadata_cid = ? WHERE row = ?", (media_cid, metadata_cid, row))
+
+    def uploaded(self) -> dict[int, tuple[str, str]]:
+        return {r: (m, d) for r, m, d in self._rows("SELECT row, media_cid, metadata_cid FROM rows "
+                                                    "WHERE media_cid IS NOT NULL")}
+
+    def add_batch(self, batch: int, rows: Sequence[int], cid: str, digest: bytes) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO batches (id, cid, digest, count) VALUES (?, ?, ?, ?)",
+                       (batch, cid, digest.hex(), len(rows)))
+            db.executemany("UPDATE rows SET batch = ?, position = ? WHERE row = ?",
+                           [(batch, position, row) for position, row in enumerate(rows)])
+
+    def batches(self) -> dict[int, tuple[str, bytes, int, int | None]]:
+        return {b: (cid, bytes.fromhex(digest), count, first) for b, cid, digest, count, first in
+                self._rows("SELECT id, cid, digest, count, first_token_id FROM batches ORDER BY id")}
+
+    def batch_rows(self, batch: int) -> list[int]:
+        return [r for (r,) in self._rows("SELECT row FROM rows WHERE batch = ? ORDER BY position", (batch,))]
+
+    def set_minted(self, batch: int, first_token_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE batches SET first_token_id = ? WHERE id = ?", (first_token_id, batch))
+            db.execute("UPDATE rows SET token_id = ? + position WHERE batch = ?", (first_token_id, batch))
+
+    def tokens(self) -> dict[int, int]:
+        """row → token id for every minted row."""
+        return dict(self._rows("SELECT row, token_id FROM rows WHERE token_id IS NOT NULL"))
+
+    def mark_row(self, row: int, column: str) -> None:
+        assert column in ("royalty_done", "listed")
+        with self._write() as db:
+            db.execute(f"UPDATE rows SET {column} = 1 WHERE row = ?", (row,))
+
+    def marked(self, column: str) -> set[int]:
+        assert column in ("royalty_done", "listed")
+        return {r for (r,) in self._rows(f"SELECT row FROM rows WHERE {column} = 1")}
+
+    # ---- transactions
+    def record_signed(self, kind: str, subject: int, raw: bytes, tx_hash: str, nonce: int) -> int:
+        with self._write() as db:
+            return int(db.execute("INSERT INTO txs (kind, subject, raw, hash, nonce, state) VALUES (?, ?, ?, ?, ?, ?)",
+                                  (kind, subject, raw.hex(), tx_hash, nonce, SIGNED)).lastrowid)
+
+    def set_tx(self, tx_id: int, state: str, *, block: int | None = None, gas_used: int | None = None,
+               fee_wei: int | None = None, error: str | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE txs SET state = ?, block = COALESCE(?, block), gas_used = COALESCE(?, gas_used), "
+                       "fee_wei = COALESCE(?, fee_wei), error = ? WHERE id = ?",
+                       (state, block, gas_used, None if fee_wei is None else str(fee_wei), error, tx_id))
+
+    def txs(self, *states: str) -> list[JournalTx]:
+        where = f" WHERE state IN ({', '.join('?' * len(states))})" if states else ""
+        return [JournalTx(i, k, s, r, h, n, st, g, None if f is None else int(f)) for i, k, s, r, h, n, st, g, f in
+                self._rows(f"SELECT id, kind, subject, raw, hash, nonce, state, gas_used, fee_wei FROM txs{where} "
+                           "ORDER BY nonce, id", states)]
+
+
+# ================================================================= results
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often an RPC that drops or rate-limits (HTTP 429) is tried, with exponential backoff."""
+
+    attempts: int = 6
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Counts so far, for a progress bar (the CLI adds the ETA)."""
+
+    stage: str  # upload, mint, royalty, list, done
+    total: int
+    uploaded: int
+    minted: int
+    listed: int
+    to_list: int
+    line: str
+
+
+@dataclass(frozen=True)
+class PlannedWork:
+    row: int
+    file: Path
+    name: str
+    media_cid: str
+    metadata_cid: str
+    token_uri: str  # ipfs://<batch directory>/<position>
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a run would do (``--dry-run``): CIDs computed locally, transactions, gas and cost."""
+
+    chain_id: int
+    collection: str
+    works: tuple[PlannedWork, ...]
+    batches: tuple[tuple[str, int], ...]  # (directory CID, tokens)
+    royalty_transactions: int
+    listing_transactions: int  # the approval (when needed) and one per listed token
+    estimated_gas: int  # the mints' gas limits as estimated by the node
+    max_cost_wei: int  # the mints' gas at the suggested maximum fee
+
+    @property
+    def transactions(self) -> int:
+        return len(self.batches) + self.royalty_transactions + self.listing_transactions
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "collection": self.collection, "transactions": self.transactions,
+                "mint_transactions": len(self.batches), "royalty_transactions": self.royalty_transactions,
+                "listing_transactions": self.listing_transactions, "estimated_gas": self.estimated_gas,
+                "estimated_gas_per_token": self.estimated_gas // max(1, len(self.works)),
+                "max_cost_wei": str(self.max_cost_wei),
+                "batches": [{"cid": cid, "count": count} for cid, count in self.batches],
+                "works": [{"row": w.row, "file": str(w.file), "name": w.name, "media_cid": w.media_cid,
+                           "metadata_cid": w.metadata_cid, "token_uri": w.token_uri} for w in self.works]}
+
+
+@dataclass(frozen=True)
+class MintedRow:
+    row: int
+    file: Path
+    name: str
+    token_id: int
+    media_cid: str
+    metadata_cid: str
+    tx_hash: str | None  # None when found on chain by its commitment, not by a recorded transaction
+    listed_wei: int | None
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What the batch holds so far, from its journal: tokens, transactions, gas and cost."""
+
+    chain_id: int
+    collection: str
+    journal: str
+    total: int
+    tokens: tuple[MintedRow, ...]
+    transactions: tuple[JournalTx, ...]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
+
+    @property
+    def gas_used(self) -> int:
+        return sum(t.gas_used or 0 for t in self.transactions)
+
+    @property
+    def cost_wei(self) -> int:
+        return sum(t.fee_wei or 0 for t in self.transactions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "collection": self.collection, "journal": self.journal,
+                "total": self.total, "minted": self.done, "left": self.left,
+                "listed": sum(1 for t in self.tokens if t.listed_wei is not None),
+                "gas_used": self.gas_used, "gas_per_token": self.gas_used // max(1, self.done),
+                "cost_wei": str(self.cost_wei), "problems": list(self.problems),
+                "tokens": [{"row": t.row, "file": str(t.file), "name": t.name, "token_id": t.token_id,
+                            "media_cid": t.media_cid, "metadata_cid": t.metadata_cid, "tx_hash": t.tx_hash,
+                            "listed_wei": None if t.listed_wei is None else str(t.listed_wei)} for t in self.tokens],
+                "transactions": [{"kind": t.kind, "hash": t.hash, "nonce": t.nonce, "state": t.state,
+                                  "gas_used": t.gas_used, "fee_wei": None if t.fee_wei is None else str(t.fee_wei)}
+                                 for t in self.transactions]}
+
+
+class BatchIncomplete(StudioError):
+    """A permanent failure stopped the batch; ``report`` says what is done and what is left."""
+
+    def __init__(self, report: BatchReport, cause: StudioError) -> None:
+        self.report = report
+        self.cause = cause
+        super().__init__(f"The batch stopped with {report.done} of {report.total} works minted and {report.left} "
+                         f"left: {cause}",
+                         hint=f"Run the same command again to finish; the journal {report.journal} keeps every "
+                              "step, so nothing is minted twice.")
+
+
+# ================================================================= planning (--dry-run)
+
+def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Signer", connection: "Connection",
+               library: Library, network: "Network | None" = None, batch_size: int = DEFAULT_BATCH_SIZE,
+               list_price_wei: int | None = None) -> BatchPlan:
+    """Validate the manifest, compute every CID locally and estimate the mints; nothing is stored or sent."""
+    from studio.chain.contracts import CollectionContract, checksum
+    from studio.storage.unixfs import cid_of_path
+    from studio.workflows.collections import tx_sender
+    from studio.workflows.mint import _collection
+    from studio.workflows.publish import directory_commitment
+
+    rows = read_manifest(source)
+    _check_batch_size(batch_size)
+    target = _collection(library, connection, collection)
+    contract = CollectionContract(connection, target.address)
+    sender = tx_sender(connection, signer, network)
+    works, batches, gas, cost = [], [], 0, 0
+    for chunk in _chunks(rows, batch_size):
+        files = []
+        for row in chunk:
+            media = str(cid_of_path(row.file, cid_version=1))
+            metadata, metadata_cid = _metadata(row, media, row.file.read_bytes())
+            files.append(metadata)
+            works.append((row, media, metadata_cid))
+        commitment = directory_commitment(files)
+        batches.append((str(commitment.cid), commitment.count))
+        prepared = sender.prepare_call(contract.contract.functions.mintBatch(
+            checksum(signer.address), commitment.digest, commitment.count), action="Minting the batch")
+        gas += prepared.preview.gas_limit
+        cost += prepared.preview.max_fee_wei
+    planned, index = [], 0
+    for cid, count in batches:
+        for position in range(count):
+            row, media, metadata_cid = works[index]
+            planned.append(PlannedWork(row.row, row.file, row.name, media, metadata_cid, f"ipfs://{cid}/{position}"))
+            index += 1
+    listed = sum(1 for r in rows if (r.price_wei or list_price_wei) is not None)
+    royalties = sum(1 for r in rows if r.royalty_bps is not None and r.royalty_bps != target.royalty_bps)
+    return BatchPlan(target.chain_id, target.address, tuple(planned), tuple(batches), royalties,
+                     listed + (1 if listed else 0), gas, cost)
+
+
+def _check_batch_size(batch_size: int) -> None:
+    from studio.chain.content import MAX_BATCH
+
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise InputError(f"A batch holds 1 to {MAX_BATCH} tokens, not {batch_size}.",
+                         hint=f"Use --batch-size between 1 and {MAX_BATCH} (default {DEFAULT_BATCH_SIZE}).")
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _metadata(row: ManifestRow, media_cid: str, data: bytes) -> tuple[bytes, str]:
+    """The token's metadata JSON (as `studio mint` writes it, provenance summary included) and its CID."""
+    from studio.storage.metadata import Attribute, NftMetadata
+    from studio.workflows.mint import LICENSES, _embedded_provenance
+
+    _, provenance = _embedded_provenance(data, row.file.name)
+    attributes = tuple(Attribute(trait_type=k, value=v) for k, v in row.attributes)
+    metadata = NftMetadata(name=row.name, description=row.description, image=f"ipfs://{media_cid}",
+                           attributes=attributes + (Attribute(trait_type="License", value=LICENSES[row.license]),),
+                           provenance=provenance, extra={"license": row.license})
+    return metadata.to_bytes(), metadata.cid
+
+
+# ================================================================= minting
+
+def batch_mint(source: Path | str, collection: Collection | str, *, signer: "Signer", connection: "Connection",
+               store: "ContentStore", library: Library, network: "Network | None" = None,
+               batch_size: int = DEFAULT_BATCH_SIZE, list_price_wei: int | None = None,
+               marketplace: str | None = None, journal: "Journal | Path | str | None" = None,
+               upload_workers: int = 4, max_in_flight: int = 16, retry: RetryPolicy = RetryPolicy(),
+               timeout: float = 120.0, progress: Callable[[BatchProgress], None] | None = None,
+               cancel: Cancellable | None = None) -> BatchReport:
+    """Mint every work of a manifest exactly once, resuming from its journal; see the module docstring.
+
+    Tokens go to the signer (the collection's owner). A row's ``price``, else ``list_price_wei``,
+    lists its token on ``marketplace`` (default: the network's studio marketplace). A permanent
+    failure raises :class:`BatchIncomplete` carrying the report of what is done and what is left.
+    """
+    owned = not isinstance(journal, Journal)
+    book = journal if isinstance(journal, Journal) else Journal(journal or journal_path_for(source))
+    try:
+        run = _BatchRun(source, collection, signer=signer, connection=connection, store=store, library=library,
+                        network=network, batch_size=batch_size, list_price_wei=list_price_wei,
+                        marketplace=marketplace, journal=book, upload_workers=upload_workers,
+                        max_in_flight=max_in_flight, retry=retry, timeout=timeout, progress=progress, cancel=cancel)
+        return run.run()
+    finally:
+        if owned:
+            book.close()
+
+
+def _crash_point(step: str, number: int) -> None:
+    """The test seam: STUDIO_BATCH_CRASH_AT=step:number kills this process here, as `kill -9` would."""
+    if os.environ.get(CRASH_ENV) == f"{step}:{number}":
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def _retryable(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, NetworkError) or "429" in text or "too many requests" in text or "rate limit" in text
+
+
+class _BatchRun:
+    def __init__(self, source: Path | str, collection: Collection | str, *, signer: "Signer",
+                 connection: "Connection", store: "ContentStore", library: Library, network: "Network | None",
+                 batch_size: int, list_price_wei: int | None, marketplace: str | None, journal: Journal,
+                 upload_workers: int, max_in_flight: int, retry: RetryPolicy, timeout: float,
+                 progress: Callable[[BatchProgress], None] | None, cancel: Cancellable | None) -> None:
+        self.source = Path(source)
+        self.collection_ref = collection
+        self.signer, self.connection, self.store, self.library = signer, connection, store, library
+        self.network = network
+        self.batch_size, self.list_price_wei, self.marketplace = batch_size, list_price_wei, marketplace
+        self.journal = journal
+        self.upload_workers, self.max_in_flight = max(1, upload_workers), max(1, max_in_flight)
+        self.policy, self.timeout = retry, timeout
+        self.progress, self.cancel = progress, cancel
+        self.problems: list[str] = []
+        self.in_flight: deque[JournalTx] = deque()
+        self._count_lock = threading.Lock()
+        self.uploaded_now = 0
+        self.listings_sent = 0
+        self.uploaded = self.minted = self.listed = 0
+
+    # ---- the run
+    def run(self) -> BatchReport:
+        from studio.chain.contracts import CollectionContract
+        from studio.workflows.collections import tx_sender
+        from studio.workflows.mint import _collection
+
+        self.rows = read_manifest(self.source)
+        self.by_row = {r.row: r for r in self.rows}
+        _check_batch_size(self.batch_size)
+        self.target = _collection(self.library, self.connection, self.collection_ref)
+        self.contract = CollectionContract(self.connection, self.target.address)
+        self.sender: TxSender = tx_sender(self.connection, self.signer, self.network)
+        self._retry(self.sender.ensure_chain, "Checking the network")
+        owner = self._retry(self.contract.owner, "Reading the collection's owner")
+        if owner.lower() != self.signer.address.lower():
+            raise InputError(f"{self.target.name} belongs to {owner}; {self.signer.address} cannot mint into it.",
+                             hint="Use the account that owns the collection (--account).")
+        self.journal.bind(chain_id=str(self.target.chain_id), collection=self.target.address,
+                          account=self.signer.address)
+        if self.journal.meta("start_block") is None:
+            block = self._retry(lambda: self.connection.web3.eth.block_number, "Reading the chain's height")
+            self.journal.set_meta("start_block", str(int(block)))
+        self.journal.add_rows(self.rows)
+        self._refuse_minted_elsewhere()
+        self.prices = {r.row: r.price_wei if r.price_wei is not None else self.list_price_wei for r in self.rows}
+        if any(p is not None for p in self.prices.values()) and self.marketplace is None:
+            from studio.workflows.collections import marketplace_address
+
+            self.marketplace = marketplace_address(self.sender.network)
+        self.uploaded, self.minted = len(self.journal.uploaded()), len(self.journal.tokens())
+        self.listed = len(self.journal.marked("listed"))
+        try:
+            self._emit("mint", "Checking what earlier runs left")
+            self._reconcile()
+            self._mint_all()
+            self._royalties()
+            self._list_all()
+        except (NetworkError, ChainError) as exc:
+            raise BatchIncomplete(self.report(), exc) from exc
+        self._emit("done", f"Minted {self.minted} of {len(self.rows)}")
+        return self.report()
+
+    def _refuse_minted_elsewhere(self) -> None:
+        """A work minted into this collection by another run (or `studio mint`) is an error of its row."""
+        mine = self.journal.tokens()
+        errors = []
+        for row in self.rows:
+            if row.row in mine:
+                continue
+            work = self.library.work_by_sha256(row.sha256)
+            if work is None:
+                continue
+            for token in self.library.tokens_of_work(work.id or 0):
+                if token.chain_id == self.target.chain_id and token.collection.lower() == self.target.address.lower():
+                    errors.append(RowError(row.row, "file", f"{row.file.name} is already minted in {self.target.name} "
+                                                            f"as token {token.token_id}"))
+        if errors:
+            raise ManifestErrors(self.source, errors)
+
+    # ---- RPC with backoff
+    def _retry(self, call: Callable[[], Any], action: str) -> Any:
+        from studio.chain.transactions import _as_studio_error
+
+        delay = self.policy.first_delay
+        for attempt in range(self.policy.attempts):
+            try:
+                return call()
+            except Exception as exc:
+                error = _as_studio_error(exc, action)
+                if not _retryable(error):
+                    if error is exc:
+                        raise
+                    raise error from exc
+                if attempt == self.policy.attempts - 1:
+                    raise NetworkError(f"{action} failed {self.policy.attempts} times; the node keeps dropping or "
+                                       f"refusing requests ({error}).",
+                                       hint="Check the node or try again later.") from exc
+            self._check_cancel()
+            time.sleep(delay)
+            delay = min(delay * 2, self.policy.max_delay)
+        raise AssertionError("unreachable")
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled("Cancelled. The journal keeps every step; run the same command again to finish.")
+
+    def _emit(self, stage: str, line: str) -> None:
+        if self.progress is not None:
+            to_list = sum(1 for p in self.prices.values() if p is not None) if hasattr(self, "prices") else 0
+            self.progress(BatchProgress(stage, len(self.rows), self.uploaded, self.minted, self.listed, to_list, line))
+
+    # ---- transactions: signed and journaled before broadcast
+    def _send(self, kind: str, subject: int, prepared: "PreparedTx", crash_number: int) -> JournalTx:
+        from eth_utils import keccak
+
+        from studio.chain.nonces import node_key, pending_counter
+
+        self._check_cancel()
+        self._retry(self.sender.ensure_chain, "Checking the network")
+        counter = pending_counter(self.connection, self.signer.address)
+        tx = {k: v for k, v in prepared.tx.items() if k != "from"}
+        tx["chainId"] = self.target.chain_id
+        with self.sender.nonces.reserve(self.target.chain_id, self.signer.address,
+                                        lambda: self._retry(counter, "Counting the account's transactions"),
+                                        node=node_key(self.connection)) as nonce:
+            tx["nonce"] = nonce
+            raw = bytes(self.signer.sign_transaction(tx))
+            tx_hash = "0x" + keccak(raw).hex()
+            tx_id = self.journal.record_signed(kind, subject, raw, tx_hash, nonce)
+            if kind == "mint":
+                _crash_point("after-sign", crash_number)
+            self._broadcast(raw, prepared.preview.action)
+        self.journal.set_tx(tx_id, SENT)
+        sent = JournalTx(tx_id, kind, subject, raw.hex(), tx_hash, nonce, SENT, None, None)
+        if kind == "mint":
+            _crash_point("after-send", crash_number)
+        return sent
+
+    def _broadcast(self, raw: bytes, action: str) -> None:
+        """Send the signed bytes; a retry that finds them known (or their nonce used) means they arrived."""
+        tries = {"n": 0}
+
+        def send() -> None:
+            tries["n"] += 1
+            try:
+                self.connection.web3.eth.send_raw_transaction(raw)
+            except Exception as exc:
+                text = str(exc).lower()
+                if "already known" in text or "known transaction" in text or "already imported" in text:
+                    return
+                if tries["n"] > 1 and "nonce too low" in text:
+                    return
+                raise
+
+        self._retry(send, action)
+
+    def _receipt(self, tx_hash: str) -> Any:
+        def ask() -> Any:
+            try:
+                return self.connection.web3.eth.get_transaction_receipt(tx_hash)
+            except Exception as exc:
+                if exc.__class__.__name__ == "TransactionNotFound":
+                    return None
+                raise
+
+        return self._retry(ask, "Reading a receipt")
+
+    def _wait(self, tx: JournalTx) -> Any:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            receipt = self._receipt(tx.hash)
+            if receipt is not None:
+                return receipt
+            self._check_cancel()
+            if time.monotonic() > deadline:
+                raise NetworkError(f"The transaction {tx.hash} (nonce {tx.nonce}) was not mined within "
+                                   f"{self.timeout:g} s.", hint="It may still be mined; running the command again "
+                                                                "waits for it and never sends it with a new nonce.")
+            time.sleep(0.05)
+
+    def _settle(self, tx: JournalTx) -> None:
+        """What became of a transaction an earlier run signed: landed, pending, or unknown to the node."""
+        receipt = self._receipt(tx.hash)
+        if receipt is None:
+            known = self._retry(lambda: self._known(tx.hash), "Looking up a transaction")
+            if not known:
+                used = int(self._retry(lambda: self.connection.web3.eth.get_transaction_count(self.signer.address,
+                                                                                              "latest"),
+                                       "Counting the account's transactions"))
+                if used > tx.nonce:  # the nonce went to another transaction: this one can never land
+                    self.journal.set_tx(tx.id, DROPPED, error=f"nonce {tx.nonce} was used by another transaction")
+                    return
+                self._emit("mint", f"Broadcasting {tx.hash} again (nonce {tx.nonce}, as signed)")
+                self._broadcast(bytes.fromhex(tx.raw), "Broadcasting again")
+                self.journal.set_tx(tx.id, SENT)
+            receipt = self._wait(tx)
+        self._landed(tx, receipt)
+
+    def _known(self, tx_hash: str) -> bool:
+        try:
+            self.connection.web3.eth.get_transaction(tx_hash)
+            return True
+        except Exception as exc:
+            if exc.__class__.__name__ == "TransactionNotFound":
+                return False
+            raise
+
+    def _landed(self, tx: JournalTx, receipt: Any) -> None:
+        gas = int(receipt["gasUsed"])
+        fee = gas * int(receipt.get("effectiveGasPrice") or 0)
+        if receipt["status"] != 1:
+            self.journal.set_tx(tx.id, FAILED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee,
+                                error="reverted")
+            self.problems.append(f"The {tx.kind} transaction {tx.hash} reverted.")
+            return
+        self.journal.set_tx(tx.id, LANDED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee)
+        if tx.kind == "mint":
+            from web3.logs import DISCARD
+
+            events = self.contract.contract.events.ContentCommitted().process_receipt(receipt, errors=DISCARD)
+            if not events:
+                raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.")
+            self._record_batch(tx.subject, int(events[-1]["args"]["firstTokenId"]), tx.hash)
+        elif tx.kind == "royalty":
+            self.journal.mark_row(tx.subject, "royalty_done")
+        elif tx.kind == "list":
+            self.journal.mark_row(tx.subject, "listed")
+            self.listed += 1
+            self._emit("list", f"Listed row {tx.subject}")
+
+    def _record_batch(self, batch: int, first_token_id: int, tx_hash: str | None) -> None:
+        """Check the chain holds this batch's commitment at ``first_token_id``, then record its tokens."""
+        from studio.chain.content import Commitment
+
+        cid, digest, count, _ = self.journal.batches()[batch]
+        commitment, index = self._retry(lambda: self.contract.content_of(first_token_id), "Reading a commitment")
+        if commitment != Commitment(digest, True, 1) or index != 0:
+            raise ChainError(f"Token {first_token_id} of {self.target.name} is not committed to batch {batch} "
+                             f"({cid}); nothing more is sent.", hint="Check the collection on a block explorer.")
+        self.journal.set_minted(batch, first_token_id)
+        rows = [self.by_row[r] for r in self.journal.batch_rows(batch) if r in self.by_row]
+        uploaded = self.journal.uploaded()
+        works = self.library.add_works([(Work(None, str(r.file.resolve()), r.sha256, None, r.name, "", "",
+                                              r.file.stat().st_mtime, r.width, r.height), None) for r in rows])
+        now = time.time()
+        positions = {r: p for p, r in enumerate(self.journal.batch_rows(batch))}
+        self.library.record_tokens([Token(self.target.chain_id, self.target.address,
+                                          first_token_id + positions[r.row], w.id, uploaded[r.row][1],
+                                          uploaded[r.row][0], tx_hash, self.signer.address, now)
+                                    for r, w in zip(rows, works)])
+        self.minted += count
+        self._emit("mint", f"Batch {batch}: tokens {first_token_id}-{first_token_id + count - 1}")
+
+    def _track(self, tx: JournalTx, *, block: bool = False) -> None:
+        """Keep ``tx`` in flight; record every receipt that has arrived (waiting when too many are out)."""
+        self.in_flight.append(tx)
+        self._drain(wait=block)
+
+    def _drain(self, *, wait: bool) -> None:
+        while self.in_flight:
+            head = self.in_flight[0]
+            must_wait = wait or len(self.in_flight) > self.max_in_flight
+            receipt = self._wait(head) if must_wait else self._receipt(head.hash)
+            if receipt is None:
+                return
+            self.in_flight.popleft()
+            self._landed(head, receipt)
+
+    # ---- resuming
+    def _reconcile(self) -> None:
+        for tx in self.journal.txs(SIGNED, SENT):
+            self._settle(tx)
+        batches = self.journal.batches()
+        unminted = {digest: b for b, (_, digest, _, first) in batches.items() if first is None}
+        if not unminted:
+            return
+        start = int(self.journal.meta("start_block") or 0)
+        logs = self._retry(lambda: self.contract.contract.events.ContentCommitted().get_logs(from_block=start),
+                           "Reading the collection's mints")
+        for log in logs:
+            batch = unminted.pop(bytes(log["args"]["digest"]), None)
+            if batch is not None and log["args"]["directory"]:
+                self._record_batch(batch, int(log["args"]["firstTokenId"]), "0x" + bytes(log["transactionHash"]).hex())
+
+    # ---- minting
+    def _mint_all(self) -> None:
+        from studio.chain.contracts import checksum
+
+        batches = self.journal.batches()
+        mint_function = self.contract.contract.functions.mintBatch
+        to = checksum(self.signer.address)
+        for batch, (_, digest, count, first) in batches.items():  # composed earlier, not on chain
+            if first is None:
+                self._mint(batch, mint_function(to, digest, count))
+        assigned = {r for b in batches for r in self.journal.batch_rows(b)}
+        waiting = [r for r in self.rows if r.row not in assigned]
+        if not waiting:
+            self._drain(wait=True)
+            return
+        next_batch = max(batches, default=0) + 1
+        with ThreadPoolExecutor(self.upload_workers, thread_name_prefix="batch-upload") as pool:
+            futures: dict[int, Future] = {r.row: pool.submit(self._upload, r) for r in waiting}
+            try:
+                for chunk in _chunks(waiting, self.batch_size):
+                    files = [futures[r.row].result() for r in chunk]
+                    self._check_cancel()
+                    commitment = self._store_directory(files)
+                    self.journal.add_batch(next_batch, [r.row for r in chunk], str(commitment.cid), commitment.digest)
+                    self._mint(next_batch, mint_function(to, commitment.digest, commitment.count))
+                    next_batch += 1
+            except BaseException:
+                for future in futures.values():
+                    future.cancel()
+                raise
+        self._drain(wait=True)
+
+    def _mint(self, batch: int, function: Any) -> None:
+        prepared = self._retry(lambda: self.sender.prepare_call(function, action="Minting the batch"),
+                               "Preparing the mint")
+        self._emit("mint", f"Sending batch {batch}")
+        self._track(self._send("mint", batch, prepared, batch))
+
+    def _upload(self, row: ManifestRow) -> bytes:
+        """Store the image and its metadata (worker thread); returns the metadata file's bytes."""
+        from studio.storage.cid import Cid
+
+        self._check_cancel()
+        data = row.file.read_bytes()
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            raise InputError(f"Row {row.row} ({row.file.name}) changed while the batch ran.",
+                             hint="Leave the files alone until the batch is done, then run it again.")
+        known = self.journal.uploaded().get(row.row)
+        if known is not None and self.store.has(Cid.parse(known[0])):
+            metadata, metadata_cid = _metadata(row, known[0], data)
+            if metadata_cid == known[1] and self.store.has(Cid.parse(metadata_cid)):
+                return metadata
+        media = str(self.store.add_path(row.file, cid_version=1))
+        metadata, metadata_cid = _metadata(row, media, data)
+        stored = str(self.store.add_bytes(metadata, cid_version=1))
+        if stored != metadata_cid:
+            from studio.errors import StorageError
+
+            raise StorageError(f"{self.store.name} named the metadata of row {row.row} {stored}, not "
+                               f"{metadata_cid}.", hint="Check the storage backend's settings (CID version 1).")
+        self.journal.set_uploaded(row.row, media, metadata_cid)
+        with self._count_lock:
+            self.uploaded_now += 1
+            self.uploaded += known is None
+            count = self.uploaded_now
+        _crash_point("after-upload", count)
+        return metadata
+
+    def _store_directory(self, files: Sequence[bytes]):
+        from studio.fileio import atomic_write_bytes
+        from studio.workflows.publish import directory_commitment
+
+        commitment = directory_commitment(files)
+        with tempfile.TemporaryDirectory(prefix="studio-batch-") as folder:
+            root = Path(folder) / "batch"
+            root.mkdir()
+            for index, content in enumerate(files):
+                atomic_write_bytes(root / str(index), content)
+            stored = str(self.store.add_path(root, cid_version=1))
+        if stored != commitment.cid:
+            from studio.errors import StorageError
+
+            raise StorageError(f"{self.store.name} named a batch folder {stored}, not {commitment.cid}; nothing "
+                               "was minted.", hint="Check the storage backend's settings (CID version 1).")
+        return commitment
+
+    # ---- after minting: royalties and listings
+    def _royalties(self) -> None:
+        tokens, done = self.journal.tokens(), self.journal.marked("royalty_done")
+        receiver = self.target.royalty_receiver or self.signer.address
+        for row in self.rows:
+            bps = row.royalty_bps
+            if bps is None or bps == self.target.royalty_bps or row.row in done or row.row not in tokens:
+                continue
+            token_id = tokens[row.row]
+            info = self._retry(lambda: self.contract.royalty_info(token_id, 10_000), "Reading a royalty")
+            if info.amount_wei == bps:
+                self.journal.mark_row(row.row, "royalty_done")
+                continue
+            function = self.contract.contract.functions.setTokenRoyalty(token_id, receiver, bps)
+            prepared = self._retry(lambda: self.sender.prepare_call(function, action="Setting the token's royalty"),
+                                   "Preparing a royalty")
+            self._emit("royalty", f"Setting the royalty of token {token_id}")
+            self._track(self._send("royalty", row.row, prepared, 0))
+        self._drain(wait=True)
+
+    def _list_all(self) -> None:
+        from studio.chain.contracts import MarketplaceContract
+
+        tokens, listed = self.journal.tokens(), self.journal.marked("listed")
+        todo = [r for r in self.rows if self.prices[r.row] is not None and r.row in tokens and r.row not in listed]
+        if not todo:
+            return
+        market = MarketplaceContract(self.connection, self.marketplace or "")
+        erc721 = self.contract.contract.functions
+        approved = self._retry(lambda: erc721.isApprovedForAll(self.signer.address, market.address).call(),
+                               "Reading the marketplace's approval")
+        if not approved:
+            prepared = self._retry(lambda: self.sender.prepare_call(erc721.setApprovalForAll(market.address, True),
+                                                                    action="Approving the marketplace"),
+                                   "Preparing the approval")
+            self._track(self._send("approve", 0, prepared, 0), block=True)
+        tried = {t.subject for t in self.journal.txs() if t.kind == "list"}
+        for row in todo:
+            token_id = tokens[row.row]
+            if row.row in tried:  # an earlier listing of it failed or was dropped: ask the chain
+                listing = self._retry(lambda: market.listing(self.target.address, token_id), "Reading a listing")
+                if listing is not None and listing.seller.lower() == self.signer.address.lower():
+                    self.journal.mark_row(row.row, "listed")
+                    self.listed += 1
+                    continue
+            function = market.contract.functions.list(self.target.address, token_id, self.prices[row.row])
+            prepared = self._retry(lambda: self.sender.prepare_call(function, action="Listing the token"),
+                                   "Preparing a listing")
+            self._track(self._send("list", row.row, prepared, 0))
+            self.listings_sent += 1
+            _crash_point("mid-listing", self.listings_sent)
+        self._drain(wait=True)
+
+    # ---- the report
+    def report(self) -> BatchReport:
+        tokens, uploaded, listed = self.journal.tokens(), self.journal.uploaded(), self.journal.marked("listed")
+        txs = self.journal.txs()
+        mint_tx = {t.subject: t.hash for t in txs if t.kind == "mint" and t.state == LANDED}
+        batch_of = {}
+        for batch in self.journal.batches():
+            for r in self.journal.batch_rows(batch):
+                batch_of[r] = batch
+        minted = tuple(MintedRow(r.row, r.file, r.name, tokens[r.row], uploaded[r.row][0], uploaded[r.row][1],
+                                 mint_tx.get(batch_of.get(r.row, -1)),
+                                 self.prices.get(r.row) if r.row in listed else None)
+                       for r in self.rows if r.row in tokens)
+        return BatchReport(self.target.chain_id, self.target.address, self.journal.path, len(self.rows), minted,
+                           tuple(t for t in txs if t.state in (LANDED, FAILED)), tuple(self.problems))

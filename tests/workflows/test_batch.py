@@ -1,0 +1,211 @@
+"""Batch minting: manifests with every kind of error, a batch of 20 on the devnet, resuming from the
+journal, RPC failures through a loopback proxy in front of anvil, and listing after minting."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from studio.library.db import Library
+from studio.workflows.batch import (BatchIncomplete, Journal, ManifestErrors, RetryPolicy, batch_mint,
+                                    journal_path_for, plan_batch, read_manifest)
+from studio.workflows.collections import create_collection
+
+TEST_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def make_images(folder: Path, count: int, start: int = 0) -> list[Path]:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(start, start + count):
+        path = folder / f"work-{index:03d}.png"
+        Image.new("RGB", (16, 16), (index * 37 % 256, index * 91 % 256, index * 13 % 256)).save(path)
+        paths.append(path)
+    return paths
+
+
+def write_csv(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def signers():
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+
+    Account.enable_unaudited_hdwallet_features()
+    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")) for i in range(3)]
+
+
+@pytest.fixture
+def library(studio_home):
+    with Library.default() as lib:
+        yield lib
+
+
+@pytest.fixture
+def store(studio_home):
+    from studio.storage.store import LocalStore
+
+    return LocalStore.default()
+
+
+@pytest.fixture
+def devnet(studio_home):
+    from studio.chain.devnet import Devnet
+
+    devnet = Devnet.shared()
+    yield devnet
+    devnet.close()
+
+
+# ---------------------------------------------------------------- manifests
+
+def test_every_bad_row_and_field_is_reported_at_once_and_nothing_is_uploaded(tmp_path, store):
+    make_images(tmp_path, 3)
+    (tmp_path / "notes.png").write_bytes(b"not an image at all")
+    manifest = write_csv(tmp_path / "drop.csv", [
+        "file,name,description,attributes,price,royalty",
+        "work-000.png,Good one,,Mood:calm;Rank:3,0.05,2.5%",
+        "missing.png,Ghost,,,,",
+        "notes.png,Fake,,,,",
+        "work-001.png,,,,,",  # no name: the file name
+        f"work-002.png,{'x' * 101},,,,",
+        "work-000.png,Twice,,,,",
+        "work-001.png,Bad price,,,-1,",
+        "work-002.png,Bad royalty,,,,50%",
+        'work-002.png,Bad traits,,"Mood;",,',
+        'work-002.png,Bad json,,"{""a"": [1]}",abc,',
+    ])
+    with pytest.raises(ManifestErrors) as caught:
+        read_manifest(manifest)
+    found = {(e.row, e.field) for e in caught.value.errors}
+    assert found == {(2, "file"), (3, "file"), (5, "name"), (6, "file"), (7, "price"),
+                     (8, "royalty"), (9, "attributes"), (10, "attributes"), (10, "price")}
+    text = str(caught.value)
+    assert "row 2, file:" in text and "does not exist" in text and "is already row 1" in text
+    assert "not a readable image" in text and "at most 100" in text and "between 0% and 10%" in text
+    assert "nothing was uploaded" in text
+    assert store.pins() == [] and not journal_path_for(manifest).exists()
+
+
+def test_json_and_folder_manifests_with_sidecars(tmp_path):
+    images = make_images(tmp_path / "art", 3)
+    (tmp_path / "art" / "work-000.png.json").write_text(json.dumps(
+        {"name": "Dawn", "attributes": {"Mood": "calm", "Rank": 1}, "price": "0.5", "royalty": "250bps"}))
+    (tmp_path / "art" / "work-001.json").write_text(json.dumps({"description": "Second", "license": "cc0"}))
+    rows = read_manifest(tmp_path / "art")
+    assert [r.name for r in rows] == ["Dawn", "work-001", "work-002"]
+    assert rows[0].attributes == (("Mood", "calm"), ("Rank", 1)) and rows[0].price_wei == 5 * 10**17
+    assert rows[0].royalty_bps == 250 and rows[1].license == "CC0-1.0" and rows[1].description == "Second"
+    manifest = tmp_path / "drop.json"
+    manifest.write_text(json.dumps({"works": [{"file": "art/work-000.png", "name": "A", "price": 1},
+                                              {"file": str(images[1]), "name": "B", "colour": "red"},
+                                              "nonsense"]}))
+    with pytest.raises(ManifestErrors) as caught:
+        read_manifest(manifest)
+    assert {(e.row, e.field) for e in caught.value.errors} == {(2, "colour"), (3, "row")}
+    (tmp_path / "art" / "work-002.json").write_text("{broken")
+    with pytest.raises(ManifestErrors, match="row 3, sidecar"):
+        read_manifest(tmp_path / "art")
+
+
+def test_a_csv_without_a_file_column_or_with_unknown_columns_is_refused(tmp_path):
+    make_images(tmp_path, 1)
+    with pytest.raises(ManifestErrors, match="header"):
+        read_manifest(write_csv(tmp_path / "a.csv", ["image,name", "work-000.png,A"]))
+    with pytest.raises(ManifestErrors, match="unknown column colour"):
+        read_manifest(write_csv(tmp_path / "b.csv", ["file,colour", "work-000.png,red"]))
+
+
+# ---------------------------------------------------------------- the devnet
+
+@pytest.fixture
+def devnet_collection(devnet, signers, library):
+    return create_collection(connection=devnet.connection(), signer=signers[0], library=library, name="Drop",
+                             symbol="DROP", royalty_receiver=signers[2].address, royalty_bps=500)
+
+
+def _manifest(tmp_path: Path, count: int, *, extra: str = "") -> Path:
+    make_images(tmp_path / "art", count)
+    lines = ["file,name,description,attributes,royalty"]
+    for index in range(count):
+        royalty = "2%" if index == 3 else ""
+        lines.append(f"art/work-{index:03d}.png,Work {index},Number {index},Index:{index};Set:test,{royalty}")
+    return write_csv(tmp_path / f"drop{extra}.csv", lines)
+
+
+def _check_tokens(connection, store, collection_address: str, report, owner: str) -> None:
+    from studio.chain.contracts import CollectionContract
+    from studio.storage.cid import Cid
+
+    contract = CollectionContract(connection, collection_address)
+    assert contract.total_supply() == report.total
+    for token in report.tokens:
+        assert contract.owner_of(token.token_id) == owner
+        uri = contract.token_uri(token.token_id)
+        cid, _, entry = uri[len("ipfs://"):].partition("/")
+        metadata = json.loads(store.cat(Cid.parse(cid), entry))
+        assert metadata["name"] == token.name and metadata["image"] == f"ipfs://{token.media_cid}"
+        assert store.cat(Cid.parse(token.media_cid)) == token.file.read_bytes()
+
+
+def test_twenty_works_mint_in_batches_with_a_report_and_a_second_run_does_nothing(tmp_path, devnet, signers, library,
+                                                                                  store, devnet_collection):
+    manifest = _manifest(tmp_path, 20)
+    connection = devnet.connection()
+    plan = plan_batch(manifest, devnet_collection.address, signer=signers[0], connection=connection, library=library,
+                      batch_size=8)
+    assert [count for _, count in plan.batches] == [8, 8, 4] and plan.transactions == 4  # + one royalty
+    assert plan.estimated_gas > 0 and store.pins() == []
+    seen = []
+    report = batch_mint(manifest, devnet_collection.address, signer=signers[0], connection=connection, store=store,
+                        library=library, batch_size=8, progress=seen.append)
+    assert report.done == 20 and report.left == 0 and report.problems == ()
+    assert sorted(t.token_id for t in report.tokens) == list(range(1, 21))
+    assert [w.token_uri for w in plan.works][:2] == [f"ipfs://{plan.batches[0][0]}/0", f"ipfs://{plan.batches[0][0]}/1"]
+    assert {t.metadata_cid for t in report.tokens} == {w.metadata_cid for w in plan.works}
+    kinds = [t.kind for t in report.transactions]
+    assert kinds.count("mint") == 3 and kinds.count("royalty") == 1 and report.gas_used > 0 and report.cost_wei > 0
+    assert seen[-1].stage == "done" and seen[-1].minted == 20 and max(p.uploaded for p in seen) == 20
+    _check_tokens(connection, store, devnet_collection.address, report, signers[0].address)
+    from studio.chain.contracts import CollectionContract
+
+    contract = CollectionContract(connection, devnet_collection.address)
+    fourth = next(t for t in report.tokens if t.row == 4)
+    assert contract.royalty_info(fourth.token_id, 10_000).amount_wei == 200
+    assert library.tokens(devnet.connection().chain_id, devnet_collection.address)[0].work_id is not None
+
+    again = batch_mint(manifest, devnet_collection.address, signer=signers[0], connection=connection, store=store,
+                       library=library, batch_size=8)
+    assert again.to_json()["tokens"] == report.to_json()["tokens"] and contract.total_supply() == 20
+    # the same works in another manifest: already minted, reported by row
+    other = write_csv(tmp_path / "other.csv", ["file,name", "art/work-005.png,Again"])
+    with pytest.raises(ManifestErrors, match="row 1, file: work-005.png is already minted in Drop as token 6"):
+        batch_mint(other, devnet_collection.address, signer=signers[0], connection=connection, store=store,
+                   library=library)
+
+
+def test_only_the_collection_owner_may_run_a_batch_and_the_journal_keeps_its_collection(tmp_path, devnet, signers,
+                                                                                         library, store,
+                                                                                         devnet_collection):
+    manifest = _manifest(tmp_path, 2)
+    with pytest.raises(Exception, match="cannot mint into it"):
+        batch_mint(manifest, devnet_collection.address, signer=signers[1], connection=devnet.connection(),
+                   store=store, library=library)
+    journal = Journal(journal_path_for(manifest))
+    journal.bind(chain_id="1", collection="0x" + "ab" * 20, account=signers[0].address)
+    journal.close()
+    from studio.errors import InputError
+
+    with pytest.raises(InputError, match="journal .* belongs to a batch with chain_id 1"):
+        batch_mint(manifest, devnet_collection.address, signer=signers[0], connection=devnet.connection(),
+                   store=store, library=library)
+    assert store.pins() == []
