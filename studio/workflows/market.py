@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import Cancelled, ChainError, InputError, NotFound
+from studio.errors import Cancelled, ChainError, InputError, NotFound, StudioError
 from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
 from studio.workflows.collections import tx_sender
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from studio.chain.transactions import Connection, Signer, TxReceipt
     from studio.chain.vouchers import SignedVoucher
     from studio.storage.store import ContentStore
+    from studio.workflows.mint import MintItem
 
 Confirm = Callable[[Any], bool]  # sees a TxPreview (or a MessagePreview for a voucher); False cancels
 MAX_PRICE_WEI = 2**96 - 1
@@ -102,10 +103,107 @@ def sync_market(connection: "Connection", marketplace: str, store: MarketStore, 
     return SyncResult(added, result.rolled_back_from, result.cursor.last_block)
 
 
-def quote_listing(connection: "Connection", marketplace: str, collection: str, token_id: int) -> "SaleQuote":
-    """How the current price of a listed token splits between royalty, fee and seller."""
-    listing = _listing_or_refuse(_market(connection, marketplace), collection, token_id)
-    return _market(connection, marketplace).quote(collection, token_id, listing.price_wei)
+def quote_listing(connection: "Connection", marketplace: str, collection: str, token_id: int,
+                  price_wei: int | None = None) -> "SaleQuote":
+    """How a sale splits between royalty, fee and seller: at `price_wei` (a price being typed, the
+    token need not be listed), else at the listed token's current price."""
+    market = _market(connection, marketplace)
+    if price_wei is not None:
+        _check_price(price_wei)
+        return market.quote(collection, token_id, price_wei)
+    listing = _listing_or_refuse(market, collection, token_id)
+    return market.quote(collection, token_id, listing.price_wei)
+
+
+@dataclass(frozen=True)
+class TokenDetails:
+    """What a market card shows about a token or a lazy listing, read from its metadata.
+
+    Every text comes from strangers (the chain, the metadata file): show it as plain text.
+    `verdict` is the provenance check of the image against its embedded manifest (`verified`,
+    `tampered`, `invalid-signature`, `no-provenance`, `unreadable`), None when not checked.
+    """
+
+    name: str
+    description: str
+    image: bytes | None
+    artist: str | None  # the provenance creator, else the collection's owner
+    royalty_bps: int | None
+    provenance: bool  # the metadata carries a studio provenance object
+    verdict: str | None = None
+    problem: str | None = None  # why the metadata or the image could not be read
+
+
+MAX_CARD_IMAGE_BYTES = 16 * 1024 * 1024
+
+
+def token_details(connection: "Connection", *, collection: str, fetcher: Any, token_id: int | None = None,
+                  metadata_cid: str | None = None, library: Any = None, royalty_bps: int | None = None,
+                  verify: bool = True, max_image_bytes: int = MAX_CARD_IMAGE_BYTES) -> TokenDetails:
+    """Name, image, artist, royalty and provenance of a minted token (`token_id`) or of a lazy
+    listing's metadata (`metadata_cid`), fetched through the verified `fetcher`.
+
+    Never raises for a token whose metadata or image cannot be read: the card shows `problem`.
+    The library (when given) supplies the metadata CID of tokens minted here without a node call.
+    """
+    from studio import safejson
+
+    token = _collection(connection, collection)
+    problem = None
+    try:
+        known = library.collection(connection.chain_id, token.address) if library is not None else None
+        owner = known.owner if known is not None else _call(connection, token.contract.functions.owner())
+        if royalty_bps is None:
+            royalty_bps = token.royalty_info(token_id or 0, 10_000).amount_wei
+    except StudioError as exc:
+        owner, problem = None, str(exc)
+    if metadata_cid is not None:
+        uri = f"ipfs://{metadata_cid}"
+    else:
+        if token_id is None:
+            raise InputError("Name the token (or the lazy listing's metadata) to describe.")
+        row = library.token(connection.chain_id, token.address, token_id) if library is not None else None
+        try:
+            uri = f"ipfs://{row.metadata_cid}" if row is not None and row.metadata_cid else token.token_uri(token_id)
+        except StudioError as exc:
+            return TokenDetails(f"Token {token_id}", "", None, owner, royalty_bps, False, problem=str(exc))
+    fallback = f"Token {token_id}" if token_id is not None else "Unminted work"
+    try:
+        data = safejson.loads(fetcher.fetch(uri).data, what="The token metadata")
+        if not isinstance(data, dict):
+            raise InputError("The token metadata is not a JSON object.")
+    except StudioError as exc:
+        return TokenDetails(fallback, "", None, owner, royalty_bps, False, problem=str(exc))
+    name = data.get("name") if isinstance(data.get("name"), str) and data["name"].strip() else fallback
+    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    provenance = data.get("provenance") if isinstance(data.get("provenance"), dict) else None
+    creator = provenance.get("creator") if provenance is not None else None
+    artist = creator if isinstance(creator, str) and creator else owner
+    image = None
+    verdict = None
+    if isinstance(data.get("image"), str):
+        try:
+            fetched = fetcher.fetch(data["image"])
+            image = fetched.data if len(fetched.data) <= max_image_bytes else None
+        except StudioError as exc:
+            problem = f"The image could not be fetched: {exc}"
+    if verify and provenance is not None and image is not None:
+        verdict = _image_verdict(image, provenance)
+    return TokenDetails(name.strip(), description, image, artist, royalty_bps, provenance is not None, verdict,
+                        problem)
+
+
+def _image_verdict(image: bytes, provenance: dict[str, Any]) -> str:
+    """The provenance verdict of `image`, "tampered" when its manifest is not the one the metadata names."""
+    from studio.chain.signatures import recover_typed_data
+    from studio.provenance.verify import verify_bytes
+    from studio.workflows.verify import install_c2pa_trust
+
+    verdict = verify_bytes(image, name="token image", recover=recover_typed_data, c2pa_trust=install_c2pa_trust())
+    claimed = provenance.get("manifest_sha256")
+    if verdict.ok and verdict.manifest is not None and claimed and verdict.manifest.manifest_hash != claimed:
+        return "tampered"
+    return verdict.verdict
 
 
 # ---------------------------------------------------------------- selling
@@ -230,6 +328,45 @@ def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore,
         store.set_voucher_cid(row.id, cid)  # type: ignore[arg-type]
         row = store.voucher(row.id)  # type: ignore[arg-type]
     return row
+
+
+def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str,
+                   item: "MintItem", price_wei: int, content_store: "ContentStore", confirm: Confirm,
+                   expiry: int | None = None) -> VoucherRow:
+    """Lazily list a work file of the library: store its image, build its token metadata (name,
+    description, license, traits, the embedded provenance summary) as a mint would, then sign
+    the voucher (`lazy_list`). Refused for a work already minted or lazily listed in the collection.
+    """
+    from studio.chain.contracts import checksum
+    from studio.storage.unixfs import cid_of_path
+    from studio.workflows.mint import _build_metadata, _read
+
+    _check_price(price_wei)
+    address = checksum(collection, "collection address")
+    library = store.library
+    entry = _read(item, library)
+    for token in library.tokens_of_work(entry.work.id):  # type: ignore[arg-type]
+        if token.chain_id == connection.chain_id and token.collection.lower() == address.lower():
+            raise InputError(f"{item.path.name} is already minted in this collection as token {token.token_id}.",
+                             hint="List that token instead.")
+    entry.media_cid = str(cid_of_path(item.path, cid_version=1))
+    _build_metadata(entry)
+    for voucher in store.vouchers(connection.chain_id, collection=address):
+        if voucher.metadata_cid == entry.metadata_cid:
+            raise InputError(f"{item.path.name} is already lazily listed at {voucher.price_wei} wei.",
+                             hint="Buyers can buy that listing; it mints the token.")
+    stored = str(content_store.add_path(item.path, cid_version=1))
+    if stored != entry.media_cid:
+        raise ChainError(f"The storage backend named the image {stored}, not {entry.media_cid}; nothing was listed.",
+                         hint="Check the storage backend's settings (CID version 1, raw leaves).")
+    royalty = {}
+    if item.royalty_bps is not None:
+        known = library.collection(connection.chain_id, address)
+        receiver = (known.royalty_receiver if known is not None else None) or signer.address
+        royalty = {"royalty_receiver": receiver, "royalty_bps": item.royalty_bps}
+    return lazy_list(connection=connection, signer=signer, store=store, collection=address,
+                     metadata=entry.metadata, price_wei=price_wei, confirm=confirm, expiry=expiry,
+                     content_store=content_store, **royalty)
 
 
 def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,
