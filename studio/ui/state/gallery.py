@@ -103,6 +103,17 @@ class GalleryModel(QAbstractListModel):
                     return number * PAGE + offset
         return None
 
+    def update_work(self, work: Work) -> None:
+        """Show an edited title or favourite flag in place; the row stays where it is until the
+        next query (a work does not jump away while it is being edited)."""
+        row = self.row_of_work(work.id) if work.id is not None else None
+        if row is None:
+            return
+        page = self._pages[row // PAGE]
+        page[row % PAGE] = WorkRow(work.id, work.sha256, work.title, work.path, work.favourite)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -489,7 +500,9 @@ class GalleryState(QObject):
             self.error = str(exc)
             return
         self.error = ""
-        self._requery()
+        self.model.update_work(work)
+        if "favourite" not in changes:
+            self._reload_lists()
         self._detail = replace(self._detail, work=work) if self._detail is not None else None
         self.detail_changed.emit(self._detail)
 

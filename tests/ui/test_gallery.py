@@ -1,0 +1,337 @@
+"""The Gallery tab with pytest-qt: a real library, real image files and real widgets, offscreen."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from studio.config import Config, load_config
+from studio.library.db import Library, Token, Work, WorkQuery
+from studio.provenance.embed import write_png_with_provenance
+from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
+from studio.ui.state.gallery import PAGE, GalleryState
+from studio.ui.tabs.gallery import GalleryTab
+from studio.ui.workers import BackgroundPool
+from studio.workflows.library import add_saved_work
+
+ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+ARTIST = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def studio_png(path: Path, seed: int, prompt: str, model: str = "demo") -> Path:
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", (48, 48), rng.randbytes(48 * 48 * 3))
+    manifest = Manifest(
+        generator_name="provenance-studio", generator_version="0.1.0", model_name=model, model_sha256="ab" * 32,
+        model_family="sd1", pipeline="txt2img", prompt=prompt, negative_prompt="", seed=seed, steps=2,
+        guidance=6.5, scheduler="euler_a", width=48, height=48, created="2026-11-28T12:00:00Z",
+        pixel_hash=pixel_hash(image), device="cpu", dtype="float32")
+    write_png_with_provenance(image, path, SignedManifest(manifest), parameters=prompt, c2pa_credentials=None)
+    return path
+
+
+@pytest.fixture
+def config(studio_home: Path) -> Config:
+    return load_config()
+
+
+@pytest.fixture
+def library(config: Config) -> Iterator[Library]:
+    lib = Library.default()
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def works(config: Config, library: Library) -> list[Work]:
+    """Five studio works in the works folder: two foxes (one favourite, one made with sdxl), three others."""
+    prompts = [("a red fox in the snow", "demo"), ("a harbour at night", "demo"), ("a fox cub asleep", "sdxl"),
+               ("a castle on a hill", "demo"), ("a koi pond", "demo")]
+    made = [add_saved_work(library, studio_png(config.paths.works_dir / f"w{n}.png", n, prompt, model))
+            for n, (prompt, model) in enumerate(prompts)]
+    library.update_work(made[0].id, favourite=True)
+    return made
+
+
+@pytest.fixture
+def pool(qtbot) -> Iterator[BackgroundPool]:
+    pool = BackgroundPool()
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def tab(qtbot, config: Config, library: Library, pool: BackgroundPool) -> Iterator[GalleryTab]:
+    state = GalleryState(config, library, pool)
+    widget = GalleryTab(state)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 760)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    state.shutdown()
+
+
+def shown_titles(tab: GalleryTab) -> list[str]:
+    model = tab.state.model
+    return [model.data(model.index(row)) for row in range(model.rowCount())]
+
+
+def test_the_grid_shows_every_work_newest_first_with_thumbnails_from_the_disk_cache(qtbot, tab: GalleryTab,
+                                                                                   works: list[Work],
+                                                                                   config: Config) -> None:
+    tab.state.refresh()
+    assert tab.stack.currentIndex() == 1 and tab.grid_stack.currentIndex() == 0
+    assert sorted(shown_titles(tab)) == sorted(work.title for work in works)
+    assert tab.count_label.text() == "5 works shown"
+    loader = tab.state.loader
+    qtbot.waitUntil(lambda: loader.cached_count == 5, timeout=10_000)
+    assert all(loader.pixmap(work.sha256) is not None for work in works)
+    thumbs = list((config.paths.cache_dir / "thumbnails").rglob("*.jpg"))
+    assert len(thumbs) == 5
+
+
+def test_typing_a_search_narrows_the_grid_and_clearing_it_shows_all(qtbot, tab: GalleryTab,
+                                                                    works: list[Work]) -> None:
+    tab.state.refresh()
+    qtbot.keyClicks(tab.search, "fox")
+    qtbot.waitUntil(lambda: tab.state.count == 2, timeout=3_000)
+    assert sorted(shown_titles(tab)) == ["a fox cub asleep", "a red fox in the snow"]
+    tab.search.setText("zebra")
+    qtbot.waitUntil(lambda: tab.state.count == 0, timeout=3_000)
+    assert tab.grid_stack.currentIndex() == 1 and tab.no_match.isVisible()
+    tab.search.clear()
+    qtbot.waitUntil(lambda: tab.state.count == 5, timeout=3_000)
+
+
+def test_filters_by_model_favourites_and_minted_status(qtbot, tab: GalleryTab, works: list[Work],
+                                                       library: Library) -> None:
+    library.record_tokens([Token(1337, ADDRESS, 0, works[3].id, None, None, "0x1", ARTIST, 1.0)])
+    tab.state.refresh()
+    assert [tab.model_filter.itemText(i) for i in range(tab.model_filter.count())] == ["All models", "demo", "sdxl"]
+    tab.model_filter.setCurrentIndex(tab.model_filter.findData("sdxl"))
+    assert shown_titles(tab) == ["a fox cub asleep"]
+    tab.model_filter.setCurrentIndex(0)
+    tab.favourites.click()
+    assert shown_titles(tab) == ["a red fox in the snow"]
+    tab.favourites.click()
+    tab.status_filter.setCurrentIndex(tab.status_filter.findData("minted"))
+    assert shown_titles(tab) == ["a castle on a hill"]
+    tab.status_filter.setCurrentIndex(tab.status_filter.findData("not-minted"))
+    assert tab.state.count == 4
+    tab.sort.setCurrentIndex(tab.sort.findData("title"))
+    assert shown_titles(tab) == ["a fox cub asleep", "a harbour at night", "a koi pond", "a red fox in the snow"]
+
+
+def test_selecting_a_work_shows_its_recipe_and_verified_provenance(qtbot, tab: GalleryTab,
+                                                                   works: list[Work]) -> None:
+    tab.state.refresh()
+    tab.state.set_sort("oldest")
+    recipes: list[object] = []
+    tab.state.use_settings_requested.connect(recipes.append)
+    with qtbot.waitSignal(tab.state.detail_changed, timeout=3_000):
+        tab.select_row(0)
+    pane = tab.detail
+    assert pane.content.isVisible() and pane.title.text() == "a red fox in the snow"
+    assert pane.prompt.toPlainText() == "a red fox in the snow"
+    assert (pane.model.text(), pane.seed.text(), pane.size.text()) == ("demo", "0", "48 × 48")
+    assert pane.source.text() == "Provenance Studio manifest" and pane.tokens.text() == "Not minted"
+    assert pane.model.textFormat() == Qt.TextFormat.PlainText and pane.verify.textFormat() == Qt.TextFormat.PlainText
+    qtbot.waitUntil(lambda: pane.verify.text().startswith("Verified"), timeout=30_000)
+    assert "pixels match" in pane.verify.text()
+    qtbot.waitUntil(lambda: pane.image.pixmap() is not None and not pane.image.pixmap().isNull(), timeout=10_000)
+    pane.use_settings.click()
+    assert len(recipes) == 1 and recipes[0].prompt == "a red fox in the snow" and recipes[0].seed == 0
+    pane.copy_prompt.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == "a red fox in the snow"
+
+
+def test_a_tampered_file_is_reported_in_the_detail_pane(qtbot, tab: GalleryTab, config: Config,
+                                                        library: Library) -> None:
+    path = studio_png(config.paths.works_dir / "t.png", 9, "a lighthouse")
+    work = add_saved_work(library, path)
+    with Image.open(path) as image:       # repaint one pixel, keep the metadata
+        pixels = image.copy()
+        info = dict(image.text)
+    pixels.putpixel((0, 0), (255, 0, 0))
+    from PIL.PngImagePlugin import PngInfo
+
+    meta = PngInfo()
+    for key, value in info.items():
+        meta.add_itxt(key, value) if key == "studio:provenance" else meta.add_text(key, value)
+    pixels.save(path, pnginfo=meta)
+    tab.state.refresh()
+    tab.select_row(0)
+    assert tab.state.detail.work.id == work.id
+    qtbot.waitUntil(lambda: tab.detail.verify.text().startswith("Tampered"), timeout=30_000)
+
+
+def test_delete_key_moves_to_trash_and_restore_brings_it_back(qtbot, tab: GalleryTab, works: list[Work],
+                                                              library: Library) -> None:
+    tab.state.refresh()
+    tab.grid.setFocus()
+    tab.select_row(1)
+    doomed = tab.state.detail.work
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Delete)
+    assert tab.state.count == 4 and doomed.title not in shown_titles(tab)
+    assert library.work(doomed.id).in_trash
+    assert "Moved 1 work to the trash." in tab.message_line.label.text()
+    tab.trash_view.click()
+    assert shown_titles(tab) == [doomed.title] and tab.empty_trash.isVisible()
+    assert tab.count_label.text() == "1 work in the trash"
+    tab.select_row(0)
+    assert tab.detail.restore.isVisible() and not tab.detail.delete.isVisible()
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Delete)           # Delete in the trash does nothing
+    assert library.work(doomed.id).in_trash
+    tab.detail.restore.click()
+    assert tab.state.count == 0 and tab.no_match.text() == "The trash is empty."
+    tab.trash_view.click()
+    assert tab.state.count == 5 and not library.work(doomed.id).in_trash
+
+
+def test_emptying_the_trash_deletes_the_studios_copy(qtbot, tab: GalleryTab, works: list[Work],
+                                                     library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    tab.state.refresh()
+    tab.select_row(0)
+    doomed = tab.state.detail.work
+    tab.detail.delete.click()
+    tab.trash_view.click()
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(tab.state.message_changed, timeout=10_000):
+        tab.empty_trash.click()
+    assert "Removed 1 work for good" in tab.state.message
+    assert library.work(doomed.id) is None and not Path(doomed.path).exists()
+    assert tab.state.count == 0
+
+
+def test_a_minted_work_is_kept_out_of_the_trash_with_a_message(qtbot, tab: GalleryTab, works: list[Work],
+                                                               library: Library) -> None:
+    library.record_tokens([Token(1337, ADDRESS, 7, works[0].id, None, None, "0x1", ARTIST, 1.0)])
+    tab.state.refresh()
+    tab.state.set_status_filter("minted")
+    tab.select_row(0)
+    assert tab.detail.tokens.text().startswith("#7 in") and not tab.detail.delete.isEnabled()
+    tab.grid.setFocus()
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Delete)
+    assert "minted" in tab.error_line.label.text() and tab.error_line.isVisible()
+    assert not library.work(works[0].id).in_trash
+
+
+def test_enter_opens_the_detail_and_arrows_move_the_selection(qtbot, tab: GalleryTab, works: list[Work]) -> None:
+    tab.state.refresh()
+    tab.splitter.setSizes([1200, 0])
+    tab.grid.setFocus()
+    tab.select_row(0)
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Right)
+    assert tab.grid.currentIndex().row() == 1
+    assert tab.state.detail.work.title == shown_titles(tab)[1]
+    with qtbot.waitSignal(tab.state.detail_requested, timeout=2_000):
+        qtbot.keyClick(tab.grid, Qt.Key.Key_Return)
+    assert tab.splitter.sizes()[1] > 0
+
+
+def test_dragging_works_out_carries_their_files(tab: GalleryTab, works: list[Work]) -> None:
+    tab.state.refresh()
+    model = tab.state.model
+    indexes = [model.index(0), model.index(1)]
+    mime = model.mimeData(indexes)
+    paths = sorted(url.toLocalFile() for url in mime.urls())
+    assert paths == sorted(model.data(index, model.PathRole) for index in indexes)
+    assert all(Path(path).is_file() for path in paths)
+    assert model.flags(indexes[0]) & Qt.ItemFlag.ItemIsDragEnabled
+    assert model.supportedDragActions() == Qt.DropAction.CopyAction
+    assert tab.grid.dragEnabled()
+
+
+def test_favourite_and_tags_edits_are_saved_and_searchable(qtbot, tab: GalleryTab, works: list[Work],
+                                                           library: Library) -> None:
+    tab.state.refresh()
+    tab.state.set_search("koi")
+    tab.select_row(0)
+    tab.detail.favourite.click()
+    assert library.work(tab.state.detail.work.id).favourite and tab.detail.favourite.text() == "★ Favourite"
+    tab.detail.tags.setFocus()
+    tab.detail.tags.setText("water, Japan")
+    qtbot.keyClick(tab.detail.tags, Qt.Key.Key_Return)
+    assert library.work(tab.state.detail.work.id).tags == ("water", "Japan")
+    assert shown_titles(tab) == ["a koi pond"] and tab.state.model.data(tab.state.model.index(0),
+                                                                       tab.state.model.FavouriteRole)
+    tab.state.set_search("japan")
+    assert shown_titles(tab) == ["a koi pond"]
+
+
+def test_empty_state_explains_and_an_imported_folder_fills_the_grid(qtbot, tab: GalleryTab, tmp_path: Path) -> None:
+    assert tab.stack.currentIndex() == 0 and tab.state.library_empty
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    studio_png(folder / "one.png", 1, "imported lighthouse")
+    Image.new("RGB", (20, 20), "teal").save(folder / "plain.jpg")
+    (folder / "readme.txt").write_text("hello")
+    with qtbot.waitSignal(tab.state.message_changed, timeout=20_000):
+        tab.state.import_folder(folder)
+    assert tab.state.message.startswith("Imported 2 works, 1 skipped.")
+    assert "readme.txt" in tab.state.message
+    assert tab.stack.currentIndex() == 1 and tab.state.count == 2
+
+
+def test_a_work_added_by_another_connection_appears_when_the_tab_is_shown(qtbot, tab: GalleryTab, config: Config,
+                                                                          library: Library) -> None:
+    with Library.default() as other:                      # as a generation job does
+        add_saved_work(other, studio_png(config.paths.works_dir / "new.png", 3, "a new moon"))
+    assert tab.state.count == 0
+    tab.hide()
+    tab.show()
+    qtbot.waitUntil(lambda: tab.state.count == 1, timeout=3_000)
+    assert not tab.state.refresh_if_changed()
+
+
+def test_pages_are_fetched_only_as_rows_are_shown(qtbot, config: Config, library: Library,
+                                                  pool: BackgroundPool) -> None:
+    library.add_works([(Work(None, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
+                             8, 8), None) for n in range(PAGE * 2 + 50)])
+    state = GalleryState(config, library, pool)
+    model = state.model
+    assert model.rowCount() == PAGE * 2 + 50 and model._pages == {}
+    assert model.data(model.index(PAGE * 2 + 10)) == "work 0039"
+    assert list(model._pages) == [2]
+    assert model.data(model.index(0)) == f"work {PAGE * 2 + 49:04d}"
+    assert sorted(model._pages) == [0, 2]
+    assert model.data(model.index(PAGE * 2 + 50)) is None and model.data(QModelIndex()) is None
+    model.data(model.index(0), Qt.ItemDataRole.DecorationRole)    # a missing file: marked, never retried
+    qtbot.waitUntil(lambda: state.loader.failed(f"{PAGE * 2 + 49:064x}"), timeout=5_000)
+    state.shutdown()
+
+
+def test_a_library_failure_keeps_the_saved_image_and_warns(tmp_path: Path, config: Config) -> None:
+    from studio.generation.request import Recipe
+    from studio.ui.state.jobs import _record_in_library
+    from studio.workflows.generate import SavedWork
+
+    recipe = Recipe("p", "", "demo", "ab" * 32, "sd1", 1, 2, 6.5, 64, 64, "euler_a", "txt2img")
+    gone = SavedWork(tmp_path / "vanished.png", recipe, ())
+    with Library(tmp_path / "lib.db") as lib:
+        warned = _record_in_library(lib, gone, "")
+        assert warned.path == gone.path and "not added to the Gallery" in warned.warnings[-1]
+        assert lib.count_works(WorkQuery()) == 0
+    assert "disk is full" in _record_in_library(None, gone, "The disk is full.").warnings[-1]
+
+
+@pytest.mark.slow
+def test_every_create_tab_save_is_recorded_in_the_library(qtbot, window) -> None:
+    state = window.create_state
+    state.prompt = "a gallery test"
+    with qtbot.waitSignal(state.job_finished, timeout=180_000):
+        state.generate()
+    assert state.results.rowCount() == 1 and not state.error
+    saved = state.results.item(0).path
+    with Library.default() as lib:
+        work = lib.work_by_sha256(__import__("hashlib").sha256(saved.read_bytes()).hexdigest())
+        assert work is not None and work.source == "studio" and work.prompt == "a gallery test" and work.owned
+        assert lib.work_manifest(work.id) is not None
