@@ -209,3 +209,135 @@ def test_only_the_collection_owner_may_run_a_batch_and_the_journal_keeps_its_col
         batch_mint(manifest, devnet_collection.address, signer=signers[0], connection=devnet.connection(),
                    store=store, library=library)
     assert store.pins() == []
+
+
+# ---------------------------------------------------------------- anvil behind a flaky proxy
+
+class FlakyProxy:
+    """A loopback HTTP proxy in front of the node that drops or rate-limits (429) some requests.
+
+    ``rule(n)`` sees the request's number and says "pass", "drop" (connection closed without an
+    answer, after the node got the request) or "429"."""
+
+    def __init__(self, target: str, rule) -> None:
+        import urllib.request
+
+        self.count = 0
+        self.failures = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    proxy.count += 1
+                    action = rule(proxy.count)
+                if action == "429":
+                    proxy.failures += 1
+                    self.send_response(429)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                request = urllib.request.Request(target, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    data = answer.read()
+                if action == "drop":  # the node did the work; the answer is lost
+                    proxy.failures += 1
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def anvil_node():
+    from studio.chain.anvil import AnvilProcess, anvil_binary
+
+    if not anvil_binary().exists():
+        pytest.fail(f"The anvil test node is missing ({anvil_binary()}). Run `python3 dev.py test`.", pytrace=False)
+    with AnvilProcess() as node:
+        yield node
+
+
+def _anvil_collection(url: str, signers, library):
+    from studio.chain.transactions import Connection
+
+    connection = Connection.from_url(url)
+    return connection, create_collection(connection=connection, signer=signers[0], library=library, name="Flaky",
+                                         symbol="FLK", royalty_receiver=signers[2].address, royalty_bps=500)
+
+
+@pytest.mark.slow
+def test_dropped_and_rate_limited_rpc_calls_are_retried_and_every_work_mints_once(tmp_path, anvil_node, signers,
+                                                                                  library, store):
+    from studio.chain.transactions import Connection
+
+    direct, collection = _anvil_collection(anvil_node.url, signers, library)
+    manifest = _manifest(tmp_path, 12)
+    proxy = FlakyProxy(anvil_node.url, lambda n: "drop" if n % 11 == 3 else "429" if n % 13 == 5 else "pass")
+    try:
+        connection = Connection.from_url(proxy.url, timeout=10)
+        report = batch_mint(manifest, collection.address, signer=signers[0], connection=connection, store=store,
+                            library=library, batch_size=5, retry=RetryPolicy(attempts=8, first_delay=0.01))
+    finally:
+        proxy.close()
+    assert proxy.failures >= 5
+    assert report.done == 12 and [t.kind for t in report.transactions].count("mint") == 3
+    _check_tokens(direct, store, collection.address, report, signers[0].address)
+    events = direct.web3.eth.contract(address=collection.address, abi=_abi()).events.ContentCommitted().get_logs(
+        from_block=0)
+    assert sorted(e["args"]["count"] for e in events) == [2, 5, 5]
+
+
+def _abi():
+    from studio.chain.artifacts import load_artifact
+
+    return load_artifact("StudioCollection").abi
+
+
+@pytest.mark.slow
+def test_a_node_that_keeps_refusing_stops_the_batch_with_a_report_and_a_rerun_finishes(tmp_path, anvil_node, signers,
+                                                                                      library, store):
+    from studio.chain.transactions import Connection
+
+    direct, collection = _anvil_collection(anvil_node.url, signers, library)
+    manifest = _manifest(tmp_path, 9)
+    allowed = {"n": 10**9}
+    proxy = FlakyProxy(anvil_node.url, lambda n: "pass" if n <= allowed["n"] else "429")
+    try:
+        connection = Connection.from_url(proxy.url, timeout=10)
+        seen = []
+
+        def stop_after_first_batch(progress) -> None:
+            seen.append(progress)
+            if progress.minted and allowed["n"] > proxy.count:
+                allowed["n"] = proxy.count  # from now on every request is refused
+        with pytest.raises(BatchIncomplete) as caught:
+            batch_mint(manifest, collection.address, signer=signers[0], connection=connection, store=store,
+                       library=library, batch_size=3, progress=stop_after_first_batch,
+                       retry=RetryPolicy(attempts=3, first_delay=0.01))
+    finally:
+        proxy.close()
+    stopped = caught.value.report
+    assert stopped.done == 3 and stopped.left == 6 and "3 of 9 works minted" in str(caught.value)
+    assert "Run the same command again" in str(caught.value)
+    report = batch_mint(manifest, collection.address, signer=signers[0], connection=direct, store=store,
+                        library=library, batch_size=3)
+    assert report.done == 9 and sorted(t.token_id for t in report.tokens) == list(range(1, 10))
+    _check_tokens(direct, store, collection.address, report, signers[0].address)
