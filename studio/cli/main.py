@@ -22,7 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 def build_parser() -> argparse.ArgumentParser:
     from studio.cli import devnet, generate, ipfs, models, network, verify, wallet
-    from studio.cli import collection, mint
+    from studio.cli import collection, demo, mint
     from studio.cli import batch, market
 
     parser = argparse.ArgumentParser(prog="studio", description="Provenance Studio from the command line.")
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (generate, models, ipfs, wallet, network, devnet, verify):
         group.register(subparsers)
-    for group in (collection, mint):
+    for group in (collection, mint, demo):
         group.register(subparsers)
     market.register(subparsers)
     batch.register(subparsers)
