@@ -1,5 +1,5 @@
 """``studio ipfs``: CIDs exactly as Kubo prints them, CAR export, the local store and gateway,
-and verified fetching.
+verified fetching, and the pinning token kept encrypted in the wallet (``studio ipfs token``).
 
 ``cid`` and ``car`` default to Kubo's own default (CIDv0); ``--cid-version 1`` gives what
 ``ipfs add --cid-version=1`` prints (raw leaves, base32), the form the contracts commit to.
@@ -42,14 +42,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Store a file or folder where the settings say works are kept "
                                           "(the local store, a Kubo node or a pinning service), pinned; prints "
                                           "its CID, computed locally and checked. A pinning service's access "
-                                          "token comes from STUDIO_PINNING_TOKEN or --token-file.")
+                                          "token comes from --token-file, STUDIO_PINNING_TOKEN or the wallet "
+                                          "(`studio ipfs token set`).")
     layout_options(add)
     add.add_argument("--backend", choices=("local", "kubo", "pinning"),
                      help="where to keep it this time (default: the storage_backend setting)")
     add.add_argument("--token-file", type=Path, metavar="FILE",
                      help="a file holding only the pinning service's access token "
-                          "(default: the STUDIO_PINNING_TOKEN environment variable)")
+                          "(default: STUDIO_PINNING_TOKEN, else the token kept in the wallet)")
+    add.add_argument("--password-file", type=Path, metavar="F",
+                     help="the wallet password, to use the pinning token kept in the wallet "
+                          "(or set STUDIO_WALLET_PASSWORD; at a terminal the studio asks)")
     add.set_defaults(func=run_add)
+
+    token = commands.add_parser("token", help="keep the pinning service's access token encrypted in the wallet",
+                                description="Keep the pinning service's access token in the wallet's encrypted "
+                                            "section (never in the settings). `studio ipfs add` uses it when no "
+                                            "--token-file or STUDIO_PINNING_TOKEN is given.")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    token_set = token_commands.add_parser("set", help="keep a token (replacing any earlier one)",
+                                          description="Encrypt the pinning token into the wallet. The token is "
+                                                      "read from --token-file or asked for; never an argument.")
+    token_set.add_argument("--token-file", type=Path, metavar="FILE",
+                           help="a file holding only the token (default: ask for it, hidden)")
+    token_set.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+    token_set.set_defaults(func=run_token_set)
+    token_remove = token_commands.add_parser("remove", help="forget the token kept in the wallet")
+    token_remove.add_argument("--password-file", type=Path, metavar="F",
+                              help="read the wallet password from this file")
+    token_remove.set_defaults(func=run_token_remove)
 
     get = commands.add_parser("get", help="fetch an ipfs://, https:// or data: URI, verified",
                               description="Fetch content: the local store first, then the gateways in order; "
@@ -87,11 +108,84 @@ def run_car(args: argparse.Namespace) -> int:
 
 def run_add(args: argparse.Namespace) -> int:
     from studio.config import load_config
-    from studio.storage.backends import backend_from_config, read_token_file
+    from studio.workflows.publish import publish_work
 
-    token = read_token_file(args.token_file) if args.token_file is not None else None
-    backend = backend_from_config(load_config(), name=args.backend, pinning_token=token)
-    print(backend.add_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
+    config = load_config()
+    wallet = _wallet_for_token(args, config)
+    print(publish_work(args.path, config, wallet=wallet, name=args.backend, cid_version=args.cid_version,
+                       include_hidden=args.hidden, token_file=args.token_file))
+    return 0
+
+
+def _wallet_for_token(args: argparse.Namespace, config) -> object | None:
+    """The unlocked wallet, when its pinning token may be needed: the pinning backend chosen, no
+    token file or STUDIO_PINNING_TOKEN, a wallet here, and a password from --password-file,
+    STUDIO_WALLET_PASSWORD or (at a terminal) a prompt. None otherwise: the workflow then says
+    how to give a token."""
+    import os
+
+    from studio.chain.wallet import Wallet, password_from_environment
+    from studio.workflows.publish import TOKEN_ENV
+
+    if (args.backend or config["storage_backend"]).strip().lower() != "pinning" or args.token_file is not None \
+            or os.environ.get(TOKEN_ENV, "").strip():
+        return None
+    wallet = Wallet.default()
+    if not wallet.exists or (args.password_file is None and not password_from_environment()
+                             and not sys.stdin.isatty()):
+        return None
+    from studio.cli.wallet import read_password
+
+    wallet.unlock(read_password(args, what="Wallet password (for the pinning token)"))
+    return wallet
+
+
+def _existing_wallet():
+    """This studio home's wallet; NotFound (before any question is asked) when there is none."""
+    from studio.chain.wallet import Wallet
+    from studio.errors import NotFound
+
+    wallet = Wallet.default()
+    if not wallet.exists:
+        raise NotFound("There is no wallet to keep the token in.",
+                       hint="Create one first (`studio wallet create`), or give the token with "
+                            "STUDIO_PINNING_TOKEN or --token-file instead.")
+    return wallet
+
+
+def run_token_set(args: argparse.Namespace) -> int:
+    import getpass
+
+    from studio.cli.wallet import read_password
+    from studio.errors import InputError
+    from studio.storage.backends import read_token_file
+    from studio.workflows.publish import PINNING_SECRET
+
+    wallet = _existing_wallet()
+    if args.token_file is not None:
+        token = read_token_file(args.token_file)
+    elif sys.stdin.isatty():
+        token = getpass.getpass("Pinning service access token (hidden): ").strip()
+    else:
+        raise InputError("No token to keep: there is no terminal to ask for it.",
+                         hint="Give it in a file: studio ipfs token set --token-file FILE.")
+    if not token:
+        raise InputError("The token is empty; nothing was changed.")
+    wallet.set_service_secret(PINNING_SECRET, token, read_password(args))
+    print("The pinning service's token is kept encrypted in the wallet. "
+          "`studio ipfs add` uses it when the wallet password is given.")
+    return 0
+
+
+def run_token_remove(args: argparse.Namespace) -> int:
+    from studio.cli.wallet import read_password
+    from studio.workflows.publish import PINNING_SECRET
+
+    wallet = _existing_wallet()
+    if wallet.remove_service_secret(PINNING_SECRET, read_password(args)):
+        print("The pinning service's token is no longer kept in the wallet.")
+    else:
+        print("The wallet kept no pinning service token; nothing was changed.")
     return 0
 
 

@@ -1,8 +1,8 @@
 """An IPFS Pinning Service API endpoint as a storage backend (the open spec: ``POST /pins``,
 ``GET /pins/{requestid}``; Pinata, Filebase and others implement it).
 
-The access token is given by the caller (from STUDIO_PINNING_TOKEN or a token file, never the
-settings), sent only as ``Authorization: Bearer``, and never logged, printed or put in an error. Where the
+The access token is given by the caller (from a token file, STUDIO_PINNING_TOKEN or the wallet's
+encrypted section, never the settings), sent only as ``Authorization: Bearer``, and never logged, printed or put in an error. Where the
 service takes CAR uploads (``car_upload_url``), the exact blocks are uploaded first, so the
 service does not need to find them on the network; then the pin request is made and polled
 until the service reports ``pinned`` (or ``failed``).
@@ -20,6 +20,7 @@ import requests
 
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, InputError, NetworkError, StorageError
+from studio.logs import remember_secret
 from studio.storage import http
 from studio.storage.cid import Cid
 from studio.storage.unixfs import add_bytes, add_path
@@ -64,10 +65,12 @@ class PinningService:
                  poll_interval: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
         if not token.strip():
             raise InputError("The pinning service needs an access token.",
-                             hint="Set STUDIO_PINNING_TOKEN or give a token file (--token-file).")
+                             hint="Set STUDIO_PINNING_TOKEN, give a token file (--token-file), or keep it in the wallet "
+                                  "(`studio ipfs token set`).")
         self.endpoint = endpoint.rstrip("/")
         self.car_upload_url = car_upload_url
         self._token = token.strip()
+        remember_secret(self._token)  # masked in every log line, whatever its shape
         self.session = session or requests.Session()
         self.attempts, self.backoff, self.poll_interval, self._sleep = attempts, backoff, poll_interval, sleep
 
@@ -82,7 +85,8 @@ class PinningService:
         if response.status_code in (401, 403):
             raise InputError(f"The pinning service at {self.endpoint} refused the access token "
                              f"(HTTP {response.status_code}).",
-                             hint="Check or renew the token (STUDIO_PINNING_TOKEN or the token file).")
+                             hint="Check or renew the token (the token file, STUDIO_PINNING_TOKEN, or the wallet's: "
+                                  "`studio ipfs token set`).")
         if response.status_code >= 400:
             raise StorageError(f"The pinning service refused the request: {_reason(response)}.",
                                hint="Nothing was pinned; check the service's limits and your plan.")

@@ -1,17 +1,88 @@
-"""Publishing works: what the chain commits to, computed by storage.
+"""Publishing works: where they are kept, with which access token, and what the chain commits to.
 
-Storage names content (``studio.storage``: Kubo-exact CIDs); the chain stores a commitment to it
-(``studio.chain.content.Commitment``). The two domains do not import each other: this workflow
-joins them, passing the digest and the CID's text from one to the other.
+Storage names content (``studio.storage``: Kubo-exact CIDs) and keeps it (the backend the
+settings choose); the chain stores a commitment to it (``studio.chain.content.Commitment``) and
+the wallet keeps a pinning service's token encrypted (``studio.chain.wallet``). The domains do
+not import each other: this workflow joins them, passing plain data (a digest and a CID's text,
+a token string) from one to the other.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
+from studio.cancel import Cancellable, ProgressCallback
 from studio.chain.content import MAX_BATCH, Commitment
 from studio.errors import InputError
+from studio.storage.backends import TOKEN_ENV, backend_from_config, read_token_file
 from studio.storage.cid import DAG_PB, RAW, Cid
 from studio.storage.unixfs import CHUNK_SIZE, BlockSink, add_bytes, add_directory
+
+if TYPE_CHECKING:
+    from studio.config import Config
+    from studio.storage.store import ContentStore
+
+#: The wallet's service secret that holds the pinning service's access token.
+PINNING_SECRET = "pinning"
+
+
+class SecretKeeper(Protocol):
+    """What the token lookup needs of a wallet (``studio.chain.wallet.Wallet`` is one)."""
+
+    @property
+    def is_unlocked(self) -> bool: ...
+
+    def service_secret(self, name: str) -> str | None: ...
+
+
+def pinning_token(wallet: SecretKeeper | None = None, *, token_file: Path | str | None = None,
+                  environ: Mapping[str, str] | None = None) -> str:
+    """The pinning service's access token, from the first place that has one:
+
+    a token file given for this command (``--token-file``), the ``STUDIO_PINNING_TOKEN``
+    environment variable, then the wallet's encrypted ``pinning`` secret (the wallet unlocked).
+    Raises InputError saying how to give one when none does. The token is never logged.
+    """
+    if token_file is not None:
+        return read_token_file(token_file)
+    from_env = (environ if environ is not None else os.environ).get(TOKEN_ENV, "").strip()
+    if from_env:
+        return from_env
+    ways = (f"set the environment variable {TOKEN_ENV}, pass --token-file FILE (a file holding only the "
+            "token), or keep it encrypted in the wallet with `studio ipfs token set`")
+    if wallet is not None and wallet.is_unlocked:
+        kept = wallet.service_secret(PINNING_SECRET)
+        if kept:
+            return kept
+        raise InputError("The pinning service needs an access token, and the wallet keeps none.",
+                         hint=f"To give one, {ways}.")
+    raise InputError("The pinning service needs an access token, and none was given.",
+                     hint=f"To give one, {ways}; a token kept in the wallet is used when the wallet is "
+                          "unlocked (--password-file F or STUDIO_WALLET_PASSWORD on the command line). "
+                          "The token is never kept in the settings.")
+
+
+def store_from_config(config: "Config", wallet: SecretKeeper | None = None, *, name: str | None = None,
+                      token_file: Path | str | None = None,
+                      environ: Mapping[str, str] | None = None) -> "ContentStore":
+    """The backend the settings choose (``name`` overrides ``storage_backend``); a pinning
+    service gets its token from :func:`pinning_token` (token file, environment, wallet)."""
+    choice = (name or config["storage_backend"]).strip().lower()
+    token = pinning_token(wallet, token_file=token_file, environ=environ) if choice == "pinning" else None
+    return backend_from_config(config, name=name, pinning_token=token, environ=environ)
+
+
+def publish_work(path: Path | str, config: "Config", *, wallet: SecretKeeper | None = None,
+                 backend: "ContentStore | None" = None, name: str | None = None, cid_version: int = 1,
+                 include_hidden: bool = False, token_file: Path | str | None = None,
+                 progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> Cid:
+    """Store and pin a work's file or folder where the settings keep works; returns its CID (the
+    one the studio computed itself; Kubo's answer is checked against it). CIDv1 by default, the
+    form the contracts commit to."""
+    store = backend if backend is not None else store_from_config(config, wallet, name=name, token_file=token_file)
+    return store.add_path(Path(path), cid_version=cid_version, include_hidden=include_hidden,
+                          progress=progress, cancel=cancel)
 
 
 def commitment_of(cid: Cid | str, *, count: int | None = None) -> Commitment:
