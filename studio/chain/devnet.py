@@ -327,3 +327,13 @@ def _devnet_provider_class():
 
 def _DevnetProvider(devnet: Devnet):
     return _devnet_provider_class()(devnet)
+
+
+def devnet_account_signer(index: int) -> Any:
+    """A `LocalSigner` for the devnet's test account ``index`` (the public test phrase: never real funds)."""
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+
+    Account.enable_unaudited_hdwallet_features()
+    return LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"{HD_PATH}/{index}"))

@@ -75,17 +75,10 @@ def _plain(value: Any, wei: bool = False) -> Any:
 
 
 def demo_signers() -> tuple[Any, Any]:
-    """(artist, collector): LocalSigners of the devnet's test accounts 0 and 1."""
-    from eth_account import Account
+    """(artist, collector): signers of the devnet's test accounts 0 and 1."""
+    from studio.chain.devnet import devnet_account_signer
 
-    from studio.chain.anvil import TEST_MNEMONIC
-    from studio.chain.devnet import HD_PATH
-    from studio.chain.transactions import LocalSigner
-
-    Account.enable_unaudited_hdwallet_features()
-    artist, collector = (LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"{HD_PATH}/{i}"))
-                         for i in (0, 1))
-    return artist, collector
+    return devnet_account_signer(0), devnet_account_signer(1)
 
 
 def run_demo(*, config: "Config | None" = None, count: int = 2, size: int = 64, steps: int = 4,
