@@ -91,6 +91,43 @@ def test_generate_from_the_view_model_saves_a_work_with_a_fixed_seed(qtbot, stat
     assert state.mode == "img2img" and state.init_image_path == str(state.results.item(0).path)
 
 
+def test_saves_are_signed_by_the_provided_account_and_unsigned_when_it_is_locked(qtbot, state: CreateState) -> None:
+    from studio.chain.devnet import devnet_account_signer
+    from studio.errors import WalletLocked
+    from studio.provenance.embed import read_embedded
+    from studio.provenance.manifest import SignedManifest
+
+    def manifest(path: Path) -> SignedManifest:
+        return SignedManifest.from_json(read_embedded(path.read_bytes(), name=path.name).provenance_json)
+
+    artist = devnet_account_signer(0)
+    state.set_signer_provider(lambda: artist)
+    state.prompt, state.width, state.height, state.steps = "a signed field", 64, 64, 2
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        state.generate()
+    signed = manifest(state.results.item(0).path)
+    assert signed.manifest.creator == artist.address and signed.signature
+
+    def locked() -> None:
+        raise WalletLocked("The wallet is locked.")
+
+    state.set_signer_provider(locked)  # a provider that cannot sign: the work is still saved, unsigned
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        state.generate()
+    unsigned = manifest(state.results.item(0).path)
+    assert unsigned.manifest.creator is None and not unsigned.signature and state.error == ""
+
+
+def test_mint_is_requested_for_the_chosen_results_in_grid_order(qtbot, state: CreateState) -> None:
+    assert state.request_mint([]) == [] and state.error == "Select one or more results to mint."
+    state.prompt, state.width, state.height, state.steps, state.count = "two boats", 64, 64, 2, 2
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        state.generate()
+    with qtbot.waitSignal(state.mint_requested) as requested:
+        paths = state.request_mint([1, 0, 1])
+    assert requested.args[0] == paths == [state.results.item(0).path, state.results.item(1).path]
+
+
 def test_adding_a_folder_that_is_no_model_shows_why(qtbot, state: CreateState, tmp_path: Path) -> None:
     with qtbot.waitSignal(state.error_changed, timeout=30_000):
         state.add_model(tmp_path)
