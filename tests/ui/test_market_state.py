@@ -189,7 +189,7 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert (lazy.kind, lazy.token_id, lazy.price_wei) == (LAZY, None, LAZY_PRICE)
     assert (listing.card.details.name, lazy.card.details.name) == ("Dawn 1", "Lazy dawn")
     assert listing.card.details.artist == ACCOUNT_1 and listing.card.details.royalty_bps == ROYALTY_BPS
-    assert listing.card.badge == "Verified" and lazy.card.badge == "Verified"
+    assert listing.card.badge == lazy.card.badge == "✓ Verified"
     assert listing.card.thumbnail is not None and not listing.card.thumbnail.isNull()
     assert state.listings.data(state.listings.index(0, 3)) == "0.1 ETH"
     assert state.listings.data(state.listings.index(0, 4)) == "5%"

@@ -17,17 +17,19 @@ is signed until the answer is yes.
 """
 from __future__ import annotations
 
+import html
 import threading
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from studio.errors import Cancelled, InputError, StudioError, WalletLocked
 from studio.ui.state.create import _Field
 from studio.ui.state.wallet import WalletState, format_eth, parse_eth, short_address
+from studio.ui.theme import ERROR_TEXT, WARNING_TEXT
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
 SYNC_INTERVAL_MS = 15_000
 THUMBNAIL = 96
 LISTING, LAZY = "listing", "lazy"
-VERDICT_LABELS = {"verified": "Verified", "tampered": "Tampered", "invalid-signature": "Bad signature",
+BADGE_COLOURS = {"verified": "#8fd694", "tampered": ERROR_TEXT, "invalid-signature": ERROR_TEXT,
+                 "unreadable": WARNING_TEXT, "no-provenance": WARNING_TEXT}
+VERDICT_LABELS = {"verified": "✓ Verified", "tampered": "Tampered", "invalid-signature": "Bad signature",
                   "no-provenance": "No manifest in image", "unreadable": "Unreadable image"}
 
 
@@ -176,6 +180,7 @@ class _RowsModel(QAbstractTableModel):
 
     COLUMNS: tuple[str, ...] = ()
     RIGHT: frozenset[int] = frozenset()
+    BADGE = -1  # the provenance column, coloured by its verdict
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -201,10 +206,14 @@ class _RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tooltip(row, column)
+            return plain_tooltip(self.tooltip(row, column))
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             card = getattr(row, "card", None)
             return card.thumbnail if card is not None else None
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.BADGE:
+            card = getattr(row, "card", None)
+            colour = BADGE_COLOURS.get(card.details.verdict or "") if card is not None else None
+            return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.RIGHT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -250,6 +259,7 @@ class ListingsModel(_RowsModel):
 
     COLUMNS = ("", "Name", "Artist", "Price", "Royalty", "Provenance", "")
     RIGHT = frozenset({3, 4})
+    BADGE = 5
 
     def text(self, row: MarketItem, column: int) -> str:
         card = row.card
@@ -287,6 +297,7 @@ class HeldTokensModel(_RowsModel):
 
     COLUMNS = ("", "Name", "Token", "Owner", "Listed at", "Best offer", "Provenance")
     RIGHT = frozenset({4, 5})
+    BADGE = 6
 
     def text(self, row: HeldToken, column: int) -> str:
         if column == 1:
@@ -827,6 +838,13 @@ class MarketState(QObject):
         self.timer.stop()
         for request in self.pending_requests:
             request.answer(False)
+
+
+def plain_tooltip(text: str | None) -> str | None:
+    """Qt guesses whether a tooltip is markup; escaped inside <qt> it always shows as the plain text it is."""
+    if not text:
+        return None
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
 
 
 def _voucher_royalty(voucher: "VoucherRow") -> int | None:

@@ -1,0 +1,358 @@
+"""The Market tab: what is for sale on the current network (listings and lazy listings, with image,
+name, artist, price, royalty and provenance, a Buy and an Offer button each), "My collection" (the
+wallet's tokens with List / Change price / Cancel / Accept best offer) and "Offers" (on your tokens,
+and your own). A status line says the network and the last block read; empty views say what to do.
+
+Every signature the view-model asks for opens the preview here (`TxPreviewDialog` for transactions,
+`SignaturePreviewDialog` for a lazy listing's voucher); the answer goes back to the waiting worker.
+All bindings to :class:`MarketState` are in :meth:`MarketTab.bind`; dialogs open non-blocking and
+are kept in ``last_dialog`` / ``preview_dialog``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from studio.errors import StudioError
+from studio.ui.binding import Bindings
+from studio.ui.dialogs.offer import OfferDialog
+from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog, plain_label
+from studio.ui.dialogs.tx_preview import TxPreviewDialog
+from studio.ui.state.market import LAZY, HeldToken, MarketItem, MarketState, OfferLine, PreviewRequest
+from studio.ui.state.wallet import format_eth
+from studio.ui.tabs.create import Banner
+from studio.ui.widgets.progress import ProgressStrip
+
+ROW_HEIGHT = 72
+EMPTY_LISTINGS = ("Nothing is for sale on {network} yet.\nArtists: list a minted token from “My collection”, or "
+                  "“Lazy-list a work…” to sell one without minting it first.")
+EMPTY_COLLECTION = ("None of the wallet's accounts holds a token on {network}.\nBuy one under “Listings”, or mint "
+                    "your works from the Create tab.")
+EMPTY_OFFERS = ("No open offers on {network}.\nMake one with “Offer…” under “Listings”; offers on your tokens "
+                "show up here to accept.")
+
+
+def _table(model: Any, *, thumbnails: bool = True) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.setShowGrid(False)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    if thumbnails:
+        view.setIconSize(QSize(ROW_HEIGHT - 8, ROW_HEIGHT - 8))
+        view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(0, ROW_HEIGHT + 4)
+    return view
+
+
+def _empty_label() -> QLabel:
+    label = plain_label(muted=True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
+class _Page(QStackedWidget):
+    """A view with its empty state: the table when it has rows, else a line saying what to do."""
+
+    def __init__(self, view: QWidget, empty: QLabel) -> None:
+        super().__init__()
+        self.view, self.empty = view, empty
+        self.addWidget(view)
+        self.addWidget(empty)
+
+    def show_rows(self, has_rows: bool) -> None:
+        self.setCurrentWidget(self.view if has_rows else self.empty)
+
+
+class MarketTab(QWidget):
+    """The widgets of the Market tab, observing one :class:`MarketState`."""
+
+    #: A preview dialog was opened for a worker's question (TxPreviewDialog or SignaturePreviewDialog).
+    preview_shown = Signal(object)
+
+    def __init__(self, state: MarketState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.bindings = Bindings()
+        self.last_dialog: QDialog | None = None
+        self.preview_dialog: QDialog | None = None
+        self.buy_buttons: list[QPushButton] = []
+        self.offer_buttons: list[QPushButton] = []
+
+        title = QLabel("Market")
+        title.setObjectName("heroTitle")
+        self.status = plain_label(muted=True)
+        self.buyer_label = plain_label(muted=True)
+        self.refresh_button = QPushButton("Refresh")
+        self.lazy_button = QPushButton("Lazy-list a work…")
+        self.withdraw_button = QPushButton("Withdraw payments")
+        self.withdraw_button.setToolTip("Collect sale proceeds or royalties the marketplace could not send you.")
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addSpacing(12)
+        header.addWidget(self.status, 1)
+        header.addWidget(self.withdraw_button)
+        header.addWidget(self.lazy_button)
+        header.addWidget(self.refresh_button)
+
+        self.error_banner = Banner("errorBanner")
+        self.error_banner.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice = plain_label()
+        self.progress = ProgressStrip()
+        self.progress.set_fraction(-1)
+        self.progress.setVisible(False)
+
+        self.listings_view = _table(state.listings)
+        self.listings_page = _Page(self.listings_view, _empty_label())
+        self.held_view = _table(state.held)
+        self.list_button = QPushButton("List…")
+        self.change_button = QPushButton("Change price…")
+        self.cancel_button = QPushButton("Cancel listing")
+        self.accept_best_button = QPushButton("Accept best offer")
+        held_buttons = QHBoxLayout()
+        for button in (self.list_button, self.change_button, self.cancel_button, self.accept_best_button):
+            held_buttons.addWidget(button)
+        held_buttons.addStretch(1)
+        collection_page = QWidget()
+        collection_column = QVBoxLayout(collection_page)
+        collection_column.setContentsMargins(0, 6, 0, 0)
+        collection_column.addWidget(self.held_view, 1)
+        collection_column.addLayout(held_buttons)
+        self.collection_page = _Page(collection_page, _empty_label())
+
+        self.incoming_view = _table(state.offers_incoming)
+        self.made_view = _table(state.offers_made)
+        self.accept_button = QPushButton("Accept offer")
+        self.withdraw_offer_button = QPushButton("Withdraw offer")
+        offers = QWidget()
+        offers_column = QVBoxLayout(offers)
+        offers_column.setContentsMargins(0, 6, 0, 0)
+        offers_column.addWidget(plain_label("Offers on your tokens", muted=True))
+        offers_column.addWidget(self.incoming_view, 1)
+        offers_column.addWidget(self.accept_button, 0, Qt.AlignmentFlag.AlignLeft)
+        offers_column.addWidget(plain_label("Your offers (your ETH in escrow)", muted=True))
+        offers_column.addWidget(self.made_view, 1)
+        offers_column.addWidget(self.withdraw_offer_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.offers_page = _Page(offers, _empty_label())
+
+        self.views = QTabWidget()
+        self.views.addTab(self.listings_page, "Listings")
+        self.views.addTab(self.collection_page, "My collection")
+        self.views.addTab(self.offers_page, "Offers")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 10)
+        layout.setSpacing(8)
+        layout.addLayout(header)
+        layout.addWidget(self.buyer_label)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.views, 1)
+        layout.addWidget(self.progress)
+        self.bind(state)
+
+    # -- bindings ---------------------------------------------------------------------------------
+
+    def bind(self, state: MarketState) -> None:
+        """Every connection between the view-model and the widgets, in one place."""
+        b = self.bindings
+        b.bind(state, "status_line", None, self.status.setText)
+        b.bind(state, "error", None, self.error_banner.show_text)
+        b.bind(state, "notice", None, self._show_notice)
+        b.bind(state, "busy", None, self._set_busy)
+        b.bind(state, "progress_text", None, self.progress.set_text)
+        b.connect(self.error_banner.close_button.clicked, state.dismiss_error)
+        b.connect(state.preview_requested, self.show_preview)
+        b.connect(state.synced, self._update_pages)
+        b.connect(state.wallet_state.current_account_changed, lambda _a: self._update_buyer())
+        b.connect(state.wallet_state.unlocked_changed, lambda _u: self._update_buyer())
+        for model in (state.listings, state.held, state.offers_incoming, state.offers_made):
+            b.connect(model.modelReset, self._update_pages)
+        b.connect(state.listings.modelReset, self._add_row_buttons)
+        b.connect(self.refresh_button.clicked, state.refresh)
+        b.connect(self.lazy_button.clicked, self.open_lazy_list)
+        b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.withdraw_proceeds()))
+        b.connect(self.list_button.clicked, lambda: self.open_sell(change=False))
+        b.connect(self.change_button.clicked, lambda: self.open_sell(change=True))
+        b.connect(self.cancel_button.clicked, self.cancel_selected)
+        b.connect(self.accept_best_button.clicked, self.accept_best_offer)
+        b.connect(self.accept_button.clicked, self.accept_selected_offer)
+        b.connect(self.withdraw_offer_button.clicked, self.withdraw_selected_offer)
+        for view in (self.held_view, self.incoming_view, self.made_view):
+            b.connect(view.selectionModel().selectionChanged, lambda *_: self._update_buttons())
+        self._update_buyer()
+        self._update_pages()
+
+    def _show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self._update_buttons()
+
+    def _update_buyer(self) -> None:
+        wallet = self.state.wallet_state
+        if not wallet.has_wallet:
+            text = "No wallet: create one in the Wallet tab to buy or sell."
+        elif not wallet.unlocked:
+            text = "The wallet is locked: unlock it in the Wallet tab to buy or sell."
+        else:
+            text = f"Buying and offering as {self.state.account_name(wallet.current_account)}"
+        self.buyer_label.setText(text)
+        self._add_row_buttons()
+
+    def _update_pages(self) -> None:
+        network = self.state.network.name
+        state = self.state
+        self.listings_page.empty.setText(EMPTY_LISTINGS.format(network=network) if state.snapshot is not None
+                                         else f"Reading the market on {network}…")
+        self.collection_page.empty.setText(EMPTY_COLLECTION.format(network=network))
+        self.offers_page.empty.setText(EMPTY_OFFERS.format(network=network))
+        self.listings_page.show_rows(state.listings.rowCount() > 0)
+        self.collection_page.show_rows(state.held.rowCount() > 0)
+        self.offers_page.show_rows(state.offers_incoming.rowCount() + state.offers_made.rowCount() > 0)
+        self.views.setTabText(1, f"My collection ({state.held.rowCount()})")
+        self.views.setTabText(2, f"Offers ({state.offers_incoming.rowCount()} in · {state.offers_made.rowCount()} out)")
+        self._update_buttons()
+
+    def _add_row_buttons(self) -> None:
+        """A Buy and an Offer button in the last column of every listing row."""
+        self.buy_buttons, self.offer_buttons = [], []
+        me = self.state.wallet_state.current_account.lower()
+        column = self.state.listings.columnCount() - 1
+        for number, item in enumerate(self.state.listings.rows()):
+            cell = QWidget()
+            row = QHBoxLayout(cell)
+            row.setContentsMargins(4, 0, 4, 0)
+            buy = QPushButton(f"Buy · {format_eth(item.price_wei, self.state.network.currency)}")
+            buy.setProperty("accent", True)
+            buy.setMinimumWidth(150)
+            own = item.seller.lower() == me
+            buy.setEnabled(not own)
+            buy.setToolTip("This is your own listing." if own else
+                           "Opens the transaction preview; nothing is signed before you confirm.")
+            buy.clicked.connect(lambda _=False, i=item: self._run(lambda: self.state.buy(i)))
+            offer = QPushButton("Offer…")
+            offer.setEnabled(item.kind != LAZY and not own)
+            offer.setToolTip("A lazy listing can only be bought (it is not minted yet)." if item.kind == LAZY else
+                             "Offer another amount; your ETH waits in escrow.")
+            offer.clicked.connect(lambda _=False, i=item: self.open_offer(i))
+            row.addWidget(buy)
+            row.addWidget(offer)
+            self.listings_view.setIndexWidget(self.state.listings.index(number, column), cell)
+            self.buy_buttons.append(buy)
+            self.offer_buttons.append(offer)
+        self.listings_view.resizeColumnToContents(column)
+
+    def _update_buttons(self) -> None:
+        token = self.selected_token()
+        busy = self.state.busy
+        self.list_button.setEnabled(token is not None and not token.listed and not busy)
+        self.change_button.setEnabled(token is not None and token.listed and not busy)
+        self.cancel_button.setEnabled(token is not None and token.listed and not busy)
+        self.accept_best_button.setEnabled(token is not None and token.best_offer is not None and not busy)
+        self.accept_button.setEnabled(self._selected(self.incoming_view) is not None and not busy)
+        self.withdraw_offer_button.setEnabled(self._selected(self.made_view) is not None and not busy)
+
+    # -- selection ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _selected(view: QTableView) -> Any:
+        rows = view.selectionModel().selectedRows()
+        return view.model().row(rows[0].row()) if rows else None
+
+    def selected_token(self) -> HeldToken | None:
+        return self._selected(self.held_view)
+
+    def select(self, view: QTableView, number: int) -> None:
+        view.selectRow(number)
+        self._update_buttons()
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def _run(self, start: Callable[[], Any]) -> Any:
+        """Start an action; a refusal (locked, bad input) goes to the error banner, nothing runs."""
+        self.state.dismiss_error()
+        try:
+            return start()
+        except StudioError as exc:
+            self.state.error = str(exc)
+            return None
+
+    def _open(self, dialog: QDialog) -> QDialog:
+        self.last_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_sell(self, *, change: bool) -> SellDialog | None:
+        token = self.selected_token()
+        if token is None:
+            return None
+        return self._open(SellDialog(self.state, token, self, change=change))  # type: ignore[return-value]
+
+    def open_offer(self, item: MarketItem) -> OfferDialog:
+        name = item.card.details.name if item.card else None
+        return self._open(OfferDialog(self.state, item.collection, item.token_id or 0, self, name=name,
+                                      listed_price_wei=item.price_wei))  # type: ignore[return-value]
+
+    def open_lazy_list(self) -> LazyListDialog:
+        return self._open(LazyListDialog(self.state, self))  # type: ignore[return-value]
+
+    def cancel_selected(self) -> None:
+        token = self.selected_token()
+        if token is not None:
+            self._run(lambda: self.state.cancel_listing(token))
+
+    def accept_best_offer(self) -> None:
+        token = self.selected_token()
+        if token is not None and token.best_offer is not None:
+            best = token.best_offer
+            self._run(lambda: self.state.accept_offer(OfferLine(best, True)))
+
+    def accept_selected_offer(self) -> None:
+        line = self._selected(self.incoming_view)
+        if line is not None:
+            self._run(lambda: self.state.accept_offer(line))
+
+    def withdraw_selected_offer(self) -> None:
+        line = self._selected(self.made_view)
+        if line is not None:
+            self._run(lambda: self.state.withdraw_offer(line))
+
+    # -- previews ----------------------------------------------------------------------------------
+
+    def show_preview(self, request: PreviewRequest) -> QDialog:
+        """Open the preview of what a worker wants to sign; its answer goes back to the worker."""
+        if request.is_transaction:
+            dialog: QDialog = TxPreviewDialog(request.preview, self, currency=self.state.network.currency)
+        else:
+            dialog = SignaturePreviewDialog(request.preview, self, action=request.action)
+        self.preview_dialog = dialog
+        dialog.finished.connect(lambda result: request.answer(result == QDialog.DialogCode.Accepted))
+        dialog.open()
+        self.preview_shown.emit(dialog)
+        return dialog
+
+    # -- visibility --------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.state.set_visible(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.state.set_visible(False)
