@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     log_path = setup_logging(config.paths.logs_dir)
     window = MainWindow(config, ModelCatalog(config), log_path=log_path)
     gateway = start_local_gateway(app, config)
+    window.set_gateway_status(gateway.status, gateway.url)
     if args.quit_after_show:
         def report() -> None:
             seconds = time.perf_counter() - started_at

@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         self.chain_label = QLabel()
         self.chain_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.chain_label)
+        self.gateway_label = QLabel()
+        self.gateway_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.gateway_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().setSizeGripEnabled(False)
         self._build_menus()
@@ -108,6 +111,12 @@ class MainWindow(QMainWindow):
         """Where the wallet and network status goes once the chain tabs exist; empty hides it."""
         self.chain_label.setText(text)
         self.chain_label.setVisible(bool(text))
+
+    def set_gateway_status(self, status: str, url: str | None) -> None:
+        """Where the local IPFS gateway serves (ipfs:// links open there), or why it does not."""
+        self.gateway_label.setText("IPFS " + url.removeprefix("http://") if url else "IPFS gateway off")
+        self.gateway_label.setToolTip(status)
+        self.gateway_label.setVisible(True)
 
     # -- wallet -------------------------------------------------------------------------
 

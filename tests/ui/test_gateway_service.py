@@ -146,3 +146,20 @@ def test_the_window_opens_and_exits_cleanly_when_the_gateway_port_is_taken(studi
     log = (config.paths.logs_dir / "studio.log").read_text(encoding="utf-8")
     assert f"Port {taken_port} on 127.0.0.1 is taken" in log
     assert "local IPFS gateway at http://127.0.0.1:" in log and "local IPFS gateway stopped" in log
+
+
+def test_the_status_bar_says_where_ipfs_links_open(window, qapp) -> None:
+    from studio.ui.app import start_local_gateway
+
+    config = load_config()
+    config.set("local_gateway_port", 0)
+    service = start_local_gateway(qapp, config)
+    try:
+        window.set_gateway_status(service.status, service.url)
+        assert window.gateway_label.text() == "IPFS " + service.url.removeprefix("http://")
+        assert window.gateway_label.toolTip() == service.status
+    finally:
+        qapp.aboutToQuit.disconnect(service.stop)
+        service.stop()
+    window.set_gateway_status(service.status, service.url)
+    assert window.gateway_label.text() == "IPFS gateway off"
