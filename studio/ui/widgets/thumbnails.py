@@ -5,16 +5,26 @@ worker threads make or read the disk thumbnail (``studio.workflows.library.ensur
 and decode it into a QImage (safe off the GUI thread); the GUI thread turns it into a QPixmap,
 keeps it in a byte-bounded LRU and says ``loaded(sha256)`` so the model repaints that cell.
 Requests are served newest first and old ones are dropped, so scrolling fast through thousands
-of works only decodes what is on screen. :class:`GalleryDelegate` paints a cell.
+of works only decodes what is on screen. Finished thumbnails are handed over in batches by a
+GUI-thread timer (one ``loaded`` per batch, not one signal per image). :class:`GalleryDelegate`
+paints a cell.
+
+PySide6 6.12 on Python 3.11 returns ``True`` from ``SignalInstance.emit`` without a reference of
+its own, so every emit from Python lowers ``True``'s reference count until the interpreter aborts
+("bool_dealloc"). :func:`emit` makes up for it; hot paths must emit through it.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 from collections import OrderedDict, deque
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable, QSize, Qt, QThreadPool,
+                            QTimer, Signal, SignalInstance)
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -24,6 +34,31 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING = 384           # older requests than this are dropped (their cells scrolled away)
 CACHE_BYTES = 96 << 20      # pixmaps kept in memory
+HANDOVER_MS = 15            # how often finished thumbnails reach the GUI thread
+HANDOVER_BATCH = 48         # at most this many per handover, so the GUI thread never stalls on them
+
+
+class _Probe(QObject):
+    fired = Signal()
+
+
+def _emit_steals_a_reference() -> bool:
+    """Whether this PySide returns emit's result without a reference (seen on 6.12 + Python 3.11)."""
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(4):
+        probe.fired.emit()
+    return sys.getrefcount(True) < before
+
+
+_EMIT_STEALS = _emit_steals_a_reference()
+
+
+def emit(signal: SignalInstance, *args: Any) -> None:
+    """``signal.emit(*args)``, giving back the reference PySide's emit takes from its result."""
+    result = signal.emit(*args)
+    if _EMIT_STEALS and isinstance(result, bool):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 class _Decode(QRunnable):
@@ -41,12 +76,11 @@ class _Decode(QRunnable):
 class ThumbnailLoader(QObject):
     """Loads thumbnails by SHA-256 off the GUI thread and keeps the recent ones as pixmaps."""
 
-    #: A thumbnail is ready (or failed for good): repaint the cells of this SHA-256.
-    loaded = Signal(str)
-    _decoded = Signal(str, object)  # from a worker thread: (sha256, QImage; null when it failed)
+    #: Thumbnails are ready (or failed for good): repaint the cells of these SHA-256s (a list).
+    loaded = Signal(object)
 
     def __init__(self, cache_dir: Path, *, size: int | None = None, max_bytes: int = CACHE_BYTES,
-                 threads: int = 2, parent: QObject | None = None) -> None:
+                 threads: int = 1, parent: QObject | None = None) -> None:
         super().__init__(parent)
         from studio.workflows.library import THUMBNAIL_SIZE
 
@@ -62,9 +96,12 @@ class ThumbnailLoader(QObject):
         self._workers = 0
         self._max_workers = threads
         self._closed = False
+        self._done: deque[tuple[str, QImage]] = deque()   # decoded by workers, not yet handed over
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._decoded.connect(self._on_decoded, Qt.ConnectionType.QueuedConnection)
+        self._handover = QTimer(self)
+        self._handover.setInterval(HANDOVER_MS)
+        self._handover.timeout.connect(self._hand_over)
 
     # -- GUI thread ---------------------------------------------------------------------
 
@@ -94,6 +131,8 @@ class ThumbnailLoader(QObject):
             start = self._workers < self._max_workers
             if start:
                 self._workers += 1
+        if not self._handover.isActive():
+            self._handover.start()
         if start:
             self._pool.start(_Decode(self))
 
@@ -125,19 +164,31 @@ class ThumbnailLoader(QObject):
         self.forget_pending()
         return self._pool.waitForDone(timeout_ms)
 
-    def _on_decoded(self, sha256: str, image: QImage) -> None:
+    def _hand_over(self) -> None:
+        """Turn what the workers decoded into pixmaps (GUI thread), then say so once."""
         with self._lock:
-            self._pending.discard(sha256)
-        if image.isNull():
-            self._failed.add(sha256)
-        else:
+            batch = [self._done.popleft() for _ in range(min(HANDOVER_BATCH, len(self._done)))]
+            idle = not self._done and not self._stack and self._workers == 0
+            for sha256, _image in batch:
+                self._pending.discard(sha256)
+        if idle:
+            self._handover.stop()
+        if not batch:
+            return
+        for sha256, image in batch:
+            if image.isNull():
+                self._failed.add(sha256)
+                continue
             pixmap = QPixmap.fromImage(image)
+            old = self._pixmaps.pop(sha256, None)
+            if old is not None:
+                self._bytes -= _cost(old)
             self._pixmaps[sha256] = pixmap
             self._bytes += _cost(pixmap)
-            while self._bytes > self.max_bytes and len(self._pixmaps) > 1:
-                _sha, old = self._pixmaps.popitem(last=False)
-                self._bytes -= _cost(old)
-        self.loaded.emit(sha256)
+        while self._bytes > self.max_bytes and len(self._pixmaps) > 1:
+            _sha, dropped = self._pixmaps.popitem(last=False)
+            self._bytes -= _cost(dropped)
+        emit(self.loaded, [sha256 for sha256, _image in batch])
 
     # -- worker threads -----------------------------------------------------------------
 
@@ -161,7 +212,8 @@ class ThumbnailLoader(QObject):
             except Exception:  # a bug: log it, show the cell as broken, keep the grid alive
                 log.exception("Making the thumbnail of %s failed", path)
                 image = QImage()
-            self._decoded.emit(sha256, image)
+            with self._lock:
+                self._done.append((sha256, image))
 
 
 def _cost(pixmap: QPixmap) -> int:
