@@ -247,6 +247,22 @@ def test_declining_the_preview_sends_nothing_and_the_work_stays_mintable(qtbot, 
     assert len(wallet_state.session.history_entries()) == 1
 
 
+def test_a_job_cancelled_while_the_preview_is_open_signs_nothing(qtbot, wallet_state, library, store, collection,
+                                                                 works) -> None:
+    """What closing the window does (every job cancelled): the waiting mint answers no by itself."""
+    unlock(qtbot, wallet_state)
+    dialog = open_dialog(qtbot, wallet_state, library, works[:1])
+    to_summary(qtbot, dialog)
+    preview = start_mint(qtbot, dialog)
+    job = dialog.state.job
+    with qtbot.waitSignal(job.cancelled, timeout=JOB_MS):
+        job.cancel()
+    assert dialog.state.stage == SUMMARY and "Nothing was signed" in dialog.state.notice
+    assert wallet_state.session.history_entries() == [] and library.tokens(1337) == []
+    preview.reject()  # answering afterwards changes nothing
+    assert wallet_state.session.history_entries() == []
+
+
 def test_an_upload_failure_is_shown_and_the_work_can_be_minted_again(qtbot, wallet_state, library, store,
                                                                       collection, works) -> None:
     flaky = FlakyStore(store)

@@ -112,15 +112,19 @@ class PreviewGate(QObject):
         self._closed = False
         self.asked = 0
 
-    def ask(self, preview: "TxPreview") -> bool:
-        """Called by the workflow on the worker thread; True only when the person accepted."""
+    def ask(self, preview: "TxPreview", cancel: Any = None) -> bool:
+        """Called by the workflow on the worker thread; True only when the person accepted.
+
+        A cancelled job (the window closing cancels every job) stops waiting and answers no."""
         if self._closed:
             return False
         self._accepted = False
         self._answered.clear()
         self.asked += 1
         self.requested.emit(preview)  # queued to the GUI thread, where the gate lives
-        self._answered.wait()
+        while not self._answered.wait(0.25):
+            if cancel is not None and cancel.cancelled:
+                return False
         return self._accepted and not self._closed
 
     def answer(self, accepted: bool) -> None:
@@ -370,7 +374,8 @@ class MintState(QObject):
             report(0.01, "Connecting to the network")
             return mint_works(items, target, signer=session.contract_signer(account),
                               connection=session.connection(), store=store, library=library,
-                              network=session.network, history=session.history, confirm=gate.ask,
+                              network=session.network, history=session.history,
+                              confirm=lambda preview: gate.ask(preview, cancel),
                               progress=report, cancel=cancel)
 
         self.failure = None
