@@ -1001,12 +1001,11 @@ class _BatchRun:
             return
         self.journal.set_tx(tx.id, LANDED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee)
         if tx.kind == "mint":
-            from web3.logs import DISCARD
-
-            events = self.contract.contract.events.ContentCommitted().process_receipt(receipt, errors=DISCARD)
-            if not events:
-                raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.")
-            self._record_batch(tx.subject, int(events[-1]["args"]["firstTokenId"]), tx.hash)
+            try:
+                minted = self.contract._minted(None, receipt)  # the wrapper's ContentCommitted decoding
+            except IndexError as exc:
+                raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.") from exc
+            self._record_batch(tx.subject, minted.first_token_id, tx.hash)
         elif tx.kind == "royalty":
             self.journal.mark_row(tx.subject, "royalty_done")
         elif tx.kind == "list":
