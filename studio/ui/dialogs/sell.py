@@ -50,7 +50,6 @@ class SellDialog(QDialog):
         self.job: Job | None = None
         self.quote_job: Job | None = None
         self.quote: "SaleQuote | None" = None
-        self._quote_generation = 0
         currency = state.network.currency
         name = token.card.details.name if token.card else f"Token {token.token_id}"
         self.setWindowTitle("Change the price" if change else "List for sale")
@@ -117,8 +116,7 @@ class SellDialog(QDialog):
     def update_quote(self) -> Job | None:
         """Ask the marketplace how the typed price splits (in the background); a bad price says why."""
         show_error(self.error, "")
-        self._quote_generation += 1
-        generation = self._quote_generation
+        self.quote_job = None  # an older answer is for another price
         try:
             job = self.state.quote(self.token.collection, self.token.token_id, self.price.text())
         except StudioError as exc:
@@ -129,12 +127,13 @@ class SellDialog(QDialog):
                 show_error(self.error, str(exc))
             return None
         self.quote_job = job
-        job.succeeded.connect(lambda quote: self._on_quote(generation, quote))
-        job.failed.connect(lambda exc: self._on_quote_failed(generation, exc))
+        # Bound methods of the dialog: Qt drops the connection if the dialog is gone before the answer.
+        job.succeeded.connect(self._on_quote)
+        job.failed.connect(self._on_quote_failed)
         return job
 
-    def _on_quote(self, generation: int, quote: "SaleQuote") -> None:
-        if generation != self._quote_generation:
+    def _on_quote(self, quote: "SaleQuote") -> None:
+        if self.sender() is not self.quote_job:
             return  # the price changed since
         currency = self.state.network.currency
         self.quote = quote
@@ -144,8 +143,8 @@ class SellDialog(QDialog):
         self.fee_line.setText(format_eth(quote.fee_wei, currency, exact=True))
         self.proceeds_line.setText(format_eth(quote.proceeds_wei, currency, exact=True))
 
-    def _on_quote_failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._quote_generation:
+    def _on_quote_failed(self, exc: BaseException) -> None:
+        if self.sender() is self.quote_job:
             show_error(self.error, error_message(exc))
 
     def submit(self) -> None:

@@ -1,0 +1,240 @@
+"""The Market tab as people use it, real widgets offscreen over the real embedded devnet: the artist lists a
+token from "My collection" (the sell dialog quotes royalty and proceeds) and lazily lists a work (the
+voucher's signature preview), the collector buys both with the Buy buttons through the transaction
+preview; a declined preview sends nothing; offers are made from Listings and accepted from Offers;
+empty states say what to do; names from metadata stay plain text."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel
+
+from studio.ui.dialogs.offer import OfferDialog
+from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog
+from studio.ui.dialogs.tx_preview import TxPreviewDialog
+from studio.ui.state.market import MarketState
+from studio.ui.tabs.market import MarketTab
+from test_market_state import (LAZY_PRICE, PRICE, ROYALTY_BPS, market_env,  # noqa: F401
+                               market_state, sync)
+from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, pool, refresh, unlock, wallet_session,  # noqa: F401
+                               wallet_state)
+
+
+@pytest.fixture
+def tab(qtbot, market_state: MarketState) -> Iterator[MarketTab]:
+    widget = MarketTab(market_state)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    yield widget
+    market_state.stop()
+
+
+class Previews:
+    """The preview dialogs the tab opens, answered one by one in order."""
+
+    def __init__(self, tab: MarketTab) -> None:
+        self.dialogs: list[QDialog] = []
+        self.answered = 0
+        tab.preview_shown.connect(self.dialogs.append)
+
+    def answer(self, qtbot, accept: bool = True) -> QDialog:
+        """Wait for the next preview and press Sign (or Cancel) in it."""
+        qtbot.waitUntil(lambda: len(self.dialogs) > self.answered, timeout=JOB_MS)
+        dialog = self.dialogs[self.answered]
+        self.answered += 1
+        assert dialog.isVisible()
+        qtbot.mouseClick(dialog.sign_button if accept else dialog.cancel_button, Qt.MouseButton.LeftButton)
+        assert not dialog.isVisible()
+        return dialog
+
+
+def click(qtbot, button) -> None:
+    assert button.isEnabled(), f"{button.text()} is disabled"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def idle(qtbot, state: MarketState) -> None:
+    qtbot.waitUntil(lambda: not state.busy and not state.syncing, timeout=JOB_MS)
+
+
+def open_tab(qtbot, tab: MarketTab, wallet_state) -> None:
+    unlock(qtbot, wallet_state)
+    refresh(qtbot, wallet_state)
+    tab.show()  # the first show reads the market
+    qtbot.waitUntil(lambda: tab.state.snapshot is not None and not tab.state.syncing, timeout=JOB_MS)
+
+
+def row_of(state: MarketState, owner: str, token_id: int) -> int:
+    return next(i for i, t in enumerate(state.held.rows()) if t.owner == owner and t.token_id == token_id)
+
+
+@pytest.mark.slow
+def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, wallet_state, market_env):
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    assert tab.listings_page.currentWidget() is tab.listings_page.empty
+    assert "Nothing is for sale" in tab.listings_page.empty.text()
+    previews = Previews(tab)
+
+    # The artist lists the minted token from "My collection"; the dialog shows the sale's split.
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
+    click(qtbot, tab.list_button)
+    dialog = tab.last_dialog
+    assert isinstance(dialog, SellDialog) and dialog.isVisible()
+    dialog.price.setText("0.1")
+    qtbot.waitUntil(lambda: dialog.quote is not None, timeout=JOB_MS)
+    royalty = PRICE * ROYALTY_BPS // 10_000
+    assert dialog.royalty_line.text().startswith("0.005 ETH to 0x")
+    assert dialog.proceeds_line.text() == "0.095 ETH"
+    click(qtbot, dialog.submit_button)
+    approval = previews.answer(qtbot)
+    listing_preview = previews.answer(qtbot)
+    assert isinstance(approval, TxPreviewDialog) and approval.preview.sender == ACCOUNT_1
+    assert listing_preview.preview.action == "Listing the token"
+    idle(qtbot, state)
+
+    # ... and lazily lists the unminted work: a signature, no transaction.
+    click(qtbot, tab.lazy_button)
+    lazy_dialog = tab.last_dialog
+    assert isinstance(lazy_dialog, LazyListDialog)
+    assert lazy_dialog.work_combo.currentData().id == env.lazy_work.id
+    assert lazy_dialog.name.text() == "Lazy dawn"
+    lazy_dialog.price.setText("0.2")
+    click(qtbot, lazy_dialog.submit_button)
+    voucher = previews.answer(qtbot)
+    assert isinstance(voucher, SignaturePreviewDialog) and voucher.preview.primary_type == "MintVoucher"
+    idle(qtbot, state)
+    sync(qtbot, state)
+    qtbot.waitUntil(lambda: state.listings.rowCount() == 2, timeout=JOB_MS)
+    assert tab.listings_page.currentWidget() is tab.listings_page.view
+    assert not tab.buy_buttons[0].isEnabled()  # the artist's own listing
+
+    # The collector buys both with the Buy buttons.
+    wallet_state.select_account(ACCOUNT_2)
+    assert "Account 2" in tab.buyer_label.text()
+    assert all(button.isEnabled() for button in tab.buy_buttons)
+    tab.views.setCurrentIndex(0)
+    before = {a: env.balance(a) for a in (ACCOUNT_1, ACCOUNT_2, env.royalty_receiver)}
+    fees = []
+    state.action_succeeded.connect(lambda outcome: fees.append(outcome.result.fee_wei))
+    kinds = [item.kind for item in state.listings.rows()]
+    click(qtbot, tab.buy_buttons[0])
+    bought = previews.answer(qtbot)
+    assert bought.preview.sender == ACCOUNT_2 and bought.preview.value_wei in (PRICE, LAZY_PRICE)
+    idle(qtbot, state)
+    qtbot.waitUntil(lambda: state.listings.rowCount() == 1, timeout=JOB_MS)
+    click(qtbot, tab.buy_buttons[0])
+    previews.answer(qtbot)
+    idle(qtbot, state)
+    assert sorted(kinds) == ["lazy", "listing"] and len(fees) == 2
+    assert env.balance(ACCOUNT_1) - before[ACCOUNT_1] == PRICE - royalty + LAZY_PRICE
+    assert env.balance(env.royalty_receiver) - before[env.royalty_receiver] == royalty
+    assert before[ACCOUNT_2] - env.balance(ACCOUNT_2) == PRICE + LAZY_PRICE + sum(fees)
+    qtbot.waitUntil(lambda: state.listings.rowCount() == 0, timeout=JOB_MS)
+    assert tab.listings_page.currentWidget() is tab.listings_page.empty
+    assert sorted(t.owner for t in state.held.rows()) == [ACCOUNT_2, ACCOUNT_2]
+    assert tab.views.tabText(1) == "My collection (2)"
+    assert "Bought token" in tab.notice.text()
+
+
+def test_declining_the_preview_in_the_tab_sends_nothing(qtbot, tab, wallet_state, market_env):
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    nonce = env.connection.web3.eth.get_transaction_count(ACCOUNT_1)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
+    click(qtbot, tab.list_button)
+    tab.last_dialog.price.setText("0.1")
+    click(qtbot, tab.last_dialog.submit_button)
+    previews.answer(qtbot, accept=False)
+    idle(qtbot, state)
+    assert "Nothing was signed" in tab.notice.text() and not tab.error_banner.isVisible()
+    assert env.connection.web3.eth.get_transaction_count(ACCOUNT_1) == nonce
+    assert env.owner_of(env.token_id) == ACCOUNT_1
+
+
+def test_a_bad_price_stays_in_the_dialog_and_nothing_starts(qtbot, tab, wallet_state, market_env):
+    state = tab.state
+    open_tab(qtbot, tab, wallet_state)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, 0)
+    click(qtbot, tab.list_button)
+    dialog = tab.last_dialog
+    dialog.price.setText("0")
+    click(qtbot, dialog.submit_button)
+    assert dialog.isVisible() and "more than zero" in dialog.error.text()
+    assert not state.busy
+    dialog.reject()
+    wallet_state.lock()
+    click(qtbot, tab.list_button)
+    tab.last_dialog.price.setText("0.1")
+    click(qtbot, tab.last_dialog.submit_button)
+    assert "locked" in tab.last_dialog.error.text()
+    assert "locked" in tab.buyer_label.text()
+
+
+def test_offer_from_listings_accepted_from_the_offers_view(qtbot, tab, wallet_state, market_env):
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
+    click(qtbot, tab.list_button)
+    tab.last_dialog.price.setText("0.1")
+    click(qtbot, tab.last_dialog.submit_button)
+    previews.answer(qtbot)
+    previews.answer(qtbot)
+    idle(qtbot, state)
+    qtbot.waitUntil(lambda: state.listings.rowCount() == 1, timeout=JOB_MS)
+
+    wallet_state.select_account(ACCOUNT_2)
+    tab.views.setCurrentIndex(0)
+    click(qtbot, tab.offer_buttons[0])
+    offer = tab.last_dialog
+    assert isinstance(offer, OfferDialog) and "0.1 ETH" in offer.listing_line.text()
+    offer.amount.setText("0.04")
+    click(qtbot, offer.submit_button)
+    assert previews.answer(qtbot).preview.value_wei == 4 * 10**16
+    idle(qtbot, state)
+    qtbot.waitUntil(lambda: state.offers_incoming.rowCount() == 1, timeout=JOB_MS)
+    assert tab.views.tabText(2) == "Offers (1 in · 1 out)"
+
+    tab.views.setCurrentIndex(2)
+    tab.select(tab.incoming_view, 0)
+    click(qtbot, tab.accept_button)
+    accepted = previews.answer(qtbot)
+    assert accepted.preview.sender == ACCOUNT_1 and accepted.preview.action == "Accepting the offer"
+    idle(qtbot, state)
+    qtbot.waitUntil(lambda: state.offers_incoming.rowCount() == 0 and state.listings.rowCount() == 0,
+                    timeout=JOB_MS)
+    assert env.owner_of(env.token_id) == ACCOUNT_2
+    assert tab.offers_page.currentWidget() is tab.offers_page.empty
+
+
+def test_names_and_descriptions_from_metadata_are_plain_text(qtbot, tab, wallet_state, market_env, tmp_path):
+    from studio.storage.store import LocalStore
+    from studio.ui.state.market import plain_tooltip
+    from studio.workflows.mint import MintItem, mint_works
+    from test_market_state import signed_work
+
+    state, env = tab.state, market_env
+    name = "<b>Bold</b> <a href='https://evil.example'>claim</a>"
+    path = signed_work(tmp_path / "markup.png", env.artist, 7)
+    minted = mint_works([MintItem(path, name, description="<img src=x>")], env.collection, signer=env.artist,
+                        connection=env.connection, store=LocalStore.default(), library=env.library)
+    token_id = minted.minted[0].token.token_id
+    open_tab(qtbot, tab, wallet_state)
+    qtbot.waitUntil(lambda: all(t.card is not None for t in state.held.rows()), timeout=JOB_MS)
+    row = row_of(state, ACCOUNT_1, token_id)
+    assert state.held.data(state.held.index(row, 1)) == name
+    assert state.held.rows()[row].card.details.description == "<img src=x>"
+    assert plain_tooltip("<img src=x>\nnext") == "<qt>&lt;img src=x&gt;<br>next</qt>"
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row)
+    click(qtbot, tab.list_button)
+    title = tab.last_dialog.findChild(QLabel, "heroTitle")
+    assert title.textFormat() == Qt.TextFormat.PlainText and title.text() == name
