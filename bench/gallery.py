@@ -14,12 +14,6 @@ does not count towards the gallery's memory), then, offscreen, in this process:
 
     python bench/gallery.py                 # 10,000 works, a table
     python bench/gallery.py -n 1000 --json
-
-PySide6 6.12.0 on Python 3.11 drops a reference to ``None`` (or ``True``) on every call of a
-method that returns one (``painter.save()``, ``signal.emit()``...), so a process that paints a
-grid for long enough aborts with "none_dealloc". When that leak is detected this benchmark pads
-the three singletons' reference counts first (reported as ``pyside_refcount_leak``), so that the
-measurement can finish; Python 3.12+ (immortal singletons) or a fixed PySide makes it moot.
 """
 from __future__ import annotations
 
@@ -80,35 +74,12 @@ def build(home: Path, count: int, seed: int = 0) -> float:
     return time.perf_counter() - started
 
 
-def pyside_leaks_singletons() -> bool:
-    """Whether PySide methods returning None drop a reference to it (PySide6 6.12 + Python 3.11)."""
-    from PySide6.QtCore import QRect
-
-    rect = QRect(0, 0, 1, 1)
-    before = sys.getrefcount(None)
-    for _ in range(8):
-        rect.setWidth(2)
-    return sys.getrefcount(None) < before
-
-
-def pad_singletons() -> None:
-    """Raise None/True/False's reference counts far above what a run can leak (CPython layout:
-    ``ob_refcnt`` is the object's first field)."""
-    import ctypes
-
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
-
-
 def measure(home: Path) -> dict[str, object]:
     os.environ["STUDIO_HOME"] = str(home)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QPoint, QTimer
     from PySide6.QtWidgets import QApplication
 
-    leaks = pyside_leaks_singletons()
-    if leaks:
-        pad_singletons()
     app = QApplication.instance() or QApplication([])
     from studio.config import load_config
     from studio.library.db import Library
@@ -212,7 +183,6 @@ def measure(home: Path) -> dict[str, object]:
     stalls = [gap - TICK_MS for gap in gaps]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "pyside_refcount_leak": leaks,
         "works": state.model.rowCount(),
         "first_paint_s": round(first_paint, 4),
         "thumbnails_visible_s": round(thumbnails_visible, 3),
@@ -252,8 +222,7 @@ def table(result: dict[str, object], build_s: float) -> str:
         ("p99 stall", f"{scroll['p99_stall_ms']:.1f} ms", "", ""),
         ("peak memory (maxrss)", f"{result['peak_rss_mb']:.0f} MB", "< 400 MB", ok["memory"]),
     ]
-    lines = [f"Gallery benchmark: {result['works']:,} works"
-             + (" (PySide refcount leak detected: singletons padded)" if result["pyside_refcount_leak"] else ""),
+    lines = [f"Gallery benchmark: {result['works']:,} works",
              f"{'measure':36} {'value':>22} {'target':>10}  ok"]
     for name, value, target, passed in rows:
         mark = "" if passed == "" else ("yes" if passed else "NO")

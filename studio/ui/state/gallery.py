@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 
 from studio.errors import StudioError
 from studio.library.db import Library, Token, Work, WorkQuery, WorkRow
-from studio.ui.widgets.thumbnails import FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader, emit
+from studio.ui.widgets.thumbnails import FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class GalleryModel(QAbstractListModel):
         page = self._pages[row // PAGE]
         page[row % PAGE] = WorkRow(work.id, work.sha256, work.title, work.path, work.favourite)
         index = self.index(row)
-        emit(self.dataChanged, index, index)
+        self.dataChanged.emit(index, index)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -159,7 +159,7 @@ class GalleryModel(QAbstractListModel):
     def _on_thumbnails(self, shas: list[str]) -> None:
         rows = [row for sha256 in shas for row in self._rows_of.get(sha256, ())]
         if rows:  # one signal for the batch: the view repaints the visible cells in the range
-            emit(self.dataChanged, self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
 
 
 @dataclass(frozen=True)

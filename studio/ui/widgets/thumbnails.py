@@ -8,23 +8,17 @@ Requests are served newest first and old ones are dropped, so scrolling fast thr
 of works only decodes what is on screen. Finished thumbnails are handed over in batches by a
 GUI-thread timer (one ``loaded`` per batch, not one signal per image). :class:`GalleryDelegate`
 paints a cell.
-
-PySide6 6.12 on Python 3.11 returns ``True`` from ``SignalInstance.emit`` without a reference of
-its own, so every emit from Python lowers ``True``'s reference count until the interpreter aborts
-("bool_dealloc"). :func:`emit` makes up for it; hot paths must emit through it.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
 import threading
 from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable, QSize, Qt, QThreadPool,
-                            QTimer, Signal, SignalInstance)
+                            QTimer, Signal)
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -36,29 +30,6 @@ MAX_PENDING = 384           # older requests than this are dropped (their cells 
 CACHE_BYTES = 96 << 20      # pixmaps kept in memory
 HANDOVER_MS = 15            # how often finished thumbnails reach the GUI thread
 HANDOVER_BATCH = 48         # at most this many per handover, so the GUI thread never stalls on them
-
-
-class _Probe(QObject):
-    fired = Signal()
-
-
-def _emit_steals_a_reference() -> bool:
-    """Whether this PySide returns emit's result without a reference (seen on 6.12 + Python 3.11)."""
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(4):
-        probe.fired.emit()
-    return sys.getrefcount(True) < before
-
-
-_EMIT_STEALS = _emit_steals_a_reference()
-
-
-def emit(signal: SignalInstance, *args: Any) -> None:
-    """``signal.emit(*args)``, giving back the reference PySide's emit takes from its result."""
-    result = signal.emit(*args)
-    if _EMIT_STEALS and isinstance(result, bool):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 class _Decode(QRunnable):
@@ -188,7 +159,7 @@ class ThumbnailLoader(QObject):
         while self._bytes > self.max_bytes and len(self._pixmaps) > 1:
             _sha, dropped = self._pixmaps.popitem(last=False)
             self._bytes -= _cost(dropped)
-        emit(self.loaded, [sha256 for sha256, _image in batch])
+        self.loaded.emit([sha256 for sha256, _image in batch])
 
     # -- worker threads -----------------------------------------------------------------
 
