@@ -358,3 +358,27 @@ def test_switching_network_forgets_the_old_market(qtbot, wallet_state, market_st
     wallet_state.network_key_changed.emit("elsewhere")  # what a switch announces
     assert state.held.rowCount() == 0 and state.last_block == -1 and state.snapshot is None
     qtbot.waitUntil(lambda: state.held.rowCount() == 1, timeout=JOB_MS)  # read again on the (same) network
+
+
+def test_the_market_is_read_again_while_visible_and_not_when_hidden(qtbot, wallet_state, market_env, pool):
+    state = MarketState(wallet_state, market_env.library, pool, sync_interval_ms=150)
+    reads: list[int] = []
+    state.synced.connect(lambda: reads.append(state.last_block))
+    state.set_visible(True)
+    assert state.timer.isActive()
+    qtbot.waitUntil(lambda: len(reads) >= 3, timeout=JOB_MS)
+    state.set_visible(False)
+    assert not state.timer.isActive()
+    qtbot.waitUntil(lambda: not state.syncing, timeout=JOB_MS)
+    settled = len(reads)
+    qtbot.wait(450)
+    assert len(reads) == settled
+    state.stop()
+
+
+def test_withdrawing_payments_when_none_are_held_says_so(qtbot, wallet_state, market_state, market_env):
+    state = market_state
+    ready(qtbot, wallet_state, state)
+    with pytest.raises(InputError, match="holds nothing"):
+        act(qtbot, state, state.withdraw_proceeds())
+    assert "holds nothing" in state.error
