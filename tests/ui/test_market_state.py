@@ -164,7 +164,6 @@ def ready(qtbot, wallet_state, state: MarketState) -> None:
 # ---- the whole path -------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, market_state, market_env):
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)

@@ -70,7 +70,6 @@ def row_of(state: MarketState, owner: str, token_id: int) -> int:
     return next(i for i, t in enumerate(state.held.rows()) if t.owner == owner and t.token_id == token_id)
 
 
-@pytest.mark.slow
 def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, wallet_state, market_env):
     state, env = tab.state, market_env
     open_tab(qtbot, tab, wallet_state)
