@@ -70,6 +70,8 @@ class MainWindow(QMainWindow):
         self.wallet_page = QWidget()  # holds the Wallet tab once `ensure_wallet` built it
         QVBoxLayout(self.wallet_page).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self.wallet_page, "Wallet")
+        self._add_gallery_tab()
+        self.create_state.mint_requested.connect(self.open_mint_dialog)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
 
@@ -118,6 +120,27 @@ class MainWindow(QMainWindow):
         self.gateway_label.setToolTip(status)
         self.gateway_label.setVisible(True)
 
+    # -- library and gallery ------------------------------------------------------------
+
+    def _add_gallery_tab(self) -> None:
+        """One Library for the window: the Create tab records saves in it, the Gallery shows them."""
+        from studio.library.db import Library
+        from studio.ui.state.gallery import GalleryState
+        from studio.ui.tabs.gallery import GalleryTab
+
+        self.library = Library.default()
+        self.create_state.library = self.library
+        self.gallery_state = GalleryState(self.config, self.library, self.background, self)
+        self.gallery_tab = GalleryTab(self.gallery_state)
+        self.tabs.insertTab(1, self.gallery_tab, "Gallery")
+        self.create_state.result_added.connect(lambda *_: self.gallery_state.refresh())
+
+    def open_mint_dialog(self, paths: list) -> None:
+        """Mint the chosen works (from the Create tab's results or the Gallery)."""
+        from studio.ui.dialogs.mint import open_mint_dialog
+
+        open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+
     # -- wallet -------------------------------------------------------------------------
 
     def ensure_wallet(self) -> WalletState:
@@ -129,6 +152,9 @@ class MainWindow(QMainWindow):
             state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
             state.chain_status_changed.connect(self.set_chain_status)
             self.wallet_state = state
+            from studio.ui.state.mint import signer_provider_for
+
+            self.create_state.set_signer_provider(signer_provider_for(state))
             self.wallet_tab = WalletTab(state)
             self.wallet_page.layout().addWidget(self.wallet_tab)
             self.set_chain_status(state.chain_status)
@@ -217,5 +243,6 @@ class MainWindow(QMainWindow):
             self.wallet_state.stop()
             self.wallet_state.wallet.lock()
         self.lane.shutdown()
+        self.gallery_state.shutdown()
         self.background.shutdown()
         super().closeEvent(event)

@@ -335,3 +335,16 @@ def test_every_create_tab_save_is_recorded_in_the_library(qtbot, window) -> None
         work = lib.work_by_sha256(__import__("hashlib").sha256(saved.read_bytes()).hexdigest())
         assert work is not None and work.source == "studio" and work.prompt == "a gallery test" and work.owned
         assert lib.work_manifest(work.id) is not None
+
+
+def test_the_window_records_create_tab_saves_in_the_gallery(window, qtbot):
+    """The main window shares one library: a generated image shows up in the Gallery tab."""
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs[:2] == ["Create", "Gallery"]
+    state = window.create_state
+    state.prompt = "a lighthouse"
+    job = state.generate()
+    assert job is not None, state.error
+    qtbot.waitUntil(lambda: window.gallery_state.model.rowCount() == 1, timeout=60_000)
+    works = window.library.works()
+    assert len(works) == 1 and Path(works[0].path).exists() and works[0].prompt == "a lighthouse"

@@ -153,6 +153,7 @@ class CreateState(QObject):
         self._preview: QImage | None = None
         self._validator: Any = None
         self._signer_provider: Callable[[], Any] | None = None
+        self.library: Any = None  # the window's shared Library: every save is recorded there
         self._demo_chosen = config["default_model"] == "demo"
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
@@ -450,7 +451,8 @@ class CreateState(QObject):
             return None
         self.error = ""
         job = GenerationJob(request, self.model, self.lane, self.config.paths.works_dir,
-                            preview_every=int(self.config["preview_every"]), signer=self.current_signer())
+                            preview_every=int(self.config["preview_every"]), signer=self.current_signer(),
+                            library=self.library)
         job.progressed.connect(self._on_progress)
         job.saved.connect(self._on_saved)
         job.succeeded.connect(self._on_succeeded)
