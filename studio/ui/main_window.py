@@ -69,6 +69,10 @@ class MainWindow(QMainWindow):
         self.wallet_tab: WalletTab | None = None
         self.wallet_page = QWidget()  # holds the Wallet tab once `ensure_wallet` built it
         QVBoxLayout(self.wallet_page).setContentsMargins(0, 0, 0, 0)
+        self.market_state: Any = None
+        self.market_page = QWidget()  # holds the Market tab once `ensure_wallet` built it
+        QVBoxLayout(self.market_page).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.market_page, "Market")
         self.tabs.addTab(self.wallet_page, "Wallet")
         self._add_gallery_tab()
         self.create_state.mint_requested.connect(self.open_mint_dialog)
@@ -155,13 +159,19 @@ class MainWindow(QMainWindow):
             from studio.ui.state.mint import signer_provider_for
 
             self.create_state.set_signer_provider(signer_provider_for(state))
+            from studio.ui.state.market import MarketState
+            from studio.ui.tabs.market import MarketTab
+
+            self.market_state = MarketState(state, self.library, self.background, self)
+            self.market_tab = MarketTab(self.market_state)
+            self.market_page.layout().addWidget(self.market_tab)
             self.wallet_tab = WalletTab(state)
             self.wallet_page.layout().addWidget(self.wallet_tab)
             self.set_chain_status(state.chain_status)
         return self.wallet_state
 
     def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.wallet_page:
+        if self.tabs.widget(index) in (self.wallet_page, self.market_page):
             self.ensure_wallet()
 
     def detect_device(self) -> None:
@@ -239,6 +249,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the running job at its next step and wait for the workers before the window goes."""
+        if self.market_state is not None:
+            self.market_state.stop()
         if self.wallet_state is not None:
             self.wallet_state.stop()
             self.wallet_state.wallet.lock()

@@ -237,3 +237,10 @@ def test_names_and_descriptions_from_metadata_are_plain_text(qtbot, tab, wallet_
     click(qtbot, tab.list_button)
     title = tab.last_dialog.findChild(QLabel, "heroTitle")
     assert title.textFormat() == Qt.TextFormat.PlainText and title.text() == name
+
+
+def test_the_window_has_a_market_tab_built_with_the_wallet(window, qtbot):
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["Create", "Gallery", "Market", "Wallet"]
+    qtbot.waitUntil(lambda: window.market_state is not None, timeout=5_000)
+    assert window.market_page.layout().count() == 1
