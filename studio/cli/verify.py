@@ -4,6 +4,10 @@ Exit status (the most serious finding over all files): 4 when a file is tampered
 invalid signature, or (with ``--reproduce``) does not reproduce; 2 for usage errors and
 unreadable files; 3 when a file carries no provenance; 0 when everything present verifies.
 With ``--json``, one JSON object per file (JSON Lines) with a ``verdict`` field.
+
+A minted work (the library knows a token for it, or ``--token NETWORK:COLLECTION:ID`` names one)
+is checked on chain too: a token whose committed metadata does not match the file is "tampered";
+a node out of reach is a note (``--offline`` skips the library's tokens).
 """
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per file")
     parser.add_argument("--reproduce", action="store_true",
                         help="also regenerate each studio work from its recipe with the local model and compare")
+    parser.add_argument("--token", action="append", default=[], metavar="NETWORK:COLLECTION:ID",
+                        help="also check that this token was minted from the file (repeatable)")
+    parser.add_argument("--offline", action="store_true",
+                        help="do not check the tokens the library knows for the file on chain")
     parser.set_defaults(func=run)
 
 
@@ -41,12 +49,13 @@ def _worse(a: int, b: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.workflows.verify import verify_file
+    from studio.workflows.verify import TokenRef, verify_file
 
+    tokens = [TokenRef.parse(text) for text in args.token]  # a malformed one is a usage error (exit 2)
     code = EXIT_VERIFIED
     engine: Any = None
     for path in args.files:
-        verdict = verify_file(path)
+        verdict = verify_file(path, chain=not args.offline, tokens=tokens)
         code = _worse(code, _EXIT_BY_VERDICT[verdict.verdict])
         result: dict[str, Any] = verdict.to_json()
         if args.reproduce and verdict.manifest is not None:
@@ -99,8 +108,18 @@ def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
                      f"size {f.width}x{f.height}, model {f.model}")
         lines.append(f"  prompt: {f.prompt[:200]}")
     lines.append(f"  source: {verdict.source}; C2PA: {verdict.c2pa}")
+    for check in verdict.chain:
+        lines.append(f"  token {check.token_id} of {check.collection} on {check.network}: {check.state}"
+                     + (f", owned by {check.owner}" if check.owner else ""))
+        if check.state in ("ok", "mismatch"):
+            lines.append(f"    commitment {_mark(check.commitment_ok)}, image {_mark(check.image_ok)}, "
+                         f"provenance {_mark(check.provenance_ok)}")
     if reproduce is not None:
         lines.append(f"  reproduce: {reproduce.get('reason') or reproduce.get('error')}")
     lines += [f"  problem: {problem}" for problem in verdict.problems]
     lines += [f"  note: {note}" for note in verdict.notes]
     return "\n".join(lines)
+
+
+def _mark(value: bool | None) -> str:
+    return "matches" if value else ("DOES NOT match" if value is False else "not applicable")

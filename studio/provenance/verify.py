@@ -24,6 +24,35 @@ SOURCES = ("studio", "c2pa", "a1111", "comfyui", "invokeai", "none")
 #: ``recover(full_message, signature) -> address``; raises InputError for a malformed signature.
 Recover = Callable[[dict[str, Any], str], str]
 
+CHAIN_STATES = ("ok", "mismatch", "unreachable", "not-found")
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What the chain says about one token minted from the file (filled in by a workflow: this
+    package reads no chain). ``mismatch`` is evidence of tampering; ``unreachable`` (node or
+    metadata out of reach) and ``not-found`` (no such token, e.g. a reset devnet) are notes."""
+
+    network: str                       # the network's key, or "chain <id>" when none is configured
+    chain_id: int | None
+    collection: str
+    token_id: int
+    state: str                         # one of CHAIN_STATES
+    owner: str | None = None
+    token_uri: str | None = None
+    metadata_cid: str | None = None    # the CID of the metadata that was checked
+    commitment_ok: bool | None = None  # the metadata's bytes are what the contract committed to
+    image_ok: bool | None = None       # the metadata's image is this file
+    provenance_ok: bool | None = None  # the metadata's provenance is this file's manifest
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"network": self.network, "chain_id": self.chain_id, "collection": self.collection,
+                "token_id": self.token_id, "state": self.state, "owner": self.owner, "token_uri": self.token_uri,
+                "metadata_cid": self.metadata_cid, "commitment_ok": self.commitment_ok, "image_ok": self.image_ok,
+                "provenance_ok": self.provenance_ok, "problems": list(self.problems), "notes": list(self.notes)}
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -42,6 +71,7 @@ class Verdict:
     format: str | None = None
     problems: tuple[str, ...] = ()         # what makes the file fail
     notes: tuple[str, ...] = field(default=())  # worth knowing, but not a failure
+    chain: tuple[ChainCheck, ...] = ()     # one per token minted from the file, when checked
 
     @property
     def ok(self) -> bool:
@@ -56,6 +86,7 @@ class Verdict:
             "manifest": self.manifest.to_dict() if self.manifest else None, "signature": self.signature,
             "foreign": self.foreign.to_dict() if self.foreign else None,
             "problems": list(self.problems), "notes": list(self.notes),
+            "chain": [check.to_json() for check in self.chain],
         }
 
 

@@ -4,9 +4,9 @@
     show(estimate)                                  # CIDs computed locally, the transaction's preview
     result = mint_works(items, collection, signer=..., connection=..., store=..., library=...)
 
-Steps for each call: read each work (SHA-256, size, the embedded provenance manifest, whose
-summary goes into the token's metadata, or else the studio recipe if the PNG carries one),
-upload the image and then its metadata JSON (attempt "uploaded" with both CIDs), prepare the
+Steps for each call: read each work (SHA-256, size, the embedded provenance manifest, which goes
+whole, with its signature and signer, into the token's metadata, or else the studio recipe if the
+PNG carries one), upload the image and then its metadata JSON (attempt "uploaded" with both CIDs), prepare the
 transaction (simulated, fees estimated: the preview), send it and record "sent" with its hash
 *before* waiting, wait for the receipt, then record the tokens and "minted" in one transaction
 of the library. One work mints alone (its metadata file is the commitment); several mint as one
@@ -74,7 +74,7 @@ class MintItem:
     attributes: tuple[tuple[str, str | int | float], ...] = ()  # (trait_type, value)
     license: str = "all-rights-reserved"
     royalty_bps: int | None = None  # None: the collection's royalty
-    provenance: Mapping[str, Any] | None = None  # the manifest summary, when the work carries one
+    provenance: Mapping[str, Any] | None = None  # the signed manifest object, when the work carries one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -311,7 +311,8 @@ def _read(item: MintItem, library: Library) -> _Entry:
 
 def _embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | None]:
     """The studio manifest embedded in the file (None when it has none or it is unreadable), and
-    the summary the token's metadata carries: enough to find and check the full manifest."""
+    the provenance object the token's metadata carries: the full signed manifest (so the content
+    commitment minted on chain commits to it too), plus the fields a marketplace card reads."""
     from studio.provenance.embed import read_embedded
     from studio.provenance.manifest import SignedManifest
 
@@ -323,11 +324,27 @@ def _embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | 
     except StudioError:
         return None, None
     manifest = signed.manifest
-    summary = {"schema": manifest.schema, "manifest_sha256": manifest.manifest_hash,
-               "pixel_hash": manifest.pixel_hash, "creator": manifest.creator, "signature": signed.signature,
-               "generator": f"{manifest.generator_name} {manifest.generator_version}",
-               "model": manifest.model_name, "model_sha256": manifest.model_sha256}
-    return manifest, summary
+    provenance = {"schema": manifest.schema, "manifest": manifest.to_dict(), "signature": signed.signature,
+                  "signer": _signer_of(signed), "manifest_sha256": manifest.manifest_hash,
+                  "pixel_hash": manifest.pixel_hash, "creator": manifest.creator,
+                  "generator": f"{manifest.generator_name} {manifest.generator_version}",
+                  "model": manifest.model_name, "model_sha256": manifest.model_sha256}
+    return manifest, provenance
+
+
+def _signer_of(signed: Any) -> str | None:
+    """The address the manifest's signature recovers to, when it is the creator's; else None."""
+    from studio.chain.signatures import recover_typed_data
+    from studio.provenance.manifest import typed_data
+
+    if signed.signature is None:
+        return None
+    try:
+        signer = recover_typed_data(typed_data(signed.manifest), signed.signature)
+    except StudioError:
+        return None
+    creator = signed.manifest.creator or ""
+    return signer if signer.lower() == creator.lower() else None
 
 
 def _image_size(path: Path) -> tuple[int, int]:

@@ -329,7 +329,7 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
     assert result.minted[0].recovered is (replacement == "speed_up")
 
 
-def test_a_work_with_embedded_provenance_carries_its_summary_into_the_token(mint, store, library, tmp_path):
+def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_token(mint, store, library, tmp_path):
     from PIL import Image
 
     from studio.provenance.embed import write_png_with_provenance
@@ -346,5 +346,7 @@ def test_a_work_with_embedded_provenance_carries_its_summary_into_the_token(mint
     metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
     assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
     assert metadata["provenance"]["pixel_hash"] == manifest.pixel_hash and metadata["provenance"]["signature"] is None
+    assert metadata["provenance"]["manifest"] == manifest.to_dict()
+    assert metadata["provenance"]["schema"] == manifest.schema and metadata["provenance"]["signer"] is None
     assert (minted.work.prompt, minted.work.model, minted.work.pixel_hash) == \
         ("a lighthouse", "demo", manifest.pixel_hash)
