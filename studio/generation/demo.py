@@ -40,6 +40,9 @@ def _config(name: str) -> dict:
 
 def build_demo_pipeline():
     """Build the demo pipeline in memory (seeded, deterministic), without saving it."""
+    from studio.generation.loading import quiet_libraries
+
+    quiet_libraries()
     import torch
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer

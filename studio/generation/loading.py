@@ -93,6 +93,18 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
 
 
+def quiet_libraries() -> None:
+    """No console progress bars or advice from diffusers/transformers: the studio reports progress
+    itself (the GUI's bars, the command line's lines), and their noise hid the CLI's output."""
+    import transformers.utils.logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()  # before diffusers imports its pipelines
+    transformers_logging.disable_progress_bar()
+    import diffusers.utils.logging as diffusers_logging
+
+    diffusers_logging.disable_progress_bar()
+
+
 def load_pipeline(info: ModelInfo, *, dtype: Any = None, config_dir: Path | None = None,
                   allow_pickle: bool = False) -> Any:
     """Load ``info`` as a text-to-image pipeline on the CPU (the engine moves it to its device).
@@ -102,6 +114,8 @@ def load_pipeline(info: ModelInfo, *, dtype: Any = None, config_dir: Path | None
     safety checker is never loaded (there is no offline model for it).
     """
     from studio.generation.models import pickle_refusal
+
+    quiet_libraries()
 
     if info.is_pickle and not allow_pickle:
         raise pickle_refusal(info)
