@@ -107,3 +107,83 @@ def test_reproduce_with_the_demo_model(studio_home: Path, demo_model_dir: Path, 
     line = json.loads(capsys.readouterr().out)
     assert line["verdict"] == "verified" and line["signature_valid"] is None
     assert line["reproduce"]["method"] == "exact" and line["reproduce"]["match"] is True
+
+
+# ---------------------------------------------------------------- the on-chain check of minted works
+
+@pytest.fixture
+def minted_on_devnet(studio_home: Path, tmp_path: Path):
+    """Two signed works, each minted as its own token on the embedded devnet; the library knows both."""
+    from studio.chain.devnet import Devnet
+    from studio.library.db import Library
+    from studio.storage.store import LocalStore
+    from studio.workflows.collections import create_collection
+    from studio.workflows.mint import MintItem, mint_works
+
+    devnet = Devnet.shared()
+    signer = local_signer(ANVIL_KEY_0)
+    first = write_work(tmp_path / "first.png", signer)
+    second = tmp_path / "second.png"
+    image = noise_image(5)
+    manifest = replace_pixels(make_manifest(image, signer.address), image)
+    second.write_bytes(png_with_provenance(image, sign_manifest(manifest, signer), parameters="a fox"))
+    with Library.default() as library:
+        collection = create_collection(connection=devnet.connection(), signer=signer, library=library,
+                                       name="Foxes", symbol="FOX", royalty_receiver=signer.address, royalty_bps=0)
+        tokens = [mint_works([MintItem(path, path.stem)], collection, signer=signer, connection=devnet.connection(),
+                             store=LocalStore.default(), library=library).minted[0].token
+                  for path in (first, second)]
+    yield {"first": first, "second": second, "collection": collection.address, "tokens": tokens}
+    devnet.close()
+
+
+def replace_pixels(manifest: Manifest, image: Image.Image) -> Manifest:
+    from dataclasses import replace
+
+    return replace(manifest, pixel_hash=pixel_hash(image), seed=5)
+
+
+def test_a_minted_work_is_checked_on_chain_in_json_and_text(minted_on_devnet, capsys) -> None:
+    first, (token, _) = minted_on_devnet["first"], minted_on_devnet["tokens"]
+    assert main(["verify", str(first), "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    (chain,) = line["chain"]
+    assert (chain["network"], chain["token_id"], chain["state"], chain["owner"]) == \
+        ("devnet", token.token_id, "ok", ANVIL_ADDRESS_0)
+    assert chain["commitment_ok"] and chain["image_ok"] and chain["provenance_ok"]
+    assert main(["verify", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert f"token {token.token_id} of {token.collection} on devnet: ok, owned by {ANVIL_ADDRESS_0}" in out
+    assert "commitment matches, image matches, provenance matches" in out
+
+
+def test_a_token_of_another_work_makes_the_file_tampered(minted_on_devnet, capsys) -> None:
+    other = minted_on_devnet["tokens"][1]
+    ref = f"devnet:{minted_on_devnet['collection']}:{other.token_id}"
+    assert main(["verify", str(minted_on_devnet["first"]), "--offline", "--token", ref, "--json"]) == 4
+    line = json.loads(capsys.readouterr().out)
+    assert line["verdict"] == "tampered" and [c["state"] for c in line["chain"]] == ["mismatch"]
+    assert line["chain"][0]["image_ok"] is False and line["chain"][0]["provenance_ok"] is False
+
+
+def test_offline_skips_the_library_tokens_and_a_malformed_token_is_a_usage_error(minted_on_devnet, capsys) -> None:
+    assert main(["verify", str(minted_on_devnet["first"]), "--offline", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chain"] == []
+    assert main(["verify", str(minted_on_devnet["first"]), "--token", "devnet:12"]) == 2
+    assert "NETWORK:COLLECTION:ID" in capsys.readouterr().err
+
+
+def test_an_unreachable_node_is_a_note_and_exit_0(minted_on_devnet, capsys) -> None:
+    import socket
+
+    from studio.chain.networks import NetworkRegistry
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    NetworkRegistry.default().add_custom("deadnet", "Dead node", f"http://127.0.0.1:{port}", 31999)
+    ref = f"deadnet:{minted_on_devnet['collection']}:0"
+    assert main(["verify", str(minted_on_devnet["first"]), "--token", ref, "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert {c["network"]: c["state"] for c in line["chain"]} == {"devnet": "ok", "deadnet": "unreachable"}
+    assert any("not a sign of tampering" in note for note in line["notes"])
