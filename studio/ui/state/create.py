@@ -507,3 +507,35 @@ class CreateState(QObject):
     def _on_job_ended(self, job: Job) -> None:
         if isinstance(job, GenerationJob):
             self.job_finished.emit(job)
+
+    def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,
+                       guidance: float | None = None, sampler: str | None = None, width: int | None = None,
+                       height: int | None = None) -> list[str]:
+        """Fill the form from a recipe read elsewhere (the Verify dialog's "Use these settings").
+
+        Values left None keep the form's; a sampler the current model does not offer is skipped.
+        Returns one sentence per value that was not applied, for the caller to show.
+        """
+        from studio.generation.schedulers import SCHEDULERS
+
+        skipped = []
+        self.prompt, self.negative_prompt = prompt, negative
+        if seed is not None:
+            self.random_seed = False
+            self.seed = int(seed) % 2**32
+        if steps is not None and steps > 0:
+            self.steps = int(steps)
+        if guidance is not None and guidance >= 0:
+            self.guidance = float(guidance)
+        if sampler:
+            wanted = sampler.strip().lower().replace(" ", "_").replace("+", "p").replace("_ancestral", "_a")
+            key = next((k for k, label in SCHEDULERS.items()
+                        if wanted in (k, label.lower().replace(" ", "_").replace("+", "p"))), None)
+            if key is not None and key in self._schedulers:
+                self.scheduler = key
+            else:
+                skipped.append(f"The sampler “{sampler}” is not offered for this model; "
+                               f"{SCHEDULERS.get(self.scheduler, self.scheduler)} is kept.")
+        if width and height and width > 0 and height > 0:
+            self.width, self.height = int(width) // 8 * 8 or 8, int(height) // 8 * 8 or 8
+        return skipped
