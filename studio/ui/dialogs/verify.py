@@ -335,7 +335,7 @@ class VerifyDialog(QDialog):
             "prompt": s.prompt, "negative": s.negative,
             "model": (f"{m.model_name} ({m.model_sha256[:12]})" if m is not None else s.model or ""),
             "seed": "" if s.seed is None else str(s.seed), "steps": "" if s.steps is None else str(s.steps),
-            "guidance": "" if s.guidance is None else f"{s.guidance:g}", "sampler": s.sampler or "",
+            "guidance": "" if s.guidance is None else f"{s.guidance:g}", "sampler": _sampler_label(s),
             "size": f"{s.width}×{s.height}" if s.width and s.height else "",
             "pipeline": m.pipeline if m is not None else "", "created": m.created if m is not None else "",
             "device": f"{m.device}/{m.dtype}" if m is not None and m.device else "",
@@ -394,6 +394,15 @@ class VerifyDialog(QDialog):
             self._job.cancel()
             self._job = None
         super().reject()
+
+
+def _sampler_label(settings: RecipeSettings) -> str:
+    """The studio's name for its own sampler keys ("euler_a" → "Euler a"); others as written."""
+    from studio.generation.schedulers import SCHEDULERS
+
+    if settings.source == "studio" and settings.sampler in SCHEDULERS:
+        return SCHEDULERS[settings.sampler]
+    return settings.sampler or ""
 
 
 def _verify_file(path: Path, chain: bool) -> "Verdict":
