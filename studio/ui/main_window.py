@@ -211,7 +211,16 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_path)))
 
     def settings_dialog(self) -> SettingsDialog:
-        return SettingsDialog(self.config, self)
+        return SettingsDialog(self.config, self, actions={
+            "pinning_endpoint": ("Access token…", self.open_pinning_token_dialog)})
+
+    def open_pinning_token_dialog(self) -> Any:
+        """The pinning service's token, kept encrypted in the wallet (never a setting)."""
+        from studio.ui.dialogs.pinning_token import PinningTokenDialog
+
+        dialog = PinningTokenDialog(self.ensure_wallet().wallet, self.background, self.activeWindow() or self)
+        dialog.open()
+        return dialog
 
     def open_settings(self) -> None:
         dialog = self.settings_dialog()

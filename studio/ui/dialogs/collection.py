@@ -18,7 +18,7 @@ from studio.errors import StudioError, WalletLocked
 from studio.library.db import Collection, Library
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
-from studio.ui.state.mint import CollectionDraft, CollectionState, StoreFactory, default_store_factory
+from studio.ui.state.mint import CollectionDraft, CollectionState, StoreFactory
 from studio.ui.state.wallet import WalletState, short_address
 from studio.ui.workers import Job, JobState
 
@@ -42,7 +42,7 @@ class CollectionDialog(QDialog):
     finished_with = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, parent: QWidget | None = None, *,
-                 store_factory: StoreFactory = default_store_factory) -> None:
+                 store_factory: StoreFactory | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.state = CollectionState(wallet, library, store_factory=store_factory, parent=self)

@@ -22,7 +22,7 @@ from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
 from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, STEPS, SUMMARY, MintState,
-                                  StoreFactory, default_store_factory)
+                                  StoreFactory)
 from studio.ui.state.wallet import WalletState, format_eth, short_address
 from studio.ui.theme import ERROR_TEXT, MUTED
 from studio.ui.workers import JobState
@@ -95,7 +95,7 @@ class MintDialog(QDialog):
     unlock_shown = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
-                 *, store_factory: StoreFactory = default_store_factory) -> None:
+                 *, store_factory: StoreFactory | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.library = library

@@ -24,7 +24,10 @@ class SettingsDialog(QDialog):
     """Edit and save the studio's settings; ``changed_keys`` lists what the last save changed."""
 
     def __init__(self, config: Config, parent: QWidget | None = None,
-                 settings: tuple[Setting, ...] = SETTINGS) -> None:
+                 settings: tuple[Setting, ...] = SETTINGS,
+                 actions: dict[str, tuple[str, Callable[[], None]]] | None = None) -> None:
+        """``actions``: a button (label, callback) under a setting's field, for what is not a
+        setting itself (the pinning service's token, kept encrypted in the wallet)."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
@@ -32,6 +35,7 @@ class SettingsDialog(QDialog):
         self.changed_keys: set[str] = set()
         self._readers: dict[str, Callable[[], Any]] = {}
         self.editors: dict[str, QWidget] = {}
+        self.action_buttons: dict[str, QPushButton] = {}
 
         form_widget = QWidget()
         form = QFormLayout(form_widget)
@@ -48,6 +52,15 @@ class SettingsDialog(QDialog):
             column.setSpacing(2)
             column.addWidget(editor)
             column.addWidget(help_line)
+            if actions and setting.key in actions:
+                label, callback = actions[setting.key]
+                button = QPushButton(label)
+                button.clicked.connect(callback)
+                self.action_buttons[setting.key] = button
+                row = QHBoxLayout()
+                row.addWidget(button)
+                row.addStretch(1)
+                column.addLayout(row)
             column.addSpacing(8)
             form.addRow(setting.label, column)
         scroll = QScrollArea()

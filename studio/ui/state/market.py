@@ -426,10 +426,11 @@ class MarketState(QObject):
 
         def run(wm: Any, kw: dict[str, Any]) -> "VoucherRow":
             from studio.config import load_config
-            from studio.storage.backends import backend_from_config
+            from studio.workflows.publish import store_from_config
 
+            content_store = store_from_config(load_config(), self.wallet_state.wallet)
             return wm.lazy_list_work(store=store, collection=collection.address, item=item, price_wei=price,
-                                     content_store=backend_from_config(load_config()), expiry=expiry, **kw)
+                                     content_store=content_store, expiry=expiry, **kw)
 
         return self._act("lazy-list", f"Lazily listing {name.strip() or 'the work'}", collection.owner, run,
                          lambda r: f"{name.strip()} is for sale at {format_eth(r.price_wei, network.currency)}; "

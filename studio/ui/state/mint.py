@@ -48,12 +48,13 @@ RETRY_TEXT = ("Nothing was minted twice and nothing was half recorded: the work 
               "What was uploaded is kept, so minting again reuses it.")
 
 
-def default_store_factory() -> "ContentStore":
-    """The storage backend the settings choose (raises InputError naming the setting to fix)."""
+def default_store_factory(wallet: Any = None) -> "ContentStore":
+    """The storage backend the settings choose (raises InputError naming the setting to fix); a
+    pinning service takes its token from the environment or the unlocked wallet's encrypted one."""
     from studio.config import load_config
-    from studio.storage.backends import backend_from_config
+    from studio.workflows.publish import store_from_config
 
-    return backend_from_config(load_config())
+    return store_from_config(load_config(), wallet)
 
 
 def signer_provider_for(wallet: "WalletState") -> Callable[[], "Signer | None"]:
@@ -210,11 +211,11 @@ class MintState(QObject):
     notice = _Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
-                 store_factory: StoreFactory = default_store_factory, parent: QObject | None = None) -> None:
+                 store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.library = library
-        self.store_factory = store_factory
+        self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.gate = PreviewGate(self)
         self.drafts = [WorkDraft(Path(p), default_name(Path(p))) for p in paths]
         self.estimate: "MintEstimate | None" = None
@@ -451,11 +452,11 @@ class CollectionState(QObject):
     error = _Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, *,
-                 store_factory: StoreFactory = default_store_factory, parent: QObject | None = None) -> None:
+                 store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.wallet = wallet
         self.library = library
-        self.store_factory = store_factory
+        self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.job: Job | None = None
 
     @property
