@@ -90,6 +90,11 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
         self._build_menus()
         self.shown.connect(self.ensure_wallet)
+        from studio.ui.widgets.file_drop import FileDropFilter
+
+        self.file_drop = FileDropFilter(self)  # an image dropped anywhere on the window is verified
+        self.file_drop.watch(self)
+        self.file_drop.files_dropped.connect(lambda paths: [self.open_verify_dialog(p) for p in paths])
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         self.add_model_folder_action = file_menu.addAction("Add model folder…", self.create_tab.choose_model_folder)
         file_menu.addSeparator()
         self.open_works_action = file_menu.addAction("Open works folder", self.open_works_folder)
+        self.verify_action = file_menu.addAction("Verify file…", lambda: self.open_verify_dialog(None))
         self.settings_action = file_menu.addAction("Settings…", self.open_settings)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
@@ -138,6 +144,24 @@ class MainWindow(QMainWindow):
         self.gallery_tab = GalleryTab(self.gallery_state)
         self.tabs.insertTab(1, self.gallery_tab, "Gallery")
         self.create_state.result_added.connect(lambda *_: self.gallery_state.refresh())
+        self.gallery_state.use_settings_requested.connect(self.use_settings)
+
+    def open_verify_dialog(self, path: Path | None) -> Any:
+        """Check a file's provenance (signature, pixels, C2PA, its token on chain)."""
+        from studio.ui.dialogs.verify import open_verify_dialog
+
+        return open_verify_dialog(self, path, self.background, self.create_state)
+
+    def use_settings(self, recipe: Any) -> None:
+        """Fill the Create tab from a work's recipe (the Gallery's "Use settings") and show it."""
+        def get(*names: str) -> Any:  # a studio Recipe or another tool's settings, by either name
+            return next((getattr(recipe, n) for n in names if getattr(recipe, n, None) is not None), None)
+
+        skipped = self.create_state.apply_settings(
+            get("prompt") or "", get("negative_prompt", "negative") or "", get("seed"), get("steps"),
+            get("guidance"), get("scheduler", "sampler"), get("width"), get("height"))
+        self.tabs.setCurrentWidget(self.create_tab)
+        self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
 
     def open_mint_dialog(self, paths: list) -> None:
         """Mint the chosen works (from the Create tab's results or the Gallery)."""

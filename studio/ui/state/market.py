@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from studio.errors import Cancelled, InputError, StudioError, WalletLocked
-from studio.ui.state.create import _Field
+from studio.ui.binding import Field
 from studio.ui.state.wallet import WalletState, format_eth, parse_eth, short_address
 from studio.ui.widgets.market_tables import (LAZY, LISTING, Card, HeldToken, HeldTokensModel, card_name,  # noqa: F401
                                              ListingsModel, MarketItem, OfferLine, OffersModel, plain_tooltip)
@@ -120,13 +120,13 @@ class MarketState(QObject):
     action_declined = Signal()
     _ask = Signal(object)  # emitted on a worker thread; delivered on the GUI thread
 
-    status_line = _Field("Not read yet.")
-    last_block = _Field(-1)
-    syncing = _Field(False)
-    busy = _Field(False)
-    progress_text = _Field("")
-    error = _Field("")
-    notice = _Field("")
+    status_line = Field("Not read yet.")
+    last_block = Field(-1)
+    syncing = Field(False)
+    busy = Field(False)
+    progress_text = Field("")
+    error = Field("")
+    notice = Field("")
 
     def __init__(self, wallet_state: WalletState, library: "Library", background: BackgroundPool,
                  parent: QObject | None = None, *, sync_interval_ms: int = SYNC_INTERVAL_MS,

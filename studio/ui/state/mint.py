@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.errors import Cancelled, InputError, NotFound, StudioError, WalletLocked
 from studio.library.db import Collection, Library
-from studio.ui.state.create import _Field
+from studio.ui.binding import Field
 from studio.ui.workers import FunctionJob, Job, error_message
 from studio.workflows.mint import LICENSES, MAX_ROYALTY_BPS, MintItem
 
@@ -201,14 +201,14 @@ class MintState(QObject):
     estimated = Signal(object)  # MintEstimate
     minted = Signal(object)     # MintResult
 
-    stage = _Field(FORM)
-    step = _Field("")
-    collection_address = _Field("")
-    busy = _Field(False)
-    progress_text = _Field("")
-    progress_fraction = _Field(0.0)
-    error = _Field("")
-    notice = _Field("")
+    stage = Field(FORM)
+    step = Field("")
+    collection_address = Field("")
+    busy = Field(False)
+    progress_text = Field("")
+    progress_fraction = Field(0.0)
+    error = Field("")
+    notice = Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
@@ -446,10 +446,10 @@ class CollectionState(QObject):
     progress_fraction_changed = Signal(float)
     error_changed = Signal(str)
 
-    busy = _Field(False)
-    progress_text = _Field("")
-    progress_fraction = _Field(0.0)
-    error = _Field("")
+    busy = Field(False)
+    progress_text = Field("")
+    progress_fraction = Field(0.0)
+    error = Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:

@@ -1,0 +1,51 @@
+"""What the main window joins: verify from the menu or a drop, the Gallery's "use settings" into Create."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from studio.generation.request import Recipe
+
+
+def _a1111_png(path: Path) -> Path:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a quiet harbour\nNegative prompt: blur\n"
+                                "Steps: 7, Sampler: Euler a, CFG scale: 5.5, Seed: 1234, Size: 64x64")
+    Image.new("RGB", (64, 64), (10, 80, 120)).save(path, pnginfo=info)
+    return path
+
+
+def test_dropping_an_image_on_the_window_opens_verify(window, qtbot, tmp_path: Path) -> None:
+    path = _a1111_png(tmp_path / "foreign.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(QPoint(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    drop = QDropEvent(QPointF(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    from studio.ui.dialogs.verify import VerifyDialog
+
+    qtbot.waitUntil(lambda: any(isinstance(w, VerifyDialog) and w.isVisible() for w in QApplication.topLevelWidgets()),
+                    timeout=10_000)
+    assert window.verify_action.text() == "Verify file…"
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, VerifyDialog):
+            widget.close()
+
+
+def test_gallery_use_settings_fills_the_create_tab(window) -> None:
+    recipe = Recipe(prompt="a red fox", negative_prompt="fog", model_name="demo", model_hash="0" * 64,
+                    model_family="sd1", seed=77, steps=3, guidance=4.5, width=64, height=64,
+                    scheduler="euler", mode="txt2img")
+    window.tabs.setCurrentIndex(1)
+    window.gallery_state.use_settings_requested.emit(recipe)
+    state = window.create_state
+    assert (state.prompt, state.negative_prompt, state.seed, state.steps) == ("a red fox", "fog", 77, 3)
+    assert window.tabs.currentWidget() is window.create_tab
