@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="apply a .safetensors LoRA (weight default 1); repeatable")
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per saved image")
+    parser.add_argument("--sign", nargs="?", const="", default=None, metavar="ACCOUNT",
+                        help="sign each image's provenance with a wallet account (default: the first); the "
+                             "password comes from --password-file, STUDIO_WALLET_PASSWORD or a prompt")
+    parser.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
     parser.set_defaults(func=run)
 
 
@@ -116,10 +120,16 @@ def run(args: argparse.Namespace) -> int:
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
     engine.validate(request)
     out_dir = args.out or config.paths.works_dir
+    wallet, signer = _signer(args)
+    from studio.library.db import Library
+    from studio.workflows.library import add_saved_work
+
+    library = Library.default()
 
     warned: set[str] = set()
 
     def report(work: SavedWork) -> None:
+        add_saved_work(library, work.path)  # the Gallery shows what the command line made too
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
@@ -140,11 +150,31 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if _main_thread() else None
     try:
-        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report)
+        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        if wallet is not None:
+            wallet.lock()
+        library.close()
     return 0
+
+
+def _signer(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The unlocked wallet and the account's signer when --sign was given, else (None, None)."""
+    if args.sign is None:
+        return None, None
+    from studio.chain.wallet import Wallet
+    from studio.cli.wallet import read_password
+
+    wallet = Wallet.default()
+    if not wallet.exists:
+        raise InputError("There is no wallet to sign with.",
+                         hint="Create or import one (`studio wallet create` / `studio wallet import`), "
+                              "or generate without --sign.")
+    account = wallet.account(args.sign or None)  # unknown names are refused before scrypt runs
+    wallet.unlock(read_password(args))
+    return wallet, wallet.signer(account.address)
 
 
 def _main_thread() -> bool:

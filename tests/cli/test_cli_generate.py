@@ -128,3 +128,37 @@ def test_python_dash_m_studio_generate(demo_home: Path, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "studio", "generate", "a cat", "--size", "65x64"],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert bad.returncode == 2 and "multiple of 8" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_sign_signs_with_the_wallet_and_the_gallery_library_records_the_work(
+        demo_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.chain.keystore as keystore
+    from studio.library.db import Library
+
+    monkeypatch.setattr(keystore, "DEFAULT_KDF_N", 2**10)
+    monkeypatch.delenv("STUDIO_WALLET_PASSWORD", raising=False)
+    password = tmp_path / "password"
+    password.write_text("a long wallet password\n")
+    phrase = tmp_path / "phrase"
+    phrase.write_text("test test test test test test test test test test test junk\n")
+    assert main(["wallet", "import", "--phrase-file", str(phrase), "--password-file", str(password)]) == 0
+    code = main(["generate", "a signed cat", "--size", "64x64", "--steps", "2", "--seed", "3", "--json",
+                 "--sign", "--password-file", str(password)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    path = Path(json.loads(captured.out.splitlines()[-1])["path"])
+    assert main(["verify", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["verdict"] == "verified"
+    assert report["signer"].lower() == "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+    library = Library.default()
+    try:
+        assert [Path(w.path).resolve() for w in library.works()] == [path.resolve()]
+    finally:
+        library.close()
+
+
+def test_sign_without_a_wallet_is_refused_before_generating(demo_home: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["generate", "a cat", "--size", "64x64", "--steps", "2", "--sign"])
+    assert code == 2 and "no wallet to sign with" in capsys.readouterr().err
