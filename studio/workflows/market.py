@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import Cancelled, ChainError, InputError, NotFound, StudioError
+from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
 from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
 from studio.workflows.collections import tx_sender
 
@@ -581,7 +581,12 @@ def _transact(connection: "Connection", signer: "Signer", function: Any, *, acti
     if not confirm(prepared.preview):
         raise Cancelled(f"{action} was not confirmed; nothing was sent.")
     sent = sender.send(prepared, confirmed=True)
-    return sender.wait(sent.tx_hash, timeout=timeout)
+    try:
+        return sender.wait(sent.tx_hash, timeout=timeout)
+    except NetworkError as exc:
+        raise NetworkError(f"{action} was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
+                           hint="It may still go through: read the market again once the node answers (Refresh, "
+                                "or `studio market listings`) before trying again.") from exc
 
 
 def _done(connection: "Connection", market: Any, store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import Cancelled, ChainError, InputError, NotFound, StorageError, StudioError
+from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StorageError, StudioError
 from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, Work
 from studio.workflows.collections import tx_sender
 
@@ -257,6 +257,10 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     except ChainError as exc:
         _fail(library, pending, exc)
         raise
+    except NetworkError as exc:  # the attempts stay "sent": the next run looks the transaction up first
+        raise NetworkError(f"The mint was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
+                           hint="Mint the same works again once the node answers: the studio checks whether this "
+                                "transaction landed, records its tokens, and never mints a work twice.") from exc
 
     # 5. Record the tokens and "minted" together; then per-token royalties.
     report(0.9, "Recording the tokens")
