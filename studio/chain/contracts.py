@@ -129,7 +129,7 @@ class CollectionContract(_Bound):
         receipt, raw = self._send_logs(signer, self.contract.functions.mint(checksum(to, "recipient"),
                                                                             commitment.digest),
                                        action="Minting the token")
-        return self._minted(receipt, raw)
+        return self.minted_from_receipt(receipt, raw)
 
     def mint_batch(self, signer: Signer, to: str, commitment: Commitment) -> Minted:
         """Mint `commitment.count` tokens committed to one directory."""
@@ -137,7 +137,7 @@ class CollectionContract(_Bound):
             raise InputError("A batch mint commits a directory; use directory_commitment(files).")
         function = self.contract.functions.mintBatch(checksum(to, "recipient"), commitment.digest, commitment.count)
         receipt, raw = self._send_logs(signer, function, action="Minting the batch")
-        return self._minted(receipt, raw)
+        return self.minted_from_receipt(receipt, raw)
 
     def redeem(self, signer: Signer, signed: SignedVoucher) -> Minted:
         """Pay a voucher's price and mint its token to the signer."""
@@ -146,12 +146,14 @@ class CollectionContract(_Bound):
         voucher = signed.voucher
         function = self.contract.functions.redeem(voucher.as_struct(), signed.signature)
         receipt, raw = self._send_logs(signer, function, value=voucher.price_wei, action="Redeeming the voucher")
-        return self._minted(receipt, raw)
+        return self.minted_from_receipt(receipt, raw)
 
     def cancel_voucher(self, signer: Signer, nonce: int) -> TxReceipt:
         return self._send(signer, self.contract.functions.cancelVoucher(nonce), action="Cancelling the voucher")
 
-    def _minted(self, receipt: TxReceipt, raw: Any) -> Minted:
+    def minted_from_receipt(self, receipt: TxReceipt | None, raw: Any) -> Minted:
+        """The tokens a landed transaction minted, from its last ``ContentCommitted`` event in the raw
+        web3 receipt ``raw`` (``receipt`` is only carried along); IndexError when it minted none here."""
         from web3.logs import DISCARD
 
         events = self.contract.events.ContentCommitted().process_receipt(raw, errors=DISCARD)

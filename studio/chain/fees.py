@@ -72,7 +72,7 @@ def _median(values: list[int]) -> int:
 
 def suggest_fees(connection: Any, *, blocks: int = 10) -> FeeSuggestion:
     """Fee levels from the last `blocks` blocks' priority fees (10th/50th/90th percentile)."""
-    from studio.chain.transactions import _as_studio_error
+    from studio.chain.transactions import as_studio_error
 
     eth = connection.web3.eth
     try:
@@ -83,7 +83,7 @@ def suggest_fees(connection: Any, *, blocks: int = 10) -> FeeSuggestion:
             return FeeSuggestion(**levels, base_fee_per_gas=None)
         history = eth.fee_history(blocks, "latest", list(_PERCENTILES))
     except Exception as exc:
-        raise _as_studio_error(exc, "Reading the network's fees") from exc
+        raise as_studio_error(exc, "Reading the network's fees") from exc
     base_fees = [int(b) for b in history.get("baseFeePerGas", [])]
     next_base = base_fees[-1] if base_fees else int(latest["baseFeePerGas"])
     rewards = [[int(r) for r in block] for block in (history.get("reward") or []) if block]
@@ -113,13 +113,13 @@ def with_margin(gas: int, margin: float = DEFAULT_GAS_MARGIN) -> int:
 def estimate_gas(connection: Any, tx: dict[str, Any], *, margin: float = DEFAULT_GAS_MARGIN,
                  action: str = "The transaction") -> int:
     """eth_estimateGas plus a margin (a plain transfer stays at exactly 21,000)."""
-    from studio.chain.transactions import _as_studio_error
+    from studio.chain.transactions import as_studio_error
 
     request = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}
     try:
         gas = int(connection.web3.eth.estimate_gas(request))
     except Exception as exc:
-        error = _as_studio_error(exc, action)
+        error = as_studio_error(exc, action)
         if isinstance(error, Exception) and error is not exc:
             raise error from exc
         raise ChainError(f"{action} cannot be estimated: {exc}") from exc

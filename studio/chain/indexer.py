@@ -331,12 +331,12 @@ class _ForkedDuringScan(Exception):
 
 def _node_error(exc: Exception, what: str) -> Exception:
     """A failed node request as a StudioError: a decoded ChainError, or NetworkError for a node away."""
-    from studio.chain.transactions import _as_studio_error
+    from studio.chain.transactions import as_studio_error
     from studio.errors import StudioError
 
     if isinstance(exc, StudioError):
         return exc
-    error = _as_studio_error(exc, what)
+    error = as_studio_error(exc, what)
     if isinstance(error, ChainError) and not isinstance(error, NetworkError):
         return error
     return NetworkError(f"{what} failed: the node did not answer ({exc.__class__.__name__}).",

@@ -20,7 +20,7 @@ from studio.chain.fees import FeeLevel, estimate_gas, suggest_fees
 from studio.chain.history import CONFIRMED, FAILED, PENDING, REPLACED, TxHistory
 from studio.chain.networks import Network, check_chain_id
 from studio.chain.nonces import NonceManager, node_key, pending_counter, shared_nonce_manager
-from studio.chain.transactions import (Connection, MessagePreview, Signer, TxPreview, TxReceipt, _as_studio_error,
+from studio.chain.transactions import (Connection, MessagePreview, Signer, TxPreview, TxReceipt, as_studio_error,
                                        decode_call, message_preview, typed_data_preview)
 from studio.errors import ChainError, InputError, NetworkError
 
@@ -69,7 +69,7 @@ class TxSender:
         try:
             reported = int(self._eth.chain_id)
         except Exception as exc:
-            raise _as_studio_error(exc, "Checking the network") from exc
+            raise as_studio_error(exc, "Checking the network") from exc
         check_chain_id(reported, self.network, where=self.network.rpc_url)
         self.connection.checked_chain_id = reported  # type: ignore[attr-defined]
 
@@ -88,13 +88,13 @@ class TxSender:
         try:
             self._eth.call(tx)
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
         gas = estimate_gas(self.connection, tx, action=action)
         fee = fee or suggest_fees(self.connection).level(speed)
         try:
             balance = int(self._eth.get_balance(self.signer.address))
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
         if balance < value + gas * fee.max_fee_per_gas:
             raise ChainError(f"{action} needs up to {value + gas * fee.max_fee_per_gas} wei (amount plus maximum "
                              f"fee); the account holds {balance} wei.",
@@ -140,7 +140,7 @@ class TxSender:
         try:
             return "0x" + bytes(self._eth.send_raw_transaction(raw)).hex()
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
 
     def _record(self, tx_hash: str, preview: TxPreview, fee: FeeLevel, gas: int) -> None:
         if self.history is None:
@@ -163,7 +163,7 @@ class TxSender:
                 receipt = self._eth.get_transaction_receipt(tx_hash)
             except Exception as exc:
                 if exc.__class__.__name__ != "TransactionNotFound":
-                    raise _as_studio_error(exc, "Waiting for the transaction") from exc
+                    raise as_studio_error(exc, "Waiting for the transaction") from exc
                 receipt = None
             if receipt is not None:
                 break

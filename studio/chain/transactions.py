@@ -106,7 +106,7 @@ class Connection:
         try:
             return function.call({"from": sender} if sender else {})
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
 
     def send(self, signer: Signer, function_or_tx: Any, *, value: int = 0,
              action: str = "The transaction") -> TxReceipt:
@@ -134,11 +134,11 @@ class Connection:
         except StudioError:
             raise
         except Exception as exc:  # the node failed while counting the account's nonce
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
         try:
             receipt = eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, action)
         address = receipt.get("contractAddress")
@@ -167,13 +167,13 @@ class Connection:
                 tx = function_or_tx.build_transaction({**base, **fees, "nonce": nonce})
             tx["gas"] = int(tx["gas"]) * 6 // 5 + 10_000  # margin for state changing in between
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
         tx.pop("from", None)
         raw = signer.sign_transaction(tx)
         try:
             return eth.send_raw_transaction(raw), tx
         except Exception as exc:
-            raise _as_studio_error(exc, action) from exc
+            raise as_studio_error(exc, action) from exc
 
     def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
         """Replay a mined-but-reverted transaction as a call to learn its revert reason.
@@ -186,13 +186,14 @@ class Connection:
         try:
             self.web3.eth.call(replay, int(receipt["blockNumber"]))
         except Exception as exc:
-            return _as_studio_error(exc, action)
+            return as_studio_error(exc, action)
         return ChainError(f"{action} was mined but reverted (gas used {receipt['gasUsed']}).",
                           hint="It may have run out of gas; try again.")
 
 
-def _as_studio_error(exc: Exception, action: str) -> Exception:
-    """Map a web3/requests exception to the studio's errors."""
+def as_studio_error(exc: Exception, action: str) -> Exception:
+    """The studio's error for a web3/requests exception met while doing ``action`` (a decoded revert,
+    a node's refusal, an unreachable node); anything else comes back as it is, for the caller to raise."""
     from web3 import exceptions as web3_errors
 
     from studio.chain.errors_decode import decode_revert

@@ -318,7 +318,7 @@ class Library:
                 name TEXT NOT NULL UNIQUE,
                 applied_at REAL NOT NULL)""")
         except sqlite3.Error as exc:
-            raise _storage_error(self.path, exc) from exc
+            raise library_storage_error(self.path, exc) from exc
         for migration in _CORE_MIGRATIONS:
             self.migrate(migration.name, migration.statements)
         with self._lock:
@@ -356,7 +356,7 @@ class Library:
             try:
                 self._conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT sp{self._depth}")
             except sqlite3.Error as exc:
-                raise _storage_error(self.path, exc) from exc
+                raise library_storage_error(self.path, exc) from exc
             self._depth += 1
             try:
                 yield self._conn
@@ -375,7 +375,7 @@ class Library:
                 except sqlite3.Error as exc:
                     if outer:
                         self._conn.execute("ROLLBACK")
-                    raise _storage_error(self.path, exc) from exc
+                    raise library_storage_error(self.path, exc) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -383,14 +383,14 @@ class Library:
             with self.connect() as db:
                 yield db
         except sqlite3.Error as exc:
-            raise _storage_error(self.path, exc) from exc
+            raise library_storage_error(self.path, exc) from exc
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self._conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as exc:
-                raise _storage_error(self.path, exc) from exc
+                raise library_storage_error(self.path, exc) from exc
 
     def migrate(self, name: str, statements: Sequence[str]) -> bool:
         """Apply a named migration once, all statements in one transaction. True when it ran now."""
@@ -735,7 +735,9 @@ def _attempt(row: sqlite3.Row) -> MintAttempt:
                        row["position"])
 
 
-def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+def library_storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    """The StorageError people read for an SQLite failure on the library file ``path`` (disk full,
+    busy in another program, damaged), for every module that writes the library."""
     text = str(exc)
     if "full" in text.lower():
         return StorageError(f"The disk is full: the library {path} could not be written.",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from studio.errors import InputError, NotFound
-from studio.library.db import Library, _storage_error
+from studio.library.db import Library, library_storage_error
 
 LISTED, PRICE_CHANGED, LISTING_CANCELLED, SOLD = "listed", "price_changed", "listing_cancelled", "sold"
 OFFER_MADE, OFFER_WITHDRAWN, OFFER_ACCEPTED = "offer_made", "offer_withdrawn", "offer_accepted"
@@ -217,7 +217,7 @@ class MarketStore:
             with self.library.connect() as db:
                 yield db
         except sqlite3.Error as exc:
-            raise _storage_error(self.library.path, exc) from exc
+            raise library_storage_error(self.library.path, exc) from exc
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._tx() as db:

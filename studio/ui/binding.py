@@ -1,4 +1,5 @@
-"""Two-way bindings between a view-model property and a widget, kept together and dropped together.
+"""View-model properties with change signals, and two-way bindings between such a property and a
+widget, kept together and dropped together.
 
 As in krita-ai-diffusion's ``bind(model, "strength", slider, "value")``: a tab lists all its
 bindings in one method, and :meth:`Bindings.clear` disconnects them when the view-model changes.
@@ -8,6 +9,27 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, SignalInstance
+
+
+class Field:
+    """A view-model property that emits ``<name>_changed(value)`` when it really changes: declare
+    ``prompt = Field("")`` next to ``prompt_changed = Signal(str)`` on a QObject."""
+
+    def __init__(self, default: Any) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.signal = name, f"{name}_changed"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj.__dict__.get(self.name, self.default)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if obj.__dict__.get(self.name, self.default) != value:
+            obj.__dict__[self.name] = value
+            getattr(obj, self.signal).emit(value)
 
 
 class Bindings:

@@ -683,12 +683,12 @@ def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Sig
     from studio.chain.contracts import CollectionContract, checksum
     from studio.storage.unixfs import cid_of_path
     from studio.workflows.collections import tx_sender
-    from studio.workflows.mint import _collection
+    from studio.workflows.mint import known_collection
     from studio.workflows.publish import directory_commitment
 
     rows = read_manifest(source)
     _check_batch_size(batch_size)
-    target = _collection(library, connection, collection)
+    target = known_collection(library, connection, collection)
     contract = CollectionContract(connection, target.address)
     sender = tx_sender(connection, signer, network)
     works, batches, gas, cost = [], [], 0, 0
@@ -732,14 +732,11 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _metadata(row: ManifestRow, media_cid: str, data: bytes) -> tuple[bytes, str]:
     """The token's metadata JSON (as `studio mint` writes it, provenance summary included) and its CID."""
-    from studio.storage.metadata import Attribute, NftMetadata
-    from studio.workflows.mint import LICENSES, _embedded_provenance
+    from studio.workflows.mint import MintItem, embedded_provenance, token_metadata
 
-    _, provenance = _embedded_provenance(data, row.file.name)
-    attributes = tuple(Attribute(trait_type=k, value=v) for k, v in row.attributes)
-    metadata = NftMetadata(name=row.name, description=row.description, image=f"ipfs://{media_cid}",
-                           attributes=attributes + (Attribute(trait_type="License", value=LICENSES[row.license]),),
-                           provenance=provenance, extra={"license": row.license})
+    _, provenance = embedded_provenance(data, row.file.name)
+    item = MintItem(row.file, row.name, row.description, row.attributes, row.license, provenance=provenance)
+    metadata = token_metadata(item, media_cid)
     return metadata.to_bytes(), metadata.cid
 
 
@@ -808,12 +805,12 @@ class _BatchRun:
     def run(self) -> BatchReport:
         from studio.chain.contracts import CollectionContract
         from studio.workflows.collections import tx_sender
-        from studio.workflows.mint import _collection
+        from studio.workflows.mint import known_collection
 
         self.rows = read_manifest(self.source)
         self.by_row = {r.row: r for r in self.rows}
         _check_batch_size(self.batch_size)
-        self.target = _collection(self.library, self.connection, self.collection_ref)
+        self.target = known_collection(self.library, self.connection, self.collection_ref)
         self.contract = CollectionContract(self.connection, self.target.address)
         self.sender: TxSender = tx_sender(self.connection, self.signer, self.network)
         self._retry(self.sender.ensure_chain, "Checking the network")
@@ -865,14 +862,14 @@ class _BatchRun:
 
     # ---- RPC with backoff
     def _retry(self, call: Callable[[], Any], action: str) -> Any:
-        from studio.chain.transactions import _as_studio_error
+        from studio.chain.transactions import as_studio_error
 
         delay = self.policy.first_delay
         for attempt in range(self.policy.attempts):
             try:
                 return call()
             except Exception as exc:
-                error = _as_studio_error(exc, action)
+                error = as_studio_error(exc, action)
                 if not _retryable(error):
                     if error is exc:
                         raise
@@ -1002,7 +999,7 @@ class _BatchRun:
         self.journal.set_tx(tx.id, LANDED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee)
         if tx.kind == "mint":
             try:
-                minted = self.contract._minted(None, receipt)  # the wrapper's ContentCommitted decoding
+                minted = self.contract.minted_from_receipt(None, receipt)
             except IndexError as exc:
                 raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.") from exc
             self._record_batch(tx.subject, minted.first_token_id, tx.hash)

@@ -339,18 +339,17 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     """
     from studio.chain.contracts import checksum
     from studio.storage.unixfs import cid_of_path
-    from studio.workflows.mint import _build_metadata, _read
+    from studio.workflows.mint import read_work_file
 
     _check_price(price_wei)
     address = checksum(collection, "collection address")
     library = store.library
-    entry = _read(item, library)
+    entry = read_work_file(item, library)
     for token in library.tokens_of_work(entry.work.id):  # type: ignore[arg-type]
         if token.chain_id == connection.chain_id and token.collection.lower() == address.lower():
             raise InputError(f"{item.path.name} is already minted in this collection as token {token.token_id}.",
                              hint="List that token instead.")
-    entry.media_cid = str(cid_of_path(item.path, cid_version=1))
-    _build_metadata(entry)
+    entry.build_metadata(str(cid_of_path(item.path, cid_version=1)))
     for voucher in store.vouchers(connection.chain_id, collection=address):
         if voucher.metadata_cid == entry.metadata_cid:
             raise InputError(f"{item.path.name} is already lazily listed at {voucher.price_wei} wei.",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from studio.chain.networks import Network
     from studio.chain.sender import PreparedTx, TxSender
     from studio.chain.transactions import Connection, Signer, TxPreview
+    from studio.storage.metadata import NftMetadata
     from studio.storage.store import ContentStore
 
 #: License ids (SPDX where one exists) and the names people read.
@@ -138,8 +139,9 @@ class MintResult:
 
 
 @dataclass
-class _Entry:
-    """One work during a run."""
+class MintEntry:
+    """One work during a mint (or a lazy listing): its item, its library record, its bytes, and
+    once built, its token metadata and CIDs."""
 
     item: MintItem
     work: Work
@@ -148,6 +150,11 @@ class _Entry:
     metadata: bytes = b""
     metadata_cid: str = ""
     attempt: MintAttempt | None = None
+
+    def build_metadata(self, media_cid: str) -> None:
+        """Build the token's metadata for the image stored as ``media_cid`` (computed or uploaded)."""
+        metadata = token_metadata(self.item, media_cid)
+        self.media_cid, self.metadata, self.metadata_cid = media_cid, metadata.to_bytes(), metadata.cid
 
 
 # ---------------------------------------------------------------- public entry points
@@ -162,12 +169,11 @@ def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, si
     """
     from studio.chain.contracts import CollectionContract
 
-    target = _collection(library, connection, collection)
-    entries = [_read(item, library) for item in _unique(items)]
+    target = known_collection(library, connection, collection)
+    entries = [read_work_file(item, library) for item in _unique(items)]
     for entry in entries:
         _refuse_minted(library, target, entry)
-        entry.media_cid = _local_media_cid(entry.item.path)
-        _build_metadata(entry)
+        entry.build_metadata(_local_media_cid(entry.item.path))
     commitment = _commitment(entries)
     contract = CollectionContract(connection, target.address)
     sender = tx_sender(connection, signer, network)
@@ -192,16 +198,16 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     from studio.chain.contracts import CollectionContract
 
     report = progress or (lambda fraction, line: None)
-    target = _collection(library, connection, collection)
+    target = known_collection(library, connection, collection)
     contract = CollectionContract(connection, target.address)
     sender = tx_sender(connection, signer, network, history)
     to = recipient or signer.address
-    entries = [_read(item, library) for item in _unique(items)]
+    entries = [read_work_file(item, library) for item in _unique(items)]
 
     # 1. What earlier runs left: landed transactions are recorded, minted works refused.
     report(0.02, "Checking earlier attempts")
     recovered: list[MintedWork] = []
-    pending: list[_Entry] = []
+    pending: list[MintEntry] = []
     for entry in entries:
         _refuse_minted(library, target, entry)
     for entry in entries:
@@ -288,8 +294,9 @@ def _unique(items: Sequence[MintItem]) -> list[MintItem]:
     return list(items)
 
 
-def _read(item: MintItem, library: Library) -> _Entry:
-    """Read the file, and remember it in the library (an already known file keeps its work)."""
+def read_work_file(item: MintItem, library: Library) -> MintEntry:
+    """Read a work's file (with its embedded provenance) and remember it in the library (an already
+    known file keeps its work); NotFound or InputError when it cannot be read."""
     try:
         data = item.path.read_bytes()
     except FileNotFoundError as exc:
@@ -297,12 +304,12 @@ def _read(item: MintItem, library: Library) -> _Entry:
     except OSError as exc:
         raise InputError(f"The work {item.path} could not be read ({exc.strerror or exc}).") from exc
     sha256 = hashlib.sha256(data).hexdigest()
-    manifest, summary = _embedded_provenance(data, item.path.name)
+    manifest, summary = embedded_provenance(data, item.path.name)
     if item.provenance is None and summary is not None:
         item = replace(item, provenance=summary)
     known = library.work_by_sha256(sha256)
     if known is not None:
-        return _Entry(item, known, data)
+        return MintEntry(item, known, data)
     width, height = _image_size(item.path)
     if manifest is not None:
         prompt, model, pixels = manifest.prompt, manifest.model_name, manifest.pixel_hash
@@ -310,10 +317,10 @@ def _read(item: MintItem, library: Library) -> _Entry:
         (prompt, model), pixels = _recipe(item.path), None
     work = library.add_work(Work(None, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
                                  item.path.stat().st_mtime, width, height))
-    return _Entry(item, work, data)
+    return MintEntry(item, work, data)
 
 
-def _embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | None]:
+def embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | None]:
     """The studio manifest embedded in the file (None when it has none or it is unreadable), and
     the provenance object the token's metadata carries: the full signed manifest (so the content
     commitment minted on chain commits to it too), plus the fields a marketplace card reads."""
@@ -379,20 +386,18 @@ def _local_media_cid(path: Path) -> str:
     return str(cid_of_path(path, cid_version=1))
 
 
-def _build_metadata(entry: _Entry) -> None:
+def token_metadata(item: MintItem, media_cid: str) -> "NftMetadata":
+    """The token metadata every studio mint writes (single, batch, lazy listing): name,
+    description, traits, license and the provenance object, for the image stored as ``media_cid``."""
     from studio.storage.metadata import Attribute, NftMetadata
 
-    item = entry.item
     attributes = tuple(Attribute(trait_type=k, value=v) for k, v in item.attributes)
-    metadata = NftMetadata(name=item.name.strip(), description=item.description.strip(),
-                           image=f"ipfs://{entry.media_cid}",
-                           attributes=attributes + (Attribute(trait_type="License", value=LICENSES[item.license]),),
-                           provenance=item.provenance, extra={"license": item.license})
-    entry.metadata = metadata.to_bytes()
-    entry.metadata_cid = metadata.cid
+    return NftMetadata(name=item.name.strip(), description=item.description.strip(), image=f"ipfs://{media_cid}",
+                       attributes=attributes + (Attribute(trait_type="License", value=LICENSES[item.license]),),
+                       provenance=item.provenance, extra={"license": item.license})
 
 
-def _commitment(entries: Sequence[_Entry]):
+def _commitment(entries: Sequence[MintEntry]):
     from studio.workflows.publish import directory_commitment, file_commitment
 
     if len(entries) == 1:
@@ -402,7 +407,9 @@ def _commitment(entries: Sequence[_Entry]):
 
 # ---------------------------------------------------------------- library state
 
-def _collection(library: Library, connection: "Connection", collection: Collection | str) -> Collection:
+def known_collection(library: Library, connection: "Connection", collection: Collection | str) -> Collection:
+    """The library's record of ``collection`` (a Collection or an address) on the node's chain;
+    NotFound when the studio does not know it, InputError when it is on another chain."""
     if isinstance(collection, Collection):
         if collection.chain_id != connection.chain_id:
             raise InputError(f"The collection {collection.name} is on chain {collection.chain_id}, but the node "
@@ -415,12 +422,12 @@ def _collection(library: Library, connection: "Connection", collection: Collecti
     return known
 
 
-def _token_of(library: Library, target: Collection, entry: _Entry) -> Token | None:
+def _token_of(library: Library, target: Collection, entry: MintEntry) -> Token | None:
     return next((t for t in library.tokens_of_work(entry.work.id)
                  if t.chain_id == target.chain_id and t.collection.lower() == target.address.lower()), None)
 
 
-def _refuse_minted(library: Library, target: Collection, entry: _Entry) -> None:
+def _refuse_minted(library: Library, target: Collection, entry: MintEntry) -> None:
     token = _token_of(library, target, entry)
     if token is not None:
         raise InputError(f"{entry.item.path.name} is already minted in {target.name} as token {token.token_id} "
@@ -428,7 +435,7 @@ def _refuse_minted(library: Library, target: Collection, entry: _Entry) -> None:
                          hint="A work is minted once per collection; remove it from the list.")
 
 
-def _fail(library: Library, entries: Sequence[_Entry], exc: StudioError) -> None:
+def _fail(library: Library, entries: Sequence[MintEntry], exc: StudioError) -> None:
     with library.connect():
         for entry in entries:
             if entry.attempt is not None:
@@ -442,14 +449,13 @@ def _check_cancel(cancel: Cancellable | None, when: str) -> None:
 
 # ---------------------------------------------------------------- storage
 
-def _upload(entry: _Entry, store: "ContentStore", library: Library, target: Collection,
+def _upload(entry: MintEntry, store: "ContentStore", library: Library, target: Collection,
             cancel: Cancellable | None) -> None:
     """Store the image, then its metadata; record "uploaded" (reusing an earlier attempt's row)."""
     from studio.storage.cid import Cid
 
     previous = entry.attempt
-    entry.media_cid = _local_media_cid(entry.item.path)
-    _build_metadata(entry)
+    entry.build_metadata(_local_media_cid(entry.item.path))
     if previous is not None and (previous.media_cid, previous.metadata_cid) == (entry.media_cid,
                                                                                   entry.metadata_cid) \
             and store.has(Cid.parse(entry.media_cid)) and store.has(Cid.parse(entry.metadata_cid)):
@@ -466,7 +472,7 @@ def _upload(entry: _Entry, store: "ContentStore", library: Library, target: Coll
                                                    metadata_cid=entry.metadata_cid, tx_hash=None, error=None))
 
 
-def _upload_directory(entries: Sequence[_Entry], store: "ContentStore", commitment) -> None:
+def _upload_directory(entries: Sequence[MintEntry], store: "ContentStore", commitment) -> None:
     """The batch's folder of metadata files ``0``..``n-1``, stored so every token URI resolves."""
     from studio.fileio import atomic_write_bytes
 
@@ -509,9 +515,9 @@ def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSe
         eth.get_transaction(tx_hash)
     except Exception as exc:
         if exc.__class__.__name__ != "TransactionNotFound":
-            from studio.chain.transactions import _as_studio_error
+            from studio.chain.transactions import as_studio_error
 
-            raise _as_studio_error(exc, "Checking the earlier mint") from exc
+            raise as_studio_error(exc, "Checking the earlier mint") from exc
         return library.record_attempt(replace(attempt, state=UPLOADED, tx_hash=None,
                                               error=f"The transaction {attempt.tx_hash} was dropped by the network."))
     batch = [a for a in library.attempts(tx_hash=attempt.tx_hash) if a.state == SENT]
@@ -552,7 +558,7 @@ def _minted_in(contract, tx_hash: str, receipt):
     """The Minted record of a landed transaction, or None when it minted nothing in this collection."""
     raw = contract.connection.web3.eth.get_transaction_receipt(tx_hash)
     try:
-        return contract._minted(receipt, raw)  # the wrapper's own ContentCommitted decoding
+        return contract.minted_from_receipt(receipt, raw)
     except IndexError:
         return None
 
@@ -581,7 +587,7 @@ def _needs_royalty(item: MintItem, target: Collection) -> bool:
     return item.royalty_bps is not None and item.royalty_bps != target.royalty_bps
 
 
-def _set_royalties(contract, signer: "Signer", target: Collection, entries: Sequence[_Entry],
+def _set_royalties(contract, signer: "Signer", target: Collection, entries: Sequence[MintEntry],
                    tokens: Sequence[Token], report: ProgressCallback) -> list[str]:
     """Per-token royalty overrides, one transaction each; a failure is reported, the token stays minted."""
     problems = []

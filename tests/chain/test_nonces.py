@@ -181,11 +181,11 @@ def test_contract_calls_sent_at_once_from_one_account_all_land(chain, accounts):
 def test_node_refusals_read_as_sentences(node_says, expected):
     from web3.exceptions import Web3RPCError
 
-    from studio.chain.transactions import _as_studio_error
+    from studio.chain.transactions import as_studio_error
 
     raw = Web3RPCError(str({"code": -32000, "message": node_says}),
                        rpc_response={"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": node_says}})
-    error = _as_studio_error(raw, "Sending")
+    error = as_studio_error(raw, "Sending")
     assert isinstance(error, ChainError) and expected in str(error) and "{" not in str(error)
 
 
@@ -203,9 +203,9 @@ def test_a_real_underpriced_replacement_is_explained(chain, accounts):
             try:
                 chain.web3.eth.send_raw_transaction(same_fee)
             except Exception as exc:
-                from studio.chain.transactions import _as_studio_error
+                from studio.chain.transactions import as_studio_error
 
-                raise _as_studio_error(exc, "Sending") from exc
+                raise as_studio_error(exc, "Sending") from exc
     finally:
         chain.rpc("evm_setAutomine", [True])
         chain.rpc("evm_mine")

@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 from studio.errors import InputError, NotFound, StudioError
 from studio.generation.request import GenerationRequest, LoraSpec, ModelFamily, ModelInfo
 from studio.generation.schedulers import default_settings, schedulers_for
+from studio.ui.binding import Field
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import (IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE, GenerationJob, JobProgress, QueueModel,
                                   ResultItem, ResultsModel)
@@ -58,26 +59,6 @@ def _nearest_multiples(value: int) -> str:
     return " or ".join(str(v) for v in (lower, lower + 8) if v >= 8)
 
 
-class _Field:
-    """A view-model property that emits ``<name>_changed(value)`` when it really changes."""
-
-    def __init__(self, default: Any) -> None:
-        self.default = default
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name, self.signal = name, f"{name}_changed"
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        return obj.__dict__.get(self.name, self.default)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if obj.__dict__.get(self.name, self.default) != value:
-            obj.__dict__[self.name] = value
-            getattr(obj, self.signal).emit(value)
-
-
 class CreateState(QObject):
     """Everything the Create tab shows and does."""
 
@@ -114,26 +95,26 @@ class CreateState(QObject):
     #: “Mint…” on selected results: the files to mint (the window opens the mint dialog).
     mint_requested = Signal(object)
 
-    prompt = _Field("")
-    negative_prompt = _Field("")
-    scheduler = _Field("euler")
-    steps = _Field(25)
-    guidance = _Field(7.0)
-    width = _Field(512)
-    height = _Field(512)
-    random_seed = _Field(True)
-    seed = _Field(0)
-    count = _Field(1)
-    mode = _Field(TEXT_TO_IMAGE)
-    init_image_path = _Field("")
-    strength = _Field(0.75)
-    busy = _Field(False)
-    progress_text = _Field("")
-    progress_fraction = _Field(0.0)  # -1: busy without a known fraction
-    error = _Field("")
-    warning = _Field("")
-    show_empty_state = _Field(False)
-    skipped_models = _Field("")
+    prompt = Field("")
+    negative_prompt = Field("")
+    scheduler = Field("euler")
+    steps = Field(25)
+    guidance = Field(7.0)
+    width = Field(512)
+    height = Field(512)
+    random_seed = Field(True)
+    seed = Field(0)
+    count = Field(1)
+    mode = Field(TEXT_TO_IMAGE)
+    init_image_path = Field("")
+    strength = Field(0.75)
+    busy = Field(False)
+    progress_text = Field("")
+    progress_fraction = Field(0.0)  # -1: busy without a known fraction
+    error = Field("")
+    warning = Field("")
+    show_empty_state = Field(False)
+    skipped_models = Field("")
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:

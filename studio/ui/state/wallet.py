@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 
 from studio.errors import InputError, StudioError, WalletLocked
-from studio.ui.state.create import _Field
+from studio.ui.binding import Field
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -259,19 +259,19 @@ class WalletState(QObject):
     #: The network list changed (settings: RPC URLs, custom networks).
     networks_changed = Signal()
 
-    has_wallet = _Field(False)
-    unlocked = _Field(False)
-    has_phrase = _Field(False)
-    network_key = _Field("devnet")
-    network_line = _Field("Not checked yet.")
-    network_ok = _Field(False)
-    busy = _Field(False)
-    progress_text = _Field("")
-    progress_fraction = _Field(0.0)
-    error = _Field("")
-    notice = _Field("")
-    chain_status = _Field("")
-    current_account = _Field("")
+    has_wallet = Field(False)
+    unlocked = Field(False)
+    has_phrase = Field(False)
+    network_key = Field("devnet")
+    network_line = Field("Not checked yet.")
+    network_ok = Field(False)
+    busy = Field(False)
+    progress_text = Field("")
+    progress_fraction = Field(0.0)
+    error = Field("")
+    notice = Field("")
+    chain_status = Field("")
+    current_account = Field("")
 
     def __init__(self, session: "WalletSession", background: BackgroundPool, parent: QObject | None = None, *,
                  idle_check_ms: int = IDLE_CHECK_MS) -> None:
