@@ -1,0 +1,243 @@
+"""The Collections tab: open any ERC-721 collection by address (or pick a recent one, or "My
+collection"), browse a virtualized grid of its tokens, and read one token in the detail pane with Buy
+and Make offer. All bindings to :class:`CollectorState` are in :meth:`CollectorTab.bind`.
+
+Everything shown comes from strangers' contracts and metadata: every label is plain text, tooltips
+are escaped, images are the studio's own re-encoded previews, and a broken token is an error cell
+whose text says why.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListView, QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from studio.errors import StudioError
+from studio.ui.state.collector import THUMBNAIL, CollectorState
+from studio.ui.state.wallet import format_eth
+from studio.ui.workers import error_message
+
+PREVIEW = 280
+
+
+def _plain(text: str = "", *, muted: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if muted:
+        label.setProperty("muted", True)
+    return label
+
+
+class TokenDetailPane(QWidget):
+    """The selected token: image, name, description, traits, owner, royalty, price, Buy and Make offer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image = QLabel()
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumHeight(PREVIEW)
+        self.image_note = _plain(muted=True)
+        self.name = _plain()
+        self.name.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.problem = _plain()
+        self.problem.setObjectName("collectorProblem")
+        self.problem.setStyleSheet("color: #ffb4bd;")
+        self.description = _plain()
+        self.traits = QTableWidget(0, 2)
+        self.traits.setHorizontalHeaderLabels(["Trait", "Value"])
+        self.traits.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.traits.verticalHeader().setVisible(False)
+        self.traits.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.traits.setMaximumHeight(160)
+        self.facts = QFormLayout()
+        self.owner, self.royalty, self.price, self.token = _plain(), _plain(), _plain(), _plain(muted=True)
+        self.facts.addRow("Owner", self.owner)
+        self.facts.addRow("Royalty", self.royalty)
+        self.facts.addRow("Price", self.price)
+        self.facts.addRow("Token", self.token)
+        self.buy_button = QPushButton("Buy")
+        self.buy_reason = _plain(muted=True)
+        self.offer_amount = QLineEdit()
+        self.offer_amount.setPlaceholderText("Offer in ETH, e.g. 0.05")
+        self.offer_button = QPushButton("Make offer")
+        offer_row = QHBoxLayout()
+        offer_row.addWidget(self.offer_amount, 1)
+        offer_row.addWidget(self.offer_button)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        for widget in (self.image, self.image_note, self.name, self.problem, self.description, self.traits):
+            layout.addWidget(widget)
+        layout.addLayout(self.facts)
+        layout.addWidget(self.buy_button)
+        layout.addWidget(self.buy_reason)
+        layout.addLayout(offer_row)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.show_card(None, "ETH")
+
+    def show_card(self, card: Any, currency: str) -> None:
+        self.setEnabled(card is not None)
+        if card is None:
+            self.name.setText("Choose a token to see it here.")
+            for label in (self.problem, self.description, self.image_note, self.owner, self.royalty, self.price,
+                          self.token, self.buy_reason):
+                label.setText("")
+            self.problem.setVisible(False)
+            self.traits.setRowCount(0)
+            self.image.clear()
+            return
+        self.name.setText(card.name)
+        self.problem.setText(card.problem or "")
+        self.problem.setVisible(bool(card.problem))
+        self.description.setText(card.description)
+        self.image_note.setText(card.image_note or "")
+        self.traits.setRowCount(len(card.traits))
+        for row, (trait, value) in enumerate(card.traits):
+            self.traits.setItem(row, 0, QTableWidgetItem(trait))
+            self.traits.setItem(row, 1, QTableWidgetItem(value))
+        self.traits.setVisible(bool(card.traits))
+        self.owner.setText(card.owner or "unknown")
+        if card.royalty_bps is None:
+            self.royalty.setText("not declared (no ERC-2981 answer)")
+        else:
+            who = f" to {card.royalty_receiver}" if card.royalty_receiver else ""
+            self.royalty.setText(f"{card.royalty_bps / 100:g}%{who}")
+        self.price.setText("not listed on the studio marketplace" if card.listing_price_wei is None
+                           else format_eth(card.listing_price_wei, currency))
+        self.token.setText(f"#{card.token_id} of {card.collection}")
+
+    def show_image(self, image: QImage) -> None:
+        if image.isNull():
+            self.image.clear()
+            self.image.setText("No image")
+            return
+        pixmap = QPixmap.fromImage(image).scaled(PREVIEW, PREVIEW, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)
+        self.image.setPixmap(pixmap)
+
+
+class CollectorTab(QWidget):
+    """Widgets over a CollectorState."""
+
+    #: An action could not start (the message is shown in the error line too).
+    action_refused = Signal(str)
+
+    def __init__(self, state: CollectorState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("Collection address (0x…) on the current network")
+        self.open_button = QPushButton("Open collection")
+        self.mine_button = QPushButton("My collection")
+        self.recent = QComboBox()
+        self.recent.setMinimumWidth(220)
+        self.recent.setToolTip("Collections opened before on this network")
+        top = QHBoxLayout()
+        top.addWidget(self.address, 1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.recent)
+        top.addWidget(self.mine_button)
+        self.title = _plain()
+        self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.status = _plain(muted=True)
+        self.error = _plain()
+        self.error.setObjectName("collectorError")
+        self.error.setStyleSheet("color: #ffb4bd;")
+        self.error.setVisible(False)
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setWordWrap(True)
+        self.grid.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.grid.setGridSize(QSize(THUMBNAIL + 30, THUMBNAIL + 78))
+        self.grid.setSpacing(6)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setModel(state.model)
+        self.detail = TokenDetailPane()
+        splitter = QSplitter()
+        splitter.addWidget(self.grid)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        layout.addWidget(splitter, 1)
+        self.bind()
+        state.load_recent()
+
+    def bind(self) -> None:
+        s = self.state
+        self.open_button.clicked.connect(self.open_typed)
+        self.address.returnPressed.connect(self.open_typed)
+        self.mine_button.clicked.connect(lambda: self._try(s.show_my_collection))
+        self.recent.activated.connect(self._open_recent)
+        self.grid.selectionModel().currentChanged.connect(self._on_current)
+        self.detail.buy_button.clicked.connect(lambda: self._try(s.buy))
+        self.detail.offer_button.clicked.connect(lambda: self._try(s.make_offer, self.detail.offer_amount.text()))
+        s.title_changed.connect(self.title.setText)
+        s.status_changed.connect(self.status.setText)
+        s.error_changed.connect(self._show_error)
+        s.detail_changed.connect(self._on_detail)
+        s.detail_image_changed.connect(self.detail.show_image)
+        s.recent_changed.connect(self._fill_recent)
+        s.model.modelReset.connect(self.detail.offer_amount.clear)
+        if s.market_state is not None:
+            s.market_state.action_succeeded.connect(lambda _o: self._on_detail(s.detail))
+            s.market_state.action_failed.connect(lambda exc: self._show_error(error_message(exc)))
+
+    def open_typed(self) -> None:
+        self._try(self.state.open_collection, self.address.text())
+
+    def _open_recent(self, index: int) -> None:
+        address = self.recent.itemData(index)
+        if address:
+            self.address.setText(address)
+            self._try(self.state.open_collection, address)
+
+    def _fill_recent(self, recent: list[Any]) -> None:
+        self.recent.blockSignals(True)
+        self.recent.clear()
+        self.recent.addItem("Recent collections…", None)
+        for opened in recent:
+            self.recent.addItem(f"{opened.name[:40]} · {opened.address[:6]}…{opened.address[-4:]}", opened.address)
+        self.recent.setEnabled(bool(recent))
+        self.recent.blockSignals(False)
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.state.select(current.row())
+
+    def _on_detail(self, card: Any) -> None:
+        self.detail.show_card(card, self.state.wallet_state.network.currency)
+        allowed, reason = self.state.buy_state(card)
+        self.detail.buy_button.setEnabled(allowed)
+        self.detail.buy_reason.setText(reason)
+        self.detail.offer_button.setEnabled(card is not None and card.ok and self.state.market_state is not None)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def _try(self, action: Any, *args: Any) -> None:
+        try:
+            action(*args)
+        except StudioError as exc:
+            message = error_message(exc)
+            self._show_error(message)
+            self.action_refused.emit(message)
