@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage
 
 from studio.errors import Cancelled, InputError, StudioError
-from studio.ui.state.wallet import WalletState, format_eth, short_address
+from studio.ui.money import format_eth, short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ class TokenGridModel(QAbstractListModel):
             return card
         if role == self.ErrorRole:
             return card.problem
-        if role == Qt.ItemDataRole.SizeHintRole:
-            return QSize(THUMBNAIL + 24, THUMBNAIL + 64)
         return None
 
     def _want(self, row: int) -> None:
@@ -119,7 +118,7 @@ def caption(card: "TokenCard", currency: str = "ETH") -> str:
     """A grid cell's text: name, owner and price, or the reason an error card has no content."""
     if not card.ok:
         reason = card.problem or ""
-        return f"⚠ {card.name}\n{reason[:90]}{'…' if len(reason) > 90 else ''}"
+        return f"⚠ {card.name}\n{reason[:180]}{'…' if len(reason) > 180 else ''}"
     lines = [card.name[:40], f"Owner {short_address(card.owner)}" if card.owner else "Owner unknown"]
     if card.listing_price_wei is not None:
         lines.append(f"For sale · {format_eth(card.listing_price_wei, currency)}")

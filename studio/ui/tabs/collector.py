@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListView, QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QListView, QPushButton, QScrollArea, QSplitter, QStyle, QStyledItemDelegate,
+                               QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
-from studio.ui.state.collector import THUMBNAIL, CollectorState
-from studio.ui.state.wallet import format_eth
+from studio.ui.money import format_eth
+from studio.ui.state.collector import THUMBNAIL, CollectorState, TokenGridModel
 from studio.ui.workers import error_message
 
 PREVIEW = 280
+CELL = QSize(THUMBNAIL + 24, THUMBNAIL + 70)
 
 
 def _plain(text: str = "", *, muted: bool = False) -> QLabel:
@@ -32,6 +33,52 @@ def _plain(text: str = "", *, muted: bool = False) -> QLabel:
     if muted:
         label.setProperty("muted", True)
     return label
+
+
+class TokenCellDelegate(QStyledItemDelegate):
+    """A grid cell: the thumbnail in a square, the caption under it (drawn as plain text); an error
+    cell is tinted and shows its reason instead."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return CELL
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.save()
+        rect = option.rect.adjusted(4, 4, -4, -4)
+        error = index.data(TokenGridModel.ErrorRole)
+        if error:
+            painter.fillRect(rect, QColor("#4a2026"))
+        elif option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, option.palette.highlight())
+        else:
+            painter.fillRect(rect, QColor(255, 255, 255, 10))
+        square = QRect(rect.left() + (rect.width() - THUMBNAIL) // 2, rect.top() + 4, THUMBNAIL, THUMBNAIL)
+        image = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(image, QImage) and not image.isNull():
+            scaled = image.size().scaled(square.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(square.center())
+            painter.drawImage(target, image)
+        else:
+            painter.setPen(QColor("#9aa1b1"))
+            painter.drawRect(square.adjusted(0, 0, -1, -1))
+            card = index.data(TokenGridModel.CardRole)
+            note = getattr(card, "image_note", None) or ("" if card is None else "No image")
+            painter.drawText(square.adjusted(8, 8, -8, -8), int(Qt.AlignmentFlag.AlignCenter)
+                             | int(Qt.TextFlag.TextWordWrap), note[:120])
+        text_rect = QRect(rect.left() + 4, square.bottom() + 4, rect.width() - 8, rect.bottom() - square.bottom() - 6)
+        if error:
+            text_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.height() - 12)
+            painter.fillRect(square, QColor("#4a2026"))
+        painter.setPen(QColor("#ffb4bd") if error else option.palette.text().color())
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+                         | int(Qt.TextFlag.TextWordWrap), text)
+        if error and option.state & QStyle.StateFlag.State_Selected:
+            painter.setPen(option.palette.highlight().color())
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        painter.restore()
 
 
 class TokenDetailPane(QWidget):
@@ -161,9 +208,9 @@ class CollectorTab(QWidget):
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setUniformItemSizes(True)
         self.grid.setWordWrap(True)
-        self.grid.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.grid.setGridSize(QSize(THUMBNAIL + 30, THUMBNAIL + 78))
-        self.grid.setSpacing(6)
+        self.grid.setGridSize(CELL)
+        self.delegate = TokenCellDelegate(self.grid)
+        self.grid.setItemDelegate(self.delegate)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setModel(state.model)
         self.detail = TokenDetailPane()
