@@ -23,7 +23,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 def build_parser() -> argparse.ArgumentParser:
     from studio.cli import devnet, generate, ipfs, models, network, verify, wallet
     from studio.cli import collection, demo, mint
-    from studio.cli import batch, market
+    from studio.cli import avatars, batch, market
 
     parser = argparse.ArgumentParser(prog="studio", description="Provenance Studio from the command line.")
     parser.add_argument("--version", action="version", version=f"provenance-studio {__version__}")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.register(subparsers)
     market.register(subparsers)
     batch.register(subparsers)
+    avatars.register(subparsers)
     return parser
 
 

@@ -1,0 +1,298 @@
+"""``studio avatars``: style presets, single avatars (from a prompt or a photo), character sheets,
+resumable collections with traits and rarity.
+
+    studio avatars presets [--json]
+    studio avatars adapters [--json]
+    studio avatars single "a fox astronaut" --preset anime [--photo F --strength 0.5] [--model M] [--seed N]
+    studio avatars sheet REFERENCE "prompt" --count 6 [--seed N]
+    studio avatars collection TRAITS.yaml --count 100 --seed 7 --out DIR [--template T] [--preset P]
+    studio avatars rarity DIR [--json]
+
+Each saved image's path is printed as it is written (``--json``: one object per line). A
+collection prints a line per avatar and a summary; run the same command again to continue one
+that was stopped. Ctrl-C stops after the current step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from studio.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("avatars", help="portrait avatars, character sheets and trait collections",
+                                   description="Square avatars in a style preset, from a prompt or a photo; "
+                                               "variations of one character; collections with traits and rarity "
+                                               "ready for `studio batch-mint`.")
+    commands = parser.add_subparsers(dest="avatars_command", metavar="COMMAND")
+    parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+
+    presets = commands.add_parser("presets", help="list the style presets")
+    presets.add_argument("--json", action="store_true", help="print the presets as JSON")
+    presets.set_defaults(func=run_presets)
+
+    adapters = commands.add_parser("adapters", help="which IP-Adapters are installed, and what to download")
+    adapters.add_argument("--json", action="store_true", help="print the report as JSON")
+    adapters.set_defaults(func=run_adapters)
+
+    single = commands.add_parser("single", help="make avatars from a prompt (or a photo)")
+    single.add_argument("prompt", help="who or what the avatar shows")
+    single.add_argument("--photo", type=Path, help="start from this photo (image-to-image)")
+    single.add_argument("--strength", type=float, default=0.55,
+                        help="how much of the photo to repaint, 0-1 (default 0.55)")
+    single.add_argument("--count", type=int, default=1, help="number of avatars (default 1)")
+    _generation_options(single)
+    single.set_defaults(func=run_single)
+
+    sheet = commands.add_parser("sheet", help="variations of one character from a reference image")
+    sheet.add_argument("reference", type=Path, help="the character's reference image")
+    sheet.add_argument("prompt", nargs="?", default="", help="what the variations show (default: the reference alone)")
+    sheet.add_argument("--count", type=int, default=6, help="number of variations, 2-16 (default 6)")
+    sheet.add_argument("--strength", type=float, default=0.6,
+                       help="how far each variation may move from the reference, 0-1 (default 0.6)")
+    _generation_options(sheet)
+    sheet.set_defaults(func=run_sheet)
+
+    collection = commands.add_parser("collection", help="a collection with unique traits (resumable)",
+                                     epilog="Writes NNNN.png avatars, manifest.json (for `studio batch-mint`), "
+                                            "rarity.json and rarity.csv into --out. Run the same command again to "
+                                            "continue after a stop or a crash.")
+    collection.add_argument("traits", type=Path, help="the trait table (.yaml or .json)")
+    collection.add_argument("--count", type=int, required=True, help="number of avatars")
+    collection.add_argument("--seed", type=int, default=0, help="sampling seed; avatar i uses seed+i (default 0)")
+    collection.add_argument("--out", type=Path, required=True, help="the collection's folder")
+    collection.add_argument("--template", help="prompt template with {category} placeholders "
+                                               "(default: the table's template)")
+    collection.add_argument("--name", help="token name prefix (default: the table's name)")
+    collection.add_argument("--preset", help="style preset around each prompt (default: none)")
+    collection.add_argument("--model", help="model name, path or 'demo' (default: the default model setting)")
+    collection.add_argument("--size", type=int, help="image side in pixels (default: the preset's for the model)")
+    collection.add_argument("--steps", type=int, help="sampling steps (default: the preset's)")
+    collection.add_argument("--guidance", type=float, help="CFG scale (default: the preset's)")
+    collection.add_argument("--json", action="store_true", help="print one JSON object per avatar and a summary")
+    collection.set_defaults(func=run_collection)
+
+    rarity = commands.add_parser("rarity", help="the rarity report of a collection folder")
+    rarity.add_argument("folder", type=Path, help="the folder `studio avatars collection` wrote")
+    rarity.add_argument("--top", type=int, default=10, help="rarest avatars to list (default 10)")
+    rarity.add_argument("--json", action="store_true", help="print the full report as JSON")
+    rarity.set_defaults(func=run_rarity)
+
+
+def _generation_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--preset", default="anime", help="style preset (default anime; see `studio avatars presets`)")
+    sub.add_argument("--model", help="model name, path or 'demo' (default: the default model setting, else demo)")
+    sub.add_argument("--seed", type=int, help="seed of the first image (default: random); image i uses seed+i")
+    sub.add_argument("--size", type=int, help="image side in pixels (default: the preset's for the model)")
+    sub.add_argument("--steps", type=int, help="sampling steps (default: the preset's)")
+    sub.add_argument("--guidance", type=float, help="CFG scale (default: the preset's)")
+    sub.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object per saved image")
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _engine() -> tuple[Any, Any]:
+    from studio.config import load_config
+    from studio.generation.engine import Engine
+    from studio.generation.models import ModelCatalog
+
+    config = load_config()
+    catalog = ModelCatalog(config)
+    engine = Engine(catalog, device=config["device"], precision=config["precision"],
+                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+    return config, engine
+
+
+def _model(args: argparse.Namespace, config: Any) -> str:
+    return args.model or config["default_model"] or "demo"
+
+
+def _request(args: argparse.Namespace, config: Any, **fields: Any) -> Any:
+    from studio.generation.avatars import AvatarRequest
+
+    return AvatarRequest(prompt=getattr(args, "prompt", ""), preset=args.preset, model=_model(args, config),
+                         seed=args.seed, size=args.size, steps=args.steps, guidance=args.guidance, **fields)
+
+
+def _print_work(args: argparse.Namespace, work: Any, warned: set[str]) -> None:
+    for warning in work.warnings:
+        if warning not in warned:
+            warned.add(warning)
+            print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"path": str(work.path), "recipe": work.recipe.to_dict(), "pipeline": "avatar",
+                          "warnings": list(work.warnings)}, ensure_ascii=False), flush=True)
+    else:
+        print(work.path, flush=True)
+
+
+class _Interrupt:
+    """Ctrl-C once: stop after the current step; twice: quit at once."""
+
+    def __init__(self) -> None:
+        from studio.cancel import CancelToken
+
+        self.cancel = CancelToken()
+        self._previous: Any = None
+
+    def __enter__(self) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self.cancel
+
+    def _on_interrupt(self, _signum: int, _frame: Any) -> None:
+        if self.cancel.cancelled:
+            raise KeyboardInterrupt
+        print("Stopping after the current step (Ctrl-C again to quit at once)...", file=sys.stderr)
+        self.cancel.cancel()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# ---------------------------------------------------------------------- commands
+
+def run_presets(args: argparse.Namespace) -> int:
+    from studio.generation.avatars import load_presets
+
+    presets = load_presets()
+    if args.json:
+        print(json.dumps([{**p.to_dict(), "user": p.user} for p in presets], indent=2, ensure_ascii=False))
+        return 0
+    for preset in presets:
+        sd1, sdxl = preset.settings_for("sd1"), preset.settings_for("sdxl")
+        mine = " (yours)" if preset.user else ""
+        print(f"{preset.key:<14} {preset.label}{mine}")
+        print(f"{'':<14} {preset.prompt}")
+        print(f"{'':<14} SD 1.x {sd1.size}px {sd1.steps} steps CFG {sd1.guidance:g} {sd1.scheduler} · "
+              f"SDXL {sdxl.size}px {sdxl.steps} steps CFG {sdxl.guidance:g} {sdxl.scheduler}")
+    return 0
+
+
+def run_adapters(args: argparse.Namespace) -> int:
+    from studio.config import load_config
+    from studio.generation.avatars import FACE_ID_NOTICE, find_ip_adapters
+
+    config = load_config()
+    report = find_ip_adapters(config.model_folders(), config.paths.models_dir)
+    if args.json:
+        print(json.dumps({**report.to_dict(), "licence_notice": FACE_ID_NOTICE}, indent=2, ensure_ascii=False))
+        return 0
+    print(report.summary)
+    for line in report.incomplete:
+        print(f"incomplete: {line}")
+    if report.downloads:
+        print("To add (optional; avatars work without them):")
+        for line in report.downloads:
+            print(f"  - {line}")
+    print(f"Note: {FACE_ID_NOTICE}")
+    return 0
+
+
+def _open_photo(path: Path, what: str) -> Any:
+    from studio.cli.generate import _open_image
+
+    return _open_image(path, what)
+
+
+def run_single(args: argparse.Namespace) -> int:
+    from studio.workflows.avatars import make_from_photo, make_single
+
+    config, engine = _engine()
+    request = _request(args, config, count=args.count, strength=args.strength)
+    out_dir = args.out or config.paths.works_dir
+    warned: set[str] = set()
+    with _Interrupt() as cancel:
+        if args.photo is not None:
+            make_from_photo(request, _open_photo(args.photo, "photo"), engine, out_dir, cancel=cancel,
+                            on_saved=lambda work: _print_work(args, work, warned))
+        else:
+            make_single(request, engine, out_dir, cancel=cancel, on_saved=lambda work: _print_work(args, work, warned))
+    return 0
+
+
+def run_sheet(args: argparse.Namespace) -> int:
+    from studio.workflows.avatars import make_character_sheet
+
+    config, engine = _engine()
+    request = _request(args, config, count=args.count, strength=args.strength)
+    out_dir = args.out or config.paths.works_dir
+    warned: set[str] = set()
+    with _Interrupt() as cancel:
+        sheet = make_character_sheet(request, _open_photo(args.reference, "reference image"), engine, out_dir,
+                                     cancel=cancel, on_saved=lambda work: _print_work(args, work, warned))
+    if args.json:
+        print(json.dumps({"sheet": str(sheet.grid), "works": [str(w.path) for w in sheet.works]}), flush=True)
+    else:
+        print(f"sheet: {sheet.grid}")
+    return 0
+
+
+def run_collection(args: argparse.Namespace) -> int:
+    from studio.generation.traits import load_trait_table
+    from studio.workflows.avatars import CollectionProgress, make_collection
+
+    table = load_trait_table(args.traits)
+    config, engine = _engine()
+    announced: list[bool] = []
+
+    def on_progress(step: CollectionProgress) -> None:
+        if step.skipped and not announced:
+            announced.append(True)
+            print(f"Continuing: {step.skipped} of {step.total} avatars were made by an earlier run.", file=sys.stderr)
+
+    def on_saved(item: Any, work: Any) -> None:
+        if args.json:
+            print(json.dumps({"index": item.index, "path": str(work.path), "seed": item.seed,
+                              "attributes": item.attributes, "prompt": item.prompt}, ensure_ascii=False), flush=True)
+        else:
+            traits = ", ".join(f"{k}: {v}" for k, v in item.attributes.items())
+            print(f"{work.path}  {traits}", flush=True)
+
+    with _Interrupt() as cancel:
+        result = make_collection(table, args.count, args.seed, args.out, engine, template=args.template,
+                                 preset=args.preset, model=_model(args, config), size=args.size, steps=args.steps,
+                                 guidance=args.guidance, progress=on_progress, cancel=cancel, on_saved=on_saved,
+                                 name=args.name)
+    summary = {"folder": str(result.folder), "count": len(result.items), "generated": result.generated,
+               "manifest": str(result.manifest), "rarity": str(result.folder / "rarity.json"),
+               "mint": f"studio batch-mint {result.manifest} --collection ADDRESS"}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False), flush=True)
+    else:
+        print(f"{len(result.items)} avatars in {result.folder} ({result.generated} made now).")
+        print(f"Manifest for minting: {result.manifest}")
+        print(f"Mint them with: {summary['mint']}")
+    return 0
+
+
+def run_rarity(args: argparse.Namespace) -> int:
+    from studio.workflows.avatars import collection_rarity
+
+    if args.top < 0:
+        raise InputError("--top must be 0 or more.")
+    report = collection_rarity(args.folder)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+        return 0
+    print(f"{report.total} avatars")
+    category = None
+    for share in report.shares:
+        if share.category != category:
+            category = share.category
+            print(f"{category}:")
+        print(f"  {share.value:<24} {share.count:>6}  {share.percent:6.2f} %")
+    if args.top:
+        print(f"Rarest {min(args.top, report.total)}:")
+        for avatar in sorted(report.avatars, key=lambda a: a.rank)[:args.top]:
+            traits = ", ".join(f"{k}: {v}" for k, v in avatar.attributes.items())
+            print(f"  #{avatar.rank:<4} item {avatar.index + 1:<5} score {avatar.score:8.2f}  {traits}")
+    return 0
