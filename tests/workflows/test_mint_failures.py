@@ -1,6 +1,7 @@
 """Failure points of minting and buying that tests/workflows/test_mint.py does not cover, each leaving the
 library consistent with the chain: a storage backend that fails midway (what was stored is recorded
-truthfully, nothing is minted, a retry stores only what is missing), and a node that stops answering
+truthfully, nothing is minted, a retry stores only what is missing), a mint that passes the simulation
+but reverts once mined (failed with its transaction, mintable again), and a node that stops answering
 right after the mint or the purchase was broadcast (a loopback proxy between the studio and anvil
 refuses connections from then on): the workflow raises NetworkError saying the transaction was sent,
 the attempt stays "sent" with its hash, and once the node answers again a rerun records the landed
@@ -250,6 +251,53 @@ def proxy(anvil_url: str) -> Iterator[DroppingRpcProxy]:
     proxy = DroppingRpcProxy(anvil_url)
     yield proxy
     proxy.go_down()
+
+
+def test_a_mint_that_reverts_on_chain_after_it_was_sent_is_failed_with_its_transaction_and_mintable_again(
+        anvil_url, signers, library, store, works):
+    """Unlike a refusal seen in the simulation (test_mint.py), this mint is mined and reverts: the collection's
+    owner changes (anvil_setStorageAt) between the broadcast and the block that includes it."""
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.transactions import Connection
+    from studio.errors import ChainError
+
+    artist, stranger = signers[0], signers[5]
+    connection = Connection.from_url(anvil_url)
+    rpc = connection.web3.provider.make_request
+    collection = create_collection(connection=connection, signer=artist, library=library, name="Storms",
+                                   symbol="STM", royalty_receiver=signers[9].address, royalty_bps=0)
+    (owner_slot,) = [slot for slot in range(32) if connection.web3.eth.get_storage_at(
+        collection.address, slot)[-20:].hex() == artist.address[2:].lower()]  # Ownable's owner
+
+    def set_owner(address: str) -> None:
+        assert "error" not in rpc("anvil_setStorageAt", [collection.address, hex(owner_slot),
+                                                         "0x" + address[2:].lower().rjust(64, "0")])
+
+    def takeover(fraction: float, line: str) -> None:
+        if line.startswith("Waiting for"):  # sent and recorded, not mined yet
+            set_owner(stranger.address)
+            rpc("evm_mine", [])
+
+    items = [MintItem(works[0], "Storm")]
+    rpc("evm_setAutomine", [False])
+    try:
+        with pytest.raises(ChainError, match="owner") as caught:
+            mint_works(items, collection, signer=artist, connection=connection, store=store, library=library,
+                       progress=takeover)
+    finally:
+        rpc("evm_setAutomine", [True])
+        set_owner(artist.address)
+    (failed,) = library.attempts(chain_id=connection.chain_id)
+    assert failed.state == "failed" and failed.error == str(caught.value)
+    receipt = connection.web3.eth.get_transaction_receipt(failed.tx_hash)  # the reverted transaction, kept
+    assert receipt["status"] == 0
+    contract = CollectionContract(connection, collection.address)
+    assert contract.total_supply() == 0 and library.tokens(connection.chain_id) == []
+
+    result = mint_works(items, collection, signer=artist, connection=connection, store=store, library=library)
+    assert result.minted[0].token.token_id == 1 and contract.total_supply() == 1
+    assert [a.state for a in library.attempts(chain_id=connection.chain_id)] == ["failed", "minted"]
+    assert result.minted[0].token.metadata_cid == failed.metadata_cid
 
 
 def test_the_node_dropping_after_the_mint_was_broadcast_leaves_it_sent_and_a_rerun_records_it_once(
