@@ -348,3 +348,47 @@ def test_the_window_records_create_tab_saves_in_the_gallery(window, qtbot):
     qtbot.waitUntil(lambda: window.gallery_state.model.rowCount() == 1, timeout=60_000)
     works = window.library.works()
     assert len(works) == 1 and Path(works[0].path).exists() and works[0].prompt == "a lighthouse"
+
+
+def test_use_settings_sends_the_recipe_another_tool_wrote(qtbot, tab: GalleryTab, config: Config,
+                                                          library: Library) -> None:
+    from studio.provenance.png_text import write_png
+
+    path = config.paths.works_dir / "a1111.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_png(Image.new("RGB", (64, 48), (9, 9, 9)), path,
+              {"parameters": "a lighthouse at dawn\nNegative prompt: blurry\nSteps: 23, Sampler: Euler a, "
+                             "CFG scale: 6.5, Seed: 1234, Size: 64x48, Model: dreamy"})
+    add_saved_work(library, path, owned=False)
+    tab.state.refresh()
+    recipes: list[object] = []
+    tab.state.use_settings_requested.connect(recipes.append)
+    tab.select_row(0)
+    pane = tab.detail
+    assert pane.source.text() == "AUTOMATIC1111 parameters"
+    assert pane.use_settings.isEnabled()
+    pane.use_settings.click()
+    assert len(recipes) == 1
+    recipe = recipes[0]
+    assert (recipe.prompt, recipe.negative, recipe.seed, recipe.steps, recipe.guidance, recipe.sampler,
+            recipe.width, recipe.height) == ("a lighthouse at dawn", "blurry", 1234, 23, 6.5, "Euler a", 64, 48)
+
+
+def test_mint_asks_for_the_mint_dialog_only_for_works_not_minted(qtbot, tab: GalleryTab, works: list[Work],
+                                                                 library: Library) -> None:
+    library.record_tokens([Token(1337, ADDRESS, 7, works[0].id, None, None, "0x1", ARTIST, 1.0)])
+    tab.state.refresh()
+    tab.state.set_sort("oldest")
+    asked: list[list[Path]] = []
+    tab.state.mint_requested.connect(asked.append)
+    tab.select_row(1)
+    assert tab.detail.mint.isEnabled()
+    with qtbot.waitSignal(tab.state.mint_requested, timeout=3_000):
+        tab.detail.mint.click()
+    assert asked == [[Path(works[1].path)]]
+
+    tab.select_row(0)  # minted: the button is off, and asking anyway says why
+    assert not tab.detail.mint.isEnabled() and tab.detail.mint.toolTip() == "Minted already"
+    assert tab.state.mint_selected() == []
+    assert "minted already" in tab.error_line.label.text()
+    assert len(asked) == 1

@@ -182,6 +182,23 @@ class WorkDetail:
         return recipe_from_manifest(self.manifest)
 
 
+FOREIGN_SOURCES = ("a1111", "comfyui", "invokeai")
+
+
+def foreign_recipe(work: Work) -> Any:
+    """The recipe another tool wrote into a work's PNG (ForeignMetadata), or None."""
+    if work.source not in FOREIGN_SOURCES or not Path(work.path).is_file():
+        return None
+    from studio.provenance.foreign import read_foreign
+    from studio.provenance.png_text import read_png_text
+
+    try:
+        return read_foreign(read_png_text(Path(work.path)))
+    except (StudioError, OSError, ValueError) as exc:
+        log.info("The recipe in %s could not be read: %s", work.path, exc)
+        return None
+
+
 def verify_summary(verdict: "Verdict") -> str:
     """One or two lines for people saying what verifying the work's file found."""
     if verdict.verdict == "verified":
@@ -234,8 +251,11 @@ class GalleryState(QObject):
     message_changed = Signal(str)
     busy_changed = Signal(bool)
     progress_changed = Signal(str)
-    #: "Use settings": the selected studio work's Recipe, for the Create tab.
+    #: "Use settings": the selected work's recipe for the Create tab: a studio Recipe, or the
+    #: ForeignMetadata another tool wrote (prompt, negative, seed, steps, guidance, sampler, width, height).
     use_settings_requested = Signal(object)
+    #: "Mint…": the files of the chosen works not minted yet (list[Path]), for the mint dialog.
+    mint_requested = Signal(object)
 
     def __init__(self, config: "Config", library: Library, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -470,13 +490,27 @@ class GalleryState(QObject):
         return self._detail.work.prompt if self._detail is not None else ""
 
     def use_settings(self) -> bool:
-        """Send the selected studio work's recipe to whoever listens (the Create tab)."""
-        recipe = self._detail.recipe if self._detail is not None else None
+        """Send the selected work's recipe to whoever listens (the Create tab): the studio's own, else
+        the one AUTOMATIC1111, ComfyUI or InvokeAI wrote into the file."""
+        recipe: Any = self._detail.recipe if self._detail is not None else None
+        if recipe is None and self._detail is not None:
+            recipe = foreign_recipe(self._detail.work)
         if recipe is None:
-            self.error = "This work carries no studio recipe to reuse; copy its prompt instead."
+            self.error = "This work carries no recipe to reuse; copy its prompt instead."
             return False
         self.use_settings_requested.emit(recipe)
         return True
+
+    def mint_selected(self) -> list[Path]:
+        """Ask for the mint dialog with the selected works that are not minted yet and whose file exists."""
+        works = [self.library.work(work_id) for work_id in self._selected_ids]
+        paths = [Path(w.path) for w in works if w is not None and not w.in_trash and Path(w.path).is_file()
+                 and not self.library.tokens_of_work(w.id)]
+        if not paths:
+            self.error = "The selected works are minted already (or their files are missing): nothing to mint."
+            return []
+        self.mint_requested.emit(paths)
+        return paths
 
     def set_favourite(self, on: bool) -> None:
         if self._detail is None:

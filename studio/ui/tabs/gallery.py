@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QSizePolicy, QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.binding import Bindings
-from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, SORT_LABELS, STATUS_LABELS, GalleryState,
-                                     WorkDetail, token_lines)
+from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
+                                     GalleryState, WorkDetail, token_lines)
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
 EXPORT_FILTER = "PNG, a copy (*.png);;JPEG with provenance (*.jpg);;WebP with provenance (*.webp)"
@@ -151,6 +151,8 @@ class DetailPane(QScrollArea):
         self.copy_prompt = QPushButton("Copy prompt")
         self.use_settings = QPushButton("Use settings")
         self.use_settings.setToolTip("Send this work's recipe to the Create tab")
+        self.mint = QPushButton("Mint…")
+        self.mint.setToolTip("Mint this work as a token (opens the mint dialog)")
         self.export = QPushButton("Export…")
         self.export.setToolTip("Save a copy with its metadata (PNG), or a JPEG/WebP with its provenance")
         self.favourite = QPushButton("☆ Favourite")
@@ -161,6 +163,7 @@ class DetailPane(QScrollArea):
         row1.addWidget(self.copy_prompt)
         row1.addWidget(self.use_settings)
         row1.addWidget(self.export)
+        row1.addWidget(self.mint)
         row2 = QHBoxLayout()
         row2.addWidget(self.favourite)
         row2.addStretch(1)
@@ -207,7 +210,9 @@ class DetailPane(QScrollArea):
         if not self.tags.hasFocus():
             self.tags.setText(", ".join(work.tags))
         self.file.setText(work.path if detail.file_exists else f"Missing: {work.path}")
-        self.use_settings.setEnabled(detail.manifest is not None)
+        self.use_settings.setEnabled(detail.manifest is not None or work.source in FOREIGN_SOURCES)
+        self.mint.setEnabled(detail.file_exists and not detail.tokens and not work.in_trash)
+        self.mint.setToolTip("Minted already" if detail.tokens else "Mint this work as a token (opens the mint dialog)")
         self.copy_prompt.setEnabled(bool(work.prompt))
         self.export.setEnabled(detail.file_exists)
         self.favourite.setChecked(work.favourite)
@@ -385,6 +390,7 @@ class GalleryTab(QWidget):
         d = self.detail
         b.connect(d.copy_prompt.clicked, self.copy_prompt)
         b.connect(d.use_settings.clicked, state.use_settings)
+        b.connect(d.mint.clicked, state.mint_selected)
         b.connect(d.export.clicked, self.choose_export)
         b.connect(d.favourite.toggled, self._on_favourite)
         b.connect(d.delete.clicked, self._delete_selected)
