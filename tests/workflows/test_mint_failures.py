@@ -394,3 +394,42 @@ def test_the_node_dropping_after_a_purchase_was_broadcast_and_a_sync_afterwards_
     assert direct.balance(receiver.address) - before[receiver.address] == royalty
     with pytest.raises(InputError, match="not listed"):  # buying again is refused before any preview
         wm.buy_listing(connection=through_proxy, signer=buyer, token_id=token_id, **common)
+
+
+def test_the_node_dropping_after_a_lazy_purchase_was_broadcast_and_a_sync_afterwards_shows_the_minted_token(
+        proxy, anvil_url, signers, library, store):
+    from studio.chain.contracts import CollectionContract, MarketplaceContract
+    from studio.chain.transactions import Connection
+    from studio.library.market import REDEEMED, MarketStore
+    from studio.workflows import market as wm
+
+    artist, buyer, operator = signers[0], signers[2], signers[8]
+    direct = Connection.from_url(anvil_url)
+    through_proxy = Connection.from_url(proxy.url)
+    collection = create_collection(connection=direct, signer=artist, library=library, name="Drifts",
+                                   symbol="DRF", royalty_receiver=artist.address, royalty_bps=0)
+    marketplace, _ = MarketplaceContract.deploy(direct, operator)
+    market = MarketStore(library)
+    row = wm.lazy_list(connection=direct, signer=artist, store=market, collection=collection.address,
+                       metadata=b'{"name": "Drift, unminted"}', price_wei=PRICE, confirm=lambda preview: True,
+                       content_store=store)
+    artist_before = direct.balance(artist.address)
+
+    proxy.drop_after = "eth_sendRawTransaction"
+    with pytest.raises(NetworkError, match="was sent"):
+        wm.buy_voucher(connection=through_proxy, signer=buyer, voucher=row, confirm=lambda preview: True,
+                       store=market, marketplace=marketplace.address)
+    assert market.voucher(row.id).status != REDEEMED  # not seen yet
+    contract = CollectionContract(direct, collection.address)
+    assert contract.total_supply() == 1 and contract.owner_of(1) == buyer.address
+
+    proxy.come_back()
+    wm.sync_market(through_proxy, marketplace.address, market)
+    redeemed = market.voucher(row.id)
+    assert (redeemed.status, redeemed.token_id, redeemed.redeemer) == (REDEEMED, 1, buyer.address)
+    assert market.vouchers(direct.chain_id) == []
+    assert [t.token_id for t in market.my_tokens(direct.chain_id, buyer.address)] == [1]
+    assert direct.balance(artist.address) - artist_before == PRICE
+    with pytest.raises(InputError, match="already bought"):
+        wm.buy_voucher(connection=through_proxy, signer=buyer, voucher=row.voucher_json,
+                       confirm=lambda preview: True)
