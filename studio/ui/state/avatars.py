@@ -1,0 +1,448 @@
+"""The Avatars tab's view-model: single avatars, character sheets and trait collections.
+
+Holds what the tab shows as properties with change signals, checks input before anything is
+queued, and runs the avatar workflows on the GPU lane (one generation at a time, with the Create
+tab's jobs). No widgets here.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+
+from studio.assets import asset_path
+from studio.errors import InputError, StudioError
+from studio.generation.avatars import DEFAULT_PRESET, FACE_ID_NOTICE, StylePreset, load_presets
+from studio.generation.traits import TraitTable
+from studio.ui.binding import Field
+from studio.ui.state.jobs import JobProgress, ResultItem, ResultsModel
+from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message
+
+if TYPE_CHECKING:
+    from studio.config import Config
+    from studio.generation.traits import RarityReport
+
+log = logging.getLogger(__name__)
+
+SINGLE, SHEET, COLLECTION = "single", "sheet", "collection"
+MODES = {SINGLE: "Single", SHEET: "Character sheet", COLLECTION: "Collection"}
+EXAMPLE_TRAITS = asset_path("examples", "avatar_traits.yaml")
+
+
+class TraitRowsModel(QAbstractTableModel):
+    """The trait table as editable rows: one value per row (category, value, weight, prompt, rules)."""
+
+    COLUMNS = ("Category", "Value", "Weight", "Prompt words", "Excludes", "Requires")
+    edited = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[list[str]] = []
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() >= 4:
+            return "“Category: Value” pairs, separated by ;"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        self._rows[index.row()][index.column()] = str(value).strip()
+        self.dataChanged.emit(index, index)
+        self.edited.emit()
+        return True
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [list(row) for row in self._rows]
+
+    def set_table(self, table: TraitTable) -> None:
+        self.beginResetModel()
+        self._rows = [[c.name, v.name, f"{v.weight:g}", v.prompt if v.prompt is not None else v.name,
+                       "; ".join(f"{a}: {b}" for a, b in v.excludes), "; ".join(f"{a}: {b}" for a, b in v.requires)]
+                      for c in table.categories for v in c.values]
+        self.endResetModel()
+        self.edited.emit()
+
+    def add_row(self, category: str = "") -> int:
+        row = len(self._rows)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.append([category, "", "1", "", "", ""])
+        self.endInsertRows()
+        self.edited.emit()
+        return row
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            if 0 <= row < len(self._rows):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+        self.edited.emit()
+
+    def to_table(self, template: str, name: str = "") -> TraitTable:
+        """The rows as a validated table (InputError lists what is wrong, by row)."""
+        categories: dict[str, list[dict[str, Any]]] = {}
+        for number, (category, value, weight, prompt, excludes, requires) in enumerate(self._rows, start=1):
+            if not category and not value:
+                continue
+            if not category or not value:
+                raise InputError(f"Row {number} needs both a category and a value.")
+            try:
+                weight_value = float(weight or "1")
+            except ValueError:
+                raise InputError(f"Row {number} ({value}): the weight “{weight}” is not a number.") from None
+            item: dict[str, Any] = {"name": value, "weight": weight_value, "prompt": prompt}
+            for key, text in (("excludes", excludes), ("requires", requires)):
+                refs = [part.strip() for part in text.split(";") if part.strip()]
+                if refs:
+                    item[key] = refs
+            categories.setdefault(category, []).append(item)
+        return TraitTable.from_dict({"name": name, "template": template,
+                                     "categories": [{"name": c, "values": v} for c, v in categories.items()]})
+
+
+class AvatarsState(QObject):
+    """What the Avatars tab shows and does; every action is validated before a job is queued."""
+
+    mode_changed = Signal(str)
+    preset_changed = Signal(str)
+    prompt_changed = Signal(str)
+    photo_path_changed = Signal(str)
+    strength_changed = Signal(float)
+    size_changed = Signal(int)
+    steps_changed = Signal(int)
+    seed_changed = Signal(int)
+    count_changed = Signal(int)
+    reference_path_changed = Signal(str)
+    sheet_count_changed = Signal(int)
+    template_changed = Signal(str)
+    collection_count_changed = Signal(int)
+    collection_seed_changed = Signal(int)
+    out_dir_changed = Signal(str)
+    busy_changed = Signal(bool)
+    status_changed = Signal(str)
+    progress_changed = Signal(object)       # JobProgress
+    adapters_changed = Signal(str)          # the status line
+    presets_changed = Signal()
+    error = Signal(str)
+    sheet_ready = Signal(object)            # CharacterSheet
+    collection_done = Signal(object)        # CollectionResult
+    rarity_changed = Signal(object)         # RarityReport
+    mint_command_changed = Signal(str)
+    possible_changed = Signal(str)          # "864 combinations (661 valid)"
+
+    mode = Field(SINGLE)
+    preset = Field(DEFAULT_PRESET)
+    prompt = Field("")
+    photo_path = Field("")
+    strength = Field(0.55)
+    size = Field(0)              # 0: the preset's size for the model
+    steps = Field(0)             # 0: the preset's steps
+    seed = Field(-1)             # -1: random
+    count = Field(1)
+    reference_path = Field("")
+    sheet_count = Field(6)
+    template = Field("")
+    collection_count = Field(100)
+    collection_seed = Field(7)
+    out_dir = Field("")
+    busy = Field(False)
+    status = Field("")
+    adapters = Field("")
+    mint_command = Field("")
+    possible = Field("")
+
+    def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.catalog = catalog
+        self.lane = lane
+        self.background = background
+        self.results = ResultsModel(self)        # single avatars, newest first
+        self.sheet_results = ResultsModel(self)  # the last sheet's variations
+        self.traits = TraitRowsModel(self)
+        self.traits.edited.connect(self._count_possible)
+        self.template_changed.connect(lambda _text: self._count_possible())
+        self.presets: list[StylePreset] = load_presets(config.paths.data_dir)
+        self.licence_notice = FACE_ID_NOTICE
+        self.adapter_downloads: tuple[str, ...] = ()
+        self.rarity: "RarityReport | None" = None
+        self._job: Job | None = None
+        self.out_dir = str(config.paths.data_dir / "avatar-collections" / "collection")
+        if EXAMPLE_TRAITS.exists():
+            self.load_traits(EXAMPLE_TRAITS)
+
+    # -- model and presets -----------------------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        return self.config["default_model"] or "demo"
+
+    def preset_labels(self) -> list[tuple[str, str]]:
+        return [(p.key, p.label + (" (yours)" if p.user else "")) for p in self.presets]
+
+    def current_preset(self) -> StylePreset:
+        for preset in self.presets:
+            if preset.key == self.preset:
+                return preset
+        return self.presets[0]
+
+    def save_preset(self, preset: StylePreset | dict) -> None:
+        """Save the user's preset (new, or an edit of a shipped one) and choose it."""
+        from studio.generation.avatars import save_user_preset
+
+        try:
+            saved = save_user_preset(preset, self.config.paths.data_dir)
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return
+        self.presets = load_presets(self.config.paths.data_dir)
+        self.presets_changed.emit()
+        self.preset = saved.key
+
+    def refresh_adapters(self) -> None:
+        """Look for IP-Adapters in the models folders (in the background) and update the status line."""
+        from studio.generation.avatars import find_ip_adapters
+
+        folders, target = self.config.model_folders(), self.config.paths.models_dir
+        job = FunctionJob("Looking for IP-Adapters", lambda _p, _c: find_ip_adapters(folders, target), self)
+        job.succeeded.connect(self._on_adapters)
+        self.background.start(job)
+
+    def _on_adapters(self, report: Any) -> None:
+        self.adapter_downloads = report.downloads
+        self.adapters = report.summary + ("" if report.available else
+                                          " Optional downloads: see the tooltip or `studio avatars adapters`.")
+
+    # -- input ------------------------------------------------------------------------------
+
+    def _open_image(self, path: str, what: str) -> Any:
+        from PIL import Image, UnidentifiedImageError
+
+        if not path:
+            raise InputError(f"Choose a {what} first.")
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return image.copy()
+        except FileNotFoundError:
+            raise InputError(f"The {what} {path} does not exist.") from None
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise InputError(f"The {what} {Path(path).name} is not an image the studio can read ({exc}).") from exc
+
+    def _request(self, *, count: int, strength: float) -> Any:
+        from studio.generation.avatars import AvatarRequest
+
+        return AvatarRequest(prompt=self.prompt, preset=self.preset, model=self.model_name,
+                             seed=None if self.seed < 0 else self.seed, count=count, strength=strength,
+                             size=self.size or None, steps=self.steps or None)
+
+    def _check_idle(self) -> None:
+        if self.busy:
+            raise InputError("Avatars are being made already.", hint="Wait for them, or press Cancel.")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def generate_single(self) -> Job | None:
+        """Queue single avatars (from the photo when one is chosen)."""
+        try:
+            self._check_idle()
+            photo = self._open_image(self.photo_path, "photo") if self.photo_path else None
+            if not self.prompt.strip() and photo is None:
+                raise InputError("Describe the avatar, or choose a photo.")
+            request = self._request(count=self.count, strength=self.strength)
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return None
+        works_dir = self.config.paths.works_dir
+
+        def run(progress: Any, cancel: Any) -> Any:
+            from studio.workflows.avatars import make_from_photo, make_single
+
+            engine = self.lane.engine()
+            progress(JobProgress("Starting…", None))
+            kwargs = dict(progress=self._step_reporter(progress), cancel=cancel, on_saved=self._saved_reporter(job),
+                          data_dir=self.config.paths.data_dir)
+            if photo is not None:
+                return make_from_photo(request, photo, engine, works_dir, **kwargs)
+            return make_single(request, engine, works_dir, **kwargs)
+
+        job = _AvatarJob(f"Avatar “{self.prompt[:30]}”", run, self)
+        job.saved.connect(lambda item: self.results.prepend(item))
+        return self._start(job)
+
+    def generate_sheet(self) -> Job | None:
+        """Queue a character sheet from the reference image."""
+        try:
+            self._check_idle()
+            reference = self._open_image(self.reference_path, "reference image")
+            if not 2 <= self.sheet_count <= 16:
+                raise InputError(f"A sheet has 2 to 16 variations, not {self.sheet_count}.")
+            request = self._request(count=self.sheet_count, strength=self.strength)
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return None
+        works_dir = self.config.paths.works_dir
+        self.sheet_results.beginResetModel()
+        self.sheet_results._items.clear()
+        self.sheet_results.endResetModel()
+
+        def run(progress: Any, cancel: Any) -> Any:
+            from studio.workflows.avatars import make_character_sheet
+
+            engine = self.lane.engine()
+            progress(JobProgress("Starting…", None))
+            return make_character_sheet(request, reference, engine, works_dir, progress=self._step_reporter(progress),
+                                        cancel=cancel, on_saved=self._saved_reporter(job),
+                                        data_dir=self.config.paths.data_dir)
+
+        job = _AvatarJob("Character sheet", run, self)
+        job.saved.connect(self._append_sheet_item)
+        job.succeeded.connect(self.sheet_ready.emit)
+        return self._start(job)
+
+    def _append_sheet_item(self, item: ResultItem) -> None:
+        model = self.sheet_results
+        row = model.rowCount()
+        model.beginInsertRows(QModelIndex(), row, row)
+        model._items.append(item)
+        model.endInsertRows()
+
+    def use_as_reference(self, row: int) -> None:
+        """Make variation ``row`` of the sheet the new reference (to keep refining one character)."""
+        self.reference_path = str(self.sheet_results.item(row).path)
+
+    def generate_collection(self) -> Job | None:
+        """Queue the collection (continuing one already started in the same folder)."""
+        try:
+            self._check_idle()
+            table = self.traits.to_table(self.template)
+            table.sample(self.collection_count, self.collection_seed)  # N too large: say so now
+            if not self.out_dir:
+                raise InputError("Choose a folder for the collection.")
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return None
+        count, seed, out_dir = self.collection_count, self.collection_seed, Path(self.out_dir)
+        template, size, steps = self.template, self.size or None, self.steps or None
+        preset = self.preset
+
+        def run(progress: Any, cancel: Any) -> Any:
+            from studio.workflows.avatars import make_collection
+
+            engine = self.lane.engine()
+            progress(JobProgress("Starting…", None))
+            return make_collection(table, count, seed, out_dir, engine, template=template, preset=preset,
+                                   model=self.model_name, size=size, steps=steps, cancel=cancel,
+                                   progress=lambda p: progress(JobProgress(p.text, p.fraction)),
+                                   data_dir=self.config.paths.data_dir)
+
+        job = _AvatarJob(f"Collection of {count}", run, self)
+        job.succeeded.connect(self._on_collection)
+        return self._start(job)
+
+    def _on_collection(self, result: Any) -> None:
+        self.rarity = result.rarity
+        self.rarity_changed.emit(self.rarity)
+        self.mint_command = f"studio batch-mint {result.manifest} --collection ADDRESS"
+        self.collection_done.emit(result)
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    # -- trait tables -----------------------------------------------------------------------
+
+    def load_traits(self, path: Path | str) -> bool:
+        from studio.generation.traits import load_trait_table
+
+        try:
+            table = load_trait_table(path)
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.template = table.template
+        self.traits.set_table(table)
+        return True
+
+    def save_traits(self, path: Path | str) -> bool:
+        from studio.generation.traits import save_trait_table
+
+        try:
+            save_trait_table(self.traits.to_table(self.template), path)
+        except StudioError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.status = f"Saved the trait table to {path}."
+        return True
+
+    def _count_possible(self) -> None:
+        try:
+            table = self.traits.to_table(self.template)
+        except StudioError as exc:
+            self.possible = str(exc.message)
+            return
+        valid = table.count_valid()
+        self.possible = (f"{valid:,} possible avatars" + (f" ({table.raw_count:,} before the rules)"
+                                                        if valid != table.raw_count else "")
+                         if valid is not None else f"up to {table.raw_count:,} possible avatars")
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def _step_reporter(self, progress: Any) -> Any:
+        from studio.ui.state.jobs import format_progress
+
+        return lambda step: progress(JobProgress(format_progress(step), step.fraction))
+
+    def _saved_reporter(self, job: "_AvatarJob") -> Any:
+        from studio.ui.images import load_thumbnail
+
+        return lambda work: job.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+
+    def _start(self, job: Job) -> Job:
+        self._job = job
+        self.busy = True
+        self.status = "Queued…"
+        job.progressed.connect(self._on_progress)
+        job.failed.connect(lambda exc: self.error.emit(error_message(exc)))
+        job.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved."))
+        job.succeeded.connect(lambda _result: setattr(self, "status", "Done."))
+        job.ended.connect(self._on_ended)
+        self.lane.submit(job)
+        return job
+
+    def _on_progress(self, progress: JobProgress) -> None:
+        self.status = progress.text
+        self.progress_changed.emit(progress)
+
+    def _on_ended(self) -> None:
+        self._job = None
+        self.busy = False
+
+
+class _AvatarJob(FunctionJob):
+    """A function job that also reports each saved avatar."""
+
+    saved = Signal(object)  # ResultItem

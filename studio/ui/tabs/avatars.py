@@ -1,0 +1,383 @@
+"""The Avatars tab: Single (preset, prompt, optional photo), Character sheet (reference → a grid to
+pick from) and Collection (trait table editor, count, seed, template, progress, rarity, the
+batch-mint command). All bindings to :class:`AvatarsState` are in :meth:`AvatarsTab.bind`."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox,
+                               QSplitter, QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from studio.ui.binding import Bindings
+from studio.ui.state.avatars import COLLECTION, MODES, SHEET, SINGLE, AvatarsState
+from studio.ui.tabs.create import IMAGE_FILTER, Banner, _muted, _panel, _section
+from studio.ui.widgets.image_grid import ImageGrid
+from studio.ui.widgets.progress import ProgressStrip
+
+TRAITS_FILTER = "Trait tables (*.yaml *.yml *.json);;All files (*)"
+
+
+class AvatarsTab(QWidget):
+    """The widgets of the Avatars tab, observing one :class:`AvatarsState`."""
+
+    def __init__(self, state: AvatarsState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.bindings = Bindings()
+        self.error_banner = Banner("errorBanner")
+        self.modes = QButtonGroup(self)
+        mode_row = QHBoxLayout()
+        self.mode_buttons: dict[str, QPushButton] = {}
+        for key, label in MODES.items():
+            button = QPushButton(label)
+            button.setCheckable(True)
+            self.modes.addButton(button)
+            self.mode_buttons[key] = button
+            mode_row.addWidget(button)
+            button.clicked.connect(lambda _checked=False, key=key: setattr(state, "mode", key))
+        mode_row.addStretch(1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_single())
+        self.pages.addWidget(self._build_sheet())
+        self.pages.addWidget(self._build_collection())
+        self.progress = ProgressStrip()
+        self.status = _muted()
+        self.cancel_button = QPushButton("Cancel")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(mode_row)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.status)
+        self.bind(state)
+        state.refresh_adapters()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _style_form(self, form: QFormLayout) -> None:
+        self.preset_combo = QComboBox()
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(0, 2048)
+        self.size_spin.setSingleStep(64)
+        self.size_spin.setSpecialValueText("preset's")
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(0, 150)
+        self.steps_spin.setSpecialValueText("preset's")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(-1, 2**31 - 1)
+        self.seed_spin.setSpecialValueText("random")
+        form.addRow("Style", self.preset_combo)
+        form.addRow("Size", self.size_spin)
+        form.addRow("Steps", self.steps_spin)
+        form.addRow("Seed", self.seed_spin)
+
+    def _build_single(self) -> QWidget:
+        controls = _panel()
+        form = QFormLayout(controls)
+        form.addRow(_section("Single avatar"))
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setPlaceholderText("Who is it? e.g. a fox astronaut with a scarf")
+        self.prompt_edit.setFixedHeight(70)
+        form.addRow("Subject", self.prompt_edit)
+        self._style_form(form)
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 16)
+        form.addRow("Images", self.count_spin)
+        form.addRow(_section("From a photo (optional)"))
+        self.photo_edit = QLineEdit()
+        self.photo_edit.setPlaceholderText("no photo: from the description alone")
+        self.photo_button = QToolButton()
+        self.photo_button.setText("…")
+        self.photo_clear = QToolButton()
+        self.photo_clear.setText("✕")
+        row = QHBoxLayout()
+        row.addWidget(self.photo_edit, 1)
+        row.addWidget(self.photo_button)
+        row.addWidget(self.photo_clear)
+        form.addRow("Photo", row)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setRange(0.05, 1.0)
+        self.strength_spin.setSingleStep(0.05)
+        self.strength_spin.setToolTip("How much of the photo is repainted: about 0.5 keeps a likeness")
+        form.addRow("Strength", self.strength_spin)
+        self.adapters_label = _muted()
+        self.adapters_label.setObjectName("adaptersStatus")
+        self.licence_label = _muted(self.state.licence_notice)
+        form.addRow(self.adapters_label)
+        form.addRow(self.licence_label)
+        self.generate_button = QPushButton("Generate avatar")
+        self.generate_button.setObjectName("primary")
+        form.addRow(self.generate_button)
+        self.results_grid = ImageGrid()
+        self.results_grid.setModel(self.state.results)
+        return self._split(controls, self.results_grid)
+
+    def _build_sheet(self) -> QWidget:
+        controls = _panel()
+        form = QFormLayout(controls)
+        form.addRow(_section("Character sheet"))
+        self.reference_edit = QLineEdit()
+        self.reference_edit.setPlaceholderText("the character's image")
+        self.reference_button = QToolButton()
+        self.reference_button.setText("…")
+        row = QHBoxLayout()
+        row.addWidget(self.reference_edit, 1)
+        row.addWidget(self.reference_button)
+        form.addRow("Reference", row)
+        self.sheet_prompt = QLineEdit()
+        self.sheet_prompt.setPlaceholderText("optional: what the variations show")
+        form.addRow("Subject", self.sheet_prompt)
+        self.sheet_count_spin = QSpinBox()
+        self.sheet_count_spin.setRange(2, 16)
+        form.addRow("Variations", self.sheet_count_spin)
+        self.sheet_strength = QDoubleSpinBox()
+        self.sheet_strength.setRange(0.05, 1.0)
+        self.sheet_strength.setSingleStep(0.05)
+        form.addRow("Variation", self.sheet_strength)
+        form.addRow(_muted("Each variation starts from the reference with seed, seed+1, …: "
+                           "pick one and make it the new reference to refine the character."))
+        self.sheet_button = QPushButton("Make sheet")
+        self.sheet_button.setObjectName("primary")
+        form.addRow(self.sheet_button)
+        self.use_reference_button = QPushButton("Use chosen as reference")
+        form.addRow(self.use_reference_button)
+        self.sheet_grid = ImageGrid()
+        self.sheet_grid.setModel(self.state.sheet_results)
+        return self._split(controls, self.sheet_grid)
+
+    def _build_collection(self) -> QWidget:
+        left = _panel()
+        column = QVBoxLayout(left)
+        column.addWidget(_section("Trait table"))
+        self.traits_view = QTableView()
+        self.traits_view.setModel(self.state.traits)
+        self.traits_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.traits_view.horizontalHeader().setStretchLastSection(True)
+        self.traits_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.traits_view.setColumnWidth(3, 200)
+        column.addWidget(self.traits_view, 1)
+        buttons = QHBoxLayout()
+        self.add_row_button = QPushButton("Add value")
+        self.remove_row_button = QPushButton("Remove")
+        self.load_traits_button = QPushButton("Load…")
+        self.save_traits_button = QPushButton("Save…")
+        for button in (self.add_row_button, self.remove_row_button, self.load_traits_button, self.save_traits_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
+        self.possible_label = _muted()
+        column.addWidget(self.possible_label)
+        form = QFormLayout()
+        self.template_edit = QLineEdit()
+        self.template_edit.setToolTip("The prompt of each avatar: {category} placeholders are filled with its traits")
+        form.addRow("Template", self.template_edit)
+        self.collection_count_spin = QSpinBox()
+        self.collection_count_spin.setRange(1, 10_000)
+        self.collection_seed_spin = QSpinBox()
+        self.collection_seed_spin.setRange(0, 2**31 - 1)
+        numbers = QHBoxLayout()
+        numbers.addWidget(QLabel("Avatars"))
+        numbers.addWidget(self.collection_count_spin)
+        numbers.addWidget(QLabel("Seed"))
+        numbers.addWidget(self.collection_seed_spin)
+        numbers.addStretch(1)
+        form.addRow(numbers)
+        self.out_edit = QLineEdit()
+        self.out_button = QToolButton()
+        self.out_button.setText("…")
+        row = QHBoxLayout()
+        row.addWidget(self.out_edit, 1)
+        row.addWidget(self.out_button)
+        form.addRow("Folder", row)
+        column.addLayout(form)
+        self.collection_button = QPushButton("Generate collection")
+        self.collection_button.setObjectName("primary")
+        column.addWidget(self.collection_button)
+
+        right = _panel()
+        side = QVBoxLayout(right)
+        side.addWidget(_section("Rarity"))
+        self.rarity_table = QTableWidget(0, 4)
+        self.rarity_table.setHorizontalHeaderLabels(["Trait", "Value", "Count", "%"])
+        self.rarity_table.horizontalHeader().setStretchLastSection(True)
+        self.rarity_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        side.addWidget(self.rarity_table, 1)
+        side.addWidget(_section("Mint"))
+        self.mint_edit = QLineEdit()
+        self.mint_edit.setReadOnly(True)
+        self.mint_edit.setPlaceholderText("after the collection is made: the batch-mint command")
+        self.copy_mint_button = QPushButton("Copy command")
+        side.addWidget(self.mint_edit)
+        side.addWidget(self.copy_mint_button)
+        return self._split(left, right, sizes=(640, 360))
+
+    def _split(self, left: QWidget, right: QWidget, sizes: tuple[int, int] = (360, 640)) -> QSplitter:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes(list(sizes))
+        return splitter
+
+    # -- bindings ---------------------------------------------------------------------------
+
+    def bind(self, state: AvatarsState) -> None:
+        b = self.bindings
+        self._fill_presets()
+        b.connect(state.presets_changed, self._fill_presets)
+        b.bind(state, "mode", None, self._show_mode)
+        b.bind(state, "preset", self.preset_combo.currentIndexChanged, self._select_preset,
+               to_state=lambda i: self.preset_combo.itemData(i) or state.preset)
+        b.bind(state, "prompt", self.prompt_edit.textChanged, self._set_prompt,
+               to_state=lambda: self.prompt_edit.toPlainText())
+        b.bind(state, "prompt", self.sheet_prompt.textChanged, self._set_sheet_prompt)
+        b.bind(state, "size", self.size_spin.valueChanged, self.size_spin.setValue)
+        b.bind(state, "steps", self.steps_spin.valueChanged, self.steps_spin.setValue)
+        b.bind(state, "seed", self.seed_spin.valueChanged, self.seed_spin.setValue)
+        b.bind(state, "count", self.count_spin.valueChanged, self.count_spin.setValue)
+        b.bind(state, "photo_path", self.photo_edit.textChanged, self._set_text(self.photo_edit))
+        b.bind(state, "strength", self.strength_spin.valueChanged, self.strength_spin.setValue)
+        b.bind(state, "strength", self.sheet_strength.valueChanged, self.sheet_strength.setValue)
+        b.bind(state, "reference_path", self.reference_edit.textChanged, self._set_text(self.reference_edit))
+        b.bind(state, "sheet_count", self.sheet_count_spin.valueChanged, self.sheet_count_spin.setValue)
+        b.bind(state, "template", self.template_edit.textChanged, self._set_text(self.template_edit))
+        b.bind(state, "collection_count", self.collection_count_spin.valueChanged, self.collection_count_spin.setValue)
+        b.bind(state, "collection_seed", self.collection_seed_spin.valueChanged, self.collection_seed_spin.setValue)
+        b.bind(state, "out_dir", self.out_edit.textChanged, self._set_text(self.out_edit))
+        b.bind(state, "adapters", None, self._show_adapters)
+        b.bind(state, "possible", None, self.possible_label.setText)
+        b.bind(state, "mint_command", None, self.mint_edit.setText)
+        b.bind(state, "status", None, self.status.setText)
+        b.bind(state, "busy", None, self._show_busy)
+        b.connect(state.error, self.error_banner.show_text)
+        b.connect(state.progress_changed, self._show_progress)
+        b.connect(state.rarity_changed, self._show_rarity)
+        b.connect(self.error_banner.close_button.clicked, lambda: self.error_banner.show_text(""))
+        b.connect(self.generate_button.clicked, self._generate_single)
+        b.connect(self.sheet_button.clicked, self._generate_sheet)
+        b.connect(self.collection_button.clicked, self._generate_collection)
+        b.connect(self.cancel_button.clicked, state.cancel)
+        b.connect(self.photo_button.clicked, lambda: self._choose_image("Choose a photo", "photo_path"))
+        b.connect(self.photo_clear.clicked, lambda: setattr(state, "photo_path", ""))
+        b.connect(self.reference_button.clicked, lambda: self._choose_image("Choose the reference", "reference_path"))
+        b.connect(self.use_reference_button.clicked, self._use_reference)
+        b.connect(self.add_row_button.clicked, self._add_row)
+        b.connect(self.remove_row_button.clicked, self._remove_rows)
+        b.connect(self.load_traits_button.clicked, self._load_traits)
+        b.connect(self.save_traits_button.clicked, self._save_traits)
+        b.connect(self.out_button.clicked, self._choose_folder)
+        b.connect(self.copy_mint_button.clicked, lambda: QGuiApplication.clipboard().setText(self.mint_edit.text()))
+
+    @staticmethod
+    def _set_text(edit: QLineEdit):  # type: ignore[no-untyped-def]
+        def set_text(value: str) -> None:
+            if edit.text() != value:
+                edit.setText(value)
+        return set_text
+
+    def _set_prompt(self, value: str) -> None:
+        if self.prompt_edit.toPlainText() != value:
+            self.prompt_edit.setPlainText(value)
+
+    def _set_sheet_prompt(self, value: str) -> None:
+        if self.sheet_prompt.text() != value:
+            self.sheet_prompt.setText(value)
+
+    def _fill_presets(self) -> None:
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        for key, label in self.state.preset_labels():
+            self.preset_combo.addItem(label, key)
+        self.preset_combo.blockSignals(False)
+        self._select_preset(self.state.preset)
+
+    def _select_preset(self, key: str) -> None:
+        index = self.preset_combo.findData(key)
+        if index >= 0 and index != self.preset_combo.currentIndex():
+            self.preset_combo.setCurrentIndex(index)
+        preset = self.state.current_preset()
+        self.preset_combo.setToolTip(f"{preset.prompt}\nNegative: {preset.negative_prompt}")
+
+    def _show_mode(self, mode: str) -> None:
+        self.pages.setCurrentIndex({SINGLE: 0, SHEET: 1, COLLECTION: 2}[mode])
+        self.mode_buttons[mode].setChecked(True)
+
+    def _show_adapters(self, text: str) -> None:
+        self.adapters_label.setText(text or "Looking for IP-Adapters…")
+        self.adapters_label.setToolTip("\n".join(self.state.adapter_downloads))
+
+    def _show_busy(self, busy: bool) -> None:
+        for button in (self.generate_button, self.sheet_button, self.collection_button):
+            button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        if not busy:
+            self.progress.set_fraction(0.0)
+
+    def _show_progress(self, progress) -> None:  # type: ignore[no-untyped-def]
+        self.progress.set_text(progress.text)
+        if progress.fraction is not None:
+            self.progress.set_fraction(progress.fraction)
+
+    def _show_rarity(self, report) -> None:  # type: ignore[no-untyped-def]
+        self.rarity_table.setRowCount(len(report.shares))
+        for row, share in enumerate(report.shares):
+            for column, value in enumerate((share.category, share.value, str(share.count), f"{share.percent:.1f}")):
+                item = QTableWidgetItem(value)
+                if column >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.rarity_table.setItem(row, column, item)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _generate_single(self) -> None:
+        self.error_banner.show_text("")
+        self.state.generate_single()
+
+    def _generate_sheet(self) -> None:
+        self.error_banner.show_text("")
+        self.state.generate_sheet()
+
+    def _generate_collection(self) -> None:
+        self.error_banner.show_text("")
+        self.state.generate_collection()
+
+    def _choose_image(self, title: str, field: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, "", IMAGE_FILTER)
+        if path:
+            setattr(self.state, field, path)
+
+    def _use_reference(self) -> None:
+        rows = self.sheet_grid.selectionModel().selectedRows() if self.sheet_grid.selectionModel() else []
+        if not rows:
+            self.error_banner.show_text("Choose a variation in the sheet first.")
+            return
+        self.state.use_as_reference(rows[0].row())
+
+    def _add_row(self) -> None:
+        current = self.traits_view.currentIndex()
+        category = self.state.traits.rows[current.row()][0] if current.isValid() else ""
+        row = self.state.traits.add_row(category)
+        self.traits_view.setCurrentIndex(self.state.traits.index(row, 1))
+        self.traits_view.edit(self.state.traits.index(row, 1))
+
+    def _remove_rows(self) -> None:
+        self.state.traits.remove_rows([index.row() for index in self.traits_view.selectionModel().selectedRows()])
+
+    def _load_traits(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a trait table", "", TRAITS_FILTER)
+        if path:
+            self.state.load_traits(path)
+
+    def _save_traits(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the trait table", "traits.yaml", TRAITS_FILTER)
+        if path:
+            self.state.save_traits(path)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder for the collection")
+        if path:
+            self.state.out_dir = path
