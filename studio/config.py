@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rpc_urls", "RPC URLs", "",
             "Replace a built-in network's public RPC: one network=URL per line, e.g. "
             "sepolia=https://sepolia.example/your-key"),
+    Setting("works_folder", "Works folder", "",
+            "Where generated images are saved, one PNG per work with its provenance. Empty: the "
+            "studio's own data folder."),
+    Setting("first_run_done", "First-run welcome done", False,
+            "Whether the welcome (wallet, works folder, models) has been shown; untick it to see it "
+            "again at the next start."),
     Setting("marketplace_addresses", "Marketplace addresses", "",
             "The studio marketplace contract on each network other than the devnet (where the studio "
             "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…"),
@@ -129,6 +135,8 @@ class Config:
             raise InputError(f"{value!r} is not a valid value for “{setting.label}”.",
                              hint=setting.help)
         self.values[key] = value
+        if key == "works_folder":
+            self.paths = _with_works_folder(self.paths, value)
 
     def model_folders(self) -> list[Path]:
         folders = [self.paths.models_dir]
@@ -140,6 +148,11 @@ class Config:
     def save(self) -> None:
         """Write atomically, so a full disk or a crash never leaves half a settings file."""
         atomic_write_text(self.paths.settings_file, json.dumps(self.values, indent=2, sort_keys=True))
+
+
+def _with_works_folder(paths: StudioPaths, folder: str) -> StudioPaths:
+    """``paths`` whose ``works_dir`` is the chosen works folder (the default one when empty)."""
+    return replace(paths, works_folder=Path(folder).expanduser() if folder else None)
 
 
 def load_config(paths: StudioPaths | None = None) -> Config:
@@ -163,4 +176,5 @@ def load_config(paths: StudioPaths | None = None) -> Config:
             log.warning("Setting %r has a bad value %r; using the default %r.", key, value, setting.default)
         else:
             values[key] = value
-    return Config(paths, values)
+    # the chosen works folder is created when a work is first saved (it may be on a drive not yet mounted)
+    return Config(_with_works_folder(paths, values.get("works_folder", "")), values)

@@ -18,6 +18,8 @@ class StudioPaths:
     config_dir: Path
     data_dir: Path
     cache_dir: Path
+    #: The "works folder" setting: where generated images go when the user chose a folder.
+    works_folder: Path | None = None
 
     @property
     def settings_file(self) -> Path:
@@ -25,8 +27,8 @@ class StudioPaths:
 
     @property
     def works_dir(self) -> Path:
-        """Generated images, one PNG per work."""
-        return self.data_dir / "works"
+        """Generated images, one PNG per work: the chosen works folder, else ``<data>/works``."""
+        return self.works_folder if self.works_folder is not None else self.data_dir / "works"
 
     @property
     def models_dir(self) -> Path:
@@ -51,7 +53,7 @@ class StudioPaths:
         return self.cache_dir / "model-hashes.json"
 
     def ensure(self) -> "StudioPaths":
-        for folder in (self.config_dir, self.data_dir, self.cache_dir, self.works_dir,
+        for folder in (self.config_dir, self.data_dir, self.cache_dir, self.data_dir / "works",
                        self.models_dir, self.logs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -59,7 +59,14 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     apply_theme(app)
     config = load_config()
     log_path = setup_logging(config.paths.logs_dir)
-    window = MainWindow(config, ModelCatalog(config), log_path=log_path)
+    catalog = ModelCatalog(config)
+    from studio.ui.state.welcome import needs_welcome
+
+    if needs_welcome(config) and not args.quit_after_show:  # first run: wallet, works folder, a model
+        from studio.ui.dialogs.welcome import run_welcome
+
+        run_welcome(config, catalog)
+    window = MainWindow(config, catalog, log_path=log_path)
     gateway = start_local_gateway(app, config)
     window.set_gateway_status(gateway.status, gateway.url)
     if args.quit_after_show:
