@@ -73,6 +73,10 @@ class MainWindow(QMainWindow):
         self.market_page = QWidget()  # holds the Market tab once `ensure_wallet` built it
         QVBoxLayout(self.market_page).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self.market_page, "Market")
+        self.collector_state: Any = None
+        self.collector_page = QWidget()  # holds the Collections tab once `ensure_wallet` built it
+        QVBoxLayout(self.collector_page).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.collector_page, "Collections")
         self.tabs.addTab(self.wallet_page, "Wallet")
         self._add_gallery_tab()
         self.create_state.mint_requested.connect(self.open_mint_dialog)
@@ -145,6 +149,7 @@ class MainWindow(QMainWindow):
         self.tabs.insertTab(1, self.gallery_tab, "Gallery")
         self.create_state.result_added.connect(lambda *_: self.gallery_state.refresh())
         self.gallery_state.use_settings_requested.connect(self.use_settings)
+        self.gallery_state.mint_requested.connect(self.open_mint_dialog)
 
     def open_verify_dialog(self, path: Path | None) -> Any:
         """Check a file's provenance (signature, pixels, C2PA, its token on chain)."""
@@ -189,13 +194,19 @@ class MainWindow(QMainWindow):
             self.market_state = MarketState(state, self.library, self.background, self)
             self.market_tab = MarketTab(self.market_state)
             self.market_page.layout().addWidget(self.market_tab)
+            from studio.ui.state.collector import CollectorState
+            from studio.ui.tabs.collector import CollectorTab
+
+            self.collector_state = CollectorState(state, self.library, self.background, self.market_state, self)
+            self.collector_tab = CollectorTab(self.collector_state)
+            self.collector_page.layout().addWidget(self.collector_tab)
             self.wallet_tab = WalletTab(state)
             self.wallet_page.layout().addWidget(self.wallet_tab)
             self.set_chain_status(state.chain_status)
         return self.wallet_state
 
     def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) in (self.wallet_page, self.market_page):
+        if self.tabs.widget(index) in (self.wallet_page, self.market_page, self.collector_page):
             self.ensure_wallet()
 
     def detect_device(self) -> None:
@@ -282,6 +293,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the running job at its next step and wait for the workers before the window goes."""
+        if self.collector_state is not None:
+            self.collector_state.cancel()
         if self.market_state is not None:
             self.market_state.stop()
         if self.wallet_state is not None:

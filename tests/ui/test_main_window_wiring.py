@@ -49,3 +49,18 @@ def test_gallery_use_settings_fills_the_create_tab(window) -> None:
     state = window.create_state
     assert (state.prompt, state.negative_prompt, state.seed, state.steps) == ("a red fox", "fog", 77, 3)
     assert window.tabs.currentWidget() is window.create_tab
+
+
+def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, tmp_path: Path) -> None:
+    from studio.ui.dialogs.mint import MintDialog
+
+    work = tmp_path / "a.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(work)
+    window.gallery_state.mint_requested.emit([work])
+    qtbot.waitUntil(lambda: any(isinstance(w, MintDialog) and w.isVisible() for w in QApplication.topLevelWidgets()),
+                    timeout=10_000)
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MintDialog):
+            widget.close()
+    qtbot.waitUntil(lambda: window.collector_state is not None, timeout=5_000)
+    assert window.collector_page.layout().count() == 1
