@@ -177,6 +177,7 @@ def test_with_no_models_a_download_is_offered_and_fetches_the_model(qtbot, confi
         info = done.args[0]
         assert info.path == config.paths.models_dir / "tiny-sd"
         assert page.progress.value() == 1000 and "verified" in page.progress_text.text()
+        assert page.progress_text.isVisible() and not page.offer.isVisible()
         assert page.isComplete() and page.found.count() == 1
         assert config["default_model"] == info.name
         _screenshot(dialog, "6_model_downloaded")
@@ -192,6 +193,7 @@ def test_a_cancelled_download_says_it_can_continue(qtbot, config: Config, demo_m
         dialog = _dialog(qtbot, config, endpoint=hub.url)
         _go_to(qtbot, dialog, MODELS)
         page = dialog.models_page
+        qtbot.waitUntil(lambda: dialog.state.scanned)
         page.choice.setCurrentIndex(page.choice.findData(OTHER_MODEL))
         page.repo.setText(REPO)
         # cancelled before the worker runs its first chunk: the job ends as cancelled either way
@@ -211,8 +213,11 @@ def test_a_failed_download_shows_the_reason(qtbot, config: Config, monkeypatch: 
     dialog = _dialog(qtbot, config, endpoint="http://127.0.0.1:9")
     _go_to(qtbot, dialog, MODELS)
     page = dialog.models_page
+    qtbot.waitUntil(lambda: dialog.state.scanned)
+    assert page.offer.isVisible()
     with qtbot.waitSignal(dialog.state.download_failed, timeout=30_000):
         page.download_button.click()
     assert page.error.isVisible() and "HF_HUB_OFFLINE" in page.error.text()
+    assert page.download_button.isVisible() and not page.progress.isVisible()
     _screenshot(dialog, "7_download_failed")
     dialog.state.background.shutdown()

@@ -206,21 +206,23 @@ class ModelsPage(QWizardPage):
         offer_layout.addWidget(self.repo)
         offer_layout.addWidget(self.note)
         offer_layout.addLayout(buttons)
-        offer_layout.addWidget(self.progress)
-        offer_layout.addWidget(self.progress_text)
-        offer_layout.addWidget(self.error)
+        self.offer.setVisible(False)  # until the scan says whether any model is there
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.found_label)
         layout.addWidget(self.found)
         layout.addWidget(self.offer)
+        # outside the offer: a finished download's message stays once the offer is gone
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_text)
+        layout.addWidget(self.error)
         layout.addStretch(1)
 
         self.choice.currentIndexChanged.connect(self._choice_changed)
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(state.cancel_download)
         state.models_scanned.connect(self.show_models)
-        state.scan_failed.connect(lambda text: self.found_label.setText(f"The models could not be listed: {text}"))
+        state.scan_failed.connect(self._on_scan_failed)
         state.download_progressed.connect(self._on_progress)
         state.download_succeeded.connect(self._on_downloaded)
         state.download_failed.connect(self._on_failed)
@@ -235,7 +237,8 @@ class ModelsPage(QWizardPage):
     def show_models(self, models: list["ModelInfo"]) -> None:
         self.found.clear()
         for info in models:
-            self.found.addItem(f"{info.name}  ·  {info.family.value}  ·  {info.path}")
+            self.found.addItem(f"{info.name}  ·  {info.family.value}  ·  {Path(info.path).parent}")
+            self.found.item(self.found.count() - 1).setToolTip(str(info.path))
         self.found.setVisible(bool(models))
         if models:
             count = "one model" if len(models) == 1 else f"{len(models)} models"
@@ -243,6 +246,10 @@ class ModelsPage(QWizardPage):
         else:
             self.found_label.setText("No models found on this computer yet (besides the built-in demo).")
         self.offer.setVisible(not models or self.state.downloading)
+
+    def _on_scan_failed(self, text: str) -> None:
+        self.found_label.setText(f"The models could not be listed: {text}")
+        self.offer.setVisible(True)
 
     def _choice_changed(self) -> None:
         repo_id = self.choice.currentData()
