@@ -33,6 +33,18 @@ class Minted:
 
 
 @dataclass(frozen=True)
+class CommittedContent:
+    """One ``ContentCommitted`` event of a collection: tokens ``first_token_id`` onwards committed
+    to ``digest`` (a directory of metadata files when ``directory``) by transaction ``tx_hash``."""
+
+    first_token_id: int
+    count: int
+    digest: bytes
+    directory: bool
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class Listing:
     collection: str
     token_id: int
@@ -218,6 +230,14 @@ class CollectionContract(_Bound):
         digest, directory, index = self._call(self.contract.functions.contentOf(token_id),
                                               f"Looking up token {token_id}")
         return Commitment(bytes(digest), bool(directory)), int(index)
+
+    def content_commitments(self, from_block: int = 0) -> list[CommittedContent]:
+        """Every commitment the collection has minted since ``from_block``, in chain order, read
+        from its logs (how a resumed batch finds the batches that landed)."""
+        logs = self.contract.events.ContentCommitted().get_logs(from_block=from_block)
+        return [CommittedContent(int(log["args"]["firstTokenId"]), int(log["args"]["count"]),
+                                 bytes(log["args"]["digest"]), bool(log["args"]["directory"]),
+                                 "0x" + bytes(log["transactionHash"]).hex()) for log in logs]
 
     def royalty_info(self, token_id: int, price_wei: int) -> RoyaltyInfo:
         receiver, amount = self._call(self.contract.functions.royaltyInfo(token_id, price_wei))

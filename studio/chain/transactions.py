@@ -191,6 +191,14 @@ class Connection:
                           hint="It may have run out of gas; try again.")
 
 
+def signed_tx_hash(raw: bytes) -> str:
+    """The hash a signed raw transaction has on chain (0x + keccak-256 of its bytes), known before
+    it is broadcast, so that it can be recorded first."""
+    from eth_utils import keccak
+
+    return "0x" + keccak(raw).hex()
+
+
 def as_studio_error(exc: Exception, action: str) -> Exception:
     """The studio's error for a web3/requests exception met while doing ``action`` (a decoded revert,
     a node's refusal, an unreachable node); anything else comes back as it is, for the caller to raise."""

@@ -5,18 +5,14 @@ transactions, and survive being killed at any moment.
     plan = plan_batch(rows, collection, ...)              # --dry-run: CIDs, transactions, gas, cost
     report = batch_mint("drop.csv", collection, signer=..., connection=..., store=..., library=...)
 
-**Manifest** (docs/batch.md): a CSV file with a header row, a JSON file (a list of objects, or
-``{"works": [...]}``), or a folder of images whose optional sidecars ``NAME.png.json`` or
-``NAME.json`` hold the other fields. Fields: ``file`` (relative to the manifest), ``name``,
-``description``, ``attributes`` (a JSON object, or ``trait:value;trait:value`` in CSV),
-``price`` (ETH, to list the token), ``royalty`` (``2.5%``, ``250bps``), ``license``.
+**Manifest** (docs/batch.md, :mod:`studio.workflows.batch_manifest`): a CSV or JSON file, or a
+folder of images with optional sidecars; every row is validated before anything is stored or sent.
 
-**Journal**: ``<manifest>.journal.sqlite`` next to the manifest records each step: uploaded CIDs
-per row, each batch's composition and commitment, every transaction's signed raw bytes, hash and
-nonce *before* it is broadcast, receipts, token ids, royalties and listings. Running the same
-command again reconciles first: a recorded transaction that landed is recorded; a pending one is
-waited for; one the node does not know is broadcast again *as signed* (same nonce), never re-made
-with a new nonce while the first may still land; a nonce the account has used for something else
+**Journal** (:mod:`studio.workflows.batch_journal`): ``<manifest>.journal.sqlite`` records each
+step, every transaction signed and recorded *before* it is broadcast. Running the same command
+again reconciles first: a recorded transaction that landed is recorded; a pending one is waited
+for; one the node does not know is broadcast again *as signed* (same nonce), never re-made with a
+new nonce while the first may still land; a nonce the account has used for something else
 retires it. The collection's ``ContentCommitted`` events are then read, so a batch whose digest is
 on chain is recorded, never minted again, and each landed batch's ``contentOf`` is checked.
 
@@ -27,27 +23,24 @@ transactions sent). Tests use it to prove resumption; it is never set in normal 
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import os
 import signal
-import sqlite3
 import tempfile
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from studio.cancel import Cancellable
-from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
+from studio.errors import Cancelled, ChainError, InputError, NetworkError, StudioError
 from studio.library.db import Collection, Library, Token, Work
+from studio.workflows.batch_journal import (DROPPED, FAILED, LANDED, SENT, SIGNED, Journal, JournalTx,
+                                            journal_path_for)
+from studio.workflows.batch_manifest import ManifestErrors, ManifestRow, RowError, parse_eth, read_manifest
 
 if TYPE_CHECKING:
     from studio.chain.networks import Network
@@ -55,495 +48,14 @@ if TYPE_CHECKING:
     from studio.chain.transactions import Connection, Signer
     from studio.storage.store import ContentStore
 
+#: What callers (studio.api, the `studio batch` command, tests) import from here, the manifest's
+#: and the journal's entry points included.
+__all__ = ["DEFAULT_BATCH_SIZE", "BatchIncomplete", "BatchPlan", "BatchProgress", "BatchReport", "Journal",
+           "ManifestErrors", "ManifestRow", "MintedRow", "PlannedWork", "RetryPolicy", "batch_mint",
+           "journal_path_for", "parse_eth", "plan_batch", "read_manifest"]
+
 CRASH_ENV = "STUDIO_BATCH_CRASH_AT"
 DEFAULT_BATCH_SIZE = 100
-MAX_NAME = 100
-MAX_DESCRIPTION = 5000
-MAX_ATTRIBUTES = 64
-MAX_PRICE_WEI = 2**96 - 1
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-FIELDS = ("file", "name", "description", "attributes", "price", "royalty", "license")
-WEI_PER_ETH = 10**18
-
-
-# ================================================================= manifest
-
-@dataclass(frozen=True)
-class ManifestRow:
-    """One work of a manifest, validated: the file exists, is an image, and every field is usable."""
-
-    row: int  # 1-based, as people count data rows
-    file: Path
-    name: str
-    description: str = ""
-    attributes: tuple[tuple[str, str | int | float | bool], ...] = ()
-    price_wei: int | None = None
-    royalty_bps: int | None = None
-    license: str = "all-rights-reserved"
-    sha256: str = ""
-    width: int = 0
-    height: int = 0
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # 0 for the manifest as a whole (its header, its shape)
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, {self.field}: {self.message}" if self.row else f"{self.field}: {self.message}"
-
-
-class ManifestErrors(InputError):
-    """Every problem of a manifest at once; nothing was uploaded or sent."""
-
-    def __init__(self, source: Path, errors: Sequence[RowError]) -> None:
-        self.source = source
-        self.errors = tuple(errors)
-        count = len(self.errors)
-        lines = "\n".join(f"  {e}" for e in self.errors)
-        super().__init__(f"{source.name} has {count} problem{'s' if count != 1 else ''}; nothing was uploaded "
-                         f"or minted:\n{lines}", hint="Fix these rows and run the command again.")
-
-
-def journal_path_for(source: Path | str) -> Path:
-    """``<manifest>.journal.sqlite`` next to the manifest (or the folder of images)."""
-    source = Path(source).resolve()
-    return source.parent / f"{source.name}.journal.sqlite"
-
-
-def read_manifest(source: Path | str) -> list[ManifestRow]:
-    """Read and validate a CSV, JSON or folder manifest; ManifestErrors lists every problem."""
-    source = Path(source)
-    if not source.exists():
-        raise NotFound(f"The manifest {source} does not exist.")
-    errors: list[RowError] = []
-    if source.is_dir():
-        entries, base = _folder_entries(source, errors), source
-    elif source.suffix.lower() == ".csv":
-        entries, base = _csv_entries(source, errors), source.parent
-    elif source.suffix.lower() == ".json":
-        entries, base = _json_entries(source, errors), source.parent
-    else:
-        raise InputError(f"{source.name} is not a manifest the studio reads.",
-                         hint="Use a .csv or .json file, or a folder of images (see docs/batch.md).")
-    rows: list[ManifestRow] = []
-    seen_paths: dict[Path, int] = {}
-    seen_content: dict[str, int] = {}
-    for number, entry in entries:
-        row = _validate_row(number, entry, base, errors)
-        if row is None:
-            continue
-        resolved = row.file.resolve()
-        if resolved in seen_paths:
-            errors.append(RowError(number, "file", f"{row.file.name} is already row {seen_paths[resolved]}"))
-            continue
-        if row.sha256 in seen_content:
-            errors.append(RowError(number, "file", f"{row.file.name} is the same image as row "
-                                                   f"{seen_content[row.sha256]}"))
-            continue
-        seen_paths[resolved] = number
-        seen_content[row.sha256] = number
-        rows.append(row)
-    if not entries and not errors:
-        errors.append(RowError(0, "manifest", "it lists no works"))
-    if errors:
-        raise ManifestErrors(source, sorted(errors, key=lambda e: e.row))
-    return rows
-
-
-def _csv_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"The manifest {path.name} could not be read as UTF-8 text ({exc}).") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "file" not in header:
-        errors.append(RowError(0, "header", f"the first line must name the columns, with at least 'file' "
-                                            f"(columns: {', '.join(FIELDS)})"))
-        return []
-    unknown = [h for h in header if h not in FIELDS]
-    if unknown:
-        errors.append(RowError(0, "header", f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                                            f"(columns: {', '.join(FIELDS)})"))
-    reader.fieldnames = header
-    entries = []
-    for number, record in enumerate(reader, start=1):
-        if None in record:
-            errors.append(RowError(number, "row", "it has more values than the header has columns"))
-        entry = {k: v.strip() for k, v in record.items() if k is not None and isinstance(v, str) and v.strip()}
-        if entry:
-            entries.append((number, entry))
-    return entries
-
-
-def _json_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
-    from studio.safejson import loads
-
-    try:
-        document = loads(path.read_bytes(), what=path.name)
-    except (OSError, ValueError, InputError) as exc:
-        raise InputError(f"The manifest {path.name} is not readable JSON ({exc}).") from exc
-    works = document.get("works") if isinstance(document, dict) else document
-    if not isinstance(works, list):
-        errors.append(RowError(0, "manifest", 'it must be a list of objects, or {"works": [...]}'))
-        return []
-    entries = []
-    for number, entry in enumerate(works, start=1):
-        if not isinstance(entry, dict):
-            errors.append(RowError(number, "row", "it is not an object"))
-            continue
-        for key in entry:
-            if key not in FIELDS:
-                errors.append(RowError(number, str(key), f"unknown field (fields: {', '.join(FIELDS)})"))
-        entries.append((number, {k: v for k, v in entry.items() if k in FIELDS}))
-    return entries
-
-
-def _folder_entries(folder: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
-    from studio.safejson import loads
-
-    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    entries = []
-    for number, image in enumerate(images, start=1):
-        entry: dict[str, Any] = {"file": image.name, "name": image.stem}
-        for sidecar in (image.with_name(image.name + ".json"), image.with_suffix(".json")):
-            if sidecar.exists():
-                try:
-                    extra = loads(sidecar.read_bytes(), what=sidecar.name)
-                except (OSError, ValueError, InputError) as exc:
-                    errors.append(RowError(number, "sidecar", f"{sidecar.name} is not readable JSON ({exc})"))
-                    break
-                if not isinstance(extra, dict):
-                    errors.append(RowError(number, "sidecar", f"{sidecar.name} must hold one JSON object"))
-                    break
-                for key, value in extra.items():
-                    if key not in FIELDS or key == "file":
-                        errors.append(RowError(number, str(key), f"unknown field in {sidecar.name}"))
-                    else:
-                        entry[key] = value
-                break
-        entries.append((number, entry))
-    return entries
-
-
-def _validate_row(number: int, entry: dict[str, Any], base: Path, errors: list[RowError]) -> ManifestRow | None:
-    from studio.workflows.mint import parse_license
-
-    before = len(errors)
-
-    def problem(field_name: str, message: str) -> None:
-        errors.append(RowError(number, field_name, message))
-
-    file_value = entry.get("file")
-    path = None
-    sha256, size = "", (0, 0)
-    if not isinstance(file_value, str) or not file_value.strip():
-        problem("file", "missing (the image to mint)")
-    else:
-        path = Path(file_value.strip())
-        path = path if path.is_absolute() else base / path
-        sha256, size = _check_image(path, problem)
-    name = entry.get("name", path.stem if path is not None else "")
-    if not isinstance(name, str) or not name.strip():
-        problem("name", "missing (the token's name)")
-    elif len(name.strip()) > MAX_NAME:
-        problem("name", f"{len(name.strip())} characters, at most {MAX_NAME}")
-    description = entry.get("description", "")
-    if not isinstance(description, str):
-        problem("description", "must be text")
-    elif len(description) > MAX_DESCRIPTION:
-        problem("description", f"{len(description)} characters, at most {MAX_DESCRIPTION}")
-    attributes = _attributes(entry.get("attributes"), problem)
-    price = _price(entry.get("price"), problem)
-    royalty = _royalty(entry.get("royalty"), problem)
-    license_id = "all-rights-reserved"
-    if entry.get("license") not in (None, ""):
-        try:
-            license_id = parse_license(str(entry["license"]))
-        except InputError as exc:
-            problem("license", exc.message)
-    if len(errors) > before or path is None:
-        return None
-    return ManifestRow(number, path, name.strip(), description.strip(), attributes, price, royalty, license_id,
-                       sha256, size[0], size[1])
-
-
-def _check_image(path: Path, problem: Callable[[str, str], None]) -> tuple[str, tuple[int, int]]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problem("file", f"{path} does not exist")
-        return "", (0, 0)
-    except OSError as exc:
-        problem("file", f"{path} could not be read ({exc.strerror or exc})")
-        return "", (0, 0)
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            size = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        problem("file", f"{path.name} is not a readable image ({exc.__class__.__name__}); mint PNG, JPEG or WebP")
-        return "", (0, 0)
-    return hashlib.sha256(data).hexdigest(), size
-
-
-def _number(text: str) -> str | int | float:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text) if "." in text else text
-    except ValueError:
-        return text
-
-
-def _attributes(value: Any, problem: Callable[[str, str], None]) -> tuple[tuple[str, Any], ...]:
-    if value in (None, ""):
-        return ()
-    if isinstance(value, str) and value.lstrip().startswith("{"):
-        from studio.safejson import loads
-
-        try:
-            value = loads(value, what="The attributes")
-        except (ValueError, InputError) as exc:
-            problem("attributes", f"not a JSON object ({exc})")
-            return ()
-    pairs: list[tuple[str, Any]] = []
-    if isinstance(value, dict):
-        pairs = [(str(k), v) for k, v in value.items()]
-    elif isinstance(value, str):
-        for part in value.split(";"):
-            if not part.strip():
-                continue
-            key, sep, text = part.partition(":")
-            if not sep or not key.strip() or not text.strip():
-                problem("attributes", f"{part.strip()!r} is not trait:value")
-                return ()
-            pairs.append((key.strip(), _number(text.strip())))
-    else:
-        problem("attributes", "must be a JSON object or trait:value;trait:value")
-        return ()
-    if len(pairs) > MAX_ATTRIBUTES:
-        problem("attributes", f"{len(pairs)} traits, at most {MAX_ATTRIBUTES}")
-        return ()
-    for key, item in pairs:
-        if not key.strip() or not isinstance(item, (str, int, float, bool)):
-            problem("attributes", f"trait {key!r} needs a text or number value")
-            return ()
-    return tuple(pairs)
-
-
-def parse_eth(value: Any) -> int:
-    """Wei from an amount of ETH ("0.05", 0.05, "1"); InputError when it is not a positive amount."""
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise InputError(f"{value!r} is not an amount of ETH (e.g. 0.05).") from exc
-    wei = amount * WEI_PER_ETH
-    if not amount.is_finite() or amount <= 0 or wei != wei.to_integral_value():
-        raise InputError(f"{value!r} is not a positive amount of ETH with at most 18 decimals.")
-    if wei > MAX_PRICE_WEI:
-        raise InputError(f"{value!r} ETH is more than the marketplace accepts.")
-    return int(wei)
-
-
-def _price(value: Any, problem: Callable[[str, str], None]) -> int | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        problem("price", "must be an amount of ETH")
-        return None
-    try:
-        return parse_eth(value)
-    except InputError as exc:
-        problem("price", exc.message)
-        return None
-
-
-def _royalty(value: Any, problem: Callable[[str, str], None]) -> int | None:
-    from studio.workflows.collections import parse_royalty
-
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    if not text.lower().endswith(("%", "bps")):
-        text += "%"
-    try:
-        return parse_royalty(text)
-    except InputError as exc:
-        problem("royalty", exc.message)
-        return None
-
-
-# ================================================================= journal
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rows (row INTEGER PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
-    media_cid TEXT, metadata_cid TEXT, batch INTEGER, position INTEGER, token_id INTEGER,
-    royalty_done INTEGER NOT NULL DEFAULT 0, listed INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, cid TEXT NOT NULL, digest TEXT NOT NULL,
-    count INTEGER NOT NULL, first_token_id INTEGER);
-CREATE TABLE IF NOT EXISTS txs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, subject INTEGER NOT NULL,
-    raw TEXT NOT NULL, hash TEXT NOT NULL, nonce INTEGER NOT NULL, state TEXT NOT NULL, block INTEGER,
-    gas_used INTEGER, fee_wei TEXT, error TEXT);
-"""
-SIGNED, SENT, LANDED, FAILED, DROPPED = "signed", "sent", "landed", "failed", "dropped"
-
-
-@dataclass(frozen=True)
-class JournalTx:
-    id: int
-    kind: str  # mint, royalty, approve, list
-    subject: int  # the batch id, the token id, or 0
-    raw: str
-    hash: str
-    nonce: int
-    state: str
-    gas_used: int | None
-    fee_wei: int | None
-
-
-class Journal:
-    """The batch's own SQLite record of every step (``:memory:`` for a throw-away run).
-
-    Writes commit at once (WAL, synchronous NORMAL: a killed process loses nothing committed);
-    ``write_seconds`` adds up the time spent writing, for the benchmark.
-    """
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._lock = threading.Lock()
-        self.write_seconds = 0.0
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            from studio.errors import StorageError
-
-            raise StorageError(f"The batch journal {self.path} could not be opened ({exc}).",
-                               hint="Check that the manifest's folder is writable.") from exc
-
-    def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            started = time.perf_counter()
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            self.write_seconds += time.perf_counter() - started
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    # ---- meta
-    def bind(self, **values: str) -> None:
-        """Remember what this journal mints (chain, collection, owner); refuse another."""
-        known = dict(self._rows("SELECT key, value FROM meta"))
-        for key, value in values.items():
-            if key in known and known[key].lower() != value.lower():
-                raise InputError(f"The journal {self.path} belongs to a batch with {key} {known[key]}, not {value}.",
-                                 hint="Run the command with the same collection, network and account, or move "
-                                      "the journal away to start a new batch.")
-        with self._write() as db:
-            db.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
-
-    def meta(self, key: str) -> str | None:
-        found = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
-        return found[0][0] if found else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    # ---- rows and batches
-    def add_rows(self, rows: Sequence[ManifestRow]) -> None:
-        known = {r: s for r, s in self._rows("SELECT row, sha256 FROM rows")}
-        for row in rows:
-            if row.row in known and known[row.row] != row.sha256:
-                stage = self._rows("SELECT media_cid FROM rows WHERE row = ?", (row.row,))[0][0]
-                if stage is not None:
-                    raise InputError(f"Row {row.row} ({row.file.name}) changed since this batch started.",
-                                     hint="Put the file back as it was, or start a new batch with a new manifest.")
-        with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO rows (row, file, sha256) SELECT ?, ?, ? WHERE NOT EXISTS "
-                           "(SELECT 1 FROM rows WHERE row = ? AND media_cid IS NOT NULL)",
-                           [(r.row, str(r.file), r.sha256, r.row) for r in rows])
-
-    def set_uploaded(self, row: int, media_cid: str, metadata_cid: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE rows SET media_cid = ?, metadata_cid = ? WHERE row = ?", (media_cid, metadata_cid, row))
-
-    def uploaded(self) -> dict[int, tuple[str, str]]:
-        return {r: (m, d) for r, m, d in self._rows("SELECT row, media_cid, metadata_cid FROM rows "
-                                                    "WHERE media_cid IS NOT NULL")}
-
-    def add_batch(self, batch: int, rows: Sequence[int], cid: str, digest: bytes) -> None:
-        with self._write() as db:
-            db.execute("INSERT INTO batches (id, cid, digest, count) VALUES (?, ?, ?, ?)",
-                       (batch, cid, digest.hex(), len(rows)))
-            db.executemany("UPDATE rows SET batch = ?, position = ? WHERE row = ?",
-                           [(batch, position, row) for position, row in enumerate(rows)])
-
-    def batches(self) -> dict[int, tuple[str, bytes, int, int | None]]:
-        return {b: (cid, bytes.fromhex(digest), count, first) for b, cid, digest, count, first in
-                self._rows("SELECT id, cid, digest, count, first_token_id FROM batches ORDER BY id")}
-
-    def batch_rows(self, batch: int) -> list[int]:
-        return [r for (r,) in self._rows("SELECT row FROM rows WHERE batch = ? ORDER BY position", (batch,))]
-
-    def set_minted(self, batch: int, first_token_id: int) -> None:
-        with self._write() as db:
-            db.execute("UPDATE batches SET first_token_id = ? WHERE id = ?", (first_token_id, batch))
-            db.execute("UPDATE rows SET token_id = ? + position WHERE batch = ?", (first_token_id, batch))
-
-    def tokens(self) -> dict[int, int]:
-        """row → token id for every minted row."""
-        return dict(self._rows("SELECT row, token_id FROM rows WHERE token_id IS NOT NULL"))
-
-    def mark_row(self, row: int, column: str) -> None:
-        assert column in ("royalty_done", "listed")
-        with self._write() as db:
-            db.execute(f"UPDATE rows SET {column} = 1 WHERE row = ?", (row,))
-
-    def marked(self, column: str) -> set[int]:
-        assert column in ("royalty_done", "listed")
-        return {r for (r,) in self._rows(f"SELECT row FROM rows WHERE {column} = 1")}
-
-    # ---- transactions
-    def record_signed(self, kind: str, subject: int, raw: bytes, tx_hash: str, nonce: int) -> int:
-        with self._write() as db:
-            return int(db.execute("INSERT INTO txs (kind, subject, raw, hash, nonce, state) VALUES (?, ?, ?, ?, ?, ?)",
-                                  (kind, subject, raw.hex(), tx_hash, nonce, SIGNED)).lastrowid)
-
-    def set_tx(self, tx_id: int, state: str, *, block: int | None = None, gas_used: int | None = None,
-               fee_wei: int | None = None, error: str | None = None) -> None:
-        with self._write() as db:
-            db.execute("UPDATE txs SET state = ?, block = COALESCE(?, block), gas_used = COALESCE(?, gas_used), "
-                       "fee_wei = COALESCE(?, fee_wei), error = ? WHERE id = ?",
-                       (state, block, gas_used, None if fee_wei is None else str(fee_wei), error, tx_id))
-
-    def txs(self, *states: str) -> list[JournalTx]:
-        where = f" WHERE state IN ({', '.join('?' * len(states))})" if states else ""
-        return [JournalTx(i, k, s, r, h, n, st, g, None if f is None else int(f)) for i, k, s, r, h, n, st, g, f in
-                self._rows(f"SELECT id, kind, subject, raw, hash, nonce, state, gas_used, fee_wei FROM txs{where} "
-                           "ORDER BY nonce, id", states)]
 
 
 # ================================================================= results
@@ -894,9 +406,8 @@ class _BatchRun:
 
     # ---- transactions: signed and journaled before broadcast
     def _send(self, kind: str, subject: int, prepared: "PreparedTx", crash_number: int) -> JournalTx:
-        from eth_utils import keccak
-
         from studio.chain.nonces import node_key, pending_counter
+        from studio.chain.transactions import signed_tx_hash
 
         self._check_cancel()
         self._retry(self.sender.ensure_chain, "Checking the network")
@@ -908,7 +419,7 @@ class _BatchRun:
                                         node=node_key(self.connection)) as nonce:
             tx["nonce"] = nonce
             raw = bytes(self.signer.sign_transaction(tx))
-            tx_hash = "0x" + keccak(raw).hex()
+            tx_hash = signed_tx_hash(raw)
             tx_id = self.journal.record_signed(kind, subject, raw, tx_hash, nonce)
             if kind == "mint":
                 _crash_point("after-sign", crash_number)
@@ -1057,12 +568,12 @@ class _BatchRun:
         if not unminted:
             return
         start = int(self.journal.meta("start_block") or 0)
-        logs = self._retry(lambda: self.contract.contract.events.ContentCommitted().get_logs(from_block=start),
-                           "Reading the collection's mints")
-        for log in logs:
-            batch = unminted.pop(bytes(log["args"]["digest"]), None)
-            if batch is not None and log["args"]["directory"]:
-                self._record_batch(batch, int(log["args"]["firstTokenId"]), "0x" + bytes(log["transactionHash"]).hex())
+        committed = self._retry(lambda: self.contract.content_commitments(from_block=start),
+                                "Reading the collection's mints")
+        for content in committed:
+            batch = unminted.pop(content.digest, None)
+            if batch is not None and content.directory:
+                self._record_batch(batch, content.first_token_id, content.tx_hash)
 
     # ---- minting
     def _mint_all(self) -> None:
