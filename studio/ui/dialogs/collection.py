@@ -18,8 +18,9 @@ from studio.errors import StudioError, WalletLocked
 from studio.library.db import Collection, Library
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
+from studio.ui.money import short_address
 from studio.ui.state.mint import CollectionDraft, CollectionState, StoreFactory
-from studio.ui.state.wallet import WalletState, short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.workers import Job, JobState
 
 if TYPE_CHECKING:

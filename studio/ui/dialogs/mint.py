@@ -23,7 +23,8 @@ from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_e
 from studio.ui.images import load_thumbnail
 from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, STEPS, SUMMARY, MintState,
                                   StoreFactory)
-from studio.ui.state.wallet import WalletState, format_eth, short_address
+from studio.ui.money import format_eth, short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.theme import ERROR_TEXT, MUTED
 from studio.ui.workers import JobState
 from studio.workflows.mint import LICENSES

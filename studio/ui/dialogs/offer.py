@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QHBoxLayou
 from studio.errors import StudioError
 from studio.ui.dialogs.sell import plain_label
 from studio.ui.dialogs.unlock import error_label, show_error
+from studio.ui.money import format_eth, short_address
 from studio.ui.state.market import MarketState
-from studio.ui.state.wallet import format_eth, short_address
 from studio.ui.workers import Job
 
 

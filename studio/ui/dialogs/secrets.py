@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from studio.errors import StudioError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
-from studio.ui.state.wallet import WalletState, short_address
+from studio.ui.money import short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.workers import Job, error_message
 
 PHRASE_WARNING = ("Anyone who sees these words can take everything in this wallet, on every network. "

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from studio.errors import StudioError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
+from studio.ui.money import format_eth, short_address
 from studio.ui.state.market import HeldToken, MarketState
-from studio.ui.state.wallet import format_eth, short_address
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:

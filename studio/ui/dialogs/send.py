@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 from studio.errors import StudioError
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
-from studio.ui.state.wallet import SPEEDS, SendOutcome, WalletState, format_eth, short_address
+from studio.ui.money import format_eth, short_address
+from studio.ui.state.wallet import SPEEDS, SendOutcome, WalletState
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from studio.errors import StudioError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
-from studio.ui.state.wallet import WalletState, short_address
+from studio.ui.money import short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:

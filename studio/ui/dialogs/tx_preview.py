@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
-from studio.ui.state.wallet import format_eth
+from studio.ui.money import format_eth
 from studio.ui.theme import ERROR_TEXT, MUTED
 
 if TYPE_CHECKING:

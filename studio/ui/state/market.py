@@ -27,7 +27,8 @@ from PySide6.QtGui import QImage
 
 from studio.errors import Cancelled, InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
-from studio.ui.state.wallet import WalletState, format_eth, parse_eth, short_address
+from studio.ui.money import format_eth, parse_eth, short_address
+from studio.ui.state.wallet import WalletState
 from studio.ui.widgets.market_tables import (LAZY, LISTING, Card, HeldToken, HeldTokensModel, card_name,  # noqa: F401
                                              ListingsModel, MarketItem, OfferLine, OffersModel, plain_tooltip)
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message

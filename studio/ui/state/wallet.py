@@ -8,18 +8,18 @@ Dialogs call the methods that return a job and connect to its ``succeeded``/``fa
 """
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, localcontext
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
+from studio.ui.money import parse_eth, short_address
+from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -31,60 +31,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEI_PER_ETH = 10**18
 #: How often the idle lock is checked (the lock itself comes after the idle minutes from settings).
 IDLE_CHECK_MS = 5_000
 SPEEDS = ("slow", "normal", "fast")
 
 
-# ---- money and addresses as people read them ------------------------------------------
-
-
-def parse_eth(text: str, currency: str = "ETH") -> int:
-    """An amount typed in ETH (``0.5``, ``1e-3``) as integer wei, exactly (Decimal, never float)."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise InputError(f"Enter an amount in {currency}, for example 0.5.")
-    with localcontext() as context:
-        context.prec = 120
-        try:
-            amount = Decimal(cleaned)
-        except InvalidOperation as exc:
-            raise InputError(f"“{cleaned}” is not an amount in {currency}.",
-                             hint="Use digits and a dot for decimals, for example 0.25.") from exc
-        if not amount.is_finite():
-            raise InputError(f"“{cleaned}” is not an amount in {currency}.")
-        if amount < 0:
-            raise InputError("An amount cannot be negative.")
-        wei = amount * WEI_PER_ETH
-        if wei != wei.to_integral_value():
-            raise InputError(f"{currency} amounts have at most 18 decimals.", hint="Round the amount.")
-        return int(wei)
-
-
-def format_eth(wei: int | None, currency: str = "ETH", *, exact: bool = False, places: int = 4) -> str:
-    """Wei as ETH for people: ``10,000 ETH``, ``0.5 ETH``; `exact` keeps every digit (previews)."""
-    if wei is None:
-        return "—"
-    with localcontext() as context:
-        context.prec = 120
-        amount = Decimal(int(wei)) / WEI_PER_ETH
-        if not exact:
-            rounded = amount.quantize(Decimal(1).scaleb(-places))
-            if rounded == 0 and wei:
-                return f"< {Decimal(1).scaleb(-places)} {currency}"
-            amount = rounded
-        text = f"{amount:,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text} {currency}"
-
-
-def short_address(address: str | None) -> str:
-    """``0xf39F…2266``: enough to recognise an address; the full one is in tooltips and the copy button."""
-    if not address:
-        return ""
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+# ---- networks as people read them -----------------------------------------------------
 
 
 def network_line(status: "NetworkStatus") -> str:
@@ -97,129 +49,6 @@ def network_line(status: "NetworkStatus") -> str:
 def network_label(network: "Network") -> str:
     """A network as the switcher lists it, with its marker (``MAINNET`` for real money)."""
     return f"{network.name} · {network.marker}"
-
-
-# ---- list models ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountRow:
-    """One account line: name, address, balance (None while unknown or when the node failed)."""
-
-    address: str
-    name: str
-    path: str | None
-    balance_wei: int | None = None
-
-
-class AccountsModel(QAbstractTableModel):
-    """The wallet's accounts for a table: name, short address, balance."""
-
-    COLUMNS = ("Name", "Address", "Balance")
-    AddressRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[AccountRow] = []
-        self.currency = "ETH"
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            source = f"derived on {row.path}" if row.path else "imported key"
-            return f"{row.name}\n{row.address}\n{source}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == self.AddressRole:
-            return row.address
-        return None
-
-    def rows(self) -> list[AccountRow]:
-        return list(self._rows)
-
-    def row(self, index: int) -> AccountRow:
-        return self._rows[index]
-
-    def index_of(self, address: str) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.address.lower() == address.lower()), -1)
-
-    def set_rows(self, rows: list[AccountRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-
-class HistoryModel(QAbstractTableModel):
-    """Sent transactions, newest first: time, action, to, value, status, hash."""
-
-    COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list["HistoryEntry"] = []
-        self.currency = "ETH"
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        entry = self._entries[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            from studio.chain.sender import history_status
-
-            when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
-            return (when, entry.description, short_address(entry.recipient) or "new contract",
-                    format_eth(entry.value_wei, self.currency), history_status(entry.status),
-                    short_address(entry.tx_hash))[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"Hash {entry.tx_hash}", f"From {entry.sender}", f"To {entry.recipient or 'new contract'}",
-                     f"Nonce {entry.nonce}"]
-            if entry.block_number is not None:
-                lines.append(f"Block {entry.block_number}, gas used {entry.gas_used}")
-            if entry.replaced_by:
-                lines.append(f"Replaced by {entry.replaced_by}")
-            return "\n".join(lines)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def entry(self, row: int) -> "HistoryEntry":
-        return self._entries[row]
-
-    def entries(self) -> list["HistoryEntry"]:
-        return list(self._entries)
-
-    def set_entries(self, entries: list["HistoryEntry"]) -> None:
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
 
 
 # ---- the view-model -------------------------------------------------------------------

@@ -22,8 +22,8 @@ from studio.ui.binding import Bindings
 from studio.ui.dialogs.offer import OfferDialog
 from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog, plain_label
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
+from studio.ui.money import format_eth
 from studio.ui.state.market import LAZY, HeldToken, MarketItem, MarketState, OfferLine, PreviewRequest
-from studio.ui.state.wallet import format_eth
 from studio.ui.tabs.create import Banner
 from studio.ui.widgets.progress import ProgressStrip
 

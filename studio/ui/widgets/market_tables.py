@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
 
-from studio.ui.state.wallet import format_eth, short_address
+from studio.ui.money import format_eth, short_address
 from studio.ui.theme import ERROR_TEXT, WARNING_TEXT
 
 if TYPE_CHECKING:

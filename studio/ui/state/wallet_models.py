@@ -1,0 +1,133 @@
+"""The Wallet tab's table models: its accounts with balances, and the transactions it sent."""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from studio.ui.money import format_eth, short_address
+
+if TYPE_CHECKING:
+    from studio.chain.history import HistoryEntry
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account line: name, address, balance (None while unknown or when the node failed)."""
+
+    address: str
+    name: str
+    path: str | None
+    balance_wei: int | None = None
+
+
+class AccountsModel(QAbstractTableModel):
+    """The wallet's accounts for a table: name, short address, balance."""
+
+    COLUMNS = ("Name", "Address", "Balance")
+    AddressRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AccountRow] = []
+        self.currency = "ETH"
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (row.name, short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            source = f"derived on {row.path}" if row.path else "imported key"
+            return f"{row.name}\n{row.address}\n{source}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == self.AddressRole:
+            return row.address
+        return None
+
+    def rows(self) -> list[AccountRow]:
+        return list(self._rows)
+
+    def row(self, index: int) -> AccountRow:
+        return self._rows[index]
+
+    def index_of(self, address: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.address.lower() == address.lower()), -1)
+
+    def set_rows(self, rows: list[AccountRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+
+class HistoryModel(QAbstractTableModel):
+    """Sent transactions, newest first: time, action, to, value, status, hash."""
+
+    COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list["HistoryEntry"] = []
+        self.currency = "ETH"
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self._entries[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            from studio.chain.sender import history_status
+
+            when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
+            return (when, entry.description, short_address(entry.recipient) or "new contract",
+                    format_eth(entry.value_wei, self.currency), history_status(entry.status),
+                    short_address(entry.tx_hash))[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"Hash {entry.tx_hash}", f"From {entry.sender}", f"To {entry.recipient or 'new contract'}",
+                     f"Nonce {entry.nonce}"]
+            if entry.block_number is not None:
+                lines.append(f"Block {entry.block_number}, gas used {entry.gas_used}")
+            if entry.replaced_by:
+                lines.append(f"Replaced by {entry.replaced_by}")
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def entry(self, row: int) -> "HistoryEntry":
+        return self._entries[row]
+
+    def entries(self) -> list["HistoryEntry"]:
+        return list(self._entries)
+
+    def set_entries(self, entries: list["HistoryEntry"]) -> None:
+        self.beginResetModel()
+        self._entries = list(entries)
+        self.endResetModel()
