@@ -138,7 +138,8 @@ class AvatarsTab(QWidget):
         self.sheet_strength = QDoubleSpinBox()
         self.sheet_strength.setRange(0.05, 1.0)
         self.sheet_strength.setSingleStep(0.05)
-        form.addRow("Variation", self.sheet_strength)
+        self.sheet_strength.setToolTip("How far each variation may move from the reference")
+        form.addRow("Variation strength", self.sheet_strength)
         form.addRow(_muted("Each variation starts from the reference with seed, seed+1, …: "
                            "pick one and make it the new reference to refine the character."))
         self.sheet_button = QPushButton("Make sheet")
@@ -206,6 +207,7 @@ class AvatarsTab(QWidget):
         self.rarity_table.setHorizontalHeaderLabels(["Trait", "Value", "Count", "%"])
         self.rarity_table.horizontalHeader().setStretchLastSection(True)
         self.rarity_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rarity_table.verticalHeader().setVisible(False)
         side.addWidget(self.rarity_table, 1)
         side.addWidget(_section("Mint"))
         self.mint_edit = QLineEdit()
@@ -316,6 +318,7 @@ class AvatarsTab(QWidget):
         self.cancel_button.setEnabled(busy)
         if not busy:
             self.progress.set_fraction(0.0)
+            self.progress.set_text("")
 
     def _show_progress(self, progress) -> None:  # type: ignore[no-untyped-def]
         self.progress.set_text(progress.text)
