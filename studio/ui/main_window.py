@@ -79,6 +79,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.collector_page, "Collections")
         self.tabs.addTab(self.wallet_page, "Wallet")
         self._add_gallery_tab()
+        from studio.ui.state.avatars import AvatarsState
+        from studio.ui.tabs.avatars import AvatarsTab
+
+        self.avatars_state = AvatarsState(config, catalog, self.lane, self.background, self)
+        self.avatars_tab = AvatarsTab(self.avatars_state)
+        self.tabs.insertTab(1, self.avatars_tab, "Avatars")
         self.create_state.mint_requested.connect(self.open_mint_dialog)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)

@@ -59,13 +59,6 @@ def works(config: Config, library: Library) -> list[Work]:
 
 
 @pytest.fixture
-def pool(qtbot) -> Iterator[BackgroundPool]:
-    pool = BackgroundPool()
-    yield pool
-    pool.shutdown()
-
-
-@pytest.fixture
 def tab(qtbot, config: Config, library: Library, pool: BackgroundPool) -> Iterator[GalleryTab]:
     state = GalleryState(config, library, pool)
     widget = GalleryTab(state)
@@ -340,7 +333,7 @@ def test_every_create_tab_save_is_recorded_in_the_library(qtbot, window) -> None
 def test_the_window_records_create_tab_saves_in_the_gallery(window, qtbot):
     """The main window shares one library: a generated image shows up in the Gallery tab."""
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs[:2] == ["Create", "Gallery"]
+    assert tabs[:3] == ["Create", "Avatars", "Gallery"]
     state = window.create_state
     state.prompt = "a lighthouse"
     job = state.generate()

@@ -18,8 +18,7 @@ from studio.ui.state.market import MarketState
 from studio.ui.tabs.market import MarketTab
 from test_market_state import (LAZY_PRICE, PRICE, ROYALTY_BPS, market_env,  # noqa: F401
                                market_state, sync)
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, pool, refresh, unlock, wallet_session,  # noqa: F401
-                               wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, refresh, unlock
 
 
 @pytest.fixture
@@ -241,6 +240,6 @@ def test_names_and_descriptions_from_metadata_are_plain_text(qtbot, tab, wallet_
 
 def test_the_window_has_a_market_tab_built_with_the_wallet(window, qtbot):
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Create", "Gallery", "Market", "Collections", "Wallet"]
+    assert tabs == ["Create", "Avatars", "Gallery", "Market", "Collections", "Wallet"]
     qtbot.waitUntil(lambda: window.market_state is not None, timeout=5_000)
     assert window.market_page.layout().count() == 1
