@@ -1,10 +1,15 @@
-"""Shared fixtures: a private studio home per test, and the demo model built once per session."""
+"""Shared fixtures: a private studio home per test, the embedded devnet with the test phrase's
+signers, the home's library and local store, the demo model built once per session with an
+engine over it per module, and the `hello world` file whose CIDs Kubo prints."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from studio.errors import NotFound
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,6 +30,87 @@ def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from studio.generation.demo import ensure_demo_model
 
     return ensure_demo_model(tmp_path_factory.mktemp("demo") / "demo-model").path
+
+
+#: The phrase of the devnet's and anvil's funded accounts (public: for tests only).
+TEST_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@pytest.fixture
+def devnet(studio_home: Path) -> Iterator["Devnet"]:  # noqa: F821
+    """The embedded devnet (a fresh chain; its funded accounts are the test phrase's)."""
+    from studio.chain.devnet import Devnet
+
+    devnet = Devnet.shared()
+    yield devnet
+    devnet.close()
+
+
+@pytest.fixture
+def signers() -> list["LocalSigner"]:  # noqa: F821
+    """Signers for the test phrase's first three accounts (funded on the devnet and anvil)."""
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+
+    Account.enable_unaudited_hdwallet_features()
+    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}"))
+            for i in range(3)]
+
+
+@pytest.fixture
+def library(studio_home: Path) -> Iterator["Library"]:  # noqa: F821
+    """The studio home's library database."""
+    from studio.library.db import Library
+
+    with Library.default() as lib:
+        yield lib
+
+
+@pytest.fixture
+def store(studio_home: Path) -> "LocalStore":  # noqa: F821
+    """The studio home's local content store (IPFS blocks on disk)."""
+    from studio.storage.store import LocalStore
+
+    return LocalStore.default()
+
+
+class DemoCatalog:
+    """The catalog interface the engine needs, holding only the session's demo model."""
+
+    config = None
+
+    def __init__(self, folder: Path) -> None:
+        from studio.generation.demo import demo_model_info
+
+        self.info = demo_model_info(folder)
+
+    def resolve(self, name: str):
+        if name != "demo":
+            raise NotFound(f"No model called “{name}”.")
+        return self.info
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(demo_model_dir: Path) -> DemoCatalog:
+    """A model catalog that knows only the demo model, for engines made by a test."""
+    return DemoCatalog(demo_model_dir)
+
+
+@pytest.fixture(scope="module")
+def engine(demo_catalog: DemoCatalog, tmp_path_factory: pytest.TempPathFactory) -> "Engine":  # noqa: F821
+    """One engine for the module: it keeps the demo loaded, as the studio does between jobs."""
+    from studio.generation.engine import Engine
+
+    return Engine(demo_catalog, hash_cache=tmp_path_factory.mktemp("hashes") / "hashes.json")
+
+
+@pytest.fixture
+def hello(tmp_path: Path) -> Path:
+    """A file holding `hello world`, whose CIDs Kubo prints are in known_cids.py."""
+    path = tmp_path / "hello.txt"
+    path.write_bytes(b"hello world")
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -17,16 +17,9 @@ from studio.storage.cid import Cid
 from studio.storage.gateway import Gateway
 from studio.storage.store import LocalStore
 
+from known_cids import HELLO_V0, HELLO_V1
+
 REPO = Path(__file__).resolve().parents[1]
-HELLO_V0 = "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
-HELLO_V1 = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
-
-
-@pytest.fixture
-def hello(tmp_path: Path) -> Path:
-    path = tmp_path / "hello.txt"
-    path.write_bytes(b"hello world")
-    return path
 
 
 def _settings(**values: object) -> None:

@@ -15,16 +15,9 @@ import requests
 from studio.cli.main import main
 from studio.storage.car import read_car
 
+from known_cids import HELLO_V0, HELLO_V1
+
 REPO = Path(__file__).resolve().parents[2]
-HELLO_V0 = "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
-HELLO_V1 = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
-
-
-@pytest.fixture
-def hello(tmp_path: Path) -> Path:
-    path = tmp_path / "hello.txt"
-    path.write_bytes(b"hello world")
-    return path
 
 
 def test_cid_prints_what_kubo_prints(hello: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,23 +10,8 @@ from PIL import Image
 
 from studio.cancel import CancelToken
 from studio.errors import Cancelled, InputError, ModelError, NotFound
-from studio.generation.demo import demo_model_info
 from studio.generation.engine import Engine, image_sha256
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, LoraSpec
-
-
-class DemoCatalog:
-    """The catalog interface the engine needs, holding only the session's demo model."""
-
-    config = None
-
-    def __init__(self, folder: Path) -> None:
-        self.info = demo_model_info(folder)
-
-    def resolve(self, name: str):
-        if name != "demo":
-            raise NotFound(f"No model called “{name}”.")
-        return self.info
 
 
 def small(**fields) -> GenerationRequest:
@@ -39,16 +24,9 @@ def pixels(result: GenerationResult) -> np.ndarray:
     return np.asarray(result.image)
 
 
-@pytest.fixture(scope="module")
-def engine(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """One engine for the module: it keeps the demo loaded, as the studio does between jobs."""
-    return Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path_factory.mktemp("hashes") / "hashes.json")
-
-
-def test_same_seed_gives_identical_pixels_across_engines(engine: Engine, demo_model_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_same_seed_gives_identical_pixels_across_engines(engine: Engine, demo_catalog, tmp_path: Path) -> None:
     first = engine.generate(small())[0]
-    other = Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path / "hashes.json")
+    other = Engine(demo_catalog, hash_cache=tmp_path / "hashes.json")
     second = other.generate(small())[0]
     assert first.image.size == (64, 64)
     assert np.array_equal(pixels(first), pixels(second))
@@ -193,10 +171,10 @@ def test_long_prompt_is_truncated_with_a_warning_naming_the_dropped_words(engine
     assert engine.generate(small())[0].warnings == ()
 
 
-def test_out_of_memory_becomes_advice(demo_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_out_of_memory_becomes_advice(demo_catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    engine = Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path / "hashes.json")
+    engine = Engine(demo_catalog, hash_cache=tmp_path / "hashes.json")
     engine.generate(small())
     unet = engine._pipes[next(iter(engine._pipes))].unet
 
@@ -210,14 +188,14 @@ def test_out_of_memory_becomes_advice(demo_model_dir: Path, tmp_path: Path, monk
     assert "smaller size" in str(info.value) and "Memory saving" in str(info.value)
 
 
-def test_model_is_hashed_once_per_load_and_unload_frees_it(demo_model_dir: Path, tmp_path: Path,
+def test_model_is_hashed_once_per_load_and_unload_frees_it(demo_catalog, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import studio.generation.hashing as hashing
 
     calls: list[str] = []
     real = hashing.model_hash
     monkeypatch.setattr(hashing, "model_hash", lambda info, cache: calls.append(info.name) or real(info, cache))
-    engine = Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path / "hashes.json")
+    engine = Engine(demo_catalog, hash_cache=tmp_path / "hashes.json")
     engine.generate(small())
     engine.generate(small(seed=9))
     assert calls == ["demo"]

@@ -11,8 +11,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign, write_work
 
-from studio.errors import InputError, NotFound
-from studio.generation.demo import demo_model_info
+from studio.errors import InputError
 from studio.generation.engine import Engine
 from studio.generation.request import GenerationRequest
 from studio.provenance.embed import export_image, png_with_provenance
@@ -20,23 +19,6 @@ from studio.provenance.manifest import SignedManifest, typed_data
 from studio.provenance.png_text import read_png_text
 from studio.workflows.generate import generate_works, read_recipe
 from studio.workflows.verify import reproduce_work, verify_file
-
-
-class DemoCatalog:
-    config = None
-
-    def __init__(self, folder: Path) -> None:
-        self.info = demo_model_info(folder)
-
-    def resolve(self, name: str):
-        if name != "demo":
-            raise NotFound(f"No model called “{name}”.")
-        return self.info
-
-
-@pytest.fixture(scope="module")
-def engine(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path_factory.mktemp("h") / "hashes.json")
 
 
 def demo_work(engine: Engine, folder: Path, signer=None, seed: int = 11) -> Path:

@@ -1,4 +1,5 @@
-"""Fixtures for GUI tests: a studio home holding the session's demo model, and the real window."""
+"""Fixtures for GUI tests: a studio home holding the session's demo model, the real window, and a
+wallet (the test phrase's accounts on the embedded devnet) with its view-model."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,14 @@ from typing import Iterator
 
 import pytest
 
+from studio.chain.history import TxHistory
+from studio.chain.networks import NetworkRegistry
+from studio.chain.session import WalletSession
+from studio.chain.wallet import Wallet
 from studio.config import Config, load_config
+from studio.ui.state.wallet import WalletState
+from studio.ui.workers import BackgroundPool
+from wallet_helpers import PASSWORD, TEST_PHRASE, close_devnets
 
 
 @pytest.fixture
@@ -36,3 +44,36 @@ def window(qtbot, demo_config: Config) -> Iterator["MainWindow"]:  # noqa: F821
     window.show()
     yield window
     window.close()
+
+
+@pytest.fixture
+def wallet_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
+    """The test phrase's first two accounts in a wallet with a cheap scrypt, on the embedded devnet."""
+    wallet = Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10)
+    wallet.create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
+    yield WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "history.sqlite"))
+    close_devnets()
+
+
+@pytest.fixture
+def empty_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
+    """No wallet file yet (the setup wizard's starting point)."""
+    yield WalletSession(Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10), NetworkRegistry(tmp_path),
+                        TxHistory(tmp_path / "history.sqlite"))
+    close_devnets()
+
+
+@pytest.fixture
+def pool(qtbot) -> Iterator[BackgroundPool]:
+    """The background pool view-models run their jobs on, shut down after the test."""
+    pool = BackgroundPool()
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def wallet_state(qtbot, wallet_session: WalletSession, pool: BackgroundPool) -> Iterator[WalletState]:
+    """The Wallet tab's view-model over `wallet_session` (locked until a test unlocks it)."""
+    state = WalletState(wallet_session, pool)
+    yield state
+    state.stop()

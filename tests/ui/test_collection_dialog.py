@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from studio.library.db import Library
 from studio.ui.dialogs.collection import IMPORT_TAB, CollectionDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, pool, unlock, wallet_session,  # noqa: F401
-                               wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, unlock
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from studio.ui.state.collector import CollectorState, TokenGridModel
 from studio.ui.state.market import MarketState
 from studio.ui.tabs.collector import CollectorTab
 from test_market_state import Answers, sync
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, pool, refresh, unlock, wallet_session,  # noqa: F401
-                               wallet_state, wait_job)
+from wallet_helpers import ACCOUNT_1, JOB_MS, refresh, unlock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hostile_collection import ERROR, HTML_NAME, deploy_hostile  # noqa: E402

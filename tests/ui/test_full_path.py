@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from test_wallet_state import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, close_devnets, wait_job
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, close_devnets, wait_job
 
 RECEIVER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # account 10 of the phrase, not in the wallet
 PRICE = 10**17            # 0.1 ETH

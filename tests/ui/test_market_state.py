@@ -19,8 +19,7 @@ from studio.errors import InputError, WalletLocked
 from studio.library.db import Library
 from studio.library.market import REDEEMED, SOLD_STATUS
 from studio.ui.state.market import LAZY, LISTING, MarketState, PreviewRequest
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, pool, refresh,  # noqa: F401
-                               unlock, wait_job, wallet_session, wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 PRICE = 10**17            # 0.1 ETH
 LAZY_PRICE = 2 * 10**17   # 0.2 ETH

@@ -17,8 +17,7 @@ from studio.errors import StorageError
 from studio.library.db import Library
 from studio.ui.dialogs.mint import NEW_COLLECTION, FORM_PAGE, PROGRESS_PAGE, RESULT_PAGE, SUMMARY_PAGE, MintDialog
 from studio.ui.state.mint import DONE, FAILED, FORM, RETRY_TEXT, SUMMARY, WorkDraft, trait_value
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, pool, unlock,  # noqa: F401
-                               wallet_session, wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, unlock
 
 COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
 

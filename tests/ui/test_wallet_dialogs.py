@@ -17,8 +17,7 @@ from studio.ui.dialogs.tx_preview import TxPreviewDialog, preview_rows
 from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.dialogs.wallet_setup import CONFIRM, PASSWORD as PASSWORD_PAGE, PHRASE, WalletSetupWizard
 from studio.ui.state.wallet import SendOutcome, WalletState
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE,  # noqa: F401
-                               empty_session, pool, refresh, unlock, wait_job, wallet_session, wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 NEW_PASSWORD = "a long new password"
 

@@ -1,7 +1,7 @@
 """The Wallet tab's view-model on the real embedded devnet: status line, balances, lock and idle lock,
 validation before any worker starts, accounts, message signing, the secrets asked with the password.
 
-The fixtures here (`wallet_session`, `wallet_state`) are imported by the other wallet GUI tests.
+The wallet fixtures (`wallet_session`, `wallet_state`, ...) are in conftest.py, the helpers in wallet_helpers.py.
 """
 from __future__ import annotations
 
@@ -10,85 +10,15 @@ import os
 import stat
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from studio.chain.history import TxHistory
-from studio.chain.networks import NetworkRegistry
 from studio.chain.session import WalletSession
-from studio.chain.wallet import Wallet
 from studio.errors import InputError, WalletLocked
 from studio.ui.state.wallet import WalletState
 from studio.ui.workers import BackgroundPool
 
-TEST_PHRASE = "test test test test test test test test test test test junk"
-PASSWORD = "wallet-password"
-ACCOUNT_1 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-ACCOUNT_2 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-DEVNET = "Studio devnet (built in)"
-JOB_MS = 60_000
-
-
-def close_devnets() -> None:
-    import studio.chain.devnet as devnet_module
-
-    for devnet in list(devnet_module._shared.values()):
-        devnet.close()
-    devnet_module._shared.clear()
-
-
-@pytest.fixture
-def wallet_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
-    """The test phrase's first two accounts in a wallet with a cheap scrypt, on the embedded devnet."""
-    wallet = Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10)
-    wallet.create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
-    yield WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "history.sqlite"))
-    close_devnets()
-
-
-@pytest.fixture
-def empty_session(tmp_path: Path, studio_home: Path) -> Iterator[WalletSession]:
-    """No wallet file yet (the setup wizard's starting point)."""
-    yield WalletSession(Wallet(tmp_path / "wallet" / "wallet.json", kdf_n=2**10), NetworkRegistry(tmp_path),
-                        TxHistory(tmp_path / "history.sqlite"))
-    close_devnets()
-
-
-@pytest.fixture
-def pool(qtbot) -> Iterator[BackgroundPool]:
-    pool = BackgroundPool()
-    yield pool
-    pool.shutdown()
-
-
-@pytest.fixture
-def wallet_state(qtbot, wallet_session: WalletSession, pool: BackgroundPool) -> Iterator[WalletState]:
-    state = WalletState(wallet_session, pool)
-    yield state
-    state.stop()
-
-
-def wait_job(qtbot, job, timeout: int = JOB_MS):
-    """Wait for a job to end; returns its result (or raises the exception it failed with)."""
-    outcome: list = []
-    job.succeeded.connect(lambda result: outcome.append(("ok", result)))
-    job.failed.connect(lambda exc: outcome.append(("failed", exc)))
-    qtbot.waitUntil(lambda: bool(outcome), timeout=timeout)
-    kind, value = outcome[0]
-    if kind == "failed":
-        raise value
-    return value
-
-
-def refresh(qtbot, state: WalletState) -> None:
-    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
-        state.refresh()
-    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)  # the job's end arrives just after its result
-
-
-def unlock(qtbot, state: WalletState, password: str = PASSWORD) -> None:
-    wait_job(qtbot, state.unlock(password))
+from wallet_helpers import ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 
 # ---- status, balances, lock -------------------------------------------------------------------

@@ -16,8 +16,7 @@ from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.dialogs.wallet_setup import WalletSetupWizard
 from studio.ui.state.wallet import WalletState
 from studio.ui.tabs.wallet import WalletTab
-from test_wallet_state import (ACCOUNT_1, ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE,  # noqa: F401
-                               close_devnets, empty_session, pool, unlock, wait_job, wallet_session, wallet_state)
+from wallet_helpers import ACCOUNT_1, ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE, close_devnets, unlock
 
 
 def click(qtbot, button) -> None:

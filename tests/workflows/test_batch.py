@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from studio.library.db import Library
 from studio.workflows.batch import (BatchIncomplete, Journal, ManifestErrors, RetryPolicy, batch_mint,
                                     journal_path_for, plan_batch, read_manifest)
 from studio.workflows.collections import create_collection
-
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def make_images(folder: Path, count: int, start: int = 0) -> list[Path]:
@@ -32,38 +29,6 @@ def make_images(folder: Path, count: int, start: int = 0) -> list[Path]:
 def write_csv(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def signers():
-    from eth_account import Account
-
-    from studio.chain.transactions import LocalSigner
-
-    Account.enable_unaudited_hdwallet_features()
-    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")) for i in range(3)]
-
-
-@pytest.fixture
-def library(studio_home):
-    with Library.default() as lib:
-        yield lib
-
-
-@pytest.fixture
-def store(studio_home):
-    from studio.storage.store import LocalStore
-
-    return LocalStore.default()
-
-
-@pytest.fixture
-def devnet(studio_home):
-    from studio.chain.devnet import Devnet
-
-    devnet = Devnet.shared()
-    yield devnet
-    devnet.close()
 
 
 # ---------------------------------------------------------------- manifests

@@ -7,44 +7,8 @@ import pytest
 
 from studio.cancel import CancelToken
 from studio.errors import Cancelled, InputError, NotFound
-from studio.library.db import Library
 from studio.workflows.collections import (create_collection, import_collection, marketplace_address,
                                           parse_marketplace_addresses, parse_royalty, preview_collection)
-
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
-
-
-@pytest.fixture
-def devnet(studio_home):
-    from studio.chain.devnet import Devnet
-
-    devnet = Devnet.shared()
-    yield devnet
-    devnet.close()
-
-
-@pytest.fixture
-def signers():
-    from eth_account import Account
-
-    from studio.chain.transactions import LocalSigner
-
-    Account.enable_unaudited_hdwallet_features()
-    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}"))
-            for i in range(3)]
-
-
-@pytest.fixture
-def library(studio_home):
-    with Library.default() as lib:
-        yield lib
-
-
-@pytest.fixture
-def store(studio_home):
-    from studio.storage.store import LocalStore
-
-    return LocalStore.default()
 
 
 def _png(path: Path, colour: tuple[int, int, int] = (200, 40, 40)) -> Path:

@@ -10,31 +10,13 @@ import pytest
 from PIL import Image
 
 from studio.cancel import CancelToken
-from studio.errors import Cancelled, InputError, NotFound
-from studio.generation.demo import demo_model_info
+from studio.errors import Cancelled, InputError
 from studio.generation.engine import Engine
 from studio.generation.request import GenerationRequest, Recipe
 from studio.provenance.png_text import read_png_text, write_png
 from studio.provenance.manifest import SignedManifest, pixel_hash
 from studio.workflows.generate import (SavedWork, a1111_parameters, generate_works, read_recipe,
                                        recipe_from_manifest)
-
-
-class DemoCatalog:
-    config = None
-
-    def __init__(self, folder: Path) -> None:
-        self.info = demo_model_info(folder)
-
-    def resolve(self, name: str):
-        if name != "demo":
-            raise NotFound(f"No model called “{name}”.")
-        return self.info
-
-
-@pytest.fixture(scope="module")
-def engine(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine(DemoCatalog(demo_model_dir), hash_cache=tmp_path_factory.mktemp("h") / "hashes.json")
 
 
 def request(**fields) -> GenerationRequest:

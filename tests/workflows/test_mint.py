@@ -9,45 +9,10 @@ import pytest
 
 from studio.cancel import CancelToken
 from studio.errors import Cancelled, ChainError, InputError, NotFound, StorageError
-from studio.library.db import Library
 from studio.workflows.collections import create_collection
 from studio.workflows.mint import LICENSES, MintItem, estimate_mint, mint_works, parse_license
 
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
 COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40)]
-
-
-@pytest.fixture
-def devnet(studio_home):
-    from studio.chain.devnet import Devnet
-
-    devnet = Devnet.shared()
-    yield devnet
-    devnet.close()
-
-
-@pytest.fixture
-def signers():
-    from eth_account import Account
-
-    from studio.chain.transactions import LocalSigner
-
-    Account.enable_unaudited_hdwallet_features()
-    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}"))
-            for i in range(3)]
-
-
-@pytest.fixture
-def library(studio_home):
-    with Library.default() as lib:
-        yield lib
-
-
-@pytest.fixture
-def store(studio_home):
-    from studio.storage.store import LocalStore
-
-    return LocalStore.default()
 
 
 @pytest.fixture

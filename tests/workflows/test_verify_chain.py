@@ -13,15 +13,12 @@ import pytest
 from PIL import Image
 
 from studio.errors import InputError
-from studio.library.db import Library
 from studio.provenance.embed import png_with_provenance
 from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
 from studio.workflows.collections import create_collection
 from studio.workflows.generate import sign_manifest
 from studio.workflows.mint import MintItem, mint_works
 from studio.workflows.verify import TokenRef, verify_file
-
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def noise_image(seed: int) -> Image.Image:
@@ -38,39 +35,6 @@ def signed_work(path: Path, signer, seed: int) -> Path:
                         creator=signer.address)
     path.write_bytes(png_with_provenance(image, sign_manifest(manifest, signer), parameters=f"a fox {seed}"))
     return path
-
-
-@pytest.fixture
-def devnet(studio_home):
-    from studio.chain.devnet import Devnet
-
-    devnet = Devnet.shared()
-    yield devnet
-    devnet.close()
-
-
-@pytest.fixture
-def signers():
-    from eth_account import Account
-
-    from studio.chain.transactions import LocalSigner
-
-    Account.enable_unaudited_hdwallet_features()
-    return [LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}"))
-            for i in range(2)]
-
-
-@pytest.fixture
-def library(studio_home):
-    with Library.default() as lib:
-        yield lib
-
-
-@pytest.fixture
-def store(studio_home):
-    from studio.storage.store import LocalStore
-
-    return LocalStore.default()
 
 
 @pytest.fixture
