@@ -297,7 +297,7 @@ class WalletState(QObject):
         self.reload_accounts()
         self.accounts.set_rows([AccountRow(r.address, r.name, r.path, by_address.get(r.address))
                                 for r in self.accounts.rows()])
-        self.history.set_entries(entries)
+        self.history.set_rows(entries)
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()

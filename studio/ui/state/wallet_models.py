@@ -5,9 +5,10 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from studio.ui.money import format_eth, short_address
+from studio.ui.table_model import RowsTableModel
 
 if TYPE_CHECKING:
     from studio.chain.history import HistoryEntry
@@ -23,7 +24,7 @@ class AccountRow:
     balance_wei: int | None = None
 
 
-class AccountsModel(QAbstractTableModel):
+class AccountsModel(RowsTableModel):
     """The wallet's accounts for a table: name, short address, balance."""
 
     COLUMNS = ("Name", "Address", "Balance")
@@ -31,19 +32,7 @@ class AccountsModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[AccountRow] = []
         self.currency = "ETH"
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -70,37 +59,21 @@ class AccountsModel(QAbstractTableModel):
     def index_of(self, address: str) -> int:
         return next((i for i, r in enumerate(self._rows) if r.address.lower() == address.lower()), -1)
 
-    def set_rows(self, rows: list[AccountRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(RowsTableModel):
     """Sent transactions, newest first: time, action, to, value, status, hash."""
 
     COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._entries: list["HistoryEntry"] = []
         self.currency = "ETH"
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        entry = self._entries[index.row()]
+        entry = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             from studio.chain.sender import history_status
@@ -122,12 +95,7 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def entry(self, row: int) -> "HistoryEntry":
-        return self._entries[row]
+        return self._rows[row]
 
     def entries(self) -> list["HistoryEntry"]:
-        return list(self._entries)
-
-    def set_entries(self, entries: list["HistoryEntry"]) -> None:
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
+        return list(self._rows)
