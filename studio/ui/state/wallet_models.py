@@ -5,7 +5,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from studio.ui.money import format_eth, short_address
 from studio.ui.table_model import RowsTableModel
@@ -28,11 +28,8 @@ class AccountsModel(RowsTableModel):
     """The wallet's accounts for a table: name, short address, balance."""
 
     COLUMNS = ("Name", "Address", "Balance")
+    currency = "ETH"  # the current network's, set by the view-model
     AddressRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.currency = "ETH"
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -65,10 +62,7 @@ class HistoryModel(RowsTableModel):
     """Sent transactions, newest first: time, action, to, value, status, hash."""
 
     COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.currency = "ETH"
+    currency = "ETH"  # the current network's, set by the view-model
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
