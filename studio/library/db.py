@@ -70,6 +70,8 @@ class WorkRow:
 
 
 SORTS = ("newest", "oldest", "title")
+_ORDER = {"newest": "works.created DESC, works.id DESC", "oldest": "works.created ASC, works.id ASC",
+          "title": "works.title COLLATE NOCASE ASC, works.id ASC"}
 STATUSES = ("any", "minted", "listed", "not-minted")
 
 
@@ -513,12 +515,36 @@ class Library:
                   limit: int = 256) -> list[WorkRow]:
         """One page of matching works, in the query's order: only what a grid cell needs."""
         where, params, join = self._where(query)
-        order = {"newest": "works.created DESC, works.id DESC", "oldest": "works.created ASC, works.id ASC",
-                 "title": "works.title COLLATE NOCASE ASC, works.id ASC"}[query.sort]
         rows = self._read(f"SELECT works.id, works.sha256, works.title, works.path, works.favourite "
-                          f"FROM works{join}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                          f"FROM works{join}{where} ORDER BY {_ORDER[query.sort]} LIMIT ? OFFSET ?",
                           (*params, int(limit), int(offset)))
         return [WorkRow(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows]
+
+    def work_ids(self, query: WorkQuery = WorkQuery()) -> list[int]:  # noqa: B008
+        """The ids of every matching work, in the query's order. A grid keeps these and fetches its
+        rows by id (:meth:`work_rows_by_id`): a page deep in a big library then costs as little as
+        the first, where ``OFFSET`` would step over every row before it."""
+        where, params, join = self._where(query)
+        with self._lock:
+            try:
+                cursor = self._conn.execute(
+                    f"SELECT works.id FROM works{join}{where} ORDER BY {_ORDER[query.sort]}", tuple(params))
+                cursor.row_factory = None  # plain tuples: a fraction of the cost of sqlite3.Row
+                return [row[0] for row in cursor.fetchall()]
+            except sqlite3.Error as exc:
+                raise library_storage_error(self.path, exc) from exc
+
+    def work_rows_by_id(self, work_ids: Sequence[int]) -> list[WorkRow | None]:
+        """The grid rows of these works, in the order given; None where a work is gone since its id
+        was read (deleted from the trash meanwhile)."""
+        found: dict[int, WorkRow] = {}
+        ids = [int(work_id) for work_id in work_ids]
+        for start in range(0, len(ids), 500):  # well under SQLite's limit on bound parameters
+            chunk = ids[start:start + 500]
+            rows = self._read("SELECT id, sha256, title, path, favourite FROM works WHERE id IN "
+                              f"({','.join('?' * len(chunk))})", chunk)
+            found.update((row[0], WorkRow(row[0], row[1], row[2], row[3], bool(row[4]))) for row in rows)
+        return [found.get(work_id) for work_id in ids]
 
     def models_in_use(self) -> list[str]:
         """The model names works were made with (the Gallery's model filter), alphabetically."""

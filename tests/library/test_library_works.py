@@ -206,6 +206,27 @@ def test_sorts_and_pages_are_stable(library: Library) -> None:
     assert library.count_works() == 4
 
 
+def test_work_ids_follow_the_query_order_and_rows_by_id_keep_it(library: Library) -> None:
+    added = library.add_works([(work(n, title=title, created=float(created)), None)
+                               for n, (title, created) in enumerate([("beta", 2), ("Alpha", 3), ("gamma", 1),
+                                                                     ("alpha", 3)])])
+    for sort in ("newest", "oldest", "title"):
+        ids = library.work_ids(WorkQuery(sort=sort))
+        assert [row.id for row in library.work_rows(WorkQuery(sort=sort))] == ids
+        assert [row.title for row in library.work_rows_by_id(ids)] == titles(library, sort=sort)
+    assert library.work_ids(WorkQuery(text="gamma")) == [added[2].id]
+    library.trash_works([added[0].id])
+    library.purge_trash()
+    rows = library.work_rows_by_id([added[3].id, added[0].id, added[2].id])
+    assert [row.title if row else None for row in rows] == ["alpha", None, "gamma"]  # a purged work is a gap
+
+
+def test_rows_by_id_take_more_ids_than_sqlite_binds_at_once(library: Library) -> None:
+    library.add_works([(work(n, title=f"w{n:04d}", created=float(n)), None) for n in range(1200)])
+    ids = library.work_ids(WorkQuery(sort="oldest"))
+    assert [row.title for row in library.work_rows_by_id(ids)] == [f"w{n:04d}" for n in range(1200)]
+
+
 # -- trash ----------------------------------------------------------------------------------
 
 def test_trash_hides_restore_returns_and_empty_deletes_only_the_studios_own_files(tmp_path: Path,

@@ -302,6 +302,27 @@ def test_pages_are_fetched_only_as_rows_are_shown(qtbot, config: Config, library
     state.shutdown()
 
 
+def test_thumbnails_far_apart_repaint_only_their_own_rows(qtbot, config: Config, library: Library,
+                                                          pool: BackgroundPool) -> None:
+    """A batch of thumbnails for rows far apart must not signal every row in between: an icon-mode
+    view re-measures each row of a dataChanged range, thousands of them on the GUI thread."""
+    count = PAGE * 2 + 50
+    library.add_works([(Work(None, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
+                             8, 8), None) for n in range(count)])
+    state = GalleryState(config, library, pool)
+    model = state.model
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, _roles=(): changed.append((first.row(), last.row())))
+    for row in (0, 1, PAGE * 2 + 10):
+        model.data(model.index(row), Qt.ItemDataRole.DecorationRole)
+    shas = [model.data(model.index(row), model.Sha256Role) for row in (0, 1, PAGE * 2 + 10)]
+    qtbot.waitUntil(lambda: all(state.loader.failed(sha) for sha in shas), timeout=5_000)
+    assert sorted(changed) == [(0, 1), (PAGE * 2 + 10, PAGE * 2 + 10)] or sorted(changed) == [
+        (0, 0), (1, 1), (PAGE * 2 + 10, PAGE * 2 + 10)]   # one batch, or the first two in separate ones
+    assert model.row_of_work(model.data(model.index(PAGE * 2 + 10), model.WorkIdRole)) == PAGE * 2 + 10
+    state.shutdown()
+
+
 def test_a_library_failure_keeps_the_saved_image_and_warns(tmp_path: Path, config: Config) -> None:
     from studio.generation.request import Recipe
     from studio.ui.state.jobs import _record_in_library
