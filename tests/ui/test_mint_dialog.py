@@ -16,7 +16,8 @@ from PySide6.QtGui import QGuiApplication
 from studio.errors import StorageError
 from studio.library.db import Library
 from studio.ui.dialogs.mint import NEW_COLLECTION, FORM_PAGE, PROGRESS_PAGE, RESULT_PAGE, SUMMARY_PAGE, MintDialog
-from studio.ui.state.mint import DONE, FAILED, FORM, RETRY_TEXT, SUMMARY, WorkDraft, trait_value
+from studio.ui.state.mint import (DONE, FAILED, FORM, RETRY_TEXT, SENT_TEXT, SENT_TITLE, SUMMARY, WorkDraft,
+                                  trait_value)
 from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, unlock
 
 COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
@@ -285,6 +286,79 @@ def test_an_upload_failure_is_shown_and_the_work_can_be_minted_again(qtbot, wall
         click(qtbot, dialog.retry_button)
     sign(qtbot, dialog, shown.args[0])
     assert [t.token_id for t in library.tokens(1337, collection.address)] == [1, 2]
+
+
+def test_a_mint_sent_before_the_node_stopped_answering_says_so_and_a_retry_records_it_once(
+        qtbot, wallet_state, library, store, collection, works, monkeypatch) -> None:
+    """The devnet stops answering right after it took the transaction (a node dropping away): the
+    page must not say the mint did not go through, since it lands; trying again records its tokens."""
+    from studio.chain.devnet import Devnet
+
+    devnet = Devnet.shared()
+    answer = devnet.request
+    down = [False]
+
+    def dropping_request(method, params):
+        if down[0]:
+            raise ConnectionError("the node went away")
+        response = answer(method, params)
+        if method == "eth_sendRawTransaction":
+            down[0] = True  # the transaction is in; the receipt is never read
+        return response
+
+    monkeypatch.setattr(devnet, "request", dropping_request)
+    unlock(qtbot, wallet_state)
+    dialog = open_dialog(qtbot, wallet_state, library, works[:2], store_factory=lambda: store)
+    to_summary(qtbot, dialog)
+    preview = start_mint(qtbot, dialog)
+    with qtbot.waitSignal(dialog.state.stage_changed, timeout=JOB_MS,
+                          check_params_cb=lambda stage: stage == FAILED):
+        click(qtbot, preview.sign_button)
+    qtbot.waitUntil(lambda: not dialog.state.busy, timeout=JOB_MS)
+    assert dialog.pages.currentIndex() == RESULT_PAGE and dialog.state.failure_sent
+    assert dialog.result_title.text() == SENT_TITLE and "did not go through" not in dialog.result_title.text()
+    assert dialog.result_intro.text() == SENT_TEXT and "stays mintable" not in dialog.result_intro.text()
+    sent = library.attempts(chain_id=1337, collection=collection.address)
+    assert [a.state for a in sent] == ["sent", "sent"]
+    assert sent[0].tx_hash in dialog.result_text.toPlainText()
+    assert dialog.retry_button.isVisible()
+
+    down[0] = False  # the node answers again
+    monkeypatch.setattr(devnet, "request", answer)
+    with qtbot.waitSignal(dialog.state.minted, timeout=JOB_MS):
+        click(qtbot, dialog.retry_button)
+    qtbot.waitUntil(lambda: not dialog.state.busy, timeout=JOB_MS)
+    assert dialog.state.stage == DONE and not dialog.state.failure_sent
+    tokens = library.tokens(1337, collection.address)
+    assert [(t.token_id, t.tx_hash) for t in tokens] == [(1, sent[0].tx_hash), (2, sent[0].tx_hash)]
+
+
+def test_a_failure_before_anything_was_sent_still_says_the_mint_did_not_go_through(
+        qtbot, wallet_state, library, store, collection, works, monkeypatch) -> None:
+    """A node away before the transaction left is a plain failure: nothing was sent, the work stays mintable."""
+    from studio.chain.devnet import Devnet
+
+    devnet = Devnet.shared()
+    answer = devnet.request
+
+    def refusing_sends(method, params):
+        if method == "eth_sendRawTransaction":
+            raise ConnectionError("the node went away")
+        return answer(method, params)
+
+    monkeypatch.setattr(devnet, "request", refusing_sends)
+    unlock(qtbot, wallet_state)
+    dialog = open_dialog(qtbot, wallet_state, library, works[:1], store_factory=lambda: store)
+    to_summary(qtbot, dialog)
+    preview = start_mint(qtbot, dialog)
+    with qtbot.waitSignal(dialog.state.stage_changed, timeout=JOB_MS,
+                          check_params_cb=lambda stage: stage == FAILED):
+        click(qtbot, preview.sign_button)
+    qtbot.waitUntil(lambda: not dialog.state.busy, timeout=JOB_MS)
+    assert not dialog.state.failure_sent
+    assert dialog.result_title.text() == "The mint did not go through"
+    assert dialog.result_intro.text() == RETRY_TEXT
+    assert "sent" not in [a.state for a in library.attempts(chain_id=1337, collection=collection.address)]
 
 
 def test_locked_wallet_missing_collection_and_empty_name_are_refused_before_any_worker(

@@ -21,11 +21,11 @@ from studio.library.db import Library
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
-from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, STEPS, SUMMARY, MintState,
-                                  StoreFactory)
+from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, SENT_TEXT, SENT_TITLE, STEPS,
+                                  SUMMARY, MintState, StoreFactory)
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
-from studio.ui.theme import ERROR_TEXT, MUTED
+from studio.ui.theme import ERROR_TEXT, MUTED, WARNING_TEXT
 from studio.ui.workers import JobState
 from studio.workflows.mint import LICENSES
 
@@ -597,9 +597,10 @@ class MintDialog(QDialog):
         self.close_button.setDefault(True)
 
     def _show_failure(self) -> None:
-        self.result_title.setText("The mint did not go through")
-        self.result_title.setStyleSheet(f"color: {ERROR_TEXT};")
-        self.result_intro.setText(RETRY_TEXT)
+        sent = self.state.failure_sent
+        self.result_title.setText(SENT_TITLE if sent else "The mint did not go through")
+        self.result_title.setStyleSheet(f"color: {WARNING_TEXT if sent else ERROR_TEXT};")
+        self.result_intro.setText(SENT_TEXT if sent else RETRY_TEXT)
         self.result_text.setPlainText(self.state.error)
         self.retry_button.setVisible(True)
         self.edit_button.setVisible(True)

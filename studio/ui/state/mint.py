@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.errors import Cancelled, InputError, NotFound, StudioError, WalletLocked
+from studio.errors import Cancelled, InputError, NetworkError, NotFound, StudioError, WalletLocked
 from studio.library.db import Collection, Library
 from studio.ui.binding import Field
 from studio.ui.workers import FunctionJob, Job, error_message
@@ -46,6 +46,11 @@ STEPS = {UPLOADING: "Uploading", SENDING: "Minting", WAITING: "Waiting for the b
 DEFAULT_LICENSE = "all-rights-reserved"
 RETRY_TEXT = ("Nothing was minted twice and nothing was half recorded: the work stays mintable. "
               "What was uploaded is kept, so minting again reuses it.")
+#: The failure page after a mint was broadcast but the node stopped answering before its receipt:
+#: it may well land, so the page must not say that nothing happened.
+SENT_TITLE = "The mint was sent but is not confirmed yet"
+SENT_TEXT = ("The mint was sent but is not confirmed yet. Try again once the node answers: the studio records "
+             "its tokens and never mints twice.")
 
 
 def default_store_factory(wallet: Any = None) -> "ContentStore":
@@ -221,6 +226,8 @@ class MintState(QObject):
         self.estimate: "MintEstimate | None" = None
         self.result: "MintResult | None" = None
         self.failure: BaseException | None = None
+        #: The failed mint's transaction was broadcast (its attempts are "sent"): it may still land.
+        self.failure_sent = False
         self.job: Job | None = None
         self._collections: list[Collection] = []
         self._cancel_message = ""
@@ -380,6 +387,7 @@ class MintState(QObject):
                               progress=report, cancel=cancel)
 
         self.failure = None
+        self.failure_sent = False
         self.result = None
         self.stage = MINTING
         self.step = UPLOADING
@@ -398,9 +406,21 @@ class MintState(QObject):
 
     def _on_mint_failed(self, exc: BaseException) -> None:
         self.failure = exc
+        self.failure_sent = isinstance(exc, NetworkError) and self.step == WAITING and self._has_sent_attempts()
         self.error = error_message(exc)
         self.step = ""
         self.stage = FAILED
+
+    def _has_sent_attempts(self) -> bool:
+        """Whether the library holds "sent" attempts (broadcast, receipt not seen) in the collection."""
+        collection = self.collection
+        if collection is None:
+            return False
+        try:
+            return bool(self.library.attempts(chain_id=collection.chain_id, collection=collection.address,
+                                              state="sent"))
+        except StudioError:
+            return False
 
     def _on_mint_cancelled(self) -> None:
         self.step = ""
