@@ -19,6 +19,7 @@ from typing import Any, Callable
 from studio import __version__
 from studio.errors import Cancelled, InputError, ModelError
 from studio.generation.devices import DeviceChoice, MemoryPlan, choose_device, memory_plan
+from studio.generation.ip_adapter import IpAdapterState, check_ip_adapter
 from studio.generation.lora import LoraState, check_lora
 from studio.generation.request import (GenerationMode, GenerationProgress, GenerationRequest, GenerationResult,
                                        ModelFamily, ModelInfo, Recipe)
@@ -97,6 +98,7 @@ class Engine:
         self._base_scheduler_config: dict[str, Any] = {}
         self._loras = LoraState()
         self._lora_hashes: dict[tuple[str, int, int], str] = {}
+        self._ip_adapter = IpAdapterState()
         self._lock = threading.Lock()
 
     # -- device and model ---------------------------------------------------------------
@@ -128,6 +130,7 @@ class Engine:
         self._pipes.clear()
         self._scheduler_key.clear()
         self._loras.reset()
+        self._ip_adapter.reset()
         self._info = None
         self._model_hash = ""
         gc.collect()
@@ -195,6 +198,18 @@ class Engine:
         self._pipes[mode] = pipe
         return pipe
 
+    def _apply_ip_adapter(self, base: Any, request: GenerationRequest) -> None:
+        """Load, re-scale or unload the IP-Adapter on the shared UNet; pipelines derived before a
+        change are dropped (they hold their own image encoder slot) and derived again on demand."""
+        reload_offload = None
+        if self._plan.cpu_offload:
+            def reload_offload() -> None:
+                base.enable_model_cpu_offload(device=self.device.device)
+        if self._ip_adapter.apply(base, request.ip_adapter, request.ip_adapter_scale, reload_offload=reload_offload):
+            for mode in [m for m in self._pipes if m is not GenerationMode.TEXT_TO_IMAGE]:
+                del self._pipes[mode]
+                self._scheduler_key.pop(mode, None)
+
     def _set_scheduler(self, pipe: Any, mode: GenerationMode, key: str) -> None:
         if self._scheduler_key.get(mode) != key:
             pipe.scheduler = make_scheduler(key, self._base_scheduler_config)
@@ -245,6 +260,11 @@ class Engine:
                                  hint="Use a mask of the same size as the image.")
         for spec in request.loras:
             check_lora(spec)
+        if request.ip_adapter is not None:
+            check_ip_adapter(request.ip_adapter, request.ip_adapter_scale, request.ip_adapter_image, info)
+        elif request.ip_adapter_image is not None:
+            raise InputError("A reference picture was given without an IP-Adapter to read it.",
+                             hint="Choose an adapter, or use the picture as the init image instead.")
         return info
 
     # -- generation ---------------------------------------------------------------------
@@ -270,11 +290,12 @@ class Engine:
         if cancel is not None and cancel.cancelled:
             raise Cancelled()
         try:
-            self._ensure_loaded(info)
+            base = self._ensure_loaded(info)
+            self._loras.apply(base, request.loras)
+            self._apply_ip_adapter(base, request)
             mode = request.mode
             pipe = self._pipeline_for(mode)
             self._set_scheduler(pipe, mode, request.scheduler)
-            self._loras.apply(self._pipes[GenerationMode.TEXT_TO_IMAGE], request.loras)
         except Exception as exc:
             if _is_out_of_memory(exc):
                 self._after_oom()
@@ -285,6 +306,7 @@ class Engine:
         warnings = self._prompt_warnings(pipe, request)
         base_seed = request.seed if request.seed is not None else secrets.randbits(32)
         init_image, mask_image = self._sized_inputs(request)
+        reference = request.ip_adapter_image.convert("RGB") if request.ip_adapter is not None else None
         recipe_base = self._recipe_fields(request, info)
 
         results: list[GenerationResult] = []
@@ -297,6 +319,8 @@ class Engine:
                 generator=torch.Generator("cpu").manual_seed(seed),
                 callback_on_step_end=step_callback,
             )
+            if reference is not None:
+                kwargs.update(ip_adapter_image=reference)
             if mode is GenerationMode.TEXT_TO_IMAGE:
                 kwargs.update(height=request.height, width=request.width)
             elif mode is GenerationMode.IMAGE_TO_IMAGE:
@@ -385,6 +409,21 @@ class Engine:
                                 f"“{dropped}” was ignored.")
         return warnings
 
+    def _adapter_sha256(self, spec: Any) -> str:
+        """The adapter file's SHA-256 (cached by path, size and time); a stale given hash is refused."""
+        from studio.generation.hashing import file_sha256
+
+        path = Path(spec.path)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in self._lora_hashes:
+            self._lora_hashes[key] = file_sha256(path)
+        sha = self._lora_hashes[key]
+        if spec.sha256 and spec.sha256.lower() != sha:
+            raise ModelError(f"The IP-Adapter file {path.name} changed since it was chosen (its SHA-256 differs).",
+                             hint="Choose the adapter again so that the new file is recorded.")
+        return sha
+
     def _recipe_fields(self, request: GenerationRequest, info: ModelInfo) -> dict[str, Any]:
         from studio.generation.hashing import file_sha256
 
@@ -396,6 +435,10 @@ class Engine:
             if key not in self._lora_hashes:
                 self._lora_hashes[key] = file_sha256(path)
             loras.append((path.name, self._lora_hashes[key], float(spec.weight)))
+        ip_adapter = None
+        if request.ip_adapter is not None:
+            ip_adapter = (request.ip_adapter.name, self._adapter_sha256(request.ip_adapter),
+                          float(request.ip_adapter_scale))
         with_image = request.init_image is not None
         return dict(
             prompt=request.prompt, negative_prompt=request.negative_prompt, model_name=info.name,
@@ -405,5 +448,7 @@ class Engine:
             strength=float(request.strength) if with_image else None,
             init_image_hash=image_sha256(request.init_image) if with_image else None,
             mask_hash=image_sha256(request.mask_image) if request.mask_image is not None else None,
-            loras=tuple(loras), device=self.device.device, dtype=self.device.dtype_name, generator=GENERATOR,
+            loras=tuple(loras), ip_adapter=ip_adapter,
+            ip_adapter_image_hash=image_sha256(request.ip_adapter_image) if ip_adapter is not None else None,
+            device=self.device.device, dtype=self.device.dtype_name, generator=GENERATOR,
         )

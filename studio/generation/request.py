@@ -62,6 +62,22 @@ class LoraSpec:
     weight: float = 1.0
 
 
+@dataclass(frozen=True)
+class IpAdapterSpec:
+    """An IP-Adapter on disk for a request: the weight file, the image encoder folder it needs,
+    and what is known of it (``sha256`` of the weight file when already computed, else "")."""
+
+    path: Path
+    image_encoder: Path | None
+    sha256: str = ""
+    family: str | None = None   # "sd1", "sdxl" or None when its name does not say
+    face_id: bool = False
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
 class GenerationMode(str, enum.Enum):
     TEXT_TO_IMAGE = "txt2img"
     IMAGE_TO_IMAGE = "img2img"
@@ -73,7 +89,9 @@ class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
     ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint)
-    selects inpainting. Batch image *i* uses seed ``seed + i``.
+    selects inpainting. Batch image *i* uses seed ``seed + i``. ``ip_adapter`` with
+    ``ip_adapter_image`` (a reference picture) guides any mode by that picture at
+    ``ip_adapter_scale`` (0: ignored, 1: strong).
     """
 
     prompt: str
@@ -90,6 +108,9 @@ class GenerationRequest:
     strength: float = 0.75
     mask_image: "Image | None" = field(default=None, compare=False)
     loras: tuple[LoraSpec, ...] = ()
+    ip_adapter: IpAdapterSpec | None = None
+    ip_adapter_scale: float = 0.6
+    ip_adapter_image: "Image | None" = field(default=None, compare=False)
 
     @property
     def mode(self) -> GenerationMode:
@@ -118,6 +139,8 @@ class Recipe:
     init_image_hash: str | None = None
     mask_hash: str | None = None
     loras: tuple[tuple[str, str, float], ...] = ()  # (file name, sha256, weight)
+    ip_adapter: tuple[str, str, float] | None = None  # (file name, sha256, scale)
+    ip_adapter_image_hash: str | None = None
     device: str = ""
     dtype: str = ""
     generator: str = ""      # "provenance-studio <version>"
@@ -127,12 +150,18 @@ class Recipe:
 
         data = asdict(self)
         data["loras"] = [{"name": n, "sha256": h, "weight": w} for n, h, w in self.loras]
+        if self.ip_adapter is not None:
+            name, sha, scale = self.ip_adapter
+            data["ip_adapter"] = {"name": name, "sha256": sha, "scale": scale}
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Recipe":
         data = dict(data)
         data["loras"] = tuple((l["name"], l["sha256"], float(l["weight"])) for l in data.get("loras", ()))
+        adapter = data.get("ip_adapter")
+        if isinstance(adapter, dict):
+            data["ip_adapter"] = (adapter["name"], adapter["sha256"], float(adapter["scale"]))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -55,6 +55,9 @@ def a1111_parameters(recipe: Recipe) -> str:
     if recipe.loras:
         hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha, _weight in recipe.loras)
         fields.append(f'Lora hashes: "{hashes}"')
+    if recipe.ip_adapter is not None:
+        name, sha, scale = recipe.ip_adapter
+        fields.append(f'IP-Adapter: "{Path(name).stem}: {sha[:12]}", IP-Adapter scale: {scale:g}')
     fields.append(f"Version: {recipe.generator}")
     lines.append(", ".join(fields))
     return "\n".join(lines)
@@ -65,11 +68,13 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
     """The provenance manifest of ``image`` made from ``recipe`` (``creator``: the signer's address)."""
     name, _sep, version = recipe.generator.rpartition(" ")
     parents = tuple(ParentRef(role, sha) for role, sha in (("init", recipe.init_image_hash),
-                                                            ("mask", recipe.mask_hash)) if sha)
+                                                            ("mask", recipe.mask_hash),
+                                                            ("ip_adapter", recipe.ip_adapter_image_hash)) if sha)
+    adapters = (WeightsRef(*recipe.ip_adapter),) if recipe.ip_adapter is not None else ()
     return Manifest(
         generator_name=name or recipe.generator, generator_version=version if name else "",
         model_name=recipe.model_name, model_sha256=recipe.model_hash, model_family=recipe.model_family,
-        loras=tuple(WeightsRef(n, sha, weight) for n, sha, weight in recipe.loras),
+        loras=tuple(WeightsRef(n, sha, weight) for n, sha, weight in recipe.loras), adapters=adapters,
         pipeline=recipe.mode, prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, seed=recipe.seed,
         steps=recipe.steps, guidance=recipe.guidance, scheduler=recipe.scheduler, width=recipe.width,
         height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
@@ -88,6 +93,9 @@ def recipe_from_manifest(manifest: Manifest) -> Recipe:
         scheduler=manifest.scheduler, mode=manifest.pipeline, strength=manifest.strength,
         init_image_hash=parents.get("init"), mask_hash=parents.get("mask"),
         loras=tuple((item.name, item.sha256, item.weight) for item in manifest.loras),
+        ip_adapter=(manifest.adapters[0].name, manifest.adapters[0].sha256, manifest.adapters[0].weight)
+        if manifest.adapters else None,
+        ip_adapter_image_hash=parents.get("ip_adapter"),
         device=manifest.device, dtype=manifest.dtype, generator=generator,
     )
 
