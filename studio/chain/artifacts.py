@@ -12,10 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from studio.assets import data_dir
 from studio.errors import NotFound, StorageError
 
+#: The Solidity sources (a checkout only); the compiled artifacts also come with an installed wheel.
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
-BUILD_DIR = CONTRACTS_DIR / "build"
+BUILD_DIR = data_dir("contracts/build")
 
 
 @dataclass(frozen=True)
