@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from studio.assets import asset_path
 from studio.errors import InputError, NotFound, StorageError
-from studio.generation.request import GenerationRequest, ModelFamily, ModelInfo
+from studio.generation.request import GenerationRequest, IpAdapterSpec, ModelFamily, ModelInfo
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -35,6 +35,7 @@ USER_PRESETS_NAME = "presets.json"
 FAMILIES = tuple(f.value for f in ModelFamily)
 DEFAULT_PRESET = "anime"
 DEFAULT_STRENGTH = 0.55  # keeps the photo's composition and likeness, restyles the rest
+DEFAULT_ADAPTER_SCALE = 0.6  # follows the reference and still the prompt
 
 
 # ====================================================================== presets
@@ -206,7 +207,10 @@ class AvatarRequest:
 
     ``size``, ``steps`` and ``guidance`` override the preset's settings for the model's family.
     With ``photo``, the avatar is image-to-image from it at ``strength`` (0 keeps the photo, 1
-    ignores it). ``count`` images use seeds ``seed``, ``seed + 1`` ...
+    ignores it). With an ``adapter`` (an IP-Adapter found on disk) the photo also goes to it as the
+    reference picture at ``adapter_scale``; ``photo_as_init=False`` then uses it only that way
+    (text-to-image guided by the photo). FaceID adapters need ``licence_acknowledged``.
+    ``count`` images use seeds ``seed``, ``seed + 1`` ...
     """
 
     prompt: str
@@ -219,6 +223,10 @@ class AvatarRequest:
     size: int | None = None
     steps: int | None = None
     guidance: float | None = None
+    adapter: "IpAdapterFiles | None" = None
+    adapter_scale: float = DEFAULT_ADAPTER_SCALE
+    photo_as_init: bool = True
+    licence_acknowledged: bool = False
 
 
 def generation_request(request: AvatarRequest, preset: StylePreset, model: ModelInfo) -> GenerationRequest:
@@ -237,13 +245,22 @@ def generation_request(request: AvatarRequest, preset: StylePreset, model: Model
     if not request.prompt.strip() and request.photo is None:
         raise InputError("An avatar needs a description or a photo.",
                          hint="Describe the character (e.g. “a fox astronaut”), or choose a photo.")
+    photo = square_crop(request.photo) if request.photo is not None else None
+    adapter = request.adapter
+    if adapter is not None:
+        check_adapter_licence(adapter, request.licence_acknowledged)
+        if photo is None:
+            raise InputError(f"The IP-Adapter {adapter.name} needs a photo or reference picture.",
+                             hint="Choose a photo, or turn the adapter off.")
+    init = photo if adapter is None or request.photo_as_init else None
     return GenerationRequest(
         prompt=preset.prompt_for(request.prompt), negative_prompt=preset.negative_prompt, model=request.model,
         seed=request.seed, steps=request.steps if request.steps is not None else steps,
         guidance=float(request.guidance) if request.guidance is not None else guidance,
         width=size, height=size, count=request.count, scheduler=scheduler,
-        init_image=square_crop(request.photo) if request.photo is not None else None,
-        strength=request.strength,
+        init_image=init, strength=request.strength,
+        ip_adapter=adapter.spec() if adapter is not None else None, ip_adapter_scale=float(request.adapter_scale),
+        ip_adapter_image=photo if adapter is not None else None,
     )
 
 
@@ -318,6 +335,10 @@ class IpAdapterFiles:
                 "weight_name": self.path.name,
                 "image_encoder_folder": str(self.image_encoder) if self.image_encoder is not None else None,
                 "local_files_only": True}
+
+    def spec(self) -> IpAdapterSpec:
+        """What a `GenerationRequest` needs to load this adapter."""
+        return IpAdapterSpec(self.path, self.image_encoder, family=self.family, face_id=self.face_id)
 
 
 @dataclass(frozen=True)
@@ -423,9 +444,20 @@ def find_ip_adapters(folders: Iterable[Path], models_dir: Path | None = None) ->
     return AdapterReport(tuple(available), tuple(incomplete), downloads)
 
 
+def find_adapter(report: AdapterReport, name: str) -> IpAdapterFiles:
+    """The available adapter called ``name`` (its file name, with or without the extension)."""
+    for adapter in report.available:
+        if name in (adapter.name, adapter.path.stem):
+            return adapter
+    names = ", ".join(a.name for a in report.available)
+    raise NotFound(f"There is no usable IP-Adapter “{name}”.",
+                   hint=(f"Adapters found: {names}." if names else "No IP-Adapter was found in the models folders.")
+                   + " See `studio avatars adapters` for what is installed and what to download.")
+
+
 def check_adapter_licence(adapter: IpAdapterFiles, acknowledged: bool) -> None:
     """Refuse a FaceID-type adapter until the user has acknowledged InsightFace's licence."""
     if adapter.face_id and not acknowledged:
         raise InputError(f"{adapter.name} uses InsightFace face models, licensed for non-commercial research only.",
-                         hint="Acknowledge the licence (the Avatars tab's check box, or --accept-insightface-licence) "
+                         hint="Acknowledge the licence (the Avatars tab's check box, or --accept-noncommercial-licence) "
                               "to use it; " + FACE_ID_NOTICE.split(": ", 1)[1])

@@ -1,7 +1,8 @@
 """Making avatars end to end: a single avatar, one from a photo, a character sheet, a collection.
 
 Every avatar is saved as a work with its provenance; the manifest's ``pipeline`` is ``"avatar"``
-and an input photo or reference is a parent (``init``, the SHA-256 of its PNG encoding).
+and an input photo or reference is a parent (``init``, the SHA-256 of its PNG encoding; with an
+IP-Adapter also ``ip_adapter``, and the adapter's file in ``adapters``).
 
 A collection (``make_collection``) samples unique trait combinations, generates one avatar per
 combination and writes, in its folder:
@@ -106,8 +107,9 @@ def make_single(request: AvatarRequest, engine: Any, out_dir: Path, *,
                 progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                 on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None, c2pa: Any = AUTO,
                 data_dir: Path | None = None) -> list[SavedWork]:
-    """Square avatars in the request's style preset (``request.count`` of them, seeds seed, seed+1...)."""
-    return _run(engine, _resolve(engine, replace(request, photo=None), data_dir), out_dir, "avatar",
+    """Square avatars in the request's style preset (``request.count`` of them, seeds seed, seed+1...),
+    from the words alone (no photo, so no adapter)."""
+    return _run(engine, _resolve(engine, replace(request, photo=None, adapter=None), data_dir), out_dir, "avatar",
                 progress=progress, cancel=cancel, on_saved=on_saved, signer=signer, c2pa=c2pa)
 
 
@@ -116,8 +118,11 @@ def make_from_photo(request: AvatarRequest, photo: "Image", engine: Any, out_dir
                     on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None, c2pa: Any = AUTO,
                     data_dir: Path | None = None) -> list[SavedWork]:
     """Avatars restyled from ``photo`` (image-to-image at ``request.strength``, centre-cropped
-    square); the photo's hash is recorded as the ``init`` parent in each avatar's provenance."""
-    if not 0.0 < request.strength <= 1.0:
+    square); the photo's hash is recorded as the ``init`` parent in each avatar's provenance.
+    With ``request.adapter`` the photo is also the IP-Adapter's reference (parent ``ip_adapter``),
+    or only that when ``request.photo_as_init`` is false."""
+    uses_init = request.adapter is None or request.photo_as_init
+    if uses_init and not 0.0 < request.strength <= 1.0:
         raise InputError(f"The strength {request.strength} is out of range.",
                          hint="Use a value above 0 and at most 1 (about 0.5 keeps a likeness).")
     return _run(engine, _resolve(engine, replace(request, photo=photo), data_dir), out_dir, "avatar",

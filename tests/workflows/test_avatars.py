@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,9 @@ from PIL import Image
 
 from studio.assets import asset_path
 from studio.cancel import CancelToken
-from studio.errors import Cancelled, InputError, NotFound
+from studio.errors import Cancelled, InputError, ModelError, NotFound
 from studio.generation.avatars import (AvatarRequest, FACE_ID_NOTICE, IpAdapterFiles, check_adapter_licence,
-                                       find_ip_adapters, find_preset, generation_request, load_presets,
+                                       find_adapter, find_ip_adapters, find_preset, generation_request, load_presets,
                                        save_user_preset, delete_user_preset, shipped_presets)
 from studio.generation.demo import demo_model_info
 from studio.generation.engine import Engine, image_sha256
@@ -22,6 +23,9 @@ from studio.provenance.png_text import read_png_text
 from studio.workflows.avatars import (PROGRESS_FILE, collection_rarity, collection_status, make_character_sheet,
                                       make_collection, make_from_photo, make_single)
 from studio.workflows.batch import read_manifest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generation"))
+from tiny_ip_adapter import build_tiny_ip_adapter  # noqa: E402
 
 TRAITS = asset_path("examples", "avatar_traits.yaml")
 
@@ -157,6 +161,56 @@ def test_adapters_are_found_with_their_encoders_and_missing_ones_are_explained(t
     check_adapter_licence(report.available[0], acknowledged=True)
     check_adapter_licence(plain, acknowledged=False)
     assert "InsightFace" in FACE_ID_NOTICE
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> IpAdapterFiles:
+    models = tmp_path_factory.mktemp("adapters") / "models"
+    build_tiny_ip_adapter(models / "IP-Adapter", demo_model_dir)
+    return find_adapter(find_ip_adapters([models]), "ip-adapter_sd15")
+
+
+def test_a_photo_through_the_ip_adapter_is_recorded_with_the_adapter(engine: Engine, tiny_adapter: IpAdapterFiles,
+                                                                     tmp_path: Path) -> None:
+    from studio.generation.hashing import file_sha256
+
+    source = photo()
+    square = image_sha256(source.crop((12, 0, 84, 72)))
+    request = AvatarRequest("me as a comic hero", preset="comic", seed=1, size=64, steps=2, strength=0.6)
+    plain = make_from_photo(request, source, engine, tmp_path / "plain", c2pa=None)[0]
+    both = make_from_photo(AvatarRequest(**{**request.__dict__, "adapter": tiny_adapter, "adapter_scale": 0.8}),
+                           source, engine, tmp_path / "both", c2pa=None)[0]
+    manifest = manifest_of(both.path).manifest
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("init", square), ("ip_adapter", square)]
+    assert [(a.name, a.sha256, a.weight) for a in manifest.adapters] == [
+        ("ip-adapter_sd15.safetensors", file_sha256(tiny_adapter.path), 0.8)]
+    assert manifest.pipeline == "avatar" and manifest_of(plain.path).manifest.adapters == ()
+    with Image.open(plain.path) as a, Image.open(both.path) as b:
+        assert a.tobytes() != b.tobytes()
+
+    only = make_from_photo(AvatarRequest("me", seed=1, size=64, steps=2, strength=0.0, adapter=tiny_adapter,
+                                         photo_as_init=False), source, engine, tmp_path / "only", c2pa=None)[0]
+    manifest = manifest_of(only.path).manifest
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", square)]
+    assert manifest.strength is None and only.recipe.mode == "txt2img"
+    text_only = make_single(AvatarRequest("me", seed=1, size=64, steps=2, adapter=tiny_adapter), engine,
+                            tmp_path / "text", c2pa=None)[0]
+    assert manifest_of(text_only.path).manifest.adapters == ()
+
+
+def test_faceid_adapters_need_the_licence_acknowledged(engine: Engine, tiny_adapter: IpAdapterFiles,
+                                                       tmp_path: Path) -> None:
+    faceid = IpAdapterFiles(tiny_adapter.path.with_name("ip-adapter-faceid_sd15.bin"), None, "sd1", True)
+    request = AvatarRequest("me", seed=1, size=64, steps=2, adapter=faceid)
+    with pytest.raises(InputError, match="non-commercial research only") as caught:
+        make_from_photo(request, photo(), engine, tmp_path, c2pa=None)
+    assert "--accept-noncommercial-licence" in caught.value.hint
+    with pytest.raises(ModelError, match="face embeddings from InsightFace"):
+        make_from_photo(AvatarRequest(**{**request.__dict__, "licence_acknowledged": True}), photo(), engine,
+                        tmp_path, c2pa=None)
+    assert not any(tmp_path.glob("*.png"))
+    with pytest.raises(NotFound, match="ip-adapter_sd15.safetensors"):
+        find_adapter(find_ip_adapters([tiny_adapter.path.parents[2]]), "ip-adapter-plus-face")
 
 
 @pytest.mark.slow
