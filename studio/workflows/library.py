@@ -258,6 +258,28 @@ def ensure_thumbnail(source: Path, sha256: str, cache_dir: Path, size: int = THU
     return target
 
 
+def thumbnail_job(source: str, sha256: str, cache_dir: str, size: int = THUMBNAIL_SIZE) -> tuple[str | None, str]:
+    """:func:`ensure_thumbnail` for a helper process: ``(path, "")``, or ``(None, message)`` when the
+    file cannot give one. Plain strings both ways, so nothing but text crosses the process boundary."""
+    try:
+        return str(ensure_thumbnail(Path(source), sha256, Path(cache_dir), size)), ""
+    except StudioError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a bug: say what it was; the grid marks the cell broken and goes on
+        log.exception("Making the thumbnail of %s failed", source)
+        return None, f"unexpected {exc.__class__.__name__}: {exc}"
+
+
+def lower_priority() -> None:
+    """Start-up of a thumbnail helper process: yield the CPU to the window's process."""
+    import os
+
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # Windows has no nice(); a refused nice changes nothing
+        pass
+
+
 # -- export and the trash ---------------------------------------------------------------
 
 def export_work(work: Work, dest: Path, *, c2pa: Any = "auto") -> Path:

@@ -20,7 +20,7 @@ from studio.library.db import _CORE_MIGRATIONS, Library, MintAttempt, Token, Wor
 from studio.provenance.embed import read_embedded, write_png_with_provenance
 from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
 from studio.workflows.library import (add_saved_work, empty_trash, ensure_thumbnail, export_work, import_folder,
-                                      originals_dir, thumbnail_path)
+                                      originals_dir, thumbnail_job, thumbnail_path)
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ARTIST = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -375,6 +375,19 @@ def test_thumbnails_are_cached_small_jpegs_and_a_missing_file_says_so(tmp_path: 
     (tmp_path / "junk.png").write_bytes(b"junk")
     with pytest.raises(InputError, match="thumbnail"):
         ensure_thumbnail(tmp_path / "junk.png", "01" * 32, tmp_path / "cache")
+
+
+def test_a_thumbnail_job_answers_in_plain_text_for_a_helper_process(tmp_path: Path) -> None:
+    """What crosses to and from the helper process: strings, and a message instead of an exception."""
+    import pickle
+
+    picture = tmp_path / "p.png"
+    noise(2, size=64).save(picture)
+    made, problem = thumbnail_job(str(picture), "ab" * 32, str(tmp_path / "cache"))
+    assert problem == "" and Path(made) == thumbnail_path(tmp_path / "cache", "ab" * 32) and Path(made).is_file()
+    missing = thumbnail_job(str(tmp_path / "gone.png"), "ef" * 32, str(tmp_path / "cache"))
+    assert missing[0] is None and "missing" in missing[1]
+    assert pickle.loads(pickle.dumps(missing)) == missing
 
 
 def test_export_copies_or_converts_with_the_manifest(tmp_path: Path, library: Library) -> None:

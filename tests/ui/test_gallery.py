@@ -16,6 +16,7 @@ from studio.provenance.embed import write_png_with_provenance
 from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
 from studio.ui.state.gallery import PAGE, GalleryState
 from studio.ui.tabs.gallery import GalleryTab
+from studio.ui.widgets.thumbnails import ThumbnailLoader
 from studio.ui.workers import BackgroundPool
 from studio.workflows.library import add_saved_work
 
@@ -87,6 +88,40 @@ def test_the_grid_shows_every_work_newest_first_with_thumbnails_from_the_disk_ca
     assert all(loader.pixmap(work.sha256) is not None for work in works)
     thumbs = list((config.paths.cache_dir / "thumbnails").rglob("*.jpg"))
     assert len(thumbs) == 5
+
+
+@pytest.mark.parametrize("processes", [True, False], ids=["helper-process", "worker-thread"])
+def test_missing_thumbnails_are_made_in_a_helper_process_or_on_the_worker_thread(
+        qtbot, config: Config, works: list[Work], processes: bool) -> None:
+    loader = ThumbnailLoader(config.paths.cache_dir, processes=processes)
+    loaded: list[str] = []
+    loader.loaded.connect(loaded.extend)
+    for work in works[:2]:
+        loader.request(work.sha256, work.path)
+    loader.request("ee" * 32, str(config.paths.works_dir / "gone.png"))
+    qtbot.waitUntil(lambda: len(loaded) == 3, timeout=20_000)
+    assert all(loader.pixmap(work.sha256) is not None for work in works[:2])
+    assert loader.failed("ee" * 32) and loader.pixmap("ee" * 32) is None
+    assert len(list((config.paths.cache_dir / "thumbnails").rglob("*.jpg"))) == 2
+    assert loader.use_processes is processes  # the helper did not fail over to the thread
+    assert loader.shutdown()
+
+
+def test_a_helper_process_that_cannot_take_work_leaves_thumbnails_to_the_worker_thread(
+        qtbot, config: Config, works: list[Work], monkeypatch) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from studio.ui.widgets import thumbnails
+
+    closed = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    closed.shutdown()  # submitting now raises, as for a helper that died
+    monkeypatch.setattr(thumbnails, "_helpers", closed)
+    loader = ThumbnailLoader(config.paths.cache_dir, processes=True)
+    loader.request(works[0].sha256, works[0].path)
+    qtbot.waitUntil(lambda: loader.pixmap(works[0].sha256) is not None, timeout=20_000)
+    assert not loader.use_processes and thumbnails._helpers is None  # a fresh helper is started next time
+    assert loader.shutdown()
 
 
 def test_typing_a_search_narrows_the_grid_and_clearing_it_shows_all(qtbot, tab: GalleryTab,

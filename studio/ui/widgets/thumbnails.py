@@ -1,9 +1,11 @@
 """Thumbnails for big grids: decoded off the GUI thread, cached on disk and as a small LRU of pixmaps.
 
 :class:`ThumbnailLoader` takes requests (``sha256``, file path) from a list model's ``data()``;
-worker threads make or read the disk thumbnail (``studio.workflows.library.ensure_thumbnail``)
-and decode it into a QImage (safe off the GUI thread); the GUI thread turns it into a QPixmap,
-keeps it in a byte-bounded LRU and says ``loaded(sha256)`` so the model repaints that cell.
+a worker thread reads the disk thumbnail, or has a low-priority helper process make it first
+(``studio.workflows.library.thumbnail_job``: Pillow's many small Python steps would otherwise hold
+the GIL while the GUI thread paints), and decodes it into a QImage (safe off the GUI thread); the
+GUI thread turns it into a QPixmap, keeps it in a byte-bounded LRU and says ``loaded(sha256)`` so
+the model repaints that cell.
 Requests are served newest first and old ones are dropped, so scrolling fast through thousands
 of works only decodes what is on screen. Finished thumbnails are handed over in batches by a
 GUI-thread timer (one ``loaded`` per batch, not one signal per image). :class:`GalleryDelegate`
@@ -12,6 +14,7 @@ paints a cell.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import OrderedDict, deque
 from pathlib import Path
@@ -51,10 +54,12 @@ class ThumbnailLoader(QObject):
     loaded = Signal(object)
 
     def __init__(self, cache_dir: Path, *, size: int | None = None, max_bytes: int = CACHE_BYTES,
-                 threads: int = 1, parent: QObject | None = None) -> None:
+                 threads: int = 1, processes: bool | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         from studio.workflows.library import THUMBNAIL_SIZE
 
+        #: Missing thumbnails are made in a low-priority helper process (None: where one can start).
+        self.use_processes = processes_available() if processes is None else processes
         self.cache_dir = Path(cache_dir)
         self.size = size or THUMBNAIL_SIZE
         self.max_bytes = max_bytes
@@ -164,8 +169,7 @@ class ThumbnailLoader(QObject):
     # -- worker threads -----------------------------------------------------------------
 
     def _drain(self) -> None:
-        from studio.errors import StudioError
-        from studio.workflows.library import ensure_thumbnail
+        from studio.workflows.library import thumbnail_path
 
         while True:
             with self._lock:
@@ -173,18 +177,64 @@ class ThumbnailLoader(QObject):
                     self._workers -= 1
                     return
                 sha256, path = self._stack.pop()  # newest first: what is on screen now
-            try:
-                image = QImage(str(ensure_thumbnail(Path(path), sha256, self.cache_dir, self.size)))
-                if image.isNull():
-                    log.info("The cached thumbnail of %s could not be decoded", path)
-            except StudioError as exc:
-                log.info("No thumbnail for %s: %s", path, exc)
-                image = QImage()
-            except Exception:  # a bug: log it, show the cell as broken, keep the grid alive
-                log.exception("Making the thumbnail of %s failed", path)
-                image = QImage()
+            cached = thumbnail_path(self.cache_dir, sha256, self.size)
+            made, problem = (str(cached), "") if cached.exists() else self._make(path, sha256)
+            image = QImage(made) if made else QImage()
+            if made and image.isNull():
+                log.info("The cached thumbnail of %s could not be decoded", path)
+            elif problem:
+                log.info("No thumbnail for %s: %s", path, problem)
             with self._lock:
                 self._done.append((sha256, image))
+
+    def _make(self, path: str, sha256: str) -> tuple[str | None, str]:
+        """Make a missing thumbnail: in the helper process when there is one (Pillow's Python steps
+        would otherwise take the GIL from the GUI thread while it paints), else on this thread."""
+        from studio.workflows.library import thumbnail_job
+
+        helpers = _helper_pool() if self.use_processes else None
+        if helpers is not None:
+            try:
+                return helpers.submit(thumbnail_job, path, sha256, str(self.cache_dir), self.size).result()
+            except Exception as exc:  # the helper died or could not start: carry on in this process
+                log.warning("The thumbnail helper process failed (%s); making thumbnails in the window's process",
+                            exc)
+                _drop_helper_pool(helpers)
+                self.use_processes = False
+        return thumbnail_job(path, sha256, str(self.cache_dir), self.size)
+
+
+_helpers: Any = None
+_helpers_lock = threading.Lock()
+
+
+def processes_available() -> bool:
+    """Whether thumbnails can be made in a helper process: not in a frozen app (its executable is the
+    studio itself, which would need ``multiprocessing.freeze_support()`` at start-up)."""
+    return not getattr(sys, "frozen", False)
+
+
+def _helper_pool() -> Any:
+    """One low-priority helper process, shared by every loader, started on the first missing thumbnail."""
+    global _helpers
+    with _helpers_lock:
+        if _helpers is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from studio.workflows.library import lower_priority
+
+            _helpers = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=lower_priority)
+        return _helpers
+
+
+def _drop_helper_pool(pool: Any) -> None:
+    global _helpers
+    with _helpers_lock:
+        if _helpers is pool:
+            _helpers = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _cost(pixmap: QPixmap) -> int:
