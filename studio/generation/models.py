@@ -423,12 +423,35 @@ def _model_candidates(folder: Path, depth: int) -> Iterable[Path]:
             yield entry
 
 
+IP_ADAPTER_REASON = ("is an IP-Adapter file, not a model: the Avatars tab uses it with a photo "
+                     "(see `studio avatars adapters`).")
+
+
+def _ip_adapter_reason(path: Path) -> str | None:
+    """Why ``path`` is part of an IP-Adapter rather than a model (by name, folder or tensor names), or None."""
+    if not path.is_file():
+        return None
+    if path.name.lower().startswith("ip-adapter"):
+        return f"{path.name} {IP_ADAPTER_REASON}"
+    if path.parent.name.lower() == "image_encoder":
+        return f"{path.name} is the image encoder of an IP-Adapter, not a model."
+    if path.suffix.lower() in SAFETENSORS_SUFFIXES:
+        try:
+            tensors, _metadata = read_safetensors_header(path)
+        except (OSError, ValueError):
+            return None
+        if tensors and all(key.startswith(("image_proj.", "ip_adapter.")) for key in tensors):
+            return f"{path.name} {IP_ADAPTER_REASON}"
+    return None
+
+
 def scan_models(folders: Iterable[Path], *, include_hf_cache: bool = True,
                 allow_pickle: bool = False) -> ScanResult:
     """Find the models in ``folders`` (and the Hugging Face cache), sorted by name.
 
-    Anything that looks like a model but cannot be used (a LoRA, a corrupt file, another
-    architecture, a pickle while pickles are not allowed) is returned in ``skipped`` with the reason.
+    Anything that looks like a model but cannot be used (a LoRA, an IP-Adapter, a corrupt file,
+    another architecture, a pickle while pickles are not allowed) is returned in ``skipped`` with
+    the reason.
     """
     candidates: list[Path] = []
     for folder in folders:
@@ -447,6 +470,10 @@ def scan_models(folders: Iterable[Path], *, include_hf_cache: bool = True,
         if real in seen:
             continue
         seen.add(real)
+        adapter = _ip_adapter_reason(path)
+        if adapter is not None:
+            skipped.append((path, adapter))
+            continue
         try:
             info = detect_model(path)
         except ModelError as exc:

@@ -141,3 +141,23 @@ def test_a_changed_adapter_file_is_not_recorded_under_its_old_hash(engine: Engin
     stale = replace(adapter, sha256="0" * 64)
     with pytest.raises(ModelError, match="changed since it was chosen"):
         engine.generate(request(ip_adapter=stale, ip_adapter_image=reference))
+
+
+def test_model_scan_skips_ip_adapter_files_with_a_reason(demo_model_dir: Path, adapter, tmp_path: Path) -> None:
+    import shutil
+
+    from studio.generation.models import scan_models
+
+    models = tmp_path / "models"
+    build_tiny_ip_adapter(models / "IP-Adapter", demo_model_dir, with_encoder=False)
+    shutil.copytree(adapter.image_encoder, models / "IP-Adapter" / "image_encoder")
+    shutil.copy(adapter.path, models / "face_adapter.safetensors")  # renamed: known by its tensor names
+    (models / "IP-Adapter-FaceID").mkdir()
+    (models / "IP-Adapter-FaceID" / "ip-adapter-faceid_sd15.bin").write_bytes(b"pickle")
+    result = scan_models([models, demo_model_dir], include_hf_cache=False, allow_pickle=True)
+    assert [m.path for m in result.models] == [demo_model_dir]
+    reasons = {path.name: why for path, why in result.skipped}
+    assert "IP-Adapter file, not a model" in reasons["ip-adapter_sd15.safetensors"]
+    assert "IP-Adapter file, not a model" in reasons["face_adapter.safetensors"]
+    assert "IP-Adapter file, not a model" in reasons["ip-adapter-faceid_sd15.bin"]
+    assert "image encoder of an IP-Adapter" in reasons["model.safetensors"]
