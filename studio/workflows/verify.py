@@ -338,9 +338,11 @@ def reproduce_work(path: Path, engine: Any) -> Reproduction:
     if embedded.provenance_json is None:
         raise InputError(f"{path.name} carries no studio manifest to reproduce from.")
     manifest = SignedManifest.from_json(embedded.provenance_json).manifest
-    if manifest.pipeline != "txt2img" or manifest.parents:
-        raise InputError(f"{path.name} was made from input images ({manifest.pipeline}); "
-                         "reproducing needs only a prompt.",
+    # a text-only avatar is a txt2img image in a preset's style: its manifest holds the full recipe
+    if manifest.pipeline not in ("txt2img", "avatar") or manifest.parents:
+        roles = ", ".join(parent.role for parent in manifest.parents) or manifest.pipeline
+        raise InputError(f"{path.name} was made from input images ({roles}), which a manifest names only by "
+                         "their hashes: it cannot be reproduced without them.",
                          hint="Reproduce works made from text only.")
     if manifest.loras or manifest.adapters:
         raise InputError(f"{path.name} was made with LoRAs or adapters, which reproduce does not load.",

@@ -214,3 +214,18 @@ def test_reproduce_refuses_what_it_cannot_regenerate(engine, make_work) -> None:
                                  parents=({"role": "init", "sha256": "01" * 32},)), engine)
     with pytest.raises(InputError, match="not the one that made"):
         reproduce_work(make_work(model_sha256="00" * 32, width=64, height=64, steps=2), engine)
+
+
+def test_reproduce_regenerates_a_text_only_avatar_and_refuses_one_from_a_photo(engine, tmp_path: Path) -> None:
+    from studio.generation.avatars import AvatarRequest
+    from studio.workflows.avatars import make_from_photo, make_single
+
+    request = AvatarRequest("a fox knight", preset="pixel_art", seed=8, size=64, steps=2)
+    avatar = make_single(request, engine, tmp_path / "text", c2pa=None)[0].path
+    assert SignedManifest.from_json(read_png_text(avatar)["studio:provenance"]).manifest.pipeline == "avatar"
+    result = reproduce_work(avatar, engine)
+    assert (result.method, result.match) == ("exact", True)
+
+    from_photo = make_from_photo(request, noise_image(72, seed=3), engine, tmp_path / "photo", c2pa=None)[0].path
+    with pytest.raises(InputError, match=r"input images \(init\).*cannot be reproduced without them"):
+        reproduce_work(from_photo, engine)
