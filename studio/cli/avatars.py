@@ -4,7 +4,8 @@ resumable collections with traits and rarity.
     studio avatars presets [--json]
     studio avatars adapters [--json]
     studio avatars single "a fox astronaut" --preset anime [--photo F --strength 0.5] [--model M] [--seed N]
-    studio avatars sheet REFERENCE "prompt" --count 6 [--seed N]
+        [--adapter NAME [--adapter-scale 0.6] [--adapter-only] [--accept-noncommercial-licence]]
+    studio avatars sheet REFERENCE "prompt" --count 6 [--seed N] [--adapter NAME ...]
     studio avatars collection TRAITS.yaml --count 100 --seed 7 --out DIR [--template T] [--preset P]
     studio avatars rarity DIR [--json]
 
@@ -94,6 +95,16 @@ def _generation_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--guidance", type=float, help="CFG scale (default: the preset's)")
     sub.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
     sub.add_argument("--json", action="store_true", help="print one JSON object per saved image")
+    sub.add_argument("--adapter", metavar="NAME",
+                     help="IP-Adapter file (see `studio avatars adapters`) that takes the photo/reference as a "
+                          "reference picture")
+    sub.add_argument("--adapter-scale", type=float, default=0.6,
+                     help="how strongly the adapter follows the reference, 0-2 (default 0.6)")
+    sub.add_argument("--adapter-only", action="store_true",
+                     help="use the photo only through the adapter, not as the image-to-image start")
+    sub.add_argument("--accept-noncommercial-licence", action="store_true",
+                     help="acknowledge that FaceID-type adapters use InsightFace models licensed for "
+                          "non-commercial research only")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -118,7 +129,21 @@ def _request(args: argparse.Namespace, config: Any, **fields: Any) -> Any:
     from studio.generation.avatars import AvatarRequest
 
     return AvatarRequest(prompt=getattr(args, "prompt", ""), preset=args.preset, model=_model(args, config),
-                         seed=args.seed, size=args.size, steps=args.steps, guidance=args.guidance, **fields)
+                         seed=args.seed, size=args.size, steps=args.steps, guidance=args.guidance,
+                         adapter=_adapter(args, config), adapter_scale=args.adapter_scale,
+                         photo_as_init=not args.adapter_only,
+                         licence_acknowledged=args.accept_noncommercial_licence, **fields)
+
+
+def _adapter(args: argparse.Namespace, config: Any) -> Any:
+    """The IP-Adapter ``--adapter`` names, found in the models folders (None without the option)."""
+    if not args.adapter:
+        if args.adapter_only:
+            raise InputError("--adapter-only needs --adapter NAME.")
+        return None
+    from studio.generation.avatars import find_adapter, find_ip_adapters
+
+    return find_adapter(find_ip_adapters(config.model_folders(), config.paths.models_dir), args.adapter)
 
 
 def _print_work(args: argparse.Namespace, work: Any, warned: set[str]) -> None:
@@ -208,6 +233,8 @@ def run_single(args: argparse.Namespace) -> int:
 
     config, engine = _engine()
     request = _request(args, config, count=args.count, strength=args.strength)
+    if request.adapter is not None and args.photo is None:
+        raise InputError("--adapter needs --photo: the adapter reads the photo as its reference picture.")
     out_dir = args.out or config.paths.works_dir
     warned: set[str] = set()
     with _Interrupt() as cancel:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from studio.paths import studio_paths
 from studio.provenance.manifest import SignedManifest
 from studio.provenance.png_text import read_png_text
 from studio.workflows.batch import read_manifest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generation"))
+from tiny_ip_adapter import build_tiny_ip_adapter  # noqa: E402
 
 TRAITS = asset_path("examples", "avatar_traits.yaml")
 
@@ -98,3 +102,41 @@ def test_collection_continues_where_it_stopped_and_reports_rarity(demo_home: Pat
     assert code == 2 and "at most 864 different avatars" in err
     code, _, err = run(capsys, "avatars", "rarity", str(tmp_path))
     assert code == 2 and "holds no avatar collection" in err
+
+
+@pytest.mark.slow
+def test_single_with_an_ip_adapter_records_it_and_faceid_needs_the_licence(
+        demo_home: Path, demo_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.generation.hashing import file_sha256
+
+    weights = build_tiny_ip_adapter(studio_paths().models_dir / "IP-Adapter", demo_model_dir)
+    faceid = studio_paths().models_dir / "IP-Adapter-FaceID" / "ip-adapter-faceid_sd15.bin"
+    faceid.parent.mkdir()
+    faceid.write_bytes(b"not read")
+    code, out, _ = run(capsys, "avatars", "adapters", "--json")
+    assert code == 0 and {a["name"] for a in json.loads(out)["available"]} == {weights.name, faceid.name}
+
+    photo = tmp_path / "me.png"
+    Image.new("RGB", (80, 80), (120, 60, 200)).save(photo)
+    with Image.open(photo) as image:
+        photo_sha = image_sha256(image.convert("RGB"))
+    common = ["--preset", "anime", "--photo", str(photo), "--size", "64", "--steps", "2", "--seed", "3",
+              "--out", str(tmp_path / "out"), "--json"]
+    code, out, err = run(capsys, "avatars", "single", "me", *common, "--adapter", "ip-adapter_sd15",
+                         "--adapter-scale", "0.8")
+    assert code == 0, err
+    manifest = SignedManifest.from_json(read_png_text(Path(json.loads(out)["path"]))["studio:provenance"]).manifest
+    assert [(a.name, a.sha256, a.weight) for a in manifest.adapters] == [(weights.name, file_sha256(weights), 0.8)]
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("init", photo_sha), ("ip_adapter", photo_sha)]
+
+    code, out, err = run(capsys, "avatars", "single", "me", *common, "--adapter", weights.name, "--adapter-only")
+    assert code == 0, err
+    manifest = SignedManifest.from_json(read_png_text(Path(json.loads(out)["path"]))["studio:provenance"]).manifest
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", photo_sha)]
+
+    code, _, err = run(capsys, "avatars", "single", "me", *common, "--adapter", "ip-adapter-faceid_sd15")
+    assert code != 0 and "non-commercial research only" in err and "--accept-noncommercial-licence" in err
+    code, _, err = run(capsys, "avatars", "single", "me", *common, "--adapter", "nope")
+    assert code != 0 and "no usable IP-Adapter “nope”" in err and weights.name in err
+    code, _, err = run(capsys, "avatars", "single", "me", "--size", "64", "--adapter", weights.name)
+    assert code != 0 and "--adapter needs --photo" in err
