@@ -144,6 +144,10 @@ class AvatarsState(QObject):
     status_changed = Signal(str)
     progress_changed = Signal(object)       # JobProgress
     adapters_changed = Signal(str)          # the status line
+    adapter_choices_changed = Signal()      # the usable adapters found (adapter_choices)
+    adapter_changed = Signal(str)           # the chosen adapter's file name, "" for none
+    adapter_scale_changed = Signal(float)
+    licence_acknowledged_changed = Signal(bool)
     presets_changed = Signal()
     error = Signal(str)
     sheet_ready = Signal(object)            # CharacterSheet
@@ -170,6 +174,9 @@ class AvatarsState(QObject):
     busy = Field(False)
     status = Field("")
     adapters = Field("")
+    adapter = Field("")
+    adapter_scale = Field(0.6)
+    licence_acknowledged = Field(False)
     mint_command = Field("")
     possible = Field("")
 
@@ -188,6 +195,7 @@ class AvatarsState(QObject):
         self.presets: list[StylePreset] = load_presets(config.paths.data_dir)
         self.licence_notice = FACE_ID_NOTICE
         self.adapter_downloads: tuple[str, ...] = ()
+        self.adapter_choices: tuple[Any, ...] = ()   # IpAdapterFiles usable with the photo
         self.rarity: "RarityReport | None" = None
         self._job: Job | None = None
         self.out_dir = str(config.paths.data_dir / "avatar-collections" / "collection")
@@ -233,6 +241,10 @@ class AvatarsState(QObject):
 
     def _on_adapters(self, report: Any) -> None:
         self.adapter_downloads = report.downloads
+        self.adapter_choices = tuple(report.available)
+        if self.adapter and all(a.name != self.adapter for a in self.adapter_choices):
+            self.adapter = ""
+        self.adapter_choices_changed.emit()
         self.adapters = report.summary + ("" if report.available else
                                           " Optional downloads: see the tooltip or `studio avatars adapters`.")
 
@@ -252,12 +264,27 @@ class AvatarsState(QObject):
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"The {what} {Path(path).name} is not an image the studio can read ({exc}).") from exc
 
+    def _chosen_adapter(self) -> Any:
+        """The chosen IP-Adapter (None for none), its licence checked before anything is queued."""
+        if not self.adapter:
+            return None
+        from studio.generation.avatars import check_adapter_licence
+
+        adapter = next((a for a in self.adapter_choices if a.name == self.adapter), None)
+        if adapter is None:
+            raise InputError(f"The IP-Adapter {self.adapter} is no longer in the models folders.",
+                             hint="Choose another adapter, or none.")
+        check_adapter_licence(adapter, bool(self.licence_acknowledged))
+        return adapter
+
     def _request(self, *, count: int, strength: float) -> Any:
         from studio.generation.avatars import AvatarRequest
 
         return AvatarRequest(prompt=self.prompt, preset=self.preset, model=self.model_name,
                              seed=None if self.seed < 0 else self.seed, count=count, strength=strength,
-                             size=self.size or None, steps=self.steps or None)
+                             size=self.size or None, steps=self.steps or None, adapter=self._chosen_adapter(),
+                             adapter_scale=float(self.adapter_scale),
+                             licence_acknowledged=bool(self.licence_acknowledged))
 
     def _check_idle(self) -> None:
         if self.busy:
@@ -273,6 +300,9 @@ class AvatarsState(QObject):
             if not self.prompt.strip() and photo is None:
                 raise InputError("Describe the avatar, or choose a photo.")
             request = self._request(count=self.count, strength=self.strength)
+            if request.adapter is not None and photo is None:
+                raise InputError(f"The IP-Adapter {request.adapter.name} reads a photo.",
+                                 hint="Choose a photo, or set the adapter to none.")
         except StudioError as exc:
             self.error.emit(str(exc))
             return None
