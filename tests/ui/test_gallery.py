@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -122,6 +123,28 @@ def test_a_helper_process_that_cannot_take_work_leaves_thumbnails_to_the_worker_
     qtbot.waitUntil(lambda: loader.pixmap(works[0].sha256) is not None, timeout=20_000)
     assert not loader.use_processes and thumbnails._helpers is None  # a fresh helper is started next time
     assert loader.shutdown()
+
+
+def test_cells_are_drawn_once_and_redrawn_when_what_they_show_changes(qtbot, tab: GalleryTab, works: list[Work],
+                                                                     library: Library) -> None:
+    tab.state.refresh()
+    loader, delegate, grid = tab.state.loader, tab.grid.itemDelegate(), tab.grid
+    qtbot.waitUntil(lambda: loader.cached_count == 5, timeout=20_000)
+    grid.viewport().grab()
+    drawn = delegate.cached_cells
+    assert drawn >= 5
+    before = grid.viewport().grab().toImage()
+    assert delegate.cached_cells == drawn          # painted again from the cache, nothing redrawn
+    row = tab.state.model.row_of_work(works[1].id)
+    changed = replace(library.work(works[1].id), favourite=True)
+    tab.state.model.update_work(changed)            # the star appears: that cell alone is drawn anew
+    after = grid.viewport().grab().toImage()
+    assert delegate.cached_cells == drawn + 1
+    cell = grid.visualRect(tab.state.model.index(row))
+    assert any(before.pixel(x, y) != after.pixel(x, y)
+               for x in range(cell.left(), cell.right(), 3) for y in range(cell.top(), cell.bottom(), 3))
+    delegate.clear_cache()
+    assert delegate.cached_cells == 0
 
 
 def test_typing_a_search_narrows_the_grid_and_clearing_it_shows_all(qtbot, tab: GalleryTab,

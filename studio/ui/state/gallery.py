@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 
 from studio.errors import StudioError
 from studio.library.db import Library, Token, Work, WorkQuery, WorkRow
-from studio.ui.widgets.thumbnails import FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
+from studio.ui.widgets.thumbnails import CELL_ROLE, FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class GalleryModel(QAbstractListModel):
     Sha256Role = SHA256_ROLE
     PathRole = Qt.ItemDataRole.UserRole + 3
     FavouriteRole = FAVOURITE_ROLE
+    CellRole = CELL_ROLE
 
     def __init__(self, library: Library, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -127,10 +128,12 @@ class GalleryModel(QAbstractListModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return item.title or "Untitled"
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == Qt.ItemDataRole.DecorationRole or role == CELL_ROLE:
             pixmap = self._loader.pixmap(item.sha256)
             if pixmap is None:
                 self._loader.request(item.sha256, item.path)
+            if role == CELL_ROLE:  # the delegate's one call per paint
+                return (item.title or "Untitled", item.sha256, item.favourite, pixmap)
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.title or "Untitled"

@@ -96,6 +96,7 @@ class GalleryGrid(QListView):
         cell = max(CELL, width // columns - 1)
         if cell != self._delegate.cell_width:
             self._delegate.cell_width = cell
+            self._delegate.clear_cache()  # cells drawn at the old width are not shown again
             self.setGridSize(QSize(cell, CELL + CAPTION))
         super().resizeEvent(event)
 

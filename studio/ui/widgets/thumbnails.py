@@ -245,46 +245,102 @@ CELL = 156
 CAPTION = 24
 SHA256_ROLE = Qt.ItemDataRole.UserRole + 2
 FAVOURITE_ROLE = Qt.ItemDataRole.UserRole + 4
+#: What a cell shows, in one ``data()`` call: (title, sha256, favourite, thumbnail pixmap or None).
+CELL_ROLE = Qt.ItemDataRole.UserRole + 5
+CELL_CACHE_BYTES = 24 << 20  # drawn cells kept (a full screen of 1360x820 is about 40 of 0.12 MB)
 
 
 class GalleryDelegate(QStyledItemDelegate):
     """A rounded thumbnail (a placeholder while it loads, a mark when the file is broken) with
-    the work's title under it; an accent frame when selected."""
+    the work's title under it; an accent frame when selected.
 
-    def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
+    Each cell is drawn once into a pixmap, kept in a small byte-bounded LRU keyed by everything it
+    shows (work, title, favourite, the thumbnail's identity, selection, hover, size): repainting it
+    while the grid scrolls is then a single unscaled blit on the GUI thread."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None, *,
+                 cache_bytes: int = CELL_CACHE_BYTES) -> None:
         super().__init__(parent)
         self._loader = loader
         self.cell_width = CELL  # the grid widens cells to share its width evenly
+        self._cells: OrderedDict[tuple[Any, ...], QPixmap] = OrderedDict()
+        self._cell_bytes = 0
+        self._cache_bytes = cache_bytes
+
+    @property
+    def cached_cells(self) -> int:
+        return len(self._cells)
+
+    def clear_cache(self) -> None:
+        """Forget the drawn cells (after a change of theme or font)."""
+        self._cells.clear()
+        self._cell_bytes = 0
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.cell_width, CELL + CAPTION)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        painter.save()
+        cell = index.data(CELL_ROLE)
+        if cell is None:
+            cell = (index.data(Qt.ItemDataRole.DisplayRole), index.data(SHA256_ROLE), index.data(FAVOURITE_ROLE),
+                    index.data(Qt.ItemDataRole.DecorationRole))
+        title, sha256, favourite, pixmap = cell
+        if not isinstance(pixmap, QPixmap) or pixmap.isNull():
+            pixmap = None
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        failed = pixmap is None and self._loader.failed(str(sha256 or ""))
+        rect: QRect = option.rect
+        widget = option.widget
+        ratio = widget.devicePixelRatioF() if widget is not None else 1.0
+        key = (sha256, title, bool(favourite), pixmap.cacheKey() if pixmap is not None else None, failed,
+               selected, hovered, rect.width(), rect.height(), ratio)
+        drawn = self._cells.get(key)
+        if drawn is None:
+            drawn = QPixmap(max(1, round(rect.width() * ratio)), max(1, round(rect.height() * ratio)))
+            drawn.setDevicePixelRatio(ratio)
+            drawn.fill(Qt.GlobalColor.transparent)
+            cell_painter = QPainter(drawn)
+            try:
+                self._draw(cell_painter, QRect(0, 0, rect.width(), rect.height()), option, str(title or ""),
+                           bool(favourite), pixmap, failed, selected, hovered)
+            finally:
+                cell_painter.end()
+            self._cells[key] = drawn
+            self._cell_bytes += drawn.width() * drawn.height() * 4
+            while self._cell_bytes > self._cache_bytes and len(self._cells) > 1:
+                _key, old = self._cells.popitem(last=False)
+                self._cell_bytes -= old.width() * old.height() * 4
+        else:
+            self._cells.move_to_end(key)
+        painter.drawPixmap(rect.topLeft(), drawn)
+
+    def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, text: str, favourite: bool,
+              pixmap: QPixmap | None, failed: bool, selected: bool, hovered: bool) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect: QRect = option.rect.adjusted(5, 5, -5, -5)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setFont(option.font)
+        rect = cell.adjusted(5, 5, -5, -5)
         image_rect = QRect(rect.left(), rect.top(), rect.width(), rect.height() - CAPTION)
         path = QPainterPath()
         path.addRoundedRect(image_rect, 6, 6)
         painter.fillPath(path, QColor(theme.RAISED))
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+        if pixmap is not None:
             size = pixmap.size().scaled(image_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(image_rect.left() + (image_rect.width() - size.width()) // 2,
                            image_rect.top() + (image_rect.height() - size.height()) // 2, size.width(), size.height())
             painter.setClipPath(path)
             painter.drawPixmap(target, pixmap)
             painter.setClipping(False)
-        elif self._loader.failed(str(index.data(SHA256_ROLE) or "")):
+        elif failed:
             painter.setPen(QColor(theme.ERROR_TEXT))
             painter.drawText(image_rect, Qt.AlignmentFlag.AlignCenter, "file missing\nor unreadable")
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
         if selected or hovered:
             painter.setPen(QPen(QColor(theme.ACCENT if selected else theme.BORDER), 2))
             painter.drawPath(path)
-        if index.data(FAVOURITE_ROLE):
+        if favourite:
             badge = QRect(image_rect.right() - 25, image_rect.top() + 5, 20, 20)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 150))
@@ -293,7 +349,6 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "★")
         painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
         caption = QRect(rect.left() + 2, image_rect.bottom() + 3, rect.width() - 4, CAPTION - 3)
-        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         painter.drawText(caption, Qt.AlignmentFlag.AlignCenter,
-                         option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, caption.width()))
-        painter.restore()
+                         option.fontMetrics.elidedText(text or "Untitled", Qt.TextElideMode.ElideRight,
+                                                       caption.width()))
