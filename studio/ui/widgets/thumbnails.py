@@ -254,9 +254,10 @@ class GalleryDelegate(QStyledItemDelegate):
     """A rounded thumbnail (a placeholder while it loads, a mark when the file is broken) with
     the work's title under it; an accent frame when selected.
 
-    Each cell is drawn once into a pixmap, kept in a small byte-bounded LRU keyed by everything it
-    shows (work, title, favourite, the thumbnail's identity, selection, hover, size): repainting it
-    while the grid scrolls is then a single unscaled blit on the GUI thread."""
+    Each cell with its thumbnail (or its broken mark) is drawn once into a pixmap, kept in a small
+    byte-bounded LRU keyed by everything it shows (work, title, favourite, the thumbnail's identity,
+    selection, hover, size): repainting it while the grid scrolls is then a single unscaled blit on
+    the GUI thread. Placeholders, cheap and short-lived, are drawn directly."""
 
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None, *,
                  cache_bytes: int = CELL_CACHE_BYTES) -> None:
@@ -293,6 +294,13 @@ class GalleryDelegate(QStyledItemDelegate):
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
         failed = pixmap is None and self._loader.failed(str(sha256 or ""))
         rect: QRect = option.rect
+        if pixmap is None and not failed:  # a placeholder is cheap, and gone once the thumbnail comes
+            painter.save()
+            try:
+                self._draw(painter, rect, option, str(title or ""), bool(favourite), None, False, selected, hovered)
+            finally:
+                painter.restore()
+            return
         widget = option.widget
         ratio = widget.devicePixelRatioF() if widget is not None else 1.0
         key = (sha256, title, bool(favourite), pixmap.cacheKey() if pixmap is not None else None, failed,
