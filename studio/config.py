@@ -27,6 +27,8 @@ class Setting:
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    #: The settings dialog's group (one of :data:`SECTIONS`).
+    section: str = "General"
 
     def accepts(self, value: Any) -> bool:
         kind = type(self.default)
@@ -50,69 +52,76 @@ class Setting:
         return True
 
 
+#: The settings dialog's groups, in the order it shows them.
+SECTIONS: tuple[str, ...] = ("General", "Generation", "Storage", "Wallet & networks", "Appearance")
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("device", "Device", "auto",
             "Where models run. Auto picks CUDA, then Apple MPS, then the CPU.",
-            choices=("auto", "cuda", "mps", "cpu")),
+            choices=("auto", "cuda", "mps", "cpu"), section="Generation"),
     Setting("precision", "Precision", "auto",
             "Number format of the weights. Auto uses fp16 on CUDA and MPS, fp32 on the CPU.",
-            choices=("auto", "fp16", "bf16", "fp32")),
+            choices=("auto", "fp16", "bf16", "fp32"), section="Generation"),
     Setting("memory_saving", "Memory saving", "auto",
             "Attention slicing, VAE tiling and CPU offload. Auto switches them on when the "
-            "device has little free memory.", choices=("auto", "on", "off")),
+            "device has little free memory.", choices=("auto", "on", "off"), section="Generation"),
     Setting("models_folder", "Models folder", "",
             "An extra folder scanned for models (diffusers folders and .safetensors files). "
-            "The studio's own models folder is always scanned."),
+            "The studio's own models folder is always scanned.", section="Generation"),
     Setting("scan_hf_cache", "Scan the Hugging Face cache", True,
-            "Also list diffusers models already downloaded into the Hugging Face cache."),
+            "Also list diffusers models already downloaded into the Hugging Face cache.", section="Generation"),
     Setting("allow_pickle_checkpoints", "Allow pickle checkpoints (.ckpt, .bin)", False,
             "Pickle files can run arbitrary code when loaded. Only allow them for files "
-            "whose source you trust; prefer .safetensors."),
+            "whose source you trust; prefer .safetensors.", section="Generation"),
     Setting("preview_every", "Live preview every N steps", 2,
             "How often the Create tab shows the image in progress (0 turns previews off).",
-            minimum=0, maximum=50),
+            minimum=0, maximum=50, section="Generation"),
     Setting("default_model", "Default model", "",
-            "The model selected when the studio opens (a name from the model list)."),
+            "The model selected when the studio opens (a name from the model list).", section="Generation"),
     Setting("storage_backend", "Where published works are kept", "local",
             "Local: the studio's own store, served from this computer only (works offline). "
             "Kubo: an IPFS node you run. Pinning: a pinning service that keeps works online "
-            "while this computer is off.", choices=("local", "kubo", "pinning")),
+            "while this computer is off.", choices=("local", "kubo", "pinning"), section="Storage"),
     Setting("kubo_api_url", "Kubo node address", "http://127.0.0.1:5001",
-            "The RPC API address of your Kubo (IPFS) node; used when works are kept on Kubo."),
+            "The RPC API address of your Kubo (IPFS) node; used when works are kept on Kubo.", section="Storage"),
     Setting("pinning_endpoint", "Pinning service address", "",
             "The service's Pinning Service API address, e.g. https://api.pinata.cloud/psa. "
             "Its access token is not kept in the settings: set STUDIO_PINNING_TOKEN or "
-            "give a token file."),
+            "give a token file.", section="Storage"),
     Setting("pinning_car_upload_url", "Pinning service upload address", "",
             "Where the service accepts uploads of CAR files, if it offers one. Without it the "
-            "service must find the content on the IPFS network by itself."),
+            "service must find the content on the IPFS network by itself.", section="Storage"),
     Setting("gateways", "Gateways", "https://ipfs.io, https://dweb.link",
             "IPFS gateways to fetch from, in order, separated by commas (https:// only; "
-            "http:// only for this computer). Whatever a gateway sends is checked against the CID."),
+            "http:// only for this computer). Whatever a gateway sends is checked against the CID.", section="Storage"),
     Setting("local_gateway_port", "Local gateway port", 8080,
             "Port on 127.0.0.1 where the studio serves its local store to your browser "
-            "(0 picks any free port).", minimum=0, maximum=65535),
+            "(0 picks any free port).", minimum=0, maximum=65535, section="Storage"),
     Setting("fetch_max_bytes", "Largest download (bytes)", 64 * 1024 * 1024,
             "Content larger than this is refused when fetching ipfs://, https:// or data: links.",
-            minimum=1024, maximum=64 * 1024 ** 3),
+            minimum=1024, maximum=64 * 1024 ** 3, section="Storage"),
     Setting("wallet_idle_lock_minutes", "Lock the wallet after (minutes idle)", 15,
             "The wallet locks itself after this many minutes without a signature (0 never locks).",
-            minimum=0, maximum=1440),
+            minimum=0, maximum=1440, section="Wallet & networks"),
     Setting("network", "Network", "devnet",
             "The network the wallet signs on: devnet, sepolia, base-sepolia, ethereum, base, polygon, "
-            "optimism, arbitrum, or the key of a custom network."),
+            "optimism, arbitrum, or the key of a custom network.", section="Wallet & networks"),
     Setting("rpc_urls", "RPC URLs", "",
             "Replace a built-in network's public RPC: one network=URL per line, e.g. "
-            "sepolia=https://sepolia.example/your-key"),
+            "sepolia=https://sepolia.example/your-key", section="Wallet & networks"),
     Setting("works_folder", "Works folder", "",
             "Where generated images are saved, one PNG per work with its provenance. Empty: the "
-            "studio's own data folder."),
+            "studio's own data folder.", section="General"),
     Setting("first_run_done", "First-run welcome done", False,
             "Whether the welcome (wallet, works folder, models) has been shown; untick it to see it "
-            "again at the next start."),
+            "again at the next start.", section="General"),
     Setting("marketplace_addresses", "Marketplace addresses", "",
             "The studio marketplace contract on each network other than the devnet (where the studio "
-            "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…"),
+            "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…",
+            section="Wallet & networks"),
+    Setting("theme", "Theme", "dark",
+            "Dark or light colours for the whole window; a change applies at once.",
+            choices=("dark", "light"), section="Appearance"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 

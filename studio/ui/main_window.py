@@ -9,9 +9,9 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from studio import __version__
 from studio.config import Config
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.create_state.mint_requested.connect(self.open_mint_dialog)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
+        self.apply_theme()
 
         self.device_label = QLabel("Device: detecting…")
         self.chain_label = QLabel()
@@ -114,15 +115,53 @@ class MainWindow(QMainWindow):
         self.open_works_action = file_menu.addAction("Open works folder", self.open_works_folder)
         self.verify_action = file_menu.addAction("Verify file…", lambda: self.open_verify_dialog(None))
         self.settings_action = file_menu.addAction("Settings…", self.open_settings)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))  # ⌘, on macOS; Linux has no standard key
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("About", self.show_about)
+        self.guide_action = help_menu.addAction("User guide", self.open_guide)
+        self.guide_action.setShortcut(QKeySequence("F1"))
+        self.shortcuts_action = help_menu.addAction("Keyboard shortcuts", self.open_shortcuts)
+        help_menu.addSeparator()
         help_menu.addAction("Open log file", self.open_log_file)
+        help_menu.addAction("About Provenance Studio", self.show_about)
+        self._build_shortcuts()
+
+    def _build_shortcuts(self) -> None:
+        """Ctrl+Enter generates anywhere in the Create tab; Ctrl+1…n turn to the tabs in order."""
+        self.generate_shortcuts = []
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self.create_tab)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.generate_from_shortcut)
+            self.generate_shortcuts.append(shortcut)
+        self.tab_shortcuts = []
+        for index in range(min(self.tabs.count(), 9)):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
+            shortcut.activated.connect(lambda index=index: self.tabs.setCurrentIndex(index))
+            self.tab_shortcuts.append(shortcut)
+
+    def generate_from_shortcut(self) -> None:
+        """Ctrl+Enter in the Create tab: what the Generate button does, when it can be pressed."""
+        if self.create_tab.generate_button.isEnabled():
+            self.create_tab.generate_button.click()
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        """(keys, action) for Help → Keyboard shortcuts, in the platform's notation."""
+        def keys(action: QAction) -> str:
+            return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+        rows = [(QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText),
+                 "Generate (Create tab)")]
+        rows += [(shortcut.key().toString(QKeySequence.SequenceFormat.NativeText),
+                  f"Show the {self.tabs.tabText(index)} tab") for index, shortcut in enumerate(self.tab_shortcuts)]
+        rows += [(keys(self.settings_action), "Settings"), (keys(self.guide_action), "User guide"),
+                 (QKeySequence(QKeySequence.StandardKey.Quit).toString(QKeySequence.SequenceFormat.NativeText),
+                  "Quit")]
+        return [(k, action) for k, action in rows if k]
 
     # -- status bar ---------------------------------------------------------------------
 
@@ -268,8 +307,19 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_settings(dialog.changed_keys)
 
+    def apply_theme(self) -> None:
+        """Colour the application with the theme setting (a no-op when it is already in use)."""
+        from studio.ui import theme
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
+            theme.apply_theme(app, self.config["theme"])
+
     def apply_settings(self, changed: set[str]) -> None:
-        """Take saved settings into use: a new engine for device changes, a rescan for model folders."""
+        """Take saved settings into use: a new engine for device changes, a rescan for model folders,
+        the theme's colours."""
+        if "theme" in changed:
+            self.apply_theme()
         if changed & ENGINE_SETTINGS:
             self.lane.reset_engine(engine_factory(self.config, self.catalog))
             self.detect_device()
@@ -285,9 +335,27 @@ class MainWindow(QMainWindow):
                 self.wallet_state.reload_networks(self.config["network"])
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "About Provenance Studio",
-                          f"<b>Provenance Studio {__version__}</b><p>Local diffusion art with its recipe "
-                          "written into every image.</p>")
+        """Versions of the studio, Python and its main libraries (never imports torch to ask)."""
+        from studio.ui.dialogs.help import about_html
+
+        QMessageBox.about(self, f"About Provenance Studio {__version__}", about_html())
+
+    def open_guide(self) -> Any:
+        """Help → User guide (F1): docs/guide.md in a read-only window."""
+        from studio.ui.dialogs.help import GuideDialog
+
+        dialog = GuideDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_shortcuts(self) -> Any:
+        from studio.ui.dialogs.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.shortcut_list(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- lifecycle ----------------------------------------------------------------------
 

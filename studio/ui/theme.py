@@ -1,110 +1,156 @@
-"""The studio's dark theme: a Fusion palette for native-looking controls plus a small style sheet.
+"""The studio's themes, dark (the default) and light: a Fusion palette for native-looking controls
+plus a small style sheet, both drawn from one table of named colours per theme.
 
 Colours are named once here; widgets pick roles through ``objectName``/properties
-(``accent``, ``banner``, ``muted``) instead of setting colours themselves.
+(``accent``, ``banner``, ``muted``) instead of setting colours themselves. Painting code reads
+the module attributes (``theme.RAISED``) when it paints, so it follows the theme in use:
+:func:`apply_theme` rebinds them.
 """
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-BACKGROUND = "#1b1d23"
-SURFACE = "#23262e"
-RAISED = "#2c3039"
-BORDER = "#3a3f4b"
-TEXT = "#e6e8ee"
-MUTED = "#9aa1b1"
-ACCENT = "#7c6cf2"
-ACCENT_HOVER = "#8f81ff"
-ERROR_BG = "#4a2026"
-ERROR_TEXT = "#ffb4bd"
-WARNING_BG = "#4a3c1c"
-WARNING_TEXT = "#ffd98a"
+THEMES: dict[str, dict[str, str]] = {
+    "dark": {
+        "background": "#1b1d23", "surface": "#23262e", "raised": "#2c3039", "border": "#3a3f4b",
+        "text": "#e6e8ee", "muted": "#9aa1b1", "accent": "#7c6cf2", "accent_hover": "#8f81ff",
+        "on_accent": "#ffffff", "error_bg": "#4a2026", "error_text": "#ffb4bd",
+        "warning_bg": "#4a3c1c", "warning_text": "#ffd98a", "disabled_text": "#5d6372",
+        "disabled_border": "#2f333c", "checked_bg": "#3b3566", "accent_disabled_bg": "#4a4470",
+        "accent_disabled_text": "#b9b4dc",
+    },
+    "light": {
+        "background": "#eef0f4", "surface": "#ffffff", "raised": "#f8f9fb", "border": "#c9ceda",
+        "text": "#1d2029", "muted": "#5c6373", "accent": "#5b4ad6", "accent_hover": "#6e5ff0",
+        "on_accent": "#ffffff", "error_bg": "#fde2e6", "error_text": "#a3162b",
+        "warning_bg": "#fff0c7", "warning_text": "#6f4c00", "disabled_text": "#a2a8b5",
+        "disabled_border": "#dde1e8", "checked_bg": "#e2ddff", "accent_disabled_bg": "#bdb5ef",
+        "accent_disabled_text": "#f4f2ff",
+    },
+}
+DEFAULT_THEME = "dark"
 
-STYLE_SHEET = f"""
+# the colours of the theme in use (rebound by apply_theme); painting code reads them at paint time
+BACKGROUND = SURFACE = RAISED = BORDER = TEXT = MUTED = ACCENT = ACCENT_HOVER = ""
+ERROR_BG = ERROR_TEXT = WARNING_BG = WARNING_TEXT = ""
+_current = DEFAULT_THEME
+
+
+def _bind(name: str) -> None:
+    global _current
+    _current = name
+    globals().update({key.upper(): value for key, value in THEMES[name].items()})
+
+
+_bind(DEFAULT_THEME)
+
+
+def current_theme() -> str:
+    """The name of the theme last applied (``"dark"`` until another one is)."""
+    return _current
+
+
+def style_sheet(name: str = DEFAULT_THEME) -> str:
+    """The application style sheet in the colours of theme ``name``."""
+    c = THEMES[name]
+    return f"""
 QWidget {{ font-size: 10pt; }}
-QMainWindow, QDialog {{ background: {BACKGROUND}; }}
-QTabWidget::pane {{ border: none; background: {BACKGROUND}; }}
-QTabBar::tab {{ background: transparent; color: {MUTED}; padding: 8px 18px; border: none;
+QMainWindow, QDialog {{ background: {c['background']}; }}
+QTabWidget::pane {{ border: none; background: {c['background']}; }}
+QTabBar::tab {{ background: transparent; color: {c['muted']}; padding: 8px 18px; border: none;
                border-bottom: 2px solid transparent; }}
-QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
-QFrame#panel {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 8px; }}
-QLabel#sectionTitle {{ color: {MUTED}; font-size: 8.5pt; font-weight: 600; letter-spacing: 1px;
+QTabBar::tab:selected {{ color: {c['text']}; border-bottom: 2px solid {c['accent']}; }}
+QFrame#panel {{ background: {c['surface']}; border: 1px solid {c['border']}; border-radius: 8px; }}
+QLabel#sectionTitle {{ color: {c['muted']}; font-size: 8.5pt; font-weight: 600; letter-spacing: 1px;
                       text-transform: uppercase; }}
-QLabel[muted="true"] {{ color: {MUTED}; }}
+QLabel[muted="true"] {{ color: {c['muted']}; }}
 QLabel#heroTitle {{ font-size: 16pt; font-weight: 600; }}
 QPlainTextEdit, QLineEdit, QComboBox, QListView, QListWidget {{
-    background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; border-radius: 6px; padding: 4px 6px;
-    selection-background-color: {ACCENT}; }}
+    background: {c['raised']}; color: {c['text']}; border: 1px solid {c['border']}; border-radius: 6px; padding: 4px 6px;
+    selection-background-color: {c['accent']}; }}
 QSpinBox, QDoubleSpinBox {{ padding: 3px 4px; }}
 QPlainTextEdit:focus, QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
-    border: 1px solid {ACCENT}; }}
-QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER}; selection-background-color: {ACCENT}; }}
-QPushButton, QToolButton {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER};
+    border: 1px solid {c['accent']}; }}
+QComboBox QAbstractItemView {{ background: {c['raised']}; border: 1px solid {c['border']}; selection-background-color: {c['accent']}; }}
+QPushButton, QToolButton {{ background: {c['raised']}; color: {c['text']}; border: 1px solid {c['border']};
     border-radius: 6px; padding: 5px 12px; }}
 QToolButton[popupMode="2"] {{ padding-right: 18px; }}
 QToolButton::menu-indicator {{ subcontrol-origin: padding; subcontrol-position: right center; right: 4px; }}
-QPushButton:hover, QToolButton:hover {{ border-color: {ACCENT}; }}
-QPushButton:disabled, QToolButton:disabled {{ color: #5d6372; border-color: #2f333c; }}
-QPushButton:checked, QToolButton:checked {{ background: #3b3566; border-color: {ACCENT}; }}
-QPushButton[accent="true"] {{ background: {ACCENT}; border: none; color: white; font-weight: 600;
+QPushButton:hover, QToolButton:hover {{ border-color: {c['accent']}; }}
+QPushButton:disabled, QToolButton:disabled {{ color: {c['disabled_text']}; border-color: {c['disabled_border']}; }}
+QPushButton:checked, QToolButton:checked {{ background: {c['checked_bg']}; border-color: {c['accent']}; }}
+QPushButton[accent="true"] {{ background: {c['accent']}; border: none; color: {c['on_accent']}; font-weight: 600;
     padding: 8px 22px; }}
-QPushButton[accent="true"]:hover {{ background: {ACCENT_HOVER}; }}
-QPushButton[accent="true"]:disabled {{ background: #4a4470; color: #b9b4dc; }}
-QProgressBar {{ background: {RAISED}; border: none; border-radius: 4px; height: 8px; text-align: center;
+QPushButton[accent="true"]:hover {{ background: {c['accent_hover']}; }}
+QPushButton[accent="true"]:disabled {{ background: {c['accent_disabled_bg']}; color: {c['accent_disabled_text']}; }}
+QProgressBar {{ background: {c['raised']}; border: none; border-radius: 4px; height: 8px; text-align: center;
     color: transparent; }}
-QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
-QFrame#errorBanner {{ background: {ERROR_BG}; border-radius: 6px; }}
-QFrame#errorBanner QLabel {{ color: {ERROR_TEXT}; }}
-QFrame#warningBanner {{ background: {WARNING_BG}; border-radius: 6px; }}
-QFrame#warningBanner QLabel {{ color: {WARNING_TEXT}; }}
+QProgressBar::chunk {{ background: {c['accent']}; border-radius: 4px; }}
+QFrame#errorBanner {{ background: {c['error_bg']}; border-radius: 6px; }}
+QFrame#errorBanner QLabel {{ color: {c['error_text']}; }}
+QFrame#warningBanner {{ background: {c['warning_bg']}; border-radius: 6px; }}
+QFrame#warningBanner QLabel {{ color: {c['warning_text']}; }}
 QScrollArea {{ border: none; background: transparent; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
-QStatusBar {{ background: {SURFACE}; color: {MUTED}; border-top: 1px solid {BORDER}; }}
-QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
-QMenuBar {{ background: {SURFACE}; color: {TEXT}; }}
-QMenuBar::item:selected, QMenu::item:selected {{ background: {ACCENT}; }}
-QMenu {{ background: {SURFACE}; color: {TEXT}; border: 1px solid {BORDER}; }}
-QSplitter::handle {{ background: {BACKGROUND}; }}
-QToolTip {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; }}
-QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
-QSlider::handle:horizontal {{ background: {ACCENT}; width: 14px; margin: -6px 0; border-radius: 7px; }}
-QCheckBox {{ color: {TEXT}; spacing: 6px; }}
-QCheckBox::indicator {{ width: 16px; height: 16px; border: 1px solid {MUTED}; border-radius: 4px;
-    background: {RAISED}; }}
-QCheckBox::indicator:hover {{ border-color: {ACCENT}; }}
-QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
-QCheckBox::indicator:disabled {{ border-color: #2f333c; background: {SURFACE}; }}
+QStatusBar {{ background: {c['surface']}; color: {c['muted']}; border-top: 1px solid {c['border']}; }}
+QStatusBar QLabel {{ color: {c['muted']}; padding: 0 8px; }}
+QMenuBar {{ background: {c['surface']}; color: {c['text']}; }}
+QMenuBar::item:selected, QMenu::item:selected {{ background: {c['accent']}; }}
+QMenu {{ background: {c['surface']}; color: {c['text']}; border: 1px solid {c['border']}; }}
+QSplitter::handle {{ background: {c['background']}; }}
+QToolTip {{ background: {c['raised']}; color: {c['text']}; border: 1px solid {c['border']}; }}
+QSlider::groove:horizontal {{ height: 4px; background: {c['border']}; border-radius: 2px; }}
+QSlider::handle:horizontal {{ background: {c['accent']}; width: 14px; margin: -6px 0; border-radius: 7px; }}
+QCheckBox {{ color: {c['text']}; spacing: 6px; }}
+QCheckBox::indicator {{ width: 16px; height: 16px; border: 1px solid {c['muted']}; border-radius: 4px;
+    background: {c['raised']}; }}
+QCheckBox::indicator:hover {{ border-color: {c['accent']}; }}
+QCheckBox::indicator:checked {{ background: {c['accent']}; border-color: {c['accent']}; }}
+QCheckBox::indicator:disabled {{ border-color: {c['disabled_border']}; background: {c['surface']}; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
 QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 2px; }}
-QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 3px; min-height: 24px; }}
-QScrollBar::handle:horizontal {{ background: {BORDER}; border-radius: 3px; min-width: 24px; }}
-QScrollBar::handle:hover {{ background: {MUTED}; }}
+QScrollBar::handle:vertical {{ background: {c['border']}; border-radius: 3px; min-height: 24px; }}
+QScrollBar::handle:horizontal {{ background: {c['border']}; border-radius: 3px; min-width: 24px; }}
+QScrollBar::handle:hover {{ background: {c['muted']}; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 """
 
 
-def dark_palette() -> QPalette:
+STYLE_SHEET = style_sheet(DEFAULT_THEME)
+
+
+def theme_palette(name: str = DEFAULT_THEME) -> QPalette:
+    """The Fusion palette in the colours of theme ``name``."""
+    c = THEMES[name]
     palette = QPalette()
     roles = {
-        QPalette.ColorRole.Window: BACKGROUND, QPalette.ColorRole.WindowText: TEXT,
-        QPalette.ColorRole.Base: RAISED, QPalette.ColorRole.AlternateBase: SURFACE,
-        QPalette.ColorRole.Text: TEXT, QPalette.ColorRole.Button: RAISED,
-        QPalette.ColorRole.ButtonText: TEXT, QPalette.ColorRole.Highlight: ACCENT,
-        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: RAISED,
-        QPalette.ColorRole.ToolTipText: TEXT, QPalette.ColorRole.PlaceholderText: MUTED,
-        QPalette.ColorRole.Link: ACCENT_HOVER,
+        QPalette.ColorRole.Window: c["background"], QPalette.ColorRole.WindowText: c["text"],
+        QPalette.ColorRole.Base: c["raised"], QPalette.ColorRole.AlternateBase: c["surface"],
+        QPalette.ColorRole.Text: c["text"], QPalette.ColorRole.Button: c["raised"],
+        QPalette.ColorRole.ButtonText: c["text"], QPalette.ColorRole.Highlight: c["accent"],
+        QPalette.ColorRole.HighlightedText: c["on_accent"], QPalette.ColorRole.ToolTipBase: c["raised"],
+        QPalette.ColorRole.ToolTipText: c["text"], QPalette.ColorRole.PlaceholderText: c["muted"],
+        QPalette.ColorRole.Link: c["accent_hover"] if name == "dark" else c["accent"],
+        QPalette.ColorRole.Mid: c["border"], QPalette.ColorRole.Midlight: c["border"],
     }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6372"))
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(c["disabled_text"]))
     return palette
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion style, the dark palette and the style sheet, for the whole application."""
+def dark_palette() -> QPalette:
+    return theme_palette("dark")
+
+
+def apply_theme(app: QApplication, name: str = DEFAULT_THEME) -> None:
+    """Fusion style, the palette and the style sheet of theme ``name`` (an unknown name: dark),
+    for the whole application; widgets made afterwards and every repaint use its colours."""
+    name = name if name in THEMES else DEFAULT_THEME
+    _bind(name)
     app.setStyle("Fusion")
-    app.setPalette(dark_palette())
-    app.setStyleSheet(STYLE_SHEET)
+    app.setPalette(theme_palette(name))
+    app.setStyleSheet(style_sheet(name))

@@ -60,3 +60,38 @@ def test_a_failed_save_shows_the_error_and_keeps_the_old_values(qtbot) -> None:
     assert not dialog.save()
     assert dialog.error_label.isVisibleTo(dialog) and "Could not write" in dialog.error_label.text()
     assert config["preview_every"] == 2
+
+
+def test_settings_are_grouped_in_sections_with_a_page_each(qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from studio.config import SECTIONS
+
+    dialog = SettingsDialog(load_config())
+    qtbot.addWidget(dialog)
+    assert list(dialog.section_pages) == list(SECTIONS)
+    assert [dialog.section_list.item(i).text() for i in range(dialog.section_list.count())] == list(SECTIONS)
+    for section, page in dialog.section_pages.items():
+        assert page.findChildren(QLabel)[0].text() == section  # the page's header
+        keys = {s.key for s in SETTINGS if s.section == section}
+        assert keys and all(page.isAncestorOf(dialog.editors[key]) for key in keys)
+    dialog.show_section("Storage")
+    assert dialog.pages.currentWidget() is dialog.section_pages["Storage"]
+    wanted = {"General": {"works_folder"},
+              "Generation": {"models_folder", "device", "precision", "memory_saving"},
+              "Storage": {"storage_backend", "gateways", "kubo_api_url", "pinning_endpoint"},
+              "Wallet & networks": {"network", "rpc_urls", "wallet_idle_lock_minutes"},
+              "Appearance": {"theme"}}
+    for section, keys in wanted.items():
+        assert keys <= {s.key for s in SETTINGS if s.section == section}
+
+
+def test_theme_is_a_setting_dark_by_default_with_light(qtbot) -> None:
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    combo = dialog.editors["theme"]
+    assert combo.currentData() == "dark" and [combo.itemData(i) for i in range(combo.count())] == ["dark", "light"]
+    combo.setCurrentIndex(combo.findData("light"))
+    assert dialog.save() and dialog.changed_keys == {"theme"}
+    assert load_config()["theme"] == "light"

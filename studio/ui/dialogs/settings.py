@@ -1,8 +1,9 @@
-"""The settings dialog, generated from :data:`studio.config.SETTINGS`.
+"""The settings dialog, generated from :data:`studio.config.SETTINGS`, one page per section
+(General, Generation, Storage, Wallet & networks, Appearance) picked from a list on the left.
 
 A field per setting by the type of its default (choices: combo box, bool: check box, int: spin
-box (a whole-number decimal spin box past 2**31), float: decimal spin box, str: line edit, with a Browse button for folders); the help text is
-the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
+box (a whole-number decimal spin box past 2**31), float: decimal spin box, str: line edit, with a
+Browse button for folders); the help text is the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
 writes once with ``Config.save``; an error keeps the dialog open with the message shown.
 """
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QScrollArea,
+                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
-from studio.config import SETTINGS, Config, Setting
+from studio.config import SECTIONS, SETTINGS, Config, Setting
 from studio.errors import StudioError
+from studio.ui import theme
 from studio.ui.workers import error_message
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1  # what a QSpinBox holds
@@ -37,9 +39,50 @@ class SettingsDialog(QDialog):
         self.editors: dict[str, QWidget] = {}
         self.action_buttons: dict[str, QPushButton] = {}
 
+        # one page per section (a header, then its fields), chosen from a list on the left
+        self.section_list = QListWidget()
+        self.section_list.setObjectName("settingsSections")
+        self.section_list.setFixedWidth(170)
+        self.pages = QStackedWidget()
+        self.section_pages: dict[str, QWidget] = {}
+        named = [*SECTIONS, *sorted({s.section for s in settings} - set(SECTIONS))]
+        for section in [name for name in named if any(s.section == name for s in settings)]:
+            page = self._section_page(section, [s for s in settings if s.section == section], config, actions)
+            self.section_pages[section] = page
+            self.pages.addWidget(page)
+            self.section_list.addItem(section)
+        self.section_list.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.section_list.setCurrentRow(0)
+        body = QHBoxLayout()
+        body.addWidget(self.section_list)
+        body.addWidget(self.pages, 1)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
+        self.error_label.setVisible(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.resize(820, 640)
+
+    def _section_page(self, section: str, settings: list[Setting], config: Config,
+                      actions: dict[str, tuple[str, Callable[[], None]]] | None) -> QWidget:
+        """A scrollable page: the section's title, then a field, its help and any action per setting."""
         form_widget = QWidget()
-        form = QFormLayout(form_widget)
+        outer = QVBoxLayout(form_widget)
+        title = QLabel(section)
+        title.setObjectName("heroTitle")
+        outer.addWidget(title)
+        form = QFormLayout()
         form.setVerticalSpacing(4)
+        outer.addLayout(form)
+        outer.addStretch(1)
         for setting in settings:
             editor, read = self._editor_for(setting, config[setting.key])
             editor.setToolTip(setting.help)
@@ -66,20 +109,11 @@ class SettingsDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(form_widget)
+        return scroll
 
-        self.error_label = QLabel()
-        self.error_label.setObjectName("settingsError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #ffb4bd;")
-        self.error_label.setVisible(False)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-        self.resize(640, 720)
+    def show_section(self, section: str) -> None:
+        """Turn to the page of ``section`` (one of :data:`studio.config.SECTIONS`)."""
+        self.section_list.setCurrentRow(list(self.section_pages).index(section))
 
     def _editor_for(self, setting: Setting, value: Any) -> tuple[QWidget, Callable[[], Any]]:
         if setting.choices is not None:
