@@ -1,6 +1,8 @@
 """The Avatars tab offscreen: single avatars, a character sheet and a collection through the GPU lane."""
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,11 @@ from studio.ui.state.avatars import COLLECTION, SHEET, AvatarsState
 from studio.ui.tabs.avatars import AvatarsTab
 from studio.ui.workers import BackgroundPool, GpuLane
 from studio.workflows.batch import read_manifest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generation"))
+from tiny_ip_adapter import build_tiny_ip_adapter  # noqa: E402
+
+FACE_ID = "ip-adapter-faceid_sd15.bin"
 
 
 @pytest.fixture
@@ -33,6 +40,35 @@ def tab(qtbot, demo_config: Config):
     yield widget
     lane.shutdown()
     background.shutdown()
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter_folder(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny real IP-Adapter for the demo model in h94's layout (built once for the module)."""
+    root = tmp_path_factory.mktemp("adapter") / "IP-Adapter"
+    build_tiny_ip_adapter(root, demo_model_dir)
+    return root
+
+
+@pytest.fixture
+def adapter_tab(qtbot, demo_config: Config, tiny_adapter_folder: Path, tab: AvatarsTab) -> AvatarsTab:
+    """The tab once the studio's models folder holds the tiny adapter and a FaceID-type file."""
+    models = demo_config.paths.models_dir / "IP-Adapter"
+    shutil.copytree(tiny_adapter_folder, models)
+    # FaceID weights are refused before they are read (no InsightFace embeddings): a name is enough.
+    (models / "models" / FACE_ID).write_bytes(b"not read")
+    tab.state.refresh_adapters()
+    qtbot.waitUntil(lambda: len(tab.state.adapter_choices) == 2, timeout=10_000)
+    return tab
+
+
+def photo_file(folder: Path) -> Path:
+    image = Image.new("RGB", (96, 72), (200, 120, 40))
+    for x in range(96):
+        image.putpixel((x, x % 72), (10, 200, 90))
+    path = folder / "me.png"
+    image.save(path)
+    return path
 
 
 def wait_idle(qtbot, state: AvatarsState) -> None:
@@ -121,3 +157,97 @@ def test_sheet_and_collection_from_the_tab(qtbot, tab: AvatarsTab, tmp_path: Pat
     assert len(read_manifest(result.manifest)) == 3
     assert tab.rarity_table.rowCount() == len(result.rarity.shares) > 0
     assert tab.mint_edit.text() == f"studio batch-mint {result.manifest} --collection ADDRESS"
+
+
+def test_without_adapters_the_drop_down_offers_none_and_the_status_says_what_to_download(qtbot,
+                                                                                       tab: AvatarsTab) -> None:
+    state = tab.state
+    qtbot.waitUntil(lambda: bool(state.adapters), timeout=10_000)
+    for controls in (tab.single_adapter, tab.sheet_adapter):
+        assert [controls.combo.itemText(i) for i in range(controls.combo.count())] == ["None"]
+        assert not controls.combo.isEnabled() and not controls.scale_spin.isEnabled()
+        assert controls.licence_check.isHidden() and controls.licence_label.isHidden()
+    assert "No IP-Adapter found" in tab.adapters_label.text()
+    assert "ip-adapter_sd15.safetensors" in tab.adapters_label.toolTip()
+
+
+@pytest.mark.slow
+def test_a_photo_through_the_chosen_adapter_is_recorded_in_the_manifest(qtbot, adapter_tab: AvatarsTab,
+                                                                         tmp_path: Path) -> None:
+    from studio.generation.engine import image_sha256
+    from studio.generation.hashing import file_sha256
+
+    tab, state = adapter_tab, adapter_tab.state
+    combo = tab.single_adapter.combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert labels == ["None", "ip-adapter-faceid_sd15 (FaceID, non-commercial, SD 1.5)",
+                      "ip-adapter_sd15 (IP-Adapter, SD 1.5)"]
+    combo.setCurrentIndex(combo.findData("ip-adapter_sd15.safetensors"))
+    assert state.adapter == "ip-adapter_sd15.safetensors"
+    assert tab.sheet_adapter.combo.currentData() == state.adapter          # one choice for both modes
+    assert tab.single_adapter.licence_check.isHidden() and tab.single_adapter.scale_spin.isEnabled()
+    tab.single_adapter.scale_spin.setValue(0.8)
+    assert state.adapter_scale == pytest.approx(0.8)
+    photo = photo_file(tmp_path)
+    tab.photo_edit.setText(str(photo))
+    tab.prompt_edit.setPlainText("me as a comic hero")
+    tab.seed_spin.setValue(3)
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert state.status == "Done.", tab.error_banner.label.text()
+    with Image.open(photo) as image:
+        square = image_sha256(image.convert("RGB").crop((12, 0, 84, 72)))
+    manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
+    assert [(a.name, a.sha256, a.weight) for a in manifest.adapters] == [
+        ("ip-adapter_sd15.safetensors", file_sha256(state.adapter_choices[1].path), pytest.approx(0.8))]
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("init", square), ("ip_adapter", square)]
+
+    assert tab.strength_spin.isEnabled()
+    tab.single_adapter.only_check.setChecked(True)
+    assert state.photo_as_init is False and tab.sheet_adapter.only_check.isChecked()
+    assert not tab.strength_spin.isEnabled()
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert state.results.rowCount() == 2 and state.status == "Done.", tab.error_banner.label.text()
+    manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
+    assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", square)]
+    assert manifest.adapters[0].name == "ip-adapter_sd15.safetensors"
+
+    # FaceID, licence acknowledged: queued, then refused by the engine (no InsightFace embeddings), said in the tab
+    combo.setCurrentIndex(combo.findData(FACE_ID))
+    tab.single_adapter.licence_check.setChecked(True)
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert "face embeddings from InsightFace" in tab.error_banner.label.text() and state.results.rowCount() == 2
+
+    combo.setCurrentIndex(0)
+    assert state.adapter == "" and not tab.single_adapter.scale_spin.isEnabled() and tab.strength_spin.isEnabled()
+
+
+def test_a_faceid_choice_needs_the_licence_ticked_before_anything_is_queued(qtbot, adapter_tab: AvatarsTab,
+                                                                            tmp_path: Path) -> None:
+    tab, state = adapter_tab, adapter_tab.state
+    controls = tab.single_adapter
+    assert controls.licence_check.isHidden()
+    controls.combo.setCurrentIndex(controls.combo.findData(FACE_ID))
+    assert state.adapter == FACE_ID
+    assert controls.licence_check.isVisible() and controls.licence_label.isVisible()
+    assert "non-commercial research only" in controls.licence_label.text()
+    assert not controls.licence_check.isChecked()
+    tab.photo_edit.setText(str(photo_file(tmp_path)))
+    tab.prompt_edit.setPlainText("me")
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert "non-commercial research only" in tab.error_banner.label.text() and tab.error_banner.isVisible()
+    assert not state.busy and state.lane.is_idle and state.results.rowCount() == 0
+
+    state.mode = SHEET                        # the sheet shows the same choice and the same refusal
+    assert tab.sheet_adapter.licence_check.isVisible()
+    state.mode = "single"
+    controls.licence_check.setChecked(True)
+    assert state.licence_acknowledged and tab.sheet_adapter.licence_check.isChecked()
+    tab.photo_edit.setText("")
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    assert "reads a photo" in tab.error_banner.label.text()   # past the licence: the next check speaks
+
+    controls.combo.setCurrentIndex(controls.combo.findData("ip-adapter_sd15.safetensors"))
+    assert controls.licence_check.isHidden() and controls.licence_label.isHidden()

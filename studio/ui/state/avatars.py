@@ -148,6 +148,7 @@ class AvatarsState(QObject):
     adapter_changed = Signal(str)           # the chosen adapter's file name, "" for none
     adapter_scale_changed = Signal(float)
     licence_acknowledged_changed = Signal(bool)
+    photo_as_init_changed = Signal(bool)    # False: the photo/reference only through the adapter
     presets_changed = Signal()
     error = Signal(str)
     sheet_ready = Signal(object)            # CharacterSheet
@@ -177,6 +178,7 @@ class AvatarsState(QObject):
     adapter = Field("")
     adapter_scale = Field(0.6)
     licence_acknowledged = Field(False)
+    photo_as_init = Field(True)
     mint_command = Field("")
     possible = Field("")
 
@@ -283,7 +285,7 @@ class AvatarsState(QObject):
         return AvatarRequest(prompt=self.prompt, preset=self.preset, model=self.model_name,
                              seed=None if self.seed < 0 else self.seed, count=count, strength=strength,
                              size=self.size or None, steps=self.steps or None, adapter=self._chosen_adapter(),
-                             adapter_scale=float(self.adapter_scale),
+                             adapter_scale=float(self.adapter_scale), photo_as_init=bool(self.photo_as_init),
                              licence_acknowledged=bool(self.licence_acknowledged))
 
     def _check_idle(self) -> None:

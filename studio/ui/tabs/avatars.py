@@ -1,14 +1,19 @@
 """The Avatars tab: Single (preset, prompt, optional photo), Character sheet (reference → a grid to
 pick from) and Collection (trait table editor, count, seed, template, progress, rarity, the
-batch-mint command). All bindings to :class:`AvatarsState` are in :meth:`AvatarsTab.bind`."""
+batch-mint command). Single and Character sheet also choose an identity-preserving IP-Adapter
+found in the models folders, its scale, and (FaceID-type adapters) the InsightFace licence
+acknowledgement. All bindings to :class:`AvatarsState` are in :meth:`AvatarsTab.bind`."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox,
-                               QSplitter, QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableView, QTableWidget,
+                               QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.binding import Bindings
 from studio.ui.state.avatars import COLLECTION, MODES, SHEET, SINGLE, AvatarsState
@@ -17,6 +22,93 @@ from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.progress import ProgressStrip
 
 TRAITS_FILTER = "Trait tables (*.yaml *.yml *.json);;All files (*)"
+NO_ADAPTER = "None"
+FAMILY_LABELS = {"sd1": "SD 1.5", "sdxl": "SDXL"}
+MIN_ADAPTER_SCALE, MAX_ADAPTER_SCALE = 0.0, 2.0   # as studio.generation.ip_adapter checks them
+
+
+def adapter_label(adapter: Any) -> str:
+    """An adapter as the drop-down shows it: its file name (no extension), what kind it is and its model family."""
+    lower = adapter.name.lower()
+    if adapter.face_id:
+        kind = "FaceID, non-commercial"
+    elif "face" in lower:
+        kind = "face"
+    else:
+        kind = "IP-Adapter"
+    family = FAMILY_LABELS.get(adapter.family or "", "any model")
+    return f"{adapter.path.stem} ({kind}, {family})"
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """``panel`` in a scroll area: the licence notice must never be clipped on a short window."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(panel)
+    return area
+
+
+@dataclass
+class AdapterControls:
+    """The IP-Adapter rows of one form (Single or Character sheet), bound to the same state fields."""
+
+    form: QFormLayout
+    combo: QComboBox
+    scale_spin: QDoubleSpinBox
+    only_check: QCheckBox
+    licence_label: QLabel
+    licence_check: QCheckBox
+
+    @classmethod
+    def add_to(cls, form: QFormLayout, notice: str, picture: str) -> "AdapterControls":
+        combo = QComboBox()
+        scale = QDoubleSpinBox()
+        scale.setRange(MIN_ADAPTER_SCALE, MAX_ADAPTER_SCALE)
+        scale.setSingleStep(0.05)
+        scale.setDecimals(2)
+        scale.setToolTip("How strongly the adapter follows the picture: about 0.6 keeps a likeness "
+                         "and still follows the description")
+        only = QCheckBox(f"Use the {picture} only through the adapter")
+        only.setToolTip(f"Start from noise, guided by the {picture} through the adapter "
+                        "(the strength is then not used)")
+        label = _muted(notice)
+        label.setObjectName("licenceNotice")
+        check = QCheckBox("I accept the non-commercial InsightFace licence")
+        form.addRow("Adapter", combo)
+        form.addRow("Adapter scale", scale)
+        form.addRow(only)
+        form.addRow(label)
+        form.addRow(check)
+        return cls(form, combo, scale, only, label, check)
+
+    def fill(self, choices: tuple[Any, ...], current: str) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem(NO_ADAPTER, "")
+        for adapter in choices:
+            self.combo.addItem(adapter_label(adapter), adapter.name)
+            self.combo.setItemData(self.combo.count() - 1, str(adapter.path), Qt.ItemDataRole.ToolTipRole)
+        self.combo.view().setMinimumWidth(self.combo.view().sizeHintForColumn(0) + 24)
+        self.combo.blockSignals(False)
+        self.combo.setEnabled(bool(choices))
+        self.select(current, choices)
+
+    def select(self, name: str, choices: tuple[Any, ...]) -> None:
+        index = max(self.combo.findData(name), 0)
+        if index != self.combo.currentIndex():
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(index)
+            self.combo.blockSignals(False)
+        chosen = next((a for a in choices if a.name == name), None)
+        self.combo.setToolTip(f"{self.combo.currentText()}\n{chosen.path}" if chosen is not None else
+                              "An identity-preserving adapter reads the picture as a reference "
+                              "(found in the models folders; nothing is downloaded)")
+        face_id = chosen is not None and chosen.face_id
+        self.scale_spin.setEnabled(chosen is not None)
+        self.only_check.setEnabled(chosen is not None)
+        self.form.setRowVisible(self.licence_label, face_id)
+        self.form.setRowVisible(self.licence_check, face_id)
 
 
 class AvatarsTab(QWidget):
@@ -107,15 +199,15 @@ class AvatarsTab(QWidget):
         form.addRow("Strength", self.strength_spin)
         self.adapters_label = _muted()
         self.adapters_label.setObjectName("adaptersStatus")
-        self.licence_label = _muted(self.state.licence_notice)
         form.addRow(self.adapters_label)
-        form.addRow(self.licence_label)
+        self.single_adapter = AdapterControls.add_to(form, self.state.licence_notice, "photo")
+        self.licence_label = self.single_adapter.licence_label
         self.generate_button = QPushButton("Generate avatar")
         self.generate_button.setObjectName("primary")
         form.addRow(self.generate_button)
         self.results_grid = ImageGrid()
         self.results_grid.setModel(self.state.results)
-        return self._split(controls, self.results_grid)
+        return self._split(_scrolling(controls), self.results_grid)
 
     def _build_sheet(self) -> QWidget:
         controls = _panel()
@@ -140,6 +232,7 @@ class AvatarsTab(QWidget):
         self.sheet_strength.setSingleStep(0.05)
         self.sheet_strength.setToolTip("How far each variation may move from the reference")
         form.addRow("Variation strength", self.sheet_strength)
+        self.sheet_adapter = AdapterControls.add_to(form, self.state.licence_notice, "reference")
         form.addRow(_muted("Each variation starts from the reference with seed, seed+1, …: "
                            "pick one and make it the new reference to refine the character."))
         self.sheet_button = QPushButton("Make sheet")
@@ -149,7 +242,7 @@ class AvatarsTab(QWidget):
         form.addRow(self.use_reference_button)
         self.sheet_grid = ImageGrid()
         self.sheet_grid.setModel(self.state.sheet_results)
-        return self._split(controls, self.sheet_grid)
+        return self._split(_scrolling(controls), self.sheet_grid)
 
     def _build_collection(self) -> QWidget:
         left = _panel()
@@ -251,6 +344,16 @@ class AvatarsTab(QWidget):
         b.bind(state, "collection_seed", self.collection_seed_spin.valueChanged, self.collection_seed_spin.setValue)
         b.bind(state, "out_dir", self.out_edit.textChanged, self._set_text(self.out_edit))
         b.bind(state, "adapters", None, self._show_adapters)
+        self._fill_adapters()
+        b.connect(state.adapter_choices_changed, self._fill_adapters)
+        for controls in (self.single_adapter, self.sheet_adapter):
+            b.bind(state, "adapter", controls.combo.currentIndexChanged, self._select_adapter,
+                   to_state=lambda i, combo=controls.combo: combo.itemData(i) or "")
+            b.bind(state, "adapter_scale", controls.scale_spin.valueChanged, controls.scale_spin.setValue)
+            b.bind(state, "licence_acknowledged", controls.licence_check.toggled, controls.licence_check.setChecked)
+            b.bind(state, "photo_as_init", controls.only_check.toggled, controls.only_check.setChecked,
+                   to_state=lambda checked: not checked, to_widget=lambda value: not value)
+        b.bind(state, "photo_as_init", None, self._show_strength_use)
         b.bind(state, "possible", None, self.possible_label.setText)
         b.bind(state, "mint_command", None, self.mint_edit.setText)
         b.bind(state, "status", None, self.status.setText)
@@ -307,6 +410,22 @@ class AvatarsTab(QWidget):
     def _show_mode(self, mode: str) -> None:
         self.pages.setCurrentIndex({SINGLE: 0, SHEET: 1, COLLECTION: 2}[mode])
         self.mode_buttons[mode].setChecked(True)
+
+    def _fill_adapters(self) -> None:
+        for controls in (self.single_adapter, self.sheet_adapter):
+            controls.fill(self.state.adapter_choices, self.state.adapter)
+        self._show_strength_use(self.state.photo_as_init)
+
+    def _select_adapter(self, name: str) -> None:
+        for controls in (self.single_adapter, self.sheet_adapter):
+            controls.select(name, self.state.adapter_choices)
+        self._show_strength_use(self.state.photo_as_init)
+
+    def _show_strength_use(self, photo_as_init: bool) -> None:
+        """The strength matters unless the picture goes only through a chosen adapter."""
+        used = bool(photo_as_init) or not self.state.adapter
+        self.strength_spin.setEnabled(used)
+        self.sheet_strength.setEnabled(used)
 
     def _show_adapters(self, text: str) -> None:
         self.adapters_label.setText(text or "Looking for IP-Adapters…")
