@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     from studio.ui.main_window import MainWindow
     from studio.ui.theme import apply_theme
 
-    apply_theme(app)
     config = load_config()
+    apply_theme(app, config["theme"])  # the first paint already in the chosen theme
     log_path = setup_logging(config.paths.logs_dir)
     catalog = ModelCatalog(config)
     from studio.ui.state.welcome import needs_welcome

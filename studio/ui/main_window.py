@@ -314,6 +314,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
             theme.apply_theme(app, self.config["theme"])
+            self.gallery_tab.grid.itemDelegate().clear_cache()  # cells drawn in the old colours
 
     def apply_settings(self, changed: set[str]) -> None:
         """Take saved settings into use: a new engine for device changes, a rescan for model folders,

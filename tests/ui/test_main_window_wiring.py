@@ -64,3 +64,19 @@ def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, 
             widget.close()
     qtbot.waitUntil(lambda: window.collector_state is not None, timeout=5_000)
     assert window.collector_page.layout().count() == 1
+
+
+def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window) -> None:
+    from studio.ui import theme
+
+    delegate = window.gallery_tab.grid.itemDelegate()
+    delegate._cells[("stale",)] = object()  # a cell drawn in the old colours
+    assert delegate.cached_cells >= 1
+    window.config.set("theme", "light")
+    try:
+        window.apply_settings({"theme"})
+        assert theme.current_theme() == "light" and delegate.cached_cells == 0
+    finally:
+        window.config.set("theme", "dark")
+        window.apply_settings({"theme"})
+    assert theme.current_theme() == "dark"
