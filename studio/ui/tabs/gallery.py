@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QPixmap, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QListView, QMessageBox, QPlainTextEdit, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QListView, QMessageBox, QPlainTextEdit, QPushButton, QScrollArea,
                                QSizePolicy, QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from studio.ui.binding import Bindings
@@ -120,6 +120,7 @@ class DetailPane(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # text wraps instead
         self.setMinimumWidth(300)
         body = QFrame()
         body.setObjectName("panel")
@@ -160,16 +161,14 @@ class DetailPane(QScrollArea):
         self.favourite.setCheckable(True)
         self.delete = QPushButton("Move to trash")
         self.restore = QPushButton("Restore")
-        row1 = QHBoxLayout()
-        row1.addWidget(self.copy_prompt)
-        row1.addWidget(self.use_settings)
-        row1.addWidget(self.export)
-        row1.addWidget(self.mint)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.favourite)
-        row2.addStretch(1)
-        row2.addWidget(self.delete)
-        row2.addWidget(self.restore)
+        actions = QGridLayout()  # two columns, so the pane stays narrow enough beside the grid
+        actions.setHorizontalSpacing(6)
+        actions.setVerticalSpacing(6)
+        for index, button in enumerate((self.copy_prompt, self.use_settings, self.export, self.mint,
+                                        self.favourite)):
+            actions.addWidget(button, index // 2, index % 2)
+        actions.addWidget(self.delete, 2, 1)
+        actions.addWidget(self.restore, 2, 1)
         self.placeholder = _muted("Select a work to see its details.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.content = QWidget()
@@ -178,8 +177,7 @@ class DetailPane(QScrollArea):
         inner.setSpacing(8)
         inner.addWidget(self.image)
         inner.addWidget(self.title)
-        inner.addLayout(row1)
-        inner.addLayout(row2)
+        inner.addLayout(actions)
         inner.addWidget(self.prompt)
         inner.addLayout(form)
         inner.addWidget(self.file)
