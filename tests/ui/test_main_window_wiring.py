@@ -80,3 +80,15 @@ def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window)
         window.config.set("theme", "dark")
         window.apply_settings({"theme"})
     assert theme.current_theme() == "dark"
+
+
+def test_dialogs_made_after_a_theme_change_use_its_colours(qapp) -> None:
+    from studio.ui import theme
+    from studio.ui.dialogs.unlock import error_label
+
+    try:
+        theme.apply_theme(qapp, "light")
+        assert theme.THEMES["light"]["error_text"] in error_label().styleSheet()
+    finally:
+        theme.apply_theme(qapp, "dark")
+    assert theme.THEMES["dark"]["error_text"] in error_label().styleSheet()

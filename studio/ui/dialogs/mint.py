@@ -25,7 +25,7 @@ from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY
                                   SUMMARY, MintState, StoreFactory)
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
-from studio.ui.theme import ERROR_TEXT, MUTED, WARNING_TEXT
+from studio.ui import theme
 from studio.ui.workers import JobState
 from studio.workflows.mint import LICENSES
 
@@ -555,7 +555,7 @@ class MintDialog(QDialog):
                 label.setStyleSheet("font-weight: 600;")
             else:
                 label.setText(f"○  {STEPS[key]}")
-                label.setStyleSheet(f"color: {MUTED};")
+                label.setStyleSheet(f"color: {theme.MUTED};")
 
     def _show_estimate(self, estimate: "MintEstimate") -> None:
         state, currency = self.state, self.wallet.network.currency
@@ -599,7 +599,7 @@ class MintDialog(QDialog):
     def _show_failure(self) -> None:
         sent = self.state.failure_sent
         self.result_title.setText(SENT_TITLE if sent else "The mint did not go through")
-        self.result_title.setStyleSheet(f"color: {WARNING_TEXT if sent else ERROR_TEXT};")
+        self.result_title.setStyleSheet(f"color: {theme.WARNING_TEXT if sent else theme.ERROR_TEXT};")
         self.result_intro.setText(SENT_TEXT if sent else RETRY_TEXT)
         self.result_text.setPlainText(self.state.error)
         self.retry_button.setVisible(True)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from studio.ui.money import format_eth
-from studio.ui.theme import ERROR_TEXT, MUTED
+from studio.ui import theme
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
@@ -63,9 +63,9 @@ class TxPreviewDialog(QDialog):
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             if label == "Network" and preview.is_mainnet:
-                value.setStyleSheet(f"color: {ERROR_TEXT}; font-weight: 600;")
+                value.setStyleSheet(f"color: {theme.ERROR_TEXT}; font-weight: 600;")
             elif label.startswith("  "):
-                value.setStyleSheet(f"color: {MUTED};")
+                value.setStyleSheet(f"color: {theme.MUTED};")
             if label in ("Value", "At most"):
                 value.setStyleSheet("font-weight: 600;")
             key = QLabel(label.strip() if not label.startswith("  ") else f"   {label.strip()}")

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QPr
 
 from studio.errors import StudioError
 from studio.ui.state.wallet import WalletState
-from studio.ui.theme import ERROR_TEXT
+from studio.ui import theme
 from studio.ui.workers import Job, error_message
 
 
@@ -14,7 +14,7 @@ def error_label() -> QLabel:
     """A red line for a dialog's error (hidden while empty)."""
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet(f"color: {ERROR_TEXT};")
+    label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
     label.setVisible(False)
     return label
 

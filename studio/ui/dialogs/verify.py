@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from studio.ui.theme import ERROR_BG, ERROR_TEXT, MUTED, RAISED, TEXT, WARNING_BG, WARNING_TEXT
+from studio.ui import theme
 from studio.ui.widgets.file_drop import FileDropFilter
 from studio.ui.workers import BackgroundPool, FunctionJob, error_message
 
@@ -30,17 +30,24 @@ if TYPE_CHECKING:
 
 THUMBNAIL = 160
 OK_BG, OK_TEXT = "#1f3d27", "#8fd694"
-#: verdict -> (badge text, background, text colour, one sentence)
+#: verdict -> (badge text, background, text colour, one sentence); colours are theme names or #rgb
 BADGES: dict[str, tuple[str, str, str, str]] = {
     "verified": ("✓ Verified", OK_BG, OK_TEXT, "Everything this file carries checks out."),
-    "no-provenance": ("No provenance", WARNING_BG, WARNING_TEXT,
+    "no-provenance": ("No provenance", "WARNING_BG", "WARNING_TEXT",
                       "The file carries no signed manifest: nothing says who made it or how."),
-    "tampered": ("✗ Tampered", ERROR_BG, ERROR_TEXT,
+    "tampered": ("✗ Tampered", "ERROR_BG", "ERROR_TEXT",
                  "The file does not match what was signed or minted: it was changed, or its claims are false."),
-    "invalid-signature": ("✗ Invalid signature", ERROR_BG, ERROR_TEXT,
+    "invalid-signature": ("✗ Invalid signature", "ERROR_BG", "ERROR_TEXT",
                           "The signature was not made by the creator the manifest names."),
-    "unreadable": ("Unreadable", WARNING_BG, WARNING_TEXT, "The file could not be read as an image."),
+    "unreadable": ("Unreadable", "WARNING_BG", "WARNING_TEXT", "The file could not be read as an image."),
 }
+
+
+def _colour(name: str) -> str:
+    """A theme colour by name, read when used so it follows the theme in use (or a literal #rgb)."""
+    return getattr(theme, name, name)
+
+
 SOURCES = {"studio": "Provenance Studio manifest", "c2pa": "C2PA manifest", "a1111": "AUTOMATIC1111 / Forge",
            "comfyui": "ComfyUI", "invokeai": "InvokeAI", "none": "None"}
 C2PA_STATES = {"trusted": "Valid, signed by this studio", "valid": "Valid (signer not in the trust list)",
@@ -86,7 +93,7 @@ def _plain(text: str = "", *, muted: bool = False, wrap: bool = True) -> QLabel:
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if muted:
-        label.setStyleSheet(f"color: {MUTED};")
+        label.setStyleSheet(f"color: {theme.MUTED};")
     return label
 
 
@@ -148,7 +155,7 @@ class VerifyDialog(QDialog):
         self.preview = QLabel()
         self.preview.setFixedSize(THUMBNAIL, THUMBNAIL)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet(f"background: {RAISED}; border-radius: 6px;")
+        self.preview.setStyleSheet(f"background: {theme.RAISED}; border-radius: 6px;")
         head.addWidget(self.preview)
         verdict_box = QVBoxLayout()
         self.badge = QLabel()
@@ -177,7 +184,7 @@ class VerifyDialog(QDialog):
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
         self.problems_label = _plain()
-        self.problems_label.setStyleSheet(f"color: {ERROR_TEXT};")
+        self.problems_label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
         self.notes_label = _plain(muted=True)
         column.addWidget(self.problems_label)
         column.addWidget(self.notes_label)
@@ -239,7 +246,7 @@ class VerifyDialog(QDialog):
         self.file_label.setText(str(path))
         self.file_label.setStyleSheet("")
         self.setWindowTitle(f"Verify {path.name}")
-        self._set_badge("Checking…", RAISED, TEXT)
+        self._set_badge("Checking…", theme.RAISED, theme.TEXT)
         self.explanation.setText("Reading the file, checking its signature and pixels, and any tokens minted "
                                  "from it.")
         for label in (self.signer_label, self.pixels_label, self.c2pa_label, self.source_label,
@@ -273,12 +280,12 @@ class VerifyDialog(QDialog):
         if self.sender() is not self._job:
             return
         self._job = None
-        self._set_badge("Not checked", ERROR_BG, ERROR_TEXT)
+        self._set_badge("Not checked", theme.ERROR_BG, theme.ERROR_TEXT)
         self.explanation.setText(error_message(exc))
 
     # ------------------------------------------------------------------ showing
     def _show_empty(self) -> None:
-        self._set_badge("No file", RAISED, MUTED)
+        self._set_badge("No file", theme.RAISED, theme.MUTED)
         self.explanation.setText("Drop an image on this window to check where it came from.")
         for box in (self.recipe_box, self.chain_box, self.png_info_box):
             box.hide()
@@ -291,8 +298,8 @@ class VerifyDialog(QDialog):
     def show_verdict(self, verdict: "Verdict", thumbnail: QImage | None = None) -> None:
         """Fill every section from ``verdict`` (public so a caller holding a verdict can show it)."""
         self.verdict = verdict
-        text, background, colour, sentence = BADGES.get(verdict.verdict, (verdict.verdict, RAISED, TEXT, ""))
-        self._set_badge(text, background, colour)
+        text, background, colour, sentence = BADGES.get(verdict.verdict, (verdict.verdict, "RAISED", "TEXT", ""))
+        self._set_badge(text, _colour(background), _colour(colour))
         self.explanation.setText(sentence)
         if thumbnail is not None:
             self.preview.setPixmap(QPixmap.fromImage(thumbnail))

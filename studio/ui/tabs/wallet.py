@@ -17,7 +17,7 @@ from studio.errors import StudioError
 from studio.ui.binding import Bindings
 from studio.ui.state.wallet import WalletState, network_label
 from studio.ui.tabs.create import Banner
-from studio.ui.theme import ERROR_TEXT, MUTED, WARNING_TEXT
+from studio.ui import theme
 from studio.ui.widgets.progress import ProgressStrip
 
 EMPTY_TEXT = ("The studio's wallet signs your mints, listings and sales. Create a new wallet (you get a "
@@ -228,7 +228,7 @@ class WalletTab(QWidget):
             self.network_combo.addItem(network_label(network), network.key)
             if network.is_mainnet:
                 index = self.network_combo.count() - 1
-                self.network_combo.setItemData(index, QBrush(QColor(ERROR_TEXT)), Qt.ItemDataRole.ForegroundRole)
+                self.network_combo.setItemData(index, QBrush(QColor(theme.ERROR_TEXT)), Qt.ItemDataRole.ForegroundRole)
                 self.network_combo.setItemData(index, "Real money: every transfer asks for confirmation",
                                                Qt.ItemDataRole.ToolTipRole)
         self.network_combo.setCurrentIndex(max(0, self.network_combo.findData(self.state.network_key)))
@@ -241,7 +241,7 @@ class WalletTab(QWidget):
             self.network_combo.setCurrentIndex(index)
             self.network_combo.blockSignals(False)
         mainnet = self.state.network.is_mainnet
-        self.network_combo.setStyleSheet(f"QComboBox {{ color: {ERROR_TEXT}; font-weight: 600; }}" if mainnet else "")
+        self.network_combo.setStyleSheet(f"QComboBox {{ color: {theme.ERROR_TEXT}; font-weight: 600; }}" if mainnet else "")
 
     def _on_network_chosen(self, index: int) -> None:
         key = self.network_combo.itemData(index)
@@ -252,11 +252,11 @@ class WalletTab(QWidget):
                 self.state.error = str(exc)
 
     def _colour_status(self, ok: bool) -> None:
-        self.network_status.setStyleSheet(f"color: {OK_COLOUR if ok else MUTED};")
+        self.network_status.setStyleSheet(f"color: {OK_COLOUR if ok else theme.MUTED};")
 
     def _show_lock_state(self, unlocked: bool) -> None:
         self.lock_label.setText("● Unlocked" if unlocked else "● Locked")
-        self.lock_label.setStyleSheet(f"color: {OK_COLOUR if unlocked else WARNING_TEXT};")
+        self.lock_label.setStyleSheet(f"color: {OK_COLOUR if unlocked else theme.WARNING_TEXT};")
         self.lock_button.setText("Lock" if unlocked else "Unlock…")
         self.lock_button.setToolTip("Forget the keys now" if unlocked else "Enter the password to sign")
 

@@ -14,15 +14,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QImage
 
 from studio.ui.money import format_eth, short_address
-from studio.ui.theme import ERROR_TEXT, WARNING_TEXT
+from studio.ui import theme
 
 if TYPE_CHECKING:
     from studio.library.market import OfferRow, VoucherRow
     from studio.workflows.market import TokenDetails
 
 LISTING, LAZY = "listing", "lazy"
-BADGE_COLOURS = {"verified": "#8fd694", "tampered": ERROR_TEXT, "invalid-signature": ERROR_TEXT,
-                 "unreadable": WARNING_TEXT, "no-provenance": WARNING_TEXT}
+#: verdict -> colour: a theme colour's name (read when painting, so it follows the theme) or #rgb
+BADGE_COLOURS = {"verified": "#8fd694", "tampered": "ERROR_TEXT", "invalid-signature": "ERROR_TEXT",
+                 "unreadable": "WARNING_TEXT", "no-provenance": "WARNING_TEXT"}
 VERDICT_LABELS = {"verified": "✓ Verified", "tampered": "Tampered", "invalid-signature": "Bad signature",
                   "no-provenance": "No manifest in image", "unreadable": "Unreadable image"}
 
@@ -140,7 +141,7 @@ class _RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == self.BADGE:
             card = getattr(row, "card", None)
             colour = BADGE_COLOURS.get(card.details.verdict or "") if card is not None else None
-            return QColor(colour) if colour else None
+            return QColor(getattr(theme, colour, colour)) if colour else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.RIGHT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
