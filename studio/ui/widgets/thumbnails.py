@@ -226,6 +226,11 @@ def _helper_pool() -> Any:
 
             _helpers = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=lower_priority)
+            import atexit
+
+            # stopped while the interpreter is whole: left to garbage collection at exit, the
+            # executor's callback runs after its modules are gone and prints a traceback
+            atexit.register(_drop_helper_pool, _helpers)
         return _helpers
 
 
