@@ -16,6 +16,7 @@ from studio.generation.schedulers import SCHEDULERS
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas
@@ -110,37 +111,13 @@ class CreateTab(QWidget):
     # -- building -----------------------------------------------------------------------
 
     def _build_empty_page(self) -> QWidget:
-        page = QWidget()
-        card = _panel()
-        card.setMaximumWidth(620)
-        title = QLabel("Create")
-        title.setObjectName("heroTitle")
         self.empty_text = QLabel(EMPTY_STATE_TEXT)
-        self.empty_text.setWordWrap(True)
         self.empty_add_file = QPushButton("Add model file…")
         self.empty_add_folder = QPushButton("Add model folder…")
         self.try_demo = QPushButton("Try the demo model")
         self.try_demo.setProperty("accent", True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.empty_add_file)
-        buttons.addWidget(self.empty_add_folder)
-        buttons.addStretch(1)
-        buttons.addWidget(self.try_demo)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(28, 24, 28, 24)
-        inner.setSpacing(14)
-        inner.addWidget(title)
-        inner.addWidget(self.empty_text)
-        inner.addLayout(buttons)
-        outer = QVBoxLayout(page)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card, 2)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-        return page
+        return empty_state_page("Create", self.empty_text, left=[self.empty_add_file, self.empty_add_folder],
+                                right=[self.try_demo])
 
     def _build_workspace(self) -> QWidget:
         splitter = QSplitter(Qt.Orientation.Horizontal)

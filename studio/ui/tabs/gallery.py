@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
 from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
+from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
 EXPORT_FILTER = "PNG, a copy (*.png);;JPEG with provenance (*.jpg);;WebP with provenance (*.webp)"
@@ -260,33 +261,9 @@ class GalleryTab(QWidget):
     # -- building -----------------------------------------------------------------------
 
     def _build_empty_page(self) -> QWidget:
-        page = QWidget()
-        card = QFrame()
-        card.setObjectName("panel")
-        card.setMaximumWidth(620)
-        title = QLabel("Gallery")
-        title.setObjectName("heroTitle")
-        text = _plain(QLabel(EMPTY_LIBRARY_TEXT))
         self.empty_import = QPushButton("Import folder…")
         self.empty_import.setProperty("accent", True)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.empty_import)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(28, 24, 28, 24)
-        inner.setSpacing(14)
-        inner.addWidget(title)
-        inner.addWidget(text)
-        inner.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card, 2)
-        row.addStretch(1)
-        outer = QVBoxLayout(page)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-        return page
+        return empty_state_page("Gallery", EMPTY_LIBRARY_TEXT, right=[self.empty_import])
 
     def _build_workspace(self) -> QWidget:
         page = QWidget()

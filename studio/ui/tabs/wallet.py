@@ -9,7 +9,7 @@ from typing import Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel,
                                QMessageBox, QPushButton, QSizePolicy, QStackedWidget, QTableView, QVBoxLayout,
                                QWidget)
 
@@ -18,6 +18,7 @@ from studio.ui.binding import Bindings
 from studio.ui.state.wallet import WalletState, network_label
 from studio.ui.tabs.create import Banner
 from studio.ui import theme
+from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.progress import ProgressStrip
 
 EMPTY_TEXT = ("The studio's wallet signs your mints, listings and sales. Create a new wallet (you get a "
@@ -67,36 +68,10 @@ class WalletTab(QWidget):
     # -- building -------------------------------------------------------------------------------
 
     def _build_empty_page(self) -> QWidget:
-        page = QWidget()
-        card = QFrame()
-        card.setObjectName("panel")
-        card.setMaximumWidth(620)
-        title = QLabel("Wallet")
-        title.setObjectName("heroTitle")
-        text = QLabel(EMPTY_TEXT)
-        text.setWordWrap(True)
         self.create_button = QPushButton("Create a wallet")
         self.create_button.setProperty("accent", True)
         self.import_button = QPushButton("Import…")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.import_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.create_button)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(28, 24, 28, 24)
-        inner.setSpacing(14)
-        inner.addWidget(title)
-        inner.addWidget(text)
-        inner.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card, 2)
-        row.addStretch(1)
-        outer = QVBoxLayout(page)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-        return page
+        return empty_state_page("Wallet", EMPTY_TEXT, left=[self.import_button], right=[self.create_button])
 
     def _build_main_page(self) -> QWidget:
         page = QWidget()
