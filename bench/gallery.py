@@ -71,7 +71,7 @@ def build(home: Path, count: int, seed: int = 0) -> float:
         subject, style = rng.choice(SUBJECTS), rng.choice(STYLES)
         prompt = f"a {rng.choice(['quiet', 'bright', 'misty', 'golden'])} {subject}, {style}, detailed"
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        rows.append((Work(None, str(path), sha, None, f"{subject.title()} {n}", prompt, rng.choice(MODELS),
+        rows.append((Work(0, str(path), sha, None, f"{subject.title()} {n}", prompt, rng.choice(MODELS),
                           1.7e9 + n * 60.0, 64, 64, seed=n, source="studio", tags=(style,), owned=True), None))
     with Library.default() as library:
         library.add_works(rows)

@@ -100,7 +100,7 @@ def setup_logging(logs_dir: Path, level: int = logging.INFO) -> Path:
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     for handler in (file_handler, console):
         handler.addFilter(SecretMaskFilter())
-        handler._studio = str(path)  # type: ignore[attr-defined]
+        setattr(handler, "_studio", str(path))  # marks the studio's own handlers for a later reconfigure
         root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("PIL", "urllib3", "filelock", "httpx"):

@@ -6,6 +6,7 @@ names what went wrong ("This voucher was already redeemed ..."). Money is intege
 """
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from studio.chain.artifacts import load_artifact
 from studio.chain.content import Commitment
 from studio.chain.transactions import Connection, Signer, TxReceipt, as_signer
 from studio.chain.vouchers import MAX_ROYALTY_BPS, SignedVoucher
-from studio.errors import InputError
+from studio.errors import ChainError, InputError
 
 MAX_FEE_BPS = 500
 MAX_PRICE_WEI = 2**96 - 1
@@ -25,7 +26,7 @@ class Minted:
 
     first_token_id: int
     count: int
-    receipt: TxReceipt
+    receipt: TxReceipt | None  # None: read from a raw receipt that no TxReceipt was made for (batch runs)
 
     @property
     def token_ids(self) -> range:
@@ -106,6 +107,9 @@ class _Bound:
         artifact = load_artifact(cls.artifact_name)
         factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = connection.send(as_signer(signer), factory.constructor(*args), action=action)
+        if receipt.contract_address is None:
+            raise ChainError(f"{action}: the node's receipt names no contract address.",
+                             hint="Check that the node is a standard Ethereum node, then try again.")
         return cls(connection, receipt.contract_address), receipt
 
     def _send(self, signer: Any, function: Any, *, value: int = 0, action: str) -> TxReceipt:
@@ -348,7 +352,7 @@ class MarketplaceContract(_Bound):
         return SaleQuote(price_wei, _none_if_zero(receiver), int(royalty), int(fee), int(proceeds))
 
     # ---- indexing
-    def active_listings(self, from_block: int = 0) -> list[Listing]:
+    def active_listings(self, from_block: int = 0) -> builtins.list[Listing]:
         """Current listings rebuilt from the marketplace's logs alone (what an indexer does)."""
         listings: dict[tuple[str, int], Listing] = {}
         ended = ("ListingCancelled", "Sold")

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from studio.chain.anvil import TEST_MNEMONIC
 from studio.chain.networks import DEVNET_CHAIN_ID
@@ -43,7 +43,7 @@ class Devnet:
         self.save_delay = save_delay
         self._lock = threading.RLock()
         self._save_timer: threading.Timer | None = None
-        self._lock_file = None
+        self._lock_file: IO[str] | None = None
         if self.state_dir:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._take_process_lock()
@@ -84,6 +84,7 @@ class Devnet:
             import fcntl
         except ImportError:  # Windows: no advisory lock; one studio process at a time is assumed
             return
+        assert self.state_dir is not None  # only a devnet that is saved takes the lock
         handle = open(self.state_dir / "lock", "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -136,9 +137,10 @@ class Devnet:
     def wire_request(self, method: str, params: Any) -> dict[str, Any]:
         """One request as a JSON-RPC client sends it (hex quantities, camelCase): the server's path."""
         from web3.providers.eth_tester.middleware import request_formatters, result_formatters
+        from web3.types import RPCEndpoint
 
         params = list(params or [])
-        formatter = request_formatters.get(method)
+        formatter = request_formatters.get(RPCEndpoint(method))
         if formatter is not None:
             try:
                 params = formatter(params)
@@ -150,7 +152,7 @@ class Devnet:
         if "error" in response:
             return {"error": response["error"]}
         result = response["result"]
-        result_formatter = (result_formatters or {}).get(method)
+        result_formatter = (result_formatters or {}).get(RPCEndpoint(method))
         if result_formatter is not None:
             result = result_formatter(result)
         return {"result": _to_wire(result)}

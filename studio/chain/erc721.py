@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from typing_extensions import TypeIs
+
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, NetworkError, NotFound, StudioError
 
@@ -64,7 +66,7 @@ class TransferLog:
     to: str
 
 
-def failed(value: object) -> bool:
+def failed(value: object) -> TypeIs[CallFailed]:
     """Whether a reader's answer is a failure (reads better than isinstance at call sites)."""
     return isinstance(value, CallFailed)
 

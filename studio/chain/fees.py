@@ -33,7 +33,7 @@ class FeeLevel:
 
     def tx_fields(self) -> dict[str, int]:
         """The fee fields of a transaction dict."""
-        if self.eip1559:
+        if self.max_priority_fee_per_gas is not None:
             return {"maxFeePerGas": self.max_fee_per_gas, "maxPriorityFeePerGas": self.max_priority_fee_per_gas}
         return {"gasPrice": self.max_fee_per_gas}
 
@@ -46,8 +46,8 @@ class FeeLevel:
         def up(value: int) -> int:
             return value * (100 + percent) // 100 + 1
 
-        return FeeLevel(self.speed, up(self.max_fee_per_gas),
-                        up(self.max_priority_fee_per_gas) if self.eip1559 else None)
+        priority = self.max_priority_fee_per_gas
+        return FeeLevel(self.speed, up(self.max_fee_per_gas), up(priority) if priority is not None else None)
 
 
 @dataclass(frozen=True)

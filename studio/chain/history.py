@@ -128,7 +128,7 @@ class TxHistory:
     def entries(self, *, sender: str | None = None, chain_id: int | None = None,
                 status: str | None = None, limit: int = 200) -> list[HistoryEntry]:
         """Newest first, optionally for one account, network or status."""
-        query, args = "SELECT * FROM transactions WHERE 1=1", []
+        query, args = "SELECT * FROM transactions WHERE 1=1", list[object]()
         if sender:
             query, args = query + " AND lower(sender)=lower(?)", args + [sender]
         if chain_id is not None:

@@ -16,7 +16,7 @@ from there. Delivery is at least once: the caller stores events idempotently on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from studio.cancel import Cancellable, ProgressCallback
@@ -299,29 +299,29 @@ class MarketIndexer:
         except Exception as exc:  # a log that does not fit the ABI: not our contract's
             log.debug("Skipping an undecodable log in %s: %s", _hex(entry["transactionHash"]), exc)
             return None
-        base = {"block_number": int(entry["blockNumber"]), "block_hash": _hex(entry["blockHash"]),
-                "log_index": int(entry["logIndex"]), "tx_hash": _hex(entry["transactionHash"]),
-                "kind": kind, "contract": emitter}
+        base = MarketEvent(block_number=int(entry["blockNumber"]), block_hash=_hex(entry["blockHash"]),
+                           log_index=int(entry["logIndex"]), tx_hash=_hex(entry["transactionHash"]),
+                           kind=kind, contract=emitter, collection=None, token_id=None)
         if kind == TRANSFER:
-            return MarketEvent(**base, collection=emitter, token_id=int(args["tokenId"]), seller=args["from"],
-                               buyer=args["to"])
+            return replace(base, collection=emitter, token_id=int(args["tokenId"]), seller=args["from"],
+                           buyer=args["to"])
         if kind == VOUCHER_REDEEMED:
-            return MarketEvent(**base, collection=emitter, token_id=int(args["tokenId"]), buyer=args["redeemer"],
-                               price_wei=int(args["price"]), nonce=int(args["nonce"]))
+            return replace(base, collection=emitter, token_id=int(args["tokenId"]), buyer=args["redeemer"],
+                           price_wei=int(args["price"]), nonce=int(args["nonce"]))
         if kind == VOUCHER_CANCELLED:
-            return MarketEvent(**base, collection=emitter, token_id=None, nonce=int(args["nonce"]))
-        common = {"collection": args["collection"], "token_id": int(args["tokenId"])}
+            return replace(base, collection=emitter, nonce=int(args["nonce"]))
+        token = replace(base, collection=args["collection"], token_id=int(args["tokenId"]))
         if kind in (LISTED, PRICE_CHANGED):
-            return MarketEvent(**base, **common, seller=args["seller"], price_wei=int(args["price"]))
+            return replace(token, seller=args["seller"], price_wei=int(args["price"]))
         if kind == LISTING_CANCELLED:
-            return MarketEvent(**base, **common, seller=args["seller"])
+            return replace(token, seller=args["seller"])
         if kind in (OFFER_MADE, OFFER_WITHDRAWN):
-            return MarketEvent(**base, **common, buyer=args["buyer"], price_wei=int(args["amount"]))
+            return replace(token, buyer=args["buyer"], price_wei=int(args["amount"]))
         price = int(args["price"] if kind == SOLD else args["amount"])
         receiver = args["royaltyReceiver"]
-        return MarketEvent(**base, **common, seller=args["seller"], buyer=args["buyer"], price_wei=price,
-                           royalty_receiver=None if int(receiver, 16) == 0 else receiver,
-                           royalty_wei=int(args["royalty"]), fee_wei=int(args["fee"]))
+        return replace(token, seller=args["seller"], buyer=args["buyer"], price_wei=price,
+                       royalty_receiver=None if int(receiver, 16) == 0 else receiver,
+                       royalty_wei=int(args["royalty"]), fee_wei=int(args["fee"]))
 
 
 

@@ -40,7 +40,9 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) ->
     # n >= 2**(16*r), which rules out keystores such as the specification's own (n=2**18, r=1).
     from Crypto.Protocol.KDF import scrypt
 
-    return scrypt(password, salt, dklen, N=n, r=r, p=p)
+    derived = scrypt(password, salt, dklen, N=n, r=r, p=p)  # type: ignore[arg-type]  # stubs say str; bytes work
+    assert isinstance(derived, bytes)  # one key (num_keys=1)
+    return derived
 
 
 def _derive(crypto: dict[str, Any], password: str) -> bytes:

@@ -175,13 +175,13 @@ class Connection:
         except Exception as exc:
             raise as_studio_error(exc, action) from exc
 
-    def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> ChainError:
+    def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> Exception:
         """Replay a mined-but-reverted transaction as a call to learn its revert reason.
 
         The call runs in the context of the block that mined it (its timestamp); a reverted
         transaction changed no contract state, so that block's state is the one it saw.
         """
-        replay = {k: tx[k] for k in ("to", "data", "value") if k in tx}
+        replay: dict[str, Any] = {k: tx[k] for k in ("to", "data", "value") if k in tx}
         replay["from"] = receipt["from"]
         try:
             self.web3.eth.call(replay, int(receipt["blockNumber"]))

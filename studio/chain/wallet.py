@@ -280,7 +280,7 @@ class Wallet:
             while ACCOUNT_PATH.format(index) in used:
                 index += 1
             (account,) = self._derive_accounts(secrets.phrase, [index], existing, name=name)
-            self._keys[account.address] = derive_key(phrase_seed(secrets.phrase), account.path)
+            self._keys[account.address] = derive_key(phrase_seed(secrets.phrase), ACCOUNT_PATH.format(index))
             data = self._read()
             self._write_raw(existing + [account], data["crypto"], has_phrase=True)
             self.touch()

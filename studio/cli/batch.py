@@ -93,6 +93,7 @@ def run_batch_mint(args: argparse.Namespace) -> int:
                       f"({plan.estimated_gas // max(1, len(plan.works)):,} per token); "
                       f"at most {format_eth(plan.max_cost_wei)}")
             return EXIT_OK
+        assert store is not None  # made above for every run that is not a dry run
         if not args.json:
             print(f"Minting {args.manifest.name} on {session.network.name}; files go to {store.name}.",
                   file=sys.stderr)

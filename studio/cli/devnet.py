@@ -62,15 +62,17 @@ def run_info(args: argparse.Namespace) -> int:
 
     devnet = Devnet.shared()
     web3 = devnet.web3
-    info = {"chain_id": devnet.chain_id, "block": int(web3.eth.block_number), "state_dir": str(devnet.state_dir),
-            "accounts": devnet.accounts, "contracts": dict(devnet._meta.get("contracts") or {})}
+    block = int(web3.eth.block_number)
+    contracts: dict[str, str] = dict(devnet._meta.get("contracts") or {})
+    info = {"chain_id": devnet.chain_id, "block": block, "state_dir": str(devnet.state_dir),
+            "accounts": devnet.accounts, "contracts": contracts}
     if args.json:
         print(json.dumps(info))
     else:
-        print(f"Studio devnet: chain id {info['chain_id']}, block {info['block']}, saved in {info['state_dir']}")
-        for address in info["accounts"]:
+        print(f"Studio devnet: chain id {devnet.chain_id}, block {block}, saved in {devnet.state_dir}")
+        for address in devnet.accounts:
             print(f"  {address}  {web3.eth.get_balance(address) / 10**18:,.4f} ETH")
-        for name, address in info["contracts"].items():
+        for name, address in contracts.items():
             print(f"  {name}: {address}")
     return 0
 

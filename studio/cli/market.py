@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import add_network_options, add_storage_options, confirm_preview, network_of, open_session
+from studio.cli.common import (ChainSession, add_network_options, add_storage_options, confirm_preview, network_of,
+                               open_session)
 from studio.errors import InputError
 
 
@@ -141,11 +142,17 @@ class _Market:
         self.library = Library.default()
         self.store = MarketStore(self.library)
 
+    @property
+    def signing(self) -> ChainSession:
+        """The unlocked session of a command that signs (opened with ``signs=True``)."""
+        if self.session is None:
+            raise RuntimeError("This market command was opened read-only.")
+        return self.session
+
     def common(self, args: argparse.Namespace) -> dict[str, Any]:
-        assert self.session is not None
-        return {"connection": self.connection, "signer": self.session.signer, "marketplace": self.marketplace,
+        return {"connection": self.connection, "signer": self.signing.signer, "marketplace": self.marketplace,
                 "confirm": _confirm(args), "store": self.store, "network": self.network,
-                "history": self.session.history, "timeout": args.timeout}
+                "history": self.signing.history, "timeout": args.timeout}
 
     def close(self) -> None:
         if self.session is not None:
@@ -203,7 +210,7 @@ def _run_lazy(args: argparse.Namespace) -> int:
         raise InputError("A voucher stays valid for at least one day (--days).")
     content = store_of(args)
     with _Market(args, signs=True) as m:
-        row = wm.lazy_list(connection=m.connection, signer=m.session.signer, store=m.store,
+        row = wm.lazy_list(connection=m.connection, signer=m.signing.signer, store=m.store,
                            collection=args.collection, metadata=metadata, price_wei=_amount(args.price, "price"),
                            confirm=_confirm(args), expiry=int(time.time()) + args.days * 86_400,
                            content_store=content)
@@ -353,7 +360,7 @@ def run_withdraw(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
 
     with _Market(args, signs=True) as m:
-        result = wm.withdraw_proceeds(connection=m.connection, signer=m.session.signer, marketplace=m.marketplace,
+        result = wm.withdraw_proceeds(connection=m.connection, signer=m.signing.signer, marketplace=m.marketplace,
                                       confirm=_confirm(args), to=args.to, network=m.network,
-                                      history=m.session.history, timeout=args.timeout)
+                                      history=m.signing.history, timeout=args.timeout)
     return _report(args, result, f"withdrew {_eth(result.price_wei)}")

@@ -356,7 +356,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 def run_sign(args: argparse.Namespace) -> int:
     from studio.chain.networks import NetworkRegistry
-    from studio.chain.sender import TxSender
+    from studio.chain.sender import NetworkSigner
+    from studio.chain.transactions import message_preview, typed_data_preview
 
     network = NetworkRegistry.default().selected(args.network)
     wallet = _wallet()
@@ -367,11 +368,10 @@ def run_sign(args: argparse.Namespace) -> int:
             typed = json.loads(args.typed_data_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc}).") from exc
-        message = None
+        message = ""
     else:
         message = args.message if args.message is not None else args.message_file.read_text(encoding="utf-8")
-    preview_sender = TxSender(None, network, account)  # type: ignore[arg-type]  (previews need no node)
-    preview = preview_sender.preview_typed_data(typed) if typed else preview_sender.preview_message(message)
+    preview = typed_data_preview(account.address, typed) if typed else message_preview(account.address, message)
     print(f"-- Sign {preview.kind} as {account.address} --", file=sys.stderr)
     if preview.text is not None:
         print(preview.text, file=sys.stderr)
@@ -381,8 +381,8 @@ def run_sign(args: argparse.Namespace) -> int:
     _confirm("Sign?", args, required=False)
     wallet.unlock(read_password(args))
     try:
-        sender = TxSender(None, network, wallet.signer(account.address))  # type: ignore[arg-type]
-        signature = sender.sign_typed_data(typed) if typed else sender.sign_message(message)
+        signer = NetworkSigner(wallet.signer(account.address), network)
+        signature = signer.sign_typed_data(typed) if typed else signer.sign_message(message)
     finally:
         wallet.lock()
     result = "0x" + signature.hex()

@@ -306,7 +306,8 @@ class Engine:
         warnings = self._prompt_warnings(pipe, request)
         base_seed = request.seed if request.seed is not None else secrets.randbits(32)
         init_image, mask_image = self._sized_inputs(request)
-        reference = request.ip_adapter_image.convert("RGB") if request.ip_adapter is not None else None
+        reference = (request.ip_adapter_image.convert("RGB")
+                     if request.ip_adapter is not None and request.ip_adapter_image is not None else None)
         recipe_base = self._recipe_fields(request, info)
 
         results: list[GenerationResult] = []

@@ -320,7 +320,7 @@ def family_from_keys(keys: Iterable[str], shapes: dict[str, list[int]] | None = 
 
 def _detect_safetensors(path: Path) -> ModelInfo:
     header, metadata = read_safetensors_header(path)
-    shapes = {k: v.get("shape") for k, v in header.items() if isinstance(v, dict)}
+    shapes = {k: list(v["shape"]) for k, v in header.items() if isinstance(v, dict) and isinstance(v.get("shape"), list)}
     architecture = metadata.get("modelspec.architecture", "").lower()
     if "/lora" in architecture or architecture.endswith("lora"):
         raise ModelError(f"{path.name} is a LoRA, not a checkpoint: it adds a style or subject to a model "

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
+from studio.errors import NotFound
 from studio.library.db import Library, library_storage_error
 
 ZERO_ADDRESS = "0x" + "0" * 40

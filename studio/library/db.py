@@ -29,14 +29,18 @@ from studio.errors import InputError, NotFound, StorageError
 log = logging.getLogger(__name__)
 
 UPLOADED, SENT, MINTED, FAILED = "uploaded", "sent", "minted", "failed"
+UNSAVED = 0  # the id of a Work the library has not stored yet
 ATTEMPT_STATES = (UPLOADED, SENT, MINTED, FAILED)
 
 
 @dataclass(frozen=True)
 class Work:
-    """An image file the studio knows, identified by the SHA-256 of its bytes."""
+    """An image file the studio knows, identified by the SHA-256 of its bytes.
 
-    id: int | None
+    ``id`` is the library's row id; a work not stored yet carries ``UNSAVED`` (0: SQLite row ids
+    start at 1), and ``Library.add_work`` returns it with its id."""
+
+    id: int
     path: str
     sha256: str
     pixel_hash: str | None
@@ -433,7 +437,7 @@ class Library:
                 (work.path, work.sha256, work.pixel_hash, work.title, work.prompt, work.model,
                  work.created, work.width, work.height, work.seed, work.source, _tags_text(work.tags),
                  int(work.favourite), work.trashed_at, int(work.owned), manifest_json))
-            return replace(work, id=cursor.lastrowid)
+            return replace(work, id=int(cursor.lastrowid or 0))
 
     def add_works(self, works: Sequence[tuple[Work, str | None]]) -> list[Work]:
         """Add many ``(work, manifest_json)`` pairs in one transaction (an import, a benchmark)."""

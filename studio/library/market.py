@@ -117,23 +117,52 @@ MIGRATION = ("market-1-events-listings-offers-owners-vouchers-cursors", (
 
 
 class EventLike(Protocol):
-    """The fields of `studio.chain.indexer.MarketEvent` the store reads."""
+    """The fields of `studio.chain.indexer.MarketEvent` the store reads (read-only: events are frozen)."""
 
-    block_number: int
-    block_hash: str
-    log_index: int
-    tx_hash: str
-    kind: str
-    contract: str
-    collection: str | None
-    token_id: int | None
-    seller: str | None
-    buyer: str | None
-    price_wei: int | None
-    royalty_receiver: str | None
-    royalty_wei: int | None
-    fee_wei: int | None
-    nonce: int | None
+    @property
+    def block_number(self) -> int: ...
+
+    @property
+    def block_hash(self) -> str: ...
+
+    @property
+    def log_index(self) -> int: ...
+
+    @property
+    def tx_hash(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def contract(self) -> str: ...
+
+    @property
+    def collection(self) -> str | None: ...
+
+    @property
+    def token_id(self) -> int | None: ...
+
+    @property
+    def seller(self) -> str | None: ...
+
+    @property
+    def buyer(self) -> str | None: ...
+
+    @property
+    def price_wei(self) -> int | None: ...
+
+    @property
+    def royalty_receiver(self) -> str | None: ...
+
+    @property
+    def royalty_wei(self) -> int | None: ...
+
+    @property
+    def fee_wei(self) -> int | None: ...
+
+    @property
+    def nonce(self) -> int | None: ...
 
 
 @dataclass(frozen=True)

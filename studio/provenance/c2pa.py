@@ -302,7 +302,8 @@ def _report_from_store(store: dict, studio: dict | None, *, trusted_reader: bool
     errors = [f"{code}: {explanation}" if explanation else code
               for code, explanation in failures + missing_state if code != "signingCredential.untrusted"]
     assertions = [a for a in active.get("assertions") or [] if isinstance(a, dict)]
-    signature = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
+    found_signature = active.get("signature_info")
+    signature: dict[str, Any] = found_signature if isinstance(found_signature, dict) else {}
     signer_name = signature.get("common_name") or signature.get("issuer")
     return C2paReport(present=True, state=state,
                       studio_manifest=studio,

@@ -278,6 +278,7 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
     xmp_raw: str | bytes | None = None
     provenance_json: str | None = None
     may_hold_c2pa = True
+    mime: str | None
     if data.startswith(PNG_SIGNATURE):
         chunks = read_text_chunks(data)
         problems.extend(chunks.problems)

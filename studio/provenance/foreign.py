@@ -197,7 +197,8 @@ def _from_comfy_workflow(workflow: Mapping[str, Any]) -> dict[str, Any] | None:
     sampler = next((node for node in by_id.values() if node.get("type") in ("KSampler", "KSamplerAdvanced")), None)
     if sampler is None:
         return None
-    values = sampler.get("widgets_values") if isinstance(sampler.get("widgets_values"), list) else []
+    widgets = sampler.get("widgets_values")
+    values: list[Any] = widgets if isinstance(widgets, list) else []
     if sampler.get("type") == "KSamplerAdvanced":
         values = values[1:]  # add_noise comes first
     # KSampler widgets: seed, control_after_generate, steps, cfg, sampler_name, scheduler, denoise

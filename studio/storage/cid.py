@@ -7,6 +7,7 @@ This is the one module of the studio that names content by CID. The chain layer'
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ def base32_decode(text: str) -> bytes:
     padded = text.upper() + "=" * (-len(text) % 8)
     try:
         return base64.b32decode(padded)
-    except (ValueError, base64.binascii.Error) as exc:
+    except (ValueError, binascii.Error) as exc:
         raise InputError(f"{text!r} is not base32.") from exc
 
 

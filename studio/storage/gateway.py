@@ -189,7 +189,7 @@ class Gateway:
         if self._server is None:
             raise StorageError("The local gateway is not running.", hint="Start it first.")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     @property
     def running(self) -> bool:
@@ -286,11 +286,13 @@ class GatewayService:
             self._gateway = self._listen(self.port)
         except StorageError as exc:
             if self.port == 0:
-                return self._failed(exc)
+                self._failed(exc)
+                return None
             try:
                 self._gateway = self._listen(0)
             except StorageError as again:
-                return self._failed(again)
+                self._failed(again)
+                return None
             log.warning("Port %d on 127.0.0.1 is taken (%s); the local gateway uses %s instead. "
                         "Choose another port in Settings → Storage to keep one address.",
                         self.port, exc.message, self.url)
@@ -304,7 +306,6 @@ class GatewayService:
     def _failed(self, exc: StorageError) -> None:
         self.error = exc.message
         log.warning("The local gateway is not running: %s", exc.message)
-        return None
 
     def stop(self) -> None:
         """Stop serving and release the port (safe to call twice)."""

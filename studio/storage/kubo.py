@@ -15,7 +15,7 @@ import stat
 import urllib.parse
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import requests
 
@@ -49,13 +49,13 @@ class KuboBackend:
         self.attempts, self.backoff, self.include_hidden = attempts, backoff, include_hidden
 
     def _call(self, command: str, *, params: dict[str, str] | None = None, attempts: int | None = None,
-              **kwargs: object) -> requests.Response:
+              **kwargs: Any) -> requests.Response:
         return http.call(self.session, "POST", f"{self.api_url}/api/v0/{command}", params=params,
                          what=f"The Kubo node at {self.api_url}", attempts=attempts or self.attempts,
                          backoff=self.backoff, timeout=(5.0, 600.0), **kwargs)
 
     def _post(self, command: str, *, params: dict[str, str] | None = None, attempts: int | None = None,
-              **kwargs: object) -> requests.Response:
+              **kwargs: Any) -> requests.Response:
         response = self._call(command, params=params, attempts=attempts, **kwargs)
         if response.status_code != 200:
             detail = _kubo_message(response)

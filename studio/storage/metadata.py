@@ -34,7 +34,7 @@ class Attribute:
         if not number and not isinstance(self.value, str):
             raise InputError(f"Trait {self.trait_type!r} has a value of type {type(self.value).__name__}; "
                              "use text or a number.")
-        if number and not math.isfinite(self.value):
+        if isinstance(self.value, (int, float)) and not math.isfinite(self.value):
             raise InputError(f"Trait {self.trait_type!r} must be a finite number.")
         if self.display_type is not None:
             if self.display_type not in DISPLAY_TYPES:
@@ -45,7 +45,7 @@ class Attribute:
                                  "but a text value; that display needs a number.")
             if self.display_type == "date" and (not isinstance(self.value, int) or self.value < 0):
                 raise InputError(f"Trait {self.trait_type!r} is a date: give a Unix timestamp in seconds.")
-        if self.max_value is not None and (not number or self.value > self.max_value):
+        if self.max_value is not None and (isinstance(self.value, str) or self.value > self.max_value):
             raise InputError(f"Trait {self.trait_type!r}: max_value needs a number value not above it.")
         if self.trait_type is not None and not self.trait_type.strip():
             raise InputError("A trait needs a name (trait_type), or none at all for a plain tag.")
@@ -103,7 +103,7 @@ class NftMetadata:
             raise InputError(f"background_color {self.background_color!r} must be six hex digits without '#', "
                              "e.g. 1A2B3C.")
         object.__setattr__(self, "attributes", tuple(
-            a if isinstance(a, Attribute) else Attribute(**a) for a in self.attributes))  # type: ignore[arg-type]
+            a if isinstance(a, Attribute) else Attribute(**a) for a in self.attributes))
         clash = set(self.extra) & {"name", "description", "image", "animation_url", "external_url",
                                    "attributes", "background_color", "provenance"}
         if clash:

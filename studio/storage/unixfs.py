@@ -22,7 +22,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Protocol
 
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import InputError, StorageError
@@ -121,6 +121,18 @@ def _read_fields(data: bytes | memoryview) -> Iterator[tuple[int, int, object]]:
             raise InputError(f"Unexpected protobuf wire type {wire} in a dag-pb block.")
 
 
+def _field_bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise InputError("A dag-pb block has a number where bytes belong.", hint="The block is damaged.")
+    return value
+
+
+def _field_int(value: object) -> int:
+    if not isinstance(value, int):
+        raise InputError("A dag-pb block has bytes where a number belongs.", hint="The block is damaged.")
+    return value
+
+
 def decode_node(block: bytes) -> Node:
     """Read a dag-pb UnixFS node (links, type, inline data, sizes)."""
     links: list[Link] = []
@@ -128,36 +140,42 @@ def decode_node(block: bytes) -> Node:
     for number, _, value in _read_fields(block):
         if number == 2:
             cid_bytes, name, tsize = b"", "", 0
-            for inner, _, item in _read_fields(value):  # type: ignore[arg-type]
+            for inner, _, item in _read_fields(_field_bytes(value)):
                 if inner == 1:
-                    cid_bytes = item  # type: ignore[assignment]
+                    cid_bytes = _field_bytes(item)
                 elif inner == 2:
-                    name = item.decode("utf-8", "replace")  # type: ignore[union-attr]
+                    name = _field_bytes(item).decode("utf-8", "replace")
                 elif inner == 3:
-                    tsize = item  # type: ignore[assignment]
+                    tsize = _field_int(item)
             links.append(Link(Cid.from_bytes(cid_bytes), name, tsize))
         elif number == 1:
-            payload = value  # type: ignore[assignment]
+            payload = _field_bytes(value)
     kind, data, filesize, blocksizes = T_RAW, b"", None, []
     for number, _, value in _read_fields(payload):
         if number == 1:
-            kind = value  # type: ignore[assignment]
+            kind = _field_int(value)
         elif number == 2:
-            data = value  # type: ignore[assignment]
+            data = _field_bytes(value)
         elif number == 3:
-            filesize = value  # type: ignore[assignment]
+            filesize = _field_int(value)
         elif number == 4:
-            blocksizes.append(value)  # type: ignore[arg-type]
+            blocksizes.append(_field_int(value))
     return Node(tuple(links), kind, data, filesize, tuple(blocksizes))
 
 
 # ---------------------------------------------------------------- files
 
+class ReadableStream(Protocol):
+    """A binary stream that fills a buffer (a file opened ``rb``, ``io.BytesIO``)."""
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
+
+
 class _Leaves:
     """An iterator of file leaves (cid, tsize, filesize) with the one-item look-ahead Kubo's
     ``Done()`` needs; chunks are read in batches and hashed on a thread pool."""
 
-    def __init__(self, stream: BinaryIO, version: int, sink: BlockSink | None,
+    def __init__(self, stream: ReadableStream, version: int, sink: BlockSink | None,
                  pool: ThreadPoolExecutor | None, progress: Callable[[int], None] | None,
                  cancel: Cancellable | None) -> None:
         self._stream, self._version, self._sink = stream, version, sink
@@ -285,7 +303,7 @@ def _default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def add_stream(stream: BinaryIO, *, cid_version: int = 0, sink: BlockSink | None = None,
+def add_stream(stream: ReadableStream, *, cid_version: int = 0, sink: BlockSink | None = None,
                workers: int | None = None, progress: Callable[[int], None] | None = None,
                cancel: Cancellable | None = None) -> Added:
     """UnixFS file DAG of everything ``stream`` yields, in Kubo's balanced layout.
@@ -413,7 +431,7 @@ def _add_file(path: Path, cid_version: int, sink: BlockSink | None, workers: int
         raise _open_error(path, exc) from exc
     try:
         with stream:
-            return add_stream(stream, cid_version=cid_version, sink=sink, workers=workers,  # type: ignore[arg-type]
+            return add_stream(stream, cid_version=cid_version, sink=sink, workers=workers,
                               progress=progress, cancel=cancel)
     except OSError as exc:
         raise StorageError(f"Reading {path} failed: {exc.strerror or exc}.",

@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     """Open the main window and run the event loop; returns the exit status."""
     started_at = time.perf_counter() if started_at is None else started_at
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Provenance Studio")
     app.setApplicationVersion(__version__)
 

@@ -43,7 +43,7 @@ class Bindings:
         self._connections.append((signal, slot))
 
     def bind(self, state: QObject, name: str, widget_signal: SignalInstance | None,
-             set_widget: Callable[[Any], None], *, to_state: Callable[[Any], Any] = lambda v: v,
+             set_widget: Callable[[Any], None], *, to_state: Callable[..., Any] = lambda v: v,
              to_widget: Callable[[Any], Any] = lambda v: v) -> None:
         """Keep ``state.<name>`` and a widget in step: the state's ``<name>_changed`` updates the
         widget, the widget's ``widget_signal`` (None: read-only) writes the state."""

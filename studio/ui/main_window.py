@@ -68,14 +68,17 @@ class MainWindow(QMainWindow):
         self.wallet_state: WalletState | None = None
         self.wallet_tab: WalletTab | None = None
         self.wallet_page = QWidget()  # holds the Wallet tab once `ensure_wallet` built it
-        QVBoxLayout(self.wallet_page).setContentsMargins(0, 0, 0, 0)
+        self.wallet_layout = QVBoxLayout(self.wallet_page)
+        self.wallet_layout.setContentsMargins(0, 0, 0, 0)
         self.market_state: Any = None
         self.market_page = QWidget()  # holds the Market tab once `ensure_wallet` built it
-        QVBoxLayout(self.market_page).setContentsMargins(0, 0, 0, 0)
+        self.market_layout = QVBoxLayout(self.market_page)
+        self.market_layout.setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self.market_page, "Market")
         self.collector_state: Any = None
         self.collector_page = QWidget()  # holds the Collections tab once `ensure_wallet` built it
-        QVBoxLayout(self.collector_page).setContentsMargins(0, 0, 0, 0)
+        self.collector_layout = QVBoxLayout(self.collector_page)
+        self.collector_layout.setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self.collector_page, "Collections")
         self.tabs.addTab(self.wallet_page, "Wallet")
         self._add_gallery_tab()
@@ -238,15 +241,15 @@ class MainWindow(QMainWindow):
 
             self.market_state = MarketState(state, self.library, self.background, self)
             self.market_tab = MarketTab(self.market_state)
-            self.market_page.layout().addWidget(self.market_tab)
+            self.market_layout.addWidget(self.market_tab)
             from studio.ui.state.collector import CollectorState
             from studio.ui.tabs.collector import CollectorTab
 
             self.collector_state = CollectorState(state, self.library, self.background, self.market_state, self)
             self.collector_tab = CollectorTab(self.collector_state)
-            self.collector_page.layout().addWidget(self.collector_tab)
+            self.collector_layout.addWidget(self.collector_tab)
             self.wallet_tab = WalletTab(state)
-            self.wallet_page.layout().addWidget(self.wallet_tab)
+            self.wallet_layout.addWidget(self.wallet_tab)
             self.set_chain_status(state.chain_status)
         return self.wallet_state
 
@@ -298,7 +301,8 @@ class MainWindow(QMainWindow):
         """The pinning service's token, kept encrypted in the wallet (never a setting)."""
         from studio.ui.dialogs.pinning_token import PinningTokenDialog
 
-        dialog = PinningTokenDialog(self.ensure_wallet().wallet, self.background, self.activeWindow() or self)
+        dialog = PinningTokenDialog(self.ensure_wallet().wallet, self.background,
+                                    QApplication.activeWindow() or self)
         dialog.open()
         return dialog
 
@@ -314,7 +318,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
             theme.apply_theme(app, self.config["theme"])
-            self.gallery_tab.grid.itemDelegate().clear_cache()  # cells drawn in the old colours
+            self.gallery_tab.grid.cell_delegate.clear_cache()  # cells drawn in the old colours
 
     def apply_settings(self, changed: set[str]) -> None:
         """Take saved settings into use: a new engine for device changes, a rescan for model folders,

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from studio.cancel import Cancellable
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, StudioError
-from studio.library.db import Collection, Library, Token, Work
+from studio.library.db import Collection, Library, Token, UNSAVED, Work
 from studio.workflows.batch_journal import (DROPPED, FAILED, LANDED, SENT, SIGNED, Journal, JournalTx,
                                             journal_path_for)
 from studio.workflows.batch_manifest import ManifestErrors, ManifestRow, RowError, parse_eth, read_manifest
@@ -533,7 +533,7 @@ class _BatchRun:
         self.journal.set_minted(batch, first_token_id)
         rows = [self.by_row[r] for r in self.journal.batch_rows(batch) if r in self.by_row]
         uploaded = self.journal.uploaded()
-        works = self.library.add_works([(Work(None, str(r.file.resolve()), r.sha256, None, r.name, "", "",
+        works = self.library.add_works([(Work(UNSAVED, str(r.file.resolve()), r.sha256, None, r.name, "", "",
                                               r.file.stat().st_mtime, r.width, r.height), None) for r in rows])
         now = time.time()
         positions = {r: p for p, r in enumerate(self.journal.batch_rows(batch))}

@@ -174,7 +174,7 @@ class Journal:
     def record_signed(self, kind: str, subject: int, raw: bytes, tx_hash: str, nonce: int) -> int:
         with self._write() as db:
             return int(db.execute("INSERT INTO txs (kind, subject, raw, hash, nonce, state) VALUES (?, ?, ?, ?, ?, ?)",
-                                  (kind, subject, raw.hex(), tx_hash, nonce, SIGNED)).lastrowid)
+                                  (kind, subject, raw.hex(), tx_hash, nonce, SIGNED)).lastrowid or 0)
 
     def set_tx(self, tx_id: int, state: str, *, block: int | None = None, gas_used: int | None = None,
                fee_wei: int | None = None, error: str | None = None) -> None:

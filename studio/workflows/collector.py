@@ -261,13 +261,14 @@ def read_card(reader: "ERC721Reader", token_id: int, *, fetcher: Any, market: An
         if not failed(royalty):
             royalty_receiver, amount = royalty
             royalty_bps = int(amount) if amount <= ROYALTY_BASIS else None
-    base = dict(collection=reader.address, token_id=token_id, owner=owner_text, royalty_receiver=royalty_receiver,
-                royalty_bps=royalty_bps, listing_price_wei=listing_price, listing_seller=listing_seller)
+    base = TokenCard(collection=reader.address, token_id=token_id, name=fallback, owner=owner_text,
+                     royalty_receiver=royalty_receiver, royalty_bps=royalty_bps, listing_price_wei=listing_price,
+                     listing_seller=listing_seller)
     if failed(owner) and listing_seller is None:
-        return TokenCard(name=fallback, problem=f"The owner could not be read: {owner}", **base)
+        return dataclasses.replace(base, problem=f"The owner could not be read: {owner}")
     uri = reader.token_uri(token_id)
     if failed(uri):
-        return TokenCard(name=fallback, problem=f"The token's metadata link could not be read: {uri}", **base)
+        return dataclasses.replace(base, problem=f"The token's metadata link could not be read: {uri}")
     uri_text = str(uri).strip()
     shown_uri = clean_text(uri_text, 200)
     try:
@@ -275,12 +276,12 @@ def read_card(reader: "ERC721Reader", token_id: int, *, fetcher: Any, market: An
     except StudioError as exc:
         if isinstance(exc, NetworkError) and not _is_remote_metadata(uri_text):
             raise
-        return TokenCard(name=fallback, uri=shown_uri, problem=_reason(exc), **base)
+        return dataclasses.replace(base, uri=shown_uri, problem=_reason(exc))
     name = clean_text(metadata.get("name"), MAX_NAME) or fallback
     description = clean_text(metadata.get("description"), MAX_DESCRIPTION)
     image, note = _image(fetcher, metadata)
-    return TokenCard(name=name, description=description, traits=_traits(metadata.get("attributes")), image=image,
-                     image_note=note, uri=shown_uri, **base)
+    return dataclasses.replace(base, name=name, description=description, traits=_traits(metadata.get("attributes")),
+                               image=image, image_note=note, uri=shown_uri)
 
 
 def _metadata(fetcher: Any, uri: str) -> dict[str, Any]:
@@ -350,7 +351,7 @@ def _fetch(fetcher: Any, uri: str, limit: int, what: str) -> Any:
         raise InputError(f"{what} link “{shown}” uses {scheme + ':' if scheme else 'no scheme'}, which the studio "
                          "never opens; only ipfs://, https:// and data: links are read.")
     capped = fetcher
-    if dataclasses.is_dataclass(fetcher) and hasattr(fetcher, "max_bytes"):
+    if dataclasses.is_dataclass(fetcher) and not isinstance(fetcher, type) and hasattr(fetcher, "max_bytes"):
         capped = dataclasses.replace(fetcher, max_bytes=min(int(fetcher.max_bytes), limit))
     fetched = capped.fetch(uri)
     if len(fetched.data) > limit:
@@ -365,7 +366,7 @@ def _capped(fetcher: Any) -> Any:
         from studio.storage.backends import fetcher_from_config
 
         fetcher = fetcher_from_config(load_config())
-    if dataclasses.is_dataclass(fetcher) and hasattr(fetcher, "timeout"):
+    if dataclasses.is_dataclass(fetcher) and not isinstance(fetcher, type) and hasattr(fetcher, "timeout"):
         return dataclasses.replace(fetcher, timeout=FETCH_TIMEOUT, attempts=1)
     return fetcher
 
@@ -476,11 +477,11 @@ def my_collection(*, connection: "Connection", library: "Library", owners: Seque
             found.setdefault((token.collection.lower(), token.token_id), (token.collection, token.token_id))
     market = _marketplace(connection, marketplace)
     result = []
-    for key, (collection, token_id) in sorted(found.items()):
+    for key, (address, token_id) in sorted(found.items()):
         holder = held_by.get(key)
         if market is not None and holder is not None and holder.owner.lower() == str(marketplace).lower():
-            _price, seller = _listing(market, collection, token_id)
+            _price, seller = _listing(market, address, token_id)
             if seller is None or seller.lower() not in wanted:
                 continue  # listed by someone else
-        result.append((collection, token_id))
+        result.append((address, token_id))
     return result

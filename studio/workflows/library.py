@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from studio.cancel import Cancellable
 from studio.errors import Cancelled, InputError, NotFound, StudioError
 from studio.fileio import atomic_write_bytes
-from studio.library.db import Library, Work
+from studio.library.db import UNSAVED, Library, Work
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _work_of(info: WorkFile, path: Path, *, owned: bool) -> Work:
-    return Work(None, str(path), info.sha256, info.pixel_hash, info.title, info.prompt, info.model, info.created,
+    return Work(UNSAVED, str(path), info.sha256, info.pixel_hash, info.title, info.prompt, info.model, info.created,
                 info.width, info.height, seed=info.seed, source=info.source, owned=owned)
 
 

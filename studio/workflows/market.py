@@ -174,8 +174,10 @@ def token_details(connection: "Connection", *, collection: str, fetcher: Any, to
             raise InputError("The token metadata is not a JSON object.")
     except StudioError as exc:
         return TokenDetails(fallback, "", None, owner, royalty_bps, False, problem=str(exc))
-    name = data.get("name") if isinstance(data.get("name"), str) and data["name"].strip() else fallback
-    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    found_name = data.get("name")
+    name = found_name if isinstance(found_name, str) and found_name.strip() else fallback
+    found_description = data.get("description")
+    description = found_description if isinstance(found_description, str) else ""
     provenance = data.get("provenance") if isinstance(data.get("provenance"), dict) else None
     creator = provenance.get("creator") if provenance is not None else None
     artist = creator if isinstance(creator, str) and creator else owner
@@ -345,7 +347,7 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     address = checksum(collection, "collection address")
     library = store.library
     entry = read_work_file(item, library)
-    for token in library.tokens_of_work(entry.work.id):  # type: ignore[arg-type]
+    for token in library.tokens_of_work(entry.work.id):
         if token.chain_id == connection.chain_id and token.collection.lower() == address.lower():
             raise InputError(f"{item.path.name} is already minted in this collection as token {token.token_id}.",
                              hint="List that token instead.")
@@ -358,14 +360,14 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     if stored != entry.media_cid:
         raise ChainError(f"The storage backend named the image {stored}, not {entry.media_cid}; nothing was listed.",
                          hint="Check the storage backend's settings (CID version 1, raw leaves).")
-    royalty = {}
+    receiver: str | None = None
     if item.royalty_bps is not None:
         known = library.collection(connection.chain_id, address)
         receiver = (known.royalty_receiver if known is not None else None) or signer.address
-        royalty = {"royalty_receiver": receiver, "royalty_bps": item.royalty_bps}
     return lazy_list(connection=connection, signer=signer, store=store, collection=address,
                      metadata=entry.metadata, price_wei=price_wei, confirm=confirm, expiry=expiry,
-                     content_store=content_store, **royalty)
+                     content_store=content_store, royalty_receiver=receiver,
+                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0)
 
 
 def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StorageError, StudioError
-from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, Work
+from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, UNSAVED, Work
 from studio.workflows.collections import tx_sender
 
 if TYPE_CHECKING:
@@ -151,6 +151,13 @@ class MintEntry:
     metadata_cid: str = ""
     attempt: MintAttempt | None = None
 
+    @property
+    def recorded(self) -> MintAttempt:
+        """The attempt recorded for this entry (every entry has one once its upload is recorded)."""
+        if self.attempt is None:
+            raise RuntimeError(f"The mint of work {self.work.id} has no recorded attempt.")
+        return self.attempt
+
     def build_metadata(self, media_cid: str) -> None:
         """Build the token's metadata for the image stored as ``media_cid`` (computed or uploaded)."""
         metadata = token_metadata(self.item, media_cid)
@@ -255,7 +262,7 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
         raise
     with library.connect():
         for position, entry in enumerate(pending):
-            entry.attempt = library.record_attempt(replace(entry.attempt, state=SENT, tx_hash=sent.tx_hash,
+            entry.attempt = library.record_attempt(replace(entry.recorded, state=SENT, tx_hash=sent.tx_hash,
                                                            error=None, position=position))
     report(0.7, f"Waiting for {sent.tx_hash}")
     try:
@@ -270,10 +277,10 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
 
     # 5. Record the tokens and "minted" together; then per-token royalties.
     report(0.9, "Recording the tokens")
-    minted = _record_landed(library, contract, target, [e.attempt for e in pending], sent.tx_hash, receipt,
+    minted = _record_landed(library, contract, target, [e.recorded for e in pending], sent.tx_hash, receipt,
                             owner=to)
     works = {e.work.id: e.work for e in pending}
-    done = [MintedWork(works[token.work_id], token) for token in minted]
+    done = [MintedWork(works[token.work_id], token) for token in minted if token.work_id is not None]
     problems = _set_royalties(contract, signer, target, pending, minted, report)
     report(1.0, f"Minted {len(done)} token{'s' if len(done) != 1 else ''}")
     return MintResult(target.chain_id, target.address, tuple(recovered + done), sent.tx_hash, receipt.fee_wei,
@@ -315,7 +322,7 @@ def read_work_file(item: MintItem, library: Library) -> MintEntry:
         prompt, model, pixels = manifest.prompt, manifest.model_name, manifest.pixel_hash
     else:
         (prompt, model), pixels = _recipe(item.path), None
-    work = library.add_work(Work(None, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
+    work = library.add_work(Work(UNSAVED, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
                                  item.path.stat().st_mtime, width, height))
     return MintEntry(item, work, data)
 
@@ -510,6 +517,8 @@ def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSe
     waited for.
     """
     eth = contract.connection.web3.eth
+    if attempt.tx_hash is None:
+        raise RuntimeError(f"Attempt {attempt.id} is recorded as sent without a transaction hash.")
     tx_hash = _latest_replacement(sender, attempt.tx_hash)
     try:
         eth.get_transaction(tx_hash)
@@ -592,13 +601,12 @@ def _set_royalties(contract, signer: "Signer", target: Collection, entries: Sequ
     """Per-token royalty overrides, one transaction each; a failure is reported, the token stays minted."""
     problems = []
     for entry, token in zip(entries, tokens):
-        if not _needs_royalty(entry.item, target):
+        bps = entry.item.royalty_bps
+        if bps is None or not _needs_royalty(entry.item, target):
             continue
         report(0.95, f"Setting the royalty of token {token.token_id}")
         try:
-            contract.set_token_royalty(signer, token.token_id, target.royalty_receiver or signer.address,
-                                       entry.item.royalty_bps)
+            contract.set_token_royalty(signer, token.token_id, target.royalty_receiver or signer.address, bps)
         except StudioError as exc:
-            problems.append(f"Token {token.token_id} is minted, but its royalty of "
-                            f"{entry.item.royalty_bps / 100:g}% was not set: {exc}")
+            problems.append(f"Token {token.token_id} is minted, but its royalty of {bps / 100:g}% was not set: {exc}")
     return problems

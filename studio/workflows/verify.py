@@ -191,8 +191,7 @@ def _check_token(verdict: Verdict, file_cid: str, network: "Network", collection
         return ChainCheck(network.key, network.chain_id, collection, token_id, "not-found",
                           notes=(f"The token could not be read from {network.name}: {exc}",))
     problems: list[str] = []
-    found = dict(network=network.key, chain_id=network.chain_id, collection=collection, token_id=token_id,
-                 owner=owner, token_uri=token_uri)
+    found = ChainCheck(network.key, network.chain_id, collection, token_id, "ok", owner=owner, token_uri=token_uri)
     uri = f"ipfs://{row.metadata_cid}" if row is not None and row.metadata_cid else token_uri
     try:
         fetcher = fetcher or _default_fetcher()
@@ -202,16 +201,16 @@ def _check_token(verdict: Verdict, file_cid: str, network: "Network", collection
         return replace(unreachable("Its metadata could not be fetched", exc), owner=owner, token_uri=token_uri)
     except InputError as exc:
         problems.append(f"Its metadata cannot be read: {exc}")
-        return ChainCheck(**found, state="mismatch", commitment_ok=False, problems=tuple(problems))
+        return replace(found, state="mismatch", commitment_ok=False, problems=tuple(problems))
     actual = _file_cid(metadata_bytes)
     commitment_ok = actual == expected
     if not commitment_ok:
         problems.append(f"The metadata found for it ({actual}) is not what the contract committed to "
                         f"({expected}): the metadata was replaced.")
     image_ok, provenance_ok = _compare_metadata(metadata_bytes, verdict, file_cid, problems)
-    return ChainCheck(**found, state="mismatch" if problems else "ok", metadata_cid=actual,
-                      commitment_ok=commitment_ok, image_ok=image_ok, provenance_ok=provenance_ok,
-                      problems=tuple(problems))
+    return replace(found, state="mismatch" if problems else "ok", metadata_cid=actual,
+                   commitment_ok=commitment_ok, image_ok=image_ok, provenance_ok=provenance_ok,
+                   problems=tuple(problems))
 
 
 def _default_fetcher() -> Any:

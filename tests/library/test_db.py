@@ -18,7 +18,7 @@ ARTIST = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 
 def _work(sha: str = "ab" * 32, **changes: object) -> Work:
-    base = Work(None, "/tmp/w.png", sha, None, "Dawn", "a sunrise", "demo", time.time(), 64, 64)
+    base = Work(0, "/tmp/w.png", sha, None, "Dawn", "a sunrise", "demo", time.time(), 64, 64)
     return replace(base, **changes)
 
 

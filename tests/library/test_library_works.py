@@ -64,7 +64,7 @@ def text_png(path: Path, text: dict[str, str], seed: int = 1) -> Path:
 
 
 def work(n: int, **changes: object) -> Work:
-    base = Work(None, f"/elsewhere/{n}.png", f"{n:064x}", None, f"Work {n}", f"prompt {n}", "demo",
+    base = Work(0, f"/elsewhere/{n}.png", f"{n:064x}", None, f"Work {n}", f"prompt {n}", "demo",
                 1_000.0 + n, 64, 64)
     return replace(base, **changes)
 

@@ -190,7 +190,7 @@ def test_selecting_a_work_shows_its_recipe_and_verified_provenance(qtbot, tab: G
     pane = tab.detail
     assert pane.content.isVisible() and pane.title.text() == "a red fox in the snow"
     assert pane.prompt.toPlainText() == "a red fox in the snow"
-    assert (pane.model.text(), pane.seed.text(), pane.size.text()) == ("demo", "0", "48 × 48")
+    assert (pane.model.text(), pane.seed.text(), pane.size_label.text()) == ("demo", "0", "48 × 48")
     assert pane.source.text() == "Provenance Studio manifest" and pane.tokens.text() == "Not minted"
     assert pane.model.textFormat() == Qt.TextFormat.PlainText and pane.verify.textFormat() == Qt.TextFormat.PlainText
     qtbot.waitUntil(lambda: pane.verify.text().startswith("Verified"), timeout=30_000)
@@ -345,7 +345,7 @@ def test_a_work_added_by_another_connection_appears_when_the_tab_is_shown(qtbot,
 
 def test_pages_are_fetched_only_as_rows_are_shown(qtbot, config: Config, library: Library,
                                                   pool: BackgroundPool) -> None:
-    library.add_works([(Work(None, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
+    library.add_works([(Work(0, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
                              8, 8), None) for n in range(PAGE * 2 + 50)])
     state = GalleryState(config, library, pool)
     model = state.model
@@ -365,7 +365,7 @@ def test_thumbnails_far_apart_repaint_only_their_own_rows(qtbot, config: Config,
     """A batch of thumbnails for rows far apart must not signal every row in between: an icon-mode
     view re-measures each row of a dataChanged range, thousands of them on the GUI thread."""
     count = PAGE * 2 + 50
-    library.add_works([(Work(None, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
+    library.add_works([(Work(0, f"/missing/{n}.png", f"{n:064x}", None, f"work {n:04d}", "", "demo", float(n),
                              8, 8), None) for n in range(count)])
     state = GalleryState(config, library, pool)
     model = state.model

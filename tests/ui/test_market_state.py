@@ -101,7 +101,7 @@ def market_env(tmp_path: Path, wallet_session) -> Iterator[MarketEnv]:
         lazy_path = signed_work(tmp_path / "lazy.png", artist, 2)
         import hashlib
 
-        env.lazy_work = library.add_work(Work(None, str(lazy_path), hashlib.sha256(lazy_path.read_bytes()).hexdigest(),
+        env.lazy_work = library.add_work(Work(0, str(lazy_path), hashlib.sha256(lazy_path.read_bytes()).hexdigest(),
                                               None, "Lazy dawn", "dawn 2", "demo", 1.0, 64, 64))
         yield env
 

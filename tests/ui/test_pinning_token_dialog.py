@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from studio.chain.wallet import Wallet
 from studio.config import load_config
@@ -76,3 +77,17 @@ def test_missing_fields_and_removing_a_token_that_is_not_there(qtbot, dialog) ->
 def test_settings_offer_the_token_under_the_pinning_address(window) -> None:
     settings = window.settings_dialog()
     assert settings.action_buttons["pinning_endpoint"].text() == "Access token…"
+
+
+def test_access_token_button_in_settings_opens_the_token_dialog(window, qtbot) -> None:
+    """Settings › Storage › Access token… raised AttributeError (QMainWindow has no activeWindow)."""
+    from studio.ui.dialogs.pinning_token import PinningTokenDialog
+
+    settings = window.settings_dialog()
+    settings.action_buttons["pinning_endpoint"].click()
+    qtbot.waitUntil(lambda: any(isinstance(w, PinningTokenDialog) and w.isVisible()
+                                for w in QApplication.topLevelWidgets()), timeout=10_000)
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, PinningTokenDialog):
+            widget.close()
+    settings.close()

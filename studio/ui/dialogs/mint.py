@@ -31,6 +31,7 @@ from studio.workflows.mint import LICENSES
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
+    from studio.ui.dialogs.collection import CollectionDialog
     from studio.library.db import Collection
     from studio.workflows.mint import MintEstimate, MintResult
 
@@ -361,7 +362,7 @@ class MintDialog(QDialog):
         state.progress_fraction_changed.connect(
             lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
         state.error_changed.connect(lambda text: show_error(self.error, text))
-        state.notice_changed.connect(lambda text: (self.notice.setText(text), self.notice.setVisible(bool(text))))
+        state.notice_changed.connect(self._show_notice)
         state.estimated.connect(self._show_estimate)
         state.minted.connect(self._show_result)
         state.gate.requested.connect(self._show_preview)
@@ -404,7 +405,7 @@ class MintDialog(QDialog):
 
         dialog = CollectionDialog(self.wallet, self.library, self, store_factory=self.store_factory)
         self.collection_dialog = dialog
-        dialog.accepted.connect(lambda: dialog.collection and self.state.add_collection(dialog.collection))
+        dialog.accepted.connect(lambda: self._add_created_collection(dialog))
         dialog.open()
         self.collection_dialog_shown.emit(dialog)
 
@@ -465,7 +466,9 @@ class MintDialog(QDialog):
             self._loading = False
         self._save_editor()
         self.traits.setCurrentCell(row, 0)
-        self.traits.editItem(self.traits.item(row, 0))
+        item = self.traits.item(row, 0)
+        if item is not None:
+            self.traits.editItem(item)
 
     def _remove_trait(self) -> None:
         rows = sorted({index.row() for index in self.traits.selectedIndexes()} or
@@ -556,6 +559,14 @@ class MintDialog(QDialog):
             else:
                 label.setText(f"○  {STEPS[key]}")
                 label.setStyleSheet(f"color: {theme.MUTED};")
+
+    def _show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _add_created_collection(self, dialog: "CollectionDialog") -> None:
+        if dialog.collection is not None:
+            self.state.add_collection(dialog.collection)
 
     def _show_estimate(self, estimate: "MintEstimate") -> None:
         state, currency = self.state, self.wallet.network.currency

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
 
 from studio.errors import InputError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
-from studio.ui.workers import BackgroundPool, FunctionJob, error_message
+from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 SECRET_NAME = "pinning"
 
@@ -26,7 +26,7 @@ class PinningTokenDialog(QDialog):
         self.setWindowTitle("Pinning service token")
         self.setMinimumWidth(460)
         self.wallet, self.background = wallet, background
-        self.job: FunctionJob | None = None
+        self.job: Job | None = None
 
         intro = QLabel("The token is kept encrypted in your wallet, under the wallet's password. It is used "
                        "when works go to a pinning service (Settings → Storage), while the wallet is unlocked.")

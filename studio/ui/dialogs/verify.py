@@ -325,11 +325,12 @@ class VerifyDialog(QDialog):
         self.notes_label.setVisible(bool(verdict.notes))
         self._show_recipe(verdict)
         self._show_chain(verdict.chain)
-        raw = verdict.foreign.raw if verdict.foreign is not None else {}
+        foreign = verdict.foreign
+        raw = foreign.raw if foreign is not None else {}
         self.png_info.setPlainText("\n\n".join(f"{key}:\n{value}" for key, value in raw.items()))
         self.png_info_box.setVisible(bool(raw))
-        if raw:
-            self.png_info_box.setTitle(f"PNG info ({SOURCES.get(verdict.foreign.source, verdict.foreign.source)})")
+        if foreign is not None and raw:
+            self.png_info_box.setTitle(f"PNG info ({SOURCES.get(foreign.source, foreign.source)})")
 
     def _show_recipe(self, verdict: "Verdict") -> None:
         self.settings = RecipeSettings.from_verdict(verdict)

@@ -125,11 +125,18 @@ def caption(card: "TokenCard", currency: str = "ETH") -> str:
     return "\n".join(lines)
 
 
+def _png(data: bytes) -> QImage:
+    """A PNG the collector workflow encoded, decoded as PNG only (a null image if it is not one)."""
+    image = QImage()
+    image.loadFromData(data, "PNG")
+    return image
+
+
 def _thumbnail(data: bytes | None) -> QImage | None:
     """QImage from the PNG the collector workflow encoded (QImage is safe off the GUI thread)."""
     if not data:
         return None
-    image = QImage.fromData(data, "PNG")
+    image = _png(data)
     if image.isNull():
         return None
     return image.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
@@ -309,7 +316,7 @@ class CollectorState(QObject):
             if view is not None:
                 wc.token_page(view, first, count, connection=connection, library=library, fetcher=fetcher,
                               marketplace=marketplace, on_card=streamed, cancel=cancel)
-            else:
+            elif refs is not None:
                 wc.read_cards(refs[first:first + count], connection=connection, library=library, fetcher=fetcher,
                               marketplace=marketplace, on_card=streamed, cancel=cancel)
             return count
@@ -348,7 +355,7 @@ class CollectorState(QObject):
     def _show(self, card: "TokenCard | None") -> None:
         self.detail = card
         self.detail_changed.emit(card)
-        image = QImage.fromData(card.image, "PNG") if card is not None and card.image else QImage()
+        image = _png(card.image) if card is not None and card.image else QImage()
         self.detail_image_changed.emit(image)
 
     def buy_state(self, card: "TokenCard | None" = None) -> tuple[bool, str]:

@@ -354,9 +354,7 @@ class CreateState(QObject):
         """The request for the current fields, checked as far as possible without torch."""
         if not self.prompt.strip():
             raise InputError("Write a prompt first.", hint="Describe the image you want in the prompt box.")
-        info = self.model
-        if info is None:
-            raise NotFound("No model is selected.", hint="Add a model, or try the demo model.")
+        info = self._chosen_model()
         for name, value in (("width", self.width), ("height", self.height)):
             if value % 8:
                 raise InputError(f"The {name} {value} is not a multiple of 8.",
@@ -388,7 +386,15 @@ class CreateState(QObject):
             strength=float(self.strength), mask_image=mask_image, loras=self._loras,
         )
 
+    def _chosen_model(self) -> ModelInfo:
+        info = self.model
+        if info is None:
+            raise NotFound("No model is selected.", hint="Add a model, or try the demo model.")
+        return info
+
     def _mask_is_empty(self) -> bool:
+        if self._mask is None:
+            return True
         gray = self._mask.convertToFormat(QImage.Format.Format_Grayscale8)
         return not any(bytes(gray.constBits()))
 
@@ -427,11 +433,12 @@ class CreateState(QObject):
         try:
             request = self.build_request()
             self._validate(request)
+            model = self._chosen_model()
         except StudioError as exc:
             self.error = str(exc)
             return None
         self.error = ""
-        job = GenerationJob(request, self.model, self.lane, self.config.paths.works_dir,
+        job = GenerationJob(request, model, self.lane, self.config.paths.works_dir,
                             preview_every=int(self.config["preview_every"]), signer=self.current_signer(),
                             library=self.library)
         job.progressed.connect(self._on_progress)

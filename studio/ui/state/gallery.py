@@ -112,7 +112,7 @@ class GalleryModel(QAbstractListModel):
     def update_work(self, work: Work) -> None:
         """Show an edited title or favourite flag in place; the row stays where it is until the
         next query (a work does not jump away while it is being edited)."""
-        row = self.row_of_work(work.id) if work.id is not None else None
+        row = self.row_of_work(work.id)
         page = self._pages.get(row // PAGE) if row is not None else None
         if row is None or page is None:  # not fetched yet: it is read fresh when it is shown
             return

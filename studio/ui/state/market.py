@@ -241,9 +241,10 @@ class MarketState(QObject):
                                     "royalty_bps": signed_bps}
             else:
                 wanted[item.key] = {"collection": item.collection, "token_id": item.token_id}
-        for row in (*snapshot.held, *snapshot.offers_made, *snapshot.offers_incoming):
-            token = row.offer if isinstance(row, OfferLine) else row
-            wanted.setdefault(row.key, {"collection": token.collection, "token_id": token.token_id})
+        for held in snapshot.held:
+            wanted.setdefault(held.key, {"collection": held.collection, "token_id": held.token_id})
+        for line in (*snapshot.offers_made, *snapshot.offers_incoming):
+            wanted.setdefault(line.key, {"collection": line.offer.collection, "token_id": line.offer.token_id})
         missing = {key: spec for key, spec in wanted.items() if key not in self.cards}
         if not missing or self._details_job is not None:
             return

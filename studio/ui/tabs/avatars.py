@@ -6,7 +6,7 @@ acknowledgement. All bindings to :class:`AvatarsState` are in :meth:`AvatarsTab.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -378,7 +378,7 @@ class AvatarsTab(QWidget):
         b.connect(self.copy_mint_button.clicked, lambda: QGuiApplication.clipboard().setText(self.mint_edit.text()))
 
     @staticmethod
-    def _set_text(edit: QLineEdit):  # type: ignore[no-untyped-def]
+    def _set_text(edit: QLineEdit) -> Callable[[str], None]:
         def set_text(value: str) -> None:
             if edit.text() != value:
                 edit.setText(value)
@@ -439,12 +439,12 @@ class AvatarsTab(QWidget):
             self.progress.set_fraction(0.0)
             self.progress.set_text("")
 
-    def _show_progress(self, progress) -> None:  # type: ignore[no-untyped-def]
+    def _show_progress(self, progress: Any) -> None:
         self.progress.set_text(progress.text)
         if progress.fraction is not None:
             self.progress.set_fraction(progress.fraction)
 
-    def _show_rarity(self, report) -> None:  # type: ignore[no-untyped-def]
+    def _show_rarity(self, report: Any) -> None:
         self.rarity_table.setRowCount(len(report.shares))
         for row, share in enumerate(report.shares):
             for column, value in enumerate((share.category, share.value, str(share.count), f"{share.percent:.1f}")):

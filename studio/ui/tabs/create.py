@@ -512,7 +512,8 @@ class CreateTab(QWidget):
 
     def _show_loras(self, loras: tuple) -> None:
         while self.lora_rows.count():
-            widget = self.lora_rows.takeAt(0).widget()
+            item = self.lora_rows.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         for index, spec in enumerate(loras):

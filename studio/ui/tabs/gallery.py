@@ -71,6 +71,7 @@ class GalleryGrid(QListView):
 
     def __init__(self, delegate: GalleryDelegate, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.cell_delegate = delegate
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -137,7 +138,7 @@ class DetailPane(QScrollArea):
         self.prompt.setMaximumHeight(96)
         self.model = _plain(QLabel())
         self.seed = _plain(QLabel())
-        self.size = _plain(QLabel())
+        self.size_label = _plain(QLabel())
         self.created = _plain(QLabel())
         self.source = _plain(QLabel())
         self.verify = _plain(QLabel())
@@ -147,7 +148,7 @@ class DetailPane(QScrollArea):
         self.file = _muted()
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for label, widget in (("Model", self.model), ("Seed", self.seed), ("Size", self.size),
+        for label, widget in (("Model", self.model), ("Seed", self.seed), ("Size", self.size_label),
                               ("Created", self.created), ("Recipe", self.source), ("Provenance", self.verify),
                               ("Tokens", self.tokens), ("Tags", self.tags)):
             form.addRow(label, widget)
@@ -202,7 +203,7 @@ class DetailPane(QScrollArea):
         self.prompt.setPlainText(work.prompt or "(no prompt recorded)")
         self.model.setText(work.model or "unknown")
         self.seed.setText(str(work.seed) if work.seed is not None else "unknown")
-        self.size.setText(f"{work.width} × {work.height}")
+        self.size_label.setText(f"{work.width} × {work.height}")
         self.created.setText(datetime.fromtimestamp(work.created).strftime("%Y-%m-%d %H:%M"))
         self.source.setText({"studio": "Provenance Studio manifest", "a1111": "AUTOMATIC1111 parameters",
                              "comfyui": "ComfyUI graph", "invokeai": "InvokeAI metadata"}.get(work.source, "none"))

@@ -26,6 +26,7 @@ from studio.ui.money import format_eth
 from studio.ui.state.market import LAZY, HeldToken, MarketItem, MarketState, OfferLine, PreviewRequest
 from studio.ui.tabs.create import Banner
 from studio.ui.widgets.progress import ProgressStrip
+from studio.ui.widgets.market_tables import MarketRowsModel
 
 ROW_HEIGHT = 72
 EMPTY_LISTINGS = ("Nothing is for sale on {network} yet.\nArtists: list a minted token from “My collection”, or "
@@ -273,7 +274,8 @@ class MarketTab(QWidget):
     @staticmethod
     def _selected(view: QTableView) -> Any:
         rows = view.selectionModel().selectedRows()
-        return view.model().row(rows[0].row()) if rows else None
+        model = view.model()
+        return model.row(rows[0].row()) if rows and isinstance(model, MarketRowsModel) else None
 
     def selected_token(self) -> HeldToken | None:
         return self._selected(self.held_view)

@@ -103,7 +103,7 @@ def card_key(collection: str, token_id: int | None, metadata_cid: str | None = N
 # ---- table models ------------------------------------------------------------------------
 
 
-class _RowsModel(QAbstractTableModel):
+class MarketRowsModel(QAbstractTableModel):
     """Rows of frozen dataclasses; subclasses say what each column shows."""
 
     COLUMNS: tuple[str, ...] = ()
@@ -183,7 +183,7 @@ def card_name(card: Card | None, fallback: str) -> str:
     return card.details.name if card is not None else fallback
 
 
-class ListingsModel(_RowsModel):
+class ListingsModel(MarketRowsModel):
     """What is for sale: image, name, artist, price, royalty, provenance; the tab adds Buy buttons."""
 
     COLUMNS = ("", "Name", "Artist", "Price", "Royalty", "Provenance", "")
@@ -221,7 +221,7 @@ class ListingsModel(_RowsModel):
         return "\n".join(lines)
 
 
-class HeldTokensModel(_RowsModel):
+class HeldTokensModel(MarketRowsModel):
     """"My collection": the wallet's tokens, listed or not, with the best offer on each."""
 
     COLUMNS = ("", "Name", "Token", "Owner", "Listed at", "Best offer", "Provenance")
@@ -250,7 +250,7 @@ class HeldTokensModel(_RowsModel):
         return "\n".join(lines)
 
 
-class OffersModel(_RowsModel):
+class OffersModel(MarketRowsModel):
     """Offers: on the wallet's tokens (incoming) or made by its accounts."""
 
     COLUMNS = ("", "Token", "Collection", "From", "Amount")

@@ -41,7 +41,7 @@ class MaskCanvas(QWidget):
         self.update()
         self.mask_changed.emit(QImage(self._mask))
 
-    def mask(self) -> QImage:
+    def mask_image(self) -> QImage:
         return QImage(self._mask)
 
     def brush_size(self) -> int:
