@@ -111,3 +111,14 @@ def confirm_preview(args: argparse.Namespace, preview: Any, question: str = "Sig
                              hint="Review the preview and add --yes.")
         return True
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def write_stdout_bytes(data: bytes) -> None:
+    """Write bytes to standard output whole: a single large write to a pipe can come back short
+    (interrupted when the reader goes away), and the rest would be dropped without a word."""
+    out = sys.stdout.buffer
+    view = memoryview(data)
+    while view:
+        written = out.write(view[:1 << 16])
+        view = view[written or 0:]
+    out.flush()

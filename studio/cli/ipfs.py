@@ -11,6 +11,10 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.workflows.publish import SecretKeeper
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -117,7 +121,7 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wallet_for_token(args: argparse.Namespace, config) -> object | None:
+def _wallet_for_token(args: argparse.Namespace, config: Any) -> SecretKeeper | None:
     """The unlocked wallet, when its pinning token may be needed: the pinning backend chosen, no
     token file or STUDIO_PINNING_TOKEN, a wallet here, and a password from --password-file,
     STUDIO_WALLET_PASSWORD or (at a terminal) a prompt. None otherwise: the workflow then says
@@ -190,6 +194,7 @@ def run_token_remove(args: argparse.Namespace) -> int:
 
 
 def run_get(args: argparse.Namespace) -> int:
+    from studio.cli.common import write_stdout_bytes
     from studio.config import load_config
     from studio.fileio import atomic_write_bytes
     from studio.storage.backends import fetcher_from_config
@@ -201,8 +206,7 @@ def run_get(args: argparse.Namespace) -> int:
         print(json.dumps({"path": str(args.output), "bytes": len(fetched.data), "content_type": fetched.content_type,
                           "source": fetched.source, "verified": fetched.verified}))
     else:
-        sys.stdout.buffer.write(fetched.data)
-        sys.stdout.flush()
+        write_stdout_bytes(fetched.data)
     return 0
 
 

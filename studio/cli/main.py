@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from studio.errors import Cancelled, InputError, NotFound, StudioError
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a Unix tool whose reader went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status (a reader that went away mid-output ends it quietly)."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # a reader that went away (`| head`) is met here, not at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -64,3 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("Command %s failed: %s", args.command, exc)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT if isinstance(exc, (InputError, NotFound)) else EXIT_FAILED
+
+
+def _reader_went_away() -> int:
+    """Stop quietly, as Unix tools do when the program reading their output (``head``) exits:
+    point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (tests capture it)
+        pass
+    return EXIT_BROKEN_PIPE
