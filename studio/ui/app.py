@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QApplication
 from studio import __version__
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow, QTabWidget
+
     from studio.config import Config
     from studio.storage.gateway import GatewayService
 
@@ -24,7 +26,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="main.py", description="Open the Provenance Studio window.")
     parser.add_argument("--quit-after-show", action="store_true",
                         help="print the seconds from start to the window being shown, then exit (benchmarks)")
+    parser.add_argument("--check-tabs", action="store_true",
+                        help="open every tab in turn, print each one's name, then exit: 0 when all opened "
+                             "(a smoke test of an installed or packaged studio)")
     return parser.parse_args(argv)
+
+
+def visit_tabs(window: "QMainWindow", tabs: "QTabWidget", app: QApplication) -> None:
+    """Show each tab once, one per event-loop turn so each paints; print it, then quit with 0, or 1
+    if a tab raised while opening."""
+    from PySide6.QtCore import QTimer
+
+    failures: list[str] = []
+
+    def visit(index: int) -> None:
+        if index >= tabs.count():
+            print(f"tabs checked: {tabs.count() - len(failures)} of {tabs.count()} opened", flush=True)
+            window.close()
+            app.exit(1 if failures else 0)
+            return
+        name = tabs.tabText(index).replace("&", "")
+        try:
+            tabs.setCurrentIndex(index)
+            page = tabs.currentWidget()
+            page.repaint()
+            print(f"tab opened: {name}", flush=True)
+        except Exception as exc:  # reported, and the exit status says so
+            failures.append(name)
+            print(f"tab failed: {name}: {exc!r}", file=sys.stderr, flush=True)
+        QTimer.singleShot(0, lambda: visit(index + 1))
+
+    visit(0)
 
 
 def start_local_gateway(app: QApplication, config: "Config") -> "GatewayService":
@@ -63,7 +95,7 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     catalog = ModelCatalog(config)
     from studio.ui.state.welcome import needs_welcome
 
-    if needs_welcome(config) and not args.quit_after_show:  # first run: wallet, works folder, a model
+    if needs_welcome(config) and not (args.quit_after_show or args.check_tabs):  # first run: wallet, works folder, a model
         from studio.ui.dialogs.welcome import run_welcome
 
         run_welcome(config, catalog)
@@ -79,6 +111,8 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
             app.quit()
 
         window.shown.connect(report)
+    elif args.check_tabs:
+        window.shown.connect(lambda: visit_tabs(window, window.tabs, app))
     else:
         window.shown.connect(window.detect_device)
     window.show()

@@ -1,7 +1,7 @@
 """The installable app: icons and desktop entry (fast), and the PyInstaller build started for real (slow).
 
 The build test runs ``packaging/build.py`` into a temporary folder, opens the built window offscreen
-to its main window, makes a work with the built ``studio generate`` (torch and diffusers inside the
+to its main window and then every tab (``--check-tabs``), makes a work with the built ``studio generate`` (torch and diffusers inside the
 package) and checks it with the built ``studio verify`` (c2pa's native library inside the package).
 It takes about 6-9 minutes on 2 cores; it runs in every full test run (CI included) and can be
 left out locally with ``STUDIO_SKIP_PACKAGE=1``.
@@ -91,6 +91,9 @@ def test_built_app_opens_its_window_and_its_command_line_generates_and_verifies(
     shown = _run([str(app_dir / APP), "--quit-after-show"], env, timeout=120)
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "window shown after" in shown.stdout and "(torch not loaded)" in shown.stdout
+    tabs = _run([str(app_dir / APP), "--check-tabs"], env, timeout=180)
+    assert tabs.returncode == 0, tabs.stdout + tabs.stderr
+    assert "tabs checked: 6 of 6 opened" in tabs.stdout, tabs.stdout
 
     version = _run([str(app_dir / "studio"), "--version"], env, timeout=60)
     assert version.stdout.strip() == f"provenance-studio {__version__}"

@@ -25,3 +25,15 @@ def test_window_opens_without_torch_and_reports_its_start_time(studio_home: Path
     assert "PySide6.QtWidgets" in imported and "studio.ui.main_window" in imported
     heavy = {name for name in imported if name.split(".")[0] in {"torch", "diffusers", "transformers"}}
     assert not heavy, f"imported at start-up: {sorted(heavy)[:5]}"
+
+
+@pytest.mark.slow
+def test_check_tabs_opens_every_tab_and_exits_zero(studio_home: Path) -> None:
+    """The smoke test a packager runs (`--check-tabs`), here on the source tree."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_HOME=str(studio_home))
+    done = subprocess.run([sys.executable, "main.py", "--check-tabs"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    opened = re.findall(r"^tab opened: (.+)$", done.stdout, re.M)
+    assert opened == ["Create", "Avatars", "Gallery", "Market", "Collections", "Wallet"]
+    assert "tabs checked: 6 of 6 opened" in done.stdout
