@@ -832,14 +832,14 @@ class DevnetRpc:
                 self._mine([])
         return "0x0"
 
-    def rpc_evm_setAutomine(self, params: list[Any]) -> bool:
+    def rpc_evm_setAutomine(self, params: list[Any]) -> None:
         (enabled,) = wire.expect_params(params, 1, 1)
         if not isinstance(enabled, bool):
             raise wire.invalid("evm_setAutomine takes true or false")
         self.automine = enabled
         if enabled:
             self._mine_ready(one_per_block=True)
-        return True
+        return None
 
     def rpc_evm_increaseTime(self, params: list[Any]) -> str:
         (seconds,) = wire.expect_params(params, 1, 1)

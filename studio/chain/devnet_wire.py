@@ -315,6 +315,8 @@ def format_transaction(transaction: Any, block: Any | None, index: int | None) -
         "gas": hex_quantity(transaction.gas),
         "input": hex_data(transaction.data),
     }
+    if block is not None:
+        result["blockTimestamp"] = hex_quantity(block.header.timestamp)
     if kind in (0, 1):
         result["gasPrice"] = hex_quantity(transaction.gas_price)
     else:
@@ -382,6 +384,7 @@ def format_receipt(block: Any, receipts: tuple[Any, ...], index: int, *, blob_ba
         "transactionIndex": hex_quantity(index),
         "blockHash": hex_data(block.hash),
         "blockNumber": hex_quantity(block.number),
+        "blockTimestamp": hex_quantity(block.header.timestamp),
         "gasUsed": hex_quantity(receipt.gas_used - previous),
         "effectiveGasPrice": hex_quantity(effective_gas_price(transaction, getattr(block.header, "base_fee_per_gas",
                                                                                    None))),

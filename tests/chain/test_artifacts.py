@@ -12,7 +12,8 @@ from studio.chain.artifacts import BUILD_DIR, CONTRACTS_DIR, artifact_names, loa
 from studio.chain.errors_decode import decode_revert, has_message, known_error_names
 from studio.errors import NotFound
 
-EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe"}
+EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe",
+            "RpcProbe"}
 
 
 def test_every_contract_has_an_artifact():
