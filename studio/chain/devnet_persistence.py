@@ -36,7 +36,7 @@ COMPACT_BYTES = 16 * 1024 * 1024
 _DELETED = None
 
 
-class JournalledStore(dict):  # type: ignore[type-arg]
+class JournalledStore(dict[bytes, bytes]):
     """The MemoryDB's dict, remembering which keys changed since the last `take_changes()`."""
 
     def __init__(self, *args: Any) -> None:

@@ -18,13 +18,14 @@ A local HTTP server is reachable by every web page the user opens (a page may PO
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from studio import safejson
 from studio.chain.devnet import Devnet
@@ -203,7 +204,7 @@ def _handler(server: DevnetServer) -> type[BaseHTTPRequestHandler]:
         def handle_one_request(self) -> None:
             # the deadline starts when the first byte of a request arrives, not while idle
             try:
-                first = self.rfile.peek(1)[:1]
+                first = cast(io.BufferedReader, self.rfile).peek(1)[:1]
             except (OSError, ValueError):
                 first = b""
             if not first:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +89,7 @@ def run_info(args: argparse.Namespace) -> int:
 
     devnet = Devnet.shared()
     web3 = devnet.web3
-    info = {"chain_id": devnet.chain_id, "block": int(web3.eth.block_number), "state_dir": str(devnet.state_dir),
+    info: dict[str, Any] = {"chain_id": devnet.chain_id, "block": int(web3.eth.block_number), "state_dir": str(devnet.state_dir),
             "accounts": devnet.accounts, "contracts": dict(devnet._meta.get("contracts") or {})}
     if args.json:
         print(json.dumps(info))
