@@ -68,6 +68,7 @@ class DevnetRpc(TransactionMethods):
         self._snapshot_ids = itertools.count(1)
         self._pending_seen: deque[bytes] = deque(maxlen=4096)
         self._pending_count = 0
+        self._dropped: dict[bytes, str] = {}
         self._keys = {key.public_key.to_canonical_address(): key for key in backend.account_keys}
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("rpc_")}

@@ -37,6 +37,7 @@ class TransactionMethods:
     _keys: dict[bytes, Any]
     _pending_seen: Any
     _pending_count: int
+    _dropped: dict[bytes, str]
 
     @property
     def chain(self) -> Any:
@@ -208,7 +209,10 @@ class TransactionMethods:
         self._pending_seen.append(transaction.hash)
         self._pending_count += 1
         if self.automine:
+            self._dropped.clear()
             self._mine_ready(one_per_block=True)
+            if transaction.hash in self._dropped:  # py-evm refused what the checks above let through
+                raise RpcError(SERVER_ERROR, self._dropped[transaction.hash])
         return transaction.hash
 
     def _ready_transactions(self) -> list[Any]:
@@ -250,6 +254,7 @@ class TransactionMethods:
                 chain.apply_transaction(transaction)
             except ValidationError as exc:  # it no longer fits (funds spent by an earlier one): dropped, as geth does
                 log.info("devnet dropped transaction %s: %s", hex_data(transaction.hash), exc)
+                self._dropped[transaction.hash] = str(exc)
                 continue
             blob_gas += _blob_gas(transaction)
         extra: dict[str, Any] = {"mix_hash": os.urandom(32)}
