@@ -153,3 +153,16 @@ def test_time_moves_forward_only_when_asked(devnet):
     assert error(devnet, "evm_setNextBlockTimestamp", [hex(latest)])["code"] == -32602
     result(devnet, "testing_timeTravel", [latest + 86_400])
     assert int(result(devnet, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16) == latest + 86_400
+
+
+def test_a_transaction_ahead_of_its_nonce_waits_for_the_gap(devnet):
+    account = funded_accounts(1)[0]
+    later = result(devnet, "eth_sendRawTransaction", [signed(account, 1, to=RECIPIENT, value=1)])
+    assert result(devnet, "eth_getTransactionReceipt", [later]) is None
+    assert result(devnet, "eth_getTransactionByHash", [later])["blockHash"] is None
+    assert result(devnet, "eth_getTransactionCount", [account.address, "pending"]) == "0x0"
+    first = result(devnet, "eth_sendRawTransaction", [signed(account, 0, to=RECIPIENT, value=1)])
+    assert result(devnet, "eth_getTransactionReceipt", [first])["blockNumber"] == "0x1"
+    assert result(devnet, "eth_getTransactionReceipt", [later])["blockNumber"] == "0x2"
+    assert error(devnet, "eth_sendRawTransaction", [signed(account, 1, to=RECIPIENT, value=1)])["message"] \
+        .startswith("nonce too low")
