@@ -119,6 +119,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The studio marketplace contract on each network other than the devnet (where the studio "
             "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…",
             section="Wallet & networks"),
+    Setting("devnet_allowed_origins", "Devnet: allowed web origins", "",
+            "Browser origins that may use `studio devnet serve` (space or comma separated), e.g. "
+            "chrome-extension://nkbihfbeogaeaoehlefnkodbefgpgknn for MetaMask or http://localhost:3000 for a dapp "
+            "you are building. Empty: no web page can reach the devnet.", section="Wallet & networks"),
     Setting("theme", "Theme", "dark",
             "Dark or light colours for the whole window; a change applies at once.",
             choices=("dark", "light"), section="Appearance"),
