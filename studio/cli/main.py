@@ -61,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Cancelled.", file=sys.stderr)
         return EXIT_CANCELLED
     except StudioError as exc:
+        from studio.text import printable
+
         log.info("Command %s failed: %s", args.command, exc)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc, multiline=True)}", file=sys.stderr)  # may quote text from outside
         return EXIT_INPUT if isinstance(exc, (InputError, NotFound)) else EXIT_FAILED

@@ -123,7 +123,7 @@ def check_on_chain(verdict: Verdict, data: bytes, *, tokens: Sequence[TokenRef] 
     problems = [f"Token {c.token_id} of {c.collection} on {c.network}: {p}" for c in checks for p in c.problems]
     notes += [f"Token {c.token_id} of {c.collection} on {c.network}: {n}" for c in checks for n in c.notes]
     outcome = verdict.verdict
-    if problems and outcome in ("verified", "no-provenance"):
+    if problems and outcome in ("verified", "unproven", "no-provenance"):
         outcome = "tampered"
     return replace(verdict, verdict=outcome, chain=tuple(checks), problems=verdict.problems + tuple(problems),
                    notes=verdict.notes + tuple(notes))
