@@ -173,3 +173,10 @@ def test_an_unproven_claim_named_with_a_token_of_another_work_is_tampered(minted
     verdict = verify_file(path, tokens=[TokenRef("devnet", collection.address, token.token_id)], library=library)
     assert verdict.verdict == "tampered" and verdict.chain[0].state == "mismatch"
     assert verdict.chain[0].image_ok is False and verdict.chain[0].provenance_ok is False
+
+
+def test_a_token_named_with_a_hex_id_is_the_same_token(minted, library, collection):
+    path, token = minted["alone"]
+    ref = TokenRef.parse(f"devnet:{collection.address}:{hex(token.token_id)}")
+    verdict = verify_file(path, tokens=[ref], library=library)
+    assert verdict.verdict == "verified" and [(c.token_id, c.state) for c in verdict.chain] == [(token.token_id, "ok")]
