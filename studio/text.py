@@ -62,15 +62,16 @@ def is_printable(text: str) -> bool:
     return printable(text) == text
 
 
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON that is safe on a terminal: UTF-8 text is kept, but control,
-    format and line-breaking characters (which JSON escapes only below U+0020) are ``\\uXXXX``."""
-    text = json.dumps(value, ensure_ascii=False)
+def json_line(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON that is safe on a terminal (one line unless ``indent``): UTF-8 text is kept,
+    but control, format and line-breaking characters (which JSON escapes only below U+0020) are
+    ``\\uXXXX``."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
     if _PLAIN_ASCII.fullmatch(text):
         return text
     out = []
     for char in text:
-        if not _unsafe(char):
+        if char == "\n" or not _unsafe(char):  # only the indentation's own newlines are raw
             out.append(char)
             continue
         code = ord(char)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
 
+from studio.text import printable
 from studio.ui.money import format_eth, short_address
 from studio.ui import theme
 
@@ -132,10 +133,12 @@ class _RowsModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, column = self._rows[index.row()], index.column()
+        # names, artists and descriptions come from strangers' contracts and metadata
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
+            return printable(self.text(row, column))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(self.tooltip(row, column))
+            tooltip = self.tooltip(row, column)
+            return plain_tooltip(printable(tooltip, multiline=True) if tooltip else None)
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             card = getattr(row, "card", None)
             return card.thumbnail if card is not None else None
