@@ -50,3 +50,12 @@ def test_token_ids_in_decimal_and_hex_up_to_2_256_minus_1_are_accepted() -> None
         TokenRef("devnet", COLLECTION, 2 ** 256)
     with pytest.raises(InputError):
         TokenRef("devnet", COLLECTION, -1)
+
+
+def test_a_token_at_an_address_without_a_contract_is_a_note_not_a_traceback(tmp_path: Path, studio_home: Path,
+                                                                             capsys) -> None:
+    good = work(tmp_path / "good.png")  # nothing is deployed on this studio home's fresh devnet
+    assert main(["verify", str(good), "--offline", "--token", f"devnet:{COLLECTION}:0x1f"]) == 0
+    out = capsys.readouterr().out
+    assert f"token 31 of {COLLECTION} on devnet: not-found" in out
+    assert "no contract at that address" in out
