@@ -225,6 +225,9 @@ def as_studio_error(exc: Exception, action: str) -> Exception:
                             hint="Check the network settings and that the node is running.")
     if isinstance(exc, web3_errors.Web3ValidationError):
         return InputError(f"{action} has invalid arguments: {exc}")
+    if isinstance(exc, web3_errors.BadFunctionCallOutput):  # an empty answer: no code there, or another kind
+        return ChainError(f"{action} got no answer: there is no contract at that address on this network, or it "
+                          "is not the kind of contract expected.", hint="Check the address and the network.")
     return exc
 
 

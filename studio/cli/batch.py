@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.common import add_network_options, add_storage_options, open_session, store_of
+from studio.text import printable
 
 EXIT_OK, EXIT_INCOMPLETE = 0, 1
 
@@ -50,7 +51,8 @@ class ProgressLine:
         goal = progress.total + progress.to_list
         if not self.tty:
             print(f"[{progress.minted}/{progress.total} minted, {progress.uploaded} uploaded"
-                  f"{f', {progress.listed}/{progress.to_list} listed' if progress.to_list else ''}] {progress.line}",
+                  f"{f', {progress.listed}/{progress.to_list} listed' if progress.to_list else ''}] "
+                  f"{printable(progress.line)}",
                   file=self.stream, flush=True)
             return
         now = time.monotonic()
@@ -85,8 +87,8 @@ def run_batch_mint(args: argparse.Namespace) -> int:
                 print(json.dumps(plan.to_json()))
             else:
                 for work in plan.works:
-                    print(f"row {work.row}  {work.file.name}  image {work.media_cid}  metadata {work.metadata_cid}  "
-                          f"{work.token_uri}")
+                    print(printable(f"row {work.row}  {work.file.name}  image {work.media_cid}  "
+                                    f"metadata {work.metadata_cid}  {work.token_uri}"))
                 print(f"{len(plan.works)} works in {len(plan.batches)} mint transactions, "
                       f"{plan.royalty_transactions} royalty and {plan.listing_transactions} listing transactions")
                 print(f"estimated gas for the mints: {plan.estimated_gas:,} "
@@ -95,7 +97,7 @@ def run_batch_mint(args: argparse.Namespace) -> int:
             return EXIT_OK
         assert store is not None  # made above for every run that is not a dry run
         if not args.json:
-            print(f"Minting {args.manifest.name} on {session.network.name}; files go to {store.name}.",
+            print(printable(f"Minting {args.manifest.name} on {session.network.name}; files go to {store.name}."),
                   file=sys.stderr)
         try:
             report = batch_mint(args.manifest, args.collection, signer=session.signer, connection=session.connection,
@@ -104,17 +106,18 @@ def run_batch_mint(args: argparse.Namespace) -> int:
         except BatchIncomplete as exc:
             if args.json:
                 print(json.dumps(exc.report.to_json()))
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {printable(exc, multiline=True)}", file=sys.stderr)
             return EXIT_INCOMPLETE
     if args.json:
         print(json.dumps(report.to_json()))
     else:
         for token in report.tokens:
             listed = f"  listed at {format_eth(token.listed_wei)}" if token.listed_wei is not None else ""
-            print(f"token {token.token_id}  row {token.row}  {token.file.name}  ipfs://{token.metadata_cid}{listed}")
+            print(printable(f"token {token.token_id}  row {token.row}  {token.file.name}  "
+                            f"ipfs://{token.metadata_cid}{listed}"))
         print(f"{report.done} of {report.total} minted in {sum(1 for t in report.transactions if t.kind == 'mint')} "
               f"mint transactions; gas {report.gas_used:,} ({report.gas_used // max(1, report.done):,} per token); "
               f"cost {format_eth(report.cost_wei)}")
     for problem in report.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
     return EXIT_INCOMPLETE if report.problems else EXIT_OK

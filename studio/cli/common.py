@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import InputError
+from studio.text import printable
 
 
 def add_network_options(sub: argparse.ArgumentParser, *, signs: bool = True) -> None:
@@ -93,11 +94,11 @@ def show_preview(preview: Any) -> None:
     """The transaction's preview on stderr (stdout stays for results and --json)."""
     from studio.cli.wallet import format_eth
 
-    print(f"-- {preview.action} --", file=sys.stderr)
-    for label, text in preview.lines():
+    print(f"-- {printable(preview.action)} --", file=sys.stderr)
+    for label, text in preview.lines():  # names in a preview come from contracts and files
         if label in ("Value", "Max fee"):
             text = f"{text}  ({format_eth(preview.value_wei if label == 'Value' else preview.max_fee_wei)})"
-        print(f"{label:>10}: {text}", file=sys.stderr)
+        print(printable(f"{label:>10}: {text}"), file=sys.stderr)
 
 
 def confirm_preview(args: argparse.Namespace, preview: Any, question: str = "Sign and send?") -> bool:

@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from studio.text import printable
+
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
@@ -28,14 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _print_step(step) -> None:
     mark = "ok  " if step.ok else "FAIL"
-    print(f"[{mark}] {step.name:<10} {step.summary}", flush=True)
+    print(printable(f"[{mark}] {step.name:<10} {step.summary}"), flush=True)
     for line in step.more:
-        print(f"         {line}", flush=True)
+        print(printable(f"         {line}"), flush=True)
     if step.error:
-        print(f"         error: {step.error}", flush=True)
+        print(printable(f"         error: {step.error}"), flush=True)
     for check, held in step.checks.items():
         if not held:
-            print(f"         check failed: {check}", flush=True)
+            print(printable(f"         check failed: {check}"), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,13 +7,13 @@ per line instead (JSON Lines), as each image is written:
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from studio.errors import InputError, NotFound
+from studio.text import json_line, printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -133,12 +133,12 @@ def run(args: argparse.Namespace) -> int:
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
-                print(f"warning: {warning}", file=sys.stderr)
+                print(f"warning: {printable(warning)}", file=sys.stderr)
         if args.json:
-            print(json.dumps({"path": str(work.path), "recipe": work.recipe.to_dict(),
-                              "warnings": list(work.warnings)}, ensure_ascii=False), flush=True)
+            print(json_line({"path": str(work.path), "recipe": work.recipe.to_dict(),
+                             "warnings": list(work.warnings)}), flush=True)
         else:
-            print(work.path, flush=True)
+            print(printable(work.path), flush=True)
 
     cancel = CancelToken()
 

@@ -73,8 +73,10 @@ def _run(argv: Sequence[str] | None) -> int:
         print("Cancelled.", file=sys.stderr)
         return EXIT_CANCELLED
     except StudioError as exc:
+        from studio.text import printable
+
         log.info("Command %s failed: %s", args.command, exc)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc, multiline=True)}", file=sys.stderr)  # may quote text from outside
         return EXIT_INPUT if isinstance(exc, (InputError, NotFound)) else EXIT_FAILED
 
 

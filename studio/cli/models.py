@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from studio.text import printable
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("models", help="list the models the studio found",
@@ -29,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
             path, reason = _skipped(item)
             print(json.dumps({"skipped": path, "reason": reason}))
         return 0
-    rows = [(info.name, info.family.label, info.variant, info.format.value, str(info.path)) for info in models]
+    # model names and paths come from downloaded files
+    rows = [(printable(info.name), info.family.label, printable(info.variant), info.format.value, printable(info.path))
+            for info in models]
     header = ("NAME", "FAMILY", "VARIANT", "FORMAT", "PATH")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for row in [header, *rows]:
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nSkipped:")
         for item in skipped:
             path, reason = _skipped(item)
-            print(f"  {path}: {reason}")
+            print(printable(f"  {path}: {reason}"))
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from studio.text import printable
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("network", help="networks: list, add a custom RPC, check a node",
@@ -50,7 +52,7 @@ def run_list(args: argparse.Namespace) -> int:
     selected = NetworkRegistry.default().selected().key
     for n in networks:
         mark = "*" if n.key == selected else " "
-        print(f"{mark} {n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}")
+        print(printable(f"{mark} {n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}"))
     return 0
 
 

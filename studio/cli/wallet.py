@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from studio.errors import Cancelled, InputError
+from studio.text import printable
 
 _UNITS = {"eth": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
 
@@ -174,7 +175,7 @@ def _print_accounts(accounts, as_json: bool) -> None:
         print(json.dumps([{"address": a.address, "path": a.path, "name": a.name} for a in accounts]))
     else:
         for account in accounts:
-            print(f"{account.address}  {account.name}  ({account.path or 'imported key'})")
+            print(printable(f"{account.address}  {account.name}  ({account.path or 'imported key'})"))
 
 
 # ---- commands
@@ -247,7 +248,7 @@ def run_list(args: argparse.Namespace) -> int:
                            "network": network.key} for a, b in rows]))
     else:
         for account, balance in rows:
-            print(f"{account.address}  {account.name}  {format_eth(balance)} on {network.name}")
+            print(printable(f"{account.address}  {account.name}  {format_eth(balance)} on {network.name}"))
     return 0
 
 
@@ -300,11 +301,11 @@ def _sender(args: argparse.Namespace):
 
 
 def _show_preview(preview) -> None:
-    print(f"-- {preview.action} --", file=sys.stderr)
+    print(f"-- {printable(preview.action)} --", file=sys.stderr)
     for label, text in preview.lines():
         if label in ("Value", "Max fee"):
             text = f"{text}  ({format_eth(preview.value_wei if label == 'Value' else preview.max_fee_wei)})"
-        print(f"{label:>10}: {text}", file=sys.stderr)
+        print(printable(f"{label:>10}: {text}"), file=sys.stderr)
 
 
 def _finish(args: argparse.Namespace, sender, sent) -> int:
@@ -373,11 +374,11 @@ def run_sign(args: argparse.Namespace) -> int:
         message = args.message if args.message is not None else args.message_file.read_text(encoding="utf-8")
     preview = typed_data_preview(account.address, typed) if typed else message_preview(account.address, message)
     print(f"-- Sign {preview.kind} as {account.address} --", file=sys.stderr)
-    if preview.text is not None:
-        print(preview.text, file=sys.stderr)
+    if preview.text is not None:  # its lines as lines; escapes, CRs and bidi overrides shown, not obeyed
+        print(printable(preview.text, multiline=True), file=sys.stderr)
     for label, value in (("domain", preview.domain), (preview.primary_type or "message", preview.fields)):
         for key, text in value:
-            print(f"  {label}.{key}: {text}", file=sys.stderr)
+            print(printable(f"  {label}.{key}: {text}"), file=sys.stderr)
     _confirm("Sign?", args, required=False)
     wallet.unlock(read_password(args))
     try:
@@ -400,6 +401,6 @@ def run_history(args: argparse.Namespace) -> int:
                            "description": e.description, "replaced_by": e.replaced_by} for e in entries]))
     else:
         for e in entries:
-            print(f"{e.tx_hash}  {e.status:<9}  {e.network:<12} nonce {e.nonce:<4} {e.description}  "
-                  f"{format_eth(e.value_wei)}")
+            print(printable(f"{e.tx_hash}  {e.status:<9}  {e.network:<12} nonce {e.nonce:<4} {e.description}  "
+                            f"{format_eth(e.value_wei)}"))
     return 0

@@ -121,7 +121,8 @@ class TokenDetails:
 
     Every text comes from strangers (the chain, the metadata file): show it as plain text.
     `verdict` is the provenance check of the image against its embedded manifest (`verified`,
-    `tampered`, `invalid-signature`, `no-provenance`, `unreadable`), None when not checked.
+    `unproven`, `tampered`, `invalid-signature`, `no-provenance`, `unreadable`; `tampered` too when
+    the metadata names another creator than the image's signature proves), None when not checked.
     """
 
     name: str
@@ -204,6 +205,11 @@ def _image_verdict(image: bytes, provenance: dict[str, Any]) -> str:
     verdict = verify_bytes(image, name="token image", recover=recover_typed_data, c2pa_trust=install_c2pa_trust())
     claimed = provenance.get("manifest_sha256")
     if verdict.ok and verdict.manifest is not None and claimed and verdict.manifest.manifest_hash != claimed:
+        return "tampered"
+    # the card names the metadata's creator as the artist: a badge must not vouch for someone the image's
+    # signature does not prove
+    creator = provenance.get("creator")
+    if verdict.ok and isinstance(creator, str) and creator and (verdict.creator or "").lower() != creator.lower():
         return "tampered"
     return verdict.verdict
 
