@@ -17,6 +17,8 @@ from studio.storage.cid import Cid, cid_v1_raw_of
 
 DISPLAY_TYPES = ("number", "boost_number", "boost_percentage", "date")
 _URI_SCHEMES = ("ipfs", "https", "data", "ar")
+#: The largest metadata document read from outside (the studio writes at most 256 KiB).
+MAX_READ_BYTES = 1024 * 1024
 _HEX_COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
 
 
@@ -147,10 +149,9 @@ class NftMetadata:
     def from_json(cls, data: bytes | str | Mapping[str, Any]) -> "NftMetadata":
         """Read (and validate) metadata JSON, e.g. fetched from a token's URI."""
         if not isinstance(data, Mapping):
-            try:
-                data = json.loads(data)
-            except ValueError as exc:
-                raise InputError(f"Token metadata is not valid JSON: {exc}.") from exc
+            from studio import safejson
+
+            data = safejson.loads(data, what="Token metadata", max_bytes=MAX_READ_BYTES)
             if not isinstance(data, Mapping):
                 raise InputError("Token metadata must be a JSON object.")
         known = {"name", "description", "image", "animation_url", "external_url", "background_color", "provenance"}
