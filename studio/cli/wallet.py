@@ -223,10 +223,16 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_text(path: Path) -> str:
-    from studio.chain.wallet import read_secret_file
+def _read_text(path: Path) -> bytes:
+    from studio.chain.keystore import read_keystore_file
 
-    return read_secret_file(path, "keystore")
+    return read_keystore_file(path)
+
+
+def _read_message(path: Path) -> str:
+    from studio.fileio import read_text_bounded
+
+    return read_text_bounded(path, 1024 * 1024, what="The message file", regular_only=False)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -363,13 +369,16 @@ def run_sign(args: argparse.Namespace) -> int:
     account = wallet.account(args.account)
     typed = None
     if args.typed_data_file:
+        from studio import safejson
+
         try:
-            typed = json.loads(args.typed_data_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc}).") from exc
+            typed = safejson.load_file(args.typed_data_file, what=f"The typed-data file {args.typed_data_file.name}",
+                                       max_bytes=1024 * 1024)
+        except InputError as exc:
+            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc.message}).") from exc
         message = None
     else:
-        message = args.message if args.message is not None else args.message_file.read_text(encoding="utf-8")
+        message = args.message if args.message is not None else _read_message(args.message_file)
     preview_sender = TxSender(None, network, account)  # type: ignore[arg-type]  (previews need no node)
     preview = preview_sender.preview_typed_data(typed) if typed else preview_sender.preview_message(message)
     print(f"-- Sign {preview.kind} as {account.address} --", file=sys.stderr)
