@@ -7,7 +7,6 @@ returns None rather than failing.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -85,8 +84,8 @@ def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         try:
-            return str(json.loads(value))
-        except ValueError:
+            return str(safejson.loads(value, what="A quoted value"))
+        except InputError:
             return value[1:-1]
     return value
 
