@@ -213,21 +213,11 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
 # -- reading ---------------------------------------------------------------------------
 
 def _decode(data: bytes, name: str) -> Any:
-    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable;
+    a header declaring more pixels than ``safeimage.MAX_PIXELS`` is refused before decoding."""
+    from studio.safeimage import load_image
 
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()  # decodes everything and releases the buffer
-        return image
-    except Image.DecompressionBombError as exc:
-        raise InputError(f"{name} claims more pixels than the studio will decode ({exc}).") from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{name} is not an image in a format the studio reads.",
-                         hint="Verify PNG, JPEG or WebP files.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{name} is not a readable image ({str(exc)[:120]}).",
-                         hint="The file may be damaged, cut short or of another kind.") from exc
+    return load_image(data, what=name)
 
 
 def decode_image(data: bytes, name: str = "the file") -> Any:
@@ -287,18 +277,11 @@ def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
         image_format, mime = "PNG", "image/png"
         may_hold_c2pa = "caBX" in chunks.kinds or not chunks.complete
     else:
-        from PIL import Image, UnidentifiedImageError
+        from studio.safeimage import open_image
 
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format or "unknown"
-                xmp_raw = image.info.get("xmp")
-        except UnidentifiedImageError as exc:
-            raise InputError(f"{name} is not an image in a format the studio reads.",
-                             hint="Verify PNG, JPEG or WebP files.") from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise InputError(f"{name} is not an image the studio can read ({str(exc)[:120]}).",
-                             hint="Verify PNG, JPEG or WebP files.") from exc
+        with open_image(data, what=name, max_bytes=MAX_FILE_BYTES) as image:  # a bomb is refused, not decoded
+            image_format = image.format or "unknown"
+            xmp_raw = image.info.get("xmp")
         mime = MIME_BY_FORMAT.get(image_format)
     xmp: XmpInfo | None = None
     export: ExportRecord | None = None

@@ -315,7 +315,7 @@ def safe_preview(data: bytes, content_type: str = "") -> tuple[bytes | None, str
 
     Returns (png, None), or (None, why not): SVG and HTML are never decoded.
     """
-    from PIL import Image
+    from studio.safeimage import ImageBomb, open_image
 
     head = data[:512].lstrip().lower()
     if "svg" in content_type.lower() or head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
@@ -323,19 +323,16 @@ def safe_preview(data: bytes, content_type: str = "") -> tuple[bytes | None, str
     if head.startswith((b"<!doctype html", b"<html")):
         return None, "The image link leads to a web page, not an image."
     try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
-            width, height = probe.size
-            if width * height > MAX_IMAGE_PIXELS:
-                return None, (f"The image is {width:,}×{height:,} pixels, over the limit of "
-                              f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels (a decompression bomb?); not decoded.")
+        with open_image(data, what="The image", max_pixels=MAX_IMAGE_PIXELS, formats=IMAGE_FORMATS) as probe:
             probe.verify()
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+        with open_image(data, what="The image", max_pixels=MAX_IMAGE_PIXELS, formats=IMAGE_FORMATS) as image:
             image.load()
             frame = image.convert("RGBA")
-    except Image.DecompressionBombError:
-        return None, "The image is a decompression bomb (far more pixels than its size suggests); not decoded."
-    except Exception as exc:  # Pillow raises many kinds for damaged or unknown files
-        return None, f"The image could not be decoded ({exc.__class__.__name__}): only PNG, JPEG, GIF and WebP are shown."
+    except ImageBomb as exc:
+        return None, exc.message
+    except InputError as exc:
+        cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "too large"
+        return None, f"The image could not be decoded ({cause}): only PNG, JPEG, GIF and WebP are shown."
     frame.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
     out = io.BytesIO()
     frame.save(out, format="PNG")
