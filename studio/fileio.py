@@ -64,6 +64,8 @@ def read_bounded(path: Path | str, max_bytes: int, *, what: str | None = None, r
     except OSError as exc:
         raise StorageError(f"{label} ({path}) could not be opened: {exc.strerror or exc}.",
                            hint="Check that the file exists and that you may read it.") from exc
+    except ValueError as exc:  # a NUL character in the path
+        raise InputError(f"{label} has a path with a NUL character in it, which no file has.") from exc
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

@@ -154,7 +154,10 @@ class VerifiedFetcher:
             return self._fetch(uri)
 
     def _fetch(self, uri: str) -> Fetched:
-        scheme = urllib.parse.urlsplit(uri).scheme.lower()
+        try:
+            scheme = urllib.parse.urlsplit(uri).scheme.lower()
+        except ValueError as exc:  # "https://[::1" and the like
+            raise InputError(f"{_shown(uri)!r} is not a well-formed link.") from exc
         if scheme == "data":
             return self._decode_data(uri)
         if scheme == "ipfs":
@@ -206,9 +209,13 @@ class VerifiedFetcher:
             response = http.call(self.session, "GET", url, what=f"{urllib.parse.urlsplit(url).netloc}",
                                  attempts=self.attempts, timeout=self.timeout, stream=True, allow_redirects=False)
             if response.is_redirect:
-                target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
                 response.close()
-                if urllib.parse.urlsplit(target).scheme != "https":
+                try:
+                    target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
+                    scheme = urllib.parse.urlsplit(target).scheme
+                except ValueError as exc:
+                    raise InputError(f"{uri[:80]} redirects to a malformed address; not followed.") from exc
+                if scheme != "https":
                     raise InputError(f"{uri[:80]} redirects to a non-https address; not followed.")
                 url = target
                 continue

@@ -60,12 +60,12 @@ def is_public(address: str) -> bool:
 
 
 def _origin_key(url: str) -> tuple[str, int] | None:
-    parts = urllib.parse.urlsplit(url.strip())
-    if not parts.hostname:
-        return None
     try:
+        parts = urllib.parse.urlsplit(url.strip())
+        if not parts.hostname:
+            return None
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
-    except ValueError:
+    except ValueError:  # a bad port or IPv6 literal
         return None
     return parts.hostname.lower().strip("[]"), port
 
@@ -206,8 +206,9 @@ def _guarded_connection(base: type, guard: AddressGuard) -> type:
             if budget is not None:
                 if budget.passed:
                     raise budget.error()
-                if self.timeout is not None and isinstance(self.timeout, (int, float)):
-                    self.timeout = min(float(self.timeout), max(0.05, budget.remaining()))
+                timeout = getattr(self, "timeout", None)
+                if isinstance(timeout, (int, float)):  # not urllib3's "default" sentinel
+                    self.timeout = min(float(timeout), max(0.05, budget.remaining()))
             sock = super()._new_conn()
             if not (getattr(self, "proxy", None) or getattr(self, "_tunnel_host", None)):
                 try:
@@ -253,7 +254,7 @@ class GuardedAdapter(HTTPAdapter):
         }
 
     def __getstate__(self) -> dict[str, Any]:  # requests pickles adapters with the session
-        state = super().__getstate__()
+        state: dict[str, Any] = dict(super().__getstate__())  # type: ignore[call-overload]
         state["guard"] = self.guard
         return state
 
