@@ -165,7 +165,7 @@ class Wallet:
         try:
             data = safejson.loads(raw, what=f"The wallet file {self.path}", max_bytes=MAX_WALLET_BYTES, max_depth=16)
         except InputError as exc:
-            raise CorruptKeystore(f"The wallet file {self.path} is damaged: {exc.message}",
+            raise CorruptKeystore(f"{exc.message} It is damaged.",
                                   hint="Restore it from a backup, or import your phrase into a new wallet.") from exc
         if not isinstance(data, dict) or data.get("format") != WALLET_FORMAT or \
                 not isinstance(data.get("crypto"), dict) or not isinstance(data.get("accounts"), list):
