@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from studio.errors import InputError, NotFound, StudioError
+from studio.safeimage import MAX_PIXELS
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 5000
@@ -31,7 +32,7 @@ MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 MAX_SIDECAR_BYTES = 1024 * 1024
 #: The largest image file and the most pixels one may declare (Pillow's own default limit).
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
-MAX_IMAGE_PIXELS = 89_478_485
+MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,14 @@ def _csv_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str
     text = read_text_bounded(path, MAX_MANIFEST_BYTES, what=f"The manifest {path.name}")
     reader = csv.DictReader(io.StringIO(text))
     try:
-        return _csv_rows(path, reader, errors)
+        return _csv_rows(reader, errors)
     except csv.Error as exc:  # a field over csv's limit (128 KiB), a NUL byte, an unclosed quote...
         raise InputError(f"The manifest {path.name} is not readable CSV after line {reader.line_num}: {exc}.",
                          hint=f"Keep each field under {csv.field_size_limit():,} characters and quote fields "
                               "that hold commas or line breaks.") from exc
 
 
-def _csv_rows(path: Path, reader: csv.DictReader, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+def _csv_rows(reader: csv.DictReader, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "file" not in header:
         errors.append(RowError(0, "header", f"the first line must name the columns, with at least 'file' "
@@ -154,15 +155,11 @@ def _csv_rows(path: Path, reader: csv.DictReader, errors: list[RowError]) -> lis
 
 
 def _json_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    from studio.fileio import read_bounded
     from studio.safejson import loads
 
-    from studio.fileio import read_bounded
-
-    data = read_bounded(path, MAX_MANIFEST_BYTES, what=f"The manifest {path.name}")
-    try:
-        document = loads(data, what=path.name, max_bytes=MAX_MANIFEST_BYTES)
-    except InputError as exc:
-        raise InputError(f"The manifest {path.name} is not readable JSON ({exc.message}).") from exc
+    what = f"The manifest {path.name}"
+    document = loads(read_bounded(path, MAX_MANIFEST_BYTES, what=what), what=what, max_bytes=MAX_MANIFEST_BYTES)
     works = document.get("works") if isinstance(document, dict) else document
     if not isinstance(works, list):
         errors.append(RowError(0, "manifest", 'it must be a list of objects, or {"works": [...]}'))
