@@ -164,10 +164,10 @@ def case_list() -> list[Case]:
             f"https://0x7f000001:{s['listener_port']}/x")),
         Case("fetch-redirect", "fetch of a link redirecting to 127.0.0.1", lambda f, s: _fetch_private(
             f"{s['redirector']}/go", trust=s["redirector"], cert=s["cert"])),
-        Case("a1111-1m", "library import of a PNG with a 1 MiB A1111 parameters line", lambda f, s: snippet(
+        Case("a1111-1m", "library import of a PNG with a 1 MB A1111 parameters line", lambda f, s: snippet(
             "from pathlib import Path\nfrom studio.workflows.library import read_work_file\n"
             "print('imported; recipe source:', read_work_file(Path(sys.argv[1])).source); sys.exit(0)")
-            + [str(png_with_parameters(f, "a" * (1 << 20)))]),
+            + [str(png_with_parameters(f, "a" * 1_000_000))]),
     ]
     return cases
 
