@@ -76,16 +76,11 @@ def parse_lora(text: str) -> Any:
 
 
 def _open_image(path: Path, what: str) -> Any:
-    from PIL import Image, UnidentifiedImageError
+    from studio.safeimage import load_image
 
     if not path.is_file():
         raise NotFound(f"The {what} {path} does not exist.")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"The {what} {path} is not an image the studio can read ({exc}).") from exc
+    return load_image(path, what=f"The {what} {path}")
 
 
 def run(args: argparse.Namespace) -> int:

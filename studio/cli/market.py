@@ -203,10 +203,10 @@ def _run_lazy(args: argparse.Namespace) -> int:
     from studio.fileio import atomic_write_text
     from studio.workflows import market as wm
 
-    try:
-        metadata = args.lazy.read_bytes()
-    except OSError as exc:
-        raise InputError(f"The metadata file {args.lazy} cannot be read ({exc.strerror}).") from exc
+    from studio.fileio import read_bounded
+    from studio.storage.metadata import MAX_READ_BYTES
+
+    metadata = read_bounded(args.lazy, MAX_READ_BYTES, what="The metadata file")
     if args.days < 1:
         raise InputError("A voucher stays valid for at least one day (--days).")
     content = store_of(args)
@@ -233,10 +233,9 @@ def run_buy(args: argparse.Namespace) -> int:
     with _Market(args, signs=True) as m:
         common = m.common(args)
         if args.voucher is not None:
-            try:
-                text = args.voucher.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"The voucher file {args.voucher} cannot be read ({exc}).") from exc
+            from studio.fileio import read_text_bounded
+
+            text = read_text_bounded(args.voucher, wm.MAX_VOUCHER_BYTES, what="The voucher file")
             signed = wm.parse_voucher_json(text)
             if args.price is not None and _amount(args.price, "price") != signed.voucher.price_wei:
                 raise InputError(f"The voucher costs {_eth(signed.voucher.price_wei)}, not {args.price}.")

@@ -224,10 +224,16 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_text(path: Path) -> str:
-    from studio.chain.wallet import read_secret_file
+def _read_text(path: Path) -> bytes:
+    from studio.chain.keystore import read_keystore_file
 
-    return read_secret_file(path, "keystore")
+    return read_keystore_file(path)
+
+
+def _read_message(path: Path) -> str:
+    from studio.fileio import read_text_bounded
+
+    return read_text_bounded(path, 1024 * 1024, what="The message file", regular_only=False)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -365,13 +371,16 @@ def run_sign(args: argparse.Namespace) -> int:
     account = wallet.account(args.account)
     typed = None
     if args.typed_data_file:
+        from studio import safejson
+
         try:
-            typed = json.loads(args.typed_data_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc}).") from exc
+            typed = safejson.load_file(args.typed_data_file, what=f"The typed-data file {args.typed_data_file.name}",
+                                       max_bytes=1024 * 1024)
+        except InputError as exc:
+            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc.message}).") from exc
         message = ""
     else:
-        message = args.message if args.message is not None else args.message_file.read_text(encoding="utf-8")
+        message = args.message if args.message is not None else _read_message(args.message_file)
     preview = typed_data_preview(account.address, typed) if typed else message_preview(account.address, message)
     print(f"-- Sign {preview.kind} as {account.address} --", file=sys.stderr)
     if preview.text is not None:  # its lines as lines; escapes, CRs and bidi overrides shown, not obeyed

@@ -27,9 +27,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from studio import safejson
 from studio.errors import InputError, StorageError, StudioError
 from studio.fileio import atomic_write_bytes
 from studio.paths import studio_paths
+
+#: The largest JSON the C2PA reader may give for one file's manifest store.
+_MAX_STORE_JSON = 64 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -258,13 +262,16 @@ def read_c2pa(data: bytes, mime: str, *, trust: C2paCredentials | None = None) -
     try:
         reader = c2pa.Reader(_readable_mime(mime), io.BytesIO(data), context=context)
         try:
-            store = json.loads(reader.json())
-            studio_all = _studio_assertions(json.loads(reader.crjson()), store.get("active_manifest"))
+            store = safejson.loads(reader.json(), what="The C2PA manifest store", max_bytes=_MAX_STORE_JSON)
+            studio_all = _studio_assertions(safejson.loads(reader.crjson(), what="The C2PA manifest store",
+                                                           max_bytes=_MAX_STORE_JSON), store.get("active_manifest"))
             studio = studio_all[0] if studio_all and isinstance(studio_all[0], dict) else None
         finally:
             reader.close()
     except c2pa.C2paError.ManifestNotFound:
         return C2paReport(present=False, state="absent")
+    except InputError as exc:  # the reader's JSON of a hostile store: too large or too deep
+        return C2paReport(present=True, state="invalid", errors=[exc.message])
     except (c2pa.C2paError, ValueError) as exc:
         present = _holds_c2pa_data(data)
         return C2paReport(present=present, state="invalid" if present else "absent",

@@ -233,22 +233,11 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
 # -- reading ---------------------------------------------------------------------------
 
 def _decode(data: bytes, name: str) -> Any:
-    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable;
+    a header declaring more pixels than ``safeimage.MAX_PIXELS`` is refused before decoding."""
+    from studio.safeimage import load_image
 
-    try:
-        image = _open_quietly(data)
-        check_pixel_count(image, name)
-        image.load()  # decodes everything and releases the buffer
-        return image
-    except Image.DecompressionBombError as exc:
-        raise _bomb_error(name) from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{name} is not an image in a format the studio reads.",
-                         hint="Verify PNG, JPEG or WebP files.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{name} is not a readable image ({str(exc)[:120]}).",
-                         hint="The file may be damaged, cut short or of another kind.") from exc
+    return load_image(data, what=name)
 
 
 def decode_image(data: bytes, name: str = "the file") -> Any:
@@ -361,32 +350,22 @@ _XMP_EXTENSION_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
 
 
 def _open_header(data: bytes, name: str, packets: list[tuple[str, str | bytes]], unreadable: list[str]) -> str:
-    """Read a non-PNG image's header with Pillow (no pixels decoded), collecting its XMP packets."""
-    from PIL import Image, UnidentifiedImageError
+    """Read a non-PNG image's header (no pixels decoded; a bomb refused), collecting its XMP packets."""
+    from studio.safeimage import open_image
 
-    try:
-        with _open_quietly(data) as image:
-            check_pixel_count(image, name)
-            image_format = image.format or "unknown"
-            if image_format == "JPEG":
-                for marker, body in getattr(image, "applist", []):
-                    if marker == "APP1" and body.startswith(_XMP_APP1):
-                        packets.append(("a JPEG XMP segment", body[len(_XMP_APP1):]))
-                    elif marker == "APP1" and body.startswith(_XMP_EXTENSION_APP1) \
-                            and STUDIO_XMP_NS.encode() in body:
-                        unreadable.append("an extended-XMP JPEG segment naming the studio's XMP namespace")
-            elif image_format == "WEBP":
-                packets += [("a WebP XMP chunk", body) for body in _riff_chunks(data, b"XMP ")]
-            elif image.info.get("xmp"):
-                packets.append((f"the {image_format} XMP packet", image.info["xmp"]))
-    except Image.DecompressionBombError as exc:
-        raise _bomb_error(name) from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{name} is not an image in a format the studio reads.",
-                         hint="Verify PNG, JPEG or WebP files.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{name} is not an image the studio can read ({str(exc)[:120]}).",
-                         hint="Verify PNG, JPEG or WebP files.") from exc
+    with open_image(data, what=name, max_bytes=MAX_FILE_BYTES) as image:
+        image_format = image.format or "unknown"
+        if image_format == "JPEG":
+            for marker, body in getattr(image, "applist", []):
+                if marker == "APP1" and body.startswith(_XMP_APP1):
+                    packets.append(("a JPEG XMP segment", body[len(_XMP_APP1):]))
+                elif marker == "APP1" and body.startswith(_XMP_EXTENSION_APP1) \
+                        and STUDIO_XMP_NS.encode() in body:
+                    unreadable.append("an extended-XMP JPEG segment naming the studio's XMP namespace")
+        elif image_format == "WEBP":
+            packets += [("a WebP XMP chunk", body) for body in _riff_chunks(data, b"XMP ")]
+        elif image.info.get("xmp"):
+            packets.append((f"the {image_format} XMP packet", image.info["xmp"]))
     return image_format
 
 
@@ -400,38 +379,3 @@ def _riff_chunks(data: bytes, fourcc: bytes) -> list[bytes]:
             bodies.append(data[offset + 8:offset + 8 + size])
         offset += 8 + size + (size & 1)
     return bodies
-
-
-def _open_quietly(data: bytes) -> Any:
-    """``Image.open`` without Pillow's warning for images between its limit and twice it (the caller
-    refuses those with :func:`check_pixel_count`, and a warning on stderr would only confuse)."""
-    import warnings
-
-    from PIL import Image
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(io.BytesIO(data))
-
-
-def _bomb_error(name: str, size: tuple[int, int] | None = None) -> InputError:
-    from PIL import Image
-
-    limit = Image.MAX_IMAGE_PIXELS or 0
-    declared = f"{size[0]:,}x{size[1]:,} pixels" if size else f"over {2 * limit:,} pixels"
-    return InputError(f"{name} declares {declared}; the studio decodes at most {limit:,}. It may be a "
-                      "decompression bomb, and it was not opened.",
-                      hint="Images the studio makes and verifies are far smaller.")
-
-
-def check_pixel_count(image: Any, name: str) -> None:
-    """Refuse an image whose header declares more pixels than Pillow's limit, before decoding it.
-
-    Pillow only warns between its limit and twice it; verify treats the limit itself as hard.
-    """
-    from PIL import Image
-
-    limit = Image.MAX_IMAGE_PIXELS
-    width, height = image.size
-    if limit is not None and width * height > limit:
-        raise _bomb_error(name, (width, height))

@@ -37,6 +37,8 @@ Confirm = Callable[[Any], bool]  # sees a TxPreview (or a MessagePreview for a v
 MAX_PRICE_WEI = 2**96 - 1
 DEFAULT_VOUCHER_DAYS = 30
 VOUCHER_FORMAT = "studio-mint-voucher"
+#: The largest voucher file read (a voucher is under 1 KB).
+MAX_VOUCHER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -562,9 +564,11 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
     """Read a voucher file; InputError when it is not one."""
     from studio.chain.vouchers import MintVoucher, SignedVoucher
 
+    from studio import safejson
+
     try:
-        data = json.loads(text)
-        if data.get("format") != VOUCHER_FORMAT:
+        data = safejson.loads(text, what="The voucher file", max_bytes=MAX_VOUCHER_BYTES)
+        if not isinstance(data, dict) or data.get("format") != VOUCHER_FORMAT:
             raise ValueError("not a studio mint voucher")
         fields = data["voucher"]
         voucher = MintVoucher(bytes.fromhex(fields["contentDigest"].removeprefix("0x")), int(fields["price"]),
@@ -572,7 +576,10 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
                               int(fields.get("royaltyBps") or 0))
         return SignedVoucher(voucher, data["collection"], int(data["chain_id"]),
                              bytes.fromhex(data["signature"].removeprefix("0x")))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except InputError as exc:
+        raise InputError(f"This is not a studio mint voucher ({exc.message}).",
+                         hint="Use the voucher JSON the artist's studio wrote.") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise InputError(f"This is not a studio mint voucher ({exc}).",
                          hint="Use the voucher JSON the artist's studio wrote.") from exc
 

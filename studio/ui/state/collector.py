@@ -309,11 +309,9 @@ class CollectorState(QObject):
             from studio.workflows import collector as wc
 
             connection = session.connection()
-            row = [first]
 
-            def streamed(card: "TokenCard") -> None:
-                progress((row[0], card, _thumbnail(card.image)))
-                row[0] += 1
+            def streamed(position: int, card: "TokenCard") -> None:  # cards arrive as they are ready
+                progress((first + position, card, _thumbnail(card.image)))
 
             if view is not None:
                 wc.token_page(view, first, count, connection=connection, library=library, fetcher=fetcher,
