@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from studio.cli.progress import ProgressBar
 from studio.errors import InputError
 from studio.text import json_line, printable
 
@@ -32,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Square avatars in a style preset, from a prompt or a photo; "
                                                "variations of one character; collections with traits and rarity "
                                                "ready for `studio batch-mint`.")
-    commands = parser.add_subparsers(dest="avatars_command", metavar="COMMAND")
-    parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+    commands = parser.add_subparsers(dest="avatars_command", metavar="COMMAND", required=True)
 
     presets = commands.add_parser("presets", help="list the style presets")
     presets.add_argument("--json", action="store_true", help="print the presets as JSON")
@@ -272,10 +272,13 @@ def run_collection(args: argparse.Namespace) -> int:
     config, engine = _engine()
     announced: list[bool] = []
 
+    bar = ProgressBar()
+
     def on_progress(step: CollectionProgress) -> None:
         if step.skipped and not announced:
             announced.append(True)
             print(f"Continuing: {step.skipped} of {step.total} avatars were made by an earlier run.", file=sys.stderr)
+        bar(step.fraction, step.text)
 
     def on_saved(item: Any, work: Any) -> None:
         if args.json:
@@ -285,7 +288,7 @@ def run_collection(args: argparse.Namespace) -> int:
             traits = ", ".join(f"{k}: {v}" for k, v in item.attributes.items())
             print(printable(f"{work.path}  {traits}"), flush=True)
 
-    with _Interrupt() as cancel:
+    with _Interrupt() as cancel, bar:
         result = make_collection(table, args.count, args.seed, args.out, engine, template=args.template,
                                  preset=args.preset, model=_model(args, config), size=args.size, steps=args.steps,
                                  guidance=args.guidance, progress=on_progress, cancel=cancel, on_saved=on_saved,

@@ -26,6 +26,35 @@ def add_network_options(sub: argparse.ArgumentParser, *, signs: bool = True) -> 
         sub.add_argument("--yes", action="store_true", help="sign without showing the preview and asking")
 
 
+def add_signing_options(sub: argparse.ArgumentParser) -> None:
+    """--sign (with --account and --password-file): sign each new work's provenance with the wallet."""
+    sub.add_argument("--sign", action="store_true",
+                     help="sign each image's provenance with a wallet account; the password comes from "
+                          "--password-file, STUDIO_WALLET_PASSWORD or a prompt")
+    sub.add_argument("--account", help="address or name of the wallet account that signs (default: the first)")
+    sub.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+
+
+def provenance_signer(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The unlocked wallet and the account's signer when --sign was given, else (None, None)."""
+    if not getattr(args, "sign", False):
+        if getattr(args, "account", None):
+            raise InputError("--account chooses who signs, but --sign was not given.",
+                             hint="Add --sign to sign the works' provenance with that account.")
+        return None, None
+    from studio.chain.wallet import Wallet
+    from studio.cli.wallet import read_password
+
+    wallet = Wallet.default()
+    if not wallet.exists:
+        raise InputError("There is no wallet to sign with.",
+                         hint="Create or import one (`studio wallet create` / `studio wallet import`), "
+                              "or leave out --sign.")
+    account = wallet.account(getattr(args, "account", None))  # unknown names are refused before scrypt runs
+    wallet.unlock(read_password(args))
+    return wallet, wallet.signer(account.address)
+
+
 def add_storage_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--backend", choices=("local", "kubo", "pinning"),
                      help="where the files go (default: the storage_backend setting)")

@@ -9,9 +9,9 @@ import argparse
 import json
 import sys
 
+from studio.cli.exit_codes import Exit
 from studio.text import printable
 
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
         print("Everything checked out.")
     else:
         print("The demo did not check out; see the failed steps above.", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return Exit.OK if report.ok else Exit.FAILED
 

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-unlocked", action="store_true",
                        help="refuse eth_sendTransaction and eth_sign* with the node's accounts even for local "
                             "programs")
+    serve.add_argument("--json", action="store_true",
+                       help='print one JSON line once serving: {"url", "chain_id", "allowed_origins", "admin"}')
     serve.set_defaults(func=run_serve)
 
     info = commands.add_parser("info", help="chain id, block, accounts and studio contracts")
@@ -39,10 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=run_info)
 
     deploy = commands.add_parser("deploy", help="deploy the studio's contracts if they are not there yet")
+    deploy.add_argument("--json", action="store_true", help="print {contract name: address} as JSON")
     deploy.set_defaults(func=run_deploy)
 
     reset = commands.add_parser("reset", help="forget the saved chain (start again from genesis)")
     reset.add_argument("--yes", action="store_true", help="required: every devnet transaction is lost")
+    reset.add_argument("--json", action="store_true", help='print {"reset": true}')
     reset.set_defaults(func=run_reset)
 
 
@@ -64,7 +68,11 @@ def run_serve(args: argparse.Namespace) -> int:
     except BaseException:
         devnet.close()
         raise
-    print(f"Serving the studio devnet at {url} (chain id {devnet.chain_id}); Ctrl-C to stop.", flush=True)
+    if args.json:
+        print(json.dumps({"url": url, "chain_id": devnet.chain_id, "allowed_origins": sorted(server.allowed_origins),
+                          "admin": bool(args.admin)}), flush=True)
+    else:
+        print(f"Serving the studio devnet at {url} (chain id {devnet.chain_id}); Ctrl-C to stop.", flush=True)
     print(f"Allowed origins: {', '.join(sorted(server.allowed_origins)) or 'none (web pages are refused)'}; "
           f"admin methods {'on' if args.admin else 'off'}.", file=sys.stderr, flush=True)
     print("Test accounts from the public phrase `test test test test test test test test test test test junk`; "
@@ -105,8 +113,12 @@ def run_info(args: argparse.Namespace) -> int:
 def run_deploy(args: argparse.Namespace) -> int:
     from studio.chain.devnet import Devnet
 
-    for name, address in Devnet.shared().studio_contracts().items():
-        print(f"{name}: {address}")
+    contracts = Devnet.shared().studio_contracts()
+    if args.json:
+        print(json.dumps(contracts))
+    else:
+        for name, address in contracts.items():
+            print(f"{name}: {address}")
     return 0
 
 
@@ -121,5 +133,5 @@ def run_reset(args: argparse.Namespace) -> int:
     import atexit
 
     atexit.unregister(devnet.close)  # do not save the old chain again on exit
-    print("The devnet will start from genesis next time.")
+    print(json.dumps({"reset": True}) if args.json else "The devnet will start from genesis next time.")
     return 0

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from studio.cli.common import add_signing_options, provenance_signer
+from studio.cli.progress import ProgressBar
 from studio.errors import InputError, NotFound
 from studio.text import json_line, printable
 
@@ -40,10 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="apply a .safetensors LoRA (weight default 1); repeatable")
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per saved image")
-    parser.add_argument("--sign", nargs="?", const="", default=None, metavar="ACCOUNT",
-                        help="sign each image's provenance with a wallet account (default: the first); the "
-                             "password comes from --password-file, STUDIO_WALLET_PASSWORD or a prompt")
-    parser.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+    add_signing_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
     engine.validate(request)
     out_dir = args.out or config.paths.works_dir
-    wallet, signer = _signer(args)
+    wallet, signer = provenance_signer(args)
     from studio.library.db import Library
     from studio.workflows.library import add_saved_work
 
@@ -144,32 +143,21 @@ def run(args: argparse.Namespace) -> int:
         cancel.cancel()
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if _main_thread() else None
+    bar = ProgressBar()
+
+    def on_step(step: Any) -> None:
+        bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
+
     try:
-        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer)
+        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer, progress=on_step)
     finally:
+        bar.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         if wallet is not None:
             wallet.lock()
         library.close()
     return 0
-
-
-def _signer(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The unlocked wallet and the account's signer when --sign was given, else (None, None)."""
-    if args.sign is None:
-        return None, None
-    from studio.chain.wallet import Wallet
-    from studio.cli.wallet import read_password
-
-    wallet = Wallet.default()
-    if not wallet.exists:
-        raise InputError("There is no wallet to sign with.",
-                         hint="Create or import one (`studio wallet create` / `studio wallet import`), "
-                              "or generate without --sign.")
-    account = wallet.account(args.sign or None)  # unknown names are refused before scrypt runs
-    wallet.unlock(read_password(args))
-    return wallet, wallet.signer(account.address)
 
 
 def _main_thread() -> bool:

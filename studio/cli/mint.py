@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from studio.cli.common import add_network_options, add_storage_options, confirm_preview, open_session, store_of
+from studio.cli.exit_codes import Exit
 from studio.errors import InputError
 from studio.text import printable
 
-EXIT_OK, EXIT_PARTLY = 0, 1
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+\.\d+$")
 
@@ -89,4 +89,4 @@ def run_mint(args: argparse.Namespace) -> int:
                             f"ipfs://{minted.token.metadata_cid}  tx {minted.token.tx_hash}{note}"))
     for problem in result.problems:
         print(f"warning: {printable(problem)}", file=sys.stderr)
-    return EXIT_PARTLY if result.problems else EXIT_OK
+    return Exit.FAILED if result.problems else Exit.OK

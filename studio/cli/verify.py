@@ -20,12 +20,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from studio.cli.exit_codes import Exit
 from studio.errors import StudioError
 
-EXIT_VERIFIED, EXIT_UNREADABLE, EXIT_NO_PROVENANCE, EXIT_TAMPERED = 0, 2, 3, 4
-_EXIT_BY_VERDICT = {"verified": EXIT_VERIFIED, "unproven": EXIT_NO_PROVENANCE, "no-provenance": EXIT_NO_PROVENANCE,
-                    "tampered": EXIT_TAMPERED, "invalid-signature": EXIT_TAMPERED, "unreadable": EXIT_UNREADABLE}
-_SEVERITY = (EXIT_VERIFIED, EXIT_NO_PROVENANCE, EXIT_UNREADABLE, EXIT_TAMPERED)
+_EXIT_BY_VERDICT = {"verified": Exit.OK, "unproven": Exit.NO_PROVENANCE, "no-provenance": Exit.NO_PROVENANCE,
+                    "tampered": Exit.TAMPERED, "invalid-signature": Exit.TAMPERED, "unreadable": Exit.INPUT}
+#: several files: the exit status is the worst verdict, in this order
+_SEVERITY = (Exit.OK, Exit.NO_PROVENANCE, Exit.INPUT, Exit.TAMPERED)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.verify import TokenRef, verify_file
 
     tokens = [TokenRef.parse(text) for text in args.token]  # a malformed one is a usage error (exit 2)
-    code = EXIT_VERIFIED
+    code: int = Exit.OK
     engine: Any = None
     for path in args.files:
         verdict = verify_file(path, chain=not args.offline, tokens=tokens)
@@ -72,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 reproduction = reproduce_work(path, engine)
                 result["reproduce"] = reproduction.to_json()
                 if not reproduction.match:
-                    code = _worse(code, EXIT_TAMPERED)
+                    code = _worse(code, Exit.TAMPERED)
             except StudioError as exc:
                 result["reproduce"] = {"error": str(exc)}
-                code = _worse(code, EXIT_UNREADABLE)
+                code = _worse(code, Exit.INPUT)
         if args.json:
             print(json_line(result), flush=True)
         else:

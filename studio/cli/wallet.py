@@ -58,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=run_list)
 
     export = commands.add_parser("export", help="export an account as a v3 keystore, or show the phrase")
-    export.add_argument("account", nargs="?", help="address or name (default: the first account)")
+    export.add_argument("--account", help="address or name of the account to export (default: the first)")
+    export.add_argument("--json", action="store_true",
+                        help='print {"address", "path"} of the keystore written, or {"phrase"} with --phrase')
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--output", "-o", type=Path, metavar="F", help="write the keystore JSON here")
     target.add_argument("--phrase", action="store_true", help="print the recovery phrase")
@@ -68,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
     lock = commands.add_parser("lock", help="say how the command line keeps the wallet locked")
+    lock.add_argument("--json", action="store_true", help='print {"locked": true, "message": ...}')
     lock.set_defaults(func=run_lock)
 
     send = commands.add_parser("send", help="send ETH (preview first; mainnets need --yes)")
@@ -88,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what.add_argument("--message", help="text to sign (a message is not a secret)")
     what.add_argument("--message-file", type=Path, metavar="F", help="sign this file's text")
     what.add_argument("--typed-data-file", type=Path, metavar="F", help="EIP-712 JSON (domain, types, message)")
-    sign.add_argument("--from", dest="account", help="address or name (default: the first account)")
+    sign.add_argument("--account", help="address or name of the account that signs (default: the first)")
     sign.add_argument("--network", help="network the typed data must be for (default: the devnet)")
     sign.add_argument("--yes", action="store_true", help="sign without asking")
     sign.add_argument("--json", action="store_true")
@@ -102,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _send_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--from", dest="account", help="address or name (default: the first account)")
+    sub.add_argument("--account", help="address or name of the sending account (default: the first)")
     sub.add_argument("--network", help="network key (default: the network chosen in settings, the devnet at first)")
     sub.add_argument("--speed", choices=("slow", "normal", "fast"), default="normal")
     sub.add_argument("--yes", action="store_true", help="confirm without asking (required on mainnets)")
@@ -267,22 +270,27 @@ def run_export(args: argparse.Namespace) -> int:
     if args.phrase:
         phrase = wallet.reveal_phrase(password)
         print("Anyone who sees this phrase owns every account of the wallet:", file=sys.stderr)
-        print(phrase)
+        print(json.dumps({"phrase": phrase}) if args.json else phrase)
         return 0
     keystore_password = (read_secret_file(args.keystore_password_file, "password")
                          if args.keystore_password_file else None)
-    keystore = wallet.export_keystore(args.account or wallet.account().address, password,
-                                      keystore_password=keystore_password)
+    account = wallet.account(args.account)
+    keystore = wallet.export_keystore(account.address, password, keystore_password=keystore_password)
     atomic_write_text(args.output, json.dumps(keystore, indent=2), mode=0o600)
     print(f"Wrote the keystore of 0x{keystore['address']} to {args.output} (owner-only). Anyone with the file "
           "and its password controls the account.", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"address": account.address, "path": str(args.output)}))
     return 0
 
 
+LOCK_MESSAGE = ("The command line never keeps the wallet unlocked: each command that signs asks for the password, "
+                "holds the keys only while it runs, and forgets them when it exits. There is nothing to lock. "
+                "(In the studio window, the Wallet tab's lock button and the idle timer lock it.)")
+
+
 def run_lock(args: argparse.Namespace) -> int:
-    print("The command line never keeps the wallet unlocked: each command that signs asks for the password, "
-          "holds the keys only while it runs, and forgets them when it exits. There is nothing to lock. "
-          "(In the studio window, the Wallet tab's lock button and the idle timer lock it.)")
+    print(json.dumps({"locked": True, "message": LOCK_MESSAGE}) if args.json else LOCK_MESSAGE)
     return 0
 
 
