@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
         def report() -> None:
             seconds = time.perf_counter() - started_at
             torch = "loaded" if "torch" in sys.modules else "not loaded"
-            print(f"window shown after {seconds:.2f} s (torch {torch})", flush=True)
+            web3 = "loaded" if "web3" in sys.modules else "not loaded"
+            print(f"window shown after {seconds:.2f} s (torch {torch})")
+            print(f"process cpu {time.process_time():.2f} s at show (web3 {web3})", flush=True)
             window.close()
             app.quit()
 
