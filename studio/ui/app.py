@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None, *, started_at: float | None = None) -> i
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Provenance Studio")
     app.setApplicationVersion(__version__)
+    from studio.ui.garbage import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # Qt objects in reference cycles die on the GUI thread
+    app.aboutToQuit.connect(collector.stop)
 
     from studio.config import load_config
     from studio.generation.models import ModelCatalog

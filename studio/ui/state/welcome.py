@@ -207,6 +207,13 @@ class WelcomeState(QObject):
 
     # -- the end ----------------------------------------------------------------------------
 
+    def shutdown(self) -> None:
+        """Stop a download at its next chunk, wait for every worker, and stop the wallet's idle timer."""
+        self.cancel_download()
+        self.background.shutdown()
+        if self._wallet_state is not None:
+            self._wallet_state.stop()
+
     def finish(self) -> None:
         """Remember that the welcome was done (with the choices made), so it is not shown again."""
         self.cancel_download()
