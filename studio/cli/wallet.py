@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("account", nargs="?", help="address or name (default: the first account)")
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--output", "-o", type=Path, metavar="F", help="write the keystore JSON here")
-    target.add_argument("--phrase", action="store_true", help="print the recovery phrase")
+    target.add_argument("--phrase", action="store_true",
+                        help="print the recovery phrase (the one ACCOUNT was made from; default: the first)")
     export.add_argument("--keystore-password-file", type=Path, metavar="F",
                         help="encrypt the keystore with this password (default: the wallet password)")
     password_option(export)
@@ -171,10 +172,12 @@ def _wallet():
 
 def _print_accounts(accounts, as_json: bool) -> None:
     if as_json:
-        print(json.dumps([{"address": a.address, "path": a.path, "name": a.name} for a in accounts]))
+        print(json.dumps([{"address": a.address, "path": a.path, "name": a.name, "phrase": a.phrase}
+                          for a in accounts]))
     else:
         for account in accounts:
-            print(f"{account.address}  {account.name}  ({account.path or 'imported key'})")
+            where = f"{account.path} of {account.source}" if account.phrase else account.path or "imported key"
+            print(f"{account.address}  {account.name}  ({where})")
 
 
 # ---- commands
@@ -258,8 +261,8 @@ def run_export(args: argparse.Namespace) -> int:
     wallet = _wallet()
     password = read_password(args)
     if args.phrase:
-        phrase = wallet.reveal_phrase(password)
-        print("Anyone who sees this phrase owns every account of the wallet:", file=sys.stderr)
+        phrase = wallet.reveal_phrase(password, account=args.account)  # the account's phrase (the first: none)
+        print("Anyone who sees this phrase owns every account made from it:", file=sys.stderr)
         print(phrase)
         return 0
     keystore_password = (read_secret_file(args.keystore_password_file, "password")

@@ -9,7 +9,7 @@ Dialogs call the methods that return a job and connect to its ``succeeded``/``fa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -20,7 +20,7 @@ from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
 from studio.ui.money import parse_eth, short_address
 from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel
-from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
+from studio.ui.workers import BackgroundPool, FunctionJob, Job, JobState, error_message
 
 if TYPE_CHECKING:
     from studio.chain.history import HistoryEntry
@@ -142,7 +142,8 @@ class WalletState(QObject):
             accounts, has_phrase = [], False
             self.error = str(exc)
         balances = {r.address: r.balance_wei for r in self.accounts.rows()}
-        self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address)) for a in accounts])
+        self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address), a.phrase)
+                                for a in accounts])
         self.has_wallet = bool(accounts)
         self.has_phrase = has_phrase
         self.unlocked = self.wallet.is_unlocked
@@ -204,8 +205,11 @@ class WalletState(QObject):
             self._running.discard(job)
             self.busy = bool(self._running)
             if not self._running:
-                self.progress_fraction = 0.0 if job.error is not None else 1.0
-                if job.error is not None:
+                stopped = job.error is not None or job.state == JobState.CANCELLED
+                self.progress_fraction = 0.0 if stopped else 1.0
+                if job.state == JobState.CANCELLED:
+                    self.progress_text = f"{job.title}: cancelled."
+                elif job.error is not None:
                     self.progress_text = ""
         # slots connected after this one still have events queued: let them run first
         QTimer.singleShot(0, self, partial(self._alive.discard, job))
@@ -231,7 +235,7 @@ class WalletState(QObject):
         self._set_currency(network.currency)
         self.network_ok = False
         self.network_line = f"Connecting to {network.name}…"
-        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, None) for r in self.accounts.rows()])
+        self.accounts.set_rows([replace(r, balance_wei=None) for r in self.accounts.rows()])
         self._update_chain_status()
         self._remember_network(network.key)
         return self.refresh()
@@ -295,8 +299,7 @@ class WalletState(QObject):
         self.network_ok = status.usable
         by_address = {b.address: b.balance_wei for b in balances or []}
         self.reload_accounts()
-        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, by_address.get(r.address))
-                                for r in self.accounts.rows()])
+        self.accounts.set_rows([replace(r, balance_wei=by_address.get(r.address)) for r in self.accounts.rows()])
         self.history.set_rows(entries)
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
@@ -369,8 +372,8 @@ class WalletState(QObject):
         self._new_password(password, repeat)
         wallet = self.wallet
 
-        def work(report: Report, _cancel: Any) -> None:
-            wallet.create(password, phrase=phrase, progress=report)  # the phrase is not the job's result
+        def work(report: Report, cancel: Any) -> None:
+            wallet.create(password, phrase=phrase, progress=report, cancel=cancel)  # the phrase is not the result
 
         job = self._start("Creating the wallet", work)
         self._after_setup(job)
@@ -383,8 +386,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the phrase",
-                          lambda report, _c: wallet.import_phrase(phrase, password, count=count, progress=report))
+        job = self._start("Importing the phrase", lambda report, cancel: wallet.import_phrase(
+            phrase, password, count=count, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -396,8 +399,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the key", lambda report, _c: wallet.import_private_key(
-            key, password, name=name or None, progress=report))
+        job = self._start("Importing the key", lambda report, cancel: wallet.import_private_key(
+            key, password, name=name or None, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -417,8 +420,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the keystore", lambda report, _c: wallet.import_keystore(
-            keystore, keystore_password, password, name=name or None, progress=report))
+        job = self._start("Importing the keystore", lambda report, cancel: wallet.import_keystore(
+            keystore, keystore_password, password, name=name or None, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -429,18 +432,24 @@ class WalletState(QObject):
             self.refresh()
 
         job.succeeded.connect(done)
+        job.cancelled.connect(lambda: setattr(self, "notice", "Cancelled: the wallet was not changed."))
 
     # -- accounts -----------------------------------------------------------------------
 
-    def add_account(self, name: str | None = None) -> Job:
-        """Derive the next phrase account (the wallet must be unlocked)."""
+    def phrase_of(self, address: str | None = None) -> int:
+        """Which of the wallet's phrases an account was derived from (0, the first, for an imported key)."""
+        index = self.accounts.index_of(address or self.current_account)
+        return (self.accounts.row(index).phrase or 0) if index >= 0 else 0
+
+    def add_account(self, name: str | None = None, *, phrase: int | None = None) -> Job:
+        """Derive the next account of a phrase (default: the current account's) while unlocked."""
         self._require_unlocked("add an account")
         if not self.has_phrase:
             raise InputError("This wallet has no recovery phrase to derive accounts from.",
                              hint="Import a key instead.")
         self._touch()
-        wallet = self.wallet
-        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None))
+        wallet, number = self.wallet, self.phrase_of() if phrase is None else phrase
+        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None, phrase=number))
 
         def added(account: Any) -> None:
             self.reload_accounts()
@@ -529,14 +538,19 @@ class WalletState(QObject):
 
     # -- secrets on request (the password is asked again) ----------------------------------
 
-    def reveal_phrase(self, password: str) -> Job:
-        """The recovery phrase after re-checking the password (scrypt, in the background)."""
+    def reveal_phrase(self, password: str, account: str | None = None) -> Job:
+        """The recovery phrase of `account` (or of the first phrase when it is an imported key) after
+        re-checking the password (scrypt, in the background)."""
         if not password:
             raise InputError("Enter the wallet password.")
         if not self.has_phrase:
             raise InputError("This wallet has no recovery phrase (its accounts were imported as keys).")
         wallet = self.wallet
-        return self._start("Checking the password", lambda report, _c: wallet.reveal_phrase(password, report))
+        index = self.accounts.index_of(account or self.current_account)
+        row = self.accounts.row(index) if index >= 0 else None
+        of = row.address if row is not None and row.path else None
+        return self._start("Checking the password",
+                           lambda report, _c: wallet.reveal_phrase(password, report, account=of))
 
     def export_keystore(self, address: str, password: str, destination: str | Path, *,
                         keystore_password: str = "") -> Job:

@@ -22,6 +22,7 @@ class AccountRow:
     name: str
     path: str | None
     balance_wei: int | None = None
+    phrase: int | None = None  # which of the wallet's recovery phrases (0: the first); None: an imported key
 
 
 class AccountsModel(RowsTableModel):
@@ -39,7 +40,8 @@ class AccountsModel(RowsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.name, short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            source = f"derived on {row.path}" if row.path else "imported key"
+            source = "imported key" if not row.path else f"derived on {row.path}" + (
+                f" of recovery phrase {row.phrase + 1}" if row.phrase else "")
             return f"{row.name}\n{row.address}\n{source}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

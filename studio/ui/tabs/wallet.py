@@ -243,8 +243,8 @@ class WalletTab(QWidget):
         self.phrase_button.setEnabled(has_phrase)
         self.add_account_button.setEnabled(has_phrase)
         tip = "" if has_phrase else "This wallet's accounts were imported as keys: there is no phrase."
-        self.phrase_button.setToolTip(tip)
-        self.add_account_button.setToolTip(tip or "Derive the next account of the recovery phrase")
+        self.phrase_button.setToolTip(tip or "The recovery phrase the selected account was made from")
+        self.add_account_button.setToolTip(tip or "Derive the next account of the selected account's recovery phrase")
 
     # -- selection ------------------------------------------------------------------------------
 
