@@ -322,3 +322,15 @@ def test_network_use_becomes_the_default_of_every_command(capsys, files, monkeyp
     assert code == 0
     code, out, err = run(capsys, "wallet", "send", RECIPIENT, "1wei", "--password-file", files / "password")
     assert code == 0, err
+
+
+def test_devnet_fund_pays_a_wallet_account_from_the_test_accounts(capsys, files):
+    from studio.chain.devnet import Devnet
+
+    (files / "new-phrase").write_text("abandon " * 11 + "about\n")
+    run(capsys, "wallet", "import", "--phrase-file", files / "new-phrase", "--password-file", files / "password")
+    code, out, err = run(capsys, "devnet", "fund", "Account 1")
+    assert code == 0, err
+    assert out.startswith("0x9858EfFD232B4033E47d90003D41EC34EcaEda94 received 10 ETH on the devnet from the test "
+                          "account 0x")
+    assert Devnet.shared().connection().balance("0x9858EfFD232B4033E47d90003D41EC34EcaEda94") == 10 * 10**18

@@ -156,6 +156,38 @@ def test_add_account_from_the_tab(qtbot, tab: WalletTab) -> None:
     assert tab.state.current_account == tab.state.accounts.row(2).address
 
 
+def test_fund_from_devnet_gives_a_new_account_ten_eth_and_only_on_the_devnet(qtbot, tmp_path: Path, pool) -> None:
+    from studio.chain.history import TxHistory
+    from studio.chain.networks import NetworkRegistry
+    from studio.chain.session import WalletSession
+    from studio.chain.wallet import Wallet
+
+    wallet = Wallet(tmp_path / "new-wallet" / "wallet.json", kdf_n=2**10)
+    wallet.create(PASSWORD, words=12)  # a brand-new phrase: its account holds nothing on the devnet
+    state = WalletState(WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "h.sqlite")), pool)
+    tab = WalletTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        tab.show()
+    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)
+    assert state.accounts.row(0).balance_wei == 0
+    assert tab.fund_button.isVisible() and tab.fund_button.isEnabled()  # no password needed: nothing of ours signs
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        click(qtbot, tab.fund_button)
+    qtbot.waitUntil(lambda: state.accounts.row(0).balance_wei == 10 * 10**18, timeout=JOB_MS)
+    assert tab.accounts_view.model().data(tab.accounts_view.model().index(0, 2)).startswith("10")
+    assert tab.notice_label.text().startswith("Account 1 received 10 ETH from the devnet's test account")
+    state.session.registry.add_custom("dead", "Nothing here", "http://127.0.0.1:9", 5)
+    state.networks_changed.emit()
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        tab.network_combo.setCurrentIndex(tab.network_combo.findData("dead"))
+    assert not tab.fund_button.isVisible()
+    with pytest.raises(Exception, match="not the built-in devnet"):
+        state.fund_from_devnet()
+    state.stop()
+    close_devnets()
+
+
 # ---- the main window -----------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
-from studio.ui.money import parse_eth, short_address
+from studio.ui.money import format_eth, parse_eth, short_address
 from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, JobState, error_message
 
@@ -458,6 +458,35 @@ class WalletState(QObject):
 
         job.succeeded.connect(added)
         job.failed.connect(self._fail)
+        return job
+
+    # -- devnet funds ---------------------------------------------------------------------
+
+    @property
+    def can_fund_from_devnet(self) -> bool:
+        """The built-in devnet's test accounts can pay a new account (nowhere else)."""
+        return self.network.embedded
+
+    def fund_from_devnet(self, account: str | None = None) -> Job:
+        """The devnet's test accounts pay 10 ETH to an account (the current one); no password needed."""
+        from studio.chain.devnet import FUNDING_WEI
+
+        if not self.can_fund_from_devnet:
+            raise InputError(f"{self.network.name} is not the built-in devnet: its test accounts cannot pay here.",
+                             hint="Switch to the devnet, or use the network's faucet.")
+        row = self.account_row(account)
+        session, currency = self.session, self.network.currency
+
+        def work(report: Report, _cancel: Any) -> str:
+            report(0.2, f"Asking the devnet's test accounts to pay {row.name}")
+            payer, _receipt = session.fund_from_devnet(row.address, FUNDING_WEI)
+            return (f"{row.name} received {format_eth(FUNDING_WEI, currency)} from the devnet's test account "
+                    f"{short_address(payer)}.")
+
+        job = self._start(f"Funding {row.name} from the devnet", work)
+        job.succeeded.connect(lambda message: setattr(self, "notice", str(message)))
+        job.failed.connect(self._fail)
+        job.ended.connect(self.refresh)
         return job
 
     # -- sending ------------------------------------------------------------------------

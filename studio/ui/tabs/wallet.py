@@ -119,12 +119,15 @@ class WalletTab(QWidget):
         self.add_account_button = QPushButton("Add account")
         self.import_more_button = QPushButton("Import…")
         self.import_more_button.setToolTip("Add accounts from a phrase, a private key or a keystore file")
+        self.fund_button = QPushButton("Fund from devnet")
+        self.fund_button.setToolTip("The devnet's test accounts pay 10 ETH to the selected account "
+                                    "(devnet ETH: for trying things out, worth nothing)")
         self.phrase_button = QPushButton("Show recovery phrase…")
         self.export_button = QPushButton("Export keystore…")
         self.refresh_button = QPushButton("Refresh")
         actions = QHBoxLayout()
         for button in (self.send_button, self.sign_button, self.copy_button, self.add_account_button,
-                       self.import_more_button):
+                       self.import_more_button, self.fund_button):
             actions.addWidget(button)
         actions.addStretch(1)
         for button in (self.phrase_button, self.export_button, self.refresh_button):
@@ -192,6 +195,7 @@ class WalletTab(QWidget):
         b.connect(self.phrase_button.clicked, self.open_reveal_phrase)
         b.connect(self.export_button.clicked, self.open_export)
         b.connect(self.refresh_button.clicked, state.refresh)
+        b.connect(self.fund_button.clicked, self.fund_from_devnet)
         b.connect(self.speed_up_button.clicked, self.speed_up)
         b.connect(self.cancel_tx_button.clicked, self.cancel_pending)
         self._update_history_buttons()
@@ -215,6 +219,7 @@ class WalletTab(QWidget):
             self.network_combo.blockSignals(True)
             self.network_combo.setCurrentIndex(index)
             self.network_combo.blockSignals(False)
+        self.fund_button.setVisible(self.state.can_fund_from_devnet)
         mainnet = self.state.network.is_mainnet
         self.network_combo.setStyleSheet(f"QComboBox {{ color: {theme.ERROR_TEXT}; font-weight: 600; }}" if mainnet else "")
 
@@ -237,6 +242,7 @@ class WalletTab(QWidget):
 
     def _show_busy(self, busy: bool) -> None:
         self.refresh_button.setEnabled(not busy)
+        self.fund_button.setEnabled(not busy)
         self.progress.bar.setVisible(busy)  # the line of text stays: "Up to date.", or what failed
 
     def _show_phrase_actions(self, has_phrase: bool) -> None:
@@ -335,6 +341,9 @@ class WalletTab(QWidget):
         except StudioError as exc:
             self.state.error = str(exc)
             return None
+
+    def fund_from_devnet(self) -> None:
+        self._run_guarded(self.state.fund_from_devnet)
 
     def add_account(self) -> None:
         try:
