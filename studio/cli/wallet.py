@@ -98,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history = commands.add_parser("history", help="transactions sent from this studio, newest first")
     history.add_argument("--json", action="store_true")
     history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--account", help="only the transactions this account sent (name or address)")
     history.set_defaults(func=run_history)
 
 
@@ -396,7 +397,8 @@ def run_sign(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from studio.chain.history import TxHistory
 
-    entries = TxHistory.default().entries(limit=args.limit)
+    sender = _wallet().account(args.account).address if args.account else None
+    entries = TxHistory.default().entries(sender=sender, limit=args.limit)
     if args.json:
         print(json.dumps([{"tx_hash": e.tx_hash, "network": e.network, "from": e.sender, "to": e.recipient,
                            "nonce": e.nonce, "value_wei": str(e.value_wei), "status": e.status,

@@ -374,8 +374,8 @@ def test_sending_half_an_eth_moves_it_and_records_the_history(qtbot, ready_state
     assert state.history.rowCount() == 1
     entry = state.history.entry(0)
     assert (entry.tx_hash, entry.status, entry.value_wei) == (outcome.sent.tx_hash, "confirmed", 5 * 10**17)
-    row = [state.history.data(state.history.index(0, c)) for c in range(6)]
-    assert row[1:5] == ["Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
+    row = [state.history.data(state.history.index(0, c)) for c in range(7)]
+    assert row[1:6] == ["Account 1", "Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
 
 
 def test_a_declined_preview_sends_nothing(qtbot, ready_state: WalletState) -> None:

@@ -188,6 +188,60 @@ def test_fund_from_devnet_gives_a_new_account_ten_eth_and_only_on_the_devnet(qtb
     close_devnets()
 
 
+@pytest.mark.slow
+def test_transactions_show_the_deployment_and_a_batch_with_who_sent_them_and_filter_by_account(
+        qtbot, tab: WalletTab, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from studio.library.db import Library
+    from studio.storage.store import LocalStore
+    from studio.ui.dialogs.collection import CollectionDialog
+    from studio.workflows.batch import batch_mint
+    from wallet_helpers import wait_job
+
+    state, session = tab.state, tab.state.session
+    unlock(qtbot, state)
+    with Library.default() as library:
+        dialog = CollectionDialog(state, library)  # the GUI's deployment, as Account 1
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.name.setText("Dawns")
+        dialog.symbol.setText("DAWN")
+        with qtbot.waitSignal(dialog.preview_shown, timeout=JOB_MS) as shown:
+            click(qtbot, dialog.go_button)
+        with qtbot.waitSignal(dialog.finished_with, timeout=JOB_MS) as finished:
+            click(qtbot, shown.args[0].sign_button)
+        collection = finished.args[0]
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        for index in range(2):
+            Image.new("RGB", (16, 16), (index * 90, 40, 40)).save(folder / f"work-{index}.png")
+        batch_mint(folder, collection, signer=session.contract_signer(ACCOUNT_1), connection=session.connection(),
+                   store=LocalStore.default(), library=library, network=session.network, batch_size=2,
+                   history=session.history)  # what `studio batch-mint` and the GUI's batch runs do
+    prepared = wait_job(qtbot, state.prepare_send(ACCOUNT_1, "0.1", account=ACCOUNT_2))
+    wait_job(qtbot, state.send(prepared, confirmed=True))
+    qtbot.waitUntil(lambda: state.history.rowCount() == 3 and not state.busy, timeout=JOB_MS)
+
+    model = tab.history_view.model()
+    columns = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert columns[:3] == ["Time", "From", "Action"]
+    rows = {(model.data(model.index(r, 1)), model.data(model.index(r, 2)), model.data(model.index(r, 5)))
+            for r in range(model.rowCount())}
+    assert rows == {("Account 1", "Deploying the collection Dawns (DAWN)", "confirmed"),
+                    ("Account 1", "Minting 2 works in Dawns", "confirmed"),
+                    ("Account 2", "Send ETH", "confirmed")}
+    assert [tab.history_account.itemText(i) for i in range(tab.history_account.count())] == [
+        "All accounts", "Account 1", "Account 2"]
+    tab.history_account.setCurrentIndex(2)
+    assert model.rowCount() == 1 and model.data(model.index(0, 2)) == "Send ETH"
+    tab.history_account.setCurrentIndex(1)
+    assert {model.data(model.index(r, 1)) for r in range(model.rowCount())} == {"Account 1"}
+    assert model.rowCount() == 2
+    tab.history_account.setCurrentIndex(0)
+    assert model.rowCount() == 3
+
+
 # ---- the main window -----------------------------------------------------------------------
 
 

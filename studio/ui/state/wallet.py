@@ -81,6 +81,7 @@ class WalletState(QObject):
     notice_changed = Signal(str)
     chain_status_changed = Signal(str)
     current_account_changed = Signal(str)
+    history_account_changed = Signal(str)
     #: A refresh (status, balances, history) ended and the models hold its results.
     refreshed = Signal()
     #: The idle timer locked the wallet.
@@ -101,6 +102,8 @@ class WalletState(QObject):
     notice = Field("")
     chain_status = Field("")
     current_account = Field("")
+    #: Whose transactions the history shows: an account's address, or "" for every account.
+    history_account = Field("")
 
     def __init__(self, session: "WalletSession", background: BackgroundPool, parent: QObject | None = None, *,
                  idle_check_ms: int = IDLE_CHECK_MS) -> None:
@@ -109,6 +112,7 @@ class WalletState(QObject):
         self.background = background
         self.accounts = AccountsModel(self)
         self.history = HistoryModel(self)
+        self._history_entries: list["HistoryEntry"] = []  # every account's; `history` shows the filtered ones
         self._running: set[Job] = set()  # jobs the busy state follows
         self._alive: set[Job] = set()  # every job until its signals were all delivered
         self._refresh_generation = 0
@@ -144,11 +148,14 @@ class WalletState(QObject):
         balances = {r.address: r.balance_wei for r in self.accounts.rows()}
         self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address), a.phrase)
                                 for a in accounts])
+        self.history.names = {a.address.lower(): a.name for a in accounts}
         self.has_wallet = bool(accounts)
         self.has_phrase = has_phrase
         self.unlocked = self.wallet.is_unlocked
         if not any(a.address == self.current_account for a in accounts):
             self.current_account = accounts[0].address if accounts else ""
+        if self.history_account and not any(a.address == self.history_account for a in accounts):
+            self.show_history_of("")
         self._update_chain_status()
 
     def account_row(self, address: str | None = None) -> AccountRow:
@@ -300,10 +307,20 @@ class WalletState(QObject):
         by_address = {b.address: b.balance_wei for b in balances or []}
         self.reload_accounts()
         self.accounts.set_rows([replace(r, balance_wei=by_address.get(r.address)) for r in self.accounts.rows()])
-        self.history.set_rows(entries)
+        self._history_entries = list(entries)
+        self._show_history()
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()
+
+    def show_history_of(self, address: str) -> None:
+        """Show the transactions of one account (its address), or of every account ("")."""
+        self.history_account = address
+        self._show_history()
+
+    def _show_history(self) -> None:
+        wanted = self.history_account.lower()
+        self.history.set_rows([e for e in self._history_entries if not wanted or e.sender.lower() == wanted])
 
     def _on_refresh_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._refresh_generation:

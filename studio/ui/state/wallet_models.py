@@ -61,10 +61,11 @@ class AccountsModel(RowsTableModel):
 
 
 class HistoryModel(RowsTableModel):
-    """Sent transactions, newest first: time, action, to, value, status, hash."""
+    """Sent transactions, newest first: time, from (the account's name), action, to, value, status, hash."""
 
-    COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
+    COLUMNS = ("Time", "From", "Action", "To", "Value", "Status", "Hash")
     currency = "ETH"  # the current network's, set by the view-model
+    names: dict[str, str] = {}  # the wallet's account names by lower-case address, set by the view-model
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -75,7 +76,8 @@ class HistoryModel(RowsTableModel):
             from studio.chain.sender import history_status
 
             when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
-            return (when, entry.description, short_address(entry.recipient) or "new contract",
+            sender = self.names.get(entry.sender.lower()) or short_address(entry.sender)
+            return (when, sender, entry.description, short_address(entry.recipient) or "new contract",
                     format_eth(entry.value_wei, self.currency), history_status(entry.status),
                     short_address(entry.tx_hash))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -86,7 +88,7 @@ class HistoryModel(RowsTableModel):
             if entry.replaced_by:
                 lines.append(f"Replaced by {entry.replaced_by}")
             return "\n".join(lines)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

@@ -135,12 +135,20 @@ class WalletTab(QWidget):
         column.addLayout(actions)
 
         column.addSpacing(6)
-        column.addWidget(_section("Transactions"))
+        self.history_account = QComboBox()
+        self.history_account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.history_account.setToolTip("Show the transactions of one account, or of all")
+        history_title = QHBoxLayout()
+        history_title.addWidget(_section("Transactions"))
+        history_title.addStretch(1)
+        history_title.addWidget(QLabel("Sent from"))
+        history_title.addWidget(self.history_account)
+        column.addLayout(history_title)
         self.history_view = _table(self.state.history)
         history_header = self.history_view.horizontalHeader()
         for i in range(self.state.history.columnCount()):
             history_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        history_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        history_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the action
         column.addWidget(self.history_view, 4)
         self.speed_up_button = QPushButton("Speed up")
         self.speed_up_button.setToolTip("Resend the pending transaction with higher fees (same nonce)")
@@ -187,6 +195,9 @@ class WalletTab(QWidget):
         b.connect(state.accounts.modelReset, self._select_current_account)
         b.bind(state, "current_account", None, lambda _: self._select_current_account())
         b.connect(self.history_view.selectionModel().selectionChanged, self._update_history_buttons)
+        self._fill_history_accounts()
+        b.connect(state.accounts.modelReset, self._fill_history_accounts)
+        b.connect(self.history_account.currentIndexChanged, self._on_history_account_chosen)
         b.connect(state.history.modelReset, self._update_history_buttons)
         b.connect(self.send_button.clicked, lambda: self.when_unlocked(self.open_send))
         b.connect(self.sign_button.clicked, lambda: self.when_unlocked(self.open_sign_message))
@@ -199,6 +210,20 @@ class WalletTab(QWidget):
         b.connect(self.speed_up_button.clicked, self.speed_up)
         b.connect(self.cancel_tx_button.clicked, self.cancel_pending)
         self._update_history_buttons()
+
+    def _fill_history_accounts(self) -> None:
+        """The filter's choices, "All accounts" and each account by name; the choice survives a refresh."""
+        combo = self.history_account
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All accounts", "")
+        for row in self.state.accounts.rows():
+            combo.addItem(row.name, row.address)
+        combo.setCurrentIndex(max(0, combo.findData(self.state.history_account)))
+        combo.blockSignals(False)
+
+    def _on_history_account_chosen(self, index: int) -> None:
+        self.state.show_history_of(self.history_account.itemData(index) or "")
 
     def _fill_networks(self) -> None:
         self.network_combo.blockSignals(True)
