@@ -143,10 +143,10 @@ class SettingsDialog(QDialog):
             dynamic.setCurrentIndex(dynamic.findData(value))
             return dynamic, dynamic.currentData
         if setting.multiline:
-            box = QPlainTextEdit(str(value))
-            box.setTabChangesFocus(True)
-            box.setFixedHeight(box.fontMetrics().lineSpacing() * MULTILINE_ROWS + 14)
-            return box, lambda: box.toPlainText().strip()
+            lines = QPlainTextEdit(str(value))
+            lines.setTabChangesFocus(True)
+            lines.setFixedHeight(lines.fontMetrics().lineSpacing() * MULTILINE_ROWS + 14)
+            return lines, lambda: lines.toPlainText().strip()
         if setting.choices is not None:
             combo = QComboBox()
             for choice in setting.choices:
