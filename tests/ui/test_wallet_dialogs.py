@@ -378,6 +378,23 @@ def test_sending_half_an_eth_moves_it_and_records_the_history(qtbot, ready_state
     assert row[1:6] == ["Account 1", "Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
 
 
+def test_the_from_balance_follows_a_send(qtbot, ready_state: WalletState) -> None:
+    from studio.ui.money import format_eth
+
+    state = ready_state
+    dialog = open_send(qtbot, state, ACCOUNT_2, "0.5")
+    assert dialog.account_combo.currentText().endswith(format_eth(balances(state)[ACCOUNT_1]))
+    preview = review(qtbot, dialog)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        with qtbot.waitSignal(dialog.send_finished, timeout=JOB_MS):
+            click(qtbot, preview.sign_button)
+    after = balances(state)
+    assert dialog.account_combo.currentData() == ACCOUNT_1  # still the account that sent
+    assert dialog.account_combo.currentText().endswith(format_eth(after[ACCOUNT_1]))
+    second = dialog.account_combo.itemText(dialog.account_combo.findData(ACCOUNT_2))
+    assert second.endswith(format_eth(after[ACCOUNT_2]))
+
+
 def test_a_declined_preview_sends_nothing(qtbot, ready_state: WalletState) -> None:
     state = ready_state
     before = balances(state)

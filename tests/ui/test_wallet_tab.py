@@ -148,6 +148,20 @@ def test_a_pending_transaction_can_be_sped_up_and_errors_show_in_the_banner(qtbo
     assert not tab.error_banner.isVisible() and state.error == ""
 
 
+def test_copied_address_notice_clears_itself_and_spares_a_later_notice(qtbot, tab: WalletTab, monkeypatch) -> None:
+    import studio.ui.state.wallet as wallet_module
+
+    monkeypatch.setattr(wallet_module, "FLASH_MS", 200)
+    click(qtbot, tab.copy_button)
+    assert QGuiApplication.clipboard().text() == ACCOUNT_1
+    assert tab.notice_label.text() == f"Copied {ACCOUNT_1}."
+    qtbot.waitUntil(lambda: tab.notice_label.text() == "", timeout=5_000)
+    click(qtbot, tab.copy_button)
+    tab.state.notice = "The wallet is locked."  # a notice that came later stays
+    qtbot.wait(400)
+    assert tab.notice_label.text() == "The wallet is locked."
+
+
 def test_add_account_from_the_tab(qtbot, tab: WalletTab) -> None:
     click(qtbot, tab.add_account_button)
     with qtbot.waitSignal(tab.state.refreshed, timeout=JOB_MS):

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: How often the idle lock is checked (the lock itself comes after the idle minutes from settings).
 IDLE_CHECK_MS = 5_000
+#: How long a passing notice ("Copied 0x…") stays.
+FLASH_MS = 4_000
 SPEEDS = ("slow", "normal", "fast")
 
 
@@ -226,6 +228,11 @@ class WalletState(QObject):
 
     def dismiss_error(self) -> None:
         self.error = ""
+
+    def flash_notice(self, text: str) -> None:
+        """A notice that clears itself after a few seconds, unless another replaced it meanwhile."""
+        self.notice = text
+        QTimer.singleShot(FLASH_MS, self, lambda: setattr(self, "notice", "") if self.notice == text else None)
 
     def _touch(self) -> None:
         if self.wallet.is_unlocked:

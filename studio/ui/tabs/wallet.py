@@ -380,7 +380,7 @@ class WalletTab(QWidget):
         """Copy the selected account's address (public: safe on the clipboard)."""
         if self.state.current_account:
             QGuiApplication.clipboard().setText(self.state.current_account)
-            self.state.notice = f"Copied {self.state.current_account}."
+            self.state.flash_notice(f"Copied {self.state.current_account}.")
 
     def speed_up(self) -> None:
         tx_hash = self.selected_history_hash()
