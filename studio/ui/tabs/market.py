@@ -89,7 +89,7 @@ class MarketTab(QWidget):
     def __init__(self, state: MarketState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.bindings = Bindings()
+        self.bindings = Bindings(self)
         self.last_dialog: QDialog | None = None
         self.preview_dialog: QDialog | None = None
         self.buy_buttons: list[QPushButton] = []

@@ -52,7 +52,7 @@ class WalletTab(QWidget):
     def __init__(self, state: WalletState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.bindings = Bindings()
+        self.bindings = Bindings(self)
         self.last_dialog: QDialog | None = None
         self._refreshed_once = False
         self.stack = QStackedWidget()
