@@ -93,6 +93,10 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, title)
         self.create_state.result_added.connect(self._refresh_gallery)
         self.create_state.mint_requested.connect(self.open_mint_dialog)
+        self.create_state.unlock_requested.connect(self.open_unlock_dialog)
+        from studio.ui.state.welcome import wallet_file_exists
+
+        self.create_state.show_signing(has_wallet=wallet_file_exists(config), unlocked=False)
         self.setCentralWidget(self.tabs)
         self.apply_theme()
 
@@ -304,8 +308,34 @@ class MainWindow(QMainWindow):
             from studio.ui.state.mint import signer_provider_for
 
             self.create_state.set_signer_provider(signer_provider_for(state))
+            for changed in (state.has_wallet_changed, state.unlocked_changed, state.current_account_changed,
+                            state.accounts.modelReset):
+                changed.connect(self._show_signing)
+            self._show_signing()
             self.set_chain_status(state.chain_status)
         return self.wallet_state
+
+    def _show_signing(self, *_args: Any) -> None:
+        """The Create tab says, before Generate, whether new works will be signed and by whom."""
+        state = self.wallet_state
+        if state is None:
+            return
+        index = state.accounts.index_of(state.current_account) if state.current_account else -1
+        row = state.accounts.row(index) if index >= 0 else None
+        from studio.ui.money import short_address
+
+        who = f"{row.name} ({short_address(row.address)})" if row else "the selected account"
+        self.create_state.show_signing(has_wallet=state.has_wallet, unlocked=state.unlocked, account=who)
+
+    def open_unlock_dialog(self) -> Any:
+        """Ask the wallet password (the Create tab's "Unlock…"), so new works are signed."""
+        from studio.ui.dialogs.unlock import UnlockDialog
+
+        dialog = UnlockDialog(self.ensure_wallet(), self, reason="Enter the wallet password, so that the works "
+                                                                  "you make are signed by your account.")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def detect_device(self) -> None:
         """Resolve the device setting on a worker (it imports torch) and show it in the status bar."""

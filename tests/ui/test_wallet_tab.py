@@ -293,6 +293,44 @@ def test_the_window_has_a_wallet_tab_and_shows_the_wallet_in_the_status_bar(qtbo
     assert not state.wallet.is_unlocked  # closing the window forgets the keys
 
 
+@pytest.fixture
+def locked_wallet(studio_home, monkeypatch) -> None:
+    """A wallet of the test phrase in the studio home (cheap scrypt), locked as at every start."""
+    import studio.chain.keystore as keystore
+    from studio.chain.wallet import Wallet
+
+    monkeypatch.setattr(keystore, "DEFAULT_KDF_N", 2**10)
+    Wallet.default().create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
+    yield
+    close_devnets()
+
+
+def test_the_create_tab_warns_before_generating_with_a_locked_wallet_and_unlocks_it(
+        qtbot, locked_wallet, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    assert tab.signing_note.isVisible() and tab.unlock_button.isVisible()
+    assert tab.signing_note.text().startswith("The wallet is locked: works made now are saved unsigned")
+    assert state.current_signer() is None
+    click(qtbot, tab.unlock_button)
+    dialog = window.findChild(UnlockDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    with qtbot.waitSignal(dialog.accepted, timeout=JOB_MS):
+        click(qtbot, dialog.unlock_button)
+    assert tab.signing_note.text() == "New works are signed by Account 1 (0xf39F…2266)."
+    assert not tab.unlock_button.isVisible()
+    assert state.current_signer().address == ACCOUNT_1
+    window.wallet_state.lock()
+    assert tab.signing_note.text().startswith("The wallet is locked") and tab.unlock_button.isVisible()
+
+
+def test_without_a_wallet_the_create_tab_says_works_are_unsigned(qtbot, window) -> None:
+    tab = window.create_tab
+    qtbot.waitUntil(lambda: window.wallet_state is not None, timeout=5_000)
+    assert tab.signing_note.text().startswith("No wallet: works are saved unsigned")
+    assert not tab.unlock_button.isVisible()
+
+
 # ---- screenshots ---------------------------------------------------------------------------------
 
 
