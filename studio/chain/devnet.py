@@ -337,7 +337,8 @@ FUNDING_WEI = 10 * 10**18
 
 def fund_from_test_accounts(connection: Any, to: str, amount_wei: int = FUNDING_WEI) -> tuple[str, Any]:
     """Pay ``amount_wei`` to ``to`` from one of the devnet's test accounts (the public test phrase:
-    never real funds): the one holding most that is not ``to``. Returns (its address, the receipt).
+    never real funds): the one holding most that is not ``to``, the last of them on a tie. Returns
+    (its address, the receipt).
 
     Only for the embedded devnet's connection: elsewhere these accounts hold nothing (or real money)."""
     from studio.chain.contracts import checksum
@@ -352,7 +353,8 @@ def fund_from_test_accounts(connection: Any, to: str, amount_wei: int = FUNDING_
     signers = [devnet_account_signer(index) for index in range(ACCOUNT_COUNT)]
     candidates = [(connection.balance(s.address), index, s) for index, s in enumerate(signers)
                   if s.address != recipient]
-    balance, _index, payer = max(candidates, key=lambda c: (c[0], -c[1]))
+    # the richest, the last on a tie: the first test accounts are the ones people import and the demo uses
+    balance, _index, payer = max(candidates, key=lambda c: (c[0], c[1]))
     if balance < amount_wei + 10**16:  # the amount and a generous fee
         raise ChainError("The devnet's test accounts have spent their ETH.",
                          hint="Reset the devnet (`studio devnet reset --yes`) to start again from genesis.")

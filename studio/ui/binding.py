@@ -67,6 +67,6 @@ class Bindings:
         for signal, slot in self._connections:
             try:
                 signal.disconnect(slot)
-            except (RuntimeError, TypeError):  # already gone with its object
+            except (RuntimeError, TypeError, SystemError):  # already gone with its object
                 pass
         self._connections.clear()
