@@ -194,9 +194,11 @@ class ImportPhrasePage(QWizardPage):
         super().__init__()
         self.setTitle("Import a recovery phrase")
         self.setSubTitle("The 12 or 24 words, separated by spaces. The accounts are derived like MetaMask's "
-                         "(m/44'/60'/0'/0/i)." + (
-                             " A phrase other than the wallet's joins it beside the first, as in MetaMask: "
-                             "its accounts are named after it (“Account 1 · phrase 2”)." if wallet_exists else ""))
+                         "(m/44'/60'/0'/0/i).")
+        self.note = _text("A phrase other than the wallet's joins it beside the first, as in MetaMask: its "
+                          "accounts are named after it (“Account 1 · phrase 2”)." if wallet_exists else "")
+        self.note.setProperty("muted", True)
+        self.note.setVisible(wallet_exists)
         self.phrase = QPlainTextEdit()
         self.phrase.setPlaceholderText("word1 word2 word3 …")
         self.phrase.setFixedHeight(90)
@@ -210,6 +212,7 @@ class ImportPhrasePage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.phrase)
         layout.addLayout(form)
+        layout.addWidget(self.note)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
