@@ -62,6 +62,7 @@ class WalletAccount:
 
 
 def wallet_path(data_dir: Path) -> Path:
+    """Where a studio home keeps its wallet (as ``StudioPaths.wallet_file`` says)."""
     return data_dir / "wallet" / "wallet.json"
 
 

@@ -94,9 +94,7 @@ class MainWindow(QMainWindow):
         self.create_state.result_added.connect(self._refresh_gallery)
         self.create_state.mint_requested.connect(self.open_mint_dialog)
         self.create_state.unlock_requested.connect(self.open_unlock_dialog)
-        from studio.ui.state.welcome import wallet_file_exists
-
-        self.create_state.show_signing(has_wallet=wallet_file_exists(config), unlocked=False)
+        self.create_state.show_signing(has_wallet=config.paths.wallet_file.exists(), unlocked=False)
         self.setCentralWidget(self.tabs)
         self.apply_theme()
 

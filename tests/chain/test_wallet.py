@@ -416,3 +416,9 @@ def test_bad_service_secret_names_and_values_are_refused(tmp_path):
 def test_a_service_secret_needs_a_wallet(tmp_path):
     with pytest.raises(NotFound, match="no wallet"):
         make_wallet(tmp_path).set_service_secret("pinning", TOKEN, PASSWORD)
+
+
+def test_the_studio_paths_name_the_wallet_file_the_wallet_uses(studio_home):
+    from studio.config import load_config
+
+    assert Wallet.default().path == load_config().paths.wallet_file == wallet_path(load_config().paths.data_dir)

@@ -28,9 +28,7 @@ log = logging.getLogger(__name__)
 
 def wallet_file_exists(config: "Config") -> bool:
     """Whether a wallet was set up in this studio home (read without loading the chain code)."""
-    from studio.chain.wallet import wallet_path
-
-    return wallet_path(config.paths.data_dir).exists()
+    return config.paths.wallet_file.exists()
 
 
 class WelcomeState(QObject):
