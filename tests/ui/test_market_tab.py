@@ -245,6 +245,9 @@ def test_one_acting_account_shown_in_the_header_is_used_by_every_market_action(q
     with pytest.raises(InputError, match="belongs to Account 1"):
         state.accept_offer(others_offer)
     assert state.my_collections() == []  # the collection is Account 1's: no lazy listing as Account 2
+    click(qtbot, tab.lazy_button)
+    assert tab.last_dialog.empty.text().startswith("Account 2 owns no collection on ")
+    tab.last_dialog.reject()
 
     tab.account_combo.setCurrentIndex(0)  # the artist again: its token and the offer on it
     assert wallet_state.current_account == ACCOUNT_1
