@@ -205,9 +205,12 @@ def batch_mint(manifest: Path | str, collection: str, *, network: str | None = N
         if dry_run:
             return batch.plan_batch(manifest, collection, signer=signing, connection=connection, library=library,
                                     network=chosen, batch_size=size, list_price_wei=price)
+        from studio.chain.history import TxHistory
+
+        history = TxHistory.default() if signer is None else None  # the wallet's account: its history too
         return batch.batch_mint(manifest, collection, signer=signing, connection=connection, store=_store(),
                                 library=library, network=chosen, batch_size=size, list_price_wei=price,
-                                progress=progress)
+                                progress=progress, history=history)
 
 
 def list_token(collection: str, token_id: int, price_eth: str | float, *, network: str | None = None,

@@ -43,6 +43,10 @@ class SentTx:
     preview: TxPreview
 
 
+#: Actions that say nothing more than "a transaction": the history names the call instead.
+GENERIC_ACTIONS = frozenset({"The transaction", "Transaction"})
+
+
 class TxSender:
     """Sends from one signer on one network connection."""
 
@@ -132,7 +136,7 @@ class TxSender:
             tx["nonce"] = nonce
             tx_hash = self._broadcast(tx, prepared.preview.action)
         preview = replace(prepared.preview, nonce=nonce)
-        self._record(tx_hash, preview, prepared.fee, tx["gas"])
+        self.record_sent(tx_hash, preview, prepared.fee, tx["gas"])
         return SentTx(tx_hash, nonce, preview)
 
     def _broadcast(self, tx: dict[str, Any], action: str) -> str:
@@ -142,11 +146,14 @@ class TxSender:
         except Exception as exc:
             raise as_studio_error(exc, action) from exc
 
-    def _record(self, tx_hash: str, preview: TxPreview, fee: FeeLevel, gas: int) -> None:
+    def record_sent(self, tx_hash: str, preview: TxPreview, fee: FeeLevel, gas: int) -> None:
+        """Put a transaction the node accepted into the history as pending (no history: nothing).
+        Its line is the preview's action ("Listing the token"), else the function it calls."""
         if self.history is None:
             return
-        description = (f"{preview.call.contract}.{preview.call.function}" if preview.call else
-                       preview.action if preview.data not in ("0x", "") else "Send ETH")
+        description = (preview.action if preview.action not in GENERIC_ACTIONS else
+                       f"{preview.call.contract}.{preview.call.function}" if preview.call else
+                       "Send ETH" if preview.data in ("0x", "") else "Contract call")
         self.history.record(tx_hash=tx_hash, network=self.network.key, chain_id=self.network.chain_id,
                             sender=preview.sender, recipient=preview.to, nonce=int(preview.nonce or 0),
                             value_wei=preview.value_wei, description=description,
@@ -154,6 +161,17 @@ class TxSender:
                             max_priority_fee_per_gas=fee.max_priority_fee_per_gas, gas_limit=gas)
 
     # ---- wait
+    def record_outcome(self, tx_hash: str, receipt: Any) -> None:
+        """Mark a transaction of the history confirmed or failed from its receipt (one sent elsewhere,
+        not in the history, is left alone)."""
+        if self.history is None:
+            return
+        try:
+            self.history.set_status(tx_hash, CONFIRMED if receipt["status"] == 1 else FAILED,
+                                    block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
+        except Exception:  # a transaction sent elsewhere is not in our history
+            pass
+
     def wait(self, tx_hash: str, *, timeout: float = 120.0, poll: float = 0.2,
              cancel: Any = None) -> TxReceipt:
         """Wait for the receipt; ChainError when it reverted, NetworkError after `timeout` seconds."""
@@ -176,12 +194,7 @@ class TxSender:
                                    hint="It is still pending: wait longer, speed it up, or cancel it.")
             time.sleep(poll)
         ok = receipt["status"] == 1
-        if self.history is not None:
-            try:
-                self.history.set_status(tx_hash, CONFIRMED if ok else FAILED,
-                                        block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
-            except Exception:  # a transaction sent elsewhere is not in our history
-                pass
+        self.record_outcome(tx_hash, receipt)
         if not ok:
             tx = self._eth.get_transaction(tx_hash)
             replay = {"to": tx["to"], "data": tx["input"], "value": tx["value"]}
@@ -234,7 +247,7 @@ class TxSender:
                              hint="Confirm it (on the command line: --yes).")
         new_hash = self._broadcast(tx, action)
         if self.history is not None:
-            self._record(new_hash, preview, fee, int(tx["gas"]))
+            self.record_sent(new_hash, preview, fee, int(tx["gas"]))
             try:
                 self.history.set_status(old_hash, REPLACED, replaced_by=new_hash)
             except Exception:

@@ -124,6 +124,17 @@ class WalletSession:
                 progress((index + 1) / max(1, len(accounts)), f"Balance of {account.name}")
         return rows
 
+    def fund_from_devnet(self, account: str, amount_wei: int | None = None) -> tuple[str, TxReceipt]:
+        """Give a wallet account devnet ETH from the devnet's test accounts (the built-in devnet
+        only); returns (the paying test account, the receipt)."""
+        from studio.chain.devnet import FUNDING_WEI, fund_from_test_accounts
+
+        if not self.network.embedded:
+            raise InputError(f"{self.network.name} is not the built-in devnet: its test accounts cannot pay here.",
+                             hint="Switch to the devnet, or use the network's faucet.")
+        address = self.wallet.account(account).address
+        return fund_from_test_accounts(self.connection(), address, FUNDING_WEI if amount_wei is None else amount_wei)
+
     # ---- sending
     def sender(self, account: str | None = None) -> TxSender:
         """A sender for an account on the current network (the wallet must be unlocked)."""

@@ -20,6 +20,10 @@ on chain is recorded, never minted again, and each landed batch's ``contentOf`` 
 step: ``after-upload:N`` (N rows uploaded), ``after-sign:N`` (batch N's transaction recorded, not
 broadcast), ``after-send:N`` (batch N broadcast, before its receipt), ``mid-listing:N`` (N listing
 transactions sent). Tests use it to prove resumption; it is never set in normal use.
+
+**History**: given the wallet's ``history``, every transaction also goes into it (pending when
+broadcast, then confirmed, failed or dropped), so Wallet › Transactions lists the batch's mints,
+royalties and listings beside the account's other transactions.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
@@ -43,6 +47,7 @@ from studio.workflows.batch_journal import (DROPPED, FAILED, LANDED, SENT, SIGNE
 from studio.workflows.batch_manifest import ManifestErrors, ManifestRow, RowError, parse_eth, read_manifest
 
 if TYPE_CHECKING:
+    from studio.chain.history import TxHistory
     from studio.chain.networks import Network
     from studio.chain.sender import PreparedTx, TxSender
     from studio.chain.transactions import Connection, Signer
@@ -260,7 +265,7 @@ def batch_mint(source: Path | str, collection: Collection | str, *, signer: "Sig
                marketplace: str | None = None, journal: "Journal | Path | str | None" = None,
                upload_workers: int = 4, max_in_flight: int = 16, retry: RetryPolicy = RetryPolicy(),
                timeout: float = 120.0, progress: Callable[[BatchProgress], None] | None = None,
-               cancel: Cancellable | None = None) -> BatchReport:
+               cancel: Cancellable | None = None, history: "TxHistory | None" = None) -> BatchReport:
     """Mint every work of a manifest exactly once, resuming from its journal; see the module docstring.
 
     Tokens go to the signer (the collection's owner). A row's ``price``, else ``list_price_wei``,
@@ -273,7 +278,8 @@ def batch_mint(source: Path | str, collection: Collection | str, *, signer: "Sig
         run = _BatchRun(source, collection, signer=signer, connection=connection, store=store, library=library,
                         network=network, batch_size=batch_size, list_price_wei=list_price_wei,
                         marketplace=marketplace, journal=book, upload_workers=upload_workers,
-                        max_in_flight=max_in_flight, retry=retry, timeout=timeout, progress=progress, cancel=cancel)
+                        max_in_flight=max_in_flight, retry=retry, timeout=timeout, progress=progress, cancel=cancel,
+                        history=history)
         return run.run()
     finally:
         if owned:
@@ -296,7 +302,8 @@ class _BatchRun:
                  connection: "Connection", store: "ContentStore", library: Library, network: "Network | None",
                  batch_size: int, list_price_wei: int | None, marketplace: str | None, journal: Journal,
                  upload_workers: int, max_in_flight: int, retry: RetryPolicy, timeout: float,
-                 progress: Callable[[BatchProgress], None] | None, cancel: Cancellable | None) -> None:
+                 progress: Callable[[BatchProgress], None] | None, cancel: Cancellable | None,
+                 history: "TxHistory | None" = None) -> None:
         self.source = Path(source)
         self.collection_ref = collection
         self.signer, self.connection, self.store, self.library = signer, connection, store, library
@@ -306,6 +313,7 @@ class _BatchRun:
         self.upload_workers, self.max_in_flight = max(1, upload_workers), max(1, max_in_flight)
         self.policy, self.timeout = retry, timeout
         self.progress, self.cancel = progress, cancel
+        self.history = history
         self.problems: list[str] = []
         self.in_flight: deque[JournalTx] = deque()
         self._count_lock = threading.Lock()
@@ -324,7 +332,7 @@ class _BatchRun:
         _check_batch_size(self.batch_size)
         self.target = known_collection(self.library, self.connection, self.collection_ref)
         self.contract = CollectionContract(self.connection, self.target.address)
-        self.sender: TxSender = tx_sender(self.connection, self.signer, self.network)
+        self.sender: TxSender = tx_sender(self.connection, self.signer, self.network, self.history)
         self._retry(self.sender.ensure_chain, "Checking the network")
         owner = self._retry(self.contract.owner, "Reading the collection's owner")
         if owner.lower() != self.signer.address.lower():
@@ -424,6 +432,7 @@ class _BatchRun:
             if kind == "mint":
                 _crash_point("after-sign", crash_number)
             self._broadcast(raw, prepared.preview.action)
+        self.sender.record_sent(tx_hash, replace(prepared.preview, nonce=nonce), prepared.fee, int(tx["gas"]))
         self.journal.set_tx(tx_id, SENT)
         sent = JournalTx(tx_id, kind, subject, raw.hex(), tx_hash, nonce, SENT, None, None)
         if kind == "mint":
@@ -483,6 +492,7 @@ class _BatchRun:
                                        "Counting the account's transactions"))
                 if used > tx.nonce:  # the nonce went to another transaction: this one can never land
                     self.journal.set_tx(tx.id, DROPPED, error=f"nonce {tx.nonce} was used by another transaction")
+                    self._history_dropped(tx.hash)
                     return
                 self._emit("mint", f"Broadcasting {tx.hash} again (nonce {tx.nonce}, as signed)")
                 self._broadcast(bytes.fromhex(tx.raw), "Broadcasting again")
@@ -499,7 +509,17 @@ class _BatchRun:
                 return False
             raise
 
+    def _history_dropped(self, tx_hash: str) -> None:
+        if self.history is not None:
+            from studio.chain.history import DROPPED as HISTORY_DROPPED
+
+            try:
+                self.history.set_status(tx_hash, HISTORY_DROPPED)
+            except StudioError:  # signed by an earlier run that had no history
+                pass
+
     def _landed(self, tx: JournalTx, receipt: Any) -> None:
+        self.sender.record_outcome(tx.hash, receipt)
         gas = int(receipt["gasUsed"])
         fee = gas * int(receipt.get("effectiveGasPrice") or 0)
         if receipt["status"] != 1:
@@ -584,7 +604,7 @@ class _BatchRun:
         to = checksum(self.signer.address)
         for batch, (_, digest, count, first) in batches.items():  # composed earlier, not on chain
             if first is None:
-                self._mint(batch, mint_function(to, digest, count))
+                self._mint(batch, mint_function(to, digest, count), count)
         assigned = {r for b in batches for r in self.journal.batch_rows(b)}
         waiting = [r for r in self.rows if r.row not in assigned]
         if not waiting:
@@ -599,7 +619,7 @@ class _BatchRun:
                     self._check_cancel()
                     commitment = self._store_directory(files)
                     self.journal.add_batch(next_batch, [r.row for r in chunk], str(commitment.cid), commitment.digest)
-                    self._mint(next_batch, mint_function(to, commitment.digest, commitment.count))
+                    self._mint(next_batch, mint_function(to, commitment.digest, commitment.count), commitment.count)
                     next_batch += 1
             except BaseException:
                 for future in futures.values():
@@ -607,9 +627,10 @@ class _BatchRun:
                 raise
         self._drain(wait=True)
 
-    def _mint(self, batch: int, function: Any) -> None:
-        prepared = self._retry(lambda: self.sender.prepare_call(function, action="Minting the batch"),
-                               "Preparing the mint")
+    def _mint(self, batch: int, function: Any, count: int) -> None:
+        works = f"{count} works" if count != 1 else "a work"
+        action = f"Minting {works} in {self.target.name}"
+        prepared = self._retry(lambda: self.sender.prepare_call(function, action=action), "Preparing the mint")
         self._emit("mint", f"Sending batch {batch}")
         self._track(self._send("mint", batch, prepared, batch))
 

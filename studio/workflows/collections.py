@@ -108,16 +108,21 @@ def tx_sender(connection: "Connection", signer: "Signer", network: "Network | No
 def preview_collection(*, connection: "Connection", signer: "Signer", name: str, symbol: str,
                        royalty_receiver: str, royalty_bps: int, network: "Network | None" = None) -> "TxPreview":
     """The deployment's preview (simulated, gas and fees estimated) for the confirmation step."""
-    from studio.chain.artifacts import load_artifact
     from studio.chain.contracts import checksum
 
     _check_collection_inputs(name, symbol, royalty_bps)
-    artifact = load_artifact("StudioCollection")
-    factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    data = factory.constructor(name.strip(), symbol.strip(), checksum(royalty_receiver, "royalty receiver"),
-                               royalty_bps).data_in_transaction
+    data = _deployment_data(connection, name, symbol, checksum(royalty_receiver, "royalty receiver"), royalty_bps)
     return tx_sender(connection, signer, network).prepare(None, data=data,
                                                           action="Deploying the collection").preview
+
+
+def _deployment_data(connection: "Connection", name: str, symbol: str, receiver: str, royalty_bps: int) -> str:
+    """The StudioCollection constructor's transaction data (bytecode and arguments)."""
+    from studio.chain.artifacts import load_artifact
+
+    artifact = load_artifact("StudioCollection")
+    factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    return str(factory.constructor(name.strip(), symbol.strip(), receiver, royalty_bps).data_in_transaction)
 
 
 def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
@@ -130,12 +135,15 @@ def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
 def create_collection(*, connection: "Connection", signer: "Signer", library: Library, name: str, symbol: str,
                       royalty_receiver: str, royalty_bps: int, description: str = "",
                       image: Path | None = None, store: "ContentStore | None" = None,
+                      network: "Network | None" = None, history: "TxHistory | None" = None,
                       progress: ProgressCallback | None = None,
                       cancel: Cancellable | None = None) -> Collection:
     """Deploy a StudioCollection owned by ``signer`` and remember it in the library.
 
     The image (optional) is stored first, so a failed upload deploys nothing; the collection is
-    recorded only once its deployment is mined.
+    recorded only once its deployment is mined. The deployment goes into the wallet's ``history``
+    ("Deploying the collection Dawns (DAWN)") like every other transaction of the account. The
+    caller has shown :func:`preview_collection` and had it accepted.
     """
     from studio.chain.contracts import CollectionContract, checksum
 
@@ -155,8 +163,14 @@ def create_collection(*, connection: "Connection", signer: "Signer", library: Li
         image_cid = str(store.add_path(image, cid_version=1, cancel=cancel))
     _check_cancel(cancel)
     report(0.3, "Deploying the collection")
-    contract, receipt = CollectionContract.deploy(connection, signer, name=name, symbol=symbol,
-                                                  royalty_receiver=receiver, royalty_bps=royalty_bps)
+    sender = tx_sender(connection, signer, network, history)
+    prepared = sender.prepare(None, data=_deployment_data(connection, name, symbol, receiver, royalty_bps),
+                              action=f"Deploying the collection {name} ({symbol})")
+    receipt = sender.send_and_wait(prepared, confirmed=True)
+    if receipt.contract_address is None:
+        raise ChainError("The node's receipt of the deployment names no contract address.",
+                         hint="Check that the node is a standard Ethereum node, then try again.")
+    contract = CollectionContract(connection, receipt.contract_address)
     collection = library.upsert_collection(Collection(
         chain_id=connection.chain_id, address=contract.address, name=name, symbol=symbol, owner=signer.address,
         royalty_receiver=receiver, royalty_bps=royalty_bps, description=description.strip(), image_cid=image_cid,

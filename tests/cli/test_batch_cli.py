@@ -92,6 +92,16 @@ def test_bad_manifest_dry_run_and_json_report_on_the_devnet(capsys, inputs):
     assert [t["token_id"] for t in report["tokens"]] == list(range(1, 13))
     assert report["gas_used"] > 0 and int(report["cost_wei"]) > 0
     assert "[12/12 minted" in err  # plain progress lines without a terminal
+    code, out, err = run(capsys, "wallet", "history", "--json")  # the deployment and the batch are the wallet's
+    descriptions = [entry["description"] for entry in json.loads(out) if entry["status"] == "confirmed"]
+    assert descriptions.count("Deploying the collection Batch (BAT)") == 1
+    assert sorted(d for d in descriptions if d.startswith("Minting")) == ["Minting 2 works in Batch"] + [
+        "Minting 5 works in Batch"] * 2
+    assert descriptions.count("Listing the token") == 12 and descriptions.count("Approving the marketplace") == 1
+    code, out, _ = run(capsys, "wallet", "history", "--json", "--account", "Account 2")
+    assert code == 2 and "No wallet account is called 'Account 2'" in json.loads(out)["error"]
+    code, out, _ = run(capsys, "wallet", "history", "--json", "--account", "Account 1")
+    assert len(json.loads(out)) == 17
     code, out, err = run(capsys, "batch-mint", inputs / "drop.csv", *signing, "--batch-size", "0")
     assert code == 2 and "1 to 1000" in err
 
