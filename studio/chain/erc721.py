@@ -20,7 +20,8 @@ from typing import Any, Callable, TypeVar
 from typing_extensions import TypeIs
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.chain.logs import block_hash as _block_hash, head as _head, hex_string as _hex, node_error, read_logs
+from studio.chain.logs import block_hash as _block_hash, head as _head, node_error, read_logs
+from studio.chain.transactions import hex_string as _hex
 from studio.errors import NetworkError, NotFound, StudioError
 
 log = logging.getLogger(__name__)

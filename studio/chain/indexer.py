@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.chain.logs import block_hash as _block_hash, head as _head, hex_string as _hex, read_logs
+from studio.chain.logs import block_hash as _block_hash, head as _head, read_logs
+from studio.chain.transactions import hex_string as _hex
 from studio.errors import NetworkError
 from studio.retry import RetryPolicy, retry
 

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from studio.cancel import Cancellable, ProgressCallback
+from studio.chain.transactions import as_studio_error, hex_string
 from studio.errors import Cancelled, ChainError, NetworkError, StudioError
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,6 @@ def head(connection: Any) -> int:
 
 def node_error(exc: Exception, what: str) -> Exception:
     """A failed node request as a StudioError: a decoded ChainError, or NetworkError for a node away."""
-    from studio.chain.transactions import as_studio_error
-
     if isinstance(exc, StudioError):
         return exc
     error = as_studio_error(exc, what)
@@ -90,10 +89,3 @@ def range_refused(exc: Exception) -> bool:
         return False
     text = str(exc).lower()
     return "-32005" in text or any(word in text for word in _RANGE_REFUSALS)
-
-
-def hex_string(value: Any) -> str:
-    """A hash, topic or data (bytes or text) as lower-case 0x-prefixed hex."""
-    if isinstance(value, str):
-        return value.lower() if value.startswith("0x") else "0x" + value.lower()
-    return "0x" + bytes(value).hex()

@@ -61,8 +61,8 @@ def run_info(args: argparse.Namespace) -> int:
     from studio.chain.devnet import Devnet
 
     devnet = Devnet.shared()
-    web3 = devnet.web3
-    block = int(web3.eth.block_number)
+    connection = devnet.connection()
+    block = connection.block_number()
     contracts: dict[str, str] = dict(devnet._meta.get("contracts") or {})
     info = {"chain_id": devnet.chain_id, "block": block, "state_dir": str(devnet.state_dir),
             "accounts": devnet.accounts, "contracts": contracts}
@@ -71,7 +71,7 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         print(f"Studio devnet: chain id {devnet.chain_id}, block {block}, saved in {devnet.state_dir}")
         for address in devnet.accounts:
-            print(f"  {address}  {web3.eth.get_balance(address) / 10**18:,.4f} ETH")
+            print(f"  {address}  {connection.balance(address) / 10**18:,.4f} ETH")
         for name, address in contracts.items():
             print(f"  {name}: {address}")
     return 0
