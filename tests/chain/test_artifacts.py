@@ -12,7 +12,8 @@ from studio.chain.artifacts import BUILD_DIR, CONTRACTS_DIR, artifact_names, loa
 from studio.chain.errors_decode import decode_revert, has_message, known_error_names
 from studio.errors import NotFound
 
-EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe"}
+EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe",
+            "RpcProbe"}
 
 
 def test_every_contract_has_an_artifact():
@@ -92,7 +93,8 @@ def test_every_custom_error_has_a_message_for_people():
               "ERC721InvalidOwner", "ERC721InvalidSender", "ERC721InvalidReceiver", "ERC721InvalidApprover",
               "ERC721InvalidOperator", "StringsInsufficientHexLength", "InvalidShortString", "StringTooLong",
               "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "Rejected",
-              "NotOperator", "StringsInvalidChar", "StringsInvalidAddressFormat"}
+              "NotOperator", "StringsInvalidChar", "StringsInvalidAddressFormat",
+              "TooLarge"}  # RpcProbe, a test contract for the devnet's conformance suite
     assert [name for name in missing if name not in unused] == []
 
 

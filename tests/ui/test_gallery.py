@@ -464,3 +464,28 @@ def test_mint_asks_for_the_mint_dialog_only_for_works_not_minted(qtbot, tab: Gal
     assert tab.state.mint_selected() == []
     assert "minted already" in tab.error_line.label.text()
     assert len(asked) == 1
+
+
+def test_a_work_whose_file_carries_control_characters_is_shown_with_escapes(qtbot, tab: GalleryTab, config: Config,
+                                                                           library: Library) -> None:
+    hostile = "a sea\x1b[2J\x1b]0;owned\x07\r\u202egnp.exe\nVerified: signed by 0xf39F"
+    work = add_saved_work(library, studio_png(config.paths.works_dir / "sea\x1b[1A.png", 9, hostile,
+                                              model="m\x1b[31m"))
+    library.update_work(work.id, title=hostile)
+    stored = library.work(work.id).title
+    tab.state.refresh()
+    model = tab.state.model
+    (title,) = [model.data(model.index(row)) for row in range(model.rowCount())]
+    assert title.startswith("a sea\\x1b[2J\\x1b]0;owned\\x07") and "\\u202egnp.exe" in title
+    with qtbot.waitSignal(tab.state.detail_changed, timeout=3_000):
+        tab.select_row(0)
+    pane = tab.detail
+    qtbot.waitUntil(lambda: pane.verify.text().startswith("Verified"), timeout=30_000)
+    shown = [pane.title.text(), pane.prompt.toPlainText(), pane.model.text(), pane.file.text(), pane.verify.text()]
+    for text in shown:
+        assert not [c for c in text if c in "\x1b\r\x07\u202e"], repr(text)
+    assert pane.prompt.toPlainText().count("\n") == 1  # the prompt's own line break, kept in its box
+    assert pane.model.text() == "m\\x1b[31m" and "sea\\x1b[1A.png" in pane.file.text()
+    pane.title.setFocus()
+    pane.title.editingFinished.emit()  # leaving the field unchanged does not rewrite the stored title
+    assert library.work(work.id).title == stored

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from studio.text import printable
 from studio.ui.money import format_eth
 from studio.ui import theme
 
@@ -48,7 +49,8 @@ class TxPreviewDialog(QDialog):
         self.preview = preview
         self.setWindowTitle("Review before signing")
         self.setMinimumWidth(620)
-        title = QLabel(preview.action)
+        title = QLabel(printable(preview.action))
+        title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("heroTitle")
         intro = QLabel("Nothing is signed until you press the button below. Check every line.")
         intro.setProperty("muted", True)
@@ -59,7 +61,9 @@ class TxPreviewDialog(QDialog):
         self.form.setVerticalSpacing(6)
         self.value_labels: dict[str, QLabel] = {}
         for label, text in preview_rows(preview, currency):
-            value = QLabel(text)
+            # names come from contracts and files: never markup, never a control character obeyed
+            value = QLabel(printable(text, multiline=True))
+            value.setTextFormat(Qt.TextFormat.PlainText)
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             if label == "Network" and preview.is_mainnet:
