@@ -83,8 +83,8 @@ class WalletSession:
 
         try:
             connection = self.connection()
-            reported = int(connection.web3.eth.chain_id)
-            block = int(connection.web3.eth.block_number)
+            reported = connection.reported_chain_id()
+            block = connection.block_number()
         except StudioError as exc:
             self._connection = None
             return NetworkStatus(self.network, False, None, None, str(exc))
@@ -140,8 +140,7 @@ class WalletSession:
         """A sender for an account on the current network (the wallet must be unlocked)."""
         if not self.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint="Unlock it to send or sign.")
-        return TxSender(self.connection(), self.network, self.wallet.signer(account), history=self.history,
-                        known_contracts=self.known_contracts())
+        return TxSender.for_signer(self.connection(), self.wallet.signer(account), self.network, self.history)
 
     def contract_signer(self, account: str | None = None):
         """The signer to pass to contract wrappers (mint, list, buy): refuses other chains."""
@@ -149,7 +148,7 @@ class WalletSession:
 
         if not self.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint="Unlock it to sign.")
-        return NetworkSigner(self.wallet.signer(account), self.network)
+        return NetworkSigner(self.wallet.signer(account), self.network, self.history)
 
     def validate_send(self, to: str, value_wei: int) -> None:
         """Checks that need no node, run on the GUI thread before a worker starts."""

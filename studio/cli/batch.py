@@ -82,7 +82,7 @@ def run_batch_mint(args: argparse.Namespace) -> int:
                 report = batch_mint(args.manifest, args.collection, signer=session.signer,
                                     connection=session.connection, store=store, library=library,
                                     network=session.network, batch_size=args.batch_size, list_price_wei=price,
-                                    timeout=args.timeout, progress=batch_progress(bar), history=session.history)
+                                    timeout=args.timeout, progress=batch_progress(bar))
         except BatchIncomplete as exc:
             if args.json:
                 print(json.dumps(exc.report.to_json()))

@@ -67,7 +67,7 @@ def run_create(args: argparse.Namespace) -> int:
         collection = create_collection(
             connection=session.connection, signer=session.signer, library=library, name=args.name,
             symbol=args.symbol, royalty_receiver=receiver, royalty_bps=bps, description=args.description,
-            image=args.image, store=store, network=session.network, history=session.history,
+            image=args.image, store=store,
             progress=None if args.json else lambda fraction, line: print(printable(line), file=sys.stderr))
         _print([collection], args.json, session.network)
     return 0

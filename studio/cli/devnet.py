@@ -103,15 +103,16 @@ def run_info(args: argparse.Namespace) -> int:
     from studio.chain.devnet import Devnet
 
     devnet = Devnet.shared()
-    web3 = devnet.web3
-    info: dict[str, Any] = {"chain_id": devnet.chain_id, "block": int(web3.eth.block_number), "state_dir": str(devnet.state_dir),
-            "accounts": devnet.accounts, "contracts": dict(devnet._meta.get("contracts") or {})}
+    connection = devnet.connection()
+    info: dict[str, Any] = {"chain_id": devnet.chain_id, "block": connection.block_number(),
+                            "state_dir": str(devnet.state_dir), "accounts": devnet.accounts,
+                            "contracts": dict(devnet._meta.get("contracts") or {})}
     if args.json:
         print(json.dumps(info))
     else:
         print(f"Studio devnet: chain id {info['chain_id']}, block {info['block']}, saved in {info['state_dir']}")
         for address in info["accounts"]:
-            print(f"  {address}  {web3.eth.get_balance(address) / 10**18:,.4f} ETH")
+            print(f"  {address}  {connection.balance(address) / 10**18:,.4f} ETH")
         for name, address in info["contracts"].items():
             print(f"  {name}: {address}")
     return 0

@@ -307,14 +307,8 @@ def _sender(args: argparse.Namespace):
     wallet = _wallet()
     account = wallet.account(args.account)
     connection = connect(network)
-    known: dict[str, str] = {}
-    if network.embedded:
-        from studio.chain.devnet import Devnet
-
-        known = Devnet.shared().known_contracts()
     wallet.unlock(read_password(args))
-    sender = TxSender(connection, network, wallet.signer(account.address), history=TxHistory.default(),
-                      known_contracts=known)
+    sender = TxSender.for_signer(connection, wallet.signer(account.address), network, TxHistory.default())
     return wallet, network, sender
 
 

@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import ChainError, InputError, NotFound, StudioError
+from studio.errors import InputError, NotFound, StudioError
 from studio.library.db import Collection, Library
 
 if TYPE_CHECKING:
-    from studio.chain.history import TxHistory
     from studio.chain.networks import Network
-    from studio.chain.sender import TxSender
     from studio.chain.transactions import Connection, Signer, TxPreview
     from studio.config import Config
     from studio.storage.store import ContentStore
@@ -85,44 +83,16 @@ def marketplace_address(network: "Network", config: "Config | None" = None,
     return address
 
 
-def tx_sender(connection: "Connection", signer: "Signer", network: "Network | None" = None,
-              history: "TxHistory | None" = None) -> "TxSender":
-    """A TxSender for ``signer`` on ``connection``: the network is given, the signer's own (a
-    NetworkSigner), or a plain one named after the node's chain id."""
-    from studio.chain.networks import Network
-    from studio.chain.sender import TxSender
-
-    network = network or getattr(signer, "network", None) or Network(
-        f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
-    if network.chain_id != connection.chain_id:
-        raise InputError(f"The node serves chain {connection.chain_id}, not {network.name}.",
-                         hint="Check the network's RPC URL in settings.")
-    known: dict[str, str] = {}
-    if network.embedded:
-        from studio.chain.devnet import Devnet
-
-        known = Devnet.shared().known_contracts()
-    return TxSender(connection, network, signer, history=history, known_contracts=known)
-
-
 def preview_collection(*, connection: "Connection", signer: "Signer", name: str, symbol: str,
                        royalty_receiver: str, royalty_bps: int, network: "Network | None" = None) -> "TxPreview":
     """The deployment's preview (simulated, gas and fees estimated) for the confirmation step."""
-    from studio.chain.contracts import checksum
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.sender import TxSender
 
     _check_collection_inputs(name, symbol, royalty_bps)
-    data = _deployment_data(connection, name, symbol, checksum(royalty_receiver, "royalty receiver"), royalty_bps)
-    return tx_sender(connection, signer, network).prepare(None, data=data,
-                                                          action="Deploying the collection").preview
-
-
-def _deployment_data(connection: "Connection", name: str, symbol: str, receiver: str, royalty_bps: int) -> str:
-    """The StudioCollection constructor's transaction data (bytecode and arguments)."""
-    from studio.chain.artifacts import load_artifact
-
-    artifact = load_artifact("StudioCollection")
-    factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    return str(factory.constructor(name.strip(), symbol.strip(), receiver, royalty_bps).data_in_transaction)
+    request = CollectionContract.deploy_tx(connection, name=name.strip(), symbol=symbol.strip(),
+                                           royalty_receiver=royalty_receiver, royalty_bps=royalty_bps)
+    return TxSender.for_signer(connection, signer, network).prepare_request(request).preview
 
 
 def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
@@ -135,15 +105,12 @@ def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
 def create_collection(*, connection: "Connection", signer: "Signer", library: Library, name: str, symbol: str,
                       royalty_receiver: str, royalty_bps: int, description: str = "",
                       image: Path | None = None, store: "ContentStore | None" = None,
-                      network: "Network | None" = None, history: "TxHistory | None" = None,
                       progress: ProgressCallback | None = None,
                       cancel: Cancellable | None = None) -> Collection:
     """Deploy a StudioCollection owned by ``signer`` and remember it in the library.
 
     The image (optional) is stored first, so a failed upload deploys nothing; the collection is
-    recorded only once its deployment is mined. The deployment goes into the wallet's ``history``
-    ("Deploying the collection Dawns (DAWN)") like every other transaction of the account. The
-    caller has shown :func:`preview_collection` and had it accepted.
+    recorded only once its deployment is mined.
     """
     from studio.chain.contracts import CollectionContract, checksum
 
@@ -163,14 +130,8 @@ def create_collection(*, connection: "Connection", signer: "Signer", library: Li
         image_cid = str(store.add_path(image, cid_version=1, cancel=cancel))
     _check_cancel(cancel)
     report(0.3, "Deploying the collection")
-    sender = tx_sender(connection, signer, network, history)
-    prepared = sender.prepare(None, data=_deployment_data(connection, name, symbol, receiver, royalty_bps),
-                              action=f"Deploying the collection {name} ({symbol})")
-    receipt = sender.send_and_wait(prepared, confirmed=True)
-    if receipt.contract_address is None:
-        raise ChainError("The node's receipt of the deployment names no contract address.",
-                         hint="Check that the node is a standard Ethereum node, then try again.")
-    contract = CollectionContract(connection, receipt.contract_address)
+    contract, receipt = CollectionContract.deploy(connection, signer, name=name, symbol=symbol,
+                                                  royalty_receiver=receiver, royalty_bps=royalty_bps)
     collection = library.upsert_collection(Collection(
         chain_id=connection.chain_id, address=contract.address, name=name, symbol=symbol, owner=signer.address,
         royalty_receiver=receiver, royalty_bps=royalty_bps, description=description.strip(), image_cid=image_cid,
@@ -186,12 +147,7 @@ def import_collection(*, connection: "Connection", library: Library, address: st
     from studio.storage.cid import cid_v1_raw_from_digest
 
     address = checksum(address, "collection address")
-    try:
-        code = connection.web3.eth.get_code(address)
-    except Exception as exc:
-        raise ChainError(f"The node could not be asked about {address} ({exc.__class__.__name__}).",
-                         hint="Check the network and try again.") from exc
-    if not bytes(code):
+    if not connection.code_at(address):
         raise NotFound(f"There is no contract at {address} on chain {connection.chain_id}.",
                        hint="Check the address and the network it was deployed on.")
     contract = CollectionContract(connection, address)
@@ -202,12 +158,9 @@ def import_collection(*, connection: "Connection", library: Library, address: st
                                                               ERC4906_INTERFACE)):
             raise not_ours
         probe = hashlib.sha256(b"provenance studio").digest()
-        cid = connection.call(contract.contract.functions.cidOf(probe, False), action="Checking the collection")
-        if cid != cid_v1_raw_from_digest(probe):
+        if contract.cid_of(probe, False) != cid_v1_raw_from_digest(probe):
             raise not_ours
-        name = connection.call(contract.contract.functions.name(), action="Reading the collection's name")
-        symbol = connection.call(contract.contract.functions.symbol(), action="Reading the collection's symbol")
-        owner = contract.owner()
+        name, symbol, owner = contract.name(), contract.symbol(), contract.owner()
         royalty = contract.royalty_info(0, 10_000)
     except InputError:
         raise
@@ -218,7 +171,7 @@ def import_collection(*, connection: "Connection", library: Library, address: st
         raise InputError(f"The contract at {address} is not a studio collection.", hint=not_ours.hint) from exc
     known = library.collection(connection.chain_id, address)
     return library.upsert_collection(Collection(
-        chain_id=connection.chain_id, address=address, name=str(name), symbol=str(symbol), owner=str(owner),
+        chain_id=connection.chain_id, address=address, name=name, symbol=symbol, owner=owner,
         royalty_receiver=royalty.receiver, royalty_bps=royalty.amount_wei,
         description=description.strip() or (known.description if known else ""),
         image_cid=known.image_cid if known else None, deploy_tx=known.deploy_tx if known else None,

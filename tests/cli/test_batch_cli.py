@@ -190,3 +190,11 @@ def test_killed_at_every_step_and_resumed_mints_each_work_once_and_lists_it(caps
             names.add(metadata["name"])
             assert metadata["attributes"][0] == {"trait_type": "Index", "value": int(metadata["name"].split()[-1])}
         assert names == {f"Work {i}" for i in range(12)}
+        # Every transaction the killed runs signed is in the wallet's history, and each one mined.
+        from studio.chain.history import TxHistory
+
+        history = {e.tx_hash: e for e in TxHistory.default().entries(chain_id=31337, limit=1000)}
+        with sqlite3.connect(journal) as db:
+            journaled = db.execute("SELECT hash, state FROM txs").fetchall()
+        assert len(journaled) >= 17 and {state for _, state in journaled} == {"landed"}
+        assert {history[tx_hash].status for tx_hash, _ in journaled} == {"confirmed"}

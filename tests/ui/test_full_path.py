@@ -86,7 +86,7 @@ def _mint_two_into_a_new_collection(qtbot, window, paths: list[Path]):
     with qtbot.waitSignal(new.preview_shown, timeout=JOB_MS) as previewed:
         click(qtbot, new.go_button)
     deploy = previewed.args[0]
-    assert deploy.preview.action == "Deploying the collection" and deploy.preview.sender == ACCOUNT_1
+    assert deploy.preview.action.startswith("Deploying the collection ") and deploy.preview.sender == ACCOUNT_1
     with qtbot.waitSignal(new.accepted, timeout=JOB_MS):
         click(qtbot, deploy.sign_button)
     collection = new.collection

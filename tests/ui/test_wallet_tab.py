@@ -231,8 +231,8 @@ def test_transactions_show_the_deployment_and_a_batch_with_who_sent_them_and_fil
         for index in range(2):
             Image.new("RGB", (16, 16), (index * 90, 40, 40)).save(folder / f"work-{index}.png")
         batch_mint(folder, collection, signer=session.contract_signer(ACCOUNT_1), connection=session.connection(),
-                   store=LocalStore.default(), library=library, network=session.network, batch_size=2,
-                   history=session.history)  # what `studio batch-mint` and the GUI's batch runs do
+                   store=LocalStore.default(), library=library, network=session.network,
+                   batch_size=2)  # what `studio batch-mint` and the GUI's batch runs do (the signer carries the history)
     prepared = wait_job(qtbot, state.prepare_send(ACCOUNT_1, "0.1", account=ACCOUNT_2))
     wait_job(qtbot, state.send(prepared, confirmed=True))
     qtbot.waitUntil(lambda: state.history.rowCount() == 3 and not state.busy, timeout=JOB_MS)

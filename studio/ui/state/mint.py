@@ -557,7 +557,6 @@ class CollectionState(QObject):
                                      library=library, name=draft.name, symbol=draft.symbol,
                                      royalty_receiver=draft.royalty_receiver, royalty_bps=draft.royalty_bps,
                                      description=draft.description, image=draft.image, store=store,
-                                     network=session.network, history=session.history,
                                      progress=report, cancel=cancel)
 
         self.wallet.wallet.touch()
