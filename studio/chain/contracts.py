@@ -18,6 +18,8 @@ from studio.errors import ChainError, InputError
 
 MAX_FEE_BPS = 500
 MAX_PRICE_WEI = 2**96 - 1
+#: How long an escrow offer runs when no expiry is given (the marketplace allows up to a year).
+DEFAULT_OFFER_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Offer:
     token_id: int
     buyer: str
     amount_wei: int
+    expiry: int | None = None  # None: a first-version marketplace, whose offers never expire
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class CollectionContract(_Bound):
     """An artist's StudioCollection."""
 
     artifact_name = "StudioCollection"
+    _voucher_version: int | None = None
 
     @classmethod
     def deploy(cls, connection: Connection, signer: Signer, *, name: str, symbol: str,
@@ -160,12 +164,43 @@ class CollectionContract(_Bound):
         if checksum(signed.collection) != self.address or signed.chain_id != self.connection.chain_id:
             raise InputError("This voucher was made for another collection or network.")
         voucher = signed.voucher
-        function = self.contract.functions.redeem(voucher.as_struct(), signed.signature)
+        if signed.version != self.voucher_version():
+            raise InputError("This voucher was signed in a form this collection does not take.",
+                             hint="Ask the artist to sign it again.")
+        function = self.redeem_call(signed)
         receipt, raw = self._send_logs(signer, function, value=voucher.price_wei, action="Redeeming the voucher")
         return self.minted_from_receipt(receipt, raw)
 
+    def redeem_call(self, signed: SignedVoucher) -> Any:
+        """The ``redeem`` call of a signed voucher (for previews and the send path)."""
+        if signed.version == 1:
+            abi = [dict(entry, inputs=[dict(entry["inputs"][0], components=entry["inputs"][0]["components"][:6]),
+                                       entry["inputs"][1]])
+                   for entry in self.contract.abi if entry.get("name") == "redeem"]
+            legacy = self.connection.web3.eth.contract(address=self.address, abi=abi)
+            return legacy.functions.redeem(signed.as_struct(), signed.signature)
+        return self.contract.functions.redeem(signed.as_struct(), signed.signature)
+
     def cancel_voucher(self, signer: Signer, nonce: int) -> TxReceipt:
         return self._send(signer, self.contract.functions.cancelVoucher(nonce), action="Cancelling the voucher")
+
+    def cancel_all_vouchers(self, signer: Signer) -> TxReceipt:
+        """Void every voucher signed so far (a new voucher epoch starts)."""
+        return self._send(signer, self.contract.functions.cancelAllVouchers(), action="Cancelling every voucher")
+
+    def voucher_epoch(self) -> int:
+        """The epoch new vouchers must name (0 on a collection without epochs)."""
+        return int(self._call(self.contract.functions.voucherEpoch())) if self.voucher_version() == 2 else 0
+
+    def voucher_version(self) -> int:
+        """2 when the collection takes vouchers with a redeemer and an epoch, 1 for an older one."""
+        if self._voucher_version is None:
+            try:
+                self.contract.functions.voucherEpoch().call()
+                self._voucher_version = 2
+            except Exception:  # a collection deployed before voucher epochs has no such function
+                self._voucher_version = 1
+        return self._voucher_version
 
     def minted_from_receipt(self, receipt: TxReceipt | None, raw: Any) -> Minted:
         """The tokens a landed transaction minted, from its last ``ContentCommitted`` event in the raw
@@ -258,9 +293,27 @@ class CollectionContract(_Bound):
 
 
 class MarketplaceContract(_Bound):
-    """The StudioMarketplace of one network."""
+    """The StudioMarketplace of one network: version 2, or a first version deployed before it.
+
+    Both keep their listings and offers readable, buyable, cancellable and withdrawable through
+    the same methods; only version 2 takes new offers (they expire) and guards the seller's
+    proceeds on chain (version 1 is checked against the quote before sending).
+    """
 
     artifact_name = "StudioMarketplace"
+
+    def __init__(self, connection: Connection, address: str) -> None:
+        super().__init__(connection, address)
+        self.version = self._probe_version()
+        if self.version == 1:
+            self.contract = connection.web3.eth.contract(address=self.address,
+                                                         abi=load_artifact("StudioMarketplaceV1").abi)
+
+    def _probe_version(self) -> int:
+        try:
+            return int(self.contract.functions.marketplaceVersion().call())
+        except Exception:  # the first version has no such function (and no fallback): the call reverts
+            return 1
 
     @classmethod
     def deploy(cls, connection: Connection, signer: Signer) -> tuple["MarketplaceContract", TxReceipt]:
@@ -308,26 +361,70 @@ class MarketplaceContract(_Bound):
         return Listing(checksum(collection), token_id, seller, int(price))
 
     # ---- offers
-    def make_offer(self, signer: Signer, collection: str, token_id: int, amount_wei: int) -> TxReceipt:
-        """Escrow `amount_wei` as an offer (added to any offer the signer already has)."""
+    def default_offer_expiry(self) -> int:
+        """The expiry an offer gets when none is chosen: 30 days after the latest block."""
+        latest = self.connection.web3.eth.get_block("latest")
+        return int(latest["timestamp"]) + DEFAULT_OFFER_SECONDS
+
+    def make_offer_call(self, collection: str, token_id: int, expiry: int) -> Any:
+        """The ``makeOffer`` call (for previews and the send path); version 2 only."""
+        if self.version == 1:
+            raise InputError("This marketplace is the first version, whose offers never expire; it takes no "
+                             "new offers.", hint="Make the offer as a Seaport order (in WETH) instead.")
+        return self.contract.functions.makeOffer(checksum(collection), token_id, expiry)
+
+    def make_offer(self, signer: Signer, collection: str, token_id: int, amount_wei: int,
+                   expiry: int | None = None) -> TxReceipt:
+        """Escrow `amount_wei` as an offer until `expiry` (unix seconds; default 30 days), added to
+        any offer the signer already has (whose expiry becomes this one)."""
         _check_price(amount_wei)
-        return self._send(signer, self.contract.functions.makeOffer(checksum(collection), token_id),
-                          value=amount_wei, action="Making the offer")
+        function = self.make_offer_call(collection, token_id,
+                                        self.default_offer_expiry() if expiry is None else expiry)
+        return self._send(signer, function, value=amount_wei, action="Making the offer")
 
     def withdraw_offer(self, signer: Signer, collection: str, token_id: int) -> TxReceipt:
         return self._send(signer, self.contract.functions.withdrawOffer(checksum(collection), token_id),
                           action="Withdrawing the offer")
 
+    def accept_offer_call(self, collection: str, token_id: int, buyer: str, amount_wei: int,
+                          min_proceeds_wei: int | None = None) -> Any:
+        """The ``acceptOffer`` call (for previews and the send path). `min_proceeds_wei` is the least
+        the seller accepts to receive (default: what the quote gives now). Version 2 checks it on
+        chain; for version 1 the quote is checked before the call is made."""
+        collection, buyer = checksum(collection), checksum(buyer, "buyer")
+        if min_proceeds_wei is None:
+            min_proceeds_wei = self.quote(collection, token_id, amount_wei).proceeds_wei
+        if self.version == 1:
+            proceeds = self.quote(collection, token_id, amount_wei).proceeds_wei
+            if proceeds < min_proceeds_wei:
+                raise ChainError(f"The seller would receive {proceeds} wei, less than the {min_proceeds_wei} wei "
+                                 "agreed (the fee or royalty went up); nothing was sold.",
+                                 hint="Review the sale again.")
+            return self.contract.functions.acceptOffer(collection, token_id, buyer, amount_wei)
+        return self.contract.functions.acceptOffer(collection, token_id, buyer, amount_wei, min_proceeds_wei)
+
     def accept_offer(self, signer: Signer, collection: str, token_id: int, buyer: str,
-                     amount_wei: int) -> TxReceipt:
-        """Sell to `buyer` for their offer, which must still be `amount_wei`."""
-        function = self.contract.functions.acceptOffer(checksum(collection), token_id, checksum(buyer, "buyer"),
-                                                       amount_wei)
+                     amount_wei: int, min_proceeds_wei: int | None = None) -> TxReceipt:
+        """Sell to `buyer` for their offer, which must still be `amount_wei` and unexpired, the seller
+        receiving at least `min_proceeds_wei` (default: the quote now). The token's owner, an operator
+        it approved, or the seller of its listing may accept; the proceeds go to the owner."""
+        function = self.accept_offer_call(collection, token_id, buyer, amount_wei, min_proceeds_wei)
         return self._send(signer, function, action="Accepting the offer")
 
     def offer(self, collection: str, token_id: int, buyer: str) -> Offer | None:
-        amount = int(self._call(self.contract.functions.offerOf(checksum(collection), token_id, checksum(buyer))))
-        return Offer(checksum(collection), token_id, checksum(buyer), amount) if amount else None
+        """`buyer`'s offer on a token (expired ones included: their ETH is still there to withdraw)."""
+        collection, buyer = checksum(collection), checksum(buyer)
+        if self.version == 1:
+            amount = int(self._call(self.contract.functions.offerOf(collection, token_id, buyer)))
+            return Offer(collection, token_id, buyer, amount) if amount else None
+        amount, expiry = self._call(self.contract.functions.offerDetails(collection, token_id, buyer))
+        return Offer(collection, token_id, buyer, int(amount), int(expiry)) if amount else None
+
+    def min_proceeds(self, collection: str, token_id: int) -> int | None:
+        """The least the seller of a listed token accepted to receive (None on a first version)."""
+        if self.version == 1:
+            return None
+        return int(self._call(self.contract.functions.minProceedsOf(checksum(collection), token_id)))
 
     # ---- payments and fee
     def withdraw(self, signer: Signer, to: str) -> TxReceipt:
@@ -341,6 +438,17 @@ class MarketplaceContract(_Bound):
             raise InputError(f"The marketplace fee is between 0% and {MAX_FEE_BPS / 100:g}%.")
         return self._send(signer, self.contract.functions.setFee(bps, checksum(recipient)),
                           action="Setting the marketplace fee")
+
+    def transfer_ownership(self, signer: Signer, new_owner: str) -> TxReceipt:
+        """Propose a new owner (version 2: it takes effect when they call `accept_ownership`)."""
+        return self._send(signer, self.contract.functions.transferOwnership(checksum(new_owner, "new owner")),
+                          action="Transferring the marketplace")
+
+    def accept_ownership(self, signer: Signer) -> TxReceipt:
+        return self._send(signer, self.contract.functions.acceptOwnership(), action="Accepting the marketplace")
+
+    def owner(self) -> str:
+        return str(self._call(self.contract.functions.owner()))
 
     def fee(self) -> tuple[int, str]:
         """(fee in basis points, fee recipient)."""
