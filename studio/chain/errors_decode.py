@@ -100,7 +100,7 @@ _MESSAGES: dict[str, Callable[..., str]] = {
     "InvalidTime": lambda start, end: "The order is not active now (it has not started or it has expired).",
     "OrderAlreadyFilled": lambda order_hash: "This order was already filled (the token was sold).",
     "OrderIsCancelled": lambda order_hash: "The offerer cancelled this order.",
-    "OrderPartiallyFilled": lambda order_hash: "This order was partly filled and cannot be filled this way.",
+    "OrderPartiallyFilled": lambda order_hash: "This order was already filled (in whole or in part).",
     "CannotCancelOrder": lambda: "Only the order's offerer (or its zone) can cancel it.",
     "ConsiderationNotMet": lambda order, index, shortfall: (
         f"The payment is {shortfall} short of what the order asks for."),
