@@ -11,11 +11,10 @@ import pytest
 from studio.chain.artifacts import load_artifact
 from studio.chain.errors_decode import ContractRevert
 from studio.chain.seaport import (CANONICAL_CONDUIT_CONTROLLER, CANONICAL_INIT_CODE_HASH, CANONICAL_SEAPORT,
-                                  BulkTree, ItemType, OrderComponents, Payout, SaleTerms, SignedOrder,
-                                  bulk_height, bulk_typed_data, listing_order, offer_order, order_digest, order_hash,
+                                  BulkTree, ItemType, OrderComponents, SaleTerms, SignedOrder,
+                                  bulk_height, bulk_typed_data, listing_order, order_digest, order_hash,
                                   order_signer, order_typed_data, sign_bulk_orders, sign_order, summarize)
-from studio.chain.seaport_contract import (SeaportContract, WethContract, basic_order_parameters,
-                                           check_seaport_code)
+from studio.chain.seaport_contract import SeaportContract, basic_order_parameters, check_seaport_code
 from studio.chain.transactions import LocalSigner
 from studio.errors import ChainError, InputError, NotFound
 
