@@ -252,7 +252,7 @@ function main() {
     }
   }
   if (check && stale) process.exit(1);
-  if (check) console.log(`${Object.keys(artifacts).length} artifacts up to date`);
+  if (check) console.log(`${Object.keys(artifacts).length} artifacts up to date (vendored: ${full ? "rebuilt and compared" : "inputs unchanged"})`);
 }
 
 main();
