@@ -195,10 +195,16 @@ class CollectionContract(_Bound):
     def voucher_version(self) -> int:
         """2 when the collection takes vouchers with a redeemer and an epoch, 1 for an older one."""
         if self._voucher_version is None:
+            from studio.chain.transactions import as_studio_error
+            from studio.errors import NetworkError
+
             try:
                 self.contract.functions.voucherEpoch().call()
                 self._voucher_version = 2
-            except Exception:  # a collection deployed before voucher epochs has no such function
+            except Exception as exc:  # a collection deployed before voucher epochs has no such function
+                error = as_studio_error(exc, "Reading the collection's voucher epoch")
+                if isinstance(error, NetworkError):
+                    raise error from exc
                 self._voucher_version = 1
         return self._voucher_version
 
@@ -310,9 +316,15 @@ class MarketplaceContract(_Bound):
                                                          abi=load_artifact("StudioMarketplaceV1").abi)
 
     def _probe_version(self) -> int:
+        from studio.chain.transactions import as_studio_error
+        from studio.errors import NetworkError
+
         try:
             return int(self.contract.functions.marketplaceVersion().call())
-        except Exception:  # the first version has no such function (and no fallback): the call reverts
+        except Exception as exc:  # the first version has no such function (and no fallback): the call reverts
+            error = as_studio_error(exc, "Reading the marketplace's version")
+            if isinstance(error, NetworkError):  # the node, not the contract: say so rather than guess
+                raise error from exc
             return 1
 
     @classmethod

@@ -235,3 +235,14 @@ def test_a_first_version_marketplace_still_shows_sells_cancels_and_withdraws(wor
     receipt = v1.withdraw_offer(buyer, collection.address, offered)
     assert world.balance(buyer.address) == before + 10**15 - receipt.fee_wei
     assert v1.active_listings() == []
+
+
+def test_an_unreachable_node_is_a_network_error_not_a_first_version_marketplace():
+    from web3 import Web3
+
+    from studio.chain.transactions import Connection
+    from studio.errors import NetworkError
+
+    down = Connection(Web3(Web3.HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2})), 31337)
+    with pytest.raises(NetworkError):
+        MarketplaceContract(down, "0x" + "11" * 20)
