@@ -444,8 +444,9 @@ def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedV
 def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
                amount_wei: int, confirm: Confirm, store: MarketStore | None = None,
                network: "Network | None" = None, history: "TxHistory | None" = None,
-               timeout: float = 120.0) -> MarketReceipt:
-    """Offer ETH for a token (held in escrow by the marketplace; a second offer adds to the first)."""
+               timeout: float = 120.0, expiry: int | None = None) -> MarketReceipt:
+    """Offer ETH for a token until `expiry` (default 30 days; held in escrow by the marketplace; a
+    second offer adds to the first)."""
     market = _market(connection, marketplace)
     token = _collection(connection, collection)
     _check_price(amount_wei)
@@ -454,7 +455,7 @@ def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, 
     if owner == signer.address or (listing is not None and listing.seller == signer.address):
         raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
     _check_balance(connection, signer, amount_wei, "The offer")
-    receipt = _transact(connection, signer, market.make_offer_tx(token.address, token_id, amount_wei),
+    receipt = _transact(connection, signer, market.make_offer_tx(token.address, token_id, amount_wei, expiry),
                         confirm=confirm, network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
 
