@@ -278,13 +278,15 @@ def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: s
 def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str, metadata: bytes,
               price_wei: int, confirm: Confirm, expiry: int | None = None, nonce: int | None = None,
               royalty_receiver: str | None = None, royalty_bps: int = 0,
-              content_store: "ContentStore | None" = None) -> VoucherRow:
+              content_store: "ContentStore | None" = None, work_id: int | None = None,
+              media_cid: str | None = None) -> VoucherRow:
     """List a work that is not minted yet: the artist signs a mint voucher (no gas, no transaction).
 
     The voucher commits to the token's metadata file (`metadata`, its raw CIDv1); whoever
     redeems it pays `price_wei` to the artist and receives the newly minted token. The voucher is
     kept in the library and, with a `content_store`, the metadata and the voucher JSON are
-    published there too (so a buyer elsewhere can fetch both).
+    published there too (so a buyer elsewhere can fetch both). With `work_id` (the library's work
+    it sells), its redemption records the token against that work.
     """
     from studio.chain.contracts import checksum
     from studio.chain.sender import TxSender
@@ -324,7 +326,7 @@ def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore,
     text = voucher_json(signed, metadata_cid=metadata_cid)
     row = store.add_voucher(VoucherRow(None, chain_id, token.address, nonce, artist, price_wei, expiry,
                                        "0x" + commitment.digest.hex(), metadata_cid, None, text, ACTIVE, None, None,
-                                       time.time()))
+                                       time.time(), work_id, media_cid))
     if content_store is not None:
         cid = str(content_store.add_bytes(text.encode("utf-8"), cid_version=1))
         store.set_voucher_cid(row.id, cid)  # type: ignore[arg-type]
@@ -367,7 +369,8 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     return lazy_list(connection=connection, signer=signer, store=store, collection=address,
                      metadata=entry.metadata, price_wei=price_wei, confirm=confirm, expiry=expiry,
                      content_store=content_store, royalty_receiver=receiver,
-                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0)
+                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0,
+                     work_id=entry.work.id, media_cid=entry.media_cid)
 
 
 def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,

@@ -464,3 +464,56 @@ def test_mint_asks_for_the_mint_dialog_only_for_works_not_minted(qtbot, tab: Gal
     assert tab.state.mint_selected() == []
     assert "minted already" in tab.error_line.label.text()
     assert len(asked) == 1
+
+
+def test_a_bought_lazy_listing_shows_its_token_and_mint_stays_off_after_a_restart(qtbot, tab: GalleryTab,
+                                                                                  works: list[Work],
+                                                                                  library: Library, config: Config,
+                                                                                  pool: BackgroundPool) -> None:
+    from eth_account import Account
+
+    from studio.chain.devnet import Devnet
+    from studio.chain.transactions import LocalSigner
+    from studio.library.market import MarketStore
+    from studio.storage.store import LocalStore
+    from studio.workflows import market as wm
+    from studio.workflows.collections import create_collection
+    from studio.workflows.mint import MintItem
+    from wallet_helpers import TEST_PHRASE, close_devnets
+
+    Account.enable_unaudited_hdwallet_features()
+    artist, buyer = (LocalSigner(Account.from_mnemonic(TEST_PHRASE, account_path=f"m/44'/60'/0'/0/{i}"))
+                     for i in range(2))
+    connection = Devnet.shared().connection()
+    try:
+        store = MarketStore(library)
+        collection = create_collection(connection=connection, signer=artist, library=library, name="Dawns",
+                                       symbol="DAWN", royalty_receiver=artist.address, royalty_bps=500).address
+        marketplace = Devnet.shared().studio_contracts()["StudioMarketplace"]
+        work = works[1]
+        row = wm.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
+                                item=MintItem(Path(work.path), "Harbour"), price_wei=10**17,
+                                content_store=LocalStore.default(), confirm=lambda preview: True)
+        tab.state.refresh()
+        tab.select_row(tab.state.model.row_of_work(work.id))
+        assert "Lazily listed in Dawns" in tab.detail.tokens.text() and "0.1 ETH" in tab.detail.tokens.text()
+        assert not tab.detail.mint.isEnabled()
+        bought = wm.buy_voucher(connection=connection, signer=buyer, voucher=row.voucher_json,
+                                confirm=lambda preview: True)
+        wm.sync_market(connection, marketplace, store)  # what the Market tab does while it shows
+        tab.hide()
+        tab.show()  # coming back to the Gallery reads what the sync recorded
+        assert tab.detail.tokens.text() == f"#{bought.token_id} in Dawns on chain {connection.chain_id}"
+        assert not tab.detail.mint.isEnabled() and tab.detail.mint.toolTip() == "Minted already"
+        tab.state.set_status_filter("not-minted")
+        assert work.title not in shown_titles(tab)
+    finally:
+        close_devnets()
+    restarted = GalleryState(config, Library.default(), pool)  # a restart: a new library connection and state
+    restarted.set_status_filter("minted")
+    assert restarted.model.rowCount() == 1
+    restarted.select_rows([0], 0)
+    assert restarted.detail is not None and not restarted.detail.mintable
+    assert restarted.mint_selected() == []
+    restarted.shutdown()
+    restarted.library.close()

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListView, QMessageBox, QPlainTextEdit, QPushButton, QScrollArea,
@@ -212,8 +212,10 @@ class DetailPane(QScrollArea):
             self.tags.setText(", ".join(work.tags))
         self.file.setText(work.path if detail.file_exists else f"Missing: {work.path}")
         self.use_settings.setEnabled(detail.manifest is not None or work.source in FOREIGN_SOURCES)
-        self.mint.setEnabled(detail.file_exists and not detail.tokens and not work.in_trash)
-        self.mint.setToolTip("Minted already" if detail.tokens else "Mint this work as a token (opens the mint dialog)")
+        self.mint.setEnabled(detail.mintable)
+        self.mint.setToolTip("Minted already" if detail.tokens else
+                             "Lazily listed: whoever buys it mints it" if detail.lazy_listings else
+                             "Mint this work as a token (opens the mint dialog)")
         self.copy_prompt.setEnabled(bool(work.prompt))
         self.export.setEnabled(detail.file_exists)
         self.favourite.setChecked(work.favourite)
@@ -417,6 +419,20 @@ class GalleryTab(QWidget):
                               else "No works match the search and filters.")
 
     def _on_model_reset(self) -> None:
+        """Works still shown stay selected across a re-read (a save elsewhere, a market sync, a search),
+        so the detail pane keeps the work being looked at."""
+        state, selection = self.state, self.grid.selectionModel()
+        rows = [row for row in (state.model.row_of_work(work_id) for work_id in state.selected_ids) if row is not None]
+        current = state.model.row_of_work(state.detail.work.id) if state.detail is not None else None
+        if rows:
+            selection.blockSignals(True)
+            chosen = QItemSelection()
+            for row in rows:
+                chosen.select(state.model.index(row), state.model.index(row))
+            selection.select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            if current is not None:
+                selection.setCurrentIndex(state.model.index(current), QItemSelectionModel.SelectionFlag.NoUpdate)
+            selection.blockSignals(False)
         self._on_selection()
 
     def _set_combo(self, combo: QComboBox, everything: str, items: list[tuple[str, str]]) -> None:
