@@ -122,14 +122,12 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or config.paths.works_dir
     wallet, signer = _signer(args)
     from studio.library.db import Library
-    from studio.workflows.library import add_saved_work
 
-    library = Library.default()
+    library = Library.default()  # the Gallery shows what the command line made too
 
     warned: set[str] = set()
 
     def report(work: SavedWork) -> None:
-        add_saved_work(library, work.path)  # the Gallery shows what the command line made too
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
@@ -150,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if _main_thread() else None
     try:
-        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer)
+        generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

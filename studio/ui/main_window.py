@@ -86,6 +86,8 @@ class MainWindow(QMainWindow):
         from studio.ui.tabs.avatars import AvatarsTab
 
         self.avatars_state = AvatarsState(config, catalog, self.lane, self.background, self)
+        self.avatars_state.library = self.library  # avatars are recorded where the Gallery reads
+        self.avatars_state.mint_collection_requested.connect(self.open_batch_mint_dialog)
         self.avatars_tab = AvatarsTab(self.avatars_state)
         self.tabs.insertTab(1, self.avatars_tab, "Avatars")
         self.create_state.mint_requested.connect(self.open_mint_dialog)
@@ -221,6 +223,12 @@ class MainWindow(QMainWindow):
         from studio.ui.dialogs.mint import open_mint_dialog
 
         open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+
+    def open_batch_mint_dialog(self, manifest: Path) -> Any:
+        """Mint a finished avatar collection (the Avatars tab's “Mint collection…”)."""
+        from studio.ui.dialogs.batch_mint import open_batch_mint_dialog
+
+        return open_batch_mint_dialog(self.ensure_wallet(), manifest, self, library=self.library)
 
     # -- wallet -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from studio.workflows.verify import reproduce_work, verify_file
 def demo_work(engine: Engine, folder: Path, signer=None, seed: int = 11) -> Path:
     request = GenerationRequest(prompt="a lighthouse, oil painting", negative_prompt="text", width=64, height=64,
                                 steps=2, seed=seed, guidance=6.5, scheduler="euler_a")
-    return generate_works(request, engine, folder, signer=signer)[0].path
+    return generate_works(request, engine, folder, signer=signer, library=None)[0].path
 
 
 def resave(path: Path, dest: Path, *, change_pixel: bool = False, keep_text: bool = True) -> Path:
@@ -221,11 +221,12 @@ def test_reproduce_regenerates_a_text_only_avatar_and_refuses_one_from_a_photo(e
     from studio.workflows.avatars import make_from_photo, make_single
 
     request = AvatarRequest("a fox knight", preset="pixel_art", seed=8, size=64, steps=2)
-    avatar = make_single(request, engine, tmp_path / "text", c2pa=None)[0].path
+    avatar = make_single(request, engine, tmp_path / "text", c2pa=None, library=None)[0].path
     assert SignedManifest.from_json(read_png_text(avatar)["studio:provenance"]).manifest.pipeline == "avatar"
     result = reproduce_work(avatar, engine)
     assert (result.method, result.match) == ("exact", True)
 
-    from_photo = make_from_photo(request, noise_image(72, seed=3), engine, tmp_path / "photo", c2pa=None)[0].path
+    from_photo = make_from_photo(request, noise_image(72, seed=3), engine, tmp_path / "photo", c2pa=None,
+                                 library=None)[0].path
     with pytest.raises(InputError, match=r"input images \(init\).*cannot be reproduced without them"):
         reproduce_work(from_photo, engine)

@@ -383,16 +383,16 @@ def test_thumbnails_far_apart_repaint_only_their_own_rows(qtbot, config: Config,
 
 def test_a_library_failure_keeps_the_saved_image_and_warns(tmp_path: Path, config: Config) -> None:
     from studio.generation.request import Recipe
-    from studio.ui.state.jobs import _record_in_library
-    from studio.workflows.generate import SavedWork
+    from studio.ui.state.jobs import not_recorded
+    from studio.workflows.generate import SavedWork, record_work
 
     recipe = Recipe("p", "", "demo", "ab" * 32, "sd1", 1, 2, 6.5, 64, 64, "euler_a", "txt2img")
     gone = SavedWork(tmp_path / "vanished.png", recipe, ())
     with Library(tmp_path / "lib.db") as lib:
-        warned = _record_in_library(lib, gone, "")
+        warned = record_work(lib, gone)
         assert warned.path == gone.path and "not added to the Gallery" in warned.warnings[-1]
         assert lib.count_works(WorkQuery()) == 0
-    assert "disk is full" in _record_in_library(None, gone, "The disk is full.").warnings[-1]
+    assert "disk is full" in not_recorded(gone, "The disk is full.").warnings[-1]
 
 
 @pytest.mark.slow

@@ -66,6 +66,22 @@ def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, 
     assert window.collector_page.layout().count() == 1
 
 
+def test_avatars_mint_collection_opens_the_batch_mint_dialog_over_the_window_library(window, qtbot,
+                                                                                    tmp_path: Path) -> None:
+    from studio.ui.dialogs.batch_mint import BatchMintDialog
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"works": []}')
+    assert window.avatars_state.library is window.library  # avatars are recorded where the Gallery reads
+    window.avatars_state.mint_collection_requested.emit(manifest)
+    qtbot.waitUntil(lambda: any(isinstance(w, BatchMintDialog) and w.isVisible()
+                                for w in QApplication.topLevelWidgets()), timeout=10_000)
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, BatchMintDialog):
+            assert widget.library is window.library and widget.state.manifest == manifest
+            widget.close()
+
+
 def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window) -> None:
     from studio.ui import theme
 
