@@ -22,7 +22,7 @@ from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, Recipe
 from studio.generation.schedulers import SCHEDULERS
 from studio.provenance.embed import PROVENANCE_KEY, write_png_with_provenance
-from studio.provenance.manifest import (Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
+from studio.provenance.manifest import (InpaintRef, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
                                         typed_data, utc_now)
 from studio.provenance.png_text import read_png_text
 
@@ -59,6 +59,10 @@ def a1111_parameters(recipe: Recipe) -> str:
     ]
     if recipe.strength is not None:
         fields.append(f"Denoising strength: {recipe.strength:g}")
+    if recipe.mask_blur is not None:
+        fields.append(f"Mask blur: {recipe.mask_blur}")
+    if recipe.inpaint_area == "masked":
+        fields += ["Inpaint area: Only masked", f"Masked area padding: {recipe.inpaint_padding}"]
     if recipe.loras:
         hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha, _weight in recipe.loras)
         fields.append(f'Lora hashes: "{hashes}"')
@@ -78,6 +82,8 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
                                                             ("mask", recipe.mask_hash),
                                                             ("ip_adapter", recipe.ip_adapter_image_hash)) if sha)
     adapters = (WeightsRef(*recipe.ip_adapter),) if recipe.ip_adapter is not None else ()
+    inpaint = (InpaintRef(recipe.mask_blur, recipe.inpaint_area or "whole", recipe.inpaint_padding or 0)
+               if recipe.mode == "inpaint" and recipe.mask_blur is not None else None)
     return Manifest(
         generator_name=name or recipe.generator, generator_version=version if name else "",
         model_name=recipe.model_name, model_sha256=recipe.model_hash, model_family=recipe.model_family,
@@ -86,6 +92,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
         steps=recipe.steps, guidance=recipe.guidance, scheduler=recipe.scheduler, width=recipe.width,
         height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
         dtype=recipe.dtype, created=created or utc_now(), pixel_hash=pixel_hash(image), creator=creator,
+        inpaint=inpaint,
     )
 
 
@@ -104,6 +111,9 @@ def recipe_from_manifest(manifest: Manifest) -> Recipe:
         if manifest.adapters else None,
         ip_adapter_image_hash=parents.get("ip_adapter"),
         device=manifest.device, dtype=manifest.dtype, generator=generator,
+        mask_blur=manifest.inpaint.mask_blur if manifest.inpaint else None,
+        inpaint_area=manifest.inpaint.area if manifest.inpaint else None,
+        inpaint_padding=manifest.inpaint.padding if manifest.inpaint else None,
     )
 
 
