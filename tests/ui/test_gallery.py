@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from PIL import Image
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.config import Config, load_config
 from studio.library.db import Library, Token, Work, WorkQuery
@@ -517,3 +517,40 @@ def test_a_bought_lazy_listing_shows_its_token_and_mint_stays_off_after_a_restar
     assert restarted.mint_selected() == []
     restarted.shutdown()
     restarted.library.close()
+
+
+def test_a_signed_works_detail_wraps_its_signer_and_clips_no_button_at_1360x860(qtbot, window, config: Config,
+                                                                                 tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+    from studio.workflows.generate import sign_manifest
+    from wallet_helpers import TEST_PHRASE
+
+    Account.enable_unaudited_hdwallet_features()
+    signer = LocalSigner(Account.from_mnemonic(TEST_PHRASE, account_path="m/44'/60'/0'/0/0"))
+    image = Image.frombytes("RGB", (48, 48), random.Random(3).randbytes(48 * 48 * 3))
+    manifest = Manifest(
+        generator_name="provenance-studio", generator_version="0.1.0", model_name="demo", model_sha256="ab" * 32,
+        model_family="sd1", pipeline="txt2img", prompt="a lighthouse at dusk", negative_prompt="", seed=3, steps=2,
+        guidance=6.5, scheduler="euler_a", width=48, height=48, created="2026-11-28T12:00:00Z",
+        pixel_hash=pixel_hash(image), device="cpu", dtype="float32", creator=signer.address)
+    path = config.paths.works_dir / "a_long_file_name_of_a_signed_work_2026-11-28_120000_3.png"
+    write_png_with_provenance(image, path, sign_manifest(manifest, signer), parameters="p", c2pa_credentials=None)
+    add_saved_work(window.library, path)
+    window.tabs.setCurrentWidget(window.gallery_tab)
+    tab = window.gallery_tab
+    tab.state.refresh()
+    tab.select_row(0)
+    qtbot.waitUntil(lambda: "Verified: signed by" in tab.detail.verify.text(), timeout=30_000)
+    assert window.size().width() == 1360 and window.size().height() == 860
+    pane = tab.detail
+    viewport = pane.viewport().rect()
+    assert pane.widget().width() <= viewport.width()  # nothing wider than the pane: no clipping
+    assert signer.address in pane.verify.text() and pane.verify.height() > pane.verify.fontMetrics().height()
+    for button in (pane.copy_prompt, pane.use_settings, pane.export, pane.mint, pane.favourite, pane.delete):
+        corner = button.mapTo(pane.viewport(), button.rect().bottomRight())
+        assert button.isVisible() and corner.x() <= viewport.right(), button.text()
+    pane.verify.selectAll()
+    pane.verify.copy()
+    assert QApplication.clipboard().text() == pane.verify.text()  # copying gives the address as it is

@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QBrush, QColor, QImage
 
 from studio.errors import Cancelled, InputError, StudioError
+from studio.ui import theme
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
@@ -98,9 +99,9 @@ class TokenGridModel(QAbstractListModel):
 
             return plain_tooltip(card.problem or card.name)  # Qt would guess markup in a raw tooltip
         if role == Qt.ItemDataRole.BackgroundRole and not card.ok:
-            return QBrush(QColor("#4a2026"))
+            return QBrush(QColor(theme.ERROR_BG))
         if role == Qt.ItemDataRole.ForegroundRole and not card.ok:
-            return QBrush(QColor("#ffb4bd"))
+            return QBrush(QColor(theme.ERROR_TEXT))
         if role == self.CardRole:
             return card
         if role == self.ErrorRole:

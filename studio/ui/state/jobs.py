@@ -62,6 +62,10 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
     ]
     if recipe.strength is not None:
         lines.append(f"Strength: {recipe.strength:g}")
+    if recipe.mask_blur is not None:
+        area = "only masked, padding " + f"{recipe.inpaint_padding} px" if recipe.inpaint_area == "masked" else \
+            "whole picture"
+        lines.append(f"Inpaint: mask blur {recipe.mask_blur} px · {area}")
     for name, sha, weight in recipe.loras:
         lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
     if recipe.device:
@@ -130,7 +134,13 @@ class GenerationJob(Job):
         if engine.loaded_model is None or engine.loaded_model.path != info.path:
             progress(JobProgress(f"Loading {info.label}…", None))
 
+        saving = "Saving and signing…" if self.signer is not None else "Saving…"
+
         def on_step(step: "GenerationProgress") -> None:
+            if step.step >= step.steps:  # the image is decoded, written and signed next: say so, not "ETA <1 s"
+                count = f" (image {step.image_index + 1}/{step.image_count})" if step.image_count > 1 else ""
+                progress(JobProgress(saving + count, step.fraction, None))
+                return
             preview = pil_to_qimage(step.preview) if step.preview is not None else None
             progress(JobProgress(format_progress(step), step.fraction, preview))
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.ui import theme
 from studio.ui.money import format_eth
 from studio.ui.state.collector import THUMBNAIL, CollectorState, TokenGridModel
 from studio.ui.workers import error_message
@@ -48,11 +49,11 @@ class TokenCellDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(4, 4, -4, -4)
         error = index.data(TokenGridModel.ErrorRole)
         if error:
-            painter.fillRect(rect, QColor("#4a2026"))
+            painter.fillRect(rect, QColor(theme.ERROR_BG))
         elif option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, option.palette.highlight())
         else:
-            painter.fillRect(rect, QColor(255, 255, 255, 10))
+            painter.fillRect(rect, QColor(theme.RAISED))
         square = QRect(rect.left() + (rect.width() - THUMBNAIL) // 2, rect.top() + 4, THUMBNAIL, THUMBNAIL)
         image = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(image, QImage) and not image.isNull():
@@ -61,7 +62,7 @@ class TokenCellDelegate(QStyledItemDelegate):
             target.moveCenter(square.center())
             painter.drawImage(target, image)
         else:
-            painter.setPen(QColor("#9aa1b1"))
+            painter.setPen(QColor(theme.MUTED))
             painter.drawRect(square.adjusted(0, 0, -1, -1))
             card = index.data(TokenGridModel.CardRole)
             note = getattr(card, "image_note", None) or ("" if card is None else "No image")
@@ -70,8 +71,8 @@ class TokenCellDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.left() + 4, square.bottom() + 4, rect.width() - 8, rect.bottom() - square.bottom() - 6)
         if error:
             text_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.height() - 12)
-            painter.fillRect(square, QColor("#4a2026"))
-        painter.setPen(QColor("#ffb4bd") if error else option.palette.text().color())
+            painter.fillRect(square, QColor(theme.ERROR_BG))
+        painter.setPen(QColor(theme.ERROR_TEXT) if error else option.palette.text().color())
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                          | int(Qt.TextFlag.TextWordWrap), text)
@@ -94,7 +95,7 @@ class TokenDetailPane(QWidget):
         self.name.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.problem = _plain()
         self.problem.setObjectName("collectorProblem")
-        self.problem.setStyleSheet("color: #ffb4bd;")
+        self.problem.setStyleSheet(f"color: {theme.ERROR_TEXT};")
         self.description = _plain()
         self.traits = QTableWidget(0, 2)
         self.traits.setHorizontalHeaderLabels(["Trait", "Value"])
@@ -200,7 +201,7 @@ class CollectorTab(QWidget):
         self.status = _plain(muted=True)
         self.error = _plain()
         self.error.setObjectName("collectorError")
-        self.error.setStyleSheet("color: #ffb4bd;")
+        self.error.setStyleSheet(f"color: {theme.ERROR_TEXT};")
         self.error.setVisible(False)
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)

@@ -19,6 +19,7 @@ from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
 from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
 EXPORT_FILTER = "PNG, a copy (*.png);;JPEG with provenance (*.jpg);;WebP with provenance (*.webp)"
@@ -136,16 +137,16 @@ class DetailPane(QScrollArea):
         self.prompt = QPlainTextEdit()
         self.prompt.setReadOnly(True)
         self.prompt.setMaximumHeight(96)
-        self.model = _plain(QLabel())
+        self.model = WrappingLabel()   # long names, addresses and paths wrap instead of widening the pane
         self.seed = _plain(QLabel())
         self.size_label = _plain(QLabel())
         self.created = _plain(QLabel())
         self.source = _plain(QLabel())
-        self.verify = _plain(QLabel())
-        self.tokens = _plain(QLabel())
+        self.verify = WrappingLabel()
+        self.tokens = WrappingLabel()
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("tags, separated by commas")
-        self.file = _muted()
+        self.file = WrappingLabel(muted=True)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget in (("Model", self.model), ("Seed", self.seed), ("Size", self.size_label),
@@ -200,6 +201,7 @@ class DetailPane(QScrollArea):
         work = detail.work
         if not self.title.hasFocus():
             self.title.setText(work.title)
+            self.title.setCursorPosition(0)  # show the title's start, not its end
         self.prompt.setPlainText(work.prompt or "(no prompt recorded)")
         self.model.setText(work.model or "unknown")
         self.seed.setText(str(work.seed) if work.seed is not None else "unknown")
