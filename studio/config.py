@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
             "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…",
             section="Wallet & networks"),
     Setting("theme", "Theme", "dark",
-            "Dark or light colours for the whole window; a change applies at once.",
+            "Dark or light colours for the whole window; a change applies when you press Save.",
             choices=("dark", "light"), section="Appearance"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}

@@ -60,6 +60,9 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("Provenance Studio")
         self.resize(1360, 860)
+        from studio.ui import theme
+
+        theme.theme_window(self, config["theme"])  # before any child: each widget is styled once
         self.create_state = CreateState(config, catalog, self.lane, self.background, self)
         self.create_tab = CreateTab(self.create_state)
         self.tabs = QTabWidget()
@@ -93,7 +96,6 @@ class MainWindow(QMainWindow):
         self.create_state.mint_requested.connect(self.open_mint_dialog)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
-        self.apply_theme()
 
         self.device_label = QLabel("Device: detecting…")
         self.chain_label = QLabel()
@@ -320,12 +322,11 @@ class MainWindow(QMainWindow):
             self.apply_settings(dialog.changed_keys)
 
     def apply_theme(self) -> None:
-        """Colour the application with the theme setting (a no-op when it is already in use)."""
+        """Colour the window with the theme setting (a no-op when it is already in use)."""
         from studio.ui import theme
 
-        app = QApplication.instance()
-        if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
-            theme.apply_theme(app, self.config["theme"])
+        if self.config["theme"] != theme.current_theme() or not self.styleSheet():
+            theme.theme_window(self, self.config["theme"])
             self.gallery_tab.grid.cell_delegate.clear_cache()  # cells drawn in the old colours
 
     def apply_settings(self, changed: set[str]) -> None:

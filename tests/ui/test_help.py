@@ -96,11 +96,11 @@ def test_theme_setting_applies_light_and_back_to_dark(qtbot, window) -> None:
         window.apply_settings({"theme"})
         assert theme.current_theme() == "light" and theme.RAISED == theme.THEMES["light"]["raised"]
         assert app.palette().color(QPalette.ColorRole.Window).name() == theme.THEMES["light"]["background"]
-        assert theme.THEMES["light"]["background"] in app.styleSheet()
+        assert theme.THEMES["light"]["background"] in window.styleSheet()
         window.config.set("theme", "dark")
         window.apply_settings({"theme"})
         assert app.palette().color(QPalette.ColorRole.Window).name() == theme.THEMES["dark"]["background"]
-        assert app.styleSheet() == theme.STYLE_SHEET and theme.RAISED == theme.THEMES["dark"]["raised"]
+        assert window.styleSheet() == theme.STYLE_SHEET and theme.RAISED == theme.THEMES["dark"]["raised"]
     finally:
         theme.apply_theme(app, "dark")
 

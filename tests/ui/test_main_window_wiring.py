@@ -82,20 +82,43 @@ def test_avatars_mint_collection_opens_the_batch_mint_dialog_over_the_window_lib
             widget.close()
 
 
-def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window) -> None:
+def test_saving_the_light_theme_restyles_the_window_and_later_dialogs_not_the_application(qtbot, window) -> None:
+    """Settings › Appearance › light › Save: the window and what opens from it turn light; the
+    application's style sheet (whose replacement re-polished every widget, a 2-6 s freeze) is not
+    used once the window exists; Gallery cells drawn in the old colours are dropped."""
+    from PySide6.QtGui import QColor
+
+    from studio.config import SETTINGS
     from studio.ui import theme
 
+    app = QApplication.instance()
+    assert app.styleSheet() == "" and window.styleSheet() == theme.style_sheet("dark")
     delegate = window.gallery_tab.grid.itemDelegate()
     delegate._cells[("stale",)] = object()  # a cell drawn in the old colours
-    assert delegate.cached_cells >= 1
-    window.config.set("theme", "light")
+    dialog = window.settings_dialog()
+    qtbot.addWidget(dialog)
+    assert "applies when you press Save" in next(s.help for s in SETTINGS if s.key == "theme")
+    combo = dialog.editors["theme"]
+    combo.setCurrentIndex(combo.findData("light"))
+    assert theme.current_theme() == "dark"  # choosing is not applying
     try:
-        window.apply_settings({"theme"})
+        assert dialog.save()
+        window.apply_settings(dialog.changed_keys)
         assert theme.current_theme() == "light" and delegate.cached_cells == 0
+        assert app.styleSheet() == "" and window.styleSheet() == theme.style_sheet("light")
+        button = window.create_tab.cancel_button
+        image = button.grab().toImage()
+        centre = QColor(image.pixel(button.rect().center()))
+        assert centre.name() == theme.THEMES["light"]["raised"]
+        guide = window.open_guide()  # opened after the switch, from the window
+        qtbot.waitExposed(guide)
+        corner = QColor(guide.grab().toImage().pixel(2, 2))
+        assert corner.name() == theme.THEMES["light"]["background"]
+        guide.close()
     finally:
         window.config.set("theme", "dark")
         window.apply_settings({"theme"})
-    assert theme.current_theme() == "dark"
+    assert theme.current_theme() == "dark" and window.styleSheet() == theme.style_sheet("dark")
 
 
 def test_dialogs_made_after_a_theme_change_use_its_colours(qapp) -> None:
