@@ -116,8 +116,19 @@ def preview_collection(*, connection: "Connection", signer: "Signer", name: str,
     factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     data = factory.constructor(name.strip(), symbol.strip(), checksum(royalty_receiver, "royalty receiver"),
                                royalty_bps).data_in_transaction
-    return tx_sender(connection, signer, network).prepare(None, data=data,
-                                                          action="Deploying the collection").preview
+    from dataclasses import replace
+
+    from studio.chain.transactions import Flow
+
+    preview = tx_sender(connection, signer, network).prepare(None, data=data,
+                                                             action="Deploying the collection").preview
+    receiver = checksum(royalty_receiver, "royalty receiver")
+    whose = " (you)" if receiver.lower() == signer.address.lower() else ""
+    return replace(preview, details=(
+        ("Deploys", "a new studio collection (ERC-721 with ERC-2981 royalties), owned by you"),
+        ("Name", name.strip()), ("Symbol", symbol.strip()),
+        ("Royalty", f"{royalty_bps / 100:g} % of each resale to {receiver}{whose}")),
+        flows=(Flow("You", signer.address, "sends", 0, "now", "no ETH (only the fee)"),))
 
 
 def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:

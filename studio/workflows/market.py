@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from studio.cancel import Cancellable, ProgressCallback
+from studio.chain.transactions import Flow
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
 from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
 from studio.workflows.collections import tx_sender
@@ -237,10 +238,16 @@ def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, 
     if not approved:
         receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
                                   action=f"Approving the marketplace for token {token_id}", confirm=confirm,
-                                  network=network, history=history, timeout=timeout))
+                                  network=network, history=history, timeout=timeout,
+                                  **_approval(connection, market, token, token_id, signer)))
+    quote = market.quote(token.address, token_id, price_wei)
     receipts.append(_transact(connection, signer, market.contract.functions.list(token.address, token_id, price_wei),
                               action="Listing the token", confirm=confirm, network=network, history=history,
-                              timeout=timeout))
+                              timeout=timeout,
+                              details=(("Lists", f"token {token_id} of {_name_of(connection, token)}"),
+                                       ("Price", int(price_wei))),
+                              flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
+                                               fee_recipient=_fee_recipient(market), when="when it sells")))
     return _done(connection, market, store, MarketReceipt("list", token.address, token_id, price_wei,
                                                           tuple(receipts)))
 
@@ -255,10 +262,15 @@ def change_price(*, connection: "Connection", signer: "Signer", marketplace: str
     listing = _own_listing(market, signer, collection, token_id)
     if listing.price_wei == price_wei:
         raise InputError(f"Token {token_id} is already listed at {price_wei} wei.")
+    quote = market.quote(listing.collection, token_id, price_wei)
     receipt = _transact(connection, signer, market.contract.functions.updatePrice(listing.collection, token_id,
                                                                                   price_wei),
                         action="Changing the price", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+                        timeout=timeout,
+                        details=(("Token", f"{token_id} of {listing.collection}"),
+                                 ("Old price", int(listing.price_wei)), ("New price", int(price_wei))),
+                        flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
+                                         fee_recipient=_fee_recipient(market), when="when it sells"))
     return _done(connection, market, store, MarketReceipt("change-price", listing.collection, token_id, price_wei,
                                                           (receipt,)))
 
@@ -271,7 +283,9 @@ def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: s
     listing = _own_listing(market, signer, collection, token_id)
     receipt = _transact(connection, signer, market.contract.functions.cancel(listing.collection, token_id),
                         action="Cancelling the listing", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+                        timeout=timeout, details=(("Token", f"{token_id} of {listing.collection}"),
+                                                  ("Listed at", int(listing.price_wei))),
+                        flows=(Flow("You", signer.address, "receives", 0, "now", f"token {token_id} back"),))
     return _done(connection, market, store, MarketReceipt("cancel", listing.collection, token_id, None, (receipt,)))
 
 
@@ -385,7 +399,10 @@ def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace
         raise InputError(f"The marketplace holds nothing for {signer.address}: every payment reached it already.")
     to = checksum(to or signer.address, "recipient")
     receipt = _transact(connection, signer, market.contract.functions.withdraw(to), action="Withdrawing payments",
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+                        confirm=confirm, network=network, history=history, timeout=timeout,
+                        details=(("Due to you", int(pending)), ("Paid to", to)),
+                        flows=(Flow("The marketplace", market.address, "sends", pending),
+                               Flow(_party(to, signer, "The recipient"), to, "receives", pending)))
     return MarketReceipt("withdraw", market.address, None, pending, (receipt,))
 
 
@@ -404,9 +421,14 @@ def buy_listing(*, connection: "Connection", signer: "Signer", marketplace: str,
         raise InputError(f"The price of token {token_id} changed to {listing.price_wei} wei (you saw "
                          f"{expected_price_wei} wei); nothing was bought.", hint="Review the new price.")
     _check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
+    quote = market.quote(listing.collection, token_id, listing.price_wei)
     receipt = _transact(connection, signer, market.contract.functions.buy(listing.collection, token_id),
                         value=listing.price_wei, action="Buying the token", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+                        history=history, timeout=timeout,
+                        details=(("Buys", f"token {token_id} of {_name_of(connection, _collection(connection, listing.collection))}"),
+                                 ("Price", int(listing.price_wei))),
+                        flows=sale_flows(quote, seller=listing.seller, buyer=signer.address, signer=signer,
+                                         fee_recipient=_fee_recipient(market), token_id=token_id))
     return _done(connection, market, store, MarketReceipt("buy", listing.collection, token_id, listing.price_wei,
                                                           (receipt,)))
 
@@ -436,9 +458,20 @@ def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedV
     if block_time > item.expiry:
         raise InputError("This lazy listing has expired.", hint="Ask the artist for a new one.")
     _check_balance(connection, signer, item.price_wei, "The lazy listing")
+    royalty = (f"{item.royalty_bps / 100:g} % to {item.royalty_receiver}" if item.royalty_receiver else
+               "the collection's default")
     receipt = _transact(connection, signer, token.contract.functions.redeem(item.as_struct(), signed.signature),
                         value=item.price_wei, action="Buying (minting) the token", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+                        history=history, timeout=timeout,
+                        details=(("Mints", f"a new token of {_name_of(connection, token)} to you"),
+                                 ("Price", int(item.price_wei)), ("Content", "0x" + item.content_digest.hex()),
+                                 ("Royalty", royalty), ("Voucher nonce", str(item.nonce)),
+                                 ("Valid until", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(item.expiry))),
+                                 ("Signed by", f"{artist} (the collection's owner)"),
+                                 ("Signature", _hex_text(signed.signature))),
+                        flows=(Flow("You", signer.address, "sends", item.price_wei),
+                               Flow("You", signer.address, "receives", 0, "now", "the token, minted"),
+                               Flow("The artist", artist, "receives", item.price_wei)))
     token_id = _redeemed_token(connection, token, receipt.tx_hash)
     result = MarketReceipt("buy-voucher", token.address, token_id, item.price_wei, (receipt,))
     if store is not None and marketplace is not None:
@@ -461,7 +494,14 @@ def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, 
     _check_balance(connection, signer, amount_wei, "The offer")
     receipt = _transact(connection, signer, market.contract.functions.makeOffer(token.address, token_id),
                         value=amount_wei, action="Making the offer", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+                        history=history, timeout=timeout,
+                        details=(("Offers for", f"token {token_id} of {_name_of(connection, token)}"),
+                                 ("Offer", int(amount_wei))),
+                        flows=(Flow("You", signer.address, "sends", amount_wei, "now",
+                                    "into escrow (yours again if you withdraw it)"),
+                               Flow(_party(owner if owner != market.address else (listing.seller if listing else owner),
+                                           signer, "The owner"), None, "receives", 0, "now",
+                                    "nothing until they accept")))
     return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
 
 
@@ -475,7 +515,10 @@ def withdraw_offer(*, connection: "Connection", signer: "Signer", marketplace: s
         raise InputError(f"You have no offer on token {token_id}.")
     receipt = _transact(connection, signer, market.contract.functions.withdrawOffer(offer.collection, token_id),
                         action="Withdrawing the offer", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+                        timeout=timeout, details=(("Token", f"{token_id} of {offer.collection}"),
+                                                  ("Offer", int(offer.amount_wei))),
+                        flows=(Flow("You", signer.address, "receives", offer.amount_wei, "now",
+                                    "back from escrow"),))
     return _done(connection, market, store, MarketReceipt("withdraw-offer", offer.collection, token_id,
                                                           offer.amount_wei, (receipt,)))
 
@@ -512,10 +555,19 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
             connection, token.contract.functions.isApprovedForAll(owner, market.address))):
         receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
                                   action=f"Approving the marketplace for token {token_id}", confirm=confirm,
-                                  network=network, history=history, timeout=timeout))
+                                  network=network, history=history, timeout=timeout,
+                                  **_approval(connection, market, token, token_id, signer)))
     function = market.contract.functions.acceptOffer(token.address, token_id, buyer, offer.amount_wei)
+    quote = market.quote(token.address, token_id, offer.amount_wei)
+    flows = sale_flows(quote, seller=signer.address, buyer=buyer, signer=signer,
+                       fee_recipient=_fee_recipient(market), token_id=token_id)
+    flows = tuple(replace(f, what="(paid into escrow with the offer)") if f.direction == "sends" else f
+                  for f in flows)
     receipts.append(_transact(connection, signer, function, action="Accepting the offer", confirm=confirm,
-                              network=network, history=history, timeout=timeout))
+                              network=network, history=history, timeout=timeout,
+                              details=(("Sells", f"token {token_id} of {_name_of(connection, token)}"),
+                                       ("To", buyer), ("For their offer", int(offer.amount_wei))),
+                              flows=flows))
     return _done(connection, market, store, MarketReceipt("accept-offer", token.address, token_id, offer.amount_wei,
                                                           tuple(receipts)))
 
@@ -578,10 +630,13 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
 
 def _transact(connection: "Connection", signer: "Signer", function: Any, *, action: str, confirm: Confirm,
               value: int = 0, network: "Network | None" = None, history: "TxHistory | None" = None,
-              timeout: float = 120.0) -> "TxReceipt":
-    """Simulate, show the preview, and only when confirmed sign, send and wait."""
+              timeout: float = 120.0, details: tuple[tuple[str, str | int], ...] = (),
+              flows: tuple[Flow, ...] = ()) -> "TxReceipt":
+    """Simulate, show the preview (with what the call does and who pays whom), and only when
+    confirmed sign, send and wait."""
     sender = tx_sender(connection, signer, network, history)
     prepared = sender.prepare_call(function, value=value, action=action)
+    prepared = replace(prepared, preview=replace(prepared.preview, details=details, flows=flows))
     if not confirm(prepared.preview):
         raise Cancelled(f"{action} was not confirmed; nothing was sent.")
     sent = sender.send(prepared, confirmed=True)
@@ -591,6 +646,56 @@ def _transact(connection: "Connection", signer: "Signer", function: Any, *, acti
         raise NetworkError(f"{action} was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
                            hint="It may still go through: read the market again once the node answers (Refresh, "
                                 "or `studio market listings`) before trying again.") from exc
+
+
+def _party(address: str | None, signer: "Signer", name: str) -> str:
+    return "You" if address is not None and address.lower() == signer.address.lower() else name
+
+
+def sale_flows(quote: "SaleQuote", *, seller: str, buyer: str | None, signer: "Signer", fee_recipient: str | None,
+               when: str = "now", token_id: int | None = None) -> tuple["Flow", ...]:
+    """Who pays and who receives what in a sale at ``quote.price_wei``: the buyer pays the price
+    (and gets the token), the royalty receiver its share, the marketplace its fee, the seller the
+    rest; a seller who is also the royalty receiver receives both, as one amount."""
+    token = f"token {token_id}" if token_id is not None else "the token"
+    flows = []
+    if buyer is not None:
+        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "sends", quote.price_wei, when))
+        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "receives", 0, when, token))
+    seller_gets = quote.proceeds_wei
+    royalty_to_seller = quote.royalty_receiver is not None and quote.royalty_receiver.lower() == seller.lower()
+    if royalty_to_seller:
+        seller_gets += quote.royalty_wei
+    flows.append(Flow(_party(seller, signer, "The seller"), seller, "receives", seller_gets, when))
+    if quote.royalty_wei and quote.royalty_receiver is not None and not royalty_to_seller:
+        flows.append(Flow(_party(quote.royalty_receiver, signer, "The royalty receiver"), quote.royalty_receiver,
+                          "receives", quote.royalty_wei, when))
+    if quote.fee_wei:
+        flows.append(Flow("The marketplace (fee)", fee_recipient, "receives", quote.fee_wei, when))
+    return tuple(flows)
+
+
+def _approval(connection: "Connection", market: Any, token: Any, token_id: int,
+              signer: "Signer") -> dict[str, Any]:
+    """The approval's preview: which marketplace may move the token, and that nothing moves now."""
+    return {"details": (("Approves", f"the studio marketplace {market.address}"),
+                        ("To move", f"token {token_id} of {_name_of(connection, token)} when it sells")),
+            "flows": (Flow("You", signer.address, "sends", 0, "now", "no ETH (the token stays yours)"),)}
+
+
+def _name_of(connection: "Connection", token: Any) -> str:
+    """A collection as people know it: its name and address."""
+    try:
+        return f"{_call(connection, token.contract.functions.name())} ({token.address})"
+    except StudioError:
+        return token.address
+
+
+def _fee_recipient(market: Any) -> str | None:
+    try:
+        return market.fee()[1]
+    except StudioError:
+        return None
 
 
 def _done(connection: "Connection", market: Any, store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:
@@ -686,6 +791,10 @@ def _redeemed_token(connection: "Connection", token: Any, tx_hash: str) -> int:
             return int(event.process_log(entry)["args"]["tokenId"])
     raise ChainError(f"The purchase {tx_hash} was mined but minted no token.",
                      hint="Look the transaction up in a block explorer.")
+
+
+def _hex_text(value: Any) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def _hex(value: Any) -> str:
