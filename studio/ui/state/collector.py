@@ -144,6 +144,10 @@ def _thumbnail(data: bytes | None) -> QImage | None:
                         Qt.TransformationMode.SmoothTransformation)
 
 
+NOTHING_OPEN = ("Paste a collection's address (0x…) above and press Open collection, pick one you opened before "
+                "from Recent collections, or press My collection to see the tokens your accounts hold.")
+
+
 class CollectorState(QObject):
     """What the Collections view shows and does, over the wallet's network and the library."""
 
@@ -176,9 +180,9 @@ class CollectorState(QObject):
         self._marketplace: str | None = None
         self._generation = 0
         self._jobs: set[Job] = set()
-        self._status = ""
+        self._status = NOTHING_OPEN
         self._error = ""
-        self._title = ""
+        self._title = "No collection open"
         wallet_state.network_key_changed.connect(self._on_network_changed)
 
     # -- properties the tab shows -------------------------------------------------------------
@@ -428,7 +432,7 @@ class CollectorState(QObject):
             return
         self._set_error(error_message(exc))
         if self.view is None and self._refs is None:
-            self._set_status("Nothing open.")
+            self._set_status(NOTHING_OPEN)
 
     def _ended(self, job: Job) -> None:
         self._jobs.discard(job)
