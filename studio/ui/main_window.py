@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.file_drop = FileDropFilter(self)  # an image dropped anywhere on the window is verified
         self.file_drop.watch(self)
         self.file_drop.files_dropped.connect(lambda paths: [self.open_verify_dialog(p) for p in paths])
+        self.file_drop.files_refused.connect(self._say_not_images)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -202,6 +203,11 @@ class MainWindow(QMainWindow):
         self.create_state.result_added.connect(lambda *_: self.gallery_state.refresh())
         self.gallery_state.use_settings_requested.connect(self.use_settings)
         self.gallery_state.mint_requested.connect(self.open_mint_dialog)
+
+    def _say_not_images(self, paths: list[Path]) -> None:
+        from studio.ui.widgets.file_drop import refused_text
+
+        self.statusBar().showMessage(refused_text(paths), 10_000)
 
     def open_verify_dialog(self, path: Path | None) -> Any:
         """Check a file's provenance (signature, pixels, C2PA, its token on chain)."""

@@ -40,6 +40,24 @@ def test_dropping_an_image_on_the_window_opens_verify(window, qtbot, tmp_path: P
             widget.close()
 
 
+def test_dropping_a_file_that_is_not_an_image_says_why_nothing_opened(window, qtbot, tmp_path: Path) -> None:
+    from studio.ui.dialogs.verify import VerifyDialog
+
+    path = tmp_path / "notes.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(QPoint(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()  # the drag is taken, so the drop arrives and can be answered
+    drop = QDropEvent(QPointF(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Not opened: notes.pdf is not an image.") and "PNG, JPEG or WebP" in message
+    assert not any(isinstance(w, VerifyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
 def test_gallery_use_settings_fills_the_create_tab(window) -> None:
     recipe = Recipe(prompt="a red fox", negative_prompt="fog", model_name="demo", model_hash="0" * 64,
                     model_family="sd1", seed=77, steps=3, guidance=4.5, width=64, height=64,
