@@ -5,7 +5,8 @@
 //   node build.js --check   exit 1 when a committed artifact differs from a fresh build
 //
 // Each artifact holds abi, bytecode, deployedBytecode, the compiler version and settings,
-// and sha256 hashes of its own source file and of every source in the compilation.
+// and sha256 hashes of its own source file, of the project's sources it imports (such as
+// src/base/*.sol, which have no artifact of their own) and of every source in the compilation.
 "use strict";
 
 const crypto = require("crypto");
@@ -22,7 +23,7 @@ const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: "cancun",
   metadata: { bytecodeHash: "ipfs" },
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+  outputSelection: { "*": { "*": ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 };
 
 function sha256(text) {
@@ -67,10 +68,17 @@ function compile() {
     if (!sources[sourceKey]) continue; // library contracts are not artifacts of their own
     for (const [name, compiled] of Object.entries(contracts)) {
       if (!compiled.evm.bytecode.object) continue; // interfaces and abstract contracts
+      // The project's own files this contract is built from (its metadata lists every source it
+      // imports, directly or not), so that an edit to a base contract makes the artifact stale.
+      const importedSources = {};
+      for (const key of Object.keys(JSON.parse(compiled.metadata).sources).sort()) {
+        if (key !== sourceKey && sources[key]) importedSources[key] = sha256(sources[key].content);
+      }
       artifacts[name] = {
         contractName: name,
         sourcePath: sourceKey,
         sourceHash: sha256(sources[sourceKey].content),
+        importedSources,
         sourcesHash,
         compiler: { name: "solcjs", version: solc.version(), settings: { ...SETTINGS, outputSelection: undefined } },
         abi: compiled.abi,

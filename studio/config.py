@@ -119,6 +119,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The studio marketplace contract on each network other than the devnet (where the studio "
             "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…",
             section="Wallet & networks"),
+    Setting("devnet_allowed_origins", "Devnet: allowed web origins", "",
+            "Browser origins that may use `studio devnet serve` (space or comma separated), e.g. "
+            "chrome-extension://nkbihfbeogaeaoehlefnkodbefgpgknn for MetaMask or http://localhost:3000 for a dapp "
+            "you are building. Empty: no web page can reach the devnet.", section="Wallet & networks"),
     Setting("theme", "Theme", "dark",
             "Dark or light colours for the whole window; a change applies when you press Save.",
             choices=("dark", "light"), section="Appearance"),
@@ -168,13 +172,16 @@ def load_config(paths: StudioPaths | None = None) -> Config:
     """Read settings, dropping unknown keys and bad values (each logged) in favour of defaults."""
     paths = (paths or studio_paths()).ensure()
     values: dict[str, Any] = {}
+    from studio import safejson
+    from studio.errors import NotFound, StudioError
+
     try:
-        raw = json.loads(paths.settings_file.read_text(encoding="utf-8"))
+        raw = safejson.load_file(paths.settings_file, what="The settings file", max_bytes=1024 * 1024)
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
-    except FileNotFoundError:
+    except NotFound:
         raw = {}
-    except (OSError, ValueError) as exc:
+    except (StudioError, ValueError) as exc:
         log.warning("Settings file %s is unreadable (%s); using defaults.", paths.settings_file, exc)
         raw = {}
     for key, value in raw.items():

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC721A} from "erc721a/contracts/ERC721A.sol";
+import {ERC721BatchHeads} from "./base/ERC721BatchHeads.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -13,11 +13,13 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 /// computes an `ipfs://` CIDv1 URI on-chain. A single mint (or a redeemed voucher) commits one
 /// file (raw CID of the token's metadata JSON); a batch mint commits one UnixFS directory whose
 /// entries are named "0", "1", ... in mint order, so token `first + i` resolves to `ipfs://<dir>/<i>`.
-/// Batches are stored once (ERC721A ownership plus two slots), not per token.
-contract StudioCollection is ERC721A, ERC2981, Ownable, EIP712 {
+/// Batches are stored once (one ownership record, a bit in the batch-head bitmap and two slots), not
+/// per token, and every lookup (owner, content, URI) of any token reads a bounded number of slots
+/// (see ERC721BatchHeads).
+contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     /// @notice Highest royalty the collection accepts, in basis points (10%).
     uint96 public constant MAX_ROYALTY_BPS = 1000;
-    /// @notice Largest batch in one transaction; bounds the backwards scans of views.
+    /// @notice Largest batch in one transaction (bounds the gas of one mint; lookups do not depend on it).
     uint256 public constant MAX_BATCH = 1000;
 
     bytes32 private constant _VOUCHER_TYPEHASH = keccak256(
@@ -68,7 +70,7 @@ contract StudioCollection is ERC721A, ERC2981, Ownable, EIP712 {
     error WithdrawFailed();
 
     constructor(string memory name_, string memory symbol_, address royaltyReceiver, uint96 royaltyBps)
-        ERC721A(name_, symbol_)
+        ERC721BatchHeads(name_, symbol_)
         Ownable(msg.sender)
         EIP712("StudioCollection", "1")
     {
@@ -186,12 +188,13 @@ contract StudioCollection is ERC721A, ERC2981, Ownable, EIP712 {
     function contentOf(uint256 tokenId) public view returns (bytes32 digest, bool directory, uint256 index) {
         if (!_exists(tokenId)) _revert(URIQueryForNonexistentToken.selector);
         uint256 first = tokenId;
-        while (_contentDigest[first] == bytes32(0)) {
-            unchecked {
-                --first;
-            }
+        digest = _contentDigest[tokenId];
+        // Only the first token of a mint has a digest; any other is inside a batch of 2+ tokens,
+        // whose head the batch-head bitmap gives in at most two reads.
+        if (digest == bytes32(0)) {
+            first = _batchHeadOf(tokenId);
+            digest = _contentDigest[first];
         }
-        digest = _contentDigest[first];
         directory = _directorySize[first] != 0;
         index = tokenId - first;
     }
@@ -227,9 +230,9 @@ contract StudioCollection is ERC721A, ERC2981, Ownable, EIP712 {
 
     // ------------------------------------------------------------------ ERC-165
 
-    function supportsInterface(bytes4 interfaceId) public view override(ERC721A, ERC2981) returns (bool) {
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721BatchHeads, ERC2981) returns (bool) {
         return interfaceId == 0x49064906 // ERC-4906
-            || ERC721A.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId);
+            || ERC721BatchHeads.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------ internals

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ class Artifact:
     sources_hash: str
     compiler_version: str
     settings: dict[str, Any]
+    #: sha256 of each of the project's own sources the contract imports (``src/base/...``), by path.
+    imported_hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def source_file(self) -> Path:
@@ -66,6 +68,7 @@ def load_artifact(name: str, build_dir: Path = BUILD_DIR) -> Artifact:
         sources_hash=data["sourcesHash"],
         compiler_version=data["compiler"]["version"],
         settings=data["compiler"]["settings"],
+        imported_hashes=dict(data.get("importedSources", {})),
     )
 
 
@@ -75,9 +78,11 @@ def artifact_names(build_dir: Path = BUILD_DIR) -> list[str]:
 
 
 def source_is_current(artifact: Artifact) -> bool:
-    """Whether the artifact was built from the Solidity file as it is now."""
+    """Whether the artifact was built from the Solidity file, and the project's sources it imports,
+    as they are now."""
+    expected = {artifact.source_file: artifact.source_hash}
+    expected.update((CONTRACTS_DIR / path, digest) for path, digest in artifact.imported_hashes.items())
     try:
-        current = hashlib.sha256(artifact.source_file.read_bytes()).hexdigest()
+        return all(hashlib.sha256(path.read_bytes()).hexdigest() == digest for path, digest in expected.items())
     except FileNotFoundError:
         return False
-    return current == artifact.source_hash

@@ -1,8 +1,10 @@
 """The embedded devnet: an in-process EVM (eth-tester + py-evm) that needs no install and no network.
 
 Its ten accounts are funded from the public test phrase (the same addresses as anvil and
-hardhat: never real funds). Its chain is saved in ``<data>/devnet/`` shortly after every change
-and when it closes, so its state survives a restart of the studio. The studio's marketplace is
+hardhat: never real funds). Its chain is saved in ``<data>/devnet/``: every change is journalled
+to disk before the request that made it is answered (studio/chain/devnet_persistence.py), so
+its state survives a restart of the studio, and a crash too. It speaks standard Ethereum
+JSON-RPC (studio/chain/devnet_rpc.py; the methods are listed in docs/devnet.md). The studio's marketplace is
 deployed on first use (`studio_contracts`). `studio devnet serve` exposes the same devnet as
 JSON-RPC on 127.0.0.1 (studio/chain/devnet_server.py) for MetaMask and other tools.
 """
@@ -12,7 +14,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from studio.chain.anvil import TEST_MNEMONIC
 from studio.chain.networks import DEVNET_CHAIN_ID
@@ -23,10 +25,7 @@ log = logging.getLogger(__name__)
 
 HD_PATH = "m/44'/60'/0'/0"
 ACCOUNT_COUNT = 10
-STATE_CHANGING = {"eth_sendRawTransaction", "eth_sendTransaction", "evm_mine", "evm_revert",
-                  "testing_timeTravel"}
-#: Priority fee the devnet suggests (eth_maxPriorityFeePerGas), like hardhat's 1 gwei.
-SUGGESTED_TIP = 10**9
+
 
 _shared: dict[Path, "Devnet"] = {}
 _shared_lock = threading.Lock()
@@ -35,15 +34,17 @@ _shared_lock = threading.Lock()
 class Devnet:
     """One embedded chain, saved under `state_dir` (None: in memory only, for tests)."""
 
-    def __init__(self, state_dir: Path | None = None, *, save_delay: float = 0.5) -> None:
-        from eth_tester import EthereumTester, PyEVMBackend
+    def __init__(self, state_dir: Path | None = None) -> None:
+        from eth_tester import PyEVMBackend
+
+        from studio.chain.devnet_persistence import ChainStore
+        from studio.chain.devnet_rpc import DevnetRpc
 
         self.state_dir = Path(state_dir) if state_dir else None
         self.chain_id = DEVNET_CHAIN_ID
-        self.save_delay = save_delay
         self._lock = threading.RLock()
-        self._save_timer: threading.Timer | None = None
-        self._lock_file: IO[str] | None = None
+        self._lock_file: Any = None
+        self._store: ChainStore | None = None
         if self.state_dir:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._take_process_lock()
@@ -51,13 +52,15 @@ class Devnet:
         type(backend.chain).chain_id = self.chain_id  # the class is made per backend by eth-tester
         self.backend = backend
         self._meta: dict[str, Any] = {"version": 1, "chain_id": self.chain_id, "contracts": {}}
-        if self.state_dir and self.chain_file.exists():
-            from studio.chain.devnet_persistence import load_chain
-
-            load_chain(backend, self.chain_file.read_bytes())
+        if self.state_dir:
+            self._store = ChainStore(self.state_dir)
+            try:
+                self._store.open(backend)
+            except BaseException:
+                self._release_process_lock()
+                raise
             self._meta.update(self._read_meta())
-        self.tester = EthereumTester(backend)
-        self._endpoints = _endpoints(self.chain_id)
+        self.rpc = DevnetRpc(backend, self.chain_id)
 
     # ---- files
     @property
@@ -72,7 +75,8 @@ class Devnet:
 
     def _read_meta(self) -> dict[str, Any]:
         try:
-            return json.loads(self.meta_file.read_text(encoding="utf-8"))
+            meta = json.loads(self.meta_file.read_text(encoding="utf-8"))
+            return meta if isinstance(meta, dict) else {}
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -84,7 +88,7 @@ class Devnet:
             import fcntl
         except ImportError:  # Windows: no advisory lock; one studio process at a time is assumed
             return
-        assert self.state_dir is not None  # only a devnet that is saved takes the lock
+        assert self.state_dir is not None
         handle = open(self.state_dir / "lock", "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -94,6 +98,11 @@ class Devnet:
                                "`studio devnet serve`).",
                                hint="Stop that process, or add its URL as a custom network and use that.") from exc
         self._lock_file = handle
+
+    def _release_process_lock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     @classmethod
     def shared(cls) -> "Devnet":
@@ -111,67 +120,53 @@ class Devnet:
             return devnet
 
     # ---- requests
-    def request(self, method: str, params: Any) -> dict[str, Any]:
-        """One JSON-RPC request in eth-tester's own value format; reverts keep their data."""
-        from eth_tester.exceptions import TransactionFailed
+    def request(self, method: str, params: Any, *, admin: bool = True, unlocked: bool = True) -> dict[str, Any]:
+        """One JSON-RPC request in wire form: ``{"result": …}`` or ``{"error": {code, message, data}}``.
 
-        namespace, _, endpoint = method.partition("_")
-        delegator = self._endpoints.get(namespace, {}).get(endpoint)
-        if delegator is None:
-            return {"jsonrpc": "2.0", "id": 0, "error": {"code": -32601, "message": f"Method {method} is not supported"}}
+        A change to the chain is journalled to disk before the answer is returned, so whatever a
+        client was told survives a crash. `admin` and `unlocked` gate the node-admin methods and
+        the node's own signing accounts (the server decides them per request).
+        """
+        from eth_utils import ValidationError
+
+        from studio.chain.devnet_wire import INTERNAL_ERROR, INVALID_PARAMS, SERVER_ERROR, RpcError
+
+        if params is None:
+            params = []
+        if not isinstance(params, list):
+            return {"error": {"code": INVALID_PARAMS, "message": "invalid params: params must be an array"}}
         with self._lock:
             try:
-                result = delegator(self.tester, params)
-            except TransactionFailed as exc:
-                return {"jsonrpc": "2.0", "id": 0, "error": _revert_error(exc)}
-            except NotImplementedError:
-                return {"jsonrpc": "2.0", "id": 0,
-                        "error": {"code": -32601, "message": f"Method {method} is not implemented"}}
-            except Exception as exc:  # eth-tester/py-evm validation: the client's request is wrong
-                log.debug("devnet %s failed: %s", method, exc)
-                return {"jsonrpc": "2.0", "id": 0, "error": {"code": -32000, "message": str(exc)}}
-        if method in STATE_CHANGING:
-            self._schedule_save()
-        return {"jsonrpc": "2.0", "id": 0, "result": result}
-
-    def wire_request(self, method: str, params: Any) -> dict[str, Any]:
-        """One request as a JSON-RPC client sends it (hex quantities, camelCase): the server's path."""
-        from web3.providers.eth_tester.middleware import request_formatters, result_formatters
-        from web3.types import RPCEndpoint
-
-        params = list(params or [])
-        formatter = request_formatters.get(RPCEndpoint(method))
-        if formatter is not None:
-            try:
-                params = formatter(params)
-            except Exception as exc:
-                return {"error": {"code": -32602, "message": f"Invalid params: {exc}"}}
-        if method in ("eth_call", "eth_estimateGas") and params and isinstance(params[0], dict):
-            params[0].setdefault("from", self.accounts[0])  # eth-tester insists on a funded sender
-        response = self.request(method, params)
-        if "error" in response:
-            return {"error": response["error"]}
-        result = response["result"]
-        result_formatter = (result_formatters or {}).get(RPCEndpoint(method))
-        if result_formatter is not None:
-            result = result_formatter(result)
-        return {"result": _to_wire(result)}
+                answer: dict[str, Any] = {"result": self.rpc.dispatch(method, params, admin=admin,
+                                                                        unlocked=unlocked)}
+            except RpcError as exc:
+                answer = {"error": exc.as_json()}
+            except ValidationError as exc:  # py-evm refused something the checks above let through
+                answer = {"error": {"code": SERVER_ERROR, "message": str(exc)}}
+            except Exception:  # a bug of ours: answer the client, keep serving, log it
+                log.exception("devnet %s failed", method)
+                answer = {"error": {"code": INTERNAL_ERROR, "message": f"internal error in {method}"}}
+            if self._store is not None:
+                self._store.record(self.backend)
+        return answer
 
     @property
-    def web3(self):
-        """A Web3 talking to this devnet in-process."""
+    def web3(self) -> Any:
+        """A Web3 talking to this devnet in-process, through the same JSON-RPC methods as `serve`."""
         from web3 import Web3
 
         return Web3(_DevnetProvider(self))
 
-    def connection(self):
+    def connection(self) -> Any:
         from studio.chain.transactions import Connection
 
         return Connection(self.web3, self.chain_id)
 
     @property
     def accounts(self) -> list[str]:
-        return list(self.tester.get_accounts())
+        from eth_utils import to_checksum_address
+
+        return [to_checksum_address(key.public_key.to_canonical_address()) for key in self.backend.account_keys]
 
     # ---- contracts
     def studio_contracts(self, progress=None) -> dict[str, str]:
@@ -204,31 +199,14 @@ class Devnet:
         return {address: names.get(name, name) for name, address in (self._meta.get("contracts") or {}).items()}
 
     # ---- saving
-    def _schedule_save(self) -> None:
-        if not self.state_dir:
-            return
-        with self._lock:
-            if self._save_timer is None:
-                self._save_timer = threading.Timer(self.save_delay, self.save)
-                self._save_timer.daemon = True
-                self._save_timer.start()
-
     def save(self) -> None:
-        """Write the chain and its contract list now (atomically)."""
-        if not self.state_dir:
+        """Fold the journal into a fresh snapshot and write the contract list (atomically)."""
+        if not self.state_dir or self._store is None:
             return
-        from studio.chain.devnet_persistence import dump_chain
-
         with self._lock:
-            if self._save_timer is not None:
-                self._save_timer.cancel()
-                self._save_timer = None
-            data = dump_chain(self.backend)
+            self._store.compact(self.backend)
             meta = json.dumps(self._meta, indent=2)
-        from studio.fileio import atomic_write_bytes
-
         try:
-            atomic_write_bytes(self.chain_file, data, mode=0o600)
             atomic_write_text(self.meta_file, meta)
         except StorageError:
             log.exception("Could not save the devnet")
@@ -236,10 +214,11 @@ class Devnet:
 
     def close(self) -> None:
         """Save and release the devnet's folder for another process."""
-        self.save()
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        if self._store is not None:
+            self.save()
+            self._store.close()
+            self._store = None
+        self._release_process_lock()
         with _shared_lock:
             for key, value in list(_shared.items()):
                 if value is self:
@@ -250,84 +229,34 @@ class Devnet:
         if not self.state_dir:
             raise StorageError("An in-memory devnet has nothing saved to reset.")
         with self._lock:
-            if self._save_timer is not None:
-                self._save_timer.cancel()
-                self._save_timer = None
-            for path in (self.chain_file, self.meta_file):
-                path.unlink(missing_ok=True)
+            if self._store is not None:
+                self._store.remove()
+                self._store = None
+            self.meta_file.unlink(missing_ok=True)
 
 
-def _endpoints(chain_id: int) -> dict[str, dict[str, Any]]:
-    import copy
+def _devnet_provider_class() -> Any:
+    from web3._utils.encoding import Web3JsonEncoder
+    from web3.providers import JSONBaseProvider
 
-    from web3._utils.formatters import static_return
-    from web3.providers.eth_tester.defaults import API_ENDPOINTS
-
-    endpoints = copy.copy(API_ENDPOINTS)
-    endpoints["eth"] = {**API_ENDPOINTS["eth"], "chainId": static_return(chain_id),
-                        "maxPriorityFeePerGas": static_return(SUGGESTED_TIP)}
-    endpoints["net"] = {**API_ENDPOINTS["net"], "version": static_return(str(chain_id))}
-    endpoints["web3"] = {**API_ENDPOINTS["web3"], "clientVersion": static_return("ProvenanceStudio/devnet")}
-    return endpoints
-
-
-def _revert_error(exc: Exception) -> dict[str, Any]:
-    """JSON-RPC error for a revert, with the revert data when there is some (as geth and anvil send it)."""
-    raw = exc.args[0] if exc.args else b""
-    while isinstance(raw, Exception):
-        raw = raw.args[0] if raw.args else b""
-    if isinstance(raw, str) and raw[:2] in ("b'", 'b"'):  # eth-tester passes str(revert_bytes)
-        import ast
-
-        try:
-            raw = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            pass
-    if isinstance(raw, (bytes, bytearray)):
-        return {"code": 3, "message": "execution reverted", "data": "0x" + bytes(raw).hex()}
-    return {"code": -32000, "message": str(raw) if str(raw).startswith("execution reverted")
-            else f"execution reverted: {raw}"}
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _to_wire(value: Any, key: str = "") -> Any:
-    """eth-tester values in JSON-RPC form: hex quantities and data, camelCase keys."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        if key == "logsBloom":
-            return "0x" + value.to_bytes(256, "big").hex()
-        return hex(value)
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, dict):
-        return {_camel(k): _to_wire(v, _camel(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_wire(v) for v in value]
-    return value
-
-
-def _devnet_provider_class():
-    from web3 import EthereumTesterProvider
-
-    class DevnetProvider(EthereumTesterProvider):
-        """web3's eth-tester provider, routed through the Devnet (lock, chain id, saving, revert data)."""
+    class DevnetProvider(JSONBaseProvider):
+        """A web3 provider answering from the Devnet in-process, in JSON-RPC wire form (as over HTTP)."""
 
         def __init__(self, devnet: Devnet) -> None:
-            super().__init__(devnet.tester, api_endpoints=devnet._endpoints)
+            super().__init__()
             self.devnet = devnet
 
-        def make_request(self, method, params):
-            return self.devnet.request(method, params)
+        def make_request(self, method: Any, params: Any) -> Any:
+            wire_params = json.loads(json.dumps(params, cls=Web3JsonEncoder))
+            return {"jsonrpc": "2.0", "id": 0, **self.devnet.request(str(method), wire_params)}
+
+        def is_connected(self, show_traceback: bool = False) -> bool:
+            return True
 
     return DevnetProvider
 
 
-def _DevnetProvider(devnet: Devnet):
+def _DevnetProvider(devnet: Devnet) -> Any:
     return _devnet_provider_class()(devnet)
 
 

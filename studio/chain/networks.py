@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ChainError, InputError, NotFound, StorageError
+from studio.errors import ChainError, InputError, NotFound, StorageError, StudioError
 from studio.fileio import atomic_write_text
 
 DEVNET_KEY = "devnet"
@@ -116,16 +116,18 @@ class NetworkRegistry:
         return cls(config.paths.data_dir, overrides)
 
     def _custom(self) -> list[Network]:
+        from studio import safejson
+
         try:
-            raw = json.loads(self.file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            raw = safejson.load_file(self.file, what="The custom network list", max_bytes=1024 * 1024)
+        except NotFound:
             return []
-        except (OSError, ValueError) as exc:
+        except StudioError as exc:
             raise StorageError(f"The custom network list {self.file} is damaged ({exc}).",
                                hint="Fix or delete the file and add the networks again.") from exc
         try:
             return [Network(**{**entry, "custom": True}) for entry in raw.get("networks", [])]
-        except TypeError as exc:
+        except (TypeError, AttributeError) as exc:
             raise StorageError(f"The custom network list {self.file} has a bad entry.") from exc
 
     def all(self) -> list[Network]:

@@ -82,7 +82,7 @@ class Connection:
         """Connect over HTTP; raises NetworkError when the node does not answer."""
         from web3 import Web3
 
-        web3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        web3 = Web3(bounded_http_provider(url, timeout=timeout))
         try:
             chain_id = int(web3.eth.chain_id)
         except Exception as exc:
@@ -191,6 +191,60 @@ class Connection:
                           hint="It may have run out of gas; try again.")
 
 
+#: The largest JSON-RPC answer read from a node (a block of logs is a few MB).
+MAX_RPC_ANSWER = 32 * 1024 * 1024
+#: Values (containers and commas) in one answer: 10,000 logs hold about 200,000.
+MAX_RPC_VALUES = 2_000_000
+
+
+def bounded_http_provider(url: str, *, timeout: float = 30.0, max_bytes: int = MAX_RPC_ANSWER) -> Any:
+    """web3's HTTPProvider whose answers are read with a size cap (streamed, never more than
+    `max_bytes`) and parsed with :mod:`studio.safejson` (depth and value count bounded), so a node
+    or a proxy in front of it cannot exhaust memory or the stack with one answer."""
+    import time
+
+    from web3 import HTTPProvider
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    from studio import safejson
+
+    class BoundedSessionManager(HTTPSessionManager):
+        def make_post_request(self, endpoint_uri: Any, data: Any, **kwargs: Any) -> bytes:
+            kwargs.setdefault("timeout", timeout)
+            kwargs["stream"] = True
+            started = time.monotonic()
+            limit = kwargs["timeout"][1] if isinstance(kwargs["timeout"], tuple) else kwargs["timeout"]
+            with self.get_response_from_post_request(endpoint_uri, data=data, **kwargs) as response:
+                response.raise_for_status()
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise NetworkError(f"The node sent an answer of {int(declared):,} bytes, over the limit of "
+                                       f"{max_bytes:,}.", hint="Ask for less at once (a smaller block range).")
+                body = bytearray()
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise NetworkError(f"The node sent more than the limit of {max_bytes:,} bytes in one "
+                                           "answer.", hint="Ask for less at once (a smaller block range).")
+                    if time.monotonic() - started > float(limit) * 4:
+                        raise NetworkError(f"The node took more than {float(limit) * 4:.0f} s to send one answer.",
+                                           hint="Check the node and the connection.")
+                return bytes(body)
+
+    class BoundedHTTPProvider(HTTPProvider):
+        @staticmethod
+        def decode_rpc_response(raw_response: bytes) -> Any:
+            try:
+                return safejson.loads(raw_response, what="The node's answer", max_bytes=max_bytes,
+                                      max_values=MAX_RPC_VALUES)
+            except InputError as exc:
+                raise NetworkError(exc.message, hint="Check that the address is an Ethereum JSON-RPC node.") from exc
+
+    provider = BoundedHTTPProvider(url, request_kwargs={"timeout": timeout})
+    provider._request_session_manager = BoundedSessionManager()  # noqa: SLF001 - the only way to cap the read
+    return provider
+
+
 def signed_tx_hash(raw: bytes) -> str:
     """The hash a signed raw transaction has on chain (0x + keccak-256 of its bytes), known before
     it is broadcast, so that it can be recorded first."""
@@ -225,6 +279,9 @@ def as_studio_error(exc: Exception, action: str) -> Exception:
                             hint="Check the network settings and that the node is running.")
     if isinstance(exc, web3_errors.Web3ValidationError):
         return InputError(f"{action} has invalid arguments: {exc}")
+    if isinstance(exc, web3_errors.BadFunctionCallOutput):  # an empty answer: no code there, or another kind
+        return ChainError(f"{action} got no answer: there is no contract at that address on this network, or it "
+                          "is not the kind of contract expected.", hint="Check the address and the network.")
     return exc
 
 

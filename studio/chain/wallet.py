@@ -23,10 +23,11 @@ from typing import Any, Callable
 from studio.cancel import ProgressCallback
 from studio.chain.hdkeys import (ACCOUNT_PATH, address_of, derive_key, generate_phrase, normalize_phrase,
                                  parse_private_key, phrase_seed)
+from studio import safejson
 from studio.chain.keystore import (DEFAULT_KDF_N, CorruptKeystore, WrongPassword, decrypt_keystore,
                                    decrypt_secret, encrypt_keystore, encrypt_secret)
-from studio.errors import InputError, NotFound, StorageError, WalletLocked
-from studio.fileio import atomic_write_bytes
+from studio.errors import InputError, NotFound, StudioError, WalletLocked
+from studio.fileio import atomic_write_bytes, read_bounded
 
 WALLET_FORMAT = "provenance-studio-wallet"
 WALLET_VERSION = 1
@@ -34,11 +35,19 @@ MIN_PASSWORD_LENGTH = 8
 #: Environment variable scripts may use to give the wallet password (documented in docs/wallet.md).
 PASSWORD_ENV = "STUDIO_WALLET_PASSWORD"
 DEFAULT_IDLE_LOCK_MINUTES = 15
+#: The largest wallet file read (a wallet with a thousand imported keys is about 300 KB).
+MAX_WALLET_BYTES = 8 * 1024 * 1024
+#: The largest password, phrase or key file read.
+MAX_SECRET_FILE_BYTES = 64 * 1024
+#: Wrong wallet passwords allowed in a row before each further try must wait (docs/wallet.md).
+FREE_PASSWORD_TRIES = 5
+#: The longest wait between tries (seconds); the wait doubles from 1 s after the free tries.
+MAX_PASSWORD_DELAY = 60.0
 #: Names of service secrets (access tokens the studio keeps for a service, e.g. "pinning").
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
-__all__ = ["Wallet", "WalletAccount", "WalletSigner", "WrongPassword", "CorruptKeystore", "PASSWORD_ENV",
-           "check_new_password", "wallet_path"]
+__all__ = ["Wallet", "WalletAccount", "WalletSigner", "WrongPassword", "CorruptKeystore", "TooManyTries",
+           "PASSWORD_ENV", "check_new_password", "wallet_path"]
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,29 @@ class _Secrets:
     @classmethod
     def from_bytes(cls, data: bytes) -> "_Secrets":
         try:
-            raw = json.loads(data.decode("utf-8"))
+            raw = safejson.loads(data, what="The wallet's encrypted part", max_bytes=MAX_WALLET_BYTES, max_depth=16)
             services = {str(name): str(value) for name, value in dict(raw.get("services") or {}).items()}
             return cls(raw.get("phrase"), dict(raw.get("imported") or {}), services)
-        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        except (InputError, ValueError, AttributeError, TypeError) as exc:
             raise CorruptKeystore("The wallet's encrypted part is damaged.",
                                   hint="Restore the wallet from its recovery phrase or a backup.") from exc
+
+
+class TooManyTries(InputError):
+    """Too many wrong passwords in a row: the next try is refused until a short wait has passed."""
+
+    def __init__(self, failures: int, wait: float) -> None:
+        super().__init__(f"{failures} wrong passwords in a row; try again in {max(1, round(wait))} s.",
+                         hint="Nothing was changed. The wait doubles with each further wrong password "
+                              f"(up to {MAX_PASSWORD_DELAY:.0f} s) and ends with the right one.")
+        self.wait = wait
+
+
+def password_delay(failures: int) -> float:
+    """Seconds the next try waits after `failures` wrong passwords in a row (0 for the first few)."""
+    if failures < FREE_PASSWORD_TRIES:
+        return 0.0
+    return min(MAX_PASSWORD_DELAY, float(2 ** min(failures - FREE_PASSWORD_TRIES, 16)))
 
 
 class Wallet:
@@ -105,6 +131,9 @@ class Wallet:
         self._keys: dict[str, bytes] = {}
         self._secrets: _Secrets | None = None
         self._last_used = clock()
+        self._tries = threading.Lock()
+        self._failures = 0            # wrong passwords in a row
+        self._last_failure = 0.0
 
     @classmethod
     def default(cls, **kwargs: Any) -> "Wallet":
@@ -126,12 +155,17 @@ class Wallet:
 
     def _read(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
+            raw = read_bounded(self.path, MAX_WALLET_BYTES, what="The wallet file")
+        except NotFound as exc:
             raise NotFound("There is no wallet yet.",
                            hint="Create one (`studio wallet create`) or import a phrase or key.") from exc
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise CorruptKeystore(f"The wallet file {self.path} is damaged ({exc.__class__.__name__}).",
+        except StudioError as exc:
+            raise CorruptKeystore(exc.message,
+                                  hint="Restore it from a backup, or import your phrase into a new wallet.") from exc
+        try:
+            data = safejson.loads(raw, what=f"The wallet file {self.path}", max_bytes=MAX_WALLET_BYTES, max_depth=16)
+        except InputError as exc:
+            raise CorruptKeystore(f"{exc.message} It is damaged.",
                                   hint="Restore it from a backup, or import your phrase into a new wallet.") from exc
         if not isinstance(data, dict) or data.get("format") != WALLET_FORMAT or \
                 not isinstance(data.get("crypto"), dict) or not isinstance(data.get("accounts"), list):
@@ -193,12 +227,32 @@ class Wallet:
             pass
         atomic_write_bytes(self.path, json.dumps(document, indent=2).encode("utf-8"), mode=0o600)
 
+    def password_wait(self, now: float | None = None) -> float:
+        """Seconds until the wallet takes another password try (0 when it takes one now)."""
+        with self._tries:
+            delay = password_delay(self._failures)
+            if not delay:
+                return 0.0
+            now = self._clock() if now is None else now
+            return max(0.0, self._last_failure + delay - now)
+
     def _open(self, password: str, progress: ProgressCallback | None = None) -> tuple[dict[str, Any], _Secrets]:
         data = self._read()
+        wait = self.password_wait()
+        if wait > 0:
+            raise TooManyTries(self._failures, wait)
         if progress:
             progress(0.05, "Checking the password")
-        secrets = _Secrets.from_bytes(decrypt_secret(data["crypto"], password))
-        return data, secrets
+        try:
+            plain = decrypt_secret(data["crypto"], password)
+        except WrongPassword:
+            with self._tries:
+                self._failures += 1
+                self._last_failure = self._clock()
+            raise
+        with self._tries:
+            self._failures = 0
+        return data, _Secrets.from_bytes(plain)
 
     # ---- creating and importing
     def create(self, password: str, *, phrase: str | None = None, words: int = 12, accounts: int = 1,
@@ -517,11 +571,16 @@ def password_from_environment() -> str | None:
 
 
 def read_secret_file(path: Path, what: str) -> str:
-    """The first line of a password/phrase/key file (a trailing newline is not part of it)."""
+    """The first line of a password/phrase/key file (a trailing newline is not part of it).
+
+    A pipe is accepted (``--password-file <(pass show studio)``); whatever it is, at most
+    ``MAX_SECRET_FILE_BYTES`` are read, so ``/dev/zero`` is refused instead of filling memory.
+    A keystore is read with its own limit (``keystore.read_keystore_file``).
+    """
+    from studio.fileio import read_text_bounded
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
+        text = read_text_bounded(path, MAX_SECRET_FILE_BYTES, what=f"The {what} file", regular_only=False)
+    except NotFound as exc:
         raise NotFound(f"The {what} file {path} does not exist.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StorageError(f"The {what} file {path} cannot be read ({exc.__class__.__name__}).") from exc
     return text.rstrip("\r\n") if what == "password" else text.strip()

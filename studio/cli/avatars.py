@@ -23,7 +23,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from studio.cli.progress import ProgressBar
 from studio.errors import InputError
+from studio.text import json_line, printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Square avatars in a style preset, from a prompt or a photo; "
                                                "variations of one character; collections with traits and rarity "
                                                "ready for `studio batch-mint`.")
-    commands = parser.add_subparsers(dest="avatars_command", metavar="COMMAND")
-    parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+    commands = parser.add_subparsers(dest="avatars_command", metavar="COMMAND", required=True)
 
     presets = commands.add_parser("presets", help="list the style presets")
     presets.add_argument("--json", action="store_true", help="print the presets as JSON")
@@ -150,12 +151,12 @@ def _print_work(args: argparse.Namespace, work: Any, warned: set[str]) -> None:
     for warning in work.warnings:
         if warning not in warned:
             warned.add(warning)
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"path": str(work.path), "recipe": work.recipe.to_dict(), "pipeline": "avatar",
-                          "warnings": list(work.warnings)}, ensure_ascii=False), flush=True)
+        print(json_line({"path": str(work.path), "recipe": work.recipe.to_dict(), "pipeline": "avatar",
+                         "warnings": list(work.warnings)}), flush=True)
     else:
-        print(work.path, flush=True)
+        print(printable(work.path), flush=True)
 
 
 class _Interrupt:
@@ -190,13 +191,13 @@ def run_presets(args: argparse.Namespace) -> int:
 
     presets = load_presets()
     if args.json:
-        print(json.dumps([{**p.to_dict(), "user": p.user} for p in presets], indent=2, ensure_ascii=False))
+        print(json_line([{**p.to_dict(), "user": p.user} for p in presets], indent=2))
         return 0
     for preset in presets:
         sd1, sdxl = preset.settings_for("sd1"), preset.settings_for("sdxl")
         mine = " (yours)" if preset.user else ""
-        print(f"{preset.key:<14} {preset.label}{mine}")
-        print(f"{'':<14} {preset.prompt}")
+        print(printable(f"{preset.key:<14} {preset.label}{mine}"))  # presets are files anyone may share
+        print(printable(f"{'':<14} {preset.prompt}"))
         print(f"{'':<14} SD 1.x {sd1.size}px {sd1.steps} steps CFG {sd1.guidance:g} {sd1.scheduler} · "
               f"SDXL {sdxl.size}px {sdxl.steps} steps CFG {sdxl.guidance:g} {sdxl.scheduler}")
     return 0
@@ -209,15 +210,15 @@ def run_adapters(args: argparse.Namespace) -> int:
     config = load_config()
     report = find_ip_adapters(config.model_folders(), config.paths.models_dir)
     if args.json:
-        print(json.dumps({**report.to_dict(), "licence_notice": FACE_ID_NOTICE}, indent=2, ensure_ascii=False))
+        print(json_line({**report.to_dict(), "licence_notice": FACE_ID_NOTICE}, indent=2))
         return 0
-    print(report.summary)
+    print(printable(report.summary, multiline=True))
     for line in report.incomplete:
-        print(f"incomplete: {line}")
+        print(f"incomplete: {printable(line)}")
     if report.downloads:
         print("To add (optional; avatars work without them):")
         for line in report.downloads:
-            print(f"  - {line}")
+            print(f"  - {printable(line)}")
     print(f"Note: {FACE_ID_NOTICE}")
     return 0
 
@@ -268,7 +269,7 @@ def run_sheet(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"sheet": str(sheet.grid), "works": [str(w.path) for w in sheet.works]}), flush=True)
     else:
-        print(f"sheet: {sheet.grid}")
+        print(f"sheet: {printable(sheet.grid)}")
     return 0
 
 
@@ -280,20 +281,23 @@ def run_collection(args: argparse.Namespace) -> int:
     config, engine = _engine()
     announced: list[bool] = []
 
+    bar = ProgressBar()
+
     def on_progress(step: CollectionProgress) -> None:
         if step.skipped and not announced:
             announced.append(True)
             print(f"Continuing: {step.skipped} of {step.total} avatars were made by an earlier run.", file=sys.stderr)
+        bar(step.fraction, step.text)
 
     def on_saved(item: Any, work: Any) -> None:
         if args.json:
-            print(json.dumps({"index": item.index, "path": str(work.path), "seed": item.seed,
-                              "attributes": item.attributes, "prompt": item.prompt}, ensure_ascii=False), flush=True)
+            print(json_line({"index": item.index, "path": str(work.path), "seed": item.seed,
+                             "attributes": item.attributes, "prompt": item.prompt}), flush=True)
         else:
             traits = ", ".join(f"{k}: {v}" for k, v in item.attributes.items())
-            print(f"{work.path}  {traits}", flush=True)
+            print(printable(f"{work.path}  {traits}"), flush=True)
 
-    with _Interrupt() as cancel, _library() as library:
+    with _Interrupt() as cancel, bar, _library() as library:
         result = make_collection(table, args.count, args.seed, args.out, engine, library=library,
                                  template=args.template,
                                  preset=args.preset, model=_model(args, config), size=args.size, steps=args.steps,
@@ -303,11 +307,11 @@ def run_collection(args: argparse.Namespace) -> int:
                "manifest": str(result.manifest), "rarity": str(result.folder / "rarity.json"),
                "mint": f"studio batch-mint {result.manifest} --collection ADDRESS"}
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False), flush=True)
+        print(json_line(summary), flush=True)
     else:
-        print(f"{len(result.items)} avatars in {result.folder} ({result.generated} made now).")
-        print(f"Manifest for minting: {result.manifest}")
-        print(f"Mint them with: {summary['mint']}")
+        print(printable(f"{len(result.items)} avatars in {result.folder} ({result.generated} made now)."))
+        print(printable(f"Manifest for minting: {result.manifest}"))
+        print(printable(f"Mint them with: {summary['mint']}"))
     return 0
 
 
@@ -318,18 +322,18 @@ def run_rarity(args: argparse.Namespace) -> int:
         raise InputError("--top must be 0 or more.")
     report = collection_rarity(args.folder)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+        print(json_line(report.to_dict(), indent=1))
         return 0
     print(f"{report.total} avatars")
     category = None
     for share in report.shares:
         if share.category != category:
             category = share.category
-            print(f"{category}:")
-        print(f"  {share.value:<24} {share.count:>6}  {share.percent:6.2f} %")
+            print(f"{printable(category)}:")  # trait tables are files anyone may share
+        print(f"  {printable(share.value):<24} {share.count:>6}  {share.percent:6.2f} %")
     if args.top:
         print(f"Rarest {min(args.top, report.total)}:")
         for avatar in sorted(report.avatars, key=lambda a: a.rank)[:args.top]:
             traits = ", ".join(f"{k}: {v}" for k, v in avatar.attributes.items())
-            print(f"  #{avatar.rank:<4} item {avatar.index + 1:<5} score {avatar.score:8.2f}  {traits}")
+            print(f"  #{avatar.rank:<4} item {avatar.index + 1:<5} score {avatar.score:8.2f}  {printable(traits)}")
     return 0

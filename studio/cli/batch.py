@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from studio.cli.common import add_network_options, add_storage_options, open_session, store_of
+from studio.cli.exit_codes import Exit
+from studio.cli.progress import ProgressBar
+from studio.text import printable
 
-EXIT_OK, EXIT_INCOMPLETE = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,36 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_batch_mint)
 
 
-class ProgressLine:
-    """A bar with counts and ETA on a terminal; a plain line per step otherwise (logs, CI)."""
+def batch_progress(bar: ProgressBar) -> Callable[[Any], None]:
+    """The batch run's progress (counts of minted, uploaded and listed works) as a bar."""
+    def report(progress: Any) -> None:
+        done, goal = progress.minted + progress.listed, progress.total + progress.to_list
+        listed = f", {progress.listed}/{progress.to_list} listed" if progress.to_list else ""
+        bar(done / goal if goal else 1.0,
+            f"[{progress.minted}/{progress.total} minted, {progress.uploaded} uploaded{listed}] {progress.line}")
 
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = time.monotonic()
-        self.first_done: tuple[float, int] | None = None
-
-    def __call__(self, progress: Any) -> None:
-        done = progress.minted + progress.listed
-        goal = progress.total + progress.to_list
-        if not self.tty:
-            print(f"[{progress.minted}/{progress.total} minted, {progress.uploaded} uploaded"
-                  f"{f', {progress.listed}/{progress.to_list} listed' if progress.to_list else ''}] {progress.line}",
-                  file=self.stream, flush=True)
-            return
-        now = time.monotonic()
-        if self.first_done is None:
-            self.first_done = (now, done)
-        began, base = self.first_done
-        rate = (done - base) / (now - began) if now > began and done > base else 0.0
-        eta = f"ETA {int((goal - done) / rate)} s" if rate > 0 and goal > done else "ETA --"
-        width = 30
-        filled = int(width * done / goal) if goal else width
-        bar = "#" * filled + "-" * (width - filled)
-        end = "\n" if progress.stage == "done" else ""
-        print(f"\r[{bar}] {progress.minted}/{progress.total} minted, {progress.uploaded} uploaded"
-              f"{f', {progress.listed}/{progress.to_list} listed' if progress.to_list else ''}  {eta}   ",
-              end=end, file=self.stream, flush=True)
+    return report
 
 
 def run_batch_mint(args: argparse.Namespace) -> int:
@@ -85,36 +65,39 @@ def run_batch_mint(args: argparse.Namespace) -> int:
                 print(json.dumps(plan.to_json()))
             else:
                 for work in plan.works:
-                    print(f"row {work.row}  {work.file.name}  image {work.media_cid}  metadata {work.metadata_cid}  "
-                          f"{work.token_uri}")
+                    print(printable(f"row {work.row}  {work.file.name}  image {work.media_cid}  "
+                                    f"metadata {work.metadata_cid}  {work.token_uri}"))
                 print(f"{len(plan.works)} works in {len(plan.batches)} mint transactions, "
                       f"{plan.royalty_transactions} royalty and {plan.listing_transactions} listing transactions")
                 print(f"estimated gas for the mints: {plan.estimated_gas:,} "
                       f"({plan.estimated_gas // max(1, len(plan.works)):,} per token); "
                       f"at most {format_eth(plan.max_cost_wei)}")
-            return EXIT_OK
+            return Exit.OK
         assert store is not None  # made above for every run that is not a dry run
         if not args.json:
-            print(f"Minting {args.manifest.name} on {session.network.name}; files go to {store.name}.",
+            print(printable(f"Minting {args.manifest.name} on {session.network.name}; files go to {store.name}."),
                   file=sys.stderr)
         try:
-            report = batch_mint(args.manifest, args.collection, signer=session.signer, connection=session.connection,
-                                store=store, library=library, network=session.network, batch_size=args.batch_size,
-                                list_price_wei=price, timeout=args.timeout, progress=ProgressLine())
+            with ProgressBar() as bar:
+                report = batch_mint(args.manifest, args.collection, signer=session.signer,
+                                    connection=session.connection, store=store, library=library,
+                                    network=session.network, batch_size=args.batch_size, list_price_wei=price,
+                                    timeout=args.timeout, progress=batch_progress(bar))
         except BatchIncomplete as exc:
             if args.json:
                 print(json.dumps(exc.report.to_json()))
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_INCOMPLETE
+            print(f"error: {printable(exc, multiline=True)}", file=sys.stderr)
+            return Exit.FAILED
     if args.json:
         print(json.dumps(report.to_json()))
     else:
         for token in report.tokens:
             listed = f"  listed at {format_eth(token.listed_wei)}" if token.listed_wei is not None else ""
-            print(f"token {token.token_id}  row {token.row}  {token.file.name}  ipfs://{token.metadata_cid}{listed}")
+            print(printable(f"token {token.token_id}  row {token.row}  {token.file.name}  "
+                            f"ipfs://{token.metadata_cid}{listed}"))
         print(f"{report.done} of {report.total} minted in {sum(1 for t in report.transactions if t.kind == 'mint')} "
               f"mint transactions; gas {report.gas_used:,} ({report.gas_used // max(1, report.done):,} per token); "
               f"cost {format_eth(report.cost_wei)}")
     for problem in report.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    return EXIT_INCOMPLETE if report.problems else EXIT_OK
+        print(f"warning: {printable(problem)}", file=sys.stderr)
+    return Exit.FAILED if report.problems else Exit.OK

@@ -9,6 +9,7 @@ from pathlib import Path
 from studio.cli.common import (add_network_options, add_storage_options, confirm_preview, network_of, open_session,
                                store_of)
 from studio.errors import Cancelled
+from studio.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +48,7 @@ def _print(collections, as_json: bool, network) -> None:
         return
     for c in collections:
         royalty = f"{c.royalty_bps / 100:g}% to {c.royalty_receiver}" if c.royalty_receiver else "no royalty"
-        print(f"{c.address}  {c.name} ({c.symbol})  owner {c.owner}  {royalty}")
+        print(printable(f"{c.address}  {c.name} ({c.symbol})  owner {c.owner}  {royalty}"))  # name: the contract's
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -67,7 +68,7 @@ def run_create(args: argparse.Namespace) -> int:
             connection=session.connection, signer=session.signer, library=library, name=args.name,
             symbol=args.symbol, royalty_receiver=receiver, royalty_bps=bps, description=args.description,
             image=args.image, store=store,
-            progress=None if args.json else lambda fraction, line: print(line, file=sys.stderr))
+            progress=None if args.json else lambda fraction, line: print(printable(line), file=sys.stderr))
         _print([collection], args.json, session.network)
     return 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import InputError
+from studio.text import printable
 
 
 def add_network_options(sub: argparse.ArgumentParser, *, signs: bool = True) -> None:
@@ -23,6 +24,35 @@ def add_network_options(sub: argparse.ArgumentParser, *, signs: bool = True) -> 
         sub.add_argument("--account", help="address or name of the wallet account (default: the first)")
         sub.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
         sub.add_argument("--yes", action="store_true", help="sign without showing the preview and asking")
+
+
+def add_signing_options(sub: argparse.ArgumentParser) -> None:
+    """--sign (with --account and --password-file): sign each new work's provenance with the wallet."""
+    sub.add_argument("--sign", action="store_true",
+                     help="sign each image's provenance with a wallet account; the password comes from "
+                          "--password-file, STUDIO_WALLET_PASSWORD or a prompt")
+    sub.add_argument("--account", help="address or name of the wallet account that signs (default: the first)")
+    sub.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+
+
+def provenance_signer(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The unlocked wallet and the account's signer when --sign was given, else (None, None)."""
+    if not getattr(args, "sign", False):
+        if getattr(args, "account", None):
+            raise InputError("--account chooses who signs, but --sign was not given.",
+                             hint="Add --sign to sign the works' provenance with that account.")
+        return None, None
+    from studio.chain.wallet import Wallet
+    from studio.cli.wallet import read_password
+
+    wallet = Wallet.default()
+    if not wallet.exists:
+        raise InputError("There is no wallet to sign with.",
+                         hint="Create or import one (`studio wallet create` / `studio wallet import`), "
+                              "or leave out --sign.")
+    account = wallet.account(getattr(args, "account", None))  # unknown names are refused before scrypt runs
+    wallet.unlock(read_password(args))
+    return wallet, wallet.signer(account.address)
 
 
 def add_storage_options(sub: argparse.ArgumentParser) -> None:
@@ -93,11 +123,11 @@ def show_preview(preview: Any) -> None:
     """The transaction's preview on stderr (stdout stays for results and --json)."""
     from studio.cli.wallet import format_eth
 
-    print(f"-- {preview.action} --", file=sys.stderr)
-    for label, text in preview.lines():
+    print(f"-- {printable(preview.action)} --", file=sys.stderr)
+    for label, text in preview.lines():  # names in a preview come from contracts and files
         if label in ("Value", "Max fee"):
             text = f"{text}  ({format_eth(preview.value_wei if label == 'Value' else preview.max_fee_wei)})"
-        print(f"{label:>10}: {text}", file=sys.stderr)
+        print(printable(f"{label:>10}: {text}"), file=sys.stderr)
 
 
 def confirm_preview(args: argparse.Namespace, preview: Any, question: str = "Sign and send?") -> bool:

@@ -9,7 +9,9 @@ import argparse
 import json
 import sys
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from studio.cli.exit_codes import Exit
+from studio.text import printable
+
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,14 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _print_step(step) -> None:
     mark = "ok  " if step.ok else "FAIL"
-    print(f"[{mark}] {step.name:<10} {step.summary}", flush=True)
+    print(printable(f"[{mark}] {step.name:<10} {step.summary}"), flush=True)
     for line in step.more:
-        print(f"         {line}", flush=True)
+        print(printable(f"         {line}"), flush=True)
     if step.error:
-        print(f"         error: {step.error}", flush=True)
+        print(printable(f"         error: {step.error}"), flush=True)
     for check, held in step.checks.items():
         if not held:
-            print(f"         check failed: {check}", flush=True)
+            print(printable(f"         check failed: {check}"), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
         print("Everything checked out.")
     else:
         print("The demo did not check out; see the failed steps above.", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return Exit.OK if report.ok else Exit.FAILED
 

@@ -7,13 +7,15 @@ per line instead (JSON Lines), as each image is written:
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from studio.cli.common import add_signing_options, provenance_signer
+from studio.cli.progress import ProgressBar
 from studio.errors import InputError, NotFound
+from studio.text import json_line, printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,10 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="apply a .safetensors LoRA (weight default 1); repeatable")
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per saved image")
-    parser.add_argument("--sign", nargs="?", const="", default=None, metavar="ACCOUNT",
-                        help="sign each image's provenance with a wallet account (default: the first); the "
-                             "password comes from --password-file, STUDIO_WALLET_PASSWORD or a prompt")
-    parser.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+    add_signing_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -76,16 +75,11 @@ def parse_lora(text: str) -> Any:
 
 
 def _open_image(path: Path, what: str) -> Any:
-    from PIL import Image, UnidentifiedImageError
+    from studio.safeimage import load_image
 
     if not path.is_file():
         raise NotFound(f"The {what} {path} does not exist.")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"The {what} {path} is not an image the studio can read ({exc}).") from exc
+    return load_image(path, what=f"The {what} {path}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
     engine.validate(request)
     out_dir = args.out or config.paths.works_dir
-    wallet, signer = _signer(args)
+    wallet, signer = provenance_signer(args)
     from studio.library.db import Library
 
     library = Library.default()  # the Gallery shows what the command line made too
@@ -131,12 +125,12 @@ def run(args: argparse.Namespace) -> int:
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
-                print(f"warning: {warning}", file=sys.stderr)
+                print(f"warning: {printable(warning)}", file=sys.stderr)
         if args.json:
-            print(json.dumps({"path": str(work.path), "recipe": work.recipe.to_dict(),
-                              "warnings": list(work.warnings)}, ensure_ascii=False), flush=True)
+            print(json_line({"path": str(work.path), "recipe": work.recipe.to_dict(),
+                             "warnings": list(work.warnings)}), flush=True)
         else:
-            print(work.path, flush=True)
+            print(printable(work.path), flush=True)
 
     cancel = CancelToken()
 
@@ -147,32 +141,22 @@ def run(args: argparse.Namespace) -> int:
         cancel.cancel()
 
     previous = signal.signal(signal.SIGINT, on_interrupt) if _main_thread() else None
+    bar = ProgressBar()
+
+    def on_step(step: Any) -> None:
+        bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
+
     try:
-        generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer)
+        generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
+                       progress=on_step)
     finally:
+        bar.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         if wallet is not None:
             wallet.lock()
         library.close()
     return 0
-
-
-def _signer(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The unlocked wallet and the account's signer when --sign was given, else (None, None)."""
-    if args.sign is None:
-        return None, None
-    from studio.chain.wallet import Wallet
-    from studio.cli.wallet import read_password
-
-    wallet = Wallet.default()
-    if not wallet.exists:
-        raise InputError("There is no wallet to sign with.",
-                         hint="Create or import one (`studio wallet create` / `studio wallet import`), "
-                              "or generate without --sign.")
-    account = wallet.account(args.sign or None)  # unknown names are refused before scrypt runs
-    wallet.unlock(read_password(args))
-    return wallet, wallet.signer(account.address)
 
 
 def _main_thread() -> bool:

@@ -7,11 +7,14 @@ verified fetching, and the pinning token kept encrypted in the wallet (``studio 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from studio.cli.progress import ProgressBar
 
 if TYPE_CHECKING:
     from studio.workflows.publish import SecretKeeper
@@ -28,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--cid-version", type=int, choices=(0, 1), default=0,
                          help="0: Kubo's default (Qm…); 1: raw leaves, base32 (bafy…/bafk…)")
         sub.add_argument("--hidden", action="store_true", help="include hidden files of a folder (Kubo's --hidden)")
+        sub.add_argument("--json", action="store_true", help='print {"cid": ..., "path": ...} (and what else it did)')
 
     cid = commands.add_parser("cid", help="print the CID `ipfs add --only-hash` would print",
                               description="Print the CID of a file or folder, computed locally exactly as "
@@ -70,10 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     token_set.add_argument("--token-file", type=Path, metavar="FILE",
                            help="a file holding only the token (default: ask for it, hidden)")
     token_set.add_argument("--password-file", type=Path, metavar="F", help="read the wallet password from this file")
+    token_set.add_argument("--json", action="store_true", help='print {"kept": true}')
     token_set.set_defaults(func=run_token_set)
     token_remove = token_commands.add_parser("remove", help="forget the token kept in the wallet")
     token_remove.add_argument("--password-file", type=Path, metavar="F",
                               help="read the wallet password from this file")
+    token_remove.add_argument("--json", action="store_true", help='print {"removed": true|false}')
     token_remove.set_defaults(func=run_token_remove)
 
     get = commands.add_parser("get", help="fetch an ipfs://, https:// or data: URI, verified",
@@ -85,6 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="a gateway base URL to try, in order (repeatable; default: the gateways setting)")
     get.add_argument("--max-bytes", type=int, default=None,
                      help="refuse content larger than this (default: the fetch_max_bytes setting)")
+    get.add_argument("--json", action="store_true",
+                     help="print what was fetched as JSON (bytes, content_type, source, verified), with the "
+                          "content as data_base64 unless -o writes it to a file")
     get.set_defaults(func=run_get)
 
     serve = commands.add_parser("serve", help="serve the local store on 127.0.0.1 (read-only gateway)",
@@ -93,20 +102,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=None,
                        help="port on 127.0.0.1, 0 for any free port (default: the local_gateway_port setting)")
     serve.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    serve.add_argument("--json", action="store_true", help='print one JSON line once serving: {"url": ...}')
     serve.set_defaults(func=run_serve)
 
 
 def run_cid(args: argparse.Namespace) -> int:
     from studio.storage.unixfs import cid_of_path
 
-    print(cid_of_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden))
+    cid = cid_of_path(args.path, cid_version=args.cid_version, include_hidden=args.hidden)
+    print(json.dumps({"cid": str(cid), "path": str(args.path)}) if args.json else cid)
     return 0
 
 
 def run_car(args: argparse.Namespace) -> int:
     from studio.storage.car import export_car
 
-    print(export_car(args.path, args.output, cid_version=args.cid_version, include_hidden=args.hidden))
+    root = export_car(args.path, args.output, cid_version=args.cid_version, include_hidden=args.hidden)
+    print(json.dumps({"cid": str(root), "path": str(args.path), "car": str(args.output)}) if args.json else root)
     return 0
 
 
@@ -116,8 +128,11 @@ def run_add(args: argparse.Namespace) -> int:
 
     config = load_config()
     wallet = _wallet_for_token(args, config)
-    print(publish_work(args.path, config, wallet=wallet, name=args.backend, cid_version=args.cid_version,
-                       include_hidden=args.hidden, token_file=args.token_file))
+    with ProgressBar() as bar:
+        cid = publish_work(args.path, config, wallet=wallet, name=args.backend, cid_version=args.cid_version,
+                           include_hidden=args.hidden, token_file=args.token_file, progress=bar)
+    backend = args.backend or config["storage_backend"]
+    print(json.dumps({"cid": str(cid), "path": str(args.path), "backend": backend}) if args.json else cid)
     return 0
 
 
@@ -176,7 +191,8 @@ def run_token_set(args: argparse.Namespace) -> int:
     if not token:
         raise InputError("The token is empty; nothing was changed.")
     wallet.set_service_secret(PINNING_SECRET, token, read_password(args))
-    print("The pinning service's token is kept encrypted in the wallet. "
+    print(json.dumps({"kept": True}) if args.json else
+          "The pinning service's token is kept encrypted in the wallet. "
           "`studio ipfs add` uses it when the wallet password is given.")
     return 0
 
@@ -186,7 +202,10 @@ def run_token_remove(args: argparse.Namespace) -> int:
     from studio.workflows.publish import PINNING_SECRET
 
     wallet = _existing_wallet()
-    if wallet.remove_service_secret(PINNING_SECRET, read_password(args)):
+    removed = wallet.remove_service_secret(PINNING_SECRET, read_password(args))
+    if args.json:
+        print(json.dumps({"removed": removed}))
+    elif removed:
         print("The pinning service's token is no longer kept in the wallet.")
     else:
         print("The wallet kept no pinning service token; nothing was changed.")
@@ -201,10 +220,13 @@ def run_get(args: argparse.Namespace) -> int:
 
     fetcher = fetcher_from_config(load_config(), gateways=args.gateways, max_bytes=args.max_bytes)
     fetched = fetcher.fetch(args.uri)
+    described: dict[str, Any] = {"uri": args.uri, "bytes": len(fetched.data), "content_type": fetched.content_type,
+                                 "source": fetched.source, "verified": fetched.verified}
     if args.output is not None:
         atomic_write_bytes(args.output, fetched.data)
-        print(json.dumps({"path": str(args.output), "bytes": len(fetched.data), "content_type": fetched.content_type,
-                          "source": fetched.source, "verified": fetched.verified}))
+        print(json.dumps({"path": str(args.output), **described}))
+    elif args.json:
+        print(json.dumps({**described, "data_base64": base64.b64encode(fetched.data).decode()}))
     else:
         write_stdout_bytes(fetched.data)
     return 0
@@ -218,7 +240,10 @@ def run_serve(args: argparse.Namespace) -> int:
     config = load_config()
     port = args.port if args.port is not None else int(config["local_gateway_port"])
     with Gateway(LocalStore.default(config.paths), port=port) as gateway:
-        print(f"Serving the local store at {gateway.url}/ipfs/<cid> (Ctrl-C stops).", flush=True)
+        if args.json:
+            print(json.dumps({"url": gateway.url}), flush=True)
+        else:
+            print(f"Serving the local store at {gateway.url}/ipfs/<cid> (Ctrl-C stops).", flush=True)
         try:
             threading.Event().wait(args.seconds)
         except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from typing import Any
 from studio.cli.common import (ChainSession, add_network_options, add_storage_options, confirm_preview, network_of,
                                open_session)
 from studio.errors import InputError
+from studio.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,10 +114,10 @@ def _confirm_signature(args: argparse.Namespace, preview: Any) -> bool:
     """An EIP-712 voucher's fields on stderr, then the same question as for transactions."""
     if getattr(args, "yes", False):
         return True
-    print(f"-- Sign {preview.kind} as {preview.signer} (no gas) --", file=sys.stderr)
+    print(printable(f"-- Sign {preview.kind} as {preview.signer} (no gas) --"), file=sys.stderr)
     for label, fields in (("domain", preview.domain), (preview.primary_type or "message", preview.fields)):
-        for key, text in fields:
-            print(f"  {label}.{key}: {text}", file=sys.stderr)
+        for key, text in fields:  # what is signed, shown as it is: a field cannot rewrite the lines above
+            print(printable(f"  {label}.{key}: {text}"), file=sys.stderr)
     if not sys.stdin.isatty():
         return True
     return input("Sign? [y/N] ").strip().lower() in ("y", "yes")
@@ -170,7 +171,7 @@ def _report(args: argparse.Namespace, result: Any, line: str) -> int:
     if args.json:
         print(json.dumps(result.to_json()))
     else:
-        print(f"{line}  tx {result.tx_hash}  (fees {_eth(result.fee_wei)})")
+        print(printable(f"{line}  tx {result.tx_hash}  (fees {_eth(result.fee_wei)})"))
     return 0
 
 
@@ -202,10 +203,10 @@ def _run_lazy(args: argparse.Namespace) -> int:
     from studio.fileio import atomic_write_text
     from studio.workflows import market as wm
 
-    try:
-        metadata = args.lazy.read_bytes()
-    except OSError as exc:
-        raise InputError(f"The metadata file {args.lazy} cannot be read ({exc.strerror}).") from exc
+    from studio.fileio import read_bounded
+    from studio.storage.metadata import MAX_READ_BYTES
+
+    metadata = read_bounded(args.lazy, MAX_READ_BYTES, what="The metadata file")
     if args.days < 1:
         raise InputError("A voucher stays valid for at least one day (--days).")
     content = store_of(args)
@@ -232,10 +233,9 @@ def run_buy(args: argparse.Namespace) -> int:
     with _Market(args, signs=True) as m:
         common = m.common(args)
         if args.voucher is not None:
-            try:
-                text = args.voucher.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"The voucher file {args.voucher} cannot be read ({exc}).") from exc
+            from studio.fileio import read_text_bounded
+
+            text = read_text_bounded(args.voucher, wm.MAX_VOUCHER_BYTES, what="The voucher file")
             signed = wm.parse_voucher_json(text)
             if args.price is not None and _amount(args.price, "price") != signed.voucher.price_wei:
                 raise InputError(f"The voucher costs {_eth(signed.voucher.price_wei)}, not {args.price}.")
@@ -331,8 +331,8 @@ def run_listings(args: argparse.Namespace) -> int:
     for l in listings:
         print(f"{l.collection}  token {l.token_id}  {_eth(l.price_wei)}  seller {l.seller}")
     for v in vouchers:
-        print(f"{v.collection}  lazy listing {v.id}  {_eth(v.price_wei)}  artist {v.artist}  "
-              f"metadata ipfs://{v.metadata_cid}")
+        print(printable(f"{v.collection}  lazy listing {v.id}  {_eth(v.price_wei)}  artist {v.artist}  "
+                        f"metadata ipfs://{v.metadata_cid}"))
     if not listings and not vouchers:
         print("Nothing is for sale.", file=sys.stderr)
     return 0

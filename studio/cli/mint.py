@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from studio.cli.common import add_network_options, add_storage_options, confirm_preview, open_session, store_of
+from studio.cli.exit_codes import Exit
 from studio.errors import InputError
+from studio.text import printable
 
-EXIT_OK, EXIT_PARTLY = 0, 1
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+\.\d+$")
 
@@ -72,20 +73,20 @@ def run_mint(args: argparse.Namespace) -> int:
     store = store_of(args)
     with open_session(args) as session, Library.default() as library:
         if not args.json:
-            print(f"Minting {len(items)} work{'s' if len(items) != 1 else ''} on {session.network.name}; "
-                  f"files go to {store.name}.", file=sys.stderr)
+            print(printable(f"Minting {len(items)} work{'s' if len(items) != 1 else ''} on {session.network.name}; "
+                            f"files go to {store.name}."), file=sys.stderr)
         result = mint_works(
             items, args.collection, signer=session.signer, connection=session.connection, store=store,
             library=library, network=session.network, history=session.history, timeout=args.timeout,
             confirm=lambda preview: confirm_preview(args, preview, "Mint?"),
-            progress=None if args.json else lambda fraction, line: print(f"  {line}", file=sys.stderr))
+            progress=None if args.json else lambda fraction, line: print(f"  {printable(line)}", file=sys.stderr))
     if args.json:
         print(json.dumps(result.to_json()))
     else:
         for minted in result.minted:
             note = "  (minted by an earlier run)" if minted.recovered else ""
-            print(f"token {minted.token.token_id}  {Path(minted.work.path).name}  "
-                  f"ipfs://{minted.token.metadata_cid}  tx {minted.token.tx_hash}{note}")
+            print(printable(f"token {minted.token.token_id}  {Path(minted.work.path).name}  "
+                            f"ipfs://{minted.token.metadata_cid}  tx {minted.token.tx_hash}{note}"))
     for problem in result.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    return EXIT_PARTLY if result.problems else EXIT_OK
+        print(f"warning: {printable(problem)}", file=sys.stderr)
+    return Exit.FAILED if result.problems else Exit.OK

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
+
+from studio.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,10 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--name", help="name shown in lists")
     add.add_argument("--mainnet", action="store_true", help="real money: ask before value moves")
     add.add_argument("--currency", default="ETH")
+    add.add_argument("--json", action="store_true", help="print the network added as JSON")
     add.set_defaults(func=run_add)
 
     remove = commands.add_parser("remove", help="remove a custom network")
     remove.add_argument("key")
+    remove.add_argument("--json", action="store_true", help='print {"removed": KEY}')
     remove.set_defaults(func=run_remove)
 
     check = commands.add_parser("check", help="connect and compare the node's chain id with the network's")
@@ -35,7 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     use = commands.add_parser("use", help="choose the network the wallet and the other commands use by default")
     use.add_argument("key")
+    use.add_argument("--json", action="store_true", help="print the network now in use as JSON")
     use.set_defaults(func=run_use)
+
+
+def _as_json(network: Any, selected: str | None = None) -> dict[str, Any]:
+    return {"key": network.key, "name": network.name, "chain_id": network.chain_id, "rpc_url": network.rpc_url,
+            "mainnet": network.is_mainnet, "custom": network.custom, "currency": network.currency,
+            "selected": network.key == selected}
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -43,14 +55,13 @@ def run_list(args: argparse.Namespace) -> int:
 
     networks = NetworkRegistry.default().all()
     if args.json:
-        print(json.dumps([{"key": n.key, "name": n.name, "chain_id": n.chain_id, "rpc_url": n.rpc_url,
-                           "mainnet": n.is_mainnet, "custom": n.custom, "currency": n.currency,
-                           "selected": n.key == NetworkRegistry.default().selected().key} for n in networks]))
+        selected_key = NetworkRegistry.default().selected().key
+        print(json.dumps([_as_json(n, selected_key) for n in networks]))
         return 0
     selected = NetworkRegistry.default().selected().key
     for n in networks:
         mark = "*" if n.key == selected else " "
-        print(f"{mark} {n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}")
+        print(printable(f"{mark} {n.key:<14} {n.chain_id:<10} {n.marker:<8} {n.name}  {n.rpc_url or '(in-process)'}"))
     return 0
 
 
@@ -63,7 +74,8 @@ def run_use(args: argparse.Namespace) -> int:
     config.set("network", network.key)
     config.save()
     marker = f" ({network.marker})" if network.is_mainnet else ""
-    print(f"Now using {network.name}{marker}, chain id {network.chain_id}.")
+    print(json.dumps(_as_json(network, network.key)) if args.json
+          else printable(f"Now using {network.name}{marker}, chain id {network.chain_id}."))
     return 0
 
 
@@ -77,7 +89,8 @@ def run_add(args: argparse.Namespace) -> int:
         chain_id = Connection.from_url(args.rpc, timeout=10).chain_id
     network = NetworkRegistry.default().add_custom(args.key, args.name or args.key, args.rpc, chain_id,
                                                    is_mainnet=args.mainnet, currency=args.currency)
-    print(f"Added {network.key}: {network.name}, chain id {network.chain_id}, {network.rpc_url}")
+    print(json.dumps(_as_json(network)) if args.json
+          else printable(f"Added {network.key}: {network.name}, chain id {network.chain_id}, {network.rpc_url}"))
     return 0
 
 
@@ -85,7 +98,7 @@ def run_remove(args: argparse.Namespace) -> int:
     from studio.chain.networks import NetworkRegistry
 
     NetworkRegistry.default().remove_custom(args.key)
-    print(f"Removed {args.key}.")
+    print(json.dumps({"removed": args.key}) if args.json else printable(f"Removed {args.key}."))
     return 0
 
 

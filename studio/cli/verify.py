@@ -2,8 +2,13 @@
 
 Exit status (the most serious finding over all files): 4 when a file is tampered, carries an
 invalid signature, or (with ``--reproduce``) does not reproduce; 2 for usage errors and
-unreadable files; 3 when a file carries no provenance; 0 when everything present verifies.
-With ``--json``, one JSON object per file (JSON Lines) with a ``verdict`` field.
+unreadable files; 3 when a file carries no provenance, or none that proves who made it
+(``unproven``); 0 when everything present verifies. With ``--json``, one JSON object per file
+(JSON Lines) with a ``verdict`` field.
+
+Everything printed that came from a file (names, prompts, model names, metadata) goes through
+``studio.text.printable``: control characters and bidi overrides are shown as escapes, and a
+field never starts a line of its own.
 
 A minted work (the library knows a token for it, or ``--token NETWORK:COLLECTION:ID`` names one)
 is checked on chain too: a token whose committed metadata does not match the file is "tampered";
@@ -12,16 +17,16 @@ a node out of reach is a note (``--offline`` skips the library's tokens).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from studio.cli.exit_codes import Exit
 from studio.errors import StudioError
 
-EXIT_VERIFIED, EXIT_UNREADABLE, EXIT_NO_PROVENANCE, EXIT_TAMPERED = 0, 2, 3, 4
-_EXIT_BY_VERDICT = {"verified": EXIT_VERIFIED, "no-provenance": EXIT_NO_PROVENANCE, "tampered": EXIT_TAMPERED,
-                    "invalid-signature": EXIT_TAMPERED, "unreadable": EXIT_UNREADABLE}
-_SEVERITY = (EXIT_VERIFIED, EXIT_NO_PROVENANCE, EXIT_UNREADABLE, EXIT_TAMPERED)
+_EXIT_BY_VERDICT = {"verified": Exit.OK, "unproven": Exit.NO_PROVENANCE, "no-provenance": Exit.NO_PROVENANCE,
+                    "tampered": Exit.TAMPERED, "invalid-signature": Exit.TAMPERED, "unreadable": Exit.INPUT}
+#: several files: the exit status is the worst verdict, in this order
+_SEVERITY = (Exit.OK, Exit.NO_PROVENANCE, Exit.INPUT, Exit.TAMPERED)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check each image's provenance: the creator's signature, that the pixels match the "
                     "signed pixel hash, and the C2PA manifest. Recipes from A1111, ComfyUI and InvokeAI "
                     "are recognised and shown.",
-        epilog="Exit status: 0 all verified, 3 a file carries no provenance, 4 a file is tampered, has an "
-               "invalid signature or does not reproduce, 2 usage error or unreadable file (the most "
-               "serious wins).")
+        epilog="Exit status: 0 all verified, 3 a file carries no provenance or none that proves who made it, "
+               "4 a file is tampered, has an invalid signature or does not reproduce, 2 usage error or "
+               "unreadable file (the most serious wins).")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="PNG, JPEG or WebP images")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file")
     parser.add_argument("--reproduce", action="store_true",
@@ -49,10 +54,11 @@ def _worse(a: int, b: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.text import json_line
     from studio.workflows.verify import TokenRef, verify_file
 
     tokens = [TokenRef.parse(text) for text in args.token]  # a malformed one is a usage error (exit 2)
-    code = EXIT_VERIFIED
+    code: int = Exit.OK
     engine: Any = None
     for path in args.files:
         verdict = verify_file(path, chain=not args.offline, tokens=tokens)
@@ -67,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
                 reproduction = reproduce_work(path, engine)
                 result["reproduce"] = reproduction.to_json()
                 if not reproduction.match:
-                    code = _worse(code, EXIT_TAMPERED)
+                    code = _worse(code, Exit.TAMPERED)
             except StudioError as exc:
                 result["reproduce"] = {"error": str(exc)}
-                code = _worse(code, EXIT_UNREADABLE)
+                code = _worse(code, Exit.INPUT)
         if args.json:
-            print(json.dumps(result, ensure_ascii=False), flush=True)
+            print(json_line(result), flush=True)
         else:
             print(_describe(verdict, result.get("reproduce")), flush=True)
     return code
@@ -89,15 +95,24 @@ def _engine() -> Any:
 
 
 def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
+    """The verdict for people; each entry of ``lines`` is one line, whatever the file holds."""
+    from studio.text import printable
+
     lines = [f"{verdict.path}: {verdict.verdict}"]
     if verdict.manifest is not None:
         m = verdict.manifest
+        claimed = m.creator or "nobody"
         if verdict.signature_valid:
             lines.append(f"  signed by {verdict.signer} (signature valid)")
         elif verdict.signature_valid is False:
-            lines.append("  signature INVALID")
+            recovered = f", it recovers to {verdict.signer}" if verdict.signer else ""
+            lines.append(f"  signature INVALID: the manifest claims {claimed} as creator{recovered}")
+        elif verdict.signature is None and m.creator is not None:
+            lines.append(f"  NOT signed: the manifest claims {m.creator} as creator (not proven)")
+        elif verdict.signature is None:
+            lines.append("  not signed")
         else:
-            lines.append("  not signed" if verdict.signature is None else "  signature not checked")
+            lines.append(f"  signature not checked: the manifest claims {claimed} as creator (not proven)")
         lines.append(f"  pixels {'match' if verdict.pixel_hash_ok else 'DO NOT match'} the manifest's pixel hash")
         lines.append(f"  made with {m.model_name} ({m.model_sha256[:12]}), {m.pipeline}, seed {m.seed}, "
                      f"{m.steps} steps, {m.width}x{m.height}, {m.created}")
@@ -107,7 +122,9 @@ def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
         lines.append(f"  recipe from {f.source}: seed {f.seed}, steps {f.steps}, sampler {f.sampler}, "
                      f"size {f.width}x{f.height}, model {f.model}")
         lines.append(f"  prompt: {f.prompt[:200]}")
-    lines.append(f"  source: {verdict.source}; C2PA: {verdict.c2pa}")
+    if verdict.verdict != "unreadable":
+        c2pa = verdict.c2pa + (f" (signed by {verdict.c2pa_signer})" if verdict.c2pa_signer else "")
+        lines.append(f"  source: {verdict.source}; C2PA: {c2pa}")
     for check in verdict.chain:
         lines.append(f"  token {check.token_id} of {check.collection} on {check.network}: {check.state}"
                      + (f", owned by {check.owner}" if check.owner else ""))
@@ -118,7 +135,7 @@ def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
         lines.append(f"  reproduce: {reproduce.get('reason') or reproduce.get('error')}")
     lines += [f"  problem: {problem}" for problem in verdict.problems]
     lines += [f"  note: {note}" for note in verdict.notes]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def _mark(value: bool | None) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from studio.errors import Cancelled, InputError
+from studio.text import printable
 
 _UNITS = {"eth": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
 
@@ -57,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=run_list)
 
     export = commands.add_parser("export", help="export an account as a v3 keystore, or show the phrase")
-    export.add_argument("account", nargs="?", help="address or name (default: the first account)")
+    export.add_argument("--account", help="address or name of the account to export (default: the first)")
+    export.add_argument("--json", action="store_true",
+                        help='print {"address", "path"} of the keystore written, or {"phrase"} with --phrase')
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--output", "-o", type=Path, metavar="F", help="write the keystore JSON here")
     target.add_argument("--phrase", action="store_true", help="print the recovery phrase")
@@ -67,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
     lock = commands.add_parser("lock", help="say how the command line keeps the wallet locked")
+    lock.add_argument("--json", action="store_true", help='print {"locked": true, "message": ...}')
     lock.set_defaults(func=run_lock)
 
     send = commands.add_parser("send", help="send ETH (preview first; mainnets need --yes)")
@@ -87,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what.add_argument("--message", help="text to sign (a message is not a secret)")
     what.add_argument("--message-file", type=Path, metavar="F", help="sign this file's text")
     what.add_argument("--typed-data-file", type=Path, metavar="F", help="EIP-712 JSON (domain, types, message)")
-    sign.add_argument("--from", dest="account", help="address or name (default: the first account)")
+    sign.add_argument("--account", help="address or name of the account that signs (default: the first)")
     sign.add_argument("--network", help="network the typed data must be for (default: the devnet)")
     sign.add_argument("--yes", action="store_true", help="sign without asking")
     sign.add_argument("--json", action="store_true")
@@ -101,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _send_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--from", dest="account", help="address or name (default: the first account)")
+    sub.add_argument("--account", help="address or name of the sending account (default: the first)")
     sub.add_argument("--network", help="network key (default: the network chosen in settings, the devnet at first)")
     sub.add_argument("--speed", choices=("slow", "normal", "fast"), default="normal")
     sub.add_argument("--yes", action="store_true", help="confirm without asking (required on mainnets)")
@@ -174,7 +178,7 @@ def _print_accounts(accounts, as_json: bool) -> None:
         print(json.dumps([{"address": a.address, "path": a.path, "name": a.name} for a in accounts]))
     else:
         for account in accounts:
-            print(f"{account.address}  {account.name}  ({account.path or 'imported key'})")
+            print(printable(f"{account.address}  {account.name}  ({account.path or 'imported key'})"))
 
 
 # ---- commands
@@ -223,10 +227,16 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_text(path: Path) -> str:
-    from studio.chain.wallet import read_secret_file
+def _read_text(path: Path) -> bytes:
+    from studio.chain.keystore import read_keystore_file
 
-    return read_secret_file(path, "keystore")
+    return read_keystore_file(path)
+
+
+def _read_message(path: Path) -> str:
+    from studio.fileio import read_text_bounded
+
+    return read_text_bounded(path, 1024 * 1024, what="The message file", regular_only=False)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -247,7 +257,7 @@ def run_list(args: argparse.Namespace) -> int:
                            "network": network.key} for a, b in rows]))
     else:
         for account, balance in rows:
-            print(f"{account.address}  {account.name}  {format_eth(balance)} on {network.name}")
+            print(printable(f"{account.address}  {account.name}  {format_eth(balance)} on {network.name}"))
     return 0
 
 
@@ -260,22 +270,27 @@ def run_export(args: argparse.Namespace) -> int:
     if args.phrase:
         phrase = wallet.reveal_phrase(password)
         print("Anyone who sees this phrase owns every account of the wallet:", file=sys.stderr)
-        print(phrase)
+        print(json.dumps({"phrase": phrase}) if args.json else phrase)
         return 0
     keystore_password = (read_secret_file(args.keystore_password_file, "password")
                          if args.keystore_password_file else None)
-    keystore = wallet.export_keystore(args.account or wallet.account().address, password,
-                                      keystore_password=keystore_password)
+    account = wallet.account(args.account)
+    keystore = wallet.export_keystore(account.address, password, keystore_password=keystore_password)
     atomic_write_text(args.output, json.dumps(keystore, indent=2), mode=0o600)
     print(f"Wrote the keystore of 0x{keystore['address']} to {args.output} (owner-only). Anyone with the file "
           "and its password controls the account.", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"address": account.address, "path": str(args.output)}))
     return 0
 
 
+LOCK_MESSAGE = ("The command line never keeps the wallet unlocked: each command that signs asks for the password, "
+                "holds the keys only while it runs, and forgets them when it exits. There is nothing to lock. "
+                "(In the studio window, the Wallet tab's lock button and the idle timer lock it.)")
+
+
 def run_lock(args: argparse.Namespace) -> int:
-    print("The command line never keeps the wallet unlocked: each command that signs asks for the password, "
-          "holds the keys only while it runs, and forgets them when it exits. There is nothing to lock. "
-          "(In the studio window, the Wallet tab's lock button and the idle timer lock it.)")
+    print(json.dumps({"locked": True, "message": LOCK_MESSAGE}) if args.json else LOCK_MESSAGE)
     return 0
 
 
@@ -300,11 +315,11 @@ def _sender(args: argparse.Namespace):
 
 
 def _show_preview(preview) -> None:
-    print(f"-- {preview.action} --", file=sys.stderr)
+    print(f"-- {printable(preview.action)} --", file=sys.stderr)
     for label, text in preview.lines():
         if label in ("Value", "Max fee"):
             text = f"{text}  ({format_eth(preview.value_wei if label == 'Value' else preview.max_fee_wei)})"
-        print(f"{label:>10}: {text}", file=sys.stderr)
+        print(printable(f"{label:>10}: {text}"), file=sys.stderr)
 
 
 def _finish(args: argparse.Namespace, sender, sent) -> int:
@@ -364,20 +379,23 @@ def run_sign(args: argparse.Namespace) -> int:
     account = wallet.account(args.account)
     typed = None
     if args.typed_data_file:
+        from studio import safejson
+
         try:
-            typed = json.loads(args.typed_data_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc}).") from exc
+            typed = safejson.load_file(args.typed_data_file, what=f"The typed-data file {args.typed_data_file.name}",
+                                       max_bytes=1024 * 1024)
+        except InputError as exc:
+            raise InputError(f"{args.typed_data_file} is not readable EIP-712 JSON ({exc.message}).") from exc
         message = ""
     else:
-        message = args.message if args.message is not None else args.message_file.read_text(encoding="utf-8")
+        message = args.message if args.message is not None else _read_message(args.message_file)
     preview = typed_data_preview(account.address, typed) if typed else message_preview(account.address, message)
     print(f"-- Sign {preview.kind} as {account.address} --", file=sys.stderr)
-    if preview.text is not None:
-        print(preview.text, file=sys.stderr)
+    if preview.text is not None:  # its lines as lines; escapes, CRs and bidi overrides shown, not obeyed
+        print(printable(preview.text, multiline=True), file=sys.stderr)
     for label, value in (("domain", preview.domain), (preview.primary_type or "message", preview.fields)):
         for key, text in value:
-            print(f"  {label}.{key}: {text}", file=sys.stderr)
+            print(printable(f"  {label}.{key}: {text}"), file=sys.stderr)
     _confirm("Sign?", args, required=False)
     wallet.unlock(read_password(args))
     try:
@@ -400,6 +418,6 @@ def run_history(args: argparse.Namespace) -> int:
                            "description": e.description, "replaced_by": e.replaced_by} for e in entries]))
     else:
         for e in entries:
-            print(f"{e.tx_hash}  {e.status:<9}  {e.network:<12} nonce {e.nonce:<4} {e.description}  "
-                  f"{format_eth(e.value_wei)}")
+            print(printable(f"{e.tx_hash}  {e.status:<9}  {e.network:<12} nonce {e.nonce:<4} {e.description}  "
+                            f"{format_eth(e.value_wei)}"))
     return 0

@@ -118,15 +118,16 @@ def _parse_preset(data: Any, where: str) -> StylePreset:
 
 
 def _read_presets(path: Path, what: str) -> list[StylePreset]:
+    from studio.fileio import read_bounded
     from studio.safejson import loads
 
     try:
-        document = loads(path.read_bytes(), what=what)
-    except FileNotFoundError:
+        document = loads(read_bounded(path, 4 * 1024 * 1024, what=what), what=what, max_bytes=4 * 1024 * 1024)
+    except NotFound:
         return []
-    except OSError as exc:
-        raise StorageError(f"Could not read {what} at {path}: {exc.strerror or exc}.") from exc
-    except (ValueError, InputError) as exc:
+    except StorageError:
+        raise
+    except InputError as exc:
         raise InputError(f"{what} at {path} is not readable JSON ({exc}).",
                          hint="Fix or remove the file; the shipped presets still work without it.") from exc
     items = document.get("presets") if isinstance(document, Mapping) else None

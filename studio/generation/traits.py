@@ -41,6 +41,10 @@ from studio.errors import InputError, NotFound
 ENUMERATE_LIMIT = 200_000
 #: Rejection sampling gives up after this many draws in a row that were invalid or already taken.
 MAX_MISSES = 20_000
+#: Bounds on a trait table file: its size, nesting and number of values (YAML or JSON).
+MAX_TABLE_BYTES = 1024 * 1024
+MAX_TABLE_DEPTH = 32
+MAX_TABLE_NODES = 200_000
 MAX_CATEGORIES = 32
 MAX_VALUES = 500
 
@@ -319,36 +323,79 @@ def check_template(template: str, table: TraitTable) -> None:
 
 def load_trait_table(path: Path | str) -> TraitTable:
     """Read a trait table from a ``.yaml``/``.yml`` or ``.json`` file, with clear errors."""
+    from studio.fileio import read_text_bounded
+
     path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"The trait table {path} does not exist.")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"The trait table {path.name} could not be read as UTF-8 text ({exc}).") from exc
+        text = read_text_bounded(path, MAX_TABLE_BYTES, what=f"The trait table {path.name}")
+    except NotFound as exc:
+        raise NotFound(f"The trait table {path} does not exist.") from exc
     return parse_trait_table(text, path.suffix.lower(), what=path.name)
 
 
 def parse_trait_table(text: str, suffix: str = ".yaml", *, what: str = "The trait table") -> TraitTable:
     """Parse YAML (``.yaml``/``.yml``) or JSON text into a validated table."""
+    if len(text) > MAX_TABLE_BYTES:
+        raise InputError(f"{what} is {len(text):,} characters, over the limit of {MAX_TABLE_BYTES:,}.")
     if suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"{what} is not valid YAML ({exc}).") from exc
+        data = load_yaml(text, what=what)
     elif suffix == ".json":
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"{what} is not valid JSON ({exc}).") from exc
+        from studio import safejson
+
+        data = safejson.loads(text, what=what, max_bytes=MAX_TABLE_BYTES, max_depth=MAX_TABLE_DEPTH)
     else:
         raise InputError(f"{what} is neither YAML nor JSON.", hint="Use a .yaml, .yml or .json file.")
     try:
         return _parse_table(data)
     except InputError as exc:
         raise InputError(f"{what}: {exc.message}", hint=exc.hint) from exc
+
+
+def load_yaml(text: str, *, what: str = "The YAML", max_depth: int = MAX_TABLE_DEPTH,
+              max_nodes: int = MAX_TABLE_NODES) -> Any:
+    """YAML from someone else, bounded: no anchors or aliases (a "billion laughs" table would make
+    every later walk over it exponential), at most `max_depth` levels and `max_nodes` values, and
+    every failure (PyYAML's own, an integer of 5,000 digits, a bad date) an InputError."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+        nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise InputError(f"{what} uses a YAML alias ({event.start_mark}), which trait tables do not need.",
+                                 hint="Write the values out instead of using & anchors and * aliases.")
+            if self.check_event(yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent) and \
+                    getattr(self.peek_event(), "anchor", None):
+                raise InputError(f"{what} uses a YAML anchor (&{self.peek_event().anchor}), which trait tables "
+                                 "do not need.", hint="Write the values out instead of using & anchors.")
+            self.nodes += 1
+            if self.nodes > max_nodes:
+                raise InputError(f"{what} holds more than {max_nodes:,} values; it was not read.")
+            self.depth += 1
+            try:
+                if self.depth > max_depth:
+                    raise InputError(f"{what} is nested more than {max_depth} levels deep; it was not read.")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    loader = BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise InputError(f"{what} is not valid YAML ({_short(exc)}).") from exc
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a constructor refused a scalar
+        raise InputError(f"{what} holds a value YAML cannot build ({_short(exc)}).") from exc
+    finally:
+        loader.dispose()
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def dump_trait_table(table: TraitTable, suffix: str = ".yaml") -> str:

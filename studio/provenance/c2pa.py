@@ -23,13 +23,17 @@ import os
 import re
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from studio import safejson
 from studio.errors import InputError, StorageError, StudioError
 from studio.fileio import atomic_write_bytes
 from studio.paths import studio_paths
+
+#: The largest JSON the C2PA reader may give for one file's manifest store.
+_MAX_STORE_JSON = 64 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,9 @@ class C2paReport:
     errors: list[str] = field(default_factory=list)
     #: Who signed the claim, as the certificate says (e.g. "Provenance Studio install 1a2b3c4d").
     signed_by: str | None = None
+    #: Every value of the studio assertion in the active manifest, repeated instances (``label__1``)
+    #: and values that are not mappings included: a verifier checks them all.
+    studio_assertions: tuple[Any, ...] = ()
 
 
 class C2paCredentials:
@@ -255,30 +262,39 @@ def read_c2pa(data: bytes, mime: str, *, trust: C2paCredentials | None = None) -
     try:
         reader = c2pa.Reader(_readable_mime(mime), io.BytesIO(data), context=context)
         try:
-            store = json.loads(reader.json())
-            studio = _studio_assertion(json.loads(reader.crjson()), store.get("active_manifest"))
+            store = safejson.loads(reader.json(), what="The C2PA manifest store", max_bytes=_MAX_STORE_JSON)
+            studio_all = _studio_assertions(safejson.loads(reader.crjson(), what="The C2PA manifest store",
+                                                           max_bytes=_MAX_STORE_JSON), store.get("active_manifest"))
+            studio = studio_all[0] if studio_all and isinstance(studio_all[0], dict) else None
         finally:
             reader.close()
     except c2pa.C2paError.ManifestNotFound:
         return C2paReport(present=False, state="absent")
+    except InputError as exc:  # the reader's JSON of a hostile store: too large or too deep
+        return C2paReport(present=True, state="invalid", errors=[exc.message])
     except (c2pa.C2paError, ValueError) as exc:
         present = _holds_c2pa_data(data)
         return C2paReport(present=present, state="invalid" if present else "absent",
                           errors=[f"The file could not be read as {mime}: {_c2pa_message(exc)}"])
     finally:
         context.close()
-    return _report_from_store(store, studio, trusted_reader=trust is not None)
+    return replace(_report_from_store(store, studio, trusted_reader=trust is not None), studio_assertions=studio_all)
 
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _studio_assertion(crjson: dict, active_label: Any) -> dict | None:
-    """The studio manifest as stored, from c2pa's crJSON (its plain JSON report re-encodes arrays)."""
+def _studio_assertions(crjson: dict, active_label: Any) -> tuple[Any, ...]:
+    """Every instance of the studio assertion in the active manifest, as stored (c2pa's crJSON: its plain
+    JSON report re-encodes arrays); a repeated assertion is labelled ``<label>__<n>``."""
+    repeated = re.compile(re.escape(STUDIO_ASSERTION_LABEL) + r"(__[0-9]+)?")
     for manifest in crjson.get("manifests") or []:
         if isinstance(manifest, dict) and manifest.get("label") == active_label:
-            data = (manifest.get("assertions") or {}).get(STUDIO_ASSERTION_LABEL)
-            return data if isinstance(data, dict) else None
-    return None
+            assertions = manifest.get("assertions") or {}
+            if not isinstance(assertions, dict):
+                return ()
+            return tuple(value for label, value in assertions.items()
+                         if isinstance(label, str) and repeated.fullmatch(label))
+    return ()
 
 
 def _report_from_store(store: dict, studio: dict | None, *, trusted_reader: bool) -> C2paReport:

@@ -56,6 +56,7 @@ class XmpInfo:
     description: str | None = None
     provenance: str | None = None   # the signed manifest JSON, in JPEG/WebP exports
     export: str | None = None       # the export record JSON, in lossy exports
+    provenances: tuple[str, ...] = ()  # every studio:provenance value in the packet (a hostile one may repeat it)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,20 @@ class Embedded:
     export: ExportRecord | None
     problems: tuple[str, ...]
     may_hold_c2pa: bool = True                    # False only for a PNG without a caBX chunk
+    #: every signed-manifest JSON in the file's metadata, in file order, with where it was found
+    #: (``provenance_json`` is the first): a verifier must check them all, since other readers
+    #: may show any of them
+    manifests: tuple["FoundManifest", ...] = ()
+    #: places that may hold a manifest but could not be read (a skipped chunk, a broken XMP packet)
+    unreadable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FoundManifest:
+    """A signed manifest's JSON as found in a file, and where (for messages)."""
+
+    where: str
+    text: str
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -188,6 +203,11 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
                          hint="Export works saved by Provenance Studio.")
     signed = SignedManifest.from_json(embedded.provenance_json)
     image = _decode(data, src_png.name)
+    if pixel_hash(image) != signed.manifest.pixel_hash:
+        # an export (and the C2PA signature this install may add) vouches for the original's pixels
+        raise InputError(f"The pixels of {src_png.name} do not match its manifest: the image was changed after it "
+                         "was saved, or the manifest belongs to another image, so it cannot be exported with it.",
+                         hint=f"Check it with `studio verify {src_png.name}`.")
     if image.mode not in ("RGB", "L") and key == "jpeg":
         image = image.convert("RGB")
     options: dict[str, Any] = {"quality": quality} if key == "jpeg" else {"lossless": True, "quality": 100}
@@ -213,21 +233,11 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
 # -- reading ---------------------------------------------------------------------------
 
 def _decode(data: bytes, name: str) -> Any:
-    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode pixels fully (so that a truncated file fails here), as an InputError if unreadable;
+    a header declaring more pixels than ``safeimage.MAX_PIXELS`` is refused before decoding."""
+    from studio.safeimage import load_image
 
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()  # decodes everything and releases the buffer
-        return image
-    except Image.DecompressionBombError as exc:
-        raise InputError(f"{name} claims more pixels than the studio will decode ({exc}).") from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{name} is not an image in a format the studio reads.",
-                         hint="Verify PNG, JPEG or WebP files.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{name} is not a readable image ({str(exc)[:120]}).",
-                         hint="The file may be damaged, cut short or of another kind.") from exc
+    return load_image(data, what=name)
 
 
 def decode_image(data: bytes, name: str = "the file") -> Any:
@@ -260,60 +270,112 @@ def parse_xmp(packet: str | bytes) -> XmpInfo:
                 return items[0] if items else (element.text or "")
         return None
 
+    def every(prefix: str, name: str) -> tuple[str, ...]:
+        tag = f"{{{_NS[prefix]}}}{name}"
+        values: list[str] = []
+        for element in root.iter():
+            if tag in element.attrib:
+                values.append(element.attrib[tag])
+        values += [element.text or "" for element in root.iter(tag)]
+        return tuple(values)
+
     return XmpInfo(
         digital_source_type=attr_or_element("Iptc4xmpExt", "DigitalSourceType"),
         creator=attr_or_element("dc", "creator"),
         description=attr_or_element("dc", "description"),
         provenance=attr_or_element("studio", "provenance"),
         export=attr_or_element("studio", "export"),
+        provenances=every("studio", "provenance"),
     )
 
 
 def read_embedded(data: bytes, *, name: str = "the file") -> Embedded:
-    """The metadata of an image file's bytes, never trusting sizes; unreadable -> InputError."""
+    """The metadata of an image file's bytes, never trusting sizes; unreadable -> InputError.
+
+    Every place a studio manifest can travel is read: each PNG ``studio:provenance`` chunk, and
+    each XMP packet (PNG chunks, JPEG APP1 segments, WebP ``XMP `` chunks), however many there are.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"{name} is {len(data):,} bytes; the studio reads images up to {MAX_FILE_BYTES:,}.")
     problems: list[str] = []
     text: dict[str, str] = {}
-    xmp_raw: str | bytes | None = None
-    provenance_json: str | None = None
+    packets: list[tuple[str, str | bytes]] = []   # (where, XMP packet)
+    found: list[FoundManifest] = []
+    unreadable: list[str] = []
     may_hold_c2pa = True
     mime: str | None
     if data.startswith(PNG_SIGNATURE):
         chunks = read_text_chunks(data)
         problems.extend(chunks.problems)
         text = dict(chunks.text)
-        provenance_json = text.get(PROVENANCE_KEY)
-        xmp_raw = text.get(XMP_KEY)
+        if PROVENANCE_KEY in text:
+            found.append(FoundManifest(f"the PNG text chunk {PROVENANCE_KEY}", text[PROVENANCE_KEY]))
+        found += [FoundManifest(f"a repeated PNG text chunk {PROVENANCE_KEY}", value)
+                  for key, value in chunks.repeated if key == PROVENANCE_KEY]
+        if XMP_KEY in text:
+            packets.append(("the PNG's XMP packet", text[XMP_KEY]))
+        packets += [("a repeated PNG XMP packet", value) for key, value in chunks.repeated if key == XMP_KEY]
+        unreadable += [f"a PNG text chunk {key} that was skipped" for key in chunks.skipped_keys
+                       if key in (PROVENANCE_KEY, XMP_KEY)]
         image_format, mime = "PNG", "image/png"
         may_hold_c2pa = "caBX" in chunks.kinds or not chunks.complete
     else:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format or "unknown"
-                xmp_raw = image.info.get("xmp")
-        except UnidentifiedImageError as exc:
-            raise InputError(f"{name} is not an image in a format the studio reads.",
-                             hint="Verify PNG, JPEG or WebP files.") from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise InputError(f"{name} is not an image the studio can read ({str(exc)[:120]}).",
-                             hint="Verify PNG, JPEG or WebP files.") from exc
+        image_format = _open_header(data, name, packets, unreadable)
         mime = MIME_BY_FORMAT.get(image_format)
     xmp: XmpInfo | None = None
     export: ExportRecord | None = None
-    if xmp_raw:
+    for where, packet in packets:
         try:
-            xmp = parse_xmp(xmp_raw)
+            info = parse_xmp(packet)
         except InputError as exc:
             problems.append(exc.message)
-    if xmp is not None:
-        if provenance_json is None and xmp.provenance:
-            provenance_json = xmp.provenance
-        if xmp.export:
-            try:
-                export = ExportRecord.from_json(xmp.export)
-            except InputError as exc:
-                problems.append(exc.message)
-    return Embedded(image_format, mime, text, provenance_json, xmp, export, tuple(problems), may_hold_c2pa)
+            raw = packet.encode("utf-8", "replace") if isinstance(packet, str) else bytes(packet)
+            if STUDIO_XMP_NS.encode() in raw:
+                unreadable.append(f"{where}, which names the studio's XMP namespace ({exc.message})")
+            continue
+        xmp = xmp or info
+        found += [FoundManifest(f"{where} (studio:provenance)", value) for value in info.provenances]
+    if xmp is not None and xmp.export:
+        try:
+            export = ExportRecord.from_json(xmp.export)
+        except InputError as exc:
+            problems.append(exc.message)
+    provenance_json = found[0].text if found else None
+    return Embedded(image_format, mime, text, provenance_json, xmp, export, tuple(problems), may_hold_c2pa,
+                    tuple(found), tuple(unreadable))
+
+
+_XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+_XMP_EXTENSION_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
+
+
+def _open_header(data: bytes, name: str, packets: list[tuple[str, str | bytes]], unreadable: list[str]) -> str:
+    """Read a non-PNG image's header (no pixels decoded; a bomb refused), collecting its XMP packets."""
+    from studio.safeimage import open_image
+
+    with open_image(data, what=name, max_bytes=MAX_FILE_BYTES) as image:
+        image_format = image.format or "unknown"
+        if image_format == "JPEG":
+            for marker, body in getattr(image, "applist", []):
+                if marker == "APP1" and body.startswith(_XMP_APP1):
+                    packets.append(("a JPEG XMP segment", body[len(_XMP_APP1):]))
+                elif marker == "APP1" and body.startswith(_XMP_EXTENSION_APP1) \
+                        and STUDIO_XMP_NS.encode() in body:
+                    unreadable.append("an extended-XMP JPEG segment naming the studio's XMP namespace")
+        elif image_format == "WEBP":
+            packets += [("a WebP XMP chunk", body) for body in _riff_chunks(data, b"XMP ")]
+        elif image.info.get("xmp"):
+            packets.append((f"the {image_format} XMP packet", image.info["xmp"]))
+    return image_format
+
+
+def _riff_chunks(data: bytes, fourcc: bytes) -> list[bytes]:
+    """The bodies of every ``fourcc`` chunk at the top level of a RIFF (WebP) file."""
+    bodies: list[bytes] = []
+    offset = 12
+    while offset + 8 <= len(data):
+        kind, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        if kind == fourcc:
+            bodies.append(data[offset + 8:offset + 8 + size])
+        offset += 8 + size + (size & 1)
+    return bodies

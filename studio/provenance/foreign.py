@@ -7,7 +7,6 @@ returns None rather than failing.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -18,8 +17,10 @@ from studio.errors import InputError
 
 MAX_HOPS = 16  # ComfyUI links followed from a sampler to its text encoder
 
-# AUTOMATIC1111's own pattern for "Key: value" pairs, quoted values allowed (modules/infotext_utils.py)
-_A1111_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+# AUTOMATIC1111's own pattern for "Key: value" pairs, quoted values allowed (modules/infotext_utils.py),
+# tried only at the start of the line or after a comma, and without backtracking into a quoted value:
+# A1111's unanchored form retries at every character, O(n²) on a long line (a 32 KB line took 11 s).
+_A1111_PARAM = re.compile(r'(?:^|(?<=,))\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])++"|[^,]*)(?:,|$)')
 _SIZE = re.compile(r"(\d+)\s*x\s*(\d+)")
 
 
@@ -85,8 +86,8 @@ def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         try:
-            return str(json.loads(value))
-        except ValueError:
+            return str(safejson.loads(value, what="A quoted value"))
+        except InputError:
             return value[1:-1]
     return value
 

@@ -89,15 +89,20 @@ class PngTextChunks:
     problems: tuple[str, ...]
     complete: bool
     kinds: frozenset[str] = frozenset()  # every chunk type seen (e.g. "caBX" when C2PA is present)
+    repeated: tuple[tuple[str, str], ...] = ()  # (key, value) of each later chunk whose key came before
+    skipped_keys: tuple[str, ...] = ()          # keys of text chunks that were skipped (too big, damaged)
 
 
 def read_text_chunks(data: bytes) -> PngTextChunks:
     """Walk the chunks of PNG ``data`` and decode its text chunks, never trusting a length.
 
     A chunk over ``MAX_TEXT_CHUNK`` (before or after decompression) is skipped with a problem
-    noted; a repeated key keeps its first value. Nothing in a chunk is executed or evaluated.
+    noted; a repeated key keeps its first value in ``text`` and its later ones in ``repeated``
+    (other readers may show the last). Nothing in a chunk is executed or evaluated.
     """
     text: dict[str, str] = {}
+    repeated: list[tuple[str, str]] = []
+    skipped: list[str] = []
     order: list[tuple[str, str]] = []
     problems: list[str] = []
     kinds: set[str] = set()
@@ -125,24 +130,35 @@ def read_text_chunks(data: bytes) -> PngTextChunks:
             name = kind.decode("ascii")
             if length > MAX_TEXT_CHUNK or total + length > MAX_TEXT_TOTAL:
                 problems.append(f"a {name} chunk of {length:,} bytes was skipped (the limit is {MAX_TEXT_CHUNK:,})")
+                skipped.append(_peek_key(body))
             elif zlib.crc32(kind + body) != crc:
                 problems.append(f"a {name} chunk is damaged (CRC mismatch) and was skipped")
+                skipped.append(_peek_key(body))
             else:
                 total += length
                 try:
                     key, value = _decode_text(kind, body)
                 except ValueError as exc:
                     problems.append(f"a {name} chunk was skipped: {exc}")
+                    skipped.append(_peek_key(body))
                 else:
                     order.append((name, key))
                     if key in text:
                         problems.append(f"the text key {key[:79]!r} appears twice; the first one counts")
+                        repeated.append((key, value))
                     else:
                         text[key] = value
         offset = end
     else:
         problems.append("the file is cut short (no end chunk)")
-    return PngTextChunks(text, tuple(order), tuple(problems), complete, frozenset(kinds))
+    return PngTextChunks(text, tuple(order), tuple(problems), complete, frozenset(kinds), tuple(repeated),
+                         tuple(skipped))
+
+
+def _peek_key(body: bytes) -> str:
+    """The key of a text chunk that is not decoded (empty when it has none)."""
+    key, sep, _rest = body[:80].partition(b"\0")
+    return key.decode("latin-1") if sep else ""
 
 
 def _inflate(compressed: bytes) -> bytes:

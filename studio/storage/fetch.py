@@ -8,6 +8,11 @@ caught, skipped for the rest of this fetcher's life, and the next one is asked. 
 fetched as they are (nothing to verify against); ``data:`` URIs are decoded. No other scheme
 (``file:``, ``http:``, ``ftp:``) is ever opened. Results land in a small on-disk cache: IPFS
 content for good (it cannot change), https content for a few minutes.
+
+Links come from strangers' metadata, so (:mod:`studio.storage.netguard`) no request goes to a
+loopback, private or link-local address, however spelled, resolved or redirected to, unless it is
+one of the user's own services (the configured gateways, ``trusted_hosts``); and each fetch has a
+total ``deadline``, so a server dripping a byte every few seconds cannot hold it.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ import requests
 
 from studio.errors import InputError, NetworkError, NotFound, StorageError
 from studio.fileio import atomic_write_bytes, atomic_write_text
-from studio.storage import http
+from studio.storage import http, netguard
 from studio.storage.cid import RAW, Cid
 from studio.storage.gateway import sniff_content_type
 from studio.storage.store import LocalStore
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_BLOCK = 2 * 1024 * 1024  # no honest UnixFS block is larger
 DEFAULT_GATEWAYS = ("https://ipfs.io", "https://dweb.link")
+#: Total seconds one fetch may take (all its blocks, gateways and redirects together).
+DEFAULT_DEADLINE = 300.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,10 @@ class VerifiedFetcher:
     """Fetches URIs for the studio, verifying IPFS content against its CID.
 
     ``gateways`` are base URLs (``https://ipfs.io``) tried in order; plain ``http://`` is
-    accepted only for loopback gateways. ``session`` lets a caller set TLS trust or a proxy.
+    accepted only for loopback gateways. ``session`` lets a caller set TLS trust or a proxy (a
+    guarded adapter is mounted on it). ``trusted_hosts`` are base URLs of the user's own services
+    on private addresses that links may name (the gateways always are); ``deadline`` is the total
+    seconds of one fetch (None: no limit).
     """
 
     store: LocalStore | None = None
@@ -118,9 +128,13 @@ class VerifiedFetcher:
     attempts: int = 2
     session: requests.Session = field(default_factory=requests.Session)
     distrusted: set[str] = field(default_factory=set)
+    trusted_hosts: Sequence[str] = ()
+    deadline: float | None = DEFAULT_DEADLINE
 
     def __post_init__(self) -> None:
         self.gateways = tuple(_check_gateway(url) for url in self.gateways)
+        self.guard = netguard.AddressGuard([*self.gateways, *self.trusted_hosts])
+        netguard.guard_session(self.session, self.guard)
 
     @classmethod
     def default(cls, gateways: Sequence[str] = DEFAULT_GATEWAYS, *, paths: "StudioPaths | None" = None,
@@ -136,7 +150,14 @@ class VerifiedFetcher:
         """The bytes ``uri`` names, verified where a CID names them; raises InputError for a URI
         that is not allowed, NotFound or NetworkError when no source has it."""
         uri = uri.strip()
-        scheme = urllib.parse.urlsplit(uri).scheme.lower()
+        with netguard.deadline(self.deadline, f"Fetching {_shown(uri)}"):
+            return self._fetch(uri)
+
+    def _fetch(self, uri: str) -> Fetched:
+        try:
+            scheme = urllib.parse.urlsplit(uri).scheme.lower()
+        except ValueError as exc:  # "https://[::1" and the like
+            raise InputError(f"{_shown(uri)!r} is not a well-formed link.") from exc
         if scheme == "data":
             return self._decode_data(uri)
         if scheme == "ipfs":
@@ -184,12 +205,17 @@ class VerifiedFetcher:
     def _fetch_https(self, uri: str) -> Fetched:
         url = uri
         for _ in range(5):
+            self.guard.check_url(url)  # each hop: a redirect to 127.0.0.1 is refused like a link to it
             response = http.call(self.session, "GET", url, what=f"{urllib.parse.urlsplit(url).netloc}",
                                  attempts=self.attempts, timeout=self.timeout, stream=True, allow_redirects=False)
             if response.is_redirect:
-                target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
                 response.close()
-                if urllib.parse.urlsplit(target).scheme != "https":
+                try:
+                    target = urllib.parse.urljoin(url, response.headers.get("Location", ""))
+                    scheme = urllib.parse.urlsplit(target).scheme
+                except ValueError as exc:
+                    raise InputError(f"{uri[:80]} redirects to a malformed address; not followed.") from exc
+                if scheme != "https":
                     raise InputError(f"{uri[:80]} redirects to a non-https address; not followed.")
                 url = target
                 continue
@@ -241,6 +267,7 @@ class _BlockSource:
             if gateway in fetcher.distrusted:
                 continue
             try:
+                fetcher.guard.check_url(gateway)  # a gateway named by a link (the configured ones are own)
                 response = http.call(fetcher.session, "GET", f"{gateway}/ipfs/{cid}?format=raw",
                                      what=f"the gateway {gateway}", attempts=fetcher.attempts,
                                      timeout=fetcher.timeout, stream=True,
@@ -254,7 +281,13 @@ class _BlockSource:
                 fetcher.distrusted.add(gateway)
                 problems.append(exc.message)
                 continue
+            except netguard.PrivateAddress as exc:
+                fetcher.distrusted.add(gateway)
+                problems.append(exc.message)
+                continue
             except NetworkError as exc:
+                if isinstance(exc, netguard.DeadlinePassed):
+                    raise
                 problems.append(exc.message)
                 continue
             if not cid.verify(block):
@@ -361,3 +394,8 @@ def _check_gateway(url: str) -> str:
     if parts.path.strip("/") or parts.query:
         raise InputError(f"Give the gateway {url!r} as its base address only, e.g. https://ipfs.io.")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _shown(uri: str) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in uri)
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -9,7 +9,6 @@ the studio starts with its window, from the settings.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import mimetypes
 import threading
@@ -17,6 +16,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
+from studio import safejson
 from studio.errors import InputError, NotFound, StorageError
 from studio.storage.cid import Cid
 from studio.storage.store import Entry, LocalStore
@@ -49,9 +49,9 @@ def sniff_content_type(name: str, head: bytes) -> str:
         return "image/svg+xml"
     if stripped[:1] in (b"{", b"["):
         try:
-            json.loads(head)
+            safejson.loads(head)
             return "application/json"
-        except ValueError:
+        except InputError:
             pass
     try:
         head.decode("utf-8")

@@ -13,12 +13,15 @@ from typing import Any, Callable, Iterator
 
 import requests
 
-from studio.errors import NetworkError
+from studio import safejson
+from studio.errors import InputError, NetworkError
 
 log = logging.getLogger(__name__)
 
 #: (connect, read) seconds for one request.
 DEFAULT_TIMEOUT = (5.0, 30.0)
+#: The largest JSON answer a service (Kubo, a pinning service) may send.
+MAX_JSON_ANSWER = 8 * 1024 * 1024
 _RETRY_STATUSES = {429, 502, 503, 504}
 
 
@@ -76,6 +79,26 @@ def read_capped(response: requests.Response, limit: int, *, what: str) -> bytes:
     finally:
         response.close()
     return bytes(out)
+
+
+def json_answer(response: requests.Response, *, what: str, limit: int = MAX_JSON_ANSWER) -> Any:
+    """A service's JSON answer, read with a size cap and parsed with :mod:`studio.safejson`;
+    a body too large, too deep or not JSON is a NetworkError naming ``what`` answered."""
+    data = read_capped(response, limit, what=what)
+    try:
+        return safejson.loads(data, what=f"The answer of {what}", max_bytes=limit)
+    except InputError as exc:
+        raise NetworkError(exc.message, hint="Check that the address is the service you meant.") from exc
+
+
+def json_lines(response: requests.Response, *, what: str, limit: int = MAX_JSON_ANSWER) -> list[Any]:
+    """A service's newline-delimited JSON answer (Kubo's ``add``), capped and parsed like `json_answer`."""
+    data = read_capped(response, limit, what=what)
+    try:
+        return [safejson.loads(line, what=f"The answer of {what}", max_bytes=limit)
+                for line in data.splitlines() if line.strip()]
+    except InputError as exc:
+        raise NetworkError(exc.message, hint="Check that the address is the service you meant.") from exc
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:

@@ -8,7 +8,6 @@ folder never sits in memory.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import stat
@@ -20,7 +19,7 @@ from typing import Any, Iterator
 import requests
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import InputError, StorageError
+from studio.errors import InputError, NetworkError, StorageError
 from studio.storage import http
 from studio.storage.cid import Cid
 from studio.storage.unixfs import CHUNK_SIZE, add_bytes, add_path
@@ -52,7 +51,7 @@ class KuboBackend:
               **kwargs: Any) -> requests.Response:
         return http.call(self.session, "POST", f"{self.api_url}/api/v0/{command}", params=params,
                          what=f"The Kubo node at {self.api_url}", attempts=attempts or self.attempts,
-                         backoff=self.backoff, timeout=(5.0, 600.0), **kwargs)
+                         backoff=self.backoff, timeout=(5.0, 600.0), stream=True, **kwargs)
 
     def _post(self, command: str, *, params: dict[str, str] | None = None, attempts: int | None = None,
               **kwargs: Any) -> requests.Response:
@@ -63,9 +62,17 @@ class KuboBackend:
                                hint="Check the node's log; nothing was pinned.")
         return response
 
+    @property
+    def _what(self) -> str:
+        return f"the Kubo node at {self.api_url}"
+
+    def _json(self, response: requests.Response) -> Any:
+        return http.json_answer(response, what=self._what)
+
     def version(self) -> str:
         """The node's version (also a cheap check that the RPC API answers)."""
-        return str(self._post("version").json().get("Version", "unknown"))
+        answer = self._json(self._post("version"))
+        return str(answer.get("Version", "unknown")) if isinstance(answer, dict) else "unknown"
 
     def add_path(self, path: Path | str, *, cid_version: int = 1, include_hidden: bool | None = None,
                  progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> Cid:
@@ -88,7 +95,7 @@ class KuboBackend:
     def _add_and_pin(self, expected: Cid, cid_version: int, body: bytes | Iterator[bytes], boundary: str) -> Cid:
         response = self._post("add", params=add_options(cid_version), data=body,
                               headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        entries = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+        entries = http.json_lines(response, what=self._what)
         hashes = [entry["Hash"] for entry in entries if isinstance(entry, dict) and "Hash" in entry]
         if not hashes:
             raise StorageError("The Kubo node answered the upload without a CID.", hint="Check the node's log.")
@@ -104,7 +111,9 @@ class KuboBackend:
 
     def pin(self, cid: Cid | str) -> None:
         """Pin ``cid`` (recursively) on the node."""
-        pins = self._post("pin/add", params={"arg": str(cid), "recursive": "true"}).json().get("Pins", [])
+        answer = self._json(self._post("pin/add", params={"arg": str(cid), "recursive": "true"}))
+        pins = answer.get("Pins") if isinstance(answer, dict) else None
+        pins = pins if isinstance(pins, list) else []
         if str(cid) not in pins and str(Cid.parse(str(cid)).to_v1()) not in pins:
             raise StorageError(f"The Kubo node did not confirm the pin of {cid}.", hint="Check the node's log.")
 
@@ -113,8 +122,9 @@ class KuboBackend:
         wanted = Cid.parse(str(cid)).to_v1()
         response = self._call("pin/ls", params={"arg": str(cid), "type": "recursive"})
         if response.status_code == 200:
-            keys = response.json().get("Keys") or {}
-            return any(Cid.parse(key).to_v1() == wanted for key in keys)
+            answer = self._json(response)
+            keys = (answer.get("Keys") if isinstance(answer, dict) else None) or {}
+            return any(Cid.parse(str(key)).to_v1() == wanted for key in keys)
         detail = _kubo_message(response)
         if "not pinned" in detail:
             return False
@@ -122,16 +132,18 @@ class KuboBackend:
 
     def _unpin_quietly(self, cid: str) -> None:
         try:
-            self._post("pin/rm", params={"arg": cid}, attempts=1)
+            self._post("pin/rm", params={"arg": cid}, attempts=1).close()
         except StorageError as exc:  # unpinned already (we add with pin=false): nothing to undo
             log.debug("pin/rm %s: %s", cid, exc)
 
 
 def _kubo_message(response: requests.Response) -> str:
     try:
-        return str(response.json().get("Message") or f"HTTP {response.status_code}")
-    except ValueError:
+        answer = http.json_answer(response, what="the Kubo node", limit=64 * 1024)
+    except NetworkError:
         return f"HTTP {response.status_code}"
+    message = answer.get("Message") if isinstance(answer, dict) else None
+    return str(message)[:500] if message else f"HTTP {response.status_code}"
 
 
 def _part_head(boundary: str, filename: str, content_type: str) -> bytes:

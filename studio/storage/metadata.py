@@ -17,6 +17,8 @@ from studio.storage.cid import Cid, cid_v1_raw_of
 
 DISPLAY_TYPES = ("number", "boost_number", "boost_percentage", "date")
 _URI_SCHEMES = ("ipfs", "https", "data", "ar")
+#: The largest metadata document read from outside (the studio writes at most 256 KiB).
+MAX_READ_BYTES = 1024 * 1024
 _HEX_COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
 
 
@@ -30,12 +32,18 @@ class Attribute:
     max_value: int | float | None = None
 
     def __post_init__(self) -> None:
+        if self.trait_type is not None and not isinstance(self.trait_type, str):
+            raise InputError(f"A trait name (trait_type) must be text, not {type(self.trait_type).__name__}.")
         number = isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
         if not number and not isinstance(self.value, str):
             raise InputError(f"Trait {self.trait_type!r} has a value of type {type(self.value).__name__}; "
                              "use text or a number.")
-        if isinstance(self.value, (int, float)) and not math.isfinite(self.value):
+        if isinstance(self.value, (int, float)) and number and not _finite(self.value):
             raise InputError(f"Trait {self.trait_type!r} must be a finite number.")
+        if self.max_value is not None and (isinstance(self.max_value, bool) or
+                                           not isinstance(self.max_value, (int, float)) or
+                                           not _finite(self.max_value)):
+            raise InputError(f"Trait {self.trait_type!r}: max_value must be a finite number.")
         if self.display_type is not None:
             if self.display_type not in DISPLAY_TYPES:
                 raise InputError(f"Unknown display_type {self.display_type!r} for trait {self.trait_type!r}.",
@@ -45,7 +53,8 @@ class Attribute:
                                  "but a text value; that display needs a number.")
             if self.display_type == "date" and (not isinstance(self.value, int) or self.value < 0):
                 raise InputError(f"Trait {self.trait_type!r} is a date: give a Unix timestamp in seconds.")
-        if self.max_value is not None and (isinstance(self.value, str) or self.value > self.max_value):
+        if self.max_value is not None and (not number or not isinstance(self.value, (int, float))
+                                           or self.value > self.max_value):
             raise InputError(f"Trait {self.trait_type!r}: max_value needs a number value not above it.")
         if self.trait_type is not None and not self.trait_type.strip():
             raise InputError("A trait needs a name (trait_type), or none at all for a plain tag.")
@@ -61,12 +70,26 @@ class Attribute:
         return out
 
 
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _scheme(uri: str) -> str:
+    try:
+        return urlsplit(uri).scheme
+    except ValueError:  # "https://[::1" and the like
+        return ""
+
+
 def _check_uri(label: str, uri: str | None, *, required: bool = False) -> None:
     if uri is None:
         if required:
             raise InputError(f"Token metadata needs an {label}.")
         return
-    scheme = urlsplit(uri).scheme
+    scheme = _scheme(uri)
     if scheme not in _URI_SCHEMES:
         raise InputError(f"The {label} {uri[:60]!r} is not an ipfs://, https:// or data: URI.",
                          hint="Upload the file first and use its ipfs:// URI.")
@@ -93,11 +116,11 @@ class NftMetadata:
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):
                 raise InputError(f"Token metadata field {key!r} must be text, not {type(value).__name__}.")
-        if not self.name.strip():
+        if self.name is None or not self.name.strip():
             raise InputError("Token metadata needs a name.")
         _check_uri("image", self.image, required=True)
         _check_uri("animation_url", self.animation_url)
-        if self.external_url is not None and urlsplit(self.external_url).scheme not in ("https", "ipfs"):
+        if self.external_url is not None and _scheme(self.external_url) not in ("https", "ipfs"):
             raise InputError(f"external_url {self.external_url[:60]!r} must be an https:// or ipfs:// link.")
         if self.background_color is not None and not _HEX_COLOUR.fullmatch(self.background_color):
             raise InputError(f"background_color {self.background_color!r} must be six hex digits without '#', "
@@ -147,10 +170,9 @@ class NftMetadata:
     def from_json(cls, data: bytes | str | Mapping[str, Any]) -> "NftMetadata":
         """Read (and validate) metadata JSON, e.g. fetched from a token's URI."""
         if not isinstance(data, Mapping):
-            try:
-                data = json.loads(data)
-            except ValueError as exc:
-                raise InputError(f"Token metadata is not valid JSON: {exc}.") from exc
+            from studio import safejson
+
+            data = safejson.loads(data, what="Token metadata", max_bytes=MAX_READ_BYTES)
             if not isinstance(data, Mapping):
                 raise InputError("Token metadata must be a JSON object.")
         known = {"name", "description", "image", "animation_url", "external_url", "background_color", "provenance"}

@@ -81,8 +81,9 @@ class PinningService:
         headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
         response = http.call(self.session, method, url, what=f"The pinning service at {self.endpoint}",
                              attempts=self.attempts, backoff=self.backoff, sleep=self._sleep,
-                             headers=headers, **kwargs)
+                             headers=headers, stream=True, **kwargs)
         if response.status_code in (401, 403):
+            response.close()
             raise InputError(f"The pinning service at {self.endpoint} refused the access token "
                              f"(HTTP {response.status_code}).",
                              hint="Check or renew the token (the token file, STUDIO_PINNING_TOKEN, or the wallet's: "
@@ -92,6 +93,9 @@ class PinningService:
                                hint="Nothing was pinned; check the service's limits and your plan.")
         return response
 
+    def _json(self, response: requests.Response) -> Any:
+        return http.json_answer(response, what=f"the pinning service at {self.endpoint}")
+
     def request_pin(self, cid: Cid | str, *, name: str | None = None, origins: Sequence[str] = ()) -> PinStatus:
         """``POST /pins``: ask the service to pin ``cid``; returns the request's status."""
         body: dict[str, Any] = {"cid": str(cid)}
@@ -99,15 +103,15 @@ class PinningService:
             body["name"] = name
         if origins:
             body["origins"] = list(origins)
-        return PinStatus.from_json(self._request("POST", f"{self.endpoint}/pins", json=body).json())
+        return PinStatus.from_json(self._json(self._request("POST", f"{self.endpoint}/pins", json=body)))
 
     def status(self, requestid: str) -> PinStatus:
         """``GET /pins/{requestid}``."""
-        return PinStatus.from_json(self._request("GET", f"{self.endpoint}/pins/{requestid}").json())
+        return PinStatus.from_json(self._json(self._request("GET", f"{self.endpoint}/pins/{requestid}")))
 
     def has(self, cid: Cid | str) -> bool:
         """Whether the service reports ``cid`` as pinned for this token (``GET /pins?cid=…&status=pinned``)."""
-        found = self._request("GET", f"{self.endpoint}/pins", params={"cid": str(cid), "status": "pinned"}).json()
+        found = self._json(self._request("GET", f"{self.endpoint}/pins", params={"cid": str(cid), "status": "pinned"}))
         try:
             return int(found["count"]) > 0
         except (KeyError, TypeError, ValueError) as exc:
@@ -141,7 +145,7 @@ class PinningService:
             raise InputError("This pinning service has no CAR upload address configured.")
         with open(car, "rb") as stream:
             self._request("POST", self.car_upload_url, data=stream,
-                          headers={"Content-Type": "application/vnd.ipld.car"})
+                          headers={"Content-Type": "application/vnd.ipld.car"}).close()
 
     def add_path(self, path: Path | str, *, cid_version: int = 1, include_hidden: bool = False,
                  name: str | None = None, progress: ProgressCallback | None = None,
@@ -173,8 +177,8 @@ class PinningService:
 
 def _reason(response: requests.Response) -> str:
     try:
-        error = response.json().get("error", {})
-        return ": ".join(str(part) for part in (error.get("reason"), error.get("details")) if part) \
+        error = http.json_answer(response, what="the pinning service", limit=64 * 1024).get("error", {})
+        return ": ".join(str(part)[:300] for part in (error.get("reason"), error.get("details")) if part) \
             or f"HTTP {response.status_code}"
-    except (ValueError, AttributeError):
+    except (NetworkError, AttributeError):
         return f"HTTP {response.status_code}"

@@ -208,7 +208,7 @@ def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Sig
         files = []
         for row in chunk:
             media = str(cid_of_path(row.file, cid_version=1))
-            metadata, metadata_cid = _metadata(row, media, row.file.read_bytes())
+            metadata, metadata_cid = _metadata(row, media, _image_bytes(row))
             files.append(metadata)
             works.append((row, media, metadata_cid))
         commitment = directory_commitment(files)
@@ -618,7 +618,7 @@ class _BatchRun:
         from studio.storage.cid import Cid
 
         self._check_cancel()
-        data = row.file.read_bytes()
+        data = _image_bytes(row)
         if hashlib.sha256(data).hexdigest() != row.sha256:
             raise InputError(f"Row {row.row} ({row.file.name}) changed while the batch ran.",
                              hint="Leave the files alone until the batch is done, then run it again.")
@@ -729,3 +729,11 @@ class _BatchRun:
                        for r in self.rows if r.row in tokens)
         return BatchReport(self.target.chain_id, self.target.address, self.journal.path, len(self.rows), minted,
                            tuple(t for t in txs if t.state in (LANDED, FAILED)), tuple(self.problems))
+
+
+def _image_bytes(row: ManifestRow) -> bytes:
+    """A validated row's image, read again with the manifest's bound (it may have been swapped since)."""
+    from studio.safeimage import read_image_file
+    from studio.workflows.batch_manifest import MAX_IMAGE_BYTES
+
+    return read_image_file(row.file, what=f"Row {row.row}'s image {row.file.name}", max_bytes=MAX_IMAGE_BYTES)

@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from studio.errors import InputError, NotFound
+from studio.errors import InputError, NotFound, StudioError
+from studio.safeimage import MAX_PIXELS
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 5000
@@ -26,6 +27,12 @@ MAX_PRICE_WEI = 2**96 - 1
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 FIELDS = ("file", "name", "description", "attributes", "price", "royalty", "license")
 WEI_PER_ETH = 10**18
+#: The largest manifest file (CSV or JSON) and sidecar read; a 10,000-row manifest is about 2 MB.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+MAX_SIDECAR_BYTES = 1024 * 1024
+#: The largest image file and the most pixels one may declare (Pillow's own default limit).
+MAX_IMAGE_BYTES = 256 * 1024 * 1024
+MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,13 @@ class ManifestErrors(InputError):
 
 
 def read_manifest(source: Path | str) -> list[ManifestRow]:
-    """Read and validate a CSV, JSON or folder manifest; ManifestErrors lists every problem."""
+    """Read and validate a CSV, JSON or folder manifest; ManifestErrors lists every problem.
+
+    Manifest files are read bounded (``MAX_MANIFEST_BYTES``, regular files only: a FIFO or
+    ``/dev/zero`` is refused at once), and so is every image (``MAX_IMAGE_BYTES``, at most
+    ``MAX_IMAGE_PIXELS`` declared: a decompression bomb is one row's problem, the others are
+    still checked).
+    """
     source = Path(source)
     if not source.exists():
         raise NotFound(f"The manifest {source} does not exist.")
@@ -108,11 +121,19 @@ def read_manifest(source: Path | str) -> list[ManifestRow]:
 
 
 def _csv_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"The manifest {path.name} could not be read as UTF-8 text ({exc}).") from exc
+    from studio.fileio import read_text_bounded
+
+    text = read_text_bounded(path, MAX_MANIFEST_BYTES, what=f"The manifest {path.name}")
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_rows(reader, errors)
+    except csv.Error as exc:  # a field over csv's limit (128 KiB), a NUL byte, an unclosed quote...
+        raise InputError(f"The manifest {path.name} is not readable CSV after line {reader.line_num}: {exc}.",
+                         hint=f"Keep each field under {csv.field_size_limit():,} characters and quote fields "
+                              "that hold commas or line breaks.") from exc
+
+
+def _csv_rows(reader: csv.DictReader, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "file" not in header:
         errors.append(RowError(0, "header", f"the first line must name the columns, with at least 'file' "
@@ -134,12 +155,11 @@ def _csv_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str
 
 
 def _json_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    from studio.fileio import read_bounded
     from studio.safejson import loads
 
-    try:
-        document = loads(path.read_bytes(), what=path.name)
-    except (OSError, ValueError, InputError) as exc:
-        raise InputError(f"The manifest {path.name} is not readable JSON ({exc}).") from exc
+    what = f"The manifest {path.name}"
+    document = loads(read_bounded(path, MAX_MANIFEST_BYTES, what=what), what=what, max_bytes=MAX_MANIFEST_BYTES)
     works = document.get("works") if isinstance(document, dict) else document
     if not isinstance(works, list):
         errors.append(RowError(0, "manifest", 'it must be a list of objects, or {"works": [...]}'))
@@ -157,6 +177,7 @@ def _json_entries(path: Path, errors: list[RowError]) -> list[tuple[int, dict[st
 
 
 def _folder_entries(folder: Path, errors: list[RowError]) -> list[tuple[int, dict[str, Any]]]:
+    from studio.fileio import read_bounded
     from studio.safejson import loads
 
     images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -166,9 +187,10 @@ def _folder_entries(folder: Path, errors: list[RowError]) -> list[tuple[int, dic
         for sidecar in (image.with_name(image.name + ".json"), image.with_suffix(".json")):
             if sidecar.exists():
                 try:
-                    extra = loads(sidecar.read_bytes(), what=sidecar.name)
-                except (OSError, ValueError, InputError) as exc:
-                    errors.append(RowError(number, "sidecar", f"{sidecar.name} is not readable JSON ({exc})"))
+                    extra = loads(read_bounded(sidecar, MAX_SIDECAR_BYTES, what=sidecar.name), what=sidecar.name,
+                                  max_bytes=MAX_SIDECAR_BYTES)
+                except StudioError as exc:
+                    errors.append(RowError(number, "sidecar", f"{sidecar.name} is not readable JSON ({exc.message})"))
                     break
                 if not isinstance(extra, dict):
                     errors.append(RowError(number, "sidecar", f"{sidecar.name} must hold one JSON object"))
@@ -226,22 +248,24 @@ def _validate_row(number: int, entry: dict[str, Any], base: Path, errors: list[R
 
 
 def _check_image(path: Path, problem: Callable[[str, str], None]) -> tuple[str, tuple[int, int]]:
-    from PIL import Image, UnidentifiedImageError
+    from studio.safeimage import ImageBomb, image_size, read_image_file
 
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_image_file(path, what=f"The image {path.name}", max_bytes=MAX_IMAGE_BYTES)
+    except NotFound:
         problem("file", f"{path} does not exist")
         return "", (0, 0)
-    except OSError as exc:
-        problem("file", f"{path} could not be read ({exc.strerror or exc})")
+    except StudioError as exc:
+        problem("file", exc.message)
         return "", (0, 0)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            size = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        problem("file", f"{path.name} is not a readable image ({exc.__class__.__name__}); mint PNG, JPEG or WebP")
+        size = image_size(data, what=path.name, max_pixels=MAX_IMAGE_PIXELS)
+    except ImageBomb as exc:
+        problem("file", exc.message)
+        return "", (0, 0)
+    except InputError as exc:
+        cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "unreadable"
+        problem("file", f"{path.name} is not a readable image ({cause}); mint PNG, JPEG or WebP")
         return "", (0, 0)
     return hashlib.sha256(data).hexdigest(), size
 

@@ -44,8 +44,8 @@ def parse_royalty(text: str) -> int:
             bps = round(percent * 100)
             if abs(percent * 100 - bps) > 1e-6:
                 raise ValueError(text)
-    except ValueError as exc:
-        raise InputError(f"{text!r} is not a royalty (examples: 5%, 2.5%, 250bps).") from exc
+    except (ValueError, OverflowError) as exc:  # OverflowError: "1e310%" is infinite
+        raise InputError(f"{text[:40]!r} is not a royalty (examples: 5%, 2.5%, 250bps).") from exc
     if not 0 <= bps <= MAX_ROYALTY_BPS:
         raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%, not {text}.")
     return bps

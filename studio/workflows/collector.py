@@ -10,7 +10,10 @@ error card whose ``problem`` says in plain words why it cannot be shown (a rever
 ``javascript:`` link, JSON too large or too deep, a decompression bomb...). Nothing here raises for a
 broken token; only a node that stops answering (NetworkError) or a cancel ends a page early.
 
-Limits: metadata JSON at most 1 MiB (parsed with :mod:`studio.safejson`); images at most 20 MiB,
+Limits: up to six tokens are read at once and each fetch ends at a 20-second deadline, so a slow or
+dripping server costs one card, not the page; links to this computer or a private network are never
+opened (:mod:`studio.storage.netguard`); metadata JSON at most 1 MiB (parsed with
+:mod:`studio.safejson`); images at most 20 MiB,
 decoded by Pillow only as PNG, JPEG, GIF or WebP, refused above 40 megapixels before decoding
 (Pillow's own decompression-bomb check stays on too), re-encoded as a small PNG preview so the GUI
 only ever decodes bytes the studio wrote. SVG is never rendered. Texts are cut to a length and
@@ -45,6 +48,10 @@ MAX_TRAITS = 40
 MAX_TRAIT_TEXT = 80
 MAX_ENUMERABLE = 1_000_000
 FETCH_TIMEOUT = (5.0, 15.0)
+#: Total seconds for one metadata or image fetch (a server dripping bytes is cut off here).
+FETCH_DEADLINE = 20.0
+#: Tokens of a page read at the same time.
+PARALLEL_TOKENS = 6
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 SVG_NOTE = "SVG image not shown (the studio does not run SVG from other collections)."
 ROYALTY_BASIS = 10_000
@@ -202,18 +209,28 @@ def token_ids(view: CollectionView, offset: int, limit: int, *, connection: "Con
 
 
 def token_page(view: CollectionView, offset: int, limit: int, *, connection: "Connection", library: "Library",
-               fetcher: Any, marketplace: str | None = None, on_card: Callable[[TokenCard], None] | None = None,
+               fetcher: Any, marketplace: str | None = None, on_card: Callable[[int, TokenCard], None] | None = None,
                progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> list[TokenCard]:
-    """Cards of one page of the collection, each passed to `on_card` as soon as it is read."""
+    """Cards of one page of the collection, each passed to `on_card` (with its position in the page)
+    as soon as it is read."""
     ids = token_ids(view, offset, limit, connection=connection, library=library)
     return read_cards([(view.address, token) for token in ids], connection=connection, library=library,
                       fetcher=fetcher, marketplace=marketplace, on_card=on_card, progress=progress, cancel=cancel)
 
 
 def read_cards(tokens: Sequence[tuple[str, int | str]], *, connection: "Connection", library: "Library",
-               fetcher: Any, marketplace: str | None = None, on_card: Callable[[TokenCard], None] | None = None,
-               progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> list[TokenCard]:
-    """Cards of (collection, token id) pairs in order; a pair whose id is a text is an error card."""
+               fetcher: Any, marketplace: str | None = None, on_card: Callable[[int, TokenCard], None] | None = None,
+               progress: ProgressCallback | None = None, cancel: Cancellable | None = None,
+               parallel: int = PARALLEL_TOKENS) -> list[TokenCard]:
+    """Cards of (collection, token id) pairs, in order; a pair whose id is a text is an error card.
+
+    Up to `parallel` tokens are read at once, so one slow server (each fetch ends at its deadline)
+    does not hold the others: `on_card(position, card)` is called, on this thread, as each card is
+    ready, in whatever order they finish. A NetworkError from the node or a cancel ends the page:
+    the tokens not started are dropped, those running end at their own deadline.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     from studio.chain.erc721 import ERC721Reader
     from studio.library.collections_cache import CollectionsCache
 
@@ -222,29 +239,51 @@ def read_cards(tokens: Sequence[tuple[str, int | str]], *, connection: "Connecti
     cache = CollectionsCache(library)
     market = _marketplace(connection, marketplace)
     fetcher = _capped(fetcher)
-    cards: list[TokenCard] = []
-    for done, (collection, token_id) in enumerate(tokens):
+    cards: list[TokenCard | None] = [None] * len(tokens)
+    done = 0
+
+    def finished(position: int, card: TokenCard) -> None:
+        nonlocal done
+        cards[position] = card
+        done += 1
+        if on_card is not None:
+            on_card(position, card)
+        if progress is not None:
+            progress(done / max(1, len(tokens)), f"Read token {card.token_id}")
+
+    def check_cancel() -> None:
         if cancel is not None and cancel.cancelled:
             raise Cancelled("Stopped reading the collection.")
-        if isinstance(token_id, str):
-            card = TokenCard(collection, -1 - done, "Unreadable token", problem=token_id)
-        else:
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, len(tokens))), thread_name_prefix="token")
+    running: dict[Future[TokenCard], int] = {}
+    try:
+        for position, (collection, token_id) in enumerate(tokens):
+            check_cancel()
+            if isinstance(token_id, str):
+                finished(position, TokenCard(collection, -1 - position, "Unreadable token", problem=token_id))
+                continue
             key = collection.lower()
-            if key not in readers:
+            if key not in readers:  # the library is used on this thread only (SQLite)
                 readers[key] = ERC721Reader(connection, collection)
                 opened = cache.collection(connection.chain_id, readers[key].address)
                 standards[key] = opened.standards if opened is not None else readers[key].standards()
-            card = read_card(readers[key], token_id, fetcher=fetcher, market=market,
-                             royalties="ERC2981" in standards[key])
-            card = _with_best_offer(card, library, market, connection.chain_id)
-            if card.owner is not None:
-                cache.set_owner(connection.chain_id, readers[key].address, token_id, card.owner, -1)
-        cards.append(card)
-        if on_card is not None:
-            on_card(card)
-        if progress is not None:
-            progress((done + 1) / max(1, len(tokens)), f"Read token {card.token_id}")
-    return cards
+            future = pool.submit(read_card, readers[key], token_id, fetcher=fetcher, market=market,
+                                 royalties="ERC2981" in standards[key])
+            running[future] = position
+        while running:
+            ready, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            check_cancel()
+            for future in ready:
+                position = running.pop(future)
+                card = future.result()  # NetworkError (the node stopped answering) ends the page
+                card = _with_best_offer(card, library, market, connection.chain_id)  # the library: this thread
+                if card.owner is not None:
+                    cache.set_owner(connection.chain_id, card.collection, card.token_id, card.owner, -1)
+                finished(position, card)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [card for card in cards if card is not None]
 
 
 def read_card(reader: "ERC721Reader", token_id: int, *, fetcher: Any, market: Any = None,
@@ -319,7 +358,7 @@ def safe_preview(data: bytes, content_type: str = "") -> tuple[bytes | None, str
 
     Returns (png, None), or (None, why not): SVG and HTML are never decoded.
     """
-    from PIL import Image
+    from studio.safeimage import ImageBomb, open_image
 
     head = data[:512].lstrip().lower()
     if "svg" in content_type.lower() or head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
@@ -327,19 +366,16 @@ def safe_preview(data: bytes, content_type: str = "") -> tuple[bytes | None, str
     if head.startswith((b"<!doctype html", b"<html")):
         return None, "The image link leads to a web page, not an image."
     try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
-            width, height = probe.size
-            if width * height > MAX_IMAGE_PIXELS:
-                return None, (f"The image is {width:,}×{height:,} pixels, over the limit of "
-                              f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels (a decompression bomb?); not decoded.")
+        with open_image(data, what="The image", max_pixels=MAX_IMAGE_PIXELS, formats=IMAGE_FORMATS) as probe:
             probe.verify()
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+        with open_image(data, what="The image", max_pixels=MAX_IMAGE_PIXELS, formats=IMAGE_FORMATS) as image:
             image.load()
             frame = image.convert("RGBA")
-    except Image.DecompressionBombError:
-        return None, "The image is a decompression bomb (far more pixels than its size suggests); not decoded."
-    except Exception as exc:  # Pillow raises many kinds for damaged or unknown files
-        return None, f"The image could not be decoded ({exc.__class__.__name__}): only PNG, JPEG, GIF and WebP are shown."
+    except ImageBomb as exc:
+        return None, exc.message
+    except InputError as exc:
+        cause = exc.__cause__.__class__.__name__ if exc.__cause__ is not None else "too large"
+        return None, f"The image could not be decoded ({cause}): only PNG, JPEG, GIF and WebP are shown."
     frame.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
     out = io.BytesIO()
     frame.save(out, format="PNG")
@@ -370,7 +406,11 @@ def _capped(fetcher: Any) -> Any:
 
         fetcher = fetcher_from_config(load_config())
     if dataclasses.is_dataclass(fetcher) and not isinstance(fetcher, type) and hasattr(fetcher, "timeout"):
-        return dataclasses.replace(fetcher, timeout=FETCH_TIMEOUT, attempts=1)
+        changes: dict[str, Any] = {"timeout": FETCH_TIMEOUT, "attempts": 1}
+        if hasattr(fetcher, "deadline"):
+            current = getattr(fetcher, "deadline")
+            changes["deadline"] = FETCH_DEADLINE if current is None else min(float(current), FETCH_DEADLINE)
+        return dataclasses.replace(fetcher, **changes)
     return fetcher
 
 

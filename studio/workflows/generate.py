@@ -9,7 +9,6 @@ file in the library, so the Gallery shows it.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -234,7 +233,9 @@ def read_recipe(path: Path) -> Recipe:
     if raw is None:
         raise InputError(f"{Path(path).name} has no studio recipe.",
                          hint="Only images made by Provenance Studio carry one.")
+    from studio import safejson
+
     try:
-        return Recipe.from_dict(json.loads(raw))
-    except (ValueError, TypeError, KeyError) as exc:
+        return Recipe.from_dict(safejson.loads(raw, what="The recipe", max_bytes=1024 * 1024))
+    except (InputError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise InputError(f"The recipe in {Path(path).name} is damaged ({exc}).") from exc

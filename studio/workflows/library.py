@@ -151,12 +151,15 @@ def read_work_file(path: Path, data: bytes | None = None) -> WorkFile:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """An image file's bytes, read bounded (a regular file, at most safeimage.MAX_FILE_BYTES)."""
+    from studio.safeimage import read_image_file
+
     try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
+        return read_image_file(path, what=f"The image {path.name}")
+    except NotFound as exc:
         raise NotFound(f"The image {path} does not exist.") from exc
-    except OSError as exc:
-        raise InputError(f"The image {path} could not be read ({exc.strerror or exc}).") from exc
+    except StudioError as exc:
+        raise InputError(exc.message, hint=exc.hint) from exc
 
 
 def _work_of(info: WorkFile, path: Path, *, owned: bool) -> Work:

@@ -38,6 +38,8 @@ Confirm = Callable[[Any], bool]  # sees a TxPreview (or a MessagePreview for a v
 MAX_PRICE_WEI = 2**96 - 1
 DEFAULT_VOUCHER_DAYS = 30
 VOUCHER_FORMAT = "studio-mint-voucher"
+#: The largest voucher file read (a voucher is under 1 KB).
+MAX_VOUCHER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ class TokenDetails:
 
     Every text comes from strangers (the chain, the metadata file): show it as plain text.
     `verdict` is the provenance check of the image against its embedded manifest (`verified`,
-    `tampered`, `invalid-signature`, `no-provenance`, `unreadable`), None when not checked.
+    `unproven`, `tampered`, `invalid-signature`, `no-provenance`, `unreadable`; `tampered` too when
+    the metadata names another creator than the image's signature proves), None when not checked.
     """
 
     name: str
@@ -205,6 +208,11 @@ def _image_verdict(image: bytes, provenance: dict[str, Any]) -> str:
     verdict = verify_bytes(image, name="token image", recover=recover_typed_data, c2pa_trust=install_c2pa_trust())
     claimed = provenance.get("manifest_sha256")
     if verdict.ok and verdict.manifest is not None and claimed and verdict.manifest.manifest_hash != claimed:
+        return "tampered"
+    # the card names the metadata's creator as the artist: a badge must not vouch for someone the image's
+    # signature does not prove
+    creator = provenance.get("creator")
+    if verdict.ok and isinstance(creator, str) and creator and (verdict.creator or "").lower() != creator.lower():
         return "tampered"
     return verdict.verdict
 
@@ -611,9 +619,11 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
     """Read a voucher file; InputError when it is not one."""
     from studio.chain.vouchers import MintVoucher, SignedVoucher
 
+    from studio import safejson
+
     try:
-        data = json.loads(text)
-        if data.get("format") != VOUCHER_FORMAT:
+        data = safejson.loads(text, what="The voucher file", max_bytes=MAX_VOUCHER_BYTES)
+        if not isinstance(data, dict) or data.get("format") != VOUCHER_FORMAT:
             raise ValueError("not a studio mint voucher")
         fields = data["voucher"]
         voucher = MintVoucher(bytes.fromhex(fields["contentDigest"].removeprefix("0x")), int(fields["price"]),
@@ -621,7 +631,10 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
                               int(fields.get("royaltyBps") or 0))
         return SignedVoucher(voucher, data["collection"], int(data["chain_id"]),
                              bytes.fromhex(data["signature"].removeprefix("0x")))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except InputError as exc:
+        raise InputError(f"This is not a studio mint voucher ({exc.message}).",
+                         hint="Use the voucher JSON the artist's studio wrote.") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise InputError(f"This is not a studio mint voucher ({exc}).",
                          hint="Use the voucher JSON the artist's studio wrote.") from exc
 

@@ -368,14 +368,10 @@ def _signer_of(signed: Any) -> str | None:
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image, UnidentifiedImageError
+    from studio.safeimage import open_image
 
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{path.name} is not an image the studio can read.",
-                         hint="Mint PNG, JPEG or WebP images.") from exc
+    with open_image(path, what=path.name) as image:  # a bomb, a FIFO or a damaged file: InputError
+        return image.size
 
 
 def _recipe(path: Path) -> tuple[str, str]:

@@ -44,24 +44,52 @@ def install_c2pa_trust() -> Any:
     return c2pa.C2paCredentials.load_or_create(folder)
 
 
-_TOKEN_REF = re.compile(r"^(?P<network>[a-z0-9][a-z0-9-]{0,39}):(?P<collection>0x[0-9a-fA-F]{40}):(?P<id>\d{1,78})$")
+_TOKEN_REF = re.compile(r"^(?P<network>[a-z0-9][a-z0-9-]{0,39}):(?P<collection>0x[0-9a-fA-F]{40}):(?P<id>[^:]*)$")
+_TOKEN_REF_HINT = "Write NETWORK:COLLECTION:ID, e.g. devnet:0x5FbDB2315678afecb367f032d93F642f64180aa3:0."
+#: ERC-721 token ids are uint256
+MAX_TOKEN_ID = 2 ** 256 - 1
 
 
 @dataclass(frozen=True)
 class TokenRef:
-    """A token named by the user: ``NETWORK:COLLECTION:ID`` (``devnet:0x5FbD…:3``)."""
+    """A token named by the user: ``NETWORK:COLLECTION:ID`` (``devnet:0x5FbD…:3``; the id in decimal,
+    or in hex with ``0x``)."""
 
     network: str
     collection: str
     token_id: int
 
+    def __post_init__(self) -> None:
+        if isinstance(self.token_id, bool) or not isinstance(self.token_id, int) \
+                or not 0 <= self.token_id <= MAX_TOKEN_ID:
+            raise InputError(f"Token id {str(self.token_id)[:90]} is not a whole number from 0 to 2^256-1.",
+                             hint="ERC-721 token ids are unsigned 256-bit numbers.")
+
     @classmethod
     def parse(cls, text: str) -> "TokenRef":
         match = _TOKEN_REF.match(text.strip())
         if match is None:
-            raise InputError(f"{text[:120]!r} does not name a token.",
-                             hint="Write NETWORK:COLLECTION:ID, e.g. devnet:0x5FbDB2315678afecb367f032d93F642f64180aa3:0.")
-        return cls(match["network"].lower(), match["collection"], int(match["id"]))
+            raise InputError(f"{text[:120]!r} does not name a token.", hint=_TOKEN_REF_HINT)
+        return cls(match["network"].lower(), match["collection"], parse_token_id(match["id"]))
+
+
+def parse_token_id(text: str) -> int:
+    """A token id written by a person (decimal, or hex with ``0x``), within uint256; else an InputError."""
+    shown = repr(text[:90])
+    if re.fullmatch(r"[0-9]+", text):
+        value = int(text) if len(text) <= 80 else MAX_TOKEN_ID + 1
+    elif re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+        value = int(text, 16) if len(text) <= 70 else MAX_TOKEN_ID + 1
+    elif re.fullmatch(r"-[0-9]+|-0[xX][0-9a-fA-F]+", text):
+        raise InputError(f"The token id {shown} is negative; token ids are whole numbers from 0.",
+                         hint=_TOKEN_REF_HINT)
+    else:
+        raise InputError(f"The token id {shown} is not a whole number.",
+                         hint="Write it in decimal (42) or in hex with 0x (0x2a).")
+    if value > MAX_TOKEN_ID:
+        raise InputError(f"The token id {shown} is larger than 2^256-1, the largest id an ERC-721 token can have.",
+                         hint="Check that the id was copied whole and nothing was added to it.")
+    return value
 
 
 def verify_file(path: Path, *, c2pa_trust: Any = "auto", chain: bool = False, tokens: Sequence[TokenRef] = (),
@@ -123,7 +151,7 @@ def check_on_chain(verdict: Verdict, data: bytes, *, tokens: Sequence[TokenRef] 
     problems = [f"Token {c.token_id} of {c.collection} on {c.network}: {p}" for c in checks for p in c.problems]
     notes += [f"Token {c.token_id} of {c.collection} on {c.network}: {n}" for c in checks for n in c.notes]
     outcome = verdict.verdict
-    if problems and outcome in ("verified", "no-provenance"):
+    if problems and outcome in ("verified", "unproven", "no-provenance"):
         outcome = "tampered"
     return replace(verdict, verdict=outcome, chain=tuple(checks), problems=verdict.problems + tuple(problems),
                    notes=verdict.notes + tuple(notes))

@@ -12,7 +12,8 @@ from studio.chain.artifacts import BUILD_DIR, CONTRACTS_DIR, artifact_names, loa
 from studio.chain.errors_decode import decode_revert, has_message, known_error_names
 from studio.errors import NotFound
 
-EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe"}
+EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe",
+            "RpcProbe"}
 
 
 def test_every_contract_has_an_artifact():
@@ -29,6 +30,7 @@ def test_artifact_is_not_stale_against_its_source(name):
 
 def test_every_solidity_source_has_a_current_artifact():
     sources = {load_artifact(name).source_path for name in artifact_names()}
+    sources |= {path for name in artifact_names() for path in load_artifact(name).imported_hashes}
     on_disk = {str(path.relative_to(CONTRACTS_DIR)) for path in (CONTRACTS_DIR / "src").rglob("*.sol")}
     assert on_disk == sources
 
@@ -50,6 +52,18 @@ def test_a_changed_source_is_detected_as_stale(tmp_path):
     edited = tmp_path / "StudioMarketplace.sol"
     edited.write_bytes(artifact.source_file.read_bytes() + b"\n// edited\n")
     moved = type(artifact)(**{**artifact.__dict__, "source_path": str(edited)})
+    assert not source_is_current(moved)
+
+
+def test_the_collection_is_stale_when_its_base_contract_changes(tmp_path):
+    artifact = load_artifact("StudioCollection")
+    assert set(artifact.imported_hashes) == {"src/base/ERC721BatchHeads.sol"}
+    base = CONTRACTS_DIR / "src/base/ERC721BatchHeads.sol"
+    edited = tmp_path / "ERC721BatchHeads.sol"
+    edited.write_bytes(base.read_bytes() + b"\n// edited\n")
+    assert source_is_current(artifact)
+    moved = type(artifact)(**{**artifact.__dict__, "imported_hashes": {str(edited): artifact.imported_hashes[
+        "src/base/ERC721BatchHeads.sol"]}})
     assert not source_is_current(moved)
 
 
@@ -79,7 +93,8 @@ def test_every_custom_error_has_a_message_for_people():
               "ERC721InvalidOwner", "ERC721InvalidSender", "ERC721InvalidReceiver", "ERC721InvalidApprover",
               "ERC721InvalidOperator", "StringsInsufficientHexLength", "InvalidShortString", "StringTooLong",
               "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS", "Rejected",
-              "NotOperator", "StringsInvalidChar", "StringsInvalidAddressFormat"}
+              "NotOperator", "StringsInvalidChar", "StringsInvalidAddressFormat",
+              "TooLarge"}  # RpcProbe, a test contract for the devnet's conformance suite
     assert [name for name in missing if name not in unused] == []
 
 

@@ -134,9 +134,14 @@ def test_single_with_an_ip_adapter_records_it_and_faceid_needs_the_licence(
     manifest = SignedManifest.from_json(read_png_text(Path(json.loads(out)["path"]))["studio:provenance"]).manifest
     assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", photo_sha)]
 
-    code, _, err = run(capsys, "avatars", "single", "me", *common, "--adapter", "ip-adapter-faceid_sd15")
-    assert code != 0 and "non-commercial research only" in err and "--accept-noncommercial-licence" in err
-    code, _, err = run(capsys, "avatars", "single", "me", *common, "--adapter", "nope")
-    assert code != 0 and "no usable IP-Adapter “nope”" in err and weights.name in err
+    code, out, _ = run(capsys, "avatars", "single", "me", *common, "--adapter", "ip-adapter-faceid_sd15")
+    error = json.loads(out)  # under --json the error is one JSON object on stdout
+    said = f"{error['error']} {error['hint']}"
+    assert code == error["exit"] != 0 and "non-commercial research only" in said
+    assert "--accept-noncommercial-licence" in said
+    code, out, _ = run(capsys, "avatars", "single", "me", *common, "--adapter", "nope")
+    error = json.loads(out)
+    said = f"{error['error']} {error['hint']}"
+    assert code == error["exit"] != 0 and "no usable IP-Adapter “nope”" in said and weights.name in said
     code, _, err = run(capsys, "avatars", "single", "me", "--size", "64", "--adapter", weights.name)
     assert code != 0 and "--adapter needs --photo" in err

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.cli.main import EXIT_INPUT, main
+from studio.cli.exit_codes import Exit
+from studio.cli.main import main
 
 TEST_PHRASE = "test test test test test test test test test test test junk"
 PASSWORD = "wallet-pass-for-the-full-path"
@@ -43,8 +44,13 @@ def node():
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr); under --json a failure's JSON object is also said on stderr's text."""
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
+    if code != 0 and "--json" in argv:
+        error = json.loads(out.strip().splitlines()[-1])
+        assert set(error) == {"error", "hint", "exit"} and error["exit"] == code
+        err += f"error: {error['error']} {error['hint'] or ''}"
     return code, out, err
 
 
@@ -160,6 +166,6 @@ def test_create_mint_list_lazy_list_and_a_second_account_buys_both_on_anvil(caps
 
     # Buying either again is refused before anything is signed.
     code, _, err = run(capsys, "buy", address, 1, *collector, *signing)
-    assert code == EXIT_INPUT and "not listed" in err
+    assert code == Exit.INPUT and "not listed" in err
     code, _, err = run(capsys, "buy", "--voucher", voucher, *collector, *signing)
-    assert code == EXIT_INPUT and "already bought" in err
+    assert code == Exit.INPUT and "already bought" in err

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from studio.cli.main import EXIT_CANCELLED, EXIT_INPUT, main
+from studio.cli.exit_codes import Exit
+from studio.cli.main import main
 
 TEST_PHRASE = "test test test test test test test test test test test junk"
 PASSWORD = "wallet-pass-for-market"
@@ -36,8 +37,13 @@ def close_devnets():
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr); under --json a failure's JSON object is also said on stderr's text."""
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
+    if code != 0 and "--json" in argv:
+        error = json.loads(out.strip().splitlines()[-1])
+        assert set(error) == {"error", "hint", "exit"} and error["exit"] == code
+        err += f"error: {error['error']} {error['hint'] or ''}"
     return code, out, err
 
 
@@ -94,7 +100,7 @@ def test_list_then_a_second_account_buys_and_the_market_shows_it(studio, capsys)
     code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
     assert [t["token_id"] for t in json.loads(out)] == [1]
     code, _, err = run(capsys, "buy", collection, 1, "--account", COLLECTOR, *signing)
-    assert code == EXIT_INPUT and "not listed" in err
+    assert code == Exit.INPUT and "not listed" in err
 
 
 def test_change_price_and_cancel_from_the_command_line(studio, capsys):
@@ -110,7 +116,7 @@ def test_change_price_and_cancel_from_the_command_line(studio, capsys):
     code, out, _ = run(capsys, "market", "mine", "--json")
     assert {(t["token_id"], t["listed"]) for t in json.loads(out)} == {(1, False), (2, False), (3, False)}
     code, _, err = run(capsys, "list", collection, 3, "--price", "0", *signing)
-    assert code == EXIT_INPUT and "more than zero" in err
+    assert code == Exit.INPUT and "more than zero" in err
 
 
 def test_lazy_listing_is_bought_with_its_voucher_file(studio, capsys):
@@ -135,7 +141,7 @@ def test_lazy_listing_is_bought_with_its_voucher_file(studio, capsys):
     code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
     assert [t["token_id"] for t in json.loads(out)] == [4]
     code, _, err = run(capsys, "buy", "--voucher", voucher, "--account", COLLECTOR, *signing)
-    assert code == EXIT_INPUT and "already bought" in err
+    assert code == Exit.INPUT and "already bought" in err
 
 
 def test_offers_made_listed_incoming_withdrawn_and_accepted(studio, capsys):
@@ -155,7 +161,7 @@ def test_offers_made_listed_incoming_withdrawn_and_accepted(studio, capsys):
     code, out, _ = run(capsys, "market", "mine", "--account", COLLECTOR, "--json")
     assert [t["token_id"] for t in json.loads(out)] == [2]
     code, _, err = run(capsys, "market", "withdraw", *signing)
-    assert code == EXIT_INPUT and "holds nothing" in err
+    assert code == Exit.INPUT and "holds nothing" in err
 
 
 def test_a_refused_preview_sends_nothing(studio, capsys, monkeypatch):
@@ -165,7 +171,7 @@ def test_a_refused_preview_sends_nothing(studio, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "input", lambda question: answers.append(question) or "n")
     no_yes = [a for a in signing if a != "--yes"]
     code, _, err = run(capsys, "list", collection, 1, "--price", "0.1", *no_yes)
-    assert code == EXIT_CANCELLED and "nothing was sent" in err
+    assert code == Exit.CANCELLED and "nothing was sent" in err
     assert "Approving the marketplace" in err and answers == ["Sign and send? [y/N] "]
     from studio.chain.contracts import CollectionContract
     from studio.chain.devnet import Devnet

@@ -77,7 +77,7 @@ def test_import_phrase_key_and_keystore_print_addresses(capsys, files, tmp_path,
     assert json.loads(out)[0]["path"] is None
     # export account 2 as a keystore with its own password, then import it into a second studio home
     keystore_file = tmp_path / "account2.json"
-    code, _, err = run(capsys, "wallet", "export", "Account 2", "-o", keystore_file,
+    code, _, err = run(capsys, "wallet", "export", "--account", "Account 2", "-o", keystore_file,
                        "--keystore-password-file", files / "ks-password", "--password-file", files / "password")
     assert code == 0, err
     assert keystore_file.stat().st_mode & 0o777 == 0o600
@@ -223,7 +223,7 @@ def test_no_secret_reaches_the_data_folder_or_the_logs(capsys, files, studio_hom
     (files / "wrong").write_text("not-the-password\n")
     assert run(capsys, "wallet", "send", RECIPIENT, "0.01", "--password-file", files / "wrong")[0] == 2
     assert run(capsys, "wallet", "export", "--phrase", "--password-file", files / "password")[0] == 0
-    assert run(capsys, "wallet", "export", "Account 1", "-o", tmp_path / "exported.json", "--password-file",
+    assert run(capsys, "wallet", "export", "--account", "Account 1", "-o", tmp_path / "exported.json", "--password-file",
                files / "password")[0] == 0
     for handler in logging.getLogger().handlers:
         handler.flush()

@@ -193,3 +193,30 @@ def test_select_files_refuses_pickle_only_components_and_non_diffusers_repos() -
                       _remote("unet/diffusion_pytorch_model.bin")])
     with pytest.raises(ModelError, match="model_index.json"):
         select_files([_remote("model.safetensors")])
+
+
+def test_models_download_command_installs_the_model_where_the_catalog_lists_it(
+        hub: FakeHub, studio_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`studio models download` runs the welcome's workflow: verified files in the models folder, listed."""
+    from studio.cli.main import main
+
+    assert main(["models", "download", REPO, "--endpoint", hub.url, "--json"]) == 0
+    out, err = capsys.readouterr()
+    installed = json.loads(out.strip().splitlines()[-1])
+    assert installed["repo_id"] == REPO and installed["commit"] == COMMIT
+    assert installed["family"] == "sd1" and Path(installed["path"]).is_dir()
+    assert "Downloading" in err  # progress and words on stderr, the result alone on stdout
+
+    assert main(["models", "list", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(Path(entry.get("path", "")) == Path(installed["path"]) for entry in listed)
+
+
+def test_models_download_of_an_unknown_repository_is_a_json_error(
+        hub: FakeHub, studio_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.cli.main import main
+
+    code = main(["models", "download", "nobody/nothing", "--endpoint", hub.url, "--json"])
+    error = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == error["exit"] and code in (1, 2)
+    assert "nobody/nothing" in error["error"] and set(error) == {"error", "hint", "exit"}

@@ -118,3 +118,12 @@ def test_invokeai_metadata(tmp_path: Path) -> None:
 
 def test_no_known_chunks_means_no_foreign_recipe() -> None:
     assert read_foreign({"Software": "GIMP"}) is None
+
+
+def test_a_megabyte_a1111_settings_line_is_read_in_linear_time() -> None:
+    # A1111's own unanchored pattern retried at every character: a 32 KB line of letters took 11 s and a
+    # 1 MiB chunk (the largest text chunk read) hours. The settings are still found after a huge prompt.
+    for line in ("a" * (1 << 20), "x: " + "a b" * (1 << 18), 'k: "' + 'a, k: "' * (1 << 17)):
+        assert parse_a1111("a prompt\n" + line).prompt.startswith("a prompt")
+    found = parse_a1111("p" * (1 << 20) + '\nSteps: 20, Sampler: "Euler, a", Size: 512x768, Seed: 7')
+    assert (found.steps, found.sampler, found.width, found.height, found.seed) == (20, "Euler, a", 512, 768, 7)

@@ -135,14 +135,15 @@ def _with_chunk(data: bytes, kind: bytes, body: bytes) -> bytes:
         zlib.crc32(kind + body).to_bytes(4, "big") + data[-12:]
 
 
-def test_oversized_and_damaged_manifests(tmp_path: Path) -> None:
+def test_oversized_and_damaged_manifests_are_tampered(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     noise_image().save(buffer, format="PNG")
     oversized = tmp_path / "oversized.png"
     oversized.write_bytes(_with_chunk(buffer.getvalue(), b"iTXt",
                                       b"studio:provenance\0\0\0\0\0" + b"{" * (2 << 20)))
-    verdict = verify_file(oversized)
-    assert verdict.verdict == "no-provenance" and any("skipped" in note for note in verdict.notes)
+    verdict = verify_file(oversized)  # a manifest chunk that cannot be read cannot vouch for anything
+    assert verdict.verdict == "tampered" and any("skipped" in note for note in verdict.notes)
+    assert any("studio:provenance that was skipped" in problem for problem in verdict.problems)
     damaged = tmp_path / "damaged.png"
     damaged.write_bytes(_with_chunk(buffer.getvalue(), b"iTXt", b'studio:provenance\0\0\0\0\0{"manifest": 1}'))
     verdict = verify_file(damaged)
@@ -170,14 +171,21 @@ def test_foreign_pngs_have_no_provenance_but_show_their_recipe(tmp_path: Path) -
     assert verdict.foreign is not None and (verdict.foreign.prompt, verdict.foreign.seed) == ("a fox", 9)
 
 
-def test_exports_verify_and_an_edited_jpeg_does_not(signer, make_work, tmp_path: Path) -> None:
+def test_exports_verify_and_an_edited_jpeg_does_not(signer, make_work, tmp_path: Path, studio_home: Path) -> None:
+    from studio.workflows.generate import c2pa_credentials
+
     src = make_work(signer=signer)
     webp = verify_file(export_image(src, tmp_path / "w.webp", "webp"))
     assert webp.verdict == "verified" and webp.format == "WEBP" and webp.notes == ()
-    jpeg_path = export_image(src, tmp_path / "w.jpg", "jpeg")
+    # a lossy export made (and C2PA-signed) by this install: its C2PA vouches for the export record
+    jpeg_path = export_image(src, tmp_path / "w.jpg", "jpeg", c2pa_credentials=c2pa_credentials())
     jpeg = verify_file(jpeg_path)
-    assert jpeg.verdict == "verified" and jpeg.signer == ANVIL_ADDRESS_0
-    assert any("lossy JPEG export" in note for note in jpeg.notes)
+    assert jpeg.verdict == "verified" and jpeg.signer == ANVIL_ADDRESS_0 and jpeg.c2pa == "trusted"
+    assert any("lossy JPEG export made by this studio" in note for note in jpeg.notes)
+    # the same export without Content Credentials: only an unsigned record ties its pixels to the signed ones
+    bare = verify_file(export_image(src, tmp_path / "bare.jpg", "jpeg"))
+    assert bare.verdict == "unproven" and bare.pixel_hash_ok is False and bare.signature_valid is True
+    assert any("unsigned export record" in problem for problem in bare.problems)
     with Image.open(jpeg_path) as image:
         xmp = image.info["xmp"]
         edited = image.copy()

@@ -140,7 +140,7 @@ def test_plain_https_with_tls_caps_and_redirects(tmp_path: Path) -> None:
         session = requests.Session()
         session.verify = str(cert)
         fetcher = VerifiedFetcher(gateways=(), session=session, max_bytes=100_000,
-                                  cache=FetchCache(tmp_path / "cache"))
+                                  cache=FetchCache(tmp_path / "cache"), trusted_hosts=(base,))
         first = fetcher.fetch(f"{base}/meta.json")
         assert (first.data, first.content_type, first.verified) == (b'{"name":"web"}', "application/json", False)
         assert fetcher.fetch(f"{base}/meta.json").source == "cache" and hits == ["/meta.json"]

@@ -236,7 +236,7 @@ def test_a_photo_through_the_chosen_adapter_is_recorded_in_the_manifest(qtbot, a
     tab.seed_spin.setValue(3)
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
-    assert state.status == "Done.", tab.error_banner.label.text()
+    assert state.status.startswith("Done: 1 avatar saved"), tab.error_banner.label.text()
     with Image.open(photo) as image:
         square = image_sha256(image.convert("RGB").crop((12, 0, 84, 72)))
     manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
@@ -250,7 +250,7 @@ def test_a_photo_through_the_chosen_adapter_is_recorded_in_the_manifest(qtbot, a
     assert not tab.strength_spin.isEnabled()
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
-    assert state.results.rowCount() == 2 and state.status == "Done.", tab.error_banner.label.text()
+    assert state.results.rowCount() == 2 and state.status.startswith("Done: "), tab.error_banner.label.text()
     manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
     assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", square)]
     assert manifest.adapters[0].name == "ip-adapter_sd15.safetensors"

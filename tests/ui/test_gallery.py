@@ -554,3 +554,28 @@ def test_a_signed_works_detail_wraps_its_signer_and_clips_no_button_at_1360x860(
     pane.verify.selectAll()
     pane.verify.copy()
     assert QApplication.clipboard().text() == pane.verify.text()  # copying gives the address as it is
+
+
+def test_a_work_whose_file_carries_control_characters_is_shown_with_escapes(qtbot, tab: GalleryTab, config: Config,
+                                                                           library: Library) -> None:
+    hostile = "a sea\x1b[2J\x1b]0;owned\x07\r\u202egnp.exe\nVerified: signed by 0xf39F"
+    work = add_saved_work(library, studio_png(config.paths.works_dir / "sea\x1b[1A.png", 9, hostile,
+                                              model="m\x1b[31m"))
+    library.update_work(work.id, title=hostile)
+    stored = library.work(work.id).title
+    tab.state.refresh()
+    model = tab.state.model
+    (title,) = [model.data(model.index(row)) for row in range(model.rowCount())]
+    assert title.startswith("a sea\\x1b[2J\\x1b]0;owned\\x07") and "\\u202egnp.exe" in title
+    with qtbot.waitSignal(tab.state.detail_changed, timeout=3_000):
+        tab.select_row(0)
+    pane = tab.detail
+    qtbot.waitUntil(lambda: pane.verify.text().startswith("Verified"), timeout=30_000)
+    shown = [pane.title.text(), pane.prompt.toPlainText(), pane.model.text(), pane.file.text(), pane.verify.text()]
+    for text in shown:
+        assert not [c for c in text if c in "\x1b\r\x07\u202e"], repr(text)
+    assert pane.prompt.toPlainText().count("\n") == 1  # the prompt's own line break, kept in its box
+    assert pane.model.text() == "m\\x1b[31m" and "sea\\x1b[1A.png" in pane.file.text()
+    pane.title.setFocus()
+    pane.title.editingFinished.emit()  # leaving the field unchanged does not rewrite the stored title
+    assert library.work(work.id).title == stored

@@ -196,3 +196,84 @@ def test_a_minted_work_shows_its_token_checked_on_chain(qtbot, dialog, tmp_path)
         assert "commitment ✓, image ✓, provenance ✓" in text
     finally:
         devnet.close()
+
+
+HOSTILE = ("a calm sea\x1b[2J\x1b[1A\x1b[2K\x1b]0;owned\x07\r\u202etxt.exe\x9b31m\n"
+           "✓ Verified, signed by 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+RAW_CONTROLS = [chr(c) for c in range(0x20) if chr(c) != "\n"] + ["\x7f", "\x9b", "\u202e", "\u2028"]
+
+
+def dialog_texts(dialog: VerifyDialog) -> list[str]:
+    """Every text the dialog shows: labels, group titles, the PNG info box and the window title."""
+    from PySide6.QtWidgets import QGroupBox, QLabel
+
+    texts = [dialog.windowTitle(), dialog.png_info.toPlainText()]
+    texts += [label.text() for label in dialog.findChildren(QLabel)]
+    texts += [box.title() for box in dialog.findChildren(QGroupBox)]
+    return texts
+
+
+def test_control_characters_in_a_file_are_shown_as_escapes_in_every_label(qtbot, dialog, tmp_path):
+    image = noise(3)
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="m\x1b]0;x\x07",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt=HOSTILE,
+                        negative_prompt=HOSTILE, seed=1, steps=2, guidance=7.0, scheduler="eu\u202eler", width=48,
+                        height=48, pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+    path = tmp_path / "sea\x1b[2J\u202egnp.png"
+    path.write_bytes(png_with_provenance(image, SignedManifest(manifest), parameters="p"))
+    verify(qtbot, dialog, path)
+    for text in dialog_texts(dialog):
+        assert not [c for c in text if c in RAW_CONTROLS], repr(text)
+    prompt = dialog.recipe_labels["prompt"].text()
+    assert "\\x1b[2J" in prompt and "\\u202e" in prompt and "\\r" in prompt
+    assert "\\x1b" in dialog.windowTitle() and "\\x1b" in dialog.file_label.text()
+    info = a1111_png(tmp_path / "a1111.png")
+    text = A1111_PARAMETERS.replace("a red fox", "a red\x1b[31m fox\u202e")
+    png = PngInfo()
+    png.add_text("parameters", text)
+    noise(7).save(info, pnginfo=png)
+    verify(qtbot, dialog, info)
+    assert "\\x1b[31m" in dialog.png_info.toPlainText() and "\x1b" not in dialog.png_info.toPlainText()
+    assert "\\u202e" in dialog.recipe_labels["prompt"].text()
+
+
+def test_an_unsigned_creator_claim_is_shown_as_a_claim_not_as_the_signer(qtbot, dialog, tmp_path):
+    image, account = noise(4), signer()
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a fox",
+                        negative_prompt="", seed=1, steps=2, guidance=7.0, scheduler="euler", width=48,
+                        height=48, pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z",
+                        creator=account.address)
+    path = tmp_path / "claim.png"
+    path.write_bytes(png_with_provenance(image, SignedManifest(manifest), parameters="a fox"))
+    verdict = verify(qtbot, dialog, path)
+    assert verdict.verdict == "unproven" and dialog.badge.text() == "Unproven"
+    signer_text = dialog.signer_label.text()
+    assert signer_text.startswith("Not signed: claims") and "not proven" in signer_text
+    assert "signature valid" not in signer_text
+
+
+@pytest.mark.parametrize("name", ["bomb.gif", "bomb.webp"])
+def test_a_decompression_bomb_shows_an_error_and_the_dialog_keeps_working(qtbot, dialog, tmp_path, name):
+    import io
+    import struct
+
+    if name == "bomb.gif":
+        data = (b"GIF89a" + struct.pack("<HH", 60_000, 60_000) + b"\x00\x00\x00,"
+                + struct.pack("<HHHH", 0, 0, 60_000, 60_000) + b"\x00\x02\x02\x4c\x01\x00;")
+    else:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(buffer, format="WEBP", lossless=True)
+        webp = bytearray(buffer.getvalue())
+        at = webp.find(b"VP8L") + 9
+        rest = int.from_bytes(webp[at:at + 4], "little") & ~((1 << 28) - 1)
+        webp[at:at + 4] = (16383 | 16383 << 14 | rest).to_bytes(4, "little")
+        data = bytes(webp)
+    bomb = tmp_path / name
+    bomb.write_bytes(data)
+    verdict = verify(qtbot, dialog, bomb)
+    assert verdict.verdict == "unreadable" and dialog.badge.text() == "Unreadable"
+    assert "decompression bomb" in dialog.problems_label.text() and dialog.preview.pixmap().isNull()
+    # the next file is checked as usual
+    assert verify(qtbot, dialog, signed_work(tmp_path / "fox.png")).verdict == "verified"
+    assert dialog.badge.text() == "✓ Verified"

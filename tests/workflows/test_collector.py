@@ -84,12 +84,12 @@ def _check_every_token(connection, deployer, holder: str, library: Library, mark
     view = wc.open_collection(hostile.address, connection=connection, library=library)
     assert view.name == "<b>Hostile</b> <img src=x onerror=alert(1)>"
     assert view.enumerable and view.token_count == len(hostile.expected)
-    streamed: list[wc.TokenCard] = []
+    streamed: list[tuple[int, wc.TokenCard]] = []
     started = time.monotonic()
     cards = wc.token_page(view, 0, 100, connection=connection, library=library, fetcher=_fetcher(),
-                          marketplace=marketplace, on_card=streamed.append)
+                          marketplace=marketplace, on_card=lambda position, card: streamed.append((position, card)))
     assert time.monotonic() - started < 60
-    assert streamed == cards
+    assert [card for _, card in sorted(streamed, key=lambda item: item[0])] == cards
     assert [c.token_id for c in cards] == sorted(hostile.expected)
     for card in cards:
         kind = hostile.expected[card.token_id]
@@ -231,7 +231,7 @@ def test_untrusted_images_are_checked_before_decoding():
     assert wc.safe_preview(png_bytes((1, 1, 1)), "image/svg+xml")[1] == wc.SVG_NOTE
     assert "web page" in wc.safe_preview(b"<!DOCTYPE html><html></html>")[1]
     assert "decompression bomb" in wc.safe_preview(bomb_png())[1]
-    assert "40 megapixels" in wc.safe_preview(bomb_png(8000, 6000))[1]
+    assert "8,000×6,000 = 48,000,000 pixels, over the limit of 40,000,000" in wc.safe_preview(bomb_png(8000, 6000))[1]
     assert "could not be decoded" in wc.safe_preview(png_bytes((1, 1, 1))[:60])[1]
     assert "could not be decoded" in wc.safe_preview(b"BM" + b"\0" * 100)[1]  # BMP is not offered
 
@@ -285,3 +285,36 @@ def test_a_foreign_token_listed_on_the_studio_marketplace_is_bought_and_shows_in
         assert (cards[0].owner, cards[0].listing_price_wei) == (buyer.address, None)
     finally:
         devnet.close()
+
+
+def test_a_slow_token_does_not_stall_the_page_and_private_links_are_refused(chain, accounts, library):
+    """Token 1's metadata comes from a gateway dripping a byte every quarter second; tokens 2 and 3 are
+    fine; tokens 4 and 5 link to this computer. Cards arrive as they are ready: the good ones before the
+    slow one, which ends at the fetch deadline as an error card; the private links are never asked."""
+    from hostile_servers import counting, drip
+
+    from studio.storage.cid import cid_v1_raw_of
+
+    connection = Connection.from_url(chain.url)
+    artist = LocalSigner(accounts[0])
+    oz = _oz_collection(connection, artist)
+    with drip(interval=0.25, limit=400) as (slow_gateway, log), counting() as (port, asked):
+        uris = [f"ipfs://{cid_v1_raw_of(b'metadata only the slow gateway has')}", None, None,
+                f"https://127.0.0.1:{port}/metadata.json", f"https://0x7f000001:{port}/metadata.json"]
+        for index, uri in enumerate(uris):
+            if uri is None:
+                _mint(connection, artist, oz, artist.address, f"Quick {index}")
+            else:
+                connection.send(artist, oz.functions.mint(artist.address, uri))
+        fetcher = VerifiedFetcher.default(gateways=(slow_gateway,))
+        fetcher.deadline = 2.0
+        order: list[int] = []
+        cards = wc.read_cards([(oz.address, token) for token in range(1, 6)], connection=connection, library=library,
+                              fetcher=fetcher, on_card=lambda position, card: order.append(position))
+        assert asked == []
+    assert sorted(order) == [0, 1, 2, 3, 4] and order[-1] == 0  # the slow token came last, the others did not wait
+    assert [card.token_id for card in cards] == [1, 2, 3, 4, 5]
+    assert "did not finish within 2 s" in cards[0].problem
+    assert (cards[1].name, cards[2].name) == ("Quick 1", "Quick 2")
+    assert all("private network" in card.problem for card in cards[3:])
+    assert log.finished == 0

@@ -157,3 +157,26 @@ def test_token_references_are_parsed_strictly():
     for text in ("devnet:0x5FbD:1", "0x5FbDB2315678afecb367f032d93F642f64180aa3:1", "devnet:0x" + "0" * 40 + ":-1"):
         with pytest.raises(InputError):
             TokenRef.parse(text)
+
+
+def test_an_unproven_claim_named_with_a_token_of_another_work_is_tampered(minted, library, collection, signers,
+                                                                          tmp_path):
+    _, token = minted["alone"]
+    image = noise_image(99)
+    claim = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                     model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a fox",
+                     negative_prompt="", seed=99, steps=2, guidance=7.0, scheduler="euler", width=32, height=32,
+                     pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z", creator=signers[0].address)
+    path = tmp_path / "claim.png"
+    path.write_bytes(png_with_provenance(image, SignedManifest(claim), parameters="a fox"))
+    assert verify_file(path, library=library).verdict == "unproven"
+    verdict = verify_file(path, tokens=[TokenRef("devnet", collection.address, token.token_id)], library=library)
+    assert verdict.verdict == "tampered" and verdict.chain[0].state == "mismatch"
+    assert verdict.chain[0].image_ok is False and verdict.chain[0].provenance_ok is False
+
+
+def test_a_token_named_with_a_hex_id_is_the_same_token(minted, library, collection):
+    path, token = minted["alone"]
+    ref = TokenRef.parse(f"devnet:{collection.address}:{hex(token.token_id)}")
+    verdict = verify_file(path, tokens=[ref], library=library)
+    assert verdict.verdict == "verified" and [(c.token_id, c.state) for c in verdict.chain] == [(token.token_id, "ok")]

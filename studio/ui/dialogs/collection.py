@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
 
 from studio.errors import StudioError, WalletLocked
 from studio.library.db import Collection, Library
+from studio.text import printable
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.money import short_address
@@ -81,7 +82,7 @@ class CollectionDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.state.busy_changed.connect(self._set_busy)
-        self.state.progress_text_changed.connect(self.status.setText)
+        self.state.progress_text_changed.connect(lambda text: self.status.setText(printable(text)))
         self.state.error_changed.connect(lambda text: show_error(self.error, text))
 
     def _build_new(self) -> QWidget:

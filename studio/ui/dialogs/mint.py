@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.library.db import Library
+from studio.text import printable
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
@@ -55,6 +56,7 @@ def _section(text: str) -> QLabel:
 
 def _muted(text: str = "") -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setProperty("muted", True)
     return label
@@ -62,6 +64,7 @@ def _muted(text: str = "") -> QLabel:
 
 def _selectable(text: str = "") -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # names come from files and contracts
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -157,8 +160,8 @@ class MintDialog(QDialog):
             pixmap = QPixmap.fromImage(load_thumbnail(draft.path, 72))
             icon = QIcon(pixmap)
             icon.addPixmap(pixmap, QIcon.Mode.Selected)  # the picture itself, not tinted by the selection
-            item = QListWidgetItem(icon, draft.name)
-            item.setToolTip(str(draft.path))
+            item = QListWidgetItem(icon, printable(draft.name))
+            item.setToolTip(printable(draft.path))
             self.works.addItem(item)
 
         editor = QFrame()
@@ -376,8 +379,8 @@ class MintDialog(QDialog):
         me = self.wallet.current_account.lower()
         for collection in collections:
             mine = "" if collection.owner.lower() == me else f"  ·  owned by {short_address(collection.owner)}"
-            self.collection_combo.addItem(f"{collection.name} ({collection.symbol})  ·  "
-                                          f"{short_address(collection.address)}{mine}", collection.address)
+            self.collection_combo.addItem(printable(f"{collection.name} ({collection.symbol})  ·  "  # from the chain
+                                                    f"{short_address(collection.address)}{mine}"), collection.address)
             self.collection_combo.setItemData(self.collection_combo.count() - 1, collection.address,
                                               Qt.ItemDataRole.ToolTipRole)
         self.collection_combo.addItem("New collection…", NEW_COLLECTION)
@@ -445,7 +448,7 @@ class MintDialog(QDialog):
             royalty_percent=self.royalty.value() if self.own_royalty.isChecked() else None)
         item = self.works.item(self._current)
         if item is not None:
-            item.setText(self.name_edit.text() or "(no name)")
+            item.setText(printable(self.name_edit.text()) or "(no name)")
 
     def _on_own_royalty(self, checked: bool) -> None:
         self.royalty.setEnabled(checked)
@@ -572,7 +575,7 @@ class MintDialog(QDialog):
         state, currency = self.state, self.wallet.network.currency
         collection = state.collection
         labels = self.summary_labels
-        labels["Collection"].setText(f"{collection.name} ({collection.symbol})  {collection.address}"
+        labels["Collection"].setText(printable(f"{collection.name} ({collection.symbol})  {collection.address}")
                                      if collection else "")
         labels["Network"].setText(f"{self.wallet.network.name} (chain id {self.wallet.network.chain_id})")
         labels["Storage"].setText(f"{estimate.storage}: the image, then its metadata, are stored there before "
@@ -590,8 +593,8 @@ class MintDialog(QDialog):
         self.cid_table.setRowCount(count)
         for row, token in enumerate(estimate.tokens):
             for column, text in enumerate((token.name, token.token_uri, token.media_cid, token.metadata_cid)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item = QTableWidgetItem(printable(text))
+                item.setToolTip(printable(text))
                 self.cid_table.setItem(row, column, item)
         self.cid_table.resizeRowsToContents()
 
@@ -602,7 +605,8 @@ class MintDialog(QDialog):
         self.result_intro.setText("The tokens are recorded in the studio's library. Transaction, token ids and "
                                   "CIDs:")
         names = {draft.path.resolve(): draft.name.strip() for draft in self.state.drafts}
-        self.result_text.setPlainText("\n".join(result_lines(result, self.wallet.network.currency, names)))
+        self.result_text.setPlainText("\n".join(printable(line) for line in
+                                                result_lines(result, self.wallet.network.currency, names)))
         self.retry_button.setVisible(False)
         self.edit_button.setVisible(False)
         self.close_button.setDefault(True)

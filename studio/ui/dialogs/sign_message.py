@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.text import printable
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import short_address
 from studio.ui.state.wallet import WalletState
@@ -101,7 +102,8 @@ class SignMessageDialog(QDialog):
         self.preview = preview
         self.preview_kind.setText(preview.kind)
         self.preview_signer.setText(preview.signer)
-        self.preview_text.setPlainText(preview.text or "")
+        # a pasted message may hide bidi overrides or controls: show them, the bytes signed are unchanged
+        self.preview_text.setPlainText(printable(preview.text or "", multiline=True))
         self.preview_panel.setVisible(True)
         self.sign_button.setEnabled(True)
 

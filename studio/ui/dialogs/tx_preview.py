@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from studio.text import printable
 from studio.ui.money import format_eth
 from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui import theme
@@ -88,7 +89,8 @@ class TxPreviewDialog(QDialog):
         self.setWindowTitle("Review before signing")
         self.setMinimumWidth(620)
         self.setMaximumWidth(760)  # long values wrap; the dialog never grows past a laptop screen
-        title = QLabel(preview.action)
+        title = QLabel(printable(preview.action))
+        title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("heroTitle")
         intro = QLabel("Nothing is signed until you press the button below. Check every line.")
         intro.setProperty("muted", True)
@@ -99,7 +101,9 @@ class TxPreviewDialog(QDialog):
         self.form.setVerticalSpacing(6)
         self.value_labels: dict[str, WrappingLabel] = {}
         for label, text in preview_rows(preview, currency):
-            value = WrappingLabel(text)  # a signature or calldata wraps instead of widening the dialog
+            # names come from contracts and files: never markup, never a control character obeyed; a
+            # signature or calldata wraps instead of widening the dialog
+            value = WrappingLabel(printable(text, multiline=True))
             if label == "Network" and preview.is_mainnet:
                 value.setStyleSheet(f"color: {theme.ERROR_TEXT}; font-weight: 600;")
             elif label.startswith("  "):

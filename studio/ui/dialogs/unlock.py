@@ -2,9 +2,11 @@
 is shown in the dialog, which stays open for another try."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.text import printable
 from studio.ui.state.wallet import WalletState
 from studio.ui import theme
 from studio.ui.workers import Job, error_message
@@ -13,6 +15,7 @@ from studio.ui.workers import Job, error_message
 def error_label() -> QLabel:
     """A red line for a dialog's error (hidden while empty)."""
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote names from files and contracts
     label.setWordWrap(True)
     label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
     label.setVisible(False)
@@ -20,7 +23,7 @@ def error_label() -> QLabel:
 
 
 def show_error(label: QLabel, text: str) -> None:
-    label.setText(text)
+    label.setText(printable(text or "", multiline=True))
     label.setVisible(bool(text))
 
 

@@ -1,11 +1,13 @@
 """The Verify dialog: what a file says about where it came from, checked, for people.
 
-It shows the verdict as a badge (Verified, No provenance, Tampered, Invalid signature,
-Unreadable), the signer, whether the pixels match, the C2PA state, where the metadata came from,
+It shows the verdict as a badge (Verified, Unproven, No provenance, Tampered, Invalid signature,
+Unreadable), the signer (a creator the manifest names without a valid signature is shown as a
+claim, never as proven), whether the pixels match, the C2PA state, where the metadata came from,
 the recipe, the tokens minted from the work (checked on chain), problems and notes; a "PNG info"
 box with the raw text another tool (A1111, ComfyUI, InvokeAI) wrote; and "Use these settings",
 which hands the recipe to the Create tab. Verifying runs in a worker; nothing from the file is
-ever shown as rich text.
+ever shown as rich text, and its text goes through ``studio.text.printable`` (control characters
+and bidi overrides are shown as escapes).
 
     dialog = open_verify_dialog(window, path, background_pool, create_state)
 """
@@ -20,6 +22,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
+from studio.text import printable
 from studio.ui import theme
 from studio.ui.widgets.file_drop import FileDropFilter
 from studio.ui.workers import BackgroundPool, FunctionJob, error_message
@@ -33,6 +36,8 @@ OK_BG, OK_TEXT = "OK_BG", "OK_TEXT"  # theme names, read when the badge is drawn
 #: verdict -> (badge text, background, text colour, one sentence); colours are theme names or #rgb
 BADGES: dict[str, tuple[str, str, str, str]] = {
     "verified": ("✓ Verified", OK_BG, OK_TEXT, "Everything this file carries checks out."),
+    "unproven": ("Unproven", "WARNING_BG", "WARNING_TEXT",
+                 "The file is intact, but nothing proves who made it: what it says about its creator is a claim."),
     "no-provenance": ("No provenance", "WARNING_BG", "WARNING_TEXT",
                       "The file carries no signed manifest: nothing says who made it or how."),
     "tampered": ("✗ Tampered", "ERROR_BG", "ERROR_TEXT",
@@ -243,9 +248,9 @@ class VerifyDialog(QDialog):
         if self._job is not None:
             self._job.cancel()  # its result, if it still comes, is ignored
         self.path, self.verdict, self.settings = path, None, None
-        self.file_label.setText(str(path))
+        self.file_label.setText(printable(path))
         self.file_label.setStyleSheet("")
-        self.setWindowTitle(f"Verify {path.name}")
+        self.setWindowTitle(f"Verify {printable(path.name)}")
         self._set_badge("Checking…", theme.RAISED, theme.TEXT)
         self.explanation.setText("Reading the file, checking its signature and pixels, and any tokens minted "
                                  "from it.")
@@ -259,7 +264,9 @@ class VerifyDialog(QDialog):
         check = self._verify
 
         def run(_progress: Callable[[Any], None], _cancel: Any) -> tuple["Verdict", QImage | None]:
-            return check(path), _thumbnail(path)
+            verdict = check(path)
+            # an unreadable file (a decompression bomb, a FIFO, a cut file) is not opened again for a preview
+            return verdict, (None if verdict.verdict == "unreadable" else _thumbnail(path))
 
         job = FunctionJob(f"Verifying {path.name}", run)
         job.succeeded.connect(self._on_verified)
@@ -281,7 +288,7 @@ class VerifyDialog(QDialog):
             return
         self._job = None
         self._set_badge("Not checked", theme.ERROR_BG, theme.ERROR_TEXT)
-        self.explanation.setText(error_message(exc))
+        self.explanation.setText(printable(error_message(exc), multiline=True))
 
     # ------------------------------------------------------------------ showing
     def _show_empty(self) -> None:
@@ -305,32 +312,27 @@ class VerifyDialog(QDialog):
             self.preview.setPixmap(QPixmap.fromImage(thumbnail))
         else:
             self.preview.setText("No preview")
-        if verdict.signature_valid:
-            signer = f"{verdict.signer} (signature valid)"
-        elif verdict.signature_valid is False:
-            signer = f"Invalid: recovers to {verdict.signer}" if verdict.signer else "Invalid signature"
-        elif verdict.manifest is not None:
-            signer = "Not signed" if verdict.signature is None else "Signature not checked"
-        else:
-            signer = "—"
-        self.signer_label.setText(signer)
+        self.signer_label.setText(printable(signer_text(verdict)))
         self.pixels_label.setText(_mark(verdict.pixel_hash_ok, "✓ Match the signed pixel hash",
                                         "✗ Do not match the signed pixel hash", "No pixel hash to compare"))
-        self.c2pa_label.setText(C2PA_STATES.get(verdict.c2pa, verdict.c2pa))
+        c2pa = C2PA_STATES.get(verdict.c2pa, verdict.c2pa)
+        self.c2pa_label.setText(printable(f"{c2pa}, signed by {verdict.c2pa_signer}" if verdict.c2pa_signer
+                                          else c2pa))
         source = SOURCES.get(verdict.source, verdict.source)
-        self.source_label.setText(f"{source} ({verdict.format.upper()})" if verdict.format else source)
-        self.problems_label.setText("\n".join(f"• {p}" for p in verdict.problems))
+        self.source_label.setText(printable(f"{source} ({verdict.format.upper()})" if verdict.format else source))
+        self.problems_label.setText("\n".join(f"• {printable(p)}" for p in verdict.problems))
         self.problems_label.setVisible(bool(verdict.problems))
-        self.notes_label.setText("\n".join(f"• {n}" for n in verdict.notes))
+        self.notes_label.setText("\n".join(f"• {printable(n)}" for n in verdict.notes))
         self.notes_label.setVisible(bool(verdict.notes))
         self._show_recipe(verdict)
         self._show_chain(verdict.chain)
         foreign = verdict.foreign
         raw = foreign.raw if foreign is not None else {}
-        self.png_info.setPlainText("\n\n".join(f"{key}:\n{value}" for key, value in raw.items()))
+        self.png_info.setPlainText("\n\n".join(f"{printable(key)}:\n{printable(value, multiline=True)}"
+                                               for key, value in raw.items()))
         self.png_info_box.setVisible(bool(raw))
         if foreign is not None and raw:
-            self.png_info_box.setTitle(f"PNG info ({SOURCES.get(foreign.source, foreign.source)})")
+            self.png_info_box.setTitle(f"PNG info ({printable(SOURCES.get(foreign.source, foreign.source))})")
 
     def _show_recipe(self, verdict: "Verdict") -> None:
         self.settings = RecipeSettings.from_verdict(verdict)
@@ -349,7 +351,7 @@ class VerifyDialog(QDialog):
             "device": f"{m.device}/{m.dtype}" if m is not None and m.device else "",
         }
         for key, label in self.recipe_labels.items():
-            label.setText(values[key])
+            label.setText(printable(values[key], multiline=key in ("prompt", "negative")))
             visible = bool(values[key]) or key == "prompt"
             label.setVisible(visible)
             self.recipe_form.labelForField(label).setVisible(visible)
@@ -363,7 +365,7 @@ class VerifyDialog(QDialog):
             self.chain_box.hide()
             return
         blocks = []
-        for check in checks:
+        for check in checks:  # the owner and the network's name come from outside: each line is printable
             lines = [f"Token {check.token_id} of {_short(check.collection)} on {check.network}: "
                      f"{CHAIN_STATES.get(check.state, check.state)}"]
             if check.owner:
@@ -375,7 +377,7 @@ class VerifyDialog(QDialog):
                     _mark(check.provenance_ok, "provenance ✓", "provenance ✗", "no provenance"))))
             if check.metadata_cid:
                 lines.append(f"   Metadata ipfs://{check.metadata_cid}")
-            blocks.append("\n".join(lines))
+            blocks.append("\n".join(printable(line) for line in lines))
         self.chain_label.setText("\n\n".join(blocks))
         self.chain_box.setTitle("On chain" if len(checks) == 1 else f"On chain ({len(checks)} tokens)")
         self.chain_box.show()
@@ -388,7 +390,7 @@ class VerifyDialog(QDialog):
         if self.create_state is not None:
             skipped = self.create_state.apply_settings(s.prompt, s.negative, s.seed, s.steps, s.guidance,
                                                        s.sampler, s.width, s.height)
-            self.status.setText(" ".join(["The Create tab now holds this recipe.", *skipped]))
+            self.status.setText(printable(" ".join(["The Create tab now holds this recipe.", *skipped])))
         self.settings_chosen.emit(s)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
@@ -402,6 +404,21 @@ class VerifyDialog(QDialog):
             self._job.cancel()
             self._job = None
         super().reject()
+
+
+def signer_text(verdict: "Verdict") -> str:
+    """Who signed, for people: a creator is named as proven only when the signature is valid."""
+    claimed = verdict.claimed_creator
+    if verdict.signature_valid:
+        return f"{verdict.signer} (signature valid)"
+    if verdict.signature_valid is False:
+        recovered = f"; the signature recovers to {verdict.signer}" if verdict.signer else ""
+        return f"✗ Invalid: the manifest claims {claimed or 'no creator'}{recovered}"
+    if verdict.manifest is None:
+        return "—"
+    if verdict.signature is None:
+        return f"Not signed: claims {claimed} as creator (not proven)" if claimed else "Not signed"
+    return f"Signature not checked: claims {claimed} as creator (not proven)"
 
 
 def _sampler_label(settings: RecipeSettings) -> str:

@@ -25,7 +25,6 @@ CHOICE, PHRASE, CONFIRM, IMPORT_PHRASE, IMPORT_KEY, IMPORT_KEYSTORE, PASSWORD = 
 CREATE, FROM_PHRASE, FROM_KEY, FROM_KEYSTORE = "create", "phrase", "key", "keystore"
 #: How many words of a new phrase the person must type back.
 CONFIRM_WORDS = 3
-MAX_KEYSTORE_BYTES = 1 << 20
 
 
 def _text(text: str) -> QLabel:
@@ -306,17 +305,15 @@ class ImportKeystorePage(QWizardPage):
 
     def validatePage(self) -> bool:
         path = Path(self.path.text().strip()).expanduser()
+        from studio.chain.keystore import read_keystore_file
+
         try:
-            if not path.is_file():
-                raise InputError(f"There is no file {path}.")
-            if path.stat().st_size > MAX_KEYSTORE_BYTES:
-                raise InputError(f"{path.name} is too large to be a keystore file.")
-            self.keystore_text = path.read_text(encoding="utf-8")
+            self.keystore_text = read_keystore_file(path).decode("utf-8")
         except StudioError as exc:
             show_error(self.error, str(exc))
             return False
-        except (OSError, UnicodeDecodeError) as exc:
-            show_error(self.error, f"{path.name} cannot be read ({exc.__class__.__name__}).")
+        except UnicodeDecodeError as exc:
+            show_error(self.error, f"{path.name} is not a keystore: it is not UTF-8 text (byte {exc.start}).")
             return False
         show_error(self.error, "")
         return True

@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QImage
 
 from studio.assets import asset_path
-from studio.errors import InputError, StudioError
+from studio.errors import InputError, NotFound, StudioError
 from studio.generation.avatars import DEFAULT_PRESET, FACE_ID_NOTICE, StylePreset, load_presets
 from studio.generation.traits import TraitTable
 from studio.ui.binding import Field
@@ -267,18 +267,14 @@ class AvatarsState(QObject):
     # -- input ------------------------------------------------------------------------------
 
     def _open_image(self, path: str, what: str) -> Any:
-        from PIL import Image, UnidentifiedImageError
+        from studio.safeimage import load_image
 
         if not path:
             raise InputError(f"Choose a {what} first.")
         try:
-            with Image.open(path) as image:
-                image.load()
-                return image.copy()
-        except FileNotFoundError:
+            return load_image(path, what=f"The {what} {Path(path).name}")
+        except NotFound:
             raise InputError(f"The {what} {path} does not exist.") from None
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise InputError(f"The {what} {Path(path).name} is not an image the studio can read ({exc}).") from exc
 
     def _chosen_adapter(self) -> Any:
         """The chosen IP-Adapter (None for none), its licence checked before anything is queued."""

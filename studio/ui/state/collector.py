@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QBrush, QColor, QImage
 
 from studio.errors import Cancelled, InputError, StudioError
+from studio.text import printable
 from studio.ui import theme
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
@@ -97,7 +98,7 @@ class TokenGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             from studio.ui.widgets.market_tables import plain_tooltip
 
-            return plain_tooltip(card.problem or card.name)  # Qt would guess markup in a raw tooltip
+            return plain_tooltip(printable(card.problem or card.name))  # Qt would guess markup in a raw tooltip
         if role == Qt.ItemDataRole.BackgroundRole and not card.ok:
             return QBrush(QColor(theme.ERROR_BG))
         if role == Qt.ItemDataRole.ForegroundRole and not card.ok:
@@ -117,10 +118,11 @@ class TokenGridModel(QAbstractListModel):
 
 def caption(card: "TokenCard", currency: str = "ETH") -> str:
     """A grid cell's text: name, owner and price, or the reason an error card has no content."""
-    if not card.ok:
+    if not card.ok:  # each line is one field: a name or a reason cannot add a line of its own
         reason = card.problem or ""
-        return f"⚠ {card.name}\n{reason[:180]}{'…' if len(reason) > 180 else ''}"
-    lines = [card.name[:40], f"Owner {short_address(card.owner)}" if card.owner else "Owner unknown"]
+        return f"⚠ {printable(card.name)}\n{printable(reason[:180])}{'…' if len(reason) > 180 else ''}"
+    lines = [printable(card.name[:40]), printable(f"Owner {short_address(card.owner)}") if card.owner
+             else "Owner unknown"]
     if card.listing_price_wei is not None:
         lines.append(f"For sale · {format_eth(card.listing_price_wei, currency)}")
     return "\n".join(lines)
@@ -312,11 +314,9 @@ class CollectorState(QObject):
             from studio.workflows import collector as wc
 
             connection = session.connection()
-            row = [first]
 
-            def streamed(card: "TokenCard") -> None:
-                progress((row[0], card, _thumbnail(card.image)))
-                row[0] += 1
+            def streamed(position: int, card: "TokenCard") -> None:  # cards arrive as they are ready
+                progress((first + position, card, _thumbnail(card.image)))
 
             if view is not None:
                 wc.token_page(view, first, count, connection=connection, library=library, fetcher=fetcher,

@@ -407,17 +407,13 @@ class CreateState(QObject):
 
     @staticmethod
     def _open_init_image(path: Path) -> Any:
-        from PIL import Image, UnidentifiedImageError
+        from studio.safeimage import open_image
 
         if not path.is_file():
             raise NotFound(f"The init image {path} does not exist.", hint="Choose another image.")
-        try:
-            with Image.open(path) as image:
-                image.load()
-                return image.convert("RGB")
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise InputError(f"{path.name} is not an image the studio can read ({exc}).",
-                             hint="Use a PNG, JPEG or WebP file.") from exc
+        with open_image(path, what=path.name) as image:
+            image.load()
+            return image.convert("RGB")
 
     def resolve(self, name: str) -> ModelInfo:
         """The listed model called ``name``, without building or loading anything (for validation)."""

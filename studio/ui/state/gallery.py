@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QObject, 
 from PySide6.QtGui import QImage
 
 from studio.errors import StudioError
+from studio.text import printable
 from studio.library.db import Library, Token, Work, WorkQuery, WorkRow
 from studio.ui.widgets.thumbnails import CELL_ROLE, FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
@@ -127,16 +128,16 @@ class GalleryModel(QAbstractListModel):
         if item is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.title or "Untitled"
+            return printable(item.title) if item.title else "Untitled"
         if role == Qt.ItemDataRole.DecorationRole or role == CELL_ROLE:
             pixmap = self._loader.pixmap(item.sha256)
             if pixmap is None:
                 self._loader.request(item.sha256, item.path)
             if role == CELL_ROLE:  # the delegate's one call per paint
-                return (item.title or "Untitled", item.sha256, item.favourite, pixmap)
+                return (printable(item.title) if item.title else "Untitled", item.sha256, item.favourite, pixmap)
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.title or "Untitled"
+            return printable(item.title) if item.title else "Untitled"
         if role == self.WorkIdRole:
             return item.id
         if role == self.Sha256Role:
@@ -233,21 +234,28 @@ def foreign_recipe(work: Work) -> Any:
 
 
 def verify_summary(verdict: "Verdict") -> str:
-    """One or two lines for people saying what verifying the work's file found."""
+    """One or two lines for people saying what verifying the work's file found (safe to show:
+    text from the file is passed through ``printable``); a creator is named as the signer only
+    when the signature proves it."""
+    from studio.text import printable
+
+    c2pa = f", C2PA {verdict.c2pa}" if verdict.c2pa not in ("absent", "unavailable") else ""
     if verdict.verdict == "verified":
-        if verdict.source == "c2pa":
-            return f"Verified: C2PA manifest {verdict.c2pa}."
+        if verdict.manifest is None:
+            return f"Verified: C2PA manifest {verdict.c2pa}, signed by this studio."
         who = f"signed by {verdict.signer}" if verdict.signature_valid else "unsigned"
-        c2pa = f", C2PA {verdict.c2pa}" if verdict.c2pa not in ("absent", "unavailable") else ""
-        return f"Verified: {who}, pixels match the manifest{c2pa}."
+        return printable(f"Verified: {who}, pixels match the manifest{c2pa}.")
+    if verdict.verdict == "unproven":
+        reason = verdict.problems[0] if verdict.problems else "nothing proves who made it."
+        return printable(f"Unproven: {reason}")
     if verdict.verdict == "no-provenance":
         if verdict.foreign is not None:
             return f"No studio provenance; recipe written by {verdict.foreign.source}."
         return "No provenance in this file."
     labels = {"tampered": "Tampered", "invalid-signature": "Invalid signature", "unreadable": "Unreadable"}
     problems = "; ".join(verdict.problems[:2])
-    return f"{labels.get(verdict.verdict, verdict.verdict)}: {problems}" if problems else labels.get(
-        verdict.verdict, verdict.verdict)
+    label = labels.get(verdict.verdict, verdict.verdict)
+    return printable(f"{label}: {problems}" if problems else label)
 
 
 def _format_eth(wei: int) -> str:
@@ -511,7 +519,7 @@ class GalleryState(QObject):
         if ticket != self._verify_ticket:
             return  # another work was selected since
         if isinstance(outcome, BaseException):
-            self.verify_changed.emit(f"Could not check: {error_message(outcome)}")
+            self.verify_changed.emit(printable(f"Could not check: {error_message(outcome)}"))
         else:
             self.verify_changed.emit(verify_summary(outcome))
 

@@ -403,15 +403,10 @@ class WalletState(QObject):
 
     def import_keystore(self, keystore_text: str, keystore_password: str, password: str,
                         repeat: str | None = None, name: str | None = None) -> Job:
-        import json
+        from studio.chain.keystore import check_kdf, parse_keystore
 
-        try:
-            keystore = json.loads(keystore_text)
-        except ValueError as exc:
-            raise InputError("The keystore file is not JSON.",
-                             hint="Choose the keystore file exported by geth or MetaMask (UTC--… or .json).") from exc
-        if not isinstance(keystore, dict) or "crypto" not in {k.lower() for k in keystore}:
-            raise InputError("The file is not a keystore (it has no crypto section).")
+        keystore = parse_keystore(keystore_text)  # size, depth, v3 shape: refused here, before a thread starts
+        check_kdf(keystore["crypto"])  # a hostile KDF cost is refused before any work
         if not keystore_password:
             raise InputError("Enter the keystore file's own password.")
         if not self.wallet.exists:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from studio.text import printable
 from studio.ui.money import format_eth, short_address
 from studio.ui.table_model import RowsTableModel
 
@@ -37,10 +38,10 @@ class AccountsModel(RowsTableModel):
         row = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
+            return (printable(row.name), short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             source = f"derived on {row.path}" if row.path else "imported key"
-            return f"{row.name}\n{row.address}\n{source}"
+            return f"{printable(row.name)}\n{row.address}\n{printable(source)}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == self.AddressRole:
@@ -73,7 +74,7 @@ class HistoryModel(RowsTableModel):
             from studio.chain.sender import history_status
 
             when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
-            return (when, entry.description, short_address(entry.recipient) or "new contract",
+            return (when, printable(entry.description), short_address(entry.recipient) or "new contract",
                     format_eth(entry.value_wei, self.currency), history_status(entry.status),
                     short_address(entry.tx_hash))[column]
         if role == Qt.ItemDataRole.ToolTipRole:

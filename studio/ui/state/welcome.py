@@ -149,7 +149,7 @@ class WelcomeState(QObject):
 
     def start_download(self, repo_id: str, variant: str | None = None) -> Job:
         """Download ``repo_id`` into the models folder on a worker (checks the id first, at once)."""
-        from studio.generation.download import download_model
+        from studio.workflows.models import download_into_catalog
 
         repo_id = repo_id.strip()
         if self.download_job is not None:
@@ -157,13 +157,12 @@ class WelcomeState(QObject):
         if repo_id.count("/") != 1 or not all(repo_id.split("/")):
             raise InputError(f"“{repo_id}” is not a Hugging Face model id.",
                              hint="It has the form owner/name, e.g. stable-diffusion-v1-5/stable-diffusion-v1-5.")
-        dest = self.destination_for(repo_id)
-        endpoint = self.endpoint
+        config, endpoint = self.config, self.endpoint
 
         def run(progress: Callable[[Any], None], cancel: Any) -> Path:
-            result = download_model(repo_id, dest, lambda f, t: progress((f, t)), cancel,
-                                    endpoint=endpoint, variant=variant)
-            return result.path
+            installed = download_into_catalog(config, repo_id, variant=variant, endpoint=endpoint,
+                                              progress=lambda f, t: progress((f, t)), cancel=cancel)
+            return installed.download.path
 
         job = FunctionJob(f"Downloading {repo_id}", run)
         job.progressed.connect(lambda update: self.download_progressed.emit(float(update[0]), str(update[1])))

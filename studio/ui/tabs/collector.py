@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.text import printable
 from studio.ui import theme
 from studio.ui.money import format_eth
 from studio.ui.state.collector import THUMBNAIL, CollectorState, TokenGridModel
@@ -67,13 +68,13 @@ class TokenCellDelegate(QStyledItemDelegate):
             card = index.data(TokenGridModel.CardRole)
             note = getattr(card, "image_note", None) or ("" if card is None else "No image")
             painter.drawText(square.adjusted(8, 8, -8, -8), int(Qt.AlignmentFlag.AlignCenter)
-                             | int(Qt.TextFlag.TextWordWrap), note[:120])
+                             | int(Qt.TextFlag.TextWordWrap), printable(note[:120]))
         text_rect = QRect(rect.left() + 4, square.bottom() + 4, rect.width() - 8, rect.bottom() - square.bottom() - 6)
         if error:
             text_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.height() - 12)
             painter.fillRect(square, QColor(theme.ERROR_BG))
         painter.setPen(QColor(theme.ERROR_TEXT) if error else option.palette.text().color())
-        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        text = printable(index.data(Qt.ItemDataRole.DisplayRole) or "", multiline=True)
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                          | int(Qt.TextFlag.TextWordWrap), text)
         if error and option.state & QStyle.StateFlag.State_Selected:
@@ -154,27 +155,28 @@ class TokenDetailPane(QWidget):
             self.traits.setRowCount(0)
             self.image.clear()
             return
-        self.name.setText(card.name)
-        self.problem.setText(card.problem or "")
+        # everything on a card comes from the collection's contract and metadata: strangers' text
+        self.name.setText(printable(card.name))
+        self.problem.setText(printable(card.problem or ""))
         self.problem.setVisible(bool(card.problem))
-        self.description.setText(card.description)
-        self.image_note.setText(card.image_note or "")
+        self.description.setText(printable(card.description, multiline=True))
+        self.image_note.setText(printable(card.image_note or ""))
         self.traits.setRowCount(len(card.traits))
         for row, (trait, value) in enumerate(card.traits):
-            self.traits.setItem(row, 0, QTableWidgetItem(trait))
-            self.traits.setItem(row, 1, QTableWidgetItem(value))
+            self.traits.setItem(row, 0, QTableWidgetItem(printable(trait)))
+            self.traits.setItem(row, 1, QTableWidgetItem(printable(value)))
         self.traits.setVisible(bool(card.traits))
-        self.owner.setText(card.owner or "unknown")
+        self.owner.setText(printable(card.owner or "unknown"))
         if card.royalty_bps is None:
             self.royalty.setText("not declared (no ERC-2981 answer)")
         else:
             who = f" to {card.royalty_receiver}" if card.royalty_receiver else ""
-            self.royalty.setText(f"{card.royalty_bps / 100:g}%{who}")
+            self.royalty.setText(printable(f"{card.royalty_bps / 100:g}%{who}"))
         self.price.setText("not listed on the studio marketplace" if card.listing_price_wei is None
                            else format_eth(card.listing_price_wei, currency))
         self.best_offer.setText("none yet" if card.best_offer_wei is None else
                                 f"{format_eth(card.best_offer_wei, currency)} from {card.best_offer_buyer}")
-        self.token.setText(f"#{card.token_id} of {card.collection}")
+        self.token.setText(printable(f"#{card.token_id} of {card.collection}"))
 
     def show_image(self, image: QImage) -> None:
         if image.isNull():
@@ -250,8 +252,8 @@ class CollectorTab(QWidget):
         self.grid.selectionModel().currentChanged.connect(self._on_current)
         self.detail.buy_button.clicked.connect(self.buy)
         self.detail.offer_button.clicked.connect(self.make_offer)
-        s.title_changed.connect(self.title.setText)
-        s.status_changed.connect(self.status.setText)
+        s.title_changed.connect(lambda text: self.title.setText(printable(text)))  # the contract's name
+        s.status_changed.connect(lambda text: self.status.setText(printable(text)))
         s.error_changed.connect(self._show_error)
         s.detail_changed.connect(self._on_detail)
         s.detail_image_changed.connect(self.detail.show_image)
@@ -320,7 +322,8 @@ class CollectorTab(QWidget):
         self.recent.clear()
         self.recent.addItem("Recent collections…", None)
         for opened in recent:
-            self.recent.addItem(f"{opened.name[:40]} · {opened.address[:6]}…{opened.address[-4:]}", opened.address)
+            self.recent.addItem(printable(f"{opened.name[:40]} · {opened.address[:6]}…{opened.address[-4:]}"),
+                                opened.address)
         self.recent.setEnabled(bool(recent))
         self.recent.blockSignals(False)
 
@@ -332,11 +335,11 @@ class CollectorTab(QWidget):
         self.detail.show_card(card, self.state.wallet_state.network.currency)
         allowed, reason = self.state.buy_state(card)
         self.detail.buy_button.setEnabled(allowed)
-        self.detail.buy_reason.setText(reason)
+        self.detail.buy_reason.setText(printable(reason))
         self.detail.offer_button.setEnabled(card is not None and card.ok and self.state.market_state is not None)
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
+        self.error.setText(printable(text, multiline=True))
         self.error.setVisible(bool(text))
 
     def _try(self, action: Any, *args: Any) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from studio.generation.schedulers import SCHEDULERS
 from studio.generation.inpaint import AREAS as INPAINT_AREAS, MAX_MASK_BLUR, MAX_PADDING
+from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
@@ -56,6 +57,7 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName(object_name)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names from files and contracts
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QToolButton()
@@ -69,7 +71,7 @@ class Banner(QFrame):
         self.setVisible(False)
 
     def show_text(self, text: str) -> None:
-        self.label.setText(text)
+        self.label.setText(printable(text or "", multiline=True))
         self.setVisible(bool(text))
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QLabel, QLineEdit, QListView, QMessageBox, QPlainTextEdit, QPushButton, QScrollArea,
                                QSizePolicy, QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
+from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
@@ -59,7 +60,7 @@ class MessageLine(QFrame):
         self.setVisible(False)
 
     def show_text(self, text: str) -> None:
-        self.label.setText(text)
+        self.label.setText(printable(text or "", multiline=True))
         self.setVisible(bool(text))
 
 
@@ -200,19 +201,19 @@ class DetailPane(QScrollArea):
             return
         work = detail.work
         if not self.title.hasFocus():
-            self.title.setText(work.title)
+            self.title.setText(printable(work.title))
             self.title.setCursorPosition(0)  # show the title's start, not its end
-        self.prompt.setPlainText(work.prompt or "(no prompt recorded)")
-        self.model.setText(work.model or "unknown")
+        self.prompt.setPlainText(printable(work.prompt, multiline=True) if work.prompt else "(no prompt recorded)")
+        self.model.setText(printable(work.model) if work.model else "unknown")
         self.seed.setText(str(work.seed) if work.seed is not None else "unknown")
         self.size_label.setText(f"{work.width} × {work.height}")
         self.created.setText(datetime.fromtimestamp(work.created).strftime("%Y-%m-%d %H:%M"))
         self.source.setText({"studio": "Provenance Studio manifest", "a1111": "AUTOMATIC1111 parameters",
                              "comfyui": "ComfyUI graph", "invokeai": "InvokeAI metadata"}.get(work.source, "none"))
-        self.tokens.setText("\n".join(token_lines(detail)) or "Not minted")
+        self.tokens.setText("\n".join(printable(line) for line in token_lines(detail)) or "Not minted")
         if not self.tags.hasFocus():
-            self.tags.setText(", ".join(work.tags))
-        self.file.setText(work.path if detail.file_exists else f"Missing: {work.path}")
+            self.tags.setText(printable(", ".join(work.tags)))
+        self.file.setText(printable(work.path if detail.file_exists else f"Missing: {work.path}"))
         self.use_settings.setEnabled(detail.manifest is not None or work.source in FOREIGN_SOURCES)
         self.mint.setEnabled(detail.mintable)
         self.mint.setToolTip("Minted already" if detail.tokens else
@@ -469,7 +470,7 @@ class GalleryTab(QWidget):
 
     def _on_title_edited(self) -> None:
         detail = self.state.detail
-        if detail is not None and self.detail.title.text() != detail.work.title:
+        if detail is not None and self.detail.title.text() not in (detail.work.title, printable(detail.work.title)):
             self.state.set_title(self.detail.title.text())
 
     def _on_progress(self, text: str) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderV
                                QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.dialogs.offer import OfferDialog
 from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog, plain_label
@@ -170,8 +171,9 @@ class MarketTab(QWidget):
     def bind(self, state: MarketState) -> None:
         """Every connection between the view-model and the widgets, in one place."""
         b = self.bindings
-        b.bind(state, "status_line", None, self.status.setText)
-        b.bind(state, "error", None, self.error_banner.show_text)
+        # errors and notices may quote token names and metadata from strangers
+        b.bind(state, "status_line", None, lambda text: self.status.setText(printable(text)))
+        b.bind(state, "error", None, self.error_banner.show_text)  # the banner shows text printable
         b.bind(state, "notice", None, self._show_notice)
         b.bind(state, "busy", None, self._set_busy)
         b.bind(state, "progress_text", None, self.progress.set_text)
@@ -208,7 +210,7 @@ class MarketTab(QWidget):
                                      "Nothing to withdraw")
 
     def _show_notice(self, text: str) -> None:
-        self.notice.setText(text)
+        self.notice.setText(printable(text, multiline=True))
         self.notice.setVisible(bool(text))
 
     def _set_busy(self, busy: bool) -> None:
@@ -223,7 +225,7 @@ class MarketTab(QWidget):
             text = "The wallet is locked: unlock it in the Wallet tab to buy or sell."
         else:
             text = f"Buying and offering as {self.state.account_name(wallet.current_account)}"
-        self.buyer_label.setText(text)
+        self.buyer_label.setText(printable(text))
         self._add_row_buttons()
 
     def _update_pages(self) -> None:

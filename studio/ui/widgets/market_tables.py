@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
 
+from studio.text import printable
 from studio.ui.money import format_eth, short_address
 from studio.ui import theme
 
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
 LISTING, LAZY = "listing", "lazy"
 #: verdict -> colour: a theme colour's name (read when painting, so it follows the theme) or #rgb
 BADGE_COLOURS = {"verified": "OK_TEXT", "tampered": "ERROR_TEXT", "invalid-signature": "ERROR_TEXT",
-                 "unreadable": "WARNING_TEXT", "no-provenance": "WARNING_TEXT"}
+                 "unreadable": "WARNING_TEXT", "no-provenance": "WARNING_TEXT", "unproven": "WARNING_TEXT"}
 VERDICT_LABELS = {"verified": "✓ Verified", "tampered": "Tampered", "invalid-signature": "Bad signature",
-                  "no-provenance": "No manifest in image", "unreadable": "Unreadable image"}
+                  "no-provenance": "No manifest in image", "unreadable": "Unreadable image",
+                  "unproven": "Creator not proven"}
 
 
 # ---- what the views show ---------------------------------------------------------------
@@ -131,10 +133,12 @@ class MarketRowsModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, column = self._rows[index.row()], index.column()
+        # names, artists and descriptions come from strangers' contracts and metadata
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
+            return printable(self.text(row, column))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(self.tooltip(row, column))
+            tooltip = self.tooltip(row, column)
+            return plain_tooltip(printable(tooltip, multiline=True) if tooltip else None)
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             card = getattr(row, "card", None)
             return card.thumbnail if card is not None else None
