@@ -153,6 +153,7 @@ class TokenDetailPane(QWidget):
                 label.setText("")
             self.problem.setVisible(False)
             self.traits.setRowCount(0)
+            self.traits.setVisible(False)
             self.image.clear()
             return
         # everything on a card comes from the collection's contract and metadata: strangers' text
