@@ -116,14 +116,12 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or config.paths.works_dir
     wallet, signer = provenance_signer(args)
     from studio.library.db import Library
-    from studio.workflows.library import add_saved_work
 
-    library = Library.default()
+    library = Library.default()  # the Gallery shows what the command line made too
 
     warned: set[str] = set()
 
     def report(work: SavedWork) -> None:
-        add_saved_work(library, work.path)  # the Gallery shows what the command line made too
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
@@ -149,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
 
     try:
-        generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer, progress=on_step)
+        generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
+                       progress=on_step)
     finally:
         bar.close()
         if previous is not None:

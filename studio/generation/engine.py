@@ -19,6 +19,7 @@ from typing import Any, Callable
 from studio import __version__
 from studio.errors import Cancelled, InputError, ModelError
 from studio.generation.devices import DeviceChoice, MemoryPlan, choose_device, memory_plan
+from studio.generation.inpaint import InpaintOptions, composite, plan_inpaint
 from studio.generation.ip_adapter import IpAdapterState, check_ip_adapter
 from studio.generation.lora import LoraState, check_lora
 from studio.generation.request import (GenerationMode, GenerationProgress, GenerationRequest, GenerationResult,
@@ -253,6 +254,8 @@ class Engine:
             if int(request.steps * request.strength) < 1:
                 raise InputError(f"{request.steps} steps at strength {request.strength} leaves no step to run.",
                                  hint="Raise the steps or the strength.")
+            if request.mask_image is not None:
+                self._inpaint_options(request).check()
             if request.mask_image is not None and request.mask_image.size != request.init_image.size:
                 w, h = request.init_image.size
                 mw, mh = request.mask_image.size
@@ -306,6 +309,8 @@ class Engine:
         warnings = self._prompt_warnings(pipe, request)
         base_seed = request.seed if request.seed is not None else secrets.randbits(32)
         init_image, mask_image = self._sized_inputs(request)
+        plan = (plan_inpaint(init_image, mask_image, self._inpaint_options(request), request.width, request.height)
+                if mode is GenerationMode.INPAINT else None)
         reference = (request.ip_adapter_image.convert("RGB")
                      if request.ip_adapter is not None and request.ip_adapter_image is not None else None)
         recipe_base = self._recipe_fields(request, info)
@@ -326,11 +331,13 @@ class Engine:
                 kwargs.update(height=request.height, width=request.width)
             elif mode is GenerationMode.IMAGE_TO_IMAGE:
                 kwargs.update(image=init_image, strength=request.strength)
-            else:
-                kwargs.update(image=init_image, mask_image=mask_image, strength=request.strength,
+            elif plan is not None:
+                kwargs.update(image=plan.image, mask_image=plan.mask, strength=request.strength,
                               height=request.height, width=request.width)
             try:
                 image = pipe(**kwargs).images[0]
+                if plan is not None:  # the original outside the (feathered) mask
+                    image = composite(init_image, image, plan)
             except Cancelled:
                 log.info("Generation cancelled at image %d of %d", index + 1, request.count)
                 raise
@@ -375,6 +382,10 @@ class Engine:
             return callback_kwargs
 
         return on_step_end
+
+    @staticmethod
+    def _inpaint_options(request: GenerationRequest) -> InpaintOptions:
+        return InpaintOptions(request.mask_blur, request.inpaint_area, request.inpaint_padding)
 
     def _sized_inputs(self, request: GenerationRequest) -> tuple[Any, Any]:
         """Init image and mask in RGB / L at the requested size (the output is always that size)."""
@@ -452,4 +463,6 @@ class Engine:
             loras=tuple(loras), ip_adapter=ip_adapter,
             ip_adapter_image_hash=image_sha256(request.ip_adapter_image) if ip_adapter is not None else None,
             device=self.device.device, dtype=self.device.dtype_name, generator=GENERATOR,
+            **({"mask_blur": request.mask_blur, "inpaint_area": request.inpaint_area,
+                "inpaint_padding": request.inpaint_padding} if request.mode is GenerationMode.INPAINT else {}),
         )

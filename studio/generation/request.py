@@ -89,7 +89,9 @@ class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
     ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint)
-    selects inpainting. Batch image *i* uses seed ``seed + i``. ``ip_adapter`` with
+    selects inpainting, where ``mask_blur`` feathers the mask's edge, ``inpaint_area`` "masked"
+    paints only the mask's box grown by ``inpaint_padding`` pixels at full size, and the original
+    is kept outside the mask (``studio.generation.inpaint``). Batch image *i* uses seed ``seed + i``. ``ip_adapter`` with
     ``ip_adapter_image`` (a reference picture) guides any mode by that picture at
     ``ip_adapter_scale`` (0: ignored, 1: strong).
     """
@@ -107,6 +109,9 @@ class GenerationRequest:
     init_image: "Image | None" = field(default=None, compare=False)
     strength: float = 0.75
     mask_image: "Image | None" = field(default=None, compare=False)
+    mask_blur: int = 4
+    inpaint_area: str = "whole"    # "whole" picture, or only the "masked" area (cropped with padding)
+    inpaint_padding: int = 32
     loras: tuple[LoraSpec, ...] = ()
     ip_adapter: IpAdapterSpec | None = None
     ip_adapter_scale: float = 0.6
@@ -144,6 +149,9 @@ class Recipe:
     device: str = ""
     dtype: str = ""
     generator: str = ""      # "provenance-studio <version>"
+    mask_blur: int | None = None        # inpainting only: the options that decide its pixels
+    inpaint_area: str | None = None
+    inpaint_padding: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -164,6 +172,34 @@ class Recipe:
             data["ip_adapter"] = (adapter["name"], adapter["sha256"], float(adapter["scale"]))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def request_from_recipe(recipe: Recipe, *, init_image: "Image | None" = None,
+                        mask_image: "Image | None" = None) -> GenerationRequest:
+    """The request that makes ``recipe``'s image again (its seed, one image), given the input images
+    it names by hash: checked against those hashes. LoRAs and adapters need their files: refused."""
+    from studio.errors import InputError
+    from studio.generation.engine import image_sha256
+
+    if recipe.loras or recipe.ip_adapter is not None:
+        raise InputError("The recipe uses LoRAs or an IP-Adapter, which are not rebuilt from a recipe.",
+                         hint="Generate again with the same files chosen.")
+    for what, image, expected in (("init image", init_image, recipe.init_image_hash),
+                                  ("mask", mask_image, recipe.mask_hash)):
+        if (image is None) != (expected is None):
+            raise InputError(f"The recipe {'needs' if expected else 'has no'} {what}.")
+        if image is not None and image_sha256(image) != expected:
+            raise InputError(f"This {what} is not the one the recipe names (its SHA-256 differs).")
+    fields: dict[str, Any] = {}
+    if recipe.mode == GenerationMode.INPAINT.value:
+        fields = {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
+                  "inpaint_area": recipe.inpaint_area or "whole",
+                  "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}
+    return GenerationRequest(prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, model=recipe.model_name,
+                             seed=recipe.seed, steps=recipe.steps, guidance=recipe.guidance, width=recipe.width,
+                             height=recipe.height, count=1, scheduler=recipe.scheduler, init_image=init_image,
+                             strength=recipe.strength if recipe.strength is not None else 0.75,
+                             mask_image=mask_image, **fields)
 
 
 @dataclass(frozen=True)

@@ -351,13 +351,17 @@ def perceptual_hash(image: Any) -> int:
     return bits
 
 
-def reproduce_work(path: Path, engine: Any) -> Reproduction:
+def reproduce_work(path: Path, engine: Any, *, init_image: Any = None, mask_image: Any = None) -> Reproduction:
     """Regenerate the work at ``path`` from its manifest with ``engine``'s local model and compare.
 
+    A work made from input images (image-to-image, inpainting, an avatar from a photo) needs them
+    back (``init_image``, ``mask_image``: PIL images), checked against the hashes the manifest
+    names; its recorded options (mask blur, inpaint area, padding) are used as they were.
     Same device and dtype as recorded: the pixels must match exactly. Otherwise floating-point
     differences are expected, and the images are compared by perceptual-hash distance.
     """
-    from studio.generation.request import GenerationRequest
+    from studio.generation.request import request_from_recipe
+    from studio.workflows.generate import recipe_from_manifest
 
     path = Path(path)
     data = path.read_bytes()
@@ -365,19 +369,21 @@ def reproduce_work(path: Path, engine: Any) -> Reproduction:
     if embedded.provenance_json is None:
         raise InputError(f"{path.name} carries no studio manifest to reproduce from.")
     manifest = SignedManifest.from_json(embedded.provenance_json).manifest
+    roles = {parent.role for parent in manifest.parents}
+    given = {role for role, image in (("init", init_image), ("mask", mask_image)) if image is not None}
     # a text-only avatar is a txt2img image in a preset's style: its manifest holds the full recipe
-    if manifest.pipeline not in ("txt2img", "avatar") or manifest.parents:
-        roles = ", ".join(parent.role for parent in manifest.parents) or manifest.pipeline
-        raise InputError(f"{path.name} was made from input images ({roles}), which a manifest names only by "
+    if manifest.pipeline not in ("txt2img", "avatar", "img2img", "inpaint") or not roles <= {"init", "mask"} \
+            or roles - given:
+        named = ", ".join(sorted(roles)) or manifest.pipeline
+        raise InputError(f"{path.name} was made from input images ({named}), which a manifest names only by "
                          "their hashes: it cannot be reproduced without them.",
-                         hint="Reproduce works made from text only.")
+                         hint="Give the same init image (and mask) it was made from, or reproduce works made "
+                              "from text only.")
     if manifest.loras or manifest.adapters:
         raise InputError(f"{path.name} was made with LoRAs or adapters, which reproduce does not load.",
                          hint="Reproduce works made with a model alone.")
-    request = GenerationRequest(
-        prompt=manifest.prompt, negative_prompt=manifest.negative_prompt, model=manifest.model_name,
-        seed=manifest.seed, steps=manifest.steps, guidance=manifest.guidance, width=manifest.width,
-        height=manifest.height, count=1, scheduler=manifest.scheduler)
+    request = request_from_recipe(recipe_from_manifest(manifest), init_image=init_image if "init" in roles else None,
+                                  mask_image=mask_image if "mask" in roles else None)
     result = engine.generate(request)[0]
     if result.recipe.model_hash != manifest.model_sha256:
         raise InputError(f"The local model “{manifest.model_name}” is not the one that made {path.name}: "
