@@ -18,7 +18,8 @@ from typing import Any, Callable
 from studio.errors import InputError
 from studio.provenance.embed import MAX_FILE_BYTES, Embedded, decode_image, read_embedded
 from studio.provenance.foreign import ForeignMetadata, read_foreign
-from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash, typed_data
+from studio.provenance.manifest import SCHEMA_V1, Manifest, SignedManifest, typed_data
+from studio.provenance.pixels import canonical_rgba, pixel_hash_v1, pixel_hash_v2
 
 #: ``verified``: a manifest signed by the creator it names, for these pixels, agreeing everywhere
 #: in the file (or an unsigned one that names no creator); ``unproven``: intact, but nothing proves
@@ -98,7 +99,8 @@ class Verdict:
         """One JSON object per file, as ``studio verify --json`` prints it.
 
         In ``manifest``, ``creator`` is the proven creator (null unless the signature is valid) and
-        ``claimed_creator`` what the manifest names."""
+        ``claimed_creator`` what the manifest names; ``manifest_sha256`` is the SHA-256 (hex) of the
+        manifest's canonical form, what its signature commits to."""
         manifest: dict[str, Any] | None = None
         if self.manifest is not None:
             manifest = self.manifest.to_dict()
@@ -106,6 +108,7 @@ class Verdict:
             manifest["claimed_creator"] = self.claimed_creator
         return {
             "path": self.path, "verdict": self.verdict, "source": self.source, "format": self.format,
+            "manifest_sha256": self.manifest.manifest_hash if self.manifest is not None else None,
             "signature_valid": self.signature_valid, "signer": self.signer,
             "pixel_hash_ok": self.pixel_hash_ok, "c2pa": self.c2pa, "c2pa_signer": self.c2pa_signer,
             "manifest": manifest, "signature": self.signature,
@@ -139,6 +142,9 @@ def verify_bytes(data: bytes, *, name: str = "the file", recover: Recover | None
     try:
         embedded = read_embedded(data, name=Path(name).name)
         image = decode_image(data, Path(name).name)
+        # the samples every conforming decoder gets (docs/provenance-spec.md): a PNG one of them
+        # refuses (a damaged image chunk, a palette index out of range) is unreadable here too
+        samples = canonical_rgba(data, image, Path(name).name)
     except InputError as exc:
         return Verdict(name, "unreadable", problems=(str(exc),))
     notes = list(embedded.problems)
@@ -176,7 +182,7 @@ def verify_bytes(data: bytes, *, name: str = "the file", recover: Recover | None
     if different:
         problems.append(f"The file carries different studio manifests: {where} and {different[0]} disagree, "
                         "and other apps may show either one.")
-    pixels_ok = _check_pixels(image, manifest, embedded, c2pa_state, problems, notes, unproven)
+    pixels_ok = _check_pixels(samples, image, manifest, embedded, c2pa_state, problems, notes, unproven)
     signature_valid, signer = _check_signature(signed, recover, problems, notes, unproven)
     if embedded.xmp is not None and embedded.xmp.creator and manifest.creator \
             and embedded.xmp.creator.lower() != manifest.creator.lower():
@@ -217,9 +223,9 @@ def _read_manifests(embedded: Embedded, c2pa_report: Any,
     return found
 
 
-def _check_pixels(image: Any, manifest: Manifest, embedded: Embedded, c2pa_state: str, problems: list[str],
-                  notes: list[str], unproven: list[str]) -> bool:
-    actual = pixel_hash(image)
+def _check_pixels(samples: tuple[int, int, int, bytes], image: Any, manifest: Manifest, embedded: Embedded,
+                  c2pa_state: str, problems: list[str], notes: list[str], unproven: list[str]) -> bool:
+    actual = pixel_hash_v1(image) if manifest.schema == SCHEMA_V1 else pixel_hash_v2(*samples)
     if actual == manifest.pixel_hash:
         return True
     export = embedded.export
