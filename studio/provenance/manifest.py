@@ -313,8 +313,13 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def _parse_created(text: str) -> None:
     try:
+        if not _CREATED.fullmatch(text):  # strptime alone takes one-digit fields and spaces
+            raise ValueError(text)
         datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError as exc:
         raise InputError(f"The manifest's creation time {text[:40]!r} is not UTC ISO 8601 "

@@ -92,8 +92,13 @@ def png_header(data: bytes, name: str = "the file") -> PngHeader:
     palette = fields.get(b"PLTE")
     if colour == 3 and (palette is None or not palette or len(palette) % 3 or len(palette) > 768):
         raise InputError(f"{name} is a palette image without a valid palette (PLTE).")
-    return PngHeader(width, height, depth, colour, bool(interlace), palette if colour == 3 else None,
-                     fields.get(b"tRNS"))
+    transparency = fields.get(b"tRNS")
+    if transparency is not None:
+        allowed = {0: len(transparency) == 2, 2: len(transparency) == 6,
+                   3: palette is not None and len(transparency) <= len(palette) // 3}.get(colour, False)
+        if not allowed:  # PNG forbids it; decoders differ on what they make of it
+            raise InputError(f"The tRNS chunk of {name} ({len(transparency)} bytes) does not fit colour type {colour}.")
+    return PngHeader(width, height, depth, colour, bool(interlace), palette if colour == 3 else None, transparency)
 
 
 def pixel_hash_v2(width: int, height: int, depth: int, samples: bytes) -> str:

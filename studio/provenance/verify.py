@@ -265,6 +265,7 @@ def _check_signature(signed: SignedManifest, recover: Recover | None, problems: 
                         "manifest names is not proven.")
         return None, None
     try:
+        _check_signature_form(signed.signature)
         signer = recover(typed_data(manifest), signed.signature)
     except InputError as exc:
         problems.append(f"The signature is invalid: {exc}")
@@ -274,6 +275,22 @@ def _check_signature(signed: SignedManifest, recover: Recover | None, problems: 
                         f"{manifest.creator} as its creator.")
         return False, signer
     return True, signer
+
+
+#: the order of secp256k1's group: r and s of a signature lie in 1..n-1
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _check_signature_form(signature: str) -> None:
+    """The spec's form of a signature (docs/provenance-spec.md): r and s from 1 to n-1, v 27 or 28
+    (0 and 1 read as 27 and 28). Ethereum libraries accept more (EIP-155 v values); a verifier
+    following the spec does not, so neither does this one."""
+    raw = bytes.fromhex(signature[2:])
+    r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
+    if v not in (0, 1, 27, 28):
+        raise InputError(f"its v byte is {v}, not 27 or 28.")
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        raise InputError("its r or s is outside 1..n-1, so no key made it.")
 
 
 def _check_c2pa(data: bytes, embedded: Embedded, trust: Any, problems: list[str],

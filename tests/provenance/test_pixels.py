@@ -33,7 +33,7 @@ def test_every_colour_type_and_depth_hashes_as_the_definition_says(colour: int, 
                                                                    interlace: bool) -> None:
     palette = min(2**depth, 6) if colour == 3 else 0
     image = random_image(13, 9, colour, depth, seed=colour * 100 + depth, palette_size=palette,
-                         transparency=bytes([0, 77, 200]) if colour == 3 else None)
+                         transparency=bytes([0, 77, 200])[:palette] if colour == 3 else None)
     if colour in (0, 2):
         image = _with_key(image)
     data = encode(image, interlace=interlace, first_filter=depth % 5)
@@ -82,3 +82,8 @@ def test_a_damaged_image_chunk_or_palette_index_is_refused() -> None:
     beyond = RawImage(4, 4, 3, 8, tuple(tuple(row) for row in rows), image.palette)
     with pytest.raises(InputError, match="palette"):
         canonical_rgba(encode(beyond))
+    too_long = RawImage(4, 4, 3, 8, image.pixels, image.palette, bytes(5))  # PNG allows one alpha per entry
+    with pytest.raises(InputError, match="tRNS"):
+        canonical_rgba(encode(too_long))
+    with pytest.raises(InputError, match="tRNS"):
+        canonical_rgba(encode(RawImage(4, 4, 6, 8, random_image(4, 4, 6, 8).pixels, None, bytes(2))))
