@@ -21,9 +21,11 @@ from png_encoder import RawImage, encode
 from provenance_helpers import ANVIL_KEY_0, local_signer
 
 from studio.generation.request import GenerationRequest
-from studio.provenance.embed import PROVENANCE_KEY, png_with_provenance, read_embedded
+from studio.provenance.embed import (PROVENANCE_KEY, XMP_KEY, ExportRecord, png_with_provenance, read_embedded,
+                                    xmp_packet)
 from studio.provenance.manifest import SignedManifest
-from studio.provenance.png_text import read_png_text
+from studio.provenance.pixels import file_pixel_hash
+from studio.provenance.png_text import png_bytes, read_png_text
 from studio.workflows.generate import generate_works
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +98,14 @@ def make_cases(engine: Any, folder: Path) -> dict[str, tuple[Path, str]]:
     pixels.save(jpeg, format="JPEG", quality=90)
     cases["re-encoded-lossy"] = (_save(Image.open(io.BytesIO(jpeg.getvalue())).convert("RGB"),
                                        folder / "re-encoded-lossy.png", text), "tampered")
+
+    # a lossy copy whose XMP carries an export record tying it to the signed original: nobody signs
+    # the record, and only this install's C2PA could vouch for it
+    lossy = Image.open(io.BytesIO(jpeg.getvalue())).convert("RGB")
+    record = ExportRecord("jpeg", 90, file_pixel_hash(png_bytes(lossy, {})), signed.manifest.pixel_hash)
+    cases["lossy-export-record"] = (_save(lossy, folder / "export-record.png", {
+        "parameters": text["parameters"], PROVENANCE_KEY: signed.to_json(),
+        XMP_KEY: xmp_packet(signed, export=record)}), "unproven")
 
     cases["stripped"] = (_save(pixels, folder / "stripped.png"), "no-provenance")
     cases["foreign-a1111"] = (_save(other, folder / "a1111.png", {

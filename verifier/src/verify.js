@@ -49,7 +49,50 @@ export function parseXmp(packet) {
     for (let child = node.firstChild; child; child = child.nextSibling) walk(child);
   };
   walk(document.documentElement);
-  return { provenances: [...attributes, ...elements] };
+  return { provenances: [...attributes, ...elements], exportRecord: firstField(document, "export") };
+}
+
+const RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+
+// A studio field as the studio reads it: on the first rdf:Description that has it, as an attribute
+// or a child element (its first rdf:li's text, else its own text).
+function firstField(document, name) {
+  const descriptions = document.getElementsByTagNameNS(RDF, "Description");
+  for (let i = 0; i < descriptions.length; i++) {
+    const description = descriptions.item(i);
+    if (description.hasAttributeNS(STUDIO_NS, name)) return description.getAttributeNS(STUDIO_NS, name);
+    for (let child = description.firstChild; child; child = child.nextSibling) {
+      if (child.nodeType !== 1 || child.namespaceURI !== STUDIO_NS || child.localName !== name) continue;
+      const items = child.getElementsByTagNameNS(RDF, "li");
+      if (items.length) return leadingText(items.item(0));
+      return leadingText(child);
+    }
+  }
+  return null;
+}
+
+function leadingText(node) {
+  let text = "";
+  for (let child = node.firstChild; child && child.nodeType !== 1; child = child.nextSibling) {
+    if (child.nodeType === 3 || child.nodeType === 4) text += child.data;
+  }
+  return text;
+}
+
+function readExportRecord(text, notes) {
+  try {
+    const data = parseJson(text, "The export record");
+    const fields = ["format", "quality", "pixel_hash", "source_pixel_hash"];
+    if (data === null || typeof data !== "object" || Array.isArray(data) || !fields.every((k) => Object.hasOwn(data, k))) {
+      throw new Error("it lacks a field");
+    }
+    const quality = data.quality instanceof Number ? data.quality.valueOf() : data.quality;
+    if (typeof quality !== "number" && !(typeof quality === "string" && /^\s*[+-]?[0-9]+\s*$/.test(quality))) throw new Error("its quality is not a number");
+    return { format: String(data.format), pixelHash: String(data.pixel_hash), sourcePixelHash: String(data.source_pixel_hash) };
+  } catch (error) {
+    notes.push(`The export record in the XMP packet is damaged (${String(error.message).slice(0, 80)}).`);
+    return null;
+  }
 }
 
 function parseSigned(text, where, problems) {
@@ -93,14 +136,18 @@ export function verifyPng(bytes, name = "the file") {
   for (const [key, value] of chunks.repeated) if (key === XMP_KEY) packets.push(["a repeated PNG XMP packet", value]);
   const unreadable = chunks.skippedKeys.filter((key) => key === PROVENANCE_KEY || key === XMP_KEY)
     .map((key) => `a PNG text chunk ${key} that was skipped`);
+  let xmpRead = false, exportText = null;
   for (const [where, packet] of packets) {
     try {
-      for (const value of parseXmp(packet).provenances) found.push([`${where} (studio:provenance)`, value]);
+      const info = parseXmp(packet);
+      if (!xmpRead) { xmpRead = true; exportText = info.exportRecord; }
+      for (const value of info.provenances) found.push([`${where} (studio:provenance)`, value]);
     } catch (error) {
       notes.push(error.message);
       if (packet.includes(STUDIO_NS)) unreadable.push(`${where}, which names the studio's XMP namespace (${error.message})`);
     }
   }
+  const exportRecord = exportText ? readExportRecord(exportText, notes) : null;
   // C2PA: read (its studio manifests), not validated by this page
   const mayHoldC2pa = chunks.kinds.has("caBX") || !chunks.complete;
   const c2paValues = [];
@@ -156,6 +203,10 @@ export function verifyPng(bytes, name = "the file") {
     result.pixel_hash_ok = null;
   } else if (actual === manifest.pixel_hash) {
     result.pixel_hash_ok = true;
+  } else if (exportRecord && exportRecord.sourcePixelHash === manifest.pixel_hash && exportRecord.pixelHash === actual) {
+    result.pixel_hash_ok = false;  // this page trusts no install's C2PA, which alone could vouch for the record
+    unproven.push(`This is a lossy ${exportRecord.format.toUpperCase()} export: the creator signed the original's pixels, `
+      + "not these, and only an unsigned export record ties them together (anyone can write one).");
   } else {
     result.pixel_hash_ok = false;
     if (canonical.width !== manifest.width || canonical.height !== manifest.height) {
