@@ -183,3 +183,60 @@ def test_text_with_control_and_bidi_characters_is_shown_escaped(browser: Chromiu
     shown = browser.evaluate("document.querySelector('.recipe td').textContent")
     assert shown == "gpj.\\u202eexe\\x1b[2J line\\nbreak"
     assert PROVENANCE_KEY in read_png_text(path)
+
+
+def _signed_work(path: Path, signer: Any, seed: int) -> Path:
+    from provenance_helpers import make_manifest, noise_image
+
+    from studio.workflows.generate import sign_manifest
+
+    image = noise_image(32, seed)
+    manifest = make_manifest(image, signer.address, prompt=f"a fox {seed}", seed=seed)
+    path.write_bytes(png_with_provenance(image, sign_manifest(manifest, signer), parameters=f"a fox {seed}"))
+    return path
+
+
+def _check_on_chain(browser: Chromium, rpc: str, collection: str, token_id: int) -> dict[str, Any]:
+    browser.evaluate("window.__verifierResult = null")
+    browser.evaluate(f"""(() => {{ const form = document.getElementById('chain');
+        form.rpc.value = {json.dumps(rpc)}; form.collection.value = {json.dumps(collection)};
+        form.token.value = {json.dumps(str(token_id))}; form.requestSubmit(); }})()""")
+    return dict(browser.wait_for("window.__verifierResult && window.__verifierResult.chain "
+                                 "&& JSON.parse(JSON.stringify(window.__verifierResult))"))
+
+
+def test_the_page_checks_a_minted_tokens_commitment_as_studio_verify_does(browser: Chromium, devnet, signers, library,
+                                                                          store, tmp_path: Path) -> None:
+    from studio.chain.devnet_server import DevnetServer
+    from studio.storage.gateway import Gateway
+    from studio.workflows.collections import create_collection
+    from studio.workflows.mint import MintItem, mint_works
+    from studio.workflows.verify import TokenRef, verify_file
+
+    collection = create_collection(connection=devnet.connection(), signer=signers[0], library=library, name="Foxes",
+                                   symbol="FOX", royalty_receiver=signers[0].address, royalty_bps=500)
+    options = dict(signer=signers[0], connection=devnet.connection(), store=store, library=library)
+    alone = _signed_work(tmp_path / "alone.png", signers[0], 1)
+    batch = [_signed_work(tmp_path / f"batch-{i}.png", signers[0], 10 + i) for i in range(2)]
+    single = mint_works([MintItem(alone, "Alone")], collection, **options).minted[0].token
+    pair = [m.token for m in mint_works([MintItem(p, p.stem) for p in batch], collection, **options).minted]
+    address = collection.address
+    with Gateway(store) as gateway, DevnetServer(devnet, port=0, allowed_origins=[gateway.url]) as node:
+        browser.open(f"{gateway.url}/verify/")
+        cases = [(alone, single.token_id, "ok"), (batch[1], pair[1].token_id, "ok"),  # a single mint, a batch entry
+                 (alone, pair[0].token_id, "mismatch")]                             # another work's token
+        for path, token_id, state in cases:
+            studio = verify_file(path, chain=False, library=library,
+                                 tokens=[TokenRef("devnet", address, token_id)]).to_json()
+            assert page_verdict(browser, path)["verdict"] == "verified"
+            page = _check_on_chain(browser, node.url, address, token_id)
+            (check,) = page["chain"]
+            (expected,) = studio["chain"]
+            assert check["state"] == expected["state"] == state, (check, expected)
+            assert page["verdict"] == studio["verdict"], (page["problems"], studio["problems"])
+            for key in ("commitment_ok", "image_ok", "provenance_ok", "metadata_cid"):
+                assert check[key] == expected[key], key
+            assert check["owner"].lower() == expected["owner"].lower()
+        # a node that is not there is a note, not tampering
+        page = _check_on_chain(browser, "http://127.0.0.1:9", address, single.token_id)
+        assert page["chain"][0]["state"] == "unreachable" and page["verdict"] == "verified"
