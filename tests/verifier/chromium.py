@@ -5,7 +5,11 @@ component updates or sync), on a DevTools port it picks itself; commands go over
 to a page attached with a flat session. Only what the tests need: open a URL, choose a file in a
 file input, evaluate JavaScript, fill a form, take a screenshot.
 
-    PYTHONPATH=. .venv/bin/python tests/verifier/chromium.py --screenshot docs/screenshots/verifier.png
+    PYTHONPATH=. .venv/bin/python tests/verifier/chromium.py --screenshot OUT.png [WORK.png]
+
+takes a screenshot of the page, opened from its file, with WORK.png (default: the spec's "fresh"
+vector) verified. docs/screenshots/verifier.png shows a work made with `studio generate --model demo
+--sign` (the test phrase's first account).
 """
 from __future__ import annotations
 
@@ -146,15 +150,15 @@ class Chromium:
         self.close()
 
 
-def _screenshot(target: Path) -> None:
-    """The page, opened from its file, with the spec's "fresh" vector verified: docs/screenshots/verifier.png."""
+def _screenshot(target: Path, work: Path | None = None) -> None:
+    """The page, opened from its file, with ``work`` (default: the spec's "fresh" vector) verified."""
     root = Path(__file__).resolve().parents[2]
     executable = chromium_path()
     if executable is None:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
     with Chromium(executable) as browser:
         browser.open((root / "verifier" / "index.html").as_uri())
-        browser.choose_file("#file", root / "docs" / "spec-vectors" / "fresh.png")
+        browser.choose_file("#file", work or root / "docs" / "spec-vectors" / "fresh.png")
         browser.wait_for("window.__verifierResult && window.__verifierResult.verdict")
         browser.screenshot(target)
     print(f"wrote {target}")
@@ -163,6 +167,6 @@ def _screenshot(target: Path) -> None:
 if __name__ == "__main__":
     import sys
 
-    if len(sys.argv) != 3 or sys.argv[1] != "--screenshot":
+    if len(sys.argv) not in (3, 4) or sys.argv[1] != "--screenshot":
         raise SystemExit(__doc__)
-    _screenshot(Path(sys.argv[2]))
+    _screenshot(Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) == 4 else None)
