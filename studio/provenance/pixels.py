@@ -140,7 +140,11 @@ def canonical_rgba(data: bytes, image: Any = None, name: str = "the file") -> tu
     """``(width, height, depth, samples)`` as the pixel hash defines them."""
     if not data.startswith(PNG_SIGNATURE):
         decoded = image if image is not None else _decode(data, name)
-        rgba = decoded.convert("RGBA")
+        try:
+            rgba = decoded.convert("RGBA")
+        except (ValueError, OSError) as exc:  # e.g. 16-bit or float TIFF: no 8-bit RGBA form is defined
+            raise InputError(f"{name} holds pixels of a kind the pixel hash does not define ({decoded.mode}).") \
+                from exc
         return rgba.width, rgba.height, 8, rgba.tobytes()
     header = png_header(data, name)
     if header.bit_depth == 16:

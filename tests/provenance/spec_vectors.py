@@ -82,10 +82,11 @@ def _with_chunks(png: bytes, chunks: tuple[tuple[bytes, bytes], ...]) -> bytes:
     return png[:head] + body + png[head:]
 
 
-def _raw_signed(raw: RawImage, key: str | None, *, interlace: bool = False, **fields: Any) -> bytes:
+def _raw_signed(raw: RawImage, key: str | None, *, interlace: bool = False, pixel: str | None = None,
+                **fields: Any) -> bytes:
     plain = encode(raw, interlace=interlace, first_filter=2)
     creator = ANVIL_ADDRESS_0 if key else None
-    manifest = _manifest(file_pixel_hash(plain), raw.width, raw.height, creator, **fields)
+    manifest = _manifest(pixel or file_pixel_hash(plain), raw.width, raw.height, creator, **fields)
     signed = _sign(manifest, key) if key else SignedManifest(manifest)
     return _with_chunks(plain, _chunks(signed))
 
@@ -193,6 +194,20 @@ def a1111() -> bytes:
     return buffer.getvalue()
 
 
+def palette_index_past_end() -> bytes:
+    raw = random_image(6, 4, 3, 8, seed=6, palette_size=4)
+    rows = [list(row) for row in raw.pixels]
+    rows[3][5] = (7,)  # the palette has entries 0..3
+    # no decoder gives this image's pixels, so no pixel hash describes it
+    return _raw_signed(RawImage(6, 4, 3, 8, tuple(tuple(row) for row in rows), raw.palette), ANVIL_KEY_0,
+                       pixel="00" * 32)
+
+
+def transparency_too_long() -> bytes:
+    raw = random_image(6, 4, 3, 2, seed=7, palette_size=3)
+    return encode(RawImage(6, 4, 3, 2, raw.pixels, raw.palette, bytes([0, 10, 20, 30])))  # 4 alphas, 3 colours
+
+
 def truncated() -> bytes:
     data = fresh()
     return data[: len(data) * 2 // 3]
@@ -213,6 +228,8 @@ VECTORS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "xmp-disagrees": (xmp_disagrees, "tampered", "an XMP packet carrying another manifest"),
     "stripped": (stripped, "no-provenance", "the fresh work's pixels without metadata"),
     "a1111": (a1111, "no-provenance", "an AUTOMATIC1111 image (recipe in tEXt parameters)"),
+    "palette-index-past-end": (palette_index_past_end, "unreadable", "a palette index past the palette's end"),
+    "trns-too-long": (transparency_too_long, "unreadable", "a tRNS chunk longer than the palette"),
     "truncated": (truncated, "unreadable", "the fresh work cut short"),
 }
 
