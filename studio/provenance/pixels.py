@@ -3,17 +3,18 @@
 ``studio.provenance/2`` manifests use :func:`pixel_hash_v2`, written out in
 docs/provenance-spec.md ("The pixel hash"): SHA-256 of ::
 
-    "studio.pixels/2\\n" + "<width>x<height>\\n" + "<depth>\\n" + samples
+    "studio.pixels/2\\n" + "<width>x<height>\\n" + "<layout>\\n" + samples
 
-``samples`` is every pixel (rows top to bottom, pixels left to right) as red, green, blue, alpha;
-``depth`` is 16 when the PNG stores 16-bit samples (each sample is then two bytes, big-endian) and
-8 otherwise (one byte). Greyscale is repeated into red, green and blue; 1, 2 and 4-bit grey are
-scaled to 8 bits (times 255, 85, 17); a palette image gives its palette's colours, and tRNS gives
-alpha (a palette's alpha table, or a colour key for grey and truecolour, compared with the stored
-samples); without alpha, alpha is the largest sample (255 or 65535). Interlaced images are
-de-interlaced first. Colour management (iCCP, sRGB, gAMA, cHRM, cICP) is not applied and not
-hashed: the samples as stored. JPEG and WebP files hash the RGBA samples their decoder gives
-(exact for lossless WebP; a JPEG's depend on the decoder).
+``samples`` is every pixel (rows top to bottom, pixels left to right) as red, green, blue and, when
+the image has alpha (an alpha channel, or a tRNS chunk), alpha: ``layout`` is ``RGB8``, ``RGBA8``,
+``RGB16`` or ``RGBA16``, 16 when the PNG stores 16-bit samples (each sample is then two bytes,
+big-endian). Greyscale is repeated into red, green and blue; 1, 2 and 4-bit grey are scaled to 8
+bits (times 255, 85, 17); a palette image gives its palette's colours, and tRNS gives alpha (a
+palette's alpha table, or a colour key for grey and truecolour, compared with the stored samples;
+elsewhere alpha is the largest sample). Interlaced images are de-interlaced first. Colour
+management (iCCP, sRGB, gAMA, cHRM, cICP) is not applied and not hashed: the samples as stored.
+JPEG and WebP files hash the samples their decoder gives (exact for lossless WebP; a JPEG's depend
+on the decoder).
 
 ``studio.provenance/1`` manifests use :func:`pixel_hash_v1`, Pillow's own view of the image (its
 mode name, size, palette and raw bytes), which other decoders cannot reproduce for every PNG.
@@ -101,9 +102,10 @@ def png_header(data: bytes, name: str = "the file") -> PngHeader:
     return PngHeader(width, height, depth, colour, bool(interlace), palette if colour == 3 else None, transparency)
 
 
-def pixel_hash_v2(width: int, height: int, depth: int, samples: bytes) -> str:
-    """SHA-256 (hex) of the ``studio.pixels/2`` header and the RGBA ``samples``."""
-    digest = hashlib.sha256(f"{PIXELS_V2}\n{width}x{height}\n{depth}\n".encode("ascii"))
+def pixel_hash_v2(width: int, height: int, layout: str, samples: Any) -> str:
+    """SHA-256 (hex) of the ``studio.pixels/2`` header and the ``samples`` (bytes, or any contiguous
+    buffer of them) in ``layout`` (``RGB8``, ``RGBA8``, ``RGB16`` or ``RGBA16``)."""
+    digest = hashlib.sha256(f"{PIXELS_V2}\n{width}x{height}\n{layout}\n".encode("ascii"))
     digest.update(samples)
     return digest.hexdigest()
 
@@ -125,33 +127,46 @@ def image_pixel_hash(image: Any) -> str:
     if image.mode not in ("1", "L", "LA", "P", "PA", "RGB", "RGBA"):
         raise InputError(f"An image in Pillow's mode {image.mode} has no 8-bit pixel hash.",
                          hint="Convert it to RGB or RGBA first.")
-    rgba = image.convert("RGBA")
-    return pixel_hash_v2(rgba.width, rgba.height, 8, rgba.tobytes())
+    alpha = image.mode in ("LA", "PA", "RGBA") or "transparency" in image.info
+    if image.mode == "RGB" and not alpha:
+        return pixel_hash_v2(image.width, image.height, "RGB8", image.tobytes())
+    converted = image.convert("RGBA" if alpha else "RGB")
+    return pixel_hash_v2(image.width, image.height, "RGBA8" if alpha else "RGB8", converted.tobytes())
 
 
 def file_pixel_hash(data: bytes, image: Any = None, name: str = "the file") -> str:
     """The ``studio.pixels/2`` hash of an image file's bytes. ``image``: the file already decoded
     by Pillow, if at hand (spares decoding an 8-bit PNG twice)."""
-    width, height, depth, samples = canonical_rgba(data, image, name)
-    return pixel_hash_v2(width, height, depth, samples)
+    return pixel_hash_v2(*canonical_samples(data, image, name))
 
 
-def canonical_rgba(data: bytes, image: Any = None, name: str = "the file") -> tuple[int, int, int, bytes]:
-    """``(width, height, depth, samples)`` as the pixel hash defines them."""
+def canonical_samples(data: bytes, image: Any = None, name: str = "the file") -> tuple[int, int, str, bytes]:
+    """``(width, height, layout, samples)`` as the pixel hash defines them: RGBA when the image has
+    alpha (an alpha channel or tRNS), else RGB; 16-bit samples big-endian."""
     if not data.startswith(PNG_SIGNATURE):
         decoded = image if image is not None else _decode(data, name)
+        alpha = decoded.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in decoded.info
         try:
-            rgba = decoded.convert("RGBA")
-        except (ValueError, OSError) as exc:  # e.g. 16-bit or float TIFF: no 8-bit RGBA form is defined
+            converted = decoded.convert("RGBA" if alpha else "RGB")
+        except (ValueError, OSError) as exc:  # e.g. a float TIFF: no 8-bit form is defined
             raise InputError(f"{name} holds pixels of a kind the pixel hash does not define ({decoded.mode}).") \
                 from exc
-        return rgba.width, rgba.height, 8, rgba.tobytes()
+        return converted.width, converted.height, "RGBA8" if alpha else "RGB8", converted.tobytes()
     header = png_header(data, name)
+    alpha = header.colour_type in (4, 6) or header.transparency is not None
+    layout = ("RGBA" if alpha else "RGB") + ("16" if header.bit_depth == 16 else "8")
     if header.bit_depth == 16:
         values = _sixteen_bit(data, header, name)
-        return header.width, header.height, 16, values.astype(">u2").tobytes()
+        return header.width, header.height, layout, (values if alpha else values[..., :3]).astype(">u2").tobytes()
     decoded = image if image is not None else _decode(data, name)
-    return header.width, header.height, 8, _eight_bit(decoded, header, name).tobytes()
+    if not alpha and header.colour_type in (0, 2) and decoded.mode in ("1", "L", "RGB"):
+        # Pillow's own conversion gives exactly these samples (grey repeated; 1, 2, 4-bit grey scaled)
+        rgb = decoded if decoded.mode == "RGB" else decoded.convert("RGB")
+        return header.width, header.height, layout, rgb.tobytes()
+    if header.colour_type == 6 and decoded.mode == "RGBA":
+        return header.width, header.height, layout, decoded.tobytes()
+    rgba = _eight_bit(decoded, header, name)
+    return header.width, header.height, layout, (rgba if alpha else rgba[..., :3]).tobytes()
 
 
 def _decode(data: bytes, name: str) -> Any:

@@ -19,7 +19,7 @@ from studio.errors import InputError
 from studio.provenance.embed import MAX_FILE_BYTES, Embedded, decode_image, read_embedded
 from studio.provenance.foreign import ForeignMetadata, read_foreign
 from studio.provenance.manifest import SCHEMA_V1, Manifest, SignedManifest, typed_data
-from studio.provenance.pixels import canonical_rgba, pixel_hash_v1, pixel_hash_v2
+from studio.provenance.pixels import canonical_samples, pixel_hash_v1, pixel_hash_v2
 from studio.provenance.png_text import PNG_SIGNATURE
 
 #: ``verified``: a manifest signed by the creator it names, for these pixels, agreeing everywhere
@@ -145,7 +145,7 @@ def verify_bytes(data: bytes, *, name: str = "the file", recover: Recover | None
         image = decode_image(data, Path(name).name)
         # the samples every conforming decoder gets (docs/provenance-spec.md): a PNG one of them
         # refuses (a damaged image chunk, a palette index out of range) is unreadable here too
-        samples = canonical_rgba(data, image, Path(name).name) if data.startswith(PNG_SIGNATURE) else None
+        samples = canonical_samples(data, image, Path(name).name) if data.startswith(PNG_SIGNATURE) else None
     except InputError as exc:
         return Verdict(name, "unreadable", problems=(str(exc),))
     notes = list(embedded.problems)
@@ -224,14 +224,14 @@ def _read_manifests(embedded: Embedded, c2pa_report: Any,
     return found
 
 
-def _check_pixels(samples: tuple[int, int, int, bytes] | None, image: Any, manifest: Manifest,
+def _check_pixels(samples: tuple[int, int, str, bytes] | None, image: Any, manifest: Manifest,
                   embedded: Embedded, c2pa_state: str, problems: list[str], notes: list[str],
                   unproven: list[str]) -> bool:
     if manifest.schema == SCHEMA_V1:
         actual = pixel_hash_v1(image)
     else:
         try:
-            actual = pixel_hash_v2(*(samples or canonical_rgba(b"", image)))
+            actual = pixel_hash_v2(*(samples or canonical_samples(b"", image)))
         except InputError as exc:  # a JPEG or WebP in a form without RGBA samples
             problems.append(f"The pixels cannot be hashed: {exc}")
             return False

@@ -112,9 +112,10 @@ def encode(image: RawImage, *, interlace: bool = False, first_filter: int = 0,
     return out + _chunk(b"IEND", b"")
 
 
-def expected_rgba(image: RawImage) -> tuple[int, bytes]:
-    """(depth, samples) of the spec's pixel hash, computed from the stored samples."""
+def expected_samples(image: RawImage) -> tuple[str, bytes]:
+    """(layout, samples) of the spec's pixel hash, computed from the stored samples."""
     depth = 16 if image.bit_depth == 16 else 8
+    has_alpha = image.colour_type in (4, 6) or image.transparency is not None
     top = 65535 if depth == 16 else 255
     key: tuple[int, ...] | None = None
     if image.transparency is not None and image.colour_type in (0, 2):
@@ -137,6 +138,6 @@ def expected_rgba(image: RawImage) -> tuple[int, bytes]:
             else:
                 alpha = pixel[3] if image.colour_type == 6 else (0 if key == tuple(pixel) else top)
                 rgba = (*pixel[:3], alpha)
-            for value in rgba:
+            for value in rgba if has_alpha else rgba[:3]:
                 out += struct.pack(">H", value) if depth == 16 else bytes([value])
-    return depth, bytes(out)
+    return ("RGBA" if has_alpha else "RGB") + str(depth), bytes(out)

@@ -84,10 +84,12 @@ def test_pixel_hash_ignores_metadata_and_sees_every_pixel_mode_and_size() -> Non
     r, g, b = changed.getpixel((10, 20))
     changed.putpixel((10, 20), ((r + 1) % 256, g, b))
     assert pixel_hash(changed) != pixel_hash(image)
-    assert pixel_hash(image.convert("RGBA")) == pixel_hash(image)  # the same colours, opaque
+    assert pixel_hash(image.convert("RGBA")) != pixel_hash(image)  # an alpha channel is part of the pixels
     see_through = image.convert("RGBA")
     see_through.putpixel((0, 0), see_through.getpixel((0, 0))[:3] + (254,))
-    assert pixel_hash(see_through) != pixel_hash(image)
+    assert pixel_hash(see_through) != pixel_hash(image.convert("RGBA"))
+    grey = image.convert("L")
+    assert pixel_hash(grey) == pixel_hash(grey.convert("RGB"))  # grey is its colour repeated
     flat = Image.new("L", (4, 8), 0)
     assert pixel_hash(flat) != pixel_hash(Image.new("L", (8, 4), 0))  # same bytes, other size
     # version 1 hashed Pillow's own mode names: RGB and RGBA differ there

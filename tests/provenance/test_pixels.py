@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from studio.errors import InputError
-from studio.provenance.pixels import PNG_DEPTHS, canonical_rgba, file_pixel_hash, image_pixel_hash, pixel_hash_v2
+from studio.provenance.pixels import PNG_DEPTHS, canonical_samples, file_pixel_hash, image_pixel_hash, pixel_hash_v2
 
-from png_encoder import RawImage, encode, expected_rgba, random_image
+from png_encoder import RawImage, encode, expected_samples, random_image
 
 CASES = [(colour, depth) for colour, depths in PNG_DEPTHS.items() for depth in depths]
 
@@ -27,19 +27,20 @@ def _with_key(image: RawImage) -> RawImage:
                     tuple(tuple(row) for row in rows), None, struct.pack(f">{count}H", *key))
 
 
-@pytest.mark.parametrize("colour, depth", CASES)
+@pytest.mark.parametrize("colour, depth, trns", [(c, d, t) for c, d in CASES for t in (False, True)
+                                                  if not (t and c in (4, 6))])  # tRNS only without alpha
 @pytest.mark.parametrize("interlace", [False, True], ids=["progressive", "adam7"])
-def test_every_colour_type_and_depth_hashes_as_the_definition_says(colour: int, depth: int,
-                                                                   interlace: bool) -> None:
+def test_every_colour_type_and_depth_hashes_as_the_definition_says(colour: int, depth: int, interlace: bool,
+                                                                   trns: bool) -> None:
     palette = min(2**depth, 6) if colour == 3 else 0
     image = random_image(13, 9, colour, depth, seed=colour * 100 + depth, palette_size=palette,
-                         transparency=bytes([0, 77, 200])[:palette] if colour == 3 else None)
-    if colour in (0, 2):
+                         transparency=bytes([0, 77, 200])[:palette] if colour == 3 and trns else None)
+    if colour in (0, 2) and trns:
         image = _with_key(image)
     data = encode(image, interlace=interlace, first_filter=depth % 5)
-    expected_depth, samples = expected_rgba(image)
-    assert canonical_rgba(data) == (13, 9, expected_depth, samples)
-    assert file_pixel_hash(data) == pixel_hash_v2(13, 9, expected_depth, samples)
+    layout, samples = expected_samples(image)
+    assert canonical_samples(data) == (13, 9, layout, samples)
+    assert file_pixel_hash(data) == pixel_hash_v2(13, 9, layout, samples)
 
 
 def test_sixteen_bit_samples_count_in_full_and_big_endian() -> None:
@@ -50,8 +51,8 @@ def test_sixteen_bit_samples_count_in_full_and_big_endian() -> None:
     rows[1][2] = tuple(low_only)
     changed = RawImage(5, 4, 2, 16, tuple(tuple(row) for row in rows))
     assert file_pixel_hash(encode(image)) != file_pixel_hash(encode(changed))
-    depth, samples = expected_rgba(image)
-    assert depth == 16 and samples[:2] == struct.pack(">H", image.pixels[0][0][0])
+    layout, samples = expected_samples(image)
+    assert layout == "RGB16" and samples[:2] == struct.pack(">H", image.pixels[0][0][0])
 
 
 def test_the_in_memory_hash_is_the_hash_of_the_png_pillow_writes() -> None:
@@ -75,15 +76,15 @@ def test_a_damaged_image_chunk_or_palette_index_is_refused() -> None:
     data = bytearray(encode(random_image(4, 4, 2, 8, seed=2)))
     data[16] ^= 1  # inside IHDR: the CRC no longer matches
     with pytest.raises(InputError, match="CRC"):
-        canonical_rgba(bytes(data))
+        canonical_samples(bytes(data))
     image = random_image(4, 4, 3, 8, seed=2, palette_size=4)
     rows = [list(row) for row in image.pixels]
     rows[3][3] = (9,)  # past the four-entry palette
     beyond = RawImage(4, 4, 3, 8, tuple(tuple(row) for row in rows), image.palette)
     with pytest.raises(InputError, match="palette"):
-        canonical_rgba(encode(beyond))
+        canonical_samples(encode(beyond))
     too_long = RawImage(4, 4, 3, 8, image.pixels, image.palette, bytes(5))  # PNG allows one alpha per entry
     with pytest.raises(InputError, match="tRNS"):
-        canonical_rgba(encode(too_long))
+        canonical_samples(encode(too_long))
     with pytest.raises(InputError, match="tRNS"):
-        canonical_rgba(encode(RawImage(4, 4, 6, 8, random_image(4, 4, 6, 8).pixels, None, bytes(2))))
+        canonical_samples(encode(RawImage(4, 4, 6, 8, random_image(4, 4, 6, 8).pixels, None, bytes(2))))

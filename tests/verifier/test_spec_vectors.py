@@ -95,6 +95,33 @@ def test_the_javascript_verifier_agrees_with_studio_verify_on_every_vector() -> 
 
 
 @needs_node
+def test_the_javascript_pixel_hash_is_the_studios_for_every_kind_of_png(tmp_path: Path) -> None:
+    import struct
+
+    from png_encoder import encode, random_image
+
+    from studio.provenance.pixels import PNG_DEPTHS
+
+    cases = []
+    for colour, depths in PNG_DEPTHS.items():
+        for depth in depths:
+            for interlace in (False, True):
+                for trns in (False, True) if colour in (0, 2, 3) else (False,):
+                    entries = min(2**depth, 6) if colour == 3 else 0
+                    key = {0: struct.pack(">H", 1), 2: struct.pack(">3H", 1, 2, 3), 3: bytes([0, 77, 200])[:entries]}
+                    image = random_image(13, 9, colour, depth, seed=colour * 100 + depth, palette_size=entries,
+                                         transparency=key[colour] if trns else None)
+                    name = f"c{colour}-d{depth}{'-adam7' if interlace else ''}{'-trns' if trns else ''}.png"
+                    data = encode(image, interlace=interlace, first_filter=depth % 5)
+                    (tmp_path / name).write_bytes(data)
+                    cases.append({"file": name, "hash": file_pixel_hash(data)})
+    (tmp_path / "index.json").write_text(json.dumps(cases))
+    lines = _node("test/pixels.mjs", str(tmp_path))
+    assert len(lines) == len(cases) == 52
+    assert all(line["ok"] for line in lines), [line for line in lines if not line["ok"]]
+
+
+@needs_node
 def test_the_javascript_jcs_passes_the_rfc_8785_examples() -> None:
     lines = _node("test/jcs.mjs")
     assert len(lines) >= 30 and all(line["ok"] for line in lines), [line for line in lines if not line["ok"]]

@@ -18,8 +18,24 @@ function decode(bytes) {
   }
 }
 
-// {width, height, depth (8 or 16), samples (RGBA bytes, 16-bit big-endian)} as the spec defines them
-export function canonicalRGBA(bytes, header) {
+// {width, height, layout, samples} as the spec defines them: RGBA when the image has alpha (an alpha
+// channel or tRNS), else RGB; 16-bit samples big-endian. `rgba` keeps all four samples (for pixelHashV1).
+export function canonicalSamples(bytes, header) {
+  const canonical = canonicalRGBA(bytes, header);
+  const alpha = header.colourType === 4 || header.colourType === 6 || header.transparency !== null;
+  const size = header.depth === 16 ? 2 : 1;
+  let samples = canonical.samples;
+  if (!alpha) {
+    samples = new Uint8Array(header.width * header.height * 3 * size);
+    for (let i = 0, o = 0; i < canonical.samples.length; i += 4 * size) {
+      for (let k = 0; k < 3 * size; k++) samples[o++] = canonical.samples[i + k];
+    }
+  }
+  const layout = (alpha ? "RGBA" : "RGB") + (header.depth === 16 ? "16" : "8");
+  return { width: header.width, height: header.height, layout, samples, rgba: canonical.samples };
+}
+
+function canonicalRGBA(bytes, header) {
   const png = decode(bytes);
   const { width, height } = header;
   const count = width * height * 4;
@@ -52,8 +68,8 @@ export function canonicalRGBA(bytes, header) {
   return { width, height, depth: 8, samples };
 }
 
-export function pixelHashV2({ width, height, depth, samples }) {
-  const head = ascii(`studio.pixels/2\n${width}x${height}\n${depth}\n`);
+export function pixelHashV2({ width, height, layout, samples }) {
+  const head = ascii(`studio.pixels/2\n${width}x${height}\n${layout}\n`);
   const all = new Uint8Array(head.length + samples.length);
   all.set(head); all.set(samples, head.length);
   return bytesToHex(sha256(all));
@@ -68,7 +84,7 @@ export function pixelHashV1(canonical, header) {
   const entry = modes[header.colourType];
   if (!entry) return null;
   const [mode, channels] = entry;
-  const { width, height, samples } = canonical;
+  const { width, height, rgba: samples } = canonical;
   const head = ascii(`${mode}\n${width}x${height}\n`);
   const out = new Uint8Array(head.length + width * height * channels.length);
   out.set(head);

@@ -6,7 +6,7 @@ import { DOMParser } from "@xmldom/xmldom";
 import { BadSignature, recoverSigner, typedDataDigest } from "./eip712.js";
 import { parseJson } from "./json.js";
 import { canonicalManifest, checkSignedManifest, Damaged, sameSignedManifest, SCHEMA_V1 } from "./manifest.js";
-import { canonicalRGBA, pixelHashV1, pixelHashV2 } from "./pixels.js";
+import { canonicalSamples, pixelHashV1, pixelHashV2 } from "./pixels.js";
 import { c2paStudioAssertions, isPng, MAX_TEXT_CHUNK, pngHeader, readChunks, Unreadable } from "./png.js";
 
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -121,7 +121,7 @@ export function verifyPng(bytes, name = "the file") {
   try {
     header = pngHeader(bytes);
     if (header.width * header.height > MAX_PIXELS) throw new Unreadable(`it declares ${header.width}x${header.height} pixels, more than a verifier decodes`);
-    canonical = canonicalRGBA(bytes, header);
+    canonical = canonicalSamples(bytes, header);
   } catch (error) {
     if (!(error instanceof Unreadable)) throw error;
     result.problems.push(`${name} is not a readable image: ${error.message}.`);
