@@ -240,7 +240,8 @@ class Engine:
                              hint=f"Use 0 to {MAX_GUIDANCE:g} (7 is usual; 0–2 for Turbo and LCM models).")
         if not 1 <= request.count <= MAX_COUNT:
             raise InputError(f"{request.count} images is out of range.", hint=f"Ask for 1 to {MAX_COUNT} images.")
-        if request.seed is not None and not 0 <= request.seed < 2**63:
+        # a manifest holds whole numbers up to 2**53 - 1 (JSON readers keep no more exactly)
+        if request.seed is not None and not 0 <= request.seed < 2**53:
             raise InputError(f"The seed {request.seed} is out of range.",
                              hint="Use a whole number from 0 to 4294967295, or leave it empty for a random one.")
         check_scheduler(request.scheduler, info)

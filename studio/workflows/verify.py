@@ -391,7 +391,7 @@ def reproduce_work(path: Path, engine: Any, *, init_image: Any = None, mask_imag
                          hint="Install the exact model the manifest names to reproduce the work.")
     device, dtype = result.recipe.device, result.recipe.dtype
     if (device, dtype) == (manifest.device, manifest.dtype):
-        same = pixel_hash(result.image) == manifest.pixel_hash
+        same = pixel_hash(result.image, manifest.schema) == manifest.pixel_hash
         reason = ("Regenerated on the same device and dtype: the pixels are identical." if same else
                   "Regenerated on the same device and dtype, but the pixels differ.")
         return Reproduction("exact", same, None, device, dtype, reason)
