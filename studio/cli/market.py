@@ -179,6 +179,7 @@ def _report(args: argparse.Namespace, result: Any, line: str) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     if args.lazy is not None:
         return _run_lazy(args)
@@ -202,6 +203,7 @@ def _run_lazy(args: argparse.Namespace) -> int:
     from studio.cli.common import store_of
     from studio.fileio import atomic_write_text
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     from studio.fileio import read_bounded
     from studio.storage.metadata import MAX_READ_BYTES
@@ -211,7 +213,7 @@ def _run_lazy(args: argparse.Namespace) -> int:
         raise InputError("A voucher stays valid for at least one day (--days).")
     content = store_of(args)
     with _Market(args, signs=True) as m:
-        row = wm.lazy_list(connection=m.connection, signer=m.signing.signer, store=m.store,
+        row = lw.lazy_list(connection=m.connection, signer=m.signing.signer, store=m.store,
                            collection=args.collection, metadata=metadata, price_wei=_amount(args.price, "price"),
                            confirm=_confirm(args), expiry=int(time.time()) + args.days * 86_400,
                            content_store=content)
@@ -229,17 +231,18 @@ def _run_lazy(args: argparse.Namespace) -> int:
 
 def run_buy(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     with _Market(args, signs=True) as m:
         common = m.common(args)
         if args.voucher is not None:
             from studio.fileio import read_text_bounded
 
-            text = read_text_bounded(args.voucher, wm.MAX_VOUCHER_BYTES, what="The voucher file")
-            signed = wm.parse_voucher_json(text)
+            text = read_text_bounded(args.voucher, lw.MAX_VOUCHER_BYTES, what="The voucher file")
+            signed = lw.parse_voucher_json(text)
             if args.price is not None and _amount(args.price, "price") != signed.voucher.price_wei:
                 raise InputError(f"The voucher costs {_eth(signed.voucher.price_wei)}, not {args.price}.")
-            result = wm.buy_voucher(voucher=signed, **common)
+            result = lw.buy_voucher(voucher=signed, **common)
             return _report(args, result, f"bought token {result.token_id} (minted to you) for {_eth(result.price_wei)}")
         if args.collection is None or args.token is None:
             raise InputError("Name what to buy: `studio buy COLLECTION TOKEN` or `studio buy --voucher FILE`.")
@@ -258,6 +261,7 @@ def _token_number(text: str) -> int:
 
 def run_offers(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     if args.make or args.withdraw or args.accept:
         with _Market(args, signs=True) as m:
@@ -310,6 +314,7 @@ def _account_address(args: argparse.Namespace) -> str:
 
 def run_listings(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     with _Market(args, signs=False) as m:
         sync = wm.sync_market(m.connection, m.marketplace, m.store,
@@ -340,6 +345,7 @@ def run_listings(args: argparse.Namespace) -> int:
 
 def run_mine(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     address = _account_address(args)
     with _Market(args, signs=False) as m:
@@ -358,6 +364,7 @@ def run_mine(args: argparse.Namespace) -> int:
 
 def run_withdraw(args: argparse.Namespace) -> int:
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     with _Market(args, signs=True) as m:
         result = wm.withdraw_proceeds(connection=m.connection, signer=m.signing.signer, marketplace=m.marketplace,

@@ -390,7 +390,7 @@ class MarketState(QObject):
                 raise InputError("This lazy listing has no voucher to redeem.")
             voucher = item.voucher
             return self._act("buy-voucher", f"Buying {self._label(item)}", account,
-                             lambda wm, kw: wm.buy_voucher(
+                             lambda wm, kw: _lazy().buy_voucher(
                                  voucher=voucher, **kw, **common),
                              lambda r: f"Bought token {r.token_id} (minted to you) for "
                                        f"{format_eth(r.price_wei, self.network.currency)}.")
@@ -457,7 +457,7 @@ class MarketState(QObject):
             from studio.workflows.publish import store_from_config
 
             content_store = store_from_config(load_config(), self.wallet_state.wallet)
-            return wm.lazy_list_work(store=store, collection=collection.address, item=item, price_wei=price,
+            return _lazy().lazy_list_work(store=store, collection=collection.address, item=item, price_wei=price,
                                      content_store=content_store, expiry=expiry, **kw)
 
         return self._act("lazy-list", f"Lazily listing {name.strip() or 'the work'}", collection.owner, run,
@@ -631,9 +631,15 @@ class MarketState(QObject):
             request.answer(False)
 
 
+def _lazy() -> Any:
+    from studio.workflows import lazy_listings
+
+    return lazy_listings
+
+
 def _voucher_royalty(voucher: "VoucherRow") -> int | None:
     """The royalty a voucher sets for its token (None: the collection's default applies)."""
-    from studio.workflows.market import parse_voucher_json
+    from studio.workflows.lazy_listings import parse_voucher_json
 
     try:
         signed = parse_voucher_json(voucher.voucher_json)
