@@ -497,7 +497,9 @@ class TxPreview:
 
 def flow_label(flow: Flow) -> str:
     """'You send', 'The seller receives' …: the row label of a flow."""
-    verb = flow.direction if flow.party != "You" else flow.direction.removesuffix("s")
+    noun = flow.party.split(" (")[0].split()[-1] if flow.party else ""
+    plural = flow.party == "You" or noun in ("buyers", "sellers", "holders")  # "The buyers send"
+    verb = flow.direction.removesuffix("s") if plural else flow.direction
     return f"{flow.party} {verb}"
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from studio.chain.contracts import CollectionContract
     from studio.chain.history import TxHistory
     from studio.chain.networks import Network
+    from studio.chain.contracts import SaleQuote
     from studio.chain.seaport import OrderComponents, SaleTerms, SignedOrder
     from studio.chain.seaport_contract import Fillability, SeaportContract, WethContract
     from studio.chain.transactions import Connection, Signer, TxReceipt, TxRequest
@@ -218,6 +219,23 @@ def bulk_list(*, connection: "Connection", signer: "Signer", venue: SeaportVenue
     _publish(publish, signed)
     return SeaportReceipt("list" if len(items) == 1 else "bulk-list", rows,
                           tuple(r for r in receipts if r is not None))
+
+
+def listing_quote(connection: "Connection", collection: str, token_id: int, price_wei: int, seller: str, *,
+                  fee: tuple[str, int] | None = None) -> "SaleQuote":
+    """How a Seaport listing at `price_wei` would split (the creator's royalty as the collection answers
+    it now, the fee, the seller's proceeds), for the sell dialog while a price is typed."""
+    from studio.chain.contracts import SaleQuote
+
+    check_price(price_wei)
+    token = collection_contract(connection, collection)
+    royalty = _royalty(token, token_id, price_wei)
+    terms = _terms(token, token_id, price_wei, seller, _check_fee(fee))
+    fee_wei = sum(p.amount_wei for p in terms.payouts if p.role == "marketplace fee")
+    proceeds = terms.proceeds_wei
+    if royalty is not None and royalty[0].lower() == seller.lower():  # the seller's proceeds hold the royalty
+        return SaleQuote(price_wei, royalty[0], royalty[1], fee_wei, proceeds - royalty[1])
+    return SaleQuote(price_wei, royalty[0] if royalty else None, royalty[1] if royalty else 0, fee_wei, proceeds)
 
 
 def _terms(token: "CollectionContract", token_id: int, price_wei: int, seller: str,

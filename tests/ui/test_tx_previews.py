@@ -13,7 +13,8 @@ from PIL import Image
 
 from studio.library.db import Library
 from studio.library.market import MarketStore
-from studio.ui.dialogs.sell import SellDialog, SignaturePreviewDialog
+from studio.ui.dialogs.sell import SellDialog
+from studio.ui.dialogs.signature_preview import SignaturePreviewDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.widgets.market_tables import HeldToken
 from studio.workflows import market as wm
