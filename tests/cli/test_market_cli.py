@@ -260,3 +260,53 @@ def test_seaport_offers_made_in_weth_accepted_and_cancelled(studio, capsys):
     assert code == 0, err
     code, out, _ = run(capsys, "offers", *collector, "--json")
     assert json.loads(out) == []
+
+
+@pytest.mark.slow
+def test_listed_from_the_command_line_bought_by_seaport_js_and_by_the_studio(studio, capsys, tmp_path):
+    """Issue #21's end to end: the artist lists two tokens under one signature (no gas after the approval);
+    seaport-js, a client no one here wrote, buys one through the devnet served over HTTP; the collector
+    buys the other with the studio; the order book says both were filled."""
+    import shutil
+    import subprocess
+
+    from eth_account import Account
+
+    from studio.chain.artifacts import CONTRACTS_DIR
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.devnet import Devnet
+    from studio.chain.devnet_server import DevnetServer
+
+    folder, collection, signing = studio
+    code, out, err = run(capsys, "list", collection, "--bulk", 1, "2=0.2", "--price", "0.1", "--expiry", "1d", *signing)
+    assert code == 0, err
+    first, second = json.loads(out)["orders"]
+    assert (first["token_id"], second["token_id"]) == (1, 2) and len(first["order"]["signature"]) > 132  # bulk proof
+
+    Account.enable_unaudited_hdwallet_features()
+    stranger = Account.from_mnemonic(TEST_PHRASE, account_path="m/44'/60'/0'/0/2")  # no account of this wallet
+    devnet = Devnet.shared()
+    seaport = devnet.seaport_contracts()["Seaport"]
+    (tmp_path / "order.json").write_text(json.dumps(first["order"]))
+    node = shutil.which("node")
+    assert node and (CONTRACTS_DIR / "node_modules" / "@opensea" / "seaport-js").exists(), "run `npm ci` in contracts/"
+    artist_before = _balance(ARTIST)
+    with DevnetServer(devnet, port=0) as served:
+        result = subprocess.run([node, "scripts/seaport-js.mjs", "fulfil", str(tmp_path / "order.json")],
+                                cwd=CONTRACTS_DIR, capture_output=True, text=True, timeout=180,
+                                env={"PATH": "/usr/bin:/bin", "RPC_URL": served.url,
+                                     "PRIVATE_KEY": "0x" + stranger.key.hex(), "SEAPORT": seaport})
+    assert result.returncode == 0, result.stderr[-3000:]
+    filled = json.loads(result.stdout.strip().splitlines()[-1])
+    assert filled["status"] == 1 and filled["to"].lower() == seaport.lower()
+    token = CollectionContract(devnet.connection(), collection)
+    assert token.owner_of(1) == stranger.address
+    assert _balance(ARTIST) - artist_before == ETH // 10  # the artist is the royalty receiver: the whole price
+
+    code, out, err = run(capsys, "buy", collection, 2, "--price", "0.2", "--account", COLLECTOR, *signing)
+    assert code == 0, err
+    assert token.owner_of(2) == COLLECTOR
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert json.loads(out)["orders"] == []  # token 1's order reads filled once Seaport says so
+    code, _, err = run(capsys, "buy", collection, 1, "--account", COLLECTOR, *signing)
+    assert code == Exit.INPUT and "not listed" in err
