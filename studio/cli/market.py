@@ -9,7 +9,7 @@
     studio offers [--make COLLECTION TOKEN|any AMOUNT | --accept COLLECTION TOKEN BUYER | --cancel ORDER_HASH |
                    --withdraw COLLECTION TOKEN | --incoming]
     studio offers cancel-all                                                      # every Seaport order, one tx
-    studio market listings | mine | withdraw
+    studio market listings | mine | withdraw | opensea COLLECTION | opensea-key set|remove
 
 Listings and offers are Seaport 1.6 orders by default (signed, no gas; offers in WETH, wrapped and
 approved as needed); ``--escrow`` uses the studio's own escrow marketplace, whose listings and
@@ -28,6 +28,7 @@ from typing import Any
 
 from studio.cli.common import (ChainSession, add_network_options, add_storage_options, confirm_preview, network_of,
                                open_session)
+from studio.cli.opensea import add_post_option, register_market_commands
 from studio.errors import InputError
 from studio.text import printable
 
@@ -62,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sell.add_argument("--voucher-out", type=Path, metavar="F", help="with --lazy: write the voucher JSON here")
     sell.add_argument("--days", type=int, default=30, help="with --lazy: days the voucher stays valid (30)")
     sell.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each transaction")
+    add_post_option(sell)
     add_network_options(sell)
     add_storage_options(sell)
     sell.set_defaults(func=run_list)
@@ -101,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="when a Seaport offer ends: 1d, 7d (default), 30d, 12h or a UTC date")
     offers.add_argument("--escrow", action="store_true", help="the studio's escrow marketplace instead of Seaport")
     offers.add_argument("--timeout", type=float, default=120.0)
+    add_post_option(offers)
     add_network_options(offers)
     offers.set_defaults(func=run_offers)
     offer_commands = offers.add_subparsers(dest="offers_command", metavar="SUBCOMMAND")
@@ -125,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     withdraw.add_argument("--timeout", type=float, default=120.0)
     add_network_options(withdraw)
     withdraw.set_defaults(func=run_withdraw)
+    register_market_commands(commands)
 
 
 # ---- helpers
@@ -261,9 +265,9 @@ class _Market:
         self.close()
 
 
-def _report(args: argparse.Namespace, result: Any, line: str) -> int:
+def _report(args: argparse.Namespace, result: Any, line: str, extra: dict[str, Any] | None = None) -> int:
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps({**result.to_json(), **(extra or {})}))
     elif result.tx_hash is None:
         print(printable(f"{line}  (signed, no gas)"))
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from studio.cli.opensea import publisher_for, report_posting
 from studio.errors import InputError, NotFound
 
 if TYPE_CHECKING:
@@ -57,10 +58,12 @@ def seaport_list(args: argparse.Namespace, m: "_Market") -> int:
     from studio.workflows import seaport_market as sm
 
     kw = m.seaport(args)
+    publish = publisher_for(args, m.signing.wallet, m.connection.chain_id)  # checked before anything is signed
     if args.bulk:
-        result = sm.bulk_list(**kw, items=_bulk_items(args), end_time=_end_time(args, m), fee=parse_fee(args.fee))
+        result = sm.bulk_list(**kw, items=_bulk_items(args), end_time=_end_time(args, m), fee=parse_fee(args.fee),
+                              publish=publish)
         return _report(args, result, f"{len(result.orders)} tokens listed with one signature until "
-                                     f"{_date(result.orders[0].end_time)}")
+                                     f"{_date(result.orders[0].end_time)}", report_posting(args, publish))
     if args.token is None:
         raise InputError("Name the token to list: `studio list COLLECTION TOKEN --price 0.1` (or --bulk TOKEN…).")
     if args.cancel or args.change_price is not None:
@@ -76,14 +79,15 @@ def seaport_list(args: argparse.Namespace, m: "_Market") -> int:
             return _report(args, result, f"token {args.token} is no longer listed")
         relisted = sm.list_with_seaport(**kw, collection=args.collection, token_id=args.token,
                                         price_wei=_amount(args.change_price, "new price"),
-                                        end_time=_end_time(args, m), fee=parse_fee(args.fee))
+                                        end_time=_end_time(args, m), fee=parse_fee(args.fee), publish=publish)
         combined = sm.SeaportReceipt("change-price", relisted.orders, result.receipts + relisted.receipts)
-        return _report(args, combined, f"token {args.token} now costs {_eth(combined.price_wei)}")
+        return _report(args, combined, f"token {args.token} now costs {_eth(combined.price_wei)}",
+                       report_posting(args, publish))
     result = sm.list_with_seaport(**kw, collection=args.collection, token_id=args.token,
                                   price_wei=_amount(args.price, "price"), end_time=_end_time(args, m),
-                                  fee=parse_fee(args.fee))
+                                  fee=parse_fee(args.fee), publish=publish)
     return _report(args, result, f"token {args.token} listed at {_eth(result.price_wei)} until "
-                                 f"{_date(result.orders[0].end_time)}")
+                                 f"{_date(result.orders[0].end_time)}", report_posting(args, publish))
 
 
 def seaport_buy(args: argparse.Namespace, m: "_Market") -> int:
@@ -123,11 +127,14 @@ def seaport_offers(args: argparse.Namespace, m: "_Market") -> int:
     if args.make:
         collection, token, amount = args.make
         token_id = None if token.strip().lower() in ("any", "*") else _token_number(token)
+        publish = publisher_for(args, m.signing.wallet, m.connection.chain_id)
         result = sm.make_seaport_offer(**kw, collection=collection, token_id=token_id,
-                                       amount_wei=_amount(amount, "amount"), end_time=_end_time(args, m))
+                                       amount_wei=_amount(amount, "amount"), end_time=_end_time(args, m),
+                                       publish=publish)
         what = f"token {token_id}" if token_id is not None else "any token of the collection"
         return _report(args, result, f"offer of {_eth(result.price_wei, 'WETH')} for {what} until "
-                                     f"{_date(result.orders[0].end_time)} (order {result.orders[0].order_hash})")
+                                     f"{_date(result.orders[0].end_time)} (order {result.orders[0].order_hash})",
+                       report_posting(args, publish))
     if args.cancel:
         row = _own_order(m, args.cancel, me)
         result = sm.cancel_order(**kw, order=row)

@@ -57,7 +57,8 @@ def opensea_client(key: str | None, chain_id: int, *, base_url: str | None = Non
 @dataclass
 class Publisher:
     """Posts each order the studio signs to OpenSea (a Seaport workflow's ``publish``); what was posted
-    and what stayed home (with why) are kept for the face to report."""
+    and what stayed home (with why: a collection offer, or OpenSea refused or could not be reached)
+    are kept for the face to report. The signed order is in the studio's order book either way."""
 
     client: "OpenSeaClient"
     posted: list["PostedOrder"]
@@ -71,7 +72,16 @@ class Publisher:
         if kind == "collection offer":
             self.kept_home.append((order_hash, "OpenSea takes collection offers by its collection slug"))
             return
-        self.posted.append(self.client.post_listing(order) if kind == "listing" else self.client.post_offer(order))
+        try:
+            self.posted.append(self.client.post_listing(order) if kind == "listing" else
+                               self.client.post_offer(order))
+        except StudioError as exc:  # the order is signed and kept here: it stays valid, only not on OpenSea
+            self.kept_home.append((order_hash, exc.message))
+            log.warning("Order %s was not posted to OpenSea: %s", order_hash, exc.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"posted": [p.order_hash for p in self.posted],
+                "not_posted": [{"order_hash": h, "why": why} for h, why in self.kept_home]}
 
 
 def publisher(client: "OpenSeaClient") -> Publisher:

@@ -310,3 +310,28 @@ def test_listed_from_the_command_line_bought_by_seaport_js_and_by_the_studio(stu
     assert json.loads(out)["orders"] == []  # token 1's order reads filled once Seaport says so
     code, _, err = run(capsys, "buy", collection, 1, "--account", COLLECTOR, *signing)
     assert code == Exit.INPUT and "not listed" in err
+
+
+def test_the_opensea_key_is_kept_in_the_wallet_and_the_devnet_is_never_posted_to_opensea(studio, capsys):
+    folder, collection, signing = studio
+    (folder / "opensea-key").write_text("os-cli-key-7c1e\n")
+    folder.joinpath("opensea-key").chmod(0o600)
+    password = ("--password-file", folder / "password")
+    code, out, err = run(capsys, "market", "opensea-key", "set", "--key-file", folder / "opensea-key", *password,
+                         "--json")
+    assert code == 0 and json.loads(out) == {"kept": True}, err
+    from studio.chain.wallet import Wallet
+
+    assert b"os-cli-key-7c1e" not in Wallet.default().path.read_bytes()  # encrypted with the keys
+    code, out, err = run(capsys, "list", collection, 1, "--price", "0.1", "--opensea", *signing)
+    assert code == Exit.INPUT and "OpenSea does not serve chain 1337" in err and "os-cli-key" not in out + err
+    code, out, _ = run(capsys, "market", "listings", "--json")
+    assert json.loads(out)["orders"] == []  # refused before anything was signed
+    code, _, err = run(capsys, "offers", "--make", collection, 1, "0.01", "--opensea", "--account", COLLECTOR,
+                       *signing)
+    assert code == Exit.INPUT and "does not serve chain 1337" in err
+    code, _, err = run(capsys, "market", "opensea", collection, *password)
+    assert code == Exit.INPUT and "does not serve chain 1337" in err
+    for removed in (True, False):
+        code, out, err = run(capsys, "market", "opensea-key", "remove", *password, "--json")
+        assert code == 0 and json.loads(out) == {"removed": removed}, err

@@ -71,6 +71,11 @@ def test_signed_orders_are_posted_and_a_collection_offer_stays_home():
         p.order_hash for p in publish.posted]
     [(kept_hash, why)] = publish.kept_home
     assert kept_hash == "0x" + collection_offer.order_hash.hex() and "slug" in why
+    with opensea("another key") as (url, log):
+        refused = publisher(OpenSeaClient(KEY, base_url=url, policy=FAST))
+        refused(listing)  # the signed listing stays valid here; the face says it is not on OpenSea
+    assert refused.to_json() == {"posted": [], "not_posted": [
+        {"order_hash": "0x" + listing.order_hash.hex(), "why": "OpenSea refused the API key: Invalid API key"}]}
 
 
 def test_listings_read_from_opensea_join_the_order_book_only_with_their_offerers_signature(library):
