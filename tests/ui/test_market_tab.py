@@ -72,6 +72,33 @@ def row_of(state: MarketState, owner: str, token_id: int) -> int:
     return next(i for i, t in enumerate(state.held.rows()) if t.owner == owner and t.token_id == token_id)
 
 
+def test_a_custom_end_date_is_signed_to_the_minute_and_a_past_one_is_refused(qtbot, tab, wallet_state, market_env):
+    import time
+
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
+    click(qtbot, tab.list_button)
+    dialog = tab.last_dialog
+    dialog.price.setText("0.1")
+    dialog.expiry.set_custom(int(time.time()) - 3_600)
+    assert dialog.expiry.custom.isVisible()
+    click(qtbot, dialog.submit_button)
+    assert "at least a minute from now" in dialog.error.text() and dialog.isVisible() and previews.dialogs == []
+    end = (int(time.time()) // 60 + 3 * 24 * 60) * 60  # three days ahead, on the minute
+    dialog.expiry.set_custom(end)
+    click(qtbot, dialog.submit_button)
+    previews.answer(qtbot)  # Seaport approved for the collection
+    signature = previews.answer(qtbot)
+    assert signature.value_labels["Valid until"].text() == time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(end))
+    idle(qtbot, state)
+    sync(qtbot, state)
+    [listing] = state.listings.rows()
+    assert (listing.kind, listing.ends) == ("seaport", end)
+
+
 def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, wallet_state, market_env):
     state, env = tab.state, market_env
     open_tab(qtbot, tab, wallet_state)
