@@ -45,6 +45,7 @@ class OpenSeaLog:
     busy: int = 0          # answer 429 to this many requests first
     extra_orders: list[dict[str, Any]] = field(default_factory=list)  # served as they are (hostile entries)
     rename_hash: bool = False  # answer a post with another order hash
+    garbage: bytes | None = None  # answer every GET with these bytes (HTTP 200)
 
 
 def _problems_of_item(item: Any, where: str, consideration: bool) -> list[str]:
@@ -215,6 +216,13 @@ def opensea(api_key: str) -> Iterator[tuple[str, OpenSeaLog]]:
 
         def do_GET(self) -> None:
             if not self._admitted(None):
+                return
+            if log.garbage is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(log.garbage)))
+                self.end_headers()
+                self.wfile.write(log.garbage)
                 return
             route = self._route()
             if route is None:

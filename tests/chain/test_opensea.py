@@ -152,5 +152,12 @@ def test_an_answer_too_large_or_not_json_is_an_error_for_people(monkeypatch):
         monkeypatch.setattr(module, "MAX_ANSWER", 2_000)
         with pytest.raises(NetworkError, match="more than 2,000 bytes"):
             client.listings(1)
+        monkeypatch.undo()
+        log.garbage = b"<html>Cloudflare says hello</html>"
+        with pytest.raises(NetworkError, match="OpenSea's answer"):
+            client.listings(1)
+        log.garbage = b'{"orders": "none", "next": null}'
+        with pytest.raises(NetworkError, match="holds no list of orders"):
+            client.listings(1)
     with pytest.raises(NetworkError, match="could not be reached after 3 tries"):
         OpenSeaClient(KEY, base_url=url, policy=FAST).listings(1)  # the server is gone
