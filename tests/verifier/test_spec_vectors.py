@@ -128,6 +128,12 @@ def test_the_javascript_jcs_passes_the_rfc_8785_examples() -> None:
 
 
 @needs_node
+def test_the_page_refuses_a_changed_c2pa_engine_and_without_one_says_c2pa_is_unchecked() -> None:
+    lines = _node("test/c2pa.mjs")
+    assert len(lines) == 6 and all(line["ok"] for line in lines), [line for line in lines if not line["ok"]]
+
+
+@needs_node
 def test_the_committed_bundle_is_what_the_sources_build() -> None:
     assert NODE is not None
     result = subprocess.run([NODE, "build.mjs", "--check"], cwd=VERIFIER, capture_output=True, text=True, timeout=120)
