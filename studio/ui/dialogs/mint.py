@@ -517,10 +517,11 @@ class MintDialog(QDialog):
         self.unlock_shown.emit(dialog)
 
     def _show_preview(self, preview: "TxPreview") -> None:
-        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint")
+        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint",
+                                 editable_gas=True)
         self.preview_dialog = dialog
         dialog.finished.connect(lambda result: self.state.answer_preview(
-            result == QDialog.DialogCode.Accepted and dialog.confirmed))
+            result == QDialog.DialogCode.Accepted and dialog.confirmed, dialog.gas_settings))
         dialog.open()
         self.preview_shown.emit(dialog)
 
