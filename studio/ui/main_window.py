@@ -100,9 +100,17 @@ class MainWindow(QMainWindow):
         self.create_state.show_signing(has_wallet=config.paths.wallet_file.exists(), unlocked=False)
         self.setCentralWidget(self.tabs)
 
+        from studio.ui.widgets.account_switcher import AccountSwitcher
+
+        #: The acting account, the same in every tab: in the header (beside the tabs) and the status bar.
+        self.account_switcher = AccountSwitcher()
+        self.tabs.setCornerWidget(self.account_switcher, Qt.Corner.TopRightCorner)
+        self.status_account_switcher = AccountSwitcher(compact=True)
+        self.status_account_switcher.setVisible(False)
         self.device_label = QLabel("Device: detecting…")
         self.chain_label = QLabel()
         self.chain_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.status_account_switcher)
         self.statusBar().addPermanentWidget(self.chain_label)
         self.gateway_label = QLabel()
         self.gateway_label.setVisible(False)
@@ -318,9 +326,14 @@ class MainWindow(QMainWindow):
             from studio.ui.state.wallet import WalletState
 
             state = WalletState(WalletSession.default(), self.background, self)
+            state.library = self.library  # the address book lives in the window's library
             state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
             state.chain_status_changed.connect(self.set_chain_status)
             self.wallet_state = state
+            for switcher in (self.account_switcher, self.status_account_switcher):
+                switcher.bind(state)
+            state.has_wallet_changed.connect(self.status_account_switcher.setVisible)
+            self.status_account_switcher.setVisible(state.has_wallet)
             from studio.ui.state.mint import signer_provider_for
 
             self.create_state.set_signer_provider(signer_provider_for(state))
