@@ -56,13 +56,33 @@ def namehash(name: str) -> str:
 
 
 def normalize(name: str) -> str:
-    """The name as ENSIP-15 normalises it (lower case, confusables refused); InputError when it is not valid."""
-    from ens._normalization import normalize_name_ensip15
+    """The name as ENSIP-15 normalises it; InputError when it is not a valid name.
 
+    ASCII names (the great majority) are normalised here exactly as ENSIP-15 does for ASCII: lower
+    case; letters, digits, "-", "$" and a leading "_"; no "--" in the third and fourth places. Other
+    names go through web3's ENSIP-15 normaliser."""
+    text = name.strip()
+    if not text:
+        raise InputError("Enter an ENS name, for example alice.eth.")
+    if text.isascii():
+        labels = text.lower().split(".")
+        for label in labels:
+            if not label:
+                raise InputError(f"“{text[:80]}” is not a valid ENS name: it has an empty part between dots.")
+            body = label.lstrip("_")
+            if not all(c.isalnum() or c in "-$" for c in body):
+                raise InputError(f"“{text[:80]}” is not a valid ENS name: only letters, digits, “-”, “$” and a "
+                                 "leading “_” may appear in an ASCII name.")
+            if len(label) >= 4 and label[2:4] == "--":
+                raise InputError(f"“{text[:80]}” is not a valid ENS name: “--” may not be its 3rd and 4th characters.")
+        return ".".join(labels)
     try:
-        return str(normalize_name_ensip15(name.strip()))
+        from ens.utils import normalize_name
+
+        return str(normalize_name(text))
     except Exception as exc:  # the normaliser's own error classes say what is wrong with the name
-        raise InputError(f"“{name.strip()[:80]}” is not a valid ENS name ({exc}).") from exc
+        raise InputError(f"“{text[:80]}” is not a valid ENS name ({exc}).",
+                         hint="Check the name, or paste the 0x address.") from exc
 
 
 def resolve_name(connection: Any, network: Any, name: str) -> str:

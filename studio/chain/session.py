@@ -187,10 +187,10 @@ class WalletSession:
             address = checksum(text, "recipient")
             own = next((a for a in accounts if a.address.lower() == address.lower()), None)
             saved = contacts.by_address(address) if contacts is not None else None
-            return Recipient(address, f"your account {own.name}" if own else saved.name if saved else "")
+            return Recipient(address, f"{own.name}, your account" if own else saved.name if saved else "")
         own = next((a for a in accounts if a.name.strip().lower() == text.lower()), None)
         if own is not None:
-            return Recipient(own.address, f"your account {own.name}")
+            return Recipient(own.address, f"{own.name}, your account")
         saved = contacts.by_name(text) if contacts is not None else None
         if saved is not None:
             return Recipient(saved.address, saved.name)
