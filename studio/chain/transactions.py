@@ -162,6 +162,18 @@ class Connection:
         """The timestamp (seconds) of the node's latest block: the chain's idea of now."""
         return int(self._rpc(lambda: self.web3.eth.get_block("latest")["timestamp"], "Reading the latest block"))
 
+    def block_time(self, number: int) -> int | None:
+        """The timestamp (seconds) of block ``number``, or None when the node has no such block."""
+        def ask() -> Any:
+            block = self.web3.eth.get_block(int(number))
+            return block["timestamp"] if block else None
+
+        try:
+            found = self._rpc(ask, f"Reading block {number}")
+        except ChainError:
+            return None
+        return int(found) if found is not None else None
+
     def code_at(self, address: str) -> bytes:
         """The contract code at `address` (empty when no contract lives there)."""
         return bytes(self._rpc(lambda: self.web3.eth.get_code(address), f"Reading the code at {address}"))

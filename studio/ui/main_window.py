@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.collector_state: Any = None
         self.collector_tab: Any = None
         self._gallery: tuple[Any, Any] | None = None  # (state, tab) once built
+        self.last_list_dialog: Any = None  # the List dialog “List now” opened last
         self._avatars: tuple[Any, Any] | None = None
         self.avatars_page = LazyPage(self._build_avatars)
         self.gallery_page = LazyPage(self._build_gallery)
@@ -305,11 +306,33 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.create_tab)
         self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
 
-    def open_mint_dialog(self, paths: list) -> None:
-        """Mint the chosen works (from the Create tab's results or the Gallery)."""
+    def open_mint_dialog(self, paths: list) -> Any:
+        """Mint the chosen works (from the Create tab's results or the Gallery); “List now” at its end
+        opens the list flow for the minted tokens."""
         from studio.ui.dialogs.mint import open_mint_dialog
 
-        open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog = open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog.list_requested.connect(self.list_tokens)
+        return dialog
+
+    def list_tokens(self, tokens: list) -> Any:
+        """The list flow for freshly minted tokens ((owner, chain id, collection, token id) each): the
+        Market's List dialog for the first; each one closed opens the next."""
+        from studio.ui.dialogs.sell import SellDialog
+        from studio.ui.widgets.market_tables import HeldToken
+
+        pending = list(tokens)
+        if not pending:
+            return None
+        owner, chain_id, collection, token_id = pending.pop(0)
+        dialog = SellDialog(self._ensure_market_state(), HeldToken(owner, chain_id, collection, token_id, False, None),
+                            self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if pending:
+            dialog.finished.connect(lambda _result: self.list_tokens(pending))
+        self.last_list_dialog = dialog
+        dialog.open()
+        return dialog
 
     def open_batch_mint_dialog(self, manifest: Path) -> Any:
         """Mint a finished avatar collection (the Avatars tab's “Mint collection…”)."""

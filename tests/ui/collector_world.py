@@ -2,7 +2,7 @@
 studio's own workflows with the wallet's signers (so every transaction lands in its history):
 
 Account 1 deploys "Drop" (a banner image, a description, 5 % royalty to itself) and batch-mints four
-works with traits (Mood: calm, calm, stormy, calm; Set: dawn) in batches of two; it lists token 1 at
+works (the first three signed by it, the last unsigned) with traits (Mood: calm, calm, stormy, calm; Set: dawn) in batches of two; it lists token 1 at
 0.1 ETH, which Account 2 buys, lists token 2 at 0.2 ETH, and Account 2 offers 0.05 ETH on token 3.
 A stranger (the test phrase's account 5) deploys "Elsewhere", a collection the studio did not
 create, and mints one token to Account 2. The market is synced into the library.
@@ -35,6 +35,23 @@ def yes(_preview: Any) -> bool:
     return True
 
 
+def signed_work(path: Path, index: int, signer: Any) -> Path:
+    """A studio PNG with its provenance manifest, signed by ``signer`` (None: unsigned)."""
+    from studio.provenance.embed import write_png_with_provenance
+    from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
+    from studio.workflows.generate import sign_manifest
+
+    image = Image.new("RGB", (16, 16), (index * 60, 40, 200 - index * 40))
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt=f"harbour study {index}",
+                        negative_prompt="", seed=index, steps=2, guidance=6.5, scheduler="euler_a", width=16,
+                        height=16, created="2026-11-28T12:00:00Z", pixel_hash=pixel_hash(image),
+                        creator=signer.address if signer is not None else None, device="cpu", dtype="float32")
+    signed = sign_manifest(manifest, signer) if signer is not None else SignedManifest(manifest)
+    write_png_with_provenance(image, path, signed, parameters=manifest.prompt)
+    return path
+
+
 def build_world(session: Any, library: Any, tmp_path: Path) -> World:
     from studio.chain.contracts import CollectionContract
     from studio.chain.devnet import Devnet, devnet_account_signer
@@ -58,7 +75,7 @@ def build_world(session: Any, library: Any, tmp_path: Path) -> World:
     art.mkdir()
     lines = ["file,name,description,attributes"]
     for index, mood in enumerate(MOODS):
-        Image.new("RGB", (16, 16), (index * 60, 40, 200 - index * 40)).save(art / f"work-{index}.png")
+        signed_work(art / f"work-{index}.png", index, session.wallet.signer(ACCOUNT_1) if index < 3 else None)
         lines.append(f"art/work-{index}.png,Study {index},Number {index},Mood:{mood};Set:dawn")
     manifest = tmp_path / "drop.csv"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
