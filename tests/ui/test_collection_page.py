@@ -69,7 +69,11 @@ def test_the_collection_page_shows_banner_numbers_and_trait_counts(qtbot, collec
 
     stormy = tab.trait_filter.item_for("Mood", "stormy")
     assert stormy is not None and stormy.text(0) == "stormy  (1)"
+    _load(qtbot, state, 4)
+    _history(qtbot, state, world.tokens[0])
+    assert tab.detail.activity.rowCount() == 5 and tab.detail.provenance_labels["Verdict"].text() == "verified"
     stormy.setCheckState(0, Qt.CheckState.Checked)
+    assert tab.detail.activity.rowCount() == 0 and not tab.detail.provenance_labels  # no stale history left
     assert state.model.rowCount() == 1 and state.status == "1 of 4 tokens have Mood: stormy"
     _load(qtbot, state, 1)
     assert state.model.card(0).token_id == world.tokens[2]

@@ -63,6 +63,7 @@ class SendDialog(QDialog):
         self.recipient_button.setToolTip("Your accounts and your address book")
         self.recipient_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recipient_button.setMenu(self.recipient_menu)
+        self.recipient_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")  # one ▾
         self.recipient_menu.aboutToShow.connect(self._fill_recipient_menu)
         recipient_row = QHBoxLayout()
         recipient_row.addWidget(self.recipient, 1)

@@ -285,6 +285,7 @@ class CollectorState(QObject):
         self.model.currency = self.wallet_state.network.currency
         self.model.reset(0)
         self.detail_changed.emit(None)
+        self.load_history(None)  # the last token's activity and provenance go with it
         self._set_error("")
         self._set_status(status)
         return self._generation
@@ -341,6 +342,7 @@ class CollectorState(QObject):
         self._generation += 1  # cards of the unfiltered grid still arriving are dropped
         self.detail = None
         self.detail_changed.emit(None)
+        self.load_history(None)
         if not self.trait_filter:
             self._refs = None
             self._set_status(f"{view.token_count} tokens")

@@ -54,6 +54,15 @@ def event_rows(events: list[Any], currency: str = "ETH") -> list[tuple[str, str,
     return rows
 
 
+def _short_words(text: str, longest: int = 44) -> str:
+    """``text`` with each unbreakable run longer than ``longest`` (a CID, a path) shortened in its
+    middle, so a narrow pane wraps it instead of scrolling sideways."""
+    import re
+
+    return re.sub(rf"\S{{{longest + 1},}}", lambda m: f"{m.group()[:longest // 2]}…{m.group()[-(longest // 2 - 1):]}",
+                  text)
+
+
 class CollectionHeader(QFrame):
     """The collection page's top: banner, name, description, creator and royalty, and its numbers."""
 
@@ -299,6 +308,7 @@ class TokenDetailPane(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        self.scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -352,7 +362,10 @@ class TokenDetailPane(QWidget):
             self.provenance.removeRow(0)
         self.provenance_labels = {}
         for label, text in (report.lines if report is not None else ()):
-            value = _plain(printable(text, multiline=True))
+            value = _plain(printable(_short_words(text), multiline=True))
+            value.setWordWrap(True)
+            if value.text() != printable(text, multiline=True):
+                value.setToolTip(printable(text, multiline=True))  # the whole CID or path, on hover
             if label == "Verdict":
                 colour = theme.OK_TEXT if text == "verified" else theme.ERROR_TEXT
                 value.setStyleSheet(f"color: {colour}; font-weight: 600;")
@@ -421,7 +434,7 @@ class CollectorTab(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 4)
         splitter.setStretchFactor(2, 3)
-        splitter.setSizes([230, 610, 420])
+        splitter.setSizes([180, 580, 580])  # the detail pane shows full addresses
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.title)
