@@ -221,3 +221,56 @@ def locked_window_wallet(studio_home, monkeypatch):
     Wallet.default().create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
     yield
     close_devnets()
+
+
+def test_market_listings_are_searched_and_sorted_and_every_row_names_its_collection(qtbot, world_state, pool) -> None:
+    from studio.chain.devnet import Devnet
+    from studio.library.market import MarketStore
+    from studio.ui.state.market import MarketState
+    from studio.ui.tabs.market import MarketTab
+    from studio.workflows import market as wm
+    from collector_world import yes
+
+    wallet_state, world = world_state
+    artist, collector = (wallet_state.session.contract_signer(a) for a in (ACCOUNT_1, ACCOUNT_2))
+    kw = {"connection": world.connection, "marketplace": world.marketplace, "store": MarketStore(world.library)}
+    wm.list_token(signer=artist, collection=world.drop.address, token_id=world.tokens[2], price_wei=3 * 10**17,
+                  confirm=yes, **kw)
+    wm.list_token(signer=artist, collection=world.drop.address, token_id=world.tokens[3], price_wei=5 * 10**16,
+                  confirm=yes, **kw)
+    wm.list_token(signer=collector, collection=world.elsewhere, token_id=1, price_wei=15 * 10**16, confirm=yes, **kw)
+    assert Devnet.shared().studio_contracts()["StudioMarketplace"] == world.marketplace
+    state = MarketState(wallet_state, world.library, pool, sync_interval_ms=60_000)
+    tab = MarketTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(state.synced, timeout=JOB_MS):
+        state.refresh()
+    qtbot.waitUntil(lambda: all(r.card is not None for r in state.listings.rows()), timeout=JOB_MS)
+    listings = state.listings
+
+    def shown() -> list[tuple[str, str, str]]:
+        return [(listings.data(listings.index(r, 1)), listings.data(listings.index(r, 2)),
+                 listings.data(listings.index(r, 4))) for r in range(listings.rowCount())]
+
+    assert shown() == [("Study 3", "Drop", "0.05 ETH"), ("Token 1", "Elsewhere", "0.15 ETH"),
+                       ("Study 1", "Drop", "0.2 ETH"), ("Study 2", "Drop", "0.3 ETH")]  # cheapest first
+    tab.listings_sort.setCurrentIndex(tab.listings_sort.findData("price_high"))
+    assert [price for _n, _c, price in shown()] == ["0.3 ETH", "0.2 ETH", "0.15 ETH", "0.05 ETH"]
+    tab.listings_sort.setCurrentIndex(tab.listings_sort.findData("collection"))
+    assert [c for _n, c, _p in shown()] == ["Drop", "Drop", "Drop", "Elsewhere"]
+    qtbot.keyClicks(tab.listings_search, "elsewhere")
+    assert shown() == [("Token 1", "Elsewhere", "0.15 ETH")] and tab.listings_shown.text() == "1 of 4"
+    assert len(tab.buy_buttons) == 1 and tab.buy_buttons[0].text() == "Buy · 0.15 ETH"
+    tab.listings_search.setText("  STUDY   2 ")
+    assert [n for n, _c, _p in shown()] == ["Study 2"]
+    tab.listings_search.setText("nothing like this")
+    assert listings.rowCount() == 0 and tab.listings_page.currentWidget() is not tab.listings_page.empty
+    tab.listings_search.clear()
+    assert listings.rowCount() == 4 and tab.listings_shown.text() == "4 listed"
+
+    wallet_state.select_account(ACCOUNT_2)  # the offer Account 2 made on Study 2 names its collection
+    qtbot.waitUntil(lambda: state.offers_made.rowCount() == 1, timeout=JOB_MS)
+    assert state.offers_made.data(state.offers_made.index(0, 2)) == "Drop"
+    mine = {state.held.data(state.held.index(r, 2)) for r in range(state.held.rowCount())}
+    assert mine == {f"#{world.tokens[0]} · Drop", "#1 · Elsewhere"} and listings.collection_name("0x" + "12" * 20) == "0x1212…1212"
+    state.stop()
