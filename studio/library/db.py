@@ -570,8 +570,9 @@ class Library:
     def _badge_columns(self) -> str:
         """SQL for a work's badges: signed (its manifest carries a signature), minted (a token of it),
         listed (on the studio marketplace, as a lazy listing, or in a Seaport listing, now)."""
-        signed = ("(works.manifest_json IS NOT NULL AND json_valid(works.manifest_json) AND "
-                  "json_extract(works.manifest_json, '$.signature') IS NOT NULL)")
+        # CASE, not AND: SQLite may evaluate json_extract on a damaged manifest, which fails the whole read
+        signed = ("CASE WHEN json_valid(works.manifest_json) "
+                  "THEN json_extract(works.manifest_json, '$.signature') IS NOT NULL ELSE 0 END")
         minted = "EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id)"
         listed = []
         if self.has_table("market_listings"):
