@@ -207,7 +207,7 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert listing.card.details.artist == ACCOUNT_1 and listing.card.details.royalty_bps == ROYALTY_BPS
     assert listing.card.badge == lazy.card.badge == "✓ Verified"
     assert listing.card.thumbnail is not None and not listing.card.thumbnail.isNull()
-    assert state.listings.data(state.listings.index(0, 2)).startswith("Dawns · 0x")  # the collection's name
+    assert state.listings.data(state.listings.index(0, 2)) == "Dawns"  # the collection's name
     assert state.listings.data(state.listings.index(0, 4)) == "0.1 ETH"
     assert state.listings.data(state.listings.index(0, 5)) == "5%"
 
@@ -329,7 +329,7 @@ def test_weth_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, ma
     assert made.offer == incoming.offer and incoming.offer.buyer == ACCOUNT_2 and state.offers_made.rowCount() == 0
     assert (incoming.offer.venue, incoming.offer.currency) == (SEAPORT, "WETH")
     assert state.offers_incoming.data(state.offers_incoming.index(0, 4)) == "0.05 WETH"
-    assert state.offers_incoming.data(state.offers_incoming.index(0, 2)).startswith("Dawns · ")
+    assert state.offers_incoming.data(state.offers_incoming.index(0, 2)) == "Dawns"
     assert held(state, ACCOUNT_1, env.token_id).best_offer.amount_wei == PRICE // 2
     accepted = act(qtbot, state, state.accept_offer(incoming))
     assert answers.actions[-2:] == [f"Approving Seaport for Dawns ({env.collection.address})", "Accepting the offer"]
@@ -404,7 +404,7 @@ def test_bulk_listing_search_sort_and_a_moved_token_never_for_sale(qtbot, wallet
     assert [r.price_wei for r in state.listings.rows()] == [PRICE, 2 * PRICE, 3 * PRICE]  # cheapest first
     assert state.my_orders.rowCount() == 3
     cards_loaded(qtbot, state)
-    state.listings.set_sort("price-down")
+    state.listings.set_sort("price_high")
     assert [r.price_wei for r in state.listings.rows()] == [3 * PRICE, 2 * PRICE, PRICE]
     state.listings.set_query("dawn 3")
     assert [r.token_id for r in state.listings.rows()] == [second]

@@ -203,6 +203,8 @@ class MarketState(QObject):
         where = "" if snapshot.venue is not None else " · no Seaport on this network: escrow marketplace only"
         self.status_line = (f"{self.network.name} · read up to block {snapshot.block} · "
                             f"{time.strftime('%H:%M:%S')}{where}")
+        for model in self.models:
+            model.collection_names = dict(snapshot.names)
         self.listings.set_rows([self._with_card(i) for i in snapshot.items])
         self._show_acting()
         self._load_cards(snapshot)

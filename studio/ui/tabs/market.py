@@ -144,10 +144,13 @@ class MarketTab(QWidget):
         self.sort_combo = QComboBox()
         for key, label in SORTS.items():
             self.sort_combo.addItem(label, key)
+        self.listings_shown = plain_label(muted=True)  # "3 of 7" while a search narrows them
+        self.listings_search, self.listings_sort = self.search, self.sort_combo  # main's names for them
         listings_bar = QHBoxLayout()
         listings_bar.addWidget(self.search, 1)
         listings_bar.addWidget(QLabel("Sort"))
         listings_bar.addWidget(self.sort_combo)
+        listings_bar.addWidget(self.listings_shown)
         self.listings_stack = _Page(self.listings_view, _empty_label())
         self.listings_page = self.listings_stack
         listings = QWidget()
@@ -347,6 +350,8 @@ class MarketTab(QWidget):
         self.offers_page.empty.setText(EMPTY_OFFERS.format(account=account, network=network))
         self.orders_empty.setText(EMPTY_ORDERS.format(account=account, network=network))
         self.listings_page.show_rows(state.listings.rowCount() > 0)
+        shown, every = state.listings.rowCount(), state.listings.listing_count()
+        self.listings_shown.setText(f"{shown} of {every}" if shown != every else f"{every} listed" if every else "")
         self.collection_page.show_rows(state.held.rowCount() > 0)
         self.offers_page.show_rows(state.offers_incoming.rowCount() + state.offers_made.rowCount() > 0)
         self.orders_stack.setCurrentWidget(self.orders_view if state.my_orders.rowCount() else self.orders_empty)

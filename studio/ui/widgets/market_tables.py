@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 LISTING, LAZY, SEAPORT = "listing", "lazy", "seaport"  # an escrow listing, a mint voucher, a Seaport order
 ESCROW = "escrow"
 #: How the Listings view can be sorted: key -> label.
-SORTS = {"price-up": "Price: low to high", "price-down": "Price: high to low", "newest": "Newest first",
-         "ending": "Ending soonest", "name": "Name"}
+SORTS = {"price_low": "Price: low to high", "price_high": "Price: high to low", "newest": "Newest first",
+         "ending": "Ending soonest", "name": "Name", "collection": "Collection"}
+#: The name main's Market tab gave the same choices.
+LISTING_SORTS = SORTS
 #: verdict -> colour: a theme colour's name (read when painting, so it follows the theme) or #rgb
 BADGE_COLOURS = {"verified": "OK_TEXT", "tampered": "ERROR_TEXT", "invalid-signature": "ERROR_TEXT",
                  "unreadable": "WARNING_TEXT", "no-provenance": "WARNING_TEXT", "unproven": "WARNING_TEXT"}
@@ -186,6 +188,7 @@ class MarketRowsModel(QAbstractTableModel):
         self._rows: list[Any] = []
         self.currency = "ETH"
         self.names: dict[str, str] = {}  # the wallet's account names by lower-case address
+        self.collection_names: dict[str, str] = {}  # collections' names by lower-case address (the last read)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -232,6 +235,11 @@ class MarketRowsModel(QAbstractTableModel):
         name = self.names.get(address.lower())
         return f"{name} ({short_address(address)})" if name else short_address(address)
 
+    def collection_name(self, address: str, known: str = "") -> str:
+        """A collection as people read it: its name (`known`, else the last read's), else its address
+        shortened."""
+        return collection_text(known or self.collection_names.get(address.lower(), ""), address)
+
     def rows(self) -> list[Any]:
         return list(self._rows)
 
@@ -269,21 +277,36 @@ class ListingsModel(MarketRowsModel):
         super().__init__(parent)
         self.all_rows: list[MarketItem] = []
         self.query = ""
-        self.sort_key = "price-up"
+        self.sort_key = "price_low"
 
     def set_rows(self, rows: list[Any]) -> None:
         self.all_rows = list(rows)
         super().set_rows(self._shown(self.all_rows))
 
     def set_query(self, text: str) -> None:
-        """Show the rows whose name, collection, artist, seller, token number ("#7") or address contain `text`."""
-        if text.strip().lower() != self.query:
-            self.query = text.strip().lower()
+        """Show the rows whose name, collection, artist, seller, token number ("#7") or address contain `text`
+        (case and runs of spaces ignored)."""
+        query = " ".join(text.lower().split())
+        if query != self.query:
+            self.query = query
             super().set_rows(self._shown(self.all_rows))
+
+    def set_view(self, search: str | None = None, sort: str | None = None) -> None:
+        """Search and sort at once (either may be left as it is)."""
+        if sort is not None:
+            self.set_sort(sort)
+        if search is not None:
+            self.set_query(search)
+
+    def listing_count(self) -> int:
+        """Every listing the last read found, shown or not."""
+        return len(self.all_rows)
 
     def set_sort(self, key: str) -> None:
         if key not in SORTS:
-            raise ValueError(f"unknown sort {key!r}")
+            from studio.errors import InputError
+
+            raise InputError(f"{key!r} is not a way to sort listings; use one of {', '.join(SORTS)}.")
         if key != self.sort_key:
             self.sort_key = key
             super().set_rows(self._shown(self.all_rows))
@@ -296,7 +319,8 @@ class ListingsModel(MarketRowsModel):
         if self.query:
             rows = [r for r in rows if self.query in self._haystack(r)]
         name = lambda r: card_name(r.card, f"Token {r.token_id}").lower()  # noqa: E731
-        order = {"price-up": lambda r: (r.price_wei, name(r)), "price-down": lambda r: (-r.price_wei, name(r)),
+        order = {"price_low": lambda r: (r.price_wei, name(r)), "price_high": lambda r: (-r.price_wei, name(r)),
+                 "collection": lambda r: (self.collection_name(r.collection, r.collection_name).lower(), r.price_wei),
                  "newest": lambda r: (-r.listed_at, r.price_wei), "name": lambda r: (name(r), r.price_wei),
                  "ending": lambda r: (r.ends if r.ends is not None else 2**63, r.price_wei)}[self.sort_key]
         return sorted(rows, key=order)
@@ -310,14 +334,13 @@ class ListingsModel(MarketRowsModel):
                  f"#{row.token_id}" if row.token_id is not None else "lazy unminted", row.venue]
         if self.query.startswith("0x"):
             parts += [row.collection, row.seller, artist or ""]
-        return "\n".join(printable(p) for p in parts).lower()
+        return "\n".join(" ".join(printable(p).split()) for p in parts).lower()
 
     def text(self, row: MarketItem, column: int) -> str:
         card = row.card
         if column == 1:
             name = card_name(card, f"Token {row.token_id}" if row.token_id is not None else "Unminted work")
-            return name + ("  (lazy: minted on purchase)" if row.kind == LAZY else
-                           f"  #{row.token_id}" if row.token_id is not None else "")
+            return name + ("  (lazy: minted on purchase)" if row.kind == LAZY else "")
         if column == 2:
             return collection_text(row.collection_name, row.collection)
         if column == 3:
@@ -360,9 +383,9 @@ class HeldTokensModel(MarketRowsModel):
 
     def text(self, row: HeldToken, column: int) -> str:
         if column == 1:
-            return card_name(row.card, f"Token {row.token_id}") + f"  #{row.token_id}"
+            return card_name(row.card, f"Token {row.token_id}")
         if column == 2:
-            return collection_text(row.collection_name, row.collection)
+            return f"#{row.token_id} · {collection_text(row.collection_name, row.collection)}"
         if column == 3:
             return self.who(row.owner)
         if column == 4:
@@ -460,8 +483,9 @@ class OrdersModel(MarketRowsModel):
 
 
 def collection_text(name: str, address: str) -> str:
-    """A collection as people know it: its name and a short address (the address alone when unnamed)."""
-    return f"{name} · {short_address(address)}" if name else short_address(address)
+    """A collection as people know it: its name, else its address shortened (the whole address is in
+    the row's tooltip)."""
+    return name if name else short_address(address)
 
 
 def offer_amount(offer: OfferView, currency: str = "ETH") -> str:
