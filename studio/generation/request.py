@@ -85,6 +85,37 @@ class GenerationMode(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class HiresFix:
+    """A1111's hires fix: the first pass at the request's size, an upscale by ``scale``, then an
+    image-to-image pass at the larger size with its own ``steps`` (0: the first pass's) and ``denoise``.
+
+    ``upscaler`` is ``"latent"`` (the latents resized, bilinear), ``"lanczos"`` (the decoded image
+    resized) or the path of an upscaler model file (ESRGAN, Real-ESRGAN, SwinIR ...).
+    """
+
+    scale: float = 2.0
+    upscaler: str = "latent"
+    steps: int = 0
+    denoise: float = 0.5
+
+
+@dataclass(frozen=True)
+class ControlUnit:
+    """One ControlNet (or T2I-Adapter) guiding a request: the model file or folder, the picture it
+    reads, how that picture is turned into a control map (``preprocessor``: ``none`` when it already
+    is one), its ``weight`` and the part of the sampling it acts in (``start``..``end``, 0-1)."""
+
+    model: Path
+    image: "Image | None" = field(default=None, compare=False)
+    preprocessor: str = "none"
+    weight: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    low_threshold: int = 100     # canny
+    high_threshold: int = 200    # canny
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
@@ -111,6 +142,16 @@ class GenerationRequest:
     ip_adapter: IpAdapterSpec | None = None
     ip_adapter_scale: float = 0.6
     ip_adapter_image: "Image | None" = field(default=None, compare=False)
+    sigmas: str = "default"          # the sigma schedule: "default", "karras" or "exponential"
+    clip_skip: int = 1               # A1111's count: 1 reads the text encoder's last layer, 2 the one before
+    vae: Path | None = None          # a VAE file or folder of the model's family instead of the model's own
+    prompt_syntax: str = "a1111"     # "a1111": (word:1.2), [word], chunks past 77 tokens; "plain": as typed
+    embeddings: tuple[Path, ...] = ()  # textual-inversion files; each is called by its file name in prompts
+    hires: HiresFix | None = None
+    control: tuple[ControlUnit, ...] = ()
+    variation_seed: int | None = None  # A1111's subseed: noise of this seed blended in at variation_strength
+    variation_strength: float = 0.0
+    batch_size: int = 1              # images made together in one pass; count is the number of passes
 
     @property
     def mode(self) -> GenerationMode:
@@ -144,6 +185,73 @@ class Recipe:
     device: str = ""
     dtype: str = ""
     generator: str = ""      # "provenance-studio <version>"
+    # -- since the sampler/schedule split; the defaults are what older recipes meant --------------
+    sigmas: str = "default"
+    clip_skip: int = 1
+    vae: tuple[str, str] | None = None           # (file or folder name, sha256)
+    prompt_syntax: str = "plain"
+    embeddings: tuple[tuple[str, str], ...] = ()  # (file name, sha256)
+    hires: "HiresRecord | None" = None
+    control: tuple["ControlRecord", ...] = ()
+    variation_seed: int | None = None
+    variation_strength: float = 0.0
+    batch_size: int = 1
+    batch_index: int = 0
+    upscale: "UpscaleRecord | None" = None       # a standalone upscale of another image
+
+    def settings(self) -> dict[str, Any]:
+        """The fields beyond the first manifest schema, only where they differ from their defaults:
+        what the manifest's ``settings`` object carries (empty for a recipe an older studio could write)."""
+        found: dict[str, Any] = {}
+        if self.sigmas != "default":
+            found["sigmas"] = self.sigmas
+        if self.clip_skip != 1:
+            found["clip_skip"] = self.clip_skip
+        if self.vae is not None:
+            found["vae"] = {"name": self.vae[0], "sha256": self.vae[1]}
+        if self.prompt_syntax != "plain":
+            found["prompt_syntax"] = self.prompt_syntax
+        if self.embeddings:
+            found["embeddings"] = [{"name": n, "sha256": h} for n, h in self.embeddings]
+        if self.hires is not None:
+            found["hires"] = self.hires.to_dict()
+        if self.control:
+            found["control"] = [unit.to_dict() for unit in self.control]
+        if self.variation_seed is not None and self.variation_strength:
+            found["variation"] = {"seed": self.variation_seed, "strength": self.variation_strength}
+        if self.batch_size != 1:
+            found["batch"] = {"size": self.batch_size, "index": self.batch_index}
+        if self.upscale is not None:
+            found["upscale"] = self.upscale.to_dict()
+        return found
+
+    @staticmethod
+    def settings_fields(settings: dict[str, Any]) -> dict[str, Any]:
+        """Recipe fields from a manifest's ``settings`` object (the reverse of :meth:`settings`)."""
+        fields: dict[str, Any] = {}
+        if "sigmas" in settings:
+            fields["sigmas"] = str(settings["sigmas"])
+        if "clip_skip" in settings:
+            fields["clip_skip"] = int(settings["clip_skip"])
+        if isinstance(settings.get("vae"), dict):
+            fields["vae"] = (str(settings["vae"]["name"]), str(settings["vae"]["sha256"]))
+        if "prompt_syntax" in settings:
+            fields["prompt_syntax"] = str(settings["prompt_syntax"])
+        if settings.get("embeddings"):
+            fields["embeddings"] = tuple((str(e["name"]), str(e["sha256"])) for e in settings["embeddings"])
+        if isinstance(settings.get("hires"), dict):
+            fields["hires"] = HiresRecord.from_dict(settings["hires"])
+        if settings.get("control"):
+            fields["control"] = tuple(ControlRecord.from_dict(unit) for unit in settings["control"])
+        if isinstance(settings.get("variation"), dict):
+            fields["variation_seed"] = int(settings["variation"]["seed"])
+            fields["variation_strength"] = float(settings["variation"]["strength"])
+        if isinstance(settings.get("batch"), dict):
+            fields["batch_size"] = int(settings["batch"]["size"])
+            fields["batch_index"] = int(settings["batch"]["index"])
+        if isinstance(settings.get("upscale"), dict):
+            fields["upscale"] = UpscaleRecord.from_dict(settings["upscale"])
+        return fields
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -153,6 +261,10 @@ class Recipe:
         if self.ip_adapter is not None:
             name, sha, scale = self.ip_adapter
             data["ip_adapter"] = {"name": name, "sha256": sha, "scale": scale}
+        for key in ("sigmas", "clip_skip", "vae", "prompt_syntax", "embeddings", "hires", "control",
+                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale"):
+            data.pop(key)
+        data["settings"] = self.settings()
         return data
 
     @classmethod
@@ -162,8 +274,86 @@ class Recipe:
         adapter = data.get("ip_adapter")
         if isinstance(adapter, dict):
             data["ip_adapter"] = (adapter["name"], adapter["sha256"], float(adapter["scale"]))
+        settings = data.pop("settings", None)
+        if isinstance(settings, dict):
+            data.update(cls.settings_fields(settings))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class HiresRecord:
+    """How a hires fix ran: the upscaler (``latent``, ``lanczos`` or a model file by name and SHA-256)."""
+
+    scale: float
+    upscaler: str
+    steps: int
+    denoise: float
+    upscaler_sha256: str | None = None
+    width: int = 0    # the final size
+    height: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale, "upscaler": self.upscaler, "upscaler_sha256": self.upscaler_sha256,
+                "steps": self.steps, "denoise": self.denoise, "width": self.width, "height": self.height}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HiresRecord":
+        sha = data.get("upscaler_sha256")
+        return cls(scale=float(data["scale"]), upscaler=str(data["upscaler"]), steps=int(data["steps"]),
+                   denoise=float(data["denoise"]), upscaler_sha256=str(sha) if sha else None,
+                   width=int(data.get("width", 0)), height=int(data.get("height", 0)))
+
+
+@dataclass(frozen=True)
+class ControlRecord:
+    """One control unit as recorded: its model (name, SHA-256, kind), the SHA-256 of the picture it
+    was given (before preprocessing), the preprocessor and its settings."""
+
+    model_name: str
+    model_sha256: str
+    kind: str              # "controlnet" or "t2i_adapter"
+    image_sha256: str
+    preprocessor: str
+    weight: float
+    start: float
+    end: float
+    low_threshold: int = 100
+    high_threshold: int = 200
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": {"name": self.model_name, "sha256": self.model_sha256, "kind": self.kind},
+                                "image_sha256": self.image_sha256, "preprocessor": self.preprocessor,
+                                "weight": self.weight, "start": self.start, "end": self.end}
+        if self.preprocessor == "canny":
+            data["thresholds"] = [self.low_threshold, self.high_threshold]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ControlRecord":
+        low, high = data.get("thresholds", (100, 200))
+        return cls(model_name=str(data["model"]["name"]), model_sha256=str(data["model"]["sha256"]),
+                   kind=str(data["model"]["kind"]), image_sha256=str(data["image_sha256"]),
+                   preprocessor=str(data["preprocessor"]), weight=float(data["weight"]),
+                   start=float(data["start"]), end=float(data["end"]), low_threshold=int(low),
+                   high_threshold=int(high))
+
+
+@dataclass(frozen=True)
+class UpscaleRecord:
+    """A standalone upscale: the upscaler (``lanczos`` or a model file by name and SHA-256) and the factor."""
+
+    upscaler: str
+    scale: float
+    upscaler_sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"upscaler": self.upscaler, "upscaler_sha256": self.upscaler_sha256, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "UpscaleRecord":
+        sha = data.get("upscaler_sha256")
+        return cls(upscaler=str(data["upscaler"]), scale=float(data["scale"]), upscaler_sha256=str(sha) if sha else None)
 
 
 @dataclass(frozen=True)
@@ -171,6 +361,7 @@ class GenerationResult:
     image: "Image"
     recipe: Recipe
     warnings: tuple[str, ...] = ()
+    control_maps: tuple["Image", ...] = ()   # the preprocessed map of each control unit, for the GUI to show
 
 
 @dataclass(frozen=True)

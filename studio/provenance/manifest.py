@@ -21,7 +21,7 @@ from studio.errors import InputError
 from studio.storage.metadata import canonical_json
 
 SCHEMA = "studio.provenance/1"
-PIPELINES = ("txt2img", "img2img", "inpaint", "avatar")
+PIPELINES = ("txt2img", "img2img", "inpaint", "avatar", "upscale")
 DOMAIN = {"name": "Provenance Studio", "version": "1"}
 PRIMARY_TYPE = "StudioProvenance"
 TYPES = {
@@ -39,6 +39,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 MAX_TEXT = 16_384  # prompts and names longer than this are not a recipe but an attack on readers
+MAX_SETTINGS_BYTES = 64 * 1024  # the canonical JSON of the settings object
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ class Manifest:
     dtype: str = ""
     creator: str | None = None
     schema: str = field(default=SCHEMA)
+    #: Generation settings beyond the fields above (sigma schedule, clip skip, VAE, hires fix, control
+    #: units, variation seed ...), only those that differ from their defaults; absent when empty, so a
+    #: manifest without them reads and hashes as it always did.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.schema != SCHEMA:
@@ -119,6 +124,7 @@ class Manifest:
         object.__setattr__(self, "loras", tuple(_weights(item, "LoRA") for item in self.loras))
         object.__setattr__(self, "adapters", tuple(_weights(item, "adapter") for item in self.adapters))
         object.__setattr__(self, "parents", tuple(_parent(item) for item in self.parents))
+        object.__setattr__(self, "settings", _settings(self.settings))
 
     # -- JSON --------------------------------------------------------------------------
 
@@ -146,6 +152,7 @@ class Manifest:
             "created": self.created,
             "pixel_hash": self.pixel_hash,
             "creator": self.creator,
+            **({"settings": dict(self.settings)} if self.settings else {}),
         }
 
     def canonical_json(self) -> bytes:
@@ -168,7 +175,7 @@ class Manifest:
         if data.get("schema") != SCHEMA:
             raise InputError(f"The manifest schema {str(data.get('schema'))[:40]!r} is not one this studio reads.",
                              hint=f"This version reads {SCHEMA}; a newer studio may read it.")
-        missing, extra = expected - set(data), set(data) - expected
+        missing, extra = expected - set(data), set(data) - expected - {"settings"}
         if missing or extra:
             parts = ([f"missing {', '.join(sorted(missing))}"] if missing else []) + \
                     ([f"unexpected {', '.join(sorted(map(str, extra)))[:200]}"] if extra else [])
@@ -191,6 +198,7 @@ class Manifest:
                 width=data["width"], height=data["height"], strength=data["strength"],
                 parents=tuple(data["parents"]), device=data["device"], dtype=data["dtype"],
                 created=data["created"], pixel_hash=data["pixel_hash"], creator=data["creator"],
+                settings=data.get("settings", {}),
             )
         except TypeError as exc:  # a field of the wrong kind that slipped past the checks
             raise InputError(f"The provenance manifest has a field of the wrong kind ({exc}).") from exc
@@ -314,6 +322,34 @@ def _weights(item: Any, what: str) -> WeightsRef:
     if not isinstance(value.sha256, str) or not _SHA256.fullmatch(value.sha256):
         raise InputError(f"The {what} {value.name[:40]!r} in the manifest has no valid SHA-256.")
     return WeightsRef(value.name, value.sha256, _number(f"{what} weight", value.weight))
+
+
+def _settings(value: Any) -> dict[str, Any]:
+    """The settings object: JSON (text, finite numbers, booleans, null, lists, objects), at most 64 KiB."""
+    if not isinstance(value, Mapping):
+        raise InputError("The manifest's settings must be a JSON object.")
+
+    def check(item: Any, depth: int) -> None:
+        if depth > 8:
+            raise InputError("The manifest's settings are nested too deeply.")
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise InputError("The manifest's settings have a key that is not text.")
+                check(inner, depth + 1)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                check(inner, depth + 1)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InputError("The manifest's settings hold a number that is not finite.")
+        elif item is not None and not isinstance(item, (str, int, float, bool)):
+            raise InputError("The manifest's settings hold something that is not JSON.")
+
+    check(value, 0)
+    data = json.loads(json.dumps(value))  # a plain copy: tuples become lists, as they read back
+    if len(canonical_json(data)) > MAX_SETTINGS_BYTES:
+        raise InputError(f"The manifest's settings are larger than {MAX_SETTINGS_BYTES // 1024} KiB.")
+    return data
 
 
 def _parent(item: Any) -> ParentRef:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, Recipe
-from studio.generation.schedulers import SCHEDULERS
+from studio.generation.schedulers import SCHEDULERS, split_sampler
 from studio.provenance.embed import PROVENANCE_KEY, write_png_with_provenance
 from studio.provenance.manifest import (Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
                                         typed_data, utc_now)
@@ -37,20 +37,46 @@ class SavedWork:
 
 def a1111_parameters(recipe: Recipe) -> str:
     """The recipe in AUTOMATIC1111's ``parameters`` text form."""
+    if recipe.upscale is not None:  # A1111's Extras tab writes only the postprocessing
+        return (f"Postprocess upscale by: {recipe.upscale.scale:g}, Postprocess upscaler: "
+                f"{_upscaler_label(recipe.upscale.upscaler)}, Version: {recipe.generator}")
     lines = [recipe.prompt]
     if recipe.negative_prompt:
         lines.append(f"Negative prompt: {recipe.negative_prompt}")
+    sampler, sigmas = split_sampler(recipe.scheduler, recipe.sigmas)
     fields = [
         f"Steps: {recipe.steps}",
-        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)}",
+        f"Sampler: {SCHEDULERS.get(sampler, sampler)}{'' if sigmas == 'default' else ' ' + sigmas.title()}",
         f"CFG scale: {recipe.guidance:g}",
         f"Seed: {recipe.seed}",
         f"Size: {recipe.width}x{recipe.height}",
         f"Model hash: {recipe.model_hash[:10]}",
         f"Model: {recipe.model_name}",
     ]
+    if recipe.batch_size > 1:
+        fields += [f"Batch size: {recipe.batch_size}", f"Batch pos: {recipe.batch_index}"]
+    if recipe.variation_seed is not None and recipe.variation_strength:
+        fields += [f"Variation seed: {recipe.variation_seed}",
+                   f"Variation seed strength: {recipe.variation_strength:g}"]
+    if recipe.clip_skip != 1:
+        fields.append(f"Clip skip: {recipe.clip_skip}")
+    if recipe.vae is not None:
+        fields += [f"VAE hash: {recipe.vae[1][:10]}", f"VAE: {recipe.vae[0]}"]
     if recipe.strength is not None:
         fields.append(f"Denoising strength: {recipe.strength:g}")
+    if recipe.hires is not None:
+        hires = recipe.hires
+        if recipe.strength is None:
+            fields.append(f"Denoising strength: {hires.denoise:g}")
+        fields += [f"Hires upscale: {hires.scale:g}", f"Hires steps: {hires.steps}",
+                   f"Hires upscaler: {_upscaler_label(hires.upscaler)}"]
+    for index, unit in enumerate(recipe.control):
+        fields.append(f'ControlNet {index}: "Module: {unit.preprocessor}, Model: {Path(unit.model_name).stem} '
+                      f'[{unit.model_sha256[:8]}], Weight: {unit.weight:g}, Guidance Start: {unit.start:g}, '
+                      f'Guidance End: {unit.end:g}"')
+    if recipe.embeddings:
+        hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha in recipe.embeddings)
+        fields.append(f'TI hashes: "{hashes}"')
     if recipe.loras:
         hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha, _weight in recipe.loras)
         fields.append(f'Lora hashes: "{hashes}"')
@@ -62,6 +88,10 @@ def a1111_parameters(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
+def _upscaler_label(upscaler: str) -> str:
+    return {"latent": "Latent", "lanczos": "Lanczos"}.get(upscaler, Path(upscaler).stem)
+
+
 def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = None,
                          created: str | None = None) -> Manifest:
     """The provenance manifest of ``image`` made from ``recipe`` (``creator``: the signer's address)."""
@@ -69,6 +99,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
     parents = tuple(ParentRef(role, sha) for role, sha in (("init", recipe.init_image_hash),
                                                             ("mask", recipe.mask_hash),
                                                             ("ip_adapter", recipe.ip_adapter_image_hash)) if sha)
+    parents += tuple(ParentRef(f"control{index}", unit.image_sha256) for index, unit in enumerate(recipe.control))
     adapters = (WeightsRef(*recipe.ip_adapter),) if recipe.ip_adapter is not None else ()
     return Manifest(
         generator_name=name or recipe.generator, generator_version=version if name else "",
@@ -78,6 +109,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
         steps=recipe.steps, guidance=recipe.guidance, scheduler=recipe.scheduler, width=recipe.width,
         height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
         dtype=recipe.dtype, created=created or utc_now(), pixel_hash=pixel_hash(image), creator=creator,
+        settings=recipe.settings(),
     )
 
 
@@ -96,7 +128,16 @@ def recipe_from_manifest(manifest: Manifest) -> Recipe:
         if manifest.adapters else None,
         ip_adapter_image_hash=parents.get("ip_adapter"),
         device=manifest.device, dtype=manifest.dtype, generator=generator,
+        **_settings_fields(manifest),
     )
+
+
+def _settings_fields(manifest: Manifest) -> dict[str, Any]:
+    try:
+        return Recipe.settings_fields(dict(manifest.settings))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"The manifest's settings are damaged ({exc!r}).",
+                         hint="The file's metadata may have been edited by hand.") from exc
 
 
 def sign_manifest(manifest: Manifest, signer: Any) -> SignedManifest:

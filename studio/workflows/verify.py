@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from studio.errors import ChainError, InputError, NetworkError, NotFound, StorageError, StudioError
 from studio.provenance.embed import decode_image, read_embedded
@@ -351,13 +351,19 @@ def perceptual_hash(image: Any) -> int:
     return bits
 
 
-def reproduce_work(path: Path, engine: Any) -> Reproduction:
+def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | None" = None,
+                   weights: Sequence[Path] | None = None) -> Reproduction:
     """Regenerate the work at ``path`` from its manifest with ``engine``'s local model and compare.
 
+    ``inputs`` gives the pictures the work was made from by role (``init``, ``mask``, ``control0``
+    ...; the manifest names them by hash only); weights files (LoRAs, VAE, embeddings, upscaler and
+    ControlNet models) are looked up by name and SHA-256 in ``weights`` (default: the models folder).
     Same device and dtype as recorded: the pixels must match exactly. Otherwise floating-point
     differences are expected, and the images are compared by perceptual-hash distance.
     """
-    from studio.generation.request import GenerationRequest
+    from studio.safeimage import load_image
+    from studio.workflows.generate import recipe_from_manifest
+    from studio.workflows.recipes import WeightsFinder, request_from_recipe
 
     path = Path(path)
     data = path.read_bytes()
@@ -365,20 +371,26 @@ def reproduce_work(path: Path, engine: Any) -> Reproduction:
     if embedded.provenance_json is None:
         raise InputError(f"{path.name} carries no studio manifest to reproduce from.")
     manifest = SignedManifest.from_json(embedded.provenance_json).manifest
-    # a text-only avatar is a txt2img image in a preset's style: its manifest holds the full recipe
-    if manifest.pipeline not in ("txt2img", "avatar") or manifest.parents:
-        roles = ", ".join(parent.role for parent in manifest.parents) or manifest.pipeline
-        raise InputError(f"{path.name} was made from input images ({roles}), which a manifest names only by "
-                         "their hashes: it cannot be reproduced without them.",
-                         hint="Reproduce works made from text only.")
-    if manifest.loras or manifest.adapters:
-        raise InputError(f"{path.name} was made with LoRAs or adapters, which reproduce does not load.",
-                         hint="Reproduce works made with a model alone.")
-    request = GenerationRequest(
-        prompt=manifest.prompt, negative_prompt=manifest.negative_prompt, model=manifest.model_name,
-        seed=manifest.seed, steps=manifest.steps, guidance=manifest.guidance, width=manifest.width,
-        height=manifest.height, count=1, scheduler=manifest.scheduler)
-    result = engine.generate(request)[0]
+    given = dict(inputs or {})
+    missing = [parent.role for parent in manifest.parents if parent.role not in given]
+    if missing:
+        raise InputError(f"{path.name} was made from input images ({', '.join(missing)}), which a manifest names "
+                         "only by their hashes: it cannot be reproduced without them.",
+                         hint="Give each with --input ROLE=FILE (" + ", ".join(f"{r}=FILE" for r in missing) + ").")
+    if weights is None:
+        from studio.config import load_config
+
+        weights = load_config().model_folders()
+    pictures = {role: load_image(Path(file), what=f"The {role} picture {file}") for role, file in given.items()}
+    recipe = recipe_from_manifest(manifest)
+    if manifest.pipeline == "upscale":
+        from studio.workflows.upscale import reproduce_upscale
+
+        result = reproduce_upscale(recipe, pictures, WeightsFinder(list(weights)), engine)
+    else:
+        request = request_from_recipe(recipe, inputs=pictures, weights=WeightsFinder(list(weights)))
+        results = engine.generate(request)
+        result = results[recipe.batch_index if recipe.batch_size > 1 else 0]
     if result.recipe.model_hash != manifest.model_sha256:
         raise InputError(f"The local model “{manifest.model_name}” is not the one that made {path.name}: "
                          "its weights have another SHA-256.",
