@@ -19,6 +19,7 @@ from typing import Any, Callable
 from studio import __version__
 from studio.errors import Cancelled, InputError, ModelError
 from studio.generation.validation import MAX_SIZE
+from studio.generation.control import ControlModels
 from studio.generation.devices import DeviceChoice, MemoryPlan, choose_device, memory_plan
 from studio.generation.ip_adapter import IpAdapterState
 from studio.generation.lora import LoraState
@@ -98,6 +99,7 @@ class Engine:
         self._embeddings = EmbeddingState()
         self._upscaler_model: Any = None
         self._upscaler_key: tuple[str, int, int] | None = None
+        self._control_models = ControlModels()
         self._lock = threading.Lock()
 
     # -- device and model ---------------------------------------------------------------
@@ -131,6 +133,7 @@ class Engine:
         self._loras.reset()
         self._ip_adapter.reset()
         self._embeddings.reset()
+        self._control_models.reset()
         self._own_vae = self._vae = self._vae_key = None
         self._info = None
         self._model_hash = ""
@@ -367,6 +370,10 @@ class Engine:
                           height=request.height, width=request.width)
         if control is not None:
             kwargs.update(control.kwargs(mode))
+            if control.kind == "t2i_adapter":  # its pipeline still takes the older per-step callback
+                step_end = kwargs.pop("callback_on_step_end")
+                kwargs.update(callback_steps=1, callback=lambda step, timestep, latents: step_end(
+                    pipe, step, timestep, {"latents": latents}))
         if request.hires is None:
             return list(pipe(**kwargs).images)
         from studio.generation.hires import hires_pass
@@ -448,6 +455,19 @@ class Engine:
                            steps=hires.steps or request.steps, denoise=float(hires.denoise),
                            upscaler_sha256=None if named else self._file_sha256(Path(hires.upscaler)),
                            width=width, height=height)
+
+    def annotator_folders(self) -> list[Path]:
+        """The models folders, where preprocessors look for their annotator models."""
+        config = getattr(self._catalog, "config", None)
+        return list(config.model_folders()) if config is not None else []
+
+    def folder_sha256(self, folder: Path) -> str:
+        """A diffusers folder's SHA-256 as :func:`studio.generation.hashing.model_hash` computes it."""
+        from studio.generation.hashing import model_hash
+        from studio.generation.request import ModelFormat
+
+        info = ModelInfo(name=folder.name, path=folder, family=ModelFamily.SD1, format=ModelFormat.DIFFUSERS)
+        return model_hash(info, self._hash_cache)
 
     def _file_sha256(self, path: Path) -> str:
         """A weights file's SHA-256, cached by path, size and modification time."""

@@ -231,8 +231,11 @@ def encode_for_pipeline(pipe: Any, prompt: str, negative: str, *, clip_skip: int
     """``prompt_embeds`` (and the negative and pooled ones) for ``pipe``'s call, A1111-style."""
     import torch
 
+    from diffusers.loaders import TextualInversionLoaderMixin
+
     device = pipe._execution_device
-    convert = {id(tok): (lambda text, t=tok: pipe.maybe_convert_prompt(text, t))
+    loader = TextualInversionLoaderMixin()  # multi-vector tokens "name" -> "name name_1 ..."; any pipeline
+    convert = {id(tok): (lambda text, t=tok: loader.maybe_convert_prompt(text, t))
                for tok in (getattr(pipe, "tokenizer", None), getattr(pipe, "tokenizer_2", None)) if tok is not None}
     sdxl = getattr(pipe, "text_encoder_2", None) is not None
     encoders = [(pipe.tokenizer, pipe.text_encoder)] + ([(pipe.tokenizer_2, pipe.text_encoder_2)] if sdxl else [])
