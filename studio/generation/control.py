@@ -162,7 +162,7 @@ def _controlnet_from_file(path: Path, unet: Any) -> Any:
     if any(k.startswith(("control_model.", "input_hint_block.")) for k in state):
         from diffusers.loaders.single_file_utils import convert_controlnet_checkpoint
 
-        state = convert_controlnet_checkpoint(state, {})
+        state = convert_controlnet_checkpoint(state, {"layers_per_block": unet.config.layers_per_block})
     channels = [state["controlnet_cond_embedding.conv_in.weight"].shape[0]]
     index = 1
     while f"controlnet_cond_embedding.blocks.{index}.weight" in state:
