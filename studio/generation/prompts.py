@@ -16,6 +16,7 @@ versions before this one did: their recipes reproduce unchanged.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -158,12 +159,26 @@ class TokenCount:
 
 
 def count_tokens(tokenizer: Any, text: str, syntax: str = "a1111") -> TokenCount:
-    """How many tokens ``text`` takes, as the engine will read it."""
+    """How many tokens ``text`` takes, as the engine will read it (an embedding counts its vectors)."""
     if syntax == "plain":
         n = len(tokenizer(text, truncation=False, add_special_tokens=False)["input_ids"])
         return TokenCount(n, 1)
-    chunks, count = chunk_prompt(tokenizer, text)
+    from diffusers.loaders import TextualInversionLoaderMixin
+
+    loader = TextualInversionLoaderMixin()
+    chunks, count = chunk_prompt(tokenizer, text, convert=lambda piece: loader.maybe_convert_prompt(piece, tokenizer))
     return TokenCount(count, len(chunks))
+
+
+def count_prompt_tokens(model_path: Path, text: str, syntax: str = "a1111") -> TokenCount:
+    """The token counter beside a prompt: ``text`` counted with the tokenizer of the model at
+    ``model_path`` (loaded once and kept; no weights are read)."""
+    return count_tokens(_cached_tokenizer(str(Path(model_path))), text, syntax)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_tokenizer(model_path: str) -> Any:
+    return tokenizer_for(Path(model_path))
 
 
 def tokenizer_for(model_path: Path) -> Any:
