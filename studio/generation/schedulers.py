@@ -156,3 +156,41 @@ def check_scheduler(key: str, model: ModelInfo, sigmas: str = "default") -> None
         raise InputError(f"The sampler “{SCHEDULERS[sampler]}” does not suit the model “{model.name}”; "
                          "LCM sampling only works with LCM or Turbo models.",
                          hint=f"Choose one of: {', '.join(SCHEDULERS[k] for k in allowed)}.")
+
+
+#: Other tools' sampler names (ComfyUI's KSampler, InvokeAI's schedulers) -> (sampler, schedule).
+_FOREIGN_SAMPLERS: dict[str, tuple[str, str]] = {
+    "euler_ancestral": ("euler_a", "default"), "dpm_2": ("dpm2", "default"),
+    "dpm_2_ancestral": ("dpm2_a", "default"), "uni_pc": ("unipc", "default"), "uni_pc_bh2": ("unipc", "default"),
+    "kdpm_2": ("dpm2", "default"), "kdpm_2_a": ("dpm2_a", "default"), "ddim_uniform": ("ddim", "default"),
+}
+
+
+def sampler_from_name(name: str, schedule: str | None = None) -> tuple[str, str] | None:
+    """(sampler, schedule) from a name another tool wrote: A1111's labels ("DPM++ 2M Karras"), ComfyUI's
+    sampler and scheduler ("dpmpp_2m", "karras"), InvokeAI's keys ("dpmpp_2m_k"); None when unknown."""
+    text = name.strip()
+    sigmas = "default"
+    lowered = (schedule or "").strip().lower()
+    if lowered in ("karras", "exponential"):
+        sigmas = lowered
+    for suffix, kind in ((" Karras", "karras"), (" Exponential", "exponential")):
+        if text.endswith(suffix):
+            text, sigmas = text[: -len(suffix)], kind
+    by_label = {label.lower(): key for key, label in SCHEDULERS.items()}
+    key = by_label.get(text.lower())
+    if key is None:
+        raw = text.lower().replace(" ", "_")
+        if raw.endswith("_k"):  # InvokeAI: the Karras variant of a sampler
+            raw, sigmas = raw[:-2], "karras"
+        if raw in LEGACY_SAMPLERS:
+            return LEGACY_SAMPLERS[raw]
+        if raw in _FOREIGN_SAMPLERS:
+            key, _ = _FOREIGN_SAMPLERS[raw]
+        elif raw in SCHEDULERS:
+            key = raw
+    if key is None:
+        return None
+    if key in _FIXED_SIGMAS:
+        sigmas = "default"
+    return key, sigmas

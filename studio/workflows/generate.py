@@ -206,8 +206,11 @@ def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *,
     When cancelled, the images already saved stay saved (and were reported through
     ``on_saved``); Cancelled is raised after them.
     """
+    from studio.workflows.prompt_library import record_prompt
+
     saved: list[SavedWork] = []
     credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa  # once per batch
+    record_prompt(request.prompt, request.negative_prompt)
 
     def keep(result: GenerationResult) -> None:
         work = save_work(result, Path(works_dir), signer=signer,
