@@ -31,6 +31,8 @@ from studio.generation.schedulers import SEEDED_SAMPLERS, make_scheduler, split_
 log = logging.getLogger(__name__)
 
 GENERATOR = f"provenance-studio {__version__}"
+#: torch.compile's backend for the UNet ("inductor": generated kernels; tests use "eager")
+COMPILE_BACKEND = "inductor"
 
 #: Latent → RGB factors (and bias) for a cheap preview without the VAE; the standard values
 #: used by ComfyUI and A1111's "Approx NN" cousin for SD 1.x/2.x and SDXL latents.
@@ -77,7 +79,8 @@ class Engine:
     """
 
     def __init__(self, catalog: Any, *, device: str = "auto", precision: str = "auto",
-                 memory_saving: str = "auto", hash_cache: Path) -> None:
+                 memory_saving: str = "auto", hash_cache: Path, channels_last: str | None = None,
+                 torch_compile: bool | None = None) -> None:
         self._catalog = catalog
         self._device_pref = device
         self._precision = precision
@@ -100,6 +103,12 @@ class Engine:
         self._upscaler_model: Any = None
         self._upscaler_key: tuple[str, int, int] | None = None
         self._control_models = ControlModels()
+        config = getattr(catalog, "config", None)
+        self._channels_last_pref = channels_last or (str(config["channels_last"]) if config is not None else "auto")
+        self._compile = bool(torch_compile if torch_compile is not None
+                             else (config["torch_compile"] if config is not None else False))
+        self._runtime: tuple[str, ...] = ()
+        self._warm_shapes: set[tuple[int, int, int, str]] = set()
         self._lock = threading.Lock()
 
     # -- device and model ---------------------------------------------------------------
@@ -166,6 +175,7 @@ class Engine:
                                  hint="Set Memory saving to “on” in Settings, or use a smaller model.") from exc
             raise
         pipe.set_progress_bar_config(disable=True)
+        self._apply_speed(pipe)
         self._model_hash = model_hash(info, self._hash_cache)
         self._base_scheduler_config = dict(pipe.scheduler.config)
         self._pipes = {GenerationMode.TEXT_TO_IMAGE: pipe}
@@ -185,6 +195,38 @@ class Engine:
             pipe.enable_attention_slicing()
         if self._plan.vae_tiling:
             pipe.vae.enable_tiling()
+
+    def _apply_speed(self, pipe: Any) -> None:
+        """Channels-last tensors (CUDA, or when asked) and torch.compile of the UNet (when asked).
+
+        Attention is PyTorch's scaled-dot-product attention (diffusers' default processor on torch 2),
+        which picks flash or memory-efficient kernels on CUDA by itself.
+        """
+        import torch
+
+        runtime = []
+        wanted = self._channels_last_pref == "on" or (self._channels_last_pref == "auto" and self.device.device == "cuda")
+        if wanted and not self._plan.cpu_offload:
+            pipe.unet.to(memory_format=torch.channels_last)
+            pipe.vae.to(memory_format=torch.channels_last)
+            runtime.append("channels_last")
+        if self._compile:
+            pipe.unet = torch.compile(pipe.unet, backend=COMPILE_BACKEND)
+            runtime.append("compiled")
+        self._runtime = tuple(runtime)
+        self._warm_shapes.clear()
+
+    def speed_report(self) -> dict[str, Any]:
+        """What makes the loaded model fast: the attention kernels, memory format, compilation, VAE."""
+        if self._info is None:
+            return {"loaded": False}
+        base = self._pipes[GenerationMode.TEXT_TO_IMAGE]
+        unet = getattr(base.unet, "_orig_mod", base.unet)
+        kinds = sorted({type(proc).__name__ for proc in unet.attn_processors.values()})
+        sdpa = all("2_0" in name or name == "AttnProcessor2_0" for name in kinds)
+        return {"loaded": True, "attention": "sdpa" if sdpa else ", ".join(kinds),
+                "channels_last": "channels_last" in self._runtime, "compiled": "compiled" in self._runtime,
+                "memory_plan": str(self._plan), "device": self.device.label}
 
     def _pipeline_for(self, mode: GenerationMode) -> Any:
         """The pipeline for ``mode``, derived from the loaded one and sharing its weights."""
@@ -230,10 +272,16 @@ class Engine:
             self._own_vae = base.vae
         wanted: Any = self._own_vae
         record = None
-        if request.vae is not None:
+        chosen = request.vae
+        if chosen is None and self._info is not None and self._info.family is ModelFamily.SDXL \
+                and self.device.dtype_name == "float16":
+            from studio.generation.vae import find_fp16_fix_vae
+
+            chosen = find_fp16_fix_vae(self.annotator_folders())  # SDXL's own VAE overflows in fp16
+        if chosen is not None:
             from studio.generation.vae import load_vae, vae_sha256
 
-            path = Path(request.vae)
+            path = Path(chosen)
             stat = path.stat()
             key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
             if self._vae_key != key:
@@ -304,7 +352,7 @@ class Engine:
         if request.variation_strength and base_variation is None:
             base_variation = secrets.randbits(32)
         recipe_base = self._recipe_fields(request, info)
-        recipe_base.update(vae=vae_record, embeddings=embeddings)
+        recipe_base.update(vae=vae_record, embeddings=embeddings, runtime=self._runtime)
         if control is not None:
             recipe_base.update(control=control.records)
         if request.hires is not None:
@@ -317,6 +365,10 @@ class Engine:
                          if base_variation is not None and request.variation_strength else None)
             self._set_scheduler(pipe, mode, request.scheduler, request.sigmas, seeds[0])
             track = _Tracker(self, info, request, batch, started, progress, cancel, preview_every)
+            shape = (request.width, request.height, size, mode.value)
+            if "compiled" in self._runtime and shape not in self._warm_shapes:
+                track.warm_up()  # the first call at a new size compiles the UNet: say so before it starts
+                self._warm_shapes.add(shape)
             try:
                 images = self._run_batch(pipe, base, request, seeds, variation, track, control)
             except Cancelled:
@@ -578,6 +630,12 @@ class _Tracker:
         self.first_steps = first
         hires = request.hires
         self.total = first + (int((hires.steps or request.steps) * hires.denoise) if hires is not None else 0)
+
+    def warm_up(self) -> None:
+        if self.progress is not None:
+            self.progress(GenerationProgress(image_index=self.batch, image_count=self.request.count, step=0,
+                                             steps=self.total, elapsed_s=time.perf_counter() - self.started,
+                                             phase="warm-up"))
 
     def callback(self, pass_index: int) -> Callable[..., dict]:
         offset = 0 if pass_index == 0 else self.first_steps

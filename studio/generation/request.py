@@ -198,6 +198,7 @@ class Recipe:
     batch_size: int = 1
     batch_index: int = 0
     upscale: "UpscaleRecord | None" = None       # a standalone upscale of another image
+    runtime: tuple[str, ...] = ()                # speed options that may move low bits: channels_last, compiled
 
     def settings(self) -> dict[str, Any]:
         """The fields beyond the first manifest schema, only where they differ from their defaults:
@@ -223,6 +224,8 @@ class Recipe:
             found["batch"] = {"size": self.batch_size, "index": self.batch_index}
         if self.upscale is not None:
             found["upscale"] = self.upscale.to_dict()
+        if self.runtime:
+            found["runtime"] = list(self.runtime)
         return found
 
     @staticmethod
@@ -251,6 +254,8 @@ class Recipe:
             fields["batch_index"] = int(settings["batch"]["index"])
         if isinstance(settings.get("upscale"), dict):
             fields["upscale"] = UpscaleRecord.from_dict(settings["upscale"])
+        if settings.get("runtime"):
+            fields["runtime"] = tuple(str(item) for item in settings["runtime"])
         return fields
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,7 +267,7 @@ class Recipe:
             name, sha, scale = self.ip_adapter
             data["ip_adapter"] = {"name": name, "sha256": sha, "scale": scale}
         for key in ("sigmas", "clip_skip", "vae", "prompt_syntax", "embeddings", "hires", "control",
-                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale"):
+                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale", "runtime"):
             data.pop(key)
         data["settings"] = self.settings()
         return data
@@ -374,6 +379,7 @@ class GenerationProgress:
     steps: int
     elapsed_s: float
     preview: "Image | None" = None
+    phase: str = "sampling"   # "warm-up" while torch.compile builds the UNet for a new size (step 0)
 
     @property
     def fraction(self) -> float:

@@ -86,3 +86,28 @@ def load_vae(path: Path, reference: Any) -> Any:
         device = torch.device("cpu")
     log.info("Loaded the VAE %s", path.name)
     return vae.to(device=device, dtype=dtype).eval()
+
+
+def find_fp16_fix_vae(folders: list[Path]) -> Path | None:
+    """The fp16-safe SDXL VAE (madebyollin's "sdxl-vae-fp16-fix") in ``folders``, if one is there: a
+    diffusers folder or a .safetensors file whose name says fp16-fix, up to two levels deep."""
+    def candidates(folder: Path, depth: int) -> list[Path]:
+        found: list[Path] = []
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return found
+        for entry in entries:
+            name = entry.name.lower().replace("_", "-")
+            if "fp16-fix" in name and (entry.suffix.lower() == ".safetensors" or (entry / "config.json").is_file()
+                                       or (entry / "vae" / "config.json").is_file()):
+                found.append(entry)
+            elif entry.is_dir() and depth < 2 and not entry.name.startswith("."):
+                found += candidates(entry, depth + 1)
+        return found
+
+    for folder in folders:
+        found = candidates(Path(folder), 0)
+        if found:
+            return found[0]
+    return None

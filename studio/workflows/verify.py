@@ -396,14 +396,17 @@ def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | Non
                          "its weights have another SHA-256.",
                          hint="Install the exact model the manifest names to reproduce the work.")
     device, dtype = result.recipe.device, result.recipe.dtype
-    if (device, dtype) == (manifest.device, manifest.dtype):
+    same_runtime = result.recipe.runtime == recipe.runtime  # channels-last and compiled kernels move low bits
+    if (device, dtype) == (manifest.device, manifest.dtype) and same_runtime:
         same = pixel_hash(result.image) == manifest.pixel_hash
         reason = ("Regenerated on the same device and dtype: the pixels are identical." if same else
                   "Regenerated on the same device and dtype, but the pixels differ.")
         return Reproduction("exact", same, None, device, dtype, reason)
     distance = bin(perceptual_hash(result.image) ^ perceptual_hash(decode_image(data, path.name))).count("1")
     match = distance <= PERCEPTUAL_MATCH_BITS
-    reason = (f"Regenerated on {device}/{dtype} (the work was made on {manifest.device}/{manifest.dtype}): "
+    made = f"{manifest.device}/{manifest.dtype}" + (f" with {', '.join(recipe.runtime)}" if recipe.runtime else "")
+    now = f"{device}/{dtype}" + (f" with {', '.join(result.recipe.runtime)}" if result.recipe.runtime else "")
+    reason = (f"Regenerated on {now} (the work was made on {made}): "
               f"perceptual-hash distance {distance} of 64 bits, "
               f"{'within' if match else 'over'} the limit of {PERCEPTUAL_MATCH_BITS}.")
     return Reproduction("perceptual", match, distance, device, dtype, reason)

@@ -134,3 +134,30 @@ def test_the_counter_needs_no_loaded_model(demo_model_dir: Path, tmp_path: Path)
 
     assert count_prompt_tokens(demo_model_dir, "a red fox").tokens == 3
     assert count_prompt_tokens(tmp_path / "model.safetensors", "a red fox").tokens == 3  # the shared vocabulary
+
+
+def test_sdxl_reads_both_encoders_the_a1111_way(tmp_path: Path) -> None:
+    """On a scaled-down SDXL built from the family's real configs: a plain prompt gives diffusers' own pixels,
+    weights and clip skip change them, and long prompts run."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from generation import FolderCatalog, build_arch  # the benchmark's architecture builder
+
+    from studio.generation.request import GenerationRequest
+
+    info = build_arch("sdxl", tmp_path / "sdxl", "float32", smoke=True)
+    sdxl = Engine(FolderCatalog(info), hash_cache=tmp_path / "hashes.json")
+
+    def run(**fields) -> np.ndarray:
+        values = dict(prompt="a red fox in the snow", negative_prompt="blurry", model="sdxl", width=64, height=64,
+                      steps=2, seed=3)
+        values.update(fields)
+        return pixels(sdxl.generate(GenerationRequest(**values))[0])
+
+    a1111 = run()
+    assert np.array_equal(a1111, run(prompt_syntax="plain"))
+    assert np.array_equal(run(negative_prompt=""), run(negative_prompt="", prompt_syntax="plain"))
+    assert not np.array_equal(a1111, run(prompt="a (red:1.5) fox in the snow"))
+    assert not np.array_equal(a1111, run(clip_skip=2))
+    assert run(prompt=", ".join(["a red fox"] * 30)).shape == (64, 64, 3)
