@@ -143,6 +143,7 @@ def verify(path: Path | str) -> "Verdict":
 def _chain(network: str | None, signer: Any, account: str | None) -> Iterator[tuple[Any, Any, Any]]:
     """(network, connection, signer): the given signer, or the wallet's account unlocked with
     STUDIO_WALLET_PASSWORD for the length of the call."""
+    from studio.chain.history import TxHistory
     from studio.chain.networks import NetworkRegistry, connect
     from studio.chain.sender import NetworkSigner
     from studio.config import load_config
@@ -150,8 +151,9 @@ def _chain(network: str | None, signer: Any, account: str | None) -> Iterator[tu
 
     chosen = NetworkRegistry.default().get(network or load_config()["network"])
     connection = connect(chosen)
+    history = TxHistory.default()  # what a script sends is in the wallet's history too
     if signer is not None:
-        yield chosen, connection, NetworkSigner(signer, chosen)
+        yield chosen, connection, NetworkSigner(signer, chosen, history)
         return
     from studio.chain.wallet import Wallet, password_from_environment
 
@@ -162,7 +164,7 @@ def _chain(network: str | None, signer: Any, account: str | None) -> Iterator[tu
     wallet = Wallet.default()
     wallet.unlock(password)
     try:
-        yield chosen, connection, NetworkSigner(wallet.signer(wallet.account(account).address), chosen)
+        yield chosen, connection, NetworkSigner(wallet.signer(wallet.account(account).address), chosen, history)
     finally:
         wallet.lock()
 

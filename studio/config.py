@@ -29,6 +29,8 @@ class Setting:
     maximum: float | None = None
     #: The settings dialog's group (one of :data:`SECTIONS`).
     section: str = "General"
+    #: One entry per line (the dialog shows a box of several lines).
+    multiline: bool = False
 
     def accepts(self, value: Any) -> bool:
         kind = type(self.default)
@@ -110,21 +112,21 @@ SETTINGS: tuple[Setting, ...] = (
             "The wallet locks itself after this many minutes without a signature (0 never locks).",
             minimum=0, maximum=1440, section="Wallet & networks"),
     Setting("network", "Network", "devnet",
-            "The network the wallet signs on: devnet, sepolia, base-sepolia, ethereum, base, polygon, "
-            "optimism, arbitrum, or the key of a custom network.", section="Wallet & networks"),
+            "The network the wallet signs on: the built-in devnet, a test network, a mainnet (real money), "
+            "or a custom network added with `studio network add`.", section="Wallet & networks"),
     Setting("rpc_urls", "RPC URLs", "",
             "Replace a built-in network's public RPC: one network=URL per line, e.g. "
-            "sepolia=https://sepolia.example/your-key", section="Wallet & networks"),
+            "sepolia=https://sepolia.example/your-key", section="Wallet & networks", multiline=True),
     Setting("works_folder", "Works folder", "",
-            "Where generated images are saved, one PNG per work with its provenance. Empty: the "
-            "studio's own data folder.", section="General"),
+            "Where generated images are saved, one PNG per work with its provenance. The default is "
+            "the works folder inside the studio's own data folder.", section="General"),
     Setting("first_run_done", "First-run welcome done", False,
             "Whether the welcome (wallet, works folder, models) has been shown; untick it to see it "
             "again at the next start.", section="General"),
     Setting("marketplace_addresses", "Marketplace addresses", "",
             "The studio marketplace contract on each network other than the devnet (where the studio "
             "deploys its own): one network=0x… address per line, e.g. sepolia=0x1234…",
-            section="Wallet & networks"),
+            section="Wallet & networks", multiline=True),
     Setting("devnet_allowed_origins", "Devnet: allowed web origins", "",
             "Browser origins that may use `studio devnet serve` (space or comma separated), e.g. "
             "chrome-extension://nkbihfbeogaeaoehlefnkodbefgpgknn for MetaMask or http://localhost:3000 for a dapp "

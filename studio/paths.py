@@ -49,6 +49,11 @@ class StudioPaths:
         return self.data_dir / "library.db"
 
     @property
+    def wallet_file(self) -> Path:
+        """The wallet (studio.chain.wallet): its accounts, and its keys encrypted."""
+        return self.data_dir / "wallet" / "wallet.json"
+
+    @property
     def hash_cache_file(self) -> Path:
         return self.cache_dir / "model-hashes.json"
 

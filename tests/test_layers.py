@@ -5,10 +5,16 @@ before they load); web3, eth-account and the other eth libraries only in ``chain
 (the window imports chain modules for the wallet status, and must not pay for web3); the five domains independent (except
 provenance → storage); nothing imports upwards (domains and base modules never reach workflows,
 cli, api or ui; workflows never reach cli, api or ui; cli and api never reach ui).
+
+The layers hold for objects too: outside ``chain/`` no code reaches into a web3 object (``.web3``,
+``.eth``, a contract's ``.functions``) or recognises a web3 exception by its class name in a string
+(``"TransactionNotFound"``): the chain layer offers typed methods and raises the studio's errors.
 """
 from __future__ import annotations
 
 import ast
+import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,20 @@ CHAIN_ONLY_PACKAGES = {"web3", "eth_account", "eth_tester", "eth_abi", "eth_util
 #: Slow to import (web3 alone takes about a second): never at the top of any studio module.
 LAZY_CHAIN_PACKAGES = CHAIN_ONLY_PACKAGES
 UPPER = {"workflows", "cli", "api", "ui"}
+#: Attributes that reach into web3: a web3 handle, its ``eth`` module, a contract's raw functions.
+WEB3_ATTRIBUTES = {"web3", "eth", "functions"}
+
+
+def _web3_exception_names() -> frozenset[str]:
+    """The exception classes web3 defines (TransactionNotFound, BlockNotFound, ContractLogicError ...)."""
+    import web3.exceptions
+
+    return frozenset(name for name, value in vars(web3.exceptions).items()
+                     if inspect.isclass(value) and issubclass(value, BaseException)
+                     and value.__module__.startswith("web3"))
+
+
+WEB3_EXCEPTIONS = _web3_exception_names()
 
 
 @dataclass(frozen=True)
@@ -142,7 +162,7 @@ def test_domains_do_not_import_each_other() -> None:
     ("api", {"ui"}),
     ("workflows", {"ui", "cli", "api"}),
     *[(domain, UPPER) for domain in sorted(DOMAINS)],
-    *[(base, UPPER) for base in ("config", "errors", "paths", "fileio", "logs", "cancel", "assets")],
+    *[(base, UPPER) for base in ("config", "errors", "paths", "fileio", "logs", "cancel", "assets", "retry")],
 ])
 def test_nothing_imports_upwards(layer: str, forbidden: set[str]) -> None:
     bad = [s.where for s in SITES
@@ -158,3 +178,87 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     assert [(s.target, s.top_level) for s in sites] == [
         ("torch", True), ("studio.ui.app", True), ("diffusers", False)]
     assert _layer(sites[1].target) in UPPER
+
+
+# ---------------------------------------------------------------- objects: web3 stays in chain/
+
+@dataclass(frozen=True)
+class ObjectLeak:
+    module: str
+    line: int
+    what: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.module}:{self.line} {self.what}"
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the string constants that are docstrings (prose may name anything)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                found.add(id(first.value))
+    return found
+
+
+def object_leaks(tree: ast.AST, module: str) -> list[ObjectLeak]:
+    """Where ``module`` reaches into a web3 object or names a web3 exception in a string."""
+    names = re.compile(r"\b(" + "|".join(sorted(WEB3_EXCEPTIONS)) + r")\b")
+    docstrings = _docstrings(tree)
+    leaks = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in WEB3_ATTRIBUTES:
+            leaks.append(ObjectLeak(module, node.lineno, f"uses .{node.attr}"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            for match in names.finditer(node.value):
+                leaks.append(ObjectLeak(module, node.lineno, f"names the web3 exception {match.group(1)}"))
+    return leaks
+
+
+def studio_object_leaks() -> list[ObjectLeak]:
+    leaks: list[ObjectLeak] = []
+    for path in sorted(STUDIO.rglob("*.py")):
+        module = _module_name(path)
+        if _layer(module) == "chain":
+            continue
+        leaks += object_leaks(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), module)
+    return leaks
+
+
+def test_web3_objects_and_exceptions_stay_in_chain() -> None:
+    leaks = studio_object_leaks()
+    assert not leaks, "web3 objects or exception names outside studio/chain:\n" + "\n".join(l.where for l in leaks)
+
+
+def test_the_object_checker_catches_a_leak() -> None:
+    """The rules bite: attribute use and exception names in strings are caught; docstrings and
+    look-alike names (``eth_amount``, ``.ethics``) are not."""
+    source = (
+        '''"""Reads the TransactionNotFound story."""\n'''
+        "def settle(connection, contract, tx_hash):\n"
+        '''    """Whatever BlockNotFound means here."""\n'''
+        "    block = connection.web3.eth.block_number\n"
+        "    contract.contract.functions.mintBatch(1).call()\n"
+        "    try:\n"
+        "        connection.receipt(tx_hash)\n"
+        "    except Exception as exc:\n"
+        "        if exc.__class__.__name__ in ('TransactionNotFound', 'Other'):\n"
+        "            return None\n"
+        "    eth_amount = contract.ethics\n"
+        "    return f'{eth_amount} BlockNotFound'\n"
+    )
+    leaks = object_leaks(ast.parse(source), "studio.workflows.fake")
+    assert [(leak.line, leak.what) for leak in sorted(leaks, key=lambda l: (l.line, l.what))] == [
+        (4, "uses .eth"), (4, "uses .web3"), (5, "uses .functions"),
+        (9, "names the web3 exception TransactionNotFound"), (12, "names the web3 exception BlockNotFound")]
+    assert {"TransactionNotFound", "BlockNotFound", "ContractLogicError"} <= WEB3_EXCEPTIONS
+
+
+def test_the_object_scan_sees_the_chain_layer_use_web3() -> None:
+    """The scan would see a leak: the chain layer itself reaches into web3 (and is exempt)."""
+    path = STUDIO / "chain" / "transactions.py"
+    assert object_leaks(ast.parse(path.read_text(encoding="utf-8")), "studio.chain.transactions")

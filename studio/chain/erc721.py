@@ -20,7 +20,9 @@ from typing import Any, Callable, TypeVar
 from typing_extensions import TypeIs
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import Cancelled, NetworkError, NotFound, StudioError
+from studio.chain.logs import block_hash as _block_hash, head as _head, node_error, read_logs
+from studio.chain.transactions import hex_string as _hex
+from studio.errors import NetworkError, NotFound, StudioError
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +92,10 @@ class ERC721Reader:
     # ---- plumbing
     def _node(self, call: Callable[[], T], what: str) -> T:
         """A node request whose failure is the node's (not the contract's): raised as NetworkError."""
-        from studio.chain.indexer import _node_error
-
         try:
             return call()
         except Exception as exc:
-            error = _node_error(exc, what)
-            raise error from exc
+            raise node_error(exc, what) from exc
 
     def raw_call(self, function: str, args: tuple[tuple[str, Any], ...] = ()) -> bytes | CallFailed:
         """The undecoded answer of a view function, or why there is none."""
@@ -206,48 +205,20 @@ class ERC721Reader:
 
     # ---- Transfer logs
     def head(self) -> int:
-        return int(self._node(lambda: self.connection.web3.eth.block_number, "Asking the node for its latest block"))
+        return _head(self.connection)
 
     def block_hash(self, number: int) -> str | None:
         """The node's hash of block `number` (None when it has no such block)."""
-        def get() -> Any:
-            try:
-                return self.connection.web3.eth.get_block(number)
-            except Exception as exc:
-                if exc.__class__.__name__ == "BlockNotFound":
-                    return None
-                raise
-
-        block = self._node(get, f"Reading block {number}")
-        return None if block is None else _hex(block["hash"])
+        return _block_hash(self.connection, number)
 
     def transfers(self, first: int, last: int, *, chunk: int = DEFAULT_LOG_CHUNK,
                   progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> list[TransferLog]:
-        """ERC-721 Transfer logs of blocks [first, last], read in ranges that shrink when a provider
-        refuses a wide one and grow back after successes. Logs that are not ERC-721 transfers (an
-        ERC-20 shaped Transfer has 3 topics) are skipped."""
-        from studio.chain.indexer import _node_error, _range_refused
-
-        found: list[TransferLog] = []
-        block, size = first, max(1, chunk)
-        while block <= last:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("Stopped reading the collection's transfers.")
-            end = min(last, block + size - 1)
-            params = {"fromBlock": block, "toBlock": end, "address": self.address, "topics": [TRANSFER_TOPIC]}
-            try:
-                logs = self.connection.web3.eth.get_logs(params)
-            except Exception as exc:
-                if _range_refused(exc) and end > block:
-                    size = max(1, (end - block + 1) // 2)
-                    log.info("The node refused blocks %d-%d (%s); reading %d at a time", block, end, exc, size)
-                    continue
-                raise _node_error(exc, f"Reading the transfers of blocks {block}-{end}") from exc
-            found += [t for t in (_transfer(entry) for entry in logs) if t is not None]
-            block = end + 1
-            size = min(MAX_LOG_CHUNK, size * 2)
-            if progress is not None and last > first:
-                progress(min(0.99, (block - first) / (last - first + 1)), f"Reading transfers: block {end}")
+        """ERC-721 Transfer logs of blocks [first, last], read in ranges that adapt to the provider (see
+        `read_logs`). Logs that are not ERC-721 transfers (an ERC-20 shaped Transfer has 3 topics) are skipped."""
+        logs, _ = read_logs(self.connection, {"address": self.address, "topics": [TRANSFER_TOPIC]}, first, last,
+                            chunk=chunk, max_chunk=MAX_LOG_CHUNK, what="the transfers", cancel=cancel,
+                            stopped="Stopped reading the collection's transfers.", progress=progress)
+        found = [t for t in (_transfer(entry) for entry in logs) if t is not None]
         found.sort(key=lambda t: (t.block_number, t.log_index))
         return found
 
@@ -265,12 +236,6 @@ def _transfer(entry: Any) -> TransferLog | None:
     except (StudioError, ValueError, TypeError, KeyError) as exc:
         log.debug("Skipping an undecodable Transfer log: %s", exc)
         return None
-
-
-def _hex(value: Any) -> str:
-    if isinstance(value, str):
-        return value.lower() if value.startswith("0x") else "0x" + value.lower()
-    return "0x" + bytes(value).hex()
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -69,9 +69,19 @@ class TxHistory:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
+        self._schema_lock = threading.Lock()
+        self._ready = False  # the file and its table are made on first use (often a worker), not here
+
+    def _ensure_schema(self) -> None:
+        with self._schema_lock:
+            if not self._ready:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StorageError(f"The transaction history {self.path} cannot be created ({exc}).") from exc
+                with closing(self._connect()) as db, db:
+                    db.executescript(_SCHEMA)
+                self._ready = True
 
     @classmethod
     def default(cls) -> "TxHistory":
@@ -82,6 +92,8 @@ class TxHistory:
     @contextmanager
     def _db(self):
         """A connection committed and closed at the end of the block."""
+        if not self._ready:
+            self._ensure_schema()
         with closing(self._connect()) as db, db:
             yield db
 

@@ -20,13 +20,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import Cancelled, ChainError, NetworkError
+from studio.chain.logs import block_hash as _block_hash, head as _head, read_logs
+from studio.chain.transactions import hex_string as _hex
+from studio.errors import NetworkError
+from studio.retry import RetryPolicy, retry
 
 log = logging.getLogger(__name__)
 
 #: How many recent block hashes a cursor keeps: re-orgs up to this depth are detected exactly.
 REORG_WINDOW = 12
 DEFAULT_CHUNK = 2_000
+#: A scan that finds a block changed under it starts again, at once, up to three times in all.
+_RESCANS = RetryPolicy(attempts=3, first_delay=0.0, max_delay=0.0)
 
 # kinds, in the user's words
 LISTED = "listed"
@@ -47,8 +52,6 @@ MARKETPLACE_EVENTS = {
 }
 COLLECTION_EVENTS = {"Transfer": TRANSFER, "VoucherRedeemed": VOUCHER_REDEEMED,
                      "VoucherCancelled": VOUCHER_CANCELLED}
-
-_RANGE_REFUSALS = ("range", "too many", "more than", "limit", "exceed", "too large", "response size", "too wide")
 
 
 @dataclass(frozen=True)
@@ -148,41 +151,23 @@ class MarketIndexer:
         self._collection_topics = [t for (t, m) in self._decoders if not m]
 
     # ---- node access
-    def _eth(self, call, what: str):
-        try:
-            return call()
-        except Exception as exc:
-            raise _node_error(exc, what) from exc
-
     def head(self) -> int:
-        return int(self._eth(lambda: self.connection.web3.eth.block_number, "Asking the node for its latest block"))
+        return _head(self.connection)
 
     def block_hash(self, number: int) -> str | None:
         """The node's hash of block `number`, or None when it has no such block (a shorter chain)."""
-        def get():
-            try:
-                block = self.connection.web3.eth.get_block(number)
-            except Exception as exc:
-                if exc.__class__.__name__ == "BlockNotFound":
-                    return None
-                raise
-            return block
-
-        block = self._eth(get, f"Reading block {number}")
-        return None if block is None else _hex(block["hash"])
+        return _block_hash(self.connection, number)
 
     # ---- scanning
     def scan(self, cursor: IndexCursor | None = None, *, to_block: int | None = None,
              progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> ScanResult:
         """Events after `cursor` up to the head (less `confirmations`), with the cursor to save after them."""
-        cursor = cursor or IndexCursor()
-        for _attempt in range(3):
-            try:
-                return self._scan_once(cursor, to_block, progress, cancel)
-            except _ForkedDuringScan:
-                log.info("The chain re-organised during a scan; scanning again")
-        raise NetworkError("The chain keeps re-organising while the market is read.",
-                           hint="Try again in a few blocks.")
+        start = cursor or IndexCursor()
+        return retry(lambda: self._scan_once(start, to_block, progress, cancel), policy=_RESCANS,
+                     retryable=lambda exc: isinstance(exc, _ForkedDuringScan),
+                     before_retry=lambda exc, n: log.info("The chain re-organised during a scan; scanning again"),
+                     give_up=lambda exc, n: NetworkError("The chain keeps re-organising while the market is read.",
+                                                         hint="Try again in a few blocks."))
 
     def _scan_once(self, cursor: IndexCursor, to_block: int | None, progress: ProgressCallback | None,
                    cancel: Cancellable | None) -> ScanResult:
@@ -251,34 +236,14 @@ class MarketIndexer:
 
     def _read_range(self, first: int, last: int, addresses: Sequence[str], topics: list[str] | None,
                     cancel: Cancellable | None, progress: ProgressCallback | None) -> tuple[list[MarketEvent], int]:
-        """eth_getLogs over [first, last] in chunks; a refused range is halved, a served one grows back."""
-        events: list[MarketEvent] = []
-        chunk = self.chunk_size
-        block = first
-        calls = 0
-        while block <= last:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("Stopped reading the market; what was read so far is not stored.")
-            end = min(last, block + chunk - 1)
-            params: dict[str, Any] = {"fromBlock": block, "toBlock": end, "address": list(addresses)}
-            if topics:
-                params["topics"] = [topics]
-            calls += 1
-            try:
-                logs = self.connection.web3.eth.get_logs(params)
-            except Exception as exc:
-                if _range_refused(exc) and chunk > 1:
-                    chunk = max(1, (end - block + 1) // 2)
-                    log.info("The node refused blocks %d-%d (%s); reading %d blocks at a time", block, end, exc,
-                             chunk)
-                    continue
-                raise _node_error(exc, f"Reading market events of blocks {block}-{end}") from exc
-            events += [e for e in (self.decode(entry) for entry in logs) if e is not None]
-            block = end + 1
-            chunk = min(self.chunk_size, chunk * 2)  # grow back towards the configured range
-            if progress and last > first:
-                progress(min(0.99, (block - first) / (last - first + 1)), f"Reading the market: block {end}")
-        return events, calls
+        """The decoded events of [first, last] (see `read_logs`), and the eth_getLogs requests made."""
+        params: dict[str, Any] = {"address": list(addresses)}
+        if topics:
+            params["topics"] = [topics]
+        logs, calls = read_logs(self.connection, params, first, last, chunk=self.chunk_size, max_chunk=self.chunk_size,
+                                what="the market", cancel=cancel, progress=progress,
+                                stopped="Stopped reading the market; what was read so far is not stored.")
+        return [e for e in (self.decode(entry) for entry in logs) if e is not None], calls
 
     # ---- decoding
     def decode(self, entry: Any) -> MarketEvent | None:
@@ -324,35 +289,5 @@ class MarketIndexer:
                        royalty_wei=int(args["royalty"]), fee_wei=int(args["fee"]))
 
 
-
 class _ForkedDuringScan(Exception):
     """A block changed between reading its logs and reading its hash."""
-
-
-def _node_error(exc: Exception, what: str) -> Exception:
-    """A failed node request as a StudioError: a decoded ChainError, or NetworkError for a node away."""
-    from studio.chain.transactions import as_studio_error
-    from studio.errors import StudioError
-
-    if isinstance(exc, StudioError):
-        return exc
-    error = as_studio_error(exc, what)
-    if isinstance(error, ChainError) and not isinstance(error, NetworkError):
-        return error
-    return NetworkError(f"{what} failed: the node did not answer ({exc.__class__.__name__}).",
-                        hint="Check that the node is running and the network's RPC URL; the market view keeps "
-                             "what it had and catches up on the next sync.")
-
-
-def _hex(value: Any) -> str:
-    if isinstance(value, str):
-        return value.lower() if value.startswith("0x") else "0x" + value.lower()
-    return "0x" + bytes(value).hex()
-
-
-def _range_refused(exc: Exception) -> bool:
-    """Whether a getLogs error is a provider's cap on range or result size (not a dead node)."""
-    if isinstance(exc, (OSError, ConnectionError)) or exc.__class__.__module__.startswith(("requests", "urllib3")):
-        return False
-    text = str(exc).lower()
-    return "-32005" in text or any(word in text for word in _RANGE_REFUSALS)

@@ -71,7 +71,3 @@ def node_key(connection: Any) -> str:
     provider = connection.web3.provider
     devnet = getattr(provider, "devnet", None)
     return f"devnet:{id(devnet)}" if devnet is not None else str(getattr(provider, "endpoint_uri", id(provider)))
-
-
-def pending_counter(connection: Any, address: str) -> Callable[[], int]:
-    return lambda: int(connection.web3.eth.get_transaction_count(address, "pending"))

@@ -1,28 +1,45 @@
-"""The wallet's way to send: prepare (simulate, estimate, preview), send, wait, speed up, cancel.
+"""The one way the studio sends a transaction: preview, sign, record, broadcast, wait.
 
     sender = TxSender(connection, network, wallet.signer())
-    prepared = sender.prepare(to, value=10**17)        # eth_call + gas estimate; raises decoded reverts
+    prepared = sender.prepare_request(collection.mint_batch_tx(to, commitment))  # eth_call + estimate + fees
     show(prepared.preview)                              # the person reads it
-    sent = sender.send(prepared, confirmed=True)        # chain id checked before the first signature
-    receipt = sender.wait(sent.tx_hash, timeout=120)
+    sent = sender.send(prepared, confirmed=True)        # nonce lane: sign, record in the history, broadcast
+    receipt = sender.wait(sent.tx_hash, timeout=120)    # decoded revert as ChainError
+    receipt = sender.transact(request, confirm=ask)     # the four steps in one call
 
 Every call here talks to a node: run it off the GUI thread. Nonces come from a shared
-`NonceManager` lane per account, so many sends at once never collide; each accepted transaction
-goes into the `TxHistory` with its status.
+`NonceManager` lane per account, held while the transaction is signed, recorded and broadcast,
+so many sends at once never collide and a failed broadcast leaves no gap. Each signed transaction
+goes into the wallet's `TxHistory` *before* it is broadcast (a run killed in between still shows
+it) and its status follows it. A `send` may hand the signed transaction to ``on_signed`` first (the
+batch journal keeps it there, so a killed run broadcasts the same bytes again, never a new nonce).
+Requests to the node are tried again under the sender's `RetryPolicy` when the node drops them or
+rate-limits (one try by default; the batch run allows several); a broadcast tried again is the
+same signed bytes, and a node that answers "already known" got it.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from studio.chain.fees import FeeLevel, estimate_gas, suggest_fees
-from studio.chain.history import CONFIRMED, FAILED, PENDING, REPLACED, TxHistory
+from studio.chain.history import CONFIRMED, DROPPED, FAILED, PENDING, REPLACED, TxHistory
 from studio.chain.networks import Network, check_chain_id
-from studio.chain.nonces import NonceManager, node_key, pending_counter, shared_nonce_manager
-from studio.chain.transactions import (Connection, MessagePreview, Signer, TxPreview, TxReceipt, as_studio_error,
-                                       decode_call, message_preview, typed_data_preview)
-from studio.errors import ChainError, InputError, NetworkError
+from studio.chain.nonces import NonceManager, node_key, shared_nonce_manager
+from studio.chain.transactions import (Connection, MessagePreview, Signer, TxPreview, TxReceipt, TxRequest,
+                                       as_studio_error, decode_call, message_preview, signed_tx_hash, translated,
+                                       typed_data_preview)
+from studio.errors import Cancelled, ChainError, InputError, NetworkError, StudioError
+from studio.retry import ONCE, RetryPolicy, retry
+
+if TYPE_CHECKING:
+    from studio.cancel import Cancellable
+
+T = TypeVar("T")
+
+#: What a node answers when it already holds the very transaction sent again.
+_ALREADY_KNOWN = ("already known", "known transaction", "already imported")
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,16 @@ class PreparedTx:
 
 
 @dataclass(frozen=True)
+class SignedTx:
+    """A transaction signed with its nonce, not yet broadcast: its bytes can be broadcast again as they are."""
+
+    tx_hash: str
+    nonce: int
+    raw: bytes
+    preview: TxPreview
+
+
+@dataclass(frozen=True)
 class SentTx:
     """A transaction the node accepted."""
 
@@ -43,39 +70,89 @@ class SentTx:
     preview: TxPreview
 
 
+class StillPending(NetworkError):
+    """A transaction was not mined within the time given; it may still be."""
+
+
+def rpc_retryable(error: Exception) -> bool:
+    """Whether a failed node request may pass if tried again: the node was away, dropped the
+    connection, or limited the rate (HTTP 429)."""
+    if isinstance(error, StillPending):
+        return False
+    text = str(error).lower()
+    return isinstance(error, NetworkError) or any(word in text for word in ("429", "too many requests", "rate limit"))
+
+
+#: Actions that say nothing more than "a transaction": the history names the call instead.
+GENERIC_ACTIONS = frozenset({"The transaction", "Transaction"})
+
+
 class TxSender:
     """Sends from one signer on one network connection."""
 
     def __init__(self, connection: Connection, network: Network, signer: Signer, *,
                  nonces: NonceManager | None = None, history: TxHistory | None = None,
-                 known_contracts: Mapping[str, str] | None = None) -> None:
+                 known_contracts: Mapping[str, str] | None = None, retry: RetryPolicy = ONCE,
+                 cancel: "Cancellable | None" = None) -> None:
         self.connection = connection
         self.network = network
         self.signer = signer
         self.nonces = nonces or shared_nonce_manager()
         self.history = history
         self.known_contracts = {k.lower(): v for k, v in (known_contracts or {}).items()}
+        self.retry = retry
+        self.cancel_token = cancel  # stops the pauses between tries
+
+    @classmethod
+    def for_signer(cls, connection: Connection, signer: Signer, network: Network | None = None,
+                   history: TxHistory | None = None, *, retry: RetryPolicy = ONCE,
+                   cancel: "Cancellable | None" = None) -> "TxSender":
+        """A sender for ``signer`` on ``connection``. The network and the history are the given ones,
+        else the signer's own (a wallet's `NetworkSigner` carries both), else a network named after
+        the node's chain id and no history."""
+        network = network or getattr(signer, "network", None) or Network(
+            f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
+        check_chain_id(connection.chain_id, network, where=network.rpc_url)
+        known: dict[str, str] = {}
+        if network.embedded:
+            from studio.chain.devnet import Devnet
+
+            known = Devnet.shared().known_contracts()
+        return cls(connection, network, signer, history=history or getattr(signer, "history", None),
+                   known_contracts=known, retry=retry, cancel=cancel)
 
     @property
-    def _eth(self):
+    def _eth(self) -> Any:
         return self.connection.web3.eth
+
+    # ---- talking to the node
+    def retrying(self, call: Callable[[], T], action: str) -> T:
+        """``call()`` (a request to this sender's node) under the sender's retry policy, its failure
+        as one of the studio's errors."""
+        def check_cancel(error: Exception, failures: int) -> None:
+            if self.cancel_token is not None and self.cancel_token.cancelled:
+                raise Cancelled(f"Cancelled while the node was asked again ({action}).")
+
+        def give_up(error: Exception, tries: int) -> Exception:
+            return NetworkError(f"{action} failed {tries} times; the node keeps dropping or refusing requests "
+                                f"({error}).", hint="Check the node or try again later.")
+
+        return retry(lambda: translated(call, action), policy=self.retry, retryable=rpc_retryable,
+                     before_retry=check_cancel,
+                     give_up=give_up if self.retry.attempts > 1 else None)
 
     # ---- chain id guard
     def ensure_chain(self) -> None:
         """Ask the node its chain id (once per connection) and refuse when it is not the network's."""
-        checked = getattr(self.connection, "checked_chain_id", None)
-        if checked == self.network.chain_id:
+        if self.connection.checked_chain_id == self.network.chain_id:
             return
-        try:
-            reported = int(self._eth.chain_id)
-        except Exception as exc:
-            raise as_studio_error(exc, "Checking the network") from exc
+        reported = self.retrying(self.connection.reported_chain_id, "Checking the network")
         check_chain_id(reported, self.network, where=self.network.rpc_url)
-        self.connection.checked_chain_id = reported  # type: ignore[attr-defined]
+        self.connection.checked_chain_id = reported
 
     # ---- prepare
     def prepare(self, to: str | None, *, value: int = 0, data: str | bytes = "0x", speed: str = "normal",
-                fee: FeeLevel | None = None, action: str = "The transaction") -> PreparedTx:
+                fee: FeeLevel | None = None, action: str = "The transaction", gas: int | None = None) -> PreparedTx:
         """Simulate with eth_call (reverts decoded), estimate gas with a margin, and build the preview."""
         from studio.chain.contracts import checksum
 
@@ -85,18 +162,13 @@ class TxSender:
         tx: dict[str, Any] = {"from": self.signer.address, "value": int(value), "data": data_hex}
         if to is not None:
             tx["to"] = checksum(to, "recipient")
-        try:
-            self._eth.call(tx)
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
-        gas = estimate_gas(self.connection, tx, action=action)
-        fee = fee or suggest_fees(self.connection).level(speed)
-        try:
-            balance = int(self._eth.get_balance(self.signer.address))
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
-        if balance < value + gas * fee.max_fee_per_gas:
-            raise ChainError(f"{action} needs up to {value + gas * fee.max_fee_per_gas} wei (amount plus maximum "
+        self.retrying(lambda: self._eth.call(tx), action)
+        if gas is None:
+            gas = self.retrying(lambda: estimate_gas(self.connection, tx, action=action), action)
+        chosen = fee or self.retrying(lambda: suggest_fees(self.connection), "Reading the network's fees").level(speed)
+        balance = self.retrying(lambda: self.connection.balance(self.signer.address), action)
+        if balance < value + gas * chosen.max_fee_per_gas:
+            raise ChainError(f"{action} needs up to {value + gas * chosen.max_fee_per_gas} wei (amount plus maximum "
                              f"fee); the account holds {balance} wei.",
                              hint="Add funds to the account or lower the amount.")
         to_address = tx.get("to")
@@ -105,94 +177,176 @@ class TxSender:
             is_mainnet=self.network.is_mainnet, sender=self.signer.address, to=to_address,
             to_name=self.known_contracts.get(to_address.lower()) if to_address else None,
             value_wei=int(value), data=data_hex, call=decode_call(data_hex), gas_limit=gas,
-            max_fee_per_gas=fee.max_fee_per_gas, max_priority_fee_per_gas=fee.max_priority_fee_per_gas,
+            max_fee_per_gas=chosen.max_fee_per_gas, max_priority_fee_per_gas=chosen.max_priority_fee_per_gas,
             action=action)
         tx["gas"] = gas
-        tx.update(fee.tx_fields())
-        return PreparedTx(preview, tx, fee)
+        tx.update(chosen.tx_fields())
+        return PreparedTx(preview, tx, chosen)
 
-    def prepare_call(self, function: Any, *, value: int = 0, speed: str = "normal",
-                     action: str = "The transaction") -> PreparedTx:
-        """`prepare` for a bound web3 contract function (its address and encoded arguments)."""
-        return self.prepare(function.address, value=value, data=function._encode_transaction_data(),
-                            speed=speed, action=action)
+    def prepare_request(self, request: TxRequest, *, speed: str = "normal") -> PreparedTx:
+        """`prepare` for a request a contract wrapper built (``collection.mint_batch_tx(...)``)."""
+        return self.prepare(request.to, value=request.value_wei, data=request.data, speed=speed,
+                            action=request.action, gas=request.gas)
 
     # ---- send
-    def send(self, prepared: PreparedTx, *, confirmed: bool = False) -> SentTx:
-        """Sign and broadcast. On a mainnet, value moves only with `confirmed=True` (CLI: --yes)."""
+    def send(self, prepared: PreparedTx, *, confirmed: bool = False,
+             on_signed: Callable[[SignedTx], None] | None = None) -> SentTx:
+        """Sign, record in the history, and broadcast, holding the account's nonce lane.
+
+        On a mainnet, value moves only with `confirmed=True` (CLI: --yes). ``on_signed`` sees the
+        signed transaction before it is broadcast (to journal it); raising there sends nothing.
+        """
         if prepared.preview.requires_confirmation and not confirmed:
             raise InputError(f"{prepared.preview.action} moves real money on {self.network.name} and was not "
                              "confirmed.", hint="Read the preview and confirm it (on the command line: --yes).")
         self.ensure_chain()
         tx = {k: v for k, v in prepared.tx.items() if k != "from"}
         tx["chainId"] = self.network.chain_id
-        with self.nonces.reserve(self.network.chain_id, self.signer.address,
-                                 pending_counter(self.connection, self.signer.address),
+        address = self.signer.address
+        with self.nonces.reserve(self.network.chain_id, address,
+                                 lambda: self.retrying(lambda: self.connection.transaction_count(address, pending=True),
+                                                       "Counting the account's transactions"),
                                  node=node_key(self.connection)) as nonce:
             tx["nonce"] = nonce
-            tx_hash = self._broadcast(tx, prepared.preview.action)
-        preview = replace(prepared.preview, nonce=nonce)
-        self._record(tx_hash, preview, prepared.fee, tx["gas"])
-        return SentTx(tx_hash, nonce, preview)
+            signed = self._sign_record_broadcast(tx, replace(prepared.preview, nonce=nonce), prepared.fee, on_signed)
+        return SentTx(signed.tx_hash, nonce, signed.preview)
 
-    def _broadcast(self, tx: dict[str, Any], action: str) -> str:
-        raw = self.signer.sign_transaction(tx)
+    def _sign_record_broadcast(self, tx: dict[str, Any], preview: TxPreview, fee: FeeLevel,
+                               on_signed: Callable[[SignedTx], None] | None = None) -> SignedTx:
+        raw = bytes(self.signer.sign_transaction(tx))
+        signed = SignedTx(signed_tx_hash(raw), int(tx["nonce"]), raw, preview)
+        self._record(signed.tx_hash, preview, fee, int(tx["gas"]))
         try:
-            return "0x" + bytes(self._eth.send_raw_transaction(raw)).hex()
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
+            if on_signed is not None:
+                on_signed(signed)
+            self.broadcast(raw, preview.action)
+        except NetworkError:  # the node was away: whether it got the transaction is not known
+            raise
+        except BaseException:  # not broadcast, or refused: it will never be mined
+            self._set_status(signed.tx_hash, DROPPED)
+            raise
+        return signed
+
+    def broadcast(self, raw: bytes, action: str) -> None:
+        """Send signed bytes; a node that already holds them (or, when tried again, whose nonce
+        is now used) got them."""
+        tries = 0
+
+        def send() -> None:
+            nonlocal tries
+            tries += 1
+            try:
+                self._eth.send_raw_transaction(raw)
+            except Exception as exc:
+                text = str(exc).lower()
+                if any(answer in text for answer in _ALREADY_KNOWN) or (tries > 1 and "nonce too low" in text):
+                    return
+                raise
+
+        self.retrying(send, action)
+
+    def rebroadcast(self, raw: bytes, action: str = "Broadcasting again") -> None:
+        """Broadcast a transaction signed earlier (a resumed run), as it was signed: same nonce, same hash."""
+        self.broadcast(raw, action)
+        self._set_status(signed_tx_hash(raw), PENDING)
 
     def _record(self, tx_hash: str, preview: TxPreview, fee: FeeLevel, gas: int) -> None:
         if self.history is None:
             return
-        description = (f"{preview.call.contract}.{preview.call.function}" if preview.call else
-                       preview.action if preview.data not in ("0x", "") else "Send ETH")
+        description = (preview.action if preview.action not in GENERIC_ACTIONS else
+                       f"{preview.call.contract}.{preview.call.function}" if preview.call else
+                       "Send ETH" if preview.data in ("0x", "") else "Contract call")
         self.history.record(tx_hash=tx_hash, network=self.network.key, chain_id=self.network.chain_id,
                             sender=preview.sender, recipient=preview.to, nonce=int(preview.nonce or 0),
                             value_wei=preview.value_wei, description=description,
                             max_fee_per_gas=fee.max_fee_per_gas,
                             max_priority_fee_per_gas=fee.max_priority_fee_per_gas, gas_limit=gas)
 
-    # ---- wait
-    def wait(self, tx_hash: str, *, timeout: float = 120.0, poll: float = 0.2,
-             cancel: Any = None) -> TxReceipt:
-        """Wait for the receipt; ChainError when it reverted, NetworkError after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                receipt = self._eth.get_transaction_receipt(tx_hash)
-            except Exception as exc:
-                if exc.__class__.__name__ != "TransactionNotFound":
-                    raise as_studio_error(exc, "Waiting for the transaction") from exc
-                receipt = None
-            if receipt is not None:
-                break
-            if cancel is not None and getattr(cancel, "cancelled", False):
-                from studio.errors import Cancelled
+    def _set_status(self, tx_hash: str, status: str, **fields: Any) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.set_status(tx_hash, status, **fields)
+        except StudioError:  # a transaction sent elsewhere is not in our history
+            pass
 
+    # ---- wait
+    def receipt(self, tx_hash: str) -> TxReceipt | None:
+        """The receipt if the transaction is mined (its history status follows), else None."""
+        found = self.retrying(lambda: self.connection.receipt(tx_hash), "Reading a receipt")
+        if found is not None:
+            self._set_status(tx_hash, CONFIRMED if found.succeeded else FAILED, block_number=found.block_number,
+                             gas_used=found.gas_used)
+        return found
+
+    def wait(self, tx_hash: str, *, timeout: float = 120.0, poll: float = 0.2, cancel: "Cancellable | None" = None,
+             check: bool = True, action: str = "The transaction") -> TxReceipt:
+        """Wait for the receipt. A reverted transaction raises its decoded ChainError (unless
+        ``check`` is False: the receipt says so); `StillPending` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while (found := self.receipt(tx_hash)) is None:
+            if cancel is not None and cancel.cancelled:
                 raise Cancelled("Stopped waiting; the transaction may still be mined (see the history).")
             if time.monotonic() >= deadline:
-                raise NetworkError(f"The transaction {tx_hash} was not mined within {timeout:g} s.",
+                raise StillPending(f"The transaction {tx_hash} was not mined within {timeout:g} s.",
                                    hint="It is still pending: wait longer, speed it up, or cancel it.")
             time.sleep(poll)
-        ok = receipt["status"] == 1
-        if self.history is not None:
-            try:
-                self.history.set_status(tx_hash, CONFIRMED if ok else FAILED,
-                                        block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
-            except Exception:  # a transaction sent elsewhere is not in our history
-                pass
-        if not ok:
+        if check and not found.succeeded:
+            raise self._explain_failure(tx_hash, found, action)
+        return found
+
+    def _explain_failure(self, tx_hash: str, receipt: TxReceipt, action: str) -> Exception:
+        """Replay a mined-but-reverted transaction as a call to learn its revert reason.
+
+        The call runs in the context of the block that mined it (its timestamp); a reverted
+        transaction changed no contract state, so that block's state is the one it saw.
+        """
+        try:
             tx = self._eth.get_transaction(tx_hash)
-            replay = {"to": tx["to"], "data": tx["input"], "value": tx["value"]}
-            raise self.connection._explain_failure(replay, receipt, "The transaction")
-        address = receipt.get("contractAddress")
-        return TxReceipt(tx_hash=tx_hash, block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]),
-                         effective_gas_price=int(receipt["effectiveGasPrice"]),
-                         contract_address=str(address) if address else None)
+            replay = {"to": tx["to"], "data": tx["input"], "value": tx["value"], "from": receipt.sender or tx["from"]}
+            self._eth.call(replay, receipt.block_number)
+        except Exception as exc:
+            error = as_studio_error(exc, action)
+            if isinstance(error, StudioError):
+                return error
+        return ChainError(f"{action} was mined but reverted (gas used {receipt.gas_used}).",
+                          hint="It may have run out of gas; try again.")
+
+    def transact(self, request: TxRequest, *, confirm: Callable[[TxPreview], bool] | None = None,
+                 speed: str = "normal", timeout: float = 120.0, cancel: "Cancellable | None" = None) -> TxReceipt:
+        """Prepare, show the preview to ``confirm`` (False: `Cancelled`, nothing sent), send and wait.
+
+        Without ``confirm`` the caller has decided already (a script, a contract wrapper's method).
+        A node lost while waiting raises `StillPending`, naming the transaction that was sent.
+        """
+        prepared = self.prepare_request(request, speed=speed)
+        if confirm is not None and not confirm(prepared.preview):
+            raise Cancelled(f"{request.action} was not confirmed; nothing was sent.")
+        sent = self.send(prepared, confirmed=True)
+        try:
+            return self.wait(sent.tx_hash, timeout=timeout, cancel=cancel, action=request.action)
+        except NetworkError as exc:
+            raise StillPending(f"{request.action} was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
+                               hint="It may still be mined: the wallet's history follows it.") from exc
 
     def send_and_wait(self, prepared: PreparedTx, *, confirmed: bool = False, timeout: float = 120.0) -> TxReceipt:
-        return self.wait(self.send(prepared, confirmed=confirmed).tx_hash, timeout=timeout)
+        return self.wait(self.send(prepared, confirmed=confirmed).tx_hash, timeout=timeout,
+                         action=prepared.preview.action)
+
+    # ---- what became of a transaction signed earlier
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (mined, or waiting in its pool)."""
+        return self.retrying(lambda: self.connection.transaction_known(tx_hash), "Looking up a transaction")
+
+    def nonce_taken(self, tx_hash: str, nonce: int) -> bool:
+        """Whether the account's ``nonce`` went to another mined transaction, so ``tx_hash`` (signed
+        with it, unknown to the node) can never land; it is marked dropped in the history."""
+        used = self.retrying(lambda: self.connection.transaction_count(self.signer.address),
+                             "Counting the account's transactions")
+        if used <= nonce:
+            return False
+        self._set_status(tx_hash, DROPPED)
+        return True
 
     # ---- replacement
     def _pending(self, tx_hash: str) -> dict[str, Any]:
@@ -232,14 +386,9 @@ class TxSender:
         if preview.requires_confirmation and not confirmed:
             raise InputError(f"{action} moves real money on {self.network.name} and was not confirmed.",
                              hint="Confirm it (on the command line: --yes).")
-        new_hash = self._broadcast(tx, action)
-        if self.history is not None:
-            self._record(new_hash, preview, fee, int(tx["gas"]))
-            try:
-                self.history.set_status(old_hash, REPLACED, replaced_by=new_hash)
-            except Exception:
-                pass
-        return SentTx(new_hash, int(old["nonce"]), preview)
+        signed = self._sign_record_broadcast(tx, preview, fee)
+        self._set_status(old_hash, REPLACED, replaced_by=signed.tx_hash)
+        return SentTx(signed.tx_hash, int(old["nonce"]), preview)
 
     def speed_up(self, tx_hash: str, *, percent: int = 15, confirmed: bool = False) -> SentTx:
         """Resend a pending transaction with the same nonce and higher fees."""
@@ -286,21 +435,23 @@ class TxSender:
 
 def history_status(entry_status: str) -> str:
     """A word for people for a history status."""
-    return {PENDING: "pending", CONFIRMED: "confirmed", FAILED: "failed (reverted)", REPLACED: "replaced"}.get(
-        entry_status, entry_status)
+    return {PENDING: "pending", CONFIRMED: "confirmed", FAILED: "failed (reverted)", REPLACED: "replaced",
+            DROPPED: "dropped (never mined)"}.get(entry_status, entry_status)
 
 
 class NetworkSigner:
-    """A `Signer` bound to one network: it refuses any transaction or typed data for another chain.
+    """The wallet's `Signer` bound to one network: it refuses any transaction or typed data for another chain.
 
-    Contract calls that go through `Connection.send` (mints, listings) put the chain id the node
-    reported into each transaction; wrapping the wallet's signer in this checks it against the
-    network the person chose, so a node serving another chain never gets a signature.
+    Wrapping the wallet's signer in this checks each transaction's chain id against the network
+    the person chose, so a node serving another chain never gets a signature. It also carries the
+    wallet's `TxHistory`: whatever a workflow or a contract wrapper sends with it through
+    `TxSender.for_signer` is recorded there (mints, batch runs, deployments, listings).
     """
 
-    def __init__(self, signer: Signer, network: Network) -> None:
+    def __init__(self, signer: Signer, network: Network, history: TxHistory | None = None) -> None:
         self._signer = signer
         self.network = network
+        self.history = history
 
     @property
     def address(self) -> str:

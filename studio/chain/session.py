@@ -83,8 +83,8 @@ class WalletSession:
 
         try:
             connection = self.connection()
-            reported = int(connection.web3.eth.chain_id)
-            block = int(connection.web3.eth.block_number)
+            reported = connection.reported_chain_id()
+            block = connection.block_number()
         except StudioError as exc:
             self._connection = None
             return NetworkStatus(self.network, False, None, None, str(exc))
@@ -124,13 +124,23 @@ class WalletSession:
                 progress((index + 1) / max(1, len(accounts)), f"Balance of {account.name}")
         return rows
 
+    def fund_from_devnet(self, account: str, amount_wei: int | None = None) -> tuple[str, TxReceipt]:
+        """Give a wallet account devnet ETH from the devnet's test accounts (the built-in devnet
+        only); returns (the paying test account, the receipt)."""
+        from studio.chain.devnet import FUNDING_WEI, fund_from_test_accounts
+
+        if not self.network.embedded:
+            raise InputError(f"{self.network.name} is not the built-in devnet: its test accounts cannot pay here.",
+                             hint="Switch to the devnet, or use the network's faucet.")
+        address = self.wallet.account(account).address
+        return fund_from_test_accounts(self.connection(), address, FUNDING_WEI if amount_wei is None else amount_wei)
+
     # ---- sending
     def sender(self, account: str | None = None) -> TxSender:
         """A sender for an account on the current network (the wallet must be unlocked)."""
         if not self.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint="Unlock it to send or sign.")
-        return TxSender(self.connection(), self.network, self.wallet.signer(account), history=self.history,
-                        known_contracts=self.known_contracts())
+        return TxSender.for_signer(self.connection(), self.wallet.signer(account), self.network, self.history)
 
     def contract_signer(self, account: str | None = None):
         """The signer to pass to contract wrappers (mint, list, buy): refuses other chains."""
@@ -138,7 +148,7 @@ class WalletSession:
 
         if not self.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint="Unlock it to sign.")
-        return NetworkSigner(self.wallet.signer(account), self.network)
+        return NetworkSigner(self.wallet.signer(account), self.network, self.history)
 
     def validate_send(self, to: str, value_wei: int) -> None:
         """Checks that need no node, run on the GUI thread before a worker starts."""

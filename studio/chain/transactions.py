@@ -1,15 +1,19 @@
-"""Connecting to a node and sending locally signed transactions.
+"""Connecting to a node, reading it, and the plain values transactions are made of.
 
 Nothing here holds a private key: a transaction is signed by a `Signer` (the wallet provides
-one; tests use `LocalSigner` over an eth-account LocalAccount) and sent raw. Reverts are
-decoded into `ChainError`s that name the contract's custom error in words.
+one; tests use `LocalSigner` over an eth-account LocalAccount) and sent by the one sending path,
+`studio.chain.sender.TxSender`. A `Connection` answers in plain values (`TxReceipt`, ints, hex
+text) and every failure is one of the studio's errors: reverts are decoded into `ChainError`s that
+name the contract's custom error in words, a node away is a `NetworkError`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
 
 from studio.errors import ChainError, InputError, NetworkError, StudioError
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -56,14 +60,51 @@ def as_signer(signer_or_account: Any) -> Signer:
 
 
 @dataclass(frozen=True)
+class TxRequest:
+    """A transaction to send, before it is simulated or signed: what the contract wrappers build.
+
+    ``to`` is None for a deployment (``data`` is then the contract's code and constructor
+    arguments); ``gas`` fixes the gas limit instead of estimating it; ``action`` says what it does in
+    the user's words ("Minting the batch") for previews and errors.
+    """
+
+    to: str | None
+    data: str = "0x"
+    value_wei: int = 0
+    action: str = "The transaction"
+    gas: int | None = None
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """One log a transaction emitted, as plain hex text (the contract wrappers decode their own)."""
+
+    address: str
+    topics: tuple[str, ...]
+    data: str
+    log_index: int
+    tx_index: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class TxReceipt:
-    """What a mined transaction did, in plain values (wei, gas, hex strings)."""
+    """What a mined transaction did, in plain values (wei, gas, hex strings).
+
+    ``succeeded`` is False for a transaction that was mined but reverted (the sending path raises a
+    decoded `ChainError` for it unless asked for the receipt as it is); ``logs`` are its events.
+    """
 
     tx_hash: str
     block_number: int
     gas_used: int
     effective_gas_price: int
     contract_address: str | None = None
+    succeeded: bool = True
+    sender: str | None = None
+    logs: tuple[EventLog, ...] = field(default=(), repr=False)
 
     @property
     def fee_wei(self) -> int:
@@ -71,11 +112,16 @@ class TxReceipt:
 
 
 class Connection:
-    """A web3 connection to one node, with the chain id it reported."""
+    """A connection to one node, with the chain id it reported: the studio's handle on a node.
+
+    Its reads return plain values; every failure is one of the studio's errors. Sending goes
+    through `TxSender` (``send`` below is that path for a web3 function a script or test holds).
+    """
 
     def __init__(self, web3: Any, chain_id: int) -> None:
         self.web3 = web3
         self.chain_id = chain_id
+        self.checked_chain_id: int | None = None  # set once a sender has compared it with its network
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 30.0) -> "Connection":
@@ -90,105 +136,104 @@ class Connection:
                                hint="Check the network settings and that the node is running.") from exc
         return cls(web3, chain_id)
 
+    def _rpc(self, call: Callable[[], T], action: str) -> T:
+        return translated(call, action)
+
+    # ---- reads
     def balance(self, address: str) -> int:
         """Balance of `address` in wei."""
-        return int(self._rpc(lambda: self.web3.eth.get_balance(address)))
+        return int(self._rpc(lambda: self.web3.eth.get_balance(address), "Reading the balance"))
 
-    def _rpc(self, call):
-        try:
-            return call()
-        except (OSError, ConnectionError) as exc:
-            raise NetworkError(f"The node stopped answering ({exc}).",
-                               hint="Check the connection and try again.") from exc
+    def reported_chain_id(self) -> int:
+        """The chain id the node reports now (compare it with the network's: `check_chain_id`)."""
+        return int(self._rpc(lambda: self.web3.eth.chain_id, "Asking the node its chain id"))
+
+    def block_number(self) -> int:
+        """The number of the node's latest block."""
+        return int(self._rpc(lambda: self.web3.eth.block_number, "Asking the node for its latest block"))
+
+    def latest_block_time(self) -> int:
+        """The timestamp (seconds) of the node's latest block: the chain's idea of now."""
+        return int(self._rpc(lambda: self.web3.eth.get_block("latest")["timestamp"], "Reading the latest block"))
+
+    def code_at(self, address: str) -> bytes:
+        """The contract code at `address` (empty when no contract lives there)."""
+        return bytes(self._rpc(lambda: self.web3.eth.get_code(address), f"Reading the code at {address}"))
+
+    def transaction_count(self, address: str, *, pending: bool = False) -> int:
+        """How many transactions `address` has had mined (or, with `pending`, sent): its next nonce."""
+        block = "pending" if pending else "latest"
+        return int(self._rpc(lambda: self.web3.eth.get_transaction_count(address, block),
+                             "Counting the account's transactions"))
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (mined or waiting in its pool)."""
+        from web3.exceptions import TransactionNotFound
+
+        def ask() -> bool:
+            try:
+                self.web3.eth.get_transaction(tx_hash)
+            except TransactionNotFound:
+                return False
+            return True
+
+        return self._rpc(ask, "Looking up a transaction")
+
+    def receipt(self, tx_hash: str) -> TxReceipt | None:
+        """The receipt of a mined transaction, or None while it is not mined (or not known)."""
+        from web3.exceptions import TransactionNotFound
+
+        def ask() -> Any:
+            try:
+                return self.web3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                return None
+
+        raw = self._rpc(ask, "Reading a receipt")
+        return None if raw is None else _receipt(raw)
 
     def call(self, function: Any, *, action: str = "The call", sender: str | None = None) -> Any:
-        """Run a view function; reverts become ChainError."""
+        """Run a web3 view function (the contract wrappers' reads); reverts become ChainError."""
         try:
             return function.call({"from": sender} if sender else {})
         except Exception as exc:
             raise as_studio_error(exc, action) from exc
 
-    def send(self, signer: Signer, function_or_tx: Any, *, value: int = 0,
+    # ---- sending
+    def send(self, signer: Any, function_or_tx: Any, *, value: int = 0,
              action: str = "The transaction") -> TxReceipt:
-        """Estimate, sign with `signer`, send raw and wait for the receipt.
+        """Send a web3 contract function, a constructor or a transaction dict through `TxSender`
+        (simulate, estimate, sign, record, broadcast, wait) and return its receipt.
 
-        `function_or_tx` is a bound contract function, a constructor, or a transaction dict.
+        For scripts and tests that hold a web3 function; the studio's own code uses the contract
+        wrappers' typed methods, which build a `TxRequest` for the same path.
         """
-        return self.send_with_logs(signer, function_or_tx, value=value, action=action)[0]
+        from studio.chain.contracts import request_for
+        from studio.chain.sender import TxSender
 
-    def send_with_logs(self, signer: Signer, function_or_tx: Any, *, value: int = 0,
-                       action: str = "The transaction") -> tuple[TxReceipt, Any]:
-        """`send`, also returning web3's receipt (with logs) for event decoding."""
-        if value < 0:
-            raise InputError("An amount of ETH cannot be negative.")
-        from studio.chain.nonces import node_key, pending_counter, shared_nonce_manager
+        request = request_for(function_or_tx, value=value, action=action)
+        return TxSender.for_signer(self, as_signer(signer)).transact(request)
 
-        eth = self.web3.eth
-        # The account's nonce lane is held while the transaction is built, signed and broadcast,
-        # so concurrent sends from one account (a batch, or a worker next to the GUI) never race.
-        try:
-            with shared_nonce_manager().reserve(self.chain_id, signer.address,
-                                                pending_counter(self, signer.address),
-                                                node=node_key(self)) as nonce:
-                tx_hash, tx = self._sign_and_broadcast(signer, function_or_tx, value, nonce, action)
-        except StudioError:
-            raise
-        except Exception as exc:  # the node failed while counting the account's nonce
-            raise as_studio_error(exc, action) from exc
-        try:
-            receipt = eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
-        if receipt["status"] != 1:
-            raise self._explain_failure(tx, receipt, action)
-        address = receipt.get("contractAddress")
-        return TxReceipt(
-            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-            block_number=int(receipt["blockNumber"]),
-            gas_used=int(receipt["gasUsed"]),
-            effective_gas_price=int(receipt["effectiveGasPrice"]),
-            contract_address=str(address) if address else None,
-        ), receipt
 
-    def _sign_and_broadcast(self, signer: Signer, function_or_tx: Any, value: int, nonce: int,
-                            action: str) -> tuple[Any, dict[str, Any]]:
-        eth = self.web3.eth
-        base = {"from": signer.address, "value": value, "chainId": self.chain_id}
-        try:
-            latest = eth.get_block("latest")
-            priority = int(eth.max_priority_fee)
-            base_fee = int(latest.get("baseFeePerGas") or 0)
-            fees = {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * base_fee + priority}
-            if isinstance(function_or_tx, dict):
-                tx = {**base, **function_or_tx, **fees, "nonce": nonce}
-                if "gas" not in tx:
-                    tx["gas"] = int(eth.estimate_gas(tx))
-            else:  # build_transaction estimates the gas, and raises the decoded revert if any
-                tx = function_or_tx.build_transaction({**base, **fees, "nonce": nonce})
-            tx["gas"] = int(tx["gas"]) * 6 // 5 + 10_000  # margin for state changing in between
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
-        tx.pop("from", None)
-        raw = signer.sign_transaction(tx)
-        try:
-            return eth.send_raw_transaction(raw), tx
-        except Exception as exc:
-            raise as_studio_error(exc, action) from exc
+def _receipt(raw: Any) -> TxReceipt:
+    """A web3 receipt as a TxReceipt."""
+    address = raw.get("contractAddress")
+    logs = tuple(EventLog(str(entry["address"]), tuple(hex_string(t) for t in entry["topics"]),
+                          hex_string(entry["data"]), int(entry["logIndex"]), int(entry["transactionIndex"]),
+                          int(entry["blockNumber"]), hex_string(entry["blockHash"]),
+                          hex_string(entry["transactionHash"]))
+                 for entry in raw.get("logs") or ())
+    return TxReceipt(tx_hash=hex_string(raw["transactionHash"]), block_number=int(raw["blockNumber"]),
+                     gas_used=int(raw["gasUsed"]), effective_gas_price=int(raw.get("effectiveGasPrice") or 0),
+                     contract_address=str(address) if address else None, succeeded=int(raw["status"]) == 1,
+                     sender=str(raw["from"]) if raw.get("from") else None, logs=logs)
 
-    def _explain_failure(self, tx: dict[str, Any], receipt: Any, action: str) -> Exception:
-        """Replay a mined-but-reverted transaction as a call to learn its revert reason.
 
-        The call runs in the context of the block that mined it (its timestamp); a reverted
-        transaction changed no contract state, so that block's state is the one it saw.
-        """
-        replay: dict[str, Any] = {k: tx[k] for k in ("to", "data", "value") if k in tx}
-        replay["from"] = receipt["from"]
-        try:
-            self.web3.eth.call(replay, int(receipt["blockNumber"]))
-        except Exception as exc:
-            return as_studio_error(exc, action)
-        return ChainError(f"{action} was mined but reverted (gas used {receipt['gasUsed']}).",
-                          hint="It may have run out of gas; try again.")
+def hex_string(value: Any) -> str:
+    """A hash, topic or data (bytes or text) as lower-case 0x-prefixed hex."""
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
 
 
 #: The largest JSON-RPC answer read from a node (a block of logs is a few MB).
@@ -251,6 +296,18 @@ def signed_tx_hash(raw: bytes) -> str:
     from eth_utils import keccak
 
     return "0x" + keccak(raw).hex()
+
+
+def translated(call: Callable[[], T], action: str) -> T:
+    """``call()`` (a request to a node), its web3/requests failure raised as the studio's error
+    for doing ``action`` (chained to the original); an error nobody knows is raised as it is."""
+    try:
+        return call()
+    except Exception as exc:
+        error = as_studio_error(exc, action)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def as_studio_error(exc: Exception, action: str) -> Exception:

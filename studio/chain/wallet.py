@@ -1,11 +1,13 @@
 """The studio's built-in wallet: HD accounts from a BIP-39 phrase and imported keys, encrypted at rest.
 
 One file, ``<data>/wallet/wallet.json`` (owner-only), holds the public account list (names,
-addresses, derivation paths: readable while locked) and one Web3 Secret Storage "crypto"
-section (scrypt + AES-128-CTR + keccak MAC) over the secrets: the phrase, any imported keys and
-service secrets (a pinning service's access token), which never go to the settings.
+addresses, derivation paths and which phrase each came from: readable while locked) and one Web3
+Secret Storage "crypto" section (scrypt + AES-128-CTR + keccak MAC) over the secrets: the recovery
+phrases (a wallet can hold several, as MetaMask and Rabby do), any imported keys and service
+secrets (a pinning service's access token), which never go to the settings.
 Every change is a whole new file written atomically, so a crash leaves the old wallet or the new
-one. Keys exist decrypted only in this object's memory while it is unlocked; everything else
+one; a cancel token given to a change is checked after the slow encryption, just before the
+write, so a cancelled change writes nothing. Keys exist decrypted only in this object's memory while it is unlocked; everything else
 gets a `WalletSigner`. Slow calls (every one taking a password: scrypt runs) accept a
 ``progress`` callback; run them off the GUI thread.
 """
@@ -20,17 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from studio.cancel import ProgressCallback
+from studio.cancel import Cancellable, ProgressCallback
 from studio.chain.hdkeys import (ACCOUNT_PATH, address_of, derive_key, generate_phrase, normalize_phrase,
                                  parse_private_key, phrase_seed)
 from studio import safejson
 from studio.chain.keystore import (DEFAULT_KDF_N, CorruptKeystore, WrongPassword, decrypt_keystore,
                                    decrypt_secret, encrypt_keystore, encrypt_secret)
-from studio.errors import InputError, NotFound, StudioError, WalletLocked
+from studio.errors import Cancelled, InputError, NotFound, StorageError, StudioError, WalletLocked
 from studio.fileio import atomic_write_bytes, read_bounded
 
 WALLET_FORMAT = "provenance-studio-wallet"
-WALLET_VERSION = 1
+#: Version 2 files hold accounts of more than one recovery phrase; a wallet with one phrase is
+#: still written as version 1, which older studios read.
+WALLET_VERSION = 2
 MIN_PASSWORD_LENGTH = 8
 #: Environment variable scripts may use to give the wallet password (documented in docs/wallet.md).
 PASSWORD_ENV = "STUDIO_WALLET_PASSWORD"
@@ -57,13 +61,17 @@ class WalletAccount:
     address: str
     name: str
     path: str | None  # derivation path for phrase accounts, None for an imported key
+    phrase: int | None = None  # which of the wallet's phrases (0: the first), None for an imported key
 
     @property
     def source(self) -> str:
-        return "phrase" if self.path else "imported key"
+        if not self.path:
+            return "imported key"
+        return "phrase" if not self.phrase else f"phrase {self.phrase + 1}"
 
 
 def wallet_path(data_dir: Path) -> Path:
+    """Where a studio home keeps its wallet (as ``StudioPaths.wallet_file`` says)."""
     return data_dir / "wallet" / "wallet.json"
 
 
@@ -76,12 +84,18 @@ def check_new_password(password: str) -> None:
 
 @dataclass
 class _Secrets:
-    phrase: str | None
+    phrases: list[str]  # the first is the one a version 1 wallet held
     imported: dict[str, str]  # address -> hex private key
     services: dict[str, str] = field(default_factory=dict)  # service name -> access token
 
+    @property
+    def phrase(self) -> str | None:
+        return self.phrases[0] if self.phrases else None
+
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {"phrase": self.phrase, "imported": self.imported}
+        if len(self.phrases) > 1:
+            document["more_phrases"] = self.phrases[1:]
         if self.services:
             document["services"] = self.services
         return json.dumps(document, sort_keys=True).encode("utf-8")
@@ -91,8 +105,10 @@ class _Secrets:
         try:
             raw = safejson.loads(data, what="The wallet's encrypted part", max_bytes=MAX_WALLET_BYTES, max_depth=16)
             services = {str(name): str(value) for name, value in dict(raw.get("services") or {}).items()}
-            return cls(raw.get("phrase"), dict(raw.get("imported") or {}), services)
-        except (InputError, ValueError, AttributeError, TypeError) as exc:
+            first = raw.get("phrase")
+            phrases = ([str(first)] if first else []) + [str(p) for p in list(raw.get("more_phrases") or [])]
+            return cls(phrases, dict(raw.get("imported") or {}), services)
+        except (InputError, ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
             raise CorruptKeystore("The wallet's encrypted part is damaged.",
                                   hint="Restore the wallet from its recovery phrase or a backup.") from exc
 
@@ -180,8 +196,10 @@ class Wallet:
         if not self.exists:
             return []
         try:
-            return [WalletAccount(a["address"], a["name"], a.get("path")) for a in self._read()["accounts"]]
-        except (KeyError, TypeError) as exc:
+            return [WalletAccount(a["address"], a["name"], a.get("path"),
+                                  int(a.get("phrase") or 0) if a.get("path") else None)
+                    for a in self._read()["accounts"]]
+        except (KeyError, TypeError, ValueError) as exc:
             raise CorruptKeystore(f"The wallet file {self.path} lists a damaged account.") from exc
 
     def account(self, address_or_name: str | None = None) -> WalletAccount:
@@ -200,24 +218,41 @@ class Wallet:
 
     @property
     def has_phrase(self) -> bool:
-        return self.exists and bool(self._read().get("has_phrase"))
+        return self.phrase_count > 0
+
+    @property
+    def phrase_count(self) -> int:
+        """How many recovery phrases the wallet holds (read without the password)."""
+        if not self.exists:
+            return 0
+        data = self._read()
+        return int(data.get("phrases", 1 if data.get("has_phrase") else 0))
 
     # ---- writing the file
     def _write(self, accounts: list[WalletAccount], secrets: _Secrets, password: str,
-               progress: ProgressCallback | None = None) -> None:
+               progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> None:
         if progress:
             progress(0.1, "Encrypting the wallet")
         crypto = encrypt_secret(secrets.to_bytes(), password, kdf_n=self.kdf_n)
-        self._write_raw(accounts, crypto, has_phrase=secrets.phrase is not None)
+        if cancel is not None and cancel.cancelled:  # the last moment a change can still be dropped
+            raise Cancelled("Cancelled: the wallet was not saved.")
+        self._write_raw(accounts, crypto, phrases=len(secrets.phrases))
         if progress:
             progress(1.0, "Wallet saved")
 
-    def _write_raw(self, accounts: list[WalletAccount], crypto: dict[str, Any], *, has_phrase: bool) -> None:
+    def _write_raw(self, accounts: list[WalletAccount], crypto: dict[str, Any], *, phrases: int) -> None:
+        def entry(account: WalletAccount) -> dict[str, Any]:
+            fields: dict[str, Any] = {"address": account.address, "name": account.name, "path": account.path}
+            if account.phrase:
+                fields["phrase"] = account.phrase
+            return fields
+
         document = {
             "format": WALLET_FORMAT,
-            "version": WALLET_VERSION,
-            "has_phrase": has_phrase,
-            "accounts": [{"address": a.address, "name": a.name, "path": a.path} for a in accounts],
+            "version": WALLET_VERSION if phrases > 1 else 1,
+            "has_phrase": phrases > 0,
+            "phrases": phrases,
+            "accounts": [entry(a) for a in accounts],
             "crypto": crypto,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,7 +291,7 @@ class Wallet:
 
     # ---- creating and importing
     def create(self, password: str, *, phrase: str | None = None, words: int = 12, accounts: int = 1,
-               progress: ProgressCallback | None = None) -> str:
+               progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> str:
         """Start a new wallet from `phrase` (or a new one of `words` words); returns the phrase.
 
         The GUI shows a new phrase and asks for it back before calling this with `phrase=`.
@@ -266,32 +301,35 @@ class Wallet:
                              hint="Import into it, or move the wallet file away to start again.")
         check_new_password(password)
         phrase = normalize_phrase(phrase) if phrase else generate_phrase(words)
-        created = self._derive_accounts(phrase, range(max(1, accounts)), [])
-        self._write(created, _Secrets(phrase, {}), password, progress)
+        created = self._derive_accounts(phrase, 0, range(max(1, accounts)), [])
+        self._write(created, _Secrets([phrase], {}), password, progress, cancel)
         return phrase
 
-    def import_phrase(self, phrase: str, password: str, *, count: int = 1,
-                      progress: ProgressCallback | None = None) -> list[WalletAccount]:
-        """Add the phrase's first `count` accounts (creating the wallet if there is none)."""
+    def import_phrase(self, phrase: str, password: str, *, count: int = 1, progress: ProgressCallback | None = None,
+                      cancel: Cancellable | None = None) -> list[WalletAccount]:
+        """Add the phrase's first `count` accounts (creating the wallet if there is none).
+
+        A phrase the wallet does not hold yet is added beside the others (its accounts are named
+        after it: "Account 1 · phrase 2"); one it holds gets the accounts it lacks."""
         phrase = normalize_phrase(phrase)
         if not self.exists:
-            self.create(password, phrase=phrase, accounts=count, progress=progress)
+            self.create(password, phrase=phrase, accounts=count, progress=progress, cancel=cancel)
             return self.accounts()
         with self._lock:
             data, secrets = self._open(password, progress)
-            if secrets.phrase is not None and secrets.phrase != phrase:
-                raise InputError("This wallet already has a different recovery phrase.",
-                                 hint="Import that phrase's accounts by their keys, or start a separate wallet.")
+            if phrase not in secrets.phrases:
+                secrets.phrases.append(phrase)
+            number = secrets.phrases.index(phrase)
             existing = self.accounts()
-            new = [a for a in self._derive_accounts(phrase, range(count), existing)
+            new = [a for a in self._derive_accounts(phrase, number, range(count), existing)
                    if a.address not in {e.address for e in existing}]
-            secrets.phrase = phrase
-            self._write(existing + new, secrets, password, progress)
+            self._write(existing + new, secrets, password, progress, cancel)
             self._refresh_if_unlocked(password, secrets)
             return new
 
     def import_private_key(self, private_key: str | bytes, password: str, *, name: str | None = None,
-                           progress: ProgressCallback | None = None) -> WalletAccount:
+                           progress: ProgressCallback | None = None,
+                           cancel: Cancellable | None = None) -> WalletAccount:
         """Add an account from a raw key (hex text or 32 bytes)."""
         key = private_key if isinstance(private_key, bytes) else parse_private_key(private_key)
         if len(key) != 32:
@@ -303,40 +341,47 @@ class Wallet:
                 existing = self.accounts()
             else:
                 check_new_password(password)
-                secrets, existing = _Secrets(None, {}), []
+                secrets, existing = _Secrets([], {}), []
             if address in {a.address for a in existing}:
                 raise InputError(f"The account {address} is already in the wallet.")
             account = WalletAccount(address, self._unique_name(name or f"Imported {len(existing) + 1}", existing),
                                     None)
             secrets.imported[address] = key.hex()
-            self._write(existing + [account], secrets, password, progress)
+            self._write(existing + [account], secrets, password, progress, cancel)
             self._refresh_if_unlocked(password, secrets)
             return account
 
     def import_keystore(self, keystore: str | bytes | dict[str, Any], keystore_password: str, password: str, *,
-                        name: str | None = None, progress: ProgressCallback | None = None) -> WalletAccount:
+                        name: str | None = None, progress: ProgressCallback | None = None,
+                        cancel: Cancellable | None = None) -> WalletAccount:
         """Add the account of a v3 keystore (geth, MetaMask), opened with its own password."""
         if progress:
             progress(0.0, "Opening the keystore")
         key = decrypt_keystore(keystore, keystore_password)
-        return self.import_private_key(key, password, name=name, progress=progress)
+        return self.import_private_key(key, password, name=name, progress=progress, cancel=cancel)
 
-    def add_account(self, name: str | None = None) -> WalletAccount:
-        """Derive the next phrase account (the wallet must be unlocked; no secret changes)."""
+    def add_account(self, name: str | None = None, *, phrase: int = 0) -> WalletAccount:
+        """Derive the next account of the wallet's phrase number `phrase` (0: the first); the wallet
+        must be unlocked; no secret changes."""
         with self._lock:
             secrets = self._require_unlocked()
-            if secrets.phrase is None:
+            if not secrets.phrases:
                 raise InputError("This wallet has no recovery phrase to derive accounts from.",
                                  hint="Import a key instead, or create a wallet with a phrase.")
+            if not 0 <= phrase < len(secrets.phrases):
+                raise NotFound(f"The wallet holds {len(secrets.phrases)} recovery phrases, not {phrase + 1}.")
             existing = self.accounts()
-            used = {a.path for a in existing if a.path}
+            used = {a.path for a in existing if a.path and (a.phrase or 0) == phrase}
             index = 0
             while ACCOUNT_PATH.format(index) in used:
                 index += 1
-            (account,) = self._derive_accounts(secrets.phrase, [index], existing, name=name)
-            self._keys[account.address] = derive_key(phrase_seed(secrets.phrase), ACCOUNT_PATH.format(index))
+            words = secrets.phrases[phrase]
+            (account,) = self._derive_accounts(words, phrase, [index], existing, name=name)
+            if account.address in {a.address for a in existing}:
+                raise InputError(f"The next account of this phrase, {account.address}, is already in the wallet.")
+            self._keys[account.address] = derive_key(phrase_seed(words), ACCOUNT_PATH.format(index))
             data = self._read()
-            self._write_raw(existing + [account], data["crypto"], has_phrase=True)
+            self._write_raw(existing + [account], data["crypto"], phrases=len(secrets.phrases))
             self.touch()
             return account
 
@@ -352,17 +397,19 @@ class Wallet:
                         for a in self.accounts()]
             if sum(a.name.lower() == name.lower() for a in accounts) > 1:
                 raise InputError(f"Another account is already called {name!r}.")
-            self._write_raw(accounts, data["crypto"], has_phrase=bool(data.get("has_phrase")))
+            self._write_raw(accounts, data["crypto"], phrases=self.phrase_count)
             return next(a for a in accounts if a.address == target.address)
 
-    def _derive_accounts(self, phrase: str, indices, existing: list[WalletAccount],
+    def _derive_accounts(self, phrase: str, number: int, indices: Any, existing: list[WalletAccount],
                          name: str | None = None) -> list[WalletAccount]:
+        """Accounts `indices` of the wallet's phrase number `number` (its words are `phrase`)."""
         seed = phrase_seed(phrase)
         out: list[WalletAccount] = []
         for index in indices:
             path = ACCOUNT_PATH.format(index)
-            label = self._unique_name(name or f"Account {index + 1}", existing + out)
-            out.append(WalletAccount(address_of(derive_key(seed, path)), label, path))
+            default = f"Account {index + 1}" if number == 0 else f"Account {index + 1} · phrase {number + 1}"
+            label = self._unique_name(name or default, existing + out)
+            out.append(WalletAccount(address_of(derive_key(seed, path)), label, path, number))
         return out
 
     @staticmethod
@@ -390,12 +437,16 @@ class Wallet:
 
     def _keys_for(self, secrets: _Secrets, accounts: list[WalletAccount]) -> dict[str, bytes]:
         keys: dict[str, bytes] = {}
-        seed = phrase_seed(secrets.phrase) if secrets.phrase else None
+        seeds: dict[int, bytes] = {}
         for account in accounts:
             if account.path:
-                if seed is None:
-                    raise CorruptKeystore("The wallet lists phrase accounts but holds no phrase.")
-                key = derive_key(seed, account.path)
+                number = account.phrase or 0
+                if number >= len(secrets.phrases):
+                    raise CorruptKeystore("The wallet lists phrase accounts but does not hold their phrase.",
+                                          hint="Restore the wallet from its recovery phrases or a backup.")
+                if number not in seeds:
+                    seeds[number] = phrase_seed(secrets.phrases[number])
+                key = derive_key(seeds[number], account.path)
             else:
                 hex_key = secrets.imported.get(account.address)
                 if hex_key is None:
@@ -460,12 +511,23 @@ class Wallet:
             return key
 
     # ---- secrets on request (password asked again)
-    def reveal_phrase(self, password: str, progress: ProgressCallback | None = None) -> str:
-        """The recovery phrase, after checking the password again. Whoever sees it owns the funds."""
+    def reveal_phrase(self, password: str, progress: ProgressCallback | None = None, *,
+                      account: str | None = None) -> str:
+        """The recovery phrase `account` was derived from (None: the wallet's first phrase), after
+        checking the password again. Whoever sees it owns the funds."""
+        number = 0
+        if account is not None:
+            chosen = self.account(account)
+            if not chosen.path:
+                raise InputError(f"{chosen.name} was imported as a key: it has no recovery phrase.",
+                                 hint="Choose an account that was made from a phrase.")
+            number = chosen.phrase or 0
         _, secrets = self._open(password, progress)
-        if secrets.phrase is None:
+        if not secrets.phrases:
             raise NotFound("This wallet has no recovery phrase (its accounts were imported as keys).")
-        return secrets.phrase
+        if number >= len(secrets.phrases):
+            raise CorruptKeystore("The wallet does not hold the phrase of this account.")
+        return secrets.phrases[number]
 
     def export_keystore(self, address_or_name: str, password: str, *, keystore_password: str | None = None,
                         kdf_n: int | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:

@@ -115,8 +115,9 @@ def open_session(args: argparse.Namespace) -> ChainSession:
     account = wallet.account(getattr(args, "account", None))
     connection = connect(network)
     wallet.unlock(read_password(args))
-    return ChainSession(network, connection, wallet, NetworkSigner(wallet.signer(account.address), network),
-                        TxHistory.default())
+    history = TxHistory.default()
+    return ChainSession(network, connection, wallet, NetworkSigner(wallet.signer(account.address), network, history),
+                        history)
 
 
 def show_preview(preview: Any) -> None:

@@ -1,4 +1,5 @@
-"""``studio devnet``: the embedded chain: serve it as JSON-RPC, show it, deploy the studio's contracts, reset."""
+"""``studio devnet``: the embedded chain: serve it as JSON-RPC, show it, deploy the studio's contracts, fund an
+account from its test accounts, reset."""
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy = commands.add_parser("deploy", help="deploy the studio's contracts if they are not there yet")
     deploy.add_argument("--json", action="store_true", help="print {contract name: address} as JSON")
     deploy.set_defaults(func=run_deploy)
+
+    fund = commands.add_parser("fund", help="the devnet's test accounts pay 10 ETH to an account of yours")
+    fund.add_argument("--account", help="the wallet account (name or address), or any address, that receives "
+                                        "the ETH (default: the wallet's first account)")
+    fund.add_argument("--json", action="store_true", help='print {"address", "wei", "payer", "tx_hash"}')
+    fund.set_defaults(func=run_fund)
 
     reset = commands.add_parser("reset", help="forget the saved chain (start again from genesis)")
     reset.add_argument("--yes", action="store_true", help="required: every devnet transaction is lost")
@@ -96,15 +103,16 @@ def run_info(args: argparse.Namespace) -> int:
     from studio.chain.devnet import Devnet
 
     devnet = Devnet.shared()
-    web3 = devnet.web3
-    info: dict[str, Any] = {"chain_id": devnet.chain_id, "block": int(web3.eth.block_number), "state_dir": str(devnet.state_dir),
-            "accounts": devnet.accounts, "contracts": dict(devnet._meta.get("contracts") or {})}
+    connection = devnet.connection()
+    info: dict[str, Any] = {"chain_id": devnet.chain_id, "block": connection.block_number(),
+                            "state_dir": str(devnet.state_dir), "accounts": devnet.accounts,
+                            "contracts": dict(devnet._meta.get("contracts") or {})}
     if args.json:
         print(json.dumps(info))
     else:
         print(f"Studio devnet: chain id {info['chain_id']}, block {info['block']}, saved in {info['state_dir']}")
         for address in info["accounts"]:
-            print(f"  {address}  {web3.eth.get_balance(address) / 10**18:,.4f} ETH")
+            print(f"  {address}  {connection.balance(address) / 10**18:,.4f} ETH")
         for name, address in info["contracts"].items():
             print(f"  {name}: {address}")
     return 0
@@ -119,6 +127,24 @@ def run_deploy(args: argparse.Namespace) -> int:
     else:
         for name, address in contracts.items():
             print(f"{name}: {address}")
+    return 0
+
+
+def run_fund(args: argparse.Namespace) -> int:
+    import re
+
+    from studio.chain.devnet import FUNDING_WEI, Devnet, fund_from_test_accounts
+    from studio.chain.wallet import Wallet
+
+    account = (args.account or "").strip()
+    address = account if re.fullmatch(r"0x[0-9a-fA-F]{40}", account) else \
+        Wallet.default().account(account or None).address
+    payer, receipt = fund_from_test_accounts(Devnet.shared().connection(), address, FUNDING_WEI)
+    if args.json:
+        print(json.dumps({"address": address, "wei": str(FUNDING_WEI), "payer": payer, "tx_hash": receipt.tx_hash}))
+    else:
+        print(f"{address} received {FUNDING_WEI / 10**18:g} ETH on the devnet from the test account {payer} "
+              f"(transaction {receipt.tx_hash}).")
     return 0
 
 

@@ -107,9 +107,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     network = NetworkRegistry.default().selected(args.key)
     connection = connect(network, timeout=10)
-    reported = int(connection.web3.eth.chain_id)
+    reported = connection.reported_chain_id()
     check_chain_id(reported, network, where=network.rpc_url)
-    block = int(connection.web3.eth.block_number)
+    block = connection.block_number()
     if args.json:
         print(json.dumps({"key": network.key, "chain_id": reported, "block": block, "ok": True}))
     else:

@@ -63,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help='print {"address", "path"} of the keystore written, or {"phrase"} with --phrase')
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--output", "-o", type=Path, metavar="F", help="write the keystore JSON here")
-    target.add_argument("--phrase", action="store_true", help="print the recovery phrase")
+    target.add_argument("--phrase", action="store_true",
+                        help="print the recovery phrase (the one ACCOUNT was made from; default: the first)")
     export.add_argument("--keystore-password-file", type=Path, metavar="F",
                         help="encrypt the keystore with this password (default: the wallet password)")
     password_option(export)
@@ -101,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history = commands.add_parser("history", help="transactions sent from this studio, newest first")
     history.add_argument("--json", action="store_true")
     history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--account", help="only the transactions this account sent (name or address)")
     history.set_defaults(func=run_history)
 
 
@@ -175,10 +177,12 @@ def _wallet():
 
 def _print_accounts(accounts, as_json: bool) -> None:
     if as_json:
-        print(json.dumps([{"address": a.address, "path": a.path, "name": a.name} for a in accounts]))
+        print(json.dumps([{"address": a.address, "path": a.path, "name": a.name, "phrase": a.phrase}
+                          for a in accounts]))
     else:
         for account in accounts:
-            print(printable(f"{account.address}  {account.name}  ({account.path or 'imported key'})"))
+            where = f"{account.path} of {account.source}" if account.phrase else account.path or "imported key"
+            print(printable(f"{account.address}  {account.name}  ({where})"))
 
 
 # ---- commands
@@ -268,8 +272,8 @@ def run_export(args: argparse.Namespace) -> int:
     wallet = _wallet()
     password = read_password(args)
     if args.phrase:
-        phrase = wallet.reveal_phrase(password)
-        print("Anyone who sees this phrase owns every account of the wallet:", file=sys.stderr)
+        phrase = wallet.reveal_phrase(password, account=args.account)  # the account's phrase (the first: none)
+        print("Anyone who sees this phrase owns every account made from it:", file=sys.stderr)
         print(json.dumps({"phrase": phrase}) if args.json else phrase)
         return 0
     keystore_password = (read_secret_file(args.keystore_password_file, "password")
@@ -303,14 +307,8 @@ def _sender(args: argparse.Namespace):
     wallet = _wallet()
     account = wallet.account(args.account)
     connection = connect(network)
-    known: dict[str, str] = {}
-    if network.embedded:
-        from studio.chain.devnet import Devnet
-
-        known = Devnet.shared().known_contracts()
     wallet.unlock(read_password(args))
-    sender = TxSender(connection, network, wallet.signer(account.address), history=TxHistory.default(),
-                      known_contracts=known)
+    sender = TxSender.for_signer(connection, wallet.signer(account.address), network, TxHistory.default())
     return wallet, network, sender
 
 
@@ -411,7 +409,8 @@ def run_sign(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from studio.chain.history import TxHistory
 
-    entries = TxHistory.default().entries(limit=args.limit)
+    sender = _wallet().account(args.account).address if args.account else None
+    entries = TxHistory.default().entries(sender=sender, limit=args.limit)
     if args.json:
         print(json.dumps([{"tx_hash": e.tx_hash, "network": e.network, "from": e.sender, "to": e.recipient,
                            "nonce": e.nonce, "value_wei": str(e.value_wei), "status": e.status,

@@ -177,8 +177,52 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
     return GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError, OfflineModeIsEnabled, HfHubHTTPError
 
 
-def _translate(exc: BaseException, repo_id: str) -> Exception:
-    """A hub or network exception as the studio error people can act on."""
+#: How a failed name lookup reads in the messages of the operating systems' resolvers.
+_LOOKUP_FAILED = ("name or service not known", "temporary failure in name resolution", "nodename nor servname",
+                  "getaddrinfo failed", "no address associated with hostname", "name resolution")
+_RETRY = "Check the internet connection and try again; the download resumes where it stopped."
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during, outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _unreachable(exc: BaseException, where: str | None) -> NetworkError | None:
+    """A connection that failed before the hub could answer, said in words (not "[Errno -2] …")."""
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(where or "https://huggingface.co").netloc or "huggingface.co"
+    name = host.rsplit("@", 1)[-1].split(":")[0]
+    for error in _chain(exc):
+        text = str(error).lower()
+        kind = type(error).__name__
+        if isinstance(error, socket.gaierror) or any(words in text for words in _LOOKUP_FAILED):
+            return NetworkError(f"The name {name} could not be looked up: this computer seems to be offline, or "
+                                "its name service (DNS) does not answer.", hint=_RETRY)
+        if isinstance(error, ConnectionRefusedError) or "connection refused" in text:
+            return NetworkError(f"The model hub at {host} refused the connection: nothing answers there.",
+                                hint="Check the hub's address (HF_ENDPOINT), or try again later.")
+        if isinstance(error, ConnectionResetError) or "connection reset" in text:
+            return NetworkError(f"The connection to {host} broke off.", hint=_RETRY)
+        if isinstance(error, TimeoutError) or "timeout" in kind.lower() or "timed out" in text:
+            return NetworkError(f"The model hub at {host} did not answer in time.", hint=_RETRY)
+        if isinstance(error, (ConnectionError, OSError)) and getattr(error, "errno", None) in (101, 113):
+            return NetworkError(f"{host} cannot be reached from this computer (no route to it).", hint=_RETRY)
+        if kind in ("ConnectError", "ConnectionError", "NetworkError"):
+            return NetworkError(f"The model hub at {host} could not be reached.", hint=_RETRY)
+    return None
+
+
+def _translate(exc: BaseException, repo_id: str, where: str | None = None) -> Exception:
+    """A hub or network exception as the studio error people can act on; ``where`` is the address
+    that was asked (the hub, or the file's download address)."""
     gated, missing, no_revision, offline, http_error = _hub_errors()
     if isinstance(exc, gated):
         return NetworkError(f"{repo_id} is gated: its authors ask you to accept their terms first.",
@@ -197,8 +241,10 @@ def _translate(exc: BaseException, repo_id: str) -> Exception:
     if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:
         return StorageError("The disk is full: the model does not fit.",
                             hint="Free some space (the files downloaded so far are kept and resumed).")
-    return NetworkError(f"The download of {repo_id} failed: {exc}",
-                        hint="Check the internet connection and try again; the download resumes where it stopped.")
+    unreachable = _unreachable(exc, where)
+    if unreachable is not None:
+        return unreachable
+    return NetworkError(f"The download of {repo_id} failed: {exc}", hint=_RETRY)
 
 
 def list_remote_files(repo_id: str, revision: str = "main", *, endpoint: str | None = None,
@@ -210,7 +256,7 @@ def list_remote_files(repo_id: str, revision: str = "main", *, endpoint: str | N
         info = HfApi(endpoint=resolve_endpoint(endpoint), token=token).model_info(
             repo_id, revision=revision, files_metadata=True)
     except Exception as exc:
-        raise _translate(exc, repo_id) from exc
+        raise _translate(exc, repo_id, resolve_endpoint(endpoint)) from exc
     if not info.sha:
         raise NetworkError(f"The hub did not say which commit of {repo_id} to download.",
                            hint="Try again later.")
@@ -336,7 +382,7 @@ def _fetch(repo_id: str, commit: str, remote: RemoteFile, target: Path, meter: _
         meta = get_hf_file_metadata(url, token=token, endpoint=endpoint)
         headers = build_hf_headers(token=token)
     except Exception as exc:
-        raise _translate(exc, repo_id) from exc
+        raise _translate(exc, repo_id, url) from exc
     if remote.sha256 and meta.etag and meta.etag.lower() != remote.sha256.lower():
         raise StorageError(f"The hub describes {remote.name} in two different ways (its ETag is not the SHA-256 "
                            "in the repository listing).", hint="Try again later; the repository may be changing.")
@@ -351,7 +397,7 @@ def _fetch(repo_id: str, commit: str, remote: RemoteFile, target: Path, meter: _
             handle.seek(0, os.SEEK_END)
             _stream(meta.location or url, handle, remote, headers, meter, repo_id)
     except OSError as exc:
-        raise _translate(exc, repo_id) from exc
+        raise _translate(exc, repo_id, meta.location or url) from exc
     try:
         verify_file(part, remote)
     except StorageError:

@@ -15,6 +15,7 @@ import requests
 
 from studio import safejson
 from studio.errors import InputError, NetworkError
+from studio.retry import RetryPolicy, retry
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,14 @@ MAX_JSON_ANSWER = 8 * 1024 * 1024
 _RETRY_STATUSES = {429, 502, 503, 504}
 
 
+class _Busy(Exception):
+    """A peer that answered with a status worth trying again (429, 502-504)."""
+
+
 def call(session: requests.Session, method: str, url: str, *, what: str, attempts: int = 3,
          backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
          timeout: tuple[float, float] = DEFAULT_TIMEOUT, **kwargs: Any) -> requests.Response:
-    """One HTTP request, retried on connection errors, timeouts, 429 and 502-504.
+    """One HTTP request, retried (the studio's `retry`) on connection errors, timeouts, 429 and 502-504.
 
     ``what`` names the peer for messages ("the Kubo node at http://…"). Returns the response
     (any other status is the caller's to judge); raises NetworkError once every try failed.
@@ -38,27 +43,32 @@ def call(session: requests.Session, method: str, url: str, *, what: str, attempt
         attempts = 1
     if session.verify is not True:  # a caller's own trust store wins over REQUESTS_CA_BUNDLE
         kwargs.setdefault("verify", session.verify)
-    problem = ""
-    for attempt in range(1, attempts + 1):
+
+    def once() -> requests.Response:
         try:
             response = session.request(method, url, timeout=timeout, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise NetworkError(f"{what} could not be trusted: its TLS certificate did not verify.",
                                hint="Check the address; a proxy or a wrong clock can cause this too.") from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            problem = "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
-            cause: Exception | None = exc
-        else:
-            if response.status_code not in _RETRY_STATUSES:
-                return response
-            problem, cause = f"answered HTTP {response.status_code} (busy or failing)", None
+        if response.status_code in _RETRY_STATUSES:
             response.close()
-        log.info("%s %s (try %d of %d)", what, problem, attempt, attempts)
-        if attempt < attempts:
-            sleep(backoff * 2 ** (attempt - 1))
-    raise NetworkError(f"{what} {problem} after {attempts} tries.",
-                       hint="Check that it is running and reachable, or choose another storage backend "
-                            "in Settings; nothing was recorded.") from cause
+            raise _Busy(f"answered HTTP {response.status_code} (busy or failing)")
+        return response
+
+    def problem(exc: Exception) -> str:
+        if isinstance(exc, _Busy):
+            return str(exc)
+        return "did not answer in time" if isinstance(exc, requests.Timeout) else "could not be reached"
+
+    def give_up(exc: Exception, tries: int) -> Exception:
+        return NetworkError(f"{what} {problem(exc)} after {tries} tries.",
+                            hint="Check that it is running and reachable, or choose another storage backend "
+                                 "in Settings; nothing was recorded.")
+
+    return retry(once, policy=RetryPolicy(attempts, backoff, float("inf")), give_up=give_up, sleep=sleep,
+                 retryable=lambda exc: isinstance(exc, (_Busy, requests.ConnectionError, requests.Timeout)),
+                 before_retry=lambda exc, failures: log.info("%s %s (try %d of %d)", what, problem(exc), failures,
+                                                             attempts))
 
 
 def read_capped(response: requests.Response, limit: int, *, what: str) -> bytes:

@@ -33,10 +33,16 @@ class Field:
 
 
 class Bindings:
-    """The connections of one widget tree to one view-model."""
+    """The connections of one widget tree to one view-model.
 
-    def __init__(self) -> None:
+    Given the tree's ``owner`` widget, they are dropped when it is destroyed: a view-model that
+    outlives its widgets (a job's last signal arriving while the window closes) never reaches a
+    deleted widget."""
+
+    def __init__(self, owner: QObject | None = None) -> None:
         self._connections: list[tuple[SignalInstance, Callable[..., Any]]] = []
+        if owner is not None:
+            owner.destroyed.connect(self.clear)
 
     def connect(self, signal: SignalInstance, slot: Callable[..., Any]) -> None:
         signal.connect(slot)
@@ -61,6 +67,6 @@ class Bindings:
         for signal, slot in self._connections:
             try:
                 signal.disconnect(slot)
-            except (RuntimeError, TypeError):  # already gone with its object
+            except (RuntimeError, TypeError, SystemError):  # already gone with its object
                 pass
         self._connections.clear()

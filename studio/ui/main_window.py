@@ -1,26 +1,31 @@
 """The main window: the tabs, the menus, and a status bar with the wallet, the network and the device.
 
-The Wallet tab's session (wallet file, network registry, history) is built once the window is shown
-(`ensure_wallet`), so start-up reads no wallet and contacts no node; web3 loads in a worker the first
+Only the Create tab is built before the window shows. Every other tab's view-model and widgets are
+made the first time the tab is shown or something needs them (``LazyPage``); the wallet's
+view-model (``ensure_wallet``: wallet file, network registry, history; no node) right after the
+first paint, for the status bar and the Create tab's signatures. web3 loads in a worker the first
 time a node is asked."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from studio import __version__
 from studio.config import Config
-from studio.ui.dialogs.settings import SettingsDialog
 from studio.ui.state.create import CreateState
-from studio.ui.state.wallet import WalletState
 from studio.ui.tabs.create import CreateTab
-from studio.ui.tabs.wallet import WalletTab
+from studio.ui.widgets.lazy_page import LazyPage
 from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, error_message
+
+if TYPE_CHECKING:
+    from studio.ui.dialogs.settings import SettingsDialog
+    from studio.ui.state.wallet import WalletState
+    from studio.ui.tabs.wallet import WalletTab
 
 log = logging.getLogger(__name__)
 
@@ -62,34 +67,34 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self.create_state = CreateState(config, catalog, self.lane, self.background, self)
         self.create_tab = CreateTab(self.create_state)
+        from studio.library.db import Library
+
+        self.library = Library.default()  # one for the window: Create records saves, the Gallery shows them
+        self.create_state.library = self.library
+        self.wallet_state: "WalletState | None" = None
+        self.wallet_tab: "WalletTab | None" = None
+        self.market_state: Any = None
+        self.market_tab: Any = None
+        self.collector_state: Any = None
+        self.collector_tab: Any = None
+        self._gallery: tuple[Any, Any] | None = None  # (state, tab) once built
+        self._avatars: tuple[Any, Any] | None = None
+        self.avatars_page = LazyPage(self._build_avatars)
+        self.gallery_page = LazyPage(self._build_gallery)
+        self.market_page = LazyPage(self._build_market)
+        self.collector_page = LazyPage(self._build_collector)
+        self.wallet_page = LazyPage(self._build_wallet_tab)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.create_tab, "Create")
-        self.wallet_state: WalletState | None = None
-        self.wallet_tab: WalletTab | None = None
-        self.wallet_page = QWidget()  # holds the Wallet tab once `ensure_wallet` built it
-        self.wallet_layout = QVBoxLayout(self.wallet_page)
-        self.wallet_layout.setContentsMargins(0, 0, 0, 0)
-        self.market_state: Any = None
-        self.market_page = QWidget()  # holds the Market tab once `ensure_wallet` built it
-        self.market_layout = QVBoxLayout(self.market_page)
-        self.market_layout.setContentsMargins(0, 0, 0, 0)
-        self.tabs.addTab(self.market_page, "Market")
-        self.collector_state: Any = None
-        self.collector_page = QWidget()  # holds the Collections tab once `ensure_wallet` built it
-        self.collector_layout = QVBoxLayout(self.collector_page)
-        self.collector_layout.setContentsMargins(0, 0, 0, 0)
-        self.tabs.addTab(self.collector_page, "Collections")
-        self.tabs.addTab(self.wallet_page, "Wallet")
-        self._add_gallery_tab()
-        from studio.ui.state.avatars import AvatarsState
-        from studio.ui.tabs.avatars import AvatarsTab
-
-        self.avatars_state = AvatarsState(config, catalog, self.lane, self.background, self)
-        self.avatars_tab = AvatarsTab(self.avatars_state)
-        self.tabs.insertTab(1, self.avatars_tab, "Avatars")
+        for page, title in ((self.avatars_page, "Avatars"), (self.gallery_page, "Gallery"),
+                            (self.market_page, "Market"), (self.collector_page, "Collections"),
+                            (self.wallet_page, "Wallet")):
+            self.tabs.addTab(page, title)
+        self.create_state.result_added.connect(self._refresh_gallery)
         self.create_state.mint_requested.connect(self.open_mint_dialog)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.create_state.unlock_requested.connect(self.open_unlock_dialog)
+        self.create_state.show_signing(has_wallet=config.paths.wallet_file.exists(), unlocked=False)
         self.setCentralWidget(self.tabs)
         self.apply_theme()
 
@@ -103,7 +108,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().setSizeGripEnabled(False)
         self._build_menus()
-        self.shown.connect(self.ensure_wallet)
+        self.shown.connect(lambda: QTimer.singleShot(0, self.ensure_wallet))  # after the first paint
         from studio.ui.widgets.file_drop import FileDropFilter
 
         self.file_drop = FileDropFilter(self)  # an image dropped anywhere on the window is verified
@@ -182,22 +187,86 @@ class MainWindow(QMainWindow):
         self.gateway_label.setToolTip(status)
         self.gateway_label.setVisible(True)
 
-    # -- library and gallery ------------------------------------------------------------
+    # -- tabs built on first use --------------------------------------------------------
 
-    def _add_gallery_tab(self) -> None:
-        """One Library for the window: the Create tab records saves in it, the Gallery shows them."""
-        from studio.library.db import Library
+    def _build_avatars(self) -> QWidget:
+        from studio.ui.state.avatars import AvatarsState
+        from studio.ui.tabs.avatars import AvatarsTab
+
+        state = AvatarsState(self.config, self.catalog, self.lane, self.background, self)
+        tab = AvatarsTab(state)
+        self._avatars = (state, tab)
+        return tab
+
+    @property
+    def avatars_state(self) -> Any:
+        self.avatars_page.ensure()
+        assert self._avatars is not None
+        return self._avatars[0]
+
+    @property
+    def avatars_tab(self) -> Any:
+        self.avatars_page.ensure()
+        assert self._avatars is not None
+        return self._avatars[1]
+
+    def _build_gallery(self) -> QWidget:
         from studio.ui.state.gallery import GalleryState
         from studio.ui.tabs.gallery import GalleryTab
 
-        self.library = Library.default()
-        self.create_state.library = self.library
-        self.gallery_state = GalleryState(self.config, self.library, self.background, self)
-        self.gallery_tab = GalleryTab(self.gallery_state)
-        self.tabs.insertTab(1, self.gallery_tab, "Gallery")
-        self.create_state.result_added.connect(lambda *_: self.gallery_state.refresh())
-        self.gallery_state.use_settings_requested.connect(self.use_settings)
-        self.gallery_state.mint_requested.connect(self.open_mint_dialog)
+        state = GalleryState(self.config, self.library, self.background, self)
+        tab = GalleryTab(state)
+        state.use_settings_requested.connect(self.use_settings)
+        state.mint_requested.connect(self.open_mint_dialog)
+        self._gallery = (state, tab)
+        return tab
+
+    @property
+    def gallery_state(self) -> Any:
+        self.gallery_page.ensure()
+        assert self._gallery is not None
+        return self._gallery[0]
+
+    @property
+    def gallery_tab(self) -> Any:
+        self.gallery_page.ensure()
+        assert self._gallery is not None
+        return self._gallery[1]
+
+    def _refresh_gallery(self, *_args: Any) -> None:
+        """A new work was saved: the Gallery, once built, reads it (a later first build reads all)."""
+        if self._gallery is not None:
+            self._gallery[0].refresh()
+
+    def _build_market(self) -> QWidget:
+        from studio.ui.tabs.market import MarketTab
+
+        self.market_tab = MarketTab(self._ensure_market_state())
+        return self.market_tab
+
+    def _ensure_market_state(self) -> Any:
+        if self.market_state is None:
+            from studio.ui.state.market import MarketState
+
+            self.market_state = MarketState(self.ensure_wallet(), self.library, self.background, self)
+        return self.market_state
+
+    def _build_collector(self) -> QWidget:
+        from studio.ui.state.collector import CollectorState
+        from studio.ui.tabs.collector import CollectorTab
+
+        self.collector_state = CollectorState(self.ensure_wallet(), self.library, self.background,
+                                              self._ensure_market_state(), self)
+        self.collector_tab = CollectorTab(self.collector_state)
+        return self.collector_tab
+
+    def _build_wallet_tab(self) -> QWidget:
+        from studio.ui.tabs.wallet import WalletTab
+
+        self.wallet_tab = WalletTab(self.ensure_wallet())
+        return self.wallet_tab
+
+    # -- library and gallery ------------------------------------------------------------
 
     def open_verify_dialog(self, path: Path | None) -> Any:
         """Check a file's provenance (signature, pixels, C2PA, its token on chain)."""
@@ -224,10 +293,11 @@ class MainWindow(QMainWindow):
 
     # -- wallet -------------------------------------------------------------------------
 
-    def ensure_wallet(self) -> WalletState:
-        """Build the wallet session, its view-model and the Wallet tab (once; reads files, no node)."""
+    def ensure_wallet(self) -> "WalletState":
+        """Build the wallet session and its view-model (once; reads files, contacts no node)."""
         if self.wallet_state is None:
             from studio.chain.session import WalletSession
+            from studio.ui.state.wallet import WalletState
 
             state = WalletState(WalletSession.default(), self.background, self)
             state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
@@ -236,26 +306,34 @@ class MainWindow(QMainWindow):
             from studio.ui.state.mint import signer_provider_for
 
             self.create_state.set_signer_provider(signer_provider_for(state))
-            from studio.ui.state.market import MarketState
-            from studio.ui.tabs.market import MarketTab
-
-            self.market_state = MarketState(state, self.library, self.background, self)
-            self.market_tab = MarketTab(self.market_state)
-            self.market_layout.addWidget(self.market_tab)
-            from studio.ui.state.collector import CollectorState
-            from studio.ui.tabs.collector import CollectorTab
-
-            self.collector_state = CollectorState(state, self.library, self.background, self.market_state, self)
-            self.collector_tab = CollectorTab(self.collector_state)
-            self.collector_layout.addWidget(self.collector_tab)
-            self.wallet_tab = WalletTab(state)
-            self.wallet_layout.addWidget(self.wallet_tab)
+            for changed in (state.has_wallet_changed, state.unlocked_changed, state.current_account_changed,
+                            state.accounts.modelReset):
+                changed.connect(self._show_signing)
+            self._show_signing()
             self.set_chain_status(state.chain_status)
         return self.wallet_state
 
-    def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) in (self.wallet_page, self.market_page, self.collector_page):
-            self.ensure_wallet()
+    def _show_signing(self, *_args: Any) -> None:
+        """The Create tab says, before Generate, whether new works will be signed and by whom."""
+        state = self.wallet_state
+        if state is None:
+            return
+        index = state.accounts.index_of(state.current_account) if state.current_account else -1
+        row = state.accounts.row(index) if index >= 0 else None
+        from studio.ui.money import short_address
+
+        who = f"{row.name} ({short_address(row.address)})" if row else "the selected account"
+        self.create_state.show_signing(has_wallet=state.has_wallet, unlocked=state.unlocked, account=who)
+
+    def open_unlock_dialog(self) -> Any:
+        """Ask the wallet password (the Create tab's "Unlock…"), so new works are signed."""
+        from studio.ui.dialogs.unlock import UnlockDialog
+
+        dialog = UnlockDialog(self.ensure_wallet(), self, reason="Enter the wallet password, so that the works "
+                                                                  "you make are signed by your account.")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def detect_device(self) -> None:
         """Resolve the device setting on a worker (it imports torch) and show it in the status bar."""
@@ -293,7 +371,9 @@ class MainWindow(QMainWindow):
     def open_log_file(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_path)))
 
-    def settings_dialog(self) -> SettingsDialog:
+    def settings_dialog(self) -> "SettingsDialog":
+        from studio.ui.dialogs.settings import SettingsDialog
+
         return SettingsDialog(self.config, self, actions={
             "pinning_endpoint": ("Access token…", self.open_pinning_token_dialog)})
 
@@ -318,7 +398,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
             theme.apply_theme(app, self.config["theme"])
-            self.gallery_tab.grid.cell_delegate.clear_cache()  # cells drawn in the old colours
+            if self._gallery is not None:
+                self._gallery[1].grid.cell_delegate.clear_cache()  # cells drawn in the old colours
 
     def apply_settings(self, changed: set[str]) -> None:
         """Take saved settings into use: a new engine for device changes, a rescan for model folders,
@@ -380,6 +461,7 @@ class MainWindow(QMainWindow):
             self.wallet_state.stop()
             self.wallet_state.wallet.lock()
         self.lane.shutdown()
-        self.gallery_state.shutdown()
+        if self._gallery is not None:
+            self._gallery[0].shutdown()
         self.background.shutdown()
         super().closeEvent(event)

@@ -16,6 +16,10 @@ new nonce while the first may still land; a nonce the account has used for somet
 retires it. The collection's ``ContentCommitted`` events are then read, so a batch whose digest is
 on chain is recorded, never minted again, and each landed batch's ``contentOf`` is checked.
 
+**Sending** goes through the one path of :class:`studio.chain.sender.TxSender` (its nonce lane,
+the wallet's history, the retry policy for a node that drops or rate-limits requests); the run
+hands it the journal as the step between signing and broadcasting.
+
 **Test seam**: ``STUDIO_BATCH_CRASH_AT=STEP:N`` makes the process kill itself (SIGKILL) at a named
 step: ``after-upload:N`` (N rows uploaded), ``after-sign:N`` (batch N's transaction recorded, not
 broadcast), ``after-send:N`` (batch N broadcast, before its receipt), ``mid-listing:N`` (N listing
@@ -38,14 +42,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from studio.cancel import Cancellable
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, StudioError
 from studio.library.db import Collection, Library, Token, UNSAVED, Work
+from studio.retry import RetryPolicy
 from studio.workflows.batch_journal import (DROPPED, FAILED, LANDED, SENT, SIGNED, Journal, JournalTx,
                                             journal_path_for)
 from studio.workflows.batch_manifest import ManifestErrors, ManifestRow, RowError, parse_eth, read_manifest
 
 if TYPE_CHECKING:
+    from studio.chain.content import Commitment
     from studio.chain.networks import Network
-    from studio.chain.sender import PreparedTx, TxSender
-    from studio.chain.transactions import Connection, Signer
+    from studio.chain.sender import PreparedTx, SignedTx, TxSender
+    from studio.chain.transactions import Connection, Signer, TxReceipt
     from studio.storage.store import ContentStore
 
 #: What callers (studio.api, the `studio batch` command, tests) import from here, the manifest's
@@ -59,15 +65,6 @@ DEFAULT_BATCH_SIZE = 100
 
 
 # ================================================================= results
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often an RPC that drops or rate-limits (HTTP 429) is tried, with exponential backoff."""
-
-    attempts: int = 6
-    first_delay: float = 0.2
-    max_delay: float = 5.0
-
 
 @dataclass(frozen=True)
 class BatchProgress:
@@ -192,9 +189,9 @@ def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Sig
                library: Library, network: "Network | None" = None, batch_size: int = DEFAULT_BATCH_SIZE,
                list_price_wei: int | None = None) -> BatchPlan:
     """Validate the manifest, compute every CID locally and estimate the mints; nothing is stored or sent."""
-    from studio.chain.contracts import CollectionContract, checksum
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.sender import TxSender
     from studio.storage.unixfs import cid_of_path
-    from studio.workflows.collections import tx_sender
     from studio.workflows.mint import known_collection
     from studio.workflows.publish import directory_commitment
 
@@ -202,7 +199,7 @@ def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Sig
     _check_batch_size(batch_size)
     target = known_collection(library, connection, collection)
     contract = CollectionContract(connection, target.address)
-    sender = tx_sender(connection, signer, network)
+    sender = TxSender.for_signer(connection, signer, network)
     works, batches, gas, cost = [], [], 0, 0
     for chunk in _chunks(rows, batch_size):
         files = []
@@ -213,8 +210,7 @@ def plan_batch(source: Path | str, collection: Collection | str, *, signer: "Sig
             works.append((row, media, metadata_cid))
         commitment = directory_commitment(files)
         batches.append((str(commitment.cid), commitment.count))
-        prepared = sender.prepare_call(contract.contract.functions.mintBatch(
-            checksum(signer.address), commitment.digest, commitment.count), action="Minting the batch")
+        prepared = sender.prepare_request(contract.mint_batch_tx(signer.address, commitment))
         gas += prepared.preview.gas_limit
         cost += prepared.preview.max_fee_wei
     planned, index = [], 0
@@ -286,11 +282,6 @@ def _crash_point(step: str, number: int) -> None:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
-def _retryable(error: BaseException) -> bool:
-    text = str(error).lower()
-    return isinstance(error, NetworkError) or "429" in text or "too many requests" in text or "rate limit" in text
-
-
 class _BatchRun:
     def __init__(self, source: Path | str, collection: Collection | str, *, signer: "Signer",
                  connection: "Connection", store: "ContentStore", library: Library, network: "Network | None",
@@ -316,7 +307,7 @@ class _BatchRun:
     # ---- the run
     def run(self) -> BatchReport:
         from studio.chain.contracts import CollectionContract
-        from studio.workflows.collections import tx_sender
+        from studio.chain.sender import TxSender
         from studio.workflows.mint import known_collection
 
         self.rows = read_manifest(self.source)
@@ -324,8 +315,9 @@ class _BatchRun:
         _check_batch_size(self.batch_size)
         self.target = known_collection(self.library, self.connection, self.collection_ref)
         self.contract = CollectionContract(self.connection, self.target.address)
-        self.sender: TxSender = tx_sender(self.connection, self.signer, self.network)
-        self._retry(self.sender.ensure_chain, "Checking the network")
+        self.sender: TxSender = TxSender.for_signer(self.connection, self.signer, self.network, retry=self.policy,
+                                                    cancel=self.cancel)
+        self.sender.ensure_chain()
         owner = self._retry(self.contract.owner, "Reading the collection's owner")
         if owner.lower() != self.signer.address.lower():
             raise InputError(f"{self.target.name} belongs to {owner}; {self.signer.address} cannot mint into it.",
@@ -333,8 +325,8 @@ class _BatchRun:
         self.journal.bind(chain_id=str(self.target.chain_id), collection=self.target.address,
                           account=self.signer.address)
         if self.journal.meta("start_block") is None:
-            block = self._retry(lambda: self.connection.web3.eth.block_number, "Reading the chain's height")
-            self.journal.set_meta("start_block", str(int(block)))
+            block = self._retry(self.connection.block_number, "Reading the chain's height")
+            self.journal.set_meta("start_block", str(block))
         self.journal.add_rows(self.rows)
         self._refuse_minted_elsewhere()
         self.prices = {r.row: r.price_wei if r.price_wei is not None else self.list_price_wei for r in self.rows}
@@ -372,28 +364,9 @@ class _BatchRun:
         if errors:
             raise ManifestErrors(self.source, errors)
 
-    # ---- RPC with backoff
+    # ---- the node, tried again under the run's policy
     def _retry(self, call: Callable[[], Any], action: str) -> Any:
-        from studio.chain.transactions import as_studio_error
-
-        delay = self.policy.first_delay
-        for attempt in range(self.policy.attempts):
-            try:
-                return call()
-            except Exception as exc:
-                error = as_studio_error(exc, action)
-                if not _retryable(error):
-                    if error is exc:
-                        raise
-                    raise error from exc
-                if attempt == self.policy.attempts - 1:
-                    raise NetworkError(f"{action} failed {self.policy.attempts} times; the node keeps dropping or "
-                                       f"refusing requests ({error}).",
-                                       hint="Check the node or try again later.") from exc
-            self._check_cancel()
-            time.sleep(delay)
-            delay = min(delay * 2, self.policy.max_delay)
-        raise AssertionError("unreachable")
+        return self.sender.retrying(call, action)
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.cancelled:
@@ -406,113 +379,61 @@ class _BatchRun:
 
     # ---- transactions: signed and journaled before broadcast
     def _send(self, kind: str, subject: int, prepared: "PreparedTx", crash_number: int) -> JournalTx:
-        from studio.chain.nonces import node_key, pending_counter
-        from studio.chain.transactions import signed_tx_hash
-
+        """Send through the one path, journaling the signed bytes between signing and broadcasting."""
         self._check_cancel()
-        self._retry(self.sender.ensure_chain, "Checking the network")
-        counter = pending_counter(self.connection, self.signer.address)
-        tx = {k: v for k, v in prepared.tx.items() if k != "from"}
-        tx["chainId"] = self.target.chain_id
-        with self.sender.nonces.reserve(self.target.chain_id, self.signer.address,
-                                        lambda: self._retry(counter, "Counting the account's transactions"),
-                                        node=node_key(self.connection)) as nonce:
-            tx["nonce"] = nonce
-            raw = bytes(self.signer.sign_transaction(tx))
-            tx_hash = signed_tx_hash(raw)
-            tx_id = self.journal.record_signed(kind, subject, raw, tx_hash, nonce)
+        journaled: list[tuple[int, "SignedTx"]] = []
+
+        def journal(signed: "SignedTx") -> None:
+            journaled.append((self.journal.record_signed(kind, subject, signed.raw, signed.tx_hash, signed.nonce),
+                              signed))
             if kind == "mint":
                 _crash_point("after-sign", crash_number)
-            self._broadcast(raw, prepared.preview.action)
+
+        self.sender.send(prepared, confirmed=True, on_signed=journal)
+        tx_id, signed = journaled[0]
         self.journal.set_tx(tx_id, SENT)
-        sent = JournalTx(tx_id, kind, subject, raw.hex(), tx_hash, nonce, SENT, None, None)
         if kind == "mint":
             _crash_point("after-send", crash_number)
-        return sent
+        return JournalTx(tx_id, kind, subject, signed.raw.hex(), signed.tx_hash, signed.nonce, SENT, None, None)
 
-    def _broadcast(self, raw: bytes, action: str) -> None:
-        """Send the signed bytes; a retry that finds them known (or their nonce used) means they arrived."""
-        tries = {"n": 0}
+    def _wait(self, tx: JournalTx) -> "TxReceipt":
+        from studio.chain.sender import StillPending
 
-        def send() -> None:
-            tries["n"] += 1
-            try:
-                self.connection.web3.eth.send_raw_transaction(raw)
-            except Exception as exc:
-                text = str(exc).lower()
-                if "already known" in text or "known transaction" in text or "already imported" in text:
-                    return
-                if tries["n"] > 1 and "nonce too low" in text:
-                    return
-                raise
-
-        self._retry(send, action)
-
-    def _receipt(self, tx_hash: str) -> Any:
-        def ask() -> Any:
-            try:
-                return self.connection.web3.eth.get_transaction_receipt(tx_hash)
-            except Exception as exc:
-                if exc.__class__.__name__ == "TransactionNotFound":
-                    return None
-                raise
-
-        return self._retry(ask, "Reading a receipt")
-
-    def _wait(self, tx: JournalTx) -> Any:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            receipt = self._receipt(tx.hash)
-            if receipt is not None:
-                return receipt
-            self._check_cancel()
-            if time.monotonic() > deadline:
-                raise NetworkError(f"The transaction {tx.hash} (nonce {tx.nonce}) was not mined within "
-                                   f"{self.timeout:g} s.", hint="It may still be mined; running the command again "
-                                                                "waits for it and never sends it with a new nonce.")
-            time.sleep(0.05)
+        try:
+            return self.sender.wait(tx.hash, timeout=self.timeout, poll=0.05, cancel=self.cancel, check=False)
+        except Cancelled as exc:
+            raise Cancelled("Cancelled. The journal keeps every step; run the same command again to finish.") from exc
+        except StillPending as exc:
+            raise NetworkError(f"The transaction {tx.hash} (nonce {tx.nonce}) was not mined within {self.timeout:g} s.",
+                               hint="It may still be mined; running the command again waits for it and never sends "
+                                    "it with a new nonce.") from exc
 
     def _settle(self, tx: JournalTx) -> None:
         """What became of a transaction an earlier run signed: landed, pending, or unknown to the node."""
-        receipt = self._receipt(tx.hash)
+        receipt = self.sender.receipt(tx.hash)
         if receipt is None:
-            known = self._retry(lambda: self._known(tx.hash), "Looking up a transaction")
-            if not known:
-                used = int(self._retry(lambda: self.connection.web3.eth.get_transaction_count(self.signer.address,
-                                                                                              "latest"),
-                                       "Counting the account's transactions"))
-                if used > tx.nonce:  # the nonce went to another transaction: this one can never land
+            if not self.sender.is_known(tx.hash):
+                if self.sender.nonce_taken(tx.hash, tx.nonce):  # it can never land
                     self.journal.set_tx(tx.id, DROPPED, error=f"nonce {tx.nonce} was used by another transaction")
                     return
                 self._emit("mint", f"Broadcasting {tx.hash} again (nonce {tx.nonce}, as signed)")
-                self._broadcast(bytes.fromhex(tx.raw), "Broadcasting again")
+                self.sender.rebroadcast(bytes.fromhex(tx.raw))
                 self.journal.set_tx(tx.id, SENT)
             receipt = self._wait(tx)
         self._landed(tx, receipt)
 
-    def _known(self, tx_hash: str) -> bool:
-        try:
-            self.connection.web3.eth.get_transaction(tx_hash)
-            return True
-        except Exception as exc:
-            if exc.__class__.__name__ == "TransactionNotFound":
-                return False
-            raise
-
-    def _landed(self, tx: JournalTx, receipt: Any) -> None:
-        gas = int(receipt["gasUsed"])
-        fee = gas * int(receipt.get("effectiveGasPrice") or 0)
-        if receipt["status"] != 1:
-            self.journal.set_tx(tx.id, FAILED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee,
-                                error="reverted")
+    def _landed(self, tx: JournalTx, receipt: "TxReceipt") -> None:
+        if not receipt.succeeded:
+            self.journal.set_tx(tx.id, FAILED, block=receipt.block_number, gas_used=receipt.gas_used,
+                                fee_wei=receipt.fee_wei, error="reverted")
             self.problems.append(f"The {tx.kind} transaction {tx.hash} reverted.")
             return
-        self.journal.set_tx(tx.id, LANDED, block=int(receipt["blockNumber"]), gas_used=gas, fee_wei=fee)
+        self.journal.set_tx(tx.id, LANDED, block=receipt.block_number, gas_used=receipt.gas_used,
+                            fee_wei=receipt.fee_wei)
         if tx.kind == "mint":
-            try:
-                minted = self.contract.minted_from_receipt(None, receipt)
-            except IndexError as exc:
-                raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.") from exc
+            minted = self.contract.minted_in(receipt)
+            if minted is None:
+                raise ChainError(f"The mint {tx.hash} landed but minted nothing in {self.target.name}.")
             self._record_batch(tx.subject, minted.first_token_id, tx.hash)
         elif tx.kind == "royalty":
             self.journal.mark_row(tx.subject, "royalty_done")
@@ -553,7 +474,7 @@ class _BatchRun:
         while self.in_flight:
             head = self.in_flight[0]
             must_wait = wait or len(self.in_flight) > self.max_in_flight
-            receipt = self._wait(head) if must_wait else self._receipt(head.hash)
+            receipt = self._wait(head) if must_wait else self.sender.receipt(head.hash)
             if receipt is None:
                 return
             self.in_flight.popleft()
@@ -577,14 +498,12 @@ class _BatchRun:
 
     # ---- minting
     def _mint_all(self) -> None:
-        from studio.chain.contracts import checksum
+        from studio.chain.content import Commitment
 
         batches = self.journal.batches()
-        mint_function = self.contract.contract.functions.mintBatch
-        to = checksum(self.signer.address)
         for batch, (_, digest, count, first) in batches.items():  # composed earlier, not on chain
             if first is None:
-                self._mint(batch, mint_function(to, digest, count))
+                self._mint(batch, Commitment(digest, True, count))
         assigned = {r for b in batches for r in self.journal.batch_rows(b)}
         waiting = [r for r in self.rows if r.row not in assigned]
         if not waiting:
@@ -599,7 +518,7 @@ class _BatchRun:
                     self._check_cancel()
                     commitment = self._store_directory(files)
                     self.journal.add_batch(next_batch, [r.row for r in chunk], str(commitment.cid), commitment.digest)
-                    self._mint(next_batch, mint_function(to, commitment.digest, commitment.count))
+                    self._mint(next_batch, commitment)
                     next_batch += 1
             except BaseException:
                 for future in futures.values():
@@ -607,9 +526,10 @@ class _BatchRun:
                 raise
         self._drain(wait=True)
 
-    def _mint(self, batch: int, function: Any) -> None:
-        prepared = self._retry(lambda: self.sender.prepare_call(function, action="Minting the batch"),
-                               "Preparing the mint")
+    def _mint(self, batch: int, commitment: "Commitment") -> None:
+        works = f"{commitment.count} works" if commitment.count != 1 else "a work"
+        prepared = self.sender.prepare_request(self.contract.mint_batch_tx(
+            self.signer.address, commitment, action=f"Minting {works} in {self.target.name}"))
         self._emit("mint", f"Sending batch {batch}")
         self._track(self._send("mint", batch, prepared, batch))
 
@@ -674,9 +594,7 @@ class _BatchRun:
             if info.amount_wei == bps:
                 self.journal.mark_row(row.row, "royalty_done")
                 continue
-            function = self.contract.contract.functions.setTokenRoyalty(token_id, receiver, bps)
-            prepared = self._retry(lambda: self.sender.prepare_call(function, action="Setting the token's royalty"),
-                                   "Preparing a royalty")
+            prepared = self.sender.prepare_request(self.contract.set_token_royalty_tx(token_id, receiver, bps))
             self._emit("royalty", f"Setting the royalty of token {token_id}")
             self._track(self._send("royalty", row.row, prepared, 0))
         self._drain(wait=True)
@@ -689,13 +607,10 @@ class _BatchRun:
         if not todo:
             return
         market = MarketplaceContract(self.connection, self.marketplace or "")
-        erc721 = self.contract.contract.functions
-        approved = self._retry(lambda: erc721.isApprovedForAll(self.signer.address, market.address).call(),
+        approved = self._retry(lambda: self.contract.is_approved_for_all(self.signer.address, market.address),
                                "Reading the marketplace's approval")
         if not approved:
-            prepared = self._retry(lambda: self.sender.prepare_call(erc721.setApprovalForAll(market.address, True),
-                                                                    action="Approving the marketplace"),
-                                   "Preparing the approval")
+            prepared = self.sender.prepare_request(self.contract.set_approval_for_all_tx(market.address))
             self._track(self._send("approve", 0, prepared, 0), block=True)
         tried = {t.subject for t in self.journal.txs() if t.kind == "list"}
         for row in todo:
@@ -706,9 +621,10 @@ class _BatchRun:
                     self.journal.mark_row(row.row, "listed")
                     self.listed += 1
                     continue
-            function = market.contract.functions.list(self.target.address, token_id, self.prices[row.row])
-            prepared = self._retry(lambda: self.sender.prepare_call(function, action="Listing the token"),
-                                   "Preparing a listing")
+            price = self.prices[row.row]
+            if price is None:  # not in todo: only priced rows are listed
+                continue
+            prepared = self.sender.prepare_request(market.list_tx(self.target.address, token_id, price))
             self._track(self._send("list", row.row, prepared, 0))
             self.listings_sent += 1
             _crash_point("mid-listing", self.listings_sent)

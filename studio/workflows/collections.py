@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.cancel import Cancellable, ProgressCallback
-from studio.errors import ChainError, InputError, NotFound, StudioError
+from studio.errors import InputError, NotFound, StudioError
 from studio.library.db import Collection, Library
 
 if TYPE_CHECKING:
-    from studio.chain.history import TxHistory
     from studio.chain.networks import Network
-    from studio.chain.sender import TxSender
     from studio.chain.transactions import Connection, Signer, TxPreview
     from studio.config import Config
     from studio.storage.store import ContentStore
@@ -85,39 +83,16 @@ def marketplace_address(network: "Network", config: "Config | None" = None,
     return address
 
 
-def tx_sender(connection: "Connection", signer: "Signer", network: "Network | None" = None,
-              history: "TxHistory | None" = None) -> "TxSender":
-    """A TxSender for ``signer`` on ``connection``: the network is given, the signer's own (a
-    NetworkSigner), or a plain one named after the node's chain id."""
-    from studio.chain.networks import Network
-    from studio.chain.sender import TxSender
-
-    network = network or getattr(signer, "network", None) or Network(
-        f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
-    if network.chain_id != connection.chain_id:
-        raise InputError(f"The node serves chain {connection.chain_id}, not {network.name}.",
-                         hint="Check the network's RPC URL in settings.")
-    known: dict[str, str] = {}
-    if network.embedded:
-        from studio.chain.devnet import Devnet
-
-        known = Devnet.shared().known_contracts()
-    return TxSender(connection, network, signer, history=history, known_contracts=known)
-
-
 def preview_collection(*, connection: "Connection", signer: "Signer", name: str, symbol: str,
                        royalty_receiver: str, royalty_bps: int, network: "Network | None" = None) -> "TxPreview":
     """The deployment's preview (simulated, gas and fees estimated) for the confirmation step."""
-    from studio.chain.artifacts import load_artifact
-    from studio.chain.contracts import checksum
+    from studio.chain.contracts import CollectionContract
+    from studio.chain.sender import TxSender
 
     _check_collection_inputs(name, symbol, royalty_bps)
-    artifact = load_artifact("StudioCollection")
-    factory = connection.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    data = factory.constructor(name.strip(), symbol.strip(), checksum(royalty_receiver, "royalty receiver"),
-                               royalty_bps).data_in_transaction
-    return tx_sender(connection, signer, network).prepare(None, data=data,
-                                                          action="Deploying the collection").preview
+    request = CollectionContract.deploy_tx(connection, name=name.strip(), symbol=symbol.strip(),
+                                           royalty_receiver=royalty_receiver, royalty_bps=royalty_bps)
+    return TxSender.for_signer(connection, signer, network).prepare_request(request).preview
 
 
 def _check_collection_inputs(name: str, symbol: str, royalty_bps: int) -> None:
@@ -172,12 +147,7 @@ def import_collection(*, connection: "Connection", library: Library, address: st
     from studio.storage.cid import cid_v1_raw_from_digest
 
     address = checksum(address, "collection address")
-    try:
-        code = connection.web3.eth.get_code(address)
-    except Exception as exc:
-        raise ChainError(f"The node could not be asked about {address} ({exc.__class__.__name__}).",
-                         hint="Check the network and try again.") from exc
-    if not bytes(code):
+    if not connection.code_at(address):
         raise NotFound(f"There is no contract at {address} on chain {connection.chain_id}.",
                        hint="Check the address and the network it was deployed on.")
     contract = CollectionContract(connection, address)
@@ -188,12 +158,9 @@ def import_collection(*, connection: "Connection", library: Library, address: st
                                                               ERC4906_INTERFACE)):
             raise not_ours
         probe = hashlib.sha256(b"provenance studio").digest()
-        cid = connection.call(contract.contract.functions.cidOf(probe, False), action="Checking the collection")
-        if cid != cid_v1_raw_from_digest(probe):
+        if contract.cid_of(probe, False) != cid_v1_raw_from_digest(probe):
             raise not_ours
-        name = connection.call(contract.contract.functions.name(), action="Reading the collection's name")
-        symbol = connection.call(contract.contract.functions.symbol(), action="Reading the collection's symbol")
-        owner = contract.owner()
+        name, symbol, owner = contract.name(), contract.symbol(), contract.owner()
         royalty = contract.royalty_info(0, 10_000)
     except InputError:
         raise
@@ -204,7 +171,7 @@ def import_collection(*, connection: "Connection", library: Library, address: st
         raise InputError(f"The contract at {address} is not a studio collection.", hint=not_ours.hint) from exc
     known = library.collection(connection.chain_id, address)
     return library.upsert_collection(Collection(
-        chain_id=connection.chain_id, address=address, name=str(name), symbol=str(symbol), owner=str(owner),
+        chain_id=connection.chain_id, address=address, name=name, symbol=symbol, owner=owner,
         royalty_receiver=royalty.receiver, royalty_bps=royalty.amount_wei,
         description=description.strip() or (known.description if known else ""),
         image_cid=known.image_cid if known else None, deploy_tx=known.deploy_tx if known else None,

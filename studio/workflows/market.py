@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
 from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
-from studio.workflows.collections import tx_sender
 
 if TYPE_CHECKING:
-    from studio.chain.contracts import SaleQuote
+    from studio.chain.contracts import CollectionContract, Listing, MarketplaceContract, SaleQuote
     from studio.chain.history import TxHistory
     from studio.chain.networks import Network
-    from studio.chain.transactions import Connection, Signer, TxReceipt
+    from studio.chain.transactions import Connection, Signer, TxReceipt, TxRequest
     from studio.chain.vouchers import SignedVoucher
     from studio.storage.store import ContentStore
     from studio.workflows.mint import MintItem
@@ -155,7 +154,7 @@ def token_details(connection: "Connection", *, collection: str, fetcher: Any, to
     problem = None
     try:
         known = library.collection(connection.chain_id, token.address) if library is not None else None
-        owner = known.owner if known is not None else _call(connection, token.contract.functions.owner())
+        owner = known.owner if known is not None else token.owner()
         if royalty_bps is None:
             royalty_bps = token.royalty_info(token_id or 0, 10_000).amount_wei
     except StudioError as exc:
@@ -239,16 +238,10 @@ def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, 
         raise InputError(f"Token {token_id} is listed by {listing.seller if listing else 'someone else'}.")
     if owner != signer.address:
         raise InputError(f"Token {token_id} belongs to {owner}, not to {signer.address}; only its owner can list it.")
-    receipts = []
-    approved = _call(connection, token.contract.functions.getApproved(token_id)) == market.address or _call(
-        connection, token.contract.functions.isApprovedForAll(owner, market.address))
-    if not approved:
-        receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
-                                  action=f"Approving the marketplace for token {token_id}", confirm=confirm,
-                                  network=network, history=history, timeout=timeout))
-    receipts.append(_transact(connection, signer, market.contract.functions.list(token.address, token_id, price_wei),
-                              action="Listing the token", confirm=confirm, network=network, history=history,
-                              timeout=timeout))
+    receipts = _approve_if_needed(connection, signer, token, market, token_id, owner, confirm=confirm,
+                                  network=network, history=history, timeout=timeout)
+    receipts.append(_transact(connection, signer, market.list_tx(token.address, token_id, price_wei), confirm=confirm,
+                              network=network, history=history, timeout=timeout))
     return _done(connection, market, store, MarketReceipt("list", token.address, token_id, price_wei,
                                                           tuple(receipts)))
 
@@ -263,10 +256,8 @@ def change_price(*, connection: "Connection", signer: "Signer", marketplace: str
     listing = _own_listing(market, signer, collection, token_id)
     if listing.price_wei == price_wei:
         raise InputError(f"Token {token_id} is already listed at {price_wei} wei.")
-    receipt = _transact(connection, signer, market.contract.functions.updatePrice(listing.collection, token_id,
-                                                                                  price_wei),
-                        action="Changing the price", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+    receipt = _transact(connection, signer, market.update_price_tx(listing.collection, token_id, price_wei),
+                        confirm=confirm, network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("change-price", listing.collection, token_id, price_wei,
                                                           (receipt,)))
 
@@ -277,9 +268,8 @@ def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: s
     """End one's own listing; the token comes back to the seller."""
     market = _market(connection, marketplace)
     listing = _own_listing(market, signer, collection, token_id)
-    receipt = _transact(connection, signer, market.contract.functions.cancel(listing.collection, token_id),
-                        action="Cancelling the listing", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+    receipt = _transact(connection, signer, market.cancel_tx(listing.collection, token_id), confirm=confirm,
+                        network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("cancel", listing.collection, token_id, None, (receipt,)))
 
 
@@ -295,13 +285,13 @@ def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore,
     published there too (so a buyer elsewhere can fetch both).
     """
     from studio.chain.contracts import checksum
-    from studio.chain.sender import TxSender
+    from studio.chain.transactions import typed_data_preview
     from studio.chain.vouchers import MintVoucher, sign_voucher, voucher_typed_data
     from studio.workflows.publish import file_commitment
 
     _check_price(price_wei)
     token = _collection(connection, collection)
-    artist = _call(connection, token.contract.functions.owner())
+    artist = token.owner()
     if artist != signer.address:
         raise InputError(f"Only the collection's owner ({artist}) can sign its mint vouchers, not {signer.address}.")
     commitment = file_commitment(metadata)
@@ -312,14 +302,14 @@ def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore,
     chain_id = connection.chain_id
     if nonce is None:
         nonce = _fresh_nonce(token, store, chain_id)
-    elif _call(connection, token.contract.functions.isNonceUsed(nonce)) or nonce in store.used_nonces(
+    elif token.is_nonce_used(nonce) or nonce in store.used_nonces(
             chain_id, token.address):
         raise InputError(f"Voucher nonce {nonce} was already used in this collection.",
                          hint="Leave the nonce out and the studio picks a fresh one.")
     voucher = MintVoucher(commitment.digest, price_wei, nonce, expiry,
                           checksum(royalty_receiver, "royalty receiver") if royalty_receiver else None, royalty_bps)
     typed = voucher_typed_data(voucher, token.address, chain_id)
-    preview = TxSender(connection, _network_of(connection, signer), signer).preview_typed_data(typed)
+    preview = typed_data_preview(signer.address, typed)
     if not confirm(preview):
         raise Cancelled("The voucher was not signed; nothing was listed.")
     signed = sign_voucher(signer, voucher, token.address, chain_id)
@@ -389,8 +379,8 @@ def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace
     if pending == 0:
         raise InputError(f"The marketplace holds nothing for {signer.address}: every payment reached it already.")
     to = checksum(to or signer.address, "recipient")
-    receipt = _transact(connection, signer, market.contract.functions.withdraw(to), action="Withdrawing payments",
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+    receipt = _transact(connection, signer, market.withdraw_tx(to), confirm=confirm, network=network,
+                        history=history, timeout=timeout)
     return MarketReceipt("withdraw", market.address, None, pending, (receipt,))
 
 
@@ -409,9 +399,8 @@ def buy_listing(*, connection: "Connection", signer: "Signer", marketplace: str,
         raise InputError(f"The price of token {token_id} changed to {listing.price_wei} wei (you saw "
                          f"{expected_price_wei} wei); nothing was bought.", hint="Review the new price.")
     _check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
-    receipt = _transact(connection, signer, market.contract.functions.buy(listing.collection, token_id),
-                        value=listing.price_wei, action="Buying the token", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+    receipt = _transact(connection, signer, market.buy_tx(listing.collection, token_id, listing.price_wei),
+                        confirm=confirm, network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("buy", listing.collection, token_id, listing.price_wei,
                                                           (receipt,)))
 
@@ -429,22 +418,23 @@ def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedV
                          f"{connection.chain_id}.", hint="Switch to the network the voucher was made on.")
     token = _collection(connection, signed.collection)
     item = signed.voucher
-    artist = _call(connection, token.contract.functions.owner())
+    artist = token.owner()
     if voucher_signer(signed) != artist:
         raise InputError("This voucher was not signed by the collection's current owner, so it cannot be redeemed.")
     if artist == signer.address:
         raise InputError("You signed this voucher yourself; buying it would pay you.",
                          hint="Mint the work instead.")
-    if _call(connection, token.contract.functions.isNonceUsed(item.nonce)):
+    if token.is_nonce_used(item.nonce):
         raise InputError("This lazy listing was already bought or withdrawn.")
-    block_time = int(connection.web3.eth.get_block("latest")["timestamp"])
-    if block_time > item.expiry:
+    if connection.latest_block_time() > item.expiry:
         raise InputError("This lazy listing has expired.", hint="Ask the artist for a new one.")
     _check_balance(connection, signer, item.price_wei, "The lazy listing")
-    receipt = _transact(connection, signer, token.contract.functions.redeem(item.as_struct(), signed.signature),
-                        value=item.price_wei, action="Buying (minting) the token", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
-    token_id = _redeemed_token(connection, token, receipt.tx_hash)
+    receipt = _transact(connection, signer, token.redeem_tx(signed, action="Buying (minting) the token"),
+                        confirm=confirm, network=network, history=history, timeout=timeout)
+    token_id = token.redeemed_token_id(receipt)
+    if token_id is None:
+        raise ChainError(f"The purchase {receipt.tx_hash} was mined but minted no token.",
+                         hint="Look the transaction up in a block explorer.")
     result = MarketReceipt("buy-voucher", token.address, token_id, item.price_wei, (receipt,))
     if store is not None and marketplace is not None:
         sync_market(connection, marketplace, store, collections=[token.address])
@@ -464,9 +454,8 @@ def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, 
     if owner == signer.address or (listing is not None and listing.seller == signer.address):
         raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
     _check_balance(connection, signer, amount_wei, "The offer")
-    receipt = _transact(connection, signer, market.contract.functions.makeOffer(token.address, token_id),
-                        value=amount_wei, action="Making the offer", confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+    receipt = _transact(connection, signer, market.make_offer_tx(token.address, token_id, amount_wei),
+                        confirm=confirm, network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
 
 
@@ -478,9 +467,8 @@ def withdraw_offer(*, connection: "Connection", signer: "Signer", marketplace: s
     offer = market.offer(collection, token_id, signer.address)
     if offer is None:
         raise InputError(f"You have no offer on token {token_id}.")
-    receipt = _transact(connection, signer, market.contract.functions.withdrawOffer(offer.collection, token_id),
-                        action="Withdrawing the offer", confirm=confirm, network=network, history=history,
-                        timeout=timeout)
+    receipt = _transact(connection, signer, market.withdraw_offer_tx(offer.collection, token_id), confirm=confirm,
+                        network=network, history=history, timeout=timeout)
     return _done(connection, market, store, MarketReceipt("withdraw-offer", offer.collection, token_id,
                                                           offer.amount_wei, (receipt,)))
 
@@ -506,21 +494,19 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
         raise InputError(f"The offer changed to {offer.amount_wei} wei (you saw {amount_wei} wei); nothing was sold.",
                          hint="Review the offer again.")
     owner = _owner(token, token_id)
-    receipts = []
+    receipts: list["TxReceipt"] = []
     if owner == market.address:
         listing = market.listing(token.address, token_id)
         if listing is None or listing.seller != signer.address:
             raise InputError(f"Token {token_id} is listed by someone else; only its seller can accept offers.")
     elif owner != signer.address:
         raise InputError(f"Token {token_id} belongs to {owner}; only its owner can accept offers.")
-    elif not (_call(connection, token.contract.functions.getApproved(token_id)) == market.address or _call(
-            connection, token.contract.functions.isApprovedForAll(owner, market.address))):
-        receipts.append(_transact(connection, signer, token.contract.functions.approve(market.address, token_id),
-                                  action=f"Approving the marketplace for token {token_id}", confirm=confirm,
-                                  network=network, history=history, timeout=timeout))
-    function = market.contract.functions.acceptOffer(token.address, token_id, buyer, offer.amount_wei)
-    receipts.append(_transact(connection, signer, function, action="Accepting the offer", confirm=confirm,
-                              network=network, history=history, timeout=timeout))
+    else:
+        receipts = _approve_if_needed(connection, signer, token, market, token_id, owner, confirm=confirm,
+                                      network=network, history=history, timeout=timeout)
+    receipts.append(_transact(connection, signer, market.accept_offer_tx(token.address, token_id, buyer,
+                                                                         offer.amount_wei),
+                              confirm=confirm, network=network, history=history, timeout=timeout))
     return _done(connection, market, store, MarketReceipt("accept-offer", token.address, token_id, offer.amount_wei,
                                                           tuple(receipts)))
 
@@ -586,46 +572,51 @@ def parse_voucher_json(text: str) -> "SignedVoucher":
 
 # ---------------------------------------------------------------- helpers
 
-def _transact(connection: "Connection", signer: "Signer", function: Any, *, action: str, confirm: Confirm,
-              value: int = 0, network: "Network | None" = None, history: "TxHistory | None" = None,
+def _transact(connection: "Connection", signer: "Signer", request: "TxRequest", *, confirm: Confirm,
+              network: "Network | None" = None, history: "TxHistory | None" = None,
               timeout: float = 120.0) -> "TxReceipt":
     """Simulate, show the preview, and only when confirmed sign, send and wait."""
-    sender = tx_sender(connection, signer, network, history)
-    prepared = sender.prepare_call(function, value=value, action=action)
-    if not confirm(prepared.preview):
-        raise Cancelled(f"{action} was not confirmed; nothing was sent.")
-    sent = sender.send(prepared, confirmed=True)
+    from studio.chain.sender import StillPending, TxSender
+
+    sender = TxSender.for_signer(connection, signer, network, history)
     try:
-        return sender.wait(sent.tx_hash, timeout=timeout)
-    except NetworkError as exc:
-        raise NetworkError(f"{action} was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
-                           hint="It may still go through: read the market again once the node answers (Refresh, "
-                                "or `studio market listings`) before trying again.") from exc
+        return sender.transact(request, confirm=confirm, timeout=timeout)
+    except StillPending as exc:
+        raise NetworkError(exc.message, hint="It may still go through: read the market again once the node answers "
+                                             "(Refresh, or `studio market listings`) before trying again.") from exc
 
 
-def _done(connection: "Connection", market: Any, store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:
+def _approve_if_needed(connection: "Connection", signer: "Signer", token: "CollectionContract",
+                       market: "MarketplaceContract", token_id: int, owner: str, *, confirm: Confirm,
+                       network: "Network | None", history: "TxHistory | None",
+                       timeout: float) -> list["TxReceipt"]:
+    """The marketplace approved for this one token, when it may not move it yet (its own preview)."""
+    if token.may_transfer(market.address, token_id, owner):
+        return []
+    request = token.approve_tx(market.address, token_id, action=f"Approving the marketplace for token {token_id}")
+    return [_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                      timeout=timeout)]
+
+
+def _done(connection: "Connection", market: "MarketplaceContract", store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:
     if store is not None:
         sync_market(connection, market.address, store, collections=[result.collection])
     return result
 
 
-def _market(connection: "Connection", marketplace: str):
+def _market(connection: "Connection", marketplace: str) -> "MarketplaceContract":
     from studio.chain.contracts import MarketplaceContract
 
     return MarketplaceContract(connection, marketplace)
 
 
-def _collection(connection: "Connection", collection: str):
+def _collection(connection: "Connection", collection: str) -> "CollectionContract":
     from studio.chain.contracts import CollectionContract
 
     return CollectionContract(connection, collection)
 
 
-def _call(connection: "Connection", function: Any) -> Any:
-    return connection.call(function, action="Reading the contract")
-
-
-def _owner(token: Any, token_id: int) -> str:
+def _owner(token: "CollectionContract", token_id: int) -> str:
     try:
         return token.owner_of(token_id)
     except ChainError as exc:
@@ -633,7 +624,7 @@ def _owner(token: Any, token_id: int) -> str:
                        hint="Check the collection address and the token number.") from exc
 
 
-def _listing_or_refuse(market: Any, collection: str, token_id: int):
+def _listing_or_refuse(market: "MarketplaceContract", collection: str, token_id: int) -> "Listing":
     listing = market.listing(collection, token_id)
     if listing is None:
         raise InputError(f"Token {token_id} is not listed for sale.",
@@ -641,7 +632,7 @@ def _listing_or_refuse(market: Any, collection: str, token_id: int):
     return listing
 
 
-def _own_listing(market: Any, signer: "Signer", collection: str, token_id: int):
+def _own_listing(market: "MarketplaceContract", signer: "Signer", collection: str, token_id: int) -> "Listing":
     listing = _listing_or_refuse(market, collection, token_id)
     if listing.seller != signer.address:
         raise InputError(f"Token {token_id} is listed by {listing.seller}; only its seller can change it.")
@@ -661,20 +652,12 @@ def _check_balance(connection: "Connection", signer: "Signer", amount_wei: int, 
                          hint="Add funds to the account (plus a little for the fee).")
 
 
-def _fresh_nonce(token: Any, store: MarketStore, chain_id: int) -> int:
+def _fresh_nonce(token: "CollectionContract", store: MarketStore, chain_id: int) -> int:
     used = store.used_nonces(chain_id, token.address)
     while True:
         nonce = secrets.randbits(64)
         if nonce not in used and not token.is_nonce_used(nonce):
             return nonce
-
-
-def _network_of(connection: "Connection", signer: "Signer") -> "Network":
-    from studio.chain.networks import Network
-
-    network = getattr(signer, "network", None)
-    return network or Network(f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id,
-                              None)
 
 
 def _signed(voucher: "SignedVoucher | VoucherRow | str") -> "SignedVoucher":
@@ -685,19 +668,3 @@ def _signed(voucher: "SignedVoucher | VoucherRow | str") -> "SignedVoucher":
     if isinstance(voucher, str):
         return parse_voucher_json(voucher)
     return voucher
-
-
-def _redeemed_token(connection: "Connection", token: Any, tx_hash: str) -> int:
-    """The token id a redeem minted, from its VoucherRedeemed log."""
-    event = token.contract.events.VoucherRedeemed()
-    topic = _hex(event.topic)
-    for entry in connection.web3.eth.get_transaction_receipt(tx_hash)["logs"]:
-        if entry["address"] == token.address and entry["topics"] and _hex(entry["topics"][0]) == topic:
-            return int(event.process_log(entry)["args"]["tokenId"])
-    raise ChainError(f"The purchase {tx_hash} was mined but minted no token.",
-                     hint="Look the transaction up in a block explorer.")
-
-
-def _hex(value: Any) -> str:
-    text = value if isinstance(value, str) else bytes(value).hex()
-    return text.lower().removeprefix("0x")

@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from studio.cancel import Cancellable, ProgressCallback
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StorageError, StudioError
 from studio.library.db import FAILED, MINTED, SENT, UPLOADED, Collection, Library, MintAttempt, Token, UNSAVED, Work
-from studio.workflows.collections import tx_sender
 
 if TYPE_CHECKING:
+    from studio.chain.content import Commitment
+    from studio.chain.contracts import CollectionContract
     from studio.chain.history import TxHistory
     from studio.chain.networks import Network
     from studio.chain.sender import PreparedTx, TxSender
-    from studio.chain.transactions import Connection, Signer, TxPreview
+    from studio.chain.transactions import Connection, Signer, TxPreview, TxReceipt
     from studio.storage.metadata import NftMetadata
     from studio.storage.store import ContentStore
 
@@ -175,6 +176,7 @@ def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, si
     Raises what the mint would: an already minted work, a signer who may not mint (decoded revert).
     """
     from studio.chain.contracts import CollectionContract
+    from studio.chain.sender import TxSender
 
     target = known_collection(library, connection, collection)
     entries = [read_work_file(item, library) for item in _unique(items)]
@@ -183,7 +185,7 @@ def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, si
         entry.build_metadata(_local_media_cid(entry.item.path))
     commitment = _commitment(entries)
     contract = CollectionContract(connection, target.address)
-    sender = tx_sender(connection, signer, network)
+    sender = TxSender.for_signer(connection, signer, network)
     prepared = _prepare(sender, contract, commitment, recipient or signer.address, speed)
     planned = tuple(PlannedToken(e.item.path, e.item.name, e.media_cid, e.metadata_cid, commitment.token_uri(i))
                     for i, e in enumerate(entries))
@@ -203,11 +205,12 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     uploads stay recorded, ready for the next run). Tokens go to ``recipient`` (default: the signer).
     """
     from studio.chain.contracts import CollectionContract
+    from studio.chain.sender import TxSender
 
     report = progress or (lambda fraction, line: None)
     target = known_collection(library, connection, collection)
     contract = CollectionContract(connection, target.address)
-    sender = tx_sender(connection, signer, network, history)
+    sender = TxSender.for_signer(connection, signer, network, history)
     to = recipient or signer.address
     entries = [read_work_file(item, library) for item in _unique(items)]
 
@@ -266,7 +269,7 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
                                                            error=None, position=position))
     report(0.7, f"Waiting for {sent.tx_hash}")
     try:
-        receipt = sender.wait(sent.tx_hash, timeout=timeout, cancel=cancel)
+        receipt = sender.wait(sent.tx_hash, timeout=timeout, cancel=cancel, action=prepared.preview.action)
     except ChainError as exc:
         _fail(library, pending, exc)
         raise
@@ -492,48 +495,35 @@ def _upload_directory(entries: Sequence[MintEntry], store: "ContentStore", commi
 
 # ---------------------------------------------------------------- chain
 
-def _prepare(sender: "TxSender", contract, commitment, to: str, speed: str) -> "PreparedTx":
-    from studio.chain.contracts import checksum
-
-    functions = contract.contract.functions
-    if commitment.directory:
-        function, action = functions.mintBatch(checksum(to, "recipient"), commitment.digest,
-                                               commitment.count), "Minting the batch"
-    else:
-        function, action = functions.mint(checksum(to, "recipient"), commitment.digest), "Minting the token"
-    return sender.prepare_call(function, speed=speed, action=action)
+def _prepare(sender: "TxSender", contract: "CollectionContract", commitment: "Commitment", to: str,
+             speed: str) -> "PreparedTx":
+    request = contract.mint_batch_tx(to, commitment) if commitment.directory else contract.mint_tx(to, commitment)
+    return sender.prepare_request(request, speed=speed)
 
 
-def _settle_sent(attempt: MintAttempt, library: Library, contract, sender: "TxSender", target: Collection,
-                 timeout: float, cancel: Cancellable | None) -> MintAttempt:
+def _settle_sent(attempt: MintAttempt, library: Library, contract: "CollectionContract", sender: "TxSender",
+                 target: Collection, timeout: float, cancel: Cancellable | None) -> MintAttempt:
     """Find out what became of a "sent" attempt's transaction and record it.
 
     Landed: its tokens are recorded ("minted"). Reverted: "failed". Dropped (the node does not
     know it): back to "uploaded", so the work is minted again with the same CIDs. Still pending:
     waited for.
     """
-    eth = contract.connection.web3.eth
     if attempt.tx_hash is None:
         raise RuntimeError(f"Attempt {attempt.id} is recorded as sent without a transaction hash.")
     tx_hash = _latest_replacement(sender, attempt.tx_hash)
-    try:
-        eth.get_transaction(tx_hash)
-    except Exception as exc:
-        if exc.__class__.__name__ != "TransactionNotFound":
-            from studio.chain.transactions import as_studio_error
-
-            raise as_studio_error(exc, "Checking the earlier mint") from exc
+    if not sender.is_known(tx_hash):
         return library.record_attempt(replace(attempt, state=UPLOADED, tx_hash=None,
                                               error=f"The transaction {attempt.tx_hash} was dropped by the network."))
     batch = [a for a in library.attempts(tx_hash=attempt.tx_hash) if a.state == SENT]
     try:
-        receipt = sender.wait(tx_hash, timeout=timeout, cancel=cancel)
+        receipt = sender.wait(tx_hash, timeout=timeout, cancel=cancel, action="The earlier mint")
     except ChainError as exc:
         with library.connect():
             for each in batch:
                 library.record_attempt(replace(each, state=FAILED, error=str(exc)))
         return replace(attempt, state=FAILED, error=str(exc))
-    if _minted_in(contract, tx_hash, receipt) is None:  # replaced by a cancellation: nothing was minted
+    if contract.minted_in(receipt) is None:  # replaced by a cancellation: nothing was minted
         with library.connect():
             for each in batch:
                 library.record_attempt(replace(each, state=UPLOADED, tx_hash=None,
@@ -559,22 +549,14 @@ def _latest_replacement(sender: "TxSender", tx_hash: str) -> str:
     return tx_hash
 
 
-def _minted_in(contract, tx_hash: str, receipt):
-    """The Minted record of a landed transaction, or None when it minted nothing in this collection."""
-    raw = contract.connection.web3.eth.get_transaction_receipt(tx_hash)
-    try:
-        return contract.minted_from_receipt(receipt, raw)
-    except IndexError:
-        return None
-
-
-def _record_landed(library: Library, contract, target: Collection, attempts: Sequence[MintAttempt], tx_hash: str,
-                   receipt, *, owner: str | None) -> list[Token]:
+def _record_landed(library: Library, contract: "CollectionContract", target: Collection,
+                   attempts: Sequence[MintAttempt], tx_hash: str, receipt: "TxReceipt", *,
+                   owner: str | None) -> list[Token]:
     """Tokens ``first + position`` of a landed mint, recorded with their attempts as "minted".
 
     ``owner`` is the recipient of a mint just made; None asks the chain (a recovered mint's
     tokens may have moved since)."""
-    minted = _minted_in(contract, tx_hash, receipt)
+    minted = contract.minted_in(receipt)
     if minted is None:
         raise ChainError(f"The transaction {tx_hash} minted nothing in {target.name}.",
                          hint="It was not a mint of this collection; check the attempt in the library.")
@@ -592,7 +574,7 @@ def _needs_royalty(item: MintItem, target: Collection) -> bool:
     return item.royalty_bps is not None and item.royalty_bps != target.royalty_bps
 
 
-def _set_royalties(contract, signer: "Signer", target: Collection, entries: Sequence[MintEntry],
+def _set_royalties(contract: "CollectionContract", signer: "Signer", target: Collection, entries: Sequence[MintEntry],
                    tokens: Sequence[Token], report: ProgressCallback) -> list[str]:
     """Per-token royalty overrides, one transaction each; a failure is reported, the token stays minted."""
     problems = []

@@ -290,7 +290,7 @@ def test_smart_wallet_artist_that_refuses_eth_gets_a_withdrawable_balance(world)
     # The wallet withdraws its balance to another address.
     target = world.collectors[3].address
     before = world.balance(target)
-    withdraw = collection.contract.functions.withdrawPayments(target)._encode_transaction_data()
+    withdraw = collection.contract.encode_abi("withdrawPayments", args=[target])
     send(LocalSigner(world.artist), probe.functions.execute(collection.address, 0, withdraw))
     assert world.balance(target) - before == voucher.price_wei
     assert collection.pending_payment(probe.address) == 0 and world.balance(collection.address) == 0
@@ -303,7 +303,7 @@ def test_withdraw_to_an_address_that_refuses_eth_keeps_the_balance(world):
     world.connection.send(LocalSigner(world.artist), probe.functions.setMode(1, "0x" + "00" * 20, b""))
     voucher = _voucher(world)
     world.collection.redeem(world.collectors[0], _signed(world, voucher))
-    withdraw = world.collection.contract.functions.withdrawPayments(probe.address)._encode_transaction_data()
+    withdraw = world.collection.contract.encode_abi("withdrawPayments", args=[probe.address])
     _expect("WithdrawFailed", world.connection.send, LocalSigner(world.artist),
             probe.functions.execute(world.collection.address, 0, withdraw))
     assert world.collection.pending_payment(probe.address) == voucher.price_wei

@@ -103,7 +103,7 @@ def test_persistence_round_trip_and_damaged_file(accounts, tmp_path):
 
 
 def test_reverts_on_the_devnet_are_decoded(tmp_path, accounts):
-    from studio.chain.contracts import MarketplaceContract
+    from studio.chain.contracts import MarketplaceContract, request_for
 
     devnet = Devnet(None)
     market = MarketplaceContract(devnet.connection(), devnet.studio_contracts()["StudioMarketplace"])
@@ -111,10 +111,10 @@ def test_reverts_on_the_devnet_are_decoded(tmp_path, accounts):
     sender = TxSender(devnet.connection(), network, LocalSigner(accounts[1]), nonces=NonceManager(),
                       known_contracts=devnet.known_contracts())
     with pytest.raises(ChainError, match="not listed"):
-        sender.prepare_call(market.contract.functions.buy(RECIPIENT, 5), value=10, action="Buying")
+        sender.prepare_request(market.buy_tx(RECIPIENT, 5, 10))
     deployer = TxSender(devnet.connection(), network, LocalSigner(accounts[0]), nonces=NonceManager(),
                         known_contracts=devnet.known_contracts())
-    preview = deployer.prepare_call(market.contract.functions.setFee(100, RECIPIENT)).preview
+    preview = deployer.prepare_request(request_for(market.contract.functions.setFee(100, RECIPIENT))).preview
     assert preview.to_name == "Studio marketplace" and preview.call.function == "setFee"
 
 

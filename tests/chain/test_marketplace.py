@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.chain.contracts import Listing
+from studio.chain.contracts import Listing, request_for
 from studio.chain.errors_decode import ContractRevert
 from studio.chain.transactions import LocalSigner
 from studio.errors import ChainError, InputError
@@ -215,9 +215,9 @@ def _probe_lists(world, price: int):
     coll, market = world.collection.contract.functions, world.market.contract.functions
     execute = probe.functions.execute
     _send(world, operator, execute(world.collection.address, 0,
-                                   coll.setApprovalForAll(world.market.address, True)._encode_transaction_data()))
+                                   request_for(coll.setApprovalForAll(world.market.address, True)).data))
     _send(world, operator, execute(world.market.address, 0,
-                                   market.list(world.collection.address, token, price)._encode_transaction_data()))
+                                   request_for(market.list(world.collection.address, token, price)).data))
     return probe, operator, token
 
 
@@ -231,11 +231,11 @@ def test_seller_that_refuses_eth_gets_a_withdrawable_balance(world):
     assert world.balance(world.market.address) == proceeds
     withdraw = world.market.contract.functions.withdraw
     _expect("WithdrawFailed", _send, world, operator,
-            probe.functions.execute(world.market.address, 0, withdraw(probe.address)._encode_transaction_data()))
+            probe.functions.execute(world.market.address, 0, request_for(withdraw(probe.address)).data))
     target = world.collectors[2].address
     before = world.balance(target)
     _send(world, operator, probe.functions.execute(world.market.address, 0,
-                                                   withdraw(target)._encode_transaction_data()))
+                                                   request_for(withdraw(target)).data))
     assert world.balance(target) - before == proceeds
     assert world.balance(world.market.address) == 0
     _expect("NothingToWithdraw", world.market.withdraw, world.collectors[0], world.collectors[0].address)
@@ -245,7 +245,7 @@ def test_reentrant_seller_cannot_buy_during_a_sale(world):
     price = 10**16
     other = _listed(world, price)
     probe, operator, token = _probe_lists(world, price)
-    reenter = world.market.contract.functions.buy(world.collection.address, other)._encode_transaction_data()
+    reenter = request_for(world.market.contract.functions.buy(world.collection.address, other)).data
     _send(world, operator, probe.functions.setMode(2, world.market.address, reenter))
     world.market.buy(world.collectors[0], world.collection.address, token, price)
     assert probe.functions.reenterSucceeded().call() is False

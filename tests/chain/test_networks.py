@@ -101,7 +101,7 @@ def test_wallet_refuses_to_sign_for_a_node_on_another_chain(tmp_path):
 
 
 def test_contract_calls_through_a_network_signer_refuse_another_chain(chain, accounts, tmp_path):
-    """Connection.send (used by the contract wrappers) puts the node's chain id in the transaction."""
+    """The contract wrappers send through TxSender, which refuses a node serving another chain than the signer's."""
     from studio.chain.contracts import MarketplaceContract
     from studio.chain.sender import NetworkSigner
     from studio.chain.transactions import Connection, LocalSigner

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from studio.chain.history import CONFIRMED, PENDING, REPLACED, TxHistory
+from studio.chain.history import CONFIRMED, DROPPED, PENDING, REPLACED, TxHistory
 from studio.chain.networks import NetworkRegistry
 from studio.chain.nonces import NonceManager
 from studio.chain.sender import TxSender
@@ -63,6 +63,49 @@ def test_a_failed_broadcast_leaves_no_nonce_gap(chain, local_network, accounts):
     sender.wait(sent.tx_hash, timeout=30)
 
 
+def test_a_transaction_is_in_the_history_before_its_broadcast_and_one_never_broadcast_is_dropped(
+        chain, local_network, accounts, history):
+    sender = make_sender(chain, local_network, accounts[6], history)
+    prepared = sender.prepare(RECIPIENT, value=1)
+    seen = []
+
+    def journal(signed) -> None:  # what the batch run does between signing and broadcasting
+        seen.append((history.get(signed.tx_hash).status, signed.nonce, sender.is_known(signed.tx_hash), signed.raw))
+
+    sent = sender.send(prepared, on_signed=journal)
+    assert [(status, nonce, known) for status, nonce, known, _ in seen] == [(PENDING, sent.nonce, False)]
+    assert sender.wait(sent.tx_hash, timeout=30).succeeded and history.get(sent.tx_hash).status == CONFIRMED
+
+    def crash(signed) -> None:
+        seen.append(signed)
+        raise OSError("the journal's disk is full")
+
+    with pytest.raises(OSError):
+        sender.send(prepared, on_signed=crash)
+    never = seen[-1]
+    assert history.get(never.tx_hash).status == DROPPED and not sender.is_known(never.tx_hash)
+    assert sender.send(prepared).nonce == never.nonce  # no gap
+    broken = type(prepared)(prepared.preview, {**prepared.tx, "gas": 20_000}, prepared.fee)  # intrinsic gas too low
+    with pytest.raises(ChainError):
+        sender.send(broken)
+    assert history.entries(status=DROPPED, sender=accounts[6].address)[0].gas_limit == 20_000
+
+
+def test_the_same_signed_bytes_broadcast_again_are_the_same_transaction(chain, local_network, accounts, history):
+    sender = make_sender(chain, local_network, accounts[4], history)
+    signed = []
+    chain.rpc("evm_setAutomine", [False])
+    try:
+        sent = sender.send(sender.prepare(RECIPIENT, value=2), on_signed=signed.append)
+        sender.rebroadcast(signed[0].raw)  # the node already holds it: nothing new, no error
+        assert chain.web3.eth.get_transaction_count(accounts[4].address, "pending") == sent.nonce + 1
+        chain.rpc("evm_mine")
+    finally:
+        chain.rpc("evm_setAutomine", [True])
+    assert sender.wait(sent.tx_hash, timeout=10).succeeded and history.get(sent.tx_hash).status == CONFIRMED
+    assert not sender.nonce_taken(sent.tx_hash, sent.nonce + 1) and sender.nonce_taken("0x" + "ab" * 32, sent.nonce)
+
+
 def test_speed_up_and_cancel_replace_pending_transactions(chain, local_network, accounts, history):
     sender = make_sender(chain, local_network, accounts[7], history)
     chain.rpc("evm_setAutomine", [False])
@@ -101,20 +144,19 @@ def test_preview_names_studio_contracts_and_decodes_the_call(world, tmp_path):
     token_id = world.mint()
     artist = make_sender(world.node, network, world.artist,
                          known_contracts={world.market.address: "Studio marketplace"})
-    function = world.collection.contract.functions.approve(world.market.address, token_id)
-    prepared = artist.prepare_call(function, action="Approving the token")
+    prepared = artist.prepare_request(world.collection.approve_tx(world.market.address, token_id))
     assert prepared.preview.call.contract == "StudioCollection"
     assert prepared.preview.call.function == "approve"
     assert dict(prepared.preview.call.args)["tokenId"] == token_id
     assert prepared.preview.max_fee_wei == prepared.preview.gas_limit * prepared.preview.max_fee_per_gas
-    buy = world.market.contract.functions.buy(world.collection.address, token_id)
+    buy = world.market.buy_tx(world.collection.address, token_id, 10**15)
     with pytest.raises(ChainError, match="not listed"):  # the eth_call simulation decodes the custom error
-        artist.prepare_call(buy, value=10**15, action="Buying")
+        artist.prepare_request(buy)
     collector = make_sender(world.node, network, world.collectors[0],
                             known_contracts={world.market.address: "Studio marketplace"})
     world.collection.set_approval_for_all(world.artist, world.market.address)
     world.market.list(world.artist, world.collection.address, token_id, 10**15)
-    preview = collector.prepare_call(buy, value=10**15, action="Buying").preview
+    preview = collector.prepare_request(buy).preview
     assert preview.to_name == "Studio marketplace" and preview.value_wei == 10**15
     assert ("Function", "StudioMarketplace.buy") in preview.lines()
 
@@ -156,7 +198,7 @@ def _jsonable(value):
 
 
 def test_contract_calls_sent_at_once_from_one_account_all_land(chain, accounts):
-    """Connection.send (what the contract wrappers use) shares the nonce lanes with TxSender."""
+    """Connection.send (a web3 call sent through TxSender) holds the account's nonce lane like every send."""
     connection = Connection.from_url(chain.url)
     signer = LocalSigner(accounts[7])
     start = chain.web3.eth.get_transaction_count(signer.address)

@@ -190,14 +190,65 @@ def test_add_and_rename_accounts(tmp_path):
         wallet.account("Sales")
 
 
-def test_import_phrase_into_existing_wallet_rejects_a_different_phrase(tmp_path):
+def test_a_second_recovery_phrase_adds_its_accounts_beside_the_first(tmp_path):
     wallet = make_wallet(tmp_path)
     wallet.import_private_key(SPEC_KEY, PASSWORD)
     added = wallet.import_phrase(TEST_PHRASE, PASSWORD, count=2)
     assert [a.address for a in added][0] == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-    with pytest.raises(InputError, match="different recovery phrase"):
-        wallet.import_phrase(ABANDON, PASSWORD)
+    first_version = json.loads(wallet.path.read_text())["version"]
+    second = wallet.import_phrase(ABANDON, PASSWORD, count=2)
+    abandon_0 = address_of_phrase(ABANDON, 0)
+    assert [(a.address, a.name, a.path, a.phrase) for a in second] == [
+        (abandon_0, "Account 1 · phrase 2", ACCOUNT_PATH.format(0), 1),
+        (address_of_phrase(ABANDON, 1), "Account 2 · phrase 2", ACCOUNT_PATH.format(1), 1)]
+    assert wallet.phrase_count == 2 and len(wallet.accounts()) == 5
+    document = json.loads(wallet.path.read_text())
+    assert first_version == 1 and document["version"] == 2  # one phrase stays readable by older studios
+    assert ABANDON.split()[0] not in json.dumps(document["accounts"]) and "abandon" not in wallet.path.read_text()
     assert wallet.reveal_phrase(PASSWORD) == TEST_PHRASE
+    assert wallet.reveal_phrase(PASSWORD, account=abandon_0) == ABANDON
+    with pytest.raises(InputError, match="imported as a key"):
+        wallet.reveal_phrase(PASSWORD, account="Imported 1")
+    assert wallet.import_phrase(ABANDON, PASSWORD, count=2) == []  # the same phrase again adds nothing
+
+    reopened = Wallet(wallet.path, kdf_n=FAST_N)
+    reopened.unlock(PASSWORD)  # every account's key is derived from its own phrase
+    assert reopened.signer(abandon_0).address == abandon_0
+    third = reopened.add_account(phrase=1)
+    assert (third.address, third.path, third.phrase) == (address_of_phrase(ABANDON, 2), ACCOUNT_PATH.format(2), 1)
+    assert reopened.add_account().address == address_of_phrase(TEST_PHRASE, 2)
+
+
+def address_of_phrase(phrase: str, index: int) -> str:
+    from eth_account import Account
+
+    return Account.from_key(derive_key(phrase_seed(phrase), ACCOUNT_PATH.format(index))).address
+
+
+def test_a_cancelled_change_writes_nothing(tmp_path):
+    from studio.cancel import CancelToken
+    from studio.errors import Cancelled
+
+    wallet = make_wallet(tmp_path)
+    cancel = CancelToken()
+    steps: list[str] = []
+
+    def progress(_fraction: float, line: str) -> None:
+        steps.append(line)
+        if line == "Encrypting the wallet":
+            cancel.cancel()  # pressed while the keys are being encrypted
+
+    with pytest.raises(Cancelled):
+        wallet.import_phrase(TEST_PHRASE, PASSWORD, progress=progress, cancel=cancel)
+    assert "Encrypting the wallet" in steps and not wallet.exists
+    wallet.create(PASSWORD, phrase=TEST_PHRASE)
+    before = wallet.path.read_bytes()
+    for change in (lambda token: wallet.import_private_key(SPEC_KEY, PASSWORD, progress=progress, cancel=token),
+                   lambda token: wallet.import_phrase(ABANDON, PASSWORD, progress=progress, cancel=token)):
+        cancel = CancelToken()
+        with pytest.raises(Cancelled):
+            change(cancel)
+        assert wallet.path.read_bytes() == before
 
 
 def test_export_keystore_round_trip_and_reimport(tmp_path):
@@ -365,3 +416,9 @@ def test_bad_service_secret_names_and_values_are_refused(tmp_path):
 def test_a_service_secret_needs_a_wallet(tmp_path):
     with pytest.raises(NotFound, match="no wallet"):
         make_wallet(tmp_path).set_service_secret("pinning", TOKEN, PASSWORD)
+
+
+def test_the_studio_paths_name_the_wallet_file_the_wallet_uses(studio_home):
+    from studio.config import load_config
+
+    assert Wallet.default().path == load_config().paths.wallet_file == wallet_path(load_config().paths.data_dir)

@@ -92,6 +92,16 @@ def test_bad_manifest_dry_run_and_json_report_on_the_devnet(capsys, inputs):
     assert [t["token_id"] for t in report["tokens"]] == list(range(1, 13))
     assert report["gas_used"] > 0 and int(report["cost_wei"]) > 0
     assert "[12/12 minted" in err  # plain progress lines without a terminal
+    code, out, err = run(capsys, "wallet", "history", "--json")  # the deployment and the batch are the wallet's
+    descriptions = [entry["description"] for entry in json.loads(out) if entry["status"] == "confirmed"]
+    assert descriptions.count("Deploying the collection Batch (BAT)") == 1
+    assert sorted(d for d in descriptions if d.startswith("Minting")) == ["Minting 2 works in Batch"] + [
+        "Minting 5 works in Batch"] * 2
+    assert descriptions.count("Listing the token") == 12 and descriptions.count("Approving the marketplace") == 1
+    code, out, _ = run(capsys, "wallet", "history", "--json", "--account", "Account 2")
+    assert code == 2 and "No wallet account is called 'Account 2'" in json.loads(out)["error"]
+    code, out, _ = run(capsys, "wallet", "history", "--json", "--account", "Account 1")
+    assert len(json.loads(out)) == 17
     code, out, err = run(capsys, "batch-mint", inputs / "drop.csv", *signing, "--batch-size", "0")
     assert code == 2 and "1 to 1000" in err
 
@@ -180,3 +190,11 @@ def test_killed_at_every_step_and_resumed_mints_each_work_once_and_lists_it(caps
             names.add(metadata["name"])
             assert metadata["attributes"][0] == {"trait_type": "Index", "value": int(metadata["name"].split()[-1])}
         assert names == {f"Work {i}" for i in range(12)}
+        # Every transaction the killed runs signed is in the wallet's history, and each one mined.
+        from studio.chain.history import TxHistory
+
+        history = {e.tx_hash: e for e in TxHistory.default().entries(chain_id=31337, limit=1000)}
+        with sqlite3.connect(journal) as db:
+            journaled = db.execute("SELECT hash, state FROM txs").fetchall()
+        assert len(journaled) >= 17 and {state for _, state in journaled} == {"landed"}
+        assert {history[tx_hash].status for tx_hash, _ in journaled} == {"confirmed"}

@@ -70,8 +70,10 @@ def test_import_phrase_key_and_keystore_print_addresses(capsys, files, tmp_path,
                          "--password-file", files / "password", "--json")
     assert code == 0, err
     assert json.loads(out) == [
-        {"address": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "path": "m/44'/60'/0'/0/0", "name": "Account 1"},
-        {"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "path": "m/44'/60'/0'/0/1", "name": "Account 2"}]
+        {"address": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "path": "m/44'/60'/0'/0/0", "name": "Account 1",
+         "phrase": 0},
+        {"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "path": "m/44'/60'/0'/0/1", "name": "Account 2",
+         "phrase": 0}]
     code, out, _ = run(capsys, "wallet", "import", "--key-file", files / "key", "--name", "Spec",
                        "--password-file", files / "password", "--json")
     assert json.loads(out)[0]["path"] is None
@@ -87,6 +89,22 @@ def test_import_phrase_key_and_keystore_print_addresses(capsys, files, tmp_path,
                          files / "ks-password", "--password-file", files / "password", "--json")
     assert code == 0, err
     assert json.loads(out)[0]["address"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def test_a_second_phrase_is_imported_beside_the_first_and_exported_by_its_account(capsys, files):
+    abandon = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+    (files / "second-phrase").write_text(abandon + "\n")
+    run(capsys, "wallet", "import", "--phrase-file", files / "phrase", "--password-file", files / "password")
+    code, out, err = run(capsys, "wallet", "import", "--phrase-file", files / "second-phrase",
+                         "--password-file", files / "password")
+    assert code == 0, err
+    assert out.strip() == ("0x9858EfFD232B4033E47d90003D41EC34EcaEda94  Account 1 · phrase 2  "
+                           "(m/44'/60'/0'/0/0 of phrase 2)")
+    code, out, _ = run(capsys, "wallet", "export", "--account", "Account 1 · phrase 2", "--phrase",
+                       "--password-file", files / "password")
+    assert code == 0 and out.strip() == abandon
+    code, out, _ = run(capsys, "wallet", "export", "--phrase", "--password-file", files / "password")
+    assert out.strip() == TEST_PHRASE
 
 
 def test_wrong_password_is_refused_and_changes_nothing(capsys, files, tmp_path):
@@ -304,3 +322,15 @@ def test_network_use_becomes_the_default_of_every_command(capsys, files, monkeyp
     assert code == 0
     code, out, err = run(capsys, "wallet", "send", RECIPIENT, "1wei", "--password-file", files / "password")
     assert code == 0, err
+
+
+def test_devnet_fund_pays_a_wallet_account_from_the_test_accounts(capsys, files):
+    from studio.chain.devnet import Devnet
+
+    (files / "new-phrase").write_text("abandon " * 11 + "about\n")
+    run(capsys, "wallet", "import", "--phrase-file", files / "new-phrase", "--password-file", files / "password")
+    code, out, err = run(capsys, "devnet", "fund", "--account", "Account 1")
+    assert code == 0, err
+    assert out.startswith("0x9858EfFD232B4033E47d90003D41EC34EcaEda94 received 10 ETH on the devnet from the test "
+                          "account 0x")
+    assert Devnet.shared().connection().balance("0x9858EfFD232B4033E47d90003D41EC34EcaEda94") == 10 * 10**18

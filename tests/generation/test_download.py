@@ -143,8 +143,22 @@ def test_unreachable_hub_is_a_network_error(tmp_path: Path, monkeypatch: pytest.
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError) as raised:
         download_model(REPO, tmp_path / "m", endpoint=f"http://127.0.0.1:{port}", token=False)
+    assert str(raised.value).startswith(f"The model hub at 127.0.0.1:{port} refused the connection")
+    assert "Errno" not in str(raised.value)
+
+
+def test_a_hub_name_that_cannot_be_looked_up_is_said_in_words(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(NetworkError) as raised:  # .invalid never resolves (RFC 2606)
+        download_model(REPO, tmp_path / "m", endpoint="http://hub.nonexistent.invalid", token=False)
+    message = str(raised.value)
+    assert message.startswith("The name hub.nonexistent.invalid could not be looked up"), message
+    assert "offline" in message and "Errno" not in message and "Name or service" not in message
 
 
 def test_offline_mode_is_reported_not_bypassed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

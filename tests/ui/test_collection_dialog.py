@@ -54,7 +54,7 @@ def test_a_new_collection_is_deployed_after_the_preview_and_remembered(qtbot, wa
     assert dialog.receiver.text() == ACCOUNT_1  # royalties go to the current account unless changed
     fill(dialog, royalty=7.5)
     preview = review(qtbot, dialog)
-    assert preview.preview.action == "Deploying the collection"
+    assert preview.preview.action.startswith("Deploying the collection ")
     assert preview.value_labels["To"].text() and preview.isVisible()
     assert library.collections(1337) == []  # nothing deployed before the signature
     with qtbot.waitSignal(dialog.finished_with, timeout=JOB_MS) as finished:

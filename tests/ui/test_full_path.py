@@ -86,7 +86,7 @@ def _mint_two_into_a_new_collection(qtbot, window, paths: list[Path]):
     with qtbot.waitSignal(new.preview_shown, timeout=JOB_MS) as previewed:
         click(qtbot, new.go_button)
     deploy = previewed.args[0]
-    assert deploy.preview.action == "Deploying the collection" and deploy.preview.sender == ACCOUNT_1
+    assert deploy.preview.action.startswith("Deploying the collection ") and deploy.preview.sender == ACCOUNT_1
     with qtbot.waitSignal(new.accepted, timeout=JOB_MS):
         click(qtbot, deploy.sign_button)
     collection = new.collection
@@ -221,6 +221,9 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     store = MarketStore(library)
     assert [t.token_id for t in store.my_tokens(1337, ACCOUNT_2)] == [1, 3]
     assert [(t.token_id, t.listed) for t in store.my_tokens(1337, ACCOUNT_1)] == [(2, False)]
-    assert {(t.owner, t.token_id) for t in market.held.rows()} == {(ACCOUNT_1, 2), (ACCOUNT_2, 1), (ACCOUNT_2, 3)}
+    assert {(t.owner, t.token_id) for t in market.held.rows()} == {(ACCOUNT_2, 1), (ACCOUNT_2, 3)}  # the acting one's
+    tab.account_combo.setCurrentIndex(0)  # the artist again, from the Market's header
+    assert {(t.owner, t.token_id) for t in market.held.rows()} == {(ACCOUNT_1, 2)}
+    tab.account_combo.setCurrentIndex(1)
     assert tab.listings_page.currentWidget() is tab.listings_page.empty
     assert "Bought token" in tab.notice.text()

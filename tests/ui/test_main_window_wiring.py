@@ -21,6 +21,26 @@ def _a1111_png(path: Path) -> Path:
     return path
 
 
+def test_only_the_create_tab_is_built_until_each_tab_is_first_shown(window, qtbot) -> None:
+    """Start-up builds the Create tab alone; the wallet's view-model follows the first paint (status
+    bar, signatures), each other tab its first visit."""
+    pages = {"Avatars": window.avatars_page, "Gallery": window.gallery_page, "Market": window.market_page,
+             "Collections": window.collector_page, "Wallet": window.wallet_page}
+    assert window.tabs.currentWidget() is window.create_tab
+    assert not any(page.built for page in pages.values())
+    assert (window.market_state, window.collector_state, window.wallet_tab) == (None, None, None)
+    qtbot.waitUntil(lambda: window.wallet_state is not None, timeout=5_000)
+    assert window.chain_label.text().startswith("No wallet · ")
+    assert not any(page.built for page in pages.values())
+    for name, page in pages.items():
+        window.tabs.setCurrentWidget(page)
+        assert page.built and window.tabs.tabText(window.tabs.currentIndex()) == name
+        qtbot.waitUntil(lambda: page.content.isVisible(), timeout=5_000)
+    assert window.market_state is not None and window.collector_state is not None
+    assert window.wallet_tab is window.wallet_page.content and window.market_tab is window.market_page.content
+    window.tabs.setCurrentWidget(window.create_tab)
+
+
 def test_dropping_an_image_on_the_window_opens_verify(window, qtbot, tmp_path: Path) -> None:
     path = _a1111_png(tmp_path / "foreign.png")
     mime = QMimeData()
@@ -62,8 +82,9 @@ def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, 
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, MintDialog):
             widget.close()
-    qtbot.waitUntil(lambda: window.collector_state is not None, timeout=5_000)
-    assert window.collector_page.layout().count() == 1
+    assert window.wallet_state is not None  # the mint dialog needed the wallet
+    window.tabs.setCurrentWidget(window.collector_page)  # the Collections tab is built on its first visit
+    assert window.collector_state is not None and window.collector_page.layout().count() == 1
 
 
 def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window) -> None:

@@ -301,18 +301,21 @@ def test_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, market_
     assert answers.actions == ["Making the offer"] and answers.seen[0].preview.value_wei == PRICE // 2
     sync(qtbot, state)
     [made] = state.offers_made.rows()
+    assert state.offers_incoming.rowCount() == 0 and state.held.rowCount() == 0  # Account 2 holds nothing
+    wallet_state.select_account(ACCOUNT_1)  # the holder acts to accept
     [incoming] = state.offers_incoming.rows()
-    assert made.offer == incoming.offer and incoming.offer.buyer == ACCOUNT_2
+    assert made.offer == incoming.offer and incoming.offer.buyer == ACCOUNT_2 and state.offers_made.rowCount() == 0
     assert held(state, ACCOUNT_1, env.token_id).best_offer.amount_wei == PRICE // 2
     before = env.balance(ACCOUNT_1)
     accepted = act(qtbot, state, state.accept_offer(incoming))
     assert answers.actions[-2:] == [f"Approving the marketplace for token {env.token_id}", "Accepting the offer"]
-    assert all(r.preview.sender == ACCOUNT_1 for r in answers.seen[-2:])  # the holder signs, not the current account
+    assert all(r.preview.sender == ACCOUNT_1 for r in answers.seen[-2:])  # the acting account, the holder
     royalty = (PRICE // 2) * ROYALTY_BPS // 10_000
     assert env.balance(ACCOUNT_1) - before == PRICE // 2 - royalty - accepted.result.fee_wei
     assert env.owner_of(env.token_id) == ACCOUNT_2
     sync(qtbot, state)
-    assert state.offers_made.rowCount() == state.offers_incoming.rowCount() == 0
+    assert state.offers_made.rowCount() == state.offers_incoming.rowCount() == state.held.rowCount() == 0
+    wallet_state.select_account(ACCOUNT_2)
     assert [t.owner for t in state.held.rows()] == [ACCOUNT_2]
 
 

@@ -198,9 +198,11 @@ def test_offer_from_listings_accepted_from_the_offers_view(qtbot, tab, wallet_st
     click(qtbot, offer.submit_button)
     assert previews.answer(qtbot).preview.value_wei == 4 * 10**16
     idle(qtbot, state)
-    qtbot.waitUntil(lambda: state.offers_incoming.rowCount() == 1, timeout=JOB_MS)
-    assert tab.views.tabText(2) == "Offers (1 in · 1 out)"
+    qtbot.waitUntil(lambda: state.offers_made.rowCount() == 1, timeout=JOB_MS)
+    assert tab.views.tabText(2) == "Offers (0 in · 1 out)"  # Account 2's own offer
 
+    tab.account_combo.setCurrentIndex(0)  # the holder accepts it, acting as itself
+    assert tab.views.tabText(2) == "Offers (1 in · 0 out)"
     tab.views.setCurrentIndex(2)
     tab.select(tab.incoming_view, 0)
     click(qtbot, tab.accept_button)
@@ -211,6 +213,54 @@ def test_offer_from_listings_accepted_from_the_offers_view(qtbot, tab, wallet_st
                     timeout=JOB_MS)
     assert env.owner_of(env.token_id) == ACCOUNT_2
     assert tab.offers_page.currentWidget() is tab.offers_page.empty
+
+
+def test_one_acting_account_shown_in_the_header_is_used_by_every_market_action(qtbot, tab, wallet_state,
+                                                                               market_env):
+    from studio.errors import InputError
+
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    assert [tab.account_combo.itemText(i) for i in range(tab.account_combo.count())] == ["Account 1", "Account 2"]
+    assert tab.account_combo.currentText() == "Account 1" and tab.account_combo.isVisible()
+
+    tab.account_combo.setCurrentIndex(1)  # the collector, chosen in the Market's header
+    assert wallet_state.current_account == ACCOUNT_2  # the one acting account: Wallet tab and status bar too
+    assert "Account 2" in tab.buyer_label.text()
+    tab._run(lambda: state.make_offer(env.collection.address, env.token_id, "0.04"))
+    assert previews.answer(qtbot).preview.sender == ACCOUNT_2
+    idle(qtbot, state)
+    sync(qtbot, state)
+    assert state.held.rowCount() == 0 and tab.views.tabText(1) == "My collection (0)"  # not Account 1's tokens
+    assert tab.collection_page.currentWidget() is tab.collection_page.empty
+    assert tab.collection_page.empty.text().startswith("Account 2 holds no token on ")
+    assert not tab.list_button.isEnabled()
+    assert (state.offers_made.rowCount(), state.offers_incoming.rowCount()) == (1, 0)
+    assert tab.views.tabText(2) == "Offers (0 in · 1 out)"
+    others_token = next(t for t in state.snapshot.held if t.owner == ACCOUNT_1)
+    with pytest.raises(InputError, match="belongs to Account 1"):  # never signed by its holder behind your back
+        state.list_token(others_token, "0.1")
+    others_offer = next(line for line in state.snapshot.offers_incoming)
+    with pytest.raises(InputError, match="belongs to Account 1"):
+        state.accept_offer(others_offer)
+    assert state.my_collections() == []  # the collection is Account 1's: no lazy listing as Account 2
+    click(qtbot, tab.lazy_button)
+    assert tab.last_dialog.empty.text().startswith("Account 2 owns no collection on ")
+    tab.last_dialog.reject()
+
+    tab.account_combo.setCurrentIndex(0)  # the artist again: its token and the offer on it
+    assert wallet_state.current_account == ACCOUNT_1
+    assert [t.owner for t in state.held.rows()] == [ACCOUNT_1]
+    assert (state.offers_made.rowCount(), state.offers_incoming.rowCount()) == (0, 1)
+    assert [c.address for c in state.my_collections()] == [env.collection.address]
+    tab.views.setCurrentIndex(2)
+    tab.select(tab.incoming_view, 0)
+    click(qtbot, tab.accept_button)
+    approval, accepted = previews.answer(qtbot), previews.answer(qtbot)
+    assert approval.preview.sender == accepted.preview.sender == ACCOUNT_1
+    idle(qtbot, state)
+    assert env.owner_of(env.token_id) == ACCOUNT_2
 
 
 def test_names_and_descriptions_from_metadata_are_plain_text(qtbot, tab, wallet_state, market_env, tmp_path):
@@ -241,5 +291,6 @@ def test_names_and_descriptions_from_metadata_are_plain_text(qtbot, tab, wallet_
 def test_the_window_has_a_market_tab_built_with_the_wallet(window, qtbot):
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs == ["Create", "Avatars", "Gallery", "Market", "Collections", "Wallet"]
-    qtbot.waitUntil(lambda: window.market_state is not None, timeout=5_000)
-    assert window.market_page.layout().count() == 1
+    assert window.market_state is None  # built on the tab's first visit
+    window.tabs.setCurrentWidget(window.market_page)
+    assert window.market_state is not None and window.market_page.layout().count() == 1

@@ -95,3 +95,43 @@ def test_theme_is_a_setting_dark_by_default_with_light(qtbot) -> None:
     combo.setCurrentIndex(combo.findData("light"))
     assert dialog.save() and dialog.changed_keys == {"theme"}
     assert load_config()["theme"] == "light"
+
+
+def test_network_is_a_choice_of_the_configured_networks(qtbot) -> None:
+    from studio.chain.networks import NetworkRegistry
+
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    network = dialog.editors["network"]
+    assert isinstance(network, QComboBox)
+    known = NetworkRegistry.default().all()
+    assert [network.itemData(i) for i in range(network.count())] == [n.key for n in known]
+    assert network.currentData() == "devnet" and network.currentText().startswith("Studio devnet")
+    network.setCurrentIndex(network.findData("sepolia"))
+    assert dialog.save() and load_config()["network"] == "sepolia"
+
+
+def test_one_entry_per_line_settings_are_multi_line_boxes(qtbot) -> None:
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    for key in ("rpc_urls", "marketplace_addresses"):
+        editor = dialog.editors[key]
+        assert isinstance(editor, QPlainTextEdit) and editor.height() >= 3 * editor.fontMetrics().lineSpacing()
+    lines = "sepolia=https://sepolia.example/key\nbase-sepolia=https://base.example/key"
+    dialog.editors["rpc_urls"].setPlainText(lines + "\n")
+    assert dialog.save() and load_config()["rpc_urls"] == lines
+
+
+def test_the_works_folder_shows_the_real_default_and_keeps_it_as_the_default(qtbot, tmp_path) -> None:
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    works = dialog.editors["works_folder"].findChild(QLineEdit)
+    assert works.text() == str(config.paths.data_dir / "works")
+    assert dialog.values()["works_folder"] == ""  # unchanged: still "the default", wherever the data folder goes
+    works.setText(str(tmp_path / "my works"))
+    assert dialog.save() and load_config()["works_folder"] == str(tmp_path / "my works")

@@ -23,7 +23,7 @@ def test_window_opens_without_torch_and_reports_its_start_time(studio_home: Path
     assert 0 < float(match.group(1)) < 30
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "PySide6.QtWidgets" in imported and "studio.ui.main_window" in imported
-    heavy = {name for name in imported if name.split(".")[0] in {"torch", "diffusers", "transformers"}}
+    heavy = {name for name in imported if name.split(".")[0] in {"torch", "diffusers", "transformers", "web3"}}
     assert not heavy, f"imported at start-up: {sorted(heavy)[:5]}"
 
 

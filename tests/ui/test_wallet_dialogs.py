@@ -167,6 +167,93 @@ def test_wizard_imports_a_key_and_a_keystore_into_an_existing_wallet(qtbot, wall
     assert state.accounts.rows()[-1].address == Account.from_key(other).address
 
 
+def test_cancel_while_encrypting_the_wallet_writes_no_wallet(qtbot, tmp_path: Path, pool) -> None:
+    """The real scrypt cost (about a second), so Cancel lands while the keys are being encrypted."""
+    from studio.chain.history import TxHistory
+    from studio.chain.keystore import DEFAULT_KDF_N
+    from studio.chain.networks import NetworkRegistry
+    from studio.chain.session import WalletSession
+    from studio.chain.wallet import Wallet
+
+    wallet = Wallet(tmp_path / "slow-wallet" / "wallet.json", kdf_n=DEFAULT_KDF_N)
+    state = WalletState(WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "history.sqlite")),
+                        pool)
+    wizard = open_wizard(qtbot, state, "phrase")
+    wizard_next(qtbot, wizard)
+    wizard.import_phrase_page.phrase.setPlainText(TEST_PHRASE)
+    wizard_next(qtbot, wizard)
+    finish(qtbot, wizard, NEW_PASSWORD, NEW_PASSWORD)
+    qtbot.waitUntil(lambda: "Encrypting the wallet" in wizard.password_page.status.text(), timeout=JOB_MS)
+    with qtbot.waitSignal(wizard.rejected, timeout=5_000):
+        click(qtbot, wizard.button(QWizard.WizardButton.CancelButton))
+    assert not wizard.isVisible()
+    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)  # the encryption ran to its end, then stopped
+    assert not wallet.exists and not state.has_wallet
+    assert state.notice == "Cancelled: the wallet was not changed." and state.progress_text.endswith("cancelled.")
+    state.stop()
+
+
+def test_after_a_wrong_password_focus_stays_in_the_field_and_enter_tries_again(qtbot,
+                                                                                wallet_state: WalletState) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    wizard = open_wizard(qtbot, wallet_state, "key")
+    wizard.activateWindow()
+    qtbot.waitActive(wizard)
+    wizard_next(qtbot, wizard)
+    wizard.import_key_page.key.setText("0x" + bytes(range(1, 33)).hex())
+    wizard_next(qtbot, wizard)
+    page = wizard.password_page
+    assert wizard.currentId() == PASSWORD_PAGE
+    page.password.setFocus()
+    qtbot.keyClicks(page.password, "not-the-password")
+    qtbot.keyClick(page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.job is None and page.error.isVisible(), timeout=JOB_MS)
+    assert "password" in page.error.text().lower()
+    assert QApplication.focusWidget() is page.password  # not the Back button
+    assert page.password.selectedText() == "not-the-password"  # typing replaces the wrong one
+    qtbot.keyClicks(page.password, PASSWORD)
+    with qtbot.waitSignal(wizard.accepted, timeout=JOB_MS):
+        qtbot.keyClick(page.password, Qt.Key.Key_Return)  # Enter imports; it never goes Back
+    assert wallet_state.accounts.rows()[-1].name.startswith("Imported")
+
+
+ABANDON = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+ABANDON_1 = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"  # its first account (m/44'/60'/0'/0/0)
+
+
+def test_wizard_adds_a_second_recovery_phrase_beside_the_first(qtbot, wallet_state: WalletState) -> None:
+    from studio.ui.tabs.wallet import WalletTab
+
+    state = wallet_state
+    wizard = open_wizard(qtbot, state, "phrase")
+    wizard_next(qtbot, wizard)
+    assert "beside the first" in wizard.import_phrase_page.note.text() and wizard.import_phrase_page.note.isVisible()
+    wizard.import_phrase_page.phrase.setPlainText(ABANDON)
+    wizard_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.accepted, timeout=JOB_MS):
+        finish(qtbot, wizard, PASSWORD)
+    assert [(r.name, r.phrase) for r in state.accounts.rows()] == [
+        ("Account 1", 0), ("Account 2", 0), ("Account 1 · phrase 2", 1)]
+    assert state.accounts.rows()[2].address == ABANDON_1
+
+    tab = WalletTab(state)
+    qtbot.addWidget(tab)
+    state.select_account(ABANDON_1)
+    unlock(qtbot, state)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        click(qtbot, tab.add_account_button)  # the selected account's phrase
+    assert state.accounts.rows()[-1].name == "Account 2 · phrase 2" and state.accounts.rows()[-1].phrase == 1
+    state.select_account(ABANDON_1)
+    dialog = tab.open_reveal_phrase()
+    assert dialog.which.text() == "Recovery phrase 2 of 2, the one Account 1 · phrase 2 was made from."
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    click(qtbot, dialog.show_button)
+    qtbot.waitUntil(dialog.grid.isVisible, timeout=JOB_MS)
+    assert " ".join(dialog.grid.words()) == ABANDON
+    dialog.close()
+
+
 # ---- unlock ------------------------------------------------------------------------------------
 
 
@@ -287,8 +374,25 @@ def test_sending_half_an_eth_moves_it_and_records_the_history(qtbot, ready_state
     assert state.history.rowCount() == 1
     entry = state.history.entry(0)
     assert (entry.tx_hash, entry.status, entry.value_wei) == (outcome.sent.tx_hash, "confirmed", 5 * 10**17)
-    row = [state.history.data(state.history.index(0, c)) for c in range(6)]
-    assert row[1:5] == ["Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
+    row = [state.history.data(state.history.index(0, c)) for c in range(7)]
+    assert row[1:6] == ["Account 1", "Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
+
+
+def test_the_from_balance_follows_a_send(qtbot, ready_state: WalletState) -> None:
+    from studio.ui.money import format_eth
+
+    state = ready_state
+    dialog = open_send(qtbot, state, ACCOUNT_2, "0.5")
+    assert dialog.account_combo.currentText().endswith(format_eth(balances(state)[ACCOUNT_1]))
+    preview = review(qtbot, dialog)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        with qtbot.waitSignal(dialog.send_finished, timeout=JOB_MS):
+            click(qtbot, preview.sign_button)
+    after = balances(state)
+    assert dialog.account_combo.currentData() == ACCOUNT_1  # still the account that sent
+    assert dialog.account_combo.currentText().endswith(format_eth(after[ACCOUNT_1]))
+    second = dialog.account_combo.itemText(dialog.account_combo.findData(ACCOUNT_2))
+    assert second.endswith(format_eth(after[ACCOUNT_2]))
 
 
 def test_a_declined_preview_sends_nothing(qtbot, ready_state: WalletState) -> None:

@@ -148,12 +148,112 @@ def test_a_pending_transaction_can_be_sped_up_and_errors_show_in_the_banner(qtbo
     assert not tab.error_banner.isVisible() and state.error == ""
 
 
+def test_copied_address_notice_clears_itself_and_spares_a_later_notice(qtbot, tab: WalletTab, monkeypatch) -> None:
+    import studio.ui.state.wallet as wallet_module
+
+    monkeypatch.setattr(wallet_module, "FLASH_MS", 200)
+    click(qtbot, tab.copy_button)
+    assert QGuiApplication.clipboard().text() == ACCOUNT_1
+    assert tab.notice_label.text() == f"Copied {ACCOUNT_1}."
+    qtbot.waitUntil(lambda: tab.notice_label.text() == "", timeout=5_000)
+    click(qtbot, tab.copy_button)
+    tab.state.notice = "The wallet is locked."  # a notice that came later stays
+    qtbot.wait(400)
+    assert tab.notice_label.text() == "The wallet is locked."
+
+
 def test_add_account_from_the_tab(qtbot, tab: WalletTab) -> None:
     click(qtbot, tab.add_account_button)
     with qtbot.waitSignal(tab.state.refreshed, timeout=JOB_MS):
         unlock_through_dialog(qtbot, tab)
     qtbot.waitUntil(lambda: tab.accounts_view.model().rowCount() == 3, timeout=JOB_MS)
     assert tab.state.current_account == tab.state.accounts.row(2).address
+
+
+def test_fund_from_devnet_gives_a_new_account_ten_eth_and_only_on_the_devnet(qtbot, tmp_path: Path, pool) -> None:
+    from studio.chain.history import TxHistory
+    from studio.chain.networks import NetworkRegistry
+    from studio.chain.session import WalletSession
+    from studio.chain.wallet import Wallet
+
+    wallet = Wallet(tmp_path / "new-wallet" / "wallet.json", kdf_n=2**10)
+    wallet.create(PASSWORD, words=12)  # a brand-new phrase: its account holds nothing on the devnet
+    state = WalletState(WalletSession(wallet, NetworkRegistry(tmp_path), TxHistory(tmp_path / "h.sqlite")), pool)
+    tab = WalletTab(state)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        tab.show()
+    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)
+    assert state.accounts.row(0).balance_wei == 0
+    assert tab.fund_button.isVisible() and tab.fund_button.isEnabled()  # no password needed: nothing of ours signs
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        click(qtbot, tab.fund_button)
+    qtbot.waitUntil(lambda: state.accounts.row(0).balance_wei == 10 * 10**18, timeout=JOB_MS)
+    assert tab.accounts_view.model().data(tab.accounts_view.model().index(0, 2)).startswith("10")
+    assert tab.notice_label.text().startswith("Account 1 received 10 ETH from the devnet's test account")
+    state.session.registry.add_custom("dead", "Nothing here", "http://127.0.0.1:9", 5)
+    state.networks_changed.emit()
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        tab.network_combo.setCurrentIndex(tab.network_combo.findData("dead"))
+    assert not tab.fund_button.isVisible()
+    with pytest.raises(Exception, match="not the built-in devnet"):
+        state.fund_from_devnet()
+    state.stop()
+    close_devnets()
+
+
+@pytest.mark.slow
+def test_transactions_show_the_deployment_and_a_batch_with_who_sent_them_and_filter_by_account(
+        qtbot, tab: WalletTab, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from studio.library.db import Library
+    from studio.storage.store import LocalStore
+    from studio.ui.dialogs.collection import CollectionDialog
+    from studio.workflows.batch import batch_mint
+    from wallet_helpers import wait_job
+
+    state, session = tab.state, tab.state.session
+    unlock(qtbot, state)
+    with Library.default() as library:
+        dialog = CollectionDialog(state, library)  # the GUI's deployment, as Account 1
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.name.setText("Dawns")
+        dialog.symbol.setText("DAWN")
+        with qtbot.waitSignal(dialog.preview_shown, timeout=JOB_MS) as shown:
+            click(qtbot, dialog.go_button)
+        with qtbot.waitSignal(dialog.finished_with, timeout=JOB_MS) as finished:
+            click(qtbot, shown.args[0].sign_button)
+        collection = finished.args[0]
+        folder = tmp_path / "drop"
+        folder.mkdir()
+        for index in range(2):
+            Image.new("RGB", (16, 16), (index * 90, 40, 40)).save(folder / f"work-{index}.png")
+        batch_mint(folder, collection, signer=session.contract_signer(ACCOUNT_1), connection=session.connection(),
+                   store=LocalStore.default(), library=library, network=session.network,
+                   batch_size=2)  # what `studio batch-mint` and the GUI's batch runs do (the signer carries the history)
+    prepared = wait_job(qtbot, state.prepare_send(ACCOUNT_1, "0.1", account=ACCOUNT_2))
+    wait_job(qtbot, state.send(prepared, confirmed=True))
+    qtbot.waitUntil(lambda: state.history.rowCount() == 3 and not state.busy, timeout=JOB_MS)
+
+    model = tab.history_view.model()
+    columns = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert columns[:3] == ["Time", "From", "Action"]
+    rows = {(model.data(model.index(r, 1)), model.data(model.index(r, 2)), model.data(model.index(r, 5)))
+            for r in range(model.rowCount())}
+    assert rows == {("Account 1", "Deploying the collection Dawns (DAWN)", "confirmed"),
+                    ("Account 1", "Minting 2 works in Dawns", "confirmed"),
+                    ("Account 2", "Send ETH", "confirmed")}
+    assert [tab.history_account.itemText(i) for i in range(tab.history_account.count())] == [
+        "All accounts", "Account 1", "Account 2"]
+    tab.history_account.setCurrentIndex(2)
+    assert model.rowCount() == 1 and model.data(model.index(0, 2)) == "Send ETH"
+    tab.history_account.setCurrentIndex(1)
+    assert {model.data(model.index(r, 1)) for r in range(model.rowCount())} == {"Account 1"}
+    assert model.rowCount() == 2
+    tab.history_account.setCurrentIndex(0)
+    assert model.rowCount() == 3
 
 
 # ---- the main window -----------------------------------------------------------------------
@@ -191,6 +291,44 @@ def test_the_window_has_a_wallet_tab_and_shows_the_wallet_in_the_status_bar(qtbo
         window.close()
         close_devnets()
     assert not state.wallet.is_unlocked  # closing the window forgets the keys
+
+
+@pytest.fixture
+def locked_wallet(studio_home, monkeypatch) -> None:
+    """A wallet of the test phrase in the studio home (cheap scrypt), locked as at every start."""
+    import studio.chain.keystore as keystore
+    from studio.chain.wallet import Wallet
+
+    monkeypatch.setattr(keystore, "DEFAULT_KDF_N", 2**10)
+    Wallet.default().create(PASSWORD, phrase=TEST_PHRASE, accounts=2)
+    yield
+    close_devnets()
+
+
+def test_the_create_tab_warns_before_generating_with_a_locked_wallet_and_unlocks_it(
+        qtbot, locked_wallet, window) -> None:
+    tab, state = window.create_tab, window.create_state
+    assert tab.signing_note.isVisible() and tab.unlock_button.isVisible()
+    assert tab.signing_note.text().startswith("The wallet is locked: works made now are saved unsigned")
+    assert state.current_signer() is None
+    click(qtbot, tab.unlock_button)
+    dialog = window.findChild(UnlockDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    with qtbot.waitSignal(dialog.accepted, timeout=JOB_MS):
+        click(qtbot, dialog.unlock_button)
+    assert tab.signing_note.text() == "New works are signed by Account 1 (0xf39F…2266)."
+    assert not tab.unlock_button.isVisible()
+    assert state.current_signer().address == ACCOUNT_1
+    window.wallet_state.lock()
+    assert tab.signing_note.text().startswith("The wallet is locked") and tab.unlock_button.isVisible()
+
+
+def test_without_a_wallet_the_create_tab_says_works_are_unsigned(qtbot, window) -> None:
+    tab = window.create_tab
+    qtbot.waitUntil(lambda: window.wallet_state is not None, timeout=5_000)
+    assert tab.signing_note.text().startswith("No wallet: works are saved unsigned")
+    assert not tab.unlock_button.isVisible()
 
 
 # ---- screenshots ---------------------------------------------------------------------------------

@@ -221,3 +221,22 @@ def test_a_failed_download_shows_the_reason(qtbot, config: Config, monkeypatch: 
     assert page.download_button.isVisible() and not page.progress.isVisible()
     _screenshot(dialog, "7_download_failed")
     dialog.state.background.shutdown()
+
+
+def test_a_download_from_a_hub_that_cannot_be_looked_up_says_so_in_words(qtbot, config: Config,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    dialog = _dialog(qtbot, config, endpoint="http://hub.nonexistent.invalid")  # .invalid never resolves
+    _go_to(qtbot, dialog, MODELS)
+    page = dialog.models_page
+    qtbot.waitUntil(lambda: dialog.state.scanned)
+    with qtbot.waitSignal(dialog.state.download_failed, timeout=30_000):
+        page.download_button.click()
+    text = page.error.text()
+    assert text.startswith("The name hub.nonexistent.invalid could not be looked up: this computer seems to be "
+                           "offline"), text
+    assert "Errno" not in text and "Name or service" not in text
+    _screenshot(dialog, "8_download_offline")
+    dialog.state.background.shutdown()

@@ -269,8 +269,8 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
     from studio.chain.contracts import CollectionContract
     from studio.chain.history import TxHistory
     from studio.chain.transactions import Connection
+    from studio.chain.sender import TxSender
     from studio.errors import NetworkError
-    from studio.workflows.collections import tx_sender
 
     connection = Connection.from_url(anvil_node.url)
     history = TxHistory(tmp_path / "history.sqlite")
@@ -282,7 +282,7 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
         mint_works([MintItem(works[0], "Late")], target, timeout=0.3, **options)
     (sent,) = library.attempts()
     assert sent.state == "sent"
-    sender = tx_sender(connection, signers[0], history=history)
+    sender = TxSender.for_signer(connection, signers[0], history=history)
     getattr(sender, replacement)(sent.tx_hash)
     connection.web3.provider.make_request("evm_mine", [])
     connection.web3.provider.make_request("evm_setAutomine", [True])

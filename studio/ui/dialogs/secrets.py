@@ -90,13 +90,31 @@ class RevealPhraseDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.password, 1)
         row.addWidget(self.show_button)
+        self.which = QLabel(self._which_phrase())
+        self.which.setWordWrap(True)
+        self.which.setVisible(bool(self.which.text()))
         layout = QVBoxLayout(self)
         layout.addWidget(warning_frame(PHRASE_WARNING))
+        layout.addWidget(self.which)
         layout.addLayout(row)
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.grid)
         layout.addWidget(self.buttons)
+
+    def _which_phrase(self) -> str:
+        """With several phrases in the wallet: which one is shown (the selected account's)."""
+        try:
+            count = self.state.wallet.phrase_count
+        except StudioError:
+            return ""
+        if count < 2:
+            return ""
+        number = self.state.phrase_of()
+        index = self.state.accounts.index_of(self.state.current_account)
+        name = self.state.accounts.row(index).name if index >= 0 else ""
+        made = f", the one {name} was made from" if index >= 0 and self.state.accounts.row(index).path else ""
+        return f"Recovery phrase {number + 1} of {count}{made}."
 
     def reveal(self) -> None:
         if self.job is not None:

@@ -230,8 +230,9 @@ class LazyListDialog(QDialog):
         self.work_combo.clear()
         collection = self.collection_combo.currentData()
         if collection is None:
-            self.empty.setText(f"You own no collection on {self.state.network.name}. Create one first (Create tab › "
-                               "Mint), then lazy-list its works here.")
+            self.empty.setText(f"{self.state.acting_name} owns no collection on {self.state.network.name}. Create "
+                               "one first (Create tab › Mint), or act as the account that owns one (the Market's "
+                               "header), then lazy-list its works here.")
         else:
             for work in self.state.unminted_works(collection.address):
                 from pathlib import Path

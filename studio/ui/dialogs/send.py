@@ -44,11 +44,8 @@ class SendDialog(QDialog):
         self.setMinimumWidth(560)
 
         self.account_combo = QComboBox()
-        for row in state.accounts.rows():
-            self.account_combo.addItem(f"{row.name}  ·  {short_address(row.address)}  ·  "
-                                       f"{format_eth(row.balance_wei, currency)}", row.address)
-        current = self.account_combo.findData(state.current_account)
-        self.account_combo.setCurrentIndex(max(0, current))
+        self._fill_accounts(state.current_account)
+        state.accounts.modelReset.connect(self._refill_accounts)  # balances after a send or a refresh
         self.recipient = QLineEdit()
         self.recipient.setPlaceholderText("0x… address of the recipient")
         self.amount = QLineEdit()
@@ -85,6 +82,18 @@ class SendDialog(QDialog):
         layout.addWidget(self.busy)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+
+    def _fill_accounts(self, selected: str) -> None:
+        """Each account with its balance as the wallet last read it; ``selected`` stays chosen."""
+        currency = self.state.network.currency
+        self.account_combo.clear()
+        for row in self.state.accounts.rows():
+            self.account_combo.addItem(f"{row.name}  ·  {short_address(row.address)}  ·  "
+                                       f"{format_eth(row.balance_wei, currency)}", row.address)
+        self.account_combo.setCurrentIndex(max(0, self.account_combo.findData(selected)))
+
+    def _refill_accounts(self) -> None:
+        self._fill_accounts(self.account_combo.currentData() or self.state.current_account)
 
     # -- the flow: review → preview → send and wait -------------------------------------------
 

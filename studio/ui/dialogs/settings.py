@@ -3,7 +3,9 @@
 
 A field per setting by the type of its default (choices: combo box, bool: check box, int: spin
 box (a whole-number decimal spin box past 2**31), float: decimal spin box, str: line edit, with a
-Browse button for folders); the help text is the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
+Browse button for folders, or a box of several lines for one-entry-per-line settings); the
+network is a choice of the configured networks, and a folder whose setting is empty shows the real
+default folder; the help text is the tooltip and a line under the field. Saving validates every value through ``Config.set`` and
 writes once with ``Config.save``; an error keeps the dialog open with the message shown.
 """
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QScrollArea,
-                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.config import SECTIONS, SETTINGS, Config, Setting
 from studio.errors import StudioError
@@ -20,6 +22,18 @@ from studio.ui import theme
 from studio.ui.workers import error_message
 
 INT_MIN, INT_MAX = -2**31, 2**31 - 1  # what a QSpinBox holds
+MULTILINE_ROWS = 4
+
+
+def network_choices() -> list[tuple[str, str]]:
+    """(label, key) of every configured network, built-in and custom, for the network setting."""
+    from studio.chain.networks import BUILTIN_NETWORKS, NetworkRegistry
+
+    try:
+        networks = NetworkRegistry.default().all()
+    except StudioError:  # a damaged custom networks file: the built-in ones only
+        networks = list(BUILTIN_NETWORKS)
+    return [(f"{network.name} · {network.marker}", network.key) for network in networks]
 
 
 class SettingsDialog(QDialog):
@@ -35,6 +49,10 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self.config = config
         self.changed_keys: set[str] = set()
+        #: Choices known only when the dialog opens (the configured networks), by setting key.
+        self.dynamic_choices: dict[str, list[tuple[str, Any]]] = {"network": network_choices()}
+        #: What an empty folder setting means, shown in its field instead of a blank.
+        self.default_folders: dict[str, str] = {"works_folder": str(config.paths.data_dir / "works")}
         self._readers: dict[str, Callable[[], Any]] = {}
         self.editors: dict[str, QWidget] = {}
         self.action_buttons: dict[str, QPushButton] = {}
@@ -116,6 +134,19 @@ class SettingsDialog(QDialog):
         self.section_list.setCurrentRow(list(self.section_pages).index(section))
 
     def _editor_for(self, setting: Setting, value: Any) -> tuple[QWidget, Callable[[], Any]]:
+        if setting.key in self.dynamic_choices:
+            dynamic = QComboBox()
+            for label, choice in self.dynamic_choices[setting.key]:
+                dynamic.addItem(label, choice)
+            if dynamic.findData(value) < 0:  # a stored key that is not configured (any more)
+                dynamic.addItem(f"{value} (not configured)", value)
+            dynamic.setCurrentIndex(dynamic.findData(value))
+            return dynamic, dynamic.currentData
+        if setting.multiline:
+            lines = QPlainTextEdit(str(value))
+            lines.setTabChangesFocus(True)
+            lines.setFixedHeight(lines.fontMetrics().lineSpacing() * MULTILINE_ROWS + 14)
+            return lines, lambda: lines.toPlainText().strip()
         if setting.choices is not None:
             combo = QComboBox()
             for choice in setting.choices:
@@ -150,6 +181,9 @@ class SettingsDialog(QDialog):
             return dspin, dspin.value
         line = QLineEdit(str(value))
         if setting.key.endswith("_folder"):
+            default = self.default_folders.get(setting.key, "")
+            if default and not value:
+                line.setText(default)
             box = QWidget()
             row = QHBoxLayout(box)
             row.setContentsMargins(0, 0, 0, 0)
@@ -157,7 +191,8 @@ class SettingsDialog(QDialog):
             browse.clicked.connect(lambda: self._browse_folder(line, setting.label))
             row.addWidget(line, 1)
             row.addWidget(browse)
-            return box, lambda: line.text().strip()
+            # the default folder (or an emptied field) is stored as "the default", not as a path
+            return box, lambda: "" if line.text().strip() in ("", default) else line.text().strip()
         return line, lambda: line.text().strip()
 
     def _browse_folder(self, line: QLineEdit, label: str) -> None:

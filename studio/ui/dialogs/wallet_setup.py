@@ -1,6 +1,8 @@
 """The create/import wizard: a new phrase (shown once, then three words asked back) or an import of a
 phrase, a private key or a keystore file, then the wallet password. Finishing runs scrypt in the
-background with a busy bar; the wizard closes when the wallet is saved.
+background with a busy bar; the wizard closes when the wallet is saved. Cancel during that work
+closes it at once and the wallet is not written (the work stops before its write). After a
+wrong password the cursor stays in the password box, so Enter tries again.
 
 Secrets live only in these widgets and the wizard's memory until it closes: never in logs,
 settings or the clipboard (the phrase cannot be selected or copied).
@@ -187,11 +189,15 @@ class ConfirmPage(QWizardPage):
 
 
 class ImportPhrasePage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, wallet_exists: bool = False) -> None:
         super().__init__()
         self.setTitle("Import a recovery phrase")
         self.setSubTitle("The 12 or 24 words, separated by spaces. The accounts are derived like MetaMask's "
                          "(m/44'/60'/0'/0/i).")
+        self.note = _text("A phrase other than the wallet's joins it beside the first, as in MetaMask: its "
+                          "accounts are named after it (“Account 1 · phrase 2”)." if wallet_exists else "")
+        self.note.setProperty("muted", True)
+        self.note.setVisible(wallet_exists)
         self.phrase = QPlainTextEdit()
         self.phrase.setPlaceholderText("word1 word2 word3 …")
         self.phrase.setFixedHeight(90)
@@ -205,6 +211,7 @@ class ImportPhrasePage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.phrase)
         layout.addLayout(form)
+        layout.addWidget(self.note)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
@@ -378,8 +385,8 @@ class PasswordPage(QWizardPage):
         show_error(self.error, "")
         self.busy.setVisible(True)
         self.status.setText("Encrypting the keys (this takes a few seconds)…")
-        self.password.setEnabled(False)
-        self.repeat.setEnabled(False)
+        for edit in (self.password, self.repeat):  # read-only, not disabled: the cursor stays in the box
+            edit.setReadOnly(True)
         self.completeChanged.emit()
         job.progressed.connect(lambda update: self.status.setText(update[1]))
         job.succeeded.connect(self._on_saved)
@@ -396,10 +403,12 @@ class PasswordPage(QWizardPage):
         self.job = None
         self.busy.setVisible(False)
         self.status.setText("")
-        self.password.setEnabled(True)
-        self.repeat.setEnabled(True)
+        for edit in (self.password, self.repeat):
+            edit.setReadOnly(False)
         show_error(self.error, error_message(exc))
         self.completeChanged.emit()
+        self.password.setFocus()  # Enter tries again (Finish is the default button), never Back
+        self.password.selectAll()  # and what is typed replaces the wrong password
 
 
 class WalletSetupWizard(QWizard):
@@ -418,7 +427,7 @@ class WalletSetupWizard(QWizard):
         self.choice = ChoicePage(exists)
         self.phrase_page = PhrasePage(self)
         self.confirm_page = ConfirmPage(self)
-        self.import_phrase_page = ImportPhrasePage()
+        self.import_phrase_page = ImportPhrasePage(exists)
         self.import_key_page = ImportKeyPage()
         self.import_keystore_page = ImportKeystorePage()
         self.password_page = PasswordPage(self, exists)
@@ -473,8 +482,12 @@ class WalletSetupWizard(QWizard):
                                           name=page.name.text().strip())
 
     def reject(self) -> None:
-        if self.password_page.job is not None:  # scrypt cannot be interrupted; wait for it
-            return
+        """Cancel closes at once; a save under way still runs its encryption, then stops before
+        writing anything (the wallet stays as it was)."""
+        job = self.password_page.job
+        if job is not None:
+            job.cancel()
+            self.password_page.job = None
         super().reject()
 
     def done(self, result: int) -> None:

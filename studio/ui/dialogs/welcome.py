@@ -329,11 +329,33 @@ class WelcomeDialog(QWizard):
         super().done(result)
 
 
-def run_welcome(config: "Config", catalog: "ModelCatalog", parent: QWidget | None = None) -> bool:
-    """Show the welcome modally (first run); returns whether it was finished rather than skipped."""
-    state = WelcomeState(config, catalog)
+def run_welcome(config: "Config", catalog: "ModelCatalog", parent: QWidget | None = None, *,
+                endpoint: str | None = None) -> bool:
+    """Show the welcome modally (first run); returns whether it was finished rather than skipped.
+
+    ``endpoint`` is the model hub to download from (None: Hugging Face's)."""
+    state = WelcomeState(config, catalog, endpoint=endpoint)
     dialog = WelcomeDialog(state, parent)
     try:
         return dialog.exec() == QWizard.DialogCode.Accepted
     finally:
-        state.background.shutdown()  # a cancelled download stops at its next chunk; wait for it
+        close_welcome(dialog, state)
+
+
+def close_welcome(dialog: WelcomeDialog, state: WelcomeState) -> None:
+    """Destroy the welcome's Qt objects now, on the GUI thread.
+
+    The state has no Qt parent, and failed jobs (an exception's traceback holds its job) keep it
+    reachable until Python's garbage collector runs, which may be on a worker thread of the main
+    window: the wallet view-model's idle timer would then be destroyed off its thread ("Timers
+    cannot be stopped from another thread", then a crash). So the workers are waited for, their
+    last queued signals delivered while their receivers exist, and the objects deleted here.
+    """
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication
+
+    state.shutdown()
+    QCoreApplication.sendPostedEvents()
+    for qt_object in (dialog, state):
+        if shiboken6.isValid(qt_object):
+            shiboken6.delete(qt_object)

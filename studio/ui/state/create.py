@@ -88,6 +88,10 @@ class CreateState(QObject):
     warning_changed = Signal(str)
     show_empty_state_changed = Signal(bool)
     skipped_models_changed = Signal(str)
+    signing_note_changed = Signal(str)
+    signing_locked_changed = Signal(bool)
+    #: "Unlock…" next to the signing note: the window asks the wallet password.
+    unlock_requested = Signal()
     #: A generation job ended (done, failed or cancelled) and the lane moved on to the next.
     job_finished = Signal(object)
     #: A work was saved and added to the results (newest first).
@@ -115,6 +119,10 @@ class CreateState(QObject):
     warning = Field("")
     show_empty_state = Field(False)
     skipped_models = Field("")
+    #: Who signs the next works, said before Generate is pressed; ``signing_locked``: a wallet that
+    #: would sign is locked (works would be saved unsigned).
+    signing_note = Field("")
+    signing_locked = Field(False)
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -337,6 +345,18 @@ class CreateState(QObject):
         """Where saves get their signer: called at each Generate, it returns a chain `Signer` (the
         unlocked wallet's selected account) or None (the manifest is saved unsigned)."""
         self._signer_provider = provider
+
+    def show_signing(self, *, has_wallet: bool, unlocked: bool, account: str = "") -> None:
+        """Say who signs the works made next (the window calls this as the wallet changes)."""
+        self.signing_locked = has_wallet and not unlocked
+        if not has_wallet:
+            self.signing_note = ("No wallet: works are saved unsigned. Set one up in the Wallet tab to sign "
+                                 "what you make.")
+        elif not unlocked:
+            self.signing_note = ("The wallet is locked: works made now are saved unsigned (the Gallery then "
+                                 "says “Verified: unsigned”). Unlock it to sign them.")
+        else:
+            self.signing_note = f"New works are signed by {account}."
 
     def current_signer(self) -> Any:
         """The signer for the next generation, or None; a provider that fails means unsigned."""

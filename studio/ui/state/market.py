@@ -8,6 +8,11 @@ second job that streams each card as it is ready. What can be refused without a 
 wallet, a bad price, buying one's own listing, too little balance) is refused before any job
 starts, with a `StudioError` the tab shows.
 
+One acting account: every view shows, and every action signs as, the wallet's current account (the
+one the Market header's switcher, the Wallet tab and the status bar show). The sync reads every
+account of the wallet, so switching is instant; an action on another account's token or offer is
+refused with a line saying whose it is, never signed by that account behind the person's back.
+
 Signing from a worker: the market workflows call ``confirm(preview)`` in the middle of their
 work, sometimes twice (an approval, then the listing). The worker asks the GUI thread through
 a queued signal carrying a :class:`PreviewRequest` and blocks on the request's
@@ -159,6 +164,7 @@ class MarketState(QObject):
         self.timer.timeout.connect(self.refresh)
         wallet_state.network_key_changed.connect(self._on_network_changed)
         wallet_state.accounts.modelReset.connect(self._rename_accounts)
+        wallet_state.current_account_changed.connect(lambda _address: self._show_acting())
         self._rename_accounts()
 
     # -- reading the market -------------------------------------------------------------------
@@ -166,6 +172,17 @@ class MarketState(QObject):
     @property
     def network(self) -> Any:
         return self.wallet_state.network
+
+    @property
+    def acting_account(self) -> str:
+        """The account every view shows and every action signs as: the wallet's current one."""
+        return self.wallet_state.current_account
+
+    @property
+    def acting_name(self) -> str:
+        """The acting account's name in the wallet ("No account" without one)."""
+        index = self.wallet_state.accounts.index_of(self.acting_account) if self.acting_account else -1
+        return self.wallet_state.accounts.row(index).name if index >= 0 else "No account"
 
     def set_visible(self, visible: bool) -> None:
         """The tab shows (sync now, then every few seconds) or hides (stop the timer)."""
@@ -215,11 +232,19 @@ class MarketState(QObject):
         self.last_block = snapshot.block
         self.status_line = f"{self.network.name} · read up to block {snapshot.block} · {time.strftime('%H:%M:%S')}"
         self.listings.set_rows([self._with_card(i) for i in snapshot.items])
-        self.held.set_rows([self._with_card(t) for t in snapshot.held])
-        self.offers_made.set_rows([self._with_card(o) for o in snapshot.offers_made])
-        self.offers_incoming.set_rows([self._with_card(o) for o in snapshot.offers_incoming])
+        self._show_acting()
         self._load_cards(snapshot)
         self.synced.emit()
+
+    def _show_acting(self) -> None:
+        """Fill the views of the acting account from the last sync (its tokens and its offers)."""
+        snapshot, me = self.snapshot, self.acting_account.lower()
+        held = [t for t in snapshot.held if t.owner.lower() == me] if snapshot else []
+        made = [o for o in snapshot.offers_made if o.account.lower() == me] if snapshot else []
+        incoming = [o for o in snapshot.offers_incoming if o.account.lower() == me] if snapshot else []
+        self.held.set_rows([self._with_card(t) for t in held])
+        self.offers_made.set_rows([self._with_card(o) for o in made])
+        self.offers_incoming.set_rows([self._with_card(o) for o in incoming])
 
     def _on_sync_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -337,9 +362,9 @@ class MarketState(QObject):
         return price
 
     def my_collections(self) -> list["Collection"]:
-        """Collections on this network owned by one of the wallet's accounts (lazy listings need one)."""
-        mine = {row.address.lower() for row in self.wallet_state.accounts.rows()}
-        return [c for c in self.library.collections(self.network.chain_id) if c.owner.lower() in mine]
+        """Collections on this network owned by the acting account (its lazy listings need one)."""
+        me = self.acting_account.lower()
+        return [c for c in self.library.collections(self.network.chain_id) if me and c.owner.lower() == me]
 
     def unminted_works(self, collection: str) -> list["Work"]:
         """Works of the library not minted in `collection` (the lazy-list candidates)."""
@@ -465,12 +490,12 @@ class MarketState(QObject):
     def accept_offer(self, line: OfferLine) -> Job:
         """Sell a token the wallet holds to the buyer of an incoming offer, for that offer."""
         offer = line.offer
-        holder = next((t.owner for t in self.held.rows() if t.collection.lower() == offer.collection.lower()
-                       and t.token_id == offer.token_id), None)
+        holder = line.account or next((t.owner for t in self.held.rows() if t.collection.lower() ==
+                                       offer.collection.lower() and t.token_id == offer.token_id), None)
         if holder is None:
             raise InputError(f"Token {offer.token_id} is not in your collection any more.",
                              hint="Refresh the market.")
-        self._signing_account("accept an offer", holder)
+        holder = self._signing_account("accept an offer", holder)
         common = self._common()
         return self._act("accept-offer", f"Accepting the offer on token {offer.token_id}", holder,
                          lambda wm, kw: wm.accept_offer(
@@ -478,9 +503,9 @@ class MarketState(QObject):
                              amount_wei=offer.amount_wei, **kw, **common),
                          lambda r: f"Token {r.token_id} sold for {format_eth(r.price_wei, self.network.currency)}.")
 
-    def withdraw_proceeds(self, account: str | None = None) -> Job:
-        """Collect payments the marketplace holds for an account (pull payments)."""
-        who = self._signing_account("withdraw payments", account)
+    def withdraw_proceeds(self) -> Job:
+        """Collect payments the marketplace holds for the acting account (pull payments)."""
+        who = self._signing_account("withdraw payments")
         common = self._common()
         common.pop("store")
         return self._act("withdraw", "Withdrawing payments", who,
@@ -489,14 +514,19 @@ class MarketState(QObject):
 
     # -- plumbing of actions ---------------------------------------------------------------------
 
-    def _signing_account(self, what: str, account: str | None = None) -> str:
-        """The account that signs (the current one unless named), refused while locked or unknown."""
+    def _signing_account(self, what: str, owner: str | None = None) -> str:
+        """The acting account, which signs; refused while locked, and when what is acted on (a token,
+        an offer, a collection) belongs to another account (``owner``): switch to it first."""
         if not self.wallet_state.wallet.is_unlocked:
             raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
-        address = account or self.wallet_state.current_account
+        address = self.acting_account
         if not address or self.wallet_state.accounts.index_of(address) < 0:
             raise InputError(f"{short_address(address) or 'No account'} is not an account of this wallet.",
                              hint="Choose one of the wallet's accounts.")
+        if owner is not None and owner.lower() != address.lower():
+            raise InputError(f"This belongs to {self.account_name(owner)}, not to {self.account_name(address)}, "
+                             f"who is acting now: nothing was signed.",
+                             hint=f"Choose {self.account_name(owner)} in the Market's header to {what}.")
         self._marketplace()
         return self.wallet_state.account_row(address).address
 
@@ -638,7 +668,7 @@ def _read_snapshot(connection: Any, network_key: str, marketplace: str, store: A
         for token in store.my_tokens(chain_id, account):
             held.append(HeldToken(account, chain_id, token.collection, token.token_id, token.listed, token.price_wei,
                                   best.get((token.collection.lower(), token.token_id))))
-        incoming += [OfferLine(o, True) for o in offers]
-        made += [OfferLine(o, False) for o in store.offers_by(chain_id, account)]
+        incoming += [OfferLine(o, True, account=account) for o in offers]
+        made += [OfferLine(o, False, account=account) for o in store.offers_by(chain_id, account)]
     return MarketSnapshot(network_key, chain_id, marketplace, block, tuple(items), tuple(held), tuple(made),
                           tuple(incoming))

@@ -9,7 +9,7 @@ Dialogs call the methods that return a job and connect to its ``succeeded``/``fa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
-from studio.ui.money import parse_eth, short_address
+from studio.ui.money import format_eth, parse_eth, short_address
 from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel
-from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
+from studio.ui.workers import BackgroundPool, FunctionJob, Job, JobState, error_message
 
 if TYPE_CHECKING:
     from studio.chain.history import HistoryEntry
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: How often the idle lock is checked (the lock itself comes after the idle minutes from settings).
 IDLE_CHECK_MS = 5_000
+#: How long a passing notice ("Copied 0x…") stays.
+FLASH_MS = 4_000
 SPEEDS = ("slow", "normal", "fast")
 
 
@@ -81,6 +83,7 @@ class WalletState(QObject):
     notice_changed = Signal(str)
     chain_status_changed = Signal(str)
     current_account_changed = Signal(str)
+    history_account_changed = Signal(str)
     #: A refresh (status, balances, history) ended and the models hold its results.
     refreshed = Signal()
     #: The idle timer locked the wallet.
@@ -101,6 +104,8 @@ class WalletState(QObject):
     notice = Field("")
     chain_status = Field("")
     current_account = Field("")
+    #: Whose transactions the history shows: an account's address, or "" for every account.
+    history_account = Field("")
 
     def __init__(self, session: "WalletSession", background: BackgroundPool, parent: QObject | None = None, *,
                  idle_check_ms: int = IDLE_CHECK_MS) -> None:
@@ -109,6 +114,7 @@ class WalletState(QObject):
         self.background = background
         self.accounts = AccountsModel(self)
         self.history = HistoryModel(self)
+        self._history_entries: list["HistoryEntry"] = []  # every account's; `history` shows the filtered ones
         self._running: set[Job] = set()  # jobs the busy state follows
         self._alive: set[Job] = set()  # every job until its signals were all delivered
         self._refresh_generation = 0
@@ -142,12 +148,16 @@ class WalletState(QObject):
             accounts, has_phrase = [], False
             self.error = str(exc)
         balances = {r.address: r.balance_wei for r in self.accounts.rows()}
-        self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address)) for a in accounts])
+        self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address), a.phrase)
+                                for a in accounts])
+        self.history.names = {a.address.lower(): a.name for a in accounts}
         self.has_wallet = bool(accounts)
         self.has_phrase = has_phrase
         self.unlocked = self.wallet.is_unlocked
         if not any(a.address == self.current_account for a in accounts):
             self.current_account = accounts[0].address if accounts else ""
+        if self.history_account and not any(a.address == self.history_account for a in accounts):
+            self.show_history_of("")
         self._update_chain_status()
 
     def account_row(self, address: str | None = None) -> AccountRow:
@@ -204,8 +214,11 @@ class WalletState(QObject):
             self._running.discard(job)
             self.busy = bool(self._running)
             if not self._running:
-                self.progress_fraction = 0.0 if job.error is not None else 1.0
-                if job.error is not None:
+                stopped = job.error is not None or job.state == JobState.CANCELLED
+                self.progress_fraction = 0.0 if stopped else 1.0
+                if job.state == JobState.CANCELLED:
+                    self.progress_text = f"{job.title}: cancelled."
+                elif job.error is not None:
                     self.progress_text = ""
         # slots connected after this one still have events queued: let them run first
         QTimer.singleShot(0, self, partial(self._alive.discard, job))
@@ -215,6 +228,11 @@ class WalletState(QObject):
 
     def dismiss_error(self) -> None:
         self.error = ""
+
+    def flash_notice(self, text: str) -> None:
+        """A notice that clears itself after a few seconds, unless another replaced it meanwhile."""
+        self.notice = text
+        QTimer.singleShot(FLASH_MS, self, lambda: setattr(self, "notice", "") if self.notice == text else None)
 
     def _touch(self) -> None:
         if self.wallet.is_unlocked:
@@ -231,7 +249,7 @@ class WalletState(QObject):
         self._set_currency(network.currency)
         self.network_ok = False
         self.network_line = f"Connecting to {network.name}…"
-        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, None) for r in self.accounts.rows()])
+        self.accounts.set_rows([replace(r, balance_wei=None) for r in self.accounts.rows()])
         self._update_chain_status()
         self._remember_network(network.key)
         return self.refresh()
@@ -295,12 +313,21 @@ class WalletState(QObject):
         self.network_ok = status.usable
         by_address = {b.address: b.balance_wei for b in balances or []}
         self.reload_accounts()
-        self.accounts.set_rows([AccountRow(r.address, r.name, r.path, by_address.get(r.address))
-                                for r in self.accounts.rows()])
-        self.history.set_rows(entries)
+        self.accounts.set_rows([replace(r, balance_wei=by_address.get(r.address)) for r in self.accounts.rows()])
+        self._history_entries = list(entries)
+        self._show_history()
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()
+
+    def show_history_of(self, address: str) -> None:
+        """Show the transactions of one account (its address), or of every account ("")."""
+        self.history_account = address
+        self._show_history()
+
+    def _show_history(self) -> None:
+        wanted = self.history_account.lower()
+        self.history.set_rows([e for e in self._history_entries if not wanted or e.sender.lower() == wanted])
 
     def _on_refresh_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._refresh_generation:
@@ -369,8 +396,8 @@ class WalletState(QObject):
         self._new_password(password, repeat)
         wallet = self.wallet
 
-        def work(report: Report, _cancel: Any) -> None:
-            wallet.create(password, phrase=phrase, progress=report)  # the phrase is not the job's result
+        def work(report: Report, cancel: Any) -> None:
+            wallet.create(password, phrase=phrase, progress=report, cancel=cancel)  # the phrase is not the result
 
         job = self._start("Creating the wallet", work)
         self._after_setup(job)
@@ -383,8 +410,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the phrase",
-                          lambda report, _c: wallet.import_phrase(phrase, password, count=count, progress=report))
+        job = self._start("Importing the phrase", lambda report, cancel: wallet.import_phrase(
+            phrase, password, count=count, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -396,8 +423,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the key", lambda report, _c: wallet.import_private_key(
-            key, password, name=name or None, progress=report))
+        job = self._start("Importing the key", lambda report, cancel: wallet.import_private_key(
+            key, password, name=name or None, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -412,8 +439,8 @@ class WalletState(QObject):
         if not self.wallet.exists:
             self._new_password(password, repeat)
         wallet = self.wallet
-        job = self._start("Importing the keystore", lambda report, _c: wallet.import_keystore(
-            keystore, keystore_password, password, name=name or None, progress=report))
+        job = self._start("Importing the keystore", lambda report, cancel: wallet.import_keystore(
+            keystore, keystore_password, password, name=name or None, progress=report, cancel=cancel))
         self._after_setup(job)
         return job
 
@@ -424,18 +451,24 @@ class WalletState(QObject):
             self.refresh()
 
         job.succeeded.connect(done)
+        job.cancelled.connect(lambda: setattr(self, "notice", "Cancelled: the wallet was not changed."))
 
     # -- accounts -----------------------------------------------------------------------
 
-    def add_account(self, name: str | None = None) -> Job:
-        """Derive the next phrase account (the wallet must be unlocked)."""
+    def phrase_of(self, address: str | None = None) -> int:
+        """Which of the wallet's phrases an account was derived from (0, the first, for an imported key)."""
+        index = self.accounts.index_of(address or self.current_account)
+        return (self.accounts.row(index).phrase or 0) if index >= 0 else 0
+
+    def add_account(self, name: str | None = None, *, phrase: int | None = None) -> Job:
+        """Derive the next account of a phrase (default: the current account's) while unlocked."""
         self._require_unlocked("add an account")
         if not self.has_phrase:
             raise InputError("This wallet has no recovery phrase to derive accounts from.",
                              hint="Import a key instead.")
         self._touch()
-        wallet = self.wallet
-        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None))
+        wallet, number = self.wallet, self.phrase_of() if phrase is None else phrase
+        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None, phrase=number))
 
         def added(account: Any) -> None:
             self.reload_accounts()
@@ -444,6 +477,35 @@ class WalletState(QObject):
 
         job.succeeded.connect(added)
         job.failed.connect(self._fail)
+        return job
+
+    # -- devnet funds ---------------------------------------------------------------------
+
+    @property
+    def can_fund_from_devnet(self) -> bool:
+        """The built-in devnet's test accounts can pay a new account (nowhere else)."""
+        return self.network.embedded
+
+    def fund_from_devnet(self, account: str | None = None) -> Job:
+        """The devnet's test accounts pay 10 ETH to an account (the current one); no password needed."""
+        from studio.chain.devnet import FUNDING_WEI
+
+        if not self.can_fund_from_devnet:
+            raise InputError(f"{self.network.name} is not the built-in devnet: its test accounts cannot pay here.",
+                             hint="Switch to the devnet, or use the network's faucet.")
+        row = self.account_row(account)
+        session, currency = self.session, self.network.currency
+
+        def work(report: Report, _cancel: Any) -> str:
+            report(0.2, f"Asking the devnet's test accounts to pay {row.name}")
+            payer, _receipt = session.fund_from_devnet(row.address, FUNDING_WEI)
+            return (f"{row.name} received {format_eth(FUNDING_WEI, currency)} from the devnet's test account "
+                    f"{short_address(payer)}.")
+
+        job = self._start(f"Funding {row.name} from the devnet", work)
+        job.succeeded.connect(lambda message: setattr(self, "notice", str(message)))
+        job.failed.connect(self._fail)
+        job.ended.connect(self.refresh)
         return job
 
     # -- sending ------------------------------------------------------------------------
@@ -524,14 +586,19 @@ class WalletState(QObject):
 
     # -- secrets on request (the password is asked again) ----------------------------------
 
-    def reveal_phrase(self, password: str) -> Job:
-        """The recovery phrase after re-checking the password (scrypt, in the background)."""
+    def reveal_phrase(self, password: str, account: str | None = None) -> Job:
+        """The recovery phrase of `account` (or of the first phrase when it is an imported key) after
+        re-checking the password (scrypt, in the background)."""
         if not password:
             raise InputError("Enter the wallet password.")
         if not self.has_phrase:
             raise InputError("This wallet has no recovery phrase (its accounts were imported as keys).")
         wallet = self.wallet
-        return self._start("Checking the password", lambda report, _c: wallet.reveal_phrase(password, report))
+        index = self.accounts.index_of(account or self.current_account)
+        row = self.accounts.row(index) if index >= 0 else None
+        of = row.address if row is not None and row.path else None
+        return self._start("Checking the password",
+                           lambda report, _c: wallet.reveal_phrase(password, report, account=of))
 
     def export_keystore(self, address: str, password: str, destination: str | Path, *,
                         keystore_password: str = "") -> Job:

@@ -23,6 +23,7 @@ class AccountRow:
     name: str
     path: str | None
     balance_wei: int | None = None
+    phrase: int | None = None  # which of the wallet's recovery phrases (0: the first); None: an imported key
 
 
 class AccountsModel(RowsTableModel):
@@ -40,7 +41,8 @@ class AccountsModel(RowsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (printable(row.name), short_address(row.address), format_eth(row.balance_wei, self.currency))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            source = f"derived on {row.path}" if row.path else "imported key"
+            source = "imported key" if not row.path else f"derived on {row.path}" + (
+                f" of recovery phrase {row.phrase + 1}" if row.phrase else "")
             return f"{printable(row.name)}\n{row.address}\n{printable(source)}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -60,10 +62,11 @@ class AccountsModel(RowsTableModel):
 
 
 class HistoryModel(RowsTableModel):
-    """Sent transactions, newest first: time, action, to, value, status, hash."""
+    """Sent transactions, newest first: time, from (the account's name), action, to, value, status, hash."""
 
-    COLUMNS = ("Time", "Action", "To", "Value", "Status", "Hash")
+    COLUMNS = ("Time", "From", "Action", "To", "Value", "Status", "Hash")
     currency = "ETH"  # the current network's, set by the view-model
+    names: dict[str, str] = {}  # the wallet's account names by lower-case address, set by the view-model
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -74,7 +77,8 @@ class HistoryModel(RowsTableModel):
             from studio.chain.sender import history_status
 
             when = _dt.datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
-            return (when, printable(entry.description), short_address(entry.recipient) or "new contract",
+            sender = self.names.get(entry.sender.lower()) or short_address(entry.sender)
+            return (when, printable(sender), printable(entry.description), short_address(entry.recipient) or "new contract",
                     format_eth(entry.value_wei, self.currency), history_status(entry.status),
                     short_address(entry.tx_hash))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -85,7 +89,7 @@ class HistoryModel(RowsTableModel):
             if entry.replaced_by:
                 lines.append(f"Replaced by {entry.replaced_by}")
             return "\n".join(lines)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

@@ -28,9 +28,7 @@ log = logging.getLogger(__name__)
 
 def wallet_file_exists(config: "Config") -> bool:
     """Whether a wallet was set up in this studio home (read without loading the chain code)."""
-    from studio.chain.wallet import wallet_path
-
-    return wallet_path(config.paths.data_dir).exists()
+    return config.paths.wallet_file.exists()
 
 
 class WelcomeState(QObject):
@@ -205,6 +203,13 @@ class WelcomeState(QObject):
         self.download_cancelled.emit()
 
     # -- the end ----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop a download at its next chunk, wait for every worker, and stop the wallet's idle timer."""
+        self.cancel_download()
+        self.background.shutdown()
+        if self._wallet_state is not None:
+            self._wallet_state.stop()
 
     def finish(self) -> None:
         """Remember that the welcome was done (with the choices made), so it is not shown again."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from studio.generation.schedulers import SCHEDULERS
 from studio.text import printable
+from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
@@ -293,6 +294,16 @@ class CreateTab(QWidget):
         row.addWidget(self.progress, 1)
         column.addLayout(row)
 
+        self.signing_note = QLabel()
+        self.signing_note.setWordWrap(True)
+        self.signing_note.setProperty("muted", True)
+        self.unlock_button = QPushButton("Unlock…")
+        self.unlock_button.setToolTip("Enter the wallet password, so that new works are signed")
+        signing = QHBoxLayout()
+        signing.addWidget(self.signing_note, 1)
+        signing.addWidget(self.unlock_button)
+        column.addLayout(signing)
+
         self.error_banner = Banner("errorBanner")
         self.warning_banner = Banner("warningBanner")
         column.addWidget(self.error_banner)
@@ -421,6 +432,9 @@ class CreateTab(QWidget):
         b.connect(state.preview_changed, self._show_preview)
         b.bind(state, "error", None, self.error_banner.show_text)
         b.bind(state, "warning", None, self.warning_banner.show_text)
+        b.bind(state, "signing_note", None, self._show_signing_note)
+        b.bind(state, "signing_locked", None, self._show_signing_locked)
+        b.connect(self.unlock_button.clicked, state.unlock_requested.emit)
         b.connect(self.error_banner.close_button.clicked, state.dismiss_error)
         b.connect(self.warning_banner.close_button.clicked, lambda: setattr(state, "warning", ""))
 
@@ -542,6 +556,16 @@ class CreateTab(QWidget):
             self.state.add_model(path)
 
     # -- running and results ------------------------------------------------------------
+
+    def _show_signing_note(self, text: str) -> None:
+        self.signing_note.setText(text)
+        self.signing_note.setVisible(bool(text))
+
+    def _show_signing_locked(self, locked: bool) -> None:
+        """A locked wallet: the note reads as a warning, with the Unlock… button beside it."""
+        self.signing_note.setProperty("muted", not locked)
+        self.signing_note.setStyleSheet(f"color: {theme.WARNING_TEXT};" if locked else "")
+        self.unlock_button.setVisible(locked)
 
     def _show_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)

@@ -2,6 +2,8 @@
 name, artist, price, royalty and provenance, a Buy and an Offer button each), "My collection" (the
 wallet's tokens with List / Change price / Cancel / Accept best offer) and "Offers" (on your tokens,
 and your own). A status line says the network and the last block read; empty views say what to do.
+The header names the acting account, with a switcher: the views show its tokens and offers, and
+every action signs as it (the same account the Wallet tab and the status bar show).
 
 Every signature the view-model asks for opens the preview here (`TxPreviewDialog` for transactions,
 `SignaturePreviewDialog` for a lazy listing's voucher); the answer goes back to the waiting worker.
@@ -14,7 +16,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
@@ -32,10 +34,10 @@ from studio.ui.widgets.market_tables import MarketRowsModel
 ROW_HEIGHT = 72
 EMPTY_LISTINGS = ("Nothing is for sale on {network} yet.\nArtists: list a minted token from “My collection”, or "
                   "“Lazy-list a work…” to sell one without minting it first.")
-EMPTY_COLLECTION = ("None of the wallet's accounts holds a token on {network}.\nBuy one under “Listings”, or mint "
-                    "your works from the Create tab.")
-EMPTY_OFFERS = ("No open offers on {network}.\nMake one with “Offer…” under “Listings”; offers on your tokens "
-                "show up here to accept.")
+EMPTY_COLLECTION = ("{account} holds no token on {network}.\nBuy one under “Listings”, mint your works from the "
+                    "Create tab, or choose another account above.")
+EMPTY_OFFERS = ("{account} has no open offers on {network}.\nMake one with “Offer…” under “Listings”; offers on "
+                "its tokens show up here to accept.")
 
 
 def _table(model: Any, *, thumbnails: bool = True) -> QTableView:
@@ -88,7 +90,7 @@ class MarketTab(QWidget):
     def __init__(self, state: MarketState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.bindings = Bindings()
+        self.bindings = Bindings(self)
         self.last_dialog: QDialog | None = None
         self.preview_dialog: QDialog | None = None
         self.buy_buttons: list[QPushButton] = []
@@ -97,7 +99,17 @@ class MarketTab(QWidget):
         title = QLabel("Market")
         title.setObjectName("heroTitle")
         self.status = plain_label(muted=True)
+        self.account_label = QLabel("Acting as")
+        self.account_combo = QComboBox()
+        self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.account_combo.setToolTip("The account that buys, offers, lists and sells here; its tokens and offers "
+                                      "are the ones shown. The Wallet tab and the status bar follow the choice.")
         self.buyer_label = plain_label(muted=True)
+        acting = QHBoxLayout()
+        acting.addWidget(self.account_label)
+        acting.addWidget(self.account_combo)
+        acting.addSpacing(8)
+        acting.addWidget(self.buyer_label, 1)
         self.refresh_button = QPushButton("Refresh")
         self.lazy_button = QPushButton("Lazy-list a work…")
         self.withdraw_button = QPushButton("Withdraw payments")
@@ -159,7 +171,7 @@ class MarketTab(QWidget):
         layout.setContentsMargins(14, 12, 14, 10)
         layout.setSpacing(8)
         layout.addLayout(header)
-        layout.addWidget(self.buyer_label)
+        layout.addLayout(acting)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.notice)
         layout.addWidget(self.views, 1)
@@ -181,6 +193,9 @@ class MarketTab(QWidget):
         b.connect(state.preview_requested, self.show_preview)
         b.connect(state.synced, self._update_pages)
         b.connect(state.wallet_state.current_account_changed, lambda _a: self._update_buyer())
+        self._fill_accounts()
+        b.connect(state.wallet_state.accounts.modelReset, self._fill_accounts)
+        b.connect(self.account_combo.currentIndexChanged, self._on_account_chosen)
         b.connect(state.wallet_state.unlocked_changed, lambda _u: self._update_buyer())
         for model in (state.listings, state.held, state.offers_incoming, state.offers_made):
             b.connect(model.modelReset, self._update_pages)
@@ -207,24 +222,50 @@ class MarketTab(QWidget):
         self.progress.setVisible(busy)
         self._update_buttons()
 
+    def _fill_accounts(self) -> None:
+        """The switcher lists the wallet's accounts by name, on the acting one."""
+        combo, wallet = self.account_combo, self.state.wallet_state
+        combo.blockSignals(True)
+        combo.clear()
+        for row in wallet.accounts.rows():
+            combo.addItem(row.name, row.address)
+            combo.setItemData(combo.count() - 1, row.address, Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(combo.findData(wallet.current_account))
+        combo.blockSignals(False)
+        has_accounts = combo.count() > 0
+        combo.setVisible(has_accounts)
+        self.account_label.setVisible(has_accounts)
+
+    def _on_account_chosen(self, index: int) -> None:
+        address = self.account_combo.itemData(index)
+        if address:
+            self.state.wallet_state.select_account(address)
+
     def _update_buyer(self) -> None:
         wallet = self.state.wallet_state
+        index = self.account_combo.findData(wallet.current_account)
+        if index >= 0 and index != self.account_combo.currentIndex():
+            self.account_combo.blockSignals(True)
+            self.account_combo.setCurrentIndex(index)
+            self.account_combo.blockSignals(False)
         if not wallet.has_wallet:
             text = "No wallet: create one in the Wallet tab to buy or sell."
         elif not wallet.unlocked:
             text = "The wallet is locked: unlock it in the Wallet tab to buy or sell."
         else:
-            text = f"Buying and offering as {self.state.account_name(wallet.current_account)}"
+            text = (f"Buys, offers, listings and sales here are signed by "
+                    f"{self.state.account_name(wallet.current_account)}.")
         self.buyer_label.setText(printable(text))
         self._add_row_buttons()
 
     def _update_pages(self) -> None:
         network = self.state.network.name
         state = self.state
+        account = state.acting_name
         self.listings_page.empty.setText(EMPTY_LISTINGS.format(network=network) if state.snapshot is not None
                                          else f"Reading the market on {network}…")
-        self.collection_page.empty.setText(EMPTY_COLLECTION.format(network=network))
-        self.offers_page.empty.setText(EMPTY_OFFERS.format(network=network))
+        self.collection_page.empty.setText(EMPTY_COLLECTION.format(account=account, network=network))
+        self.offers_page.empty.setText(EMPTY_OFFERS.format(account=account, network=network))
         self.listings_page.show_rows(state.listings.rowCount() > 0)
         self.collection_page.show_rows(state.held.rowCount() > 0)
         self.offers_page.show_rows(state.offers_incoming.rowCount() + state.offers_made.rowCount() > 0)

@@ -52,7 +52,7 @@ class WalletTab(QWidget):
     def __init__(self, state: WalletState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.bindings = Bindings()
+        self.bindings = Bindings(self)
         self.last_dialog: QDialog | None = None
         self._refreshed_once = False
         self.stack = QStackedWidget()
@@ -119,12 +119,15 @@ class WalletTab(QWidget):
         self.add_account_button = QPushButton("Add account")
         self.import_more_button = QPushButton("Import…")
         self.import_more_button.setToolTip("Add accounts from a phrase, a private key or a keystore file")
+        self.fund_button = QPushButton("Fund from devnet")
+        self.fund_button.setToolTip("The devnet's test accounts pay 10 ETH to the selected account "
+                                    "(devnet ETH: for trying things out, worth nothing)")
         self.phrase_button = QPushButton("Show recovery phrase…")
         self.export_button = QPushButton("Export keystore…")
         self.refresh_button = QPushButton("Refresh")
         actions = QHBoxLayout()
         for button in (self.send_button, self.sign_button, self.copy_button, self.add_account_button,
-                       self.import_more_button):
+                       self.import_more_button, self.fund_button):
             actions.addWidget(button)
         actions.addStretch(1)
         for button in (self.phrase_button, self.export_button, self.refresh_button):
@@ -132,12 +135,20 @@ class WalletTab(QWidget):
         column.addLayout(actions)
 
         column.addSpacing(6)
-        column.addWidget(_section("Transactions"))
+        self.history_account = QComboBox()
+        self.history_account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.history_account.setToolTip("Show the transactions of one account, or of all")
+        history_title = QHBoxLayout()
+        history_title.addWidget(_section("Transactions"))
+        history_title.addStretch(1)
+        history_title.addWidget(QLabel("Sent from"))
+        history_title.addWidget(self.history_account)
+        column.addLayout(history_title)
         self.history_view = _table(self.state.history)
         history_header = self.history_view.horizontalHeader()
         for i in range(self.state.history.columnCount()):
             history_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        history_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        history_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the action
         column.addWidget(self.history_view, 4)
         self.speed_up_button = QPushButton("Speed up")
         self.speed_up_button.setToolTip("Resend the pending transaction with higher fees (same nonce)")
@@ -184,6 +195,9 @@ class WalletTab(QWidget):
         b.connect(state.accounts.modelReset, self._select_current_account)
         b.bind(state, "current_account", None, lambda _: self._select_current_account())
         b.connect(self.history_view.selectionModel().selectionChanged, self._update_history_buttons)
+        self._fill_history_accounts()
+        b.connect(state.accounts.modelReset, self._fill_history_accounts)
+        b.connect(self.history_account.currentIndexChanged, self._on_history_account_chosen)
         b.connect(state.history.modelReset, self._update_history_buttons)
         b.connect(self.send_button.clicked, lambda: self.when_unlocked(self.open_send))
         b.connect(self.sign_button.clicked, lambda: self.when_unlocked(self.open_sign_message))
@@ -192,9 +206,24 @@ class WalletTab(QWidget):
         b.connect(self.phrase_button.clicked, self.open_reveal_phrase)
         b.connect(self.export_button.clicked, self.open_export)
         b.connect(self.refresh_button.clicked, state.refresh)
+        b.connect(self.fund_button.clicked, self.fund_from_devnet)
         b.connect(self.speed_up_button.clicked, self.speed_up)
         b.connect(self.cancel_tx_button.clicked, self.cancel_pending)
         self._update_history_buttons()
+
+    def _fill_history_accounts(self) -> None:
+        """The filter's choices, "All accounts" and each account by name; the choice survives a refresh."""
+        combo = self.history_account
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All accounts", "")
+        for row in self.state.accounts.rows():
+            combo.addItem(row.name, row.address)
+        combo.setCurrentIndex(max(0, combo.findData(self.state.history_account)))
+        combo.blockSignals(False)
+
+    def _on_history_account_chosen(self, index: int) -> None:
+        self.state.show_history_of(self.history_account.itemData(index) or "")
 
     def _fill_networks(self) -> None:
         self.network_combo.blockSignals(True)
@@ -215,6 +244,7 @@ class WalletTab(QWidget):
             self.network_combo.blockSignals(True)
             self.network_combo.setCurrentIndex(index)
             self.network_combo.blockSignals(False)
+        self.fund_button.setVisible(self.state.can_fund_from_devnet)
         mainnet = self.state.network.is_mainnet
         self.network_combo.setStyleSheet(f"QComboBox {{ color: {theme.ERROR_TEXT}; font-weight: 600; }}" if mainnet else "")
 
@@ -237,14 +267,15 @@ class WalletTab(QWidget):
 
     def _show_busy(self, busy: bool) -> None:
         self.refresh_button.setEnabled(not busy)
+        self.fund_button.setEnabled(not busy)
         self.progress.bar.setVisible(busy)  # the line of text stays: "Up to date.", or what failed
 
     def _show_phrase_actions(self, has_phrase: bool) -> None:
         self.phrase_button.setEnabled(has_phrase)
         self.add_account_button.setEnabled(has_phrase)
         tip = "" if has_phrase else "This wallet's accounts were imported as keys: there is no phrase."
-        self.phrase_button.setToolTip(tip)
-        self.add_account_button.setToolTip(tip or "Derive the next account of the recovery phrase")
+        self.phrase_button.setToolTip(tip or "The recovery phrase the selected account was made from")
+        self.add_account_button.setToolTip(tip or "Derive the next account of the selected account's recovery phrase")
 
     # -- selection ------------------------------------------------------------------------------
 
@@ -336,6 +367,9 @@ class WalletTab(QWidget):
             self.state.error = str(exc)
             return None
 
+    def fund_from_devnet(self) -> None:
+        self._run_guarded(self.state.fund_from_devnet)
+
     def add_account(self) -> None:
         try:
             self.state.add_account()
@@ -346,7 +380,7 @@ class WalletTab(QWidget):
         """Copy the selected account's address (public: safe on the clipboard)."""
         if self.state.current_account:
             QGuiApplication.clipboard().setText(self.state.current_account)
-            self.state.notice = f"Copied {self.state.current_account}."
+            self.state.flash_notice(f"Copied {self.state.current_account}.")
 
     def speed_up(self) -> None:
         tx_hash = self.selected_history_hash()

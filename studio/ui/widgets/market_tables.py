@@ -90,6 +90,7 @@ class OfferLine:
     offer: "OfferRow"
     incoming: bool
     card: Card | None = None
+    account: str = ""  # the wallet's account it concerns: the holder (incoming) or the buyer (made)
 
     @property
     def key(self) -> tuple[str, str, str]:
