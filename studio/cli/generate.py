@@ -70,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strength", type=float, default=0.75,
                         help="how much of the init image to repaint, 0-1 (default 0.75)")
     parser.add_argument("--mask", type=Path, help="inpaint: white areas of this image are repainted")
+    parser.add_argument("--outpaint", metavar="LEFT,RIGHT,TOP,BOTTOM",
+                        help="extend the init image by these pixels on each side and paint the new area "
+                             "(the size follows; the width and height must come out as multiples of 8)")
     parser.add_argument("--lora", action="append", default=[], metavar="FILE[:WEIGHT]",
                         help="apply a .safetensors LoRA (weight default 1); repeatable")
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
@@ -176,6 +179,18 @@ def run(args: argparse.Namespace) -> int:
             prompt, negative = apply_style(prompt, negative, find_style(name))
     from studio.generation.request import HiresFix
 
+    from studio.generation.request import Outpaint
+
+    outpaint = None
+    if args.outpaint:
+        if init_image is None:
+            raise InputError("--outpaint extends the --init-image.", hint="Give --init-image FILE too.")
+        try:
+            left, right, top, bottom = (int(v) for v in args.outpaint.split(","))
+        except ValueError as exc:
+            raise InputError(f"“{args.outpaint}” is not LEFT,RIGHT,TOP,BOTTOM.", hint="e.g. --outpaint 0,128,0,0") from exc
+        outpaint = Outpaint(left=left, right=right, top=top, bottom=bottom)
+        width, height = outpaint.canvas_size(init_image.size)
     hires = None
     if args.hires is not None:
         upscaler = args.hires_upscaler if args.hires_upscaler in ("latent", "lanczos") \
@@ -191,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         vae=args.vae.expanduser() if args.vae else None, prompt_syntax=args.prompt_syntax,
         embeddings=tuple(path.expanduser() for path in args.embedding), hires=hires,
         control=tuple(parse_control(item) for item in args.control), variation_seed=args.variation_seed,
-        variation_strength=args.variation_strength, batch_size=args.batch_size,
+        variation_strength=args.variation_strength, batch_size=args.batch_size, outpaint=outpaint,
     )
     axes = [parse_axis_option(text) for text in (args.x, args.y, args.z) if text]
     engine = Engine(catalog, device=config["device"], precision=config["precision"],

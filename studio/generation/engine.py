@@ -542,6 +542,10 @@ class Engine:
         """Init image and mask in RGB / L at the requested size (the output is always that size)."""
         if request.init_image is None:
             return None, None
+        if request.outpaint is not None:
+            from studio.generation.outpaint import outpaint_canvas
+
+            return outpaint_canvas(request.init_image, request.outpaint)
         from PIL import Image
 
         size = (request.width, request.height)
@@ -612,6 +616,7 @@ class Engine:
             strength=float(request.strength) if with_image else None,
             init_image_hash=image_sha256(request.init_image) if with_image else None,
             mask_hash=image_sha256(request.mask_image) if request.mask_image is not None else None,
+            outpaint=request.outpaint,
             loras=tuple(loras), ip_adapter=ip_adapter,
             ip_adapter_image_hash=image_sha256(request.ip_adapter_image) if ip_adapter is not None else None,
             device=self.device.device, dtype=self.device.dtype_name, generator=GENERATOR,

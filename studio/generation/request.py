@@ -100,6 +100,26 @@ class HiresFix:
 
 
 @dataclass(frozen=True)
+class Outpaint:
+    """Extend the init image by these many pixels on each side and paint the new area (an inpaint
+    whose mask is the new area plus ``overlap`` pixels of the original along each new edge)."""
+
+    left: int = 0
+    right: int = 0
+    top: int = 0
+    bottom: int = 0
+    overlap: int = 8
+
+    def canvas_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The extended picture's size for an init image of ``size``."""
+        return size[0] + self.left + self.right, size[1] + self.top + self.bottom
+
+    def to_dict(self) -> dict[str, int]:
+        return {"left": self.left, "right": self.right, "top": self.top, "bottom": self.bottom,
+                "overlap": self.overlap}
+
+
+@dataclass(frozen=True)
 class ControlUnit:
     """One ControlNet (or T2I-Adapter) guiding a request: the model file or folder, the picture it
     reads, how that picture is turned into a control map (``preprocessor``: ``none`` when it already
@@ -152,12 +172,15 @@ class GenerationRequest:
     variation_seed: int | None = None  # A1111's subseed: noise of this seed blended in at variation_strength
     variation_strength: float = 0.0
     batch_size: int = 1              # images made together in one pass; count is the number of passes
+    outpaint: Outpaint | None = None  # extend init_image and paint the new area (width/height: the canvas)
 
     @property
     def mode(self) -> GenerationMode:
         if self.init_image is None:
             return GenerationMode.TEXT_TO_IMAGE
-        return GenerationMode.INPAINT if self.mask_image is not None else GenerationMode.IMAGE_TO_IMAGE
+        if self.mask_image is not None or self.outpaint is not None:
+            return GenerationMode.INPAINT
+        return GenerationMode.IMAGE_TO_IMAGE
 
 
 @dataclass(frozen=True)
@@ -199,6 +222,7 @@ class Recipe:
     batch_index: int = 0
     upscale: "UpscaleRecord | None" = None       # a standalone upscale of another image
     runtime: tuple[str, ...] = ()                # speed options that may move low bits: channels_last, compiled
+    outpaint: Outpaint | None = None
 
     def settings(self) -> dict[str, Any]:
         """The fields beyond the first manifest schema, only where they differ from their defaults:
@@ -226,6 +250,8 @@ class Recipe:
             found["upscale"] = self.upscale.to_dict()
         if self.runtime:
             found["runtime"] = list(self.runtime)
+        if self.outpaint is not None:
+            found["outpaint"] = self.outpaint.to_dict()
         return found
 
     @staticmethod
@@ -256,6 +282,9 @@ class Recipe:
             fields["upscale"] = UpscaleRecord.from_dict(settings["upscale"])
         if settings.get("runtime"):
             fields["runtime"] = tuple(str(item) for item in settings["runtime"])
+        if isinstance(settings.get("outpaint"), dict):
+            fields["outpaint"] = Outpaint(**{key: int(settings["outpaint"][key])
+                                             for key in ("left", "right", "top", "bottom", "overlap")})
         return fields
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,7 +296,7 @@ class Recipe:
             name, sha, scale = self.ip_adapter
             data["ip_adapter"] = {"name": name, "sha256": sha, "scale": scale}
         for key in ("sigmas", "clip_skip", "vae", "prompt_syntax", "embeddings", "hires", "control",
-                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale", "runtime"):
+                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale", "runtime", "outpaint"):
             data.pop(key)
         data["settings"] = self.settings()
         return data

@@ -104,6 +104,13 @@ def validate_request(request: GenerationRequest, info: ModelInfo) -> None:
 
 
 def _check_inputs(request: GenerationRequest) -> None:
+    if request.outpaint is not None:
+        if request.init_image is None or request.mask_image is not None:
+            raise InputError("Outpainting extends an init image and makes its own mask.",
+                             hint="Choose an init image, and no mask.")
+        from studio.generation.outpaint import check_outpaint
+
+        check_outpaint(request.outpaint, request.init_image.size, (request.width, request.height))
     if request.mask_image is not None and request.init_image is None:
         raise InputError("A mask was given without an image to paint into.",
                          hint="Choose an init image as well, or remove the mask.")

@@ -146,4 +146,5 @@ def request_from_recipe(recipe: Recipe, *, inputs: Mapping[str, Any] | None = No
         ip_adapter_image=picture("ip_adapter", recipe.ip_adapter_image_hash) if ip_adapter is not None else None,
         clip_skip=recipe.clip_skip, vae=vae, prompt_syntax=recipe.prompt_syntax, embeddings=embeddings,
         hires=hires, control=tuple(control), variation_seed=variation,
-        variation_strength=recipe.variation_strength, batch_size=recipe.batch_size)
+        variation_strength=recipe.variation_strength, batch_size=recipe.batch_size,
+        outpaint=recipe.outpaint if init is not None else None)

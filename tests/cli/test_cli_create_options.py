@@ -92,3 +92,13 @@ def test_upscale_and_pnginfo(demo_home: Path, tmp_path: Path, capsys: pytest.Cap
     info = lines(capsys)[0]
     assert info["source"] == "studio" and info["request"]["sigmas"] == "exponential"
     assert info["request"]["scheduler"] == "unipc" and info["notes"] == []
+
+
+def test_outpaint_from_the_command_line(demo_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    init = tmp_path / "init.png"
+    Image.new("RGB", (64, 64), (30, 120, 200)).save(init)
+    assert main(["generate", "a sea", "--init-image", str(init), "--strength", "1", "--outpaint", "0,32,0,16",
+                 "--steps", "2", "--seed", "1", "--out", str(tmp_path / "out"), "--json"]) == 0
+    recipe = lines(capsys)[0]["recipe"]
+    assert (recipe["width"], recipe["height"], recipe["mode"]) == (96, 80, "inpaint")
+    assert main(["generate", "a sea", "--outpaint", "0,32,0,0", "--json"]) == 2
