@@ -532,11 +532,15 @@ class CreateState(QObject):
         if guidance is not None and guidance >= 0:
             self.guidance = float(guidance)
         if sampler:
-            wanted = sampler.strip().lower().replace(" ", "_").replace("+", "p").replace("_ancestral", "_a")
-            key = next((k for k, label in SCHEDULERS.items()
-                        if wanted in (k, label.lower().replace(" ", "_").replace("+", "p"))), None)
+            from studio.generation.schedulers import sampler_from_name
+
+            found = sampler_from_name(sampler)
+            key = found[0] if found is not None else None
             if key is not None and key in self._schedulers:
                 self.scheduler = key
+                if found is not None and found[1] != "default":  # the form has no schedule field yet
+                    skipped.append(f"The {found[1]} schedule of “{sampler}” is not set here; "
+                                   "the sampler's default schedule is used.")
             else:
                 skipped.append(f"The sampler “{sampler}” is not offered for this model; "
                                f"{SCHEDULERS.get(self.scheduler, self.scheduler)} is kept.")
