@@ -81,10 +81,14 @@ def test_a_t2i_adapter_guides_text_to_image(engine: Engine, controlnets: dict[st
         engine.validate(small(control=(unit, ControlUnit(model=controlnets["folder"], image=shapes()))))
 
 
-def test_a_controlnet_guides_image_to_image_too(engine: Engine, controlnets: dict[str, Path]) -> None:
+def test_a_controlnet_guides_image_to_image_and_inpainting_too(engine: Engine, controlnets: dict[str, Path]) -> None:
     unit = ControlUnit(model=controlnets["folder"], image=shapes(), preprocessor="canny")
     result = engine.generate(small(steps=4, init_image=shapes(), strength=0.6, control=(unit,)))[0]
     assert result.recipe.mode == "img2img" and result.recipe.control[0].preprocessor == "canny"
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (0, 0, 32, 64))
+    inpaint = engine.generate(small(steps=4, init_image=shapes(), mask_image=mask, strength=0.9, control=(unit,)))[0]
+    assert inpaint.recipe.mode == "inpaint" and len(inpaint.control_maps) == 1
 
 
 def test_bad_units_are_refused_before_any_work(engine: Engine, controlnets: dict[str, Path],

@@ -55,3 +55,34 @@ def test_model_based_preprocessors_say_which_files_they_need(tmp_path: Path) -> 
         preprocess(square(), "pose", model_folders=[tmp_path])
     with pytest.raises(InputError, match="Unknown preprocessor"):
         preprocess(square(), "hed")
+
+
+def tiny_depth_model(models: Path) -> Path:
+    """A Depth Anything model (transformers layout) of a few thousand random weights, where the studio
+    looks for one: <models folder>/annotators/depth."""
+    import torch
+    from transformers import (DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config,
+                              DPTImageProcessor)
+
+    backbone = Dinov2Config(hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37,
+                            image_size=56, patch_size=14, out_features=["stage1", "stage2", "stage3", "stage4"],
+                            out_indices=[1, 2, 3, 4], reshape_hidden_states=False)
+    config = DepthAnythingConfig(backbone_config=backbone, reassemble_hidden_size=32, patch_size=14,
+                                 neck_hidden_sizes=[8, 16, 32, 32], fusion_hidden_size=16, head_hidden_size=8)
+    torch.manual_seed(0)
+    folder = models / "annotators" / "depth"
+    DepthAnythingForDepthEstimation(config).save_pretrained(folder, safe_serialization=True)
+    DPTImageProcessor(size={"height": 56, "width": 56}, keep_aspect_ratio=False, do_pad=False).save_pretrained(folder)
+    return folder
+
+
+def test_depth_runs_with_a_local_depth_model(tmp_path: Path) -> None:
+    from studio.generation.preprocessors import check_preprocessor
+
+    tiny_depth_model(tmp_path / "models")
+    check_preprocessor("depth", [tmp_path / "elsewhere", tmp_path / "models"])
+    first = preprocess(square(), "depth", model_folders=[tmp_path / "models"])
+    assert first.size == (64, 64) and first.mode == "RGB"
+    values = np.asarray(first)[..., 0]
+    assert values.min() == 0 and values.max() == 255  # spread over the whole range, near bright
+    assert np.array_equal(values, np.asarray(preprocess(square(), "depth", model_folders=[tmp_path / "models"]))[..., 0])
