@@ -86,3 +86,18 @@ def test_importing_the_api_loads_neither_qt_nor_the_storage_backends() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_generate_with_create_options_then_upscale_and_read_back(studio_home: Path, demo_model_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    import shutil
+
+    from studio.paths import studio_paths
+
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    [path] = api.generate("a (red:1.2) fox", seed=3, steps=2, width=64, height=64, out_dir=tmp_path,
+                          scheduler="dpmpp_2m", sigmas="karras", clip_skip=2)
+    bigger = api.upscale(path, scale=2.0, out_dir=tmp_path / "big")
+    info = api.png_info(path)
+    assert info.source == "studio" and (info.request.sigmas, info.request.clip_skip) == ("karras", 2)
+    assert api.png_info(bigger).fields["mode"] == "upscale"
