@@ -139,10 +139,12 @@ class ControlUnit:
 class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
-    ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint)
-    selects inpainting. Batch image *i* uses seed ``seed + i``. ``ip_adapter`` with
-    ``ip_adapter_image`` (a reference picture) guides any mode by that picture at
-    ``ip_adapter_scale`` (0: ignored, 1: strong).
+    ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint), or
+    with ``outpaint``, selects inpainting. Image *i* overall (``count`` batches of ``batch_size``)
+    uses seed ``seed + i``. ``ip_adapter`` with ``ip_adapter_image`` (a reference picture) guides
+    any mode by that picture at ``ip_adapter_scale`` (0: ignored, 1: strong). The sampler's sigma
+    schedule, clip skip, VAE, prompt syntax, embeddings, hires fix, control units and variation
+    seed are documented field by field in docs/generation.md.
     """
 
     prompt: str
