@@ -39,7 +39,11 @@ class WeightsFinder:
             if not folder.is_dir():
                 continue
             candidates += [p for p in _walk(folder, name)]
-        cache = self.hash_cache or Path(self.folders[0] if self.folders else ".") / ".studio-hashes.json"
+        if self.hash_cache is None:
+            from studio.paths import studio_paths
+
+            self.hash_cache = studio_paths().hash_cache_file  # never a file in the user's weights folders
+        cache = self.hash_cache
         for path in candidates:
             fmt = ModelFormat.DIFFUSERS if path.is_dir() else ModelFormat.SINGLE_FILE
             info = ModelInfo(name=path.name, path=path, family=ModelFamily.SD1, format=fmt)
