@@ -14,6 +14,12 @@ next to the transfer of a singly minted token, and `ownerOf`/`tokenURI` of the w
 `eth_estimateGas` of a call (21,000 intrinsic gas included). "list, 999th of batch 1000" is the
 custody listing the issue measured (2,305,105 gas before the batch-head bitmap).
 
+Selling: the escrow marketplace (StudioMarketplace) beside Seaport 1.6 on the same collection (5%
+royalty paid on every sale, no marketplace fee, accounts that already hold tokens and WETH, each
+operation measured after one like it): a Seaport listing or offer is a signature (0 gas) after a
+one-time approval of Seaport (the collection, or WETH), buys and accepted offers take Seaport's
+basic route, "cancel all" is `incrementCounter`.
+
     python bench/gas.py          print the table
     python bench/gas.py --json   print one JSON object
 """
@@ -176,10 +182,70 @@ def measure() -> dict:
             rows[f"first transfer, worst of batch {count}"] = worst["transfer"]
             rows[f"ownerOf, worst of batch {count} (call)"] = worst["ownerOf"]
             rows[f"tokenURI, worst of batch {count} (call)"] = worst["tokenURI"]
+        selling = measure_selling(conn, ours, market, artist, buyer, operator)
     ratios = {name: {key: rows[name][key] / rows[SINGLE_TRANSFER][key] for key in rows[name]}
               for name in RATIO_TARGETS}
     return {"unit": "gas per token (receipt gasUsed / tokens); calls: eth_estimateGas", "rows": rows,
-            "targets": TARGETS, "ratios": ratios, "ratio_targets": RATIO_TARGETS}
+            "targets": TARGETS, "ratios": ratios, "ratio_targets": RATIO_TARGETS, "selling": selling}
+
+
+def measure_selling(conn, ours, market, artist, buyer, deployer) -> dict:
+    """Gas of list, buy, make and accept an offer, cancel and cancel all: escrow marketplace vs Seaport."""
+    from studio.chain.seaport import Payout, SaleTerms, listing_order, offer_order, sign_order
+    from studio.chain.seaport_contract import SeaportContract, WethContract
+    from studio.chain.transactions import LocalSigner
+    from studio.workflows.publish import file_commitment
+
+    seaport, weth = SeaportContract.deploy(conn, deployer), WethContract.deploy(conn, deployer)
+    price = 10**17
+    ours.set_approval_for_all(artist, seaport.address)  # one-time approvals, not counted per sale
+    for account in (artist, buyer):
+        weth.wrap(account, 10**18)
+        weth.approve(account, seaport.address)
+
+    def token() -> int:
+        return ours.mint(artist, artist.address, file_commitment(b"sell %d" % next(serial))).first_token_id
+
+    serial = iter(range(10**6))
+
+    def now() -> int:
+        return int(conn.web3.eth.get_block("latest")["timestamp"])
+
+    def listing(token_id: int):
+        receiver, royalty = ours.royalty_info(token_id, price).receiver, ours.royalty_info(token_id, price).amount_wei
+        components = listing_order(seller=artist.address, collection=ours.address, token_id=token_id,
+                                   terms=SaleTerms.split(price, artist.address, royalty=(receiver, royalty)),
+                                   start_time=now() - 60, end_time=now() + 3600, counter=seaport.counter(artist.address))
+        return sign_order(LocalSigner(artist), components, conn.chain_id, seaport.address)
+
+    def offer(token_id: int):
+        receiver, royalty = ours.royalty_info(token_id, price).receiver, ours.royalty_info(token_id, price).amount_wei
+        components = offer_order(buyer=buyer.address, weth=weth.address, collection=ours.address, token_id=token_id,
+                                 amount_wei=price, payouts=[Payout(receiver, royalty, "royalty")],
+                                 start_time=now() - 60, end_time=now() + 3600, counter=seaport.counter(buyer.address))
+        return sign_order(LocalSigner(buyer), components, conn.chain_id, seaport.address)
+
+    escrow: dict[str, float] = {}
+    sea: dict[str, float] = {"list": 0, "make offer": 0}
+    for _ in range(2):  # the second round is the one kept: every slot and account already warm
+        listed, offered, cancelled = token(), token(), token()
+        escrow["list"] = market.list(artist, ours.address, listed, price).gas_used
+        escrow["buy"] = market.buy(buyer, ours.address, listed, price).gas_used
+        escrow["make offer"] = market.make_offer(buyer, ours.address, offered, price).gas_used
+        escrow["accept offer"] = market.accept_offer(artist, ours.address, offered, buyer.address, price).gas_used
+        market.list(artist, ours.address, cancelled, price)
+        escrow["cancel"] = market.cancel(artist, ours.address, cancelled).gas_used
+        listed, offered, cancelled = token(), token(), token()
+        sea["buy"] = seaport.fulfil(buyer, listing(listed)).gas_used
+        sea["accept offer"] = seaport.fulfil(artist, offer(offered)).gas_used
+        sea["cancel"] = seaport.cancel(artist, [listing(cancelled).components]).gas_used
+        sea["cancel all"] = seaport.increment_counter(artist).gas_used
+    for total, parts in (("list + buy (the whole sale)", ("list", "buy")),
+                         ("make + accept offer (the whole sale)", ("make offer", "accept offer"))):
+        escrow[total], sea[total] = (sum(escrow[p] for p in parts), sum(sea[p] for p in parts))
+    operations = ("list", "make offer", "buy", "accept offer", "cancel", "cancel all", "list + buy (the whole sale)",
+                  "make + accept offer (the whole sale)")
+    return {name: {"escrow": escrow.get(name), "seaport": sea.get(name)} for name in operations}
 
 
 def render(result: dict) -> str:
@@ -201,6 +267,15 @@ def render(result: dict) -> str:
         mark = " ok" if row["ours"] <= target else " OVER"
         lines.append(f"{name.replace('first transfer, ', ''):<40}{times(row.get('ours'))}{times(row.get('oz'))}"
                      f"{times(row.get('erc721a'))}{'':>17}{target:>8.2f}x{mark}")
+    selling = result.get("selling")
+    if selling:
+        lines += ["", f"{'selling (5% royalty)':<40}{'escrow':>10}{'Seaport':>10}{'Seaport/escrow':>16}"]
+        for name, row in selling.items():
+            escrow, sea = row.get("escrow"), row.get("seaport")
+            cell = lambda v: f"{v:>10,.0f}" if v is not None else f"{'-':>10}"  # noqa: E731
+            ratio = f"{sea / escrow:>15.2f}x" if escrow and sea is not None else f"{'-':>16}"
+            note = "  (a signature)" if sea == 0 else ""
+            lines.append(f"{name:<40}{cell(escrow)}{cell(sea)}{ratio}{note}")
     return "\n".join(lines)
 
 

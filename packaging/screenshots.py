@@ -7,8 +7,8 @@ Everything happens in a temporary studio home (``STUDIO_HOME``) on the embedded 
 demo model, so the pictures need no GPU, no model download and no network: the ``studio`` command
 imports the public test phrase into a wallet, makes three signed works, creates a collection,
 mints two works and lists one; then the real main window opens offscreen, generates four images
-in the Create tab, unlocks the wallet, opens the collection, and each tab is grabbed once its
-content has loaded. The verify dialog is grabbed on a minted work. Each PNG is scaled to at most
+in the Create tab, makes a small avatar collection in the Avatars tab, unlocks the wallet, opens
+the collection, and each tab is grabbed once its content has loaded. The verify dialog is grabbed on a minted work. Each PNG is scaled to at most
 ``--width`` pixels wide and stored with a 256-colour palette, so the committed files stay small.
 """
 from __future__ import annotations
@@ -189,17 +189,29 @@ def _grab_window(out: Path, width: int, chain: dict[str, Any]) -> list[Path]:
 
         for name in TABS:
             show(name)
-            if name == "Gallery":
+            if name == "Avatars":
+                avatars = window.avatars_state
+                avatars.mode = "collection"
+                avatars.size, avatars.steps = 64, 2
+                avatars.collection_count, avatars.collection_seed = 6, 7
+                avatars.out_dir = str(window.config.paths.data_dir / "avatar-collections" / "screenshots")
+                drive.run_job(avatars.generate_collection(), 300, "an avatar collection")
+                drive.wait_until(lambda: avatars.collection_results.rowCount() == 6 and not avatars.busy, 60,
+                                 "the collection's avatars")
+            elif name == "Gallery":
                 window.gallery_state.refresh()
-                drive.wait_until(lambda: window.gallery_state.count >= 7, 60, "the gallery's works")
+                drive.wait_until(lambda: window.gallery_state.count >= 13, 60, "the gallery's works")
                 grid = window.gallery_tab.grid
                 grid.setCurrentIndex(grid.model().index(0, 0))
             elif name == "Market":
                 drive.run_job(window.market_state.refresh(), what="the market")
             elif name == "Collections":
                 drive.run_job(window.collector_state.open_collection(chain["collection"]), what="the collection")
-                drive.wait_until(lambda: not window.collector_state.loading, 60, "the collection's tokens")
-                window.collector_state.select(0)
+                collector = window.collector_state
+                drive.wait_until(lambda: not collector.loading and collector.model.rowCount() > 0
+                                 and collector.model.card(0) is not None, 60, "the collection's tokens")
+                window.collector_tab.grid.setCurrentIndex(collector.model.index(0))
+                drive.wait_until(lambda: collector.detail is not None, 30, "the token's detail")
             elif name == "Wallet":
                 drive.run_job(wallet.refresh(), what="the wallet")
             drive.settle(1.5)

@@ -103,6 +103,7 @@ def generate(prompt: str, *, model: str | None = None, count: int = 1, seed: int
              steps: int | None = None, width: int | None = None, height: int | None = None,
              out_dir: Path | str | None = None, **options: Any) -> list[Path]:
     """Generate ``count`` images locally and save them with their provenance; returns their paths.
+    Each is recorded in the studio's library, so the Gallery shows it.
 
     Defaults (model, steps, size, scheduler) are the studio's, as ``studio generate`` uses them;
     ``options`` passes other GenerationRequest fields (negative_prompt, guidance, scheduler...).
@@ -127,7 +128,11 @@ def generate(prompt: str, *, model: str | None = None, count: int = 1, seed: int
     engine = Engine(catalog, device=config["device"], precision=config["precision"],
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
     engine.validate(request)
-    saved = generate_works(request, engine, Path(out_dir) if out_dir else config.paths.works_dir)
+    from studio.library.db import Library
+
+    with Library.default() as library:
+        saved = generate_works(request, engine, Path(out_dir) if out_dir else config.paths.works_dir,
+                               library=library)
     return [work.path for work in saved]
 
 
@@ -142,8 +147,11 @@ def upscale(path: Path | str, *, upscaler: str = "lanczos", scale: float = 2.0,
     config = load_config()
     engine = Engine(ModelCatalog(config), device=config["device"], precision=config["precision"],
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
-    return upscale_work(Path(path), engine, Path(out_dir) if out_dir else config.paths.works_dir,
-                        upscaler=upscaler, scale=scale).path
+    from studio.library.db import Library
+
+    with Library.default() as library:
+        return upscale_work(Path(path), engine, Path(out_dir) if out_dir else config.paths.works_dir,
+                            library=library, upscaler=upscaler, scale=scale).path
 
 
 def png_info(path: Path | str) -> Any:

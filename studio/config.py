@@ -132,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
             "chrome-extension://nkbihfbeogaeaoehlefnkodbefgpgknn for MetaMask or http://localhost:3000 for a dapp "
             "you are building. Empty: no web page can reach the devnet.", section="Wallet & networks"),
     Setting("theme", "Theme", "dark",
-            "Dark or light colours for the whole window; a change applies at once.",
+            "Dark or light colours for the whole window; a change applies when you press Save.",
             choices=("dark", "light"), section="Appearance"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}

@@ -23,7 +23,7 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     uint256 public constant MAX_BATCH = 1000;
 
     bytes32 private constant _VOUCHER_TYPEHASH = keccak256(
-        "MintVoucher(bytes32 contentDigest,uint256 price,address royaltyReceiver,uint96 royaltyBps,uint256 nonce,uint256 expiry)"
+        "MintVoucher(bytes32 contentDigest,uint256 price,address royaltyReceiver,uint96 royaltyBps,uint256 nonce,uint256 expiry,address redeemer,uint256 epoch)"
     );
     bytes private constant _BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -35,6 +35,9 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     mapping(uint256 word => uint256 bits) private _nonceBitmap;
     /// @dev Voucher payments that could not be sent, withdrawable by their payee.
     mapping(address payee => uint256 amount) public pendingPayments;
+    /// @notice Vouchers are valid only in the epoch they were signed for; `cancelAllVouchers`
+    /// starts a new one, so one transaction cancels every voucher signed before it.
+    uint256 public voucherEpoch;
 
     /// @notice An artist's signed offer to mint one token to whoever pays `price` before `expiry`.
     struct MintVoucher {
@@ -44,6 +47,8 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
         uint96 royaltyBps;
         uint256 nonce;
         uint256 expiry; // unix seconds; the voucher is valid up to and including this second
+        address redeemer; // zero: anyone may redeem; otherwise only this account
+        uint256 epoch; // must be the collection's current `voucherEpoch`
     }
 
     /// @notice ERC-4906: metadata of one token changed (emitted when its content is committed).
@@ -56,6 +61,8 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     event TokenRoyaltySet(uint256 indexed tokenId, address indexed receiver, uint96 bps);
     event VoucherRedeemed(uint256 indexed nonce, uint256 indexed tokenId, address indexed redeemer, uint256 price);
     event VoucherCancelled(uint256 indexed nonce);
+    /// @notice Every voucher of an earlier epoch is void from now on.
+    event VouchersCancelled(uint256 newEpoch);
     event PaymentDeferred(address indexed payee, uint256 amount);
     event PaymentWithdrawn(address indexed payee, address indexed to, uint256 amount);
 
@@ -65,6 +72,8 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     error VoucherExpired(uint256 expiry, uint256 nowTimestamp);
     error VoucherAlreadyUsed(uint256 nonce);
     error InvalidVoucherSignature();
+    error VoucherEpochEnded(uint256 epoch, uint256 currentEpoch);
+    error NotVoucherRedeemer(address caller, address redeemer);
     error WrongPayment(uint256 sent, uint256 price);
     error NothingToWithdraw();
     error WithdrawFailed();
@@ -106,6 +115,10 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
     /// voucher to this chain id and this contract address.
     function redeem(MintVoucher calldata voucher, bytes calldata signature) external payable returns (uint256 tokenId) {
         if (block.timestamp > voucher.expiry) revert VoucherExpired(voucher.expiry, block.timestamp);
+        if (voucher.epoch != voucherEpoch) revert VoucherEpochEnded(voucher.epoch, voucherEpoch);
+        if (voucher.redeemer != address(0) && voucher.redeemer != msg.sender) {
+            revert NotVoucherRedeemer(msg.sender, voucher.redeemer);
+        }
         if (msg.value != voucher.price) revert WrongPayment(msg.value, voucher.price);
         _useNonce(voucher.nonce);
         address artist = owner();
@@ -128,6 +141,13 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
         emit VoucherCancelled(nonce);
     }
 
+    /// @notice Void every voucher signed so far (they name an earlier epoch from now on).
+    function cancelAllVouchers() external onlyOwner {
+        uint256 epoch = voucherEpoch + 1;
+        voucherEpoch = epoch;
+        emit VouchersCancelled(epoch);
+    }
+
     /// @notice Whether a voucher nonce was redeemed or cancelled.
     function isNonceUsed(uint256 nonce) public view returns (bool) {
         return (_nonceBitmap[nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
@@ -144,7 +164,9 @@ contract StudioCollection is ERC721BatchHeads, ERC2981, Ownable, EIP712 {
                     voucher.royaltyReceiver,
                     voucher.royaltyBps,
                     voucher.nonce,
-                    voucher.expiry
+                    voucher.expiry,
+                    voucher.redeemer,
+                    voucher.epoch
                 )
             )
         );

@@ -35,6 +35,10 @@ class Artifact:
     settings: dict[str, Any]
     #: sha256 of each of the project's own sources the contract imports (``src/base/...``), by path.
     imported_hashes: dict[str, str] = field(default_factory=dict)
+    #: npm package -> version for a protocol compiled from its npm sources (Seaport); empty for ours.
+    vendor_packages: dict[str, str] = field(default_factory=dict)
+    #: Where the runtime code holds immutables: AST id -> [{"start", "length"}] (vendored artifacts).
+    immutable_references: dict[str, list[dict[str, int]]] = field(default_factory=dict)
 
     @property
     def source_file(self) -> Path:
@@ -69,6 +73,8 @@ def load_artifact(name: str, build_dir: Path = BUILD_DIR) -> Artifact:
         compiler_version=data["compiler"]["version"],
         settings=data["compiler"]["settings"],
         imported_hashes=dict(data.get("importedSources", {})),
+        vendor_packages=dict((data.get("vendor") or {}).get("packages", {})),
+        immutable_references=dict(data.get("immutableReferences") or {}),
     )
 
 

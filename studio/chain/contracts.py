@@ -21,6 +21,8 @@ from studio.errors import ChainError, InputError
 
 MAX_FEE_BPS = 500
 MAX_PRICE_WEI = 2**96 - 1
+#: How long an escrow offer runs when no expiry is given (the marketplace allows up to a year).
+DEFAULT_OFFER_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Offer:
     token_id: int
     buyer: str
     amount_wei: int
+    expiry: int | None = None  # None: a first-version marketplace, whose offers never expire
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class CollectionContract(_Bound):
     """An artist's StudioCollection."""
 
     artifact_name = "StudioCollection"
+    _voucher_version: int | None = None
 
     @classmethod
     def deploy_tx(cls, connection: Connection, *, name: str, symbol: str, royalty_receiver: str,
@@ -214,15 +218,52 @@ class CollectionContract(_Bound):
         return self._minted(self._send(signer, self.mint_batch_tx(to, commitment)))
 
     def redeem_tx(self, signed: SignedVoucher, *, action: str = "Redeeming the voucher") -> TxRequest:
-        """Pay a voucher's price and mint its token to whoever sends it."""
+        """Pay a voucher's price and mint its token to whoever sends it (the voucher's form must be the
+        one the collection takes: six fields before voucher epochs, eight since)."""
         if checksum(signed.collection) != self.address or signed.chain_id != self.connection.chain_id:
             raise InputError("This voucher was made for another collection or network.")
-        voucher = signed.voucher
-        return self._request("redeem", voucher.as_struct(), signed.signature, value=voucher.price_wei,
-                             action=action)
+        if signed.version != self.voucher_version():
+            raise InputError("This voucher was signed in a form this collection does not take.",
+                             hint="Ask the artist to sign it again.")
+        price = signed.voucher.price_wei
+        if signed.version == 1:  # a collection from before voucher epochs: its redeem takes six fields
+            abi = [dict(entry, inputs=[dict(entry["inputs"][0], components=entry["inputs"][0]["components"][:6]),
+                                       entry["inputs"][1]])
+                   for entry in self.contract.abi if entry.get("name") == "redeem"]
+            legacy = self.connection.web3.eth.contract(address=self.address, abi=abi)
+            return TxRequest(self.address, legacy.encode_abi("redeem", args=[signed.as_struct(), signed.signature]),
+                             price, action)
+        return self._request("redeem", signed.as_struct(), signed.signature, value=price, action=action)
 
     def redeem(self, signer: Signer, signed: SignedVoucher) -> Minted:
         return self._minted(self._send(signer, self.redeem_tx(signed)))
+
+    def cancel_all_vouchers_tx(self) -> TxRequest:
+        """Void every voucher signed so far (a new voucher epoch starts)."""
+        return self._request("cancelAllVouchers", action="Cancelling every voucher")
+
+    def cancel_all_vouchers(self, signer: Signer) -> TxReceipt:
+        return self._send(signer, self.cancel_all_vouchers_tx())
+
+    def voucher_epoch(self) -> int:
+        """The epoch new vouchers must name (0 on a collection without epochs)."""
+        return int(self._call("voucherEpoch")) if self.voucher_version() == 2 else 0
+
+    def voucher_version(self) -> int:
+        """2 when the collection takes vouchers with a redeemer and an epoch, 1 for an older one."""
+        if self._voucher_version is None:
+            from studio.chain.transactions import as_studio_error
+            from studio.errors import NetworkError
+
+            try:
+                self.contract.functions.voucherEpoch().call()
+                self._voucher_version = 2
+            except Exception as exc:  # a collection deployed before voucher epochs has no such function
+                error = as_studio_error(exc, "Reading the collection's voucher epoch")
+                if isinstance(error, NetworkError):
+                    raise error from exc
+                self._voucher_version = 1
+        return self._voucher_version
 
     def cancel_voucher(self, signer: Signer, nonce: int) -> TxReceipt:
         return self._send(signer, self._request("cancelVoucher", nonce, action="Cancelling the voucher"))
@@ -357,9 +398,33 @@ class CollectionContract(_Bound):
 
 
 class MarketplaceContract(_Bound):
-    """The StudioMarketplace of one network."""
+    """The StudioMarketplace of one network: version 2, or a first version deployed before it.
+
+    Both keep their listings and offers readable, buyable, cancellable and withdrawable through
+    the same methods; only version 2 takes new offers (they expire) and guards the seller's
+    proceeds on chain (version 1 is checked against the quote before sending).
+    """
 
     artifact_name = "StudioMarketplace"
+
+    def __init__(self, connection: Connection, address: str) -> None:
+        super().__init__(connection, address)
+        self.version = self._probe_version()
+        if self.version == 1:
+            self.contract = connection.web3.eth.contract(address=self.address,
+                                                         abi=load_artifact("StudioMarketplaceV1").abi)
+
+    def _probe_version(self) -> int:
+        from studio.chain.transactions import as_studio_error
+        from studio.errors import NetworkError
+
+        try:
+            return int(self.contract.functions.marketplaceVersion().call())
+        except Exception as exc:  # the first version has no such function (and no fallback): the call reverts
+            error = as_studio_error(exc, "Reading the marketplace's version")
+            if isinstance(error, NetworkError):  # the node, not the contract: say so rather than guess
+                raise error from exc
+            return 1
 
     @classmethod
     def deploy(cls, connection: Connection, signer: Signer) -> tuple["MarketplaceContract", TxReceipt]:
@@ -412,14 +477,24 @@ class MarketplaceContract(_Bound):
         return Listing(checksum(collection), token_id, seller, int(price))
 
     # ---- offers
-    def make_offer_tx(self, collection: str, token_id: int, amount_wei: int) -> TxRequest:
-        """Escrow `amount_wei` as an offer (added to any offer the sender already has)."""
+    def default_offer_expiry(self) -> int:
+        """The expiry an offer gets when none is chosen: 30 days after the latest block."""
+        return self.connection.latest_block_time() + DEFAULT_OFFER_SECONDS
+
+    def make_offer_tx(self, collection: str, token_id: int, amount_wei: int, expiry: int | None = None) -> TxRequest:
+        """Escrow `amount_wei` as an offer until `expiry` (unix seconds; default 30 days), added to any
+        offer the sender already has (whose expiry becomes this one). Version 2 only."""
         _check_price(amount_wei)
-        return self._request("makeOffer", checksum(collection), token_id, value=amount_wei,
+        if self.version == 1:
+            raise InputError("This marketplace is the first version, whose offers never expire; it takes no "
+                             "new offers.", hint="Make the offer as a Seaport order (in WETH) instead.")
+        return self._request("makeOffer", checksum(collection), token_id,
+                             self.default_offer_expiry() if expiry is None else expiry, value=amount_wei,
                              action="Making the offer")
 
-    def make_offer(self, signer: Signer, collection: str, token_id: int, amount_wei: int) -> TxReceipt:
-        return self._send(signer, self.make_offer_tx(collection, token_id, amount_wei))
+    def make_offer(self, signer: Signer, collection: str, token_id: int, amount_wei: int,
+                   expiry: int | None = None) -> TxReceipt:
+        return self._send(signer, self.make_offer_tx(collection, token_id, amount_wei, expiry))
 
     def withdraw_offer_tx(self, collection: str, token_id: int) -> TxRequest:
         return self._request("withdrawOffer", checksum(collection), token_id, action="Withdrawing the offer")
@@ -427,18 +502,43 @@ class MarketplaceContract(_Bound):
     def withdraw_offer(self, signer: Signer, collection: str, token_id: int) -> TxReceipt:
         return self._send(signer, self.withdraw_offer_tx(collection, token_id))
 
-    def accept_offer_tx(self, collection: str, token_id: int, buyer: str, amount_wei: int) -> TxRequest:
-        """Sell to `buyer` for their offer, which must still be `amount_wei`."""
-        return self._request("acceptOffer", checksum(collection), token_id, checksum(buyer, "buyer"), amount_wei,
+    def accept_offer_tx(self, collection: str, token_id: int, buyer: str, amount_wei: int,
+                        min_proceeds_wei: int | None = None) -> TxRequest:
+        """Sell to `buyer` for their offer, which must still be `amount_wei` and unexpired, the seller
+        receiving at least `min_proceeds_wei` (default: what the quote gives now). Version 2 checks it
+        on chain; for version 1 the quote is checked here. The token's owner, an operator it approved,
+        or the seller of its listing may accept; the proceeds go to the owner."""
+        collection, buyer = checksum(collection), checksum(buyer, "buyer")
+        if min_proceeds_wei is None:
+            min_proceeds_wei = self.quote(collection, token_id, amount_wei).proceeds_wei
+        if self.version == 1:
+            proceeds = self.quote(collection, token_id, amount_wei).proceeds_wei
+            if proceeds < min_proceeds_wei:
+                raise ChainError(f"The seller would receive {proceeds} wei, less than the {min_proceeds_wei} wei "
+                                 "agreed (the fee or royalty went up); nothing was sold.",
+                                 hint="Review the sale again.")
+            return self._request("acceptOffer", collection, token_id, buyer, amount_wei, action="Accepting the offer")
+        return self._request("acceptOffer", collection, token_id, buyer, amount_wei, min_proceeds_wei,
                              action="Accepting the offer")
 
     def accept_offer(self, signer: Signer, collection: str, token_id: int, buyer: str,
-                     amount_wei: int) -> TxReceipt:
-        return self._send(signer, self.accept_offer_tx(collection, token_id, buyer, amount_wei))
+                     amount_wei: int, min_proceeds_wei: int | None = None) -> TxReceipt:
+        return self._send(signer, self.accept_offer_tx(collection, token_id, buyer, amount_wei, min_proceeds_wei))
 
     def offer(self, collection: str, token_id: int, buyer: str) -> Offer | None:
-        amount = int(self._call("offerOf", checksum(collection), token_id, checksum(buyer)))
-        return Offer(checksum(collection), token_id, checksum(buyer), amount) if amount else None
+        """`buyer`'s offer on a token (expired ones included: their ETH is still there to withdraw)."""
+        collection, buyer = checksum(collection), checksum(buyer)
+        if self.version == 1:
+            amount = int(self._call("offerOf", collection, token_id, buyer))
+            return Offer(collection, token_id, buyer, amount) if amount else None
+        amount, expiry = self._call("offerDetails", collection, token_id, buyer)
+        return Offer(collection, token_id, buyer, int(amount), int(expiry)) if amount else None
+
+    def min_proceeds(self, collection: str, token_id: int) -> int | None:
+        """The least the seller of a listed token accepted to receive (None on a first version)."""
+        if self.version == 1:
+            return None
+        return int(self._call("minProceedsOf", checksum(collection), token_id))
 
     # ---- payments and fee
     def withdraw_tx(self, to: str) -> TxRequest:
@@ -455,6 +555,17 @@ class MarketplaceContract(_Bound):
             raise InputError(f"The marketplace fee is between 0% and {MAX_FEE_BPS / 100:g}%.")
         return self._send(signer, self._request("setFee", bps, checksum(recipient),
                                                 action="Setting the marketplace fee"))
+
+    def transfer_ownership(self, signer: Signer, new_owner: str) -> TxReceipt:
+        """Propose a new owner (version 2: it takes effect when they call `accept_ownership`)."""
+        return self._send(signer, self._request("transferOwnership", checksum(new_owner, "new owner"),
+                                                action="Transferring the marketplace"))
+
+    def accept_ownership(self, signer: Signer) -> TxReceipt:
+        return self._send(signer, self._request("acceptOwnership", action="Accepting the marketplace"))
+
+    def owner(self) -> str:
+        return str(self._call("owner"))
 
     def fee(self) -> tuple[int, str]:
         """(fee in basis points, fee recipient)."""

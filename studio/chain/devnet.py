@@ -4,8 +4,8 @@ Its ten accounts are funded from the public test phrase (the same addresses as a
 hardhat: never real funds). Its chain is saved in ``<data>/devnet/``: every change is journalled
 to disk before the request that made it is answered (studio/chain/devnet_persistence.py), so
 its state survives a restart of the studio, and a crash too. It speaks standard Ethereum
-JSON-RPC (studio/chain/devnet_rpc.py; the methods are listed in docs/devnet.md). The studio's marketplace is
-deployed on first use (`studio_contracts`). `studio devnet serve` exposes the same devnet as
+JSON-RPC (studio/chain/devnet_rpc.py; the methods are listed in docs/devnet.md). The studio's marketplace,
+Seaport 1.6 (with its ConduitController) and WETH9 are deployed on first use (`studio_contracts`). `studio devnet serve` exposes the same devnet as
 JSON-RPC on 127.0.0.1 (studio/chain/devnet_server.py) for MetaMask and other tools.
 """
 from __future__ import annotations
@@ -170,32 +170,52 @@ class Devnet:
 
     # ---- contracts
     def studio_contracts(self, progress=None) -> dict[str, str]:
-        """Addresses of the studio's shared contracts on the devnet, deploying them on first use."""
-        from eth_account import Account
-
+        """Addresses of the studio's shared contracts on the devnet, deploying the marketplace on first
+        use (one deployed by an earlier studio is kept, so its listings and offers stay where they are)."""
         from studio.chain.contracts import MarketplaceContract
-        from studio.chain.transactions import LocalSigner
 
+        return self._ensure_contracts([("StudioMarketplace", "the studio marketplace",
+                                        lambda connection, deployer, _: MarketplaceContract.deploy(
+                                            connection, deployer)[0].address)], progress)
+
+    def seaport_contracts(self, progress=None) -> dict[str, str]:
+        """Seaport 1.6, its ConduitController and WETH9 on the devnet, deployed on first use (about 3 s)."""
+        from studio.chain.seaport_contract import SeaportContract, WethContract
+
+        return self._ensure_contracts([
+            ("ConduitController", "Seaport's conduit controller",
+             lambda connection, deployer, _: SeaportContract._deploy_artifact(
+                 connection, deployer, "ConduitController", action="Deploying Seaport's conduit controller")),
+            ("Seaport", "Seaport 1.6", lambda connection, deployer, known: SeaportContract.deploy(
+                connection, deployer, known["ConduitController"]).address),
+            ("WETH9", "WETH", lambda connection, deployer, _: WethContract.deploy(connection, deployer).address),
+        ], progress)
+
+    def _ensure_contracts(self, steps: list[tuple[str, str, Any]], progress: Any) -> dict[str, str]:
+        """Deploy each (name, words, deploy) whose contract is not on the chain yet, remembering the address."""
         with self._lock:
             contracts = dict(self._meta.get("contracts") or {})
             connection = self.connection()
-            address = contracts.get("StudioMarketplace")
-            if not address or connection.web3.eth.get_code(address) in (b"", "0x"):
-                if progress:
-                    progress(0.1, "Deploying the studio marketplace on the devnet")
-                Account.enable_unaudited_hdwallet_features()
-                deployer = LocalSigner(Account.from_mnemonic(TEST_MNEMONIC, account_path=f"{HD_PATH}/0"))
-                market, _ = MarketplaceContract.deploy(connection, deployer)
-                contracts["StudioMarketplace"] = market.address
+            deployer = devnet_account_signer(0)
+            changed = False
+            for number, (name, words, deploy) in enumerate(steps):
+                address = contracts.get(name)
+                if not address or connection.web3.eth.get_code(address) in (b"", "0x"):
+                    if progress:
+                        progress(0.1 + 0.8 * number / len(steps), f"Deploying {words} on the devnet")
+                    contracts[name] = deploy(connection, deployer, contracts)
+                    changed = True
+            if changed:
                 self._meta["contracts"] = contracts
                 self.save()
             if progress:
                 progress(1.0, "Studio contracts ready")
-            return contracts
+            return {name: contracts[name] for name, _, _ in steps}
 
     def known_contracts(self) -> dict[str, str]:
-        """address -> name for previews ("Studio marketplace")."""
-        names = {"StudioMarketplace": "Studio marketplace"}
+        """address -> name for previews ("Studio marketplace", "Seaport 1.6", "WETH")."""
+        names = {"StudioMarketplace": "Studio marketplace", "Seaport": "Seaport 1.6", "WETH9": "WETH",
+                 "ConduitController": "Seaport conduit controller"}
         return {address: names.get(name, name) for name, address in (self._meta.get("contracts") or {}).items()}
 
     # ---- saving

@@ -41,7 +41,7 @@ MAX_LOG_CHUNK = 500_000
 
 _SELECTORS = {"name": "06fdde03", "symbol": "95d89b41", "tokenURI": "c87b56dd", "ownerOf": "6352211e",
               "supportsInterface": "01ffc9a7", "totalSupply": "18160ddd", "tokenByIndex": "4f6ccce7",
-              "royaltyInfo": "2a55205a"}
+              "royaltyInfo": "2a55205a", "getApproved": "081812fc", "isApprovedForAll": "e985e9c5"}
 
 T = TypeVar("T")
 
@@ -184,6 +184,19 @@ class ERC721Reader:
         if int(value, 16) == 0:
             return CallFailed(f"Token {token_id} has no owner (it was burned or never minted).")
         return checksum(value)
+
+    def may_move(self, token_id: int, owner: str, operator: str) -> bool | CallFailed:
+        """Whether `operator` may transfer `owner`'s token (approved for it, or for all of `owner`'s)."""
+        from studio.chain.contracts import checksum
+
+        for_all = self._decoded("isApprovedForAll", "bool", (("address", checksum(owner)),
+                                                            ("address", checksum(operator))))
+        if for_all is True:
+            return True
+        approved = self._decoded("getApproved", "address", (("uint256", token_id),))
+        if isinstance(approved, CallFailed):
+            return for_all if isinstance(for_all, CallFailed) else False
+        return int(approved, 16) == int(operator, 16)
 
     def royalty_info(self, token_id: int, price_wei: int) -> tuple[str | None, int] | CallFailed:
         """ERC-2981 (receiver, amount) for a sale at `price_wei`; receiver None when nobody is paid."""

@@ -185,8 +185,12 @@ class TxSender:
 
     def prepare_request(self, request: TxRequest, *, speed: str = "normal") -> PreparedTx:
         """`prepare` for a request a contract wrapper built (``collection.mint_batch_tx(...)``)."""
-        return self.prepare(request.to, value=request.value_wei, data=request.data, speed=speed,
-                            action=request.action, gas=request.gas)
+        prepared = self.prepare(request.to, value=request.value_wei, data=request.data, speed=speed,
+                                action=request.action, gas=request.gas)
+        if request.details or request.flows:
+            prepared = replace(prepared, preview=replace(prepared.preview, details=request.details or
+                                                         prepared.preview.details, flows=request.flows))
+        return prepared
 
     # ---- send
     def send(self, prepared: PreparedTx, *, confirmed: bool = False,

@@ -73,6 +73,9 @@ class TxRequest:
     value_wei: int = 0
     action: str = "The transaction"
     gas: int | None = None
+    #: For the preview only (never signed): what the call does in words, and who sends and receives what.
+    details: tuple[tuple[str, str | int], ...] = ()
+    flows: tuple["Flow", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,21 @@ class DecodedCall:
 
 
 @dataclass(frozen=True)
+class Flow:
+    """What one party sends or receives through a transaction, for the preview (money in wei).
+
+    ``when`` says if it happens with this transaction ("now") or later ("when it sells"); ``what``
+    names something that moves besides money ("token 3", "the token, minted")."""
+
+    party: str                # "You", "The seller", "Royalty receiver", "Marketplace fee", "The artist"
+    address: str | None
+    direction: str            # "sends" or "receives"
+    amount_wei: int = 0
+    when: str = "now"
+    what: str = ""
+
+
+@dataclass(frozen=True)
 class TxPreview:
     """Everything the preview dialog (and `studio wallet send`) shows before a signature.
 
@@ -421,6 +439,11 @@ class TxPreview:
     max_priority_fee_per_gas: int | None
     nonce: int | None = None
     action: str = "Transaction"
+    #: What the call does in people's words, shown instead of its raw arguments (deploy: name,
+    #: symbol, royalty; approve: which marketplace), as (label, text) rows; an int is an amount in wei.
+    details: tuple[tuple[str, str | int], ...] = ()
+    #: What each party sends and receives (the workflow knows the sale's split).
+    flows: tuple[Flow, ...] = ()
 
     @property
     def max_fee_wei(self) -> int:
@@ -443,12 +466,29 @@ class TxPreview:
                 ("To", f"{self.to_name} ({self.to})" if self.to_name else (self.to or "new contract"))]
         if self.call:
             rows.append(("Function", f"{self.call.contract}.{self.call.function}"))
-            rows.extend((f"  {name}", _show(value)) for name, value in self.call.args)
+        if self.details:
+            rows.extend((label, f"{value} wei" if isinstance(value, int) else value) for label, value in self.details)
+        elif self.call:
+            rows.extend((f"  {name}", _show(value)) for name, value in call_arguments(self.call))
         elif self.data not in ("", "0x"):
             rows.append(("Data", f"{(len(self.data) - 2) // 2} bytes, not a studio contract call"))
         rows += [("Value", f"{self.value_wei} wei"), ("Max fee", f"{self.max_fee_wei} wei"),
                  ("Gas limit", str(self.gas_limit))]
+        rows += [(flow_label(flow), flow_text(flow, f"{flow.amount_wei} wei")) for flow in self.flows]
         return rows
+
+
+def flow_label(flow: Flow) -> str:
+    """'You send', 'The seller receives' …: the row label of a flow."""
+    verb = flow.direction if flow.party != "You" else flow.direction.removesuffix("s")
+    return f"{flow.party} {verb}"
+
+
+def flow_text(flow: Flow, amount: str) -> str:
+    """A flow's amount (formatted by the caller), what moves besides it, and when."""
+    text = " and ".join([amount] + ([flow.what] if flow.what else [])) if flow.amount_wei or not flow.what \
+        else flow.what
+    return text + (f" ({flow.when})" if flow.when != "now" else "")
 
 
 @dataclass(frozen=True)
@@ -462,6 +502,23 @@ class MessagePreview:
     domain: tuple[tuple[str, Any], ...] = ()
     fields: tuple[tuple[str, Any], ...] = ()
     chain_id: int | None = None
+
+
+def is_struct(value: Any) -> bool:
+    """Whether a decoded argument is a struct: ((field name, value), ...)."""
+    return isinstance(value, tuple) and bool(value) and all(
+        isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) for item in value)
+
+
+def call_arguments(call: DecodedCall) -> list[tuple[str, Any]]:
+    """The call's arguments as (name, value), a struct's fields as ``struct.field`` each."""
+    rows: list[tuple[str, Any]] = []
+    for name, value in call.args:
+        if is_struct(value):
+            rows.extend((f"{name}.{field}", part) for field, part in value)
+        else:
+            rows.append((name, value))
+    return rows
 
 
 def _show(value: Any) -> str:
@@ -491,7 +548,17 @@ def decode_call(data: str | bytes | None) -> DecodedCall | None:
     except Exception:
         return None
     names = [item.get("name") or f"arg{i}" for i, item in enumerate(entry["inputs"])]
-    return DecodedCall(contract, entry["name"], tuple(zip(names, values)))
+    return DecodedCall(contract, entry["name"], tuple((name, _named(item, value))
+                                                      for name, item, value in zip(names, entry["inputs"], values)))
+
+
+def _named(abi_input: dict[str, Any], value: Any) -> Any:
+    """A struct argument as ((field name, value), ...) so that previews show its fields by name."""
+    components = abi_input.get("components")
+    if components and isinstance(value, (list, tuple)) and not abi_input.get("type", "").endswith("]"):
+        return tuple((item.get("name") or f"field{i}", _named(item, part))
+                     for i, (item, part) in enumerate(zip(components, value)))
+    return value
 
 
 def _function_selectors() -> dict[str, tuple[str, dict[str, Any]]]:

@@ -238,13 +238,21 @@ def run_single(args: argparse.Namespace) -> int:
         raise InputError("--adapter needs --photo: the adapter reads the photo as its reference picture.")
     out_dir = args.out or config.paths.works_dir
     warned: set[str] = set()
-    with _Interrupt() as cancel:
+    with _Interrupt() as cancel, _library() as library:
         if args.photo is not None:
-            make_from_photo(request, _open_photo(args.photo, "photo"), engine, out_dir, cancel=cancel,
-                            on_saved=lambda work: _print_work(args, work, warned))
+            make_from_photo(request, _open_photo(args.photo, "photo"), engine, out_dir, library=library,
+                            cancel=cancel, on_saved=lambda work: _print_work(args, work, warned))
         else:
-            make_single(request, engine, out_dir, cancel=cancel, on_saved=lambda work: _print_work(args, work, warned))
+            make_single(request, engine, out_dir, library=library, cancel=cancel,
+                        on_saved=lambda work: _print_work(args, work, warned))
     return 0
+
+
+def _library() -> Any:
+    """The studio's library: every avatar made here is recorded, so the Gallery shows it."""
+    from studio.library.db import Library
+
+    return Library.default()
 
 
 def run_sheet(args: argparse.Namespace) -> int:
@@ -254,9 +262,10 @@ def run_sheet(args: argparse.Namespace) -> int:
     request = _request(args, config, count=args.count, strength=args.strength)
     out_dir = args.out or config.paths.works_dir
     warned: set[str] = set()
-    with _Interrupt() as cancel:
+    with _Interrupt() as cancel, _library() as library:
         sheet = make_character_sheet(request, _open_photo(args.reference, "reference image"), engine, out_dir,
-                                     cancel=cancel, on_saved=lambda work: _print_work(args, work, warned))
+                                     library=library, cancel=cancel,
+                                     on_saved=lambda work: _print_work(args, work, warned))
     if args.json:
         print(json.dumps({"sheet": str(sheet.grid), "works": [str(w.path) for w in sheet.works]}), flush=True)
     else:
@@ -288,8 +297,9 @@ def run_collection(args: argparse.Namespace) -> int:
             traits = ", ".join(f"{k}: {v}" for k, v in item.attributes.items())
             print(printable(f"{work.path}  {traits}"), flush=True)
 
-    with _Interrupt() as cancel, bar:
-        result = make_collection(table, args.count, args.seed, args.out, engine, template=args.template,
+    with _Interrupt() as cancel, bar, _library() as library:
+        result = make_collection(table, args.count, args.seed, args.out, engine, library=library,
+                                 template=args.template,
                                  preset=args.preset, model=_model(args, config), size=args.size, steps=args.steps,
                                  guidance=args.guidance, progress=on_progress, cancel=cancel, on_saved=on_saved,
                                  name=args.name)

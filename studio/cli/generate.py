@@ -216,14 +216,12 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or config.paths.works_dir
     wallet, signer = provenance_signer(args)
     from studio.library.db import Library
-    from studio.workflows.library import add_saved_work
 
-    library = Library.default()
+    library = Library.default()  # the Gallery shows what the command line made too
 
     warned: set[str] = set()
 
     def report(work: SavedWork) -> None:
-        add_saved_work(library, work.path)  # the Gallery shows what the command line made too
         for warning in work.warnings:
             if warning not in warned:  # the same prompt warning holds for every image of the batch
                 warned.add(warning)
@@ -255,12 +253,12 @@ def run(args: argparse.Namespace) -> int:
         if axes:
             from studio.workflows.grid import make_grid
 
-            plot = make_grid(request, axes, engine, out_dir, cancel=cancel, on_saved=report, signer=signer,
-                             progress=on_cell)
+            plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel, on_saved=report,
+                             signer=signer, progress=on_cell)
             for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
                 print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
         else:
-            generate_works(request, engine, out_dir, cancel=cancel, on_saved=report, signer=signer,
+            generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
                            progress=on_step)
     finally:
         bar.close()

@@ -63,7 +63,6 @@ def run_upscale(args: argparse.Namespace) -> int:
     from studio.generation.engine import Engine
     from studio.generation.models import ModelCatalog
     from studio.library.db import Library
-    from studio.workflows.library import add_saved_work
     from studio.workflows.upscale import upscale_work
 
     config = load_config()
@@ -72,13 +71,14 @@ def run_upscale(args: argparse.Namespace) -> int:
     upscaler = args.upscaler if args.upscaler == "lanczos" else str(Path(args.upscaler).expanduser())
     wallet, signer = provenance_signer(args)
     try:
-        work = upscale_work(args.file, engine, args.out or config.paths.works_dir, upscaler=upscaler,
-                            scale=args.scale, signer=signer)
+        with Library.default() as library:  # the Gallery shows what the command line made too
+            work = upscale_work(args.file, engine, args.out or config.paths.works_dir, library=library,
+                                upscaler=upscaler, scale=args.scale, signer=signer)
     finally:
         if wallet is not None:
             wallet.lock()
-    with Library.default() as library:
-        add_saved_work(library, work.path)
+    for warning in work.warnings:
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     if args.json:
         print(json_line({"path": str(work.path), "recipe": work.recipe.to_dict()}))
     else:

@@ -21,6 +21,7 @@ from studio.errors import Cancelled, InputError, ModelError
 from studio.generation.validation import MAX_SIZE
 from studio.generation.control import ControlModels
 from studio.generation.devices import DeviceChoice, MemoryPlan, choose_device, memory_plan
+from studio.generation.inpaint import InpaintOptions, composite, plan_inpaint
 from studio.generation.ip_adapter import IpAdapterState
 from studio.generation.lora import LoraState
 from studio.generation.prompts import EmbeddingState
@@ -351,6 +352,9 @@ class Engine:
         base_variation = request.variation_seed
         if request.variation_strength and base_variation is None:
             base_variation = secrets.randbits(32)
+        init_image, mask_image = self._sized_inputs(request)
+        plan = (plan_inpaint(init_image, mask_image, self._inpaint_options(request), request.width, request.height)
+                if mode is GenerationMode.INPAINT else None)
         recipe_base = self._recipe_fields(request, info)
         recipe_base.update(vae=vae_record, embeddings=embeddings, runtime=self._runtime)
         if control is not None:
@@ -370,7 +374,7 @@ class Engine:
                 track.warm_up()  # the first call at a new size compiles the UNet: say so before it starts
                 self._warm_shapes.add(shape)
             try:
-                images = self._run_batch(pipe, base, request, seeds, variation, track, control)
+                images = self._run_batch(pipe, base, request, seeds, variation, track, control, (init_image, plan))
             except Cancelled:
                 log.info("Generation cancelled at batch %d of %d", batch + 1, request.count)
                 raise
@@ -395,7 +399,8 @@ class Engine:
         return results
 
     def _run_batch(self, pipe: Any, base: Any, request: GenerationRequest, seeds: list[int],
-                   variation: list[int] | None, track: "_Tracker", control: Any) -> list[Any]:
+                   variation: list[int] | None, track: "_Tracker", control: Any,
+                   inputs: tuple[Any, Any]) -> list[Any]:
         """One pipeline call for the seeds of a batch (and the hires pass after it); the images."""
         from studio.generation.noise import generators, initial_noise
 
@@ -407,7 +412,7 @@ class Engine:
         kwargs.update(self._prompt_kwargs(pipe, request, len(seeds)))
         if request.ip_adapter is not None and request.ip_adapter_image is not None:
             kwargs.update(ip_adapter_image=request.ip_adapter_image.convert("RGB"))
-        init_image, mask_image = self._sized_inputs(request)
+        init_image, plan = inputs
         if mode is GenerationMode.TEXT_TO_IMAGE:
             kwargs.update(height=request.height, width=request.width)
             if variation is not None:
@@ -418,7 +423,7 @@ class Engine:
         elif mode is GenerationMode.IMAGE_TO_IMAGE:
             kwargs.update(image=init_image, strength=request.strength)
         else:
-            kwargs.update(image=init_image, mask_image=mask_image, strength=request.strength,
+            kwargs.update(image=plan.image, mask_image=plan.mask, strength=request.strength,
                           height=request.height, width=request.width)
         if control is not None:
             kwargs.update(control.kwargs(mode))
@@ -427,7 +432,10 @@ class Engine:
                 kwargs.update(callback_steps=1, callback=lambda step, timestep, latents: step_end(
                     pipe, step, timestep, {"latents": latents}))
         if request.hires is None:
-            return list(pipe(**kwargs).images)
+            images = list(pipe(**kwargs).images)
+            if plan is not None:  # the original outside the (feathered) mask
+                images = [composite(init_image, image, plan) for image in images]
+            return images
         from studio.generation.hires import hires_pass
 
         kwargs["output_type"] = "latent"
@@ -538,6 +546,10 @@ class Engine:
 
             torch.cuda.empty_cache()
 
+    @staticmethod
+    def _inpaint_options(request: GenerationRequest) -> InpaintOptions:
+        return InpaintOptions(request.mask_blur, request.inpaint_area, request.inpaint_padding)
+
     def _sized_inputs(self, request: GenerationRequest) -> tuple[Any, Any]:
         """Init image and mask in RGB / L at the requested size (the output is always that size)."""
         if request.init_image is None:
@@ -620,6 +632,8 @@ class Engine:
             loras=tuple(loras), ip_adapter=ip_adapter,
             ip_adapter_image_hash=image_sha256(request.ip_adapter_image) if ip_adapter is not None else None,
             device=self.device.device, dtype=self.device.dtype_name, generator=GENERATOR,
+            **({"mask_blur": request.mask_blur, "inpaint_area": request.inpaint_area,
+                "inpaint_padding": request.inpaint_padding} if request.mode is GenerationMode.INPAINT else {}),
         )
 
 

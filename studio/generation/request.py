@@ -140,11 +140,13 @@ class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
     ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint), or
-    with ``outpaint``, selects inpainting. Image *i* overall (``count`` batches of ``batch_size``)
-    uses seed ``seed + i``. ``ip_adapter`` with ``ip_adapter_image`` (a reference picture) guides
-    any mode by that picture at ``ip_adapter_scale`` (0: ignored, 1: strong). The sampler's sigma
-    schedule, clip skip, VAE, prompt syntax, embeddings, hires fix, control units and variation
-    seed are documented field by field in docs/generation.md.
+    with ``outpaint``, selects inpainting, where ``mask_blur`` feathers the mask's edge,
+    ``inpaint_area`` "masked" paints only the mask's box grown by ``inpaint_padding`` pixels at full
+    size, and the original is kept outside the mask (``studio.generation.inpaint``). Image *i* overall
+    (``count`` batches of ``batch_size``) uses seed ``seed + i``. ``ip_adapter`` with
+    ``ip_adapter_image`` (a reference picture) guides any mode by that picture at ``ip_adapter_scale``
+    (0: ignored, 1: strong). The sampler's sigma schedule, clip skip, VAE, prompt syntax, embeddings,
+    hires fix, control units, variation seed and outpainting are documented in docs/generation.md.
     """
 
     prompt: str
@@ -160,6 +162,9 @@ class GenerationRequest:
     init_image: "Image | None" = field(default=None, compare=False)
     strength: float = 0.75
     mask_image: "Image | None" = field(default=None, compare=False)
+    mask_blur: int = 4
+    inpaint_area: str = "whole"    # "whole" picture, or only the "masked" area (cropped with padding)
+    inpaint_padding: int = 32
     loras: tuple[LoraSpec, ...] = ()
     ip_adapter: IpAdapterSpec | None = None
     ip_adapter_scale: float = 0.6
@@ -225,6 +230,10 @@ class Recipe:
     upscale: "UpscaleRecord | None" = None       # a standalone upscale of another image
     runtime: tuple[str, ...] = ()                # speed options that may move low bits: channels_last, compiled
     outpaint: Outpaint | None = None
+
+    mask_blur: int | None = None        # inpainting only: the options that decide its pixels
+    inpaint_area: str | None = None
+    inpaint_padding: int | None = None
 
     def settings(self) -> dict[str, Any]:
         """The fields beyond the first manifest schema, only where they differ from their defaults:
@@ -315,6 +324,34 @@ class Recipe:
             data.update(cls.settings_fields(settings))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def request_from_recipe(recipe: Recipe, *, init_image: "Image | None" = None,
+                        mask_image: "Image | None" = None) -> GenerationRequest:
+    """The request that makes ``recipe``'s image again (its seed, one image), given the input images
+    it names by hash: checked against those hashes. LoRAs and adapters need their files: refused."""
+    from studio.errors import InputError
+    from studio.generation.engine import image_sha256
+
+    if recipe.loras or recipe.ip_adapter is not None:
+        raise InputError("The recipe uses LoRAs or an IP-Adapter, which are not rebuilt from a recipe.",
+                         hint="Generate again with the same files chosen.")
+    for what, image, expected in (("init image", init_image, recipe.init_image_hash),
+                                  ("mask", mask_image, recipe.mask_hash)):
+        if (image is None) != (expected is None):
+            raise InputError(f"The recipe {'needs' if expected else 'has no'} {what}.")
+        if image is not None and image_sha256(image) != expected:
+            raise InputError(f"This {what} is not the one the recipe names (its SHA-256 differs).")
+    fields: dict[str, Any] = {}
+    if recipe.mode == GenerationMode.INPAINT.value:
+        fields = {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
+                  "inpaint_area": recipe.inpaint_area or "whole",
+                  "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}
+    return GenerationRequest(prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, model=recipe.model_name,
+                             seed=recipe.seed, steps=recipe.steps, guidance=recipe.guidance, width=recipe.width,
+                             height=recipe.height, count=1, scheduler=recipe.scheduler, init_image=init_image,
+                             strength=recipe.strength if recipe.strength is not None else 0.75,
+                             mask_image=mask_image, **fields)
 
 
 @dataclass(frozen=True)

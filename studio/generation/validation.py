@@ -121,6 +121,10 @@ def _check_inputs(request: GenerationRequest) -> None:
         if int(request.steps * request.strength) < 1:
             raise InputError(f"{request.steps} steps at strength {request.strength} leaves no step to run.",
                              hint="Raise the steps or the strength.")
+        if request.mask_image is not None or request.outpaint is not None:
+            from studio.generation.inpaint import InpaintOptions
+
+            InpaintOptions(request.mask_blur, request.inpaint_area, request.inpaint_padding).check()
         if request.mask_image is not None and request.mask_image.size != request.init_image.size:
             w, h = request.init_image.size
             mw, mh = request.mask_image.size

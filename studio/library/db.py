@@ -398,6 +398,17 @@ class Library:
             except sqlite3.Error as exc:
                 raise library_storage_error(self.path, exc) from exc
 
+    def version(self) -> tuple[int, int]:
+        """Changes since the file was opened: SQLite's data_version (writes by other connections: a
+        generation job's, the CLI's) and this connection's total changes (writes through this
+        Library by another part of the app, e.g. a market sync recording tokens). Equal values
+        mean nothing was written meanwhile."""
+        with self._lock:
+            try:
+                return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._conn.total_changes
+            except sqlite3.Error as exc:
+                raise library_storage_error(self.path, exc) from exc
+
     def migrate(self, name: str, statements: Sequence[str]) -> bool:
         """Apply a named migration once, all statements in one transaction. True when it ran now."""
         with self._write() as db:

@@ -3,7 +3,8 @@
 `MarketStore` keeps the marketplace's and collections' events (as the chain indexer decoded
 them) in the library database, and the state they add up to: one listing row per token, one
 offer row per (token, buyer), the owner of each token seen moving, and the studio's own signed
-mint vouchers. Every derived row is recomputed from the stored events of its token, so applying
+mint vouchers. A redeemed voucher that was listed from a work records its token against that work
+in the library's tokens, whoever redeemed it. Every derived row is recomputed from the stored events of its token, so applying
 the same events twice changes nothing and rolling back a re-org is "delete the events from the
 fork on, recompute what they touched". A scan's events and its cursor are saved in one
 transaction (`commit_scan`): the cursor never runs ahead of what was stored.
@@ -113,6 +114,15 @@ MIGRATION = ("market-1-events-listings-offers-owners-vouchers-cursors", (
         cursor_json TEXT NOT NULL,
         updated REAL NOT NULL,
         PRIMARY KEY (chain_id, marketplace))""",
+))
+
+#: A lazy listing remembers the work it sells, so that its redemption (by whoever buys it) records
+#: the minted token against that work, as a mint would.
+MIGRATION_WORKS = ("market-2-vouchers-of-works", (
+    "ALTER TABLE market_vouchers ADD COLUMN work_id INTEGER REFERENCES works(id) ON DELETE SET NULL",
+    "ALTER TABLE market_vouchers ADD COLUMN media_cid TEXT",
+    "ALTER TABLE market_vouchers ADD COLUMN redeem_tx TEXT",
+    "CREATE INDEX market_vouchers_by_work ON market_vouchers (work_id)",
 ))
 
 
@@ -228,6 +238,9 @@ class VoucherRow:
     token_id: int | None
     redeemer: str | None
     created: float
+    work_id: int | None = None     # the library's work this voucher sells, when it was listed from one
+    media_cid: str | None = None   # the work's image as stored with the voucher
+    redeem_tx: str | None = None   # the transaction that redeemed it (minted the token)
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) > self.expiry
@@ -239,6 +252,7 @@ class MarketStore:
     def __init__(self, library: Library) -> None:
         self.library = library
         library.migrate(*MIGRATION)
+        library.migrate(*MIGRATION_WORKS)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -367,18 +381,36 @@ class MarketStore:
 
     def _recompute_voucher(self, db: sqlite3.Connection, chain_id: int, marketplace: str, collection: str | None,
                            nonce: str | None) -> None:
-        last = db.execute("SELECT kind, token_id, buyer FROM market_events WHERE chain_id = ? AND marketplace = ? "
-                          "AND contract = ? AND nonce = ? AND kind IN (?, ?) ORDER BY block_number DESC, "
-                          "log_index DESC LIMIT 1",
+        """A voucher's status from its last redeem or cancel event; a redemption of a voucher listed
+        from a work records the minted token against that work (and a rolled-back one forgets it)."""
+        last = db.execute("SELECT kind, token_id, buyer, tx_hash FROM market_events WHERE chain_id = ? AND "
+                          "marketplace = ? AND contract = ? AND nonce = ? AND kind IN (?, ?) ORDER BY block_number "
+                          "DESC, log_index DESC LIMIT 1",
                           (chain_id, marketplace, collection, nonce, VOUCHER_REDEEMED, VOUCHER_CANCELLED)).fetchone()
         if last is None:
-            status, token_id, redeemer = ACTIVE, None, None
+            status, token_id, redeemer, tx = ACTIVE, None, None, None
         elif last["kind"] == VOUCHER_REDEEMED:
-            status, token_id, redeemer = REDEEMED, last["token_id"], last["buyer"]
+            status, token_id, redeemer, tx = REDEEMED, last["token_id"], last["buyer"], last["tx_hash"]
         else:
-            status, token_id, redeemer = CANCELLED, None, None
-        db.execute("UPDATE market_vouchers SET status = ?, token_id = ?, redeemer = ? WHERE chain_id = ? AND "
-                   "collection = ? AND nonce = ?", (status, token_id, redeemer, chain_id, collection, nonce))
+            status, token_id, redeemer, tx = CANCELLED, None, None, None
+        before = db.execute("SELECT * FROM market_vouchers WHERE chain_id = ? AND collection = ? AND nonce = ?",
+                            (chain_id, collection, nonce)).fetchone()
+        db.execute("UPDATE market_vouchers SET status = ?, token_id = ?, redeemer = ?, redeem_tx = ? WHERE "
+                   "chain_id = ? AND collection = ? AND nonce = ?",
+                   (status, token_id, redeemer, tx, chain_id, collection, nonce))
+        if before is None or before["work_id"] is None:
+            return  # not one of this studio's lazy listings of a work
+        if before["token_id"] is not None and before["token_id"] != token_id:
+            db.execute("DELETE FROM tokens WHERE chain_id = ? AND collection = ? AND token_id = ? AND work_id = ?",
+                       (chain_id, collection, int(before["token_id"]), before["work_id"]))
+        if status == REDEEMED and token_id is not None:
+            db.execute(
+                "INSERT INTO tokens (chain_id, collection, token_id, work_id, metadata_cid, media_cid, tx_hash, "
+                "owner, minted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_id, collection, token_id) "
+                "DO UPDATE SET work_id = excluded.work_id, metadata_cid = excluded.metadata_cid, "
+                "media_cid = COALESCE(excluded.media_cid, tokens.media_cid), tx_hash = excluded.tx_hash",
+                (chain_id, before["collection"], int(token_id), before["work_id"], before["metadata_cid"],
+                 before["media_cid"], tx, redeemer, time.time()))
 
     # ---- listings and offers
     def active_listings(self, chain_id: int, marketplace: str | None = None) -> list[ListingRow]:
@@ -459,12 +491,12 @@ class MarketStore:
             try:
                 cursor = db.execute(
                     "INSERT INTO market_vouchers (chain_id, collection, nonce, artist, price_wei, expiry, "
-                    "content_digest, metadata_cid, voucher_cid, voucher_json, status, token_id, redeemer, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "content_digest, metadata_cid, voucher_cid, voucher_json, status, token_id, redeemer, created, "
+                    "work_id, media_cid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (voucher.chain_id, voucher.collection, str(voucher.nonce), voucher.artist, str(voucher.price_wei),
                      voucher.expiry, voucher.content_digest, voucher.metadata_cid, voucher.voucher_cid,
                      voucher.voucher_json, voucher.status, _text(voucher.token_id), voucher.redeemer,
-                     voucher.created))
+                     voucher.created, voucher.work_id, voucher.media_cid))
             except sqlite3.IntegrityError as exc:
                 raise InputError(f"A voucher with nonce {voucher.nonce} already exists for this collection.",
                                  hint="Use another nonce (the studio picks a fresh one when none is given).") from exc
@@ -495,6 +527,17 @@ class MarketStore:
         if not include_expired:
             found = [v for v in found if not v.expired(now)]
         return sorted(found, key=lambda v: (v.price_wei, v.id or 0))
+
+    def vouchers_of_work(self, work_id: int, *, chain_id: int | None = None,
+                         collection: str | None = None) -> list[VoucherRow]:
+        """Every lazy listing made of a work (any status), oldest first."""
+        sql = "SELECT * FROM market_vouchers WHERE work_id = ?"
+        params: list[Any] = [work_id]
+        for column, value in (("chain_id", chain_id), ("collection", collection)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return [_voucher(r) for r in self._rows(sql + " ORDER BY id", params)]
 
     def used_nonces(self, chain_id: int, collection: str) -> set[int]:
         rows = self._rows("SELECT nonce FROM market_vouchers WHERE chain_id = ? AND collection = ?",
@@ -527,4 +570,5 @@ def _offer(r: sqlite3.Row) -> OfferRow:
 def _voucher(r: sqlite3.Row) -> VoucherRow:
     return VoucherRow(r["id"], r["chain_id"], r["collection"], int(r["nonce"]), r["artist"], int(r["price_wei"]),
                       r["expiry"], r["content_digest"], r["metadata_cid"], r["voucher_cid"], r["voucher_json"],
-                      r["status"], None if r["token_id"] is None else int(r["token_id"]), r["redeemer"], r["created"])
+                      r["status"], None if r["token_id"] is None else int(r["token_id"]), r["redeemer"], r["created"],
+                      r["work_id"], r["media_cid"], r["redeem_tx"])

@@ -66,6 +66,22 @@ class ParentRef:
 
 
 @dataclass(frozen=True)
+class InpaintRef:
+    """How an inpainted image used its mask: edge blur in pixels, ``"whole"`` picture or only the
+    ``"masked"`` area grown by ``padding`` pixels (the pixels depend on these, so they are recorded)."""
+
+    mask_blur: int
+    area: str
+    padding: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mask_blur": self.mask_blur, "area": self.area, "padding": self.padding}
+
+
+INPAINT_AREAS = ("whole", "masked")
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything that decides an image, plus who made it and a hash of its pixels."""
 
@@ -97,6 +113,7 @@ class Manifest:
     #: units, variation seed ...), only those that differ from their defaults; absent when empty, so a
     #: manifest without them reads and hashes as it always did.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    inpaint: InpaintRef | None = None   # inpainting only; absent from the JSON otherwise
 
     def __post_init__(self) -> None:
         if self.schema != SCHEMA:
@@ -125,6 +142,10 @@ class Manifest:
         object.__setattr__(self, "adapters", tuple(_weights(item, "adapter") for item in self.adapters))
         object.__setattr__(self, "parents", tuple(_parent(item) for item in self.parents))
         object.__setattr__(self, "settings", _settings(self.settings))
+        if self.inpaint is not None:
+            if self.pipeline != "inpaint":
+                raise InputError("The manifest records inpaint options for a work that was not inpainted.")
+            object.__setattr__(self, "inpaint", _inpaint(self.inpaint))
 
     # -- JSON --------------------------------------------------------------------------
 
@@ -153,7 +174,7 @@ class Manifest:
             "pixel_hash": self.pixel_hash,
             "creator": self.creator,
             **({"settings": dict(self.settings)} if self.settings else {}),
-        }
+        } | ({"inpaint": self.inpaint.to_dict()} if self.inpaint is not None else {})
 
     def canonical_json(self) -> bytes:
         """The bytes that are hashed and signed: sorted keys, compact, UTF-8."""
@@ -175,7 +196,7 @@ class Manifest:
         if data.get("schema") != SCHEMA:
             raise InputError(f"The manifest schema {str(data.get('schema'))[:40]!r} is not one this studio reads.",
                              hint=f"This version reads {SCHEMA}; a newer studio may read it.")
-        missing, extra = expected - set(data), set(data) - expected - {"settings"}
+        missing, extra = expected - set(data), set(data) - expected - {"settings", "inpaint"}
         if missing or extra:
             parts = ([f"missing {', '.join(sorted(missing))}"] if missing else []) + \
                     ([f"unexpected {', '.join(sorted(map(str, extra)))[:200]}"] if extra else [])
@@ -198,7 +219,7 @@ class Manifest:
                 width=data["width"], height=data["height"], strength=data["strength"],
                 parents=tuple(data["parents"]), device=data["device"], dtype=data["dtype"],
                 created=data["created"], pixel_hash=data["pixel_hash"], creator=data["creator"],
-                settings=data.get("settings", {}),
+                settings=data.get("settings", {}), inpaint=data.get("inpaint"),
             )
         except TypeError as exc:  # a field of the wrong kind that slipped past the checks
             raise InputError(f"The provenance manifest has a field of the wrong kind ({exc}).") from exc
@@ -350,6 +371,23 @@ def _settings(value: Any) -> dict[str, Any]:
     if len(canonical_json(data)) > MAX_SETTINGS_BYTES:
         raise InputError(f"The manifest's settings are larger than {MAX_SETTINGS_BYTES // 1024} KiB.")
     return data
+
+
+def _inpaint(item: Any) -> InpaintRef:
+    if isinstance(item, InpaintRef):
+        value = item
+    elif isinstance(item, Mapping) and set(item) == {"mask_blur", "area", "padding"}:
+        value = InpaintRef(item["mask_blur"], item["area"], item["padding"])
+    else:
+        raise InputError("The manifest's inpaint options must be an object with mask_blur, area and padding.")
+    for name in ("mask_blur", "padding"):
+        number = getattr(value, name)
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 4096:
+            raise InputError(f"The manifest's inpaint {name} must be a whole number of pixels.")
+    if value.area not in INPAINT_AREAS:
+        raise InputError(f"The manifest's inpaint area {str(value.area)[:40]!r} is not one of "
+                         f"{', '.join(INPAINT_AREAS)}.")
+    return value
 
 
 def _parent(item: Any) -> ParentRef:

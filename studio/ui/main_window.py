@@ -65,6 +65,9 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("Provenance Studio")
         self.resize(1360, 860)
+        from studio.ui import theme
+
+        theme.theme_window(self, config["theme"])  # before any child: each widget is styled once
         self.create_state = CreateState(config, catalog, self.lane, self.background, self)
         self.create_tab = CreateTab(self.create_state)
         from studio.library.db import Library
@@ -96,7 +99,6 @@ class MainWindow(QMainWindow):
         self.create_state.unlock_requested.connect(self.open_unlock_dialog)
         self.create_state.show_signing(has_wallet=config.paths.wallet_file.exists(), unlocked=False)
         self.setCentralWidget(self.tabs)
-        self.apply_theme()
 
         self.device_label = QLabel("Device: detecting…")
         self.chain_label = QLabel()
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
         self.file_drop = FileDropFilter(self)  # an image dropped anywhere on the window is verified
         self.file_drop.watch(self)
         self.file_drop.files_dropped.connect(lambda paths: [self.open_verify_dialog(p) for p in paths])
+        self.file_drop.files_refused.connect(self._say_not_images)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -194,6 +197,10 @@ class MainWindow(QMainWindow):
         from studio.ui.tabs.avatars import AvatarsTab
 
         state = AvatarsState(self.config, self.catalog, self.lane, self.background, self)
+        state.library = self.library  # avatars are recorded where the Gallery reads
+        state.mint_collection_requested.connect(self.open_batch_mint_dialog)
+        for results in (state.results, state.sheet_results, state.collection_results):
+            results.rowsInserted.connect(self._refresh_gallery)
         tab = AvatarsTab(state)
         self._avatars = (state, tab)
         return tab
@@ -268,6 +275,11 @@ class MainWindow(QMainWindow):
 
     # -- library and gallery ------------------------------------------------------------
 
+    def _say_not_images(self, paths: list[Path]) -> None:
+        from studio.ui.widgets.file_drop import refused_text
+
+        self.statusBar().showMessage(refused_text(paths), 10_000)
+
     def open_verify_dialog(self, path: Path | None) -> Any:
         """Check a file's provenance (signature, pixels, C2PA, its token on chain)."""
         from studio.ui.dialogs.verify import open_verify_dialog
@@ -290,6 +302,12 @@ class MainWindow(QMainWindow):
         from studio.ui.dialogs.mint import open_mint_dialog
 
         open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+
+    def open_batch_mint_dialog(self, manifest: Path) -> Any:
+        """Mint a finished avatar collection (the Avatars tab's “Mint collection…”)."""
+        from studio.ui.dialogs.batch_mint import open_batch_mint_dialog
+
+        return open_batch_mint_dialog(self.ensure_wallet(), manifest, self, library=self.library)
 
     # -- wallet -------------------------------------------------------------------------
 
@@ -392,12 +410,11 @@ class MainWindow(QMainWindow):
             self.apply_settings(dialog.changed_keys)
 
     def apply_theme(self) -> None:
-        """Colour the application with the theme setting (a no-op when it is already in use)."""
+        """Colour the window with the theme setting (a no-op when it is already in use)."""
         from studio.ui import theme
 
-        app = QApplication.instance()
-        if isinstance(app, QApplication) and self.config["theme"] != theme.current_theme():
-            theme.apply_theme(app, self.config["theme"])
+        if self.config["theme"] != theme.current_theme() or not self.styleSheet():
+            theme.theme_window(self, self.config["theme"])
             if self._gallery is not None:
                 self._gallery[1].grid.cell_delegate.clear_cache()  # cells drawn in the old colours
 

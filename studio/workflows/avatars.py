@@ -1,6 +1,7 @@
 """Making avatars end to end: a single avatar, one from a photo, a character sheet, a collection.
 
-Every avatar is saved as a work with its provenance; the manifest's ``pipeline`` is ``"avatar"``
+Every avatar is saved as a work with its provenance and recorded in the library (the Gallery)
+through ``studio.workflows.generate.save_work``; the manifest's ``pipeline`` is ``"avatar"``
 and an input photo or reference is a parent (``init``, the SHA-256 of its PNG encoding; with an
 IP-Adapter also ``ip_adapter``, and the adapter's file in ``adapters``).
 
@@ -29,11 +30,12 @@ from studio.errors import Cancelled, InputError, NotFound, StorageError
 from studio.generation.avatars import AvatarRequest, FamilySettings, StylePreset, find_preset, generation_request
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult
 from studio.generation.traits import RarityReport, TraitTable, rarity_report
-from studio.workflows.generate import AUTO, SavedWork, a1111_parameters, c2pa_credentials, manifest_from_recipe, \
-    sign_manifest
+from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, save_work
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+    from studio.library.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +49,10 @@ MAX_SHEET = 16
 
 # ====================================================================== saving
 
-def save_avatar(result: GenerationResult, path: Path, *, signer: Any = None, c2pa: Any = None) -> SavedWork:
-    """Write ``result`` at ``path`` (atomically) with provenance whose pipeline is ``avatar``."""
-    from studio.provenance.embed import write_png_with_provenance
-    from studio.provenance.manifest import SignedManifest
-
-    creator = str(signer.address) if signer is not None else None
-    manifest = replace(manifest_from_recipe(result.recipe, result.image, creator=creator), pipeline="avatar")
-    signed = sign_manifest(manifest, signer) if signer is not None else SignedManifest(manifest)
-    write_png_with_provenance(result.image, path, signed, parameters=a1111_parameters(result.recipe),
-                              c2pa_credentials=c2pa)
-    log.info("Saved avatar %s", path)
-    return SavedWork(path=path, recipe=result.recipe, warnings=result.warnings)
-
-
-def _free_path(folder: Path, stem: str) -> Path:
-    path = folder / f"{stem}.png"
-    counter = 2
-    while path.exists():
-        path = folder / f"{stem}-{counter}.png"
-        counter += 1
-    return path
+def save_avatar(result: GenerationResult, path: Path, *, library: "Library | None", signer: Any = None,
+                c2pa: Any = None, title: str | None = None) -> SavedWork:
+    """Write ``result`` at ``path`` with provenance whose pipeline is ``avatar``, and record it in ``library``."""
+    return save_work(result, path, library=library, signer=signer, c2pa=c2pa, pipeline="avatar", title=title)
 
 
 def _credentials(c2pa: Any) -> Any:
@@ -82,41 +67,42 @@ def _resolve(engine: Any, request: AvatarRequest, data_dir: Path | None) -> Gene
     return generation
 
 
-def _run(engine: Any, generation: GenerationRequest, out_dir: Path, stem: str, *,
+def _run(engine: Any, generation: GenerationRequest, out_dir: Path, stem: str, *, library: "Library | None",
          progress: Callable[[GenerationProgress], None] | None, cancel: Any,
-         on_saved: Callable[[SavedWork], None] | None, signer: Any, c2pa: Any) -> list[SavedWork]:
+         on_saved: Callable[[SavedWork], None] | None, signer: Any, c2pa: Any, preview_every: int) -> list[SavedWork]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     credentials = _credentials(c2pa)
     saved: list[SavedWork] = []
 
     def keep(result: GenerationResult) -> None:
-        work = save_avatar(result, _free_path(out_dir, f"{stem}_{result.recipe.seed}"), signer=signer,
-                           c2pa=credentials)
+        work = save_avatar(result, free_path(out_dir, f"{stem}_{result.recipe.seed}"), library=library,
+                           signer=signer, c2pa=credentials)
         saved.append(work)
         if on_saved is not None:
             on_saved(work)
 
-    engine.generate(generation, progress=progress, cancel=cancel, on_result=keep)
+    engine.generate(generation, progress=progress, cancel=cancel, preview_every=preview_every, on_result=keep)
     return saved
 
 
 # ====================================================================== single, photo, sheet
 
-def make_single(request: AvatarRequest, engine: Any, out_dir: Path, *,
+def make_single(request: AvatarRequest, engine: Any, out_dir: Path, *, library: "Library | None",
                 progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                 on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None, c2pa: Any = AUTO,
-                data_dir: Path | None = None) -> list[SavedWork]:
+                data_dir: Path | None = None, preview_every: int = 0) -> list[SavedWork]:
     """Square avatars in the request's style preset (``request.count`` of them, seeds seed, seed+1...),
     from the words alone (no photo, so no adapter)."""
     return _run(engine, _resolve(engine, replace(request, photo=None, adapter=None), data_dir), out_dir, "avatar",
-                progress=progress, cancel=cancel, on_saved=on_saved, signer=signer, c2pa=c2pa)
+                library=library, progress=progress, cancel=cancel, on_saved=on_saved, signer=signer, c2pa=c2pa,
+                preview_every=preview_every)
 
 
-def make_from_photo(request: AvatarRequest, photo: "Image", engine: Any, out_dir: Path, *,
+def make_from_photo(request: AvatarRequest, photo: "Image", engine: Any, out_dir: Path, *, library: "Library | None",
                     progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                     on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None, c2pa: Any = AUTO,
-                    data_dir: Path | None = None) -> list[SavedWork]:
+                    data_dir: Path | None = None, preview_every: int = 0) -> list[SavedWork]:
     """Avatars restyled from ``photo`` (image-to-image at ``request.strength``, centre-cropped
     square); the photo's hash is recorded as the ``init`` parent in each avatar's provenance.
     With ``request.adapter`` the photo is also the IP-Adapter's reference (parent ``ip_adapter``),
@@ -126,7 +112,8 @@ def make_from_photo(request: AvatarRequest, photo: "Image", engine: Any, out_dir
         raise InputError(f"The strength {request.strength} is out of range.",
                          hint="Use a value above 0 and at most 1 (about 0.5 keeps a likeness).")
     return _run(engine, _resolve(engine, replace(request, photo=photo), data_dir), out_dir, "avatar",
-                progress=progress, cancel=cancel, on_saved=on_saved, signer=signer, c2pa=c2pa)
+                library=library, progress=progress, cancel=cancel, on_saved=on_saved, signer=signer, c2pa=c2pa,
+                preview_every=preview_every)
 
 
 @dataclass(frozen=True)
@@ -154,9 +141,10 @@ def sheet_grid(images: Sequence["Image"], *, gap: int = 4) -> "Image":
 
 
 def make_character_sheet(request: AvatarRequest, reference: "Image", engine: Any, out_dir: Path, *,
+                         library: "Library | None",
                          progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                          on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None,
-                         c2pa: Any = AUTO, data_dir: Path | None = None) -> CharacterSheet:
+                         c2pa: Any = AUTO, data_dir: Path | None = None, preview_every: int = 0) -> CharacterSheet:
     """``request.count`` variations of the character in ``reference`` (image-to-image from it, seeds
     ``seed + i``), each saved as a work, and a grid of them saved as ``sheet_<seed>.png``."""
     from studio.fileio import atomic_write_bytes
@@ -167,8 +155,9 @@ def make_character_sheet(request: AvatarRequest, reference: "Image", engine: Any
         import secrets
 
         request = replace(request, seed=secrets.randbits(32))
-    works = make_from_photo(request, reference, engine, out_dir, progress=progress, cancel=cancel,
-                            on_saved=on_saved, signer=signer, c2pa=c2pa, data_dir=data_dir)
+    works = make_from_photo(request, reference, engine, out_dir, library=library, progress=progress, cancel=cancel,
+                            on_saved=on_saved, signer=signer, c2pa=c2pa, data_dir=data_dir,
+                            preview_every=preview_every)
     from io import BytesIO
 
     from PIL import Image
@@ -179,7 +168,7 @@ def make_character_sheet(request: AvatarRequest, reference: "Image", engine: Any
             images.append(image.convert("RGB"))
     buffer = BytesIO()
     sheet_grid(images).save(buffer, format="PNG")
-    grid = _free_path(Path(out_dir), f"sheet_{request.seed}")
+    grid = free_path(Path(out_dir), f"sheet_{request.seed}")
     atomic_write_bytes(grid, buffer.getvalue())
     return CharacterSheet(tuple(works), grid)
 
@@ -205,6 +194,7 @@ class CollectionProgress:
     step: int = 0
     steps: int = 0
     skipped: int = 0           # done by an earlier run
+    preview: Any = None        # the current avatar as it forms (a PIL image), with preview_every
 
     @property
     def fraction(self) -> float:
@@ -312,19 +302,21 @@ def _append_done(folder: Path, item: CollectionItem, sha256: str) -> None:
 
 
 def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, engine: Any, *,
-                    template: str | None = None, preset: str | None = None, model: str = "demo",
+                    library: "Library | None", template: str | None = None, preset: str | None = None, model: str = "demo",
                     size: int | None = None, steps: int | None = None, guidance: float | None = None,
                     progress: Callable[[CollectionProgress], None] | None = None, cancel: Any = None,
                     on_saved: Callable[[CollectionItem, SavedWork], None] | None = None,
                     signer: Any = None, c2pa: Any = AUTO, data_dir: Path | None = None,
-                    name: str | None = None, description: str = "") -> CollectionResult:
+                    name: str | None = None, description: str = "", preview_every: int = 0) -> CollectionResult:
     """Generate ``count`` avatars with unique traits into ``out_dir``, resumably.
 
     Rerunning with the same arguments skips finished items (their files checked against the
     progress log) and produces the same set; other arguments on a started folder are refused.
-    Cancelled is raised between or during items; what is finished stays finished.
+    Cancelled is raised between or during items; what is finished stays finished. Each avatar
+    is recorded in ``library`` as "<name> #<n>".
     """
     out_dir = Path(out_dir)
+    title = name or table.name or "Avatar"
     style = find_preset(preset, data_dir) if preset else None
     template = template if template is not None else table.template
     items = plan_collection(table, count, seed, template=template, preset=style)
@@ -352,6 +344,8 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
     finished = {i.index for i in items
                 if i.index in done and (out_dir / i.file).is_file() and _file_sha256(out_dir / i.file) == done[i.index]}
     skipped = len(finished)
+    if library is not None:  # avatars an earlier run made (perhaps before it recorded them) reach the Gallery
+        _record_finished(library, out_dir, [i for i in items if i.index in finished], done, title)
     credentials = _credentials(c2pa)
     generated = 0
     if progress is not None:
@@ -365,10 +359,12 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
 
         def on_step(step: GenerationProgress, item: CollectionItem = item) -> None:
             if progress is not None:
-                progress(CollectionProgress(len(finished), count, item.index, step.step, step.steps, skipped))
+                progress(CollectionProgress(len(finished), count, item.index, step.step, step.steps, skipped,
+                                            step.preview))
 
-        results = engine.generate(request, progress=on_step, cancel=cancel)
-        work = save_avatar(results[0], out_dir / item.file, signer=signer, c2pa=credentials)
+        results = engine.generate(request, progress=on_step, cancel=cancel, preview_every=preview_every)
+        work = save_avatar(results[0], out_dir / item.file, library=library, signer=signer, c2pa=credentials,
+                           title=f"{title} #{item.index + 1}")
         _append_done(out_dir, item, _file_sha256(work.path))
         finished.add(item.index)
         generated += 1
@@ -376,7 +372,20 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
             on_saved(item, work)
         if progress is not None:
             progress(CollectionProgress(len(finished), count, skipped=skipped))
-    return _finish(out_dir, table, items, name or table.name or "Avatar", description, generated)
+    return _finish(out_dir, table, items, title, description, generated)
+
+
+def _record_finished(library: "Library", folder: Path, items: list[CollectionItem], done: dict[int, str],
+                     title: str) -> None:
+    from studio.errors import StudioError
+    from studio.workflows.library import add_saved_work
+
+    for item in items:
+        if library.work_by_sha256(done[item.index]) is None:
+            try:
+                add_saved_work(library, folder / item.file, title=f"{title} #{item.index + 1}")
+            except StudioError as exc:
+                log.warning("%s is not in the library: %s", item.file, exc)
 
 
 #: No style: the collection's template as it is, with plain settings per family.
@@ -410,6 +419,24 @@ def collection_rarity(folder: Path) -> RarityReport:
                        hint="Give the folder `studio avatars collection` wrote.")
     table = TraitTable.from_dict(plan["table"])
     return rarity_report([item["attributes"] for item in plan["items"]], table.names)
+
+
+def finished_items(folder: Path) -> tuple[tuple[CollectionItem, Path], ...]:
+    """The avatars of the collection in ``folder`` made so far (by any run), in the plan's order;
+    empty when the folder holds no collection."""
+    folder = Path(folder)
+    plan = _read_plan(folder)
+    if plan is None:
+        return ()
+    done = _read_done(folder)
+    found = []
+    for entry in plan["items"]:
+        path = folder / str(entry.get("file", ""))
+        if entry.get("index") in done and path.is_file():
+            item = CollectionItem(int(entry["index"]), path.name, int(entry["seed"]), str(entry["prompt"]),
+                                  dict(entry["attributes"]))
+            found.append((item, path))
+    return tuple(found)
 
 
 def collection_status(folder: Path) -> tuple[int, int]:

@@ -83,15 +83,46 @@ def marketplace_address(network: "Network", config: "Config | None" = None,
     return address
 
 
+def seaport_addresses(network: "Network", connection: "Connection",
+                      progress: ProgressCallback | None = None) -> tuple[str, str]:
+    """(Seaport 1.6, WETH) on ``network``: deployed by the studio on the devnet; elsewhere the canonical
+    Seaport, whose code is checked before use, and the network's canonical WETH."""
+    if network.embedded:
+        from studio.chain.devnet import Devnet
+
+        contracts = Devnet.shared().seaport_contracts(progress)
+        return contracts["Seaport"], contracts["WETH9"]
+    from studio.chain.seaport import CANONICAL_SEAPORT
+    from studio.chain.seaport_contract import WETH_ADDRESSES, check_seaport_code
+
+    check_seaport_code(connection, CANONICAL_SEAPORT)
+    weth = WETH_ADDRESSES.get(network.chain_id)
+    if weth is None:
+        raise NotFound(f"The studio does not know the WETH of {network.name}, which offers are made in.",
+                       hint="Listings work; offers need a network with canonical WETH (Ethereum, Base, Sepolia …).")
+    return CANONICAL_SEAPORT, weth
+
+
 def preview_collection(*, connection: "Connection", signer: "Signer", name: str, symbol: str,
                        royalty_receiver: str, royalty_bps: int, network: "Network | None" = None) -> "TxPreview":
-    """The deployment's preview (simulated, gas and fees estimated) for the confirmation step."""
-    from studio.chain.contracts import CollectionContract
+    """The deployment's preview (simulated, gas and fees estimated) for the confirmation step: the
+    collection's name, symbol and royalty in words."""
+    from dataclasses import replace
+
+    from studio.chain.contracts import CollectionContract, checksum
     from studio.chain.sender import TxSender
+    from studio.chain.transactions import Flow
 
     _check_collection_inputs(name, symbol, royalty_bps)
+    receiver = checksum(royalty_receiver, "royalty receiver")
     request = CollectionContract.deploy_tx(connection, name=name.strip(), symbol=symbol.strip(),
-                                           royalty_receiver=royalty_receiver, royalty_bps=royalty_bps)
+                                           royalty_receiver=receiver, royalty_bps=royalty_bps)
+    whose = " (you)" if receiver.lower() == signer.address.lower() else ""
+    request = replace(request, details=(
+        ("Deploys", "a new studio collection (ERC-721 with ERC-2981 royalties), owned by you"),
+        ("Name", name.strip()), ("Symbol", symbol.strip()),
+        ("Royalty", f"{royalty_bps / 100:g} % of each resale to {receiver}{whose}")),
+        flows=(Flow("You", signer.address, "sends", 0, "now", "no ETH (only the fee)"),))
     return TxSender.for_signer(connection, signer, network).prepare_request(request).preview
 
 

@@ -94,6 +94,8 @@ class TokenCard:
     listing_seller: str | None = None
     uri: str = ""
     problem: str | None = None
+    best_offer_wei: int | None = None   # the highest offer in the marketplace's escrow now, and who made it
+    best_offer_buyer: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -275,6 +277,7 @@ def read_cards(tokens: Sequence[tuple[str, int | str]], *, connection: "Connecti
             for future in ready:
                 position = running.pop(future)
                 card = future.result()  # NetworkError (the node stopped answering) ends the page
+                card = _with_best_offer(card, library, market, connection.chain_id)  # the library: this thread
                 if card.owner is not None:
                     cache.set_owner(connection.chain_id, card.collection, card.token_id, card.owner, -1)
                 finished(position, card)
@@ -457,6 +460,26 @@ def _listing(market: Any, collection: str, token_id: int) -> tuple[int | None, s
         log.info("No listing read for %s #%s: %s", collection, token_id, exc)
         return None, None
     return (listing.price_wei, listing.seller) if listing is not None else (None, None)
+
+
+def _with_best_offer(card: TokenCard, library: "Library", market: Any, chain_id: int) -> TokenCard:
+    """The card with the highest offer the market's last sync saw that the marketplace still escrows
+    at that amount (a withdrawn or changed one is skipped)."""
+    if market is None or not card.ok or not library.has_table("market_offers"):
+        return card
+    from studio.library.market import MarketStore
+
+    for offer in MarketStore(library).offers_for(chain_id, card.collection, card.token_id):
+        try:
+            live = market.offer(card.collection, card.token_id, offer.buyer)
+        except NetworkError:
+            raise
+        except StudioError as exc:
+            log.info("No offer read for %s #%s: %s", card.collection, card.token_id, exc)
+            return card
+        if live is not None and live.amount_wei == offer.amount_wei:
+            return dataclasses.replace(card, best_offer_wei=offer.amount_wei, best_offer_buyer=offer.buyer)
+    return card
 
 
 def _marketplace(connection: "Connection", marketplace: str | None) -> Any:

@@ -161,7 +161,8 @@ class _DemoRun:
         request = GenerationRequest(prompt=DEMO_PROMPT, model="demo", seed=DEMO_SEED, steps=self.steps,
                                     guidance=7.0, width=self.size, height=self.size, count=self.count)
         started = time.perf_counter()
-        works = generate_works(request, engine, self.config.paths.works_dir, signer=self.artist)
+        works = generate_works(request, engine, self.config.paths.works_dir, library=self._library(),
+                               signer=self.artist)
         took = time.perf_counter() - started
         self.paths = [work.path for work in works]
         return DemoStep("generate", f"Generated {len(works)} work{'s' if len(works) != 1 else ''} with the demo "
@@ -194,12 +195,19 @@ class _DemoRun:
                         {"CIDs computed locally agree": self.media_cids == expected,
                          "the store keeps them": all(self.content.has(_cid(c)) for c in self.media_cids)})
 
+    def _library(self) -> Any:
+        """The studio's library, opened once for this run (the Gallery shows what the demo made)."""
+        if self.library is None:
+            from studio.library.db import Library
+
+            self.library = Library(self.config.paths.library_file)
+        return self.library
+
     def deploy(self) -> DemoStep:
-        from studio.library.db import Library
         from studio.workflows.collections import create_collection, marketplace_address
 
         self.marketplace = marketplace_address(self.network, self.config)
-        self.library = Library(self.config.paths.library_file)
+        self._library()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         self.collection = create_collection(
             connection=self.connection, signer=self.artist, library=self.library, name=f"Demo dawns {stamp}",

@@ -1,25 +1,32 @@
 """Generate images and save each as a PNG work carrying its provenance, as soon as it is finished.
 
-Every save writes the full provenance (see studio/provenance/embed.py): A1111 parameters, the
-studio manifest (signed by the creator's wallet when a `Signer` is given, unsigned with no
-creator otherwise), XMP, and a C2PA manifest with this install's certificate when C2PA is
-available.
+`save_work` is the one way an image the studio made becomes a work, for every face (the Create
+tab's job, ``studio generate``, ``api.generate``, the avatar flows in GUI and CLI): it writes the
+full provenance (see studio/provenance/embed.py): A1111 parameters, the studio manifest (signed
+by the creator's wallet when a `Signer` is given, unsigned with no creator otherwise), XMP, and
+a C2PA manifest with this install's certificate when C2PA is available; then it records the
+file in the library, so the Gallery shows it.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
+
+from typing import TYPE_CHECKING
 
 from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, Recipe
 from studio.generation.schedulers import SCHEDULERS, split_sampler
 from studio.provenance.embed import PROVENANCE_KEY, write_png_with_provenance
-from studio.provenance.manifest import (Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
+from studio.provenance.manifest import (InpaintRef, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
                                         typed_data, utc_now)
 from studio.provenance.png_text import read_png_text
+
+if TYPE_CHECKING:
+    from studio.library.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,10 @@ def a1111_parameters(recipe: Recipe) -> str:
         fields += [f"VAE hash: {recipe.vae[1][:10]}", f"VAE: {recipe.vae[0]}"]
     if recipe.strength is not None:
         fields.append(f"Denoising strength: {recipe.strength:g}")
+    if recipe.mask_blur is not None:
+        fields.append(f"Mask blur: {recipe.mask_blur}")
+    if recipe.inpaint_area == "masked":
+        fields += ["Inpaint area: Only masked", f"Masked area padding: {recipe.inpaint_padding}"]
     if recipe.hires is not None:
         hires = recipe.hires
         if recipe.strength is None:
@@ -101,6 +112,8 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
                                                             ("ip_adapter", recipe.ip_adapter_image_hash)) if sha)
     parents += tuple(ParentRef(f"control{index}", unit.image_sha256) for index, unit in enumerate(recipe.control))
     adapters = (WeightsRef(*recipe.ip_adapter),) if recipe.ip_adapter is not None else ()
+    inpaint = (InpaintRef(recipe.mask_blur, recipe.inpaint_area or "whole", recipe.inpaint_padding or 0)
+               if recipe.mode == "inpaint" and recipe.mask_blur is not None else None)
     return Manifest(
         generator_name=name or recipe.generator, generator_version=version if name else "",
         model_name=recipe.model_name, model_sha256=recipe.model_hash, model_family=recipe.model_family,
@@ -110,6 +123,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
         height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
         dtype=recipe.dtype, created=created or utc_now(), pixel_hash=pixel_hash(image), creator=creator,
         settings=recipe.settings(),
+        inpaint=inpaint,
     )
 
 
@@ -128,6 +142,9 @@ def recipe_from_manifest(manifest: Manifest) -> Recipe:
         if manifest.adapters else None,
         ip_adapter_image_hash=parents.get("ip_adapter"),
         device=manifest.device, dtype=manifest.dtype, generator=generator,
+        mask_blur=manifest.inpaint.mask_blur if manifest.inpaint else None,
+        inpaint_area=manifest.inpaint.area if manifest.inpaint else None,
+        inpaint_padding=manifest.inpaint.padding if manifest.inpaint else None,
         **_settings_fields(manifest),
     )
 
@@ -162,12 +179,12 @@ def c2pa_credentials() -> Any:
     return c2pa.C2paCredentials.load_or_create(studio_paths().data_dir / "provenance" / "c2pa")
 
 
-def _unique_path(works_dir: Path, seed: int, now: datetime) -> Path:
-    stem = f"{now:%Y-%m-%d_%H%M%S}_{seed}"
-    path = works_dir / f"{stem}.png"
+def free_path(folder: Path, stem: str) -> Path:
+    """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png``... where that name is taken."""
+    path = folder / f"{stem}.png"
     counter = 2
     while path.exists():
-        path = works_dir / f"{stem}-{counter}.png"
+        path = folder / f"{stem}-{counter}.png"
         counter += 1
     return path
 
@@ -175,31 +192,55 @@ def _unique_path(works_dir: Path, seed: int, now: datetime) -> Path:
 AUTO = "auto"
 
 
-def save_work(result: GenerationResult, works_dir: Path, *, signer: Any = None,
-              c2pa: Any = AUTO) -> SavedWork:
-    """Write one result as a PNG with its full provenance into ``works_dir``, never over a file.
+def save_work(result: GenerationResult, path: Path, *, library: "Library | None", signer: Any = None,
+              c2pa: Any = AUTO, pipeline: str | None = None, title: str | None = None) -> SavedWork:
+    """Write one result as a PNG at ``path`` with its full provenance, then record it in ``library``.
 
     ``signer`` (a chain `Signer`) signs the manifest and becomes its creator. ``c2pa``: C2PA
     credentials to sign with, None for no C2PA, or "auto": this install's when C2PA is available.
+    ``pipeline`` overrides the manifest's (``"avatar"``); ``title`` the Gallery's title (else the
+    prompt's start). ``library`` None records nothing (a test, an export). A library that cannot
+    record the work never loses the image: the failure becomes one of the work's warnings.
     """
-    works_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     creator = str(signer.address) if signer is not None else None
     manifest = manifest_from_recipe(result.recipe, result.image, creator=creator)
+    if pipeline is not None:
+        manifest = replace(manifest, pipeline=pipeline)
     signed = sign_manifest(manifest, signer) if signer is not None else SignedManifest(manifest)
     credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
-    path = _unique_path(works_dir, result.recipe.seed, datetime.now())
     write_png_with_provenance(result.image, path, signed, parameters=a1111_parameters(result.recipe),
                               c2pa_credentials=credentials)
     log.info("Saved %s", path)
-    return SavedWork(path=path, recipe=result.recipe, warnings=result.warnings)
+    saved = SavedWork(path=path, recipe=result.recipe, warnings=result.warnings)
+    return record_work(library, saved, title=title) if library is not None else saved
 
 
-def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *,
+def record_work(library: "Library", work: SavedWork, *, title: str | None = None) -> SavedWork:
+    """Add a saved image to the library; a failure is logged and added to the work's warnings,
+    never raised (the image is on disk either way)."""
+    from studio.workflows.library import add_saved_work
+
+    try:
+        add_saved_work(library, work.path, title=title)
+        return work
+    except StudioError as exc:
+        log.warning("%s was saved but not added to the library: %s", work.path, exc)
+        problem = str(exc)
+    except Exception:  # a bug: keep the image, log the traceback
+        log.exception("%s was saved but not added to the library", work.path)
+        problem = "unexpected error, see the log"
+    return replace(work, warnings=work.warnings + (
+        f"{work.path.name} was saved, but not added to the Gallery ({problem}).",))
+
+
+def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *, library: "Library | None",
                    progress: Callable[[GenerationProgress], None] | None = None, cancel: Any = None,
                    preview_every: int = 0,
                    on_saved: Callable[[SavedWork], None] | None = None,
                    signer: Any = None, c2pa: Any = AUTO) -> list[SavedWork]:
-    """Run ``request`` on ``engine`` and save every image as it finishes, with its provenance.
+    """Run ``request`` on ``engine`` and save every image as it finishes (`save_work`: its
+    provenance, then its record in ``library``).
 
     ``signer`` (a chain `Signer`, e.g. the unlocked wallet account) signs each manifest;
     ``c2pa`` is as for `save_work`.
@@ -211,10 +252,11 @@ def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *,
     saved: list[SavedWork] = []
     credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa  # once per batch
     record_prompt(request.prompt, request.negative_prompt)
+    folder = Path(works_dir)
 
     def keep(result: GenerationResult) -> None:
-        work = save_work(result, Path(works_dir), signer=signer,
-                         c2pa=credentials)
+        path = free_path(folder, f"{datetime.now():%Y-%m-%d_%H%M%S}_{result.recipe.seed}")
+        work = save_work(result, path, library=library, signer=signer, c2pa=credentials)
         saved.append(work)
         if on_saved is not None:
             on_saved(work)

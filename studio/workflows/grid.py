@@ -13,11 +13,14 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from studio.errors import InputError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult
-from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, save_work
+from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, save_work
+
+if TYPE_CHECKING:
+    from studio.library.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -134,24 +137,30 @@ class GridResult:
 
 
 def make_grid(base: GenerationRequest, axes: Sequence[GridAxis], engine: Any, works_dir: Path, *,
+              library: "Library | None",
               progress: Callable[[int, int, GenerationProgress], None] | None = None, cancel: Any = None,
               on_saved: Callable[[SavedWork], None] | None = None, signer: Any = None,
               c2pa: Any = AUTO) -> GridResult:
     """Generate and save every cell of the plot, then the grid images (``<time>_grid[_zN].png``).
 
-    Every cell is validated before the first starts. ``progress(cell, cells, step)`` reports each step.
+    Every cell is validated before the first starts and saved through `save_work` (recorded in
+    ``library``, as any work); ``progress(cell, cells, step)`` reports each step.
     """
+    from studio.workflows.prompt_library import record_prompt
+
     cells = grid_cells(base, axes)
     for cell in cells:
         engine.validate(cell.request)
     credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
+    record_prompt(base.prompt, base.negative_prompt)
     works: list[SavedWork] = []
     images: list[Any] = []
     for index, cell in enumerate(cells):
         on_step = (lambda step, i=index: progress(i, len(cells), step)) if progress is not None else None
 
         def keep(result: GenerationResult) -> None:
-            work = save_work(result, Path(works_dir), signer=signer, c2pa=credentials)
+            path = free_path(Path(works_dir), f"{datetime.now():%Y-%m-%d_%H%M%S}_{result.recipe.seed}")
+            work = save_work(result, path, library=library, signer=signer, c2pa=credentials)
             works.append(work)
             images.append(result.image)
             if on_saved is not None:

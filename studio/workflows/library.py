@@ -19,7 +19,7 @@ import hashlib
 import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -167,18 +167,22 @@ def _work_of(info: WorkFile, path: Path, *, owned: bool) -> Work:
                 info.width, info.height, seed=info.seed, source=info.source, owned=owned)
 
 
-def add_saved_work(library: Library, path: Path, *, owned: bool = True) -> Work:
+def add_saved_work(library: Library, path: Path, *, owned: bool = True, title: str | None = None) -> Work:
     """Record an image the studio just saved (where it lies), with the recipe its provenance names.
 
     The same bytes saved twice are one work. ``owned``: the file is the studio's own, so
-    emptying the trash may delete it."""
+    emptying the trash may delete it. ``title``: the Gallery's title (else the prompt's start).
+    Images are saved through ``studio.workflows.generate.save_work``, which calls this."""
     path = Path(path).resolve()
     data = _read_bytes(path)
     known = library.work_by_sha256(hashlib.sha256(data).hexdigest())
     if known is not None:
         return known
     info = read_work_file(path, data)
-    return library.add_work(_work_of(info, path, owned=owned), manifest_json=info.manifest_json)
+    work = _work_of(info, path, owned=owned)
+    if title and title.strip():
+        work = replace(work, title=" ".join(title.split()))
+    return library.add_work(work, manifest_json=info.manifest_json)
 
 
 def import_folder(library: Library, folder: Path, progress: Callable[[float, str], None] | None = None,

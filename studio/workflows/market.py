@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from studio.cancel import Cancellable, ProgressCallback
+from studio.chain.transactions import Flow
 from studio.errors import Cancelled, ChainError, InputError, NetworkError, NotFound, StudioError
 from studio.library.market import ACTIVE, MarketStore, OfferRow, VoucherRow
 
@@ -240,8 +241,13 @@ def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, 
         raise InputError(f"Token {token_id} belongs to {owner}, not to {signer.address}; only its owner can list it.")
     receipts = _approve_if_needed(connection, signer, token, market, token_id, owner, confirm=confirm,
                                   network=network, history=history, timeout=timeout)
-    receipts.append(_transact(connection, signer, market.list_tx(token.address, token_id, price_wei), confirm=confirm,
-                              network=network, history=history, timeout=timeout))
+    quote = market.quote(token.address, token_id, price_wei)
+    request = replace(market.list_tx(token.address, token_id, price_wei),
+                      details=(("Lists", f"token {token_id} of {_name_of(token)}"), ("Price", int(price_wei))),
+                      flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
+                                       fee_recipient=_fee_recipient(market), when="when it sells"))
+    receipts.append(_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                              timeout=timeout))
     return _done(connection, market, store, MarketReceipt("list", token.address, token_id, price_wei,
                                                           tuple(receipts)))
 
@@ -256,8 +262,14 @@ def change_price(*, connection: "Connection", signer: "Signer", marketplace: str
     listing = _own_listing(market, signer, collection, token_id)
     if listing.price_wei == price_wei:
         raise InputError(f"Token {token_id} is already listed at {price_wei} wei.")
-    receipt = _transact(connection, signer, market.update_price_tx(listing.collection, token_id, price_wei),
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+    quote = market.quote(listing.collection, token_id, price_wei)
+    request = replace(market.update_price_tx(listing.collection, token_id, price_wei),
+                      details=(("Token", f"{token_id} of {listing.collection}"),
+                               ("Old price", int(listing.price_wei)), ("New price", int(price_wei))),
+                      flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
+                                       fee_recipient=_fee_recipient(market), when="when it sells"))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return _done(connection, market, store, MarketReceipt("change-price", listing.collection, token_id, price_wei,
                                                           (receipt,)))
 
@@ -268,21 +280,26 @@ def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: s
     """End one's own listing; the token comes back to the seller."""
     market = _market(connection, marketplace)
     listing = _own_listing(market, signer, collection, token_id)
-    receipt = _transact(connection, signer, market.cancel_tx(listing.collection, token_id), confirm=confirm,
-                        network=network, history=history, timeout=timeout)
+    request = replace(market.cancel_tx(listing.collection, token_id),
+                      details=(("Token", f"{token_id} of {listing.collection}"), ("Listed at", int(listing.price_wei))),
+                      flows=(Flow("You", signer.address, "receives", 0, "now", f"token {token_id} back"),))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return _done(connection, market, store, MarketReceipt("cancel", listing.collection, token_id, None, (receipt,)))
 
 
 def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str, metadata: bytes,
               price_wei: int, confirm: Confirm, expiry: int | None = None, nonce: int | None = None,
               royalty_receiver: str | None = None, royalty_bps: int = 0,
-              content_store: "ContentStore | None" = None) -> VoucherRow:
+              content_store: "ContentStore | None" = None, work_id: int | None = None,
+              media_cid: str | None = None) -> VoucherRow:
     """List a work that is not minted yet: the artist signs a mint voucher (no gas, no transaction).
 
     The voucher commits to the token's metadata file (`metadata`, its raw CIDv1); whoever
     redeems it pays `price_wei` to the artist and receives the newly minted token. The voucher is
     kept in the library and, with a `content_store`, the metadata and the voucher JSON are
-    published there too (so a buyer elsewhere can fetch both).
+    published there too (so a buyer elsewhere can fetch both). With `work_id` (the library's work
+    it sells), its redemption records the token against that work.
     """
     from studio.chain.contracts import checksum
     from studio.chain.transactions import typed_data_preview
@@ -322,7 +339,7 @@ def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore,
     text = voucher_json(signed, metadata_cid=metadata_cid)
     row = store.add_voucher(VoucherRow(None, chain_id, token.address, nonce, artist, price_wei, expiry,
                                        "0x" + commitment.digest.hex(), metadata_cid, None, text, ACTIVE, None, None,
-                                       time.time()))
+                                       time.time(), work_id, media_cid))
     if content_store is not None:
         cid = str(content_store.add_bytes(text.encode("utf-8"), cid_version=1))
         store.set_voucher_cid(row.id, cid)  # type: ignore[arg-type]
@@ -365,7 +382,8 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     return lazy_list(connection=connection, signer=signer, store=store, collection=address,
                      metadata=entry.metadata, price_wei=price_wei, confirm=confirm, expiry=expiry,
                      content_store=content_store, royalty_receiver=receiver,
-                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0)
+                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0,
+                     work_id=entry.work.id, media_cid=entry.media_cid)
 
 
 def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,
@@ -379,8 +397,11 @@ def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace
     if pending == 0:
         raise InputError(f"The marketplace holds nothing for {signer.address}: every payment reached it already.")
     to = checksum(to or signer.address, "recipient")
-    receipt = _transact(connection, signer, market.withdraw_tx(to), confirm=confirm, network=network,
-                        history=history, timeout=timeout)
+    request = replace(market.withdraw_tx(to), details=(("Due to you", int(pending)), ("Paid to", to)),
+                      flows=(Flow("The marketplace", market.address, "sends", pending),
+                             Flow(_party(to, signer, "The recipient"), to, "receives", pending)))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return MarketReceipt("withdraw", market.address, None, pending, (receipt,))
 
 
@@ -399,8 +420,14 @@ def buy_listing(*, connection: "Connection", signer: "Signer", marketplace: str,
         raise InputError(f"The price of token {token_id} changed to {listing.price_wei} wei (you saw "
                          f"{expected_price_wei} wei); nothing was bought.", hint="Review the new price.")
     _check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
-    receipt = _transact(connection, signer, market.buy_tx(listing.collection, token_id, listing.price_wei),
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+    quote = market.quote(listing.collection, token_id, listing.price_wei)
+    request = replace(market.buy_tx(listing.collection, token_id, listing.price_wei),
+                      details=(("Buys", f"token {token_id} of {_name_of(_collection(connection, listing.collection))}"),
+                               ("Price", int(listing.price_wei))),
+                      flows=sale_flows(quote, seller=listing.seller, buyer=signer.address, signer=signer,
+                                       fee_recipient=_fee_recipient(market), token_id=token_id))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return _done(connection, market, store, MarketReceipt("buy", listing.collection, token_id, listing.price_wei,
                                                           (receipt,)))
 
@@ -429,8 +456,20 @@ def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedV
     if connection.latest_block_time() > item.expiry:
         raise InputError("This lazy listing has expired.", hint="Ask the artist for a new one.")
     _check_balance(connection, signer, item.price_wei, "The lazy listing")
-    receipt = _transact(connection, signer, token.redeem_tx(signed, action="Buying (minting) the token"),
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+    royalty = (f"{item.royalty_bps / 100:g} % to {item.royalty_receiver}" if item.royalty_receiver else
+               "the collection's default")
+    request = replace(token.redeem_tx(signed, action="Buying (minting) the token"),
+                      details=(("Mints", f"a new token of {_name_of(token)} to you"),
+                               ("Price", int(item.price_wei)), ("Content", "0x" + item.content_digest.hex()),
+                               ("Royalty", royalty), ("Voucher nonce", str(item.nonce)),
+                               ("Valid until", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(item.expiry))),
+                               ("Signed by", f"{artist} (the collection's owner)"),
+                               ("Signature", _hex_text(signed.signature))),
+                      flows=(Flow("You", signer.address, "sends", item.price_wei),
+                             Flow("You", signer.address, "receives", 0, "now", "the token, minted"),
+                             Flow("The artist", artist, "receives", item.price_wei)))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     token_id = token.redeemed_token_id(receipt)
     if token_id is None:
         raise ChainError(f"The purchase {receipt.tx_hash} was mined but minted no token.",
@@ -444,8 +483,9 @@ def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedV
 def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
                amount_wei: int, confirm: Confirm, store: MarketStore | None = None,
                network: "Network | None" = None, history: "TxHistory | None" = None,
-               timeout: float = 120.0) -> MarketReceipt:
-    """Offer ETH for a token (held in escrow by the marketplace; a second offer adds to the first)."""
+               timeout: float = 120.0, expiry: int | None = None) -> MarketReceipt:
+    """Offer ETH for a token until `expiry` (default 30 days; held in escrow by the marketplace; a
+    second offer adds to the first)."""
     market = _market(connection, marketplace)
     token = _collection(connection, collection)
     _check_price(amount_wei)
@@ -454,8 +494,15 @@ def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, 
     if owner == signer.address or (listing is not None and listing.seller == signer.address):
         raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
     _check_balance(connection, signer, amount_wei, "The offer")
-    receipt = _transact(connection, signer, market.make_offer_tx(token.address, token_id, amount_wei),
-                        confirm=confirm, network=network, history=history, timeout=timeout)
+    seller = owner if owner != market.address else (listing.seller if listing else owner)
+    request = replace(market.make_offer_tx(token.address, token_id, amount_wei, expiry),
+                      details=(("Offers for", f"token {token_id} of {_name_of(token)}"), ("Offer", int(amount_wei))),
+                      flows=(Flow("You", signer.address, "sends", amount_wei, "now",
+                                  "into escrow (yours again if you withdraw it)"),
+                             Flow(_party(seller, signer, "The owner"), None, "receives", 0, "now",
+                                  "nothing until they accept")))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
 
 
@@ -467,8 +514,11 @@ def withdraw_offer(*, connection: "Connection", signer: "Signer", marketplace: s
     offer = market.offer(collection, token_id, signer.address)
     if offer is None:
         raise InputError(f"You have no offer on token {token_id}.")
-    receipt = _transact(connection, signer, market.withdraw_offer_tx(offer.collection, token_id), confirm=confirm,
-                        network=network, history=history, timeout=timeout)
+    request = replace(market.withdraw_offer_tx(offer.collection, token_id),
+                      details=(("Token", f"{token_id} of {offer.collection}"), ("Offer", int(offer.amount_wei))),
+                      flows=(Flow("You", signer.address, "receives", offer.amount_wei, "now", "back from escrow"),))
+    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                        timeout=timeout)
     return _done(connection, market, store, MarketReceipt("withdraw-offer", offer.collection, token_id,
                                                           offer.amount_wei, (receipt,)))
 
@@ -504,9 +554,17 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
     else:
         receipts = _approve_if_needed(connection, signer, token, market, token_id, owner, confirm=confirm,
                                       network=network, history=history, timeout=timeout)
-    receipts.append(_transact(connection, signer, market.accept_offer_tx(token.address, token_id, buyer,
-                                                                         offer.amount_wei),
-                              confirm=confirm, network=network, history=history, timeout=timeout))
+    quote = market.quote(token.address, token_id, offer.amount_wei)
+    flows = sale_flows(quote, seller=signer.address, buyer=buyer, signer=signer,
+                       fee_recipient=_fee_recipient(market), token_id=token_id)
+    flows = tuple(replace(f, what="(paid into escrow with the offer)") if f.direction == "sends" else f
+                  for f in flows)
+    request = replace(market.accept_offer_tx(token.address, token_id, buyer, offer.amount_wei),
+                      details=(("Sells", f"token {token_id} of {_name_of(token)}"),
+                               ("To", buyer), ("For their offer", int(offer.amount_wei))),
+                      flows=flows)
+    receipts.append(_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                              timeout=timeout))
     return _done(connection, market, store, MarketReceipt("accept-offer", token.address, token_id, offer.amount_wei,
                                                           tuple(receipts)))
 
@@ -593,12 +651,64 @@ def _approve_if_needed(connection: "Connection", signer: "Signer", token: "Colle
     """The marketplace approved for this one token, when it may not move it yet (its own preview)."""
     if token.may_transfer(market.address, token_id, owner):
         return []
-    request = token.approve_tx(market.address, token_id, action=f"Approving the marketplace for token {token_id}")
+    request = replace(token.approve_tx(market.address, token_id,
+                                       action=f"Approving the marketplace for token {token_id}"),
+                      details=(("Approves", f"the studio marketplace {market.address}"),
+                               ("To move", f"token {token_id} of {_name_of(token)} when it sells")),
+                      flows=(Flow("You", owner, "sends", 0, "now",
+                                  "no ETH (the token stays yours)"),))
     return [_transact(connection, signer, request, confirm=confirm, network=network, history=history,
                       timeout=timeout)]
 
 
-def _done(connection: "Connection", market: "MarketplaceContract", store: MarketStore | None, result: MarketReceipt) -> MarketReceipt:
+def _party(address: str | None, signer: "Signer", name: str) -> str:
+    return "You" if address is not None and address.lower() == signer.address.lower() else name
+
+
+def sale_flows(quote: "SaleQuote", *, seller: str, buyer: str | None, signer: "Signer", fee_recipient: str | None,
+               when: str = "now", token_id: int | None = None) -> tuple["Flow", ...]:
+    """Who pays and who receives what in a sale at ``quote.price_wei``: the buyer pays the price
+    (and gets the token), the royalty receiver its share, the marketplace its fee, the seller the
+    rest; a seller who is also the royalty receiver receives both, as one amount."""
+    token = f"token {token_id}" if token_id is not None else "the token"
+    flows = []
+    if buyer is not None:
+        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "sends", quote.price_wei, when))
+        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "receives", 0, when, token))
+    seller_gets = quote.proceeds_wei
+    royalty_to_seller = quote.royalty_receiver is not None and quote.royalty_receiver.lower() == seller.lower()
+    if royalty_to_seller:
+        seller_gets += quote.royalty_wei
+    flows.append(Flow(_party(seller, signer, "The seller"), seller, "receives", seller_gets, when))
+    if quote.royalty_wei and quote.royalty_receiver is not None and not royalty_to_seller:
+        flows.append(Flow(_party(quote.royalty_receiver, signer, "The royalty receiver"), quote.royalty_receiver,
+                          "receives", quote.royalty_wei, when))
+    if quote.fee_wei:
+        flows.append(Flow("The marketplace (fee)", fee_recipient, "receives", quote.fee_wei, when))
+    return tuple(flows)
+
+
+def _hex_text(value: Any) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _name_of(token: "CollectionContract") -> str:
+    """A collection as people know it: its name and address."""
+    try:
+        return f"{token.name()} ({token.address})"
+    except StudioError:
+        return token.address
+
+
+def _fee_recipient(market: Any) -> str | None:
+    try:
+        return market.fee()[1]
+    except StudioError:
+        return None
+
+
+def _done(connection: "Connection", market: "MarketplaceContract", store: MarketStore | None,
+          result: MarketReceipt) -> MarketReceipt:
     if store is not None:
         sync_market(connection, market.address, store, collections=[result.collection])
     return result

@@ -180,8 +180,10 @@ def estimate_mint(items: Sequence[MintItem], collection: Collection | str, *, si
 
     target = known_collection(library, connection, collection)
     entries = [read_work_file(item, library) for item in _unique(items)]
+    contract = CollectionContract(connection, target.address)
     for entry in entries:
         _refuse_minted(library, target, entry)
+        _refuse_lazily_listed(library, contract, target, entry)
         entry.build_metadata(_local_media_cid(entry.item.path))
     commitment = _commitment(entries)
     contract = CollectionContract(connection, target.address)
@@ -220,6 +222,7 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     pending: list[MintEntry] = []
     for entry in entries:
         _refuse_minted(library, target, entry)
+        _refuse_lazily_listed(library, contract, target, entry)
     for entry in entries:
         latest = library.latest_attempt(entry.work.id, target.chain_id, target.address)
         if latest is not None and latest.state == SENT:
@@ -439,6 +442,29 @@ def _refuse_minted(library: Library, target: Collection, entry: MintEntry) -> No
         raise InputError(f"{entry.item.path.name} is already minted in {target.name} as token {token.token_id} "
                          f"(transaction {token.tx_hash}).",
                          hint="A work is minted once per collection; remove it from the list.")
+
+
+def _refuse_lazily_listed(library: Library, contract: Any, target: Collection, entry: MintEntry) -> None:
+    """A work lazily listed in the collection is minted by whoever buys it: a mint now would make a
+    second token of it. A voucher the chain shows used was bought (or withdrawn) since the last
+    sync of the market; an expired one can no longer be redeemed."""
+    from studio.library.market import ACTIVE, MarketStore
+
+    if not library.has_table("market_vouchers"):
+        return
+    for voucher in MarketStore(library).vouchers_of_work(entry.work.id, chain_id=target.chain_id,
+                                                         collection=target.address):
+        if voucher.status != ACTIVE:
+            continue  # redeemed: its token is recorded (refused above); cancelled: never minted
+        if contract.is_nonce_used(voucher.nonce):
+            raise InputError(f"{entry.item.path.name} was bought through its lazy listing in {target.name}, so it "
+                             "is minted already (to its buyer).",
+                             hint="Open the Market tab (or run `studio market listings`) to record its token.")
+        if not voucher.expired():
+            until = time.strftime("%Y-%m-%d", time.localtime(voucher.expiry))
+            raise InputError(f"{entry.item.path.name} is lazily listed in {target.name} until {until}: whoever "
+                             "buys it mints its token, so minting it now would make a second one.",
+                             hint="Let the buyer mint it, or mint it after the lazy listing expires.")
 
 
 def _fail(library: Library, entries: Sequence[MintEntry], exc: StudioError) -> None:

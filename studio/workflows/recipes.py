@@ -74,7 +74,7 @@ def check_input(role: str, image: Any, sha256: str) -> None:
     from studio.generation.engine import image_sha256
 
     if image_sha256(image) != sha256:
-        raise InputError(f"The {role} picture given is not the one the recipe names (its SHA-256 differs).",
+        raise InputError(f"The {role} is not the one the recipe names (its SHA-256 differs).",
                          hint="Give the exact picture the work was made from (the recipe names it by hash).")
 
 
@@ -151,4 +151,13 @@ def request_from_recipe(recipe: Recipe, *, inputs: Mapping[str, Any] | None = No
         clip_skip=recipe.clip_skip, vae=vae, prompt_syntax=recipe.prompt_syntax, embeddings=embeddings,
         hires=hires, control=tuple(control), variation_seed=variation,
         variation_strength=recipe.variation_strength, batch_size=recipe.batch_size,
-        outpaint=recipe.outpaint if init is not None else None)
+        outpaint=recipe.outpaint if init is not None else None, **_inpaint_fields(recipe))
+
+
+def _inpaint_fields(recipe: Recipe) -> dict[str, Any]:
+    """The recorded inpaint options (mask blur, area, padding); older inpaint recipes meant none of them."""
+    if recipe.mode != "inpaint":
+        return {}
+    return {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
+            "inpaint_area": recipe.inpaint_area or "whole",
+            "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}

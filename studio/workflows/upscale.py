@@ -3,18 +3,23 @@ manifest names the upscaler and the source picture: the standalone "Upscale" of 
 and ``studio upscale FILE``."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationResult, Recipe
-from studio.workflows.generate import AUTO, SavedWork, read_recipe, save_work
+from studio.workflows.generate import AUTO, SavedWork, free_path, read_recipe, save_work
+
+if TYPE_CHECKING:
+    from studio.library.db import Library
 
 
-def upscale_work(source: Path, engine: Any, works_dir: Path, *, upscaler: str = "lanczos", scale: float = 2.0,
-                 signer: Any = None, c2pa: Any = AUTO) -> SavedWork:
+def upscale_work(source: Path, engine: Any, works_dir: Path, *, library: "Library | None", upscaler: str = "lanczos",
+                 scale: float = 2.0, signer: Any = None, c2pa: Any = AUTO) -> SavedWork:
     """Upscale the picture at ``source`` by ``scale`` (``upscaler``: ``lanczos`` or an upscaler model
-    file) and save it with its provenance; a studio work's prompt and seed are carried over."""
+    file) and save it with its provenance (`save_work`, recorded in ``library``); a studio work's
+    prompt and seed are carried over."""
     from studio.safeimage import load_image
 
     source = Path(source)
@@ -24,7 +29,8 @@ def upscale_work(source: Path, engine: Any, works_dir: Path, *, upscaler: str = 
     except StudioError:
         recipe = None  # any picture can be upscaled; only a studio work brings its prompt along
     result = engine.upscale(image, upscaler, scale, source=recipe)
-    return save_work(result, Path(works_dir), signer=signer, c2pa=c2pa)
+    path = free_path(Path(works_dir), f"{datetime.now():%Y-%m-%d_%H%M%S}_{source.stem}_x{scale:g}")
+    return save_work(result, path, library=library, signer=signer, c2pa=c2pa)
 
 
 def reproduce_upscale(recipe: Recipe, pictures: Mapping[str, Any], finder: Any, engine: Any) -> GenerationResult:

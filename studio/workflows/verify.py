@@ -352,12 +352,16 @@ def perceptual_hash(image: Any) -> int:
 
 
 def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | None" = None,
-                   weights: Sequence[Path] | None = None) -> Reproduction:
+                   weights: Sequence[Path] | None = None, init_image: Any = None,
+                   mask_image: Any = None) -> Reproduction:
     """Regenerate the work at ``path`` from its manifest with ``engine``'s local model and compare.
 
     ``inputs`` gives the pictures the work was made from by role (``init``, ``mask``, ``control0``
-    ...; the manifest names them by hash only); weights files (LoRAs, VAE, embeddings, upscaler and
-    ControlNet models) are looked up by name and SHA-256 in ``weights`` (default: the models folder).
+    ...: files; ``init_image`` and ``mask_image`` may be given as PIL images instead), checked
+    against the hashes the manifest names; its recorded options (mask blur, inpaint area and padding,
+    outpaint, hires, control units ...) are used as they were. Weights files (LoRAs, VAE, embeddings,
+    upscaler and ControlNet models) are looked up by name and SHA-256 in ``weights`` (default: the
+    models folders).
     Same device and dtype as recorded: the pixels must match exactly. Otherwise floating-point
     differences are expected, and the images are compared by perceptual-hash distance.
     """
@@ -371,17 +375,20 @@ def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | Non
     if embedded.provenance_json is None:
         raise InputError(f"{path.name} carries no studio manifest to reproduce from.")
     manifest = SignedManifest.from_json(embedded.provenance_json).manifest
-    given = dict(inputs or {})
-    missing = [parent.role for parent in manifest.parents if parent.role not in given]
+    pictures = {role: load_image(Path(file), what=f"The {role} picture {file}") for role, file in (inputs or {}).items()}
+    for role, image in (("init", init_image), ("mask", mask_image)):
+        if image is not None:
+            pictures[role] = image
+    roles = [parent.role for parent in manifest.parents]
+    missing = [role for role in roles if role not in pictures]
     if missing:
-        raise InputError(f"{path.name} was made from input images ({', '.join(missing)}), which a manifest names "
+        raise InputError(f"{path.name} was made from input images ({', '.join(roles)}), which a manifest names "
                          "only by their hashes: it cannot be reproduced without them.",
                          hint="Give each with --input ROLE=FILE (" + ", ".join(f"{r}=FILE" for r in missing) + ").")
     if weights is None:
         from studio.config import load_config
 
         weights = load_config().model_folders()
-    pictures = {role: load_image(Path(file), what=f"The {role} picture {file}") for role, file in given.items()}
     recipe = recipe_from_manifest(manifest)
     if manifest.pipeline == "upscale":
         from studio.workflows.upscale import reproduce_upscale

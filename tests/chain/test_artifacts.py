@@ -12,8 +12,10 @@ from studio.chain.artifacts import BUILD_DIR, CONTRACTS_DIR, artifact_names, loa
 from studio.chain.errors_decode import decode_revert, has_message, known_error_names
 from studio.errors import NotFound
 
-EXPECTED = {"StudioCollection", "StudioMarketplace", "OZURIStorageReference", "ERC721AReference", "PaymentProbe",
-            "RpcProbe"}
+EXPECTED = {"StudioCollection", "StudioMarketplace", "StudioMarketplaceV1", "OZURIStorageReference",
+            "ERC721AReference", "PaymentProbe", "RpcProbe", "ReturnBomb", "WETH9", "Seaport", "ConduitController"}
+#: Compiled from npm sources with the compiler and settings their authors used (contracts/build.js VENDORED).
+VENDORED = {"Seaport": ("0.8.24+", "seaport-core"), "ConduitController": ("0.8.14+", "seaport-core")}
 
 
 def test_every_contract_has_an_artifact():
@@ -29,8 +31,9 @@ def test_artifact_is_not_stale_against_its_source(name):
 
 
 def test_every_solidity_source_has_a_current_artifact():
-    sources = {load_artifact(name).source_path for name in artifact_names()}
-    sources |= {path for name in artifact_names() for path in load_artifact(name).imported_hashes}
+    ours = [name for name in artifact_names() if name not in VENDORED]
+    sources = {load_artifact(name).source_path for name in ours}
+    sources |= {path for name in ours for path in load_artifact(name).imported_hashes}
     on_disk = {str(path.relative_to(CONTRACTS_DIR)) for path in (CONTRACTS_DIR / "src").rglob("*.sol")}
     assert on_disk == sources
 
@@ -41,10 +44,29 @@ def test_artifacts_record_the_pinned_compiler_and_settings():
     assert all(ch.isdigit() or ch == "." for ch in solc_pin), "solc must be pinned to an exact version"
     for name in artifact_names():
         artifact = load_artifact(name)
+        if name in VENDORED:
+            continue
         assert artifact.compiler_version.startswith(solc_pin + "+")
         assert artifact.settings["optimizer"]["enabled"] is True
         assert artifact.settings["evmVersion"] == "cancun"
         assert artifact.bytecode.startswith("0x6") and len(artifact.deployed_bytecode) > 100
+
+
+@pytest.mark.parametrize("name", sorted(VENDORED))
+def test_vendored_artifacts_record_the_upstream_compiler_and_pinned_packages(name):
+    package = json.loads((CONTRACTS_DIR / "package.json").read_text())["devDependencies"]
+    artifact = load_artifact(name)
+    version, vendor = VENDORED[name]
+    assert artifact.compiler_version.startswith(version)
+    assert artifact.settings["viaIR"] is True and artifact.settings["optimizer"]["enabled"] is True
+    assert artifact.vendor_packages[vendor] == package[vendor]
+    assert artifact.vendor_packages["seaport-types"] == package["seaport-types"]
+    assert artifact.source_path.startswith("node_modules/") and artifact.imported_hashes
+    assert all(path.startswith("node_modules/seaport-") for path in artifact.imported_hashes)
+
+
+def test_seaport_runtime_fits_the_contract_size_limit():
+    assert (len(load_artifact("Seaport").deployed_bytecode) - 2) // 2 <= 24_576
 
 
 def test_a_changed_source_is_detected_as_stale(tmp_path):

@@ -11,6 +11,7 @@ from studio.chain.vouchers import MintVoucher, SignedVoucher, sign_voucher, vouc
 from studio.errors import ChainError, InputError
 
 ETH = 10**18
+ZERO = "0x" + "00" * 20
 
 
 def _expect(error_name: str, call, *args, **kwargs) -> ContractRevert:
@@ -193,6 +194,46 @@ def test_cancelled_voucher_cannot_be_redeemed(world):
     _expect("VoucherAlreadyUsed", world.collection.cancel_voucher, world.artist, 300)
 
 
+def test_a_voucher_for_one_collector_is_refused_to_anyone_else(world):
+    chosen, other = world.collectors[0], world.collectors[1]
+    signed = _signed(world, _voucher(world, nonce=11, redeemer=chosen.address))
+    error = _expect("NotVoucherRedeemer", world.collection.redeem, other, signed)
+    assert chosen.address.lower() in str(error).lower()
+    minted = world.collection.redeem(chosen, signed)
+    assert world.collection.owner_of(minted.first_token_id) == chosen.address
+
+
+def test_cancel_all_vouchers_voids_every_voucher_signed_before_in_one_transaction(world):
+    collection = world.collection
+    old = [_signed(world, _voucher(world, nonce=n)) for n in (20, 21, 600)]
+    _expect("OwnableUnauthorizedAccount", collection.cancel_all_vouchers, world.collectors[0])
+    assert collection.voucher_epoch() == 0
+    collection.cancel_all_vouchers(world.artist)
+    assert collection.voucher_epoch() == 1
+    for signed in old:
+        _expect("VoucherEpochEnded", collection.redeem, world.collectors[0], signed)
+    assert not collection.is_nonce_used(20)  # the nonces stay free: a voucher of the new epoch may reuse one
+    minted = collection.redeem(world.collectors[0], _signed(world, _voucher(world, nonce=20, epoch=1)))
+    assert collection.owner_of(minted.first_token_id) == world.collectors[0].address
+
+
+def test_a_collection_without_voucher_epochs_still_redeems_the_first_form(world):
+    """Collections deployed before the epoch existed take six-field vouchers; the studio signs them."""
+    from studio.chain.vouchers import VOUCHER_FIELDS_V1, voucher_typed_data
+
+    collection = world.collection
+    assert collection.voucher_version() == 2
+    typed = voucher_typed_data(_voucher(world), collection.address, world.connection.chain_id, version=1)
+    assert typed["types"]["MintVoucher"] == VOUCHER_FIELDS_V1 and "epoch" not in typed["message"]
+    with pytest.raises(InputError, match="redeemer or an epoch"):
+        voucher_typed_data(_voucher(world, epoch=1), collection.address, world.connection.chain_id, version=1)
+    first_form = sign_voucher(LocalSigner(world.artist), _voucher(world, nonce=30), collection.address,
+                              world.connection.chain_id, version=1)
+    assert voucher_signer(first_form) == world.artist.address
+    with pytest.raises(InputError, match="form"):
+        collection.redeem(world.collectors[0], first_form)
+
+
 def test_expired_voucher_is_refused_but_valid_at_its_last_second(world):
     now = world.node.latest_timestamp()
     late = _signed(world, _voucher(world, nonce=5, expiry=now + 100))
@@ -270,7 +311,7 @@ def test_voucher_royalty_over_cap_is_refused(world):
         **__import__("studio.chain.vouchers", fromlist=["x"]).voucher_typed_data(voucher, world.collection.address,
                                                                                  world.connection.chain_id),
         "message": {"contentDigest": voucher.content_digest, "price": 0, "royaltyReceiver": world.artist.address,
-                    "royaltyBps": 2000, "nonce": 9, "expiry": 2**40}}).signature
+                    "royaltyBps": 2000, "nonce": 9, "expiry": 2**40, "redeemer": ZERO, "epoch": 0}}).signature
     assert signed.signature != data
     fn = world.collection.contract.functions.redeem(tuple(struct), bytes(data))
     _expect("RoyaltyTooHigh", world.connection.send, LocalSigner(world.collectors[0]), fn)

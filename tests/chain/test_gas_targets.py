@@ -56,3 +56,15 @@ def test_a_batch_token_costs_its_collector_a_bounded_first_transfer_and_lookup(b
     assert rows["list, 999th of batch 1000"]["ours"] <= 1.05 * rows["list"]["ours"]
     assert rows["list, 999th of batch 1000"]["erc721a"] > 2_000_000
     assert "worst of batch 1000" in bench.render(result)
+
+
+def test_seaport_selling_is_a_signature_to_list_and_cheaper_for_a_whole_sale(bench_result):
+    _, result = bench_result
+    selling = result["selling"]
+    assert selling["list"] == {"escrow": selling["list"]["escrow"], "seaport": 0}
+    assert selling["make offer"]["seaport"] == 0 and selling["make offer"]["escrow"] > 0
+    assert all(row["seaport"] is not None and row["seaport"] >= 0 for row in selling.values())
+    # The escrow's buy is cheap because its listing already moved the token; the whole sale is not.
+    whole = selling["list + buy (the whole sale)"]
+    assert whole["seaport"] < whole["escrow"]
+    assert selling["cancel all"]["escrow"] is None and 0 < selling["cancel all"]["seaport"] < 50_000

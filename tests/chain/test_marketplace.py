@@ -84,8 +84,10 @@ def test_buy_splits_price_royalty_and_fee_to_the_wei(world):
     fee_recipient = world.collectors[3]
     market.set_fee(world.operator, 250, fee_recipient.address)
     price = 1_234_567_890_123_456_789
-    token = _listed(world, price, seller=seller)
+    token = world.mint(seller.address)
     collection.set_token_royalty(world.artist, token, world.royalty_receiver.address, 733)
+    collection.set_approval_for_all(seller, market.address)
+    market.list(seller, collection.address, token, price)
     quote = market.quote(collection.address, token, price)
     royalty, fee = price * 733 // 10_000, price * 250 // 10_000
     assert (quote.royalty_wei, quote.fee_wei, quote.proceeds_wei) == (royalty, fee, price - royalty - fee)
@@ -150,7 +152,8 @@ def test_offer_escrow_top_up_and_withdraw(world):
     market.make_offer(buyer, collection.address, token, 200)
     assert market.offer(collection.address, token, buyer.address).amount_wei == 500
     assert world.balance(market.address) == 500
-    _expect("InvalidPrice", _send, world, buyer, market.contract.functions.makeOffer(collection.address, token))
+    _expect("InvalidPrice", _send, world, buyer, market.contract.functions.makeOffer(collection.address, token,
+                                                                                     2**40))
     before = world.balance(buyer.address)
     receipt = market.withdraw_offer(buyer, collection.address, token)
     assert world.balance(buyer.address) == before + 500 - receipt.fee_wei

@@ -44,5 +44,5 @@ def round_trip(request: GenerationRequest, engine: Any, works: Path, *, weights:
     from studio.workflows.generate import generate_works
     from studio.workflows.verify import reproduce_work
 
-    saved = generate_works(request, engine, works, c2pa=None)
+    saved = generate_works(request, engine, works, library=None, c2pa=None)
     return [reproduce_work(work.path, engine, inputs=inputs, weights=weights or []) for work in saved]

@@ -83,11 +83,11 @@ def test_a_saved_work_upscales_to_a_new_work_that_names_its_source(engine: Engin
     from studio.workflows.upscale import upscale_work
     from studio.workflows.verify import reproduce_work, verify_file
 
-    source = generate_works(small(), engine, tmp_path / "works", c2pa=None)[0]
+    source = generate_works(small(), engine, tmp_path / "works", library=None, c2pa=None)[0]
     with Image.open(source.path) as image:
         source_hash = image_sha256(image.convert("RGB"))
     for upscaler in ("lanczos", str(esrgan)):
-        work = upscale_work(source.path, engine, tmp_path / "upscaled", upscaler=upscaler, scale=2.0, c2pa=None)
+        work = upscale_work(source.path, engine, tmp_path / "upscaled", upscaler=upscaler, scale=2.0, library=None, c2pa=None)
         with Image.open(work.path) as image:
             assert image.size == (128, 128)
         manifest = SignedManifest.from_json(read_png_text(work.path)["studio:provenance"]).manifest

@@ -60,7 +60,7 @@ def test_recipe_and_manifest_record_the_adapter_and_the_reference(engine: Engine
     from studio.workflows.generate import generate_works, read_recipe
 
     works = generate_works(request(ip_adapter=adapter, ip_adapter_scale=0.7, ip_adapter_image=reference),
-                           engine, tmp_path / "works", c2pa=None)
+                           engine, tmp_path / "works", c2pa=None, library=None)
     recipe = works[0].recipe
     sha = file_sha256(adapter.path)
     assert recipe.ip_adapter == (adapter.name, sha, 0.7)

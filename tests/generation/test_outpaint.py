@@ -62,3 +62,12 @@ def test_an_outpainted_work_reproduces_exactly_from_the_original(engine: Engine,
                     strength=1.0, steps=2)
     [reproduction] = round_trip(request, engine, tmp_path / "works", inputs={"init": tmp_path / "original.png"})
     assert (reproduction.method, reproduction.match) == ("exact", True)
+
+
+def test_the_original_is_kept_outside_the_seam_with_the_inpaint_options(engine: Engine) -> None:
+    for options in (dict(), dict(mask_blur=0, inpaint_area="masked", inpaint_padding=16)):
+        result = engine.generate(small(init_image=picture(), outpaint=Outpaint(right=32), width=96, height=64,
+                                       strength=1.0, steps=2, **options))[0]
+        kept = np.asarray(result.image)[:, :40]
+        assert np.array_equal(kept, np.asarray(picture())[:, :40])  # composited back, not re-encoded
+        assert result.recipe.inpaint_area == options.get("inpaint_area", "whole")

@@ -36,7 +36,7 @@ def test_channels_last_on_the_cpu_is_recorded_and_reproduce_says_so(demo_catalog
     from studio.workflows.generate import generate_works
     from studio.workflows.verify import reproduce_work
 
-    work = generate_works(small(), fast, tmp_path / "more", c2pa=None)[0]
+    work = generate_works(small(), fast, tmp_path / "more", library=None, c2pa=None)[0]
     plain = Engine(demo_catalog, hash_cache=tmp_path / "h.json", channels_last="off")
     other = reproduce_work(work.path, plain, weights=[])
     assert other.method == "perceptual" and "with channels_last" in other.reason and other.match

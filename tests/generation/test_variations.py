@@ -60,7 +60,7 @@ def test_an_xyz_plot_saves_every_cell_as_a_work_and_a_labelled_grid(engine: Engi
 
     axes = [parse_axis("steps", "2, 3"), parse_axis("sampler", "euler, dpmpp_2m"),
             parse_axis("prompt_sr", "red, blue")]
-    result = make_grid(small(seed=11), axes, engine, tmp_path / "works", c2pa=None)
+    result = make_grid(small(seed=11), axes, engine, tmp_path / "works", library=None, c2pa=None)
     assert len(result.works) == 8 and len(result.grids) == 2
     recipes = [read_recipe(work.path) for work in result.works]
     assert [(r.steps, r.scheduler) for r in recipes[:4]] == [(2, "euler"), (3, "euler"), (2, "dpmpp_2m"),
@@ -81,11 +81,11 @@ def test_a_bad_value_anywhere_in_the_plot_stops_it_before_any_work(engine: Engin
 
     with pytest.raises(InputError, match="Unknown sampler"):
         make_grid(small(), [parse_axis("steps", "2, 3"), parse_axis("sampler", "euler, nope")], engine,
-                  tmp_path / "works", c2pa=None)
+                  tmp_path / "works", library=None, c2pa=None)
     assert not (tmp_path / "works").exists()
     with pytest.raises(InputError, match="needs a LoRA"):
-        make_grid(small(), [parse_axis("lora_weight", "0.5, 1")], engine, tmp_path / "works", c2pa=None)
+        make_grid(small(), [parse_axis("lora_weight", "0.5, 1")], engine, tmp_path / "works", library=None, c2pa=None)
     with pytest.raises(InputError, match="is not in the prompt"):
-        make_grid(small(), [parse_axis("prompt_sr", "cat, dog")], engine, tmp_path / "works", c2pa=None)
+        make_grid(small(), [parse_axis("prompt_sr", "cat, dog")], engine, tmp_path / "works", library=None, c2pa=None)
     with pytest.raises(InputError, match="not a grid axis"):
         parse_axis("colour", "1, 2")

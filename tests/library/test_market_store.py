@@ -166,6 +166,28 @@ def test_vouchers_follow_redemption_and_cancellation_and_roll_back(store):
         store.voucher(999)
 
 
+def test_a_redeemed_voucher_of_a_work_records_its_token_and_a_reorg_forgets_it(store):
+    from dataclasses import replace
+
+    from studio.library.db import UNSAVED, Work
+
+    library = store.library
+    work = library.add_work(Work(UNSAVED, "/works/dawn.png", "ab" * 32, None, "Dawn", "", "demo", 1.0, 64, 64))
+    listed = store.add_voucher(replace(_voucher(7), work_id=work.id, media_cid="bafkimage"))
+    assert store.vouchers_of_work(work.id) == [listed] and library.tokens_of_work(work.id) == []
+    c = Chain()
+    redeem = c.ev(ix.VOUCHER_REDEEMED, token=4, buyer=BUYER, price=10**15, nonce=7, contract=COLL)
+    store.apply(CHAIN, MARKET, [redeem])
+    [token] = library.tokens_of_work(work.id)
+    assert (token.collection, token.token_id, token.owner, token.metadata_cid, token.media_cid, token.tx_hash) == (
+        COLL, 4, BUYER, "bafkmeta", "bafkimage", redeem.tx_hash)
+    assert store.voucher(listed.id).redeem_tx == redeem.tx_hash
+    store.apply(CHAIN, MARKET, [redeem])  # delivered twice: still one token
+    assert len(library.tokens_of_work(work.id)) == 1
+    store.rollback(CHAIN, MARKET, c.block)  # the redemption left the chain: the work is unminted again
+    assert library.tokens_of_work(work.id) == [] and store.voucher(listed.id).status == lm.ACTIVE
+
+
 def test_the_market_survives_reopening_the_library(tmp_path):
     path = tmp_path / "library.db"
     c = Chain()

@@ -24,7 +24,7 @@ from studio.workflows.verify import reproduce_work, verify_file
 def demo_work(engine: Engine, folder: Path, signer=None, seed: int = 11) -> Path:
     request = GenerationRequest(prompt="a lighthouse, oil painting", negative_prompt="text", width=64, height=64,
                                 steps=2, seed=seed, guidance=6.5, scheduler="euler_a")
-    return generate_works(request, engine, folder, signer=signer)[0].path
+    return generate_works(request, engine, folder, signer=signer, library=None)[0].path
 
 
 def resave(path: Path, dest: Path, *, change_pixel: bool = False, keep_text: bool = True) -> Path:
@@ -229,11 +229,37 @@ def test_reproduce_regenerates_a_text_only_avatar_and_refuses_one_from_a_photo(e
     from studio.workflows.avatars import make_from_photo, make_single
 
     request = AvatarRequest("a fox knight", preset="pixel_art", seed=8, size=64, steps=2)
-    avatar = make_single(request, engine, tmp_path / "text", c2pa=None)[0].path
+    avatar = make_single(request, engine, tmp_path / "text", c2pa=None, library=None)[0].path
     assert SignedManifest.from_json(read_png_text(avatar)["studio:provenance"]).manifest.pipeline == "avatar"
     result = reproduce_work(avatar, engine)
     assert (result.method, result.match) == ("exact", True)
 
-    from_photo = make_from_photo(request, noise_image(72, seed=3), engine, tmp_path / "photo", c2pa=None)[0].path
+    from_photo = make_from_photo(request, noise_image(72, seed=3), engine, tmp_path / "photo", c2pa=None,
+                                 library=None)[0].path
     with pytest.raises(InputError, match=r"input images \(init\).*cannot be reproduced without them"):
         reproduce_work(from_photo, engine)
+
+
+def test_an_inpainted_work_reproduces_exactly_from_its_inputs_and_recorded_options(engine, tmp_path: Path) -> None:
+    """The manifest records the mask blur, the inpaint area and its padding; given the same init
+    image and mask, reproduce regenerates identical pixels (and refuses other inputs)."""
+    init = engine.generate(GenerationRequest(prompt="a harbour", width=64, height=64, steps=2, seed=5))[0].image
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (10, 12, 30, 40))
+    request = GenerationRequest(prompt="a red boat", width=64, height=64, steps=3, seed=9, init_image=init,
+                                mask_image=mask, strength=0.8, mask_blur=3, inpaint_area="masked", inpaint_padding=6)
+    path = generate_works(request, engine, tmp_path, library=None)[0].path
+    manifest = SignedManifest.from_json(read_png_text(path)["studio:provenance"]).manifest
+    assert manifest.inpaint is not None and manifest.inpaint.to_dict() == {"mask_blur": 3, "area": "masked",
+                                                                          "padding": 6}
+    assert read_recipe(path).inpaint_area == "masked" and "Mask blur: 3" in read_png_text(path)["parameters"]
+    assert verify_file(path, chain=False).verdict == "verified"
+    result = reproduce_work(path, engine, init_image=init, mask_image=mask)
+    assert (result.method, result.match) == ("exact", True)
+    with pytest.raises(InputError, match=r"input images \(init, mask\)"):
+        reproduce_work(path, engine, init_image=init)
+    with pytest.raises(InputError, match="mask is not the one"):
+        reproduce_work(path, engine, init_image=init, mask_image=mask.rotate(90))
+    plain = generate_works(GenerationRequest(prompt="p", width=64, height=64, steps=2, seed=1), engine, tmp_path,
+                           library=None)[0].path
+    assert '"inpaint"' not in read_png_text(plain)["studio:provenance"]  # other works' manifests are unchanged

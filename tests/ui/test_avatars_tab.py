@@ -76,23 +76,41 @@ def wait_idle(qtbot, state: AvatarsState) -> None:
 
 
 @pytest.mark.slow
-def test_single_avatar_from_the_tab_is_square_with_an_avatar_manifest(qtbot, tab: AvatarsTab) -> None:
+def test_single_avatar_from_the_tab_is_square_with_an_avatar_manifest_and_reaches_the_gallery(
+        qtbot, tab: AvatarsTab, demo_config: Config) -> None:
+    from studio.library.db import Library
+
     state = tab.state
+    demo_config.set("preview_every", 1)
     qtbot.waitUntil(lambda: bool(state.adapters), timeout=10_000)
     assert "image-to-image" in tab.adapters_label.text() and "non-commercial" in tab.licence_label.text()
+    assert "`studio" not in tab.adapters_label.text()  # the tab's help names no command line
     tab.prompt_edit.setPlainText("a fox astronaut")
     tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("cyberpunk"))
     tab.seed_spin.setValue(11)
     assert (state.prompt, state.preset, state.seed) == ("a fox astronaut", "cyberpunk", 11)
-    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
-    assert state.busy and not tab.generate_button.isEnabled()
+    seen: list[tuple[str, str, bool]] = []
+    state.progress_changed.connect(lambda p: seen.append((tab.status.text(), tab.progress.label.text(),
+                                                          tab.status.isVisible())))
+    with qtbot.waitSignal(state.preview_changed, timeout=60_000,
+                          check_params_cb=lambda image: not image.isNull()):  # the avatar forming, live
+        qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+        assert state.busy and not tab.generate_button.isEnabled()
+    assert tab.preview.isVisible() and not tab.preview.pixmap().isNull()
     wait_idle(qtbot, state)
-    assert state.results.rowCount() == 1 and state.status == "Done."
+    assert state.results.rowCount() == 1
+    # the progress text is shown once, in the strip; the line below says how the job ended
+    assert seen and all(status == "" and not visible for status, _strip, visible in seen)
+    assert any(strip.startswith("step ") for _status, strip, _visible in seen)
+    assert tab.status.text() == "Done: 1 avatar saved; the Gallery shows it." and not tab.preview.isVisible()
     path = state.results.item(0).path
     with Image.open(path) as image:
         assert image.size == (64, 64)
     manifest = SignedManifest.from_json(read_png_text(path)["studio:provenance"]).manifest
     assert manifest.pipeline == "avatar" and "cyberpunk portrait" in manifest.prompt and manifest.seed == 11
+    with Library.default() as library:  # what the Gallery reads, also after a restart
+        [work] = library.works()
+        assert Path(work.path) == path.resolve() and work.model == "demo" and "fox astronaut" in work.prompt
 
 
 def test_problems_are_shown_before_anything_is_queued(qtbot, tab: AvatarsTab, tmp_path: Path) -> None:
@@ -133,7 +151,10 @@ def test_trait_table_edits_load_and_save(qtbot, tab: AvatarsTab, tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_sheet_and_collection_from_the_tab(qtbot, tab: AvatarsTab, tmp_path: Path) -> None:
+def test_sheet_and_collection_from_the_tab_show_their_images_and_offer_the_mint(
+        qtbot, tab: AvatarsTab, tmp_path: Path, demo_config: Config) -> None:
+    from studio.library.db import Library
+
     state = tab.state
     reference = tmp_path / "ref.png"
     Image.new("RGB", (64, 64), (90, 30, 160)).save(reference)
@@ -149,14 +170,35 @@ def test_sheet_and_collection_from_the_tab(qtbot, tab: AvatarsTab, tmp_path: Pat
     wait_idle(qtbot, state)
 
     state.mode = COLLECTION
+    assert not tab.mint_collection_button.isEnabled()  # nothing made in the default folder yet
     state.collection_count, state.collection_seed = 3, 2
     tab.out_edit.setText(str(tmp_path / "drop"))
     with qtbot.waitSignal(state.collection_done, timeout=120_000) as done:
         qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
     result = done.args[0]
+    wait_idle(qtbot, state)
     assert len(read_manifest(result.manifest)) == 3
     assert tab.rarity_table.rowCount() == len(result.rarity.shares) > 0
-    assert tab.mint_edit.text() == f"studio batch-mint {result.manifest} --collection ADDRESS"
+    grid = state.collection_results
+    assert [grid.data(grid.index(row)) for row in range(grid.rowCount())] == ["#1", "#2", "#3"]
+    assert [grid.item(row).path.name for row in range(3)] == [item.file for item in result.items]
+    assert tab.mint_collection_button.isEnabled() and "Ready to mint" in tab.mint_hint.text()
+    with qtbot.waitSignal(state.mint_collection_requested, timeout=3_000) as asked:
+        qtbot.mouseClick(tab.mint_collection_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [result.manifest]
+    with Library.default() as library:  # every avatar is in the Gallery, the collection's by number
+        titles = sorted(w.title for w in library.works())
+    assert titles[:3] == ["Demo Avatars #1", "Demo Avatars #2", "Demo Avatars #3"] and len(titles) == 5
+
+    # a restart: choosing the folder shows what was made there, ready to mint
+    again = AvatarsState(demo_config, state.catalog, state.lane, state.background)
+    again.out_dir = str(tmp_path / "drop")
+    qtbot.waitUntil(lambda: again.collection_results.rowCount() == 3, timeout=10_000)
+    assert again.collection_manifest == str(result.manifest) and again.rarity is not None
+    again.out_dir = str(tmp_path / "elsewhere")
+    qtbot.waitUntil(lambda: again.collection_results.rowCount() == 0 and not again.collection_manifest,
+                    timeout=10_000)
+    assert not again.mint_collection()
 
 
 def test_without_adapters_the_drop_down_offers_none_and_the_status_says_what_to_download(qtbot,
@@ -194,7 +236,7 @@ def test_a_photo_through_the_chosen_adapter_is_recorded_in_the_manifest(qtbot, a
     tab.seed_spin.setValue(3)
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
-    assert state.status == "Done.", tab.error_banner.label.text()
+    assert state.status.startswith("Done: 1 avatar saved"), tab.error_banner.label.text()
     with Image.open(photo) as image:
         square = image_sha256(image.convert("RGB").crop((12, 0, 84, 72)))
     manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
@@ -208,7 +250,7 @@ def test_a_photo_through_the_chosen_adapter_is_recorded_in_the_manifest(qtbot, a
     assert not tab.strength_spin.isEnabled()
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
-    assert state.results.rowCount() == 2 and state.status == "Done.", tab.error_banner.label.text()
+    assert state.results.rowCount() == 2 and state.status.startswith("Done: "), tab.error_banner.label.text()
     manifest = SignedManifest.from_json(read_png_text(state.results.item(0).path)["studio:provenance"]).manifest
     assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", square)]
     assert manifest.adapters[0].name == "ip-adapter_sd15.safetensors"

@@ -187,3 +187,35 @@ def test_opening_another_collection_drops_the_first_and_bad_addresses_start_noth
     tab.address.setText("0x" + "12" * 20)  # no contract there: said after the read
     qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "no contract" in tab.error.text(), timeout=JOB_MS)
+
+
+def test_an_offer_made_in_the_tab_is_confirmed_under_the_field_and_shown_as_the_best_offer(
+        qtbot, tab, hostile, wallet_state, market_state):
+    """Collections: the empty tab says what to do; an offer says it is under way, then that it was made
+    (the field emptied), and the token's detail shows it as the best offer; Make offer is within
+    reach at 1360x860."""
+    from studio.ui.state.collector import NOTHING_OPEN
+
+    assert tab.title.text() == "No collection open" and tab.status.text() == NOTHING_OPEN
+    unlock(qtbot, wallet_state)
+    refresh(qtbot, wallet_state)
+    sync(qtbot, market_state)
+    answers = Answers(market_state)
+    tab.resize(1360, 800)
+    open_and_read(qtbot, tab, hostile.address, len(hostile.expected))
+    token = hostile.by_label("good-ipfs")
+    select(qtbot, tab, row_of(tab.state.model, token))
+    assert tab.detail.best_offer.text() == "none yet"
+    from PySide6.QtWidgets import QScrollArea
+
+    button = tab.detail.offer_button
+    viewport = tab.detail.findChild(QScrollArea).viewport()
+    assert button.mapTo(viewport, button.rect().bottomLeft()).y() <= viewport.height()  # not below the fold
+    tab.detail.offer_amount.setText("0.05")
+    with qtbot.waitSignal(market_state.action_succeeded, timeout=JOB_MS):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert tab.detail.notice.text().startswith("Making the offer")
+    assert answers.actions == ["Making the offer"]
+    assert tab.detail.notice.isVisible() and "Offer of 0.05 ETH on token" in tab.detail.notice.text()
+    assert tab.detail.offer_amount.text() == ""
+    qtbot.waitUntil(lambda: tab.detail.best_offer.text() == f"0.05 ETH from {ACCOUNT_1}", timeout=JOB_MS)

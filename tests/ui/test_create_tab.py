@@ -33,11 +33,16 @@ def test_window_opens_on_the_create_tab_and_detects_the_device(qtbot, window) ->
 def test_typed_prompt_generates_an_image_shown_in_the_grid_and_saved(qtbot, window) -> None:
     tab, state = window.create_tab, window.create_state
     previews: list[QImage] = []
+    texts: list[str] = []
     state.preview_changed.connect(previews.append)
+    state.progress_text_changed.connect(texts.append)
     qtbot.keyClicks(tab.prompt_edit, "a red fox in the snow")
     assert state.prompt == "a red fox in the snow"
 
     click_generate(qtbot, window)
+    # after the last step the strip says the image is being saved, never a stale "step 2/2 · ETA <1 s"
+    assert texts[-2:] == ["Saving…", texts[-1]] and texts[-1].startswith("Done: 1 image")
+    assert not any(text.startswith("step 2/2") for text in texts)
 
     assert state.error == "" and not tab.error_banner.isVisible()
     assert state.results.rowCount() == 1 and tab.grid.model().rowCount() == 1
@@ -47,7 +52,7 @@ def test_typed_prompt_generates_an_image_shown_in_the_grid_and_saved(qtbot, wind
     assert (recipe.prompt, recipe.model_name, recipe.width, recipe.steps) == ("a red fox in the snow", "demo", 64, 2)
     assert f"Seed: {recipe.seed}" in tab.recipe_view.toPlainText()
     assert recipe.model_hash in tab.recipe_view.toPlainText()
-    assert str(item.path) in tab.recipe_view.toPlainText()
+    assert str(item.path) in tab.recipe_view.toPlainText().replace("\u200b", "")
     assert tab.grid.currentIndex().row() == 0 and tab.viewer.has_image()
     assert tab.grid.model().data(tab.grid.model().index(0), Qt.ItemDataRole.DisplayRole) == f"seed {recipe.seed}"
     assert previews and not previews[0].isNull()
@@ -78,7 +83,8 @@ def test_cancel_stops_the_running_image_without_saving_it(qtbot, window) -> None
                                    Qt.ConnectionType.DirectConnection)
         assert tab.cancel_button.isEnabled()
         qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
-    assert state.progress_text == "Cancelled."
+    assert state.progress_text == "Cancelled." and "Cancelling…" in steps_seen
+    assert not tab.viewer.has_image()  # the half-made preview is gone (no result to show instead)
     steps_on_worker = [(cancelled, text) for cancelled, text in on_worker if text.startswith("step ")]
     assert steps_on_worker  # the worker-side record works
     assert len([text for cancelled, text in steps_on_worker if cancelled]) <= 1  # stops within one step
@@ -149,6 +155,34 @@ def test_a_prompt_longer_than_77_tokens_is_read_whole_without_a_warning(qtbot, w
     assert recipe.prompt == state.prompt and recipe.prompt_syntax == "a1111"  # chunked, A1111's way
 
 
+def test_the_selected_images_file_name_wraps_between_its_parts_and_copies_whole(qtbot, window) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    tab, state = window.create_tab, window.create_state
+    state.prompt = "a small house"
+    click_generate(qtbot, window)
+    path = state.results.item(0).path
+    view = tab.recipe_view
+    block = next(b for b in _blocks(view) if b.text().startswith("File:"))
+    layout = block.layout()
+    assert layout.lineCount() > 1  # the path is longer than the column is wide
+    text = block.text()
+    for number in range(layout.lineCount() - 1):  # every line ends at a separator, never inside a name
+        line = layout.lineAt(number)
+        end = text[line.textStart():line.textStart() + line.textLength()].rstrip(" ")
+        assert end.endswith(("/", "_", "\u200b", ":")), end
+    view.selectAll()
+    view.copy()
+    assert str(path) in QGuiApplication.clipboard().text() and "\u200b" not in QGuiApplication.clipboard().text()
+
+
+def _blocks(view):
+    block = view.document().firstBlock()
+    while block.isValid():
+        yield block
+        block = block.next()
+
+
 def test_result_as_init_image_then_inpaint_with_a_painted_mask(qtbot, window) -> None:
     tab, state = window.create_tab, window.create_state
     state.prompt = "a small house"
@@ -173,9 +207,16 @@ def test_result_as_init_image_then_inpaint_with_a_painted_mask(qtbot, window) ->
     qtbot.mouseMove(canvas, centre + QPoint(20, 10))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(20, 10))
     assert state.mask is not None and state.mask.size() == QImage(state.init_image_path).size()
+    assert not tab.inpaint_padding.isEnabled()  # padding is for "only masked"
+    tab.mask_blur.setValue(6)
+    tab.inpaint_area.setCurrentIndex(tab.inpaint_area.findData("masked"))
+    tab.inpaint_padding.setValue(12)
+    assert (state.mask_blur, state.inpaint_area, state.inpaint_padding) == (6, "masked", 12)
+    assert tab.inpaint_padding.isEnabled()
     click_generate(qtbot, window)
     recipe = read_recipe(state.results.item(0).path)
     assert recipe.mode == "inpaint" and recipe.mask_hash and state.error == ""
+    assert (recipe.mask_blur, recipe.inpaint_area, recipe.inpaint_padding) == (6, "masked", 12)
 
 
 def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, studio_home: Path) -> None:
@@ -209,6 +250,16 @@ def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, stud
 
 def test_seeds_up_to_2_to_the_32_pass_between_the_field_and_the_state(qtbot, window) -> None:
     tab, state = window.create_tab, window.create_state
+    state.random_seed = False
+    state.seed = 1234
+    state.random_seed = True  # ticked: the box shows no number that would not be used
+    assert tab.seed_edit.text() == "" and not tab.seed_edit.isEnabled()
+    assert "random" in tab.seed_edit.placeholderText()
+    state.seed = 99
+    assert tab.seed_edit.text() == ""
+    state.random_seed = False
+    assert tab.seed_edit.text() == "99"
+    state.random_seed = True
     qtbot.mouseClick(tab.random_seed, Qt.MouseButton.LeftButton)
     assert not state.random_seed and tab.seed_edit.isEnabled()
     state.seed = 4_294_967_295

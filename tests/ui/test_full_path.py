@@ -212,13 +212,16 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     assert lazy_metadata["name"] == "Dawn III" and lazy_metadata["provenance"]["creator"] == ACCOUNT_1
 
     # The library: the two minted tokens with their transaction, the attempts "minted", who holds what.
+    # The lazily listed work, bought, holds its token too (recorded from the redemption), so the
+    # Gallery shows it minted and it cannot be minted again.
     library = window.library
-    assert [(t.token_id, t.tx_hash, t.owner) for t in library.tokens(1337, collection.address)] == [
-        (1, minted.tx_hash, ACCOUNT_1), (2, minted.tx_hash, ACCOUNT_1)]
-    assert [Path(library.work(t.work_id).path) for t in library.tokens(1337, collection.address)] == [
-        p.resolve() for p in paths[:2]]
-    assert [(a.state, a.tx_hash) for a in library.attempts(chain_id=1337)] == [("minted", minted.tx_hash)] * 2
     store = MarketStore(library)
+    [redeemed] = store.vouchers(1337, status="redeemed")
+    assert [(t.token_id, t.tx_hash, t.owner) for t in library.tokens(1337, collection.address)] == [
+        (1, minted.tx_hash, ACCOUNT_1), (2, minted.tx_hash, ACCOUNT_1), (3, redeemed.redeem_tx, ACCOUNT_2)]
+    assert [Path(library.work(t.work_id).path) for t in library.tokens(1337, collection.address)] == [
+        p.resolve() for p in paths]
+    assert [(a.state, a.tx_hash) for a in library.attempts(chain_id=1337)] == [("minted", minted.tx_hash)] * 2
     assert [t.token_id for t in store.my_tokens(1337, ACCOUNT_2)] == [1, 3]
     assert [(t.token_id, t.listed) for t in store.my_tokens(1337, ACCOUNT_1)] == [(2, False)]
     assert {(t.owner, t.token_id) for t in market.held.rows()} == {(ACCOUNT_2, 1), (ACCOUNT_2, 3)}  # the acting one's

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from PIL import Image
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.config import Config, load_config
 from studio.library.db import Library, Token, Work, WorkQuery
@@ -383,16 +383,16 @@ def test_thumbnails_far_apart_repaint_only_their_own_rows(qtbot, config: Config,
 
 def test_a_library_failure_keeps_the_saved_image_and_warns(tmp_path: Path, config: Config) -> None:
     from studio.generation.request import Recipe
-    from studio.ui.state.jobs import _record_in_library
-    from studio.workflows.generate import SavedWork
+    from studio.ui.state.jobs import not_recorded
+    from studio.workflows.generate import SavedWork, record_work
 
     recipe = Recipe("p", "", "demo", "ab" * 32, "sd1", 1, 2, 6.5, 64, 64, "euler_a", "txt2img")
     gone = SavedWork(tmp_path / "vanished.png", recipe, ())
     with Library(tmp_path / "lib.db") as lib:
-        warned = _record_in_library(lib, gone, "")
+        warned = record_work(lib, gone)
         assert warned.path == gone.path and "not added to the Gallery" in warned.warnings[-1]
         assert lib.count_works(WorkQuery()) == 0
-    assert "disk is full" in _record_in_library(None, gone, "The disk is full.").warnings[-1]
+    assert "disk is full" in not_recorded(gone, "The disk is full.").warnings[-1]
 
 
 @pytest.mark.slow
@@ -464,6 +464,96 @@ def test_mint_asks_for_the_mint_dialog_only_for_works_not_minted(qtbot, tab: Gal
     assert tab.state.mint_selected() == []
     assert "minted already" in tab.error_line.label.text()
     assert len(asked) == 1
+
+
+def test_a_bought_lazy_listing_shows_its_token_and_mint_stays_off_after_a_restart(qtbot, tab: GalleryTab,
+                                                                                  works: list[Work],
+                                                                                  library: Library, config: Config,
+                                                                                  pool: BackgroundPool) -> None:
+    from eth_account import Account
+
+    from studio.chain.devnet import Devnet
+    from studio.chain.transactions import LocalSigner
+    from studio.library.market import MarketStore
+    from studio.storage.store import LocalStore
+    from studio.workflows import market as wm
+    from studio.workflows.collections import create_collection
+    from studio.workflows.mint import MintItem
+    from wallet_helpers import TEST_PHRASE, close_devnets
+
+    Account.enable_unaudited_hdwallet_features()
+    artist, buyer = (LocalSigner(Account.from_mnemonic(TEST_PHRASE, account_path=f"m/44'/60'/0'/0/{i}"))
+                     for i in range(2))
+    connection = Devnet.shared().connection()
+    try:
+        store = MarketStore(library)
+        collection = create_collection(connection=connection, signer=artist, library=library, name="Dawns",
+                                       symbol="DAWN", royalty_receiver=artist.address, royalty_bps=500).address
+        marketplace = Devnet.shared().studio_contracts()["StudioMarketplace"]
+        work = works[1]
+        row = wm.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
+                                item=MintItem(Path(work.path), "Harbour"), price_wei=10**17,
+                                content_store=LocalStore.default(), confirm=lambda preview: True)
+        tab.state.refresh()
+        tab.select_row(tab.state.model.row_of_work(work.id))
+        assert "Lazily listed in Dawns" in tab.detail.tokens.text() and "0.1 ETH" in tab.detail.tokens.text()
+        assert not tab.detail.mint.isEnabled()
+        bought = wm.buy_voucher(connection=connection, signer=buyer, voucher=row.voucher_json,
+                                confirm=lambda preview: True)
+        wm.sync_market(connection, marketplace, store)  # what the Market tab does while it shows
+        tab.hide()
+        tab.show()  # coming back to the Gallery reads what the sync recorded
+        assert tab.detail.tokens.text() == f"#{bought.token_id} in Dawns on chain {connection.chain_id}"
+        assert not tab.detail.mint.isEnabled() and tab.detail.mint.toolTip() == "Minted already"
+        tab.state.set_status_filter("not-minted")
+        assert work.title not in shown_titles(tab)
+    finally:
+        close_devnets()
+    restarted = GalleryState(config, Library.default(), pool)  # a restart: a new library connection and state
+    restarted.set_status_filter("minted")
+    assert restarted.model.rowCount() == 1
+    restarted.select_rows([0], 0)
+    assert restarted.detail is not None and not restarted.detail.mintable
+    assert restarted.mint_selected() == []
+    restarted.shutdown()
+    restarted.library.close()
+
+
+def test_a_signed_works_detail_wraps_its_signer_and_clips_no_button_at_1360x860(qtbot, window, config: Config,
+                                                                                 tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from studio.chain.transactions import LocalSigner
+    from studio.workflows.generate import sign_manifest
+    from wallet_helpers import TEST_PHRASE
+
+    Account.enable_unaudited_hdwallet_features()
+    signer = LocalSigner(Account.from_mnemonic(TEST_PHRASE, account_path="m/44'/60'/0'/0/0"))
+    image = Image.frombytes("RGB", (48, 48), random.Random(3).randbytes(48 * 48 * 3))
+    manifest = Manifest(
+        generator_name="provenance-studio", generator_version="0.1.0", model_name="demo", model_sha256="ab" * 32,
+        model_family="sd1", pipeline="txt2img", prompt="a lighthouse at dusk", negative_prompt="", seed=3, steps=2,
+        guidance=6.5, scheduler="euler_a", width=48, height=48, created="2026-11-28T12:00:00Z",
+        pixel_hash=pixel_hash(image), device="cpu", dtype="float32", creator=signer.address)
+    path = config.paths.works_dir / "a_long_file_name_of_a_signed_work_2026-11-28_120000_3.png"
+    write_png_with_provenance(image, path, sign_manifest(manifest, signer), parameters="p", c2pa_credentials=None)
+    add_saved_work(window.library, path)
+    window.tabs.setCurrentWidget(window.gallery_page)  # the page builds the Gallery on its first showing
+    tab = window.gallery_tab
+    tab.state.refresh()
+    tab.select_row(0)
+    qtbot.waitUntil(lambda: "Verified: signed by" in tab.detail.verify.text(), timeout=30_000)
+    assert window.size().width() == 1360 and window.size().height() == 860
+    pane = tab.detail
+    viewport = pane.viewport().rect()
+    assert pane.widget().width() <= viewport.width()  # nothing wider than the pane: no clipping
+    assert signer.address in pane.verify.text() and pane.verify.height() > pane.verify.fontMetrics().height()
+    for button in (pane.copy_prompt, pane.use_settings, pane.export, pane.mint, pane.favourite, pane.delete):
+        corner = button.mapTo(pane.viewport(), button.rect().bottomRight())
+        assert button.isVisible() and corner.x() <= viewport.right(), button.text()
+    pane.verify.selectAll()
+    pane.verify.copy()
+    assert QApplication.clipboard().text() == pane.verify.text()  # copying gives the address as it is
 
 
 def test_a_work_whose_file_carries_control_characters_is_shown_with_escapes(qtbot, tab: GalleryTab, config: Config,

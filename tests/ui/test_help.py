@@ -96,11 +96,11 @@ def test_theme_setting_applies_light_and_back_to_dark(qtbot, window) -> None:
         window.apply_settings({"theme"})
         assert theme.current_theme() == "light" and theme.RAISED == theme.THEMES["light"]["raised"]
         assert app.palette().color(QPalette.ColorRole.Window).name() == theme.THEMES["light"]["background"]
-        assert theme.THEMES["light"]["background"] in app.styleSheet()
+        assert theme.THEMES["light"]["background"] in window.styleSheet()
         window.config.set("theme", "dark")
         window.apply_settings({"theme"})
         assert app.palette().color(QPalette.ColorRole.Window).name() == theme.THEMES["dark"]["background"]
-        assert app.styleSheet() == theme.STYLE_SHEET and theme.RAISED == theme.THEMES["dark"]["raised"]
+        assert window.styleSheet() == theme.STYLE_SHEET and theme.RAISED == theme.THEMES["dark"]["raised"]
     finally:
         theme.apply_theme(app, "dark")
 
@@ -124,3 +124,16 @@ def test_both_themes_name_the_same_colours() -> None:
     assert set(theme.THEMES["dark"]) == set(theme.THEMES["light"])
     for name in theme.THEMES:
         assert "{" not in theme.style_sheet(name).replace("{ ", "").split("}")[0]  # every placeholder filled
+
+
+def test_the_guide_lists_the_tabs_in_the_windows_order(window) -> None:
+    """Ctrl+1…Ctrl+6 follow the window's tabs; the guide's table of tabs must follow them too."""
+    import re
+
+    from studio.assets import guide_path
+
+    text = guide_path().read_text(encoding="utf-8")
+    section = text.split("## The window", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| (\w+) \|", section, flags=re.MULTILINE)
+    guide_tabs = [name for name in rows if name not in ("Tab",)]
+    assert guide_tabs == [window.tabs.tabText(i) for i in range(window.tabs.count())]

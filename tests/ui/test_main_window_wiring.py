@@ -60,6 +60,24 @@ def test_dropping_an_image_on_the_window_opens_verify(window, qtbot, tmp_path: P
             widget.close()
 
 
+def test_dropping_a_file_that_is_not_an_image_says_why_nothing_opened(window, qtbot, tmp_path: Path) -> None:
+    from studio.ui.dialogs.verify import VerifyDialog
+
+    path = tmp_path / "notes.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(QPoint(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()  # the drag is taken, so the drop arrives and can be answered
+    drop = QDropEvent(QPointF(20, 20), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Not opened: notes.pdf is not an image.") and "PNG, JPEG or WebP" in message
+    assert not any(isinstance(w, VerifyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
 def test_gallery_use_settings_fills_the_create_tab(window) -> None:
     recipe = Recipe(prompt="a red fox", negative_prompt="fog", model_name="demo", model_hash="0" * 64,
                     model_family="sd1", seed=77, steps=3, guidance=4.5, width=64, height=64,
@@ -87,20 +105,59 @@ def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, 
     assert window.collector_state is not None and window.collector_page.layout().count() == 1
 
 
-def test_switching_the_theme_recolours_the_app_and_redraws_gallery_cells(window) -> None:
+def test_avatars_mint_collection_opens_the_batch_mint_dialog_over_the_window_library(window, qtbot,
+                                                                                    tmp_path: Path) -> None:
+    from studio.ui.dialogs.batch_mint import BatchMintDialog
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"works": []}')
+    assert window.avatars_state.library is window.library  # avatars are recorded where the Gallery reads
+    window.avatars_state.mint_collection_requested.emit(manifest)
+    qtbot.waitUntil(lambda: any(isinstance(w, BatchMintDialog) and w.isVisible()
+                                for w in QApplication.topLevelWidgets()), timeout=10_000)
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, BatchMintDialog):
+            assert widget.library is window.library and widget.state.manifest == manifest
+            widget.close()
+
+
+def test_saving_the_light_theme_restyles_the_window_and_later_dialogs_not_the_application(qtbot, window) -> None:
+    """Settings › Appearance › light › Save: the window and what opens from it turn light; the
+    application's style sheet (whose replacement re-polished every widget, a 2-6 s freeze) is not
+    used once the window exists; Gallery cells drawn in the old colours are dropped."""
+    from PySide6.QtGui import QColor
+
+    from studio.config import SETTINGS
     from studio.ui import theme
 
+    app = QApplication.instance()
+    assert app.styleSheet() == "" and window.styleSheet() == theme.style_sheet("dark")
     delegate = window.gallery_tab.grid.itemDelegate()
     delegate._cells[("stale",)] = object()  # a cell drawn in the old colours
-    assert delegate.cached_cells >= 1
-    window.config.set("theme", "light")
+    dialog = window.settings_dialog()
+    qtbot.addWidget(dialog)
+    assert "applies when you press Save" in next(s.help for s in SETTINGS if s.key == "theme")
+    combo = dialog.editors["theme"]
+    combo.setCurrentIndex(combo.findData("light"))
+    assert theme.current_theme() == "dark"  # choosing is not applying
     try:
-        window.apply_settings({"theme"})
+        assert dialog.save()
+        window.apply_settings(dialog.changed_keys)
         assert theme.current_theme() == "light" and delegate.cached_cells == 0
+        assert app.styleSheet() == "" and window.styleSheet() == theme.style_sheet("light")
+        button = window.create_tab.cancel_button
+        image = button.grab().toImage()
+        centre = QColor(image.pixel(button.rect().center()))
+        assert centre.name() == theme.THEMES["light"]["raised"]
+        guide = window.open_guide()  # opened after the switch, from the window
+        qtbot.waitExposed(guide)
+        corner = QColor(guide.grab().toImage().pixel(2, 2))
+        assert corner.name() == theme.THEMES["light"]["background"]
+        guide.close()
     finally:
         window.config.set("theme", "dark")
         window.apply_settings({"theme"})
-    assert theme.current_theme() == "dark"
+    assert theme.current_theme() == "dark" and window.styleSheet() == theme.style_sheet("dark")
 
 
 def test_dialogs_made_after_a_theme_change_use_its_colours(qapp) -> None:

@@ -74,6 +74,9 @@ def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, walle
     open_tab(qtbot, tab, wallet_state)
     assert tab.listings_page.currentWidget() is tab.listings_page.empty
     assert "Nothing is for sale" in tab.listings_page.empty.text()
+    # nothing held for the account: the button says so and cannot be pressed (no red error to read)
+    assert tab.withdraw_button.text() == "Nothing to withdraw" and not tab.withdraw_button.isEnabled()
+    assert state.payment_due(ACCOUNT_1) == 0
     previews = Previews(tab)
 
     # The artist lists the minted token from "My collection"; the dialog shows the sale's split.

@@ -146,19 +146,29 @@ def test_a_file_dropped_on_the_dialog_is_verified(qtbot, dialog, tmp_path):
     assert blocker.args[0].path == str(path) and dialog.badge.text() == "✓ Verified"
 
 
-def test_the_drop_filter_emits_only_image_files_and_lets_other_drops_through(qtbot, tmp_path):
+def test_the_drop_filter_emits_image_files_names_the_others_and_lets_other_drops_through(qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData
+
     widget = QWidget()
     qtbot.addWidget(widget)
     drops = FileDropFilter(widget)
     drops.watch(widget)
-    seen = []
+    seen, refused = [], []
     drops.files_dropped.connect(seen.append)
+    drops.files_refused.connect(refused.append)
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
     image = a1111_png(tmp_path / "b.PNG")
-    assert drop(widget, [text]) is False and seen == []
+    assert drop(widget, [text]) is True and seen == [] and refused == [[text]]  # taken, to say why not
     assert drop(widget, [text, image]) is True
-    assert seen == [[image]] and widget.acceptDrops()
+    assert seen == [[image]] and refused == [[text]] and widget.acceptDrops()
+    mime = QMimeData()
+    mime.setText("some words")  # not files: left to the widget under the cursor
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    enter.ignore()
+    QApplication.sendEvent(widget, enter)
+    assert not enter.isAccepted()
 
 
 def test_a_minted_work_shows_its_token_checked_on_chain(qtbot, dialog, tmp_path):

@@ -61,7 +61,7 @@ def photo() -> Image.Image:
 def test_presets_give_square_avatars_with_the_preset_recipe(engine: Engine, tmp_path: Path) -> None:
     preset = find_preset("pixel_art")
     works = make_single(AvatarRequest("a fox knight", preset="pixel_art", seed=5, count=2, size=64, steps=2),
-                        engine, tmp_path, c2pa=None)
+                        engine, tmp_path, c2pa=None, library=None)
     assert [w.recipe.seed for w in works] == [5, 6]
     for work in works:
         with Image.open(work.path) as image:
@@ -78,7 +78,7 @@ def test_presets_give_square_avatars_with_the_preset_recipe(engine: Engine, tmp_
 def test_photo_mode_records_the_photo_hash_as_a_parent(engine: Engine, tmp_path: Path) -> None:
     source = photo()
     works = make_from_photo(AvatarRequest("me as a comic hero", preset="comic", seed=1, size=64, steps=4,
-                                          strength=0.5), source, engine, tmp_path, c2pa=None)
+                                          strength=0.5), source, engine, tmp_path, c2pa=None, library=None)
     manifest = manifest_of(works[0].path).manifest
     square = source.crop((12, 0, 84, 72))  # the centred square the avatar starts from
     assert [(p.role, p.sha256) for p in manifest.parents] == [("init", image_sha256(square))]
@@ -86,19 +86,21 @@ def test_photo_mode_records_the_photo_hash_as_a_parent(engine: Engine, tmp_path:
     with Image.open(works[0].path) as image:
         assert image.size == (64, 64)
     with pytest.raises(InputError, match="strength"):
-        make_from_photo(AvatarRequest("x", strength=0.0, size=64, steps=2), source, engine, tmp_path, c2pa=None)
+        make_from_photo(AvatarRequest("x", strength=0.0, size=64, steps=2), source, engine, tmp_path, c2pa=None,
+                        library=None)
 
 
 def test_character_sheet_keeps_the_reference_and_seeds_and_makes_a_grid(engine: Engine, tmp_path: Path) -> None:
     sheet = make_character_sheet(AvatarRequest("the same fox", seed=40, count=4, size=64, steps=2, strength=0.6),
-                                 photo(), engine, tmp_path, c2pa=None)
+                                 photo(), engine, tmp_path, c2pa=None, library=None)
     assert [w.recipe.seed for w in sheet.works] == [40, 41, 42, 43]
     parents = {manifest_of(w.path).manifest.parents for w in sheet.works}
     assert len(parents) == 1  # every variation names the same reference
     with Image.open(sheet.grid) as grid:
         assert grid.size == (2 * 64 + 3 * 4, 2 * 64 + 3 * 4)
     with pytest.raises(InputError, match="2 to 16 variations"):
-        make_character_sheet(AvatarRequest("x", count=1, size=64, steps=2), photo(), engine, tmp_path, c2pa=None)
+        make_character_sheet(AvatarRequest("x", count=1, size=64, steps=2), photo(), engine, tmp_path, c2pa=None,
+                             library=None)
 
 
 def test_user_presets_are_saved_edited_and_deleted(tmp_path: Path) -> None:
@@ -177,9 +179,9 @@ def test_a_photo_through_the_ip_adapter_is_recorded_with_the_adapter(engine: Eng
     source = photo()
     square = image_sha256(source.crop((12, 0, 84, 72)))
     request = AvatarRequest("me as a comic hero", preset="comic", seed=1, size=64, steps=2, strength=0.6)
-    plain = make_from_photo(request, source, engine, tmp_path / "plain", c2pa=None)[0]
+    plain = make_from_photo(request, source, engine, tmp_path / "plain", c2pa=None, library=None)[0]
     both = make_from_photo(AvatarRequest(**{**request.__dict__, "adapter": tiny_adapter, "adapter_scale": 0.8}),
-                           source, engine, tmp_path / "both", c2pa=None)[0]
+                           source, engine, tmp_path / "both", c2pa=None, library=None)[0]
     manifest = manifest_of(both.path).manifest
     assert [(p.role, p.sha256) for p in manifest.parents] == [("init", square), ("ip_adapter", square)]
     assert [(a.name, a.sha256, a.weight) for a in manifest.adapters] == [
@@ -189,12 +191,13 @@ def test_a_photo_through_the_ip_adapter_is_recorded_with_the_adapter(engine: Eng
         assert a.tobytes() != b.tobytes()
 
     only = make_from_photo(AvatarRequest("me", seed=1, size=64, steps=2, strength=0.0, adapter=tiny_adapter,
-                                         photo_as_init=False), source, engine, tmp_path / "only", c2pa=None)[0]
+                                         photo_as_init=False), source, engine, tmp_path / "only", c2pa=None,
+                           library=None)[0]
     manifest = manifest_of(only.path).manifest
     assert [(p.role, p.sha256) for p in manifest.parents] == [("ip_adapter", square)]
     assert manifest.strength is None and only.recipe.mode == "txt2img"
     text_only = make_single(AvatarRequest("me", seed=1, size=64, steps=2, adapter=tiny_adapter), engine,
-                            tmp_path / "text", c2pa=None)[0]
+                            tmp_path / "text", c2pa=None, library=None)[0]
     assert manifest_of(text_only.path).manifest.adapters == ()
 
 
@@ -203,11 +206,11 @@ def test_faceid_adapters_need_the_licence_acknowledged(engine: Engine, tiny_adap
     faceid = IpAdapterFiles(tiny_adapter.path.with_name("ip-adapter-faceid_sd15.bin"), None, "sd1", True)
     request = AvatarRequest("me", seed=1, size=64, steps=2, adapter=faceid)
     with pytest.raises(InputError, match="non-commercial research only") as caught:
-        make_from_photo(request, photo(), engine, tmp_path, c2pa=None)
+        make_from_photo(request, photo(), engine, tmp_path, c2pa=None, library=None)
     assert "--accept-noncommercial-licence" in caught.value.hint
     with pytest.raises(ModelError, match="face embeddings from InsightFace"):
         make_from_photo(AvatarRequest(**{**request.__dict__, "licence_acknowledged": True}), photo(), engine,
-                        tmp_path, c2pa=None)
+                        tmp_path, c2pa=None, library=None)
     assert not any(tmp_path.glob("*.png"))
     with pytest.raises(NotFound, match="ip-adapter_sd15.safetensors"):
         find_adapter(find_ip_adapters([tiny_adapter.path.parents[2]]), "ip-adapter-plus-face")
@@ -226,20 +229,22 @@ def test_a_cancelled_collection_resumes_to_the_same_set_and_mints(engine: Engine
             cancel.cancel()
 
     with pytest.raises(Cancelled, match="Stopped after 3 of 6"):
-        make_collection(table, 6, 7, out, engine, size=64, steps=2, cancel=cancel, on_saved=after, c2pa=None)
+        make_collection(table, 6, 7, out, engine, size=64, steps=2, cancel=cancel, on_saved=after, c2pa=None,
+                        library=None)
     assert collection_status(out) == (3, 6)
     first_files = {p.name: p.read_bytes() for p in out.glob("*.png")}
     assert len(first_files) == 3
     with pytest.raises(InputError, match="other settings \\(seed"):
-        make_collection(table, 6, 8, out, engine, size=64, steps=2, c2pa=None)
+        make_collection(table, 6, 8, out, engine, size=64, steps=2, c2pa=None, library=None)
 
     progress = []
-    result = make_collection(table, 6, 7, out, engine, size=64, steps=2, c2pa=None, progress=progress.append)
+    result = make_collection(table, 6, 7, out, engine, size=64, steps=2, c2pa=None, progress=progress.append,
+                             library=None)
     assert result.generated == 3 and progress[0].skipped == 3 and progress[-1].done == 6
     for name, data in first_files.items():
         assert (out / name).read_bytes() == data, name  # finished avatars were not made again
 
-    fresh = make_collection(table, 6, 7, tmp_path / "fresh", engine, size=64, steps=2, c2pa=None)
+    fresh = make_collection(table, 6, 7, tmp_path / "fresh", engine, size=64, steps=2, c2pa=None, library=None)
     assert [i.attributes for i in fresh.items] == [i.attributes for i in result.items]
     for item in result.items:
         resumed = manifest_of(out / item.file).manifest
@@ -262,14 +267,45 @@ def test_a_cancelled_collection_resumes_to_the_same_set_and_mints(engine: Engine
 def test_a_crash_mid_item_is_redone_and_a_damaged_file_is_remade(engine: Engine, tmp_path: Path) -> None:
     table = load_trait_table(TRAITS)
     out = tmp_path / "drop"
-    result = make_collection(table, 3, 1, out, engine, size=64, steps=2, c2pa=None)
+    result = make_collection(table, 3, 1, out, engine, size=64, steps=2, c2pa=None, library=None)
     good = manifest_of(out / result.items[1].file).manifest.pixel_hash
     # a crash after the second image was written but before it was logged, with a torn log line
     lines = (out / PROGRESS_FILE).read_text().splitlines()
     (out / PROGRESS_FILE).write_text(lines[0] + "\n" + lines[1][:10])
     (out / result.items[2].file).write_bytes(b"half a png")
-    again = make_collection(table, 3, 1, out, engine, size=64, steps=2, c2pa=None)
+    again = make_collection(table, 3, 1, out, engine, size=64, steps=2, c2pa=None, library=None)
     assert again.generated == 2
     assert manifest_of(out / result.items[1].file).manifest.pixel_hash == good  # the same avatar, made again
     assert collection_status(out) == (3, 3)
     Image.open(out / result.items[2].file).verify()
+
+
+def test_every_avatar_flow_records_its_works_in_the_library(engine: Engine, tmp_path: Path) -> None:
+    """Single, photo, sheet and collection avatars all go through the one save path: each is a
+    work of the library (the Gallery), a collection's as "<name> #n", also those an earlier run made."""
+    from studio.library.db import Library, WorkQuery
+
+    table = load_trait_table(TRAITS)
+    with Library(tmp_path / "library.db") as library:
+        single = make_single(AvatarRequest("a fox knight", seed=5, size=64, steps=2), engine, tmp_path / "a",
+                             c2pa=None, library=library)
+        photo_made = make_from_photo(AvatarRequest("me", seed=1, size=64, steps=2, strength=0.5), photo(), engine,
+                                     tmp_path / "a", c2pa=None, library=library)
+        sheet = make_character_sheet(AvatarRequest("the fox", seed=40, count=2, size=64, steps=2, strength=0.6),
+                                     photo(), engine, tmp_path / "a", c2pa=None, library=library)
+        made = make_collection(table, 2, 3, tmp_path / "drop", engine, size=64, steps=2, c2pa=None, library=None)
+        assert library.count_works(WorkQuery()) == 4  # the collection above ran without a library
+        again = make_collection(table, 2, 3, tmp_path / "drop", engine, size=64, steps=2, c2pa=None,
+                                library=library)  # a rerun records what the earlier run made
+        assert again.generated == 0
+        grown = make_collection(table, 3, 3, tmp_path / "more", engine, size=64, steps=2, c2pa=None,
+                                library=library, name="Foxes")
+        paths = {Path(w.path).resolve(): w for w in library.works()}
+        for work in (*single, *photo_made, *sheet.works):
+            assert work.path.resolve() in paths and not work.warnings
+        assert sheet.grid.resolve() not in paths  # the grid is a picture of the works, not a work
+        titles = sorted(paths[(folder / item.file).resolve()].title
+                        for folder, result in ((tmp_path / "drop", made), (tmp_path / "more", grown))
+                        for item in result.items)
+        assert titles == ["Demo Avatars #1", "Demo Avatars #2", "Foxes #1", "Foxes #2", "Foxes #3"]
+        assert {w.model for w in paths.values()} == {"demo"} and all(w.owned for w in paths.values())

@@ -30,7 +30,7 @@ def test_each_image_is_saved_as_it_finishes_with_its_recipe(engine: Engine, tmp_
     works = tmp_path / "works"
     seen_on_disk: list[bool] = []
     saved = generate_works(request(count=2), engine, works,
-                           on_saved=lambda work: seen_on_disk.append(work.path.exists()))
+                           on_saved=lambda work: seen_on_disk.append(work.path.exists()), library=None)
     assert seen_on_disk == [True, True]
     assert [w.recipe.seed for w in saved] == [42, 43]
     for work in saved:
@@ -53,8 +53,8 @@ def test_each_image_is_saved_as_it_finishes_with_its_recipe(engine: Engine, tmp_
 
 
 def test_the_same_seed_twice_never_overwrites(engine: Engine, tmp_path: Path) -> None:
-    first = generate_works(request(), engine, tmp_path)[0]
-    second = generate_works(request(), engine, tmp_path)[0]
+    first = generate_works(request(), engine, tmp_path, library=None)[0]
+    second = generate_works(request(), engine, tmp_path, library=None)[0]
     assert first.path != second.path
     assert first.path.exists() and second.path.exists()
     assert np.array_equal(np.asarray(Image.open(first.path)), np.asarray(Image.open(second.path)))
@@ -69,7 +69,7 @@ def test_cancel_keeps_the_images_already_saved(engine: Engine, tmp_path: Path) -
         token.cancel()
 
     with pytest.raises(Cancelled):
-        generate_works(request(count=3), engine, tmp_path / "works", cancel=token, on_saved=on_saved)
+        generate_works(request(count=3), engine, tmp_path / "works", cancel=token, on_saved=on_saved, library=None)
     assert [w.recipe.seed for w in saved] == [42]
     assert sorted((tmp_path / "works").iterdir()) == [saved[0].path]
 
@@ -90,3 +90,20 @@ def test_reading_a_recipe_from_a_foreign_png_says_it_has_none(tmp_path: Path) ->
     write_png(Image.new("RGB", (8, 8)), path, {"parameters": "from another tool"})
     with pytest.raises(InputError, match="no studio recipe"):
         read_recipe(path)
+
+
+def test_the_python_api_records_its_works_in_the_library(studio_home: Path, demo_model_dir: Path) -> None:
+    """`studio.api.generate` saves through the same path as the window and `studio generate`: the
+    Gallery shows what a script made."""
+    import shutil
+
+    from studio import api
+    from studio.config import load_config
+    from studio.library.db import Library
+
+    shutil.copytree(demo_model_dir, load_config().paths.demo_model_dir)
+    made = api.generate("a lighthouse", model="demo", seed=3, steps=2, width=64, height=64, count=2)
+    with Library.default() as library:
+        recorded = {Path(w.path).resolve(): w for w in library.works()}
+    assert {p.resolve() for p in made} == set(recorded) and len(made) == 2
+    assert [w.prompt for w in recorded.values()] == ["a lighthouse", "a lighthouse"]

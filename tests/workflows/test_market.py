@@ -9,7 +9,7 @@ import pytest
 from studio.chain.vouchers import voucher_signer
 from studio.errors import Cancelled, InputError, NotFound
 from studio.library import market as lm
-from studio.library.db import Library
+from studio.library.db import Library, WorkQuery
 from studio.library.market import MarketStore
 from studio.storage.cid import Cid
 from studio.workflows import market as wm
@@ -322,3 +322,51 @@ def test_sync_rolls_back_a_reorg_and_keeps_the_library_consistent(anvil_market):
     # Idempotent: syncing again changes nothing.
     assert wm.sync_market(connection, market.address, store).new_events == 0
     assert store.active_listings(connection.chain_id) == [listing]
+
+
+def _work_file(folder, name: str = "dawn.png", colour=(200, 120, 40)):
+    from PIL import Image
+
+    path = folder / name
+    Image.new("RGB", (32, 32), colour).save(path)
+    return path
+
+
+def test_a_bought_lazy_listing_records_its_token_against_the_work_which_cannot_be_minted_twice(market, tmp_path):
+    """Whoever redeems the voucher (here a buyer with no studio library), the artist's next sync
+    records the token against the work: the Gallery shows it minted and a mint is refused, also
+    before that sync and after a restart."""
+    from studio.storage.store import LocalStore
+    from studio.workflows.mint import MintItem, estimate_mint, mint_works
+
+    library, content = market.store.library, LocalStore.default()
+    item = MintItem(_work_file(tmp_path), "Lazy dawn")
+    row = wm.lazy_list_work(connection=market.connection, signer=market.artist, store=market.store,
+                            collection=market.collection, item=item, price_wei=PRICE, content_store=content,
+                            confirm=Previews())
+    [work] = library.works()
+    assert row.work_id == work.id and library.tokens_of_work(work.id) == []
+    with pytest.raises(InputError, match="lazily listed"):  # a mint now would make a second token later
+        mint_works([item], market.collection, signer=market.artist, connection=market.connection, store=content,
+                   library=library)
+    # The buyer redeems from elsewhere: the artist's library has not seen it yet.
+    bought = wm.buy_voucher(connection=market.connection, signer=market.buyer, voucher=row.voucher_json,
+                            confirm=Previews())
+    with pytest.raises(InputError, match="bought"):
+        mint_works([item], market.collection, signer=market.artist, connection=market.connection, store=content,
+                   library=library)
+    wm.sync_market(market.connection, market.marketplace, market.store)
+    [token] = library.tokens_of_work(work.id)
+    assert (token.collection, token.token_id, token.owner) == (market.collection, bought.token_id,
+                                                               market.buyer.address)
+    assert token.metadata_cid == row.metadata_cid and token.tx_hash == bought.tx_hash
+    with pytest.raises(InputError, match=f"already minted in Dawns as token {bought.token_id}"):
+        mint_works([item], market.collection, signer=market.artist, connection=market.connection, store=content,
+                   library=library)
+    library.close()
+    with Library.default() as reopened:  # a restart
+        assert [t.token_id for t in reopened.tokens_of_work(work.id)] == [bought.token_id]
+        with pytest.raises(InputError, match="already minted"):
+            estimate_mint([item], market.collection, signer=market.artist, connection=market.connection,
+                          library=reopened, store=content)
+        assert reopened.work_rows(WorkQuery(status="not-minted")) == []

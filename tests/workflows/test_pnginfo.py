@@ -89,7 +89,7 @@ def test_a_studio_work_sends_its_whole_request_back(engine: Engine, tmp_path: Pa
                                  seed=3, scheduler="dpmpp_2m", sigmas="karras", clip_skip=2,
                                  hires=HiresFix(scale=1.5, steps=2, denoise=0.5), variation_seed=4,
                                  variation_strength=0.2)
-    work = generate_works(original, engine, tmp_path / "works", c2pa=None)[0]
+    work = generate_works(original, engine, tmp_path / "works", library=None, c2pa=None)[0]
     info = read_parameters(work.path, catalog=demo_catalog)
     assert info.source == "studio" and info.notes == ()
     assert info.request is not None
@@ -133,5 +133,5 @@ def test_generating_records_the_prompt(engine: Engine, tmp_path: Path, studio_ho
     from studio.workflows.generate import generate_works
 
     generate_works(GenerationRequest(prompt="a heron", width=64, height=64, steps=1, seed=1), engine,
-                   tmp_path / "works", c2pa=None)
+                   tmp_path / "works", library=None, c2pa=None)
     assert prompt_history()[0].prompt == "a heron"

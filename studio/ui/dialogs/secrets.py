@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.ui import theme
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import short_address
 from studio.ui.state.wallet import WalletState
@@ -56,7 +57,7 @@ class PhraseGrid(QFrame):
         words = self._words = phrase.split() if phrase else []
         rows = max(1, (len(words) + self.columns - 1) // self.columns)
         for i, word in enumerate(words):
-            label = QLabel(f"<span style='color:#9aa1b1'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{word}</b>")
+            label = QLabel(f"<span style='color:{theme.MUTED}'>{i + 1:>2}.</span>&nbsp;&nbsp;<b>{word}</b>")
             self.word_labels.append(label)
             self.grid.addWidget(label, i % rows, i // rows)
 

@@ -17,6 +17,7 @@ from studio.errors import StudioError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.market import HeldToken, MarketState
+from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:
@@ -137,11 +138,17 @@ class SellDialog(QDialog):
             return  # the price changed since
         currency = self.state.network.currency
         self.quote = quote
-        receiver = f" to {short_address(quote.royalty_receiver)}" if quote.royalty_receiver else ""
+        own = quote.royalty_receiver is not None and quote.royalty_receiver.lower() == self.token.owner.lower()
+        receiver = (" to you (you are the royalty receiver)" if own else
+                    f" to {short_address(quote.royalty_receiver)}" if quote.royalty_receiver else "")
         self.royalty_line.setText(f"{format_eth(quote.royalty_wei, currency, exact=True)}{receiver}")
         self.royalty_line.setToolTip(quote.royalty_receiver or "")
         self.fee_line.setText(format_eth(quote.fee_wei, currency, exact=True))
-        self.proceeds_line.setText(format_eth(quote.proceeds_wei, currency, exact=True))
+        if own and quote.royalty_wei:  # the royalty comes back to the seller: they get the price less the fee
+            self.proceeds_line.setText(f"{format_eth(quote.proceeds_wei + quote.royalty_wei, currency, exact=True)}"
+                                       "  (the full price less the marketplace fee; the royalty is yours)")
+        else:
+            self.proceeds_line.setText(format_eth(quote.proceeds_wei, currency, exact=True))
 
     def _on_quote_failed(self, exc: BaseException) -> None:
         if self.sender() is self.quote_job:
@@ -280,12 +287,30 @@ class SignaturePreviewDialog(QDialog):
         intro = plain_label("Signing costs no gas and sends nothing. Anyone holding this voucher can buy the work "
                             "at the price below until it expires; the purchase mints it to them.", muted=True)
         self.form = QFormLayout()
-        self.form.addRow(plain_label("Kind", muted=True), plain_label(preview.kind, selectable=True))
-        self.form.addRow(plain_label("Signer", muted=True), plain_label(preview.signer, selectable=True))
-        for label, fields in (("Domain", preview.domain), (preview.primary_type or "Message", preview.fields)):
-            for key, value in fields:
-                self.form.addRow(plain_label(f"{label} · {key}", muted=True),
-                                 plain_label(_field_text(key, value), selectable=True))
+        self.form.setHorizontalSpacing(18)
+
+        def add(label: str, text: str) -> WrappingLabel:
+            key = QLabel(label)
+            key.setProperty("muted", True)
+            value = WrappingLabel(text)  # a digest or an address wraps instead of being cut off
+            self.form.addRow(key, value)
+            return value
+
+        add("Kind", preview.kind)
+        add("Signer", preview.signer)
+        fields = dict(preview.fields)
+        self.field_labels: dict[str, WrappingLabel] = {}
+        for entries in (preview.domain, preview.fields):
+            for key, value in entries:
+                self.field_labels[key] = add(VOUCHER_LABELS.get(key, key), voucher_field_text(key, value, fields))
+        price = str(fields.get("price", ""))
+        if price.isdigit():  # what moves, and when: nothing now; the price when someone buys it
+            amount = format_eth(int(price), exact=True)
+            for who, text in (("You send", "nothing now (no gas)"),
+                              ("The buyer sends", f"{amount} (when bought; they also pay the minting gas)"),
+                              ("You receive", f"{amount} (when bought)"),
+                              ("The buyer receives", "the token, minted to them (when bought)")):
+                add(who, text)
         panel = QFrame()
         panel.setObjectName("panel")
         panel.setLayout(self.form)
@@ -304,13 +329,30 @@ class SignaturePreviewDialog(QDialog):
         layout.addWidget(self.buttons)
 
 
-def _field_text(key: str, value: Any) -> str:
-    """A voucher field for people: the price also in ETH, the expiry also as a date."""
+#: The EIP-712 domain's and the voucher's field names, as people read them.
+VOUCHER_LABELS = {"name": "Domain", "version": "Domain version", "chainId": "Chain id",
+                  "verifyingContract": "Collection", "contentDigest": "Content (metadata SHA-256)", "price": "Price",
+                  "royaltyReceiver": "Royalty receiver", "royaltyBps": "Royalty", "nonce": "Nonce",
+                  "expiry": "Valid until"}
+
+
+def voucher_field_text(key: str, value: Any, fields: dict[str, Any] | None = None) -> str:
+    """A voucher field for people: the price in ETH, the expiry as a date, the royalty as a share or
+    "collection default" (a zero receiver: the collection's own royalty applies)."""
     text = str(value)
     if key == "price" and text.isdigit():
-        return f"{format_eth(int(text), exact=True)}  ({text} wei)"
+        return format_eth(int(text), exact=True)
     if key == "expiry" and text.isdigit():
         import datetime as dt
 
-        return f"{dt.datetime.fromtimestamp(int(text)).strftime('%Y-%m-%d %H:%M')}  ({text})"
+        return dt.datetime.fromtimestamp(int(text), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if key == "royaltyReceiver" and _zero_address(text):
+        return "collection default"
+    if key == "royaltyBps" and text.isdigit():
+        return "collection default" if _zero_address(str((fields or {}).get("royaltyReceiver", ""))) else \
+            f"{int(text) / 100:g} %"
     return text
+
+
+def _zero_address(text: str) -> bool:
+    return len(text) == 42 and text.startswith("0x") and text[2:].strip("0") == ""

@@ -6,7 +6,8 @@ stays disabled until the confirmation box is ticked (``confirmed`` is what to pa
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QLabel, QPushButton,
@@ -14,27 +15,65 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from studio.text import printable
 from studio.ui.money import format_eth
+from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui import theme
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
 
 
+MONEY_ARGUMENTS = {"price", "amount", "value", "priceWei", "amountWei", "newPrice"}
+
+
+def argument_text(name: str, value: Any, currency: str = "ETH", names: dict[str, str] | None = None) -> str:
+    """One decoded argument for people: amounts in ETH, basis points in %, a zero royalty receiver as
+    the collection's default, known addresses by name, bytes as hex."""
+    from studio.chain.transactions import _show
+
+    field = name.rsplit(".", 1)[-1]
+    if isinstance(value, int) and not isinstance(value, bool):
+        if field in MONEY_ARGUMENTS:
+            return format_eth(value, currency, exact=True)
+        if field.endswith("Bps"):
+            return f"{value / 100:g} %"
+        if field == "expiry":
+            return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(value))
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        if int(value, 16) == 0 and "royalty" in field.lower():
+            return "collection default"
+        known = (names or {}).get(value.lower())
+        return f"{known} ({value})" if known else value
+    return _show(value)
+
+
 def preview_rows(preview: "TxPreview", currency: str = "ETH") -> list[tuple[str, str]]:
-    """The preview's lines with amounts in ETH (every digit) instead of wei, and the total at most spent."""
-    rows: list[tuple[str, str]] = []
-    for label, text in preview.lines():
-        if label == "Network":
-            marker = "MAINNET: real money" if preview.is_mainnet else ""
-            text = f"{preview.network} (chain id {preview.chain_id})" + (f"  ·  {marker}" if marker else "")
-        elif label == "Value":
-            text = format_eth(preview.value_wei, currency, exact=True)
-        elif label == "Max fee":
-            gwei = format_eth(preview.max_fee_per_gas * 10**9, "gwei", exact=True)
-            text = (f"{format_eth(preview.max_fee_wei, currency, exact=True)}  "
-                    f"(up to {gwei} per gas)")
-        rows.append((label, text))
-    rows.append(("At most", format_eth(preview.max_total_wei, currency, exact=True)))
+    """The rows a person reads: network, from, to, what the call does (its details, or its arguments
+    by name), what each party sends and receives, value and fees; every amount in ETH."""
+    from studio.chain.transactions import call_arguments, flow_label, flow_text
+
+    names = {preview.to.lower(): preview.to_name} if preview.to and preview.to_name else {}
+    marker = "  ·  MAINNET: real money" if preview.is_mainnet else ""
+    rows: list[tuple[str, str]] = [
+        ("Network", f"{preview.network} (chain id {preview.chain_id}){marker}"),
+        ("From", preview.sender),
+        ("To", f"{preview.to_name} ({preview.to})" if preview.to_name else (preview.to or "a new contract"))]
+    if preview.call:
+        rows.append(("Function", f"{preview.call.contract}.{preview.call.function}"))
+    if preview.details:
+        rows += [(label, format_eth(value, currency, exact=True) if isinstance(value, int) else value)
+                 for label, value in preview.details]
+    elif preview.call:
+        rows += [(f"  {name}", argument_text(name, value, currency, names)) for name, value in
+                 call_arguments(preview.call)]
+    elif preview.data not in ("", "0x"):
+        rows.append(("Data", f"{(len(preview.data) - 2) // 2} bytes, not a studio contract call"))
+    rows += [(flow_label(flow), flow_text(flow, format_eth(flow.amount_wei, currency, exact=True)))
+             for flow in preview.flows]
+    gwei = format_eth(preview.max_fee_per_gas * 10**9, "gwei", exact=True)
+    rows += [("Value", format_eth(preview.value_wei, currency, exact=True)),
+             ("Max fee", f"{format_eth(preview.max_fee_wei, currency, exact=True)}  (up to {gwei} per gas)"),
+             ("Gas limit", str(preview.gas_limit)),
+             ("At most", format_eth(preview.max_total_wei, currency, exact=True))]
     if preview.nonce is not None:
         rows.append(("Nonce", str(preview.nonce)))
     return rows
@@ -49,6 +88,7 @@ class TxPreviewDialog(QDialog):
         self.preview = preview
         self.setWindowTitle("Review before signing")
         self.setMinimumWidth(620)
+        self.setMaximumWidth(760)  # long values wrap; the dialog never grows past a laptop screen
         title = QLabel(printable(preview.action))
         title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("heroTitle")
@@ -59,18 +99,16 @@ class TxPreviewDialog(QDialog):
         self.form = QFormLayout()
         self.form.setHorizontalSpacing(18)
         self.form.setVerticalSpacing(6)
-        self.value_labels: dict[str, QLabel] = {}
+        self.value_labels: dict[str, WrappingLabel] = {}
         for label, text in preview_rows(preview, currency):
-            # names come from contracts and files: never markup, never a control character obeyed
-            value = QLabel(printable(text, multiline=True))
-            value.setTextFormat(Qt.TextFormat.PlainText)
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # names come from contracts and files: never markup, never a control character obeyed; a
+            # signature or calldata wraps instead of widening the dialog
+            value = WrappingLabel(printable(text, multiline=True))
             if label == "Network" and preview.is_mainnet:
                 value.setStyleSheet(f"color: {theme.ERROR_TEXT}; font-weight: 600;")
             elif label.startswith("  "):
                 value.setStyleSheet(f"color: {theme.MUTED};")
-            if label in ("Value", "At most"):
+            if label in ("Value", "At most") or label.startswith("You "):
                 value.setStyleSheet("font-weight: 600;")
             key = QLabel(label.strip() if not label.startswith("  ") else f"   {label.strip()}")
             key.setProperty("muted", True)

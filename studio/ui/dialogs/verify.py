@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from studio.ui.state.create import CreateState
 
 THUMBNAIL = 160
-OK_BG, OK_TEXT = "#1f3d27", "#8fd694"
+OK_BG, OK_TEXT = "OK_BG", "OK_TEXT"  # theme names, read when the badge is drawn
 #: verdict -> (badge text, background, text colour, one sentence); colours are theme names or #rgb
 BADGES: dict[str, tuple[str, str, str, str]] = {
     "verified": ("✓ Verified", OK_BG, OK_TEXT, "Everything this file carries checks out."),

@@ -2,7 +2,9 @@
 
 Holds what the tab shows as properties with change signals, checks input before anything is
 queued, and runs the avatar workflows on the GPU lane (one generation at a time, with the Create
-tab's jobs). No widgets here.
+tab's jobs). Every avatar is saved and recorded in the library by the workflows (the Gallery shows
+it); a collection's images are shown as they are made, and those of a folder made earlier when
+the folder is chosen. "Mint collection…" asks the window for the batch mint dialog. No widgets here.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QImage
 
 from studio.assets import asset_path
 from studio.errors import InputError, NotFound, StudioError
@@ -23,6 +26,7 @@ from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_m
 if TYPE_CHECKING:
     from studio.config import Config
     from studio.generation.traits import RarityReport
+    from studio.library.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +143,7 @@ class AvatarsState(QObject):
     template_changed = Signal(str)
     collection_count_changed = Signal(int)
     collection_seed_changed = Signal(int)
+    collection_name_changed = Signal(str)
     out_dir_changed = Signal(str)
     busy_changed = Signal(bool)
     status_changed = Signal(str)
@@ -154,7 +159,9 @@ class AvatarsState(QObject):
     sheet_ready = Signal(object)            # CharacterSheet
     collection_done = Signal(object)        # CollectionResult
     rarity_changed = Signal(object)         # RarityReport
-    mint_command_changed = Signal(str)
+    collection_manifest_changed = Signal(str)   # the finished collection's manifest.json, "" while none
+    mint_collection_requested = Signal(object)  # Path of the manifest: the window opens the batch mint
+    preview_changed = Signal(object)        # QImage of the avatar forming (null when none)
     possible_changed = Signal(str)          # "864 combinations (661 valid)"
 
     mode = Field(SINGLE)
@@ -171,6 +178,7 @@ class AvatarsState(QObject):
     template = Field("")
     collection_count = Field(100)
     collection_seed = Field(7)
+    collection_name = Field("")  # the tokens' name: "<name> #1"…
     out_dir = Field("")
     busy = Field(False)
     status = Field("")
@@ -179,7 +187,7 @@ class AvatarsState(QObject):
     adapter_scale = Field(0.6)
     licence_acknowledged = Field(False)
     photo_as_init = Field(True)
-    mint_command = Field("")
+    collection_manifest = Field("")
     possible = Field("")
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
@@ -189,8 +197,10 @@ class AvatarsState(QObject):
         self.catalog = catalog
         self.lane = lane
         self.background = background
+        self.library: "Library | None" = None     # the window's; None: each job opens the studio's library
         self.results = ResultsModel(self)        # single avatars, newest first
         self.sheet_results = ResultsModel(self)  # the last sheet's variations
+        self.collection_results = ResultsModel(self)  # the collection folder's avatars, in order
         self.traits = TraitRowsModel(self)
         self.traits.edited.connect(self._count_possible)
         self.template_changed.connect(lambda _text: self._count_possible())
@@ -200,6 +210,9 @@ class AvatarsState(QObject):
         self.adapter_choices: tuple[Any, ...] = ()   # IpAdapterFiles usable with the photo
         self.rarity: "RarityReport | None" = None
         self._job: Job | None = None
+        self._folder_ticket = 0
+        self._collection_items: dict[int, ResultItem] = {}
+        self.out_dir_changed.connect(lambda _folder: self.load_collection_folder())
         self.out_dir = str(config.paths.data_dir / "avatar-collections" / "collection")
         if EXAMPLE_TRAITS.exists():
             self.load_traits(EXAMPLE_TRAITS)
@@ -248,7 +261,8 @@ class AvatarsState(QObject):
             self.adapter = ""
         self.adapter_choices_changed.emit()
         self.adapters = report.summary + ("" if report.available else
-                                          " Optional downloads: see the tooltip or `studio avatars adapters`.")
+                                          " To keep a photo's likeness, put one in the models folder "
+                                          "(Settings › Storage); the tooltip lists the files.")
 
     # -- input ------------------------------------------------------------------------------
 
@@ -304,18 +318,20 @@ class AvatarsState(QObject):
         except StudioError as exc:
             self.error.emit(str(exc))
             return None
-        works_dir = self.config.paths.works_dir
+        works_dir, preview_every = self.config.paths.works_dir, self._preview_every()
 
         def run(progress: Any, cancel: Any) -> Any:
             from studio.workflows.avatars import make_from_photo, make_single
 
             engine = self.lane.engine()
             progress(JobProgress("Starting…", None))
-            kwargs = dict(progress=self._step_reporter(progress), cancel=cancel, on_saved=self._saved_reporter(job),
-                          data_dir=self.config.paths.data_dir)
-            if photo is not None:
-                return make_from_photo(request, photo, engine, works_dir, **kwargs)
-            return make_single(request, engine, works_dir, **kwargs)
+            with self._library() as library:
+                kwargs = dict(progress=self._step_reporter(progress), cancel=cancel,
+                              on_saved=self._saved_reporter(job), data_dir=self.config.paths.data_dir,
+                              library=library, preview_every=preview_every)
+                if photo is not None:
+                    return make_from_photo(request, photo, engine, works_dir, **kwargs)
+                return make_single(request, engine, works_dir, **kwargs)
 
         job = _AvatarJob(f"Avatar “{self.prompt[:30]}”", run, self)
         job.saved.connect(lambda item: self.results.prepend(item))
@@ -332,31 +348,24 @@ class AvatarsState(QObject):
         except StudioError as exc:
             self.error.emit(str(exc))
             return None
-        works_dir = self.config.paths.works_dir
-        self.sheet_results.beginResetModel()
-        self.sheet_results._items.clear()
-        self.sheet_results.endResetModel()
+        works_dir, preview_every = self.config.paths.works_dir, self._preview_every()
+        self.sheet_results.set_items([])
 
         def run(progress: Any, cancel: Any) -> Any:
             from studio.workflows.avatars import make_character_sheet
 
             engine = self.lane.engine()
             progress(JobProgress("Starting…", None))
-            return make_character_sheet(request, reference, engine, works_dir, progress=self._step_reporter(progress),
-                                        cancel=cancel, on_saved=self._saved_reporter(job),
-                                        data_dir=self.config.paths.data_dir)
+            with self._library() as library:
+                return make_character_sheet(request, reference, engine, works_dir, library=library,
+                                            progress=self._step_reporter(progress), cancel=cancel,
+                                            on_saved=self._saved_reporter(job), data_dir=self.config.paths.data_dir,
+                                            preview_every=preview_every)
 
         job = _AvatarJob("Character sheet", run, self)
-        job.saved.connect(self._append_sheet_item)
+        job.saved.connect(self.sheet_results.append)
         job.succeeded.connect(self.sheet_ready.emit)
         return self._start(job)
-
-    def _append_sheet_item(self, item: ResultItem) -> None:
-        model = self.sheet_results
-        row = model.rowCount()
-        model.beginInsertRows(QModelIndex(), row, row)
-        model._items.append(item)
-        model.endInsertRows()
 
     def use_as_reference(self, row: int) -> None:
         """Make variation ``row`` of the sheet the new reference (to keep refining one character)."""
@@ -375,27 +384,91 @@ class AvatarsState(QObject):
             return None
         count, seed, out_dir = self.collection_count, self.collection_seed, Path(self.out_dir)
         template, size, steps = self.template, self.size or None, self.steps or None
-        preset = self.preset
+        preset, preview_every = self.preset, self._preview_every()
+        name = " ".join(self.collection_name.split()) or None
+        self.collection_manifest = ""
 
         def run(progress: Any, cancel: Any) -> Any:
+            from studio.ui.images import pil_to_qimage
             from studio.workflows.avatars import make_collection
 
             engine = self.lane.engine()
             progress(JobProgress("Starting…", None))
-            return make_collection(table, count, seed, out_dir, engine, template=template, preset=preset,
-                                   model=self.model_name, size=size, steps=steps, cancel=cancel,
-                                   progress=lambda p: progress(JobProgress(p.text, p.fraction)),
-                                   data_dir=self.config.paths.data_dir)
+
+            def report(step: Any) -> None:
+                preview = pil_to_qimage(step.preview) if step.preview is not None else None
+                progress(JobProgress(step.text, step.fraction, preview))
+
+            with self._library() as library:
+                return make_collection(table, count, seed, out_dir, engine, library=library, template=template,
+                                       preset=preset, model=self.model_name, size=size, steps=steps, cancel=cancel,
+                                       progress=report, on_saved=self._collection_reporter(job),
+                                       data_dir=self.config.paths.data_dir, preview_every=preview_every,
+                                       name=name)
 
         job = _AvatarJob(f"Collection of {count}", run, self)
+        job.saved.connect(self._show_collection_item)
         job.succeeded.connect(self._on_collection)
+        self._folder_ticket += 1  # a folder still being read must not replace what this run shows
         return self._start(job)
 
     def _on_collection(self, result: Any) -> None:
         self.rarity = result.rarity
         self.rarity_changed.emit(self.rarity)
-        self.mint_command = f"studio batch-mint {result.manifest} --collection ADDRESS"
+        self.collection_manifest = str(result.manifest)
         self.collection_done.emit(result)
+
+    def _show_collection_item(self, made: tuple[int, ResultItem]) -> None:
+        """An avatar of the collection, in its place by number (a rerun fills the gaps)."""
+        index, item = made
+        self._collection_items[index] = item
+        self.collection_results.set_items([self._collection_items[i] for i in sorted(self._collection_items)])
+
+    def load_collection_folder(self) -> Job | None:
+        """Show the avatars, rarity and mint readiness of the collection in the chosen folder (read
+        in the background); a folder without a collection shows nothing."""
+        folder = Path(self.out_dir) if self.out_dir else None
+        self._folder_ticket += 1
+        ticket = self._folder_ticket
+        self._collection_items = {}
+        self.collection_results.set_items([])
+        self.collection_manifest = ""
+        if folder is None or self.busy:
+            return None
+
+        def read(_progress: Any, _cancel: Any) -> Any:
+            from studio.ui.images import load_thumbnail
+            from studio.workflows.avatars import MANIFEST_FILE, collection_rarity, finished_items
+
+            found = finished_items(folder)
+            items = {item.index: _collection_result(item, path, load_thumbnail(path)) for item, path in found}
+            rarity = collection_rarity(folder) if found else None
+            manifest = folder / MANIFEST_FILE
+            return items, rarity, str(manifest) if manifest.is_file() else ""
+
+        job = FunctionJob(f"Reading {folder.name}", read, self)
+        job.succeeded.connect(lambda found: self._on_folder_read(ticket, found))
+        job.failed.connect(lambda exc: log.info("The collection folder %s is unreadable: %s", folder, exc))
+        return self.background.start(job)
+
+    def _on_folder_read(self, ticket: int, found: Any) -> None:
+        if ticket != self._folder_ticket:
+            return  # another folder was chosen, or a run started, since
+        items, rarity, manifest = found
+        self._collection_items = dict(items)
+        self.collection_results.set_items([items[i] for i in sorted(items)])
+        if rarity is not None:
+            self.rarity = rarity
+            self.rarity_changed.emit(rarity)
+        self.collection_manifest = manifest
+
+    def mint_collection(self) -> bool:
+        """“Mint collection…”: ask the window for the batch mint dialog with the finished collection."""
+        if not self.collection_manifest or not Path(self.collection_manifest).is_file():
+            self.error.emit("Make the collection first: its manifest is written when every avatar is done.")
+            return False
+        self.mint_collection_requested.emit(Path(self.collection_manifest))
+        return True
 
     def cancel(self) -> None:
         if self._job is not None:
@@ -412,6 +485,7 @@ class AvatarsState(QObject):
             self.error.emit(str(exc))
             return False
         self.template = table.template
+        self.collection_name = table.name
         self.traits.set_table(table)
         return True
 
@@ -419,7 +493,7 @@ class AvatarsState(QObject):
         from studio.generation.traits import save_trait_table
 
         try:
-            save_trait_table(self.traits.to_table(self.template), path)
+            save_trait_table(self.traits.to_table(self.template, self.collection_name), path)
         except StudioError as exc:
             self.error.emit(str(exc))
             return False
@@ -440,14 +514,35 @@ class AvatarsState(QObject):
     # -- jobs -------------------------------------------------------------------------------
 
     def _step_reporter(self, progress: Any) -> Any:
+        from studio.ui.images import pil_to_qimage
         from studio.ui.state.jobs import format_progress
 
-        return lambda step: progress(JobProgress(format_progress(step), step.fraction))
+        return lambda step: progress(JobProgress(format_progress(step), step.fraction,
+                                                 pil_to_qimage(step.preview) if step.preview is not None else None))
 
     def _saved_reporter(self, job: "_AvatarJob") -> Any:
         from studio.ui.images import load_thumbnail
 
         return lambda work: job.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+
+    def _collection_reporter(self, job: "_AvatarJob") -> Any:
+        from studio.ui.images import load_thumbnail
+
+        return lambda item, work: job.saved.emit(
+            (item.index, ResultItem(work, load_thumbnail(work.path), f"#{item.index + 1}")))
+
+    def _preview_every(self) -> int:
+        return max(0, int(self.config["preview_every"]))
+
+    def _library(self) -> Any:
+        """A context for the job: the window's library, or the studio's opened for the job and closed after."""
+        from contextlib import nullcontext
+
+        if self.library is not None:
+            return nullcontext(self.library)
+        from studio.library.db import Library
+
+        return Library.default()
 
     def _start(self, job: Job) -> Job:
         self._job = job
@@ -455,19 +550,39 @@ class AvatarsState(QObject):
         self.status = "Queued…"
         job.progressed.connect(self._on_progress)
         job.failed.connect(lambda exc: self.error.emit(error_message(exc)))
-        job.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved."))
-        job.succeeded.connect(lambda _result: setattr(self, "status", "Done."))
+        job.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved in the Gallery."))
+        job.succeeded.connect(lambda result: setattr(self, "status", _done_text(result)))
         job.ended.connect(self._on_ended)
         self.lane.submit(job)
         return job
 
     def _on_progress(self, progress: JobProgress) -> None:
-        self.status = progress.text
+        self.status = ""  # the progress strip says where the job is; the line below it says how it ended
         self.progress_changed.emit(progress)
+        if progress.preview is not None:
+            self.preview_changed.emit(progress.preview)
 
     def _on_ended(self) -> None:
         self._job = None
         self.busy = False
+        self.preview_changed.emit(QImage())
+
+
+def _done_text(result: Any) -> str:
+    """How a finished job is summed up under the progress strip."""
+    if hasattr(result, "manifest"):  # a collection
+        return (f"Done: {len(result.items)} avatars ({result.generated} made now) in {result.folder}; "
+                "the Gallery shows them.")
+    works = result.works if hasattr(result, "works") else result
+    count = len(works)
+    return f"Done: {count} avatar{'s' if count != 1 else ''} saved; the Gallery shows {'them' if count != 1 else 'it'}."
+
+
+def _collection_result(item: Any, path: Path, thumbnail: QImage) -> ResultItem:
+    """A collection avatar read back from its folder, for the results grid."""
+    from studio.workflows.generate import SavedWork, read_recipe
+
+    return ResultItem(SavedWork(path, read_recipe(path), ()), thumbnail, f"#{item.index + 1}")
 
 
 class _AvatarJob(FunctionJob):

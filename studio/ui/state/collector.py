@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QImage
 
 from studio.errors import Cancelled, InputError, StudioError
 from studio.text import printable
+from studio.ui import theme
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
@@ -99,9 +100,9 @@ class TokenGridModel(QAbstractListModel):
 
             return plain_tooltip(printable(card.problem or card.name))  # Qt would guess markup in a raw tooltip
         if role == Qt.ItemDataRole.BackgroundRole and not card.ok:
-            return QBrush(QColor("#4a2026"))
+            return QBrush(QColor(theme.ERROR_BG))
         if role == Qt.ItemDataRole.ForegroundRole and not card.ok:
-            return QBrush(QColor("#ffb4bd"))
+            return QBrush(QColor(theme.ERROR_TEXT))
         if role == self.CardRole:
             return card
         if role == self.ErrorRole:
@@ -145,6 +146,10 @@ def _thumbnail(data: bytes | None) -> QImage | None:
                         Qt.TransformationMode.SmoothTransformation)
 
 
+NOTHING_OPEN = ("Paste a collection's address (0x…) above and press Open collection, pick one you opened before "
+                "from Recent collections, or press My collection to see the tokens your accounts hold.")
+
+
 class CollectorState(QObject):
     """What the Collections view shows and does, over the wallet's network and the library."""
 
@@ -177,9 +182,9 @@ class CollectorState(QObject):
         self._marketplace: str | None = None
         self._generation = 0
         self._jobs: set[Job] = set()
-        self._status = ""
+        self._status = NOTHING_OPEN
         self._error = ""
-        self._title = ""
+        self._title = "No collection open"
         wallet_state.network_key_changed.connect(self._on_network_changed)
 
     # -- properties the tab shows -------------------------------------------------------------
@@ -427,7 +432,7 @@ class CollectorState(QObject):
             return
         self._set_error(error_message(exc))
         if self.view is None and self._refs is None:
-            self._set_status("Nothing open.")
+            self._set_status(NOTHING_OPEN)
 
     def _ended(self, job: Job) -> None:
         self._jobs.discard(job)

@@ -80,6 +80,9 @@ class CreateState(QObject):
     mode_changed = Signal(str)
     init_image_path_changed = Signal(str)
     strength_changed = Signal(float)
+    mask_blur_changed = Signal(int)
+    inpaint_area_changed = Signal(str)
+    inpaint_padding_changed = Signal(int)
     busy_changed = Signal(bool)
     progress_text_changed = Signal(str)
     progress_fraction_changed = Signal(float)
@@ -112,6 +115,9 @@ class CreateState(QObject):
     mode = Field(TEXT_TO_IMAGE)
     init_image_path = Field("")
     strength = Field(0.75)
+    mask_blur = Field(4)           # inpainting: the mask's feathered edge, in pixels
+    inpaint_area = Field("whole")  # "whole" picture, or only the "masked" area at full resolution
+    inpaint_padding = Field(32)    # around the masked area, in pixels
     busy = Field(False)
     progress_text = Field("")
     progress_fraction = Field(0.0)  # -1: busy without a known fraction
@@ -404,6 +410,7 @@ class CreateState(QObject):
             guidance=float(self.guidance), width=int(self.width), height=int(self.height),
             count=int(self.count), scheduler=self.scheduler, init_image=init_image,
             strength=float(self.strength), mask_image=mask_image, loras=self._loras,
+            mask_blur=int(self.mask_blur), inpaint_area=self.inpaint_area, inpaint_padding=int(self.inpaint_padding),
         )
 
     def _chosen_model(self) -> ModelInfo:
@@ -467,6 +474,8 @@ class CreateState(QObject):
 
     def cancel(self) -> None:
         """Stop the running generation at its next step; the queue goes on."""
+        if self.busy:
+            self.progress_text = "Cancelling…"  # the step under way finishes first
         self.lane.cancel_current()
 
     def cancel_all(self) -> None:
@@ -507,6 +516,8 @@ class CreateState(QObject):
     def _on_cancelled(self) -> None:
         self.progress_text = "Cancelled."
         self.progress_fraction = 0.0
+        self._preview = None
+        self.preview_changed.emit(QImage())  # the half-made image goes; the selected result shows again
 
     def _on_job_ended(self, job: Job) -> None:
         if isinstance(job, GenerationJob):

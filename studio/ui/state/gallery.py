@@ -193,6 +193,18 @@ class WorkDetail:
     tokens: tuple[Token, ...]
     listings: tuple[tuple[int, str, int, int], ...]   # (chain id, collection, token id, price in wei)
     file_exists: bool
+    lazy_listings: tuple[tuple[int, str, int], ...] = ()  # (chain id, collection, price in wei): a buyer mints it
+    collection_names: tuple[tuple[str, str], ...] = ()   # (address, name) of the collections named above
+
+    def collection_name(self, address: str) -> str:
+        """The collection's name where the library knows it, else its shortened address."""
+        return next((name for known, name in self.collection_names if known.lower() == address.lower()),
+                    f"{address[:8]}…{address[-4:]}")
+
+    @property
+    def mintable(self) -> bool:
+        """Neither minted nor lazily listed (a lazy listing's buyer mints it), and its file is here."""
+        return self.file_exists and not self.tokens and not self.lazy_listings and not self.work.in_trash
 
     @property
     def recipe(self) -> "Recipe | None":
@@ -252,16 +264,29 @@ def _format_eth(wei: int) -> str:
 
 
 def token_lines(detail: WorkDetail) -> list[str]:
-    """The work's tokens and listings as lines for people."""
+    """The work's tokens, listings and lazy listings as lines for people."""
     listed = {(chain, collection.lower(), token): price for chain, collection, token, price in detail.listings}
     lines = []
     for token in detail.tokens:
-        line = f"#{token.token_id} in {token.collection[:10]}… on chain {token.chain_id}"
+        line = f"#{token.token_id} in {detail.collection_name(token.collection)} on chain {token.chain_id}"
         price = listed.get((token.chain_id, token.collection.lower(), token.token_id))
         if price is not None:
             line += f" · listed at {_format_eth(price)}"
         lines.append(line)
+    for chain, collection, price in detail.lazy_listings:
+        lines.append(f"Lazily listed in {detail.collection_name(collection)} on chain {chain} at "
+                     f"{_format_eth(price)}: the buyer mints it")
     return lines
+
+
+def lazy_listings_of(library: Library, work_id: int) -> tuple[tuple[int, str, int], ...]:
+    """The work's lazy listings a buyer can still redeem, as the library last read the market."""
+    if not library.has_table("market_vouchers"):
+        return ()
+    from studio.library.market import ACTIVE, MarketStore
+
+    return tuple((v.chain_id, v.collection, v.price_wei) for v in MarketStore(library).vouchers_of_work(work_id)
+                 if v.status == ACTIVE and not v.expired())
 
 
 class GalleryState(QObject):
@@ -404,18 +429,18 @@ class GalleryState(QObject):
             self._show_detail(self.library.work(self._detail.work.id))
 
     def refresh_if_changed(self) -> bool:
-        """Re-read only when another connection (a generation job, the CLI) changed the library."""
+        """Re-read only when the library changed since: through another connection (a generation
+        job, the CLI) or through this one (a market sync recorded a lazily listed work's token)."""
         if self._read_data_version() == self._data_version:
             return False
         self.refresh()
         return True
 
-    def _read_data_version(self) -> int:
+    def _read_data_version(self) -> tuple[int, int]:
         try:
-            with self.library.connect() as db:
-                return int(db.execute("PRAGMA data_version").fetchone()[0])
+            return self.library.version()
         except StudioError:
-            return -1
+            return -1, -1
 
     # -- selection and the detail pane ---------------------------------------------------
 
@@ -461,8 +486,14 @@ class GalleryState(QObject):
                 manifest = SignedManifest.from_json(manifest_json).manifest
             except StudioError as exc:
                 log.info("The stored manifest of work %s is unreadable: %s", work.id, exc)
-        self._detail = WorkDetail(work, manifest, tuple(self.library.tokens_of_work(work.id)),
-                                  tuple(self.library.active_listing_prices(work.id)), Path(work.path).is_file())
+        tokens = tuple(self.library.tokens_of_work(work.id))
+        lazy = lazy_listings_of(self.library, work.id)
+        names = {c.address.lower(): c.name for c in self.library.all_collections()}
+        named = tuple((address, names[address.lower()]) for address in
+                      {t.collection for t in tokens} | {collection for _, collection, _ in lazy}
+                      if address.lower() in names)
+        self._detail = WorkDetail(work, manifest, tokens, tuple(self.library.active_listing_prices(work.id)),
+                                  Path(work.path).is_file(), lazy, named)
         self.detail_changed.emit(self._detail)
         self.verify_changed.emit("Checking provenance…" if self._detail.file_exists else
                                  "The file is missing: it was moved or deleted outside the studio.")
@@ -534,9 +565,10 @@ class GalleryState(QObject):
         """Ask for the mint dialog with the selected works that are not minted yet and whose file exists."""
         works = [self.library.work(work_id) for work_id in self._selected_ids]
         paths = [Path(w.path) for w in works if w is not None and not w.in_trash and Path(w.path).is_file()
-                 and not self.library.tokens_of_work(w.id)]
+                 and not self.library.tokens_of_work(w.id) and not lazy_listings_of(self.library, w.id)]
         if not paths:
-            self.error = "The selected works are minted already (or their files are missing): nothing to mint."
+            self.error = ("The selected works are minted already, lazily listed (the buyer mints them), or their "
+                          "files are missing: nothing to mint.")
             return []
         self.mint_requested.emit(paths)
         return paths

@@ -4,8 +4,9 @@ A :class:`GenerationJob` runs on the GPU lane and reports :class:`JobProgress` a
 :class:`ResultItem` per saved image; :class:`QueueModel` and :class:`ResultsModel` are the
 list models the tab's views show. No widgets here.
 
-Every saved image is also recorded in the library (the Gallery) from the worker thread; when
-that fails the image stays saved and the failure becomes one of the work's warnings.
+Every saved image is also recorded in the library (the Gallery) from the worker thread, by the
+workflow's `save_work`; when that fails the image stays saved and the failure becomes one of the
+work's warnings.
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
     ]
     if recipe.strength is not None:
         lines.append(f"Strength: {recipe.strength:g}")
+    if recipe.mask_blur is not None:
+        area = "only masked, padding " + f"{recipe.inpaint_padding} px" if recipe.inpaint_area == "masked" else \
+            "whole picture"
+        lines.append(f"Inpaint: mask blur {recipe.mask_blur} px · {area}")
     for name, sha, weight in recipe.loras:
         lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
     if recipe.device:
@@ -85,6 +90,7 @@ class ResultItem:
 
     work: "SavedWork"
     thumbnail: QImage
+    caption: str = ""   # what the grid writes under it ("#3" in a collection); else its seed
 
     @property
     def path(self) -> Path:
@@ -128,24 +134,31 @@ class GenerationJob(Job):
         if engine.loaded_model is None or engine.loaded_model.path != info.path:
             progress(JobProgress(f"Loading {info.label}…", None))
 
+        saving = "Saving and signing…" if self.signer is not None else "Saving…"
+
         def on_step(step: "GenerationProgress") -> None:
+            if step.step >= step.steps:  # the image is decoded, written and signed next: say so, not "ETA <1 s"
+                count = f" (image {step.image_index + 1}/{step.image_count})" if step.image_count > 1 else ""
+                progress(JobProgress(saving + count, step.fraction, None))
+                return
             preview = pil_to_qimage(step.preview) if step.preview is not None else None
             progress(JobProgress(format_progress(step), step.fraction, preview))
 
         library, opened, problem = self._open_library()
-        recorded: dict[Path, "SavedWork"] = {}
 
         def on_saved(work: "SavedWork") -> None:
-            work = recorded[work.path] = _record_in_library(library, work, problem)
+            if problem:
+                work = not_recorded(work, problem)
             self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
 
         try:
-            saved = generate_works(self.request, engine, self._works_dir, progress=on_step, cancel=cancel,
-                                   preview_every=self._preview_every, on_saved=on_saved, signer=self.signer)
+            saved = generate_works(self.request, engine, self._works_dir, library=library, progress=on_step,
+                                   cancel=cancel, preview_every=self._preview_every, on_saved=on_saved,
+                                   signer=self.signer)
         finally:
             if opened and library is not None:
                 library.close()
-        return [recorded.get(work.path, work) for work in saved]
+        return [not_recorded(work, problem) if problem else work for work in saved]
 
     def _open_library(self) -> tuple["Library | None", bool, str]:
         """(library, opened here, why there is none)."""
@@ -161,22 +174,8 @@ class GenerationJob(Job):
             return None, False, str(exc)
 
 
-def _record_in_library(library: "Library | None", work: "SavedWork", problem: str) -> "SavedWork":
-    """Add a saved image to the library; a failure is logged and added to the work's warnings,
-    never raised (the image is on disk either way)."""
-    from studio.errors import StudioError
-    from studio.workflows.library import add_saved_work
-
-    if library is not None:
-        try:
-            add_saved_work(library, work.path)
-            return work
-        except StudioError as exc:
-            log.warning("%s was saved but not added to the library: %s", work.path, exc)
-            problem = str(exc)
-        except Exception:  # a bug: keep the image, log the traceback
-            log.exception("%s was saved but not added to the library", work.path)
-            problem = "unexpected error, see the log"
+def not_recorded(work: "SavedWork", problem: str) -> "SavedWork":
+    """The work with a warning that the library could not be opened to record it."""
     return replace(work, warnings=work.warnings + (
         f"{work.path.name} was saved, but not added to the Gallery ({problem}).",))
 
@@ -199,7 +198,7 @@ class ResultsModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"seed {item.seed}"
+            return item.caption or f"seed {item.seed}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(item.path)
             if pixmap is None:
@@ -222,6 +221,20 @@ class ResultsModel(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), 0, 0)
         self._items.insert(0, item)
         self.endInsertRows()
+
+    def append(self, item: ResultItem) -> None:
+        row = len(self._items)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._items.append(item)
+        self.endInsertRows()
+
+    def set_items(self, items: list[ResultItem]) -> None:
+        """Show exactly ``items`` (a collection folder read back, a new sheet)."""
+        self.beginResetModel()
+        self._items = list(items)
+        shown = {item.path for item in self._items}
+        self._pixmaps = {path: pixmap for path, pixmap in self._pixmaps.items() if path in shown}
+        self.endResetModel()
 
 
 class QueueModel(QAbstractListModel):

@@ -60,6 +60,7 @@ class MarketSnapshot:
     held: tuple[HeldToken, ...]
     offers_made: tuple[OfferLine, ...]
     offers_incoming: tuple[OfferLine, ...]
+    payments_due: tuple[tuple[str, int], ...] = ()   # (account, wei the marketplace holds for it)
 
 
 @dataclass(frozen=True)
@@ -503,6 +504,12 @@ class MarketState(QObject):
                              amount_wei=offer.amount_wei, **kw, **common),
                          lambda r: f"Token {r.token_id} sold for {format_eth(r.price_wei, self.network.currency)}.")
 
+    def payment_due(self, account: str | None = None) -> int:
+        """Wei the marketplace holds for an account (the acting one unless named), as last read."""
+        who = (account or self.acting_account or "").lower()
+        snapshot = self.snapshot
+        return next((wei for owner, wei in (snapshot.payments_due if snapshot else ()) if owner.lower() == who), 0)
+
     def withdraw_proceeds(self) -> Job:
         """Collect payments the marketplace holds for the acting account (pull payments)."""
         who = self._signing_account("withdraw payments")
@@ -670,5 +677,9 @@ def _read_snapshot(connection: Any, network_key: str, marketplace: str, store: A
                                   best.get((token.collection.lower(), token.token_id))))
         incoming += [OfferLine(o, True, account=account) for o in offers]
         made += [OfferLine(o, False, account=account) for o in store.offers_by(chain_id, account)]
+    from studio.chain.contracts import MarketplaceContract
+
+    market = MarketplaceContract(connection, marketplace)
+    due = tuple((account, market.pending_withdrawal(account)) for account in accounts)
     return MarketSnapshot(network_key, chain_id, marketplace, block, tuple(items), tuple(held), tuple(made),
-                          tuple(incoming))
+                          tuple(incoming), due)

@@ -1,6 +1,7 @@
 """The Avatars tab: Single (preset, prompt, optional photo), Character sheet (reference → a grid to
-pick from) and Collection (trait table editor, count, seed, template, progress, rarity, the
-batch-mint command). Single and Character sheet also choose an identity-preserving IP-Adapter
+pick from) and Collection (trait table editor, count, seed, template, progress, the collection's
+avatars, rarity, "Mint collection…"). A live preview shows the avatar forming; every avatar is
+also in the Gallery. Single and Character sheet also choose an identity-preserving IP-Adapter
 found in the models folders, its scale, and (FaceID-type adapters) the InsightFace licence
 acknowledgement. All bindings to :class:`AvatarsState` are in :meth:`AvatarsTab.bind`."""
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
                                QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableView, QTableWidget,
@@ -22,6 +23,7 @@ from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.progress import ProgressStrip
 
 TRAITS_FILTER = "Trait tables (*.yaml *.yml *.json);;All files (*)"
+PREVIEW_SIZE = 72
 NO_ADAPTER = "None"
 FAMILY_LABELS = {"sd1": "SD 1.5", "sdxl": "SDXL"}
 MIN_ADAPTER_SCALE, MAX_ADAPTER_SCALE = 0.0, 2.0   # as studio.generation.ip_adapter checks them
@@ -136,8 +138,14 @@ class AvatarsTab(QWidget):
         self.pages.addWidget(self._build_collection())
         self.progress = ProgressStrip()
         self.status = _muted()
+        self.preview = QLabel()  # the avatar forming, while a job runs
+        self.preview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setToolTip("The avatar being made, as it forms")
+        self.preview.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         bottom = QHBoxLayout()
+        bottom.addWidget(self.preview)
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
@@ -267,6 +275,10 @@ class AvatarsTab(QWidget):
         self.possible_label = _muted()
         column.addWidget(self.possible_label)
         form = QFormLayout()
+        self.collection_name_edit = QLineEdit()
+        self.collection_name_edit.setPlaceholderText("Avatar")
+        self.collection_name_edit.setToolTip("Each token is named “<name> #<number>”")
+        form.addRow("Name", self.collection_name_edit)
         self.template_edit = QLineEdit()
         self.template_edit.setToolTip("The prompt of each avatar: {category} placeholders are filled with its traits")
         form.addRow("Template", self.template_edit)
@@ -295,21 +307,24 @@ class AvatarsTab(QWidget):
 
         right = _panel()
         side = QVBoxLayout(right)
+        side.addWidget(_section("Avatars"))
+        self.collection_grid = ImageGrid()
+        self.collection_grid.setModel(self.state.collection_results)
+        side.addWidget(self.collection_grid, 3)
         side.addWidget(_section("Rarity"))
         self.rarity_table = QTableWidget(0, 4)
         self.rarity_table.setHorizontalHeaderLabels(["Trait", "Value", "Count", "%"])
         self.rarity_table.horizontalHeader().setStretchLastSection(True)
         self.rarity_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rarity_table.verticalHeader().setVisible(False)
-        side.addWidget(self.rarity_table, 1)
-        side.addWidget(_section("Mint"))
-        self.mint_edit = QLineEdit()
-        self.mint_edit.setReadOnly(True)
-        self.mint_edit.setPlaceholderText("after the collection is made: the batch-mint command")
-        self.copy_mint_button = QPushButton("Copy command")
-        side.addWidget(self.mint_edit)
-        side.addWidget(self.copy_mint_button)
-        return self._split(left, right, sizes=(640, 360))
+        side.addWidget(self.rarity_table, 2)
+        self.mint_collection_button = QPushButton("Mint collection…")
+        self.mint_collection_button.setToolTip("Mint every avatar of the folder into one of your collections, "
+                                               "in batches, with the traits as token attributes")
+        self.mint_hint = _muted("Once every avatar is made, mint them all into one of your collections.")
+        side.addWidget(self.mint_hint)
+        side.addWidget(self.mint_collection_button)
+        return self._split(left, right, sizes=(560, 440))
 
     def _split(self, left: QWidget, right: QWidget, sizes: tuple[int, int] = (360, 640)) -> QSplitter:
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -342,6 +357,7 @@ class AvatarsTab(QWidget):
         b.bind(state, "template", self.template_edit.textChanged, self._set_text(self.template_edit))
         b.bind(state, "collection_count", self.collection_count_spin.valueChanged, self.collection_count_spin.setValue)
         b.bind(state, "collection_seed", self.collection_seed_spin.valueChanged, self.collection_seed_spin.setValue)
+        b.bind(state, "collection_name", self.collection_name_edit.textChanged, self._set_text(self.collection_name_edit))
         b.bind(state, "out_dir", self.out_edit.textChanged, self._set_text(self.out_edit))
         b.bind(state, "adapters", None, self._show_adapters)
         self._fill_adapters()
@@ -355,12 +371,13 @@ class AvatarsTab(QWidget):
                    to_state=lambda checked: not checked, to_widget=lambda value: not value)
         b.bind(state, "photo_as_init", None, self._show_strength_use)
         b.bind(state, "possible", None, self.possible_label.setText)
-        b.bind(state, "mint_command", None, self.mint_edit.setText)
-        b.bind(state, "status", None, self.status.setText)
+        b.bind(state, "collection_manifest", None, self._show_mintable)
+        b.bind(state, "status", None, self._show_status)
         b.bind(state, "busy", None, self._show_busy)
         b.connect(state.error, self.error_banner.show_text)
         b.connect(state.progress_changed, self._show_progress)
         b.connect(state.rarity_changed, self._show_rarity)
+        b.connect(state.preview_changed, self._show_preview)
         b.connect(self.error_banner.close_button.clicked, lambda: self.error_banner.show_text(""))
         b.connect(self.generate_button.clicked, self._generate_single)
         b.connect(self.sheet_button.clicked, self._generate_sheet)
@@ -375,7 +392,7 @@ class AvatarsTab(QWidget):
         b.connect(self.load_traits_button.clicked, self._load_traits)
         b.connect(self.save_traits_button.clicked, self._save_traits)
         b.connect(self.out_button.clicked, self._choose_folder)
-        b.connect(self.copy_mint_button.clicked, lambda: QGuiApplication.clipboard().setText(self.mint_edit.text()))
+        b.connect(self.mint_collection_button.clicked, self._mint_collection)
 
     @staticmethod
     def _set_text(edit: QLineEdit) -> Callable[[str], None]:
@@ -431,9 +448,28 @@ class AvatarsTab(QWidget):
         self.adapters_label.setText(text or "Looking for IP-Adapters…")
         self.adapters_label.setToolTip("\n".join(self.state.adapter_downloads))
 
+    def _show_mintable(self, manifest: str) -> None:
+        self.mint_collection_button.setEnabled(bool(manifest) and not self.state.busy)
+        self.mint_hint.setText(f"Ready to mint: {manifest}" if manifest else
+                               "Once every avatar is made, mint them all into one of your collections.")
+
+    def _show_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def _show_preview(self, image: QImage) -> None:
+        if image.isNull():
+            self.preview.clear()
+            self.preview.setVisible(False)
+            return
+        self.preview.setPixmap(QPixmap.fromImage(image).scaled(
+            PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        self.preview.setVisible(True)
+
     def _show_busy(self, busy: bool) -> None:
         for button in (self.generate_button, self.sheet_button, self.collection_button):
             button.setEnabled(not busy)
+        self.mint_collection_button.setEnabled(not busy and bool(self.state.collection_manifest))
         self.cancel_button.setEnabled(busy)
         if not busy:
             self.progress.set_fraction(0.0)
@@ -466,6 +502,10 @@ class AvatarsTab(QWidget):
     def _generate_collection(self) -> None:
         self.error_banner.show_text("")
         self.state.generate_collection()
+
+    def _mint_collection(self) -> None:
+        self.error_banner.show_text("")
+        self.state.mint_collection()
 
     def _choose_image(self, title: str, field: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, title, "", IMAGE_FILTER)

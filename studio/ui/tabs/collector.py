@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
 
 from studio.errors import StudioError
 from studio.text import printable
+from studio.ui import theme
 from studio.ui.money import format_eth
 from studio.ui.state.collector import THUMBNAIL, CollectorState, TokenGridModel
 from studio.ui.workers import error_message
@@ -49,11 +50,11 @@ class TokenCellDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(4, 4, -4, -4)
         error = index.data(TokenGridModel.ErrorRole)
         if error:
-            painter.fillRect(rect, QColor("#4a2026"))
+            painter.fillRect(rect, QColor(theme.ERROR_BG))
         elif option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, option.palette.highlight())
         else:
-            painter.fillRect(rect, QColor(255, 255, 255, 10))
+            painter.fillRect(rect, QColor(theme.RAISED))
         square = QRect(rect.left() + (rect.width() - THUMBNAIL) // 2, rect.top() + 4, THUMBNAIL, THUMBNAIL)
         image = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(image, QImage) and not image.isNull():
@@ -62,7 +63,7 @@ class TokenCellDelegate(QStyledItemDelegate):
             target.moveCenter(square.center())
             painter.drawImage(target, image)
         else:
-            painter.setPen(QColor("#9aa1b1"))
+            painter.setPen(QColor(theme.MUTED))
             painter.drawRect(square.adjusted(0, 0, -1, -1))
             card = index.data(TokenGridModel.CardRole)
             note = getattr(card, "image_note", None) or ("" if card is None else "No image")
@@ -71,8 +72,8 @@ class TokenCellDelegate(QStyledItemDelegate):
         text_rect = QRect(rect.left() + 4, square.bottom() + 4, rect.width() - 8, rect.bottom() - square.bottom() - 6)
         if error:
             text_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.height() - 12)
-            painter.fillRect(square, QColor("#4a2026"))
-        painter.setPen(QColor("#ffb4bd") if error else option.palette.text().color())
+            painter.fillRect(square, QColor(theme.ERROR_BG))
+        painter.setPen(QColor(theme.ERROR_TEXT) if error else option.palette.text().color())
         text = printable(index.data(Qt.ItemDataRole.DisplayRole) or "", multiline=True)
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                          | int(Qt.TextFlag.TextWordWrap), text)
@@ -95,7 +96,7 @@ class TokenDetailPane(QWidget):
         self.name.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.problem = _plain()
         self.problem.setObjectName("collectorProblem")
-        self.problem.setStyleSheet("color: #ffb4bd;")
+        self.problem.setStyleSheet(f"color: {theme.ERROR_TEXT};")
         self.description = _plain()
         self.traits = QTableWidget(0, 2)
         self.traits.setHorizontalHeaderLabels(["Trait", "Value"])
@@ -105,9 +106,11 @@ class TokenDetailPane(QWidget):
         self.traits.setMaximumHeight(160)
         self.facts = QFormLayout()
         self.owner, self.royalty, self.price, self.token = _plain(), _plain(), _plain(), _plain(muted=True)
+        self.best_offer = _plain()
+        self.facts.addRow("Price", self.price)
+        self.facts.addRow("Best offer", self.best_offer)
         self.facts.addRow("Owner", self.owner)
         self.facts.addRow("Royalty", self.royalty)
-        self.facts.addRow("Price", self.price)
         self.facts.addRow("Token", self.token)
         self.buy_button = QPushButton("Buy")
         self.buy_reason = _plain(muted=True)
@@ -117,14 +120,21 @@ class TokenDetailPane(QWidget):
         offer_row = QHBoxLayout()
         offer_row.addWidget(self.offer_amount, 1)
         offer_row.addWidget(self.offer_button)
+        self.notice = _plain()
+        self.notice.setObjectName("collectorNotice")
+        self.notice.setVisible(False)
         inner = QWidget()
         layout = QVBoxLayout(inner)
-        for widget in (self.image, self.image_note, self.name, self.problem, self.description, self.traits):
-            layout.addWidget(widget)
+        # what can be done comes first, under the picture: at 1360x860 it is never below the fold
+        for label in (self.image, self.image_note, self.name, self.problem):
+            layout.addWidget(label)
         layout.addLayout(self.facts)
         layout.addWidget(self.buy_button)
         layout.addWidget(self.buy_reason)
         layout.addLayout(offer_row)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.description)
+        layout.addWidget(self.traits)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -139,10 +149,11 @@ class TokenDetailPane(QWidget):
         if card is None:
             self.name.setText("Choose a token to see it here.")
             for label in (self.problem, self.description, self.image_note, self.owner, self.royalty, self.price,
-                          self.token, self.buy_reason):
+                          self.best_offer, self.token, self.buy_reason):
                 label.setText("")
             self.problem.setVisible(False)
             self.traits.setRowCount(0)
+            self.traits.setVisible(False)
             self.image.clear()
             return
         # everything on a card comes from the collection's contract and metadata: strangers' text
@@ -164,6 +175,8 @@ class TokenDetailPane(QWidget):
             self.royalty.setText(printable(f"{card.royalty_bps / 100:g}%{who}"))
         self.price.setText("not listed on the studio marketplace" if card.listing_price_wei is None
                            else format_eth(card.listing_price_wei, currency))
+        self.best_offer.setText("none yet" if card.best_offer_wei is None else
+                                f"{format_eth(card.best_offer_wei, currency)} from {card.best_offer_buyer}")
         self.token.setText(printable(f"#{card.token_id} of {card.collection}"))
 
     def show_image(self, image: QImage) -> None:
@@ -197,12 +210,12 @@ class CollectorTab(QWidget):
         top.addWidget(self.open_button)
         top.addWidget(self.recent)
         top.addWidget(self.mine_button)
-        self.title = _plain()
+        self.title = _plain(state.title)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
-        self.status = _plain(muted=True)
+        self.status = _plain(state.status, muted=True)
         self.error = _plain()
         self.error.setObjectName("collectorError")
-        self.error.setStyleSheet("color: #ffb4bd;")
+        self.error.setStyleSheet(f"color: {theme.ERROR_TEXT};")
         self.error.setVisible(False)
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -216,6 +229,7 @@ class CollectorTab(QWidget):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setModel(state.model)
         self.detail = TokenDetailPane()
+        self._acting = False  # an action started here runs: its outcome is shown under the offer field
         splitter = QSplitter()
         splitter.addWidget(self.grid)
         splitter.addWidget(self.detail)
@@ -237,8 +251,8 @@ class CollectorTab(QWidget):
         self.mine_button.clicked.connect(lambda: self._try(s.show_my_collection))
         self.recent.activated.connect(self._open_recent)
         self.grid.selectionModel().currentChanged.connect(self._on_current)
-        self.detail.buy_button.clicked.connect(lambda: self._try(s.buy))
-        self.detail.offer_button.clicked.connect(lambda: self._try(s.make_offer, self.detail.offer_amount.text()))
+        self.detail.buy_button.clicked.connect(self.buy)
+        self.detail.offer_button.clicked.connect(self.make_offer)
         s.title_changed.connect(lambda text: self.title.setText(printable(text)))  # the contract's name
         s.status_changed.connect(lambda text: self.status.setText(printable(text)))
         s.error_changed.connect(self._show_error)
@@ -247,8 +261,53 @@ class CollectorTab(QWidget):
         s.recent_changed.connect(self._fill_recent)
         s.model.modelReset.connect(self.detail.offer_amount.clear)
         if s.market_state is not None:
-            s.market_state.action_succeeded.connect(lambda _o: self._on_detail(s.detail))
-            s.market_state.action_failed.connect(lambda exc: self._show_error(error_message(exc)))
+            s.market_state.action_succeeded.connect(self._on_action_done)
+            s.market_state.action_failed.connect(self._on_action_failed)
+            s.market_state.action_declined.connect(self._on_action_declined)
+
+    def buy(self) -> None:
+        self._start_action(self.state.buy, "Buying: check the preview, then sign…")
+
+    def make_offer(self) -> None:
+        """Offer what was typed for the shown token; the line under the field says how it goes."""
+        self._start_action(lambda: self.state.make_offer(self.detail.offer_amount.text()),
+                           "Making the offer: check the preview, then sign…")
+
+    def _start_action(self, action: Any, pending: str) -> None:
+        self._show_error("")
+        try:
+            action()
+        except StudioError as exc:
+            self._show_notice("")
+            self._show_error(error_message(exc))
+            return
+        self._acting = True
+        self._show_notice(pending)
+
+    def _on_action_done(self, outcome: Any) -> None:
+        self._on_detail(self.state.detail)
+        if not self._acting:
+            return  # an action of the Market tab's
+        self._acting = False
+        if outcome.action == "offer":
+            self.detail.offer_amount.clear()
+        self._show_notice(outcome.message)
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        if self._acting:
+            self._acting = False
+            self._show_notice("")
+            self._show_error(error_message(exc))
+
+    def _on_action_declined(self) -> None:
+        if self._acting:
+            self._acting = False
+            self._show_notice("Nothing was signed or sent: the preview was declined.")
+
+    def _show_notice(self, text: str) -> None:
+        self.detail.notice.setText(text)
+        self.detail.notice.setStyleSheet(f"color: {theme.OK_TEXT};")
+        self.detail.notice.setVisible(bool(text))
 
     def open_typed(self) -> None:
         self._try(self.state.open_collection, self.address.text())

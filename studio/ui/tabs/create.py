@@ -8,22 +8,25 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPlainTextEdit, QPushButton,
+                               QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPushButton,
                                QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from studio.generation.schedulers import SCHEDULERS
+from studio.generation.inpaint import AREAS as INPAINT_AREAS, MAX_MASK_BLUR, MAX_PADDING
 from studio.text import printable
 from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas
 from studio.ui.widgets.progress import ProgressStrip
 from studio.ui.widgets.prompt_edit import PromptEdit
+from studio.ui.widgets.wrapping_text import PlainTextView, breakable
 
 MODEL_FILE_FILTER = "Model files (*.safetensors *.ckpt);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
@@ -141,7 +144,7 @@ class CreateTab(QWidget):
         column.setContentsMargins(10, 10, 6, 10)
         column.setSpacing(6)
 
-        self.model_combo = QComboBox()
+        self.model_combo = ElidedComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
         self.add_model_button = QToolButton()
@@ -210,6 +213,25 @@ class CreateTab(QWidget):
         row.addWidget(self.clear_mask)
         row.addStretch(1)
         mask.addLayout(row)
+        self.mask_blur = QSpinBox()
+        self.mask_blur.setRange(0, MAX_MASK_BLUR)
+        self.mask_blur.setSuffix(" px")
+        self.mask_blur.setToolTip("Softens the mask's edge so the repainted part blends in; outside the mask the "
+                                  "image is kept exactly")
+        self.inpaint_area = QComboBox()
+        for key, label in INPAINT_AREAS.items():
+            self.inpaint_area.addItem(label, key)
+        self.inpaint_area.setToolTip("Only masked: the masked part, with some padding, is painted at the full "
+                                     "size for more detail, then scaled back into place")
+        self.inpaint_padding = QSpinBox()
+        self.inpaint_padding.setRange(0, MAX_PADDING)
+        self.inpaint_padding.setSuffix(" px")
+        self.inpaint_padding.setToolTip("How much of the surroundings the masked part is painted with")
+        options = QFormLayout()
+        options.addRow("Mask blur", self.mask_blur)
+        options.addRow("Inpaint area", self.inpaint_area)
+        options.addRow("Padding", self.inpaint_padding)
+        mask.addLayout(options)
         init.addWidget(self.mask_box)
         column.addWidget(self.init_box)
 
@@ -341,7 +363,7 @@ class CreateTab(QWidget):
         column.addWidget(self.remove_queued)
         column.addSpacing(8)
         column.addWidget(_section("Selected image"))
-        self.recipe_view = QPlainTextEdit()
+        self.recipe_view = PlainTextView()
         self.recipe_view.setReadOnly(True)
         self.recipe_view.setPlaceholderText("Click a result to see how it was made.")
         column.addWidget(self.recipe_view, 1)
@@ -403,10 +425,10 @@ class CreateTab(QWidget):
         self._sync_preset()
 
         b.bind(state, "random_seed", self.random_seed.toggled, self.random_seed.setChecked)
-        b.connect(state.random_seed_changed, lambda random: self.seed_edit.setEnabled(not random))
-        self.seed_edit.setEnabled(not state.random_seed)
+        b.connect(state.random_seed_changed, self._show_random_seed)
         b.bind(state, "seed", self.seed_edit.textEdited, lambda seed: self._set_seed_text(seed),
                to_state=lambda text: min(int(text or 0), MAX_SEED))
+        self._show_random_seed(state.random_seed)
 
         b.bind(state, "mode", self.mode_combo.activated, self._show_mode,
                to_state=lambda _i: self.mode_combo.currentData())
@@ -414,6 +436,10 @@ class CreateTab(QWidget):
         b.bind(state, "strength", self.strength.valueChanged, self.strength.setValue)
         b.connect(self.choose_init.clicked, self._choose_init_image)
         b.connect(self.use_result_as_init.clicked, self._use_selected_as_init)
+        b.bind(state, "mask_blur", self.mask_blur.valueChanged, self.mask_blur.setValue)
+        b.bind(state, "inpaint_area", self.inpaint_area.currentIndexChanged, self._select_inpaint_area,
+               to_state=lambda index: self.inpaint_area.itemData(index) or "whole")
+        b.bind(state, "inpaint_padding", self.inpaint_padding.valueChanged, self.inpaint_padding.setValue)
         b.connect(self.mask_canvas.mask_changed, state.set_mask)
         b.connect(self.brush_size.valueChanged, self.mask_canvas.set_brush_size)
         b.connect(self.erase.toggled, self.mask_canvas.set_erasing)
@@ -501,8 +527,17 @@ class CreateTab(QWidget):
             self.state.width, self.state.height = int(width), int(height)
 
     def _set_seed_text(self, seed: int) -> None:
-        if self.seed_edit.text() != str(seed):
+        if not self.state.random_seed and self.seed_edit.text() != str(seed):
             self.seed_edit.setText(str(seed))
+
+    def _show_random_seed(self, random: bool) -> None:
+        """Random: the box is empty and says so (a number there would not be the one used)."""
+        self.seed_edit.setEnabled(not random)
+        self.seed_edit.setPlaceholderText("a new random seed each time" if random else "seed")
+        if random:
+            self.seed_edit.clear()
+        else:
+            self.seed_edit.setText(str(self.state.seed))
 
     # -- modes and init image -----------------------------------------------------------
 
@@ -567,11 +602,21 @@ class CreateTab(QWidget):
         self.signing_note.setStyleSheet(f"color: {theme.WARNING_TEXT};" if locked else "")
         self.unlock_button.setVisible(locked)
 
+    def _select_inpaint_area(self, area: str) -> None:
+        index = self.inpaint_area.findData(area)
+        if index >= 0 and index != self.inpaint_area.currentIndex():
+            self.inpaint_area.setCurrentIndex(index)
+        self.inpaint_padding.setEnabled(area == "masked")
+
     def _show_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
         self.cancel_all_button.setEnabled(busy)
 
     def _show_preview(self, image: QImage) -> None:
+        """The image forming; none (after a cancel): the selected result again, or nothing."""
+        if image.isNull():
+            index = self.grid.currentIndex()
+            image = QImage(str(self.state.results.item(index.row()).path)) if index.isValid() else QImage()
         self.viewer.set_image(image)
 
     def _on_result_added(self, _item: ResultItem) -> None:
@@ -608,7 +653,7 @@ class CreateTab(QWidget):
             return
         item = self.state.results.item(index.row())
         self.viewer.set_image(QImage(str(item.path)))
-        self.recipe_view.setPlainText(recipe_text(item.work.recipe, item.path))
+        self.recipe_view.setPlainText(breakable(recipe_text(item.work.recipe, item.path)))  # paths break at "/", "_"
 
     def _result_menu(self, position) -> None:
         index = self.grid.indexAt(position)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListView, QMessageBox, QPlainTextEdit, QPushButton, QScrollArea,
@@ -20,6 +20,7 @@ from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
 from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
 EXPORT_FILTER = "PNG, a copy (*.png);;JPEG with provenance (*.jpg);;WebP with provenance (*.webp)"
@@ -137,16 +138,16 @@ class DetailPane(QScrollArea):
         self.prompt = QPlainTextEdit()
         self.prompt.setReadOnly(True)
         self.prompt.setMaximumHeight(96)
-        self.model = _plain(QLabel())
+        self.model = WrappingLabel()   # long names, addresses and paths wrap instead of widening the pane
         self.seed = _plain(QLabel())
         self.size_label = _plain(QLabel())
         self.created = _plain(QLabel())
         self.source = _plain(QLabel())
-        self.verify = _plain(QLabel())
-        self.tokens = _plain(QLabel())
+        self.verify = WrappingLabel()
+        self.tokens = WrappingLabel()
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("tags, separated by commas")
-        self.file = _muted()
+        self.file = WrappingLabel(muted=True)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget in (("Model", self.model), ("Seed", self.seed), ("Size", self.size_label),
@@ -201,6 +202,7 @@ class DetailPane(QScrollArea):
         work = detail.work
         if not self.title.hasFocus():
             self.title.setText(printable(work.title))
+            self.title.setCursorPosition(0)  # show the title's start, not its end
         self.prompt.setPlainText(printable(work.prompt, multiline=True) if work.prompt else "(no prompt recorded)")
         self.model.setText(printable(work.model) if work.model else "unknown")
         self.seed.setText(str(work.seed) if work.seed is not None else "unknown")
@@ -213,8 +215,10 @@ class DetailPane(QScrollArea):
             self.tags.setText(printable(", ".join(work.tags)))
         self.file.setText(printable(work.path if detail.file_exists else f"Missing: {work.path}"))
         self.use_settings.setEnabled(detail.manifest is not None or work.source in FOREIGN_SOURCES)
-        self.mint.setEnabled(detail.file_exists and not detail.tokens and not work.in_trash)
-        self.mint.setToolTip("Minted already" if detail.tokens else "Mint this work as a token (opens the mint dialog)")
+        self.mint.setEnabled(detail.mintable)
+        self.mint.setToolTip("Minted already" if detail.tokens else
+                             "Lazily listed: whoever buys it mints it" if detail.lazy_listings else
+                             "Mint this work as a token (opens the mint dialog)")
         self.copy_prompt.setEnabled(bool(work.prompt))
         self.export.setEnabled(detail.file_exists)
         self.favourite.setChecked(work.favourite)
@@ -418,6 +422,20 @@ class GalleryTab(QWidget):
                               else "No works match the search and filters.")
 
     def _on_model_reset(self) -> None:
+        """Works still shown stay selected across a re-read (a save elsewhere, a market sync, a search),
+        so the detail pane keeps the work being looked at."""
+        state, selection = self.state, self.grid.selectionModel()
+        rows = [row for row in (state.model.row_of_work(work_id) for work_id in state.selected_ids) if row is not None]
+        current = state.model.row_of_work(state.detail.work.id) if state.detail is not None else None
+        if rows:
+            selection.blockSignals(True)
+            chosen = QItemSelection()
+            for row in rows:
+                chosen.select(state.model.index(row), state.model.index(row))
+            selection.select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            if current is not None:
+                selection.setCurrentIndex(state.model.index(current), QItemSelectionModel.SelectionFlag.NoUpdate)
+            selection.blockSignals(False)
         self._on_selection()
 
     def _set_combo(self, combo: QComboBox, everything: str, items: list[tuple[str, str]]) -> None:

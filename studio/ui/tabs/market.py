@@ -192,6 +192,8 @@ class MarketTab(QWidget):
         b.connect(self.error_banner.close_button.clicked, state.dismiss_error)
         b.connect(state.preview_requested, self.show_preview)
         b.connect(state.synced, self._update_pages)
+        b.connect(state.synced, self._show_payment_due)
+        b.connect(state.wallet_state.current_account_changed, lambda _a: self._show_payment_due())
         b.connect(state.wallet_state.current_account_changed, lambda _a: self._update_buyer())
         self._fill_accounts()
         b.connect(state.wallet_state.accounts.modelReset, self._fill_accounts)
@@ -213,6 +215,14 @@ class MarketTab(QWidget):
             b.connect(view.selectionModel().selectionChanged, lambda *_: self._update_buttons())
         self._update_buyer()
         self._update_pages()
+        self._show_payment_due()
+
+    def _show_payment_due(self) -> None:
+        """The button says what the marketplace holds for the current account; off when nothing."""
+        due = self.state.payment_due()
+        self.withdraw_button.setEnabled(due > 0)
+        self.withdraw_button.setText(f"Withdraw {format_eth(due, self.state.network.currency)}" if due else
+                                     "Nothing to withdraw")
 
     def _show_notice(self, text: str) -> None:
         self.notice.setText(printable(text, multiline=True))

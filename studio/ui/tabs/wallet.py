@@ -24,7 +24,6 @@ from studio.ui.widgets.progress import ProgressStrip
 EMPTY_TEXT = ("The studio's wallet signs your mints, listings and sales. Create a new wallet (you get a "
               "recovery phrase to write down) or import one you have: a recovery phrase, a private key or a "
               "keystore file. Keys stay on this computer, encrypted with your password.")
-OK_COLOUR = "#8fd694"
 
 
 def _section(title: str) -> QLabel:
@@ -257,11 +256,11 @@ class WalletTab(QWidget):
                 self.state.error = str(exc)
 
     def _colour_status(self, ok: bool) -> None:
-        self.network_status.setStyleSheet(f"color: {OK_COLOUR if ok else theme.MUTED};")
+        self.network_status.setStyleSheet(f"color: {theme.OK_TEXT if ok else theme.MUTED};")
 
     def _show_lock_state(self, unlocked: bool) -> None:
         self.lock_label.setText("● Unlocked" if unlocked else "● Locked")
-        self.lock_label.setStyleSheet(f"color: {OK_COLOUR if unlocked else theme.WARNING_TEXT};")
+        self.lock_label.setStyleSheet(f"color: {theme.OK_TEXT if unlocked else theme.WARNING_TEXT};")
         self.lock_button.setText("Lock" if unlocked else "Unlock…")
         self.lock_button.setToolTip("Forget the keys now" if unlocked else "Enter the password to sign")
 

@@ -4,8 +4,9 @@
     window.installEventFilter(drop)
     drop.files_dropped.connect(lambda paths: open_verify_dialog(window, paths[0], pool))
 
-The filter accepts a drag only when it carries local files with an image extension, so other
-drags (text, a result dragged within the window) pass through to the widget untouched.
+The filter takes drags that carry local files; other drags (text, a result dragged within the
+window) pass through to the widget untouched. Files that are not images are not silently ignored:
+``files_refused`` names them, so the window can say why nothing opened.
 """
 from __future__ import annotations
 
@@ -19,22 +20,29 @@ from PySide6.QtWidgets import QWidget
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
+def local_paths(urls: Sequence[object]) -> list[Path]:
+    """The local files among dropped URLs (QUrl objects), in order."""
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]  # type: ignore[attr-defined]
+
+
 def image_paths(urls: Sequence[object]) -> list[Path]:
     """The local image files among dropped URLs (QUrl objects), in order."""
-    paths = []
-    for url in urls:
-        if not url.isLocalFile():  # type: ignore[attr-defined]
-            continue
-        path = Path(url.toLocalFile())  # type: ignore[attr-defined]
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            paths.append(path)
-    return paths
+    return [path for path in local_paths(urls) if path.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def refused_text(paths: Sequence[Path]) -> str:
+    """Why dropped files did not open, for the status bar."""
+    names = ", ".join(path.name for path in paths[:3]) + (" …" if len(paths) > 3 else "")
+    return (f"Not opened: {names} {'is not an image' if len(paths) == 1 else 'are not images'}. Drop a PNG, JPEG "
+            "or WebP work to verify its provenance.")
 
 
 class FileDropFilter(QObject):
     """Emits ``files_dropped(list[Path])`` when image files are dropped on a watched widget."""
 
     files_dropped = Signal(object)
+    #: Local files were dropped, none of them an image: list[Path].
+    files_refused = Signal(object)
 
     def __init__(self, parent: QObject | None = None, suffixes: Sequence[str] = IMAGE_SUFFIXES) -> None:
         super().__init__(parent)
@@ -45,25 +53,30 @@ class FileDropFilter(QObject):
         widget.setAcceptDrops(True)
         widget.installEventFilter(self)
 
-    def _paths(self, event: QDropEvent) -> list[Path]:
+    def _files(self, event: QDropEvent) -> list[Path]:
         mime = event.mimeData()
         if mime is None or not mime.hasUrls():
             return []
-        return [p for p in image_paths(mime.urls()) if p.suffix.lower() in self.suffixes]
+        return local_paths(mime.urls())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         kind = event.type()
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             assert isinstance(event, (QDragEnterEvent, QDragMoveEvent))
-            if self._paths(event):
+            if self._files(event):
                 event.acceptProposedAction()
                 return True
             return False
         if kind == QEvent.Type.Drop:
             assert isinstance(event, QDropEvent)
-            paths = self._paths(event)
-            if paths:
-                event.acceptProposedAction()
-                self.files_dropped.emit(paths)
-                return True
+            files = self._files(event)
+            if not files:
+                return False
+            event.acceptProposedAction()
+            images = [path for path in files if path.suffix.lower() in self.suffixes]
+            if images:
+                self.files_dropped.emit(images)
+            else:
+                self.files_refused.emit(files)
+            return True
         return False

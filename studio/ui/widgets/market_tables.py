@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 LISTING, LAZY = "listing", "lazy"
 #: verdict -> colour: a theme colour's name (read when painting, so it follows the theme) or #rgb
-BADGE_COLOURS = {"verified": "#8fd694", "tampered": "ERROR_TEXT", "invalid-signature": "ERROR_TEXT",
+BADGE_COLOURS = {"verified": "OK_TEXT", "tampered": "ERROR_TEXT", "invalid-signature": "ERROR_TEXT",
                  "unreadable": "WARNING_TEXT", "no-provenance": "WARNING_TEXT", "unproven": "WARNING_TEXT"}
 VERDICT_LABELS = {"verified": "✓ Verified", "tampered": "Tampered", "invalid-signature": "Bad signature",
                   "no-provenance": "No manifest in image", "unreadable": "Unreadable image",
