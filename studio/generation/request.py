@@ -326,34 +326,6 @@ class Recipe:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def request_from_recipe(recipe: Recipe, *, init_image: "Image | None" = None,
-                        mask_image: "Image | None" = None) -> GenerationRequest:
-    """The request that makes ``recipe``'s image again (its seed, one image), given the input images
-    it names by hash: checked against those hashes. LoRAs and adapters need their files: refused."""
-    from studio.errors import InputError
-    from studio.generation.engine import image_sha256
-
-    if recipe.loras or recipe.ip_adapter is not None:
-        raise InputError("The recipe uses LoRAs or an IP-Adapter, which are not rebuilt from a recipe.",
-                         hint="Generate again with the same files chosen.")
-    for what, image, expected in (("init image", init_image, recipe.init_image_hash),
-                                  ("mask", mask_image, recipe.mask_hash)):
-        if (image is None) != (expected is None):
-            raise InputError(f"The recipe {'needs' if expected else 'has no'} {what}.")
-        if image is not None and image_sha256(image) != expected:
-            raise InputError(f"This {what} is not the one the recipe names (its SHA-256 differs).")
-    fields: dict[str, Any] = {}
-    if recipe.mode == GenerationMode.INPAINT.value:
-        fields = {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
-                  "inpaint_area": recipe.inpaint_area or "whole",
-                  "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}
-    return GenerationRequest(prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, model=recipe.model_name,
-                             seed=recipe.seed, steps=recipe.steps, guidance=recipe.guidance, width=recipe.width,
-                             height=recipe.height, count=1, scheduler=recipe.scheduler, init_image=init_image,
-                             strength=recipe.strength if recipe.strength is not None else 0.75,
-                             mask_image=mask_image, **fields)
-
-
 @dataclass(frozen=True)
 class HiresRecord:
     """How a hires fix ran: the upscaler (``latent``, ``lanczos`` or a model file by name and SHA-256)."""

@@ -279,13 +279,13 @@ def test_only_masked_inpaints_a_padded_crop_at_full_resolution_and_pastes_it_bac
 
 def test_an_inpainted_work_reproduces_to_identical_pixels_from_its_recipe(engine: Engine) -> None:
     """What the recipe records (blur, area, padding) is all a rerun with the same inputs needs."""
-    from studio.generation.request import request_from_recipe
+    from studio.workflows.recipes import request_from_recipe
 
     init = engine.generate(small(seed=3))[0].image
     mask = _square_mask(box=(8, 30, 30, 60))
     made = engine.generate(small(init_image=init, mask_image=mask, strength=0.8, steps=3, mask_blur=6,
                                  inpaint_area="masked", inpaint_padding=12, seed=None))[0]
-    again = engine.generate(request_from_recipe(made.recipe, init_image=init, mask_image=mask))[0]
+    again = engine.generate(request_from_recipe(made.recipe, inputs={"init": init, "mask": mask}))[0]
     assert pixels(again).tobytes() == pixels(made).tobytes()
 
 
