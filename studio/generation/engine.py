@@ -24,6 +24,7 @@ from studio.generation.devices import DeviceChoice, MemoryPlan, choose_device, m
 from studio.generation.inpaint import InpaintOptions, composite, plan_inpaint
 from studio.generation.ip_adapter import IpAdapterState
 from studio.generation.lora import LoraState
+from studio.generation.progress import BatchTracker
 from studio.generation.prompts import EmbeddingState
 from studio.generation.request import (GenerationMode, GenerationProgress, GenerationRequest, GenerationResult,
                                        ModelFamily, ModelInfo, Recipe)
@@ -35,35 +36,11 @@ GENERATOR = f"provenance-studio {__version__}"
 #: torch.compile's backend for the UNet ("inductor": generated kernels; tests use "eager")
 COMPILE_BACKEND = "inductor"
 
-#: Latent → RGB factors (and bias) for a cheap preview without the VAE; the standard values
-#: used by ComfyUI and A1111's "Approx NN" cousin for SD 1.x/2.x and SDXL latents.
-_LATENT_RGB = {
-    "sd": ([[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350], [-0.2829, 0.1762, 0.2721],
-            [-0.2120, -0.2616, -0.7177]], [0.0, 0.0, 0.0]),
-    "sdxl": ([[0.3651, 0.4232, 0.4341], [-0.2533, -0.0042, 0.1068], [0.1076, 0.1111, -0.0362],
-              [-0.3165, -0.2492, -0.2188]], [0.1084, -0.0175, -0.0011]),
-}
-
-
 def image_sha256(image: Any) -> str:
     """SHA-256 of the image's PNG encoding: how a recipe names an input image."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return hashlib.sha256(buffer.getvalue()).hexdigest()
-
-
-def latents_to_preview(latents: Any, family: ModelFamily) -> Any:
-    """A small RGB preview (1/8 of the image size) straight from latents: no VAE, about a millisecond."""
-    import torch
-    from PIL import Image
-
-    factors, bias = _LATENT_RGB["sdxl" if family is ModelFamily.SDXL else "sd"]
-    latent = latents[0].detach().to("cpu", torch.float32)
-    if latent.shape[0] != 4:
-        latent = latent[:4]
-    rgb = torch.einsum("chw,cr->hwr", latent, torch.tensor(factors)) + torch.tensor(bias)
-    pixels = ((rgb + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
-    return Image.fromarray(pixels, mode="RGB")
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -368,7 +345,7 @@ class Engine:
             variation = ([base_variation + batch * size + i for i in range(size)]
                          if base_variation is not None and request.variation_strength else None)
             self._set_scheduler(pipe, mode, request.scheduler, request.sigmas, seeds[0])
-            track = _Tracker(self, info, request, batch, started, progress, cancel, preview_every)
+            track = BatchTracker(info, request, batch, started, progress, cancel, preview_every)
             shape = (request.width, request.height, size, mode.value)
             if "compiled" in self._runtime and shape not in self._warm_shapes:
                 track.warm_up()  # the first call at a new size compiles the UNet: say so before it starts
@@ -399,7 +376,7 @@ class Engine:
         return results
 
     def _run_batch(self, pipe: Any, base: Any, request: GenerationRequest, seeds: list[int],
-                   variation: list[int] | None, track: "_Tracker", control: Any,
+                   variation: list[int] | None, track: BatchTracker, control: Any,
                    inputs: tuple[Any, Any]) -> list[Any]:
         """One pipeline call for the seeds of a batch (and the hires pass after it); the images."""
         from studio.generation.noise import generators, initial_noise
@@ -635,43 +612,3 @@ class Engine:
             **({"mask_blur": request.mask_blur, "inpaint_area": request.inpaint_area,
                 "inpaint_padding": request.inpaint_padding} if request.mode is GenerationMode.INPAINT else {}),
         )
-
-
-class _Tracker:
-    """Progress and cancel for one batch: one callback per pass (the first pass, then the hires pass),
-    counting the steps of both as one bar. ``image_index`` is the batch's index."""
-
-    def __init__(self, engine: Engine, info: ModelInfo, request: GenerationRequest, batch: int, started: float,
-                 progress: Callable[[GenerationProgress], None] | None, cancel: Any, preview_every: int) -> None:
-        self.info, self.request, self.batch, self.started = info, request, batch, started
-        self.progress, self.cancel, self.preview_every = progress, cancel, preview_every
-        first = request.steps if request.init_image is None else max(1, int(request.steps * request.strength))
-        self.first_steps = first
-        hires = request.hires
-        self.total = first + (int((hires.steps or request.steps) * hires.denoise) if hires is not None else 0)
-
-    def warm_up(self) -> None:
-        if self.progress is not None:
-            self.progress(GenerationProgress(image_index=self.batch, image_count=self.request.count, step=0,
-                                             steps=self.total, elapsed_s=time.perf_counter() - self.started,
-                                             phase="warm-up"))
-
-    def callback(self, pass_index: int) -> Callable[..., dict]:
-        offset = 0 if pass_index == 0 else self.first_steps
-
-        def on_step_end(pipe: Any, step_index: int, _timestep: Any, callback_kwargs: dict) -> dict:
-            if self.cancel is not None and self.cancel.cancelled:
-                pipe._interrupt = True
-                raise Cancelled()
-            if self.progress is not None:
-                step = offset + step_index + 1
-                total = max(self.total, step)
-                preview = None
-                if self.preview_every > 0 and (step % self.preview_every == 0) and step < total:
-                    preview = latents_to_preview(callback_kwargs["latents"], self.info.family)
-                self.progress(GenerationProgress(image_index=self.batch, image_count=self.request.count,
-                                                 step=step, steps=total,
-                                                 elapsed_s=time.perf_counter() - self.started, preview=preview))
-            return callback_kwargs
-
-        return on_step_end
