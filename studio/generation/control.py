@@ -91,6 +91,9 @@ def check_control_units(request: GenerationRequest, info: ModelInfo) -> None:
     if len(kinds) > 1:
         raise InputError("ControlNets and T2I-Adapters cannot guide one image together.",
                          hint="Use units of one kind.")
+    if request.mode is GenerationMode.INPAINT and request.inpaint_area == "masked":
+        raise InputError("Control units read the whole picture, but “Only masked” paints a crop of it.",
+                         hint="Inpaint the whole picture with control units, or remove them.")
 
 
 @dataclass

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 BUILTIN = ("lanczos",)   # resamplers that need no model file
 MAX_SCALE = 8.0
+TILE, TILE_OVERLAP = 256, 32  # input pixels per tile, and the margin each tile reads beyond its core
 
 
 def check_upscaler_file(path: Path) -> None:
@@ -45,18 +46,31 @@ class UpscalerModel:
     module: Any
     device: str
 
-    def upscale(self, image: Any) -> Any:
-        """``image`` (PIL) upscaled by the model's own factor."""
+    def upscale(self, image: Any, *, tile: int = TILE, overlap: int = TILE_OVERLAP) -> Any:
+        """``image`` (PIL) upscaled by the model's own factor, in tiles of ``tile`` pixels that overlap
+        by ``overlap`` (each tile's border is cut away), so that memory stays flat for large pictures."""
         import numpy as np
         import torch
         from PIL import Image
 
         array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
         tensor = torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).to(self.device)
+        height, width = tensor.shape[2:]
+        scale = self.scale
+        out = torch.zeros((1, 3, height * scale, width * scale), dtype=torch.float32)
+        step = max(1, tile - 2 * overlap)
         with torch.no_grad():
-            out = self.module(tensor)
-        out = out.squeeze(0).clamp(0, 1).permute(1, 2, 0).mul(255).round().to("cpu", torch.uint8).numpy()
-        return Image.fromarray(out, mode="RGB")
+            for top in range(0, height, step):
+                for left in range(0, width, step):
+                    # the tile grown by the overlap on each side (inside the picture), then its core kept
+                    y0, x0 = max(0, top - overlap), max(0, left - overlap)
+                    y1, x1 = min(height, top + step + overlap), min(width, left + step + overlap)
+                    part = self.module(tensor[:, :, y0:y1, x0:x1]).float().cpu()
+                    core_y1, core_x1 = min(height, top + step), min(width, left + step)
+                    out[:, :, top * scale:core_y1 * scale, left * scale:core_x1 * scale] = part[
+                        :, :, (top - y0) * scale:(core_y1 - y0) * scale, (left - x0) * scale:(core_x1 - x0) * scale]
+        pixels = out.squeeze(0).clamp(0, 1).permute(1, 2, 0).mul(255).round().to(torch.uint8).numpy()
+        return Image.fromarray(pixels, mode="RGB")
 
 
 def upscale_image(image: Any, upscaler: str, scale: float, model: UpscalerModel | None = None) -> Any:

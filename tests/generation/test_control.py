@@ -103,6 +103,11 @@ def test_bad_units_are_refused_before_any_work(engine: Engine, controlnets: dict
     with pytest.raises(ModelError, match="not a ControlNet"):
         engine.validate(small(control=(ControlUnit(model=demo_model_dir / "vae" / "diffusion_pytorch_model.safetensors",
                                                    image=shapes()),)))
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (0, 0, 16, 16))
+    with pytest.raises(InputError, match="Only masked"):
+        engine.validate(small(init_image=shapes(), mask_image=mask, inpaint_area="masked",
+                              control=(ControlUnit(model=controlnets["folder"], image=shapes()),)))
     with pytest.raises(ModelError, match="depth-estimation model"):
         engine.generate(small(control=(ControlUnit(model=controlnets["folder"], image=shapes(),
                                                    preprocessor="depth"),)))

@@ -63,3 +63,12 @@ def test_files_that_are_not_upscalers_are_refused_with_advice(tmp_path: Path) ->
     broken["conv_last.weight"] = torch.zeros(3, 5, 3, 3)
     with pytest.raises(ModelError, match="do not fit"):
         load_upscaler(save(broken, tmp_path / "broken.safetensors"))
+
+
+def test_large_pictures_are_upscaled_in_tiles_without_seams(tmp_path: Path) -> None:
+    model = load_upscaler(save(rrdb_state(seed=2), tmp_path / "4x.safetensors"))
+    big = picture(40)
+    whole = np.asarray(model.upscale(big, tile=1000)).astype(int)
+    tiled = np.asarray(model.upscale(big, tile=24, overlap=8)).astype(int)
+    assert tiled.shape == whole.shape == (160, 160, 3)
+    assert np.abs(tiled - whole).max() <= 1  # the overlap covers the network's reach: no seam
