@@ -8,9 +8,10 @@
     python3 dev.py lock                    resolve the newest allowed versions again and rewrite the lock
     python3 dev.py setup                   only the set-up
 
-Set-up means a virtual environment in .venv holding exactly what the lock names, and the contract
+Set-up means a virtual environment in .venv holding exactly what the lock names, the contract
 tools (solc, OpenZeppelin, anvil, cast, ethers) in contracts/node_modules from npm (`npm ci` over
-contracts/package-lock.json).
+contracts/package-lock.json), and the verifier page's libraries and bundler in verifier/node_modules
+(`npm ci` over verifier/package-lock.json).
 
 The lock (locks/<platform>.txt) pins every Python package, transitive ones included, to one file
 by its SHA-256: the file that was resolved, installed and tested. It is made by pip itself
@@ -59,7 +60,8 @@ def _python(env_dir: Path = VENV) -> Path:
 
 def _wanted_stamp(lock: Path | None) -> str:
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", ROOT / "dev.py", ROOT / "contracts" / "package-lock.json", lock):
+    for path in (ROOT / "pyproject.toml", ROOT / "dev.py", ROOT / "contracts" / "package-lock.json",
+                 ROOT / "verifier" / "package-lock.json", lock):
         if path is not None and path.exists():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(os.environ.get("STUDIO_TORCH_INDEX", "").encode())
@@ -177,11 +179,13 @@ def write_lock(python: Path, path: Path) -> None:
 # ---------------------------------------------------------------- set-up
 
 def _npm_ci() -> None:
-    if (ROOT / "contracts" / "package-lock.json").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            sys.exit("Node.js (npm) is needed for the contract tools and the anvil test node; install Node.js 20+.")
-        _run(npm, "ci", "--no-audit", "--no-fund", cwd=ROOT / "contracts")
+    for folder in (ROOT / "contracts", ROOT / "verifier"):  # contract tools; the verifier page's build tools
+        if (folder / "package-lock.json").exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                sys.exit("Node.js (npm) is needed for the contract tools, the anvil test node and the verifier "
+                         "page; install Node.js 20+.")
+            _run(npm, "ci", "--no-audit", "--no-fund", cwd=folder)
 
 
 def setup() -> Path:

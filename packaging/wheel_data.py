@@ -1,6 +1,7 @@
 """Setuptools build step: copies the data the studio reads at run time into the wheel.
 
-``assets/``, ``contracts/build/*.json`` and ``docs/guide.md`` live at the top of the repository
+``assets/``, ``contracts/build/*.json``, ``docs/guide.md`` and the verifier page (``verifier/index.html``
+and ``verifier/dist/verifier.js``) live at the top of the repository
 (where the design puts them), outside the ``studio`` package, so setuptools' package data cannot
 reach them. This ``build_py`` copies them to ``studio/_data/`` in the build folder, so a wheel
 (``pip install .``) carries them; ``studio.assets.data_dir`` finds them there, or in the checkout.
@@ -20,6 +21,9 @@ DATA = (
     ("assets", "assets", "**/*"),
     ("contracts/build", "contracts/build", "*.json"),
     ("docs", "docs", "guide.md"),
+    # the verifier page the local gateway serves at /verify/ (its built script, not its sources)
+    ("verifier", "verifier", "index.html"),
+    ("verifier/dist", "verifier/dist", "verifier.js"),
 )
 
 

@@ -59,8 +59,9 @@ def validate_request(request: GenerationRequest, info: ModelInfo) -> None:
     if not 1 <= request.batch_size <= MAX_BATCH_SIZE:
         raise InputError(f"A batch size of {request.batch_size} is out of range.",
                          hint=f"Use 1 to {MAX_BATCH_SIZE} images per batch (more batches make more images).")
+    # a manifest holds whole numbers up to 2**53 - 1 (JSON readers keep no more exactly)
     for label, seed in (("seed", request.seed), ("variation seed", request.variation_seed)):
-        if seed is not None and not 0 <= seed < 2**63:
+        if seed is not None and not 0 <= seed < 2**53:
             raise InputError(f"The {label} {seed} is out of range.",
                              hint="Use a whole number from 0 to 4294967295, or leave it empty for a random one.")
     check_scheduler(request.scheduler, info, request.sigmas)

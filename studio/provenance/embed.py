@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from studio import safejson
 from studio.errors import InputError, NotFound
 from studio.fileio import atomic_write_bytes
-from studio.provenance.manifest import SignedManifest, pixel_hash
+from studio.provenance.manifest import SignedManifest, file_pixel_hash_for
 from studio.provenance.png_text import MAX_TEXT_CHUNK, PNG_SIGNATURE, read_text_chunks
 
 PARAMETERS_KEY = "parameters"
@@ -203,7 +203,8 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
                          hint="Export works saved by Provenance Studio.")
     signed = SignedManifest.from_json(embedded.provenance_json)
     image = _decode(data, src_png.name)
-    if pixel_hash(image) != signed.manifest.pixel_hash:
+    schema = signed.manifest.schema
+    if file_pixel_hash_for(schema, data, image, src_png.name) != signed.manifest.pixel_hash:
         # an export (and the C2PA signature this install may add) vouches for the original's pixels
         raise InputError(f"The pixels of {src_png.name} do not match its manifest: the image was changed after it "
                          "was saved, or the manifest belongs to another image, so it cannot be exported with it.",
@@ -214,7 +215,7 @@ def export_image(src_png: Path, dest: Path, format: str, *, quality: int = 92,
     export: ExportRecord | None = None
     probe = io.BytesIO()  # the pixels a reader will decode do not depend on the XMP written next
     image.save(probe, format=pil_format, **options)
-    exported_hash = pixel_hash(_decode(probe.getvalue(), Path(dest).name))
+    exported_hash = file_pixel_hash_for(schema, probe.getvalue(), _decode(probe.getvalue(), Path(dest).name))
     if exported_hash != signed.manifest.pixel_hash:
         export = ExportRecord(key, quality, exported_hash, signed.manifest.pixel_hash)
     packet = xmp_packet(signed, include_manifest=True, export=export).encode("utf-8")

@@ -1,10 +1,13 @@
 """The provenance manifest: what made an image, by whom, and which pixels it describes.
 
-A `Manifest` is plain data with a versioned schema (``studio.provenance/1``). Its canonical
-JSON (sorted keys, no whitespace, UTF-8) is what gets hashed and signed; `typed_data` wraps
-that hash in an EIP-712 message that any Ethereum wallet can sign and anyone can check
-offline (the domain has no chainId). Signing and recovering happen elsewhere: a workflow
-passes the message to a wallet `Signer` and the signature to ``studio.chain.signatures``.
+A `Manifest` is plain data with a versioned schema, written out in docs/provenance-spec.md.
+New works are ``studio.provenance/2``: its canonical JSON is RFC 8785 (JCS), the bytes any JCS
+library gives, and its pixel hash is ``studio.pixels/2`` (`studio.provenance.pixels`), which any
+PNG decoder can recompute. ``studio.provenance/1`` manifests (Python's sorted ``json.dumps`` and
+Pillow's view of the pixels) are still read and verified. `typed_data` wraps the canonical hash
+in an EIP-712 message that any Ethereum wallet can sign and anyone can check offline (the
+domain has no chainId). Signing and recovering happen elsewhere: a workflow passes the message
+to a wallet `Signer` and the signature to ``studio.chain.signatures``.
 """
 from __future__ import annotations
 
@@ -17,10 +20,16 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from studio import safejson
+from studio.canonical import MAX_SAFE_INTEGER, jcs, python_sorted_json
 from studio.errors import InputError
-from studio.storage.metadata import canonical_json
+from studio.provenance.pixels import file_pixel_hash, image_pixel_hash, pixel_hash_v1
 
-SCHEMA = "studio.provenance/1"
+SCHEMA_V1 = "studio.provenance/1"
+SCHEMA_V2 = "studio.provenance/2"
+#: what new works are made with
+SCHEMA = SCHEMA_V2
+#: every schema this studio reads and verifies
+SCHEMAS = (SCHEMA_V1, SCHEMA_V2)
 PIPELINES = ("txt2img", "img2img", "inpaint", "avatar", "upscale")
 DOMAIN = {"name": "Provenance Studio", "version": "1"}
 PRIMARY_TYPE = "StudioProvenance"
@@ -116,9 +125,9 @@ class Manifest:
     inpaint: InpaintRef | None = None   # inpainting only; absent from the JSON otherwise
 
     def __post_init__(self) -> None:
-        if self.schema != SCHEMA:
+        if self.schema not in SCHEMAS:
             raise InputError(f"The manifest schema {str(self.schema)[:40]!r} is not one this studio reads.",
-                             hint=f"This version reads {SCHEMA}; a newer studio may read it.")
+                             hint=f"This version reads {', '.join(SCHEMAS)}; a newer studio may read it.")
         for name in ("generator_name", "generator_version", "model_name", "model_family", "pipeline",
                      "prompt", "negative_prompt", "scheduler", "created", "device", "dtype"):
             _check_text(name, getattr(self, name))
@@ -132,6 +141,9 @@ class Manifest:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise InputError(f"The manifest's {name} must be a whole number of at least 0.")
+            if value > MAX_SAFE_INTEGER and self.schema != SCHEMA_V1:
+                raise InputError(f"The manifest's {name} is {value}; a {self.schema} manifest holds whole numbers "
+                                 f"up to {MAX_SAFE_INTEGER} (2^53 - 1), which every JSON reader keeps exactly.")
         object.__setattr__(self, "guidance", _number("guidance", self.guidance))
         if self.strength is not None:
             object.__setattr__(self, "strength", _number("strength", self.strength))
@@ -177,8 +189,11 @@ class Manifest:
         } | ({"inpaint": self.inpaint.to_dict()} if self.inpaint is not None else {})
 
     def canonical_json(self) -> bytes:
-        """The bytes that are hashed and signed: sorted keys, compact, UTF-8."""
-        return canonical_json(self.to_dict())
+        """The bytes that are hashed and signed: RFC 8785 (JCS) for ``studio.provenance/2``,
+        Python's sorted compact ``json.dumps`` for ``studio.provenance/1``."""
+        if self.schema == SCHEMA_V1:
+            return python_sorted_json(self.to_dict())
+        return jcs(self.to_dict())
 
     @property
     def manifest_hash(self) -> str:
@@ -193,14 +208,14 @@ class Manifest:
         expected = {"schema", "generator", "model", "loras", "adapters", "pipeline", "prompt",
                     "negative_prompt", "seed", "steps", "guidance", "scheduler", "width", "height",
                     "strength", "parents", "device", "dtype", "created", "pixel_hash", "creator"}
-        if data.get("schema") != SCHEMA:
+        if data.get("schema") not in SCHEMAS:
             raise InputError(f"The manifest schema {str(data.get('schema'))[:40]!r} is not one this studio reads.",
-                             hint=f"This version reads {SCHEMA}; a newer studio may read it.")
+                             hint=f"This version reads {', '.join(SCHEMAS)}; a newer studio may read it.")
         missing, extra = expected - set(data), set(data) - expected - {"settings", "inpaint"}
         if missing or extra:
             parts = ([f"missing {', '.join(sorted(missing))}"] if missing else []) + \
                     ([f"unexpected {', '.join(sorted(map(str, extra)))[:200]}"] if extra else [])
-            raise InputError(f"The provenance manifest does not follow {SCHEMA}: {'; '.join(parts)}.")
+            raise InputError(f"The provenance manifest does not follow {data['schema']}: {'; '.join(parts)}.")
         generator, model = data["generator"], data["model"]
         if not isinstance(generator, Mapping) or set(generator) != {"name", "version"}:
             raise InputError("The manifest's generator must be an object with name and version.")
@@ -247,7 +262,10 @@ class SignedManifest:
         return {"manifest": self.manifest.to_dict(), "signature": self.signature}
 
     def to_json(self) -> str:
-        return canonical_json(self.to_dict()).decode("utf-8")
+        """The signed manifest as files carry it, in its schema's canonical form (readers parse it
+        and hash the manifest's canonical form again; they never hash these bytes)."""
+        serialise = python_sorted_json if self.manifest.schema == SCHEMA_V1 else jcs
+        return serialise(self.to_dict()).decode("utf-8")
 
     @classmethod
     def from_dict(cls, data: Any) -> "SignedManifest":
@@ -283,18 +301,18 @@ def typed_data(manifest: Manifest) -> dict[str, Any]:
     }
 
 
-def pixel_hash(image: Any) -> str:
-    """SHA-256 over the image's mode, size, palette and decoded pixels.
+def pixel_hash(image: Any, schema: str = SCHEMA) -> str:
+    """The pixel hash of an image in memory, as a manifest of ``schema`` records it.
 
     Metadata edits (text chunks, XMP, re-compression without loss) keep it; changing any
-    pixel changes it.
+    pixel changes it. For a file's bytes use `studio.provenance.pixels.file_pixel_hash`.
     """
-    header = f"{image.mode}\n{image.width}x{image.height}\n".encode("ascii")
-    digest = hashlib.sha256(header)
-    if image.mode in ("P", "PA"):
-        digest.update(bytes(image.getpalette() or ()))
-    digest.update(image.tobytes())
-    return digest.hexdigest()
+    return pixel_hash_v1(image) if schema == SCHEMA_V1 else image_pixel_hash(image)
+
+
+def file_pixel_hash_for(schema: str, data: bytes, image: Any, name: str = "the file") -> str:
+    """The pixel hash a manifest of ``schema`` gives the file ``data`` (``image``: its decoding)."""
+    return pixel_hash_v1(image) if schema == SCHEMA_V1 else file_pixel_hash(data, image, name)
 
 
 def utc_now() -> str:
@@ -324,8 +342,13 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def _parse_created(text: str) -> None:
     try:
+        if not _CREATED.fullmatch(text):  # strptime alone takes one-digit fields and spaces
+            raise ValueError(text)
         datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError as exc:
         raise InputError(f"The manifest's creation time {text[:40]!r} is not UTC ISO 8601 "
@@ -368,7 +391,11 @@ def _settings(value: Any) -> dict[str, Any]:
 
     check(value, 0)
     data = json.loads(json.dumps(value))  # a plain copy: tuples become lists, as they read back
-    if len(canonical_json(data)) > MAX_SETTINGS_BYTES:
+    try:
+        size = len(jcs(data))
+    except InputError as exc:
+        raise InputError(f"The manifest's settings cannot be written as canonical JSON ({exc}).") from exc
+    if size > MAX_SETTINGS_BYTES:
         raise InputError(f"The manifest's settings are larger than {MAX_SETTINGS_BYTES // 1024} KiB.")
     return data
 

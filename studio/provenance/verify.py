@@ -18,7 +18,9 @@ from typing import Any, Callable
 from studio.errors import InputError
 from studio.provenance.embed import MAX_FILE_BYTES, Embedded, decode_image, read_embedded
 from studio.provenance.foreign import ForeignMetadata, read_foreign
-from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash, typed_data
+from studio.provenance.manifest import SCHEMA_V1, Manifest, SignedManifest, typed_data
+from studio.provenance.pixels import canonical_samples, pixel_hash_v1, pixel_hash_v2
+from studio.provenance.png_text import PNG_SIGNATURE
 
 #: ``verified``: a manifest signed by the creator it names, for these pixels, agreeing everywhere
 #: in the file (or an unsigned one that names no creator); ``unproven``: intact, but nothing proves
@@ -98,7 +100,8 @@ class Verdict:
         """One JSON object per file, as ``studio verify --json`` prints it.
 
         In ``manifest``, ``creator`` is the proven creator (null unless the signature is valid) and
-        ``claimed_creator`` what the manifest names."""
+        ``claimed_creator`` what the manifest names; ``manifest_sha256`` is the SHA-256 (hex) of the
+        manifest's canonical form, what its signature commits to."""
         manifest: dict[str, Any] | None = None
         if self.manifest is not None:
             manifest = self.manifest.to_dict()
@@ -106,6 +109,7 @@ class Verdict:
             manifest["claimed_creator"] = self.claimed_creator
         return {
             "path": self.path, "verdict": self.verdict, "source": self.source, "format": self.format,
+            "manifest_sha256": self.manifest.manifest_hash if self.manifest is not None else None,
             "signature_valid": self.signature_valid, "signer": self.signer,
             "pixel_hash_ok": self.pixel_hash_ok, "c2pa": self.c2pa, "c2pa_signer": self.c2pa_signer,
             "manifest": manifest, "signature": self.signature,
@@ -139,6 +143,9 @@ def verify_bytes(data: bytes, *, name: str = "the file", recover: Recover | None
     try:
         embedded = read_embedded(data, name=Path(name).name)
         image = decode_image(data, Path(name).name)
+        # the samples every conforming decoder gets (docs/provenance-spec.md): a PNG one of them
+        # refuses (a damaged image chunk, a palette index out of range) is unreadable here too
+        samples = canonical_samples(data, image, Path(name).name) if data.startswith(PNG_SIGNATURE) else None
     except InputError as exc:
         return Verdict(name, "unreadable", problems=(str(exc),))
     notes = list(embedded.problems)
@@ -176,7 +183,7 @@ def verify_bytes(data: bytes, *, name: str = "the file", recover: Recover | None
     if different:
         problems.append(f"The file carries different studio manifests: {where} and {different[0]} disagree, "
                         "and other apps may show either one.")
-    pixels_ok = _check_pixels(image, manifest, embedded, c2pa_state, problems, notes, unproven)
+    pixels_ok = _check_pixels(samples, image, manifest, embedded, c2pa_state, problems, notes, unproven)
     signature_valid, signer = _check_signature(signed, recover, problems, notes, unproven)
     if embedded.xmp is not None and embedded.xmp.creator and manifest.creator \
             and embedded.xmp.creator.lower() != manifest.creator.lower():
@@ -217,9 +224,17 @@ def _read_manifests(embedded: Embedded, c2pa_report: Any,
     return found
 
 
-def _check_pixels(image: Any, manifest: Manifest, embedded: Embedded, c2pa_state: str, problems: list[str],
-                  notes: list[str], unproven: list[str]) -> bool:
-    actual = pixel_hash(image)
+def _check_pixels(samples: tuple[int, int, str, bytes] | None, image: Any, manifest: Manifest,
+                  embedded: Embedded, c2pa_state: str, problems: list[str], notes: list[str],
+                  unproven: list[str]) -> bool:
+    if manifest.schema == SCHEMA_V1:
+        actual = pixel_hash_v1(image)
+    else:
+        try:
+            actual = pixel_hash_v2(*(samples or canonical_samples(b"", image)))
+        except InputError as exc:  # a JPEG or WebP in a form without RGBA samples
+            problems.append(f"The pixels cannot be hashed: {exc}")
+            return False
     if actual == manifest.pixel_hash:
         return True
     export = embedded.export
@@ -259,6 +274,7 @@ def _check_signature(signed: SignedManifest, recover: Recover | None, problems: 
                         "manifest names is not proven.")
         return None, None
     try:
+        _check_signature_form(signed.signature)
         signer = recover(typed_data(manifest), signed.signature)
     except InputError as exc:
         problems.append(f"The signature is invalid: {exc}")
@@ -268,6 +284,22 @@ def _check_signature(signed: SignedManifest, recover: Recover | None, problems: 
                         f"{manifest.creator} as its creator.")
         return False, signer
     return True, signer
+
+
+#: the order of secp256k1's group: r and s of a signature lie in 1..n-1
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _check_signature_form(signature: str) -> None:
+    """The spec's form of a signature (docs/provenance-spec.md): r and s from 1 to n-1, v 27 or 28
+    (0 and 1 read as 27 and 28). Ethereum libraries accept more (EIP-155 v values); a verifier
+    following the spec does not, so neither does this one."""
+    raw = bytes.fromhex(signature[2:])
+    r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
+    if v not in (0, 1, 27, 28):
+        raise InputError(f"its v byte is {v}, not 27 or 28.")
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        raise InputError("its r or s is outside 1..n-1, so no key made it.")
 
 
 def _check_c2pa(data: bytes, embedded: Embedded, trust: Any, problems: list[str],

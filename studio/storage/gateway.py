@@ -2,7 +2,9 @@
 
 Serves ``/ipfs/<cid>`` and ``/ipfs/<cid>/<path>`` so ``ipfs://`` URIs of works resolve offline
 and open in a browser; ``?format=raw`` returns a single block (the trustless-gateway form the
-studio's own verified fetcher asks for). Runs in a background thread: :meth:`Gateway.start`
+studio's own verified fetcher asks for). ``/verify/`` serves the verifier page (the static folder
+``verifier/``, shipped as data), which checks a work's provenance in the browser and can fetch a
+token's metadata from this same gateway. Runs in a background thread: :meth:`Gateway.start`
 and :meth:`Gateway.stop`, or use it as a context manager. :class:`GatewayService` is the one
 the studio starts with its window, from the settings.
 """
@@ -14,9 +16,11 @@ import mimetypes
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio import safejson
+from studio.assets import data_dir
 from studio.errors import InputError, NotFound, StorageError
 from studio.storage.cid import Cid
 from studio.storage.store import Entry, LocalStore
@@ -27,6 +31,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _IMMUTABLE = "public, max-age=29030400, immutable"
+#: the verifier page's files, by their path under /verify/ (nothing else there is served)
+VERIFIER_FILES = {"": ("index.html", "text/html; charset=utf-8"),
+                  "index.html": ("index.html", "text/html; charset=utf-8"),
+                  "dist/verifier.js": ("dist/verifier.js", "text/javascript; charset=utf-8")}
+
+
+def verifier_dir() -> Path:
+    """The verifier page's folder: the wheel's copy when installed, else the checkout's."""
+    return data_dir("verifier")
 
 
 def sniff_content_type(name: str, head: bytes) -> str:
@@ -90,8 +103,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         url = urllib.parse.urlsplit(self.path)
         parts = [urllib.parse.unquote(p) for p in url.path.split("/")]
+        if len(parts) >= 2 and parts[1] == "verify":
+            self._send_verifier("/".join(parts[2:]) if len(parts) > 2 else None, body)
+            return
         if len(parts) < 3 or parts[1] != "ipfs" or not parts[2]:
-            self._error(404, "Not found. This gateway serves /ipfs/<cid>[/<path>].")
+            self._error(404, "Not found. This gateway serves /ipfs/<cid>[/<path>] and the verifier page at /verify/.")
             return
         try:
             root = Cid.parse(parts[2])
@@ -122,6 +138,34 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(500, exc.message)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _send_verifier(self, name: str | None, body: bool) -> None:
+        """The verifier page at /verify/ (a static page: its scripts read dropped files locally)."""
+        if name is None:  # /verify: the page's relative links need the trailing slash
+            self.send_response(301)
+            self.send_header("Location", "/verify/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if name not in VERIFIER_FILES:
+            self._error(404, "Not found. The verifier page is at /verify/.")
+            return
+        filename, content_type = VERIFIER_FILES[name]
+        try:
+            data = (verifier_dir() / filename).read_bytes()
+        except OSError as exc:
+            log.warning("the verifier page is missing from this install: %s", exc)
+            self._error(404, "The verifier page is not part of this install.")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
 
     def _common_headers(self, root: Cid, subpath: str) -> None:
         self.send_header("X-Ipfs-Path", f"/ipfs/{root}" + (f"/{subpath}" if subpath else ""))

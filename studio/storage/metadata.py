@@ -1,7 +1,8 @@
 """ERC-721 token metadata in the OpenSea convention, validated and serialised canonically.
 
-Canonical JSON (sorted keys, no whitespace, UTF-8, no NaN) means the same work always gives
-the same bytes, hence the same CID and the same on-chain commitment.
+Canonical JSON (RFC 8785, the JSON Canonicalization Scheme: sorted keys, no whitespace, UTF-8,
+numbers as ECMAScript writes them) means the same work always gives the same bytes, hence the
+same CID and the same on-chain commitment, and a verifier in any language can recompute them.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from studio.canonical import jcs
 from studio.errors import InputError
 from studio.storage.cid import Cid, cid_v1_raw_of
 
@@ -138,9 +140,10 @@ class NftMetadata:
     @staticmethod
     def _check_json(label: str, value: object) -> None:
         try:
-            json.dumps(value, allow_nan=False, sort_keys=True)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"The {label} object cannot be written as JSON: {exc}.") from exc
+            jcs(value)
+        except InputError as exc:
+            raise InputError(f"The {label} object cannot be written as JSON: {exc.message}",
+                             hint=exc.hint) from exc
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "description": self.description, "image": self.image}
@@ -155,7 +158,7 @@ class NftMetadata:
         return out
 
     def to_bytes(self) -> bytes:
-        """Canonical serialisation: sorted keys, no whitespace, UTF-8 (attribute order is kept)."""
+        """Canonical serialisation, RFC 8785 (JCS): sorted keys, no whitespace, UTF-8 (attribute order is kept)."""
         return canonical_json(self.to_json())
 
     @property
@@ -191,9 +194,5 @@ class NftMetadata:
 
 
 def canonical_json(value: object) -> bytes:
-    """Sorted keys, no whitespace, UTF-8 as is, NaN refused: one byte string per value."""
-    try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"The value cannot be written as canonical JSON: {exc}.") from exc
+    """RFC 8785 (JCS) bytes: one byte string per value, the same from any JCS library."""
+    return jcs(value)

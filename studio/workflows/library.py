@@ -118,7 +118,8 @@ def read_work_file(path: Path, data: bytes | None = None) -> WorkFile:
     (A1111, ComfyUI, InvokeAI), else none. A file that is not a readable image is an InputError."""
     from studio.provenance.embed import decode_image, read_embedded
     from studio.provenance.foreign import read_foreign
-    from studio.provenance.manifest import SignedManifest, pixel_hash
+    from studio.provenance.manifest import SignedManifest
+    from studio.provenance.pixels import file_pixel_hash
 
     path = Path(path)
     if data is None:
@@ -142,7 +143,7 @@ def read_work_file(path: Path, data: bytes | None = None) -> WorkFile:
                         manifest.model_name, manifest.seed, "studio", _manifest_time(manifest.created) or mtime,
                         image.width, image.height, manifest_json)
     foreign = read_foreign(embedded.text) if embedded.text else None
-    pixels = pixel_hash(image)
+    pixels = file_pixel_hash(data, image, path.name)
     if foreign is not None:
         return WorkFile(sha256, pixels, _short_title(foreign.prompt, path.stem), foreign.prompt,
                         foreign.model or "", foreign.seed, foreign.source, mtime, image.width, image.height,

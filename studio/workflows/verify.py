@@ -405,7 +405,7 @@ def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | Non
     device, dtype = result.recipe.device, result.recipe.dtype
     same_runtime = result.recipe.runtime == recipe.runtime  # channels-last and compiled kernels move low bits
     if (device, dtype) == (manifest.device, manifest.dtype) and same_runtime:
-        same = pixel_hash(result.image) == manifest.pixel_hash
+        same = pixel_hash(result.image, manifest.schema) == manifest.pixel_hash
         reason = ("Regenerated on the same device and dtype: the pixels are identical." if same else
                   "Regenerated on the same device and dtype, but the pixels differ.")
         return Reproduction("exact", same, None, device, dtype, reason)

@@ -85,6 +85,10 @@ def test_built_app_opens_its_window_and_its_command_line_generates_and_verifies(
     assert (app_dir / "share" / "applications" / f"{APP}.desktop").is_file()
     assert (app_dir / "share" / "icons" / "hicolor" / "256x256" / "apps" / f"{APP}.png").is_file()
     assert not list(app_dir.rglob("libcudnn*")) and not list(app_dir.rglob("*.rlib"))
+    # the verifier page the local gateway serves at /verify/ (found beside the studio package)
+    (page,) = app_dir.rglob("verifier/dist/verifier.js")
+    assert page.read_bytes() == (ROOT / "verifier" / "dist" / "verifier.js").read_bytes()
+    assert (page.parent.parent / "index.html").is_file()
 
     env = {**os.environ, "STUDIO_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen",
            "HF_HUB_OFFLINE": "1"}

@@ -1,5 +1,5 @@
-"""``pip install .`` gives a working studio: the wheel carries the assets, the compiled contracts
-and the user guide, and the installed package finds them (not the checkout's copies)."""
+"""``pip install .`` gives a working studio: the wheel carries the assets, the compiled contracts,
+the user guide and the verifier page, and the installed package finds them (not the checkout's copies)."""
 from __future__ import annotations
 
 import json
@@ -32,6 +32,9 @@ def test_the_wheel_carries_assets_contract_artifacts_and_the_guide(wheel: Path) 
     artifacts = sorted(p.name for p in (ROOT / "contracts" / "build").glob("*.json"))
     assert artifacts and all(f"studio/_data/contracts/build/{name}" in names for name in artifacts)
     assert "studio/_data/docs/guide.md" in names
+    assert {"studio/_data/verifier/index.html", "studio/_data/verifier/dist/verifier.js"} <= names
+    assert not any(name.startswith("studio/_data/verifier/") and ("/src/" in name or "node_modules" in name)
+                   for name in names)
     assert "studio/__init__.py" in names and "studio/ui/main_window.py" in names
     assert not any(name.startswith(("assets/", "contracts/", "docs/", "tests/", "packaging/")) for name in names)
     entry_points = zipfile.ZipFile(wheel).read(
@@ -48,6 +51,7 @@ def test_an_unpacked_wheel_finds_its_own_data_not_the_checkout(wheel: Path, tmp_
         "from studio.generation.demo import _CONFIG_DIR\n"
         "print(json.dumps({'file': a.__file__, 'assets': str(a.ASSETS_DIR), 'build': str(c.BUILD_DIR),"
         " 'guide': a.guide_path().read_text(encoding='utf-8')[:40],"
+        " 'verifier': str(__import__('studio.storage.gateway', fromlist=['x']).verifier_dir()),"
         " 'icon': a.asset_path('icons', 'provenance-studio-128.png').is_file(),"
         " 'demo': sorted(p.name for p in _CONFIG_DIR.iterdir()),"
         " 'market': c.load_artifact('StudioMarketplace').name, 'names': c.artifact_names()}))\n"
@@ -65,6 +69,7 @@ def test_an_unpacked_wheel_finds_its_own_data_not_the_checkout(wheel: Path, tmp_
     assert found["names"] == sorted(p.stem for p in (ROOT / "contracts" / "build").glob("*.json"))
     assert found["demo"] == sorted(p.name for p in (ROOT / "assets" / "models" / "demo").iterdir())
     assert found["guide"] == (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")[:40]
+    assert found["verifier"] == str(data / "verifier") and (data / "verifier" / "dist" / "verifier.js").is_file()
 
 
 def test_a_checkout_reads_the_data_beside_the_package() -> None:

@@ -8,22 +8,45 @@ import pytest
 from PIL import Image
 
 from studio.chain.signatures import recover_typed_data
+from studio.canonical import jcs
 from studio.errors import InputError
 from studio.provenance.manifest import SCHEMA, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
 
 from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign
 
 
-def test_canonical_json_is_sorted_compact_utf8_and_round_trips() -> None:
+def test_canonical_json_is_rfc8785_and_round_trips() -> None:
     manifest = make_manifest(noise_image(), ANVIL_ADDRESS_0, prompt="灯台 at dusk, “oil”",
                              loras=(WeightsRef("ink.safetensors", "fe" * 32, 0.8),),
-                             parents=(ParentRef("init", "01" * 32),), pipeline="img2img", strength=0.6)
+                             parents=(ParentRef("init", "01" * 32),), pipeline="img2img", strength=0.6,
+                             guidance=7.0)
     raw = manifest.canonical_json()
-    assert raw == json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert SCHEMA == "studio.provenance/2"
+    assert b'"guidance":7,' in raw  # ECMAScript's number form, not Python's 7.0
+    assert raw == json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() \
+        .replace(b"7.0", b"7")
     assert "灯台".encode() in raw and b" " not in raw.replace("灯台 at dusk, “oil”".encode(), b"")
     assert json.loads(raw)["schema"] == SCHEMA
     assert Manifest.from_json(raw) == manifest
     assert Manifest.from_json(raw).manifest_hash == manifest.manifest_hash
+
+
+def test_a_version_1_manifest_keeps_its_python_form_and_hash() -> None:
+    v1 = make_manifest(noise_image(), ANVIL_ADDRESS_0, schema="studio.provenance/1", guidance=7.0,
+                       pixel_hash=pixel_hash(noise_image(), "studio.provenance/1"))
+    raw = v1.canonical_json()
+    assert b'"guidance":7.0,' in raw and b'"schema":"studio.provenance/1"' in raw
+    again = SignedManifest.from_json(SignedManifest(v1).to_json()).manifest
+    assert again.schema == "studio.provenance/1" and again.manifest_hash == v1.manifest_hash
+    assert Manifest.from_json(jcs(v1.to_dict())).manifest_hash == v1.manifest_hash  # 7 read back is 7.0
+
+
+def test_a_version_2_manifest_holds_only_whole_numbers_every_json_reader_keeps() -> None:
+    with pytest.raises(InputError, match="2\\^53"):
+        make_manifest(noise_image(), seed=2**53)
+    assert make_manifest(noise_image(), seed=2**53 - 1).seed == 2**53 - 1
+    assert make_manifest(noise_image(), seed=2**60, schema="studio.provenance/1",
+                         pixel_hash="00" * 32).seed == 2**60
 
 
 def test_parsing_refuses_unknown_missing_and_malformed_fields() -> None:
@@ -61,9 +84,16 @@ def test_pixel_hash_ignores_metadata_and_sees_every_pixel_mode_and_size() -> Non
     r, g, b = changed.getpixel((10, 20))
     changed.putpixel((10, 20), ((r + 1) % 256, g, b))
     assert pixel_hash(changed) != pixel_hash(image)
-    assert pixel_hash(image.convert("RGBA")) != pixel_hash(image)
+    assert pixel_hash(image.convert("RGBA")) != pixel_hash(image)  # an alpha channel is part of the pixels
+    see_through = image.convert("RGBA")
+    see_through.putpixel((0, 0), see_through.getpixel((0, 0))[:3] + (254,))
+    assert pixel_hash(see_through) != pixel_hash(image.convert("RGBA"))
+    grey = image.convert("L")
+    assert pixel_hash(grey) == pixel_hash(grey.convert("RGB"))  # grey is its colour repeated
     flat = Image.new("L", (4, 8), 0)
     assert pixel_hash(flat) != pixel_hash(Image.new("L", (8, 4), 0))  # same bytes, other size
+    # version 1 hashed Pillow's own mode names: RGB and RGBA differ there
+    assert pixel_hash(image.convert("RGBA"), "studio.provenance/1") != pixel_hash(image, "studio.provenance/1")
 
 
 def test_signature_recovers_the_creator_and_any_edit_changes_the_signer(signer) -> None:

@@ -124,3 +124,19 @@ def test_resolve_reports_missing_entries(store: LocalStore) -> None:
     with pytest.raises(NotFound):
         store.resolve(cid, "a/b")
     assert json.loads(store.cat(store.add_bytes(b'{"a":1}')))["a"] == 1
+
+
+def test_gateway_serves_the_verifier_page_and_only_its_files(gateway: Gateway) -> None:
+    from studio.storage.gateway import verifier_dir
+
+    moved = requests.get(f"{gateway.url}/verify", timeout=5, allow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["Location"] == "/verify/"
+    page = requests.get(f"{gateway.url}/verify/", timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert page.content == (verifier_dir() / "index.html").read_bytes() and b'src="dist/verifier.js"' in page.content
+    script = requests.get(f"{gateway.url}/verify/dist/verifier.js", timeout=5)
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert script.content == (verifier_dir() / "dist" / "verifier.js").read_bytes()
+    for other in ("src/verify.js", "package.json", "../pyproject.toml", "%2e%2e/pyproject.toml", "node_modules"):
+        assert requests.get(f"{gateway.url}/verify/{other}", timeout=5).status_code == 404, other
+    assert requests.post(f"{gateway.url}/verify/", data=b"x", timeout=5).status_code == 405

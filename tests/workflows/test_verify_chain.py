@@ -84,7 +84,7 @@ def test_the_token_metadata_carries_the_full_signed_manifest(minted, store, sign
     signed = SignedManifest.from_json(read_embedded(path.read_bytes()).provenance_json)
     provenance = metadata["provenance"]
     assert provenance["manifest"] == signed.manifest.to_dict() and provenance["signature"] == signed.signature
-    assert provenance["signer"] == signers[0].address and provenance["schema"] == "studio.provenance/1"
+    assert provenance["signer"] == signers[0].address and provenance["schema"] == "studio.provenance/2"
 
 
 def test_another_image_carrying_the_same_manifest_is_tampered_on_chain_too(minted, library, tmp_path):
