@@ -154,6 +154,8 @@ class Manifest:
         object.__setattr__(self, "adapters", tuple(_weights(item, "adapter") for item in self.adapters))
         object.__setattr__(self, "parents", tuple(_parent(item) for item in self.parents))
         object.__setattr__(self, "settings", _settings(self.settings))
+        if self.settings and self.schema == SCHEMA_V1:
+            raise InputError("The manifest's settings member belongs to studio.provenance/2.")
         if self.inpaint is not None:
             if self.pipeline != "inpaint":
                 raise InputError("The manifest records inpaint options for a work that was not inpainted.")
@@ -216,6 +218,9 @@ class Manifest:
             parts = ([f"missing {', '.join(sorted(missing))}"] if missing else []) + \
                     ([f"unexpected {', '.join(sorted(map(str, extra)))[:200]}"] if extra else [])
             raise InputError(f"The provenance manifest does not follow {data['schema']}: {'; '.join(parts)}.")
+        if "settings" in data and isinstance(data["settings"], Mapping) and not data["settings"]:
+            # The studio leaves settings out when there are none; an empty object would not hash the same.
+            raise InputError("The manifest's settings member is present but empty; it is left out when there are none.")
         generator, model = data["generator"], data["model"]
         if not isinstance(generator, Mapping) or set(generator) != {"name", "version"}:
             raise InputError("The manifest's generator must be an object with name and version.")

@@ -10,7 +10,7 @@ from PIL import Image
 from studio.chain.signatures import recover_typed_data
 from studio.canonical import jcs
 from studio.errors import InputError
-from studio.provenance.manifest import SCHEMA, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
+from studio.provenance.manifest import SCHEMA, SCHEMA_V1, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
 
 from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign
 
@@ -167,3 +167,8 @@ def test_generation_settings_are_optional_and_leave_older_manifests_as_they_were
     data["settings"] = "karras"
     with pytest.raises(InputError, match="settings"):
         Manifest.from_dict(data)
+    data["settings"] = {}  # left out when there are none: an empty object would not hash as it was signed
+    with pytest.raises(InputError, match="settings member is present but empty"):
+        Manifest.from_dict(data)
+    with pytest.raises(InputError, match="belongs to studio.provenance/2"):
+        replace(rich, schema=SCHEMA_V1)
