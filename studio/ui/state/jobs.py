@@ -56,8 +56,9 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
         f"Seed: {recipe.seed}",
         f"Model: {recipe.model_name} ({recipe.model_family})",
         f"Model hash: {recipe.model_hash}",
-        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)} · {recipe.steps} steps · "
-        f"CFG {recipe.guidance:g}",
+        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)}"
+        f"{'' if recipe.sigmas == 'default' else ' ' + recipe.sigmas.capitalize()} · {recipe.steps} steps · "
+        f"CFG {recipe.guidance:g}" + (f" · clip skip {recipe.clip_skip}" if recipe.clip_skip != 1 else ""),
         f"Size: {recipe.width}x{recipe.height} · {MODES.get(recipe.mode, recipe.mode)}",
     ]
     if recipe.strength is not None:
@@ -66,6 +67,15 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
         area = "only masked, padding " + f"{recipe.inpaint_padding} px" if recipe.inpaint_area == "masked" else \
             "whole picture"
         lines.append(f"Inpaint: mask blur {recipe.mask_blur} px · {area}")
+    if recipe.variation_seed is not None and recipe.variation_strength > 0:
+        lines.append(f"Variation: seed {recipe.variation_seed} at {recipe.variation_strength:g}")
+    if recipe.batch_size > 1:
+        lines.append(f"Batch: image {recipe.batch_index + 1} of {recipe.batch_size}")
+    if recipe.hires is not None:
+        lines.append(f"Hires fix: ×{recipe.hires.scale:g} with {recipe.hires.upscaler}, {recipe.hires.steps} steps, "
+                     f"denoise {recipe.hires.denoise:g}")
+    for unit in recipe.control:
+        lines.append(f"Control: {unit.model_name} ({unit.preprocessor}) × {unit.weight:g}")
     for name, sha, weight in recipe.loras:
         lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
     if recipe.device:

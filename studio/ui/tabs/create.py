@@ -19,6 +19,7 @@ from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.tabs.create_options import OptionsPanel, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.image_grid import ImageGrid
@@ -261,11 +262,18 @@ class CreateTab(QWidget):
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 100)
         self.count_spin.setToolTip("Images per Generate; image i uses seed + i.")
+        self.extras = SamplingExtras(body)
         form = QFormLayout()
         form.addRow("Sampler", self.scheduler_combo)
+        form.addRow("Schedule", self.extras.schedule)
         form.addRow("Steps", self.steps_spin)
         form.addRow("Guidance", self.guidance_spin)
-        form.addRow("Images", self.count_spin)
+        form.addRow("Clip skip", self.extras.clip_skip)
+        row = QHBoxLayout()
+        row.addWidget(self.count_spin, 1)
+        row.addWidget(QLabel("× batch"))
+        row.addWidget(self.extras.batch_size, 1)
+        form.addRow("Images", row)
         column.addLayout(form)
 
         column.addWidget(_section("Seed"))
@@ -283,6 +291,10 @@ class CreateTab(QWidget):
         column.addLayout(self.lora_rows)
         self.add_lora = QPushButton("Add LoRA…")
         column.addWidget(self.add_lora)
+
+        column.addWidget(_section("Options"))
+        self.options_panel = OptionsPanel()
+        column.addWidget(self.options_panel)
         column.addStretch(1)
 
         scroll = QScrollArea()
@@ -301,6 +313,8 @@ class CreateTab(QWidget):
         self.negative_edit = PromptEdit("Negative prompt: what to keep out", min_lines=2, max_lines=4)
         column.addWidget(self.prompt_edit)
         column.addWidget(self.negative_edit)
+        self.prompt_tools = PromptTools()
+        column.addWidget(self.prompt_tools)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setProperty("accent", True)
@@ -362,6 +376,8 @@ class CreateTab(QWidget):
         column.addWidget(self.queue_view)
         column.addWidget(self.remove_queued)
         column.addSpacing(8)
+        self.png_info = PngInfoPanel()
+        column.addWidget(self.png_info)
         column.addWidget(_section("Selected image"))
         self.recipe_view = PlainTextView()
         self.recipe_view.setReadOnly(True)
@@ -397,6 +413,10 @@ class CreateTab(QWidget):
         b.bind(state, "negative_prompt", self.negative_edit.textChanged, self.negative_edit.set_text_if_different,
                to_state=lambda: self.negative_edit.toPlainText())
         b.connect(self.prompt_edit.submitted, state.generate)
+        self.extras.bind(state)
+        self.options_panel.bind(state)
+        self.prompt_tools.bind(state)
+        self.png_info.bind(state)
         b.connect(self.negative_edit.submitted, state.generate)
 
         self._fill_models(state.models)
