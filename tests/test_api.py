@@ -8,14 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from studio import api
 from studio.config import load_config
 from studio.errors import InputError, NotFound
+from studio.generation.request import UpscaleRecord
 from studio.storage.car import read_car
 from studio.storage.cid import Cid
 from studio.storage.gateway import Gateway
 from studio.storage.store import LocalStore
+from studio.workflows.generate import read_recipe
 
 from known_cids import HELLO_V0, HELLO_V1
 
@@ -101,3 +104,8 @@ def test_generate_with_create_options_then_upscale_and_read_back(studio_home: Pa
     info = api.png_info(path)
     assert info.source == "studio" and (info.request.sigmas, info.request.clip_skip) == ("karras", 2)
     assert api.png_info(bigger).fields["mode"] == "upscale"
+    with Image.open(bigger) as picture:
+        assert picture.size == (128, 128)
+    assert read_recipe(bigger).upscale == UpscaleRecord(upscaler="lanczos", scale=2.0)
+    with pytest.raises(NotFound, match="gone.pth does not exist"):
+        api.upscale(path, upscaler=str(tmp_path / "gone.pth"))
