@@ -189,6 +189,8 @@ def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot
     qtbot.mouseClick(panel.clear_control, Qt.MouseButton.LeftButton)
     assert options.control_model == "" and panel.control_box.isHidden()
 
+    qtbot.keyClicks(tab.prompt_edit, "a lake")
+    qtbot.waitUntil(lambda: tab.prompt_tools.token_count.text() == "2/75", timeout=30_000)
     state.prompt = "{prompt}, watercolour"
     state.save_style("wash")
     tools = tab.prompt_tools
@@ -209,3 +211,13 @@ def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot
     assert tab.warning_banner.isVisible() and "somebody-elses-model" in tab.warning_banner.label.text()
     qtbot.mouseClick(tab.png_info.close_button, Qt.MouseButton.LeftButton)
     assert tab.png_info.isHidden()
+
+
+def test_the_token_counter_counts_the_prompt_as_the_model_reads_it(qtbot, state: CreateState) -> None:
+    state.prompt = "a red fox"
+    qtbot.waitUntil(lambda: state.token_count == "3/75", timeout=30_000)
+    state.prompt = ", ".join(["lighthouse"] * 50)  # 99 tokens: a second chunk of 75 begins
+    qtbot.waitUntil(lambda: state.token_count.endswith("/150"), timeout=30_000)
+    assert int(state.token_count.split("/")[0]) > 75
+    state.prompt = "  "
+    qtbot.waitUntil(lambda: state.token_count == "", timeout=30_000)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from studio.errors import InputError, NotFound, StudioError
@@ -107,6 +107,7 @@ class CreateState(QObject):
     history_changed = Signal(object)
     png_info_text_changed = Signal(str)
     png_info_ready_changed = Signal(bool)
+    token_count_changed = Signal(str)
 
     prompt = Field("")
     negative_prompt = Field("")
@@ -138,6 +139,8 @@ class CreateState(QObject):
     #: PNG Info: the parameters read from an image, as text; ``png_info_ready``: Send to Create can fill the form.
     png_info_text = Field("")
     png_info_ready = Field(False)
+    #: The token counter beside the prompt, A1111's "12/75" (a second chunk of 75 past 75 tokens); "" when empty.
+    token_count = Field("")
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -163,6 +166,12 @@ class CreateState(QObject):
         self.library: Any = None  # the window's shared Library: every save is recorded there
         self._demo_chosen = config["default_model"] == "demo"
         self.scheduler_changed.connect(self._keep_schedule_possible)
+        self._token_timer = QTimer(self)
+        self._token_timer.setSingleShot(True)
+        self._token_timer.setInterval(300)  # counted once typing pauses, in the background
+        self._token_timer.timeout.connect(self._count_tokens)
+        self.prompt_changed.connect(lambda _text: self._token_timer.start())
+        self.model_name_changed.connect(lambda _name: self._token_timer.start())
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
         self.reload_models()
@@ -699,3 +708,26 @@ class CreateState(QObject):
             self.loras_changed.emit(self._loras)
         self.warning = "\n".join(skipped)
         return skipped
+
+    # -- token counter ------------------------------------------------------------------
+
+    def _count_tokens(self) -> Job | None:
+        """Count the prompt's tokens with the model's tokenizer (no weights are read) in the background."""
+        text, info = self.prompt, self.model
+        if not text.strip() or info is None:
+            self.token_count = ""
+            return None
+
+        def count(_progress: Callable[[Any], None], _cancel: Any) -> Any:
+            from studio.generation.prompts import count_prompt_tokens
+
+            return count_prompt_tokens(info.path, text)
+
+        def show(found: Any) -> None:
+            if self.prompt == text:  # a count for text typed since is dropped
+                self.token_count = f"{found.tokens}/{found.limit}"
+
+        job = FunctionJob("Counting tokens", count)
+        job.succeeded.connect(show)
+        job.failed.connect(lambda exc: log.warning("Could not count the prompt's tokens: %s", exc))
+        return self.background.start(job)

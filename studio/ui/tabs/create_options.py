@@ -212,6 +212,10 @@ class PromptTools(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bindings = Bindings(self)
+        self.token_count = QLabel()
+        self.token_count.setProperty("muted", True)
+        self.token_count.setToolTip("Tokens of the prompt as the model reads it; past 75 a second chunk of 75 "
+                                    "begins (A1111's way)")
         self.style_combo = QComboBox()
         self.style_combo.setToolTip("A saved style: its text goes where {prompt} is, or after the prompt")
         self.style_combo.setMinimumContentsLength(10)
@@ -229,6 +233,7 @@ class PromptTools(QWidget):
                                         "InvokeAI) and send them to Create")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.token_count)
         row.addWidget(self.style_combo, 1)
         row.addWidget(self.apply_style)
         row.addWidget(self.save_style)
@@ -237,6 +242,7 @@ class PromptTools(QWidget):
 
     def bind(self, state: CreateState) -> None:
         b = self.bindings
+        b.bind(state, "token_count", None, self.token_count.setText)
         self._show_styles(state.styles)
         b.connect(state.styles_changed, self._show_styles)
         self._show_history(state, state.history)
