@@ -221,3 +221,26 @@ def test_the_token_counter_counts_the_prompt_as_the_model_reads_it(qtbot, state:
     assert int(state.token_count.split("/")[0]) > 75
     state.prompt = "  "
     qtbot.waitUntil(lambda: state.token_count == "", timeout=30_000)
+
+
+def test_upscale_on_a_result_adds_a_larger_work_naming_its_source(qtbot, window, tmp_path: Path) -> None:
+    tab, state = window.create_tab, window.create_state
+    state.prompt = "a kite"
+    assert not tab.upscale_button.isEnabled()
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    source = state.results.item(0)
+    assert tab.upscale_button.isEnabled()
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        qtbot.mouseClick(tab.upscale_button, Qt.MouseButton.LeftButton)
+    assert state.error == "" and state.results.rowCount() == 2
+    bigger = state.results.item(0)
+    recipe = read_recipe(bigger.path)
+    assert recipe.mode == "upscale" and recipe.upscale is not None and recipe.upscale.upscaler == "lanczos"
+    assert recipe.prompt == "a kite" and recipe.init_image_hash is not None
+    with Image.open(bigger.path) as picture:
+        assert picture.size == (128, 128)
+    assert "Upscaled: ×2 with lanczos" in tab.recipe_view.toPlainText()
+    assert state.upscale_result(1, str(tmp_path / "gone.safetensors")) is None
+    assert "gone.safetensors does not exist" in state.error and window.lane.is_idle
+    assert source.path.is_file()

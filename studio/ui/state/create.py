@@ -22,7 +22,7 @@ from studio.ui.binding import Field
 from studio.ui.state.create_options import CreateOptions
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import (IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE, GenerationJob, JobProgress, QueueModel,
-                                  ResultItem, ResultsModel)
+                                  ResultItem, ResultsModel, UpscaleJob)
 from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message
 
 if TYPE_CHECKING:
@@ -502,6 +502,27 @@ class CreateState(QObject):
         self.lane.submit(job)
         return job
 
+    def upscale_result(self, row: int, upscaler: str = "lanczos", scale: float = 2.0) -> UpscaleJob | None:
+        """“Upscale” on a result: queue it on the GPU lane (Lanczos, or an upscaler model file); the new
+        work joins the results, its recipe naming the source."""
+        if upscaler != "lanczos":
+            from studio.generation.upscalers import check_upscaler_file
+
+            try:
+                check_upscaler_file(Path(upscaler))
+            except StudioError as exc:
+                self.error = str(exc)
+                return None
+        self.error = ""
+        job = UpscaleJob(self.results.item(row).path, upscaler, float(scale), self.lane, self.config.paths.works_dir,
+                         signer=self.current_signer(), library=self.library)
+        job.saved.connect(self._on_saved)
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        self.lane.submit(job)
+        return job
+
     def cancel(self) -> None:
         """Stop the running generation at its next step; the queue goes on."""
         if self.busy:
@@ -533,7 +554,7 @@ class CreateState(QObject):
     def _on_succeeded(self, works: list["SavedWork"]) -> None:
         self.history_changed.emit(self.history)  # the generation recorded its prompt
         job = self.sender()
-        took = time.perf_counter() - job.started_at if isinstance(job, GenerationJob) else 0.0
+        took = time.perf_counter() - job.started_at if isinstance(job, (GenerationJob, UpscaleJob)) else 0.0
         self.progress_fraction = 1.0
         self.progress_text = f"Done: {len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
         if not any(work.warnings for work in works):
@@ -551,7 +572,7 @@ class CreateState(QObject):
         self.preview_changed.emit(QImage())  # the half-made image goes; the selected result shows again
 
     def _on_job_ended(self, job: Job) -> None:
-        if isinstance(job, GenerationJob):
+        if isinstance(job, (GenerationJob, UpscaleJob)):
             self.job_finished.emit(job)
 
     def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,

@@ -387,6 +387,9 @@ class CreateTab(QWidget):
         self.use_as_init = QPushButton("Use as init image")
         self.show_in_folder = QPushButton("Show in folder")
         self.copy_path = QPushButton("Copy path")
+        self.upscale_button = QPushButton("Upscale ×2")
+        self.upscale_button.setToolTip("A new work twice the size (Lanczos; right-click a result for the hires "
+                                       "fix's upscaler model)")
         self.mint_button = QPushButton("Mint…")
         self.mint_button.setProperty("accent", True)
         self.mint_button.setToolTip("Mint the selected results as tokens (Ctrl+click or Shift+click to select "
@@ -396,9 +399,11 @@ class CreateTab(QWidget):
         grid.addWidget(self.use_as_init, 0, 1)
         grid.addWidget(self.show_in_folder, 1, 0)
         grid.addWidget(self.copy_path, 1, 1)
-        grid.addWidget(self.mint_button, 2, 0, 1, 2)
+        grid.addWidget(self.upscale_button, 2, 0)
+        grid.addWidget(self.mint_button, 2, 1)
         column.addLayout(grid)
-        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.mint_button):
+        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.upscale_button,
+                       self.mint_button):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return side
 
@@ -488,6 +493,7 @@ class CreateTab(QWidget):
         b.connect(self.grid.selectionModel().currentChanged, self._show_result)
         b.connect(self.grid.customContextMenuRequested, self._result_menu)
         b.connect(self.reuse_seed.clicked, lambda: self._with_selected(state.reuse_seed))
+        b.connect(self.upscale_button.clicked, lambda: self._with_selected(state.upscale_result))
         b.connect(self.use_as_init.clicked, self._use_selected_as_init)
         b.connect(self.show_in_folder.clicked, lambda: self._with_selected(self._open_folder))
         b.connect(self.copy_path.clicked, lambda: self._with_selected(self._copy_path))
@@ -666,7 +672,7 @@ class CreateTab(QWidget):
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
         for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path,
-                       self.use_result_as_init):
+                       self.use_result_as_init, self.upscale_button):
             button.setEnabled(has)
         if not has:
             self.recipe_view.clear()
@@ -686,6 +692,11 @@ class CreateTab(QWidget):
         menu = QMenu(self)
         menu.addAction(f"Mint {len(rows)} works…" if len(rows) > 1 else "Mint…",
                        lambda: self.state.request_mint(rows))
+        menu.addSeparator()
+        menu.addAction("Upscale ×2 (Lanczos)", lambda: self.state.upscale_result(row))
+        model = self.state.options.hires_upscaler
+        if model not in ("latent", "lanczos"):  # the upscaler model file chosen for the hires fix
+            menu.addAction(f"Upscale ×2 with {Path(model).name}", lambda: self.state.upscale_result(row, model))
         menu.addSeparator()
         menu.addAction("Reuse seed", lambda: self.state.reuse_seed(row))
         menu.addAction("Use as init image", lambda: self.state.use_result_as_init(row))
