@@ -244,3 +244,27 @@ def test_upscale_on_a_result_adds_a_larger_work_naming_its_source(qtbot, window,
     assert state.upscale_result(1, str(tmp_path / "gone.safetensors")) is None
     assert "gone.safetensors does not exist" in state.error and window.lane.is_idle
     assert source.path.is_file()
+
+
+def test_outpainting_in_image_to_image_extends_the_canvas_and_is_recorded(qtbot, window, tmp_path: Path) -> None:
+    tab, state = window.create_tab, window.create_state
+    init = tmp_path / "init.png"
+    Image.new("RGB", (64, 64), (30, 120, 200)).save(init)
+    assert tab.outpaint_row.isHidden()
+    state.prompt, state.init_image_path, state.mode, state.strength = "a sea", str(init), "img2img", 1.0
+    assert not tab.outpaint_row.isHidden()
+    tab.outpaint_row.spins["right"].setValue(32)
+    tab.outpaint_row.spins["bottom"].setValue(16)
+    request = state.build_request()
+    assert (request.width, request.height) == (96, 80) and request.outpaint is not None
+    assert (request.outpaint.right, request.outpaint.bottom, request.outpaint.left) == (32, 16, 0)
+    with qtbot.waitSignal(state.job_finished, timeout=60_000):
+        assert state.generate() is not None, state.error
+    assert state.error == ""
+    made = state.results.item(0)
+    with Image.open(made.path) as picture:
+        assert picture.size == (96, 80)
+        assert picture.getpixel((10, 10)) == (30, 120, 200)  # the init image is kept outside the new area
+    assert read_recipe(made.path).outpaint == request.outpaint
+    state.mode = "inpaint"  # outpainting belongs to image to image: an inpaint has its own mask
+    assert tab.outpaint_row.isHidden()

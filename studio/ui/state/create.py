@@ -433,10 +433,14 @@ class CreateState(QObject):
 
         for spec in self._loras:
             check_lora(spec)
+        width, height = int(self.width), int(self.height)
+        outpaint = self.options.outpaint() if self.mode == IMAGE_TO_IMAGE else None
+        if outpaint is not None and init_image is not None:  # the canvas: the init image and the new sides
+            width, height = outpaint.canvas_size(init_image.size)
         return GenerationRequest(
             prompt=self.prompt, negative_prompt=self.negative_prompt, model=info.name,
             seed=None if self.random_seed else int(self.seed), steps=int(self.steps),
-            guidance=float(self.guidance), width=int(self.width), height=int(self.height),
+            guidance=float(self.guidance), width=width, height=height, outpaint=outpaint,
             count=int(self.count), scheduler=self.scheduler, init_image=init_image,
             strength=float(self.strength), mask_image=mask_image, loras=self._loras,
             mask_blur=int(self.mask_blur), inpaint_area=self.inpaint_area, inpaint_padding=int(self.inpaint_padding),

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from studio.errors import InputError, NotFound
-from studio.generation.request import ControlUnit, GenerationRequest, HiresFix
+from studio.generation.request import ControlUnit, GenerationRequest, HiresFix, Outpaint
 from studio.ui.binding import Field
 
 #: Hires fix upscalers offered by name; an upscaler model file can be chosen too.
@@ -38,6 +38,10 @@ class CreateOptions(QObject):
     control_image_changed = Signal(str)
     control_preprocessor_changed = Signal(str)
     control_weight_changed = Signal(float)
+    outpaint_left_changed = Signal(int)
+    outpaint_right_changed = Signal(int)
+    outpaint_top_changed = Signal(int)
+    outpaint_bottom_changed = Signal(int)
 
     sigmas = Field("default")          # "default", "karras" or "exponential"
     clip_skip = Field(1)
@@ -53,6 +57,18 @@ class CreateOptions(QObject):
     control_image = Field("")
     control_preprocessor = Field("none")
     control_weight = Field(1.0)
+    #: Image to image only: pixels added on each side of the init image, painted as an inpaint of the new area.
+    outpaint_left = Field(0)
+    outpaint_right = Field(0)
+    outpaint_top = Field(0)
+    outpaint_bottom = Field(0)
+
+    def outpaint(self) -> Outpaint | None:
+        sides = (int(self.outpaint_left), int(self.outpaint_right), int(self.outpaint_top), int(self.outpaint_bottom))
+        if not any(sides):
+            return None
+        left, right, top, bottom = sides
+        return Outpaint(left=left, right=right, top=top, bottom=bottom)
 
     def request_fields(self) -> dict[str, Any]:
         """These options as `GenerationRequest` keyword arguments (a missing control picture is refused)."""
@@ -104,3 +120,6 @@ class CreateOptions(QObject):
         if unit is not None:
             self.control_preprocessor, self.control_weight = unit.preprocessor, float(unit.weight)
         self.control_image = ""
+        sides = request.outpaint or Outpaint()
+        self.outpaint_left, self.outpaint_right = sides.left, sides.right
+        self.outpaint_top, self.outpaint_bottom = sides.top, sides.bottom

@@ -19,7 +19,7 @@ from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
-from studio.ui.tabs.create_options import OptionsPanel, PngInfoPanel, PromptTools, SamplingExtras
+from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_state_page
 from studio.ui.widgets.image_grid import ImageGrid
@@ -190,6 +190,8 @@ class CreateTab(QWidget):
         form = QFormLayout()
         form.addRow("Strength", self.strength)
         init.addLayout(form)
+        self.outpaint_row = OutpaintRow()
+        init.addWidget(self.outpaint_row)
         self.mask_box = QWidget()
         mask = QVBoxLayout(self.mask_box)
         mask.setContentsMargins(0, 0, 0, 0)
@@ -419,6 +421,7 @@ class CreateTab(QWidget):
                to_state=lambda: self.negative_edit.toPlainText())
         b.connect(self.prompt_edit.submitted, state.generate)
         self.extras.bind(state)
+        self.outpaint_row.bind(state)
         self.options_panel.bind(state)
         self.prompt_tools.bind(state)
         self.png_info.bind(state)
@@ -571,6 +574,7 @@ class CreateTab(QWidget):
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
         self.init_box.setVisible(mode in (IMAGE_TO_IMAGE, INPAINT))
         self.mask_box.setVisible(mode == INPAINT)
+        self.outpaint_row.setVisible(mode == IMAGE_TO_IMAGE)
 
     def _show_init_image(self, path: str) -> None:
         self.init_label.setText(Path(path).name if path else "No init image")

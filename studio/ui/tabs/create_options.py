@@ -173,6 +173,34 @@ class OptionsPanel(QWidget):
             setattr(options, name, path)
 
 
+class OutpaintRow(QWidget):
+    """Image to image: pixels to add on each side of the init image (outpainting)."""
+
+    SIDES = (("left", "←"), ("right", "→"), ("top", "↑"), ("bottom", "↓"))
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bindings = Bindings(self)
+        self.spins: dict[str, QSpinBox] = {}
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        label = QLabel("Outpaint")
+        label.setToolTip("Extend the picture: the new area is painted to match (0 on every side: off)")
+        row.addWidget(label)
+        for side, arrow in self.SIDES:
+            spin = QSpinBox()
+            spin.setRange(0, 1024)
+            spin.setSingleStep(64)
+            spin.setPrefix(arrow + " ")
+            spin.setToolTip(f"Pixels added on the {side}")
+            self.spins[side] = spin
+            row.addWidget(spin, 1)
+
+    def bind(self, state: CreateState) -> None:
+        for side, spin in self.spins.items():
+            self.bindings.bind(state.options, f"outpaint_{side}", spin.valueChanged, spin.setValue)
+
+
 class SamplingExtras:
     """The schedule, clip skip and batch size fields that sit in the Sampling form."""
 
