@@ -304,6 +304,12 @@ class AvatarsTab(QWidget):
         self.collection_button = QPushButton("Generate collection")
         self.collection_button.setObjectName("primary")
         column.addWidget(self.collection_button)
+        self.backend_label = _muted()   # this computer, or the Ray cluster of the settings
+        self.backend_label.setWordWrap(True)
+        column.addWidget(self.backend_label)
+        self.workers_label = _muted()   # a cluster run: each worker's state and count
+        self.workers_label.setVisible(False)
+        column.addWidget(self.workers_label)
 
         right = _panel()
         side = QVBoxLayout(right)
@@ -373,6 +379,8 @@ class AvatarsTab(QWidget):
         b.bind(state, "possible", None, self.possible_label.setText)
         b.bind(state, "collection_manifest", None, self._show_mintable)
         b.bind(state, "status", None, self._show_status)
+        b.bind(state, "backend_text", None, self.backend_label.setText)
+        b.bind(state, "workers_text", None, self._show_workers)
         b.bind(state, "busy", None, self._show_busy)
         b.connect(state.error, self.error_banner.show_text)
         b.connect(state.progress_changed, self._show_progress)
@@ -452,6 +460,10 @@ class AvatarsTab(QWidget):
         self.mint_collection_button.setEnabled(bool(manifest) and not self.state.busy)
         self.mint_hint.setText(f"Ready to mint: {manifest}" if manifest else
                                "Once every avatar is made, mint them all into one of your collections.")
+
+    def _show_workers(self, text: str) -> None:
+        self.workers_label.setText(text)
+        self.workers_label.setVisible(bool(text))
 
     def _show_status(self, text: str) -> None:
         self.status.setText(text)
