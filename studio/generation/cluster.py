@@ -49,7 +49,7 @@ def _ray() -> Any:
     return ray
 
 
-class _RayNodeWorker(NodeWorker):
+class RayNodeWorker(NodeWorker):
     """A NodeWorker as a Ray actor: named after its node, on the GPU Ray gave it (if any)."""
 
     def __init__(self, options: dict[str, Any]) -> None:
@@ -135,11 +135,14 @@ class RayBackend:
     the studio starts on this computer, stopped by :meth:`close`), "HOST:PORT" (a head node) or
     "ray://HOST:10001" (Ray Client). ``catalog`` resolves model names on the desktop, where every
     task's files are hashed. ``max_workers`` 0 takes as many workers as the cluster has room for.
+    ``worker_class``: the actor each worker runs, :class:`RayNodeWorker` or a subclass of it (a
+    node's own build, or a test's) importable on every node.
     """
 
     def __init__(self, catalog: Any, *, address: str, hash_cache: Path, cpus_per_worker: int = 2,
                  max_workers: int = 0, precision: str = "auto", memory_saving: str = "auto",
-                 in_flight: int = IN_FLIGHT, startup_timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+                 in_flight: int = IN_FLIGHT, startup_timeout_s: float = STARTUP_TIMEOUT_S,
+                 worker_class: type[Any] | None = None) -> None:
         from studio.generation.engine import Engine
 
         self.address = address.strip() or "auto"
@@ -153,6 +156,7 @@ class RayBackend:
         self._workers: list[_Worker] = []
         self._numbers = 0
         self._owns_ray = False
+        self._worker_class: type[Any] = worker_class or RayNodeWorker
         self._actor_class: Any = None
 
     @property
@@ -265,7 +269,7 @@ class RayBackend:
 
     def _start_worker(self, ray: Any, resources: dict[str, Any]) -> _Worker:
         if self._actor_class is None:
-            self._actor_class = ray.remote(_RayNodeWorker)
+            self._actor_class = ray.remote(self._worker_class)
         actor = self._actor_class.options(max_concurrency=self._in_flight + 1, max_restarts=0,
                                     scheduling_strategy="SPREAD", **resources).remote(self._options)
         self._numbers += 1
@@ -280,7 +284,7 @@ class RayBackend:
         try:
             ray = _ray()
             for worker in self._workers:
-                if worker.state in ("starting", "ready"):
+                if worker.state != "lost":  # refused and failed workers too: they hold their resources
                     try:
                         ray.kill(worker.actor)
                     except Exception as exc:  # a worker already gone
@@ -347,7 +351,8 @@ class _Run:
             worker.ready_ref = None
         worker.node = str(info.get("node", f"worker {worker.number}"))
         gpus = info.get("gpus") or []
-        worker.name = f"{worker.node} · " + (f"gpu {','.join(gpus)}" if gpus else f"{info.get('threads')} threads")
+        worker.name = (f"worker {worker.number} · {worker.node} · "
+                       + (f"gpu {','.join(gpus)}" if gpus else f"{info.get('threads')} threads"))
         if info.get("studio_version") != __version__:
             worker.state = "refused"
             self.notes.append(f"{worker.node} runs Provenance Studio {info.get('studio_version')}, "

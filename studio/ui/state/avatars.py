@@ -164,7 +164,7 @@ class AvatarsState(QObject):
     preview_changed = Signal(object)        # QImage of the avatar forming (null when none)
     possible_changed = Signal(str)          # "864 combinations (661 valid)"
     backend_text_changed = Signal(str)
-    workers_text_changed = Signal(str)
+    workers_changed = Signal(object)        # tuple of WorkerStatus
 
     mode = Field(SINGLE)
     preset = Field(DEFAULT_PRESET)
@@ -192,7 +192,7 @@ class AvatarsState(QObject):
     collection_manifest = Field("")
     possible = Field("")
     backend_text = Field("")     # where a collection is made: this computer, or the Ray cluster of the settings
-    workers_text = Field("")     # a collection run on a cluster: one line per worker (state, avatars made)
+    workers = Field(())          # a collection run on a cluster: each worker (WorkerStatus: state, avatars made)
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -403,7 +403,7 @@ class AvatarsState(QObject):
         name = " ".join(self.collection_name.split()) or None
         self.collection_manifest = ""
         self.refresh_backend()
-        self.workers_text = ""
+        self.workers = ()
         from studio.generation.backends import cluster_address, open_backend
 
         address = cluster_address(self.config)
@@ -414,15 +414,15 @@ class AvatarsState(QObject):
 
             engine = self.lane.engine()
             progress(JobProgress("Starting…" if address is None else f"Connecting to {address}…", None))
-            shown: list[tuple[str, ...]] = [()]
+            shown: list[tuple[Any, ...]] = [()]
 
             def report(step: Any) -> None:
                 preview = pil_to_qimage(step.preview) if step.preview is not None else None
                 progress(JobProgress(step.text, step.fraction, preview))
-                lines = tuple(w.text for w in step.workers) if address is not None else ()
-                if lines != shown[0]:
-                    shown[0] = lines
-                    job.workers.emit("\n".join(lines))
+                workers = tuple(step.workers) if address is not None else ()
+                if workers != shown[0]:
+                    shown[0] = workers
+                    job.workers.emit(workers)
 
             backend = open_backend(self.config, engine, address, catalog=self.catalog)
             try:
@@ -436,7 +436,7 @@ class AvatarsState(QObject):
                 backend.close()
 
         job = _AvatarJob(f"Collection of {count}" + ("" if address is None else " on the Ray cluster"), run, self)
-        job.workers.connect(lambda text: setattr(self, "workers_text", text))
+        job.workers.connect(lambda workers: setattr(self, "workers", workers))
         job.saved.connect(self._show_collection_item)
         job.succeeded.connect(self._on_collection)
         self._folder_ticket += 1  # a folder still being read must not replace what this run shows
@@ -624,4 +624,4 @@ class _AvatarJob(FunctionJob):
     """A function job that also reports each saved avatar."""
 
     saved = Signal(object)  # ResultItem
-    workers = Signal(str)   # a cluster run's workers, one line each
+    workers = Signal(object)   # a cluster run's workers: a tuple of WorkerStatus
