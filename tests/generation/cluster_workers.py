@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,3 +63,23 @@ class LyingWorker(RecordingWorker):
         if not self.lies:
             return answer
         return replace(answer, recipe={**answer.recipe, "seed": int(answer.recipe["seed"]) + 1})
+
+
+class StallingWorker(RecordingWorker):
+    """The first of these workers given task ``STALL_KEY`` stops there (as a machine that hangs)
+    and writes its process id to ``stalled``, for the test to kill it; it goes on after two minutes."""
+
+    STALL_KEY = 2
+
+    def run(self, payload: TaskPayload) -> WorkerAnswer:
+        if payload.key == self.STALL_KEY:
+            try:
+                descriptor = os.open(self._records / "stalled.tmp", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.write(descriptor, str(os.getpid()).encode())
+                os.close(descriptor)
+                os.replace(self._records / "stalled.tmp", self._records / "stalled")
+                time.sleep(120)
+        return super().run(payload)

@@ -28,7 +28,7 @@ from studio.workflows.verify import verify_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from cluster_workers import LyingWorker, RecordingWorker, records, worker_pids  # noqa: E402
+from cluster_workers import LyingWorker, StallingWorker, records, worker_pids  # noqa: E402
 from local_ray import LocalCluster  # noqa: E402
 
 TRAITS = asset_path("examples", "avatar_traits.yaml")
@@ -56,14 +56,16 @@ def test_a_collection_survives_a_killed_worker_and_is_signed_here_with_no_key_se
     killed: list[int] = []
     progress: list[Any] = []
 
+    stalled = ray_cluster.record_dir / "stalled"
+
     def on_saved(item: Any, work: Any) -> None:
         saved.append(item.index)
-        if not killed:  # a worker holding tasks dies (as a machine that goes away)
-            victim = max(worker_pids(ray_cluster.record_dir))
+        if not killed and stalled.exists():  # the worker hanging on a task dies, as a machine that goes away
+            victim = int(stalled.read_text())
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
 
-    backend = backend_on(ray_cluster, demo_catalog, tmp_path, RecordingWorker)
+    backend = backend_on(ray_cluster, demo_catalog, tmp_path, StallingWorker)
     try:
         result = make_collection(table, 12, 5, tmp_path / "drop", backend, library=None, size=64, steps=2,
                                  c2pa=None, signer=signer, on_saved=on_saved, progress=progress.append)
@@ -71,7 +73,7 @@ def test_a_collection_survives_a_killed_worker_and_is_signed_here_with_no_key_se
         backend.close()
 
     # every avatar made once, the killed worker's tasks made by another worker
-    assert sorted(saved) == list(range(12)) and result.generated == 12
+    assert killed and sorted(saved) == list(range(12)) and result.generated == 12
     report = result.report
     assert report is not None and report.done == 12 and not report.failures
     assert sum(n.lost for n in report.nodes) >= 1 and sum(n.done for n in report.nodes) == 12

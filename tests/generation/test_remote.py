@@ -79,7 +79,8 @@ def test_a_node_without_the_model_refuses_and_names_itself(node: NodeWorker, eng
     info = detect_model(desk_model)
     ref = task_files(small(model=str(desk_model)), info, tmp_path / "h.json").model
     moved = replace(ref, path=str(tmp_path / "elsewhere" / "tiny"))  # not on shared storage
-    with pytest.raises(NodeRefused, match=r"node-a has no copy of the model “tiny” \(SHA-256 [0-9a-f]{12}…\)") as refusal:
+    no_copy = r"node-a has no copy of the model “tiny” \(SHA-256 [0-9a-f]{12}…\)"
+    with pytest.raises(NodeRefused, match=no_copy) as refusal:
         node.run(TaskPayload(0, small(model="tiny"), replace(task_files(small(), engine.validate(small()),
                                                                          tmp_path / "h.json"), model=moved)))
     assert refusal.value.node == "node-a" and "models folder" in str(refusal.value)

@@ -478,7 +478,8 @@ class AvatarsTab(QWidget):
             name, _, where = worker.name.partition(" · ")
             lost = f"{worker.lost} lost" if worker.lost else ""
             failed = f"{worker.failed} failed" if worker.failed else ""
-            values = (name, where or worker.node, worker.state, str(worker.done), ", ".join(filter(None, (lost, failed))))
+            values = (name, where or worker.node, worker.state, str(worker.done),
+                      ", ".join(filter(None, (lost, failed))))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(worker.text)
