@@ -73,13 +73,12 @@ class StallingWorker(RecordingWorker):
 
     def run(self, payload: TaskPayload) -> WorkerAnswer:
         if payload.key == self.STALL_KEY:
-            try:
-                descriptor = os.open(self._records / "stalled.tmp", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            try:  # claimed once: the worker that makes the task again goes on
+                os.close(os.open(self._records / "stall-claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             except FileExistsError:
                 pass
             else:
-                os.write(descriptor, str(os.getpid()).encode())
-                os.close(descriptor)
-                os.replace(self._records / "stalled.tmp", self._records / "stalled")
+                (self._records / "stalled.tmp").write_text(str(os.getpid()))
+                os.replace(self._records / "stalled.tmp", self._records / "stalled")  # whole, for the reader
                 time.sleep(120)
         return super().run(payload)
