@@ -455,7 +455,8 @@ class _BatchRun:
         rows = [self.by_row[r] for r in self.journal.batch_rows(batch) if r in self.by_row]
         uploaded = self.journal.uploaded()
         works = self.library.add_works([(Work(UNSAVED, str(r.file.resolve()), r.sha256, None, r.name, "", "",
-                                              r.file.stat().st_mtime, r.width, r.height), None) for r in rows])
+                                              r.file.stat().st_mtime, r.width, r.height), _embedded_manifest(r))
+                                        for r in rows])
         now = time.time()
         positions = {r: p for p, r in enumerate(self.journal.batch_rows(batch))}
         self.library.record_tokens([Token(self.target.chain_id, self.target.address,
@@ -653,3 +654,17 @@ def _image_bytes(row: ManifestRow) -> bytes:
     from studio.workflows.batch_manifest import MAX_IMAGE_BYTES
 
     return read_image_file(row.file, what=f"Row {row.row}'s image {row.file.name}", max_bytes=MAX_IMAGE_BYTES)
+
+
+def _embedded_manifest(row: ManifestRow) -> str | None:
+    """The provenance manifest embedded in a row's file (kept with its work: the Gallery's "signed"
+    badge and detail pane read it), or None when it carries none or can no longer be read."""
+    from studio.provenance.embed import read_embedded
+
+    try:
+        data = _image_bytes(row)
+        if hashlib.sha256(data).hexdigest() != row.sha256:  # swapped since it was minted: not this work's
+            return None
+        return read_embedded(data, name=row.file.name).provenance_json
+    except (OSError, StudioError):
+        return None

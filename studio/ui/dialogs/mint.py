@@ -98,6 +98,8 @@ class MintDialog(QDialog):
     collection_dialog_shown = Signal(object)
     #: The unlock dialog was opened because the wallet was locked.
     unlock_shown = Signal(object)
+    #: “List now” at the end of a mint: the minted tokens, as [(owner, chain id, collection, token id)].
+    list_requested = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
                  *, store_factory: StoreFactory | None = None) -> None:
@@ -322,11 +324,17 @@ class MintDialog(QDialog):
         self.retry_button = QPushButton("Try again")
         self.retry_button.setProperty("accent", True)
         self.edit_button = QPushButton("Back to the form")
+        self.list_button = QPushButton("List now…")
+        self.list_button.setProperty("accent", True)
+        self.list_button.setToolTip("Put the minted tokens up for sale: the list dialog opens for each in turn")
+        self.list_button.setVisible(False)
+        self.list_button.clicked.connect(self.list_now)
         self.close_button = QPushButton("Close")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.list_button)
         buttons.addWidget(self.close_button)
         column.addLayout(buttons)
         return page
@@ -517,10 +525,11 @@ class MintDialog(QDialog):
         self.unlock_shown.emit(dialog)
 
     def _show_preview(self, preview: "TxPreview") -> None:
-        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint")
+        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint",
+                                 editable_gas=True)
         self.preview_dialog = dialog
         dialog.finished.connect(lambda result: self.state.answer_preview(
-            result == QDialog.DialogCode.Accepted and dialog.confirmed))
+            result == QDialog.DialogCode.Accepted and dialog.confirmed, dialog.gas_settings))
         dialog.open()
         self.preview_shown.emit(dialog)
 
@@ -609,7 +618,18 @@ class MintDialog(QDialog):
                                                 result_lines(result, self.wallet.network.currency, names)))
         self.retry_button.setVisible(False)
         self.edit_button.setVisible(False)
-        self.close_button.setDefault(True)
+        self.minted_tokens = [(m.token.owner, result.chain_id, result.collection, m.token.token_id)
+                              for m in result.minted]
+        self.list_button.setVisible(bool(self.minted_tokens))
+        self.list_button.setDefault(bool(self.minted_tokens))
+        self.close_button.setDefault(not self.minted_tokens)
+
+    def list_now(self) -> None:
+        """Close the mint and open the list flow for the tokens it minted."""
+        tokens = list(getattr(self, "minted_tokens", []))
+        if tokens:
+            self.list_requested.emit(tokens)
+            self.accept()
 
     def _show_failure(self) -> None:
         sent = self.state.failure_sent
@@ -619,6 +639,7 @@ class MintDialog(QDialog):
         self.result_text.setPlainText(self.state.error)
         self.retry_button.setVisible(True)
         self.edit_button.setVisible(True)
+        self.list_button.setVisible(False)
         self.retry_button.setDefault(True)
 
     # -- closing ----------------------------------------------------------------------------------
