@@ -401,8 +401,8 @@ class MainWindow(QMainWindow):
             return choose_device(device, precision).label
 
         job = FunctionJob("Detecting the device", detect)
-        job.succeeded.connect(self._on_device)
-        job.failed.connect(self._on_device_failed)
+        job.to(self).succeeded.connect(self._on_device)
+        job.to(self).failed.connect(self._on_device_failed)
         self.set_device_label("Device: detecting…")
         self.background.start(job)
 

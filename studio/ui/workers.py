@@ -2,7 +2,10 @@
 
 A job is a small QObject with ``run(progress, cancel)``; it runs on a worker thread and reports
 through typed signals (``progressed``, ``succeeded``, ``failed``, ``cancelled``, ``ended``) that
-Qt delivers on the GUI thread. Below ``ui/`` nothing knows about threads: ``run`` calls a
+Qt delivers on the GUI thread. A view-model hears its jobs through ``job.to(self)``: the job's
+signals relayed by a child of the view-model, so that a job ending after the view-model was deleted
+(its tab or window closed) is dropped by Qt instead of reaching a deleted object. Below ``ui/``
+nothing knows about threads: ``run`` calls a
 workflow with a progress callback and a :class:`~studio.cancel.CancelToken`.
 
 The GPU lane runs one job at a time from a visible queue (pending jobs can be removed), and owns
@@ -16,7 +19,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, SignalInstance
 
 from studio.cancel import CancelToken
 from studio.errors import Cancelled, StudioError
@@ -59,6 +63,21 @@ class Job(QObject):
         self.state = JobState.PENDING
         self.cancel_token = CancelToken()
         self.error: BaseException | None = None
+        self._outlets: dict[int, JobOutlet] = {}
+
+    def to(self, receiver: QObject) -> "JobOutlet":
+        """This job's signals for as long as ``receiver`` lives: connect a view-model's slots
+        (lambdas included) to these, never to the job's own, and do it before the job starts.
+
+        The outlet is a child of ``receiver``: when the receiver is deleted while the job still
+        runs, Qt drops the signals still to come and those already queued, so nothing reaches a
+        deleted object; the job itself runs on and ends (cancel it to stop it sooner). Call on
+        the receiver's thread.
+        """
+        outlet = self._outlets.get(id(receiver))
+        if outlet is None or not shiboken6.isValid(outlet) or outlet.parent() is not receiver:
+            outlet = self._outlets[id(receiver)] = JobOutlet(self, receiver)
+        return outlet
 
     def run(self, progress: Callable[[Any], None], cancel: CancelToken) -> Any:
         """Do the work on a worker thread; return the result or raise (Cancelled when asked to stop)."""
@@ -95,6 +114,38 @@ class Job(QObject):
             self.succeeded.emit(result)
         finally:
             self.ended.emit()
+
+
+class JobOutlet(QObject):
+    """A job's signals relayed to one receiver, as its child (made by :meth:`Job.to`).
+
+    The job's signals are connected to this object's (queued: the job emits on a worker thread),
+    and the outlet deletes itself once the job's ``ended`` was relayed, so a view-model does not
+    gather one per job it ever started.
+    """
+
+    started = Signal()
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+    ended = Signal()
+    #: A job's ``saved`` signal (each work a generation or an upscale wrote), where the job has one.
+    saved = Signal(object)
+
+    def __init__(self, job: Job, receiver: QObject) -> None:
+        super().__init__(receiver)
+        queued = Qt.ConnectionType.QueuedConnection
+        job.started.connect(self.started, queued)
+        job.progressed.connect(self.progressed, queued)
+        job.succeeded.connect(self.succeeded, queued)
+        job.failed.connect(self.failed, queued)
+        job.cancelled.connect(self.cancelled, queued)
+        saved = getattr(job, "saved", None)
+        if isinstance(saved, SignalInstance):
+            saved.connect(self.saved, queued)
+        job.ended.connect(self.ended, queued)
+        job.ended.connect(self.deleteLater, queued)  # after the relayed `ended`: queued in order
 
 
 class FunctionJob(Job):

@@ -105,3 +105,33 @@ def test_background_pool_runs_jobs_alongside_and_delivers_on_the_gui_thread(qtbo
     worker, receiver = seen
     assert worker != threading.get_ident() and receiver == threading.get_ident()
     assert pool.shutdown()
+
+
+def test_a_receiver_hears_its_jobs_outcome_in_order_and_keeps_no_outlet_after(qtbot) -> None:
+    from PySide6.QtCore import QObject
+
+    from studio.ui.workers import JobOutlet
+
+    pool = BackgroundPool()
+    receiver = QObject()
+    heard: list[Any] = []
+
+    def half_then_seven(progress: Any, _cancel: Any) -> int:
+        progress(0.5)
+        return 7
+
+    done = FunctionJob("done", half_then_seven)
+    broken = FunctionJob("broken", lambda _p, _c: 1 / 0)
+    for job in (done, broken):
+        outlet = job.to(receiver)
+        assert job.to(receiver) is outlet  # one outlet per job and receiver
+        outlet.progressed.connect(lambda update, name=job.title: heard.append((name, "progress", update)))
+        outlet.succeeded.connect(lambda result, name=job.title: heard.append((name, "ok", result)))
+        outlet.failed.connect(lambda exc, name=job.title: heard.append((name, "failed", type(exc).__name__)))
+        outlet.ended.connect(lambda name=job.title: heard.append((name, "ended")))
+        pool.start(job)
+    qtbot.waitUntil(lambda: len(heard) == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: not receiver.findChildren(JobOutlet), timeout=10_000)  # each deleted itself after `ended`
+    assert [h for h in heard if h[0] == "done"] == [("done", "progress", 0.5), ("done", "ok", 7), ("done", "ended")]
+    assert [h for h in heard if h[0] == "broken"] == [("broken", "failed", "ZeroDivisionError"), ("broken", "ended")]
+    pool.shutdown()

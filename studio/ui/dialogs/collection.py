@@ -166,8 +166,8 @@ class CollectionDialog(QDialog):
         try:
             if self.tabs.currentIndex() == IMPORT_TAB:
                 job = self.state.import_collection(self.address.text(), self.import_description.text())
-                job.succeeded.connect(self._on_done)
-                job.failed.connect(self.finished_with.emit)
+                job.to(self).succeeded.connect(self._on_done)
+                job.to(self).failed.connect(self.finished_with.emit)
                 return
             draft = self.draft()
             job = self.state.preview(draft)
@@ -177,8 +177,8 @@ class CollectionDialog(QDialog):
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
-        job.succeeded.connect(lambda preview: self._show_preview(draft, preview))
-        job.failed.connect(self.finished_with.emit)
+        job.to(self).succeeded.connect(lambda preview: self._show_preview(draft, preview))
+        job.to(self).failed.connect(self.finished_with.emit)
 
     def _offer_unlock(self) -> None:
         dialog = UnlockDialog(self.wallet, self, reason="The wallet is locked. Enter its password to deploy "
@@ -208,8 +208,8 @@ class CollectionDialog(QDialog):
             show_error(self.error, str(exc))
             self.finished_with.emit(exc)
             return
-        job.succeeded.connect(self._on_done)
-        job.failed.connect(self.finished_with.emit)
+        job.to(self).succeeded.connect(self._on_done)
+        job.to(self).failed.connect(self.finished_with.emit)
 
     def _on_done(self, collection: Collection) -> None:
         self.collection = collection

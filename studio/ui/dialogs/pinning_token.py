@@ -87,8 +87,8 @@ class PinningTokenDialog(QDialog):
         show_error(self.error, "")
         self._set_busy(True)
         job = FunctionJob(title, fn, self)
-        job.succeeded.connect(self._done)
-        job.failed.connect(self._failed)
+        job.to(self).succeeded.connect(self._done)
+        job.to(self).failed.connect(self._failed)
         self.job = self.background.start(job)
 
     def _done(self, _result: object) -> None:

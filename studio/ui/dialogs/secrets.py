@@ -129,8 +129,8 @@ class RevealPhraseDialog(QDialog):
         self.busy.setVisible(True)
         self.show_button.setEnabled(False)
         show_error(self.error, "")
-        job.succeeded.connect(self._on_phrase)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_phrase)
+        job.to(self).failed.connect(self._on_failed)
 
     def _on_phrase(self, phrase: str) -> None:
         self.job = None
@@ -225,8 +225,8 @@ class ExportKeystoreDialog(QDialog):
         self.busy.setVisible(True)
         self.export_button.setEnabled(False)
         show_error(self.error, "")
-        job.succeeded.connect(self._on_saved)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_saved)
+        job.to(self).failed.connect(self._on_failed)
 
     def _clear_passwords(self) -> None:
         for field in (self.password, self.keystore_password, self.keystore_repeat):

@@ -148,8 +148,8 @@ class SellDialog(QDialog):
             return None
         self.quote_job = job
         # Bound methods of the dialog: Qt drops the connection if the dialog is gone before the answer.
-        job.succeeded.connect(self._on_quote)
-        job.failed.connect(self._on_quote_failed)
+        job.to(self).succeeded.connect(self._on_quote)
+        job.to(self).failed.connect(self._on_quote_failed)
         return job
 
     def _on_quote(self, quote: "SaleQuote") -> None:

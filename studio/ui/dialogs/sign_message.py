@@ -118,8 +118,8 @@ class SignMessageDialog(QDialog):
         self.job = job
         self.busy.setVisible(True)
         self.sign_button.setEnabled(False)
-        job.succeeded.connect(self._on_signed)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_signed)
+        job.to(self).failed.connect(self._on_failed)
 
     def _on_signed(self, signature: str) -> None:
         self.job = None

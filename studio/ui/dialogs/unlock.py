@@ -79,8 +79,8 @@ class UnlockDialog(QDialog):
         self.job = job
         self._set_busy(True)
         show_error(self.error, "")
-        job.succeeded.connect(self._on_unlocked)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_unlocked)
+        job.to(self).failed.connect(self._on_failed)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

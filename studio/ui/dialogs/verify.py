@@ -269,8 +269,8 @@ class VerifyDialog(QDialog):
             return verdict, (None if verdict.verdict == "unreadable" else _thumbnail(path))
 
         job = FunctionJob(f"Verifying {path.name}", run)
-        job.succeeded.connect(self._on_verified)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_verified)
+        job.to(self).failed.connect(self._on_failed)
         self._job = job
         self.background.start(job)
         return job

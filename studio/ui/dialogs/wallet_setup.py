@@ -388,9 +388,9 @@ class PasswordPage(QWizardPage):
         for edit in (self.password, self.repeat):  # read-only, not disabled: the cursor stays in the box
             edit.setReadOnly(True)
         self.completeChanged.emit()
-        job.progressed.connect(lambda update: self.status.setText(update[1]))
-        job.succeeded.connect(self._on_saved)
-        job.failed.connect(self._on_failed)
+        job.to(self).progressed.connect(lambda update: self.status.setText(update[1]))
+        job.to(self).succeeded.connect(self._on_saved)
+        job.to(self).failed.connect(self._on_failed)
         return False
 
     def _on_saved(self, _result: Any) -> None:
@@ -451,8 +451,8 @@ class WalletSetupWizard(QWizard):
 
         job = FunctionJob("Generating a recovery phrase", make)
         self._phrase_job = job
-        job.succeeded.connect(lambda phrase: self._on_phrase(job, phrase))
-        job.failed.connect(lambda exc: self.phrase_page.generating.setText(error_message(exc)))
+        job.to(self).succeeded.connect(lambda phrase: self._on_phrase(job, phrase))
+        job.to(self).failed.connect(lambda exc: self.phrase_page.generating.setText(error_message(exc)))
         self.state.background.start(job)
 
     def _on_phrase(self, job: Job, phrase: str) -> None:

@@ -255,8 +255,8 @@ class AvatarsState(QObject):
         from studio.generation.avatars import find_ip_adapters
 
         folders, target = self.config.model_folders(), self.config.paths.models_dir
-        job = FunctionJob("Looking for IP-Adapters", lambda _p, _c: find_ip_adapters(folders, target), self)
-        job.succeeded.connect(self._on_adapters)
+        job = FunctionJob("Looking for IP-Adapters", lambda _p, _c: find_ip_adapters(folders, target))
+        job.to(self).succeeded.connect(self._on_adapters)
         self.background.start(job)
 
     def _on_adapters(self, report: Any) -> None:
@@ -339,7 +339,7 @@ class AvatarsState(QObject):
                 return make_single(request, engine, works_dir, **kwargs)
 
         job = _AvatarJob(f"Avatar “{self.prompt[:30]}”", run, self)
-        job.saved.connect(lambda item: self.results.prepend(item))
+        job.to(self).saved.connect(lambda item: self.results.prepend(item))
         return self._start(job)
 
     def generate_sheet(self) -> Job | None:
@@ -368,8 +368,8 @@ class AvatarsState(QObject):
                                             preview_every=preview_every)
 
         job = _AvatarJob("Character sheet", run, self)
-        job.saved.connect(self.sheet_results.append)
-        job.succeeded.connect(self.sheet_ready.emit)
+        job.to(self).saved.connect(self.sheet_results.append)
+        job.to(self).succeeded.connect(self.sheet_ready.emit)
         return self._start(job)
 
     def use_as_reference(self, row: int) -> None:
@@ -437,8 +437,8 @@ class AvatarsState(QObject):
 
         job = _AvatarJob(f"Collection of {count}" + ("" if address is None else " on the Ray cluster"), run, self)
         job.workers.connect(lambda workers: setattr(self, "workers", workers))
-        job.saved.connect(self._show_collection_item)
-        job.succeeded.connect(self._on_collection)
+        job.to(self).saved.connect(self._show_collection_item)
+        job.to(self).succeeded.connect(self._on_collection)
         self._folder_ticket += 1  # a folder still being read must not replace what this run shows
         return self._start(job)
 
@@ -476,9 +476,9 @@ class AvatarsState(QObject):
             manifest = folder / MANIFEST_FILE
             return items, rarity, str(manifest) if manifest.is_file() else ""
 
-        job = FunctionJob(f"Reading {folder.name}", read, self)
-        job.succeeded.connect(lambda found: self._on_folder_read(ticket, found))
-        job.failed.connect(lambda exc: log.info("The collection folder %s is unreadable: %s", folder, exc))
+        job = FunctionJob(f"Reading {folder.name}", read)
+        job.to(self).succeeded.connect(lambda found: self._on_folder_read(ticket, found))
+        job.to(self).failed.connect(lambda exc: log.info("The collection folder %s is unreadable: %s", folder, exc))
         return self.background.start(job)
 
     def _on_folder_read(self, ticket: int, found: Any) -> None:
@@ -578,11 +578,12 @@ class AvatarsState(QObject):
         self._job = job
         self.busy = True
         self.status = "Queued…"
-        job.progressed.connect(self._on_progress)
-        job.failed.connect(lambda exc: self.error.emit(error_message(exc)))
-        job.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved in the Gallery."))
-        job.succeeded.connect(lambda result: setattr(self, "status", _done_text(result)))
-        job.ended.connect(self._on_ended)
+        outlet = job.to(self)
+        outlet.progressed.connect(self._on_progress)
+        outlet.failed.connect(lambda exc: self.error.emit(error_message(exc)))
+        outlet.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved in the Gallery."))
+        outlet.succeeded.connect(lambda result: setattr(self, "status", _done_text(result)))
+        outlet.ended.connect(self._on_ended)
         self.lane.submit(job)
         return job
 

@@ -108,7 +108,7 @@ class BatchMintState(QObject):
         self.error = ""
         self.progress_text = f"{title}…"
         self.progress_fraction = -1.0
-        job.progressed.connect(self._on_progress)
+        job.to(self).progressed.connect(self._on_progress)
         for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):
             outcome.connect(lambda *_args: self._on_ended(job))
         self.wallet.wallet.touch()
@@ -143,8 +143,8 @@ class BatchMintState(QObject):
 
         self.stage = PLANNING
         job = self._start("Checking the collection", work)
-        job.succeeded.connect(self._on_planned)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_planned)
+        job.to(self).failed.connect(self._on_failed)
         return job
 
     def _on_planned(self, plan: "BatchPlan") -> None:
@@ -174,9 +174,9 @@ class BatchMintState(QObject):
         self.report = None
         self.stage = MINTING
         job = self._start("Minting the collection", work)
-        job.succeeded.connect(self._on_minted)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
+        job.to(self).succeeded.connect(self._on_minted)
+        job.to(self).failed.connect(self._on_failed)
+        job.to(self).cancelled.connect(self._on_cancelled)
         return job
 
     def _on_minted(self, report: "BatchReport") -> None:

@@ -245,7 +245,7 @@ class CollectorState(QObject):
             return view, _marketplace_or_none(network), wc.recent_collections(library, connection.chain_id)
 
         job = self._start(f"Opening {short_address(address)}", work, generation)
-        job.succeeded.connect(lambda result: self._on_opened(generation, *result))
+        job.to(self).succeeded.connect(lambda result: self._on_opened(generation, *result))
         return job
 
     def show_my_collection(self) -> Job:
@@ -265,7 +265,7 @@ class CollectorState(QObject):
             return refs, marketplace
 
         job = self._start("Reading your collection", work, generation)
-        job.succeeded.connect(lambda result: self._on_my_collection(generation, *result))
+        job.to(self).succeeded.connect(lambda result: self._on_my_collection(generation, *result))
         return job
 
     def load_recent(self) -> None:
@@ -321,7 +321,7 @@ class CollectorState(QObject):
                                    marketplace=marketplace, progress=lambda f, text: progress(text), cancel=cancel)
 
         job = self._start(f"Reading the page of {view.title}", work, generation, quiet=True)
-        job.succeeded.connect(lambda page: self._on_page(generation, page))
+        job.to(self).succeeded.connect(lambda page: self._on_page(generation, page))
         return job
 
     def _on_page(self, generation: int, page: Any) -> None:
@@ -400,10 +400,11 @@ class CollectorState(QObject):
             return count
 
         job = self._start(f"Reading tokens {first + 1}–{first + count}", work, generation, quiet=True)
-        job.progressed.connect(lambda update: self._on_card(generation, *update))
-        job.succeeded.connect(lambda _n: self._page_done(generation, first, count))
-        job.failed.connect(lambda _exc: self.model.forget_page(first) if generation == self._generation else None)
-        job.cancelled.connect(lambda: self.model.forget_page(first) if generation == self._generation else None)
+        outlet = job.to(self)
+        outlet.progressed.connect(lambda update: self._on_card(generation, *update))
+        outlet.succeeded.connect(lambda _n: self._page_done(generation, first, count))
+        outlet.failed.connect(lambda _exc: self.model.forget_page(first) if generation == self._generation else None)
+        outlet.cancelled.connect(lambda: self.model.forget_page(first) if generation == self._generation else None)
 
     def _on_card(self, generation: int, row: int, card: "TokenCard", thumbnail: QImage | None) -> None:
         if generation != self._generation:
@@ -458,7 +459,7 @@ class CollectorState(QObject):
             return events, report
 
         job = self._start(f"Reading the history of token {card.token_id}", work, self._generation, quiet=True)
-        job.succeeded.connect(lambda result: self._on_history(generation, start, *result))
+        job.to(self).succeeded.connect(lambda result: self._on_history(generation, start, *result))
         return job
 
     def _on_history(self, generation: int, _collection: Any, events: list[Any], report: Any) -> None:
@@ -502,7 +503,7 @@ class CollectorState(QObject):
         item = MarketItem(LISTING, self.wallet_state.network.chain_id, card.collection, card.token_id,
                           card.listing_seller or "", card.listing_price_wei or 0)
         job = self.market_state.buy(item)
-        job.succeeded.connect(lambda _outcome: self._reread(card))
+        job.to(self).succeeded.connect(lambda _outcome: self._reread(card))
         return job
 
     def make_offer(self, amount_text: str) -> Job:
@@ -515,7 +516,7 @@ class CollectorState(QObject):
         if not card.ok:
             raise InputError("This token's contract or metadata is broken; no offer is made on it here.")
         job = self.market_state.make_offer(card.collection, card.token_id, amount_text)
-        job.succeeded.connect(lambda _outcome: self._reread(card))
+        job.to(self).succeeded.connect(lambda _outcome: self._reread(card))
         return job
 
     def _reread(self, card: "TokenCard") -> None:
@@ -533,10 +534,10 @@ class CollectorState(QObject):
         self._jobs.add(job)
         self.loading_changed.emit(True)
         if not quiet:
-            job.progressed.connect(lambda text: self._set_status(str(text)) if generation == self._generation
+            job.to(self).progressed.connect(lambda text: self._set_status(str(text)) if generation == self._generation
                                    else None)
-        job.failed.connect(lambda exc: self._on_failed(generation, exc))
-        job.ended.connect(lambda: self._ended(job))
+        job.to(self).failed.connect(lambda exc: self._on_failed(generation, exc))
+        job.to(self).ended.connect(lambda: self._ended(job))
         return self.background.start(job)
 
     def _on_failed(self, generation: int, exc: BaseException) -> None:

@@ -278,8 +278,8 @@ class CreateState(QObject):
             return self.catalog.add(path)
 
         job = FunctionJob(f"Adding {path.name}", add)
-        job.succeeded.connect(self._on_model_added)
-        job.failed.connect(self._on_background_failed)
+        job.to(self).succeeded.connect(self._on_model_added)
+        job.to(self).failed.connect(self._on_background_failed)
         self.progress_text = f"Adding the model {path.name}…"
         return self.background.start(job)
 
@@ -300,8 +300,8 @@ class CreateState(QObject):
             return info
 
         job = FunctionJob(f"Removing {info.name}", remove)
-        job.succeeded.connect(self._on_model_removed)
-        job.failed.connect(self._on_background_failed)
+        job.to(self).succeeded.connect(self._on_model_removed)
+        job.to(self).failed.connect(self._on_background_failed)
         return self.background.start(job)
 
     def _on_model_removed(self, info: ModelInfo) -> None:
@@ -498,11 +498,11 @@ class CreateState(QObject):
         job = GenerationJob(request, model, self.lane, self.config.paths.works_dir,
                             preview_every=int(self.config["preview_every"]), signer=self.current_signer(),
                             library=self.library)
-        job.progressed.connect(self._on_progress)
-        job.saved.connect(self._on_saved)
-        job.succeeded.connect(self._on_succeeded)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
+        job.to(self).progressed.connect(self._on_progress)
+        job.to(self).saved.connect(self._on_saved)
+        job.to(self).succeeded.connect(self._on_succeeded)
+        job.to(self).failed.connect(self._on_failed)
+        job.to(self).cancelled.connect(self._on_cancelled)
         self.lane.submit(job)
         return job
 
@@ -520,10 +520,10 @@ class CreateState(QObject):
         self.error = ""
         job = UpscaleJob(self.results.item(row).path, upscaler, float(scale), self.lane, self.config.paths.works_dir,
                          signer=self.current_signer(), library=self.library)
-        job.saved.connect(self._on_saved)
-        job.succeeded.connect(self._on_succeeded)
-        job.failed.connect(self._on_failed)
-        job.cancelled.connect(self._on_cancelled)
+        job.to(self).saved.connect(self._on_saved)
+        job.to(self).succeeded.connect(self._on_succeeded)
+        job.to(self).failed.connect(self._on_failed)
+        job.to(self).cancelled.connect(self._on_cancelled)
         self.lane.submit(job)
         return job
 
@@ -695,8 +695,8 @@ class CreateState(QObject):
         self.png_info_ready = False
         self.png_info_text = f"Reading {path.name}…"
         job = FunctionJob(f"Reading {path.name}", read)
-        job.succeeded.connect(self._on_png_info)
-        job.failed.connect(self._on_png_info_failed)
+        job.to(self).succeeded.connect(self._on_png_info)
+        job.to(self).failed.connect(self._on_png_info_failed)
         return self.background.start(job)
 
     def _on_png_info(self, found: Any) -> None:
@@ -753,6 +753,6 @@ class CreateState(QObject):
                 self.token_count = f"{found.tokens}/{found.limit}"
 
         job = FunctionJob("Counting tokens", count)
-        job.succeeded.connect(show)
-        job.failed.connect(lambda exc: log.warning("Could not count the prompt's tokens: %s", exc))
+        job.to(self).succeeded.connect(show)
+        job.to(self).failed.connect(lambda exc: log.warning("Could not count the prompt's tokens: %s", exc))
         return self.background.start(job)

@@ -521,9 +521,9 @@ class GalleryState(QObject):
 
             return verify_file(Path(work.path))
 
-        job = FunctionJob(f"Verify {Path(work.path).name}", verify, self)
-        job.succeeded.connect(lambda verdict: self._on_verified(ticket, verdict))
-        job.failed.connect(lambda exc: self._on_verified(ticket, exc))
+        job = FunctionJob(f"Verify {Path(work.path).name}", verify)
+        job.to(self).succeeded.connect(lambda verdict: self._on_verified(ticket, verdict))
+        job.to(self).failed.connect(lambda exc: self._on_verified(ticket, exc))
         self.background.start(job)
 
     def _on_verified(self, ticket: int, outcome: Any) -> None:
@@ -546,8 +546,8 @@ class GalleryState(QObject):
                 reader.setScaledSize(size.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
             return reader.read()
 
-        job = FunctionJob(f"Preview {Path(work.path).name}", load, self)
-        job.succeeded.connect(lambda image: self._on_preview(ticket, image))
+        job = FunctionJob(f"Preview {Path(work.path).name}", load)
+        job.to(self).succeeded.connect(lambda image: self._on_preview(ticket, image))
         self.background.start(job)
 
     def _on_preview(self, ticket: int, image: QImage) -> None:
@@ -666,7 +666,7 @@ class GalleryState(QObject):
                                  data_dir=self.config.paths.data_dir)
 
         job = self._run(f"Import {Path(folder).name}", run, self._on_imported)
-        job.progressed.connect(lambda text: self.progress_changed.emit(f"Importing {text}"))
+        job.to(self).progressed.connect(lambda text: self.progress_changed.emit(f"Importing {text}"))
         return job
 
     def _on_imported(self, report: "ImportReport") -> None:
@@ -693,11 +693,11 @@ class GalleryState(QObject):
 
     def _run(self, title: str, fn: Callable[[Callable[[Any], None], Any], Any],
              done: Callable[[Any], None]) -> Job:
-        job = FunctionJob(title, fn, self)
-        job.succeeded.connect(done)
-        job.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
-        job.cancelled.connect(lambda: self.refresh())
-        job.ended.connect(lambda: self._job_ended(job))
+        job = FunctionJob(title, fn)
+        job.to(self).succeeded.connect(done)
+        job.to(self).failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
+        job.to(self).cancelled.connect(lambda: self.refresh())
+        job.to(self).ended.connect(lambda: self._job_ended(job))
         self._busy_jobs.add(job)
         self.busy_changed.emit(True)
         self.error = ""

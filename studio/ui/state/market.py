@@ -184,9 +184,9 @@ class MarketState(QObject):
         job = FunctionJob(f"Reading the market on {network.name}", work)
         self._sync_job = job
         self.syncing = True
-        job.succeeded.connect(lambda snapshot: self._on_synced(generation, snapshot))
-        job.failed.connect(lambda exc: self._on_sync_failed(generation, exc))
-        job.ended.connect(lambda: self._sync_ended(job))
+        job.to(self).succeeded.connect(lambda snapshot: self._on_synced(generation, snapshot))
+        job.to(self).failed.connect(lambda exc: self._on_sync_failed(generation, exc))
+        job.to(self).ended.connect(lambda: self._sync_ended(job))
         return self.background.start(job)
 
     def _sync_ended(self, job: Job) -> None:
@@ -271,9 +271,9 @@ class MarketState(QObject):
 
         job = FunctionJob("Reading token details", work)
         self._details_job = job
-        job.progressed.connect(lambda update: self._on_card(generation, *update))
-        job.failed.connect(lambda exc: self._on_cards_failed(generation, exc))
-        job.ended.connect(lambda: self._cards_ended(job))
+        job.to(self).progressed.connect(lambda update: self._on_card(generation, *update))
+        job.to(self).failed.connect(lambda exc: self._on_cards_failed(generation, exc))
+        job.to(self).ended.connect(lambda: self._cards_ended(job))
         self.background.start(job)
 
     def _card_fetcher(self) -> Any:
@@ -312,7 +312,7 @@ class MarketState(QObject):
             model.set_rows([])
         self.status_line = f"{self.network.name} · reading the market…"
         if self._sync_job is not None:  # its answer is for the old network; read again after it
-            self._sync_job.ended.connect(self.refresh)
+            self._sync_job.to(self).ended.connect(self.refresh)
         else:
             self.refresh()
 
@@ -587,11 +587,11 @@ class MarketState(QObject):
         self.busy = True
         self.error = ""
         self.progress_text = f"{title}…"
-        job.progressed.connect(lambda text: setattr(self, "progress_text", str(text)))
-        job.succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
-        job.failed.connect(self._on_action_failed)
-        job.cancelled.connect(self._on_action_declined)
-        job.ended.connect(lambda: self._action_ended(job))
+        job.to(self).progressed.connect(lambda text: setattr(self, "progress_text", str(text)))
+        job.to(self).succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
+        job.to(self).failed.connect(self._on_action_failed)
+        job.to(self).cancelled.connect(self._on_action_declined)
+        job.to(self).ended.connect(lambda: self._action_ended(job))
         return self.background.start(job)
 
     def _on_ask(self, request: PreviewRequest) -> None:

@@ -311,7 +311,7 @@ class MintState(QObject):
         self.notice = ""
         self.progress_text = f"{title}…"
         self.progress_fraction = -1.0
-        job.progressed.connect(self._on_progress)
+        job.to(self).progressed.connect(self._on_progress)
         for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
             outcome.connect(lambda *_args: self._on_ended(job))
         self.wallet.wallet.touch()
@@ -350,8 +350,8 @@ class MintState(QObject):
 
         self.stage = ESTIMATING
         job = self._start("Preparing the summary", work)
-        job.succeeded.connect(self._on_estimated)
-        job.failed.connect(self._on_estimate_failed)
+        job.to(self).succeeded.connect(self._on_estimated)
+        job.to(self).failed.connect(self._on_estimate_failed)
         return job
 
     def _on_estimated(self, estimate: "MintEstimate") -> None:
@@ -399,9 +399,9 @@ class MintState(QObject):
         self.stage = MINTING
         self.step = UPLOADING
         job = self._start("Minting", work)
-        job.succeeded.connect(self._on_minted)
-        job.failed.connect(self._on_mint_failed)
-        job.cancelled.connect(self._on_mint_cancelled)
+        job.to(self).succeeded.connect(self._on_minted)
+        job.to(self).failed.connect(self._on_mint_failed)
+        job.to(self).cancelled.connect(self._on_mint_cancelled)
         return job
 
     def _on_minted(self, result: "MintResult") -> None:
@@ -516,10 +516,10 @@ class CollectionState(QObject):
         self.busy = True
         self.error = ""
         self.progress_text, self.progress_fraction = f"{title}…", -1.0
-        job.progressed.connect(self._on_progress)
+        job.to(self).progressed.connect(self._on_progress)
         for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
             outcome.connect(lambda *_args: self._on_ended(job))
-        job.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
+        job.to(self).failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
         return self.wallet.background.start(job)
 
     def _on_progress(self, update: tuple[float, str]) -> None:
@@ -568,7 +568,7 @@ class CollectionState(QObject):
 
         self.wallet.wallet.touch()
         job = self._start("Deploying the collection", work)
-        job.ended.connect(self.wallet.refresh)
+        job.to(self).ended.connect(self.wallet.refresh)
         return job
 
     def import_collection(self, address: str, description: str = "") -> Job:

@@ -205,10 +205,10 @@ class WalletState(QObject):
 
         job = FunctionJob(title, run)
         self._alive.add(job)
-        job.ended.connect(lambda: self._on_ended(job))
+        job.to(self).ended.connect(lambda: self._on_ended(job))
         if not quiet:
             self._running.add(job)
-            job.progressed.connect(self._on_progress)
+            job.to(self).progressed.connect(self._on_progress)
             self.busy = True
             self.progress_text = f"{title}…"
             self.progress_fraction = -1.0
@@ -310,8 +310,8 @@ class WalletState(QObject):
             return status, balances, session.history_entries()
 
         job = self._start(f"Checking {self.network.name}", work)
-        job.succeeded.connect(lambda result: self._on_refreshed(generation, result))
-        job.failed.connect(lambda exc: self._on_refresh_failed(generation, exc))
+        job.to(self).succeeded.connect(lambda result: self._on_refreshed(generation, result))
+        job.to(self).failed.connect(lambda exc: self._on_refresh_failed(generation, exc))
         return job
 
     def _on_refreshed(self, generation: int, result: tuple["NetworkStatus", list["AccountBalance"] | None,
@@ -355,8 +355,8 @@ class WalletState(QObject):
             return holdings(library, chain_id, owners)
 
         job = self._start("Reading the accounts' NFTs", work, quiet=True)
-        job.succeeded.connect(lambda rows: self._on_nfts(generation, rows))
-        job.failed.connect(self._fail)
+        job.to(self).succeeded.connect(lambda rows: self._on_nfts(generation, rows))
+        job.to(self).failed.connect(self._fail)
         return job
 
     def _on_nfts(self, generation: int, rows: list[Any]) -> None:
@@ -383,7 +383,7 @@ class WalletState(QObject):
             wallet.unlock(password, progress=report)
 
         job = self._start("Unlocking the wallet", work)
-        job.succeeded.connect(lambda _: self._after_lock_change(""))
+        job.to(self).succeeded.connect(lambda _: self._after_lock_change(""))
         return job
 
     def lock(self) -> None:
@@ -485,8 +485,8 @@ class WalletState(QObject):
             self.reload_accounts()
             self.refresh()
 
-        job.succeeded.connect(done)
-        job.cancelled.connect(lambda: setattr(self, "notice", "Cancelled: the wallet was not changed."))
+        job.to(self).succeeded.connect(done)
+        job.to(self).cancelled.connect(lambda: setattr(self, "notice", "Cancelled: the wallet was not changed."))
 
     # -- accounts -----------------------------------------------------------------------
 
@@ -510,8 +510,8 @@ class WalletState(QObject):
             self.select_account(account.address)
             self.refresh()
 
-        job.succeeded.connect(added)
-        job.failed.connect(self._fail)
+        job.to(self).succeeded.connect(added)
+        job.to(self).failed.connect(self._fail)
         return job
 
     # -- devnet funds ---------------------------------------------------------------------
@@ -538,9 +538,9 @@ class WalletState(QObject):
                     f"{short_address(payer)}.")
 
         job = self._start(f"Funding {row.name} from the devnet", work)
-        job.succeeded.connect(lambda message: setattr(self, "notice", str(message)))
-        job.failed.connect(self._fail)
-        job.ended.connect(self.refresh)
+        job.to(self).succeeded.connect(lambda message: setattr(self, "notice", str(message)))
+        job.to(self).failed.connect(self._fail)
+        job.to(self).ended.connect(self.refresh)
         return job
 
     # -- sending ------------------------------------------------------------------------
@@ -652,7 +652,7 @@ class WalletState(QObject):
             return SendOutcome(sent, session.wait(sent, timeout=timeout, cancel=cancel))
 
         job = self._start(prepared.preview.action, work)
-        job.ended.connect(self.refresh)
+        job.to(self).ended.connect(self.refresh)
         return job
 
     def speed_up(self, tx_hash: str, *, confirmed: bool = False) -> Job:
@@ -662,8 +662,8 @@ class WalletState(QObject):
         session = self.session
         job = self._start("Speeding up the transaction",
                           lambda _r, _c: session.speed_up(tx_hash, confirmed=confirmed))
-        job.failed.connect(self._fail)
-        job.ended.connect(self.refresh)
+        job.to(self).failed.connect(self._fail)
+        job.to(self).ended.connect(self.refresh)
         return job
 
     def cancel_pending(self, tx_hash: str) -> Job:
@@ -672,8 +672,8 @@ class WalletState(QObject):
         self._touch()
         session = self.session
         job = self._start("Cancelling the transaction", lambda _r, _c: session.cancel_pending(tx_hash))
-        job.failed.connect(self._fail)
-        job.ended.connect(self.refresh)
+        job.to(self).failed.connect(self._fail)
+        job.to(self).ended.connect(self.refresh)
         return job
 
     # -- messages -----------------------------------------------------------------------

@@ -120,8 +120,8 @@ class WelcomeState(QObject):
             return [m for m in self.catalog.models() if m.name != DEMO_NAME]
 
         job = FunctionJob("Looking for models", run)
-        job.succeeded.connect(self._on_scanned)
-        job.failed.connect(lambda exc: self.scan_failed.emit(error_message(exc)))
+        job.to(self).succeeded.connect(self._on_scanned)
+        job.to(self).failed.connect(lambda exc: self.scan_failed.emit(error_message(exc)))
         self.background.start(job)
         return job
 
@@ -163,10 +163,10 @@ class WelcomeState(QObject):
             return installed.download.path
 
         job = FunctionJob(f"Downloading {repo_id}", run)
-        job.progressed.connect(lambda update: self.download_progressed.emit(float(update[0]), str(update[1])))
-        job.succeeded.connect(self._on_downloaded)
-        job.failed.connect(self._on_download_failed)
-        job.cancelled.connect(self._on_download_cancelled)
+        job.to(self).progressed.connect(lambda update: self.download_progressed.emit(float(update[0]), str(update[1])))
+        job.to(self).succeeded.connect(self._on_downloaded)
+        job.to(self).failed.connect(self._on_download_failed)
+        job.to(self).cancelled.connect(self._on_download_cancelled)
         self.download_job = job
         self.downloading_changed.emit(True)
         self.background.start(job)
