@@ -3,8 +3,8 @@
 A job is a small QObject with ``run(progress, cancel)``; it runs on a worker thread and reports
 through typed signals (``progressed``, ``succeeded``, ``failed``, ``cancelled``, ``ended``) that
 Qt delivers on the GUI thread. A view-model hears its jobs through ``job.to(self)``: the job's
-signals relayed by a child of the view-model, so that a job ending after the view-model was deleted
-(its tab or window closed) is dropped by Qt instead of reaching a deleted object. Below ``ui/``
+signals relayed only while the view-model lives, so that a job ending after the view-model was
+deleted (its tab or window closed) reaches nothing instead of a deleted object. Below ``ui/``
 nothing knows about threads: ``run`` calls a
 workflow with a progress callback and a :class:`~studio.cancel.CancelToken`.
 
@@ -19,7 +19,6 @@ import logging
 import threading
 from typing import Any, Callable
 
-import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, SignalInstance
 
 from studio.cancel import CancelToken
@@ -69,13 +68,12 @@ class Job(QObject):
         """This job's signals for as long as ``receiver`` lives: connect a view-model's slots
         (lambdas included) to these, never to the job's own, and do it before the job starts.
 
-        The outlet is a child of ``receiver``: when the receiver is deleted while the job still
-        runs, Qt drops the signals still to come and those already queued, so nothing reaches a
-        deleted object; the job itself runs on and ends (cancel it to stop it sooner). Call on
-        the receiver's thread.
+        When the receiver is deleted while the job still runs, the outlet goes quiet: the signals
+        still to come and those already queued reach nothing, so no slot runs on a deleted object;
+        the job itself runs on and ends (cancel it to stop it sooner). Call on the receiver's thread.
         """
         outlet = self._outlets.get(id(receiver))
-        if outlet is None or not shiboken6.isValid(outlet) or outlet.parent() is not receiver:
+        if outlet is None or not outlet.open:
             outlet = self._outlets[id(receiver)] = JobOutlet(self, receiver)
         return outlet
 
@@ -117,11 +115,12 @@ class Job(QObject):
 
 
 class JobOutlet(QObject):
-    """A job's signals relayed to one receiver, as its child (made by :meth:`Job.to`).
+    """A job's signals relayed to one receiver while it lives (made by :meth:`Job.to`).
 
-    The job's signals are connected to this object's (queued: the job emits on a worker thread),
-    and the outlet deletes itself once the job's ``ended`` was relayed, so a view-model does not
-    gather one per job it ever started.
+    The outlet belongs to the job, not to the receiver: the slots connected to it (lambdas that
+    hold the receiver) are released with the job, never from inside the receiver's destruction.
+    It relays on the GUI thread (queued: the job emits on a worker thread) and stops relaying
+    when the receiver's ``destroyed`` arrives.
     """
 
     started = Signal()
@@ -134,18 +133,51 @@ class JobOutlet(QObject):
     saved = Signal(object)
 
     def __init__(self, job: Job, receiver: QObject) -> None:
-        super().__init__(receiver)
+        super().__init__()
+        self.open = True
         queued = Qt.ConnectionType.QueuedConnection
-        job.started.connect(self.started, queued)
-        job.progressed.connect(self.progressed, queued)
-        job.succeeded.connect(self.succeeded, queued)
-        job.failed.connect(self.failed, queued)
-        job.cancelled.connect(self.cancelled, queued)
+        receiver.destroyed.connect(self.close, Qt.ConnectionType.DirectConnection)
+        job.started.connect(self._started, queued)
+        job.progressed.connect(self._progressed, queued)
+        job.succeeded.connect(self._succeeded, queued)
+        job.failed.connect(self._failed, queued)
+        job.cancelled.connect(self._cancelled, queued)
         saved = getattr(job, "saved", None)
         if isinstance(saved, SignalInstance):
-            saved.connect(self.saved, queued)
-        job.ended.connect(self.ended, queued)
-        job.ended.connect(self.deleteLater, queued)  # after the relayed `ended`: queued in order
+            saved.connect(self._saved, queued)
+        job.ended.connect(self._ended, queued)
+
+    def close(self, *_: Any) -> None:
+        """The receiver is gone: relay nothing more."""
+        self.open = False
+
+    def _started(self) -> None:
+        if self.open:
+            self.started.emit()
+
+    def _progressed(self, update: Any) -> None:
+        if self.open:
+            self.progressed.emit(update)
+
+    def _succeeded(self, result: Any) -> None:
+        if self.open:
+            self.succeeded.emit(result)
+
+    def _failed(self, exc: Any) -> None:
+        if self.open:
+            self.failed.emit(exc)
+
+    def _cancelled(self) -> None:
+        if self.open:
+            self.cancelled.emit()
+
+    def _saved(self, item: Any) -> None:
+        if self.open:
+            self.saved.emit(item)
+
+    def _ended(self) -> None:
+        if self.open:
+            self.ended.emit()
 
 
 class FunctionJob(Job):
