@@ -104,10 +104,12 @@ class ResultItem:
     work: "SavedWork"
     thumbnail: QImage
     caption: str = ""   # what the grid writes under it ("#3" in a collection); else its seed
+    grid: Path | None = None  # an X/Y/Z plot's grid image: a picture of works (``work``: its first cell), no work
+    note: str = ""            # what the recipe view says of a grid image
 
     @property
     def path(self) -> Path:
-        return self.work.path
+        return self.grid if self.grid is not None else self.work.path
 
     @property
     def seed(self) -> int:

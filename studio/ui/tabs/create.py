@@ -19,6 +19,7 @@ from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.tabs.create_grid import GridPlotPanel
 from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_state_page
@@ -297,6 +298,10 @@ class CreateTab(QWidget):
         column.addWidget(_section("Options"))
         self.options_panel = OptionsPanel()
         column.addWidget(self.options_panel)
+
+        column.addWidget(_section("X/Y/Z plot"))
+        self.plot_panel = GridPlotPanel()
+        column.addWidget(self.plot_panel)
         column.addStretch(1)
 
         scroll = QScrollArea()
@@ -423,6 +428,7 @@ class CreateTab(QWidget):
         self.extras.bind(state)
         self.outpaint_row.bind(state)
         self.options_panel.bind(state)
+        self.plot_panel.bind(state)
         self.prompt_tools.bind(state)
         self.png_info.bind(state)
         b.connect(self.negative_edit.submitted, state.generate)
@@ -683,7 +689,8 @@ class CreateTab(QWidget):
             return
         item = self.state.results.item(index.row())
         self.viewer.set_image(QImage(str(item.path)))
-        self.recipe_view.setPlainText(breakable(recipe_text(item.work.recipe, item.path)))  # paths break at "/", "_"
+        text = item.note if item.grid is not None else recipe_text(item.work.recipe, item.path)
+        self.recipe_view.setPlainText(breakable(text))  # paths break at "/", "_"
 
     def _result_menu(self, position) -> None:
         index = self.grid.indexAt(position)

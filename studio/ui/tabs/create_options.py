@@ -73,17 +73,19 @@ class OptionsPanel(QWidget):
         column.addWidget(_title("Variation"))
         self.variation_seed = QLineEdit()
         self.variation_seed.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self))
-        self.variation_seed.setPlaceholderText("variation seed")
+        self.variation_seed.setPlaceholderText("a second seed, e.g. 12345")
+        self.variation_seed.setToolTip("The seed whose noise is blended in (A1111's variation seed)")
         self.variation_strength = QDoubleSpinBox()
         self.variation_strength.setRange(0.0, 1.0)
         self.variation_strength.setSingleStep(0.05)
-        self.variation_strength.setSpecialValueText("off")
+        self.variation_strength.setSpecialValueText("0 (off)")
         self.variation_strength.setToolTip("Blends in the noise of the variation seed: 0 is the seed's image, "
                                            "1 the variation seed's")
-        row = QHBoxLayout()
-        row.addWidget(self.variation_seed, 1)
-        row.addWidget(self.variation_strength)
-        column.addLayout(row)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Variation seed", self.variation_seed)
+        form.addRow("Strength", self.variation_strength)
+        column.addLayout(form)
 
         column.addWidget(_title("ControlNet"))
         self.control_model_label = QLabel()
@@ -136,6 +138,8 @@ class OptionsPanel(QWidget):
         b.connect(self.clear_control.clicked, lambda: setattr(options, "control_model", ""))
 
     def _set_variation_text(self, seed: int) -> None:
+        if seed == 0 and self.variation_seed.text() in ("", "0"):  # empty shows the placeholder; 0 typed stays
+            return
         if self.variation_seed.text() != str(seed):
             self.variation_seed.setText(str(seed))
 
