@@ -177,6 +177,7 @@ class CreateState(QObject):
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
         self.reload_models()
+        self.find_weights()
 
     # -- models -------------------------------------------------------------------------
 
@@ -249,6 +250,27 @@ class CreateState(QObject):
                 self.model_name = choice
         self._update_empty_state()
 
+    def find_weights(self) -> Job:
+        """Look for the VAEs and embeddings in the models folders in the background (the pickers offer them)."""
+        folders = list(self.config.model_folders())
+
+        def scan(_progress: Callable[[Any], None], _cancel: Any) -> Any:
+            from studio.generation.weights import scan_weights
+
+            return scan_weights(folders)
+
+        def show(found: Any) -> None:
+            from shiboken6 import isValid
+
+            if isValid(self.options):
+                self.options.vae_choices = tuple(str(path) for path in found.vaes)
+                self.options.embedding_choices = tuple(str(path) for path in found.embeddings)
+
+        job = FunctionJob("Looking for VAEs and embeddings", scan)
+        job.succeeded.connect(show)
+        job.failed.connect(lambda exc: log.warning("Could not look for VAEs and embeddings: %s", exc))
+        return self.background.start(job)
+
     def _update_empty_state(self) -> None:
         has_user_models = self.catalog.has_user_models
         if callable(has_user_models):  # a property or a method: both read the same
@@ -286,6 +308,7 @@ class CreateState(QObject):
         return self.background.start(job)
 
     def _on_model_added(self, info: ModelInfo) -> None:
+        self.find_weights()  # a VAE or embedding may have come with it
         self.error = ""
         self.progress_text = f"Added {info.label}."
         self.reload_models(select=info.name)

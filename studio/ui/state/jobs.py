@@ -77,6 +77,10 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
     if recipe.upscale is not None:
         lines.append(f"Upscaled: ×{recipe.upscale.scale:g} with {recipe.upscale.upscaler}"
                      + (f" from {recipe.init_image_hash[:12]}" if recipe.init_image_hash else ""))
+    if recipe.vae is not None:
+        lines.append(f"VAE: {recipe.vae[0]} ({recipe.vae[1][:12]})")
+    for name, sha in recipe.embeddings:
+        lines.append(f"Embedding: {name} ({sha[:12]})")
     for unit in recipe.control:
         lines.append(f"Control: {unit.model_name} ({unit.preprocessor}) × {unit.weight:g}")
     for name, sha, weight in recipe.loras:
