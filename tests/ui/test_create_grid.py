@@ -35,6 +35,8 @@ def test_a_2x2_plot_makes_four_works_and_a_grid_image_of_them(qtbot, window) -> 
     assert grid_item.grid is not None and grid_item.caption == "X/Y/Z plot"
     recipes = [read_recipe(item.path) for item in cells]
     assert sorted((r.steps, r.guidance) for r in recipes) == [(2, 3.0), (2, 7.5), (3, 3.0), (3, 7.5)]
+    for item, recipe in zip(cells, recipes):  # each cell is captioned with its values along the axes
+        assert item.caption == f"Steps {recipe.steps} · CFG scale {recipe.guidance:g}"
     assert {r.seed for r in recipes} == {1234} and {r.prompt for r in recipes} == {"a lighthouse"}
     assert window.library.count_works() == works_before + 4  # every cell is in the Gallery; the grid is not
     with Image.open(grid_item.path) as grid:
@@ -43,6 +45,7 @@ def test_a_2x2_plot_makes_four_works_and_a_grid_image_of_them(qtbot, window) -> 
     # the grid is selected: the side panel says what it is, and it is neither minted nor upscaled
     shown = tab.recipe_view.toPlainText().replace("\u200b", "")  # paths and slashes carry break points
     assert "X/Y/Z plot: Steps (2, 3) × CFG scale (3, 7.5)" in shown and str(grid_item.path) in shown
+    assert not tab.mint_button.isEnabled() and not tab.upscale_button.isEnabled()
     assert state.request_mint([0]) == [] and "not minted" in state.error
     assert state.upscale_result(0) is None and window.lane.is_idle
     assert state.request_mint([1, 2]) == [cells[0].path, cells[1].path]

@@ -79,7 +79,11 @@ class GridJob(Job):
                  parent: QObject | None = None) -> None:
         from studio.workflows.grid import grid_cells
 
-        self.cells = len(grid_cells(request, axes))
+        cells = grid_cells(request, axes)
+        self.cells = len(cells)
+        #: What the results write under each cell: its values along the axes (“Steps 20 · CFG scale 7”).
+        self.captions = [" · ".join(f"{axis.label} {axis.values[index]}" for axis, index in
+                                    zip(axes, (cell.x, cell.y, cell.z))) for cell in cells]
         super().__init__(f"X/Y/Z plot: {' × '.join(axis.label for axis in axes)} ({self.cells} cells)", parent)
         self.request, self.axes, self.model = request, axes, model
         self._lane, self._works_dir, self.signer, self._library = lane, works_dir, signer, library
@@ -98,10 +102,14 @@ class GridJob(Job):
             fraction = (cell + step.fraction) / cells
             progress(JobProgress(f"cell {cell + 1}/{cells} · {format_progress(step)}", fraction))
 
+        made: list["SavedWork"] = []
+
         def on_saved(work: "SavedWork") -> None:
+            caption = self.captions[len(made)] if len(made) < len(self.captions) else ""
+            made.append(work)
             if problem:
                 work = not_recorded(work, problem)
-            self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+            self.saved.emit(ResultItem(work, load_thumbnail(work.path), caption=caption))
 
         try:
             plot = make_grid(self.request, self.axes, engine, self._works_dir, library=library, progress=on_cell,

@@ -677,7 +677,9 @@ class CreateTab(QWidget):
         self.state.request_mint(self.selected_rows())
 
     def _show_mint_enabled(self, *_args: object) -> None:
-        self.mint_button.setEnabled(bool(self.grid.selectionModel().selectedIndexes()))
+        indexes = self.grid.selectionModel().selectedIndexes()  # a plot's grid image is no work to mint
+        self.mint_button.setEnabled(bool(indexes) and all(self.state.results.item(i.row()).grid is None
+                                                          for i in indexes))
 
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
@@ -688,6 +690,8 @@ class CreateTab(QWidget):
             self.recipe_view.clear()
             return
         item = self.state.results.item(index.row())
+        for button in (self.use_as_init, self.use_result_as_init, self.upscale_button):
+            button.setEnabled(item.grid is None)  # a plot's grid image is a picture of works, not one
         self.viewer.set_image(QImage(str(item.path)))
         text = item.note if item.grid is not None else recipe_text(item.work.recipe, item.path)
         self.recipe_view.setPlainText(breakable(text))  # paths break at "/", "_"
