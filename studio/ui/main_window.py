@@ -448,6 +448,8 @@ class MainWindow(QMainWindow):
         from studio.ui.dialogs.opensea_key import OpenSeaKeyDialog
 
         dialog = OpenSeaKeyDialog(self.ensure_wallet().wallet, self.background, QApplication.activeWindow() or self)
+        if self.market_tab is not None:  # the Market's OpenSea buttons follow the key
+            dialog.accepted.connect(self.market_tab.update_opensea)
         dialog.open()
         return dialog
 

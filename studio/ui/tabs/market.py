@@ -410,8 +410,12 @@ class MarketTab(QWidget):
         self.cancel_order_button.setEnabled(self._selected(self.orders_view) is not None and not busy)
         self.cancel_all_button.setEnabled(self.state.has_seaport and not busy)
         self.cancel_lazy_button.setEnabled(bool(self.state.my_collections()) and not busy)
+        self.update_opensea()
+
+    def update_opensea(self) -> None:
+        """OpenSea listings… works with a key kept and a network OpenSea serves; otherwise its tip says why."""
         reason = self.state.opensea.unavailable()
-        self.opensea_button.setEnabled(not reason and not busy)
+        self.opensea_button.setEnabled(not reason and not self.state.busy)
         self.opensea_button.setToolTip(reason or "Read a collection's listings from OpenSea into the order book "
                                                  "(only orders signed by their seller); they show in Listings marked "
                                                  "\"from OpenSea\".")
