@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from studio.ui.state.market import MarketState
     from studio.workflows.opensea_orders import FetchResult, Publisher
 
-#: Where the reason comes from when nothing stops posting.
+#: The check box's tooltip when nothing stops posting.
 OPENSEA_TIP = ("Posts the signed order to OpenSea's order book too, after you sign it (OpenSea's API, with the key "
                "kept in the wallet). If OpenSea refuses it, the order stays valid here.")
 
@@ -39,7 +39,7 @@ class OpenSeaActions:
 
     def unavailable(self) -> str:
         """Why orders cannot be posted to (or read from) OpenSea now; "" when they can."""
-        from studio.workflows.opensea_orders import opensea_key, serves
+        from studio.workflows.opensea_orders import KEY_ENV, opensea_key, serves
 
         state = self.state
         network = state.network
@@ -49,7 +49,7 @@ class OpenSeaActions:
         if state.snapshot is not None and state.snapshot.venue is None:
             return f"{network.name} has no Seaport here: OpenSea takes Seaport orders only."
         wallet = state.wallet_state.wallet
-        if not wallet.is_unlocked and not os.environ.get("STUDIO_OPENSEA_KEY", "").strip():
+        if not wallet.is_unlocked and not os.environ.get(KEY_ENV, "").strip():
             return "Unlock the wallet: the OpenSea API key is kept encrypted in it."
         if not opensea_key(wallet):
             return ("No OpenSea API key is kept: set one in Settings › Wallet & networks › OpenSea API key… "
