@@ -600,14 +600,19 @@ class MarketState(QObject):
             return ActionOutcome(action, describe(result), result)
 
         job = FunctionJob(title, work)
+        job.succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
+        job.cancelled.connect(self._on_action_declined)
+        return self.start_action(job)
+
+    def start_action(self, job: FunctionJob) -> Job:
+        """Run an action's job on the pool: the tab shows it busy with its progress, and its failure in
+        the error banner (its result is for the caller to connect)."""
         self._actions.add(job)
         self.busy = True
         self.error = ""
-        self.progress_text = f"{title}…"
+        self.progress_text = f"{job.title}…"
         job.progressed.connect(lambda text: setattr(self, "progress_text", str(text)))
-        job.succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
         job.failed.connect(self._on_action_failed)
-        job.cancelled.connect(self._on_action_declined)
         job.ended.connect(lambda: self._action_ended(job))
         return self.background.start(job)
 

@@ -85,7 +85,7 @@ class OpenSeaActions:
             lines.append(f"Not posted to OpenSea: {why} The order is signed and stays valid in the studio.")
         return " " + " ".join(lines) if lines else ""
 
-    def read_listings(self, collection: str, *, on_done: Callable[["FetchResult"], None] | None = None) -> Job:
+    def read_listings(self, collection: str) -> Job:
         """Read a collection's OpenSea listings into the order book (only orders signed by their offerer),
         then read the market again; they show in Listings marked as from OpenSea."""
         from studio.workflows.opensea_orders import fetch_orders
@@ -104,17 +104,8 @@ class OpenSeaActions:
                                 progress=progress)
 
         job = FunctionJob("Reading OpenSea's listings", work)
-        state.busy = True
-        state.error = ""
-        state.progress_text = "Reading OpenSea's listings…"
-        job.progressed.connect(lambda text: setattr(state, "progress_text", str(text)))
         job.succeeded.connect(lambda result: self._on_read(chain_id, result))
-        if on_done is not None:
-            job.succeeded.connect(on_done)
-        job.failed.connect(state._on_action_failed)
-        job.ended.connect(lambda: state._action_ended(job))
-        state._actions.add(job)
-        return state.background.start(job)
+        return state.start_action(job)
 
     def _on_read(self, chain_id: int, result: "FetchResult") -> None:
         for row in result.added:
