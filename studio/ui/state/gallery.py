@@ -492,7 +492,9 @@ class GalleryState(QObject):
         named = tuple((address, names[address.lower()]) for address in
                       {t.collection for t in tokens} | {collection for _, collection, _ in lazy}
                       if address.lower() in names)
-        self._detail = WorkDetail(work, manifest, tokens, tuple(self.library.active_listing_prices(work.id)),
+        from studio.library.market import active_listing_prices
+
+        self._detail = WorkDetail(work, manifest, tokens, tuple(active_listing_prices(self.library, work.id)),
                                   Path(work.path).is_file(), lazy, named)
         self.detail_changed.emit(self._detail)
         self.verify_changed.emit("Checking provenance…" if self._detail.file_exists else
