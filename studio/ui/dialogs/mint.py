@@ -20,19 +20,19 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from studio.library.db import Library
 from studio.text import printable
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
+from studio.ui.dialogs.mint_common import (MintFlowDialog, muted_label, open_with_library, section_label,
+                                           selectable_label, title_label)
+from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
 from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, SENT_TEXT, SENT_TITLE, STEPS,
                                   SUMMARY, MintState, StoreFactory)
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
 from studio.ui import theme
-from studio.ui.workers import JobState
 from studio.workflows.mint import LICENSES
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
-    from studio.ui.dialogs.collection import CollectionDialog
     from studio.library.db import Collection
     from studio.workflows.mint import MintEstimate, MintResult
 
@@ -40,34 +40,6 @@ NEW_COLLECTION = "__new__"
 FORM_PAGE, SUMMARY_PAGE, PROGRESS_PAGE, RESULT_PAGE = range(4)
 PAGES = {FORM: FORM_PAGE, ESTIMATING: FORM_PAGE, SUMMARY: SUMMARY_PAGE, MINTING: PROGRESS_PAGE, DONE: RESULT_PAGE,
          FAILED: RESULT_PAGE}
-
-
-def _title(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("heroTitle")
-    return label
-
-
-def _section(text: str) -> QLabel:
-    label = QLabel(text.upper())
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def _muted(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setProperty("muted", True)
-    return label
-
-
-def _selectable(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # names come from files and contracts
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 def result_lines(result: "MintResult", currency: str = "ETH", names: dict[Path, str] | None = None) -> list[str]:
@@ -89,26 +61,17 @@ def result_lines(result: "MintResult", currency: str = "ETH", names: dict[Path, 
     return lines
 
 
-class MintDialog(QDialog):
+class MintDialog(MintFlowDialog):
     """Mint the given works into one of the network's collections."""
 
     #: The transaction's preview was opened (also kept in ``preview_dialog``).
     preview_shown = Signal(object)
-    #: The collection dialog was opened from “New collection…” (also kept in ``collection_dialog``).
-    collection_dialog_shown = Signal(object)
-    #: The unlock dialog was opened because the wallet was locked.
-    unlock_shown = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
                  *, store_factory: StoreFactory | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
-        self.store_factory = store_factory
+        super().__init__(wallet, library, parent, store_factory=store_factory)
         self.state = MintState(wallet, library, [Path(p) for p in paths], store_factory=store_factory, parent=self)
         self.preview_dialog: TxPreviewDialog | None = None
-        self.collection_dialog: QDialog | None = None
-        self.unlock_dialog: UnlockDialog | None = None
         self._loading = False
         self._current = -1
         count = len(self.state.drafts)
@@ -121,7 +84,7 @@ class MintDialog(QDialog):
         self.pages.addWidget(self._build_progress())
         self.pages.addWidget(self._build_result())
         self.error = error_label()
-        self.notice = _muted()
+        self.notice = muted_label()
         self.notice.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
@@ -139,9 +102,9 @@ class MintDialog(QDialog):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
-        column.addWidget(_title("Mint"))
+        column.addWidget(title_label("Mint"))
         account = short_address(self.wallet.current_account) or "no account"
-        column.addWidget(_muted(f"From {account} on {self.wallet.network.name}. Each work becomes a token whose "
+        column.addWidget(muted_label(f"From {account} on {self.wallet.network.name}. Each work becomes a token whose "
                                 "metadata (name, description, traits, license) is stored with the image."))
 
         self.collection_combo = QComboBox()
@@ -200,7 +163,7 @@ class MintDialog(QDialog):
         self.royalty.setSingleStep(0.5)
         self.royalty.setSuffix(" %")
         self.royalty.setEnabled(False)
-        self.collection_royalty = _muted()
+        self.collection_royalty = muted_label()
         royalty_row = QHBoxLayout()
         royalty_row.addWidget(self.own_royalty)
         royalty_row.addWidget(self.royalty)
@@ -218,7 +181,7 @@ class MintDialog(QDialog):
         column.addLayout(middle, 1)
 
         self.form_busy = busy_bar()
-        self.form_status = _muted()
+        self.form_status = muted_label()
         self.cancel_button = QPushButton("Cancel")
         self.next_button = QPushButton("Next: summary")
         self.next_button.setProperty("accent", True)
@@ -238,8 +201,8 @@ class MintDialog(QDialog):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
-        column.addWidget(_title("Summary"))
-        column.addWidget(_muted("Computed on this machine: nothing is uploaded or signed yet."))
+        column.addWidget(title_label("Summary"))
+        column.addWidget(muted_label("Computed on this machine: nothing is uploaded or signed yet."))
         panel = QFrame()
         panel.setObjectName("panel")
         self.summary_form = QFormLayout(panel)
@@ -247,7 +210,7 @@ class MintDialog(QDialog):
         self.summary_form.setHorizontalSpacing(18)
         self.summary_labels: dict[str, QLabel] = {}
         for key in ("Collection", "Network", "Storage", "Minted as", "Committed to", "Estimated fee"):
-            label = _selectable()
+            label = selectable_label()
             self.summary_labels[key] = label
             key_label = QLabel(key)
             key_label.setProperty("muted", True)
@@ -263,9 +226,9 @@ class MintDialog(QDialog):
         self.cid_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.cid_table.setWordWrap(False)
         self.cid_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        column.addWidget(_section("Tokens"))
+        column.addWidget(section_label("Tokens"))
         column.addWidget(self.cid_table, 1)
-        self.summary_hint = _muted("Mint… stores the files first, then shows the transaction for you to sign.")
+        self.summary_hint = muted_label("Mint… stores the files first, then shows the transaction for you to sign.")
         self.back_button = QPushButton("Back")
         self.mint_button = QPushButton("Mint…")
         self.mint_button.setProperty("accent", True)
@@ -282,7 +245,7 @@ class MintDialog(QDialog):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(10)
-        column.addWidget(_title("Minting"))
+        column.addWidget(title_label("Minting"))
         self.step_labels: dict[str, QLabel] = {}
         grid = QGridLayout()
         for row, (key, text) in enumerate(STEPS.items()):
@@ -293,7 +256,7 @@ class MintDialog(QDialog):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
-        self.progress_status = _selectable()
+        self.progress_status = selectable_label()
         self.progress_status.setProperty("muted", True)
         column.addWidget(self.progress_bar)
         column.addWidget(self.progress_status)
@@ -311,8 +274,8 @@ class MintDialog(QDialog):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
-        self.result_title = _title("")
-        self.result_intro = _selectable()
+        self.result_title = title_label("")
+        self.result_intro = selectable_label()
         self.result_text = QPlainTextEdit()
         self.result_text.setReadOnly(True)
         self.result_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -402,16 +365,6 @@ class MintDialog(QDialog):
         self.state.collection_address = address
         self._select_collection(address)
 
-    def new_collection(self) -> None:
-        """Open the collection dialog; a collection created or imported there is chosen."""
-        from studio.ui.dialogs.collection import CollectionDialog
-
-        dialog = CollectionDialog(self.wallet, self.library, self, store_factory=self.store_factory)
-        self.collection_dialog = dialog
-        dialog.accepted.connect(lambda: self._add_created_collection(dialog))
-        dialog.open()
-        self.collection_dialog_shown.emit(dialog)
-
     def _show_draft(self, index: int) -> None:
         self._current = index
         if index < 0:
@@ -496,25 +449,13 @@ class MintDialog(QDialog):
     def next(self) -> None:
         """Form → summary: check the form, then compute the CIDs and the fee in the background."""
         self._save_editor()
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.next)
-            return
-        self.state.estimate_mint()
+        if self.unlocked_or_ask(self.next):
+            self.state.estimate_mint()
 
     def mint(self) -> None:
         """Summary → minting: upload, show the preview, mint and wait."""
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.mint)
-            return
-        self.state.mint()
-
-    def _offer_unlock(self, then: Any) -> None:
-        dialog = UnlockDialog(self.wallet, self, reason="The wallet is locked. Enter its password to mint from "
-                                                        "your account.")
-        self.unlock_dialog = dialog
-        dialog.accepted.connect(then)
-        dialog.open()
-        self.unlock_shown.emit(dialog)
+        if self.unlocked_or_ask(self.mint):
+            self.state.mint()
 
     def _show_preview(self, preview: "TxPreview") -> None:
         dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint")
@@ -566,10 +507,6 @@ class MintDialog(QDialog):
     def _show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
-
-    def _add_created_collection(self, dialog: "CollectionDialog") -> None:
-        if dialog.collection is not None:
-            self.state.add_collection(dialog.collection)
 
     def _show_estimate(self, estimate: "MintEstimate") -> None:
         state, currency = self.state, self.wallet.network.currency
@@ -624,8 +561,7 @@ class MintDialog(QDialog):
     # -- closing ----------------------------------------------------------------------------------
 
     def done(self, result: int) -> None:
-        job = self.state.job
-        if job is not None and job.state in (JobState.PENDING, JobState.RUNNING):
+        if self.job_running():
             self.notice.setText("Minting is under way: press Cancel to stop it before it is signed, or wait for "
                                 "the transaction.")
             self.notice.setVisible(True)
@@ -637,11 +573,4 @@ class MintDialog(QDialog):
 def open_mint_dialog(wallet: WalletState, paths: Sequence[Path], parent: QWidget | None = None, *,
                      library: Library | None = None) -> MintDialog:
     """Open the mint dialog for ``paths`` (the Create tab's “Mint…”); a library opened here closes with it."""
-    own = library is None
-    library = library or Library.default()
-    dialog = MintDialog(wallet, library, paths, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    if own:
-        dialog.finished.connect(lambda _result: library.close())
-    dialog.open()
-    return dialog
+    return open_with_library(lambda used: MintDialog(wallet, used, paths, parent), library)

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.errors import Cancelled, InputError, NetworkError, NotFound, StudioError, WalletLocked
+from studio.errors import Cancelled, InputError, NetworkError, NotFound, StudioError
 from studio.library.db import Collection, Library
 from studio.ui.binding import Field
+from studio.ui.state.mint_flow import MintFlowState, require_unlocked
 from studio.ui.workers import FunctionJob, Job, error_message
 from studio.workflows.mint import LICENSES, MAX_ROYALTY_BPS, MintItem
 
@@ -92,14 +93,6 @@ def percent_to_bps(percent: float) -> int:
     if not 0 <= bps <= MAX_ROYALTY_BPS:
         raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%, not {percent:g}%.")
     return bps
-
-
-def _require_unlocked(wallet: "WalletState", what: str) -> None:
-    if not wallet.wallet.is_unlocked:
-        wallet.reload_accounts()  # the tab and the status bar show the lock too
-        raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
-    if not wallet.current_account:
-        raise InputError("Choose an account in the Wallet tab first.")
 
 
 class PreviewGate(QObject):
@@ -190,36 +183,22 @@ def default_name(path: Path) -> str:
     return path.stem
 
 
-class MintState(QObject):
+class MintState(MintFlowState):
     """The mint dialog: choose a collection, describe each work, see the summary, mint, see the tokens."""
 
-    stage_changed = Signal(str)
     step_changed = Signal(str)
-    collection_address_changed = Signal(str)
-    busy_changed = Signal(bool)
-    progress_text_changed = Signal(str)
-    progress_fraction_changed = Signal(float)
-    error_changed = Signal(str)
     notice_changed = Signal(str)
-    collections_changed = Signal(object)
     drafts_changed = Signal()
     estimated = Signal(object)  # MintEstimate
     minted = Signal(object)     # MintResult
 
     stage = Field(FORM)
     step = Field("")
-    collection_address = Field("")
-    busy = Field(False)
-    progress_text = Field("")
-    progress_fraction = Field(0.0)
-    error = Field("")
     notice = Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
+        super().__init__(wallet, library, parent)
         self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.gate = PreviewGate(self)
         self.drafts = [WorkDraft(Path(p), default_name(Path(p))) for p in paths]
@@ -228,37 +207,23 @@ class MintState(QObject):
         self.failure: BaseException | None = None
         #: The failed mint's transaction was broadcast (its attempts are "sent"): it may still land.
         self.failure_sent = False
-        self.job: Job | None = None
-        self._collections: list[Collection] = []
         self._cancel_message = ""
         self.reload_collections()
 
     # -- collections ------------------------------------------------------------------------
-
-    @property
-    def collections(self) -> list[Collection]:
-        return list(self._collections)
-
-    @property
-    def collection(self) -> Collection | None:
-        return next((c for c in self._collections if c.address.lower() == self.collection_address.lower()), None)
 
     def reload_collections(self, select: str | None = None) -> None:
         """The current network's collections from the library (the one chosen stays chosen)."""
         self._collections = self.library.collections(self.wallet.network.chain_id)
         self.collections_changed.emit(self.collections)
         wanted = select or self.collection_address
-        if wanted and any(c.address.lower() == wanted.lower() for c in self._collections):
+        if wanted and self._listed(wanted):
             self.collection_address = wanted
         elif self._collections and not self.collection_address:
             mine = [c for c in self._collections if c.owner.lower() == self.wallet.current_account.lower()]
             self.collection_address = (mine or self._collections)[0].address
-        elif not any(c.address.lower() == self.collection_address.lower() for c in self._collections):
+        elif not self._listed(self.collection_address):
             self.collection_address = ""
-
-    def add_collection(self, collection: Collection) -> None:
-        """A collection just created or imported in the collection dialog: list and choose it."""
-        self.reload_collections(select=collection.address)
 
     # -- the form ---------------------------------------------------------------------------
 
@@ -269,7 +234,7 @@ class MintState(QObject):
 
     def items(self) -> list[MintItem]:
         """Every check that needs no node: an unlocked wallet, a collection its account owns, names."""
-        _require_unlocked(self.wallet, "mint")
+        require_unlocked(self.wallet, "mint")
         target = self.collection
         if target is None:
             raise InputError("Choose a collection to mint into.",
@@ -296,30 +261,15 @@ class MintState(QObject):
                 self._cancel_message = exc.message
                 raise
 
-        job = FunctionJob(title, run)
-        self.job = job
         self._cancel_message = ""
-        self.busy = True
-        self.error = ""
         self.notice = ""
-        self.progress_text = f"{title}…"
-        self.progress_fraction = -1.0
-        job.progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
-            outcome.connect(lambda *_args: self._on_ended(job))
-        self.wallet.wallet.touch()
-        return self.wallet.background.start(job)
+        return self._run(FunctionJob(title, run))
 
     def _on_progress(self, update: tuple[float, str]) -> None:
         fraction, text = update
         self.progress_fraction, self.progress_text = fraction, text
         if self.stage == MINTING:
             self.step = UPLOADING if fraction < 0.5 else SENDING if fraction < 0.7 else WAITING
-
-    def _on_ended(self, job: Job) -> None:
-        if job is self.job:
-            self.job = None
-            self.busy = False
 
     def estimate_mint(self) -> Job | None:
         """Compute the CIDs and the fee in the background; the summary page shows them.
@@ -430,8 +380,7 @@ class MintState(QObject):
 
     def cancel(self) -> None:
         """Stop the running job at its next step; a preview still open is answered no."""
-        if self.job is not None:
-            self.job.cancel()
+        super().cancel()
         self.gate.close()
 
     def answer_preview(self, accepted: bool) -> None:
@@ -485,7 +434,7 @@ class CollectionState(QObject):
 
     def check(self, draft: CollectionDraft) -> CollectionDraft:
         """Checks that need no node; returns the draft with its text trimmed."""
-        _require_unlocked(self.wallet, "deploy a collection")
+        require_unlocked(self.wallet, "deploy a collection")
         if not draft.name.strip() or not draft.symbol.strip():
             raise InputError("A collection needs a name and a symbol.", hint="For example “Dawns” and DAWN.")
         if len(draft.symbol.strip()) > 11 or " " in draft.symbol.strip():
