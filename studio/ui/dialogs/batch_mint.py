@@ -37,8 +37,8 @@ class BatchMintDialog(MintFlowDialog):
         self.setMinimumWidth(620)
 
         title = title_label("Mint the avatar collection")
-        self.intro = muted_label(f"Every avatar in {Path(manifest).parent} becomes a token of the collection you choose, "
-                            "with its traits as attributes. The tokens go to your account.")
+        self.intro = muted_label(f"Every avatar in {Path(manifest).parent} becomes a token of the collection you "
+                                 "choose, with its traits as attributes. The tokens go to your account.")
         self.collection_combo = QComboBox()
         self.collection_combo.setMinimumContentsLength(30)
         self.new_button = QPushButton("New collection…")

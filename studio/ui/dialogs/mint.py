@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout,
-                               QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton, QStackedWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
+                               QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.library.db import Library
 from studio.text import printable
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.mint_common import (MintFlowDialog, muted_label, open_with_library, section_label,
                                            selectable_label, title_label)
+from studio.ui.dialogs.mint_form import WorkEditor
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
 from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, SENT_TEXT, SENT_TITLE, STEPS,
@@ -29,7 +29,6 @@ from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import WalletState
 from studio.ui import theme
-from studio.workflows.mint import LICENSES
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
@@ -72,7 +71,6 @@ class MintDialog(MintFlowDialog):
         super().__init__(wallet, library, parent, store_factory=store_factory)
         self.state = MintState(wallet, library, [Path(p) for p in paths], store_factory=store_factory, parent=self)
         self.preview_dialog: TxPreviewDialog | None = None
-        self._loading = False
         self._current = -1
         count = len(self.state.drafts)
         self.setWindowTitle(f"Mint {count} work{'s' if count != 1 else ''}")
@@ -104,8 +102,8 @@ class MintDialog(MintFlowDialog):
         column.setSpacing(8)
         column.addWidget(title_label("Mint"))
         account = short_address(self.wallet.current_account) or "no account"
-        column.addWidget(muted_label(f"From {account} on {self.wallet.network.name}. Each work becomes a token whose "
-                                "metadata (name, description, traits, license) is stored with the image."))
+        column.addWidget(muted_label(f"From {account} on {self.wallet.network.name}. Each work becomes a token "
+                                     "whose metadata (name, description, traits, license) is stored with the image."))
 
         self.collection_combo = QComboBox()
         self.collection_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -127,53 +125,11 @@ class MintDialog(MintFlowDialog):
             item.setToolTip(printable(draft.path))
             self.works.addItem(item)
 
-        editor = QFrame()
-        editor.setObjectName("panel")
-        form = QFormLayout(editor)
-        form.setContentsMargins(14, 12, 14, 12)
-        form.setVerticalSpacing(8)
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("The token's name (required)")
-        self.description_edit = QPlainTextEdit()
-        self.description_edit.setPlaceholderText("What the work is; shown by wallets and markets")
-        self.description_edit.setFixedHeight(64)
-        self.traits = QTableWidget(0, 2)
-        self.traits.setHorizontalHeaderLabels(["Trait", "Value"])
-        self.traits.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.traits.verticalHeader().setVisible(False)
-        self.traits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.traits.setMinimumHeight(110)
-        self.add_trait = QPushButton("Add trait")
-        self.remove_trait = QPushButton("Remove trait")
-        trait_buttons = QHBoxLayout()
-        trait_buttons.addWidget(self.add_trait)
-        trait_buttons.addWidget(self.remove_trait)
-        trait_buttons.addStretch(1)
-        traits_box = QVBoxLayout()
-        traits_box.addWidget(self.traits)
-        traits_box.addLayout(trait_buttons)
-        self.license_combo = QComboBox()
-        for license_id, label in LICENSES.items():
-            self.license_combo.addItem(label, license_id)
-        self.own_royalty = QCheckBox("Own royalty")
-        self.own_royalty.setToolTip("This token's resale royalty instead of the collection's")
-        self.royalty = QDoubleSpinBox()
-        self.royalty.setRange(0.0, 10.0)
-        self.royalty.setDecimals(2)
-        self.royalty.setSingleStep(0.5)
-        self.royalty.setSuffix(" %")
-        self.royalty.setEnabled(False)
-        self.collection_royalty = muted_label()
-        royalty_row = QHBoxLayout()
-        royalty_row.addWidget(self.own_royalty)
-        royalty_row.addWidget(self.royalty)
-        royalty_row.addSpacing(10)
-        royalty_row.addWidget(self.collection_royalty, 1)
-        form.addRow("Name", self.name_edit)
-        form.addRow("Description", self.description_edit)
-        form.addRow("Traits", traits_box)
-        form.addRow("License", self.license_combo)
-        form.addRow("Royalty", royalty_row)
+        self.editor = WorkEditor()
+        editor = self.editor
+        # the editor's fields, by the names scripts and tests use
+        self.name_edit, self.description_edit, self.traits = editor.name_edit, editor.description_edit, editor.traits
+        self.license_combo, self.own_royalty, self.royalty = editor.license_combo, editor.own_royalty, editor.royalty
 
         middle = QHBoxLayout()
         middle.addWidget(self.works)
@@ -304,14 +260,7 @@ class MintDialog(MintFlowDialog):
         state.collection_address_changed.connect(self._select_collection)
         self.collection_combo.activated.connect(self._on_collection_chosen)
         self.works.currentRowChanged.connect(self._show_draft)
-        self.name_edit.textEdited.connect(self._save_editor)
-        self.description_edit.textChanged.connect(self._save_editor)
-        self.traits.itemChanged.connect(self._save_editor)
-        self.license_combo.activated.connect(self._save_editor)
-        self.own_royalty.toggled.connect(self._on_own_royalty)
-        self.royalty.valueChanged.connect(self._save_editor)
-        self.add_trait.clicked.connect(self._add_trait)
-        self.remove_trait.clicked.connect(self._remove_trait)
+        self.editor.edited.connect(self._save_editor)
         self.cancel_button.clicked.connect(self.reject)
         self.next_button.clicked.connect(self.next)
         self.back_button.clicked.connect(state.back_to_form)
@@ -352,9 +301,7 @@ class MintDialog(MintFlowDialog):
     def _select_collection(self, address: str) -> None:
         index = self.collection_combo.findData(address) if address else -1
         self.collection_combo.setCurrentIndex(index)
-        collection = self.state.collection
-        self.collection_royalty.setText(
-            f"The collection's: {collection.royalty_bps / 100:g} %" if collection is not None else "")
+        self.editor.show_collection(self.state.collection)
 
     def _on_collection_chosen(self, index: int) -> None:
         address = self.collection_combo.itemData(index)
@@ -367,82 +314,21 @@ class MintDialog(MintFlowDialog):
 
     def _show_draft(self, index: int) -> None:
         self._current = index
-        if index < 0:
-            return
-        draft = self.state.drafts[index]
-        self._loading = True
-        try:
-            self.name_edit.setText(draft.name)
-            self.description_edit.setPlainText(draft.description)
-            self.traits.setRowCount(0)
-            for key, value in draft.traits:
-                self._append_trait_row(key, value)
-            self.license_combo.setCurrentIndex(max(0, self.license_combo.findData(draft.license)))
-            self.own_royalty.setChecked(draft.royalty_percent is not None)
-            self.royalty.setEnabled(draft.royalty_percent is not None)
-            if draft.royalty_percent is not None:
-                self.royalty.setValue(draft.royalty_percent)
-            elif self.state.collection is not None:
-                self.royalty.setValue(self.state.collection.royalty_bps / 100)
-        finally:
-            self._loading = False
+        if index >= 0:
+            self.editor.show_draft(self.state.drafts[index], self.state.collection)
 
     def _save_editor(self, *_args: Any) -> None:
         """Write the editor's fields into the current work's draft."""
-        if self._loading or self._current < 0:
+        if self._current < 0:
             return
-        traits = []
-        for row in range(self.traits.rowCount()):
-            key, value = self.traits.item(row, 0), self.traits.item(row, 1)
-            traits.append((key.text() if key else "", value.text() if value else ""))
-        self.state.update_draft(
-            self._current, name=self.name_edit.text(), description=self.description_edit.toPlainText(),
-            traits=traits, license=self.license_combo.currentData(),
-            royalty_percent=self.royalty.value() if self.own_royalty.isChecked() else None)
+        self.state.update_draft(self._current, **self.editor.values())
         item = self.works.item(self._current)
         if item is not None:
             item.setText(printable(self.name_edit.text()) or "(no name)")
 
-    def _on_own_royalty(self, checked: bool) -> None:
-        self.royalty.setEnabled(checked)
-        self._save_editor()
-
-    def _append_trait_row(self, key: str = "", value: str = "") -> int:
-        row = self.traits.rowCount()
-        self.traits.insertRow(row)
-        self.traits.setItem(row, 0, QTableWidgetItem(key))
-        self.traits.setItem(row, 1, QTableWidgetItem(str(value)))
-        return row
-
-    def _add_trait(self) -> None:
-        self._loading = True
-        try:
-            row = self._append_trait_row()
-        finally:
-            self._loading = False
-        self._save_editor()
-        self.traits.setCurrentCell(row, 0)
-        item = self.traits.item(row, 0)
-        if item is not None:
-            self.traits.editItem(item)
-
-    def _remove_trait(self) -> None:
-        rows = sorted({index.row() for index in self.traits.selectedIndexes()} or
-                      ({self.traits.currentRow()} if self.traits.currentRow() >= 0 else set()), reverse=True)
-        for row in rows:
-            self.traits.removeRow(row)
-        self._save_editor()
-
     def set_traits(self, traits: Sequence[tuple[str, str]]) -> None:
         """Fill the current work's traits table (what typing in it does, for scripts and tests)."""
-        self._loading = True
-        try:
-            self.traits.setRowCount(0)
-            for key, value in traits:
-                self._append_trait_row(key, value)
-        finally:
-            self._loading = False
-        self._save_editor()
+        self.editor.set_traits(traits)
 
     # -- the flow -------------------------------------------------------------------------------
 
@@ -479,10 +365,9 @@ class MintDialog(MintFlowDialog):
     def _show_busy(self, busy: bool) -> None:
         estimating = busy and self.state.stage == ESTIMATING
         self.form_busy.setVisible(estimating)
-        for widget in (self.next_button, self.collection_combo, self.works, self.name_edit, self.description_edit,
-                       self.traits, self.add_trait, self.remove_trait, self.license_combo, self.own_royalty):
+        for widget in (self.next_button, self.collection_combo, self.works):
             widget.setEnabled(not estimating)
-        self.royalty.setEnabled(not estimating and self.own_royalty.isChecked())
+        self.editor.set_editing_enabled(not estimating)
         self.stop_button.setEnabled(busy)
 
     def _show_progress_text(self, text: str) -> None:
