@@ -12,52 +12,34 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
-                               QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.library.db import Library
 from studio.text import printable
-from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from studio.ui.dialogs.mint_common import (MintFlowDialog, muted_label, open_with_library, section_label,
-                                           selectable_label, title_label)
+from studio.ui.dialogs.mint_common import MintFlowDialog, muted_label, open_with_library, title_label
 from studio.ui.dialogs.mint_form import WorkEditor
+from studio.ui.dialogs.mint_pages import ProgressPage, ResultPage, SummaryPage, result_lines
+from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
-from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, SENT_TEXT, SENT_TITLE, STEPS,
-                                  SUMMARY, MintState, StoreFactory)
-from studio.ui.money import format_eth, short_address
+from studio.ui.money import short_address
+from studio.ui.state.mint import DONE, ESTIMATING, FAILED, FORM, MINTING, SUMMARY, MintState, StoreFactory
 from studio.ui.state.wallet import WalletState
-from studio.ui import theme
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
     from studio.library.db import Collection
-    from studio.workflows.mint import MintEstimate, MintResult
+    from studio.workflows.mint import MintResult
+
+#: ``result_lines`` moved to mint_pages with the result page; importable from here as before.
+__all__ = ["FORM_PAGE", "NEW_COLLECTION", "PROGRESS_PAGE", "RESULT_PAGE", "SUMMARY_PAGE", "MintDialog",
+           "open_mint_dialog", "result_lines"]
 
 NEW_COLLECTION = "__new__"
 FORM_PAGE, SUMMARY_PAGE, PROGRESS_PAGE, RESULT_PAGE = range(4)
 PAGES = {FORM: FORM_PAGE, ESTIMATING: FORM_PAGE, SUMMARY: SUMMARY_PAGE, MINTING: PROGRESS_PAGE, DONE: RESULT_PAGE,
          FAILED: RESULT_PAGE}
-
-
-def result_lines(result: "MintResult", currency: str = "ETH", names: dict[Path, str] | None = None) -> list[str]:
-    """The result page's text: each token (named as in the form, by file) with its CIDs, the
-    transaction and its fee."""
-    lines = []
-    for minted in result.minted:
-        token, path = minted.token, Path(minted.work.path)
-        name = (names or {}).get(path.resolve()) or minted.work.title or path.name
-        note = "  (minted by an earlier attempt)" if minted.recovered else ""
-        lines += [f"Token {token.token_id}: {name}{note}",
-                  f"    metadata  ipfs://{token.metadata_cid}", f"    image     ipfs://{token.media_cid}"]
-    if result.tx_hash:
-        lines.append(f"Transaction {result.tx_hash}")
-    if result.fee_wei is not None:
-        lines.append(f"Fee paid {format_eth(result.fee_wei, currency, exact=True)}")
-    lines.append(f"Collection {result.collection} (chain {result.chain_id})")
-    lines += [f"Warning: {problem}" for problem in result.problems]
-    return lines
 
 
 class MintDialog(MintFlowDialog):
@@ -78,9 +60,20 @@ class MintDialog(MintFlowDialog):
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_form())
-        self.pages.addWidget(self._build_summary())
-        self.pages.addWidget(self._build_progress())
-        self.pages.addWidget(self._build_result())
+        self.summary_page, self.progress_page, self.result_page = SummaryPage(), ProgressPage(), ResultPage()
+        self.pages.addWidget(self.summary_page)
+        self.pages.addWidget(self.progress_page)
+        self.pages.addWidget(self.result_page)
+        # the pages' widgets, by the names scripts and tests use
+        summary, progress, result = self.summary_page, self.progress_page, self.result_page
+        self.summary_labels, self.cid_table = summary.summary_labels, summary.cid_table
+        self.back_button, self.mint_button = summary.back_button, summary.mint_button
+        self.step_labels, self.progress_bar = progress.step_labels, progress.progress_bar
+        self.progress_status, self.stop_button = progress.progress_status, progress.stop_button
+        self.result_title, self.result_intro, self.result_text = result.result_title, result.result_intro, \
+            result.result_text
+        self.retry_button, self.edit_button, self.close_button = result.retry_button, result.edit_button, \
+            result.close_button
         self.error = error_label()
         self.notice = muted_label()
         self.notice.setVisible(False)
@@ -150,106 +143,6 @@ class MintDialog(MintFlowDialog):
         column.addLayout(buttons)
         return page
 
-    # -- building: summary, progress, result ----------------------------------------------------
-
-    def _build_summary(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(8)
-        column.addWidget(title_label("Summary"))
-        column.addWidget(muted_label("Computed on this machine: nothing is uploaded or signed yet."))
-        panel = QFrame()
-        panel.setObjectName("panel")
-        self.summary_form = QFormLayout(panel)
-        self.summary_form.setContentsMargins(14, 12, 14, 12)
-        self.summary_form.setHorizontalSpacing(18)
-        self.summary_labels: dict[str, QLabel] = {}
-        for key in ("Collection", "Network", "Storage", "Minted as", "Committed to", "Estimated fee"):
-            label = selectable_label()
-            self.summary_labels[key] = label
-            key_label = QLabel(key)
-            key_label.setProperty("muted", True)
-            self.summary_form.addRow(key_label, label)
-        column.addWidget(panel)
-        self.cid_table = QTableWidget(0, 4)
-        self.cid_table.setHorizontalHeaderLabels(["Work", "Token URI", "Image CID", "Metadata CID"])
-        header = self.cid_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for section in (1, 2, 3):
-            header.setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
-        self.cid_table.verticalHeader().setVisible(False)
-        self.cid_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.cid_table.setWordWrap(False)
-        self.cid_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        column.addWidget(section_label("Tokens"))
-        column.addWidget(self.cid_table, 1)
-        self.summary_hint = muted_label("Mint… stores the files first, then shows the transaction for you to sign.")
-        self.back_button = QPushButton("Back")
-        self.mint_button = QPushButton("Mint…")
-        self.mint_button.setProperty("accent", True)
-        self.mint_button.setToolTip("Uploads the files, then shows the transaction to sign")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.summary_hint, 1)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.mint_button)
-        column.addLayout(buttons)
-        return page
-
-    def _build_progress(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(10)
-        column.addWidget(title_label("Minting"))
-        self.step_labels: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        for row, (key, text) in enumerate(STEPS.items()):
-            label = QLabel(text)
-            self.step_labels[key] = label
-            grid.addWidget(label, row, 0)
-        column.addLayout(grid)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        self.progress_status = selectable_label()
-        self.progress_status.setProperty("muted", True)
-        column.addWidget(self.progress_bar)
-        column.addWidget(self.progress_status)
-        column.addStretch(1)
-        self.stop_button = QPushButton("Cancel")
-        self.stop_button.setToolTip("Stop before the transaction is signed; what was uploaded is kept")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.stop_button)
-        column.addLayout(buttons)
-        return page
-
-    def _build_result(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(8)
-        self.result_title = title_label("")
-        self.result_intro = selectable_label()
-        self.result_text = QPlainTextEdit()
-        self.result_text.setReadOnly(True)
-        self.result_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        column.addWidget(self.result_title)
-        column.addWidget(self.result_intro)
-        column.addWidget(self.result_text, 1)
-        self.retry_button = QPushButton("Try again")
-        self.retry_button.setProperty("accent", True)
-        self.edit_button = QPushButton("Back to the form")
-        self.close_button = QPushButton("Close")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.edit_button)
-        buttons.addWidget(self.retry_button)
-        buttons.addWidget(self.close_button)
-        column.addLayout(buttons)
-        return page
-
     # -- binding ---------------------------------------------------------------------------------
 
     def bind(self) -> None:
@@ -271,14 +164,15 @@ class MintDialog(MintFlowDialog):
         self.close_button.clicked.connect(self.accept)
 
         state.stage_changed.connect(self._show_stage)
-        state.step_changed.connect(self._show_step)
+        state.step_changed.connect(self.progress_page.show_step)
         state.busy_changed.connect(self._show_busy)
         state.progress_text_changed.connect(self._show_progress_text)
         state.progress_fraction_changed.connect(
             lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
         state.error_changed.connect(lambda text: show_error(self.error, text))
         state.notice_changed.connect(self._show_notice)
-        state.estimated.connect(self._show_estimate)
+        state.estimated.connect(
+            lambda estimate: self.summary_page.show_estimate(estimate, self.state.collection, self.wallet.network))
         state.minted.connect(self._show_result)
         state.gate.requested.connect(self._show_preview)
         self._show_stage(state.stage)
@@ -358,7 +252,7 @@ class MintDialog(MintFlowDialog):
         if stage in (MINTING, DONE, FAILED):
             show_error(self.error, "")  # the failure page says it in full
         if stage == FAILED:
-            self._show_failure()
+            self.result_page.show_failure(self.state.failure_sent, self.state.error)
         if stage in (FORM, SUMMARY):
             self.notice.setVisible(bool(self.state.notice))
 
@@ -374,74 +268,13 @@ class MintDialog(MintFlowDialog):
         self.form_status.setText(text if self.state.stage == ESTIMATING else "")
         self.progress_status.setText(text)
 
-    def _show_step(self, step: str) -> None:
-        keys = list(STEPS)
-        current = keys.index(step) if step in keys else -1
-        for index, key in enumerate(keys):
-            label = self.step_labels[key]
-            if index < current:
-                label.setText(f"✓  {STEPS[key]}")
-                label.setStyleSheet("")
-            elif index == current:
-                label.setText(f"▶  {STEPS[key]}…")
-                label.setStyleSheet("font-weight: 600;")
-            else:
-                label.setText(f"○  {STEPS[key]}")
-                label.setStyleSheet(f"color: {theme.MUTED};")
-
     def _show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def _show_estimate(self, estimate: "MintEstimate") -> None:
-        state, currency = self.state, self.wallet.network.currency
-        collection = state.collection
-        labels = self.summary_labels
-        labels["Collection"].setText(printable(f"{collection.name} ({collection.symbol})  {collection.address}")
-                                     if collection else "")
-        labels["Network"].setText(f"{self.wallet.network.name} (chain id {self.wallet.network.chain_id})")
-        labels["Storage"].setText(f"{estimate.storage}: the image, then its metadata, are stored there before "
-                                  "minting")
-        count = len(estimate.tokens)
-        labels["Minted as"].setText(f"a batch of {count} tokens in one transaction" if estimate.batch else
-                                    "one token")
-        labels["Committed to"].setText(f"ipfs://{estimate.commitment_cid}  (the folder of the tokens' metadata)"
-                                       if estimate.batch else f"ipfs://{estimate.commitment_cid}  (its metadata)")
-        fee = f"at most {format_eth(estimate.max_fee_wei, currency, exact=True)}"
-        if estimate.royalty_transactions:
-            fee += (f", plus {estimate.royalty_transactions} transaction"
-                    f"{'s' if estimate.royalty_transactions != 1 else ''} for per-token royalties")
-        labels["Estimated fee"].setText(fee)
-        self.cid_table.setRowCount(count)
-        for row, token in enumerate(estimate.tokens):
-            for column, text in enumerate((token.name, token.token_uri, token.media_cid, token.metadata_cid)):
-                item = QTableWidgetItem(printable(text))
-                item.setToolTip(printable(text))
-                self.cid_table.setItem(row, column, item)
-        self.cid_table.resizeRowsToContents()
-
     def _show_result(self, result: "MintResult") -> None:
-        count = len(result.minted)
-        self.result_title.setText(f"Minted {count} token{'s' if count != 1 else ''}")
-        self.result_title.setStyleSheet("")
-        self.result_intro.setText("The tokens are recorded in the studio's library. Transaction, token ids and "
-                                  "CIDs:")
         names = {draft.path.resolve(): draft.name.strip() for draft in self.state.drafts}
-        self.result_text.setPlainText("\n".join(printable(line) for line in
-                                                result_lines(result, self.wallet.network.currency, names)))
-        self.retry_button.setVisible(False)
-        self.edit_button.setVisible(False)
-        self.close_button.setDefault(True)
-
-    def _show_failure(self) -> None:
-        sent = self.state.failure_sent
-        self.result_title.setText(SENT_TITLE if sent else "The mint did not go through")
-        self.result_title.setStyleSheet(f"color: {theme.WARNING_TEXT if sent else theme.ERROR_TEXT};")
-        self.result_intro.setText(SENT_TEXT if sent else RETRY_TEXT)
-        self.result_text.setPlainText(self.state.error)
-        self.retry_button.setVisible(True)
-        self.edit_button.setVisible(True)
-        self.retry_button.setDefault(True)
+        self.result_page.show_result(result, self.wallet.network.currency, names)
 
     # -- closing ----------------------------------------------------------------------------------
 
