@@ -84,25 +84,26 @@ class BatchMintDialog(MintFlowDialog):
         self.bind()
 
     def bind(self) -> None:
-        """Every connection between these widgets and the view-model, in one place."""
-        state = self.state
+        """Every connection between these widgets and the view-model, in one place (dropped with the
+        dialog)."""
+        state, b = self.state, self.bindings
         self._fill_collections(state.collections)
-        state.collections_changed.connect(self._fill_collections)
-        state.collection_address_changed.connect(self._select_collection)
-        self.collection_combo.activated.connect(
-            lambda index: state.choose(self.collection_combo.itemData(index) or ""))
-        self.new_button.clicked.connect(self.new_collection)
-        self.cancel_button.clicked.connect(self.reject)
-        self.check_button.clicked.connect(self.check)
-        self.mint_button.clicked.connect(self.mint)
-        self.stop_button.clicked.connect(state.cancel)
-        state.stage_changed.connect(self._show_stage)
-        state.busy_changed.connect(lambda _busy: self._show_stage(state.stage))
-        state.progress_text_changed.connect(self.progress_line.setText)
-        state.progress_fraction_changed.connect(self._show_fraction)
-        state.error_changed.connect(lambda text: show_error(self.error, text))
-        state.planned.connect(self._show_plan)
-        state.minted.connect(self._show_report)
+        b.connect(state.collections_changed, self._fill_collections)
+        b.connect(state.collection_address_changed, self._select_collection)
+        b.connect(self.collection_combo.activated,
+                  lambda index: state.choose(self.collection_combo.itemData(index) or ""))
+        b.connect(self.new_button.clicked, self.new_collection)
+        b.connect(self.cancel_button.clicked, self.reject)
+        b.connect(self.check_button.clicked, self.check)
+        b.connect(self.mint_button.clicked, self.mint)
+        b.connect(self.stop_button.clicked, state.cancel)
+        b.connect(state.stage_changed, self._show_stage)
+        b.connect(state.busy_changed, lambda _busy: self._show_stage(state.stage))
+        b.connect(state.progress_text_changed, self.progress_line.setText)
+        b.connect(state.progress_fraction_changed, self._show_fraction)
+        b.connect(state.error_changed, lambda text: show_error(self.error, text))
+        b.connect(state.planned, self._show_plan)
+        b.connect(state.minted, self._show_report)
         self._show_stage(state.stage)
 
     # -- collections ----------------------------------------------------------------------------

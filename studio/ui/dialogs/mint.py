@@ -146,35 +146,36 @@ class MintDialog(MintFlowDialog):
     # -- binding ---------------------------------------------------------------------------------
 
     def bind(self) -> None:
-        """Every connection between these widgets and the view-model, in one place."""
-        state = self.state
+        """Every connection between these widgets and the view-model, in one place (dropped with the
+        dialog)."""
+        state, b = self.state, self.bindings
         self._fill_collections(state.collections)
-        state.collections_changed.connect(self._fill_collections)
-        state.collection_address_changed.connect(self._select_collection)
-        self.collection_combo.activated.connect(self._on_collection_chosen)
-        self.works.currentRowChanged.connect(self._show_draft)
-        self.editor.edited.connect(self._save_editor)
-        self.cancel_button.clicked.connect(self.reject)
-        self.next_button.clicked.connect(self.next)
-        self.back_button.clicked.connect(state.back_to_form)
-        self.mint_button.clicked.connect(self.mint)
-        self.stop_button.clicked.connect(state.cancel)
-        self.retry_button.clicked.connect(self.mint)
-        self.edit_button.clicked.connect(state.back_to_form)
-        self.close_button.clicked.connect(self.accept)
+        b.connect(state.collections_changed, self._fill_collections)
+        b.connect(state.collection_address_changed, self._select_collection)
+        b.connect(self.collection_combo.activated, self._on_collection_chosen)
+        b.connect(self.works.currentRowChanged, self._show_draft)
+        b.connect(self.editor.edited, self._save_editor)
+        b.connect(self.cancel_button.clicked, self.reject)
+        b.connect(self.next_button.clicked, self.next)
+        b.connect(self.back_button.clicked, state.back_to_form)
+        b.connect(self.mint_button.clicked, self.mint)
+        b.connect(self.stop_button.clicked, state.cancel)
+        b.connect(self.retry_button.clicked, self.mint)
+        b.connect(self.edit_button.clicked, state.back_to_form)
+        b.connect(self.close_button.clicked, self.accept)
 
-        state.stage_changed.connect(self._show_stage)
-        state.step_changed.connect(self.progress_page.show_step)
-        state.busy_changed.connect(self._show_busy)
-        state.progress_text_changed.connect(self._show_progress_text)
-        state.progress_fraction_changed.connect(
-            lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
-        state.error_changed.connect(lambda text: show_error(self.error, text))
-        state.notice_changed.connect(self._show_notice)
-        state.estimated.connect(
-            lambda estimate: self.summary_page.show_estimate(estimate, self.state.collection, self.wallet.network))
-        state.minted.connect(self._show_result)
-        state.gate.requested.connect(self._show_preview)
+        b.connect(state.stage_changed, self._show_stage)
+        b.connect(state.step_changed, self.progress_page.show_step)
+        b.connect(state.busy_changed, self._show_busy)
+        b.connect(state.progress_text_changed, self._show_progress_text)
+        b.connect(state.progress_fraction_changed,
+                  lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
+        b.connect(state.error_changed, lambda text: show_error(self.error, text))
+        b.connect(state.notice_changed, self._show_notice)
+        b.connect(state.estimated,
+                  lambda estimate: self.summary_page.show_estimate(estimate, state.collection, self.wallet.network))
+        b.connect(state.minted, self._show_result)
+        b.connect(state.gate.requested, self._show_preview)
         self._show_stage(state.stage)
         self._show_busy(state.busy)
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from studio.library.db import Library
+from studio.ui.binding import Bindings
 from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.state.wallet import WalletState
 from studio.ui.workers import JobState
@@ -59,7 +60,8 @@ def selectable_label(text: str = "") -> QLabel:
 
 class MintFlowDialog(QDialog):
     """The base of the mint dialogs: ``state`` (set by the subclass) has ``job`` and
-    ``add_collection``; the unlock and collection dialogs it opens are kept for scripts and tests."""
+    ``add_collection``; the dialog binds to it through ``bindings`` (dropped with the dialog); the
+    unlock and collection dialogs it opens are kept for scripts and tests."""
 
     #: The collection dialog was opened from “New collection…” (also kept in ``collection_dialog``).
     collection_dialog_shown = Signal(object)
@@ -74,6 +76,7 @@ class MintFlowDialog(QDialog):
         self.wallet = wallet
         self.library = library
         self.store_factory = store_factory
+        self.bindings = Bindings(self)
         self.collection_dialog: QDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
 
