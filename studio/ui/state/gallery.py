@@ -21,21 +21,19 @@ from PySide6.QtGui import QImage
 from studio.errors import StudioError
 from studio.text import printable
 from studio.library.db import Library, Work, WorkQuery, WorkRow
-# the detail pane's parts (FOREIGN_SOURCES and token_lines for the Gallery tab) are importable from here as before
-from studio.ui.state.gallery_detail import (FOREIGN_SOURCES, WorkDetail, foreign_recipe, lazy_listings_of, read_detail,
-                                            token_lines, verify_summary)
+# the detail pane's parts (FOREIGN_SOURCES, token_lines, verify_summary) are importable from here as before
+from studio.ui.state.gallery_detail import (FOREIGN_SOURCES, FileChecks, WorkDetail, foreign_recipe, lazy_listings_of,
+                                            read_detail, token_lines, verify_summary)
 from studio.ui.widgets.thumbnails import CELL_ROLE, FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
     from studio.config import Config
-    from studio.provenance.verify import Verdict
     from studio.workflows.library import ImportReport, TrashReport
 
 log = logging.getLogger(__name__)
 
 PAGE = 200
-PREVIEW_SIZE = 640
 EMPTY_LIBRARY_TEXT = (
     "Every image you generate on the Create tab is saved here with its provenance. "
     "You can also import a folder of images: the studio's own works keep their signed recipe, and "
@@ -224,8 +222,8 @@ class GalleryState(QObject):
         self._error = ""
         self._message = ""
         self._busy_jobs: set[Job] = set()
-        self._verify_ticket = 0
-        self._preview_ticket = 0
+        self.checks = FileChecks(background, self, on_verdict=self.verify_changed.emit,
+                                 on_preview=self.preview_changed.emit)
         self._data_version = self._read_data_version()
         self.model.set_query(self._query)
         self._reload_lists()
@@ -368,8 +366,7 @@ class GalleryState(QObject):
             self.detail_requested.emit()
 
     def _show_detail(self, work: Work | None) -> None:
-        self._verify_ticket += 1
-        self._preview_ticket += 1
+        self.checks.forget()  # what is still checked of the work shown before is dropped
         if work is None:
             self._detail = None
             self.detail_changed.emit(None)
@@ -380,49 +377,7 @@ class GalleryState(QObject):
                                  "The file is missing: it was moved or deleted outside the studio.")
         self.preview_changed.emit(QImage())
         if self._detail.file_exists:
-            self._start_verify(work)
-            self._start_preview(work)
-
-    def _start_verify(self, work: Work) -> None:
-        ticket = self._verify_ticket
-
-        def verify(_progress: Callable[[Any], None], _cancel: Any) -> "Verdict":
-            from studio.workflows.verify import verify_file
-
-            return verify_file(Path(work.path))
-
-        job = FunctionJob(f"Verify {Path(work.path).name}", verify, self)
-        job.succeeded.connect(lambda verdict: self._on_verified(ticket, verdict))
-        job.failed.connect(lambda exc: self._on_verified(ticket, exc))
-        self.background.start(job)
-
-    def _on_verified(self, ticket: int, outcome: Any) -> None:
-        if ticket != self._verify_ticket:
-            return  # another work was selected since
-        if isinstance(outcome, BaseException):
-            self.verify_changed.emit(printable(f"Could not check: {error_message(outcome)}"))
-        else:
-            self.verify_changed.emit(verify_summary(outcome))
-
-    def _start_preview(self, work: Work) -> None:
-        ticket = self._preview_ticket
-
-        def load(_progress: Callable[[Any], None], _cancel: Any) -> QImage:
-            from PySide6.QtGui import QImageReader
-
-            reader = QImageReader(work.path)
-            size = reader.size()
-            if size.isValid() and max(size.width(), size.height()) > PREVIEW_SIZE:
-                reader.setScaledSize(size.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
-            return reader.read()
-
-        job = FunctionJob(f"Preview {Path(work.path).name}", load, self)
-        job.succeeded.connect(lambda image: self._on_preview(ticket, image))
-        self.background.start(job)
-
-    def _on_preview(self, ticket: int, image: QImage) -> None:
-        if ticket == self._preview_ticket:
-            self.preview_changed.emit(image)
+            self.checks.start(work)
 
     # -- actions -------------------------------------------------------------------------
 

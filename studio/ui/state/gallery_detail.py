@@ -1,16 +1,22 @@
 """The Gallery's detail pane, without widgets: what it shows of one work (its manifest, tokens,
-listings and lazy listings, read from the library), the verdict of verifying its file in a line
-for people, and the recipe another tool wrote into it.
+listings and lazy listings, read from the library), the checks of its file on the background pool
+(the verdict of verifying it, in a line for people, and its preview), and the recipe another tool
+wrote into it.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QImage
 
 from studio.errors import StudioError
 from studio.library.db import Library, Token, Work
+from studio.text import printable
+from studio.ui.workers import BackgroundPool, FunctionJob, error_message
 
 if TYPE_CHECKING:
     from studio.generation.request import Recipe
@@ -18,6 +24,9 @@ if TYPE_CHECKING:
     from studio.provenance.verify import Verdict
 
 log = logging.getLogger(__name__)
+
+#: The detail pane's preview is read scaled to fit this many pixels.
+PREVIEW_SIZE = 640
 
 
 @dataclass(frozen=True)
@@ -147,3 +156,58 @@ def read_detail(library: Library, work: Work) -> WorkDetail:
 
     return WorkDetail(work, manifest, tokens, tuple(active_listing_prices(library, work.id)),
                       Path(work.path).is_file(), lazy, named)
+
+
+class FileChecks:
+    """The slow parts of the detail pane, on the background pool: verifying the work's file and
+    reading its preview. The answers for a work no longer shown are dropped (:meth:`forget`)."""
+
+    def __init__(self, background: BackgroundPool, owner: QObject, *, on_verdict: Callable[[str], None],
+                 on_preview: Callable[[QImage], None]) -> None:
+        self.background = background
+        self.owner = owner  # the jobs' parent
+        self.on_verdict = on_verdict
+        self.on_preview = on_preview
+        self._ticket = 0
+
+    def forget(self) -> None:
+        """Drop the answers of the checks started so far."""
+        self._ticket += 1
+
+    def start(self, work: Work) -> None:
+        """Verify ``work``'s file and read its preview; each answer arrives on the GUI thread."""
+        ticket, path = self._ticket, Path(work.path)
+
+        def verify(_progress: Callable[[Any], None], _cancel: Any) -> "Verdict":
+            from studio.workflows.verify import verify_file
+
+            return verify_file(path)
+
+        def load(_progress: Callable[[Any], None], _cancel: Any) -> QImage:
+            from PySide6.QtGui import QImageReader
+
+            reader = QImageReader(work.path)
+            size = reader.size()
+            if size.isValid() and max(size.width(), size.height()) > PREVIEW_SIZE:
+                reader.setScaledSize(size.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
+            return reader.read()
+
+        checked = FunctionJob(f"Verify {path.name}", verify, self.owner)
+        checked.succeeded.connect(lambda verdict: self._verified(ticket, verdict))
+        checked.failed.connect(lambda exc: self._verified(ticket, exc))
+        self.background.start(checked)
+        preview = FunctionJob(f"Preview {path.name}", load, self.owner)
+        preview.succeeded.connect(lambda image: self._previewed(ticket, image))
+        self.background.start(preview)
+
+    def _verified(self, ticket: int, outcome: Any) -> None:
+        if ticket != self._ticket:
+            return  # another work was selected since
+        if isinstance(outcome, BaseException):
+            self.on_verdict(printable(f"Could not check: {error_message(outcome)}"))
+        else:
+            self.on_verdict(verify_summary(outcome))
+
+    def _previewed(self, ticket: int, image: QImage) -> None:
+        if ticket == self._ticket:
+            self.on_preview(image)
