@@ -9,7 +9,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression,
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QToolButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
 from studio.generation.schedulers import SCHEDULERS
@@ -20,7 +20,7 @@ from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
 from studio.ui.widgets.combo import ElidedComboBox
-from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas
@@ -106,12 +106,7 @@ class CreateTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._build_workspace())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self.bind(state)
 
     # -- building -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
-from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
@@ -252,12 +252,7 @@ class GalleryTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._build_workspace())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
