@@ -1,7 +1,7 @@
 """Setuptools build step: copies the data the studio reads at run time into the wheel.
 
 ``assets/``, ``contracts/build/*.json``, ``docs/guide.md`` and the verifier page (``verifier/index.html``
-and ``verifier/dist/verifier.js``) live at the top of the repository
+and ``verifier/dist/*.js``) live at the top of the repository
 (where the design puts them), outside the ``studio`` package, so setuptools' package data cannot
 reach them. This ``build_py`` copies them to ``studio/_data/`` in the build folder, so a wheel
 (``pip install .``) carries them; ``studio.assets.data_dir`` finds them there, or in the checkout.
@@ -23,7 +23,7 @@ DATA = (
     ("docs", "docs", "guide.md"),
     # the verifier page the local gateway serves at /verify/ (its built script, not its sources)
     ("verifier", "verifier", "index.html"),
-    ("verifier/dist", "verifier/dist", "verifier.js"),
+    ("verifier/dist", "verifier/dist", "*.js"),  # verifier.js and c2pa-engine.js
 )
 
 

@@ -34,7 +34,9 @@ _IMMUTABLE = "public, max-age=29030400, immutable"
 #: the verifier page's files, by their path under /verify/ (nothing else there is served)
 VERIFIER_FILES = {"": ("index.html", "text/html; charset=utf-8"),
                   "index.html": ("index.html", "text/html; charset=utf-8"),
-                  "dist/verifier.js": ("dist/verifier.js", "text/javascript; charset=utf-8")}
+                  "dist/verifier.js": ("dist/verifier.js", "text/javascript; charset=utf-8"),
+                  # the C2PA engine (WebAssembly in base64), loaded by the page when a file carries C2PA
+                  "dist/c2pa-engine.js": ("dist/c2pa-engine.js", "text/javascript; charset=utf-8")}
 
 
 def verifier_dir() -> Path:

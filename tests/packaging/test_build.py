@@ -88,6 +88,7 @@ def test_built_app_opens_its_window_and_its_command_line_generates_and_verifies(
     # the verifier page the local gateway serves at /verify/ (found beside the studio package)
     (page,) = app_dir.rglob("verifier/dist/verifier.js")
     assert page.read_bytes() == (ROOT / "verifier" / "dist" / "verifier.js").read_bytes()
+    assert (page.parent / "c2pa-engine.js").read_bytes() == (ROOT / "verifier" / "dist" / "c2pa-engine.js").read_bytes()
     assert (page.parent.parent / "index.html").is_file()
 
     env = {**os.environ, "STUDIO_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen",

@@ -32,7 +32,8 @@ def test_the_wheel_carries_assets_contract_artifacts_and_the_guide(wheel: Path) 
     artifacts = sorted(p.name for p in (ROOT / "contracts" / "build").glob("*.json"))
     assert artifacts and all(f"studio/_data/contracts/build/{name}" in names for name in artifacts)
     assert "studio/_data/docs/guide.md" in names
-    assert {"studio/_data/verifier/index.html", "studio/_data/verifier/dist/verifier.js"} <= names
+    assert {"studio/_data/verifier/index.html", "studio/_data/verifier/dist/verifier.js",
+            "studio/_data/verifier/dist/c2pa-engine.js"} <= names
     assert not any(name.startswith("studio/_data/verifier/") and ("/src/" in name or "node_modules" in name)
                    for name in names)
     assert "studio/__init__.py" in names and "studio/ui/main_window.py" in names

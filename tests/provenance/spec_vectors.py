@@ -12,10 +12,14 @@ JavaScript verifier (verifier/) over them under node.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
+import shutil
 import struct
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Callable
@@ -182,12 +186,16 @@ def xmp_disagrees() -> bytes:
     return _with_chunks(plain, (_itxt(XMP_KEY, xmp_packet(other, include_manifest=True)),))
 
 
-def stripped() -> bytes:
+def stripped_of(image: Image.Image) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    _fresh()[0].save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def stripped() -> bytes:
+    return stripped_of(_fresh()[0])
 
 
 def a1111() -> bytes:
@@ -222,6 +230,81 @@ def truncated() -> bytes:
     return data[: len(data) * 2 // 3]
 
 
+# --- C2PA (section 5.6): a chain made for the vectors, which no verifier trusts --------------------
+
+@functools.cache
+def _c2pa_install(name: str) -> Any:
+    """A studio install's C2PA chain, made afresh (in a temporary folder) each time the vectors are made."""
+    from studio.provenance.c2pa import C2paCredentials
+
+    folder = Path(tempfile.mkdtemp(prefix=f"spec-vectors-{name}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return C2paCredentials.load_or_create(folder / "c2pa")
+
+
+def _png_chunks(png: bytes) -> list[tuple[int, bytes, bytes]]:
+    """(offset, kind, body) of every chunk of a well-formed PNG."""
+    out, at = [], 8
+    while at < len(png):
+        length, kind = struct.unpack(">I4s", png[at:at + 8])
+        out.append((at, kind, png[at + 8:at + 8 + length]))
+        at += 12 + length
+    return out
+
+
+def _replace_chunk(png: bytes, kind: bytes, edit: Callable[[bytes], bytes]) -> bytes:
+    """``png`` with the first ``kind`` chunk's body edited (its CRC made right: only the content changes)."""
+    at, _kind, body = next(chunk for chunk in _png_chunks(png) if chunk[1] == kind)
+    new = edit(body)
+    return (png[:at] + struct.pack(">I", len(new)) + kind + new + struct.pack(">I", zlib.crc32(kind + new))
+            + png[at + 12 + len(body):])
+
+
+def c2pa_signed() -> bytes:
+    image, signed = _fresh()
+    return png_with_provenance(image, signed, parameters="a lighthouse\nSteps: 20",
+                               c2pa_credentials=_c2pa_install("studio"))
+
+
+def c2pa_signature_altered() -> bytes:
+    def flip(store: bytes) -> bytes:
+        # the claim's COSE signature (ES256: a 64-byte string) ends the store: the signature box is the
+        # active manifest's last box, the active manifest the store's last
+        assert store[-66:-64] == b"\x58\x40", "the store does not end with an ES256 signature"
+        return store[:-40] + bytes([store[-40] ^ 0x01]) + store[-39:]
+    return _replace_chunk(c2pa_signed(), b"caBX", flip)
+
+
+def c2pa_binding_broken() -> bytes:
+    # a byte outside the studio's chunks and the pixels: only the C2PA hard binding covers it
+    return _replace_chunk(c2pa_signed(), b"tEXt", lambda body: body.replace(b"Steps: 20", b"Steps: 21"))
+
+
+def c2pa_forged() -> bytes:
+    from studio.provenance.c2pa import sign_c2pa
+
+    _image, signed = _fresh()
+    return sign_c2pa(stripped_of(_noise(16, 2)), "image/png", signed.to_dict(), credentials=_c2pa_install("attacker"))
+
+
+def c2pa_only() -> bytes:
+    import io
+
+    import c2pa
+
+    install = _c2pa_install("attacker")
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, install.cert_chain_pem,
+                                                       install._signer_key_pem, None))
+    try:
+        builder = c2pa.Builder({"claim_generator_info": [{"name": "Totally Real Camera", "version": "1"}]})
+        builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
+        out = io.BytesIO()
+        builder.sign(signer, "image/png", io.BytesIO(stripped_of(_noise(16, 4))), out)
+    finally:
+        signer.close()
+    return out.getvalue()
+
+
 #: name -> (how it is made, the verdict every verifier must give, what it shows)
 VECTORS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "fresh": (fresh, "verified", "a studio work, signed (RGB, 8-bit; guidance 7.0 is written 7)"),
@@ -241,7 +324,33 @@ VECTORS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "palette-index-past-end": (palette_index_past_end, "unreadable", "a palette index past the palette's end"),
     "trns-too-long": (transparency_too_long, "unreadable", "a tRNS chunk longer than the palette"),
     "truncated": (truncated, "unreadable", "the fresh work cut short"),
+    "c2pa-signed": (c2pa_signed, "verified", "the fresh work with C2PA signed by an install the verifier does not "
+                                             "trust (C2PA valid)"),
+    "c2pa-signature-altered": (c2pa_signature_altered, "tampered", "c2pa-signed with one bit of its C2PA claim "
+                                                                   "signature changed (C2PA invalid)"),
+    "c2pa-binding-broken": (c2pa_binding_broken, "tampered", "c2pa-signed with its parameters text changed: only "
+                                                             "the C2PA hard binding covers it (C2PA invalid)"),
+    "c2pa-forged": (c2pa_forged, "tampered", "the fresh work's signed manifest inside another install's C2PA, on "
+                                             "other pixels (C2PA valid)"),
+    "c2pa-only": (c2pa_only, "unproven", "C2PA from a self-made certificate and no studio manifest (C2PA valid)"),
 }
+
+
+def signed_manifest_of(data: bytes) -> SignedManifest | None:
+    """The vector's signed manifest: its PNG chunk's, else its C2PA assertion's; None when it has none."""
+    from studio.provenance.c2pa import read_c2pa
+    from studio.provenance.embed import read_embedded
+
+    try:
+        embedded = read_embedded(data)
+    except Exception:  # noqa: BLE001 - an unreadable vector describes only its verdict
+        return None
+    if embedded.provenance_json is not None:
+        return SignedManifest.from_json(embedded.provenance_json)
+    if b"caBX" in data:
+        found = read_c2pa(data, "image/png").studio_assertions
+        return SignedManifest.from_dict(found[0]) if found else None
+    return None
 
 
 def describe(name: str, data: bytes) -> dict[str, Any]:
@@ -250,18 +359,13 @@ def describe(name: str, data: bytes) -> dict[str, Any]:
     from eth_utils import keccak
 
     from studio.chain.signatures import recover_typed_data
-    from studio.provenance.embed import read_embedded
 
     _make, verdict, about = VECTORS[name]
     entry: dict[str, Any] = {"name": name, "file": f"{name}.png", "about": about, "verdict": verdict,
                              "file_sha256": hashlib.sha256(data).hexdigest()}
-    try:
-        embedded = read_embedded(data)
-    except Exception:  # noqa: BLE001 - an unreadable vector describes only its verdict
-        embedded = None
-    if embedded is None or embedded.provenance_json is None or verdict == "unreadable":
+    signed = signed_manifest_of(data) if verdict != "unreadable" else None
+    if signed is None:
         return entry
-    signed = SignedManifest.from_json(embedded.provenance_json)
     manifest = signed.manifest
     entry.update(schema=manifest.schema, canonical=f"{name}.canonical.json", manifest_sha256=manifest.manifest_hash,
                  pixel_hash=manifest.pixel_hash, signature=signed.signature, creator=manifest.creator)
@@ -284,10 +388,9 @@ def write_vectors(folder: Path = VECTORS_DIR) -> list[dict[str, Any]]:
         (folder / f"{name}.png").write_bytes(data)
         entry = describe(name, data)
         if "canonical" in entry:
-            from studio.provenance.embed import read_embedded
-
-            manifest = SignedManifest.from_json(read_embedded(data).provenance_json or "").manifest
-            (folder / entry["canonical"]).write_bytes(manifest.canonical_json())
+            signed = signed_manifest_of(data)
+            assert signed is not None
+            (folder / entry["canonical"]).write_bytes(signed.manifest.canonical_json())
         entries.append(entry)
     (folder / "vectors.json").write_text(json.dumps({"vectors": entries}, indent=1, ensure_ascii=False) + "\n",
                                          encoding="utf-8")

@@ -137,6 +137,9 @@ def test_gateway_serves_the_verifier_page_and_only_its_files(gateway: Gateway) -
     script = requests.get(f"{gateway.url}/verify/dist/verifier.js", timeout=5)
     assert script.headers["Content-Type"].startswith("text/javascript")
     assert script.content == (verifier_dir() / "dist" / "verifier.js").read_bytes()
-    for other in ("src/verify.js", "package.json", "../pyproject.toml", "%2e%2e/pyproject.toml", "node_modules"):
+    engine = requests.get(f"{gateway.url}/verify/dist/c2pa-engine.js", timeout=5)  # loaded when a file has C2PA
+    assert engine.status_code == 200 and engine.headers["Content-Type"].startswith("text/javascript")
+    assert engine.content == (verifier_dir() / "dist" / "c2pa-engine.js").read_bytes()
+    for other in ("src/verify.js", "src/c2pa.js", "package.json", "../pyproject.toml", "%2e%2e/pyproject.toml", "node_modules"):
         assert requests.get(f"{gateway.url}/verify/{other}", timeout=5).status_code == 404, other
     assert requests.post(f"{gateway.url}/verify/", data=b"x", timeout=5).status_code == 405

@@ -8,8 +8,8 @@ file input, evaluate JavaScript, fill a form, take a screenshot.
     PYTHONPATH=. .venv/bin/python tests/verifier/chromium.py --screenshot OUT.png [WORK.png]
 
 takes a screenshot of the page, opened from its file, with WORK.png (default: the spec's "fresh"
-vector) verified. docs/screenshots/verifier.png shows a work made with `studio generate --model demo
---sign` (the test phrase's first account).
+vector) verified. docs/screenshots/verifier.png shows the "c2pa-signed" vector (a signed manifest and
+a C2PA manifest the page validates).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The verifier page in a real browser (Debian's headless Chromium, driven over the DevTools
-protocol): for fresh, tampered, re-encoded, stripped and foreign files, the page's verdict is the
-one `studio verify --json` gives, whether the page is opened from its file or from the local
-gateway at /verify/; text from the file is shown as text, never as HTML."""
+protocol): for fresh, tampered, re-encoded, stripped and foreign files, and files whose C2PA is
+intact, broken or forged, the page's verdict is the one `studio verify --json` gives (for C2PA, on
+an install that did not sign the file: the page trusts no install), whether the page is opened from
+its file or from the local gateway at /verify/; text from the file is shown as text, never as HTML."""
 from __future__ import annotations
 
 import io
@@ -120,11 +121,11 @@ def make_cases(engine: Any, folder: Path) -> dict[str, tuple[Path, str]]:
     return cases
 
 
-def studio_verify(paths: list[Path]) -> dict[str, dict[str, Any]]:
-    """`studio verify --json --offline` on ``paths``, by file name."""
+def studio_verify(paths: list[Path], home: Path | None = None) -> dict[str, dict[str, Any]]:
+    """`studio verify --json --offline` on ``paths``, by file name (with ``home`` as STUDIO_HOME if given)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({"STUDIO_HOME": str(home)} if home is not None else {})}
     result = subprocess.run([sys.executable, "-m", "studio", "verify", "--json", "--offline", *map(str, paths)],
-                            capture_output=True, text=True, timeout=240, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            capture_output=True, text=True, timeout=240, cwd=ROOT, env=env)
     assert result.stdout, result.stderr[-2000:]
     found = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     return {Path(item["path"]).name: item for item in found}
@@ -159,6 +160,90 @@ def test_the_page_gives_the_verdict_studio_verify_gives_on_every_kind_of_file(br
     assert "<img src=x onerror=alert(1)>" in browser.evaluate("document.querySelector('.recipe').textContent")
 
 
+def _c2pa_alone(png: bytes, credentials: Any) -> bytes:
+    """``png`` with a C2PA manifest (a "captured" action) and no studio assertion, as any C2PA tool writes."""
+    import c2pa
+
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, credentials.cert_chain_pem,
+                                                       credentials._signer_key_pem, None))
+    try:
+        builder = c2pa.Builder({"claim_generator_info": [{"name": "Totally Real Camera", "version": "1"}]})
+        builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
+        out = io.BytesIO()
+        builder.sign(signer, "image/png", io.BytesIO(png), out)
+    finally:
+        signer.close()
+    return out.getvalue()
+
+
+def make_c2pa_cases(engine: Any, folder: Path) -> dict[str, tuple[Path, str, str]]:
+    """Files with C2PA, made by this test's install (the signer's) and by another install's self-made
+    chain (an attacker's): name -> (path, verdict, C2PA state) as an install that trusts neither sees them."""
+    from provenance_helpers import noise_image
+    from spec_vectors import _replace_chunk, stripped_of
+
+    from studio.provenance.c2pa import C2paCredentials, sign_c2pa
+
+    attacker = C2paCredentials.load_or_create(folder / "attacker-install")
+    request = GenerationRequest(prompt="a heron in reeds", width=64, height=64, steps=2, seed=11, guidance=7.0,
+                                scheduler="euler_a")
+    # a fresh work, signed by its creator and, as every save is, with this install's C2PA
+    fresh = generate_works(request, engine, folder / "works", signer=local_signer(ANVIL_KEY_0), library=None)[0].path
+    data = fresh.read_bytes()
+    assert b"caBX" in data
+    signed = SignedManifest.from_json(read_embedded(data).provenance_json or "")
+    cases: dict[str, tuple[Path, str, str]] = {"c2pa-fresh": (fresh, "verified", "valid")}
+
+    def write(name: str, content: bytes) -> Path:
+        (folder / name).write_bytes(content)
+        return folder / name
+
+    def flip_signature(store: bytes) -> bytes:  # the claim's ES256 signature is the store's last 64 bytes
+        assert store[-66:-64] == b"\x58\x40"
+        return store[:-20] + bytes([store[-20] ^ 0x80]) + store[-19:]
+
+    cases["c2pa-signature-altered"] = (write("signature-altered.png", _replace_chunk(data, b"caBX", flip_signature)),
+                                       "tampered", "invalid")
+    # a byte no studio manifest and no pixel covers: the C2PA hard binding alone sees it
+    cases["c2pa-binding-broken"] = (write("binding-broken.png", _replace_chunk(
+        data, b"tEXt", lambda body: body.replace(b"a heron", b"a crane"))), "tampered", "invalid")
+    # the #16 forgery: the creator's signed manifest in another install's C2PA, on other pixels, nothing else
+    forged = sign_c2pa(stripped_of(noise_image(64, 9)), "image/png", signed.to_dict(), credentials=attacker)
+    cases["c2pa-forged"] = (write("forged.png", forged), "tampered", "valid")
+    # the work's own pixels re-signed by anyone still show the creator: the wallet signature names the artist
+    with Image.open(fresh) as opened:
+        copy = sign_c2pa(stripped_of(opened.convert("RGB")), "image/png", signed.to_dict(), credentials=attacker)
+    cases["c2pa-resigned-copy"] = (write("resigned.png", copy), "verified", "valid")
+    # C2PA alone, from a self-made chain: intact, but nothing proves who made it
+    cases["c2pa-only"] = (write("c2pa-only.png", _c2pa_alone(stripped_of(noise_image(64, 10)), attacker)),
+                          "unproven", "valid")
+    return cases
+
+
+def test_the_page_validates_c2pa_and_agrees_with_studio_verify_on_another_install(browser: Chromium, engine,
+                                                                                tmp_path: Path) -> None:
+    cases = make_c2pa_cases(engine, tmp_path)
+    # another machine's studio: a fresh home, whose install has not signed (so trusts none of) these files
+    elsewhere = studio_verify([path for path, _, _ in cases.values()], home=tmp_path / "another-install")
+    browser.open(PAGE.as_uri())
+    for name, (path, verdict, c2pa) in cases.items():
+        studio = elsewhere[path.name]
+        page = page_verdict(browser, path)
+        assert (studio["verdict"], studio["c2pa"]) == (verdict, c2pa), (name, studio["problems"])
+        assert (page["verdict"], page["c2pa"]) == (verdict, c2pa), (name, page["problems"], page["notes"])
+        for key in ("source", "manifest_sha256", "signer", "signature_valid", "pixel_hash_ok", "c2pa_signer"):
+            assert page[key] == studio[key], (name, key, page[key], studio[key])
+        if c2pa == "invalid":
+            assert any("C2PA manifest does not validate" in problem for problem in page["problems"]), name
+    # what the page shows for a valid C2PA: intact, signed by the install its certificate names, not trusted
+    page_verdict(browser, cases["c2pa-fresh"][0])
+    shown = browser.evaluate("document.querySelector('.facts').textContent")
+    assert "valid, not trusted" in shown and "Provenance Studio install" in shown
+    # only the signer's own install trusts its C2PA; the page, like every other install, says valid
+    home = studio_verify([cases["c2pa-fresh"][0]])[cases["c2pa-fresh"][0].name]
+    assert (home["verdict"], home["c2pa"]) == ("verified", "trusted")
+
+
 def test_the_local_gateway_serves_the_page_at_verify(browser: Chromium, store, tmp_path: Path) -> None:
     from studio.storage.gateway import Gateway
 
@@ -167,7 +252,8 @@ def test_the_local_gateway_serves_the_page_at_verify(browser: Chromium, store, t
         browser.open(f"{gateway.url}/verify/")
         assert browser.evaluate("document.getElementById('gateway').value") == gateway.url
         for name, verdict in (("fresh.png", "verified"), ("one-pixel-changed.png", "tampered"),
-                              ("a1111.png", "no-provenance")):
+                              ("a1111.png", "no-provenance"),  # and the C2PA engine, loaded from the gateway:
+                              ("c2pa-signed.png", "verified"), ("c2pa-signature-altered.png", "tampered")):
             assert page_verdict(browser, vectors / name)["verdict"] == verdict
 
 

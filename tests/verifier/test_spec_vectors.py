@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from spec_vectors import INDEX, VECTORS, VECTORS_DIR, describe
+from spec_vectors import INDEX, VECTORS, VECTORS_DIR, describe, signed_manifest_of
 
-from studio.provenance.embed import read_embedded
-from studio.provenance.manifest import SignedManifest
 from studio.provenance.pixels import file_pixel_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +47,9 @@ def test_the_code_finds_in_each_vector_what_the_vector_says(entry: dict[str, Any
     assert verdict.verdict == entry["verdict"], verdict.problems
     assert verdict.to_json()["manifest_sha256"] == entry.get("manifest_sha256")
     if "canonical" in entry:
-        manifest = SignedManifest.from_json(read_embedded(data).provenance_json or "").manifest
+        signed = signed_manifest_of(data)
+        assert signed is not None
+        manifest = signed.manifest
         assert manifest.canonical_json() == (VECTORS_DIR / entry["canonical"]).read_bytes()
         assert hashlib.sha256(manifest.canonical_json()).hexdigest() == entry["manifest_sha256"]
         if entry["verdict"] == "verified" and entry["schema"] == "studio.provenance/2":
@@ -90,7 +90,7 @@ def test_the_javascript_verifier_agrees_with_studio_verify_on_every_vector() -> 
     for name, js in found.items():
         assert js["ok"], (name, js["checks"], js["problems"])
         expected = studio[name]
-        for key in ("verdict", "manifest_sha256", "signer", "signature_valid", "pixel_hash_ok"):
+        for key in ("verdict", "source", "manifest_sha256", "signer", "signature_valid", "pixel_hash_ok", "c2pa"):
             assert js[key] == expected[key], (name, key, js[key], expected[key])
 
 
@@ -125,6 +125,12 @@ def test_the_javascript_pixel_hash_is_the_studios_for_every_kind_of_png(tmp_path
 def test_the_javascript_jcs_passes_the_rfc_8785_examples() -> None:
     lines = _node("test/jcs.mjs")
     assert len(lines) >= 30 and all(line["ok"] for line in lines), [line for line in lines if not line["ok"]]
+
+
+@needs_node
+def test_the_page_refuses_a_changed_c2pa_engine_and_without_one_says_c2pa_is_unchecked() -> None:
+    lines = _node("test/c2pa.mjs")
+    assert len(lines) == 6 and all(line["ok"] for line in lines), [line for line in lines if not line["ok"]]
 
 
 @needs_node

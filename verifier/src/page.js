@@ -1,6 +1,7 @@
 // The verifier page: drop a PNG, see its verdict. Everything shown that came from the file is set
 // as text (never as HTML), with control, format and line-breaking characters shown as escapes
 // (as `studio verify` prints them). No network is used unless the on-chain check is asked for.
+import { decodeEngine, ENGINE_GLOBAL, useEngine } from "./c2pa.js";
 import { checkToken, withChain } from "./chain.js";
 import { verifyPng } from "./verify.js";
 
@@ -22,6 +23,13 @@ const MEANING = {
   tampered: "The file was changed after it was signed, or carries a manifest of another image.",
   "invalid-signature": "The signature does not come from the creator the manifest names.",
   unreadable: "This is not a PNG image this page can read.",
+};
+
+const C2PA_STATES = {
+  valid: (signer) => `valid, not trusted: intact since ${signer || "a certificate"} signed it (this page trusts no install's certificate)`,
+  invalid: () => "INVALID: the file or its C2PA manifest changed after it was signed",
+  absent: () => "absent",
+  unavailable: () => "not checked (the C2PA engine did not load)",
 };
 
 function element(tag, text, className) {
@@ -66,7 +74,7 @@ function show(result) {
     row(facts, "Pixels", result.pixel_hash_ok === true ? "match the manifest's pixel hash" : result.pixel_hash_ok === false ? "DO NOT match the manifest's pixel hash" : "not checked here");
     row(facts, "Manifest", `${m.schema}, SHA-256 ${result.manifest_sha256}`);
   }
-  row(facts, "C2PA", result.c2pa === "unchecked" ? "present (read, its signature not checked by this page)" : result.c2pa);
+  row(facts, "C2PA", C2PA_STATES[result.c2pa] ? C2PA_STATES[result.c2pa](result.c2pa_signer) : result.c2pa);
   for (const check of result.chain || []) {
     row(facts, `Token ${check.token_id}`, `${check.state}${check.owner ? ", owned by " + check.owner : ""}`);
     if (check.state === "ok" || check.state === "mismatch") {
@@ -116,7 +124,7 @@ async function open(file) {
   const bytes = new Uint8Array(await file.arrayBuffer());
   let result;
   try {
-    result = verifyPng(bytes, file.name);
+    result = await verifyPng(bytes, file.name);
   } catch (error) {
     result = { path: file.name, verdict: "unreadable", source: "none", problems: [`This page could not read it: ${error.message}`], notes: [], manifest: null };
   }
@@ -144,6 +152,24 @@ async function checkChain(event) {
   }
 }
 
+// The C2PA engine ships beside this script (dist/c2pa-engine.js) and is loaded only when a file
+// carries C2PA data: a classic script, so that it loads from a file:// URL too. (document.currentScript
+// is set only while this script first runs.)
+const ENGINE_URL = (document.currentScript && document.currentScript.src
+  ? new URL("c2pa-engine.js", document.currentScript.src) : new URL("dist/c2pa-engine.js", location.href)).href;
+
+function loadEngineScript() {
+  return new Promise((resolve, reject) => {
+    if (typeof window[ENGINE_GLOBAL] === "string") { resolve(window[ENGINE_GLOBAL]); return; }
+    const script = document.createElement("script");
+    script.src = ENGINE_URL;
+    script.onload = () => (typeof window[ENGINE_GLOBAL] === "string" ? resolve(window[ENGINE_GLOBAL])
+      : reject(new Error("dist/c2pa-engine.js did not define the engine")));
+    script.onerror = () => reject(new Error("dist/c2pa-engine.js could not be loaded"));
+    document.head.append(script);
+  }).then((text) => { delete window[ENGINE_GLOBAL]; return decodeEngine(text); });
+}
+
 function start() {
   const input = document.getElementById("file");
   const zone = document.getElementById("drop");
@@ -159,6 +185,7 @@ function start() {
   const gateway = document.getElementById("gateway");
   if (location.protocol === "http:" || location.protocol === "https:") gateway.value = location.origin;
   document.getElementById("chain").addEventListener("submit", checkChain);
+  useEngine(loadEngineScript);
   document.body.dataset.ready = "yes";
 }
 

@@ -1,6 +1,7 @@
 // Reading a PNG as docs/provenance-spec.md says: its chunks (never trusting a length), its text
 // chunks (tEXt, zTXt, iTXt; each at most 1 MiB, compressed or inflated, 16 MiB in all), its XMP
-// packets, its C2PA store (caBX) and the header of its pixels (IHDR, PLTE, tRNS, with CRCs).
+// packets, which chunks it has (a caBX C2PA store: src/c2pa.js) and the header of its pixels (IHDR, PLTE,
+// tRNS, with CRCs).
 import { Inflate } from "fflate";
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -95,7 +96,7 @@ function peekKey(body) {
 // Every chunk's walk, as studio/provenance/png_text.py does it: text chunks decoded, the first of
 // each key in `text`, later ones in `repeated`, damaged or too large ones skipped (with their key).
 export function readChunks(bytes) {
-  const text = new Map(), repeated = [], skippedKeys = [], problems = [], kinds = new Set(), caBX = [];
+  const text = new Map(), repeated = [], skippedKeys = [], problems = [], kinds = new Set();
   let offset = 8, total = 0, complete = false, first = true, ended = false;
   while (offset + 8 <= bytes.length) {
     const length = u32(bytes, offset);
@@ -109,7 +110,6 @@ export function readChunks(bytes) {
     kinds.add(kind);
     if (kind === "IEND") { complete = true; ended = true; break; }
     const body = bytes.subarray(offset + 8, offset + 8 + length);
-    if (kind === "caBX") caBX.push(body);
     if (TEXT_TYPES.includes(kind)) {
       const crc = u32(bytes, offset + 8 + length);
       if (length > MAX_TEXT_CHUNK || total + length > MAX_TEXT_TOTAL) {
@@ -137,7 +137,7 @@ export function readChunks(bytes) {
     offset = end;
   }
   if (!ended) problems.push("the file is cut short (no end chunk)");
-  return { text, repeated, skippedKeys, problems, kinds, complete, caBX };
+  return { text, repeated, skippedKeys, problems, kinds, complete };
 }
 
 // IHDR, PLTE and tRNS: chunks up to the first IDAT, the image chunks' CRCs checked. A damaged or
@@ -180,61 +180,4 @@ export function pngHeader(bytes) {
     if (!allowed) throw new Unreadable(`its tRNS chunk (${transparency.length} bytes) does not fit colour type ${colourType}`);
   }
   return { width, height, depth, colourType, interlaced: interlace === 1, palette: colourType === 3 ? palette : null, transparency };
-}
-
-// C2PA: the studio manifests in the active manifest's assertions of a JUMBF store (caBX body).
-// Only reads; the page does not validate C2PA signatures (docs/provenance-spec.md, "C2PA").
-function boxes(bytes) {
-  const out = [];
-  let at = 0;
-  while (at + 8 <= bytes.length) {
-    let size = u32(bytes, at);
-    const type = kindOf(bytes, at + 4);
-    let header = 8;
-    if (size === 1) {
-      if (at + 16 > bytes.length) break;
-      size = Number((BigInt(u32(bytes, at + 8)) << 32n) | BigInt(u32(bytes, at + 12)));
-      header = 16;
-    } else if (size === 0) {
-      size = bytes.length - at;
-    }
-    if (size < header || at + size > bytes.length) break;
-    out.push({ type, body: bytes.subarray(at + header, at + size) });
-    at += size;
-  }
-  return out;
-}
-
-function superbox(box) {
-  // jumb: a description box (jumd: 16-byte type, toggles, then a NUL-terminated label) and content
-  const inner = boxes(box.body);
-  const description = inner[0] && inner[0].type === "jumd" ? inner[0].body : null;
-  let label = "";
-  if (description && description.length > 17 && description[16] & 0x02) {
-    const [raw] = splitZero(description.subarray(17));
-    label = new TextDecoder().decode(raw);
-  }
-  return { label, children: inner.slice(1) };
-}
-
-export const STUDIO_ASSERTION = /^org\.provenance-studio\.manifest(__[0-9]+)?$/;
-
-export function c2paStudioAssertions(store) {
-  const top = boxes(store).find((box) => box.type === "jumb");
-  if (!top) return { readable: false, values: [] };
-  const manifests = superbox(top).children.filter((box) => box.type === "jumb");
-  const active = manifests[manifests.length - 1];
-  if (!active) return { readable: false, values: [] };
-  const values = [];
-  for (const part of superbox(active).children.filter((box) => box.type === "jumb")) {
-    const store = superbox(part);
-    if (store.label !== "c2pa.assertions") continue;
-    for (const assertion of store.children.filter((box) => box.type === "jumb")) {
-      const { label, children } = superbox(assertion);
-      if (!STUDIO_ASSERTION.test(label)) continue;
-      const json = children.find((box) => box.type === "json");
-      values.push({ label, text: json ? new TextDecoder().decode(json.body) : null });
-    }
-  }
-  return { readable: true, values };
 }

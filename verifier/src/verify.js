@@ -7,7 +7,8 @@ import { BadSignature, recoverSigner, typedDataDigest } from "./eip712.js";
 import { parseJson } from "./json.js";
 import { canonicalManifest, checkSignedManifest, Damaged, sameSignedManifest, SCHEMA_V1 } from "./manifest.js";
 import { canonicalSamples, pixelHashV1, pixelHashV2 } from "./pixels.js";
-import { c2paStudioAssertions, isPng, MAX_TEXT_CHUNK, pngHeader, readChunks, Unreadable } from "./png.js";
+import { contains, readC2pa } from "./c2pa.js";
+import { isPng, MAX_TEXT_CHUNK, pngHeader, readChunks, Unreadable } from "./png.js";
 
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 export const MAX_PIXELS = 89478485;  // Pillow's limit, which the studio treats as hard
@@ -95,9 +96,10 @@ function readExportRecord(text, notes) {
   }
 }
 
-function parseSigned(text, where, problems) {
+// A signed manifest from its JSON text, or from a value already parsed (a C2PA assertion).
+function parseSigned(text, where, problems, parsed = false) {
   try {
-    return checkSignedManifest(parseJson(text, "The signed manifest"));
+    return checkSignedManifest(parsed ? text : parseJson(text, "The signed manifest"));
   } catch (error) {
     problems.push(`The studio manifest in ${where} is damaged: ${error.message}`);
     return null;
@@ -108,11 +110,11 @@ export function manifestSha256(manifest) {
   return bytesToHex(sha256(new TextEncoder().encode(canonicalManifest(manifest))));
 }
 
-// The verdict object: the fields of `studio verify --json` this page can tell (see the spec).
-export function verifyPng(bytes, name = "the file") {
+// The verdict object (a promise of it): the fields of `studio verify --json` this page can tell (see the spec).
+export async function verifyPng(bytes, name = "the file") {
   const result = { path: name, verdict: "unreadable", source: "none", format: null, manifest_sha256: null,
-    signature_valid: null, signer: null, pixel_hash_ok: null, c2pa: "absent", manifest: null, signature: null,
-    recipe: null, problems: [], notes: [] };
+    signature_valid: null, signer: null, pixel_hash_ok: null, c2pa: "absent", c2pa_signer: null, manifest: null,
+    signature: null, recipe: null, problems: [], notes: [] };
   if (bytes.length > MAX_FILE_BYTES) { result.problems.push(`${name} is larger than 512 MiB.`); return result; }
   if (!isPng(bytes)) { result.problems.push(`${name} is not a PNG; this verifier reads PNG files.`); return result; }
   result.format = "PNG";
@@ -148,18 +150,22 @@ export function verifyPng(bytes, name = "the file") {
     }
   }
   const exportRecord = exportText ? readExportRecord(exportText, notes) : null;
-  // C2PA: read (its studio manifests), not validated by this page
-  const mayHoldC2pa = chunks.kinds.has("caBX") || !chunks.complete;
+  // C2PA: validated (signature, hard binding, assertions) by c2pa-rs, as `studio verify` does without trust anchors
   const c2paValues = [];
-  if (chunks.caBX.length) {
-    result.c2pa = "unchecked";
-    const store = c2paStudioAssertions(chunks.caBX[0]);
-    if (!store.readable) problems.push("The C2PA manifest could not be read.");
-    c2paValues.push(...store.values);
-    notes.push("The file carries a C2PA manifest; this page reads the studio manifest in it but does not check its "
-      + "signature (studio verify does).");
-  } else if (mayHoldC2pa) {
-    result.c2pa = "absent";
+  if (chunks.kinds.has("caBX") || !chunks.complete) {
+    const report = await readC2pa(bytes);
+    result.c2pa = report.present || report.state === "unavailable" ? report.state : "absent";
+    result.c2pa_signer = report.signedBy;
+    if (report.state === "unavailable" && contains(bytes, "c2pa")) {
+      notes.push(`The file may carry a C2PA manifest, which could not be checked here (the C2PA engine did not load: ${report.errors[0]}).`);
+    } else if (report.present && report.state === "invalid") {
+      problems.push("The C2PA manifest does not validate: " + (report.errors.join("; ") || "no reason given"));
+    } else if (report.present) {
+      notes.push(...report.errors.map((error) => `C2PA: ${error}`));
+      notes.push(`The C2PA manifest is signed by ${report.signedBy || "a certificate"}, which this page does not trust `
+        + "(it trusts no install's certificate): it shows the file is intact since then, not who made it.");
+    }
+    c2paValues.push(...report.studioAssertions);
   }
   const signedManifests = [];
   for (const [where, text] of found) {
@@ -168,8 +174,7 @@ export function verifyPng(bytes, name = "the file") {
   }
   c2paValues.forEach((value, index) => {
     const where = index === 0 ? C2PA_WHERE : `a repeated ${C2PA_WHERE.replace(/^the /, "")}`;
-    if (value.text === null) { problems.push(`The studio manifest in ${where} is damaged: it is not JSON.`); return; }
-    const signed = parseSigned(value.text, where, problems);
+    const signed = parseSigned(value, where, problems, true);
     if (signed) signedManifests.push([where, signed]);
   });
   for (const where of unreadable) problems.push(`The file holds ${where}: a manifest there cannot be checked.`);
@@ -179,9 +184,9 @@ export function verifyPng(bytes, name = "the file") {
     const foreign = foreignSource(chunks.text);
     if (foreign) result.recipe = { source: foreign, text: chunks.text.get(foreign === "a1111" ? "parameters" : foreign === "invokeai" ? "invokeai_metadata" : (chunks.text.get("prompt") !== undefined ? "prompt" : "workflow")) };
     if (problems.length) return finish("tampered", found.length || unreadable.length ? "studio" : "c2pa");
-    if (chunks.caBX.length) {
-      unproven.push("The file carries no studio manifest, and this page cannot tell who signed its C2PA manifest: "
-        + "nothing here proves who made it.");
+    if (result.c2pa === "valid") {
+      unproven.push("The file carries no studio manifest, and its C2PA manifest is signed by a certificate this page "
+        + "does not trust (anyone can make one): nothing proves who made it.");
       return finish("unproven", "c2pa");
     }
     return finish("no-provenance", foreign || "none");

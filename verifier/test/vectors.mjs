@@ -11,6 +11,7 @@ import { typedDataDigest } from "../src/eip712.js";
 import { canonicalManifest, checkSignedManifest } from "../src/manifest.js";
 import { parseJson } from "../src/json.js";
 import { verifyPng } from "../src/verify.js";
+import "./engine.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const folder = path.resolve(process.argv[2] || path.join(here, "..", "..", "docs", "spec-vectors"));
@@ -18,7 +19,7 @@ const { vectors } = JSON.parse(fs.readFileSync(path.join(folder, "vectors.json")
 let failed = 0;
 for (const vector of vectors) {
   const bytes = new Uint8Array(fs.readFileSync(path.join(folder, vector.file)));
-  const result = verifyPng(bytes, vector.file);
+  const result = await verifyPng(bytes, vector.file);
   const checks = { verdict: result.verdict === vector.verdict };
   if (vector.canonical) {
     checks.manifest_sha256 = result.manifest_sha256 === vector.manifest_sha256;
@@ -38,7 +39,7 @@ for (const vector of vectors) {
   if (!ok) failed++;
   console.log(JSON.stringify({ name: vector.name, ok, checks, verdict: result.verdict, source: result.source,
     manifest_sha256: result.manifest_sha256, signer: result.signer, signature_valid: result.signature_valid,
-    pixel_hash_ok: result.pixel_hash_ok, problems: result.problems }));
+    pixel_hash_ok: result.pixel_hash_ok, c2pa: result.c2pa, problems: result.problems }));
 }
 console.log(`${vectors.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
