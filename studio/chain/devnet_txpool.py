@@ -24,6 +24,12 @@ SUGGESTED_TIP = 10**9
 PRICE_BUMP_PERCENT = 10
 ZERO_ADDRESS = b"\x00" * 20
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
+#: eth_simulateV1's bounds on the devnet (a page of a wallet's preview, not a load test).
+MAX_SIMULATED_BLOCKS = 16
+MAX_SIMULATED_CALLS = 256
+#: Where eth_simulateV1's traced ETH transfers say they come from (the ERC-7528 native-asset address).
+NATIVE_ASSET = bytes.fromhex("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")
+TRANSFER_TOPIC = int("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", 16)
 
 
 class TransactionMethods:
@@ -109,6 +115,84 @@ class TransactionMethods:
         if computation.is_error:
             raise _execution_error(computation.error)
         return hex_data(computation.output)
+
+    # ------------------------------------------------------------ simulation (eth_simulateV1)
+    def rpc_eth_simulateV1(self, params: list[Any]) -> list[dict[str, Any]]:
+        """Run calls on a throwaway copy of the state after a block, one after the other, and answer
+        what each did (status, return data, gas, logs), as geth's eth_simulateV1 does. With
+        ``traceTransfers`` every ETH movement is one more ERC-20-shaped Transfer log from
+        0xEeee…EEeE; ``validation`` is not enforced (no signatures, fees charged as eth_call does).
+        Block and state overrides are refused: the devnet simulates on its real state only."""
+        payload, ident_param = (wire.expect_params(params, 1, 2) + [None])[:2]
+        if not isinstance(payload, dict) or not isinstance(payload.get("blockStateCalls"), list):
+            raise wire.invalid("eth_simulateV1 takes an object with a blockStateCalls list")
+        blocks = payload["blockStateCalls"]
+        if len(blocks) > MAX_SIMULATED_BLOCKS:
+            raise wire.invalid(f"at most {MAX_SIMULATED_BLOCKS} simulated blocks")
+        trace = bool(payload.get("traceTransfers"))
+        header = self._header_for_state(wire.block_id(ident_param if ident_param is not None else "latest"))
+        state = self.chain.get_vm(at_header=header).state
+        snapshot = state.snapshot()
+        answers = []
+        try:
+            for number, block in enumerate(blocks, start=1):
+                if not isinstance(block, dict) or not isinstance(block.get("calls", []), list):
+                    raise wire.invalid("each blockStateCall is an object with a calls list")
+                if block.get("stateOverrides") or block.get("blockOverrides"):
+                    raise wire.invalid("state and block overrides are not supported by the devnet")
+                calls = block.get("calls", [])
+                if len(calls) > MAX_SIMULATED_CALLS:
+                    raise wire.invalid(f"at most {MAX_SIMULATED_CALLS} calls in a simulated block")
+                answers.append(self._simulate_block(state, header, number,
+                                                    [wire.call_request(c) for c in calls], trace))
+        finally:
+            state.revert(snapshot)
+        return answers
+
+    def _simulate_block(self, state: Any, header: Any, offset: int, requests: list[CallRequest],
+                        trace: bool) -> dict[str, Any]:
+        from eth_utils import ValidationError, keccak
+
+        number = header.block_number + offset
+        block_hash = keccak(b"studio-devnet-simulation" + number.to_bytes(8, "big") + header.hash)
+        timestamp = header.timestamp + 12 * offset
+        calls, used, log_index = [], 0, 0
+        for tx_index, request in enumerate(requests):
+            free = self._is_free(request)
+            gas = request.gas or header.gas_limit
+            transaction = self._spoof(request, state, gas, free)
+            if free:
+                state.delta_balance(request.sender or ZERO_ADDRESS, gas * state.execution_context.base_fee_per_gas)
+            try:
+                computation = state.apply_transaction(transaction)
+            except ValidationError as exc:
+                raise _validation_error(str(exc), request) from exc
+            gas_used = gas - computation.get_gas_remaining() - min(computation.get_gas_refund(),
+                                                                   (gas - computation.get_gas_remaining()) // 5)
+            used += gas_used
+            tx_hash = keccak(block_hash + tx_index.to_bytes(4, "big"))
+            entries = _traced_logs(computation) if trace else [
+                (address, topics, data) for address, topics, data in computation.get_log_entries()]
+            logs = []
+            for address, topics, data in entries:
+                logs.append({"address": hex_data(address),
+                             "topics": [hex_data(int(t).to_bytes(32, "big")) for t in topics],
+                             "data": hex_data(data), "blockNumber": hex_quantity(number),
+                             "blockHash": hex_data(block_hash), "blockTimestamp": hex_quantity(timestamp),
+                             "transactionHash": hex_data(tx_hash), "transactionIndex": hex_quantity(tx_index),
+                             "logIndex": hex_quantity(log_index), "removed": False})
+                log_index += 1
+            call: dict[str, Any] = {"status": "0x0" if computation.is_error else "0x1",
+                                    "returnData": hex_data(computation.output), "gasUsed": hex_quantity(gas_used),
+                                    "logs": logs if not computation.is_error else []}
+            if computation.is_error:
+                error = _execution_error(computation.error)
+                call["error"] = error.as_json()
+            calls.append(call)
+        return {"number": hex_quantity(number), "hash": hex_data(block_hash), "parentHash": hex_data(header.hash),
+                "timestamp": hex_quantity(timestamp), "gasLimit": hex_quantity(header.gas_limit),
+                "gasUsed": hex_quantity(used), "baseFeePerGas": hex_quantity(header.base_fee_per_gas or 0),
+                "miner": hex_data(ZERO_ADDRESS), "transactions": [], "calls": calls}
 
     def rpc_eth_estimateGas(self, params: list[Any]) -> str:
         call_param, ident_param, overrides = wire.expect_params(params, 1, 3)
@@ -343,6 +427,35 @@ class TransactionMethods:
         except (InputError, ValueError, TypeError, KeyError) as exc:
             raise wire.invalid(f"typed data: {exc}") from exc
         return hex_data(Account.sign_message(signable, key.to_bytes()).signature)
+
+
+def _traced_logs(computation: Any) -> list[tuple[bytes, tuple[int, ...], bytes]]:
+    """The logs of a computation with its ETH movements among them, as geth's traceTransfers gives
+    them: each call or creation that moves value adds a Transfer(from, to, value) log from the
+    native-asset address, before the logs of what it ran; a reverted call moved nothing."""
+    entries: list[tuple[float, tuple[bytes, tuple[int, ...], bytes]]] = []
+    last = [-1.0]
+
+    def walk(node: Any) -> None:
+        if node.is_error:
+            return
+        msg = node.msg
+        own = sorted(node._log_entries)  # (counter, address, topics, data) of this frame only
+        if msg.value and msg.should_transfer_value:  # a delegate call inherits its value but moves none
+            first = min((entry[0] for entry in node.get_raw_log_entries()), default=None)
+            key = first - 0.5 if first is not None else last[0] + 0.001
+            last[0] = max(last[0], key)
+            entries.append((key, (NATIVE_ASSET, (TRANSFER_TOPIC, int.from_bytes(msg.sender, "big"),
+                                                 int.from_bytes(msg.storage_address, "big")),
+                                  msg.value.to_bytes(32, "big"))))
+        for counter, address, topics, data in own:
+            entries.append((float(counter), (address, tuple(topics), data)))
+            last[0] = max(last[0], float(counter))
+        for child in node.children:
+            walk(child)
+
+    walk(computation)
+    return [entry for _key, entry in sorted(entries, key=lambda item: item[0])]
 
 
 def _blob_gas(transaction: Any) -> int:

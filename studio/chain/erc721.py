@@ -41,7 +41,8 @@ MAX_LOG_CHUNK = 500_000
 
 _SELECTORS = {"name": "06fdde03", "symbol": "95d89b41", "tokenURI": "c87b56dd", "ownerOf": "6352211e",
               "supportsInterface": "01ffc9a7", "totalSupply": "18160ddd", "tokenByIndex": "4f6ccce7",
-              "royaltyInfo": "2a55205a", "getApproved": "081812fc", "isApprovedForAll": "e985e9c5"}
+              "royaltyInfo": "2a55205a", "getApproved": "081812fc", "isApprovedForAll": "e985e9c5",
+              "owner": "8da5cb5b"}
 
 T = TypeVar("T")
 
@@ -198,6 +199,10 @@ class ERC721Reader:
             return for_all if isinstance(for_all, CallFailed) else False
         return int(approved, 16) == int(operator, 16)
 
+    def owner(self) -> str | CallFailed:
+        """The contract's owner (Ownable's ``owner()``): the artist of a collection, when it says."""
+        return self._decoded("owner", "address")
+
     def royalty_info(self, token_id: int, price_wei: int) -> tuple[str | None, int] | CallFailed:
         """ERC-2981 (receiver, amount) for a sale at `price_wei`; receiver None when nobody is paid."""
         from eth_abi import decode
@@ -231,6 +236,17 @@ class ERC721Reader:
         logs, _ = read_logs(self.connection, {"address": self.address, "topics": [TRANSFER_TOPIC]}, first, last,
                             chunk=chunk, max_chunk=MAX_LOG_CHUNK, what="the transfers", cancel=cancel,
                             stopped="Stopped reading the collection's transfers.", progress=progress)
+        found = [t for t in (_transfer(entry) for entry in logs) if t is not None]
+        found.sort(key=lambda t: (t.block_number, t.log_index))
+        return found
+
+    def token_transfers(self, token_id: int, first: int, last: int, *,
+                        cancel: Cancellable | None = None) -> list[TransferLog]:
+        """The Transfer logs of one token (its mint, then each move) in blocks [first, last]."""
+        topic = "0x" + int(token_id).to_bytes(32, "big").hex()
+        logs, _ = read_logs(self.connection, {"address": self.address, "topics": [TRANSFER_TOPIC, None, None, topic]},
+                            first, last, chunk=DEFAULT_LOG_CHUNK, max_chunk=MAX_LOG_CHUNK, what="the token's transfers",
+                            cancel=cancel, stopped="Stopped reading the token's transfers.")
         found = [t for t in (_transfer(entry) for entry in logs) if t is not None]
         found.sort(key=lambda t: (t.block_number, t.log_index))
         return found

@@ -35,6 +35,7 @@ from studio.retry import ONCE, RetryPolicy, retry
 
 if TYPE_CHECKING:
     from studio.cancel import Cancellable
+    from studio.chain.simulation import Simulation
 
 T = TypeVar("T")
 
@@ -49,6 +50,26 @@ class PreparedTx:
     preview: TxPreview
     tx: dict[str, Any]  # unsigned, without nonce
     fee: FeeLevel
+    #: A nonce the person chose (advanced gas); None: the account's next one, from its nonce lane.
+    nonce: int | None = None
+
+
+@dataclass(frozen=True)
+class GasSettings:
+    """What a person may change in the preview's advanced gas: fees per gas (wei), gas limit, nonce.
+
+    None keeps what the studio chose. `TxSender.with_gas` checks them against the node (the fee
+    against the base fee, the limit against the estimate, the nonce against the account's)."""
+
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    gas_limit: int | None = None
+    nonce: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(value is None for value in (self.max_fee_per_gas, self.max_priority_fee_per_gas, self.gas_limit,
+                                               self.nonce))
 
 
 @dataclass(frozen=True)
@@ -113,13 +134,8 @@ class TxSender:
         network = network or getattr(signer, "network", None) or Network(
             f"chain-{connection.chain_id}", f"Chain {connection.chain_id}", connection.chain_id, None)
         check_chain_id(connection.chain_id, network, where=network.rpc_url)
-        known: dict[str, str] = {}
-        if network.embedded:
-            from studio.chain.devnet import Devnet
-
-            known = Devnet.shared().known_contracts()
         return cls(connection, network, signer, history=history or getattr(signer, "history", None),
-                   known_contracts=known, retry=retry, cancel=cancel)
+                   known_contracts=known_contracts(network, connection), retry=retry, cancel=cancel)
 
     @property
     def _eth(self) -> Any:
@@ -152,9 +168,13 @@ class TxSender:
 
     # ---- prepare
     def prepare(self, to: str | None, *, value: int = 0, data: str | bytes = "0x", speed: str = "normal",
-                fee: FeeLevel | None = None, action: str = "The transaction", gas: int | None = None) -> PreparedTx:
-        """Simulate with eth_call (reverts decoded), estimate gas with a margin, and build the preview."""
+                fee: FeeLevel | None = None, action: str = "The transaction", gas: int | None = None,
+                simulate: bool = True) -> PreparedTx:
+        """Check with eth_call (reverts decoded), estimate gas with a margin, run the transaction on the
+        node to see what the sender sends, receives and approves (`simulate`: for a preview someone
+        reads), and build the preview."""
         from studio.chain.contracts import checksum
+        from studio.chain.fees import with_margin
 
         if value < 0:
             raise InputError("An amount cannot be negative.")
@@ -163,8 +183,10 @@ class TxSender:
         if to is not None:
             tx["to"] = checksum(to, "recipient")
         self.retrying(lambda: self._eth.call(tx), action)
+        estimate = gas
         if gas is None:
-            gas = self.retrying(lambda: estimate_gas(self.connection, tx, action=action), action)
+            estimate = self.retrying(lambda: estimate_gas(self.connection, tx, margin=0.0, action=action), action)
+            gas = with_margin(estimate)
         chosen = fee or self.retrying(lambda: suggest_fees(self.connection), "Reading the network's fees").level(speed)
         balance = self.retrying(lambda: self.connection.balance(self.signer.address), action)
         if balance < value + gas * chosen.max_fee_per_gas:
@@ -178,19 +200,90 @@ class TxSender:
             to_name=self.known_contracts.get(to_address.lower()) if to_address else None,
             value_wei=int(value), data=data_hex, call=decode_call(data_hex), gas_limit=gas,
             max_fee_per_gas=chosen.max_fee_per_gas, max_priority_fee_per_gas=chosen.max_priority_fee_per_gas,
-            action=action)
+            action=action, gas_estimate=estimate,
+            simulation=self.simulate(tx, gas_used=estimate) if simulate else None)
         tx["gas"] = gas
         tx.update(chosen.tx_fields())
         return PreparedTx(preview, tx, chosen)
 
-    def prepare_request(self, request: TxRequest, *, speed: str = "normal") -> PreparedTx:
+    def simulate(self, tx: Mapping[str, Any], *, gas_used: int | None = None) -> "Simulation":
+        """Run ``tx`` on the node without sending it: what the sender would send, receive and approve."""
+        from studio.chain.simulation import simulate
+
+        return simulate(self.connection, tx, known_contracts=self.known_contracts, gas_used=gas_used)
+
+    def prepare_request(self, request: TxRequest, *, speed: str = "normal", simulate: bool = True) -> PreparedTx:
         """`prepare` for a request a contract wrapper built (``collection.mint_batch_tx(...)``)."""
         prepared = self.prepare(request.to, value=request.value_wei, data=request.data, speed=speed,
-                                action=request.action, gas=request.gas)
+                                action=request.action, gas=request.gas, simulate=simulate)
         if request.details or request.flows:
             prepared = replace(prepared, preview=replace(prepared.preview, details=request.details or
                                                          prepared.preview.details, flows=request.flows))
         return prepared
+
+    # ---- advanced gas
+    def with_gas(self, prepared: PreparedTx, settings: GasSettings) -> PreparedTx:
+        """The prepared transaction with the fees, gas limit or nonce a person chose, checked first:
+        fees positive, the tip at most the max fee, the max fee at least the next base fee, the limit
+        between the estimate and the block's gas limit, the nonce neither used nor leaving a gap,
+        and the account able to pay the new maximum. Raises InputError saying what to change."""
+        if settings.empty:
+            return prepared
+        preview = prepared.preview
+        max_fee = preview.max_fee_per_gas if settings.max_fee_per_gas is None else int(settings.max_fee_per_gas)
+        tip = preview.max_priority_fee_per_gas if settings.max_priority_fee_per_gas is None else \
+            int(settings.max_priority_fee_per_gas)
+        limit = preview.gas_limit if settings.gas_limit is None else int(settings.gas_limit)
+        if max_fee <= 0:
+            raise InputError("The max fee per gas must be more than zero.")
+        if tip is not None:
+            if tip < 0:
+                raise InputError("The priority fee cannot be negative.")
+            if tip > max_fee:
+                raise InputError(f"The priority fee ({_gwei(tip)}) is more than the max fee ({_gwei(max_fee)}).",
+                                 hint="Raise the max fee or lower the priority fee.")
+        elif settings.max_priority_fee_per_gas is not None:
+            raise InputError(f"{self.network.name} takes legacy transactions: only a gas price, no priority fee.")
+        base_fee = self.retrying(lambda: suggest_fees(self.connection).base_fee_per_gas, "Reading the network's fees")
+        if base_fee is not None and max_fee < base_fee:
+            raise InputError(f"The max fee ({_gwei(max_fee)}) is below the network's base fee ({_gwei(base_fee)}): "
+                             "the transaction would never be mined.", hint=f"Set at least {_gwei(base_fee)}.")
+        needed = preview.gas_estimate or 21_000
+        if limit < max(21_000, needed):
+            raise InputError(f"A gas limit of {limit:,} is below what the transaction needs ({max(21_000, needed):,}): "
+                             "it would run out of gas and fail, and the fee would still be paid.",
+                             hint=f"Set at least {max(21_000, needed):,}.")
+        block_limit = self.retrying(lambda: int(self._eth.get_block("latest")["gasLimit"]), "Reading the latest block")
+        if limit > block_limit:
+            raise InputError(f"A gas limit of {limit:,} is more than a block holds ({block_limit:,}).")
+        nonce = prepared.nonce
+        if settings.nonce is not None:
+            nonce = int(settings.nonce)
+            address = self.signer.address
+            used = self.retrying(lambda: self.connection.transaction_count(address), "Counting the account's transactions")
+            pending = self.retrying(lambda: self.connection.transaction_count(address, pending=True),
+                                    "Counting the account's transactions")
+            if nonce < used:
+                raise InputError(f"Nonce {nonce} is already used: this account's next nonce is {pending}.",
+                                 hint=f"Use {used}" + (f" to {pending}" if pending > used else "") +
+                                      " (a nonce of a pending transaction replaces it).")
+            if nonce > pending:
+                raise InputError(f"Nonce {nonce} would leave a gap: the account's next nonce is {pending}, and the "
+                                 "transaction would wait until the nonces before it are used.",
+                                 hint=f"Use {pending}, or a pending transaction's nonce to replace it.")
+        fee = FeeLevel("custom", max_fee, tip)
+        balance = self.retrying(lambda: self.connection.balance(self.signer.address), "Reading the balance")
+        if balance < preview.value_wei + limit * max_fee:
+            raise InputError(f"With these settings the transaction may cost up to {preview.value_wei + limit * max_fee} "
+                             f"wei (amount plus maximum fee); the account holds {balance} wei.",
+                             hint="Lower the max fee or the gas limit.")
+        tx = {k: v for k, v in prepared.tx.items() if k not in ("gas", "maxFeePerGas", "maxPriorityFeePerGas",
+                                                                "gasPrice")}
+        tx["gas"] = limit
+        tx.update(fee.tx_fields())
+        return replace(prepared, tx=tx, fee=fee, nonce=nonce,
+                       preview=replace(preview, gas_limit=limit, max_fee_per_gas=max_fee,
+                                       max_priority_fee_per_gas=tip, nonce=nonce))
 
     # ---- send
     def send(self, prepared: PreparedTx, *, confirmed: bool = False,
@@ -207,6 +300,12 @@ class TxSender:
         tx = {k: v for k, v in prepared.tx.items() if k != "from"}
         tx["chainId"] = self.network.chain_id
         address = self.signer.address
+        if prepared.nonce is not None:  # chosen by the person (checked by `with_gas`): no lane to reserve
+            tx["nonce"] = prepared.nonce
+            signed = self._sign_record_broadcast(tx, replace(prepared.preview, nonce=prepared.nonce), prepared.fee,
+                                                 on_signed)
+            self.nonces.forget(self.network.chain_id, address, node=node_key(self.connection))
+            return SentTx(signed.tx_hash, prepared.nonce, signed.preview)
         with self.nonces.reserve(self.network.chain_id, address,
                                  lambda: self.retrying(lambda: self.connection.transaction_count(address, pending=True),
                                                        "Counting the account's transactions"),
@@ -316,22 +415,32 @@ class TxSender:
         return ChainError(f"{action} was mined but reverted (gas used {receipt.gas_used}).",
                           hint="It may have run out of gas; try again.")
 
-    def transact(self, request: TxRequest, *, confirm: Callable[[TxPreview], bool] | None = None,
+    def transact(self, request: TxRequest, *, confirm: Callable[[TxPreview], "bool | GasSettings"] | None = None,
                  speed: str = "normal", timeout: float = 120.0, cancel: "Cancellable | None" = None) -> TxReceipt:
-        """Prepare, show the preview to ``confirm`` (False: `Cancelled`, nothing sent), send and wait.
+        """Prepare, show the preview to ``confirm`` (False: `Cancelled`, nothing sent; `GasSettings`: the
+        person's advanced gas, applied), send and wait.
 
         Without ``confirm`` the caller has decided already (a script, a contract wrapper's method).
         A node lost while waiting raises `StillPending`, naming the transaction that was sent.
         """
-        prepared = self.prepare_request(request, speed=speed)
-        if confirm is not None and not confirm(prepared.preview):
-            raise Cancelled(f"{request.action} was not confirmed; nothing was sent.")
+        prepared = self.prepare_request(request, speed=speed, simulate=confirm is not None)
+        if confirm is not None:
+            prepared = self.confirmed(prepared, confirm(prepared.preview), request.action)
         sent = self.send(prepared, confirmed=True)
         try:
             return self.wait(sent.tx_hash, timeout=timeout, cancel=cancel, action=request.action)
         except NetworkError as exc:
             raise StillPending(f"{request.action} was sent ({sent.tx_hash}) but is not confirmed yet: {exc.message}",
                                hint="It may still be mined: the wallet's history follows it.") from exc
+
+    def confirmed(self, prepared: PreparedTx, answer: "bool | GasSettings", action: str) -> PreparedTx:
+        """What a ``confirm`` callback answered about ``prepared``'s preview: False cancels (nothing is
+        sent), True sends it as prepared, `GasSettings` (the preview's advanced gas) are applied first."""
+        if isinstance(answer, GasSettings):
+            return self.with_gas(prepared, answer)
+        if not answer:
+            raise Cancelled(f"{action} was not confirmed; nothing was sent.")
+        return prepared
 
     def send_and_wait(self, prepared: PreparedTx, *, confirmed: bool = False, timeout: float = 120.0) -> TxReceipt:
         return self.wait(self.send(prepared, confirmed=confirmed).tx_hash, timeout=timeout,
@@ -435,6 +544,40 @@ class TxSender:
                              f"({self.network.chain_id}). Nothing was signed.",
                              hint="Switch to the network it was made for.")
         return bytes(self.signer.sign_typed_data(full_message))
+
+
+def _gwei(wei: int) -> str:
+    return f"{wei / 10**9:.9f}".rstrip("0").rstrip(".") + " gwei"
+
+
+def known_contracts(network: Network, connection: Connection | None = None) -> dict[str, str]:
+    """address -> name of the contracts a preview names and a simulation trusts as spenders: the
+    devnet's own (marketplace, Seaport, WETH); elsewhere the canonical Seaport 1.6, the network's
+    WETH and the studio marketplace set for it in settings."""
+    in_process = getattr(getattr(connection.web3, "provider", None), "devnet", None) if connection else None
+    if in_process is not None:  # a connection to the embedded devnet, whatever the network was called
+        return dict(in_process.known_contracts())
+    if network.embedded:
+        from studio.chain.devnet import Devnet
+
+        return Devnet.shared().known_contracts()
+    from studio.chain.seaport import CANONICAL_SEAPORT
+    from studio.chain.seaport_contract import WETH_ADDRESSES
+
+    known = {CANONICAL_SEAPORT: "Seaport 1.6"}
+    if network.chain_id in WETH_ADDRESSES:
+        known[WETH_ADDRESSES[network.chain_id]] = "WETH"
+    try:
+        from studio.config import load_config
+
+        text = load_config().values.get("marketplace_addresses", "")
+    except StudioError:
+        text = ""
+    for line in str(text or "").splitlines():
+        key, _sep, address = line.strip().partition("=")
+        if key.strip().lower() == network.key and address.strip().startswith("0x"):
+            known[address.strip()] = "Studio marketplace"
+    return known
 
 
 def history_status(entry_status: str) -> str:

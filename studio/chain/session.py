@@ -13,7 +13,7 @@ from typing import Any
 from studio.cancel import Cancellable, ProgressCallback
 from studio.chain.history import HistoryEntry, TxHistory
 from studio.chain.networks import Network, NetworkRegistry, connect
-from studio.chain.sender import PreparedTx, SentTx, TxSender
+from studio.chain.sender import GasSettings, PreparedTx, SentTx, TxSender
 from studio.chain.transactions import MessagePreview, TxReceipt, message_preview
 from studio.chain.wallet import Wallet
 from studio.errors import Cancelled, ChainError, InputError, StudioError, WalletLocked
@@ -32,6 +32,16 @@ class NetworkStatus:
     @property
     def usable(self) -> bool:
         return self.connected and self.problem is None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a send goes: the address, and what the person typed it as (an account's name, a saved
+    name, an ENS name), for the preview; `label` is empty for a bare address nobody named."""
+
+    address: str
+    label: str = ""
+    ens: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,9 +170,63 @@ class WalletSession:
             raise InputError("An amount cannot be negative.")
         checksum(to, "recipient")
 
+    # ---- recipients: addresses, the wallet's accounts, saved names, ENS names
+    def recipient_here(self, text: str, contacts: Any = None) -> Recipient | None:
+        """The recipient when it needs no node: a 0x address, one of the wallet's account names, a
+        name saved in the address book (``contacts``: an object with ``by_name``/``by_address``).
+        None for an ENS name (see `resolve_recipient`); InputError for anything else, and for an
+        ENS name on a network without ENS."""
+        from studio.chain.contracts import checksum
+        from studio.chain.ens import check_ens_network, looks_like_name
+
+        text = text.strip()
+        if not text:
+            raise InputError("Enter the recipient: an 0x address, one of your accounts, a saved name or an ENS name.")
+        accounts = self.wallet.accounts()
+        if text.lower().startswith("0x"):
+            address = checksum(text, "recipient")
+            own = next((a for a in accounts if a.address.lower() == address.lower()), None)
+            saved = contacts.by_address(address) if contacts is not None else None
+            return Recipient(address, f"{own.name}, your account" if own else saved.name if saved else "")
+        own = next((a for a in accounts if a.name.strip().lower() == text.lower()), None)
+        if own is not None:
+            return Recipient(own.address, f"{own.name}, your account")
+        saved = contacts.by_name(text) if contacts is not None else None
+        if saved is not None:
+            return Recipient(saved.address, saved.name)
+        if looks_like_name(text):
+            check_ens_network(self.network)
+            return None
+        raise InputError(f"“{text[:60]}” is not an address, one of your accounts, or a name in your address book.",
+                         hint="Paste an 0x address, pick a name from the list, or type an ENS name (alice.eth).")
+
+    def resolve_recipient(self, text: str, contacts: Any = None) -> Recipient:
+        """`recipient_here`, with ENS names resolved through the node (off the GUI thread)."""
+        from studio.chain.ens import normalize, resolve_name
+
+        found = self.recipient_here(text, contacts)
+        if found is not None:
+            return found
+        return Recipient(resolve_name(self.connection(), self.network, text), normalize(text), ens=True)
+
+    def max_sendable(self, to: str, *, account: str | None = None, speed: str = "normal") -> int:
+        """The most ``account`` can send to ``to``: its balance less the largest fee the transfer may
+        cost (gas limit times the max fee per gas of ``speed``); 0 when the fee alone is more."""
+        from studio.chain.fees import estimate_gas, suggest_fees
+
+        address = self.wallet.account(account).address
+        connection = self.connection()
+        balance = connection.balance(address)
+        gas = 21_000
+        if connection.code_at(to):  # a contract may need more than a plain transfer
+            gas = estimate_gas(connection, {"from": address, "to": to, "value": 0}, action="Estimating the send")
+        fee = suggest_fees(connection).level(speed).max_fee_per_gas * gas
+        return max(0, balance - fee)
+
     def prepare_send(self, to: str, value_wei: int, *, account: str | None = None, speed: str = "normal",
-                     progress: ProgressCallback | None = None) -> PreparedTx:
-        """Simulate and estimate; the result's preview is what the dialog shows."""
+                     progress: ProgressCallback | None = None, label: str = "") -> PreparedTx:
+        """Simulate and estimate; the result's preview is what the dialog shows (``label``: what the
+        recipient was typed as, shown beside its address)."""
         self.validate_send(to, value_wei)
         sender = self.sender(account)
         if progress:
@@ -176,12 +240,18 @@ class WalletSession:
         if progress:
             progress(0.2, "Simulating the transaction")
         prepared = sender.prepare(to, value=value_wei, speed=speed, action="Send ETH")
+        if label:
+            from dataclasses import replace
+
+            prepared = replace(prepared, preview=replace(prepared.preview, to_name=label))
         if progress:
             progress(1.0, "Ready to sign")
         return prepared
 
-    def send(self, prepared: PreparedTx, *, confirmed: bool, account: str | None = None) -> SentTx:
-        """Sign and broadcast what the person read (`confirmed` once they accepted a mainnet preview).
+    def send(self, prepared: PreparedTx, *, confirmed: bool, account: str | None = None,
+             gas: GasSettings | None = None) -> SentTx:
+        """Sign and broadcast what the person read (`confirmed` once they accepted a mainnet preview),
+        with the advanced ``gas`` they set in the preview (checked against the node first).
 
         Refused when the network was switched after the preview: the person read another chain's name.
         """
@@ -189,7 +259,10 @@ class WalletSession:
             raise InputError(f"The preview was made for {prepared.preview.network}, but the wallet now uses "
                              f"{self.network.name}. Nothing was signed.",
                              hint="Review the transaction again on the network you want.")
-        return self.sender(account or prepared.preview.sender).send(prepared, confirmed=confirmed)
+        sender = self.sender(account or prepared.preview.sender)
+        if gas is not None:
+            prepared = sender.with_gas(prepared, gas)
+        return sender.send(prepared, confirmed=confirmed)
 
     def wait(self, sent: SentTx, *, timeout: float = 120.0, cancel: Cancellable | None = None) -> TxReceipt:
         return self.sender(sent.preview.sender).wait(sent.tx_hash, timeout=timeout, cancel=cancel)

@@ -9,9 +9,12 @@ name the contract's custom error in words, a node away is a `NetworkError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
 
 from studio.errors import ChainError, InputError, NetworkError, StudioError
+
+if TYPE_CHECKING:
+    from studio.chain.simulation import Simulation
 
 T = TypeVar("T")
 
@@ -158,6 +161,18 @@ class Connection:
     def latest_block_time(self) -> int:
         """The timestamp (seconds) of the node's latest block: the chain's idea of now."""
         return int(self._rpc(lambda: self.web3.eth.get_block("latest")["timestamp"], "Reading the latest block"))
+
+    def block_time(self, number: int) -> int | None:
+        """The timestamp (seconds) of block ``number``, or None when the node has no such block."""
+        def ask() -> Any:
+            block = self.web3.eth.get_block(int(number))
+            return block["timestamp"] if block else None
+
+        try:
+            found = self._rpc(ask, f"Reading block {number}")
+        except ChainError:
+            return None
+        return int(found) if found is not None else None
 
     def code_at(self, address: str) -> bytes:
         """The contract code at `address` (empty when no contract lives there)."""
@@ -444,6 +459,10 @@ class TxPreview:
     details: tuple[tuple[str, str | int], ...] = ()
     #: What each party sends and receives (the workflow knows the sale's split).
     flows: tuple[Flow, ...] = ()
+    #: What running it on the node showed: what the sender sends, receives and approves (None: not run).
+    simulation: "Simulation | None" = None
+    #: The estimated gas (the limit above adds a margin); an edited limit may not go below it.
+    gas_estimate: int | None = None
 
     @property
     def max_fee_wei(self) -> int:
@@ -475,6 +494,19 @@ class TxPreview:
         rows += [("Value", f"{self.value_wei} wei"), ("Max fee", f"{self.max_fee_wei} wei"),
                  ("Gas limit", str(self.gas_limit))]
         rows += [(flow_label(flow), flow_text(flow, f"{flow.amount_wei} wei")) for flow in self.flows]
+        if self.simulation is not None:
+            rows.append(("Simulation", self.simulation.source))
+            for change in self.simulation.changes:
+                what = (f"{change.amount} wei" if change.kind == "ETH" else
+                        f"{change.amount} (smallest units) of {change.name} ({change.contract})" if change.kind == "ERC-20"
+                        else f"token #{change.token_id} of {change.name} ({change.contract})")
+                rows.append(("You send" if change.direction == "sends" else "You receive", what))
+            for grant in self.simulation.approvals:
+                scope = {"all": "every token", "token": f"token #{grant.token_id}"}.get(
+                    grant.scope, f"{grant.amount} (smallest units)")
+                rows.append(("Approval", f"{'revokes ' if grant.revoked else ''}{grant.spender_name or grant.spender} "
+                                         f"over {scope} of {grant.token_name}"))
+            rows += [("Warning", warning) for warning in self.simulation.warnings]
         return rows
 
 

@@ -64,13 +64,17 @@ class Work:
 
 @dataclass(frozen=True, slots=True)
 class WorkRow:
-    """What the Gallery's grid keeps of one work: enough to caption it and find its thumbnail."""
+    """What the Gallery's grid keeps of one work: enough to caption it, find its thumbnail and badge it
+    (signed by its creator, minted as a token, listed for sale now)."""
 
     id: int
     sha256: str
     title: str
     path: str
     favourite: bool
+    signed: bool = False
+    minted: bool = False
+    listed: bool = False
 
 
 SORTS = ("newest", "oldest", "title")
@@ -554,12 +558,39 @@ class Library:
         was read (deleted from the trash meanwhile)."""
         found: dict[int, WorkRow] = {}
         ids = [int(work_id) for work_id in work_ids]
+        badges = self._badge_columns()
         for start in range(0, len(ids), 500):  # well under SQLite's limit on bound parameters
             chunk = ids[start:start + 500]
-            rows = self._read("SELECT id, sha256, title, path, favourite FROM works WHERE id IN "
+            rows = self._read(f"SELECT id, sha256, title, path, favourite, {badges} FROM works WHERE id IN "
                               f"({','.join('?' * len(chunk))})", chunk)
-            found.update((row[0], WorkRow(row[0], row[1], row[2], row[3], bool(row[4]))) for row in rows)
+            found.update((row[0], WorkRow(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), bool(row[6]),
+                                          bool(row[7]))) for row in rows)
         return [found.get(work_id) for work_id in ids]
+
+    def _badge_columns(self) -> str:
+        """SQL for a work's badges: signed (its manifest carries a signature), minted (a token of it),
+        listed (on the studio marketplace, as a lazy listing, or in a Seaport listing, now)."""
+        # CASE, not AND: SQLite may evaluate json_extract on a damaged manifest, which fails the whole read
+        signed = ("CASE WHEN json_valid(works.manifest_json) "
+                  "THEN json_extract(works.manifest_json, '$.signature') IS NOT NULL ELSE 0 END")
+        minted = "EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id)"
+        listed = []
+        if self.has_table("market_listings"):
+            listed.append("EXISTS (SELECT 1 FROM tokens t JOIN market_listings l ON l.chain_id = t.chain_id AND "
+                          "l.collection = t.collection AND l.token_id = CAST(t.token_id AS TEXT) "
+                          "WHERE t.work_id = works.id AND l.status = 'active')")
+        if self.has_table("market_vouchers") and "work_id" in self._columns("market_vouchers"):
+            listed.append("EXISTS (SELECT 1 FROM market_vouchers v WHERE v.work_id = works.id AND v.status = 'active' "
+                          "AND v.expiry > CAST(strftime('%s', 'now') AS INTEGER))")
+        if self.has_table("seaport_orders"):
+            listed.append("EXISTS (SELECT 1 FROM tokens t JOIN seaport_orders o ON o.chain_id = t.chain_id AND "
+                          "o.collection = t.collection AND o.token_id = CAST(t.token_id AS TEXT) WHERE "
+                          "t.work_id = works.id AND o.kind = 'listing' AND o.status = 'active' "
+                          "AND o.end_time > CAST(strftime('%s', 'now') AS INTEGER))")
+        return f"{signed}, {minted}, {' OR '.join(listed) or '0'}"
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._read(f"PRAGMA table_info({table})")}
 
     def models_in_use(self) -> list[str]:
         """The model names works were made with (the Gallery's model filter), alphabetically."""

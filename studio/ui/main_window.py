@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.collector_state: Any = None
         self.collector_tab: Any = None
         self._gallery: tuple[Any, Any] | None = None  # (state, tab) once built
+        self.last_list_dialog: Any = None  # the List dialog “List now” opened last
         self._avatars: tuple[Any, Any] | None = None
         self.avatars_page = LazyPage(self._build_avatars)
         self.gallery_page = LazyPage(self._build_gallery)
@@ -99,9 +100,17 @@ class MainWindow(QMainWindow):
         self.create_state.show_signing(has_wallet=config.paths.wallet_file.exists(), unlocked=False)
         self.setCentralWidget(self.tabs)
 
+        from studio.ui.widgets.account_switcher import AccountSwitcher
+
+        #: The acting account, the same in every tab: in the header (beside the tabs) and the status bar.
+        self.account_switcher = AccountSwitcher()
+        self.tabs.setCornerWidget(self.account_switcher, Qt.Corner.TopRightCorner)
+        self.status_account_switcher = AccountSwitcher(compact=True)
+        self.status_account_switcher.setVisible(False)
         self.device_label = QLabel("Device: detecting…")
         self.chain_label = QLabel()
         self.chain_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.status_account_switcher)
         self.statusBar().addPermanentWidget(self.chain_label)
         self.gateway_label = QLabel()
         self.gateway_label.setVisible(False)
@@ -296,11 +305,33 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.create_tab)
         self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
 
-    def open_mint_dialog(self, paths: list) -> None:
-        """Mint the chosen works (from the Create tab's results or the Gallery)."""
+    def open_mint_dialog(self, paths: list) -> Any:
+        """Mint the chosen works (from the Create tab's results or the Gallery); “List now” at its end
+        opens the list flow for the minted tokens."""
         from studio.ui.dialogs.mint import open_mint_dialog
 
-        open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog = open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog.list_requested.connect(self.list_tokens)
+        return dialog
+
+    def list_tokens(self, tokens: list) -> Any:
+        """The list flow for freshly minted tokens ((owner, chain id, collection, token id) each): the
+        Market's List dialog for the first; each one closed opens the next."""
+        from studio.ui.dialogs.sell import SellDialog
+        from studio.ui.widgets.market_tables import HeldToken
+
+        pending = list(tokens)
+        if not pending:
+            return None
+        owner, chain_id, collection, token_id = pending.pop(0)
+        dialog = SellDialog(self._ensure_market_state(), HeldToken(owner, chain_id, collection, token_id, False, None),
+                            self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if pending:
+            dialog.finished.connect(lambda _result: self.list_tokens(pending))
+        self.last_list_dialog = dialog
+        dialog.open()
+        return dialog
 
     def open_batch_mint_dialog(self, manifest: Path) -> Any:
         """Mint a finished avatar collection (the Avatars tab's “Mint collection…”)."""
@@ -317,9 +348,14 @@ class MainWindow(QMainWindow):
             from studio.ui.state.wallet import WalletState
 
             state = WalletState(WalletSession.default(), self.background, self)
+            state.library = self.library  # the address book lives in the window's library
             state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])
             state.chain_status_changed.connect(self.set_chain_status)
             self.wallet_state = state
+            for switcher in (self.account_switcher, self.status_account_switcher):
+                switcher.bind(state)
+            state.has_wallet_changed.connect(self.status_account_switcher.setVisible)
+            self.status_account_switcher.setVisible(state.has_wallet)
             from studio.ui.state.mint import signer_provider_for
 
             self.create_state.set_signer_provider(signer_provider_for(state))

@@ -3,11 +3,14 @@ addresses shortened. Below the UI, money is integer wei; only these helpers turn
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation, localcontext
 
 from studio.errors import InputError
 
 WEI_PER_ETH = 10**18
+#: An Ethereum address as typed: 0x and 40 hexadecimal digits.
+ADDRESS_PATTERN = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def parse_eth(text: str, currency: str = "ETH") -> int:

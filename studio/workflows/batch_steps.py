@@ -18,7 +18,7 @@ from studio.library.db import UNSAVED, Collection, Library, Token, Work
 from studio.workflows.batch_journal import SENT, SIGNED, Journal, JournalTx, check_cancel, crash_point
 from studio.workflows.batch_manifest import ManifestRow
 from studio.workflows.batch_send import JournaledSends
-from studio.workflows.batch_uploads import BatchUploads
+from studio.workflows.batch_uploads import BatchUploads, embedded_manifest
 
 if TYPE_CHECKING:
     from studio.cancel import Cancellable
@@ -151,7 +151,8 @@ class MintPipeline:
         rows = [ctx.by_row[r] for r in ctx.journal.batch_rows(batch) if r in ctx.by_row]
         uploaded = ctx.journal.uploaded()
         works = ctx.library.add_works([(Work(UNSAVED, str(r.file.resolve()), r.sha256, None, r.name, "", "",
-                                             r.file.stat().st_mtime, r.width, r.height), None) for r in rows])
+                                             r.file.stat().st_mtime, r.width, r.height), embedded_manifest(r))
+                                       for r in rows])
         now = time.time()
         positions = {r: p for p, r in enumerate(ctx.journal.batch_rows(batch))}
         ctx.library.record_tokens([Token(ctx.target.chain_id, ctx.target.address,

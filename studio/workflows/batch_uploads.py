@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from studio.errors import InputError, StorageError
+from studio.errors import InputError, StorageError, StudioError
 from studio.workflows.batch_journal import Journal, check_cancel, crash_point
 from studio.workflows.batch_manifest import ManifestRow
 
@@ -29,6 +29,20 @@ def image_bytes(row: ManifestRow) -> bytes:
     from studio.workflows.batch_manifest import MAX_IMAGE_BYTES
 
     return read_image_file(row.file, what=f"Row {row.row}'s image {row.file.name}", max_bytes=MAX_IMAGE_BYTES)
+
+
+def embedded_manifest(row: ManifestRow) -> str | None:
+    """The provenance manifest embedded in a row's file (kept with its work: the Gallery's "signed"
+    badge and detail pane read it), or None when it carries none or can no longer be read."""
+    from studio.provenance.embed import read_embedded
+
+    try:
+        data = image_bytes(row)
+        if hashlib.sha256(data).hexdigest() != row.sha256:  # swapped since it was minted: not this work's
+            return None
+        return read_embedded(data, name=row.file.name).provenance_json
+    except (OSError, StudioError):
+        return None
 
 
 def row_metadata(row: ManifestRow, media_cid: str, data: bytes) -> tuple[bytes, str]:

@@ -240,6 +240,7 @@ def read_cards(tokens: Sequence[tuple[str, int | str]], *, connection: "Connecti
     market = _marketplace(connection, marketplace)
     fetcher = _capped(fetcher)
     cards: list[TokenCard | None] = [None] * len(tokens)
+    read_metadata: dict[str, list[tuple[int, str, tuple[tuple[str, str], ...]]]] = {}
     done = 0
 
     def finished(position: int, card: TokenCard) -> None:
@@ -280,9 +281,16 @@ def read_cards(tokens: Sequence[tuple[str, int | str]], *, connection: "Connecti
                 card = _with_best_offer(card, library, market, connection.chain_id)  # the library: this thread
                 if card.owner is not None:
                     cache.set_owner(connection.chain_id, card.collection, card.token_id, card.owner, -1)
+                if card.ok and card.uri:  # its name and traits feed the collection page's trait filters
+                    read_metadata.setdefault(card.collection, []).append((card.token_id, card.name, card.traits))
                 finished(position, card)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        if read_metadata:
+            from studio.library.activity import remember_metadata
+
+            for collection, entries in read_metadata.items():
+                remember_metadata(library, connection.chain_id, collection, entries)
     return [card for card in cards if card is not None]
 
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from studio.chain.contracts import CollectionContract
     from studio.chain.history import TxHistory
     from studio.chain.networks import Network
-    from studio.chain.sender import PreparedTx, TxSender
+    from studio.chain.sender import GasSettings, PreparedTx, TxSender
     from studio.chain.transactions import Connection, Signer, TxPreview, TxReceipt
     from studio.storage.metadata import NftMetadata
     from studio.storage.store import ContentStore
@@ -199,7 +199,7 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
                connection: "Connection", store: "ContentStore", library: Library,
                network: "Network | None" = None, history: "TxHistory | None" = None,
                recipient: str | None = None, speed: str = "normal",
-               confirm: Callable[["TxPreview"], bool] | None = None, timeout: float = 120.0,
+               confirm: Callable[["TxPreview"], "bool | GasSettings"] | None = None, timeout: float = 120.0,
                progress: ProgressCallback | None = None, cancel: Cancellable | None = None) -> MintResult:
     """Upload, mint (one token or one batch) and record; see the module docstring for retry safety.
 
@@ -255,8 +255,11 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
     except ChainError as exc:
         _fail(library, pending, exc)
         raise
-    if confirm is not None and not confirm(prepared.preview):
-        raise Cancelled("Nothing was signed. The uploads are kept; minting again reuses them.")
+    if confirm is not None:
+        answer = confirm(prepared.preview)  # True, False, or the preview's advanced gas settings
+        if not answer:
+            raise Cancelled("Nothing was signed. The uploads are kept; minting again reuses them.")
+        prepared = sender.confirmed(prepared, answer, "The mint")
     _check_cancel(cancel, "before signing")
 
     # 4. Send, record "sent" before waiting, wait.

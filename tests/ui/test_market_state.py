@@ -189,8 +189,8 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert listing.card.details.artist == ACCOUNT_1 and listing.card.details.royalty_bps == ROYALTY_BPS
     assert listing.card.badge == lazy.card.badge == "✓ Verified"
     assert listing.card.thumbnail is not None and not listing.card.thumbnail.isNull()
-    assert state.listings.data(state.listings.index(0, 3)) == "0.1 ETH"
-    assert state.listings.data(state.listings.index(0, 4)) == "5%"
+    assert state.listings.data(state.listings.index(0, 4)) == "0.1 ETH"
+    assert state.listings.data(state.listings.index(0, 5)) == "5%"
 
     with pytest.raises(InputError, match="your own listing"):
         state.buy(listing)

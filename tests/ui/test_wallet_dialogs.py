@@ -357,7 +357,7 @@ def test_sending_half_an_eth_moves_it_and_records_the_history(qtbot, ready_state
     assert preview is dialog.preview_dialog and preview.isVisible()
     texts = {label: value.text() for label, value in preview.value_labels.items()}
     assert texts["Network"] == f"{DEVNET} (chain id 1337)"
-    assert (texts["From"], texts["To"], texts["Value"]) == (ACCOUNT_1, ACCOUNT_2, "0.5 ETH")
+    assert (texts["From"], texts["To"], texts["Value"]) == (ACCOUNT_1, f"Account 2, your account ({ACCOUNT_2})", "0.5 ETH")
     assert texts["Gas limit"] == "21000" and texts["Max fee"].endswith("per gas)")
     assert preview.confirm_box is None
 

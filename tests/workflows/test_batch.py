@@ -158,6 +158,31 @@ def test_twenty_works_mint_in_batches_with_a_report_and_a_second_run_does_nothin
                    library=library)
 
 
+def test_a_batch_keeps_the_provenance_manifest_each_file_carries_with_its_work(tmp_path, devnet, signers, library,
+                                                                                store, devnet_collection):
+    from PIL import Image
+
+    from studio.provenance.embed import write_png_with_provenance
+    from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
+
+    image = Image.new("RGB", (16, 16), (10, 80, 160))
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a harbour at dawn",
+                        negative_prompt="", seed=3, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
+                        created="2026-11-28T12:00:00Z", pixel_hash=pixel_hash(image), creator=None, device="cpu",
+                        dtype="float32")
+    (tmp_path / "art").mkdir()
+    write_png_with_provenance(image, tmp_path / "art" / "made.png", SignedManifest(manifest), parameters=None)
+    make_images(tmp_path / "art", 1)
+    source = write_csv(tmp_path / "drop.csv", ["file,name", "art/made.png,Made here", "art/work-000.png,Plain"])
+    batch_mint(source, devnet_collection.address, signer=signers[0], connection=devnet.connection(), store=store,
+               library=library)
+    works = {w.title: w for w in library.works()}
+    kept = library.work_manifest(works["Made here"].id)
+    assert kept is not None and SignedManifest.from_json(kept).manifest == manifest
+    assert library.work_manifest(works["Plain"].id) is None
+
+
 def test_only_the_collection_owner_may_run_a_batch_and_the_journal_keeps_its_collection(tmp_path, devnet, signers,
                                                                                          library, store,
                                                                                          devnet_collection):

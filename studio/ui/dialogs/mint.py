@@ -47,6 +47,8 @@ class MintDialog(MintFlowDialog):
 
     #: The transaction's preview was opened (also kept in ``preview_dialog``).
     preview_shown = Signal(object)
+    #: “List now” at the end of a mint: the minted tokens, as [(owner, chain id, collection, token id)].
+    list_requested = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
                  *, store_factory: StoreFactory | None = None) -> None:
@@ -74,6 +76,7 @@ class MintDialog(MintFlowDialog):
             result.result_text
         self.retry_button, self.edit_button, self.close_button = result.retry_button, result.edit_button, \
             result.close_button
+        self.list_button = result.list_button
         self.error = error_label()
         self.notice = muted_label()
         self.notice.setVisible(False)
@@ -163,6 +166,7 @@ class MintDialog(MintFlowDialog):
         b.connect(self.retry_button.clicked, self.mint)
         b.connect(self.edit_button.clicked, state.back_to_form)
         b.connect(self.close_button.clicked, self.accept)
+        b.connect(self.list_button.clicked, self.list_now)
 
         b.connect(state.stage_changed, self._show_stage)
         b.connect(state.step_changed, self.progress_page.show_step)
@@ -239,10 +243,11 @@ class MintDialog(MintFlowDialog):
             self.state.mint()
 
     def _show_preview(self, preview: "TxPreview") -> None:
-        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint")
+        dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint",
+                                 editable_gas=True)
         self.preview_dialog = dialog
         dialog.finished.connect(lambda result: self.state.answer_preview(
-            result == QDialog.DialogCode.Accepted and dialog.confirmed))
+            result == QDialog.DialogCode.Accepted and dialog.confirmed, dialog.gas_settings))
         dialog.open()
         self.preview_shown.emit(dialog)
 
@@ -276,6 +281,18 @@ class MintDialog(MintFlowDialog):
     def _show_result(self, result: "MintResult") -> None:
         names = {draft.path.resolve(): draft.name.strip() for draft in self.state.drafts}
         self.result_page.show_result(result, self.wallet.network.currency, names)
+        self.minted_tokens = [(m.token.owner, result.chain_id, result.collection, m.token.token_id)
+                              for m in result.minted]
+        self.list_button.setVisible(bool(self.minted_tokens))
+        self.list_button.setDefault(bool(self.minted_tokens))
+        self.close_button.setDefault(not self.minted_tokens)
+
+    def list_now(self) -> None:
+        """Close the mint and open the list flow for the tokens it minted."""
+        tokens = list(getattr(self, "minted_tokens", []))
+        if tokens:
+            self.list_requested.emit(tokens)
+            self.accept()
 
     # -- closing ----------------------------------------------------------------------------------
 

@@ -1,13 +1,19 @@
 """The send dialog: recipient, amount in ETH and speed; Review simulates and shows the preview;
 only an accepted preview is signed, sent and waited for, with progress. Errors (a revert, too
-little balance, another chain behind the RPC) are shown in the dialog."""
+little balance, another chain behind the RPC) are shown in the dialog.
+
+The recipient may be an 0x address, one of the wallet's own accounts or a name saved in the address
+book (both in the ▾ menu beside it), or an ENS name on a network that has ENS; the line under it
+says what it stands for as it is typed. Max fills in the balance less the largest fee; an address
+typed by hand can be saved under a name. The preview's Advanced gas box sets fees, limit and nonce."""
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
@@ -31,6 +37,8 @@ class SendDialog(QDialog):
     send_finished = Signal(object)
     #: The person declined the preview; nothing was signed.
     preview_declined = Signal()
+    #: Max filled the amount in (wei).
+    max_filled = Signal(object)
 
     def __init__(self, state: WalletState, parent: QWidget | None = None, *, timeout: float = 120.0) -> None:
         super().__init__(parent)
@@ -47,12 +55,44 @@ class SendDialog(QDialog):
         self._fill_accounts(state.current_account)
         state.accounts.modelReset.connect(self._refill_accounts)  # balances after a send or a refresh
         self.recipient = QLineEdit()
-        self.recipient.setPlaceholderText("0x… address of the recipient")
+        self.recipient.setPlaceholderText("0x… address, one of your accounts, a saved name"
+                                          + (" or an ENS name" if self._has_ens() else ""))
+        self.recipient_menu = QMenu(self)
+        self.recipient_button = QToolButton()
+        self.recipient_button.setText("▾")
+        self.recipient_button.setToolTip("Your accounts and your address book")
+        self.recipient_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recipient_button.setMenu(self.recipient_menu)
+        self.recipient_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")  # one ▾
+        self.recipient_menu.aboutToShow.connect(self._fill_recipient_menu)
+        recipient_row = QHBoxLayout()
+        recipient_row.addWidget(self.recipient, 1)
+        recipient_row.addWidget(self.recipient_button)
+        self.recipient_note = QLabel()
+        self.recipient_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.recipient_note.setProperty("muted", True)
+        self.recipient_note.setWordWrap(True)
+        self.save_name = QLineEdit()
+        self.save_name.setPlaceholderText("Name for your address book")
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save_recipient)
+        self.save_row = QWidget()
+        save_layout = QHBoxLayout(self.save_row)
+        save_layout.setContentsMargins(0, 0, 0, 0)
+        save_layout.addWidget(self.save_name, 1)
+        save_layout.addWidget(self.save_button)
+        self.save_row.setVisible(False)
+        self.recipient.textChanged.connect(self._describe_recipient)
+        self._set_completer()
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("0.0")
+        self.max_button = QPushButton("Max")
+        self.max_button.setToolTip("The balance less the largest fee this transfer may cost")
+        self.max_button.clicked.connect(self.fill_max)
         amount_row = QHBoxLayout()
         amount_row.addWidget(self.amount, 1)
         amount_row.addWidget(QLabel(currency))
+        amount_row.addWidget(self.max_button)
         self.speed = QComboBox()
         for speed in SPEEDS:
             self.speed.addItem(SPEED_LABELS[speed], speed)
@@ -61,7 +101,9 @@ class SendDialog(QDialog):
         form = QFormLayout()
         form.addRow("Network", network)
         form.addRow("From", self.account_combo)
-        form.addRow("To", self.recipient)
+        form.addRow("To", recipient_row)
+        form.addRow("", self.recipient_note)
+        form.addRow("", self.save_row)
         form.addRow("Amount", amount_row)
         form.addRow("Speed", self.speed)
 
@@ -95,6 +137,85 @@ class SendDialog(QDialog):
     def _refill_accounts(self) -> None:
         self._fill_accounts(self.account_combo.currentData() or self.state.current_account)
 
+    # -- the recipient ------------------------------------------------------------------------
+
+    def _has_ens(self) -> bool:
+        from studio.chain.ens import has_ens
+
+        return has_ens(self.state.network.chain_id)
+
+    def _fill_recipient_menu(self) -> None:
+        """My accounts (all but the one sending) and the address book, each by name."""
+        menu = self.recipient_menu
+        menu.clear()
+        sender = (self.account_combo.currentData() or "").lower()
+        mine = [row for row in self.state.accounts.rows() if row.address.lower() != sender]
+        title = menu.addAction("My accounts")
+        title.setEnabled(False)
+        for row in mine:
+            menu.addAction(f"{row.name}  ·  {short_address(row.address)}", partial(self.recipient.setText, row.address))
+        menu.addSeparator()
+        book = menu.addAction("Address book")
+        book.setEnabled(False)
+        try:
+            contacts = self.state.contacts()
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            contacts = []
+        if not contacts:
+            empty = menu.addAction("(no saved names yet: type an address, then Save)")
+            empty.setEnabled(False)
+        for contact in contacts:
+            menu.addAction(f"{contact.name}  ·  {short_address(contact.address)}",
+                           partial(self.recipient.setText, contact.address))
+
+    def _set_completer(self) -> None:
+        try:
+            names = [c.name for c in self.state.contacts()] + [r.name for r in self.state.accounts.rows()]
+        except StudioError:
+            names = [r.name for r in self.state.accounts.rows()]
+        completer = QCompleter(names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.recipient.setCompleter(completer)
+
+    def _describe_recipient(self, text: str) -> None:
+        self.recipient_note.setText(self.state.describe_recipient(text))
+        from studio.ui.money import ADDRESS_PATTERN
+
+        bare = bool(ADDRESS_PATTERN.match(text.strip())) and self.recipient_note.text() == "Not in your address book."
+        self.save_row.setVisible(bare)
+
+    def save_recipient(self) -> None:
+        """Save the typed address under the typed name."""
+        try:
+            self.state.save_contact(self.save_name.text(), self.recipient.text())
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            return
+        show_error(self.error, "")
+        self.save_name.clear()
+        self._set_completer()
+        self._describe_recipient(self.recipient.text())
+
+    def fill_max(self) -> None:
+        """Ask for the most that can be sent to the recipient and put it in the amount."""
+        show_error(self.error, "")
+        try:
+            job = self.state.max_amount(self.recipient.text(), account=self.account_combo.currentData(),
+                                        speed=self.speed.currentData())
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            return
+        self.max_button.setEnabled(False)
+        job.succeeded.connect(self._on_max)
+        job.failed.connect(lambda exc: show_error(self.error, error_message(exc)))
+        job.ended.connect(lambda: self.max_button.setEnabled(True))
+        self.max_job = job
+
+    def _on_max(self, wei: int) -> None:
+        self.amount.setText(format_eth(wei, "", exact=True).strip().replace(",", ""))
+        self.max_filled.emit(wei)
+
     # -- the flow: review → preview → send and wait -------------------------------------------
 
     def review(self) -> None:
@@ -120,13 +241,14 @@ class SendDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
-        for widget in (self.review_button, self.recipient, self.amount, self.account_combo, self.speed):
+        for widget in (self.review_button, self.recipient, self.amount, self.account_combo, self.speed,
+                       self.max_button, self.recipient_button):
             widget.setEnabled(not busy)
 
     def _show_preview(self, prepared: "PreparedTx") -> None:
         self.job = None
         self.status.setText("Read the preview.")
-        dialog = TxPreviewDialog(prepared.preview, self, currency=self.state.network.currency)
+        dialog = TxPreviewDialog(prepared.preview, self, currency=self.state.network.currency, editable_gas=True)
         self.preview_dialog = dialog
         dialog.finished.connect(lambda result: self._on_preview_finished(prepared, dialog, result))
         dialog.open()
@@ -139,7 +261,7 @@ class SendDialog(QDialog):
             self.preview_declined.emit()
             return
         try:
-            job = self.state.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout)
+            job = self.state.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout, gas=dialog.gas_settings)
         except StudioError as exc:
             self._on_failed(exc)
             return

@@ -163,6 +163,13 @@ class CollectorState(QObject):
     recent_changed = Signal(object)        # list[OpenedCollection]
     #: A page finished reading: (first row, count).
     page_loaded = Signal(int, int)
+    #: The open collection's page (banner, numbers, trait counts): a CollectionPage, or None.
+    collection_page_changed = Signal(object)
+    #: The trait filter changed: {trait: {values}} (empty: every token).
+    trait_filter_changed = Signal(object)
+    #: The shown token's activity (list[TokenEvent]) and provenance (ProvenanceReport | None).
+    activity_changed = Signal(object)
+    provenance_changed = Signal(object)
 
     def __init__(self, wallet_state: WalletState, library: "Library", background: BackgroundPool,
                  market_state: "MarketState | None" = None, parent: QObject | None = None, *,
@@ -180,6 +187,11 @@ class CollectorState(QObject):
         self._refs: list[tuple[str, int]] | None = None  # My collection's tokens (None: a collection is open)
         self._fetcher = fetcher
         self._marketplace: str | None = None
+        self.page: Any = None  # the open collection's CollectionPage, once read
+        self.trait_filter: dict[str, set[str]] = {}
+        self.activity: list[Any] = []
+        self.provenance: Any = None
+        self._detail_generation = 0
         self._generation = 0
         self._jobs: set[Job] = set()
         self._status = NOTHING_OPEN
@@ -267,9 +279,13 @@ class CollectorState(QObject):
         self.cancel()
         self._generation += 1
         self.view, self._refs, self.detail = None, None, None
+        self.page, self.trait_filter = None, {}
+        self.collection_page_changed.emit(None)
+        self.trait_filter_changed.emit({})
         self.model.currency = self.wallet_state.network.currency
         self.model.reset(0)
         self.detail_changed.emit(None)
+        self.load_history(None)  # the last token's activity and provenance go with it
         self._set_error("")
         self._set_status(status)
         return self._generation
@@ -287,6 +303,63 @@ class CollectorState(QObject):
         notes = f" · {' '.join(view.notes)}" if view.notes else ""
         self._set_status(f"{view.token_count} tokens (listed from {source}){notes}")
         self.model.reset(view.token_count)
+        self.load_collection_page()
+
+    def load_collection_page(self) -> Job | None:
+        """Read the open collection's page: banner, creator, royalty, items, owners, floor, volume,
+        listed count and trait counts (metadata not cached yet is read now)."""
+        view, generation = self.view, self._generation
+        if view is None:
+            return None
+        session, library, marketplace = self.wallet_state.session, self.library, self._marketplace
+        fetcher = self._card_fetcher()
+
+        def work(progress: Callable[[Any], None], cancel: Any) -> Any:
+            from studio.workflows.collection_page import collection_page
+
+            return collection_page(view, connection=session.connection(), library=library, fetcher=fetcher,
+                                   marketplace=marketplace, progress=lambda f, text: progress(text), cancel=cancel)
+
+        job = self._start(f"Reading the page of {view.title}", work, generation, quiet=True)
+        job.succeeded.connect(lambda page: self._on_page(generation, page))
+        return job
+
+    def _on_page(self, generation: int, page: Any) -> None:
+        if generation == self._generation:
+            self.page = page
+            self.collection_page_changed.emit(page)
+
+    def set_trait_filter(self, trait: str, value: str, on: bool) -> None:
+        """Show only tokens with the checked trait values (values of one trait widen, traits narrow)."""
+        view = self.view
+        if view is None:
+            return
+        values = self.trait_filter.setdefault(trait, set())
+        (values.add if on else values.discard)(value)
+        if not values:
+            del self.trait_filter[trait]
+        self.trait_filter_changed.emit({k: set(v) for k, v in self.trait_filter.items()})
+        self._generation += 1  # cards of the unfiltered grid still arriving are dropped
+        self.detail = None
+        self.detail_changed.emit(None)
+        self.load_history(None)
+        if not self.trait_filter:
+            self._refs = None
+            self._set_status(f"{view.token_count} tokens")
+            self.model.reset(view.token_count)
+            return
+        from studio.workflows.collection_page import tokens_with_traits
+
+        ids = tokens_with_traits(self.library, view.chain_id, view.address, self.trait_filter)
+        self._refs = [(view.address, token_id) for token_id in ids]
+        chosen = "; ".join(f"{trait}: {', '.join(sorted(values))}" for trait, values in sorted(self.trait_filter.items()))
+        self._set_status(f"{len(ids)} of {view.token_count} tokens have {chosen}")
+        self.model.reset(len(ids))
+
+    def clear_trait_filter(self) -> None:
+        for trait, values in list(self.trait_filter.items()):
+            for value in list(values):
+                self.set_trait_filter(trait, value, False)
 
     def _on_my_collection(self, generation: int, refs: list[tuple[str, int]], marketplace: str | None) -> None:
         if generation != self._generation:
@@ -318,11 +391,11 @@ class CollectorState(QObject):
             def streamed(position: int, card: "TokenCard") -> None:  # cards arrive as they are ready
                 progress((first + position, card, _thumbnail(card.image)))
 
-            if view is not None:
-                wc.token_page(view, first, count, connection=connection, library=library, fetcher=fetcher,
-                              marketplace=marketplace, on_card=streamed, cancel=cancel)
-            elif refs is not None:
+            if refs is not None:  # My collection, or a collection filtered by its traits
                 wc.read_cards(refs[first:first + count], connection=connection, library=library, fetcher=fetcher,
+                              marketplace=marketplace, on_card=streamed, cancel=cancel)
+            elif view is not None:
+                wc.token_page(view, first, count, connection=connection, library=library, fetcher=fetcher,
                               marketplace=marketplace, on_card=streamed, cancel=cancel)
             return count
 
@@ -356,6 +429,44 @@ class CollectorState(QObject):
     def select(self, row: int) -> None:
         card = self.model.card(row)
         self._show(card)
+        self.load_history(card)
+
+    def load_history(self, card: "TokenCard | None") -> Job | None:
+        """Read the token's activity (mint, transfers, listings, sales, offers, with prices and times)
+        and its provenance (the verified manifest, the signer, the on-chain commitment)."""
+        self._detail_generation += 1
+        generation = self._detail_generation
+        self.activity, self.provenance = [], None
+        self.activity_changed.emit([])
+        self.provenance_changed.emit(None)
+        if card is None:  # a token whose metadata cannot be read still has a history on the chain
+            return None
+        session, library, network = self.wallet_state.session, self.library, self.wallet_state.network
+        start = getattr(self.view, "address", None)
+        fetcher = self._card_fetcher()
+
+        def work(_progress: Callable[[Any], None], cancel: Any) -> tuple[list[Any], Any]:
+            from studio.library.collections_cache import CollectionsCache
+            from studio.workflows.collection_page import token_activity, token_provenance
+
+            connection = session.connection()
+            opened = CollectionsCache(library).collection(connection.chain_id, card.collection)
+            events = token_activity(card.token_id, collection=card.collection, connection=connection,
+                                    library=library, start_block=opened.start_block if opened else 0, cancel=cancel)
+            report = token_provenance(library, network, card.collection, card.token_id, fetcher=fetcher,
+                                      registry=session.registry, connect=lambda _network: connection)
+            return events, report
+
+        job = self._start(f"Reading the history of token {card.token_id}", work, self._generation, quiet=True)
+        job.succeeded.connect(lambda result: self._on_history(generation, start, *result))
+        return job
+
+    def _on_history(self, generation: int, _collection: Any, events: list[Any], report: Any) -> None:
+        if generation != self._detail_generation:
+            return
+        self.activity, self.provenance = events, report
+        self.activity_changed.emit(events)
+        self.provenance_changed.emit(report)
 
     def _show(self, card: "TokenCard | None") -> None:
         self.detail = card

@@ -117,7 +117,9 @@ class GalleryModel(QAbstractListModel):
         page = self._pages.get(row // PAGE) if row is not None else None
         if row is None or page is None:  # not fetched yet: it is read fresh when it is shown
             return
-        page[row % PAGE] = WorkRow(work.id, work.sha256, work.title, work.path, work.favourite)
+        shown = page[row % PAGE]
+        page[row % PAGE] = WorkRow(work.id, work.sha256, work.title, work.path, work.favourite,
+                                   *((shown.signed, shown.minted, shown.listed) if shown is not None else ()))
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
@@ -134,10 +136,14 @@ class GalleryModel(QAbstractListModel):
             if pixmap is None:
                 self._loader.request(item.sha256, item.path)
             if role == CELL_ROLE:  # the delegate's one call per paint
-                return (printable(item.title) if item.title else "Untitled", item.sha256, item.favourite, pixmap)
+                return (printable(item.title) if item.title else "Untitled", item.sha256, item.favourite, pixmap,
+                        badges_of(item))
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
-            return printable(item.title) if item.title else "Untitled"
+            from studio.ui.widgets.thumbnails import BADGES
+
+            words = [BADGES[name][2] for name in badges_of(item)]
+            return (printable(item.title) if item.title else "Untitled") + (f"\n{' · '.join(words)}" if words else "")
         if role == self.WorkIdRole:
             return item.id
         if role == self.Sha256Role:
@@ -171,6 +177,11 @@ class GalleryModel(QAbstractListModel):
         every cell in between (thousands, when the batch holds a cell scrolled past long ago)."""
         for first, last in _runs(sorted({row for sha256 in shas for row in self._rows_of.get(sha256, ())})):
             self.dataChanged.emit(self.index(first), self.index(last), [Qt.ItemDataRole.DecorationRole])
+
+
+def badges_of(row: WorkRow) -> tuple[str, ...]:
+    """The badges a Gallery cell shows for a work, in the order drawn: signed, minted, listed."""
+    return tuple(name for name, on in (("signed", row.signed), ("minted", row.minted), ("listed", row.listed)) if on)
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

@@ -61,6 +61,7 @@ class MarketSnapshot:
     offers_made: tuple[OfferLine, ...]
     offers_incoming: tuple[OfferLine, ...]
     payments_due: tuple[tuple[str, int], ...] = ()   # (account, wei the marketplace holds for it)
+    collection_names: tuple[tuple[str, str], ...] = ()  # (lower-case address, name) of every collection shown
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,8 @@ class MarketState(QObject):
         self.snapshot = snapshot
         self.last_block = snapshot.block
         self.status_line = f"{self.network.name} · read up to block {snapshot.block} · {time.strftime('%H:%M:%S')}"
+        for model in (self.listings, self.held, self.offers_made, self.offers_incoming):
+            model.collection_names = dict(snapshot.collection_names)
         self.listings.set_rows([self._with_card(i) for i in snapshot.items])
         self._show_acting()
         self._load_cards(snapshot)
@@ -681,5 +684,30 @@ def _read_snapshot(connection: Any, network_key: str, marketplace: str, store: A
 
     market = MarketplaceContract(connection, marketplace)
     due = tuple((account, market.pending_withdrawal(account)) for account in accounts)
+    addresses = {a.lower(): a for a in (*(i.collection for i in items), *(t.collection for t in held),
+                                        *(o.offer.collection for o in (*made, *incoming)))}
+    names = _collection_names(connection, store.library, chain_id, list(addresses.values()))
     return MarketSnapshot(network_key, chain_id, marketplace, block, tuple(items), tuple(held), tuple(made),
-                          tuple(incoming), due)
+                          tuple(incoming), due, tuple(sorted(names.items())))
+
+
+def _collection_names(connection: Any, library: Any, chain_id: int, addresses: list[str]) -> dict[str, str]:
+    """Each collection's name: the library's (made or opened here), else its contract's ``name()``
+    (cleaned: a stranger wrote it); a collection that does not answer keeps no name."""
+    from studio.chain.erc721 import ERC721Reader, failed
+    from studio.library.collections_cache import CollectionsCache
+    from studio.workflows.collector import clean_text
+
+    own = {c.address.lower(): c.name for c in library.collections(chain_id)}
+    cache = CollectionsCache(library)
+    names: dict[str, str] = {}
+    for address in addresses:
+        key = address.lower()
+        opened = cache.collection(chain_id, address)
+        name = own.get(key) or (opened.name if opened is not None else "")
+        if not name:
+            answer = ERC721Reader(connection, address).name()
+            name = "" if failed(answer) else clean_text(answer, 80)
+        if name:
+            names[key] = name
+    return names

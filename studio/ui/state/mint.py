@@ -28,6 +28,7 @@ from studio.ui.workers import FunctionJob, Job, error_message
 from studio.workflows.mint import LICENSES, MAX_ROYALTY_BPS, MintItem
 
 if TYPE_CHECKING:
+    from studio.chain.sender import GasSettings
     from studio.chain.transactions import Signer, TxPreview
     from studio.storage.store import ContentStore
     from studio.ui.state.wallet import WalletState
@@ -107,26 +108,32 @@ class PreviewGate(QObject):
         super().__init__(parent)
         self._answered = threading.Event()
         self._accepted = False
+        self._gas: "GasSettings | None" = None
         self._closed = False
         self.asked = 0
 
-    def ask(self, preview: "TxPreview", cancel: Any = None) -> bool:
-        """Called by the workflow on the worker thread; True only when the person accepted.
+    def ask(self, preview: "TxPreview", cancel: Any = None) -> "bool | GasSettings":
+        """Called by the workflow on the worker thread; true only when the person accepted (the
+        advanced gas they set, when they set some).
 
         A cancelled job (the window closing cancels every job) stops waiting and answers no."""
         if self._closed:
             return False
         self._accepted = False
+        self._gas = None
         self._answered.clear()
         self.asked += 1
         self.requested.emit(preview)  # queued to the GUI thread, where the gate lives
         while not self._answered.wait(0.25):
             if cancel is not None and cancel.cancelled:
                 return False
-        return self._accepted and not self._closed
+        if not self._accepted or self._closed:
+            return False
+        return self._gas or True
 
-    def answer(self, accepted: bool) -> None:
+    def answer(self, accepted: bool, gas: "GasSettings | None" = None) -> None:
         self._accepted = bool(accepted)
+        self._gas = gas if accepted else None
         self._answered.set()
 
     def close(self) -> None:
@@ -382,9 +389,9 @@ class MintState(MintFlowState):
         super().cancel()
         self.gate.close()
 
-    def answer_preview(self, accepted: bool) -> None:
-        """The preview dialog's answer for the running mint."""
-        self.gate.answer(accepted)
+    def answer_preview(self, accepted: bool, gas: "GasSettings | None" = None) -> None:
+        """The preview dialog's answer for the running mint (with the advanced gas the person set)."""
+        self.gate.answer(accepted, gas)
 
 
 # ---- collections ------------------------------------------------------------------------

@@ -19,11 +19,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
 from studio.ui.money import format_eth, parse_eth, short_address
-from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel
+from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel, NftsModel
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, JobState, error_message
 
 if TYPE_CHECKING:
     from studio.chain.history import HistoryEntry
+    from studio.chain.sender import GasSettings
+    from studio.library.address_book import AddressBook, Contact
+    from studio.library.db import Library
     from studio.chain.networks import Network
     from studio.chain.sender import PreparedTx, SentTx
     from studio.chain.session import AccountBalance, NetworkStatus, WalletSession
@@ -90,6 +93,8 @@ class WalletState(QObject):
     idle_locked = Signal()
     #: The network list changed (settings: RPC URLs, custom networks).
     networks_changed = Signal()
+    #: The NFTs model holds what the accounts hold (after `load_nfts`).
+    nfts_loaded = Signal()
 
     has_wallet = Field(False)
     unlocked = Field(False)
@@ -114,6 +119,8 @@ class WalletState(QObject):
         self.background = background
         self.accounts = AccountsModel(self)
         self.history = HistoryModel(self)
+        self.nfts = NftsModel(self)
+        self._nft_generation = 0
         self._history_entries: list["HistoryEntry"] = []  # every account's; `history` shows the filtered ones
         self._running: set[Job] = set()  # jobs the busy state follows
         self._alive: set[Job] = set()  # every job until its signals were all delivered
@@ -124,6 +131,9 @@ class WalletState(QObject):
         self.idle_timer.start()
         self.network_key = session.network.key
         self._set_currency(session.network.currency)
+        #: The library the address book lives in (the window sets its own; else the home's, on first use).
+        self.library: "Library | None" = None
+        self._address_book: "AddressBook | None" = None
         self.reload_accounts()
 
     # -- reading the wallet (no password, no node) ---------------------------------------
@@ -150,7 +160,7 @@ class WalletState(QObject):
         balances = {r.address: r.balance_wei for r in self.accounts.rows()}
         self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address), a.phrase)
                                 for a in accounts])
-        self.history.names = {a.address.lower(): a.name for a in accounts}
+        self.history.names = self.nfts.names = {a.address.lower(): a.name for a in accounts}
         self.has_wallet = bool(accounts)
         self.has_phrase = has_phrase
         self.unlocked = self.wallet.is_unlocked
@@ -273,7 +283,7 @@ class WalletState(QObject):
         return self.refresh()
 
     def _set_currency(self, currency: str) -> None:
-        self.accounts.currency = self.history.currency = currency
+        self.accounts.currency = self.history.currency = self.nfts.currency = currency
 
     @staticmethod
     def _remember_network(key: str) -> None:
@@ -328,6 +338,31 @@ class WalletState(QObject):
     def _show_history(self) -> None:
         wanted = self.history_account.lower()
         self.history.set_rows([e for e in self._history_entries if not wanted or e.sender.lower() == wanted])
+        self.load_nfts()
+
+    def load_nfts(self) -> Job:
+        """What the accounts (the one the history shows, or all) hold on this network, from the
+        library: the studio's mints, the collections opened in Collections and the market's events."""
+        self._nft_generation += 1
+        generation = self._nft_generation
+        owners = [self.history_account] if self.history_account else [r.address for r in self.accounts.rows()]
+        chain_id = self.network.chain_id
+        library = self.ensure_library()
+
+        def work(_report: Report, _cancel: Any) -> list[Any]:
+            from studio.library.holdings import holdings
+
+            return holdings(library, chain_id, owners)
+
+        job = self._start("Reading the accounts' NFTs", work, quiet=True)
+        job.succeeded.connect(lambda rows: self._on_nfts(generation, rows))
+        job.failed.connect(self._fail)
+        return job
+
+    def _on_nfts(self, generation: int, rows: list[Any]) -> None:
+        if generation == self._nft_generation:
+            self.nfts.set_rows(rows)
+            self.nfts_loaded.emit()
 
     def _on_refresh_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._refresh_generation:
@@ -510,28 +545,99 @@ class WalletState(QObject):
 
     # -- sending ------------------------------------------------------------------------
 
+    # -- recipients and the address book ------------------------------------------------
+
+    def ensure_library(self) -> "Library":
+        """The window's library, or this home's when the view-model was made without one."""
+        if self.library is None:
+            from studio.library.db import Library
+
+            self.library = Library.default()
+        return self.library
+
+    def address_book(self) -> "AddressBook":
+        """The saved names of addresses (in the window's library)."""
+        if self._address_book is None:
+            from studio.library.address_book import AddressBook
+
+            self._address_book = AddressBook(self.ensure_library())
+        return self._address_book
+
+    def contacts(self) -> list["Contact"]:
+        return self.address_book().contacts()
+
+    def save_contact(self, name: str, address: str) -> "Contact":
+        """Save an address under a name (a checksummed address; the name unique)."""
+        from studio.chain.contracts import checksum
+
+        contact = self.address_book().save(name, checksum(address.strip(), "address"))
+        self.flash_notice(f"Saved {contact.address} as “{contact.name}”.")
+        return contact
+
+    def remove_contact(self, address: str) -> None:
+        self.address_book().remove(address)
+
+    def describe_recipient(self, text: str) -> str:
+        """What the Send dialog says under the recipient as it is typed (no node asked): the
+        address a name stands for, that an ENS name is resolved on Review, or why it cannot be used."""
+        if not text.strip():
+            return ""
+        try:
+            found = self.session.recipient_here(text, self.address_book())
+        except StudioError as exc:
+            return str(exc).split("\n")[0]
+        if found is None:
+            return f"ENS name: resolved on {self.network.name} when you press Review."
+        return f"{found.label}: {found.address}" if found.label else "Not in your address book."
+
     def validate_send(self, to: str, amount_text: str) -> int:
-        """Checks that need no node (locked, address, amount); returns the amount in wei."""
+        """Checks that need no node (locked, recipient, amount); returns the amount in wei."""
         self._require_unlocked("send")
         value = parse_eth(amount_text, self.network.currency)
-        self.session.validate_send(to.strip(), value)
+        if value < 0:
+            raise InputError("An amount cannot be negative.")
+        self.session.recipient_here(to, self.address_book())
         return value
 
     def prepare_send(self, to: str, amount_text: str, *, account: str | None = None,
                      speed: str = "normal") -> Job:
-        """Simulate and estimate in the background; the job's result is a PreparedTx to preview."""
+        """Resolve the recipient (an ENS name through the node), simulate and estimate in the
+        background; the job's result is a PreparedTx to preview."""
         value = self.validate_send(to, amount_text)
         if speed not in SPEEDS:
             raise InputError(f"The speed is one of {', '.join(SPEEDS)}.")
         sender = account or self.current_account
         self.account_row(sender)
         self._touch()
-        session = self.session
-        return self._start("Preparing the transaction", lambda report, _c: session.prepare_send(
-            to.strip(), value, account=sender, speed=speed, progress=report))
+        session, book = self.session, self.address_book()
 
-    def send(self, prepared: "PreparedTx", *, confirmed: bool, timeout: float = 120.0) -> Job:
-        """Sign, broadcast and wait for the receipt; the result is a SendOutcome. Refreshes after."""
+        def work(report: Report, _cancel: Any) -> "PreparedTx":
+            report(0.05, "Finding the recipient")
+            recipient = session.resolve_recipient(to, book)
+            return session.prepare_send(recipient.address, value, account=sender, speed=speed, progress=report,
+                                        label=recipient.label)
+
+        return self._start("Preparing the transaction", work)
+
+    def max_amount(self, to: str, *, account: str | None = None, speed: str = "normal") -> Job:
+        """The most the account can send to ``to`` (its balance less the largest fee), in wei, read in
+        the background; a recipient is needed because a contract may take more gas than a transfer."""
+        self._require_unlocked("send")
+        sender = account or self.current_account
+        self.account_row(sender)
+        session, book = self.session, self.address_book()
+        session.recipient_here(to, book)  # a bad recipient is said now
+
+        def work(report: Report, _cancel: Any) -> int:
+            report(0.2, "Reading the balance and the fees")
+            return session.max_sendable(session.resolve_recipient(to, book).address, account=sender, speed=speed)
+
+        return self._start("Working out the most you can send", work, quiet=True)
+
+    def send(self, prepared: "PreparedTx", *, confirmed: bool, timeout: float = 120.0,
+             gas: "GasSettings | None" = None) -> Job:
+        """Sign, broadcast and wait for the receipt; the result is a SendOutcome. Refreshes after.
+        ``gas``: the advanced gas set in the preview (checked against the node before signing)."""
         self._require_unlocked("send")
         if prepared.preview.is_mainnet and not confirmed:
             raise InputError("This transaction is on a mainnet and was not confirmed. Nothing was signed.",
@@ -541,7 +647,7 @@ class WalletState(QObject):
 
         def work(report: Report, cancel: Any) -> SendOutcome:
             report(0.1, "Signing and sending")
-            sent = session.send(prepared, confirmed=confirmed)
+            sent = session.send(prepared, confirmed=confirmed, gas=gas)
             report(0.5, f"Sent {short_address(sent.tx_hash)}; waiting for it to be mined")
             return SendOutcome(sent, session.wait(sent, timeout=timeout, cancel=cancel))
 

@@ -98,3 +98,30 @@ class HistoryModel(RowsTableModel):
 
     def entries(self) -> list["HistoryEntry"]:
         return list(self._rows)
+
+
+class NftsModel(RowsTableModel):
+    """The tokens the wallet's accounts hold (``Holding`` rows): account, collection, token, status."""
+
+    COLUMNS = ("Account", "Collection", "Token", "Status")
+    currency = "ETH"
+    names: dict[str, str] = {}  # the wallet's account names by lower-case address, set by the view-model
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        held = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            status = (f"listed at {format_eth(held.listed_price_wei, self.currency)} on {held.listed_on}"
+                      if held.listed_price_wei is not None else "held")
+            if held.work_id is not None:
+                status += " · your work"
+            return (printable(self.names.get(held.owner.lower()) or short_address(held.owner)),
+                    printable(held.collection_name), f"#{held.token_id}", status)[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{printable(held.collection_name)}\n{held.collection}\nToken {held.token_id}\nHeld by {held.owner}"
+        return None
+
+    def holding(self, row: int) -> Any:
+        return self._rows[row]

@@ -1,6 +1,9 @@
 """The Collections tab: open any ERC-721 collection by address (or pick a recent one, or "My
-collection"), browse a virtualized grid of its tokens, and read one token in the detail pane with Buy
-and Make offer. All bindings to :class:`CollectorState` are in :meth:`CollectorTab.bind`.
+collection"), read its page (banner, description, creator, royalty, items, owners, floor, volume,
+listed count) and filter its tokens by traits with counts, browse a virtualized grid of its tokens,
+and read one token in the detail pane with Buy and Make offer, its activity (mint, transfers,
+listings, sales, offers) and its provenance. All bindings to :class:`CollectorState` are in
+:meth:`CollectorTab.bind`.
 
 Everything shown comes from strangers' contracts and metadata: every label is plain text, tooltips
 are escaped, images are the studio's own re-encoded previews, and a broken token is an error cell
@@ -12,9 +15,10 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListView, QPushButton, QScrollArea, QSplitter, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QListView, QPushButton, QScrollArea, QSplitter, QStyle,
+                               QStyledItemDelegate, QStyleOptionViewItem, QTableWidget, QTableWidgetItem, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.text import printable
@@ -25,6 +29,154 @@ from studio.ui.workers import error_message
 
 PREVIEW = 280
 CELL = QSize(THUMBNAIL + 24, THUMBNAIL + 70)
+BANNER_HEIGHT = 96
+EVENT_WORDS = {"mint": "Minted", "transfer": "Transferred", "burn": "Burnt", "listed": "Listed",
+               "price_changed": "Price changed", "listing_cancelled": "Listing cancelled", "sold": "Sold",
+               "offer_made": "Offer", "offer_withdrawn": "Offer withdrawn", "offer_accepted": "Offer accepted",
+               "voucher_redeemed": "Lazy mint bought", "voucher_cancelled": "Voucher cancelled"}
+
+
+def event_rows(events: list[Any], currency: str = "ETH") -> list[tuple[str, str, str, str, str]]:
+    """A token's activity as (event, price, from, to, when) texts, newest first."""
+    import time as _time
+
+    from studio.ui.money import short_address
+
+    rows = []
+    for event in reversed(events):
+        what = EVENT_WORDS.get(event.kind, event.kind)
+        if event.source == "Seaport":
+            what += f" on Seaport ({event.status})"
+        price = format_eth(event.price_wei, currency) if event.price_wei is not None else ""
+        when = _time.strftime("%Y-%m-%d %H:%M", _time.localtime(event.when)) if event.when else ""
+        rows.append((what, price, short_address(event.seller) if event.kind != "mint" else "—",
+                     short_address(event.buyer), when))
+    return rows
+
+
+def _short_words(text: str, longest: int = 44) -> str:
+    """``text`` with each unbreakable run longer than ``longest`` (a CID, a path) shortened in its
+    middle, so a narrow pane wraps it instead of scrolling sideways."""
+    import re
+
+    return re.sub(rf"\S{{{longest + 1},}}", lambda m: f"{m.group()[:longest // 2]}…{m.group()[-(longest // 2 - 1):]}",
+                  text)
+
+
+class CollectionHeader(QFrame):
+    """The collection page's top: banner, name, description, creator and royalty, and its numbers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.banner = QLabel()
+        self.banner.setFixedHeight(BANNER_HEIGHT)
+        self.banner.setMinimumWidth(220)
+        self.banner.setMaximumWidth(300)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.description = _plain(muted=True)
+        self.description.setMaximumHeight(44)
+        self.by = _plain()
+        self.stats: dict[str, QLabel] = {}
+        numbers = QHBoxLayout()
+        numbers.setSpacing(22)
+        for key in ("Items", "Owners", "Floor", "Volume", "Listed"):
+            value = QLabel("—")
+            value.setStyleSheet("font-size: 15px; font-weight: 600;")
+            caption = QLabel(key.upper())
+            caption.setObjectName("sectionTitle")
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            cell.addWidget(value)
+            cell.addWidget(caption)
+            numbers.addLayout(cell)
+            self.stats[key] = value
+        numbers.addStretch(1)
+        text = QVBoxLayout()
+        text.addWidget(self.by)
+        text.addWidget(self.description)
+        text.addLayout(numbers)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 8, 10, 8)
+        row.addWidget(self.banner)
+        row.addLayout(text, 1)
+
+    def show_page(self, page: Any, currency: str) -> None:
+        self.setVisible(page is not None)
+        if page is None:
+            return
+        from studio.ui.money import short_address
+
+        if page.banner:
+            image = QImage()
+            image.loadFromData(page.banner, "PNG")
+            pixmap = QPixmap.fromImage(image).scaled(300, BANNER_HEIGHT, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                                                     Qt.TransformationMode.SmoothTransformation)
+            self.banner.setPixmap(pixmap.copy(0, 0, min(300, pixmap.width()), BANNER_HEIGHT))
+        else:
+            self.banner.clear()
+            self.banner.setText("No banner")
+        royalty = "royalty not declared" if page.royalty_bps is None else f"{page.royalty_bps / 100:g}% royalty"
+        creator = f"by {short_address(page.creator)}" if page.creator else "creator unknown"
+        self.by.setText(printable(f"{creator} · {royalty}" + (" · made in this studio" if page.studio_made else "")))
+        self.by.setToolTip(printable(f"Creator {page.creator or 'unknown'}\nRoyalty to {page.royalty_receiver or '—'}"))
+        self.description.setText(printable(page.description or "No description.", multiline=True))
+        stats = page.stats
+        self.stats["Items"].setText(f"{page.items:,}")
+        self.stats["Owners"].setText(f"{page.owners:,}")
+        self.stats["Floor"].setText(format_eth(stats.floor_wei, currency) if stats.floor_wei is not None else "—")
+        self.stats["Volume"].setText(format_eth(stats.volume_wei, currency))
+        self.stats["Listed"].setText(f"{stats.listed:,}")
+        self.stats["Volume"].setToolTip(f"{stats.sales} sales")
+
+
+class TraitFilter(QTreeWidget):
+    """Each trait with its values and how many tokens have them; checking values filters the grid."""
+
+    #: (trait, value, checked)
+    toggled = Signal(str, str, bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Traits"])
+        self.setColumnCount(1)
+        self.setMinimumWidth(200)
+        self.itemChanged.connect(self._changed)
+
+    def show_traits(self, page: Any) -> None:
+        self.blockSignals(True)
+        self.clear()
+        traits = page.traits if page is not None else ()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for count in traits:
+            group = groups.get(count.trait)
+            if group is None:
+                group = groups[count.trait] = QTreeWidgetItem(self, [printable(count.trait)])
+                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item = QTreeWidgetItem(group, [f"{printable(count.value)}  ({count.count})"])
+            item.setToolTip(0, f"{printable(count.trait)}: {printable(count.value)}, {count.count} tokens")
+            item.setData(0, Qt.ItemDataRole.UserRole, (count.trait, count.value))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Unchecked)
+        self.expandAll()
+        if page is not None:
+            self.headerItem().setToolTip(0, f"Counted over the {page.traits_read} tokens whose metadata was read")
+        self.blockSignals(False)
+        self.setVisible(bool(traits))
+
+    def item_for(self, trait: str, value: str) -> QTreeWidgetItem | None:
+        for index in range(self.topLevelItemCount()):
+            group = self.topLevelItem(index)
+            for child in range(group.childCount() if group is not None else 0):
+                item = group.child(child) if group is not None else None
+                if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == (trait, value):
+                    return item
+        return None
+
+    def _changed(self, item: QTreeWidgetItem, column: int) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        if column == 0 and key:
+            self.toggled.emit(key[0], key[1], item.checkState(0) == Qt.CheckState.Checked)
 
 
 def _plain(text: str = "", *, muted: bool = False) -> QLabel:
@@ -123,6 +275,19 @@ class TokenDetailPane(QWidget):
         self.notice = _plain()
         self.notice.setObjectName("collectorNotice")
         self.notice.setVisible(False)
+        self.activity_title = QLabel("ACTIVITY")
+        self.activity_title.setObjectName("sectionTitle")
+        self.activity = QTableWidget(0, 5)
+        self.activity.setHorizontalHeaderLabels(["Event", "Price", "From", "To", "When"])
+        self.activity.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.activity.horizontalHeader().setStretchLastSection(True)
+        self.activity.verticalHeader().setVisible(False)
+        self.activity.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.activity.setMinimumHeight(120)
+        self.provenance_title = QLabel("PROVENANCE")
+        self.provenance_title.setObjectName("sectionTitle")
+        self.provenance = QFormLayout()
+        self.provenance_labels: dict[str, QLabel] = {}
         inner = QWidget()
         layout = QVBoxLayout(inner)
         # what can be done comes first, under the picture: at 1360x860 it is never below the fold
@@ -135,10 +300,15 @@ class TokenDetailPane(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.description)
         layout.addWidget(self.traits)
+        layout.addWidget(self.activity_title)
+        layout.addWidget(self.activity)
+        layout.addWidget(self.provenance_title)
+        layout.addLayout(self.provenance)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        self.scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -178,6 +348,29 @@ class TokenDetailPane(QWidget):
         self.best_offer.setText("none yet" if card.best_offer_wei is None else
                                 f"{format_eth(card.best_offer_wei, currency)} from {card.best_offer_buyer}")
         self.token.setText(printable(f"#{card.token_id} of {card.collection}"))
+
+    def show_activity(self, events: list[Any], currency: str) -> None:
+        rows = event_rows(events, currency)
+        self.activity.setRowCount(len(rows))
+        for row, texts in enumerate(rows):
+            for column, text in enumerate(texts):
+                self.activity.setItem(row, column, QTableWidgetItem(printable(text)))
+        self.activity_title.setText(f"ACTIVITY ({len(rows)})" if rows else "ACTIVITY")
+
+    def show_provenance(self, report: Any) -> None:
+        while self.provenance.rowCount():
+            self.provenance.removeRow(0)
+        self.provenance_labels = {}
+        for label, text in (report.lines if report is not None else ()):
+            value = _plain(printable(_short_words(text), multiline=True))
+            value.setWordWrap(True)
+            if value.text() != printable(text, multiline=True):
+                value.setToolTip(printable(text, multiline=True))  # the whole CID or path, on hover
+            if label == "Verdict":
+                colour = theme.OK_TEXT if text == "verified" else theme.ERROR_TEXT
+                value.setStyleSheet(f"color: {colour}; font-weight: 600;")
+            self.provenance.addRow(label, value)
+            self.provenance_labels.setdefault(label, value)
 
     def show_image(self, image: QImage) -> None:
         if image.isNull():
@@ -229,15 +422,23 @@ class CollectorTab(QWidget):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setModel(state.model)
         self.detail = TokenDetailPane()
+        self.header = CollectionHeader()
+        self.header.setVisible(False)
+        self.trait_filter = TraitFilter()
+        self.trait_filter.setVisible(False)
         self._acting = False  # an action started here runs: its outcome is shown under the offer field
         splitter = QSplitter()
+        splitter.addWidget(self.trait_filter)
         splitter.addWidget(self.grid)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(2, 3)
+        splitter.setSizes([180, 580, 580])  # the detail pane shows full addresses
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.title)
+        layout.addWidget(self.header)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
         layout.addWidget(splitter, 1)
@@ -259,6 +460,12 @@ class CollectorTab(QWidget):
         s.detail_changed.connect(self._on_detail)
         s.detail_image_changed.connect(self.detail.show_image)
         s.recent_changed.connect(self._fill_recent)
+        currency = lambda: s.wallet_state.network.currency  # noqa: E731 - read when shown
+        s.collection_page_changed.connect(lambda page: self.header.show_page(page, currency()))
+        s.collection_page_changed.connect(self.trait_filter.show_traits)
+        self.trait_filter.toggled.connect(s.set_trait_filter)
+        s.activity_changed.connect(lambda events: self.detail.show_activity(events, currency()))
+        s.provenance_changed.connect(self.detail.show_provenance)
         s.model.modelReset.connect(self.detail.offer_amount.clear)
         if s.market_state is not None:
             s.market_state.action_succeeded.connect(self._on_action_done)

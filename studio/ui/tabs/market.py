@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.text import printable
@@ -29,7 +29,7 @@ from studio.ui.money import format_eth
 from studio.ui.state.market import LAZY, HeldToken, MarketItem, MarketState, OfferLine, PreviewRequest
 from studio.ui.tabs.create import Banner
 from studio.ui.widgets.progress import ProgressStrip
-from studio.ui.widgets.market_tables import MarketRowsModel
+from studio.ui.widgets.market_tables import LISTING_SORTS, MarketRowsModel
 
 ROW_HEIGHT = 72
 EMPTY_LISTINGS = ("Nothing is for sale on {network} yet.\nArtists: list a minted token from “My collection”, or "
@@ -130,7 +130,24 @@ class MarketTab(QWidget):
         self.progress.setVisible(False)
 
         self.listings_view = _table(state.listings)
-        self.listings_page = _Page(self.listings_view, _empty_label())
+        self.listings_search = QLineEdit()
+        self.listings_search.setPlaceholderText("Search listings: name, collection, artist, seller, token id")
+        self.listings_search.setClearButtonEnabled(True)
+        self.listings_sort = QComboBox()
+        for key, words in LISTING_SORTS.items():
+            self.listings_sort.addItem(words, key)
+        self.listings_shown = plain_label(muted=True)
+        find_row = QHBoxLayout()
+        find_row.addWidget(self.listings_search, 1)
+        find_row.addWidget(QLabel("Sort"))
+        find_row.addWidget(self.listings_sort)
+        find_row.addWidget(self.listings_shown)
+        listings = QWidget()
+        listings_column = QVBoxLayout(listings)
+        listings_column.setContentsMargins(0, 6, 0, 0)
+        listings_column.addLayout(find_row)
+        listings_column.addWidget(self.listings_view, 1)
+        self.listings_page = _Page(listings, _empty_label())
         self.held_view = _table(state.held)
         self.list_button = QPushButton("List…")
         self.change_button = QPushButton("Change price…")
@@ -202,6 +219,9 @@ class MarketTab(QWidget):
         for model in (state.listings, state.held, state.offers_incoming, state.offers_made):
             b.connect(model.modelReset, self._update_pages)
         b.connect(state.listings.modelReset, self._add_row_buttons)
+        b.connect(self.listings_search.textChanged, lambda text: state.listings.set_view(search=text))
+        b.connect(self.listings_sort.currentIndexChanged,
+                  lambda _i: state.listings.set_view(sort=self.listings_sort.currentData()))
         b.connect(self.refresh_button.clicked, state.refresh)
         b.connect(self.lazy_button.clicked, self.open_lazy_list)
         b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.withdraw_proceeds()))
@@ -276,7 +296,9 @@ class MarketTab(QWidget):
                                          else f"Reading the market on {network}…")
         self.collection_page.empty.setText(EMPTY_COLLECTION.format(account=account, network=network))
         self.offers_page.empty.setText(EMPTY_OFFERS.format(account=account, network=network))
-        self.listings_page.show_rows(state.listings.rowCount() > 0)
+        self.listings_page.show_rows(state.listings.listing_count() > 0)
+        shown, every = state.listings.rowCount(), state.listings.listing_count()
+        self.listings_shown.setText(f"{shown} of {every}" if shown != every else f"{every} listed")
         self.collection_page.show_rows(state.held.rowCount() > 0)
         self.offers_page.show_rows(state.offers_incoming.rowCount() + state.offers_made.rowCount() > 0)
         self.views.setTabText(1, f"My collection ({state.held.rowCount()})")

@@ -10,8 +10,8 @@ from typing import Callable
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QPushButton, QSizePolicy, QStackedWidget, QTableView, QVBoxLayout,
-                               QWidget)
+                               QMessageBox, QPushButton, QSizePolicy, QStackedWidget, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.ui.binding import Bindings
@@ -113,6 +113,8 @@ class WalletTab(QWidget):
 
         self.send_button = QPushButton("Send…")
         self.send_button.setProperty("accent", True)
+        self.receive_button = QPushButton("Receive…")
+        self.receive_button.setToolTip("The selected account's address, with a QR code")
         self.sign_button = QPushButton("Sign message…")
         self.copy_button = QPushButton("Copy address")
         self.add_account_button = QPushButton("Add account")
@@ -125,7 +127,8 @@ class WalletTab(QWidget):
         self.export_button = QPushButton("Export keystore…")
         self.refresh_button = QPushButton("Refresh")
         actions = QHBoxLayout()
-        for button in (self.send_button, self.sign_button, self.copy_button, self.add_account_button,
+        for button in (self.send_button, self.receive_button, self.sign_button, self.copy_button,
+                       self.add_account_button,
                        self.import_more_button, self.fund_button):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -136,31 +139,55 @@ class WalletTab(QWidget):
         column.addSpacing(6)
         self.history_account = QComboBox()
         self.history_account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.history_account.setToolTip("Show the transactions of one account, or of all")
-        history_title = QHBoxLayout()
-        history_title.addWidget(_section("Transactions"))
-        history_title.addStretch(1)
-        history_title.addWidget(QLabel("Sent from"))
-        history_title.addWidget(self.history_account)
-        column.addLayout(history_title)
+        self.history_account.setToolTip("Show the activity and the NFTs of one account, or of all")
         self.history_view = _table(self.state.history)
         history_header = self.history_view.horizontalHeader()
         for i in range(self.state.history.columnCount()):
             history_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         history_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the action
-        column.addWidget(self.history_view, 4)
         self.speed_up_button = QPushButton("Speed up")
         self.speed_up_button.setToolTip("Resend the pending transaction with higher fees (same nonce)")
         self.cancel_tx_button = QPushButton("Cancel transaction")
         self.cancel_tx_button.setToolTip("Replace the pending transaction by a 0 ETH transfer to yourself")
         self.history_empty = QLabel("No transactions sent on this network yet.")
         self.history_empty.setProperty("muted", True)
+        activity = QWidget()
+        activity_column = QVBoxLayout(activity)
+        activity_column.setContentsMargins(0, 6, 0, 0)
+        activity_column.addWidget(self.history_view, 1)
         row = QHBoxLayout()
         row.addWidget(self.history_empty)
         row.addStretch(1)
         row.addWidget(self.speed_up_button)
         row.addWidget(self.cancel_tx_button)
-        column.addLayout(row)
+        activity_column.addLayout(row)
+
+        self.nfts_view = _table(self.state.nfts)
+        nfts_header = self.nfts_view.horizontalHeader()
+        for i in range(self.state.nfts.columnCount()):
+            nfts_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        nfts_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the collection
+        self.nfts_empty = QLabel("No NFTs in the collections the studio knows. Mint in Create, buy in Market, or "
+                                 "open a collection in Collections to add it.")
+        self.nfts_empty.setProperty("muted", True)
+        self.nfts_empty.setWordWrap(True)
+        nfts = QWidget()
+        nfts_column = QVBoxLayout(nfts)
+        nfts_column.setContentsMargins(0, 6, 0, 0)
+        nfts_column.addWidget(self.nfts_view, 1)
+        nfts_column.addWidget(self.nfts_empty)
+
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(activity, "Activity")
+        self.lower_tabs.addTab(nfts, "NFTs")
+        account_pick = QWidget()
+        pick_row = QHBoxLayout(account_pick)
+        pick_row.setContentsMargins(0, 0, 0, 0)
+        pick_row.addWidget(QLabel("Account"))
+        pick_row.addWidget(self.history_account)
+        self.lower_tabs.setCornerWidget(account_pick, Qt.Corner.TopRightCorner)
+        column.addWidget(self.lower_tabs, 4)
 
         self.progress = ProgressStrip()
         column.addWidget(self.progress)
@@ -199,6 +226,8 @@ class WalletTab(QWidget):
         b.connect(self.history_account.currentIndexChanged, self._on_history_account_chosen)
         b.connect(state.history.modelReset, self._update_history_buttons)
         b.connect(self.send_button.clicked, lambda: self.when_unlocked(self.open_send))
+        b.connect(self.receive_button.clicked, self.open_receive)
+        b.connect(state.nfts.modelReset, self._update_nfts_empty)
         b.connect(self.sign_button.clicked, lambda: self.when_unlocked(self.open_sign_message))
         b.connect(self.copy_button.clicked, self.copy_address)
         b.connect(self.add_account_button.clicked, lambda: self.when_unlocked(self.add_account))
@@ -346,6 +375,14 @@ class WalletTab(QWidget):
         from studio.ui.dialogs.send import SendDialog
 
         return self._open(SendDialog(self.state, self))
+
+    def open_receive(self) -> QDialog:
+        from studio.ui.dialogs.receive import ReceiveDialog
+
+        return self._open(ReceiveDialog(self.state, self))
+
+    def _update_nfts_empty(self) -> None:
+        self.nfts_empty.setVisible(self.state.nfts.rowCount() == 0)
 
     def open_sign_message(self) -> QDialog:
         from studio.ui.dialogs.sign_message import SignMessageDialog

@@ -118,6 +118,7 @@ class MarketRowsModel(QAbstractTableModel):
         self._rows: list[Any] = []
         self.currency = "ETH"
         self.names: dict[str, str] = {}  # the wallet's account names by lower-case address
+        self.collection_names: dict[str, str] = {}  # collections' names by lower-case address
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -164,6 +165,12 @@ class MarketRowsModel(QAbstractTableModel):
         name = self.names.get(address.lower())
         return f"{name} ({short_address(address)})" if name else short_address(address)
 
+    def collection_name(self, address: str) -> str:
+        """A collection as people read it: its name (the library's or its contract's), else its address
+        shortened."""
+        name = self.collection_names.get(address.lower())
+        return name if name else short_address(address)
+
     def rows(self) -> list[Any]:
         return list(self._rows)
 
@@ -188,12 +195,69 @@ def card_name(card: Card | None, fallback: str) -> str:
     return card.details.name if card is not None else fallback
 
 
-class ListingsModel(MarketRowsModel):
-    """What is for sale: image, name, artist, price, royalty, provenance; the tab adds Buy buttons."""
+#: How the Market's listings can be sorted: key -> the words the sort box shows.
+LISTING_SORTS = {"price_low": "Price: low to high", "price_high": "Price: high to low", "name": "Name",
+                 "collection": "Collection"}
 
-    COLUMNS = ("", "Name", "Artist", "Price", "Royalty", "Provenance", "")
-    RIGHT = frozenset({3, 4})
-    BADGE = 5
+
+class ListingsModel(MarketRowsModel):
+    """What is for sale: image, name, collection, artist, price, royalty, provenance; the tab adds Buy
+    buttons. Searching (name, collection, artist, seller, token id) and sorting pick the rows shown
+    from every listing the last sync read."""
+
+    COLUMNS = ("", "Name", "Collection", "Artist", "Price", "Royalty", "Provenance", "")
+    RIGHT = frozenset({4, 5})
+    BADGE = 6
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._all: list[MarketItem] = []
+        self.search_text = ""
+        self.sort_key = "price_low"
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self._all = list(rows)
+        super().set_rows(self._shown())
+
+    def set_view(self, search: str | None = None, sort: str | None = None) -> None:
+        """Show the listings whose name, collection, artist, seller or token id holds ``search`` (case
+        and runs of spaces ignored), sorted by ``sort`` (a key of LISTING_SORTS)."""
+        if sort is not None and sort not in LISTING_SORTS:
+            from studio.errors import InputError
+
+            raise InputError(f"{sort!r} is not a way to sort listings; use one of {', '.join(LISTING_SORTS)}.")
+        self.search_text = self.search_text if search is None else search
+        self.sort_key = self.sort_key if sort is None else sort
+        super().set_rows(self._shown())
+
+    def listing_count(self) -> int:
+        """Every listing the last sync read, shown or not."""
+        return len(self._all)
+
+    def set_card(self, key: tuple[str, str, str], card: Card) -> None:
+        self._all = [replace(row, card=card) if row.key == key else row for row in self._all]
+        super().set_card(key, card)
+
+    def _haystack(self, row: MarketItem) -> str:
+        card = row.card
+        parts = [card_name(card, ""), self.collection_name(row.collection), row.collection, row.seller,
+                 str(row.token_id) if row.token_id is not None else "", f"#{row.token_id}" if row.token_id else ""]
+        if card is not None:
+            parts += [card.details.artist or "", card.details.description[:300]]
+        return " ".join(parts).lower()
+
+    def _shown(self) -> list[MarketItem]:
+        query = " ".join(self.search_text.lower().split())
+        rows = [r for r in self._all if query in self._haystack(r)]
+        if self.sort_key == "price_high":
+            rows.sort(key=lambda r: -r.price_wei)
+        elif self.sort_key == "name":
+            rows.sort(key=lambda r: (card_name(r.card, "\uffff").lower(), r.price_wei))
+        elif self.sort_key == "collection":
+            rows.sort(key=lambda r: (self.collection_name(r.collection).lower(), r.price_wei))
+        else:
+            rows.sort(key=lambda r: r.price_wei)
+        return rows
 
     def text(self, row: MarketItem, column: int) -> str:
         card = row.card
@@ -201,13 +265,15 @@ class ListingsModel(MarketRowsModel):
             return card_name(card, f"Token {row.token_id}" if row.token_id is not None else "Unminted work") + (
                 "  (lazy: minted on purchase)" if row.kind == LAZY else "")
         if column == 2:
-            return self.who(card.details.artist if card else row.seller)
+            return self.collection_name(row.collection)
         if column == 3:
-            return format_eth(row.price_wei, self.currency)
+            return self.who(card.details.artist if card else row.seller)
         if column == 4:
+            return format_eth(row.price_wei, self.currency)
+        if column == 5:
             bps = card.details.royalty_bps if card else None
             return "—" if bps is None else f"{bps / 100:g}%"
-        if column == 5:
+        if column == 6:
             return card.badge if card else "…"
         return ""
 
@@ -237,7 +303,7 @@ class HeldTokensModel(MarketRowsModel):
         if column == 1:
             return card_name(row.card, f"Token {row.token_id}")
         if column == 2:
-            return f"#{row.token_id} · {short_address(row.collection)}"
+            return f"#{row.token_id} · {self.collection_name(row.collection)}"
         if column == 3:
             return self.who(row.owner)
         if column == 4:
@@ -266,7 +332,7 @@ class OffersModel(MarketRowsModel):
         if column == 1:
             return card_name(row.card, f"Token {offer.token_id}") + f"  #{offer.token_id}"
         if column == 2:
-            return short_address(offer.collection)
+            return self.collection_name(offer.collection)
         if column == 3:
             return self.who(offer.buyer)
         if column == 4:

@@ -255,6 +255,18 @@ CELL_ROLE = Qt.ItemDataRole.UserRole + 5
 CELL_CACHE_BYTES = 24 << 20  # drawn cells kept (a full screen of 1360x820 is about 40 of 0.12 MB)
 
 
+#: A badge's mark, its colour and what it says (tooltips and the tests read the words).
+BADGES = {"signed": ("✓", "#3fb27f", "signed by its creator"), "minted": ("◆", "#6c8cff", "minted as a token"),
+          "listed": ("$", "#e0a13a", "listed for sale")}
+BADGE_SIZE = 18
+
+
+def badge_rects(image_rect: QRect, count: int) -> list[QRect]:
+    """Where a cell's badges go: small circles along the thumbnail's bottom-left edge."""
+    return [QRect(image_rect.left() + 5 + n * (BADGE_SIZE + 3), image_rect.bottom() - BADGE_SIZE - 4, BADGE_SIZE,
+                  BADGE_SIZE) for n in range(count)]
+
+
 class GalleryDelegate(QStyledItemDelegate):
     """A rounded thumbnail (a placeholder while it loads, a mark when the file is broken) with
     the work's title under it; an accent frame when selected.
@@ -290,8 +302,9 @@ class GalleryDelegate(QStyledItemDelegate):
         cell = index.data(CELL_ROLE)
         if cell is None:
             cell = (index.data(Qt.ItemDataRole.DisplayRole), index.data(SHA256_ROLE), index.data(FAVOURITE_ROLE),
-                    index.data(Qt.ItemDataRole.DecorationRole))
-        title, sha256, favourite, pixmap = cell
+                    index.data(Qt.ItemDataRole.DecorationRole), ())
+        title, sha256, favourite, pixmap = cell[:4]
+        badges = tuple(cell[4]) if len(cell) > 4 else ()
         if not isinstance(pixmap, QPixmap) or pixmap.isNull():
             pixmap = None
         state = option.state
@@ -302,13 +315,14 @@ class GalleryDelegate(QStyledItemDelegate):
         if pixmap is None and not failed:  # a placeholder is cheap, and gone once the thumbnail comes
             painter.save()
             try:
-                self._draw(painter, rect, option, str(title or ""), bool(favourite), None, False, selected, hovered)
+                self._draw(painter, rect, option, str(title or ""), bool(favourite), None, False, selected, hovered,
+                           badges)
             finally:
                 painter.restore()
             return
         widget = option.widget
         ratio = widget.devicePixelRatioF() if widget is not None else 1.0
-        key = (sha256, title, bool(favourite), pixmap.cacheKey() if pixmap is not None else None, failed,
+        key = (sha256, title, bool(favourite), badges, pixmap.cacheKey() if pixmap is not None else None, failed,
                selected, hovered, rect.width(), rect.height(), ratio)
         drawn = self._cells.get(key)
         if drawn is None:
@@ -318,7 +332,7 @@ class GalleryDelegate(QStyledItemDelegate):
             cell_painter = QPainter(drawn)
             try:
                 self._draw(cell_painter, QRect(0, 0, rect.width(), rect.height()), option, str(title or ""),
-                           bool(favourite), pixmap, failed, selected, hovered)
+                           bool(favourite), pixmap, failed, selected, hovered, badges)
             finally:
                 cell_painter.end()
             self._cells[key] = drawn
@@ -330,8 +344,21 @@ class GalleryDelegate(QStyledItemDelegate):
             self._cells.move_to_end(key)
         painter.drawPixmap(rect.topLeft(), drawn)
 
+    @staticmethod
+    def _draw_badges(painter: QPainter, image_rect: QRect, badges: tuple[str, ...]) -> None:
+        """Signed, minted, listed: a coloured disc with a mark each, drawn into the cached cell."""
+        known = [name for name in badges if name in BADGES]
+        for name, spot in zip(known, badge_rects(image_rect, len(known))):
+            mark, colour, _words = BADGES[name]
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(colour))
+            painter.drawEllipse(spot)
+            painter.setPen(QColor("#0d0f14"))
+            painter.drawText(spot, Qt.AlignmentFlag.AlignCenter, mark)
+
     def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, text: str, favourite: bool,
-              pixmap: QPixmap | None, failed: bool, selected: bool, hovered: bool) -> None:
+              pixmap: QPixmap | None, failed: bool, selected: bool, hovered: bool,
+              badges: tuple[str, ...] = ()) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.setFont(option.font)
@@ -360,6 +387,7 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.drawEllipse(badge)
             painter.setPen(QColor(theme.WARNING_TEXT))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "★")
+        self._draw_badges(painter, image_rect, badges)
         painter.setPen(QColor(theme.TEXT if selected else theme.MUTED))
         caption = QRect(rect.left() + 2, image_rect.bottom() + 3, rect.width() - 4, CAPTION - 3)
         painter.drawText(caption, Qt.AlignmentFlag.AlignCenter,
