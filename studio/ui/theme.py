@@ -29,6 +29,8 @@ THEMES: dict[str, dict[str, str]] = {
         "accent_disabled_bg": "#bdb5ef", "accent_disabled_text": "#f4f2ff",
     },
 }
+#: The Gallery's badges (signed, minted, listed) and the mark drawn on them: the same in both themes.
+BADGE_COLOURS = {"signed": "#3fb27f", "minted": "#6c8cff", "listed": "#e0a13a", "mark": "#0d0f14"}
 #: Each text colour and the backgrounds it is drawn on (tests check WCAG AA, 4.5:1, for every pair
 #: in both themes). Disabled text is left out on purpose: WCAG exempts inactive controls, and a
 #: disabled label that reads like an active one would mislead.

@@ -256,8 +256,9 @@ CELL_CACHE_BYTES = 24 << 20  # drawn cells kept (a full screen of 1360x820 is ab
 
 
 #: A badge's mark, its colour and what it says (tooltips and the tests read the words).
-BADGES = {"signed": ("✓", "#3fb27f", "signed by its creator"), "minted": ("◆", "#6c8cff", "minted as a token"),
-          "listed": ("$", "#e0a13a", "listed for sale")}
+BADGES = {"signed": ("✓", theme.BADGE_COLOURS["signed"], "signed by its creator"),
+          "minted": ("◆", theme.BADGE_COLOURS["minted"], "minted as a token"),
+          "listed": ("$", theme.BADGE_COLOURS["listed"], "listed for sale")}
 BADGE_SIZE = 18
 
 
@@ -353,7 +354,7 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(colour))
             painter.drawEllipse(spot)
-            painter.setPen(QColor("#0d0f14"))
+            painter.setPen(QColor(theme.BADGE_COLOURS["mark"]))
             painter.drawText(spot, Qt.AlignmentFlag.AlignCenter, mark)
 
     def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, text: str, favourite: bool,
