@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from studio.workflows.mint import MintResult
     from studio.workflows.verify import Verdict
 
-__all__ = ["batch_mint", "cid_of", "export_car", "fetch", "generate", "list_token", "mint", "publish", "verify"]
+__all__ = ["batch_mint", "cid_of", "export_car", "fetch", "generate", "list_token", "mint", "png_info", "publish",
+           "upscale", "verify"]
 
 
 def cid_of(path: Path | str, cid_version: int = 0, *, include_hidden: bool = False) -> str:
@@ -124,6 +125,35 @@ def generate(prompt: str, *, model: str | None = None, count: int = 1, seed: int
         saved = generate_works(request, engine, Path(out_dir) if out_dir else config.paths.works_dir,
                                library=library)
     return [work.path for work in saved]
+
+
+def upscale(path: Path | str, *, upscaler: str = "lanczos", scale: float = 2.0,
+            out_dir: Path | str | None = None) -> Path:
+    """Upscale a picture (Lanczos, or an upscaler model file) into a new work naming its source; its path."""
+    from studio.config import load_config
+    from studio.generation.engine import Engine
+    from studio.generation.models import ModelCatalog
+    from studio.workflows.upscale import upscale_work
+
+    config = load_config()
+    engine = Engine(ModelCatalog(config), device=config["device"], precision=config["precision"],
+                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+    from studio.library.db import Library
+
+    with Library.default() as library:
+        return upscale_work(Path(path), engine, Path(out_dir) if out_dir else config.paths.works_dir,
+                            library=library, upscaler=upscaler, scale=scale).path
+
+
+def png_info(path: Path | str) -> Any:
+    """The generation parameters an image carries (studio, A1111, ComfyUI, InvokeAI) and the request they
+    make (``ImageParameters``: source, fields, request, notes)."""
+    from studio.config import load_config
+    from studio.generation.models import ModelCatalog
+    from studio.workflows.pnginfo import read_parameters
+
+    config = load_config()
+    return read_parameters(Path(path), catalog=ModelCatalog(config), weights=config.model_folders())
 
 
 def verify(path: Path | str) -> "Verdict":

@@ -72,6 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
             "The studio's own models folder is always scanned.", section="Generation"),
     Setting("scan_hf_cache", "Scan the Hugging Face cache", True,
             "Also list diffusers models already downloaded into the Hugging Face cache.", section="Generation"),
+    Setting("channels_last", "Channels-last memory format", "auto",
+            "Lay out the UNet's and VAE's tensors channels-last, which is faster on NVIDIA GPUs. Auto uses it "
+            "on CUDA only.", choices=("auto", "on", "off"), section="Generation"),
+    Setting("torch_compile", "Compile the UNet (torch.compile)", False,
+            "Faster sampling on CUDA after a warm-up of a minute or more on the first image of each size; "
+            "needs a C++ compiler (and Triton on Linux).", section="Generation"),
     Setting("allow_pickle_checkpoints", "Allow pickle checkpoints (.ckpt, .bin)", False,
             "Pickle files can run arbitrary code when loaded. Only allow them for files "
             "whose source you trust; prefer .safetensors.", section="Generation"),

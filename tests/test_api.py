@@ -8,14 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from studio import api
 from studio.config import load_config
 from studio.errors import InputError, NotFound
+from studio.generation.request import UpscaleRecord
 from studio.storage.car import read_car
 from studio.storage.cid import Cid
 from studio.storage.gateway import Gateway
 from studio.storage.store import LocalStore
+from studio.workflows.generate import read_recipe
 
 from known_cids import HELLO_V0, HELLO_V1
 
@@ -86,3 +89,23 @@ def test_importing_the_api_loads_neither_qt_nor_the_storage_backends() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_generate_with_create_options_then_upscale_and_read_back(studio_home: Path, demo_model_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    import shutil
+
+    from studio.paths import studio_paths
+
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    [path] = api.generate("a (red:1.2) fox", seed=3, steps=2, width=64, height=64, out_dir=tmp_path,
+                          scheduler="dpmpp_2m", sigmas="karras", clip_skip=2)
+    bigger = api.upscale(path, scale=2.0, out_dir=tmp_path / "big")
+    info = api.png_info(path)
+    assert info.source == "studio" and (info.request.sigmas, info.request.clip_skip) == ("karras", 2)
+    assert api.png_info(bigger).fields["mode"] == "upscale"
+    with Image.open(bigger) as picture:
+        assert picture.size == (128, 128)
+    assert read_recipe(bigger).upscale == UpscaleRecord(upscaler="lanczos", scale=2.0)
+    with pytest.raises(NotFound, match="gone.pth does not exist"):
+        api.upscale(path, upscaler=str(tmp_path / "gone.pth"))

@@ -2,7 +2,8 @@
 
 Output: the path of each image as it is written, one per line. With ``--json``, one JSON object
 per line instead (JSON Lines), as each image is written:
-``{"path": "...", "recipe": {...}, "warnings": [...]}``.
+``{"path": "...", "recipe": {...}, "warnings": [...]}``. With ``--x``/``--y``/``--z`` (an X/Y/Z
+plot) the grid images follow, one line each (``{"grid": "..."}`` under ``--json``).
 """
 from __future__ import annotations
 
@@ -33,11 +34,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--guidance", type=float, help="CFG scale (default: from the model)")
     parser.add_argument("--size", default=None, metavar="WxH", help="image size, e.g. 512x512 (default: the model's)")
     parser.add_argument("--count", type=int, default=1, help="number of images (default 1)")
-    parser.add_argument("--scheduler", help="sampler: euler, euler_a, dpmpp_2m_karras, ddim, lcm")
+    parser.add_argument("--scheduler", "--sampler", dest="scheduler",
+                        help="sampler: euler, euler_a, heun, lms, dpm2, dpm2_a, dpmpp_2m, dpmpp_2m_sde, dpmpp_sde, "
+                             "unipc, ddim, lcm (default: from the model)")
+    parser.add_argument("--sigmas", default="default", choices=("default", "karras", "exponential"),
+                        help="sigma schedule of the sampler (default: the model's spacing)")
+    parser.add_argument("--clip-skip", type=int, default=1, metavar="N",
+                        help="read the text encoder's N-th layer from the end (A1111's count; default 1)")
+    parser.add_argument("--vae", type=Path, metavar="FILE", help="a VAE file or folder instead of the model's own")
+    parser.add_argument("--prompt-syntax", default="a1111", choices=("a1111", "plain"),
+                        help="a1111: (word:1.2), [word], prompts past 77 tokens (default); plain: as typed")
+    parser.add_argument("--embedding", action="append", default=[], type=Path, metavar="FILE",
+                        help="a textual-inversion .safetensors, called by its file name in the prompt; repeatable")
+    parser.add_argument("--style", action="append", default=[], metavar="NAME",
+                        help="apply a saved prompt style (`studio styles list`); repeatable")
+    parser.add_argument("--batch-size", type=int, default=1, help="images made together per batch (default 1)")
+    parser.add_argument("--variation-seed", type=int, help="seed of the noise blended in (A1111's subseed)")
+    parser.add_argument("--variation-strength", type=float, default=0.0,
+                        help="how much of the variation seed's noise, 0-1 (default 0)")
+    hires = parser.add_argument_group("hires fix")
+    hires.add_argument("--hires", type=float, metavar="SCALE", help="upscale by SCALE and repaint (e.g. 2)")
+    hires.add_argument("--hires-upscaler", default="latent", metavar="latent|lanczos|FILE",
+                       help="how the first pass is upscaled (default latent)")
+    hires.add_argument("--hires-steps", type=int, default=0, help="steps of the second pass (default: as the first)")
+    hires.add_argument("--hires-denoise", type=float, default=0.5, help="denoise of the second pass (default 0.5)")
+    parser.add_argument("--control", action="append", default=[], metavar="model=PATH,image=FILE[,...]",
+                        help="a ControlNet or T2I-Adapter unit: model=, image=, pre=none|canny|lineart|tile|depth|pose, "
+                             "weight=, start=, end=, low=, high= (canny thresholds); repeatable")
+    plot = parser.add_argument_group("X/Y/Z plot")
+    for axis in ("x", "y", "z"):
+        plot.add_argument(f"--{axis}", metavar="AXIS=V1,V2,...",
+                          help="vary AXIS over the values (seed, steps, guidance, sampler, sigmas, model, "
+                               "lora_weight, clip_skip, prompt_sr); every cell is saved as a work, plus a grid image")
     parser.add_argument("--init-image", type=Path, help="start from this image (image-to-image)")
     parser.add_argument("--strength", type=float, default=0.75,
                         help="how much of the init image to repaint, 0-1 (default 0.75)")
     parser.add_argument("--mask", type=Path, help="inpaint: white areas of this image are repainted")
+    parser.add_argument("--outpaint", metavar="LEFT,RIGHT,TOP,BOTTOM",
+                        help="extend the init image by these pixels on each side and paint the new area "
+                             "(the size follows; the width and height must come out as multiples of 8)")
     parser.add_argument("--lora", action="append", default=[], metavar="FILE[:WEIGHT]",
                         help="apply a .safetensors LoRA (weight default 1); repeatable")
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
@@ -74,6 +109,40 @@ def parse_lora(text: str) -> Any:
     return LoraSpec(path=Path(path).expanduser(), weight=weight)
 
 
+def parse_control(text: str) -> Any:
+    """'model=cn,image=pose.png,pre=canny,weight=0.8' -> ControlUnit (the picture loaded)."""
+    from studio.generation.request import ControlUnit
+
+    fields: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InputError(f"“{part}” in --control is not key=value.",
+                             hint="Write --control model=PATH,image=FILE[,pre=canny][,weight=1][,start=0][,end=1].")
+        fields[key.strip()] = value.strip()
+    unknown = set(fields) - {"model", "image", "pre", "weight", "start", "end", "low", "high"}
+    if unknown or "model" not in fields or "image" not in fields:
+        raise InputError(f"--control {text!r} needs model= and image= (and knows pre, weight, start, end, low, high).")
+    try:
+        return ControlUnit(model=Path(fields["model"]).expanduser(),
+                           image=_open_image(Path(fields["image"]).expanduser(), "control picture"),
+                           preprocessor=fields.get("pre", "none"), weight=float(fields.get("weight", 1.0)),
+                           start=float(fields.get("start", 0.0)), end=float(fields.get("end", 1.0)),
+                           low_threshold=int(fields.get("low", 100)), high_threshold=int(fields.get("high", 200)))
+    except ValueError as exc:
+        raise InputError(f"A number in --control {text!r} is not readable ({exc}).") from exc
+
+
+def parse_axis_option(text: str) -> Any:
+    """'steps=10,20,30' -> GridAxis."""
+    from studio.workflows.grid import parse_axis
+
+    kind, sep, values = text.partition("=")
+    if not sep:
+        raise InputError(f"“{text}” is not an axis.", hint="Write AXIS=V1,V2,..., e.g. --x steps=10,20,30.")
+    return parse_axis(kind.strip(), values)
+
+
 def _open_image(path: Path, what: str) -> Any:
     from studio.safeimage import load_image
 
@@ -102,17 +171,48 @@ def run(args: argparse.Namespace) -> int:
         width = height = info.family.native_size
     init_image = _open_image(args.init_image, "init image") if args.init_image else None
     mask_image = _open_image(args.mask, "mask") if args.mask else None
+    prompt, negative = args.prompt, args.negative
+    if args.style:
+        from studio.workflows.prompt_library import apply_style, find_style
+
+        for name in args.style:
+            prompt, negative = apply_style(prompt, negative, find_style(name))
+    from studio.generation.request import HiresFix
+
+    from studio.generation.request import Outpaint
+
+    outpaint = None
+    if args.outpaint:
+        if init_image is None:
+            raise InputError("--outpaint extends the --init-image.", hint="Give --init-image FILE too.")
+        try:
+            left, right, top, bottom = (int(v) for v in args.outpaint.split(","))
+        except ValueError as exc:
+            raise InputError(f"“{args.outpaint}” is not LEFT,RIGHT,TOP,BOTTOM.", hint="e.g. --outpaint 0,128,0,0") from exc
+        outpaint = Outpaint(left=left, right=right, top=top, bottom=bottom)
+        width, height = outpaint.canvas_size(init_image.size)
+    hires = None
+    if args.hires is not None:
+        upscaler = args.hires_upscaler if args.hires_upscaler in ("latent", "lanczos") \
+            else str(Path(args.hires_upscaler).expanduser())
+        hires = HiresFix(scale=args.hires, upscaler=upscaler, steps=args.hires_steps, denoise=args.hires_denoise)
     request = GenerationRequest(
-        prompt=args.prompt, negative_prompt=args.negative, model=model_name, seed=args.seed,
+        prompt=prompt, negative_prompt=negative, model=model_name, seed=args.seed,
         steps=args.steps if args.steps is not None else steps,
         guidance=args.guidance if args.guidance is not None else guidance,
         width=width, height=height, count=args.count, scheduler=args.scheduler or scheduler,
         init_image=init_image, strength=args.strength, mask_image=mask_image,
-        loras=tuple(parse_lora(item) for item in args.lora),
+        loras=tuple(parse_lora(item) for item in args.lora), sigmas=args.sigmas, clip_skip=args.clip_skip,
+        vae=args.vae.expanduser() if args.vae else None, prompt_syntax=args.prompt_syntax,
+        embeddings=tuple(path.expanduser() for path in args.embedding), hires=hires,
+        control=tuple(parse_control(item) for item in args.control), variation_seed=args.variation_seed,
+        variation_strength=args.variation_strength, batch_size=args.batch_size, outpaint=outpaint,
     )
+    axes = [parse_axis_option(text) for text in (args.x, args.y, args.z) if text]
     engine = Engine(catalog, device=config["device"], precision=config["precision"],
                     memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
-    engine.validate(request)
+    if not axes:
+        engine.validate(request)
     out_dir = args.out or config.paths.works_dir
     wallet, signer = provenance_signer(args)
     from studio.library.db import Library
@@ -146,9 +246,20 @@ def run(args: argparse.Namespace) -> int:
     def on_step(step: Any) -> None:
         bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
 
+    def on_cell(cell: int, cells: int, step: Any) -> None:
+        bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
+
     try:
-        generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
-                       progress=on_step)
+        if axes:
+            from studio.workflows.grid import make_grid
+
+            plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel, on_saved=report,
+                             signer=signer, progress=on_cell)
+            for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
+                print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
+        else:
+            generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
+                           progress=on_step)
     finally:
         bar.close()
         if previous is not None:

@@ -39,7 +39,7 @@ class StudioArgumentParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from studio.cli import devnet, generate, ipfs, models, network, verify, wallet
     from studio.cli import collection, completion, demo, mint
-    from studio.cli import avatars, batch, market
+    from studio.cli import avatars, batch, market, upscale
 
     exits = "\n".join(f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_TABLE)
     parser = StudioArgumentParser(
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                f"Exit status:\n{exits}\n\nShell completion: `studio completion bash|zsh|tcsh`.")
     parser.add_argument("--version", action="version", version=f"provenance-studio {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (generate, models, ipfs, wallet, network, devnet, verify):
+    for group in (generate, upscale, models, ipfs, wallet, network, devnet, verify):
         group.register(subparsers)
     for group in (collection, mint, demo):
         group.register(subparsers)

@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per file")
     parser.add_argument("--reproduce", action="store_true",
                         help="also regenerate each studio work from its recipe with the local model and compare")
+    parser.add_argument("--input", action="append", default=[], metavar="ROLE=FILE",
+                        help="with --reproduce: a picture the work was made from, by its role in the manifest "
+                             "(init, mask, ip_adapter, control0 ...); repeatable")
+    parser.add_argument("--weights", action="append", default=[], type=Path, metavar="DIR",
+                        help="with --reproduce: a folder holding the LoRAs, VAE, embeddings, upscaler or ControlNet "
+                             "files the recipe names (default: the models folders); repeatable")
     parser.add_argument("--token", action="append", default=[], metavar="NETWORK:COLLECTION:ID",
                         help="also check that this token was minted from the file (repeatable)")
     parser.add_argument("--offline", action="store_true",
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.verify import TokenRef, verify_file
 
     tokens = [TokenRef.parse(text) for text in args.token]  # a malformed one is a usage error (exit 2)
+    inputs = _inputs(args.input)
     code: int = Exit.OK
     engine: Any = None
     for path in args.files:
@@ -70,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
                     engine = _engine()
                 from studio.workflows.verify import reproduce_work
 
-                reproduction = reproduce_work(path, engine)
+                reproduction = reproduce_work(path, engine, inputs=inputs,
+                                              weights=[p.expanduser() for p in args.weights] or None)
                 result["reproduce"] = reproduction.to_json()
                 if not reproduction.match:
                     code = _worse(code, Exit.TAMPERED)
@@ -82,6 +90,18 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(_describe(verdict, result.get("reproduce")), flush=True)
     return code
+
+
+def _inputs(items: list[str]) -> dict[str, Path]:
+    from studio.errors import InputError
+
+    found = {}
+    for item in items:
+        role, sep, file = item.partition("=")
+        if not sep or not role.strip() or not file.strip():
+            raise InputError(f"“{item}” is not ROLE=FILE.", hint="Write e.g. --input init=source.png --input control0=pose.png.")
+        found[role.strip()] = Path(file.strip()).expanduser()
+    return found
 
 
 def _engine() -> Any:

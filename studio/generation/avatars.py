@@ -81,7 +81,7 @@ class StylePreset:
 
 
 def _parse_preset(data: Any, where: str) -> StylePreset:
-    from studio.generation.schedulers import SCHEDULERS
+    from studio.generation.schedulers import LEGACY_SAMPLERS, SCHEDULERS
 
     if not isinstance(data, Mapping):
         raise InputError(f"{where} is not an object.")
@@ -110,7 +110,7 @@ def _parse_preset(data: Any, where: str) -> StylePreset:
             raise InputError(f"{where} ({key}, {family}): steps must be 1 to 150.")
         if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) or not 0 <= guidance <= 30:
             raise InputError(f"{where} ({key}, {family}): guidance must be 0 to 30.")
-        if scheduler not in SCHEDULERS:
+        if scheduler not in SCHEDULERS and scheduler not in LEGACY_SAMPLERS:
             raise InputError(f"{where} ({key}, {family}): unknown sampler {scheduler!r} "
                              f"(samplers: {', '.join(SCHEDULERS)}).")
         families[family] = FamilySettings(size, steps, float(guidance), scheduler)

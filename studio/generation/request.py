@@ -85,15 +85,68 @@ class GenerationMode(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class HiresFix:
+    """A1111's hires fix: the first pass at the request's size, an upscale by ``scale``, then an
+    image-to-image pass at the larger size with its own ``steps`` (0: the first pass's) and ``denoise``.
+
+    ``upscaler`` is ``"latent"`` (the latents resized, bilinear), ``"lanczos"`` (the decoded image
+    resized) or the path of an upscaler model file (ESRGAN, Real-ESRGAN, SwinIR ...).
+    """
+
+    scale: float = 2.0
+    upscaler: str = "latent"
+    steps: int = 0
+    denoise: float = 0.5
+
+
+@dataclass(frozen=True)
+class Outpaint:
+    """Extend the init image by these many pixels on each side and paint the new area (an inpaint
+    whose mask is the new area plus ``overlap`` pixels of the original along each new edge)."""
+
+    left: int = 0
+    right: int = 0
+    top: int = 0
+    bottom: int = 0
+    overlap: int = 8
+
+    def canvas_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The extended picture's size for an init image of ``size``."""
+        return size[0] + self.left + self.right, size[1] + self.top + self.bottom
+
+    def to_dict(self) -> dict[str, int]:
+        return {"left": self.left, "right": self.right, "top": self.top, "bottom": self.bottom,
+                "overlap": self.overlap}
+
+
+@dataclass(frozen=True)
+class ControlUnit:
+    """One ControlNet (or T2I-Adapter) guiding a request: the model file or folder, the picture it
+    reads, how that picture is turned into a control map (``preprocessor``: ``none`` when it already
+    is one), its ``weight`` and the part of the sampling it acts in (``start``..``end``, 0-1)."""
+
+    model: Path
+    image: "Image | None" = field(default=None, compare=False)
+    preprocessor: str = "none"
+    weight: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    low_threshold: int = 100     # canny
+    high_threshold: int = 200    # canny
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """Everything that decides the pixels. ``seed=None`` means a random seed, chosen and recorded.
 
-    ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint)
-    selects inpainting, where ``mask_blur`` feathers the mask's edge, ``inpaint_area`` "masked"
-    paints only the mask's box grown by ``inpaint_padding`` pixels at full size, and the original
-    is kept outside the mask (``studio.generation.inpaint``). Batch image *i* uses seed ``seed + i``. ``ip_adapter`` with
-    ``ip_adapter_image`` (a reference picture) guides any mode by that picture at
-    ``ip_adapter_scale`` (0: ignored, 1: strong).
+    ``init_image`` selects image-to-image; ``init_image`` with ``mask_image`` (white = repaint), or
+    with ``outpaint``, selects inpainting, where ``mask_blur`` feathers the mask's edge,
+    ``inpaint_area`` "masked" paints only the mask's box grown by ``inpaint_padding`` pixels at full
+    size, and the original is kept outside the mask (``studio.generation.inpaint``). Image *i* overall
+    (``count`` batches of ``batch_size``) uses seed ``seed + i``. ``ip_adapter`` with
+    ``ip_adapter_image`` (a reference picture) guides any mode by that picture at ``ip_adapter_scale``
+    (0: ignored, 1: strong). The sampler's sigma schedule, clip skip, VAE, prompt syntax, embeddings,
+    hires fix, control units, variation seed and outpainting are documented in docs/generation.md.
     """
 
     prompt: str
@@ -116,12 +169,25 @@ class GenerationRequest:
     ip_adapter: IpAdapterSpec | None = None
     ip_adapter_scale: float = 0.6
     ip_adapter_image: "Image | None" = field(default=None, compare=False)
+    sigmas: str = "default"          # the sigma schedule: "default", "karras" or "exponential"
+    clip_skip: int = 1               # A1111's count: 1 reads the text encoder's last layer, 2 the one before
+    vae: Path | None = None          # a VAE file or folder of the model's family instead of the model's own
+    prompt_syntax: str = "a1111"     # "a1111": (word:1.2), [word], chunks past 77 tokens; "plain": as typed
+    embeddings: tuple[Path, ...] = ()  # textual-inversion files; each is called by its file name in prompts
+    hires: HiresFix | None = None
+    control: tuple[ControlUnit, ...] = ()
+    variation_seed: int | None = None  # A1111's subseed: noise of this seed blended in at variation_strength
+    variation_strength: float = 0.0
+    batch_size: int = 1              # images made together in one pass; count is the number of passes
+    outpaint: Outpaint | None = None  # extend init_image and paint the new area (width/height: the canvas)
 
     @property
     def mode(self) -> GenerationMode:
         if self.init_image is None:
             return GenerationMode.TEXT_TO_IMAGE
-        return GenerationMode.INPAINT if self.mask_image is not None else GenerationMode.IMAGE_TO_IMAGE
+        if self.mask_image is not None or self.outpaint is not None:
+            return GenerationMode.INPAINT
+        return GenerationMode.IMAGE_TO_IMAGE
 
 
 @dataclass(frozen=True)
@@ -149,9 +215,88 @@ class Recipe:
     device: str = ""
     dtype: str = ""
     generator: str = ""      # "provenance-studio <version>"
+    # -- since the sampler/schedule split; the defaults are what older recipes meant --------------
+    sigmas: str = "default"
+    clip_skip: int = 1
+    vae: tuple[str, str] | None = None           # (file or folder name, sha256)
+    prompt_syntax: str = "plain"
+    embeddings: tuple[tuple[str, str], ...] = ()  # (file name, sha256)
+    hires: "HiresRecord | None" = None
+    control: tuple["ControlRecord", ...] = ()
+    variation_seed: int | None = None
+    variation_strength: float = 0.0
+    batch_size: int = 1
+    batch_index: int = 0
+    upscale: "UpscaleRecord | None" = None       # a standalone upscale of another image
+    runtime: tuple[str, ...] = ()                # speed options that may move low bits: channels_last, compiled
+    outpaint: Outpaint | None = None
+
     mask_blur: int | None = None        # inpainting only: the options that decide its pixels
     inpaint_area: str | None = None
     inpaint_padding: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The fields beyond the first manifest schema, only where they differ from their defaults:
+        what the manifest's ``settings`` object carries (empty for a recipe an older studio could write)."""
+        found: dict[str, Any] = {}
+        if self.sigmas != "default":
+            found["sigmas"] = self.sigmas
+        if self.clip_skip != 1:
+            found["clip_skip"] = self.clip_skip
+        if self.vae is not None:
+            found["vae"] = {"name": self.vae[0], "sha256": self.vae[1]}
+        if self.prompt_syntax != "plain":
+            found["prompt_syntax"] = self.prompt_syntax
+        if self.embeddings:
+            found["embeddings"] = [{"name": n, "sha256": h} for n, h in self.embeddings]
+        if self.hires is not None:
+            found["hires"] = self.hires.to_dict()
+        if self.control:
+            found["control"] = [unit.to_dict() for unit in self.control]
+        if self.variation_seed is not None and self.variation_strength:
+            found["variation"] = {"seed": self.variation_seed, "strength": self.variation_strength}
+        if self.batch_size != 1:
+            found["batch"] = {"size": self.batch_size, "index": self.batch_index}
+        if self.upscale is not None:
+            found["upscale"] = self.upscale.to_dict()
+        if self.runtime:
+            found["runtime"] = list(self.runtime)
+        if self.outpaint is not None:
+            found["outpaint"] = self.outpaint.to_dict()
+        return found
+
+    @staticmethod
+    def settings_fields(settings: dict[str, Any]) -> dict[str, Any]:
+        """Recipe fields from a manifest's ``settings`` object (the reverse of :meth:`settings`)."""
+        fields: dict[str, Any] = {}
+        if "sigmas" in settings:
+            fields["sigmas"] = str(settings["sigmas"])
+        if "clip_skip" in settings:
+            fields["clip_skip"] = int(settings["clip_skip"])
+        if isinstance(settings.get("vae"), dict):
+            fields["vae"] = (str(settings["vae"]["name"]), str(settings["vae"]["sha256"]))
+        if "prompt_syntax" in settings:
+            fields["prompt_syntax"] = str(settings["prompt_syntax"])
+        if settings.get("embeddings"):
+            fields["embeddings"] = tuple((str(e["name"]), str(e["sha256"])) for e in settings["embeddings"])
+        if isinstance(settings.get("hires"), dict):
+            fields["hires"] = HiresRecord.from_dict(settings["hires"])
+        if settings.get("control"):
+            fields["control"] = tuple(ControlRecord.from_dict(unit) for unit in settings["control"])
+        if isinstance(settings.get("variation"), dict):
+            fields["variation_seed"] = int(settings["variation"]["seed"])
+            fields["variation_strength"] = float(settings["variation"]["strength"])
+        if isinstance(settings.get("batch"), dict):
+            fields["batch_size"] = int(settings["batch"]["size"])
+            fields["batch_index"] = int(settings["batch"]["index"])
+        if isinstance(settings.get("upscale"), dict):
+            fields["upscale"] = UpscaleRecord.from_dict(settings["upscale"])
+        if settings.get("runtime"):
+            fields["runtime"] = tuple(str(item) for item in settings["runtime"])
+        if isinstance(settings.get("outpaint"), dict):
+            fields["outpaint"] = Outpaint(**{key: int(settings["outpaint"][key])
+                                             for key in ("left", "right", "top", "bottom", "overlap")})
+        return fields
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -161,6 +306,10 @@ class Recipe:
         if self.ip_adapter is not None:
             name, sha, scale = self.ip_adapter
             data["ip_adapter"] = {"name": name, "sha256": sha, "scale": scale}
+        for key in ("sigmas", "clip_skip", "vae", "prompt_syntax", "embeddings", "hires", "control",
+                    "variation_seed", "variation_strength", "batch_size", "batch_index", "upscale", "runtime", "outpaint"):
+            data.pop(key)
+        data["settings"] = self.settings()
         return data
 
     @classmethod
@@ -170,36 +319,86 @@ class Recipe:
         adapter = data.get("ip_adapter")
         if isinstance(adapter, dict):
             data["ip_adapter"] = (adapter["name"], adapter["sha256"], float(adapter["scale"]))
+        settings = data.pop("settings", None)
+        if isinstance(settings, dict):
+            data.update(cls.settings_fields(settings))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def request_from_recipe(recipe: Recipe, *, init_image: "Image | None" = None,
-                        mask_image: "Image | None" = None) -> GenerationRequest:
-    """The request that makes ``recipe``'s image again (its seed, one image), given the input images
-    it names by hash: checked against those hashes. LoRAs and adapters need their files: refused."""
-    from studio.errors import InputError
-    from studio.generation.engine import image_sha256
+@dataclass(frozen=True)
+class HiresRecord:
+    """How a hires fix ran: the upscaler (``latent``, ``lanczos`` or a model file by name and SHA-256)."""
 
-    if recipe.loras or recipe.ip_adapter is not None:
-        raise InputError("The recipe uses LoRAs or an IP-Adapter, which are not rebuilt from a recipe.",
-                         hint="Generate again with the same files chosen.")
-    for what, image, expected in (("init image", init_image, recipe.init_image_hash),
-                                  ("mask", mask_image, recipe.mask_hash)):
-        if (image is None) != (expected is None):
-            raise InputError(f"The recipe {'needs' if expected else 'has no'} {what}.")
-        if image is not None and image_sha256(image) != expected:
-            raise InputError(f"This {what} is not the one the recipe names (its SHA-256 differs).")
-    fields: dict[str, Any] = {}
-    if recipe.mode == GenerationMode.INPAINT.value:
-        fields = {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
-                  "inpaint_area": recipe.inpaint_area or "whole",
-                  "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}
-    return GenerationRequest(prompt=recipe.prompt, negative_prompt=recipe.negative_prompt, model=recipe.model_name,
-                             seed=recipe.seed, steps=recipe.steps, guidance=recipe.guidance, width=recipe.width,
-                             height=recipe.height, count=1, scheduler=recipe.scheduler, init_image=init_image,
-                             strength=recipe.strength if recipe.strength is not None else 0.75,
-                             mask_image=mask_image, **fields)
+    scale: float
+    upscaler: str
+    steps: int
+    denoise: float
+    upscaler_sha256: str | None = None
+    width: int = 0    # the final size
+    height: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale, "upscaler": self.upscaler, "upscaler_sha256": self.upscaler_sha256,
+                "steps": self.steps, "denoise": self.denoise, "width": self.width, "height": self.height}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HiresRecord":
+        sha = data.get("upscaler_sha256")
+        return cls(scale=float(data["scale"]), upscaler=str(data["upscaler"]), steps=int(data["steps"]),
+                   denoise=float(data["denoise"]), upscaler_sha256=str(sha) if sha else None,
+                   width=int(data.get("width", 0)), height=int(data.get("height", 0)))
+
+
+@dataclass(frozen=True)
+class ControlRecord:
+    """One control unit as recorded: its model (name, SHA-256, kind), the SHA-256 of the picture it
+    was given (before preprocessing), the preprocessor and its settings."""
+
+    model_name: str
+    model_sha256: str
+    kind: str              # "controlnet" or "t2i_adapter"
+    image_sha256: str
+    preprocessor: str
+    weight: float
+    start: float
+    end: float
+    low_threshold: int = 100
+    high_threshold: int = 200
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": {"name": self.model_name, "sha256": self.model_sha256, "kind": self.kind},
+                                "image_sha256": self.image_sha256, "preprocessor": self.preprocessor,
+                                "weight": self.weight, "start": self.start, "end": self.end}
+        if self.preprocessor == "canny":
+            data["thresholds"] = [self.low_threshold, self.high_threshold]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ControlRecord":
+        low, high = data.get("thresholds", (100, 200))
+        return cls(model_name=str(data["model"]["name"]), model_sha256=str(data["model"]["sha256"]),
+                   kind=str(data["model"]["kind"]), image_sha256=str(data["image_sha256"]),
+                   preprocessor=str(data["preprocessor"]), weight=float(data["weight"]),
+                   start=float(data["start"]), end=float(data["end"]), low_threshold=int(low),
+                   high_threshold=int(high))
+
+
+@dataclass(frozen=True)
+class UpscaleRecord:
+    """A standalone upscale: the upscaler (``lanczos`` or a model file by name and SHA-256) and the factor."""
+
+    upscaler: str
+    scale: float
+    upscaler_sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"upscaler": self.upscaler, "upscaler_sha256": self.upscaler_sha256, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "UpscaleRecord":
+        sha = data.get("upscaler_sha256")
+        return cls(upscaler=str(data["upscaler"]), scale=float(data["scale"]), upscaler_sha256=str(sha) if sha else None)
 
 
 @dataclass(frozen=True)
@@ -207,6 +406,7 @@ class GenerationResult:
     image: "Image"
     recipe: Recipe
     warnings: tuple[str, ...] = ()
+    control_maps: tuple["Image", ...] = ()   # the preprocessed map of each control unit, for the GUI to show
 
 
 @dataclass(frozen=True)
@@ -219,6 +419,7 @@ class GenerationProgress:
     steps: int
     elapsed_s: float
     preview: "Image | None" = None
+    phase: str = "sampling"   # "warm-up" while torch.compile builds the UNet for a new size (step 0)
 
     @property
     def fraction(self) -> float:

@@ -92,6 +92,27 @@ def _unquote(value: str) -> str:
     return value
 
 
+def a1111_fields(parameters: str) -> dict[str, str]:
+    """Every ``Key: value`` of an A1111 ``parameters`` settings line (the last line), unquoted."""
+    lines = parameters.strip().split("\n")
+    if not lines or len(_A1111_PARAM.findall(lines[-1])) < 3:
+        return {}
+    return {key.strip(): _unquote(value) for key, value in _A1111_PARAM.findall(lines[-1])}
+
+
+def comfyui_scheduler(prompt: str | None) -> str | None:
+    """The scheduler (``karras``, ``normal`` ...) of a ComfyUI API graph's first KSampler, if any."""
+    graph = _loads(prompt)
+    if not isinstance(graph, Mapping):
+        return None
+    for _id, node in sorted(graph.items(), key=lambda item: str(item[0])):
+        if isinstance(node, Mapping) and str(node.get("class_type", "")).startswith("KSampler"):
+            inputs = node.get("inputs")
+            value = inputs.get("scheduler") if isinstance(inputs, Mapping) else None
+            return value if isinstance(value, str) else None
+    return None
+
+
 def parse_a1111(parameters: str) -> ForeignMetadata:
     """AUTOMATIC1111/Forge ``parameters``: prompt lines, ``Negative prompt:`` lines, then one settings line."""
     lines = parameters.strip().split("\n")

@@ -30,7 +30,7 @@ SCHEMA_V2 = "studio.provenance/2"
 SCHEMA = SCHEMA_V2
 #: every schema this studio reads and verifies
 SCHEMAS = (SCHEMA_V1, SCHEMA_V2)
-PIPELINES = ("txt2img", "img2img", "inpaint", "avatar")
+PIPELINES = ("txt2img", "img2img", "inpaint", "avatar", "upscale")
 DOMAIN = {"name": "Provenance Studio", "version": "1"}
 PRIMARY_TYPE = "StudioProvenance"
 TYPES = {
@@ -48,6 +48,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 MAX_TEXT = 16_384  # prompts and names longer than this are not a recipe but an attack on readers
+MAX_SETTINGS_BYTES = 64 * 1024  # the canonical JSON of the settings object
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ class Manifest:
     dtype: str = ""
     creator: str | None = None
     schema: str = field(default=SCHEMA)
+    #: Generation settings beyond the fields above (sigma schedule, clip skip, VAE, hires fix, control
+    #: units, variation seed ...), only those that differ from their defaults; absent when empty, so a
+    #: manifest without them reads and hashes as it always did.
+    settings: Mapping[str, Any] = field(default_factory=dict)
     inpaint: InpaintRef | None = None   # inpainting only; absent from the JSON otherwise
 
     def __post_init__(self) -> None:
@@ -148,6 +153,9 @@ class Manifest:
         object.__setattr__(self, "loras", tuple(_weights(item, "LoRA") for item in self.loras))
         object.__setattr__(self, "adapters", tuple(_weights(item, "adapter") for item in self.adapters))
         object.__setattr__(self, "parents", tuple(_parent(item) for item in self.parents))
+        object.__setattr__(self, "settings", _settings(self.settings))
+        if self.settings and self.schema == SCHEMA_V1:
+            raise InputError("The manifest's settings member belongs to studio.provenance/2.")
         if self.inpaint is not None:
             if self.pipeline != "inpaint":
                 raise InputError("The manifest records inpaint options for a work that was not inpainted.")
@@ -179,6 +187,7 @@ class Manifest:
             "created": self.created,
             "pixel_hash": self.pixel_hash,
             "creator": self.creator,
+            **({"settings": dict(self.settings)} if self.settings else {}),
         } | ({"inpaint": self.inpaint.to_dict()} if self.inpaint is not None else {})
 
     def canonical_json(self) -> bytes:
@@ -204,11 +213,14 @@ class Manifest:
         if data.get("schema") not in SCHEMAS:
             raise InputError(f"The manifest schema {str(data.get('schema'))[:40]!r} is not one this studio reads.",
                              hint=f"This version reads {', '.join(SCHEMAS)}; a newer studio may read it.")
-        missing, extra = expected - set(data), set(data) - expected - {"inpaint"}
+        missing, extra = expected - set(data), set(data) - expected - {"settings", "inpaint"}
         if missing or extra:
             parts = ([f"missing {', '.join(sorted(missing))}"] if missing else []) + \
                     ([f"unexpected {', '.join(sorted(map(str, extra)))[:200]}"] if extra else [])
             raise InputError(f"The provenance manifest does not follow {data['schema']}: {'; '.join(parts)}.")
+        if "settings" in data and isinstance(data["settings"], Mapping) and not data["settings"]:
+            # The studio leaves settings out when there are none; an empty object would not hash the same.
+            raise InputError("The manifest's settings member is present but empty; it is left out when there are none.")
         generator, model = data["generator"], data["model"]
         if not isinstance(generator, Mapping) or set(generator) != {"name", "version"}:
             raise InputError("The manifest's generator must be an object with name and version.")
@@ -227,7 +239,7 @@ class Manifest:
                 width=data["width"], height=data["height"], strength=data["strength"],
                 parents=tuple(data["parents"]), device=data["device"], dtype=data["dtype"],
                 created=data["created"], pixel_hash=data["pixel_hash"], creator=data["creator"],
-                inpaint=data.get("inpaint"),
+                settings=data.get("settings", {}), inpaint=data.get("inpaint"),
             )
         except TypeError as exc:  # a field of the wrong kind that slipped past the checks
             raise InputError(f"The provenance manifest has a field of the wrong kind ({exc}).") from exc
@@ -359,6 +371,38 @@ def _weights(item: Any, what: str) -> WeightsRef:
     if not isinstance(value.sha256, str) or not _SHA256.fullmatch(value.sha256):
         raise InputError(f"The {what} {value.name[:40]!r} in the manifest has no valid SHA-256.")
     return WeightsRef(value.name, value.sha256, _number(f"{what} weight", value.weight))
+
+
+def _settings(value: Any) -> dict[str, Any]:
+    """The settings object: JSON (text, finite numbers, booleans, null, lists, objects), at most 64 KiB."""
+    if not isinstance(value, Mapping):
+        raise InputError("The manifest's settings must be a JSON object.")
+
+    def check(item: Any, depth: int) -> None:
+        if depth > 8:
+            raise InputError("The manifest's settings are nested too deeply.")
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise InputError("The manifest's settings have a key that is not text.")
+                check(inner, depth + 1)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                check(inner, depth + 1)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InputError("The manifest's settings hold a number that is not finite.")
+        elif item is not None and not isinstance(item, (str, int, float, bool)):
+            raise InputError("The manifest's settings hold something that is not JSON.")
+
+    check(value, 0)
+    data = json.loads(json.dumps(value))  # a plain copy: tuples become lists, as they read back
+    try:
+        size = len(jcs(data))
+    except InputError as exc:
+        raise InputError(f"The manifest's settings cannot be written as canonical JSON ({exc}).") from exc
+    if size > MAX_SETTINGS_BYTES:
+        raise InputError(f"The manifest's settings are larger than {MAX_SETTINGS_BYTES // 1024} KiB.")
+    return data
 
 
 def _inpaint(item: Any) -> InpaintRef:

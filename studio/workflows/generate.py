@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from studio.errors import InputError, StudioError
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, Recipe
-from studio.generation.schedulers import SCHEDULERS
+from studio.generation.schedulers import SCHEDULERS, split_sampler
 from studio.provenance.embed import PROVENANCE_KEY, write_png_with_provenance
 from studio.provenance.manifest import (InpaintRef, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash,
                                         typed_data, utc_now)
@@ -44,24 +44,50 @@ class SavedWork:
 
 def a1111_parameters(recipe: Recipe) -> str:
     """The recipe in AUTOMATIC1111's ``parameters`` text form."""
+    if recipe.upscale is not None:  # A1111's Extras tab writes only the postprocessing
+        return (f"Postprocess upscale by: {recipe.upscale.scale:g}, Postprocess upscaler: "
+                f"{_upscaler_label(recipe.upscale.upscaler)}, Version: {recipe.generator}")
     lines = [recipe.prompt]
     if recipe.negative_prompt:
         lines.append(f"Negative prompt: {recipe.negative_prompt}")
+    sampler, sigmas = split_sampler(recipe.scheduler, recipe.sigmas)
     fields = [
         f"Steps: {recipe.steps}",
-        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)}",
+        f"Sampler: {SCHEDULERS.get(sampler, sampler)}{'' if sigmas == 'default' else ' ' + sigmas.title()}",
         f"CFG scale: {recipe.guidance:g}",
         f"Seed: {recipe.seed}",
         f"Size: {recipe.width}x{recipe.height}",
         f"Model hash: {recipe.model_hash[:10]}",
         f"Model: {recipe.model_name}",
     ]
+    if recipe.batch_size > 1:
+        fields += [f"Batch size: {recipe.batch_size}", f"Batch pos: {recipe.batch_index}"]
+    if recipe.variation_seed is not None and recipe.variation_strength:
+        fields += [f"Variation seed: {recipe.variation_seed}",
+                   f"Variation seed strength: {recipe.variation_strength:g}"]
+    if recipe.clip_skip != 1:
+        fields.append(f"Clip skip: {recipe.clip_skip}")
+    if recipe.vae is not None:
+        fields += [f"VAE hash: {recipe.vae[1][:10]}", f"VAE: {recipe.vae[0]}"]
     if recipe.strength is not None:
         fields.append(f"Denoising strength: {recipe.strength:g}")
     if recipe.mask_blur is not None:
         fields.append(f"Mask blur: {recipe.mask_blur}")
     if recipe.inpaint_area == "masked":
         fields += ["Inpaint area: Only masked", f"Masked area padding: {recipe.inpaint_padding}"]
+    if recipe.hires is not None:
+        hires = recipe.hires
+        if recipe.strength is None:
+            fields.append(f"Denoising strength: {hires.denoise:g}")
+        fields += [f"Hires upscale: {hires.scale:g}", f"Hires steps: {hires.steps}",
+                   f"Hires upscaler: {_upscaler_label(hires.upscaler)}"]
+    for index, unit in enumerate(recipe.control):
+        fields.append(f'ControlNet {index}: "Module: {unit.preprocessor}, Model: {Path(unit.model_name).stem} '
+                      f'[{unit.model_sha256[:8]}], Weight: {unit.weight:g}, Guidance Start: {unit.start:g}, '
+                      f'Guidance End: {unit.end:g}"')
+    if recipe.embeddings:
+        hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha in recipe.embeddings)
+        fields.append(f'TI hashes: "{hashes}"')
     if recipe.loras:
         hashes = ", ".join(f"{Path(name).stem}: {sha[:12]}" for name, sha, _weight in recipe.loras)
         fields.append(f'Lora hashes: "{hashes}"')
@@ -73,6 +99,10 @@ def a1111_parameters(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
+def _upscaler_label(upscaler: str) -> str:
+    return {"latent": "Latent", "lanczos": "Lanczos"}.get(upscaler, Path(upscaler).stem)
+
+
 def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = None,
                          created: str | None = None) -> Manifest:
     """The provenance manifest of ``image`` made from ``recipe`` (``creator``: the signer's address)."""
@@ -80,6 +110,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
     parents = tuple(ParentRef(role, sha) for role, sha in (("init", recipe.init_image_hash),
                                                             ("mask", recipe.mask_hash),
                                                             ("ip_adapter", recipe.ip_adapter_image_hash)) if sha)
+    parents += tuple(ParentRef(f"control{index}", unit.image_sha256) for index, unit in enumerate(recipe.control))
     adapters = (WeightsRef(*recipe.ip_adapter),) if recipe.ip_adapter is not None else ()
     inpaint = (InpaintRef(recipe.mask_blur, recipe.inpaint_area or "whole", recipe.inpaint_padding or 0)
                if recipe.mode == "inpaint" and recipe.mask_blur is not None else None)
@@ -91,6 +122,7 @@ def manifest_from_recipe(recipe: Recipe, image: Any, *, creator: str | None = No
         steps=recipe.steps, guidance=recipe.guidance, scheduler=recipe.scheduler, width=recipe.width,
         height=recipe.height, strength=recipe.strength, parents=parents, device=recipe.device,
         dtype=recipe.dtype, created=created or utc_now(), pixel_hash=pixel_hash(image), creator=creator,
+        settings=recipe.settings(),
         inpaint=inpaint,
     )
 
@@ -113,7 +145,16 @@ def recipe_from_manifest(manifest: Manifest) -> Recipe:
         mask_blur=manifest.inpaint.mask_blur if manifest.inpaint else None,
         inpaint_area=manifest.inpaint.area if manifest.inpaint else None,
         inpaint_padding=manifest.inpaint.padding if manifest.inpaint else None,
+        **_settings_fields(manifest),
     )
+
+
+def _settings_fields(manifest: Manifest) -> dict[str, Any]:
+    try:
+        return Recipe.settings_fields(dict(manifest.settings))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"The manifest's settings are damaged ({exc!r}).",
+                         hint="The file's metadata may have been edited by hand.") from exc
 
 
 def sign_manifest(manifest: Manifest, signer: Any) -> SignedManifest:
@@ -206,8 +247,11 @@ def generate_works(request: GenerationRequest, engine: Any, works_dir: Path, *, 
     When cancelled, the images already saved stay saved (and were reported through
     ``on_saved``); Cancelled is raised after them.
     """
+    from studio.workflows.prompt_library import record_prompt
+
     saved: list[SavedWork] = []
     credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa  # once per batch
+    record_prompt(request.prompt, request.negative_prompt)
     folder = Path(works_dir)
 
     def keep(result: GenerationResult) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from studio.errors import ChainError, InputError, NetworkError, NotFound, StorageError, StudioError
 from studio.provenance.embed import decode_image, read_embedded
@@ -351,17 +351,23 @@ def perceptual_hash(image: Any) -> int:
     return bits
 
 
-def reproduce_work(path: Path, engine: Any, *, init_image: Any = None, mask_image: Any = None) -> Reproduction:
+def reproduce_work(path: Path, engine: Any, *, inputs: "Mapping[str, Path] | None" = None,
+                   weights: Sequence[Path] | None = None, init_image: Any = None,
+                   mask_image: Any = None) -> Reproduction:
     """Regenerate the work at ``path`` from its manifest with ``engine``'s local model and compare.
 
-    A work made from input images (image-to-image, inpainting, an avatar from a photo) needs them
-    back (``init_image``, ``mask_image``: PIL images), checked against the hashes the manifest
-    names; its recorded options (mask blur, inpaint area, padding) are used as they were.
+    ``inputs`` gives the pictures the work was made from by role (``init``, ``mask``, ``control0``
+    ...: files; ``init_image`` and ``mask_image`` may be given as PIL images instead), checked
+    against the hashes the manifest names; its recorded options (mask blur, inpaint area and padding,
+    outpaint, hires, control units ...) are used as they were. Weights files (LoRAs, VAE, embeddings,
+    upscaler and ControlNet models) are looked up by name and SHA-256 in ``weights`` (default: the
+    models folders).
     Same device and dtype as recorded: the pixels must match exactly. Otherwise floating-point
     differences are expected, and the images are compared by perceptual-hash distance.
     """
-    from studio.generation.request import request_from_recipe
+    from studio.safeimage import load_image
     from studio.workflows.generate import recipe_from_manifest
+    from studio.workflows.recipes import WeightsFinder, request_from_recipe
 
     path = Path(path)
     data = path.read_bytes()
@@ -369,35 +375,45 @@ def reproduce_work(path: Path, engine: Any, *, init_image: Any = None, mask_imag
     if embedded.provenance_json is None:
         raise InputError(f"{path.name} carries no studio manifest to reproduce from.")
     manifest = SignedManifest.from_json(embedded.provenance_json).manifest
-    roles = {parent.role for parent in manifest.parents}
-    given = {role for role, image in (("init", init_image), ("mask", mask_image)) if image is not None}
-    # a text-only avatar is a txt2img image in a preset's style: its manifest holds the full recipe
-    if manifest.pipeline not in ("txt2img", "avatar", "img2img", "inpaint") or not roles <= {"init", "mask"} \
-            or roles - given:
-        named = ", ".join(sorted(roles)) or manifest.pipeline
-        raise InputError(f"{path.name} was made from input images ({named}), which a manifest names only by "
-                         "their hashes: it cannot be reproduced without them.",
-                         hint="Give the same init image (and mask) it was made from, or reproduce works made "
-                              "from text only.")
-    if manifest.loras or manifest.adapters:
-        raise InputError(f"{path.name} was made with LoRAs or adapters, which reproduce does not load.",
-                         hint="Reproduce works made with a model alone.")
-    request = request_from_recipe(recipe_from_manifest(manifest), init_image=init_image if "init" in roles else None,
-                                  mask_image=mask_image if "mask" in roles else None)
-    result = engine.generate(request)[0]
+    pictures = {role: load_image(Path(file), what=f"The {role} picture {file}") for role, file in (inputs or {}).items()}
+    for role, image in (("init", init_image), ("mask", mask_image)):
+        if image is not None:
+            pictures[role] = image
+    roles = [parent.role for parent in manifest.parents]
+    missing = [role for role in roles if role not in pictures]
+    if missing:
+        raise InputError(f"{path.name} was made from input images ({', '.join(roles)}), which a manifest names "
+                         "only by their hashes: it cannot be reproduced without them.",
+                         hint="Give each with --input ROLE=FILE (" + ", ".join(f"{r}=FILE" for r in missing) + ").")
+    if weights is None:
+        from studio.config import load_config
+
+        weights = load_config().model_folders()
+    recipe = recipe_from_manifest(manifest)
+    if manifest.pipeline == "upscale":
+        from studio.workflows.upscale import reproduce_upscale
+
+        result = reproduce_upscale(recipe, pictures, WeightsFinder(list(weights)), engine)
+    else:
+        request = request_from_recipe(recipe, inputs=pictures, weights=WeightsFinder(list(weights)))
+        results = engine.generate(request)
+        result = results[recipe.batch_index if recipe.batch_size > 1 else 0]
     if result.recipe.model_hash != manifest.model_sha256:
         raise InputError(f"The local model “{manifest.model_name}” is not the one that made {path.name}: "
                          "its weights have another SHA-256.",
                          hint="Install the exact model the manifest names to reproduce the work.")
     device, dtype = result.recipe.device, result.recipe.dtype
-    if (device, dtype) == (manifest.device, manifest.dtype):
+    same_runtime = result.recipe.runtime == recipe.runtime  # channels-last and compiled kernels move low bits
+    if (device, dtype) == (manifest.device, manifest.dtype) and same_runtime:
         same = pixel_hash(result.image, manifest.schema) == manifest.pixel_hash
         reason = ("Regenerated on the same device and dtype: the pixels are identical." if same else
                   "Regenerated on the same device and dtype, but the pixels differ.")
         return Reproduction("exact", same, None, device, dtype, reason)
     distance = bin(perceptual_hash(result.image) ^ perceptual_hash(decode_image(data, path.name))).count("1")
     match = distance <= PERCEPTUAL_MATCH_BITS
-    reason = (f"Regenerated on {device}/{dtype} (the work was made on {manifest.device}/{manifest.dtype}): "
+    made = f"{manifest.device}/{manifest.dtype}" + (f" with {', '.join(recipe.runtime)}" if recipe.runtime else "")
+    now = f"{device}/{dtype}" + (f" with {', '.join(result.recipe.runtime)}" if result.recipe.runtime else "")
+    reason = (f"Regenerated on {now} (the work was made on {made}): "
               f"perceptual-hash distance {distance} of 64 bits, "
               f"{'within' if match else 'over'} the limit of {PERCEPTUAL_MATCH_BITS}.")
     return Reproduction("perceptual", match, distance, device, dtype, reason)

@@ -117,6 +117,15 @@ def inpainted() -> bytes:
     return _studio_png(image, _sign(manifest, ANVIL_KEY_0))
 
 
+def with_settings() -> bytes:
+    image = _noise(16, 9)
+    settings = {"sigmas": "karras", "clip_skip": 2, "hires": {"scale": 1.5, "denoise": 0.45, "upscaler": "latent"},
+                "variation": {"seed": 9007199254740991, "strength": 1e-7}, "control": [{"type": "canny", "weight": 1.0}],
+                "é": True, "\U0001f600": None, "a\u00e9b": "te\u0301xt"}
+    manifest = _manifest(pixel_hash(image), 16, 16, ANVIL_ADDRESS_0, settings=settings)
+    return _studio_png(image, _sign(manifest, ANVIL_KEY_0))
+
+
 def version_1() -> bytes:
     image = _noise(16, 5)
     manifest = _manifest(pixel_hash(image, SCHEMA_V1), 16, 16, ANVIL_ADDRESS_0, schema=SCHEMA_V1, strength=0.1)
@@ -310,6 +319,8 @@ VECTORS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "fresh": (fresh, "verified", "a studio work, signed (RGB, 8-bit; guidance 7.0 is written 7)"),
     "version-1": (version_1, "verified", "a studio.provenance/1 work as the previous release made it"),
     "inpainted": (inpainted, "verified", "an inpainted work, with its optional inpaint member (mask blur, area, padding)"),
+    "with-settings": (with_settings, "verified", "a work with the optional settings member (nested objects, a list, "
+                      "1e-7, 2^53 - 1, keys outside ASCII sorted by UTF-16 code units)"),
     "rgba16-interlaced": (sixteen_bit_interlaced, "verified", "16-bit RGBA, Adam7 interlaced"),
     "palette-unsigned": (palette_unsigned, "verified", "4-bit palette with tRNS, unsigned (guidance 1e-7)"),
     "grey2-colour-key": (grey_colour_key, "verified", "2-bit grey with a tRNS colour key; control characters"),

@@ -10,7 +10,7 @@ from PIL import Image
 from studio.chain.signatures import recover_typed_data
 from studio.canonical import jcs
 from studio.errors import InputError
-from studio.provenance.manifest import SCHEMA, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
+from studio.provenance.manifest import SCHEMA, SCHEMA_V1, Manifest, ParentRef, SignedManifest, WeightsRef, pixel_hash, typed_data
 
 from provenance_helpers import ANVIL_ADDRESS_0, ANVIL_ADDRESS_1, make_manifest, noise_image, sign
 
@@ -148,3 +148,27 @@ def test_deep_json_is_refused_before_parsing_even_with_a_raised_recursion_limit(
         sys.setrecursionlimit(previous)
     assert nesting_depth('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') == 1
     assert nesting_depth("[" * 65 + "]" * 65) == 65
+
+
+def test_generation_settings_are_optional_and_leave_older_manifests_as_they_were() -> None:
+    plain = make_manifest(noise_image(8))
+    assert "settings" not in plain.to_dict()
+    old_hash = plain.manifest_hash
+    assert Manifest.from_json(plain.canonical_json()).manifest_hash == old_hash
+    settings = {"sigmas": "karras", "hires": {"scale": 2.0, "upscaler": "latent", "steps": 10, "denoise": 0.4},
+                "control": [{"model": {"name": "c", "sha256": "ab" * 32, "kind": "controlnet"}}]}
+    rich = replace(plain, settings=settings)
+    assert rich.to_dict()["settings"] == settings and rich.manifest_hash != old_hash
+    assert Manifest.from_json(rich.canonical_json()) == rich
+    for bad in ([1, 2], {"x": float("inf")}, {"x": object()}, {"x": "y" * 70_000}):
+        with pytest.raises(InputError, match="settings"):
+            replace(plain, settings=bad)
+    data = json.loads(rich.canonical_json())
+    data["settings"] = "karras"
+    with pytest.raises(InputError, match="settings"):
+        Manifest.from_dict(data)
+    data["settings"] = {}  # left out when there are none: an empty object would not hash as it was signed
+    with pytest.raises(InputError, match="settings member is present but empty"):
+        Manifest.from_dict(data)
+    with pytest.raises(InputError, match="belongs to studio.provenance/2"):
+        replace(rich, schema=SCHEMA_V1)

@@ -146,12 +146,13 @@ def test_bad_input_is_shown_in_the_tab_and_the_next_job_still_runs(qtbot, window
     assert not tab.error_banner.isVisible()
 
 
-def test_a_prompt_longer_than_the_model_reads_shows_the_truncation_warning(qtbot, window) -> None:
+def test_a_prompt_longer_than_77_tokens_is_read_whole_without_a_warning(qtbot, window) -> None:
     tab, state = window.create_tab, window.create_state
     state.prompt = " ".join(["a very detailed painting of a quiet harbour at dawn"] * 12)
     click_generate(qtbot, window)
-    assert tab.warning_banner.isVisible()
-    assert "was ignored" in tab.warning_banner.label.text()
+    assert not tab.warning_banner.isVisible()
+    recipe = read_recipe(state.results.item(0).path)
+    assert recipe.prompt == state.prompt and recipe.prompt_syntax == "a1111"  # chunked, A1111's way
 
 
 def test_the_selected_images_file_name_wraps_between_its_parts_and_copies_whole(qtbot, window) -> None:

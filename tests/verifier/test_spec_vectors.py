@@ -146,3 +146,57 @@ def test_the_verifier_pins_its_libraries_exactly() -> None:
     for name, version in package["devDependencies"].items():
         assert all(ch.isdigit() or ch == "." for ch in version), f"{name} must be pinned to an exact version"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+def _settings_png(folder: Path, name: str, settings_text: str, *, schema: str | None = None) -> Path:
+    """An unsigned studio PNG whose manifest carries ``settings_text`` (raw JSON, written as is)."""
+    from spec_vectors import _itxt, _manifest, _noise, _with_chunks
+
+    from studio.provenance.embed import PROVENANCE_KEY
+    from studio.provenance.manifest import pixel_hash
+
+    image = _noise(16, 3)
+    data = _manifest(pixel_hash(image), 16, 16, None).to_dict()
+    if schema is not None:
+        data["schema"] = schema
+    data["settings"] = "@SETTINGS@"
+    text = json.dumps({"manifest": data, "signature": None}).replace('"@SETTINGS@"', settings_text)
+    plain = folder / "plain.png"
+    image.save(plain)
+    path = folder / f"{name}.png"
+    path.write_bytes(_with_chunks(plain.read_bytes(), (_itxt(PROVENANCE_KEY, text),)))
+    return path
+
+
+@needs_node
+def test_the_javascript_verifier_and_studio_verify_read_the_settings_member_alike(tmp_path: Path) -> None:
+    cases = {  # name -> (raw settings JSON, whether the manifest is intact)
+        "fine": ('{"sigmas":"karras","hires":{"scale":1.5},"control":[{"weight":1}],"big":1e300}', True),
+        "top-whole-number": ('{"seed":9007199254740991}', True),
+        "empty": ("{}", False),
+        "a-list": ("[1,2]", False),
+        "text": ('"karras"', False),
+        "whole-number-past-2-53": ('{"seed":9007199254740992}', False),
+        "not-a-number": ('{"x":NaN}', False),
+        "too-deep": ('{"a":' * 10 + "1" + "}" * 10, False),
+        "too-large": ('{"x":"' + "y" * 70_000 + '"}', False),
+    }
+    folder = tmp_path / "vectors"
+    folder.mkdir()
+    files = {name: _settings_png(folder, name, text) for name, (text, _ok) in cases.items()}
+    files["on-version-1"] = _settings_png(folder, "on-version-1", '{"sigmas":"karras"}', schema="studio.provenance/1")
+    result = subprocess.run([sys.executable, "-m", "studio", "verify", "--json", "--offline",
+                             *map(str, files.values())], capture_output=True, text=True, timeout=240, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    studio = {Path(item["path"]).stem: item for item in map(json.loads, result.stdout.splitlines())}
+    assert set(studio) == set(files), result.stderr[-2000:]
+    for name, (_text, intact) in cases.items():
+        assert (studio[name]["verdict"] == "verified") is intact, (name, studio[name])
+    assert studio["on-version-1"]["verdict"] != "verified"
+    (folder / "vectors.json").write_text(json.dumps({"vectors": [
+        {"name": name, "file": path.name, "verdict": studio[name]["verdict"]} for name, path in files.items()]}),
+        encoding="utf-8")
+    found = {line["name"]: line for line in _node("test/vectors.mjs", str(folder))}
+    for name in files:
+        assert found[name]["verdict"] == studio[name]["verdict"], (name, found[name], studio[name])
+        assert found[name]["manifest_sha256"] == studio[name]["manifest_sha256"], name

@@ -7,7 +7,9 @@ import { plain } from "./json.js";
 export const SCHEMA_V1 = "studio.provenance/1";
 export const SCHEMA_V2 = "studio.provenance/2";
 export const SCHEMAS = [SCHEMA_V1, SCHEMA_V2];
-const PIPELINES = ["txt2img", "img2img", "inpaint", "avatar"];
+const PIPELINES = ["txt2img", "img2img", "inpaint", "avatar", "upscale"];
+const MAX_SETTINGS_BYTES = 64 * 1024;  // the settings member's canonical (JCS) bytes
+const MAX_SETTINGS_DEPTH = 8;
 const FIELDS = ["schema", "generator", "model", "loras", "adapters", "pipeline", "prompt", "negative_prompt", "seed",
   "steps", "guidance", "scheduler", "width", "height", "strength", "parents", "device", "dtype", "created",
   "pixel_hash", "creator"];
@@ -41,6 +43,34 @@ function whole(name, value, schema) {
   if (schema !== SCHEMA_V1 && value > MAX_SAFE) throw new Damaged(`The manifest's ${name} is over 2^53 - 1.`);
 }
 
+// The optional settings member (studio.provenance/2 only): generation settings beyond the fixed
+// members, any JSON object of finite numbers, text, booleans, null, lists and objects, at most 8
+// levels deep and 64 KiB as JCS.
+function settings(value, schema) {
+  if (schema === SCHEMA_V1) throw new Damaged("The manifest's settings member belongs to studio.provenance/2.");
+  if (!isObject(value)) throw new Damaged("The manifest's settings must be a JSON object.");
+  if (Object.keys(value).length === 0) throw new Damaged("The manifest's settings member is present but empty; it is left out when there are none.");
+  const check = (item, depth) => {
+    if (depth > MAX_SETTINGS_DEPTH) throw new Damaged("The manifest's settings are nested too deeply.");
+    if (item instanceof Number || typeof item === "number") {
+      const n = item instanceof Number ? item.valueOf() : item;
+      if (!Number.isFinite(n)) throw new Damaged("The manifest's settings hold a number that is not finite.");
+      // A whole-number literal (a plain number here) must stay within 2^53 - 1, as in the fixed members.
+      if (typeof item === "number" && Math.abs(n) > MAX_SAFE) throw new Damaged("The manifest's settings hold a number over 2^53 - 1.");
+    } else if (Array.isArray(item)) {
+      for (const inner of item) check(inner, depth + 1);
+    } else if (isObject(item)) {
+      for (const key of Object.keys(item)) check(item[key], depth + 1);
+    } else if (item !== null && typeof item !== "string" && typeof item !== "boolean") {
+      throw new Damaged("The manifest's settings hold something that is not JSON.");
+    }
+  };
+  check(value, 0);
+  if (new TextEncoder().encode(jcs(plain(value))).length > MAX_SETTINGS_BYTES) {
+    throw new Damaged(`The manifest's settings are larger than ${MAX_SETTINGS_BYTES / 1024} KiB.`);
+  }
+}
+
 function created(value) {
   const m = CREATED.exec(value);
   const [year, month, day, hour, minute, second] = m ? m.slice(1).map(Number) : [];
@@ -56,7 +86,7 @@ export function checkManifest(data) {
   if (!isObject(data)) throw new Damaged("The provenance manifest is not a JSON object.");
   if (!SCHEMAS.includes(data.schema)) throw new Damaged(`The manifest schema is not one this verifier reads (${SCHEMAS.join(", ")}).`);
   const missing = FIELDS.filter((k) => !Object.hasOwn(data, k));
-  const extra = Object.keys(data).filter((k) => !FIELDS.includes(k) && k !== "inpaint");
+  const extra = Object.keys(data).filter((k) => !FIELDS.includes(k) && k !== "inpaint" && k !== "settings");
   if (missing.length || extra.length) throw new Damaged(`The provenance manifest does not follow ${data.schema}: ${[...missing.map((k) => "missing " + k), ...extra.map((k) => "unexpected " + k)].join(", ")}.`);
   if (!sameKeys(data.generator, ["name", "version"])) throw new Damaged("The manifest's generator must be an object with name and version.");
   if (!sameKeys(data.model, ["name", "sha256", "family"])) throw new Damaged("The manifest's model must be an object with name, sha256 and family.");
@@ -76,6 +106,7 @@ export function checkManifest(data) {
     }
     if (!["whole", "masked"].includes(options.area)) throw new Damaged("The manifest's inpaint area is not one of whole, masked.");
   }
+  if (Object.hasOwn(data, "settings")) settings(data.settings, schema);
   for (const [name, value] of [["model_sha256", data.model.sha256], ["pixel_hash", data.pixel_hash]]) {
     if (typeof value !== "string" || !SHA256.test(value)) throw new Damaged(`The manifest's ${name} is not a SHA-256 in lowercase hex.`);
   }

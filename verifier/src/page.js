@@ -3,6 +3,8 @@
 // (as `studio verify` prints them). No network is used unless the on-chain check is asked for.
 import { decodeEngine, ENGINE_GLOBAL, useEngine } from "./c2pa.js";
 import { checkToken, withChain } from "./chain.js";
+import { jcs } from "./jcs.js";
+import { plain } from "./json.js";
 import { verifyPng } from "./verify.js";
 
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
@@ -99,6 +101,8 @@ function show(result) {
       row(recipe, "Steps, guidance, scheduler", `${m.steps}, ${m.guidance}, ${m.scheduler}`);
       row(recipe, "Size", `${m.width}x${m.height}`);
       for (const p of m.parents) row(recipe, "Input image", `${p.role}: ${p.sha256}`);
+      if (m.inpaint) row(recipe, "Inpaint", `mask blur ${m.inpaint.mask_blur}, ${m.inpaint.area === "masked" ? "only masked" : "whole picture"}, padding ${m.inpaint.padding}`);
+      if (m.settings) row(recipe, "Settings", jcs(plain(m.settings)));  // canonical JSON, shown as text
       row(recipe, "Made on", `${m.device} ${m.dtype}, ${m.created}, ${m.generator.name} ${m.generator.version}`);
     } else {
       const pre = document.createElement("pre");

@@ -12,16 +12,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from studio.errors import InputError, NotFound, StudioError
 from studio.generation.request import GenerationRequest, LoraSpec, ModelFamily, ModelInfo
 from studio.generation.schedulers import default_settings, schedulers_for
 from studio.ui.binding import Field
+from studio.ui.state.create_options import CreateOptions
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import (IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE, GenerationJob, JobProgress, QueueModel,
-                                  ResultItem, ResultsModel)
+                                  ResultItem, ResultsModel, UpscaleJob)
 from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message
 
 if TYPE_CHECKING:
@@ -101,6 +102,12 @@ class CreateState(QObject):
     result_added = Signal(object)
     #: “Mint…” on selected results: the files to mint (the window opens the mint dialog).
     mint_requested = Signal(object)
+    #: The saved prompt styles (a list of PromptStyle) and the prompt history (newest first) changed.
+    styles_changed = Signal(object)
+    history_changed = Signal(object)
+    png_info_text_changed = Signal(str)
+    png_info_ready_changed = Signal(bool)
+    token_count_changed = Signal(str)
 
     prompt = Field("")
     negative_prompt = Field("")
@@ -129,6 +136,11 @@ class CreateState(QObject):
     #: would sign is locked (works would be saved unsigned).
     signing_note = Field("")
     signing_locked = Field(False)
+    #: PNG Info: the parameters read from an image, as text; ``png_info_ready``: Send to Create can fill the form.
+    png_info_text = Field("")
+    png_info_ready = Field(False)
+    #: The token counter beside the prompt, A1111's "12/75" (a second chunk of 75 past 75 tokens); "" when empty.
+    token_count = Field("")
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -138,6 +150,9 @@ class CreateState(QObject):
         self.lane = lane
         self.background = background
         self.results = ResultsModel(self)
+        self.options = CreateOptions(self)
+        self._png_request: GenerationRequest | None = None
+        self._png_notes: tuple[str, ...] = ()
         self.queue = QueueModel(lane, self)
         self._models: list[ModelInfo] = []
         self._model_name = ""
@@ -150,6 +165,13 @@ class CreateState(QObject):
         self._signer_provider: Callable[[], Any] | None = None
         self.library: Any = None  # the window's shared Library: every save is recorded there
         self._demo_chosen = config["default_model"] == "demo"
+        self.scheduler_changed.connect(self._keep_schedule_possible)
+        self._token_timer = QTimer(self)
+        self._token_timer.setSingleShot(True)
+        self._token_timer.setInterval(300)  # counted once typing pauses, in the background
+        self._token_timer.timeout.connect(self._count_tokens)
+        self.prompt_changed.connect(lambda _text: self._token_timer.start())
+        self.model_name_changed.connect(lambda _name: self._token_timer.start())
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
         self.reload_models()
@@ -190,6 +212,13 @@ class CreateState(QObject):
             self.width, self.height = 256, 256
         else:
             self.width = self.height = info.family.native_size
+
+    def _keep_schedule_possible(self, sampler: str) -> None:
+        """Euler a, DDIM and LCM walk only their own sigma schedule: another one goes back to the default."""
+        from studio.generation.schedulers import sigma_schedules_for
+
+        if self.options.sigmas not in sigma_schedules_for(sampler):
+            self.options.sigmas = "default"
 
     @property
     def schedulers(self) -> list[str]:
@@ -404,13 +433,18 @@ class CreateState(QObject):
 
         for spec in self._loras:
             check_lora(spec)
+        width, height = int(self.width), int(self.height)
+        outpaint = self.options.outpaint() if self.mode == IMAGE_TO_IMAGE else None
+        if outpaint is not None and init_image is not None:  # the canvas: the init image and the new sides
+            width, height = outpaint.canvas_size(init_image.size)
         return GenerationRequest(
             prompt=self.prompt, negative_prompt=self.negative_prompt, model=info.name,
             seed=None if self.random_seed else int(self.seed), steps=int(self.steps),
-            guidance=float(self.guidance), width=int(self.width), height=int(self.height),
+            guidance=float(self.guidance), width=width, height=height, outpaint=outpaint,
             count=int(self.count), scheduler=self.scheduler, init_image=init_image,
             strength=float(self.strength), mask_image=mask_image, loras=self._loras,
             mask_blur=int(self.mask_blur), inpaint_area=self.inpaint_area, inpaint_padding=int(self.inpaint_padding),
+            **self.options.request_fields(),
         )
 
     def _chosen_model(self) -> ModelInfo:
@@ -472,6 +506,27 @@ class CreateState(QObject):
         self.lane.submit(job)
         return job
 
+    def upscale_result(self, row: int, upscaler: str = "lanczos", scale: float = 2.0) -> UpscaleJob | None:
+        """“Upscale” on a result: queue it on the GPU lane (Lanczos, or an upscaler model file); the new
+        work joins the results, its recipe naming the source."""
+        if upscaler != "lanczos":
+            from studio.generation.upscalers import check_upscaler_file
+
+            try:
+                check_upscaler_file(Path(upscaler))
+            except StudioError as exc:
+                self.error = str(exc)
+                return None
+        self.error = ""
+        job = UpscaleJob(self.results.item(row).path, upscaler, float(scale), self.lane, self.config.paths.works_dir,
+                         signer=self.current_signer(), library=self.library)
+        job.saved.connect(self._on_saved)
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        self.lane.submit(job)
+        return job
+
     def cancel(self) -> None:
         """Stop the running generation at its next step; the queue goes on."""
         if self.busy:
@@ -501,8 +556,9 @@ class CreateState(QObject):
         self.result_added.emit(item)
 
     def _on_succeeded(self, works: list["SavedWork"]) -> None:
+        self.history_changed.emit(self.history)  # the generation recorded its prompt
         job = self.sender()
-        took = time.perf_counter() - job.started_at if isinstance(job, GenerationJob) else 0.0
+        took = time.perf_counter() - job.started_at if isinstance(job, (GenerationJob, UpscaleJob)) else 0.0
         self.progress_fraction = 1.0
         self.progress_text = f"Done: {len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
         if not any(work.warnings for work in works):
@@ -520,7 +576,7 @@ class CreateState(QObject):
         self.preview_changed.emit(QImage())  # the half-made image goes; the selected result shows again
 
     def _on_job_ended(self, job: Job) -> None:
-        if isinstance(job, GenerationJob):
+        if isinstance(job, (GenerationJob, UpscaleJob)):
             self.job_finished.emit(job)
 
     def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,
@@ -543,14 +599,160 @@ class CreateState(QObject):
         if guidance is not None and guidance >= 0:
             self.guidance = float(guidance)
         if sampler:
-            wanted = sampler.strip().lower().replace(" ", "_").replace("+", "p").replace("_ancestral", "_a")
-            key = next((k for k, label in SCHEDULERS.items()
-                        if wanted in (k, label.lower().replace(" ", "_").replace("+", "p"))), None)
+            from studio.generation.schedulers import sampler_from_name
+
+            found = sampler_from_name(sampler)
+            key = found[0] if found is not None else None
             if key is not None and key in self._schedulers:
                 self.scheduler = key
+                if found is not None:  # "DPM++ 2M Karras": the sampler and its sigma schedule
+                    self.options.sigmas = found[1]
             else:
                 skipped.append(f"The sampler “{sampler}” is not offered for this model; "
                                f"{SCHEDULERS.get(self.scheduler, self.scheduler)} is kept.")
         if width and height and width > 0 and height > 0:
             self.width, self.height = int(width) // 8 * 8 or 8, int(height) // 8 * 8 or 8
         return skipped
+
+    # -- styles, history, PNG Info ------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.config.paths.data_dir)
+
+    @property
+    def styles(self) -> list[Any]:
+        from studio.workflows.prompt_library import load_styles
+
+        try:
+            return load_styles(self.data_dir)
+        except StudioError as exc:
+            self.error = str(exc)
+            return []
+
+    def apply_style(self, name: str) -> None:
+        """Put the saved style ``name`` into the prompt and negative prompt (at ``{prompt}``, else after)."""
+        from studio.workflows.prompt_library import apply_style, find_style
+
+        try:
+            style = find_style(name, self.data_dir)
+        except StudioError as exc:
+            self.error = str(exc)
+            return
+        self.prompt, self.negative_prompt = apply_style(self.prompt, self.negative_prompt, style)
+
+    def save_style(self, name: str) -> None:
+        """Save the current prompt and negative prompt as the style ``name`` (replacing one of that name)."""
+        from studio.workflows.prompt_library import PromptStyle, save_style
+
+        try:
+            styles = save_style(PromptStyle(name.strip(), self.prompt, self.negative_prompt), self.data_dir)
+        except StudioError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.styles_changed.emit(styles)
+
+    def delete_style(self, name: str) -> None:
+        from studio.workflows.prompt_library import delete_style
+
+        try:
+            styles = delete_style(name, self.data_dir)
+        except StudioError as exc:
+            self.error = str(exc)
+            return
+        self.styles_changed.emit(styles)
+
+    @property
+    def history(self) -> list[Any]:
+        """Recent prompts (HistoryEntry), newest first."""
+        from studio.workflows.prompt_library import prompt_history
+
+        try:
+            return prompt_history(self.data_dir)
+        except StudioError as exc:
+            log.warning("Could not read the prompt history: %s", exc)
+            return []
+
+    def use_history(self, index: int) -> None:
+        """Put the history's entry ``index`` (0: newest) back into the prompt boxes."""
+        entries = self.history
+        if 0 <= index < len(entries):
+            self.prompt, self.negative_prompt = entries[index].prompt, entries[index].negative_prompt
+
+    def read_png_info(self, path: str | Path) -> Job:
+        """PNG Info: read the generation parameters ``path`` carries, in the background; the text shows
+        in ``png_info_text`` and :meth:`send_to_create` fills the form from them."""
+        path = Path(path)
+        weights = list(self.config.model_folders())  # where LoRAs, VAEs and embeddings named in it are looked up
+
+        def read(_progress: Callable[[Any], None], _cancel: Any) -> Any:
+            from studio.workflows.pnginfo import read_parameters
+
+            return read_parameters(path, catalog=self.catalog, weights=weights)
+
+        self._png_request, self._png_notes = None, ()
+        self.png_info_ready = False
+        self.png_info_text = f"Reading {path.name}…"
+        job = FunctionJob(f"Reading {path.name}", read)
+        job.succeeded.connect(self._on_png_info)
+        job.failed.connect(self._on_png_info_failed)
+        return self.background.start(job)
+
+    def _on_png_info(self, found: Any) -> None:
+        import json
+
+        lines = [f"Written by: {found.source}"] if found.source != "none" else []
+        lines += [f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
+                  for key, value in found.fields.items() if key != "source" and value not in (None, "", [], {})]
+        lines += [f"Note: {note}" for note in found.notes]
+        self._png_request, self._png_notes = found.request, tuple(found.notes)
+        self.png_info_text = "\n".join(lines)
+        self.png_info_ready = found.request is not None
+
+    def _on_png_info_failed(self, exc: BaseException) -> None:
+        self._png_request = None
+        self.png_info_ready = False
+        self.png_info_text = ""
+        self.error = error_message(exc)
+
+    def send_to_create(self) -> list[str]:
+        """Fill the form from the parameters PNG Info read; returns what could not be taken (also shown)."""
+        request = self._png_request
+        if request is None:
+            self.error = "Read an image's parameters with PNG Info first."
+            return []
+        skipped = list(self._png_notes)
+        if request.model and request.model in [m.name for m in self._models]:
+            self.model_name = request.model
+        skipped += self.apply_settings(request.prompt, request.negative_prompt, request.seed, request.steps,
+                                       request.guidance, request.scheduler, request.width, request.height)
+        self.options.apply_request(request)
+        if request.loras:
+            self._loras = tuple(request.loras)
+            self.loras_changed.emit(self._loras)
+        self.warning = "\n".join(skipped)
+        return skipped
+
+    # -- token counter ------------------------------------------------------------------
+
+    def _count_tokens(self) -> Job | None:
+        """Count the prompt's tokens with the model's tokenizer (no weights are read) in the background."""
+        text, info = self.prompt, self.model
+        if not text.strip() or info is None:
+            self.token_count = ""
+            return None
+
+        def count(_progress: Callable[[Any], None], _cancel: Any) -> Any:
+            from studio.generation.prompts import count_prompt_tokens
+
+            return count_prompt_tokens(info.path, text)
+
+        def show(found: Any) -> None:
+            if self.prompt == text:  # a count for text typed since is dropped
+                self.token_count = f"{found.tokens}/{found.limit}"
+
+        job = FunctionJob("Counting tokens", count)
+        job.succeeded.connect(show)
+        job.failed.connect(lambda exc: log.warning("Could not count the prompt's tokens: %s", exc))
+        return self.background.start(job)

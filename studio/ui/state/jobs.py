@@ -56,8 +56,9 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
         f"Seed: {recipe.seed}",
         f"Model: {recipe.model_name} ({recipe.model_family})",
         f"Model hash: {recipe.model_hash}",
-        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)} · {recipe.steps} steps · "
-        f"CFG {recipe.guidance:g}",
+        f"Sampler: {SCHEDULERS.get(recipe.scheduler, recipe.scheduler)}"
+        f"{'' if recipe.sigmas == 'default' else ' ' + recipe.sigmas.capitalize()} · {recipe.steps} steps · "
+        f"CFG {recipe.guidance:g}" + (f" · clip skip {recipe.clip_skip}" if recipe.clip_skip != 1 else ""),
         f"Size: {recipe.width}x{recipe.height} · {MODES.get(recipe.mode, recipe.mode)}",
     ]
     if recipe.strength is not None:
@@ -66,6 +67,18 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
         area = "only masked, padding " + f"{recipe.inpaint_padding} px" if recipe.inpaint_area == "masked" else \
             "whole picture"
         lines.append(f"Inpaint: mask blur {recipe.mask_blur} px · {area}")
+    if recipe.variation_seed is not None and recipe.variation_strength > 0:
+        lines.append(f"Variation: seed {recipe.variation_seed} at {recipe.variation_strength:g}")
+    if recipe.batch_size > 1:
+        lines.append(f"Batch: image {recipe.batch_index + 1} of {recipe.batch_size}")
+    if recipe.hires is not None:
+        lines.append(f"Hires fix: ×{recipe.hires.scale:g} with {recipe.hires.upscaler}, {recipe.hires.steps} steps, "
+                     f"denoise {recipe.hires.denoise:g}")
+    if recipe.upscale is not None:
+        lines.append(f"Upscaled: ×{recipe.upscale.scale:g} with {recipe.upscale.upscaler}"
+                     + (f" from {recipe.init_image_hash[:12]}" if recipe.init_image_hash else ""))
+    for unit in recipe.control:
+        lines.append(f"Control: {unit.model_name} ({unit.preprocessor}) × {unit.weight:g}")
     for name, sha, weight in recipe.loras:
         lines.append(f"LoRA: {name} × {weight:g} ({sha[:12]})")
     if recipe.device:
@@ -162,16 +175,54 @@ class GenerationJob(Job):
 
     def _open_library(self) -> tuple["Library | None", bool, str]:
         """(library, opened here, why there is none)."""
-        if self._library is not None:
-            return self._library, False, ""
-        from studio.errors import StudioError
-        from studio.library.db import Library
+        return open_library(self._library)
 
+
+class UpscaleJob(Job):
+    """“Upscale” on a result: the picture made larger (Lanczos or an upscaler model file) and saved as a
+    new work that names its source, on the GPU lane."""
+
+    saved = Signal(object)  # ResultItem
+
+    def __init__(self, source: Path, upscaler: str, scale: float, lane: GpuLane, works_dir: Path, *,
+                 signer: Any = None, library: "Library | None" = None, parent: QObject | None = None) -> None:
+        super().__init__(f"Upscale {source.name} ×{scale:g}", parent)
+        self.source, self.upscaler, self.scale = source, upscaler, scale
+        self._lane, self._works_dir, self.signer, self._library = lane, works_dir, signer, library
+        self.started_at = 0.0
+
+    def run(self, progress: Callable[[Any], None], cancel: "CancelToken") -> list["SavedWork"]:
+        from studio.workflows.upscale import upscale_work
+
+        self.started_at = time.perf_counter()
+        progress(JobProgress(f"Upscaling {self.source.name}…", None))
+        engine = self._lane.engine()
+        cancel.raise_if_cancelled()
+        library, opened, problem = open_library(self._library)
         try:
-            return Library.default(), True, ""
-        except StudioError as exc:
-            log.warning("The library could not be opened; works are saved but not recorded: %s", exc)
-            return None, False, str(exc)
+            work = upscale_work(self.source, engine, self._works_dir, library=library, upscaler=self.upscaler,
+                                scale=self.scale, signer=self.signer)
+        finally:
+            if opened and library is not None:
+                library.close()
+        if problem:
+            work = not_recorded(work, problem)
+        self.saved.emit(ResultItem(work, load_thumbnail(work.path)))
+        return [work]
+
+
+def open_library(library: "Library | None") -> tuple["Library | None", bool, str]:
+    """(library, opened here, why there is none): the window's, else the studio home's."""
+    if library is not None:
+        return library, False, ""
+    from studio.errors import StudioError
+    from studio.library.db import Library
+
+    try:
+        return Library.default(), True, ""
+    except StudioError as exc:
+        log.warning("The library could not be opened; works are saved but not recorded: %s", exc)
+        return None, False, str(exc)
 
 
 def not_recorded(work: "SavedWork", problem: str) -> "SavedWork":

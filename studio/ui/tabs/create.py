@@ -18,6 +18,7 @@ from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.banner import Banner  # the tabs import it from here too
@@ -159,6 +160,8 @@ class CreateTab(QWidget):
         form = QFormLayout()
         form.addRow("Strength", self.strength)
         init.addLayout(form)
+        self.outpaint_row = OutpaintRow()
+        init.addWidget(self.outpaint_row)
         self.mask_box = QWidget()
         mask = QVBoxLayout(self.mask_box)
         mask.setContentsMargins(0, 0, 0, 0)
@@ -231,11 +234,18 @@ class CreateTab(QWidget):
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 100)
         self.count_spin.setToolTip("Images per Generate; image i uses seed + i.")
+        self.extras = SamplingExtras(body)
         form = QFormLayout()
         form.addRow("Sampler", self.scheduler_combo)
+        form.addRow("Schedule", self.extras.schedule)
         form.addRow("Steps", self.steps_spin)
         form.addRow("Guidance", self.guidance_spin)
-        form.addRow("Images", self.count_spin)
+        form.addRow("Clip skip", self.extras.clip_skip)
+        row = QHBoxLayout()
+        row.addWidget(self.count_spin, 1)
+        row.addWidget(QLabel("× batch"))
+        row.addWidget(self.extras.batch_size, 1)
+        form.addRow("Images", row)
         column.addLayout(form)
 
         column.addWidget(_section("Seed"))
@@ -253,6 +263,10 @@ class CreateTab(QWidget):
         column.addLayout(self.lora_rows)
         self.add_lora = QPushButton("Add LoRA…")
         column.addWidget(self.add_lora)
+
+        column.addWidget(_section("Options"))
+        self.options_panel = OptionsPanel()
+        column.addWidget(self.options_panel)
         column.addStretch(1)
 
         scroll = QScrollArea()
@@ -271,6 +285,8 @@ class CreateTab(QWidget):
         self.negative_edit = PromptEdit("Negative prompt: what to keep out", min_lines=2, max_lines=4)
         column.addWidget(self.prompt_edit)
         column.addWidget(self.negative_edit)
+        self.prompt_tools = PromptTools()
+        column.addWidget(self.prompt_tools)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setProperty("accent", True)
@@ -332,6 +348,8 @@ class CreateTab(QWidget):
         column.addWidget(self.queue_view)
         column.addWidget(self.remove_queued)
         column.addSpacing(8)
+        self.png_info = PngInfoPanel()
+        column.addWidget(self.png_info)
         column.addWidget(_section("Selected image"))
         self.recipe_view = PlainTextView()
         self.recipe_view.setReadOnly(True)
@@ -341,6 +359,9 @@ class CreateTab(QWidget):
         self.use_as_init = QPushButton("Use as init image")
         self.show_in_folder = QPushButton("Show in folder")
         self.copy_path = QPushButton("Copy path")
+        self.upscale_button = QPushButton("Upscale ×2")
+        self.upscale_button.setToolTip("A new work twice the size (Lanczos; right-click a result for the hires "
+                                       "fix's upscaler model)")
         self.mint_button = QPushButton("Mint…")
         self.mint_button.setProperty("accent", True)
         self.mint_button.setToolTip("Mint the selected results as tokens (Ctrl+click or Shift+click to select "
@@ -350,9 +371,11 @@ class CreateTab(QWidget):
         grid.addWidget(self.use_as_init, 0, 1)
         grid.addWidget(self.show_in_folder, 1, 0)
         grid.addWidget(self.copy_path, 1, 1)
-        grid.addWidget(self.mint_button, 2, 0, 1, 2)
+        grid.addWidget(self.upscale_button, 2, 0)
+        grid.addWidget(self.mint_button, 2, 1)
         column.addLayout(grid)
-        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.mint_button):
+        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.upscale_button,
+                       self.mint_button):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return side
 
@@ -367,6 +390,11 @@ class CreateTab(QWidget):
         b.bind(state, "negative_prompt", self.negative_edit.textChanged, self.negative_edit.set_text_if_different,
                to_state=lambda: self.negative_edit.toPlainText())
         b.connect(self.prompt_edit.submitted, state.generate)
+        self.extras.bind(state)
+        self.outpaint_row.bind(state)
+        self.options_panel.bind(state)
+        self.prompt_tools.bind(state)
+        self.png_info.bind(state)
         b.connect(self.negative_edit.submitted, state.generate)
 
         self._fill_models(state.models)
@@ -438,6 +466,7 @@ class CreateTab(QWidget):
         b.connect(self.grid.selectionModel().currentChanged, self._show_result)
         b.connect(self.grid.customContextMenuRequested, self._result_menu)
         b.connect(self.reuse_seed.clicked, lambda: self._with_selected(state.reuse_seed))
+        b.connect(self.upscale_button.clicked, lambda: self._with_selected(state.upscale_result))
         b.connect(self.use_as_init.clicked, self._use_selected_as_init)
         b.connect(self.show_in_folder.clicked, lambda: self._with_selected(self._open_folder))
         b.connect(self.copy_path.clicked, lambda: self._with_selected(self._copy_path))
@@ -515,6 +544,7 @@ class CreateTab(QWidget):
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
         self.init_box.setVisible(mode in (IMAGE_TO_IMAGE, INPAINT))
         self.mask_box.setVisible(mode == INPAINT)
+        self.outpaint_row.setVisible(mode == IMAGE_TO_IMAGE)
 
     def _show_init_image(self, path: str) -> None:
         self.init_label.setText(Path(path).name if path else "No init image")
@@ -616,7 +646,7 @@ class CreateTab(QWidget):
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
         for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path,
-                       self.use_result_as_init):
+                       self.use_result_as_init, self.upscale_button):
             button.setEnabled(has)
         if not has:
             self.recipe_view.clear()
@@ -636,6 +666,11 @@ class CreateTab(QWidget):
         menu = QMenu(self)
         menu.addAction(f"Mint {len(rows)} works…" if len(rows) > 1 else "Mint…",
                        lambda: self.state.request_mint(rows))
+        menu.addSeparator()
+        menu.addAction("Upscale ×2 (Lanczos)", lambda: self.state.upscale_result(row))
+        model = self.state.options.hires_upscaler
+        if model not in ("latent", "lanczos"):  # the upscaler model file chosen for the hires fix
+            menu.addAction(f"Upscale ×2 with {Path(model).name}", lambda: self.state.upscale_result(row, model))
         menu.addSeparator()
         menu.addAction("Reuse seed", lambda: self.state.reuse_seed(row))
         menu.addAction("Use as init image", lambda: self.state.use_result_as_init(row))

@@ -1,0 +1,125 @@
+"""The Create tab's generation options beyond the basic recipe: the sigma schedule, clip skip, batch
+size, hires fix, a variation seed and one ControlNet unit.
+
+A small view-model of its own (``CreateState.options``): the tab binds to these properties, and
+:meth:`CreateOptions.request_fields` turns them into `GenerationRequest` fields, checking what can be
+checked without torch. :meth:`CreateOptions.apply_request` fills them back from a request (PNG Info's
+"Send to Create").
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.errors import InputError, NotFound
+from studio.generation.request import ControlUnit, GenerationRequest, HiresFix, Outpaint
+from studio.ui.binding import Field
+
+#: Hires fix upscalers offered by name; an upscaler model file can be chosen too.
+HIRES_UPSCALERS: dict[str, str] = {"latent": "Latent", "lanczos": "Lanczos"}
+
+
+class CreateOptions(QObject):
+    """Sigma schedule, clip skip, batch size, hires fix, variation and one control unit."""
+
+    sigmas_changed = Signal(str)
+    clip_skip_changed = Signal(int)
+    batch_size_changed = Signal(int)
+    hires_changed = Signal(bool)
+    hires_scale_changed = Signal(float)
+    hires_upscaler_changed = Signal(str)
+    hires_steps_changed = Signal(int)
+    hires_denoise_changed = Signal(float)
+    variation_seed_changed = Signal(object)  # seeds reach 2**32 - 1, beyond a C int
+    variation_strength_changed = Signal(float)
+    control_model_changed = Signal(str)
+    control_image_changed = Signal(str)
+    control_preprocessor_changed = Signal(str)
+    control_weight_changed = Signal(float)
+    outpaint_left_changed = Signal(int)
+    outpaint_right_changed = Signal(int)
+    outpaint_top_changed = Signal(int)
+    outpaint_bottom_changed = Signal(int)
+
+    sigmas = Field("default")          # "default", "karras" or "exponential"
+    clip_skip = Field(1)
+    batch_size = Field(1)              # images made together in one pass
+    hires = Field(False)
+    hires_scale = Field(2.0)
+    hires_upscaler = Field("latent")   # "latent", "lanczos" or the path of an upscaler model file
+    hires_steps = Field(0)             # 0: as many as the first pass
+    hires_denoise = Field(0.5)
+    variation_seed = Field(0)
+    variation_strength = Field(0.0)    # 0: no variation
+    control_model = Field("")          # a ControlNet or T2I-Adapter file or folder; "" for none
+    control_image = Field("")
+    control_preprocessor = Field("none")
+    control_weight = Field(1.0)
+    #: Image to image only: pixels added on each side of the init image, painted as an inpaint of the new area.
+    outpaint_left = Field(0)
+    outpaint_right = Field(0)
+    outpaint_top = Field(0)
+    outpaint_bottom = Field(0)
+
+    def outpaint(self) -> Outpaint | None:
+        sides = (int(self.outpaint_left), int(self.outpaint_right), int(self.outpaint_top), int(self.outpaint_bottom))
+        if not any(sides):
+            return None
+        left, right, top, bottom = sides
+        return Outpaint(left=left, right=right, top=top, bottom=bottom)
+
+    def request_fields(self) -> dict[str, Any]:
+        """These options as `GenerationRequest` keyword arguments (a missing control picture is refused)."""
+        hires = None
+        if self.hires:
+            hires = HiresFix(scale=float(self.hires_scale), upscaler=self.hires_upscaler, steps=int(self.hires_steps),
+                             denoise=float(self.hires_denoise))
+        control: tuple[ControlUnit, ...] = ()
+        if self.control_model:
+            control = (self._control_unit(),)
+        strength = float(self.variation_strength)
+        return {"sigmas": self.sigmas, "clip_skip": int(self.clip_skip), "batch_size": int(self.batch_size),
+                "hires": hires, "control": control,
+                "variation_seed": int(self.variation_seed) if strength > 0 else None,
+                "variation_strength": strength}
+
+    def _control_unit(self) -> ControlUnit:
+        from studio.safeimage import open_image
+
+        model = Path(self.control_model)
+        if not model.exists():
+            raise NotFound(f"The ControlNet model {model} does not exist.", hint="Choose its file or folder again.")
+        if not self.control_image:
+            raise InputError("The ControlNet unit needs a control picture.",
+                             hint="Choose a picture for it (an edge map, a depth map or any image to preprocess), "
+                                  "or remove the ControlNet model.")
+        path = Path(self.control_image)
+        if not path.is_file():
+            raise NotFound(f"The control picture {path} does not exist.", hint="Choose another picture.")
+        with open_image(path, what=path.name) as image:
+            image.load()
+            picture = image.convert("RGB")
+        return ControlUnit(model=model, image=picture, preprocessor=self.control_preprocessor,
+                           weight=float(self.control_weight))
+
+    def apply_request(self, request: GenerationRequest) -> None:
+        """Take these options from ``request`` (control pictures are not in a request read from a file)."""
+        self.sigmas, self.clip_skip, self.batch_size = request.sigmas, request.clip_skip, request.batch_size
+        self.hires = request.hires is not None
+        if request.hires is not None:
+            self.hires_scale, self.hires_upscaler = float(request.hires.scale), request.hires.upscaler
+            self.hires_steps, self.hires_denoise = int(request.hires.steps), float(request.hires.denoise)
+        if request.variation_seed is not None and request.variation_strength > 0:
+            self.variation_seed, self.variation_strength = request.variation_seed, float(request.variation_strength)
+        else:
+            self.variation_strength = 0.0
+        unit = request.control[0] if request.control else None
+        self.control_model = str(unit.model) if unit is not None else ""
+        if unit is not None:
+            self.control_preprocessor, self.control_weight = unit.preprocessor, float(unit.weight)
+        self.control_image = ""
+        sides = request.outpaint or Outpaint()
+        self.outpaint_left, self.outpaint_right = sides.left, sides.right
+        self.outpaint_top, self.outpaint_bottom = sides.top, sides.bottom
