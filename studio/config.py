@@ -86,6 +86,22 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=0, maximum=50, section="Generation"),
     Setting("default_model", "Default model", "",
             "The model selected when the studio opens (a name from the model list).", section="Generation"),
+    Setting("generation_backend", "Where images are made", "this_computer",
+            "This computer: the device above. Ray cluster: big collections and prompt batches are spread "
+            "over the workers of a Ray cluster (one GPU each, or CPU cores where there is none); the images "
+            "come back here, where they are signed and saved. Needs Ray (pip install "
+            "'provenance-studio[cluster]').", choices=("this_computer", "ray_cluster"), section="Generation"),
+    Setting("ray_address", "Ray cluster address", "local",
+            "auto: the cluster this computer joined with `ray start`; HOST:6379: a cluster's head node; "
+            "ray://HOST:10001: a remote cluster through Ray Client; local: a cluster the studio starts on "
+            "this computer (all its GPUs or cores) and stops after the run. See docs/cluster.md.",
+            section="Generation"),
+    Setting("ray_cpus_per_worker", "CPU cores per cluster worker", 2,
+            "On a cluster without GPUs each worker takes this many cores and runs torch with as many "
+            "threads (workers with a GPU take one GPU each).", minimum=1, maximum=512, section="Generation"),
+    Setting("ray_max_workers", "Most cluster workers", 0,
+            "At most this many workers for one run (0: as many as the cluster has room for).",
+            minimum=0, maximum=100_000, section="Generation"),
     Setting("storage_backend", "Where published works are kept", "local",
             "Local: the studio's own store, served from this computer only (works offline). "
             "Kubo: an IPFS node you run. Pinning: a pinning service that keeps works online "

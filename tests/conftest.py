@@ -121,3 +121,12 @@ def _pinned_threads() -> None:
     except ImportError:  # pragma: no cover - torch is a hard dependency
         return
     torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"]:  # noqa: F821
+    """A real Ray cluster on this computer (tests/local_ray.py), started once for the session."""
+    from local_ray import local_cluster
+
+    with local_cluster(tmp_path_factory) as cluster:
+        yield cluster

@@ -30,6 +30,10 @@ HEAVY_PACKAGES = {"torch", "diffusers", "transformers"}
 CHAIN_ONLY_PACKAGES = {"web3", "eth_account", "eth_tester", "eth_abi", "eth_utils", "eth_keys", "eth_typing", "hexbytes"}
 #: Slow to import (web3 alone takes about a second): never at the top of any studio module.
 LAZY_CHAIN_PACKAGES = CHAIN_ONLY_PACKAGES
+#: Ray spreads generation over a cluster: only the cluster backend talks to it, and only once a run
+#: starts (the studio runs without Ray installed; the packaged app leaves it out).
+CLUSTER_ONLY_PACKAGES = {"ray"}
+CLUSTER_MODULE = "studio.generation.cluster"
 UPPER = {"workflows", "cli", "api", "ui"}
 #: Attributes that reach into web3: a web3 handle, its ``eth`` module, a contract's raw functions.
 WEB3_ATTRIBUTES = {"web3", "eth", "functions"}
@@ -147,6 +151,13 @@ def test_web3_and_eth_libraries_are_imported_only_inside_functions() -> None:
     assert not bad, "web3/eth libraries at module top level:\n" + "\n".join(bad)
 
 
+def test_ray_is_imported_only_by_the_cluster_backend_inside_functions() -> None:
+    assert any(_package(s.target) == "ray" and s.module == CLUSTER_MODULE for s in SITES)  # the scan sees it
+    bad = [s.where for s in SITES
+           if _package(s.target) in CLUSTER_ONLY_PACKAGES and (s.module != CLUSTER_MODULE or s.top_level)]
+    assert not bad, f"ray outside {CLUSTER_MODULE} or at module top level:\n" + "\n".join(bad)
+
+
 def test_domains_do_not_import_each_other() -> None:
     bad = []
     for s in SITES:
@@ -178,6 +189,10 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     assert [(s.target, s.top_level) for s in sites] == [
         ("torch", True), ("studio.ui.app", True), ("diffusers", False)]
     assert _layer(sites[1].target) in UPPER
+    sites = []
+    _walk(ast.parse("import ray\n\ndef run():\n    import ray.util\n"), "studio.workflows.fake", False, True, sites)
+    assert [(_package(s.target), s.top_level, s.module != CLUSTER_MODULE) for s in sites] == [
+        ("ray", True, True), ("ray", False, True)]
 
 
 # ---------------------------------------------------------------- objects: web3 stays in chain/

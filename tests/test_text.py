@@ -98,7 +98,7 @@ def test_market_rows_show_strangers_metadata_with_escapes(qtbot) -> None:
             text = model.data(model.index(0, column), role)
             assert text is None or raw(str(text), allow_newlines=role == Qt.ItemDataRole.ToolTipRole) == []
     assert "\\x1b[2J" in model.data(model.index(0, 1))
-    assert model.data(model.index(0, 6)) == "Creator not proven"
+    assert model.data(model.index(0, model.COLUMNS.index("Provenance"))) == "Creator not proven"
 
 
 def test_the_transaction_preview_shows_names_as_plain_text_with_escapes(qtbot) -> None:

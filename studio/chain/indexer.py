@@ -41,17 +41,20 @@ SOLD = "sold"
 OFFER_MADE = "offer_made"
 OFFER_WITHDRAWN = "offer_withdrawn"
 OFFER_ACCEPTED = "offer_accepted"
+OFFER_EXPIRY = "offer_expiry"
 TRANSFER = "transfer"
 VOUCHER_REDEEMED = "voucher_redeemed"
 VOUCHER_CANCELLED = "voucher_cancelled"
+VOUCHERS_CANCELLED = "vouchers_cancelled"
 
 #: ABI event name -> kind, for the marketplace and for collections.
 MARKETPLACE_EVENTS = {
     "Listed": LISTED, "PriceUpdated": PRICE_CHANGED, "ListingCancelled": LISTING_CANCELLED, "Sold": SOLD,
     "OfferMade": OFFER_MADE, "OfferWithdrawn": OFFER_WITHDRAWN, "OfferAccepted": OFFER_ACCEPTED,
+    "OfferExpiry": OFFER_EXPIRY,
 }
 COLLECTION_EVENTS = {"Transfer": TRANSFER, "VoucherRedeemed": VOUCHER_REDEEMED,
-                     "VoucherCancelled": VOUCHER_CANCELLED}
+                     "VoucherCancelled": VOUCHER_CANCELLED, "VouchersCancelled": VOUCHERS_CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class MarketEvent:
     royalty_receiver: str | None = None
     royalty_wei: int | None = None
     fee_wei: int | None = None
-    nonce: int | None = None  # voucher events
+    nonce: int | None = None  # voucher events (the new epoch for `vouchers_cancelled`)
+    expiry: int | None = None  # offer_expiry: when the buyer's offer ends (unix seconds)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -275,6 +279,8 @@ class MarketIndexer:
                            price_wei=int(args["price"]), nonce=int(args["nonce"]))
         if kind == VOUCHER_CANCELLED:
             return replace(base, collection=emitter, nonce=int(args["nonce"]))
+        if kind == VOUCHERS_CANCELLED:
+            return replace(base, collection=emitter, nonce=int(args["newEpoch"]))
         token = replace(base, collection=args["collection"], token_id=int(args["tokenId"]))
         if kind in (LISTED, PRICE_CHANGED):
             return replace(token, seller=args["seller"], price_wei=int(args["price"]))
@@ -282,6 +288,8 @@ class MarketIndexer:
             return replace(token, seller=args["seller"])
         if kind in (OFFER_MADE, OFFER_WITHDRAWN):
             return replace(token, buyer=args["buyer"], price_wei=int(args["amount"]))
+        if kind == OFFER_EXPIRY:
+            return replace(token, buyer=args["buyer"], expiry=int(args["expiry"]))
         price = int(args["price"] if kind == SOLD else args["amount"])
         receiver = args["royaltyReceiver"]
         return replace(token, seller=args["seller"], buyer=args["buyer"], price_wei=price,

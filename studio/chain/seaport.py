@@ -15,10 +15,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from studio.chain.transactions import Signer
 from studio.errors import InputError
+
+if TYPE_CHECKING:
+    from studio.chain.transactions import Detail, MessagePreview
 
 SEAPORT_NAME = "Seaport"
 SEAPORT_VERSION = "1.6"
@@ -448,6 +451,50 @@ def order_signer(signed: SignedOrder) -> str:
     except Exception as exc:  # bad v, r or s
         raise InputError("The order's signature cannot come from any key.") from exc
     return str(to_checksum_address(public_key.to_canonical_address()))
+
+
+# ---------------------------------------------------------------- what a person reads before signing
+
+def order_preview(signer: str, orders: Sequence[OrderComponents], chain_id: int, seaport: str, *, action: str,
+                  details: "Sequence[Detail]" = (), flows: Sequence[Any] = ()) -> "MessagePreview":
+    """The preview of a signature over `orders` (one order, or many under one bulk signature): the
+    EIP-712 domain, each order's fields with its items in words (amounts in wei), and what the
+    workflow says in people's words (`details`, `flows`: shown in ETH by the faces)."""
+    from studio.chain.transactions import typed_data_preview
+
+    typed = order_typed_data(orders[0], chain_id, seaport) if len(orders) == 1 else \
+        bulk_typed_data(orders, chain_id, seaport)
+    base = typed_data_preview(signer, typed)
+    fields: list[tuple[str, Any]] = []
+    if len(orders) > 1:
+        fields.append(("tree", f"{len(orders)} orders under one signature (a bulk tree of height "
+                               f"{bulk_height(len(orders))})"))
+    for number, order in enumerate(orders):
+        prefix = f"order[{number}]." if len(orders) > 1 else ""
+        fields += [(f"{prefix}offerer", order.offerer), (f"{prefix}orderType", int(order.order_type)),
+                   (f"{prefix}startTime", order.start_time), (f"{prefix}endTime", order.end_time),
+                   (f"{prefix}counter", order.counter), (f"{prefix}salt", order.salt)]
+        fields += [(f"{prefix}offer[{i}]", item_text(item)) for i, item in enumerate(order.offer)]
+        fields += [(f"{prefix}consideration[{i}]", item_text(item)) for i, item in enumerate(order.consideration)]
+    return replace(base, fields=tuple((k, str(v)) for k, v in fields), details=tuple(details), flows=tuple(flows),
+                   action=action)
+
+
+def item_text(item: OfferItem | ConsiderationItem) -> str:
+    """An order item in words: 'ERC721 token 3 of 0x…', '95000000000000000 wei (ETH) to 0x…'."""
+    if item.item_type in (ItemType.ERC721, ItemType.ERC1155):
+        text = f"{item.item_type.name} token {item.identifier_or_criteria} of {item.token}"
+    elif item.item_type in (ItemType.ERC721_WITH_CRITERIA, ItemType.ERC1155_WITH_CRITERIA):
+        text = f"any {item.item_type.name.split('_')[0]} token of {item.token}" if not item.identifier_or_criteria \
+            else f"a {item.item_type.name.split('_')[0]} token of {item.token} in the list 0x" \
+                 f"{item.identifier_or_criteria:064x}"
+    elif item.item_type == ItemType.NATIVE:
+        text = f"{item.start_amount} wei (ETH)"
+    else:
+        text = f"{item.start_amount} units of the ERC-20 {item.token}"
+    if isinstance(item, ConsiderationItem):
+        text += f" to {item.recipient}"
+    return text
 
 
 # ---------------------------------------------------------------- the orders the studio makes

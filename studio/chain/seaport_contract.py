@@ -16,7 +16,7 @@ from studio.chain.artifacts import load_artifact
 from studio.chain.erc721 import ERC721Reader, failed
 from studio.chain.seaport import (CANONICAL_SEAPORT, SEAPORT_VERSION, ZERO_ADDRESS, ConsiderationItem, ItemType,
                                   OfferItem, OrderComponents, OrderType, SignedOrder, domain_separator, order_hash)
-from studio.chain.transactions import Connection, Signer, TxReceipt, as_signer
+from studio.chain.transactions import Connection, Signer, TxReceipt, TxRequest, as_signer
 from studio.errors import ChainError, InputError, NotFound
 
 #: Canonical WETH of the public networks the studio knows (chain id -> address).
@@ -91,8 +91,14 @@ class _Contract:
                              hint="Check that the node is a standard Ethereum node, then try again.")
         return receipt.contract_address
 
-    def _send(self, signer: Signer, function: Any, *, value: int = 0, action: str) -> TxReceipt:
-        return self.connection.send(as_signer(signer), function, value=value, action=action)
+    def _request(self, function: str, *args: Any, value: int = 0, action: str) -> TxRequest:
+        """The `TxRequest` of one call (for a workflow that shows its preview, then sends it through `TxSender`)."""
+        return TxRequest(self.address, self.contract.encode_abi(function, args=list(args)), value, action)
+
+    def _send(self, signer: Signer, request: TxRequest) -> TxReceipt:
+        from studio.chain.contracts import _transact
+
+        return _transact(self.connection, signer, request)
 
     def _call(self, function: Any, action: str = "Reading the contract") -> Any:
         return self.connection.call(function, action=action)
@@ -107,23 +113,32 @@ class WethContract(_Contract):
     def deploy(cls, connection: Connection, signer: Signer) -> "WethContract":
         return cls(connection, cls._deploy_artifact(connection, signer, "WETH9", action="Deploying WETH"))
 
-    def wrap(self, signer: Signer, amount_wei: int) -> TxReceipt:
+    def wrap_tx(self, amount_wei: int) -> TxRequest:
         """ETH -> WETH, one for one."""
         _positive(amount_wei, "An amount to wrap")
-        return self._send(signer, self.contract.functions.deposit(), value=amount_wei, action="Wrapping ETH")
+        return self._request("deposit", value=amount_wei, action="Wrapping ETH")
 
-    def unwrap(self, signer: Signer, amount_wei: int) -> TxReceipt:
+    def wrap(self, signer: Signer, amount_wei: int) -> TxReceipt:
+        return self._send(signer, self.wrap_tx(amount_wei))
+
+    def unwrap_tx(self, amount_wei: int) -> TxRequest:
         """WETH -> ETH, one for one."""
         _positive(amount_wei, "An amount to unwrap")
+        return self._request("withdraw", amount_wei, action="Unwrapping WETH")
+
+    def unwrap(self, signer: Signer, amount_wei: int) -> TxReceipt:
         if self.balance_of(as_signer(signer).address) < amount_wei:
             raise InputError("The account holds less WETH than that.")
-        return self._send(signer, self.contract.functions.withdraw(amount_wei), action="Unwrapping WETH")
+        return self._send(signer, self.unwrap_tx(amount_wei))
 
-    def approve(self, signer: Signer, spender: str, amount_wei: int = MAX_UINT256) -> TxReceipt:
+    def approve_tx(self, spender: str, amount_wei: int = MAX_UINT256) -> TxRequest:
+        """Let `spender` (Seaport) move up to `amount_wei` of the sender's WETH (default: any amount)."""
         from studio.chain.contracts import checksum
 
-        return self._send(signer, self.contract.functions.approve(checksum(spender, "spender"), amount_wei),
-                          action="Approving WETH")
+        return self._request("approve", checksum(spender, "spender"), amount_wei, action="Approving WETH")
+
+    def approve(self, signer: Signer, spender: str, amount_wei: int = MAX_UINT256) -> TxReceipt:
+        return self._send(signer, self.approve_tx(spender, amount_wei))
 
     def balance_of(self, owner: str) -> int:
         from studio.chain.contracts import checksum
@@ -194,10 +209,17 @@ class SeaportContract(_Contract):
         return self.contract.functions.fulfillOrder((order.parameters_struct(), signed.signature), bytes(32)), \
             _native_total(order)
 
+    def fulfil_tx(self, signed: SignedOrder, *, token_id: int | None = None,
+                  action: str = "Filling the order") -> TxRequest:
+        """The transaction that fills `signed` (its ETH as the value), for the send path."""
+        from studio.chain.contracts import request_for
+
+        function, value = self.fulfil_call(signed, token_id=token_id)
+        return request_for(function, value=value, action=action)
+
     def fulfil(self, signer: Signer, signed: SignedOrder, *, token_id: int | None = None) -> TxReceipt:
         """Fill an order: buy a listing (paying its ETH) or accept an offer (giving the token)."""
-        function, value = self.fulfil_call(signed, token_id=token_id)
-        return self._send(signer, function, value=value, action="Filling the order")
+        return self._send(signer, self.fulfil_tx(signed, token_id=token_id))
 
     def approvals_for(self, signed: SignedOrder, fulfiller: str, *, token_id: int | None = None) -> list[Approval]:
         """What `fulfiller` must approve Seaport for before filling `signed` (none to buy a listing)."""
@@ -215,29 +237,40 @@ class SeaportContract(_Contract):
                     needed.append(Approval("erc20", order.offer[0].token, fees))
         return needed
 
-    def approve(self, signer: Signer, approval: Approval) -> TxReceipt:
-        """Give Seaport one approval of `approvals_for`."""
+    def approval_tx(self, approval: Approval) -> TxRequest:
+        """The transaction giving Seaport one approval of `approvals_for`."""
         if approval.kind == "erc20":
-            return WethContract(self.connection, approval.token).approve(signer, self.address)
+            return WethContract(self.connection, approval.token).approve_tx(self.address)
         from studio.chain.contracts import CollectionContract
 
-        return CollectionContract(self.connection, approval.token).set_approval_for_all(signer, self.address)
+        return CollectionContract(self.connection, approval.token).set_approval_for_all_tx(self.address)
+
+    def approve(self, signer: Signer, approval: Approval) -> TxReceipt:
+        """Give Seaport one approval of `approvals_for`."""
+        return self._send(signer, self.approval_tx(approval))
 
     # ---- cancelling
-    def cancel(self, signer: Signer, orders: Sequence[OrderComponents]) -> TxReceipt:
-        """Cancel orders one by one (each must be the signer's)."""
-        signer = as_signer(signer)
+    def cancel_tx(self, sender: str, orders: Sequence[OrderComponents]) -> TxRequest:
+        """Cancel orders (each must be `sender`'s, the account that sends this)."""
         if not orders:
             raise InputError("Nothing to cancel.")
         for order in orders:
-            if order.offerer.lower() != signer.address.lower():
+            if order.offerer.lower() != sender.lower():
                 raise InputError(f"Only the offerer ({order.offerer}) can cancel this order.")
-        return self._send(signer, self.contract.functions.cancel([order.as_struct() for order in orders]),
-                          action="Cancelling the order" if len(orders) == 1 else "Cancelling the orders")
+        return self._request("cancel", [order.as_struct() for order in orders],
+                             action="Cancelling the order" if len(orders) == 1 else "Cancelling the orders")
+
+    def cancel(self, signer: Signer, orders: Sequence[OrderComponents]) -> TxReceipt:
+        """Cancel orders one by one (each must be the signer's)."""
+        signer = as_signer(signer)
+        return self._send(signer, self.cancel_tx(signer.address, orders))
+
+    def increment_counter_tx(self) -> TxRequest:
+        """Cancel every order the sender has signed so far, in one transaction."""
+        return self._request("incrementCounter", action="Cancelling all orders")
 
     def increment_counter(self, signer: Signer) -> TxReceipt:
-        """Cancel every order the signer has signed so far, in one transaction."""
-        return self._send(signer, self.contract.functions.incrementCounter(), action="Cancelling all orders")
+        return self._send(signer, self.increment_counter_tx())
 
     # ---- can it be filled?
     def fillability(self, signed: SignedOrder, *, now: int | None = None) -> Fillability:

@@ -77,7 +77,7 @@ class TxRequest:
     action: str = "The transaction"
     gas: int | None = None
     #: For the preview only (never signed): what the call does in words, and who sends and receives what.
-    details: tuple[tuple[str, str | int], ...] = ()
+    details: tuple[Detail, ...] = ()
     flows: tuple["Flow", ...] = ()
 
 
@@ -416,6 +416,22 @@ class DecodedCall:
 
 
 @dataclass(frozen=True)
+class Amount:
+    """An amount in a preview's details, in wei of the network's currency (None) or of a token
+    ("WETH"): the faces show it in ETH (or WETH), never as raw wei."""
+
+    wei: int
+    currency: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.wei} wei" + (f" of {self.currency}" if self.currency else "")
+
+
+#: A preview detail: text, an amount in wei of the network's currency (int), or an `Amount`.
+Detail = tuple[str, "str | int | Amount"]
+
+
+@dataclass(frozen=True)
 class Flow:
     """What one party sends or receives through a transaction, for the preview (money in wei).
 
@@ -428,6 +444,7 @@ class Flow:
     amount_wei: int = 0
     when: str = "now"
     what: str = ""
+    currency: str | None = None  # None: the network's own (ETH); "WETH" for an offer's wrapped ether
 
 
 @dataclass(frozen=True)
@@ -456,7 +473,7 @@ class TxPreview:
     action: str = "Transaction"
     #: What the call does in people's words, shown instead of its raw arguments (deploy: name,
     #: symbol, royalty; approve: which marketplace), as (label, text) rows; an int is an amount in wei.
-    details: tuple[tuple[str, str | int], ...] = ()
+    details: tuple[Detail, ...] = ()
     #: What each party sends and receives (the workflow knows the sale's split).
     flows: tuple[Flow, ...] = ()
     #: What running it on the node showed: what the sender sends, receives and approves (None: not run).
@@ -486,7 +503,7 @@ class TxPreview:
         if self.call:
             rows.append(("Function", f"{self.call.contract}.{self.call.function}"))
         if self.details:
-            rows.extend((label, f"{value} wei" if isinstance(value, int) else value) for label, value in self.details)
+            rows.extend((label, f"{value} wei" if isinstance(value, int) else str(value)) for label, value in self.details)
         elif self.call:
             rows.extend((f"  {name}", _show(value)) for name, value in call_arguments(self.call))
         elif self.data not in ("", "0x"):
@@ -512,7 +529,9 @@ class TxPreview:
 
 def flow_label(flow: Flow) -> str:
     """'You send', 'The seller receives' …: the row label of a flow."""
-    verb = flow.direction if flow.party != "You" else flow.direction.removesuffix("s")
+    noun = flow.party.split(" (")[0].split()[-1] if flow.party else ""
+    plural = flow.party == "You" or noun in ("buyers", "sellers", "holders")  # "The buyers send"
+    verb = flow.direction.removesuffix("s") if plural else flow.direction
     return f"{flow.party} {verb}"
 
 
@@ -534,6 +553,12 @@ class MessagePreview:
     domain: tuple[tuple[str, Any], ...] = ()
     fields: tuple[tuple[str, Any], ...] = ()
     chain_id: int | None = None
+    #: What is signed in people's words ("Lists token 3 of Dawns", "Valid until"), as (label, text)
+    #: rows (an int is an amount in wei): shown instead of raw fields too long to read (a Seaport order).
+    details: tuple[Detail, ...] = ()
+    #: What each party sends and receives once the signed order is filled (nothing moves when signing).
+    flows: tuple[Flow, ...] = ()
+    action: str = ""
 
 
 def is_struct(value: Any) -> bool:

@@ -7,6 +7,7 @@ resumable collections with traits and rarity.
         [--adapter NAME [--adapter-scale 0.6] [--adapter-only] [--accept-noncommercial-licence]]
     studio avatars sheet REFERENCE "prompt" --count 6 [--seed N] [--adapter NAME ...]
     studio avatars collection TRAITS.yaml --count 100 --seed 7 --out DIR [--template T] [--preset P]
+        [--cluster [ADDRESS] | --no-cluster]
     studio avatars rarity DIR [--json]
 
 Each saved image's path is printed as it is written (``--json``: one object per line). A
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
+from studio.cli.common import Interrupt as _Interrupt
+from studio.cli.common import add_backend_options, backend_of, print_run_report
 from studio.cli.progress import ProgressBar
 from studio.errors import InputError
 from studio.text import json_line, printable
@@ -78,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     collection.add_argument("--steps", type=int, help="sampling steps (default: the preset's)")
     collection.add_argument("--guidance", type=float, help="CFG scale (default: the preset's)")
     collection.add_argument("--json", action="store_true", help="print one JSON object per avatar and a summary")
+    add_backend_options(collection)
     collection.set_defaults(func=run_collection)
 
     rarity = commands.add_parser("rarity", help="the rarity report of a collection folder")
@@ -153,31 +155,6 @@ def _print_work(args: argparse.Namespace, work: Any, warned: set[str]) -> None:
                          "warnings": list(work.warnings)}), flush=True)
     else:
         print(printable(work.path), flush=True)
-
-
-class _Interrupt:
-    """Ctrl-C once: stop after the current step; twice: quit at once."""
-
-    def __init__(self) -> None:
-        from studio.cancel import CancelToken
-
-        self.cancel = CancelToken()
-        self._previous: Any = None
-
-    def __enter__(self) -> Any:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
-        return self.cancel
-
-    def _on_interrupt(self, _signum: int, _frame: Any) -> None:
-        if self.cancel.cancelled:
-            raise KeyboardInterrupt
-        print("Stopping after the current step (Ctrl-C again to quit at once)...", file=sys.stderr)
-        self.cancel.cancel()
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 # ---------------------------------------------------------------------- commands
@@ -293,15 +270,25 @@ def run_collection(args: argparse.Namespace) -> int:
             traits = ", ".join(f"{k}: {v}" for k, v in item.attributes.items())
             print(printable(f"{work.path}  {traits}"), flush=True)
 
-    with _Interrupt() as cancel, bar, _library() as library:
-        result = make_collection(table, args.count, args.seed, args.out, engine, library=library,
-                                 template=args.template,
-                                 preset=args.preset, model=_model(args, config), size=args.size, steps=args.steps,
-                                 guidance=args.guidance, progress=on_progress, cancel=cancel, on_saved=on_saved,
-                                 name=args.name)
+    backend = backend_of(args, config, engine)
+
+    def on_report(report: Any) -> None:
+        bar.close()
+        if report.nodes and report.backend != "this computer":
+            print_run_report(report)
+
+    try:
+        with _Interrupt() as cancel, bar, _library() as library:
+            result = make_collection(table, args.count, args.seed, args.out, backend, library=library,
+                                     template=args.template, preset=args.preset, model=_model(args, config),
+                                     size=args.size, steps=args.steps, guidance=args.guidance, progress=on_progress,
+                                     cancel=cancel, on_saved=on_saved, name=args.name, on_report=on_report)
+    finally:
+        backend.close()
     summary = {"folder": str(result.folder), "count": len(result.items), "generated": result.generated,
                "manifest": str(result.manifest), "rarity": str(result.folder / "rarity.json"),
-               "mint": f"studio batch-mint {result.manifest} --collection ADDRESS"}
+               "mint": f"studio batch-mint {result.manifest} --collection ADDRESS",
+               "report": result.report.to_dict() if result.report is not None else None}
     if args.json:
         print(json_line(summary), flush=True)
     else:

@@ -7,6 +7,7 @@ prompt), ``--yes`` and ``--json``. The wallet is unlocked only while the command
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,37 @@ def provenance_signer(args: argparse.Namespace) -> tuple[Any, Any]:
     account = wallet.account(getattr(args, "account", None))  # unknown names are refused before scrypt runs
     wallet.unlock(read_password(args))
     return wallet, wallet.signer(account.address)
+
+
+def add_backend_options(sub: argparse.ArgumentParser) -> None:
+    """--cluster [ADDRESS] and --no-cluster: where the images are made (default: the Settings)."""
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument("--cluster", nargs="?", const="", metavar="ADDRESS",
+                       help="make the images on a Ray cluster: auto, local, HOST:6379 or ray://HOST:10001 "
+                            "(default: the address in Settings); they are signed and saved here. "
+                            "Write it after the prompt, or as --cluster=ADDRESS")
+    where.add_argument("--no-cluster", action="store_true",
+                       help="make the images on this computer even when Settings choose a cluster")
+
+
+def backend_of(args: argparse.Namespace, config: Any, engine: Any, catalog: Any = None) -> Any:
+    """The generation backend the command runs on: this computer's ``engine``, or a Ray cluster
+    (--cluster, else the generation_backend setting). Close it when done."""
+    from studio.generation.backends import cluster_address, open_backend
+
+    requested = getattr(args, "cluster", None)
+    if requested and requested not in ("auto", "local") and ":" not in requested:
+        raise InputError(f"“{requested}” is not a cluster address.",
+                         hint="Write --cluster after the prompt (or --cluster=ADDRESS); an address is auto, local, "
+                              "HOST:6379 or ray://HOST:10001.")
+    address = cluster_address(config, requested, this_computer=bool(getattr(args, "no_cluster", False)))
+    return open_backend(config, engine, address, catalog=catalog)
+
+
+def print_run_report(report: Any) -> None:
+    """A cluster run's report on stderr: images per node, and each failure."""
+    for line in report.lines():
+        print(printable(line), file=sys.stderr)
 
 
 def add_storage_options(sub: argparse.ArgumentParser) -> None:
@@ -142,6 +174,33 @@ def confirm_preview(args: argparse.Namespace, preview: Any, question: str = "Sig
                              hint="Review the preview and add --yes.")
         return True
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+class Interrupt:
+    """Ctrl-C once: stop after the current step (the cancel token it yields); twice: quit at once."""
+
+    def __init__(self) -> None:
+        from studio.cancel import CancelToken
+
+        self.cancel = CancelToken()
+        self._previous: Any = None
+
+    def __enter__(self) -> Any:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self.cancel
+
+    def _on_interrupt(self, _signum: int, _frame: Any) -> None:
+        if self.cancel.cancelled:
+            raise KeyboardInterrupt
+        print("Stopping after the current step (Ctrl-C again to quit at once)...", file=sys.stderr)
+        self.cancel.cancel()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def write_stdout_bytes(data: bytes) -> None:

@@ -1,19 +1,24 @@
-"""``studio generate``: make images from a prompt and save them as works with their recipes.
+"""``studio generate``: make images from a prompt, or from a file of prompts, and save them as works.
 
 Output: the path of each image as it is written, one per line. With ``--json``, one JSON object
 per line instead (JSON Lines), as each image is written:
-``{"path": "...", "recipe": {...}, "warnings": [...]}``. With ``--x``/``--y``/``--z`` (an X/Y/Z
-plot) the grid images follow, one line each (``{"grid": "..."}`` under ``--json``).
+``{"path": "...", "recipe": {...}, "warnings": [...]}``; with ``--prompts`` each object also has
+the row's ``index``, and a last line sums up the run (folder, counts, the run's report). With
+``--x``/``--y``/``--z`` (an X/Y/Z plot) the grid images follow, one line each (``{"grid": "..."}``
+under ``--json``).
+
+``--prompts FILE`` makes one image per line (or CSV row) into a resumable run folder; ``--cluster``
+makes the images on a Ray cluster (they are checked, signed and saved here as they arrive).
 """
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import add_signing_options, provenance_signer
+from studio.cli.common import (Interrupt, add_backend_options, add_signing_options, backend_of, print_run_report,
+                               provenance_signer)
 from studio.cli.progress import ProgressBar
 from studio.errors import InputError, NotFound
 from studio.text import json_line, printable
@@ -25,8 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Make images from a prompt and save each as a PNG carrying its recipe. "
                     "Steps, guidance and sampler default to what suits the model.",
         epilog="Prints the path of each image as it is saved; with --json one JSON object per line "
-               "(path, recipe, warnings). Ctrl-C stops after the current step; finished images stay saved.")
-    parser.add_argument("prompt", help="what to draw")
+               "(path, recipe, warnings). Ctrl-C stops after the current step; finished images stay saved. "
+               "With --prompts, run the same command again to continue a stopped batch.")
+    parser.add_argument("prompt", nargs="?", help="what to draw (or give --prompts FILE)")
+    parser.add_argument("--prompts", type=Path, metavar="FILE",
+                        help="one image per line of FILE, or per row of a CSV file with a prompt column and "
+                             "optional negative, seed, size (WxH), model, steps, guidance, scheduler columns; "
+                             "saved as 0001.png... into --out (default: batches/<FILE name> in the works folder), "
+                             "resumably")
     parser.add_argument("--negative", default="", help="what to keep out of the image")
     parser.add_argument("--model", help="model name, path or 'demo' (default: the default model setting, else demo)")
     parser.add_argument("--seed", type=int, help="seed of the first image (default: random); image i uses seed+i")
@@ -78,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="folder for the images (default: the studio's works folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per saved image")
     add_signing_options(parser)
+    add_backend_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -152,16 +164,17 @@ def _open_image(path: Path, what: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.cancel import CancelToken
-    from studio.config import load_config
-    from studio.generation.engine import Engine
-    from studio.generation.models import ModelCatalog
+    if (args.prompt is None) == (args.prompts is None):
+        raise InputError("Give a prompt, or --prompts FILE (not both).",
+                         hint='e.g. studio generate "a red fox", or studio generate --prompts prompts.txt; '
+                              "see studio generate --help.")
+    if args.prompts is not None:
+        return _run_batch(args)
     from studio.generation.request import GenerationRequest
     from studio.generation.schedulers import default_settings
     from studio.workflows.generate import SavedWork, generate_works
 
-    config = load_config()
-    catalog = ModelCatalog(config)
+    config, catalog, engine = _engine()
     model_name = args.model or config["default_model"] or "demo"
     info = catalog.resolve(model_name)
     steps, guidance, scheduler = default_settings(info)
@@ -209,38 +222,17 @@ def run(args: argparse.Namespace) -> int:
         variation_strength=args.variation_strength, batch_size=args.batch_size, outpaint=outpaint,
     )
     axes = [parse_axis_option(text) for text in (args.x, args.y, args.z) if text]
-    engine = Engine(catalog, device=config["device"], precision=config["precision"],
-                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+    if axes and args.cluster is not None:
+        raise InputError("An X/Y/Z plot runs on this computer.", hint="Leave out --cluster, or the --x/--y/--z axes.")
+    backend = backend_of(args, config, engine, catalog)
     if not axes:
-        engine.validate(request)
+        backend.validate(request)
     out_dir = args.out or config.paths.works_dir
     wallet, signer = provenance_signer(args)
     from studio.library.db import Library
 
     library = Library.default()  # the Gallery shows what the command line made too
-
-    warned: set[str] = set()
-
-    def report(work: SavedWork) -> None:
-        for warning in work.warnings:
-            if warning not in warned:  # the same prompt warning holds for every image of the batch
-                warned.add(warning)
-                print(f"warning: {printable(warning)}", file=sys.stderr)
-        if args.json:
-            print(json_line({"path": str(work.path), "recipe": work.recipe.to_dict(),
-                             "warnings": list(work.warnings)}), flush=True)
-        else:
-            print(printable(work.path), flush=True)
-
-    cancel = CancelToken()
-
-    def on_interrupt(_signum: int, _frame: Any) -> None:
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        print("Stopping after the current step (Ctrl-C again to quit at once)...", file=sys.stderr)
-        cancel.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt) if _main_thread() else None
+    report = _work_printer(args)
     bar = ProgressBar()
 
     def on_step(step: Any) -> None:
@@ -250,27 +242,97 @@ def run(args: argparse.Namespace) -> int:
         bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
 
     try:
-        if axes:
-            from studio.workflows.grid import make_grid
+        with Interrupt() as cancel:
+            if axes:
+                from studio.workflows.grid import make_grid
 
-            plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel, on_saved=report,
-                             signer=signer, progress=on_cell)
-            for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
-                print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
-        else:
-            generate_works(request, engine, out_dir, library=library, cancel=cancel, on_saved=report, signer=signer,
-                           progress=on_step)
+                plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel,
+                                 on_saved=lambda work: report(work, {}), signer=signer, progress=on_cell)
+                for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
+                    print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
+            else:
+                generate_works(request, backend, out_dir, library=library, cancel=cancel,
+                               on_saved=lambda work: report(work, {}), signer=signer, progress=on_step)
     finally:
         bar.close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        backend.close()
         if wallet is not None:
             wallet.lock()
         library.close()
     return 0
 
 
-def _main_thread() -> bool:
-    import threading
+def _engine() -> tuple[Any, Any, Any]:
+    from studio.config import load_config
+    from studio.generation.engine import Engine
+    from studio.generation.models import ModelCatalog
 
-    return threading.current_thread() is threading.main_thread()
+    config = load_config()
+    catalog = ModelCatalog(config)
+    engine = Engine(catalog, device=config["device"], precision=config["precision"],
+                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+    return config, catalog, engine
+
+
+def _work_printer(args: argparse.Namespace) -> Any:
+    """Prints each saved work (a path, or a JSON line with ``extra`` fields); each warning once."""
+    warned: set[str] = set()
+
+    def report(work: Any, extra: dict[str, Any]) -> None:
+        for warning in work.warnings:
+            if warning not in warned:  # the same prompt warning holds for every image of the batch
+                warned.add(warning)
+                print(f"warning: {printable(warning)}", file=sys.stderr)
+        if args.json:
+            print(json_line({**extra, "path": str(work.path), "recipe": work.recipe.to_dict(),
+                             "warnings": list(work.warnings)}), flush=True)
+        else:
+            print(printable(work.path), flush=True)
+
+    return report
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    """``--prompts FILE``: one work per row, into a run folder that a rerun continues."""
+    from studio.workflows.prompt_batch import BatchDefaults, generate_batch, read_prompts
+
+    rows = read_prompts(args.prompts)
+    if args.count != 1 or args.init_image is not None or args.mask is not None:
+        raise InputError("--prompts makes one image per prompt: --count, --init-image and --mask do not apply.")
+    config, catalog, engine = _engine()
+    width, height = parse_size(args.size) if args.size else (None, None)
+    defaults = BatchDefaults(model=args.model or config["default_model"] or "demo", negative=args.negative,
+                             seed=args.seed, width=width, height=height, steps=args.steps, guidance=args.guidance,
+                             scheduler=args.scheduler, loras=tuple(parse_lora(item) for item in args.lora))
+    out_dir = args.out or config.paths.works_dir / "batches" / args.prompts.stem
+    backend = backend_of(args, config, engine, catalog)
+    wallet, signer = provenance_signer(args)
+    from studio.library.db import Library
+
+    library = Library.default()
+    report = _work_printer(args)
+    bar = ProgressBar()
+
+    def on_report(run_report: Any) -> None:
+        bar.close()
+        print_run_report(run_report)
+
+    try:
+        with Interrupt() as cancel:
+            result = generate_batch(rows, out_dir, backend, library=library, defaults=defaults,
+                                    progress=lambda step: bar(step.fraction, step.text), cancel=cancel,
+                                    on_saved=lambda item, work: report(work, {"index": item.index}), signer=signer,
+                                    on_report=on_report)
+    finally:
+        bar.close()
+        backend.close()
+        if wallet is not None:
+            wallet.lock()
+        library.close()
+    if args.json:
+        print(json_line({"folder": str(result.folder), "count": len(result.items), "generated": result.generated,
+                         "report": result.report.to_dict()}), flush=True)
+    else:
+        print(printable(f"{len(result.items)} images in {result.folder} ({result.generated} made now)."),
+              file=sys.stderr)
+    return 0

@@ -87,6 +87,11 @@ def model_hash(info: ModelInfo, cache_file: Path, *,
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
+def cached_file_sha256(path: Path, cache_file: Path) -> str:
+    """SHA-256 hex of one file (a LoRA, an adapter), through the same cache as the model hashes."""
+    return _HashCache(Path(cache_file)).digest(Path(path), None)
+
+
 class _HashCache:
     """Digests of files by absolute path, size and mtime_ns; saved atomically after each new digest."""
 

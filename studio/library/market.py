@@ -18,16 +18,18 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Protocol
 
 from studio.errors import InputError, NotFound
 from studio.library.db import Library, LibraryTables
 
 LISTED, PRICE_CHANGED, LISTING_CANCELLED, SOLD = "listed", "price_changed", "listing_cancelled", "sold"
 OFFER_MADE, OFFER_WITHDRAWN, OFFER_ACCEPTED = "offer_made", "offer_withdrawn", "offer_accepted"
+OFFER_EXPIRY = "offer_expiry"
 TRANSFER, VOUCHER_REDEEMED, VOUCHER_CANCELLED = "transfer", "voucher_redeemed", "voucher_cancelled"
+VOUCHERS_CANCELLED = "vouchers_cancelled"
 KINDS = frozenset({LISTED, PRICE_CHANGED, LISTING_CANCELLED, SOLD, OFFER_MADE, OFFER_WITHDRAWN, OFFER_ACCEPTED,
-                   TRANSFER, VOUCHER_REDEEMED, VOUCHER_CANCELLED})
+                   OFFER_EXPIRY, TRANSFER, VOUCHER_REDEEMED, VOUCHER_CANCELLED, VOUCHERS_CANCELLED})
 LISTING_KINDS = (LISTED, PRICE_CHANGED, LISTING_CANCELLED, SOLD)
 OFFER_KINDS = (OFFER_MADE, OFFER_WITHDRAWN, OFFER_ACCEPTED)
 
@@ -124,6 +126,15 @@ MIGRATION_WORKS = ("market-2-vouchers-of-works", (
     "CREATE INDEX market_vouchers_by_work ON market_vouchers (work_id)",
 ))
 
+#: Version 2 of the marketplace gives offers an expiry (its `OfferExpiry` event; an expired offer
+#: cannot be accepted, only withdrawn), and collections a voucher epoch (`VouchersCancelled(newEpoch)`
+#: voids every voucher signed for an earlier epoch): the events and the rows keep both.
+MIGRATION_EXPIRY = ("market-3-offer-expiry-voucher-epochs", (
+    "ALTER TABLE market_events ADD COLUMN expiry INTEGER",
+    "ALTER TABLE market_offers ADD COLUMN expiry INTEGER",
+    "ALTER TABLE market_vouchers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
+))
+
 
 #: A token of the library (``t``) and its listing as the market was last read (``l``).
 _TOKEN_LISTING = ("tokens t JOIN market_listings l ON l.chain_id = t.chain_id AND l.collection = t.collection "
@@ -195,7 +206,7 @@ class EventLike(Protocol):
     def fee_wei(self) -> int | None: ...
 
     @property
-    def nonce(self) -> int | None: ...
+    def nonce(self) -> int | None: ...  # a voucher's nonce; the new epoch of `vouchers_cancelled`
 
 
 @dataclass(frozen=True)
@@ -217,7 +228,9 @@ class ListingRow:
 
 @dataclass(frozen=True)
 class OfferRow:
-    """One buyer's offer on one token: active (ETH in escrow), withdrawn or accepted."""
+    """One buyer's offer on one token: active (ETH in escrow), withdrawn or accepted. An active offer
+    past its `expiry` (None: a first-version marketplace, whose offers never expire) can no longer
+    be accepted; its ETH waits for the buyer to withdraw it."""
 
     chain_id: int
     marketplace: str
@@ -228,6 +241,10 @@ class OfferRow:
     status: str
     updated_block: int
     tx_hash: str
+    expiry: int | None = None
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expiry is not None and (time.time() if now is None else now) >= self.expiry
 
 
 @dataclass(frozen=True)
@@ -264,6 +281,7 @@ class VoucherRow:
     work_id: int | None = None     # the library's work this voucher sells, when it was listed from one
     media_cid: str | None = None   # the work's image as stored with the voucher
     redeem_tx: str | None = None   # the transaction that redeemed it (minted the token)
+    epoch: int = 0                 # the collection's voucher epoch it was signed for
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) > self.expiry
@@ -273,7 +291,7 @@ class MarketStore(LibraryTables):
     """Market tables in the library database (created on first use through the library's migrations)."""
 
     def __init__(self, library: Library) -> None:
-        super().__init__(library, MIGRATION, MIGRATION_WORKS)
+        super().__init__(library, MIGRATION, MIGRATION_WORKS, MIGRATION_EXPIRY)
 
     # ---- events
     def apply(self, chain_id: int, marketplace: str, events: Iterable[EventLike]) -> int:
@@ -315,11 +333,13 @@ class MarketStore(LibraryTables):
             if event.kind not in KINDS:
                 raise InputError(f"The market store does not know events of kind {event.kind!r}.")
             cursor = db.execute(
-                "INSERT OR IGNORE INTO market_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO market_events (chain_id, marketplace, tx_hash, log_index, block_number, "
+                "block_hash, kind, contract, collection, token_id, seller, buyer, price_wei, royalty_receiver, "
+                "royalty_wei, fee_wei, nonce, expiry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (chain_id, marketplace, event.tx_hash, event.log_index, event.block_number, event.block_hash,
                  event.kind, event.contract, event.collection, _text(event.token_id), event.seller, event.buyer,
                  _text(event.price_wei), event.royalty_receiver, _text(event.royalty_wei), _text(event.fee_wei),
-                 _text(event.nonce)))
+                 _text(event.nonce), getattr(event, "expiry", None)))
             if cursor.rowcount:
                 added += 1
                 touched.add(_touch(event.kind, event.collection, _text(event.token_id), _text(event.nonce)))
@@ -340,6 +360,10 @@ class MarketStore(LibraryTables):
         for what, collection, ident in sorted(touched, key=lambda t: (t[0], t[1] or "", t[2] or "")):
             if what == "token":
                 self._recompute_token(db, chain_id, marketplace, collection, ident)
+            elif what == "epoch":  # every voucher of the collection: an earlier epoch may have ended
+                for row in db.execute("SELECT nonce FROM market_vouchers WHERE chain_id = ? AND collection = ?",
+                                      (chain_id, collection)).fetchall():
+                    self._recompute_voucher(db, chain_id, marketplace, collection, row["nonce"])
             else:
                 self._recompute_voucher(db, chain_id, marketplace, collection, ident)
 
@@ -369,7 +393,9 @@ class MarketStore(LibraryTables):
             elif kind in OFFER_KINDS:
                 status = {OFFER_MADE: ACTIVE, OFFER_WITHDRAWN: WITHDRAWN, OFFER_ACCEPTED: ACCEPTED}[kind]
                 offers[e["buyer"].lower()] = {"buyer": e["buyer"], "amount": e["price_wei"], "status": status,
-                                              "block": block, "tx": e["tx_hash"]}
+                                              "block": block, "tx": e["tx_hash"], "expiry": None}
+            elif kind == OFFER_EXPIRY and e["buyer"].lower() in offers:
+                offers[e["buyer"].lower()]["expiry"] = e["expiry"]
             elif kind == TRANSFER:
                 owner = (e["buyer"], block)
         db.execute("DELETE FROM market_listings WHERE chain_id = ? AND marketplace = ? AND collection = ? AND "
@@ -381,8 +407,10 @@ class MarketStore(LibraryTables):
         db.execute("DELETE FROM market_offers WHERE chain_id = ? AND marketplace = ? AND collection = ? AND "
                    "token_id = ?", key)
         for offer in offers.values():
-            db.execute("INSERT INTO market_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (*key, offer["buyer"], offer["amount"], offer["status"], offer["block"], offer["tx"]))
+            db.execute("INSERT INTO market_offers (chain_id, marketplace, collection, token_id, buyer, amount_wei, "
+                       "status, updated_block, tx_hash, expiry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (*key, offer["buyer"], offer["amount"], offer["status"], offer["block"], offer["tx"],
+                        offer["expiry"]))
         db.execute("DELETE FROM market_owners WHERE chain_id = ? AND marketplace = ? AND collection = ? AND "
                    "token_id = ?", key)
         if owner is not None:
@@ -390,8 +418,9 @@ class MarketStore(LibraryTables):
 
     def _recompute_voucher(self, db: sqlite3.Connection, chain_id: int, marketplace: str, collection: str | None,
                            nonce: str | None) -> None:
-        """A voucher's status from its last redeem or cancel event; a redemption of a voucher listed
-        from a work records the minted token against that work (and a rolled-back one forgets it)."""
+        """A voucher's status from its last redeem or cancel event (or an epoch that ended after the one it
+        was signed for); a redemption of a voucher listed from a work records the minted token against
+        that work (and a rolled-back one forgets it)."""
         last = db.execute("SELECT kind, token_id, buyer, tx_hash FROM market_events WHERE chain_id = ? AND "
                           "marketplace = ? AND contract = ? AND nonce = ? AND kind IN (?, ?) ORDER BY block_number "
                           "DESC, log_index DESC LIMIT 1",
@@ -404,6 +433,12 @@ class MarketStore(LibraryTables):
             status, token_id, redeemer, tx = CANCELLED, None, None, None
         before = db.execute("SELECT * FROM market_vouchers WHERE chain_id = ? AND collection = ? AND nonce = ?",
                             (chain_id, collection, nonce)).fetchone()
+        if status == ACTIVE and before is not None:
+            ended = db.execute("SELECT MAX(CAST(nonce AS INTEGER)) AS epoch FROM market_events WHERE chain_id = ? "
+                               "AND marketplace = ? AND contract = ? AND kind = ?",
+                               (chain_id, marketplace, collection, VOUCHERS_CANCELLED)).fetchone()
+            if ended is not None and ended["epoch"] is not None and int(ended["epoch"]) > int(before["epoch"]):
+                status = CANCELLED
         db.execute("UPDATE market_vouchers SET status = ?, token_id = ?, redeemer = ?, redeem_tx = ? WHERE "
                    "chain_id = ? AND collection = ? AND nonce = ?",
                    (status, token_id, redeemer, tx, chain_id, collection, nonce))
@@ -440,18 +475,22 @@ class MarketStore(LibraryTables):
         rows = self._rows(sql + " ORDER BY updated_block DESC LIMIT 1", params)
         return _listing(rows[0]) if rows else None
 
-    def offers_for(self, chain_id: int, collection: str, token_id: int, *,
-                   status: str | None = ACTIVE) -> list[OfferRow]:
-        """Offers on one token, highest first (only active ones unless `status` says otherwise)."""
+    def offers_for(self, chain_id: int, collection: str, token_id: int, *, status: str | None = ACTIVE,
+                   include_expired: bool = False, now: float | None = None) -> list[OfferRow]:
+        """Offers on one token, highest first (only active, unexpired ones unless told otherwise)."""
         sql = "SELECT * FROM market_offers WHERE chain_id = ? AND collection = ? AND token_id = ?"
         params: list[Any] = [chain_id, collection, str(token_id)]
         if status:
             sql += " AND status = ?"
             params.append(status)
-        return sorted((_offer(r) for r in self._rows(sql, params)), key=lambda o: -o.amount_wei)
+        found = [_offer(r) for r in self._rows(sql, params)]
+        if not include_expired:
+            found = [o for o in found if not o.expired(now)]
+        return sorted(found, key=lambda o: -o.amount_wei)
 
     def offers_by(self, chain_id: int, buyer: str, *, status: str | None = ACTIVE) -> list[OfferRow]:
-        """Offers one collector made (the ETH they have in escrow while active)."""
+        """Offers one collector made (the ETH they have in escrow while active; an expired one stays
+        here, `expired()`, until its ETH is withdrawn)."""
         sql = "SELECT * FROM market_offers WHERE chain_id = ? AND buyer = ?"
         params: list[Any] = [chain_id, buyer]
         if status:
@@ -459,12 +498,12 @@ class MarketStore(LibraryTables):
             params.append(status)
         return sorted((_offer(r) for r in self._rows(sql, params)), key=lambda o: (o.collection.lower(), o.token_id))
 
-    def incoming_offers(self, chain_id: int, owner: str) -> list[OfferRow]:
-        """Active offers on tokens `owner` holds or has listed, highest first."""
+    def incoming_offers(self, chain_id: int, owner: str, *, now: float | None = None) -> list[OfferRow]:
+        """Active, unexpired offers on tokens `owner` holds or has listed, highest first."""
         held = {(t.collection.lower(), t.token_id) for t in self.my_tokens(chain_id, owner)}
         rows = self._rows("SELECT * FROM market_offers WHERE chain_id = ? AND status = 'active'", (chain_id,))
         offers = [_offer(r) for r in rows if (r["collection"].lower(), int(r["token_id"])) in held]
-        return sorted(offers, key=lambda o: -o.amount_wei)
+        return sorted((o for o in offers if not o.expired(now)), key=lambda o: -o.amount_wei)
 
     def my_tokens(self, chain_id: int, owner: str) -> list[OwnedToken]:
         """Tokens `owner` holds: those in their account, and those they listed (held by the marketplace)."""
@@ -501,11 +540,11 @@ class MarketStore(LibraryTables):
                 cursor = db.execute(
                     "INSERT INTO market_vouchers (chain_id, collection, nonce, artist, price_wei, expiry, "
                     "content_digest, metadata_cid, voucher_cid, voucher_json, status, token_id, redeemer, created, "
-                    "work_id, media_cid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "work_id, media_cid, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (voucher.chain_id, voucher.collection, str(voucher.nonce), voucher.artist, str(voucher.price_wei),
                      voucher.expiry, voucher.content_digest, voucher.metadata_cid, voucher.voucher_cid,
                      voucher.voucher_json, voucher.status, _text(voucher.token_id), voucher.redeemer,
-                     voucher.created, voucher.work_id, voucher.media_cid))
+                     voucher.created, voucher.work_id, voucher.media_cid, voucher.epoch))
             except sqlite3.IntegrityError as exc:
                 raise InputError(f"A voucher with nonce {voucher.nonce} already exists for this collection.",
                                  hint="Use another nonce (the studio picks a fresh one when none is given).") from exc
@@ -548,6 +587,13 @@ class MarketStore(LibraryTables):
                 params.append(value)
         return [_voucher(r) for r in self._rows(sql + " ORDER BY id", params)]
 
+    def set_vouchers_status(self, chain_id: int, collection: str, status: str, *, before_epoch: int) -> int:
+        """Mark the active vouchers of a collection signed for an epoch before `before_epoch` (its
+        voucher epoch moved on: they are void). Returns how many."""
+        with self._tx() as db:
+            return db.execute("UPDATE market_vouchers SET status = ? WHERE chain_id = ? AND collection = ? AND "
+                              "status = 'active' AND epoch < ?", (status, chain_id, collection, before_epoch)).rowcount
+
     def used_nonces(self, chain_id: int, collection: str) -> set[int]:
         rows = self._rows("SELECT nonce FROM market_vouchers WHERE chain_id = ? AND collection = ?",
                           (chain_id, collection))
@@ -558,6 +604,8 @@ def _touch(kind: str, collection: str | None, token_id: str | None, nonce: str |
                                                                                                    str | None]:
     if kind in (VOUCHER_REDEEMED, VOUCHER_CANCELLED):
         return "voucher", collection, nonce
+    if kind == VOUCHERS_CANCELLED:
+        return "epoch", collection, None
     return "token", collection, token_id
 
 
@@ -573,11 +621,11 @@ def _listing(r: sqlite3.Row) -> ListingRow:
 
 def _offer(r: sqlite3.Row) -> OfferRow:
     return OfferRow(r["chain_id"], r["marketplace"], r["collection"], int(r["token_id"]), r["buyer"],
-                    int(r["amount_wei"]), r["status"], r["updated_block"], r["tx_hash"])
+                    int(r["amount_wei"]), r["status"], r["updated_block"], r["tx_hash"], r["expiry"])
 
 
 def _voucher(r: sqlite3.Row) -> VoucherRow:
     return VoucherRow(r["id"], r["chain_id"], r["collection"], int(r["nonce"]), r["artist"], int(r["price_wei"]),
                       r["expiry"], r["content_digest"], r["metadata_cid"], r["voucher_cid"], r["voucher_json"],
                       r["status"], None if r["token_id"] is None else int(r["token_id"]), r["redeemer"], r["created"],
-                      r["work_id"], r["media_cid"], r["redeem_tx"])
+                      r["work_id"], r["media_cid"], r["redeem_tx"], r["epoch"])

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINE_SETTINGS = {"device", "precision", "memory_saving"}
+#: Settings that decide where collections are made (the Avatars tab says where).
+BACKEND_SETTINGS = {"generation_backend", "ray_address"}
 MODEL_SETTINGS = {"models_folder", "scan_hf_cache", "allow_pickle_checkpoints"}
 NETWORK_SETTINGS = {"network", "rpc_urls"}
 
@@ -466,6 +468,8 @@ class MainWindow(QMainWindow):
             if refresh is not None:
                 refresh()
             self.create_state.reload_models()
+        if changed & BACKEND_SETTINGS and self._avatars is not None:
+            self._avatars[0].refresh_backend()
         if self.wallet_state is not None:
             if "wallet_idle_lock_minutes" in changed:
                 self.wallet_state.set_idle_lock_minutes(self.config["wallet_idle_lock_minutes"])

@@ -19,6 +19,7 @@ THEMES: dict[str, dict[str, str]] = {
         "warning_bg": "#4a3c1c", "warning_text": "#ffd98a", "ok_bg": "#1f3d27", "ok_text": "#8fd694",
         "disabled_text": "#5d6372", "disabled_border": "#2f333c", "checked_bg": "#3b3566",
         "accent_disabled_bg": "#4a4470", "accent_disabled_text": "#b9b4dc",
+        "badge_signed": "#3fb27f", "badge_minted": "#6c8cff", "badge_listed": "#e0a13a", "badge_text": "#0d0f14",
     },
     "light": {
         "background": "#eef0f4", "surface": "#ffffff", "raised": "#f8f9fb", "border": "#c9ceda",
@@ -27,10 +28,9 @@ THEMES: dict[str, dict[str, str]] = {
         "warning_bg": "#fff0c7", "warning_text": "#6f4c00", "ok_bg": "#dcf3e1", "ok_text": "#1e6b34",
         "disabled_text": "#a2a8b5", "disabled_border": "#dde1e8", "checked_bg": "#e2ddff",
         "accent_disabled_bg": "#bdb5ef", "accent_disabled_text": "#f4f2ff",
+        "badge_signed": "#3fb27f", "badge_minted": "#6c8cff", "badge_listed": "#e0a13a", "badge_text": "#0d0f14",
     },
 }
-#: The Gallery's badges (signed, minted, listed) and the mark drawn on them: the same in both themes.
-BADGE_COLOURS = {"signed": "#3fb27f", "minted": "#6c8cff", "listed": "#e0a13a", "mark": "#0d0f14"}
 #: Each text colour and the backgrounds it is drawn on (tests check WCAG AA, 4.5:1, for every pair
 #: in both themes). Disabled text is left out on purpose: WCAG exempts inactive controls, and a
 #: disabled label that reads like an active one would mislead.
@@ -42,6 +42,7 @@ TEXT_ON: dict[str, tuple[str, ...]] = {
     "error_text": ("error_bg", "background", "surface", "raised"),
     "warning_text": ("warning_bg", "background", "surface", "raised"),
     "ok_text": ("ok_bg", "background", "surface", "raised"),
+    "badge_text": ("badge_signed", "badge_minted", "badge_listed"),  # the marks on the Gallery's badges
 }
 EXEMPT_TEXT = ("disabled_text", "accent_disabled_text")  # not DISABLED_TEXT: _bind sets that
 DEFAULT_THEME = "dark"

@@ -17,20 +17,21 @@ combination and writes, in its folder:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from studio.errors import Cancelled, InputError, NotFound, StorageError
+from studio.errors import Cancelled, InputError, ModelError, NotFound
 from studio.generation.avatars import AvatarRequest, FamilySettings, StylePreset, find_preset, generation_request
+from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult
 from studio.generation.traits import RarityReport, TraitTable, rarity_report
 from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, save_work
+from studio.workflows.journal import (PROGRESS_FILE, append_done, file_sha256, finished_indexes, keep_plan, read_done,
+                                      read_plan)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN_FILE = "collection.json"
-PROGRESS_FILE = "progress.log"
 MANIFEST_FILE = "manifest.json"
 PLAN_VERSION = 1
 MAX_COLLECTION = 10_000
@@ -186,7 +186,8 @@ class CollectionItem:
 
 @dataclass(frozen=True)
 class CollectionProgress:
-    """Where a collection run is: ``done`` of ``total`` avatars, and the current one's step."""
+    """Where a collection run is: ``done`` of ``total`` avatars, the current one's step (on this
+    computer), and on a cluster each worker's state and the time left."""
 
     done: int
     total: int
@@ -195,20 +196,41 @@ class CollectionProgress:
     steps: int = 0
     skipped: int = 0           # done by an earlier run
     preview: Any = None        # the current avatar as it forms (a PIL image), with preview_every
+    workers: tuple[WorkerStatus, ...] = ()
+    eta_s: float | None = None
+    failed: int = 0
 
     @property
     def fraction(self) -> float:
         partial = self.step / self.steps if self.steps else 0.0
-        return min(1.0, (self.done + partial) / self.total) if self.total else 1.0
+        return min(1.0, (self.done + self.failed + partial) / self.total) if self.total else 1.0
 
     @property
     def text(self) -> str:
         line = f"{self.done}/{self.total} avatars"
         if self.index is not None and self.steps:
             line += f" · #{self.index + 1} step {self.step}/{self.steps}"
+        working = sum(1 for w in self.workers if w.state in ("working", "idle"))
+        if len(self.workers) > 1 or (self.workers and self.workers[0].node != "this computer"):
+            line += f" · {working} worker{'s' if working != 1 else ''}"
+        if self.failed:
+            line += f" · {self.failed} failed"
+        if self.eta_s is not None and self.done < self.total:
+            line += f" · ETA {_duration(self.eta_s)}"
         if self.skipped:
             line += f" · {self.skipped} from an earlier run"
         return line
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True)
@@ -218,10 +240,7 @@ class CollectionResult:
     manifest: Path
     rarity: RarityReport
     generated: int             # in this run (the rest were done before)
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    report: RunReport | None = None   # where this run's avatars were made: per node, and failures
 
 
 def plan_collection(table: TraitTable, count: int, seed: int, *, template: str | None = None,
@@ -255,50 +274,7 @@ def _plan_document(table: TraitTable, count: int, seed: int, template: str, sett
 
 
 def _read_plan(folder: Path) -> dict[str, Any] | None:
-    path = folder / PLAN_FILE
-    if not path.exists():
-        return None
-    from studio.safejson import loads
-
-    try:
-        data = loads(path.read_bytes(), what=PLAN_FILE)
-    except (OSError, InputError) as exc:
-        raise InputError(f"The collection plan {path} is damaged ({exc}).",
-                         hint="Move the folder away (or delete collection.json) to start again.") from exc
-    if not isinstance(data, dict) or data.get("version") != PLAN_VERSION or not isinstance(data.get("items"), list):
-        raise InputError(f"{path} is not a collection plan this studio reads.",
-                         hint="Use another folder for the collection.")
-    return data
-
-
-def _read_done(folder: Path) -> dict[int, str]:
-    """Finished items from ``progress.log`` (index -> SHA-256); a torn last line is ignored."""
-    done: dict[int, str] = {}
-    try:
-        text = (folder / PROGRESS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return done
-    except OSError as exc:
-        raise StorageError(f"Could not read {folder / PROGRESS_FILE}: {exc.strerror or exc}.") from exc
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0].isdigit() and len(parts[2]) == 64:
-            done[int(parts[0])] = parts[2]
-    return done
-
-
-def _append_done(folder: Path, item: CollectionItem, sha256: str) -> None:
-    path = folder / PROGRESS_FILE
-    try:
-        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-        with open(path, "a", encoding="utf-8") as log_file:
-            # a line torn by a crash is ended first, so that this one stays whole
-            log_file.write(("\n" if torn else "") + f"{item.index} {item.file} {sha256}\n")
-            log_file.flush()
-            os.fsync(log_file.fileno())
-    except OSError as exc:
-        raise StorageError(f"Could not record progress in {folder / PROGRESS_FILE}: {exc.strerror or exc}.",
-                           hint="Free some disk space and run the collection again; it continues.") from exc
+    return read_plan(folder, PLAN_FILE, version=PLAN_VERSION, what="collection plan")
 
 
 def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, engine: Any, *,
@@ -307,72 +283,79 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
                     progress: Callable[[CollectionProgress], None] | None = None, cancel: Any = None,
                     on_saved: Callable[[CollectionItem, SavedWork], None] | None = None,
                     signer: Any = None, c2pa: Any = AUTO, data_dir: Path | None = None,
-                    name: str | None = None, description: str = "", preview_every: int = 0) -> CollectionResult:
+                    name: str | None = None, description: str = "", preview_every: int = 0,
+                    on_report: Callable[[RunReport], None] | None = None) -> CollectionResult:
     """Generate ``count`` avatars with unique traits into ``out_dir``, resumably.
 
-    Rerunning with the same arguments skips finished items (their files checked against the
-    progress log) and produces the same set; other arguments on a started folder are refused.
-    Cancelled is raised between or during items; what is finished stays finished. Each avatar
-    is recorded in ``library`` as "<name> #<n>".
+    ``engine`` is this computer's engine or a generation backend (a Ray cluster: the avatars are
+    made by its workers, each sent back as its pixels and recipe, and signed and saved here as
+    they arrive, in any order). Rerunning with the same arguments skips finished items (their
+    files checked against the progress log) and produces the same set, on either; other
+    arguments on a started folder are refused. Cancelled is raised between or during items; what
+    is finished stays finished. Each avatar is recorded in ``library`` as "<name> #<n>".
+    ``on_report`` receives the run's report (per node, failures) before the result or the error;
+    avatars that could not be made raise ModelError after the others are saved.
     """
+    backend = as_backend(engine)
     out_dir = Path(out_dir)
     title = name or table.name or "Avatar"
     style = find_preset(preset, data_dir) if preset else None
     template = template if template is not None else table.template
     items = plan_collection(table, count, seed, template=template, preset=style)
-    info = engine.validate(GenerationRequest(prompt="", model=model, width=64, height=64, steps=1))
+    info = backend.validate(GenerationRequest(prompt="", model=model, width=64, height=64, steps=1))
     base = generation_request(AvatarRequest(prompt=items[0].prompt, preset=style.key if style else "",
                                             model=model, size=size, steps=steps, guidance=guidance),
                               style or _PLAIN, info)
     settings = {"model": model, "model_path": str(info.path), "preset": preset or "", "size": base.width,
                 "steps": base.steps, "guidance": base.guidance, "scheduler": base.scheduler,
                 "negative_prompt": base.negative_prompt}
-    document = _plan_document(table, count, seed, template, settings, items)
-    existing = _read_plan(out_dir)
-    if existing is not None and existing != json.loads(json.dumps(document)):
-        changed = [k for k in ("count", "seed", "template", "settings", "table") if existing.get(k) != document[k]]
-        raise InputError(f"{out_dir} holds a collection made with other settings ({', '.join(changed) or 'items'} "
-                         "differ); it is not mixed with this one.",
-                         hint="Run again with the same settings to continue it, or choose another folder.")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if existing is None:
-        from studio.fileio import atomic_write_text
+    keep_plan(out_dir, PLAN_FILE, _plan_document(table, count, seed, template, settings, items),
+              version=PLAN_VERSION, what="collection plan", kind="collection",
+              fields=("count", "seed", "template", "settings", "table"))
 
-        atomic_write_text(out_dir / PLAN_FILE, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-
-    done = _read_done(out_dir)
-    finished = {i.index for i in items
-                if i.index in done and (out_dir / i.file).is_file() and _file_sha256(out_dir / i.file) == done[i.index]}
+    done = read_done(out_dir)
+    finished = finished_indexes(out_dir, ((i.index, i.file) for i in items), done)
     skipped = len(finished)
     if library is not None:  # avatars an earlier run made (perhaps before it recorded them) reach the Gallery
         _record_finished(library, out_dir, [i for i in items if i.index in finished], done, title)
     credentials = _credentials(c2pa)
+    by_index = {item.index: item for item in items}
+    tasks = [GenerationTask(item.index, replace(base, prompt=item.prompt, seed=item.seed, count=1))
+             for item in items if item.index not in finished]
     generated = 0
-    if progress is not None:
-        progress(CollectionProgress(len(finished), count, skipped=skipped))
-    for item in items:
-        if item.index in finished:
-            continue
-        if cancel is not None and cancel.cancelled:
-            raise Cancelled(f"Stopped after {len(finished)} of {count} avatars; run again to continue.")
-        request = replace(base, prompt=item.prompt, seed=item.seed, count=1)
 
-        def on_step(step: GenerationProgress, item: CollectionItem = item) -> None:
-            if progress is not None:
-                progress(CollectionProgress(len(finished), count, item.index, step.step, step.steps, skipped,
-                                            step.preview))
-
-        results = engine.generate(request, progress=on_step, cancel=cancel, preview_every=preview_every)
-        work = save_avatar(results[0], out_dir / item.file, library=library, signer=signer, c2pa=credentials,
+    def keep(made: TaskResult) -> None:
+        nonlocal generated
+        item = by_index[made.task.key]
+        work = save_avatar(made.result, out_dir / item.file, library=library, signer=signer, c2pa=credentials,
                            title=f"{title} #{item.index + 1}")
-        _append_done(out_dir, item, _file_sha256(work.path))
+        append_done(out_dir, item.index, item.file, file_sha256(work.path))
         finished.add(item.index)
         generated += 1
         if on_saved is not None:
             on_saved(item, work)
-        if progress is not None:
-            progress(CollectionProgress(len(finished), count, skipped=skipped))
-    return _finish(out_dir, table, items, title, description, generated)
+
+    def on_run(run: RunProgress) -> None:
+        if progress is None:
+            return
+        step = run.step
+        progress(CollectionProgress(skipped + run.done, count, run.key if step is not None else None,
+                                    step.step if step is not None else 0, step.steps if step is not None else 0,
+                                    skipped, step.preview if step is not None else None, run.workers, run.eta_s,
+                                    run.failed))
+
+    try:
+        report = backend.run_tasks(tasks, on_result=keep, progress=on_run, cancel=cancel, preview_every=preview_every)
+    except Cancelled:
+        raise Cancelled(f"Stopped after {len(finished)} of {count} avatars; run again to continue.") from None
+    if on_report is not None:
+        on_report(report)
+    if report.failures:
+        first = report.failures[0]
+        raise ModelError(f"{len(report.failures)} of {count} avatars could not be made (#{first.key + 1} on "
+                         f"{first.node}: {first.message}); the other {len(finished)} are saved.",
+                         hint="Run the collection again to make the missing ones.")
+    return _finish(out_dir, table, items, title, description, generated, report)
 
 
 def _record_finished(library: "Library", folder: Path, items: list[CollectionItem], done: dict[int, str],
@@ -395,19 +378,19 @@ _PLAIN = StylePreset("plain", "No style", "{prompt}", "", {
 
 
 def _finish(out_dir: Path, table: TraitTable, items: list[CollectionItem], name: str, description: str,
-            generated: int) -> CollectionResult:
+            generated: int, report: RunReport | None = None) -> CollectionResult:
     from studio.fileio import atomic_write_text
 
-    report = rarity_report([i.attributes for i in items], table.names)
-    ranks = {a.index: a.rank for a in report.avatars}
+    rarity = rarity_report([i.attributes for i in items], table.names)
+    ranks = {a.index: a.rank for a in rarity.avatars}
     works = [{"file": i.file, "name": f"{name} #{i.index + 1}",
               "description": description or f"Rarity rank {ranks[i.index]} of {len(items)}.",
               "attributes": i.attributes} for i in items]
     manifest = out_dir / MANIFEST_FILE
     atomic_write_text(manifest, json.dumps({"works": works}, indent=1, ensure_ascii=False) + "\n")
-    atomic_write_text(out_dir / "rarity.json", json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n")
-    atomic_write_text(out_dir / "rarity.csv", report.to_csv())
-    return CollectionResult(out_dir, tuple(items), manifest, report, generated)
+    atomic_write_text(out_dir / "rarity.json", json.dumps(rarity.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(out_dir / "rarity.csv", rarity.to_csv())
+    return CollectionResult(out_dir, tuple(items), manifest, rarity, generated, report)
 
 
 def collection_rarity(folder: Path) -> RarityReport:
@@ -428,7 +411,7 @@ def finished_items(folder: Path) -> tuple[tuple[CollectionItem, Path], ...]:
     plan = _read_plan(folder)
     if plan is None:
         return ()
-    done = _read_done(folder)
+    done = read_done(folder)
     found = []
     for entry in plan["items"]:
         path = folder / str(entry.get("file", ""))
@@ -444,5 +427,5 @@ def collection_status(folder: Path) -> tuple[int, int]:
     plan = _read_plan(Path(folder))
     if plan is None:
         raise NotFound(f"{folder} holds no avatar collection (no {PLAN_FILE}).")
-    done = _read_done(Path(folder))
+    done = read_done(Path(folder))
     return sum(1 for item in plan["items"] if item["index"] in done), len(plan["items"])

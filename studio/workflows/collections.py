@@ -95,7 +95,11 @@ def seaport_addresses(network: "Network", connection: "Connection",
     from studio.chain.seaport import CANONICAL_SEAPORT
     from studio.chain.seaport_contract import WETH_ADDRESSES, check_seaport_code
 
-    check_seaport_code(connection, CANONICAL_SEAPORT)
+    try:
+        check_seaport_code(connection, CANONICAL_SEAPORT)
+    except NotFound as exc:
+        raise NotFound(exc.message, hint="Choose a network Seaport is deployed on, or use the studio's escrow "
+                                         "marketplace (--escrow on the command line).") from exc
     weth = WETH_ADDRESSES.get(network.chain_id)
     if weth is None:
         raise NotFound(f"The studio does not know the WETH of {network.name}, which offers are made in.",

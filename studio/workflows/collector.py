@@ -94,8 +94,9 @@ class TokenCard:
     listing_seller: str | None = None
     uri: str = ""
     problem: str | None = None
-    best_offer_wei: int | None = None   # the highest offer in the marketplace's escrow now, and who made it
+    best_offer_wei: int | None = None   # the highest offer now (escrowed ETH or a Seaport offer), and who made it
     best_offer_buyer: str | None = None
+    best_offer_currency: str | None = None  # None: the network's own (escrowed ETH); "WETH": a Seaport offer
 
     @property
     def ok(self) -> bool:
@@ -471,10 +472,23 @@ def _listing(market: Any, collection: str, token_id: int) -> tuple[int | None, s
 
 
 def _with_best_offer(card: TokenCard, library: "Library", market: Any, chain_id: int) -> TokenCard:
-    """The card with the highest offer the market's last sync saw that the marketplace still escrows
-    at that amount (a withdrawn or changed one is skipped)."""
-    if market is None or not card.ok or not library.has_table("market_offers"):
+    """The card with the highest offer the market's last sync saw: an escrow offer the marketplace still
+    holds at that amount (a withdrawn or changed one is skipped), or an active Seaport offer in WETH for
+    the token or its collection (the order book's status, as the last sync asked Seaport)."""
+    if not card.ok:
         return card
+    offers = [o for o in (_best_escrow_offer(card, library, market, chain_id),
+                          _best_seaport_offer(card, library, chain_id)) if o is not None]
+    if not offers:
+        return card
+    amount, buyer, currency = max(offers, key=lambda o: o[0])
+    return dataclasses.replace(card, best_offer_wei=amount, best_offer_buyer=buyer, best_offer_currency=currency)
+
+
+def _best_escrow_offer(card: TokenCard, library: "Library", market: Any,
+                       chain_id: int) -> tuple[int, str, str | None] | None:
+    if market is None or not library.has_table("market_offers"):
+        return None
     from studio.library.market import MarketStore
 
     for offer in MarketStore(library).offers_for(chain_id, card.collection, card.token_id):
@@ -484,10 +498,22 @@ def _with_best_offer(card: TokenCard, library: "Library", market: Any, chain_id:
             raise
         except StudioError as exc:
             log.info("No offer read for %s #%s: %s", card.collection, card.token_id, exc)
-            return card
+            return None
         if live is not None and live.amount_wei == offer.amount_wei:
-            return dataclasses.replace(card, best_offer_wei=offer.amount_wei, best_offer_buyer=offer.buyer)
-    return card
+            return offer.amount_wei, offer.buyer, None
+    return None
+
+
+def _best_seaport_offer(card: TokenCard, library: "Library", chain_id: int) -> tuple[int, str, str | None] | None:
+    if not library.has_table("seaport_orders"):
+        return None
+    from studio.library.orders import OrderStore
+
+    collection = card.collection.lower()
+    for order in OrderStore(library).orders(chain_id, token_id=card.token_id):  # highest offer first
+        if order.kind in ("offer", "collection offer") and (order.collection or "").lower() == collection:
+            return order.price_wei, order.offerer, "WETH"
+    return None
 
 
 def _marketplace(connection: "Connection", marketplace: str | None) -> Any:

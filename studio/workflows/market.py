@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 
 Confirm = Callable[[Any], bool]  # sees a TxPreview (or a MessagePreview for a voucher); False cancels
 MAX_PRICE_WEI = 2**96 - 1
-DEFAULT_VOUCHER_DAYS = 30
-VOUCHER_FORMAT = "studio-mint-voucher"
-#: The largest voucher file read (a voucher is under 1 KB).
-MAX_VOUCHER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,7 +107,7 @@ def quote_listing(connection: "Connection", marketplace: str, collection: str, t
     token need not be listed), else at the listed token's current price."""
     market = _market(connection, marketplace)
     if price_wei is not None:
-        _check_price(price_wei)
+        check_price(price_wei)
         return market.quote(collection, token_id, price_wei)
     listing = _listing_or_refuse(market, collection, token_id)
     return market.quote(collection, token_id, listing.price_wei)
@@ -151,7 +147,7 @@ def token_details(connection: "Connection", *, collection: str, fetcher: Any, to
     """
     from studio import safejson
 
-    token = _collection(connection, collection)
+    token = collection_contract(connection, collection)
     problem = None
     try:
         known = library.collection(connection.chain_id, token.address) if library is not None else None
@@ -228,9 +224,9 @@ def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, 
     transaction, with its own preview).
     """
     market = _market(connection, marketplace)
-    token = _collection(connection, collection)
-    _check_price(price_wei)
-    owner = _owner(token, token_id)
+    token = collection_contract(connection, collection)
+    check_price(price_wei)
+    owner = token_owner(token, token_id)
     if owner == market.address:
         listing = market.listing(token.address, token_id)
         if listing and listing.seller == signer.address:
@@ -243,10 +239,10 @@ def list_token(*, connection: "Connection", signer: "Signer", marketplace: str, 
                                   network=network, history=history, timeout=timeout)
     quote = market.quote(token.address, token_id, price_wei)
     request = replace(market.list_tx(token.address, token_id, price_wei),
-                      details=(("Lists", f"token {token_id} of {_name_of(token)}"), ("Price", int(price_wei))),
+                      details=(("Lists", f"token {token_id} of {collection_label(token)}"), ("Price", int(price_wei))),
                       flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
                                        fee_recipient=_fee_recipient(market), when="when it sells"))
-    receipts.append(_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipts.append(transact(connection, signer, request, confirm=confirm, network=network, history=history,
                               timeout=timeout))
     return _done(connection, market, store, MarketReceipt("list", token.address, token_id, price_wei,
                                                           tuple(receipts)))
@@ -258,7 +254,7 @@ def change_price(*, connection: "Connection", signer: "Signer", marketplace: str
                  timeout: float = 120.0) -> MarketReceipt:
     """Change the price of one's own listing."""
     market = _market(connection, marketplace)
-    _check_price(price_wei)
+    check_price(price_wei)
     listing = _own_listing(market, signer, collection, token_id)
     if listing.price_wei == price_wei:
         raise InputError(f"Token {token_id} is already listed at {price_wei} wei.")
@@ -268,7 +264,7 @@ def change_price(*, connection: "Connection", signer: "Signer", marketplace: str
                                ("Old price", int(listing.price_wei)), ("New price", int(price_wei))),
                       flows=sale_flows(quote, seller=signer.address, buyer=None, signer=signer,
                                        fee_recipient=_fee_recipient(market), when="when it sells"))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return _done(connection, market, store, MarketReceipt("change-price", listing.collection, token_id, price_wei,
                                                           (receipt,)))
@@ -283,107 +279,9 @@ def cancel_listing(*, connection: "Connection", signer: "Signer", marketplace: s
     request = replace(market.cancel_tx(listing.collection, token_id),
                       details=(("Token", f"{token_id} of {listing.collection}"), ("Listed at", int(listing.price_wei))),
                       flows=(Flow("You", signer.address, "receives", 0, "now", f"token {token_id} back"),))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return _done(connection, market, store, MarketReceipt("cancel", listing.collection, token_id, None, (receipt,)))
-
-
-def lazy_list(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str, metadata: bytes,
-              price_wei: int, confirm: Confirm, expiry: int | None = None, nonce: int | None = None,
-              royalty_receiver: str | None = None, royalty_bps: int = 0,
-              content_store: "ContentStore | None" = None, work_id: int | None = None,
-              media_cid: str | None = None) -> VoucherRow:
-    """List a work that is not minted yet: the artist signs a mint voucher (no gas, no transaction).
-
-    The voucher commits to the token's metadata file (`metadata`, its raw CIDv1); whoever
-    redeems it pays `price_wei` to the artist and receives the newly minted token. The voucher is
-    kept in the library and, with a `content_store`, the metadata and the voucher JSON are
-    published there too (so a buyer elsewhere can fetch both). With `work_id` (the library's work
-    it sells), its redemption records the token against that work.
-    """
-    from studio.chain.contracts import checksum
-    from studio.chain.transactions import typed_data_preview
-    from studio.chain.vouchers import MintVoucher, sign_voucher, voucher_typed_data
-    from studio.workflows.publish import file_commitment
-
-    _check_price(price_wei)
-    token = _collection(connection, collection)
-    artist = token.owner()
-    if artist != signer.address:
-        raise InputError(f"Only the collection's owner ({artist}) can sign its mint vouchers, not {signer.address}.")
-    commitment = file_commitment(metadata)
-    now = int(time.time())
-    expiry = now + DEFAULT_VOUCHER_DAYS * 86_400 if expiry is None else int(expiry)
-    if expiry <= now:
-        raise InputError("A voucher's expiry must be in the future.")
-    chain_id = connection.chain_id
-    if nonce is None:
-        nonce = _fresh_nonce(token, store, chain_id)
-    elif token.is_nonce_used(nonce) or nonce in store.used_nonces(
-            chain_id, token.address):
-        raise InputError(f"Voucher nonce {nonce} was already used in this collection.",
-                         hint="Leave the nonce out and the studio picks a fresh one.")
-    voucher = MintVoucher(commitment.digest, price_wei, nonce, expiry,
-                          checksum(royalty_receiver, "royalty receiver") if royalty_receiver else None, royalty_bps)
-    typed = voucher_typed_data(voucher, token.address, chain_id)
-    preview = typed_data_preview(signer.address, typed)
-    if not confirm(preview):
-        raise Cancelled("The voucher was not signed; nothing was listed.")
-    signed = sign_voucher(signer, voucher, token.address, chain_id)
-    metadata_cid = commitment.cid
-    if content_store is not None:
-        stored = str(content_store.add_bytes(metadata, cid_version=1))
-        if stored != metadata_cid:
-            raise ChainError(f"The storage backend named the metadata {stored}, not {metadata_cid}; nothing was "
-                             "listed.", hint="Check the storage backend's settings (CID version 1, raw leaves).")
-    text = voucher_json(signed, metadata_cid=metadata_cid)
-    row = store.add_voucher(VoucherRow(None, chain_id, token.address, nonce, artist, price_wei, expiry,
-                                       "0x" + commitment.digest.hex(), metadata_cid, None, text, ACTIVE, None, None,
-                                       time.time(), work_id, media_cid))
-    if content_store is not None:
-        cid = str(content_store.add_bytes(text.encode("utf-8"), cid_version=1))
-        store.set_voucher_cid(row.id, cid)  # type: ignore[arg-type]
-        row = store.voucher(row.id)  # type: ignore[arg-type]
-    return row
-
-
-def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketStore, collection: str,
-                   item: "MintItem", price_wei: int, content_store: "ContentStore", confirm: Confirm,
-                   expiry: int | None = None) -> VoucherRow:
-    """Lazily list a work file of the library: store its image, build its token metadata (name,
-    description, license, traits, the embedded provenance summary) as a mint would, then sign
-    the voucher (`lazy_list`). Refused for a work already minted or lazily listed in the collection.
-    """
-    from studio.chain.contracts import checksum
-    from studio.storage.unixfs import cid_of_path
-    from studio.workflows.mint import read_work_file
-
-    _check_price(price_wei)
-    address = checksum(collection, "collection address")
-    library = store.library
-    entry = read_work_file(item, library)
-    for token in library.tokens_of_work(entry.work.id):
-        if token.chain_id == connection.chain_id and token.collection.lower() == address.lower():
-            raise InputError(f"{item.path.name} is already minted in this collection as token {token.token_id}.",
-                             hint="List that token instead.")
-    entry.build_metadata(str(cid_of_path(item.path, cid_version=1)))
-    for voucher in store.vouchers(connection.chain_id, collection=address):
-        if voucher.metadata_cid == entry.metadata_cid:
-            raise InputError(f"{item.path.name} is already lazily listed at {voucher.price_wei} wei.",
-                             hint="Buyers can buy that listing; it mints the token.")
-    stored = str(content_store.add_path(item.path, cid_version=1))
-    if stored != entry.media_cid:
-        raise ChainError(f"The storage backend named the image {stored}, not {entry.media_cid}; nothing was listed.",
-                         hint="Check the storage backend's settings (CID version 1, raw leaves).")
-    receiver: str | None = None
-    if item.royalty_bps is not None:
-        known = library.collection(connection.chain_id, address)
-        receiver = (known.royalty_receiver if known is not None else None) or signer.address
-    return lazy_list(connection=connection, signer=signer, store=store, collection=address,
-                     metadata=entry.metadata, price_wei=price_wei, confirm=confirm, expiry=expiry,
-                     content_store=content_store, royalty_receiver=receiver,
-                     royalty_bps=item.royalty_bps if item.royalty_bps is not None else 0,
-                     work_id=entry.work.id, media_cid=entry.media_cid)
 
 
 def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace: str, confirm: Confirm,
@@ -399,8 +297,8 @@ def withdraw_proceeds(*, connection: "Connection", signer: "Signer", marketplace
     to = checksum(to or signer.address, "recipient")
     request = replace(market.withdraw_tx(to), details=(("Due to you", int(pending)), ("Paid to", to)),
                       flows=(Flow("The marketplace", market.address, "sends", pending),
-                             Flow(_party(to, signer, "The recipient"), to, "receives", pending)))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+                             Flow(party(to, signer, "The recipient"), to, "receives", pending)))
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return MarketReceipt("withdraw", market.address, None, pending, (receipt,))
 
@@ -419,65 +317,17 @@ def buy_listing(*, connection: "Connection", signer: "Signer", marketplace: str,
     if expected_price_wei is not None and listing.price_wei != expected_price_wei:
         raise InputError(f"The price of token {token_id} changed to {listing.price_wei} wei (you saw "
                          f"{expected_price_wei} wei); nothing was bought.", hint="Review the new price.")
-    _check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
+    check_balance(connection, signer, listing.price_wei, f"Token {token_id}")
     quote = market.quote(listing.collection, token_id, listing.price_wei)
     request = replace(market.buy_tx(listing.collection, token_id, listing.price_wei),
-                      details=(("Buys", f"token {token_id} of {_name_of(_collection(connection, listing.collection))}"),
+                      details=(("Buys", f"token {token_id} of {collection_label(collection_contract(connection, listing.collection))}"),
                                ("Price", int(listing.price_wei))),
                       flows=sale_flows(quote, seller=listing.seller, buyer=signer.address, signer=signer,
                                        fee_recipient=_fee_recipient(market), token_id=token_id))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return _done(connection, market, store, MarketReceipt("buy", listing.collection, token_id, listing.price_wei,
                                                           (receipt,)))
-
-
-def buy_voucher(*, connection: "Connection", signer: "Signer", voucher: "SignedVoucher | VoucherRow | str",
-                confirm: Confirm, store: MarketStore | None = None, marketplace: str | None = None,
-                network: "Network | None" = None, history: "TxHistory | None" = None,
-                timeout: float = 120.0) -> MarketReceipt:
-    """Redeem a lazy listing: pay the artist its price; the token is minted to the buyer."""
-    from studio.chain.vouchers import voucher_signer
-
-    signed = _signed(voucher)
-    if signed.chain_id != connection.chain_id:
-        raise InputError(f"This voucher is for chain {signed.chain_id}, but the node serves chain "
-                         f"{connection.chain_id}.", hint="Switch to the network the voucher was made on.")
-    token = _collection(connection, signed.collection)
-    item = signed.voucher
-    artist = token.owner()
-    if voucher_signer(signed) != artist:
-        raise InputError("This voucher was not signed by the collection's current owner, so it cannot be redeemed.")
-    if artist == signer.address:
-        raise InputError("You signed this voucher yourself; buying it would pay you.",
-                         hint="Mint the work instead.")
-    if token.is_nonce_used(item.nonce):
-        raise InputError("This lazy listing was already bought or withdrawn.")
-    if connection.latest_block_time() > item.expiry:
-        raise InputError("This lazy listing has expired.", hint="Ask the artist for a new one.")
-    _check_balance(connection, signer, item.price_wei, "The lazy listing")
-    royalty = (f"{item.royalty_bps / 100:g} % to {item.royalty_receiver}" if item.royalty_receiver else
-               "the collection's default")
-    request = replace(token.redeem_tx(signed, action="Buying (minting) the token"),
-                      details=(("Mints", f"a new token of {_name_of(token)} to you"),
-                               ("Price", int(item.price_wei)), ("Content", "0x" + item.content_digest.hex()),
-                               ("Royalty", royalty), ("Voucher nonce", str(item.nonce)),
-                               ("Valid until", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(item.expiry))),
-                               ("Signed by", f"{artist} (the collection's owner)"),
-                               ("Signature", _hex_text(signed.signature))),
-                      flows=(Flow("You", signer.address, "sends", item.price_wei),
-                             Flow("You", signer.address, "receives", 0, "now", "the token, minted"),
-                             Flow("The artist", artist, "receives", item.price_wei)))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
-                        timeout=timeout)
-    token_id = token.redeemed_token_id(receipt)
-    if token_id is None:
-        raise ChainError(f"The purchase {receipt.tx_hash} was mined but minted no token.",
-                         hint="Look the transaction up in a block explorer.")
-    result = MarketReceipt("buy-voucher", token.address, token_id, item.price_wei, (receipt,))
-    if store is not None and marketplace is not None:
-        sync_market(connection, marketplace, store, collections=[token.address])
-    return result
 
 
 def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, collection: str, token_id: int,
@@ -487,21 +337,24 @@ def make_offer(*, connection: "Connection", signer: "Signer", marketplace: str, 
     """Offer ETH for a token until `expiry` (default 30 days; held in escrow by the marketplace; a
     second offer adds to the first)."""
     market = _market(connection, marketplace)
-    token = _collection(connection, collection)
-    _check_price(amount_wei)
-    owner = _owner(token, token_id)
+    token = collection_contract(connection, collection)
+    check_price(amount_wei)
+    owner = token_owner(token, token_id)
     listing = market.listing(token.address, token_id) if owner == market.address else None
     if owner == signer.address or (listing is not None and listing.seller == signer.address):
         raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
-    _check_balance(connection, signer, amount_wei, "The offer")
+    check_balance(connection, signer, amount_wei, "The offer")
     seller = owner if owner != market.address else (listing.seller if listing else owner)
+    expiry = market.default_offer_expiry() if expiry is None else int(expiry)
     request = replace(market.make_offer_tx(token.address, token_id, amount_wei, expiry),
-                      details=(("Offers for", f"token {token_id} of {_name_of(token)}"), ("Offer", int(amount_wei))),
+                      details=(("Offers for", f"token {token_id} of {collection_label(token)}"),
+                               ("Offer", int(amount_wei)),
+                               ("Valid until", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expiry)))),
                       flows=(Flow("You", signer.address, "sends", amount_wei, "now",
                                   "into escrow (yours again if you withdraw it)"),
-                             Flow(_party(seller, signer, "The owner"), None, "receives", 0, "now",
+                             Flow(party(seller, signer, "The owner"), None, "receives", 0, "now",
                                   "nothing until they accept")))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return _done(connection, market, store, MarketReceipt("offer", token.address, token_id, amount_wei, (receipt,)))
 
@@ -517,7 +370,7 @@ def withdraw_offer(*, connection: "Connection", signer: "Signer", marketplace: s
     request = replace(market.withdraw_offer_tx(offer.collection, token_id),
                       details=(("Token", f"{token_id} of {offer.collection}"), ("Offer", int(offer.amount_wei))),
                       flows=(Flow("You", signer.address, "receives", offer.amount_wei, "now", "back from escrow"),))
-    receipt = _transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipt = transact(connection, signer, request, confirm=confirm, network=network, history=history,
                         timeout=timeout)
     return _done(connection, market, store, MarketReceipt("withdraw-offer", offer.collection, token_id,
                                                           offer.amount_wei, (receipt,)))
@@ -535,7 +388,7 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
     from studio.chain.contracts import checksum
 
     market = _market(connection, marketplace)
-    token = _collection(connection, collection)
+    token = collection_contract(connection, collection)
     buyer = checksum(buyer, "buyer")
     offer = market.offer(token.address, token_id, buyer)
     if offer is None:
@@ -543,7 +396,10 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
     if amount_wei is not None and offer.amount_wei != amount_wei:
         raise InputError(f"The offer changed to {offer.amount_wei} wei (you saw {amount_wei} wei); nothing was sold.",
                          hint="Review the offer again.")
-    owner = _owner(token, token_id)
+    if offer.expiry is not None and connection.latest_block_time() >= offer.expiry:
+        raise InputError(f"{buyer}'s offer on token {token_id} has expired; it can no longer be accepted.",
+                         hint="The buyer can withdraw it, or make a new one.")
+    owner = token_owner(token, token_id)
     receipts: list["TxReceipt"] = []
     if owner == market.address:
         listing = market.listing(token.address, token_id)
@@ -560,10 +416,10 @@ def accept_offer(*, connection: "Connection", signer: "Signer", marketplace: str
     flows = tuple(replace(f, what="(paid into escrow with the offer)") if f.direction == "sends" else f
                   for f in flows)
     request = replace(market.accept_offer_tx(token.address, token_id, buyer, offer.amount_wei),
-                      details=(("Sells", f"token {token_id} of {_name_of(token)}"),
+                      details=(("Sells", f"token {token_id} of {collection_label(token)}"),
                                ("To", buyer), ("For their offer", int(offer.amount_wei))),
                       flows=flows)
-    receipts.append(_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    receipts.append(transact(connection, signer, request, confirm=confirm, network=network, history=history,
                               timeout=timeout))
     return _done(connection, market, store, MarketReceipt("accept-offer", token.address, token_id, offer.amount_wei,
                                                           tuple(receipts)))
@@ -574,7 +430,7 @@ def incoming_offers(connection: "Connection", marketplace: str, store: MarketSto
     """Active offers on the tokens `owner` holds or lists, highest first, checked against the chain.
 
     An offer whose escrow no longer matches the contract (withdrawn or topped up after the last
-    sync) is left out until the next sync.
+    sync) is left out until the next sync; an expired one is left out (it can only be withdrawn).
     """
     from studio.chain.contracts import checksum
 
@@ -582,55 +438,17 @@ def incoming_offers(connection: "Connection", marketplace: str, store: MarketSto
         sync_market(connection, marketplace, store)
     market = _market(connection, marketplace)
     current = []
-    for offer in store.incoming_offers(connection.chain_id, checksum(owner, "owner")):
+    now = connection.latest_block_time()
+    for offer in store.incoming_offers(connection.chain_id, checksum(owner, "owner"), now=now):
         live = market.offer(offer.collection, offer.token_id, offer.buyer)
         if live is not None and live.amount_wei == offer.amount_wei:
             current.append(offer)
     return current
 
 
-# ---------------------------------------------------------------- vouchers as files
-
-def voucher_json(signed: "SignedVoucher", *, metadata_cid: str | None = None) -> str:
-    """A signed voucher as the JSON a buyer needs (`studio buy --voucher FILE`)."""
-    item = signed.voucher
-    return json.dumps({
-        "format": VOUCHER_FORMAT, "version": 1, "chain_id": signed.chain_id, "collection": signed.collection,
-        "metadata_cid": metadata_cid,
-        "voucher": {"contentDigest": "0x" + item.content_digest.hex(), "price": str(item.price_wei),
-                    "royaltyReceiver": item.royalty_receiver, "royaltyBps": item.royalty_bps,
-                    "nonce": str(item.nonce), "expiry": item.expiry},
-        "signature": "0x" + signed.signature.hex(),
-    }, indent=2)
-
-
-def parse_voucher_json(text: str) -> "SignedVoucher":
-    """Read a voucher file; InputError when it is not one."""
-    from studio.chain.vouchers import MintVoucher, SignedVoucher
-
-    from studio import safejson
-
-    try:
-        data = safejson.loads(text, what="The voucher file", max_bytes=MAX_VOUCHER_BYTES)
-        if not isinstance(data, dict) or data.get("format") != VOUCHER_FORMAT:
-            raise ValueError("not a studio mint voucher")
-        fields = data["voucher"]
-        voucher = MintVoucher(bytes.fromhex(fields["contentDigest"].removeprefix("0x")), int(fields["price"]),
-                              int(fields["nonce"]), int(fields["expiry"]), fields.get("royaltyReceiver") or None,
-                              int(fields.get("royaltyBps") or 0))
-        return SignedVoucher(voucher, data["collection"], int(data["chain_id"]),
-                             bytes.fromhex(data["signature"].removeprefix("0x")))
-    except InputError as exc:
-        raise InputError(f"This is not a studio mint voucher ({exc.message}).",
-                         hint="Use the voucher JSON the artist's studio wrote.") from exc
-    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
-        raise InputError(f"This is not a studio mint voucher ({exc}).",
-                         hint="Use the voucher JSON the artist's studio wrote.") from exc
-
-
 # ---------------------------------------------------------------- helpers
 
-def _transact(connection: "Connection", signer: "Signer", request: "TxRequest", *, confirm: Confirm,
+def transact(connection: "Connection", signer: "Signer", request: "TxRequest", *, confirm: Confirm,
               network: "Network | None" = None, history: "TxHistory | None" = None,
               timeout: float = 120.0) -> "TxReceipt":
     """Simulate, show the preview, and only when confirmed sign, send and wait."""
@@ -654,14 +472,14 @@ def _approve_if_needed(connection: "Connection", signer: "Signer", token: "Colle
     request = replace(token.approve_tx(market.address, token_id,
                                        action=f"Approving the marketplace for token {token_id}"),
                       details=(("Approves", f"the studio marketplace {market.address}"),
-                               ("To move", f"token {token_id} of {_name_of(token)} when it sells")),
+                               ("To move", f"token {token_id} of {collection_label(token)} when it sells")),
                       flows=(Flow("You", owner, "sends", 0, "now",
                                   "no ETH (the token stays yours)"),))
-    return [_transact(connection, signer, request, confirm=confirm, network=network, history=history,
+    return [transact(connection, signer, request, confirm=confirm, network=network, history=history,
                       timeout=timeout)]
 
 
-def _party(address: str | None, signer: "Signer", name: str) -> str:
+def party(address: str | None, signer: "Signer", name: str) -> str:
     return "You" if address is not None and address.lower() == signer.address.lower() else name
 
 
@@ -673,26 +491,26 @@ def sale_flows(quote: "SaleQuote", *, seller: str, buyer: str | None, signer: "S
     token = f"token {token_id}" if token_id is not None else "the token"
     flows = []
     if buyer is not None:
-        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "sends", quote.price_wei, when))
-        flows.append(Flow(_party(buyer, signer, "The buyer"), buyer, "receives", 0, when, token))
+        flows.append(Flow(party(buyer, signer, "The buyer"), buyer, "sends", quote.price_wei, when))
+        flows.append(Flow(party(buyer, signer, "The buyer"), buyer, "receives", 0, when, token))
     seller_gets = quote.proceeds_wei
     royalty_to_seller = quote.royalty_receiver is not None and quote.royalty_receiver.lower() == seller.lower()
     if royalty_to_seller:
         seller_gets += quote.royalty_wei
-    flows.append(Flow(_party(seller, signer, "The seller"), seller, "receives", seller_gets, when))
+    flows.append(Flow(party(seller, signer, "The seller"), seller, "receives", seller_gets, when))
     if quote.royalty_wei and quote.royalty_receiver is not None and not royalty_to_seller:
-        flows.append(Flow(_party(quote.royalty_receiver, signer, "The royalty receiver"), quote.royalty_receiver,
+        flows.append(Flow(party(quote.royalty_receiver, signer, "The royalty receiver"), quote.royalty_receiver,
                           "receives", quote.royalty_wei, when))
     if quote.fee_wei:
         flows.append(Flow("The marketplace (fee)", fee_recipient, "receives", quote.fee_wei, when))
     return tuple(flows)
 
 
-def _hex_text(value: Any) -> str:
+def hex_text(value: Any) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
-def _name_of(token: "CollectionContract") -> str:
+def collection_label(token: "CollectionContract") -> str:
     """A collection as people know it: its name and address."""
     try:
         return f"{token.name()} ({token.address})"
@@ -720,13 +538,13 @@ def _market(connection: "Connection", marketplace: str) -> "MarketplaceContract"
     return MarketplaceContract(connection, marketplace)
 
 
-def _collection(connection: "Connection", collection: str) -> "CollectionContract":
+def collection_contract(connection: "Connection", collection: str) -> "CollectionContract":
     from studio.chain.contracts import CollectionContract
 
     return CollectionContract(connection, collection)
 
 
-def _owner(token: "CollectionContract", token_id: int) -> str:
+def token_owner(token: "CollectionContract", token_id: int) -> str:
     try:
         return token.owner_of(token_id)
     except ChainError as exc:
@@ -749,32 +567,14 @@ def _own_listing(market: "MarketplaceContract", signer: "Signer", collection: st
     return listing
 
 
-def _check_price(price_wei: int) -> None:
+def check_price(price_wei: int) -> None:
     if not 0 < int(price_wei) <= MAX_PRICE_WEI:
         raise InputError("A price must be more than zero." if price_wei <= 0 else
                          f"A price is at most {MAX_PRICE_WEI} wei.")
 
 
-def _check_balance(connection: "Connection", signer: "Signer", amount_wei: int, what: str) -> None:
+def check_balance(connection: "Connection", signer: "Signer", amount_wei: int, what: str) -> None:
     balance = connection.balance(signer.address)
     if balance < amount_wei:
         raise InputError(f"{what} costs {amount_wei} wei, but {signer.address} holds only {balance} wei.",
                          hint="Add funds to the account (plus a little for the fee).")
-
-
-def _fresh_nonce(token: "CollectionContract", store: MarketStore, chain_id: int) -> int:
-    used = store.used_nonces(chain_id, token.address)
-    while True:
-        nonce = secrets.randbits(64)
-        if nonce not in used and not token.is_nonce_used(nonce):
-            return nonce
-
-
-def _signed(voucher: "SignedVoucher | VoucherRow | str") -> "SignedVoucher":
-    if isinstance(voucher, VoucherRow):
-        if voucher.status != ACTIVE:
-            raise InputError(f"This lazy listing is {voucher.status}; it cannot be bought.")
-        return parse_voucher_json(voucher.voucher_json)
-    if isinstance(voucher, str):
-        return parse_voucher_json(voucher)
-    return voucher

@@ -53,8 +53,12 @@ def test_every_market_event_is_decoded_with_its_fields(world):
     market.accept_offer(world.artist, collection.address, second, bidder.address, 40)
     result = indexer.scan(start)
     market_kinds = [e.kind for e in result.events if e.contract == market.address]
-    assert market_kinds == [ix.LISTED, ix.PRICE_CHANGED, ix.SOLD, ix.LISTED, ix.OFFER_MADE, ix.OFFER_MADE,
-                            ix.OFFER_WITHDRAWN, ix.LISTING_CANCELLED, ix.OFFER_ACCEPTED]
+    assert market_kinds == [ix.LISTED, ix.PRICE_CHANGED, ix.SOLD, ix.LISTED, ix.OFFER_MADE, ix.OFFER_EXPIRY,
+                            ix.OFFER_MADE, ix.OFFER_EXPIRY, ix.OFFER_WITHDRAWN, ix.LISTING_CANCELLED,
+                            ix.OFFER_ACCEPTED]
+    expiry = next(e for e in result.events if e.kind == ix.OFFER_EXPIRY)
+    assert (expiry.buyer, expiry.token_id, expiry.collection) == (bidder.address, second, collection.address)
+    assert expiry.expiry > world.node.latest_timestamp() + 29 * 86_400  # the default: 30 days ahead
     sold = next(e for e in result.events if e.kind == ix.SOLD)
     assert (sold.collection, sold.token_id, sold.seller, sold.buyer, sold.price_wei) == (
         collection.address, first, world.artist.address, buyer.address, 900)

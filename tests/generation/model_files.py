@@ -201,3 +201,21 @@ def save_ldm_checkpoint(folder: Path, target: Path, metadata: dict[str, str] | N
     target.parent.mkdir(parents=True, exist_ok=True)
     save_torch(sd1_pipeline_to_ldm(pipe), str(target), metadata=metadata)
     return target
+
+
+def save_demo_lora(demo_model_dir: Path, folder: Path, name: str = "style.safetensors", seed: int = 0) -> Path:
+    """A real LoRA for the demo unet: random peft adapters (``seed``) saved in diffusers' LoRA format."""
+    import torch
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    pipe = StableDiffusionPipeline.from_pretrained(demo_model_dir, local_files_only=True)
+    torch.manual_seed(seed)
+    pipe.unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
+                                     target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(pipe.unet))
+    folder.mkdir(parents=True, exist_ok=True)
+    StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=layers, weight_name=name)
+    return folder / name

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -293,3 +294,55 @@ def test_a_faceid_choice_needs_the_licence_ticked_before_anything_is_queued(qtbo
 
     controls.combo.setCurrentIndex(controls.combo.findData("ip-adapter_sd15.safetensors"))
     assert controls.licence_check.isHidden() and controls.licence_label.isHidden()
+
+
+@pytest.mark.slow
+def test_a_collection_on_the_cluster_of_the_settings_shows_each_worker_as_it_goes(
+        qtbot, tab: AvatarsTab, tmp_path: Path, demo_config: Config, ray_cluster: Any) -> None:
+    state = tab.state
+    assert tab.backend_label.text() == "Made on this computer."
+    demo_config.set("generation_backend", "ray_cluster")
+    demo_config.set("ray_address", ray_cluster.address)
+    demo_config.set("ray_cpus_per_worker", 2)
+    state.refresh_backend()  # as the window does when these settings change
+    assert f"Ray cluster at {ray_cluster.address}" in tab.backend_label.text()
+    assert tab.workers_table.isHidden()  # no run yet
+
+    state.mode = COLLECTION
+    state.collection_count, state.collection_seed = 4, 3
+    tab.out_edit.setText(str(tmp_path / "drop"))
+    seen: list[tuple[Any, ...]] = []
+    state.workers_changed.connect(seen.append)
+    with qtbot.waitSignal(state.collection_done, timeout=240_000) as done:
+        qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
+    result = done.args[0]
+    wait_idle(qtbot, state)
+    assert len(read_manifest(result.manifest)) == 4 and result.report.done == 4
+    assert state.collection_results.rowCount() == 4  # each avatar shown as it arrived
+
+    # while it ran: each worker starting, then working
+    states = {w.state for workers in seen for w in workers}
+    assert {"starting", "working"} <= states
+    # at the end: a row per worker, with where it ran and how many avatars it made
+    table = tab.workers_table
+    assert table.isVisible() and table.rowCount() == 2
+    rows = [[table.item(row, column).text() for column in range(table.columnCount())]
+            for row in range(table.rowCount())]
+    assert sorted(row[0] for row in rows) == ["worker 1", "worker 2"]
+    # a worker that was still starting when the others had made every avatar says so, with none made
+    worked = [row for row in rows if row[2] != "starting"]
+    assert worked and all(row[3] == "0" for row in rows if row[2] == "starting")
+    assert all(row[1].startswith("node ") and row[1].endswith("2 threads") for row in worked)
+    assert all(row[2] == "idle" and row[4] == "" for row in worked)
+    assert sum(int(row[3]) for row in rows) == 4
+    assert "Made on node " in state.status and ": 4." in state.status
+
+    # back to this computer: the next run has no worker table
+    demo_config.set("generation_backend", "this_computer")
+    state.refresh_backend()
+    assert tab.backend_label.text() == "Made on this computer."
+    tab.out_edit.setText(str(tmp_path / "here"))
+    with qtbot.waitSignal(state.collection_done, timeout=120_000):
+        qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert tab.workers_table.isHidden() and state.workers == ()

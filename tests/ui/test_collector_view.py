@@ -215,7 +215,7 @@ def test_an_offer_made_in_the_tab_is_confirmed_under_the_field_and_shown_as_the_
     with qtbot.waitSignal(market_state.action_succeeded, timeout=JOB_MS):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert tab.detail.notice.text().startswith("Making the offer")
-    assert answers.actions == ["Making the offer"]
-    assert tab.detail.notice.isVisible() and "Offer of 0.05 ETH on token" in tab.detail.notice.text()
+    assert answers.actions == ["Wrapping ETH", "Approving Seaport for your WETH", "Signing the offer"]  # Seaport
+    assert tab.detail.notice.isVisible() and f"Offer of 0.05 WETH for token {token}" in tab.detail.notice.text()
     assert tab.detail.offer_amount.text() == ""
-    qtbot.waitUntil(lambda: tab.detail.best_offer.text() == f"0.05 ETH from {ACCOUNT_1}", timeout=JOB_MS)
+    qtbot.waitUntil(lambda: tab.detail.best_offer.text() == f"0.05 WETH from {ACCOUNT_1}", timeout=JOB_MS)

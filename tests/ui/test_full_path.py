@@ -123,7 +123,8 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     from studio.library.market import MarketStore
     from studio.storage.cid import Cid
     from studio.storage.store import LocalStore
-    from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog
+    from studio.ui.dialogs.sell import LazyListDialog, SellDialog
+    from studio.ui.dialogs.signature_preview import SignaturePreviewDialog
     from studio.ui.dialogs.tx_preview import TxPreviewDialog
 
     # The wallet: the test phrase imported, two accounts, unlocked.
@@ -157,14 +158,20 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     sell = tab.last_dialog
     assert isinstance(sell, SellDialog) and sell.isVisible()
     sell.price.setText("0.1")
+    sell.expiry.combo.setCurrentIndex(sell.expiry.combo.findData(86_400))  # valid for one day
     qtbot.waitUntil(lambda: sell.quote is not None, timeout=JOB_MS)
     royalty = PRICE * ROYALTY_BPS // 10_000
     assert sell.quote.royalty_wei == royalty and sell.proceeds_line.text() == "0.095 ETH"
+    sent_before = len(wallet.session.history.entries(sender=ACCOUNT_1))
     click(qtbot, sell.submit_button)
     approval, listing = previews.sign_next(qtbot), previews.sign_next(qtbot)
-    assert isinstance(approval, TxPreviewDialog) and approval.preview.action == "Approving the marketplace for token 1"
-    assert listing.preview.action == "Listing the token"
+    assert isinstance(approval, TxPreviewDialog)
+    assert approval.preview.action == f"Approving Seaport for Dawns ({collection.address})"
+    assert isinstance(listing, SignaturePreviewDialog) and listing.preview.primary_type == "OrderComponents"
+    assert listing.value_labels["The buyer sends"].text() == "0.1 ETH (when it sells)"
+    assert listing.value_labels["You send now"].text() == "nothing (no gas)"
     qtbot.waitUntil(lambda: not market.busy, timeout=JOB_MS)
+    assert len(wallet.session.history.entries(sender=ACCOUNT_1)) == sent_before + 1  # the approval only
 
     # ... and lazily lists the third work: a voucher signature, no transaction.
     click(qtbot, tab.lazy_button)
@@ -181,7 +188,9 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     qtbot.waitUntil(lambda: not market.busy, timeout=JOB_MS)
     assert contract.total_supply() == 2  # nothing minted by the lazy listing
     qtbot.waitUntil(lambda: market.listings.rowCount() == 2 and not market.syncing, timeout=JOB_MS)
-    assert sorted(item.kind for item in market.listings.rows()) == ["lazy", "listing"]
+    assert sorted(item.kind for item in market.listings.rows()) == ["lazy", "seaport"]
+    [order] = [item for item in market.listings.rows() if item.kind == "seaport"]
+    assert 0 < order.ends - connection.latest_block_time() <= 86_400 and contract.owner_of(1) == ACCOUNT_1
 
     # The collector: the wallet's second account buys both with the Buy buttons.
     wallet.select_account(ACCOUNT_2)

@@ -477,6 +477,7 @@ def test_a_bought_lazy_listing_shows_its_token_and_mint_stays_off_after_a_restar
     from studio.library.market import MarketStore
     from studio.storage.store import LocalStore
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
     from studio.workflows.collections import create_collection
     from studio.workflows.mint import MintItem
     from wallet_helpers import TEST_PHRASE, close_devnets
@@ -491,14 +492,14 @@ def test_a_bought_lazy_listing_shows_its_token_and_mint_stays_off_after_a_restar
                                        symbol="DAWN", royalty_receiver=artist.address, royalty_bps=500).address
         marketplace = Devnet.shared().studio_contracts()["StudioMarketplace"]
         work = works[1]
-        row = wm.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
+        row = lw.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
                                 item=MintItem(Path(work.path), "Harbour"), price_wei=10**17,
                                 content_store=LocalStore.default(), confirm=lambda preview: True)
         tab.state.refresh()
         tab.select_row(tab.state.model.row_of_work(work.id))
         assert "Lazily listed in Dawns" in tab.detail.tokens.text() and "0.1 ETH" in tab.detail.tokens.text()
         assert not tab.detail.mint.isEnabled()
-        bought = wm.buy_voucher(connection=connection, signer=buyer, voucher=row.voucher_json,
+        bought = lw.buy_voucher(connection=connection, signer=buyer, voucher=row.voucher_json,
                                 confirm=lambda preview: True)
         wm.sync_market(connection, marketplace, store)  # what the Market tab does while it shows
         tab.hide()

@@ -1,7 +1,10 @@
-"""The Market tab's view-model on the real embedded devnet: the artist lists one minted token and lazily
-lists an unminted work, the collector (the wallet's second account) buys both; balances, royalties,
-"My collection" and the library follow. A declined preview sends nothing; a listing cancelled while
-its buyer reads the preview fails with the contract's decoded reason; offers are made and accepted.
+"""The Market tab's view-model on the real embedded devnet: the artist lists one minted token (a Seaport
+order: one approval, then no gas) and lazily lists an unminted work, the collector (the wallet's
+second account) buys both; balances, royalties, "My collection" and the order book follow. Bulk
+listing under one signature, WETH offers accepted, a listing whose token moved never for sale, cancel
+one and cancel all, search and sort with the collection's name on every row. The escrow marketplace's
+listings still buy and cancel; a declined preview sends nothing; an escrow listing cancelled while its
+buyer reads the preview fails with the contract's decoded reason.
 
 The fixtures here (`market_env`, `market_state`) and helpers are imported by test_market_tab.py.
 """
@@ -17,8 +20,9 @@ from PIL import Image
 
 from studio.errors import InputError, WalletLocked
 from studio.library.db import Library
-from studio.library.market import REDEEMED, SOLD_STATUS
-from studio.ui.state.market import LAZY, LISTING, MarketState, PreviewRequest
+from studio.library.market import CANCELLED, REDEEMED, SOLD_STATUS
+from studio.library.orders import FILLED
+from studio.ui.state.market import LAZY, LISTING, SEAPORT, MarketState, PreviewRequest
 from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 PRICE = 10**17            # 0.1 ETH
@@ -129,6 +133,18 @@ class Answers:
     def actions(self) -> list[str]:
         return [getattr(r.preview, "action", None) or r.preview.primary_type for r in self.seen]
 
+    @property
+    def senders(self) -> list[str]:
+        """Who signs each: a transaction's sender, a signature's signer."""
+        return [getattr(r.preview, "sender", None) or r.preview.signer for r in self.seen]
+
+
+def weth(env: "MarketEnv", account: str) -> int:
+    from studio.chain.seaport_contract import WethContract
+    from studio.chain.devnet import Devnet
+
+    return WethContract(env.connection, Devnet.shared().seaport_contracts()["WETH9"]).balance_of(account)
+
 
 def sync(qtbot, state: MarketState) -> None:
     """Read the market now (after the sync an action started, if one runs)."""
@@ -170,25 +186,28 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert not mine.listed and state.listings.rowCount() == 0
     answers = Answers(state)
 
-    act(qtbot, state, state.list_token(mine, "0.1"))
-    assert answers.actions == [f"Approving the marketplace for token {env.token_id}", "Listing the token"]
-    assert all(r.preview.sender == ACCOUNT_1 for r in answers.seen)
+    act(qtbot, state, state.list_token(mine, "0.1", duration=30 * 86_400))
+    assert answers.actions == [f"Approving Seaport for Dawns ({env.collection.address})", "Signing the listing"]
+    assert answers.senders == [ACCOUNT_1, ACCOUNT_1] and not answers.seen[1].is_transaction
+    assert answers.seen[1].preview.primary_type == "OrderComponents"
     assert [c.address for c in state.my_collections()] == [env.collection.address]
     assert env.lazy_work.id in [w.id for w in state.unminted_works(env.collection.address)]
     outcome = act(qtbot, state, state.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2",
                                                 description="Signed, not minted"))
-    assert answers.actions[-1] == "MintVoucher" and not answers.seen[-1].is_transaction
+    assert answers.actions[-1] == "Signing a mint voucher" and not answers.seen[-1].is_transaction
     assert outcome.result.price_wei == LAZY_PRICE
     sync(qtbot, state)
     cards_loaded(qtbot, state)
     listing, lazy = state.listings.rows()
-    assert (listing.kind, listing.token_id, listing.price_wei, listing.seller) == (LISTING, env.token_id, PRICE,
+    assert (listing.kind, listing.token_id, listing.price_wei, listing.seller) == (SEAPORT, env.token_id, PRICE,
                                                                                   ACCOUNT_1)
+    assert 29 * 86_400 < listing.ends - env.connection.latest_block_time() <= 30 * 86_400
     assert (lazy.kind, lazy.token_id, lazy.price_wei) == (LAZY, None, LAZY_PRICE)
     assert (listing.card.details.name, lazy.card.details.name) == ("Dawn 1", "Lazy dawn")
     assert listing.card.details.artist == ACCOUNT_1 and listing.card.details.royalty_bps == ROYALTY_BPS
     assert listing.card.badge == lazy.card.badge == "✓ Verified"
     assert listing.card.thumbnail is not None and not listing.card.thumbnail.isNull()
+    assert state.listings.data(state.listings.index(0, 2)) == "Dawns"  # the collection's name
     assert state.listings.data(state.listings.index(0, 4)) == "0.1 ETH"
     assert state.listings.data(state.listings.index(0, 5)) == "5%"
 
@@ -212,7 +231,7 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert sorted(t.token_id for t in state.held.rows() if t.owner == ACCOUNT_2) == sorted([env.token_id, new_token])
     assert [t for t in state.held.rows() if t.owner == ACCOUNT_1] == []
     chain_id = env.connection.chain_id
-    assert state.store.listing(chain_id, env.collection.address, env.token_id).status == SOLD_STATUS
+    assert state.orders_store.get(chain_id, listing.order.seaport, listing.order.order_hash).status == FILLED
     [voucher] = state.store.vouchers(chain_id, status=None)
     assert (voucher.status, voucher.token_id, voucher.redeemer) == (REDEEMED, new_token, ACCOUNT_2)
     cards_loaded(qtbot, state)
@@ -264,10 +283,11 @@ def test_listing_cancelled_while_the_buyer_reads_the_preview_fails_with_the_reas
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
     answers = Answers(state)  # noqa: F841 (kept alive: Qt holds the slot weakly)
-    act(qtbot, state, state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1"))
+    act(qtbot, state, state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1", escrow=True))
     state.preview_requested.disconnect()
     sync(qtbot, state)
     [listing] = state.listings.rows()
+    assert listing.kind == LISTING and held(state, ACCOUNT_1, env.token_id).venue == "escrow"
     wallet_state.select_account(ACCOUNT_2)
     balance = env.balance(ACCOUNT_2)
     asked: list[PreviewRequest] = []
@@ -276,7 +296,7 @@ def test_listing_cancelled_while_the_buyer_reads_the_preview_fails_with_the_reas
     qtbot.waitUntil(lambda: bool(asked), timeout=JOB_MS)
     assert asked[0].preview.value_wei == PRICE and state.busy
     # Meanwhile, elsewhere, the artist takes the token back.
-    wm.cancel_listing(connection=env.connection, signer=env.artist, marketplace=state._marketplace(),
+    wm.cancel_listing(connection=env.connection, signer=env.artist, marketplace=state.marketplace(),
                       collection=env.collection.address, token_id=env.token_id, confirm=lambda p: True)
     failures: list = []
     state.action_failed.connect(failures.append)
@@ -292,26 +312,30 @@ def test_listing_cancelled_while_the_buyer_reads_the_preview_fails_with_the_reas
     assert balance - env.balance(ACCOUNT_2) < PRICE  # at most the fee of the reverted transaction
 
 
-def test_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, market_state, market_env):
+def test_weth_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, market_state, market_env):
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
     answers = Answers(state)
     wallet_state.select_account(ACCOUNT_2)
     act(qtbot, state, state.make_offer(env.collection.address, env.token_id, "0.05"))
-    assert answers.actions == ["Making the offer"] and answers.seen[0].preview.value_wei == PRICE // 2
+    assert answers.actions == ["Wrapping ETH", "Approving Seaport for your WETH", "Signing the offer"]
+    assert answers.seen[0].preview.value_wei == PRICE // 2 and answers.senders == [ACCOUNT_2] * 3
     sync(qtbot, state)
+    assert state.weth_held(ACCOUNT_2) == PRICE // 2
     [made] = state.offers_made.rows()
     assert state.offers_incoming.rowCount() == 0 and state.held.rowCount() == 0  # Account 2 holds nothing
     wallet_state.select_account(ACCOUNT_1)  # the holder acts to accept
     [incoming] = state.offers_incoming.rows()
     assert made.offer == incoming.offer and incoming.offer.buyer == ACCOUNT_2 and state.offers_made.rowCount() == 0
+    assert (incoming.offer.venue, incoming.offer.currency) == (SEAPORT, "WETH")
+    assert state.offers_incoming.data(state.offers_incoming.index(0, 4)) == "0.05 WETH"
+    assert state.offers_incoming.data(state.offers_incoming.index(0, 2)) == "Dawns"
     assert held(state, ACCOUNT_1, env.token_id).best_offer.amount_wei == PRICE // 2
-    before = env.balance(ACCOUNT_1)
     accepted = act(qtbot, state, state.accept_offer(incoming))
-    assert answers.actions[-2:] == [f"Approving the marketplace for token {env.token_id}", "Accepting the offer"]
-    assert all(r.preview.sender == ACCOUNT_1 for r in answers.seen[-2:])  # the acting account, the holder
+    assert answers.actions[-2:] == [f"Approving Seaport for Dawns ({env.collection.address})", "Accepting the offer"]
+    assert answers.senders[-2:] == [ACCOUNT_1, ACCOUNT_1]  # the acting account, the holder
     royalty = (PRICE // 2) * ROYALTY_BPS // 10_000
-    assert env.balance(ACCOUNT_1) - before == PRICE // 2 - royalty - accepted.result.fee_wei
+    assert weth(env, ACCOUNT_1) == PRICE // 2 - royalty and accepted.result.order.status == FILLED
     assert env.owner_of(env.token_id) == ACCOUNT_2
     sync(qtbot, state)
     assert state.offers_made.rowCount() == state.offers_incoming.rowCount() == state.held.rowCount() == 0
@@ -319,37 +343,115 @@ def test_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, market_
     assert [t.owner for t in state.held.rows()] == [ACCOUNT_2]
 
 
-def test_an_offer_is_withdrawn_and_its_escrow_returns(qtbot, wallet_state, market_state, market_env):
+def test_an_escrow_offer_is_withdrawn_and_a_seaport_offer_cancelled(qtbot, wallet_state, market_state, market_env):
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
-    answers = Answers(state)  # noqa: F841 (kept alive: Qt holds the slot weakly)
+    answers = Answers(state)
     wallet_state.select_account(ACCOUNT_2)
     before = env.balance(ACCOUNT_2)
-    made = act(qtbot, state, state.make_offer(env.collection.address, env.token_id, "0.05"))
+    made = act(qtbot, state, state.make_offer(env.collection.address, env.token_id, "0.05", escrow=True))
+    assert answers.actions == ["Making the offer"] and answers.seen[0].preview.value_wei == PRICE // 2
     sync(qtbot, state)
-    withdrawn = act(qtbot, state, state.withdraw_offer(state.offers_made.rows()[0]))
+    [line] = state.offers_made.rows()
+    assert line.offer.venue == "escrow" and state.offers_made.data(state.offers_made.index(0, 6)) == "open"
+    withdrawn = act(qtbot, state, state.withdraw_offer(line))
     assert before - env.balance(ACCOUNT_2) == made.result.fee_wei + withdrawn.result.fee_wei
+    act(qtbot, state, state.make_offer(env.collection.address, None, "0.01"))  # a collection offer, in WETH
     sync(qtbot, state)
-    assert state.offers_made.rowCount() == 0
+    [line] = state.offers_made.rows()
+    assert (line.offer.venue, line.offer.token_id) == (SEAPORT, None)
+    act(qtbot, state, state.withdraw_offer(line))
+    assert answers.actions[-1] == "Cancelling the collection offer"
+    sync(qtbot, state)
+    assert state.offers_made.rowCount() == 0 and state.my_orders.rowCount() == 0
 
 
 def test_change_price_and_cancel_from_my_collection(qtbot, wallet_state, market_state, market_env):
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
-    answers = Answers(state)  # noqa: F841 (kept alive: Qt holds the slot weakly)
+    answers = Answers(state)
     act(qtbot, state, state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1"))
     sync(qtbot, state)
     token = held(state, ACCOUNT_1, env.token_id)
-    assert token.listed and token.price_wei == PRICE
+    assert token.listed and token.price_wei == PRICE and token.venue == SEAPORT
+    assert state.held.data(state.held.index(0, 4)).startswith("0.1 ETH · Seaport until ")
     with pytest.raises(InputError, match="price it has now"):
         state.change_price(token, "0.1")
     act(qtbot, state, state.change_price(token, "0.25"))
+    assert answers.actions[-2:] == ["Cancelling the listing", "Signing the listing"]  # the old price is void
     sync(qtbot, state)
-    assert state.listings.rows()[0].price_wei == 25 * 10**16
+    assert [(r.kind, r.price_wei) for r in state.listings.rows()] == [(SEAPORT, 25 * 10**16)]
     act(qtbot, state, state.cancel_listing(held(state, ACCOUNT_1, env.token_id)))
     sync(qtbot, state)
     assert state.listings.rowCount() == 0 and not held(state, ACCOUNT_1, env.token_id).listed
-    assert env.owner_of(env.token_id) == ACCOUNT_1
+    assert env.owner_of(env.token_id) == ACCOUNT_1 and state.my_orders.rowCount() == 0
+
+
+def test_bulk_listing_search_sort_and_a_moved_token_never_for_sale(qtbot, wallet_state, market_state, market_env,
+                                                                 tmp_path):
+    state, env = market_state, market_env
+    second, third = env.mint(3, tmp_path), env.mint(4, tmp_path)
+    ready(qtbot, wallet_state, state)
+    answers = Answers(state)
+    tokens = [held(state, ACCOUNT_1, t) for t in (env.token_id, second, third)]
+    with pytest.raises(InputError, match="Give each token a price"):
+        state.list_tokens(tokens, ["0.1"])
+    act(qtbot, state, state.list_tokens(tokens, ["0.3", "0.1", "0.2"], duration=86_400))
+    assert answers.actions == [f"Approving Seaport for Dawns ({env.collection.address})",
+                               "Signing 3 listings with one signature"]
+    assert answers.seen[1].preview.primary_type == "BulkOrder"
+    sync(qtbot, state)
+    assert [r.price_wei for r in state.listings.rows()] == [PRICE, 2 * PRICE, 3 * PRICE]  # cheapest first
+    assert state.my_orders.rowCount() == 3
+    cards_loaded(qtbot, state)
+    state.listings.set_sort("price_high")
+    assert [r.price_wei for r in state.listings.rows()] == [3 * PRICE, 2 * PRICE, PRICE]
+    state.listings.set_query("dawn 3")
+    assert [r.token_id for r in state.listings.rows()] == [second]
+    state.listings.set_query(f"#{third}")
+    assert [r.token_id for r in state.listings.rows()] == [third]
+    state.listings.set_query("DAWNS")  # the collection's name matches every row
+    assert state.listings.rowCount() == 3
+    state.listings.set_query(env.collection.address[:10])
+    assert state.listings.rowCount() == 3
+    state.listings.set_query("nothing like it")
+    assert state.listings.rowCount() == 0 and len(state.listings.all_rows) == 3
+    state.listings.set_query("")
+
+    # The artist gives one token away elsewhere: its listing can no longer be filled, and is not for sale.
+    env_contract = __import__("studio.chain.contracts", fromlist=["CollectionContract"]).CollectionContract(
+        env.connection, env.collection.address)
+    env_contract.transfer(env.artist, hd_signer(5).address, second)
+    sync(qtbot, state)
+    assert sorted(r.token_id for r in state.listings.rows()) == [env.token_id, third]
+    stale = next(line for line in state.my_orders.rows() if line.order.token_id == second)
+    assert stale.order.status == "unfillable"
+    assert state.my_orders.data(state.my_orders.index(state.my_orders.rows().index(stale), 5)) == \
+        "unfillable: The seller no longer holds this token."
+    act(qtbot, state, state.cancel_all_orders())
+    assert answers.actions[-1] == "Cancelling all your Seaport orders"
+    sync(qtbot, state)
+    assert state.listings.rowCount() == 0 and state.my_orders.rowCount() == 0
+
+
+def test_cancel_all_lazy_listings_of_a_collection(qtbot, wallet_state, market_state, market_env):
+    state, env = market_state, market_env
+    ready(qtbot, wallet_state, state)
+    answers = Answers(state)
+    act(qtbot, state, state.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2", redeemer=ACCOUNT_2))
+    assert dict(answers.seen[0].preview.fields)["redeemer"] == ACCOUNT_2
+    sync(qtbot, state)
+    assert [r.kind for r in state.listings.rows()] == [LAZY]
+    wallet_state.select_account(ACCOUNT_2)
+    with pytest.raises(InputError, match="belongs to Account 1"):
+        state.cancel_all_lazy(env.collection)
+    wallet_state.select_account(ACCOUNT_1)
+    act(qtbot, state, state.cancel_all_lazy(env.collection))
+    assert answers.actions[-1] == "Cancelling every lazy listing"
+    sync(qtbot, state)
+    assert state.listings.rowCount() == 0
+    [voucher] = state.store.vouchers(env.connection.chain_id, status=None)
+    assert voucher.status == CANCELLED
 
 
 def test_switching_network_forgets_the_old_market(qtbot, wallet_state, market_state, market_env):

@@ -1,8 +1,10 @@
 """The Market tab as people use it, real widgets offscreen over the real embedded devnet: the artist lists a
-token from "My collection" (the sell dialog quotes royalty and proceeds) and lazily lists a work (the
+token from "My collection" as a Seaport order with an expiry (the sell dialog quotes royalty and
+proceeds; one approval, then the order's signature preview, no gas) and lazily lists a work (the
 voucher's signature preview), the collector buys both with the Buy buttons through the transaction
-preview; a declined preview sends nothing; offers are made from Listings and accepted from Offers;
-empty states say what to do; names from metadata stay plain text."""
+preview; several tokens are listed under one signature; a declined preview sends nothing; WETH offers
+are made from Listings and accepted from Offers; orders are cancelled from My orders; listings are
+searched and sorted; empty states say what to do; names from metadata stay plain text."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -12,7 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel
 
 from studio.ui.dialogs.offer import OfferDialog
-from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog
+from studio.ui.dialogs.sell import BulkListDialog, LazyListDialog, SellDialog
+from studio.ui.dialogs.signature_preview import SignaturePreviewDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.state.market import MarketState
 from studio.ui.tabs.market import MarketTab
@@ -69,6 +72,33 @@ def row_of(state: MarketState, owner: str, token_id: int) -> int:
     return next(i for i, t in enumerate(state.held.rows()) if t.owner == owner and t.token_id == token_id)
 
 
+def test_a_custom_end_date_is_signed_to_the_minute_and_a_past_one_is_refused(qtbot, tab, wallet_state, market_env):
+    import time
+
+    state, env = tab.state, market_env
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
+    click(qtbot, tab.list_button)
+    dialog = tab.last_dialog
+    dialog.price.setText("0.1")
+    dialog.expiry.set_custom(int(time.time()) - 3_600)
+    assert dialog.expiry.custom.isVisible()
+    click(qtbot, dialog.submit_button)
+    assert "at least a minute from now" in dialog.error.text() and dialog.isVisible() and previews.dialogs == []
+    end = (int(time.time()) // 60 + 3 * 24 * 60) * 60  # three days ahead, on the minute
+    dialog.expiry.set_custom(end)
+    click(qtbot, dialog.submit_button)
+    previews.answer(qtbot)  # Seaport approved for the collection
+    signature = previews.answer(qtbot)
+    assert signature.value_labels["Valid until"].text() == time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(end))
+    idle(qtbot, state)
+    sync(qtbot, state)
+    [listing] = state.listings.rows()
+    assert (listing.kind, listing.ends) == ("seaport", end)
+
+
 def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, wallet_state, market_env):
     state, env = tab.state, market_env
     open_tab(qtbot, tab, wallet_state)
@@ -84,17 +114,23 @@ def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, walle
     tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id))
     click(qtbot, tab.list_button)
     dialog = tab.last_dialog
-    assert isinstance(dialog, SellDialog) and dialog.isVisible()
+    assert isinstance(dialog, SellDialog) and dialog.isVisible() and not dialog.escrow
     dialog.price.setText("0.1")
     qtbot.waitUntil(lambda: dialog.quote is not None, timeout=JOB_MS)
     royalty = PRICE * ROYALTY_BPS // 10_000
     assert dialog.royalty_line.text().startswith("0.005 ETH to 0x")
-    assert dialog.proceeds_line.text() == "0.095 ETH"
+    assert dialog.proceeds_line.text() == "0.095 ETH" and dialog.fee_line.text().startswith("none")
+    dialog.expiry.choose("30 days")
     click(qtbot, dialog.submit_button)
     approval = previews.answer(qtbot)
     listing_preview = previews.answer(qtbot)
     assert isinstance(approval, TxPreviewDialog) and approval.preview.sender == ACCOUNT_1
-    assert listing_preview.preview.action == "Listing the token"
+    assert isinstance(listing_preview, SignaturePreviewDialog) and listing_preview.preview.action == \
+        "Signing the listing"
+    assert listing_preview.value_labels["Price"].text() == "0.1 ETH"
+    assert listing_preview.value_labels["The creator (royalty) receives"].text() == "0.005 ETH (when it sells)"
+    assert listing_preview.value_labels["You receive"].text() == "0.095 ETH (when it sells)"
+    assert listing_preview.value_labels["You send now"].text() == "nothing (no gas)"
     idle(qtbot, state)
 
     # ... and lazily lists the unminted work: a signature, no transaction.
@@ -110,6 +146,8 @@ def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, walle
     idle(qtbot, state)
     sync(qtbot, state)
     qtbot.waitUntil(lambda: state.listings.rowCount() == 2, timeout=JOB_MS)
+    seaport = next(item for item in state.listings.rows() if item.kind == "seaport")
+    assert 29 * 86_400 < seaport.ends - env.connection.latest_block_time() <= 30 * 86_400
     assert tab.listings_page.currentWidget() is tab.listings_page.view
     assert not tab.buy_buttons[0].isEnabled()  # the artist's own listing
 
@@ -130,7 +168,7 @@ def test_artist_sells_from_the_tab_and_the_collector_buys_both(qtbot, tab, walle
     click(qtbot, tab.buy_buttons[0])
     previews.answer(qtbot)
     idle(qtbot, state)
-    assert sorted(kinds) == ["lazy", "listing"] and len(fees) == 2
+    assert sorted(kinds) == ["lazy", "seaport"] and len(fees) == 2
     assert env.balance(ACCOUNT_1) - before[ACCOUNT_1] == PRICE - royalty + LAZY_PRICE
     assert env.balance(env.royalty_receiver) - before[env.royalty_receiver] == royalty
     assert before[ACCOUNT_2] - env.balance(ACCOUNT_2) == PRICE + LAZY_PRICE + sum(fees)
@@ -196,10 +234,14 @@ def test_offer_from_listings_accepted_from_the_offers_view(qtbot, tab, wallet_st
     tab.views.setCurrentIndex(0)
     click(qtbot, tab.offer_buttons[0])
     offer = tab.last_dialog
-    assert isinstance(offer, OfferDialog) and "0.1 ETH" in offer.listing_line.text()
+    assert isinstance(offer, OfferDialog) and "0.1 ETH" in offer.listing_line.text() and not offer.escrow
     offer.amount.setText("0.04")
+    offer.expiry.choose("1 day")
     click(qtbot, offer.submit_button)
-    assert previews.answer(qtbot).preview.value_wei == 4 * 10**16
+    assert previews.answer(qtbot).preview.value_wei == 4 * 10**16  # wrapping the ETH the offer needs
+    previews.answer(qtbot)  # approving Seaport for the WETH
+    signed = previews.answer(qtbot)
+    assert isinstance(signed, SignaturePreviewDialog) and signed.value_labels["Offer"].text() == "0.04 WETH"
     idle(qtbot, state)
     qtbot.waitUntil(lambda: state.offers_made.rowCount() == 1, timeout=JOB_MS)
     assert tab.views.tabText(2) == "Offers (0 in · 1 out)"  # Account 2's own offer
@@ -232,7 +274,7 @@ def test_one_acting_account_shown_in_the_header_is_used_by_every_market_action(q
     assert wallet_state.current_account == ACCOUNT_2  # the one acting account: Wallet tab and status bar too
     assert "Account 2" in tab.buyer_label.text()
     tab._run(lambda: state.make_offer(env.collection.address, env.token_id, "0.04"))
-    assert previews.answer(qtbot).preview.sender == ACCOUNT_2
+    assert [previews.answer(qtbot).preview for _ in range(3)][2].signer == ACCOUNT_2  # wrap, approve, sign
     idle(qtbot, state)
     sync(qtbot, state)
     assert state.held.rowCount() == 0 and tab.views.tabText(1) == "My collection (0)"  # not Account 1's tokens
@@ -297,3 +339,56 @@ def test_the_window_has_a_market_tab_built_with_the_wallet(window, qtbot):
     assert window.market_state is None  # built on the tab's first visit
     window.tabs.setCurrentWidget(window.market_page)
     assert window.market_state is not None and window.market_page.layout().count() == 1
+
+
+def test_several_tokens_listed_with_one_signature_then_searched_sorted_and_cancelled(qtbot, tab, wallet_state,
+                                                                                    market_env, tmp_path):
+    state, env = tab.state, market_env
+    second = env.mint(5, tmp_path)
+    open_tab(qtbot, tab, wallet_state)
+    previews = Previews(tab)
+    tab.views.setCurrentIndex(1)
+    tab.select(tab.held_view, row_of(state, ACCOUNT_1, env.token_id), row_of(state, ACCOUNT_1, second))
+    assert tab.list_button.text() == "List 2 with one signature…" and not tab.change_button.isEnabled()
+    click(qtbot, tab.list_button)
+    dialog = tab.last_dialog
+    assert isinstance(dialog, BulkListDialog) and len(dialog.prices) == 2
+    dialog.price_all.setText("0.1")
+    dialog.prices[1].setText("0.3")
+    dialog.prices[1].setModified(True)
+    dialog.price_all.setText("0.2")  # a typed price stays
+    assert [e.text() for e in dialog.prices] == ["0.2", "0.3"]
+    click(qtbot, dialog.submit_button)
+    previews.answer(qtbot)  # Seaport approved for the collection, once
+    bulk = previews.answer(qtbot)
+    assert isinstance(bulk, SignaturePreviewDialog) and bulk.preview.primary_type == "BulkOrder"
+    assert bulk.value_labels["The buyers send"].text() == "0.5 ETH (as each sells)"
+    idle(qtbot, state)
+    sync(qtbot, state)
+    assert sorted(item.price_wei for item in state.listings.rows()) == [2 * PRICE, 3 * PRICE]
+
+    tab.views.setCurrentIndex(0)
+    tab.sort_combo.setCurrentIndex(tab.sort_combo.findData("price_high"))
+    assert [item.price_wei for item in state.listings.rows()] == [3 * PRICE, 2 * PRICE]
+    assert tab.buy_buttons[0].text() == "Buy · 0.3 ETH"  # the buttons follow the order shown
+    tab.search.setText("no such work")
+    assert tab.listings_page.currentWidget() is tab.listings_page.empty
+    assert "No listing matches" in tab.listings_page.empty.text()
+    tab.search.setText(f"#{second}")
+    assert [item.token_id for item in state.listings.rows()] == [second]
+    tab.search.clear()
+
+    tab.views.setCurrentIndex(3)
+    assert tab.views.tabText(3) == "My orders (2)" and tab.orders_stack.currentWidget() is tab.orders_view
+    tab.select(tab.orders_view, 0)
+    click(qtbot, tab.cancel_order_button)
+    assert previews.answer(qtbot).preview.call.function == "cancel"
+    idle(qtbot, state)
+    sync(qtbot, state)
+    assert tab.views.tabText(3) == "My orders (1)"
+    click(qtbot, tab.cancel_all_button)
+    assert previews.answer(qtbot).preview.call.function == "incrementCounter"
+    idle(qtbot, state)
+    sync(qtbot, state)
+    assert tab.views.tabText(3) == "My orders (0)" and tab.orders_stack.currentWidget() is tab.orders_empty
+    assert state.listings.rowCount() == 0

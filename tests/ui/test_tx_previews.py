@@ -13,10 +13,12 @@ from PIL import Image
 
 from studio.library.db import Library
 from studio.library.market import MarketStore
-from studio.ui.dialogs.sell import SellDialog, SignaturePreviewDialog
+from studio.ui.dialogs.sell import SellDialog
+from studio.ui.dialogs.signature_preview import SignaturePreviewDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.widgets.market_tables import HeldToken
 from studio.workflows import market as wm
+from studio.workflows import lazy_listings as lw
 from studio.workflows.collections import create_collection, preview_collection
 from wallet_helpers import ACCOUNT_1, JOB_MS, TEST_PHRASE, close_devnets
 
@@ -117,7 +119,7 @@ def test_every_preview_says_in_eth_what_each_party_sends_and_receives(qtbot, cha
     work = tmp_path / "lazy.png"
     Image.new("RGB", (32, 32), (200, 60, 20)).save(work)
     signing = Seen()
-    voucher = wm.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
+    voucher = lw.lazy_list_work(connection=connection, signer=artist, store=store, collection=collection,
                                 item=MintItem(work, "Lazy dawn"), price_wei=PRICE, content_store=LocalStore.default(),
                                 confirm=signing)
     dialog = SignaturePreviewDialog(signing.previews[0])
@@ -126,7 +128,7 @@ def test_every_preview_says_in_eth_what_each_party_sends_and_receives(qtbot, cha
     assert dialog.field_labels["royaltyBps"].text() == "collection default"
     assert dialog.field_labels["price"].text() == "0.1 ETH"
     redeemed = Seen()
-    wm.buy_voucher(connection=connection, signer=bidder, voucher=voucher, confirm=redeemed)
+    lw.buy_voucher(connection=connection, signer=bidder, voucher=voucher, confirm=redeemed)
     redeem = rows(qtbot, redeemed.previews[0])
     assert redeem["Price"] == "0.1 ETH" and redeem["Royalty"] == "the collection's default"
     assert redeem["Signature"].startswith("0x") and len(redeem["Signature"]) == 132

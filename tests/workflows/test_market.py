@@ -13,6 +13,7 @@ from studio.library.db import Library, WorkQuery
 from studio.library.market import MarketStore
 from studio.storage.cid import Cid
 from studio.workflows import market as wm
+from studio.workflows import lazy_listings as lw
 from studio.workflows.collections import create_collection
 from studio.workflows.publish import file_commitment
 
@@ -187,7 +188,7 @@ def test_a_refused_preview_sends_nothing(market):
     assert market.balance(market.buyer) == balance
     assert market.contract().owner_of(token) == market.marketplace
     with pytest.raises(Cancelled, match="not signed"):
-        wm.lazy_list(connection=market.connection, signer=market.artist, store=market.store,
+        lw.lazy_list(connection=market.connection, signer=market.artist, store=market.store,
                      collection=market.collection, metadata=b'{"name": "never"}', price_wei=1,
                      confirm=Previews(answer=False))
     assert market.store.vouchers(market.chain_id) == []
@@ -199,23 +200,23 @@ def test_lazy_voucher_is_bought_minted_to_the_buyer_and_pays_the_artist(market):
     content = LocalStore.default()
     metadata = b'{"name": "Lazy dawn", "image": "ipfs://bafkreiexample"}'
     previews = Previews()
-    row = wm.lazy_list(connection=market.connection, signer=market.artist, store=market.store,
+    row = lw.lazy_list(connection=market.connection, signer=market.artist, store=market.store,
                        collection=market.collection, metadata=metadata, price_wei=PRICE, confirm=previews,
                        content_store=content)
     assert previews.seen[0].primary_type == "MintVoucher"  # the artist saw what is signed; no gas
     assert row.status == lm.ACTIVE and row.voucher_cid and row.metadata_cid == file_commitment(metadata).cid
     assert content.cat(Cid.parse(row.voucher_cid)) == row.voucher_json.encode()
     assert content.cat(Cid.parse(row.metadata_cid)) == metadata
-    signed = wm.parse_voucher_json(row.voucher_json)
+    signed = lw.parse_voucher_json(row.voucher_json)
     assert voucher_signer(signed) == market.artist.address
     assert [v.id for v in market.store.vouchers(market.chain_id)] == [row.id]
     with pytest.raises(InputError, match="Only the collection's owner"):
-        wm.lazy_list(connection=market.connection, signer=market.buyer, store=market.store,
+        lw.lazy_list(connection=market.connection, signer=market.buyer, store=market.store,
                      collection=market.collection, metadata=metadata, price_wei=PRICE, confirm=Previews())
     with pytest.raises(InputError, match="yourself"):
-        wm.buy_voucher(connection=market.connection, signer=market.artist, voucher=row, confirm=Previews())
+        lw.buy_voucher(connection=market.connection, signer=market.artist, voucher=row, confirm=Previews())
     artist_before = market.balance(market.artist)
-    bought = wm.buy_voucher(connection=market.connection, signer=market.buyer, voucher=row, confirm=Previews(),
+    bought = lw.buy_voucher(connection=market.connection, signer=market.buyer, voucher=row, confirm=Previews(),
                             store=market.store, marketplace=market.marketplace)
     assert market.contract().owner_of(bought.token_id) == market.buyer.address
     assert market.contract().token_uri(bought.token_id) == f"ipfs://{row.metadata_cid}"
@@ -226,10 +227,10 @@ def test_lazy_voucher_is_bought_minted_to_the_buyer_and_pays_the_artist(market):
     assert market.store.vouchers(market.chain_id) == []
     assert bought.token_id in [t.token_id for t in market.store.my_tokens(market.chain_id, market.buyer.address)]
     with pytest.raises(InputError, match="already bought"):
-        wm.buy_voucher(connection=market.connection, signer=market.bidder, voucher=row.voucher_json,
+        lw.buy_voucher(connection=market.connection, signer=market.bidder, voucher=row.voucher_json,
                        confirm=Previews())
     with pytest.raises(InputError, match="not a studio mint voucher"):
-        wm.parse_voucher_json(json.dumps({"format": "other"}))
+        lw.parse_voucher_json(json.dumps({"format": "other"}))
 
 
 def test_offers_are_made_withdrawn_and_accepted(market):
@@ -341,7 +342,7 @@ def test_a_bought_lazy_listing_records_its_token_against_the_work_which_cannot_b
 
     library, content = market.store.library, LocalStore.default()
     item = MintItem(_work_file(tmp_path), "Lazy dawn")
-    row = wm.lazy_list_work(connection=market.connection, signer=market.artist, store=market.store,
+    row = lw.lazy_list_work(connection=market.connection, signer=market.artist, store=market.store,
                             collection=market.collection, item=item, price_wei=PRICE, content_store=content,
                             confirm=Previews())
     [work] = library.works()
@@ -350,7 +351,7 @@ def test_a_bought_lazy_listing_records_its_token_against_the_work_which_cannot_b
         mint_works([item], market.collection, signer=market.artist, connection=market.connection, store=content,
                    library=library)
     # The buyer redeems from elsewhere: the artist's library has not seen it yet.
-    bought = wm.buy_voucher(connection=market.connection, signer=market.buyer, voucher=row.voucher_json,
+    bought = lw.buy_voucher(connection=market.connection, signer=market.buyer, voucher=row.voucher_json,
                             confirm=Previews())
     with pytest.raises(InputError, match="bought"):
         mint_works([item], market.collection, signer=market.artist, connection=market.connection, store=content,
@@ -370,3 +371,25 @@ def test_a_bought_lazy_listing_records_its_token_against_the_work_which_cannot_b
             estimate_mint([item], market.collection, signer=market.artist, connection=market.connection,
                           library=reopened, store=content)
         assert reopened.work_rows(WorkQuery(status="not-minted")) == []
+
+
+def test_an_expired_escrow_offer_stops_showing_as_active_but_can_be_withdrawn(market):
+    token = market.mint()
+    bidder = market.bidder
+    expiry = market.connection.latest_block_time() + 300
+    wm.make_offer(**market.kw(bidder), token_id=token, amount_wei=500, expiry=expiry)
+    [offer] = wm.incoming_offers(market.connection, market.marketplace, market.store, market.artist.address)
+    assert (offer.buyer, offer.amount_wei, offer.expiry) == (bidder.address, 500, expiry)
+    market.devnet.request("evm_increaseTime", [600])
+    market.devnet.request("evm_mine", [])
+    assert wm.incoming_offers(market.connection, market.marketplace, market.store, market.artist.address) == []
+    now = market.connection.latest_block_time()
+    assert market.store.offers_for(market.chain_id, market.collection, token, now=now) == []
+    [mine] = market.store.offers_by(market.chain_id, bidder.address)  # still there: its ETH waits to be withdrawn
+    assert mine.expired(now) and mine.status == lm.ACTIVE
+    with pytest.raises(InputError, match="has expired"):
+        wm.accept_offer(**market.kw(market.artist), token_id=token, buyer=bidder.address)
+    before = market.balance(bidder)
+    withdrawn = wm.withdraw_offer(**market.kw(bidder), token_id=token)
+    assert market.balance(bidder) - before == 500 - withdrawn.fee_wei
+    assert market.store.offers_by(market.chain_id, bidder.address) == []

@@ -352,6 +352,7 @@ def test_the_node_dropping_after_a_purchase_was_broadcast_and_a_sync_afterwards_
     from studio.chain.transactions import Connection
     from studio.library.market import SOLD_STATUS, MarketStore
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     artist, buyer, receiver, operator = signers[0], signers[1], signers[9], signers[8]
     direct = Connection.from_url(anvil_url)
@@ -402,6 +403,7 @@ def test_the_node_dropping_after_a_lazy_purchase_was_broadcast_and_a_sync_afterw
     from studio.chain.transactions import Connection
     from studio.library.market import REDEEMED, MarketStore
     from studio.workflows import market as wm
+    from studio.workflows import lazy_listings as lw
 
     artist, buyer, operator = signers[0], signers[2], signers[8]
     direct = Connection.from_url(anvil_url)
@@ -410,14 +412,14 @@ def test_the_node_dropping_after_a_lazy_purchase_was_broadcast_and_a_sync_afterw
                                    symbol="DRF", royalty_receiver=artist.address, royalty_bps=0)
     marketplace, _ = MarketplaceContract.deploy(direct, operator)
     market = MarketStore(library)
-    row = wm.lazy_list(connection=direct, signer=artist, store=market, collection=collection.address,
+    row = lw.lazy_list(connection=direct, signer=artist, store=market, collection=collection.address,
                        metadata=b'{"name": "Drift, unminted"}', price_wei=PRICE, confirm=lambda preview: True,
                        content_store=store)
     artist_before = direct.balance(artist.address)
 
     proxy.drop_after = "eth_sendRawTransaction"
     with pytest.raises(NetworkError, match="was sent"):
-        wm.buy_voucher(connection=through_proxy, signer=buyer, voucher=row, confirm=lambda preview: True,
+        lw.buy_voucher(connection=through_proxy, signer=buyer, voucher=row, confirm=lambda preview: True,
                        store=market, marketplace=marketplace.address)
     assert market.voucher(row.id).status != REDEEMED  # not seen yet
     contract = CollectionContract(direct, collection.address)
@@ -431,5 +433,5 @@ def test_the_node_dropping_after_a_lazy_purchase_was_broadcast_and_a_sync_afterw
     assert [t.token_id for t in market.my_tokens(direct.chain_id, buyer.address)] == [1]
     assert direct.balance(artist.address) - artist_before == PRICE
     with pytest.raises(InputError, match="already bought"):
-        wm.buy_voucher(connection=through_proxy, signer=buyer, voucher=row.voucher_json,
+        lw.buy_voucher(connection=through_proxy, signer=buyer, voucher=row.voucher_json,
                        confirm=lambda preview: True)

@@ -1,6 +1,8 @@
-"""Selling: list a token or change its price with the sale's split shown as the price is typed
-(royalty, marketplace fee, what the seller receives); lazy-list an unminted work (a signed mint
-voucher, no gas); and the preview of a voucher signature (EIP-712 typed data, no transaction).
+"""Selling: list a token (a Seaport order until the chosen expiry, or on the escrow marketplace where
+Seaport is not deployed) or change its price with the sale's split shown as the price is typed
+(royalty, marketplace fee, what the seller receives); list many selected tokens under one signature;
+lazy-list an unminted work (a signed mint voucher, no gas). The signatures' previews are in
+:mod:`studio.ui.dialogs.signature_preview`.
 
 The dialogs only collect and check what the person typed; the view-model starts the action and
 the Market tab shows its preview, progress and outcome.
@@ -11,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import format_eth, short_address
-from studio.ui.state.market import HeldToken, MarketState
-from studio.ui.widgets.wrapping_text import WrappingLabel
+from studio.ui.state.market import HeldToken, MarketState, card_name
+from studio.ui.widgets.expiry import ExpiryChooser
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:
     from studio.chain.contracts import SaleQuote
-    from studio.chain.transactions import MessagePreview
 
 QUOTE_DELAY_MS = 350
 
@@ -55,10 +56,14 @@ class SellDialog(QDialog):
         name = token.card.details.name if token.card else f"Token {token.token_id}"
         self.setWindowTitle("Change the price" if change else "List for sale")
         self.setMinimumWidth(500)
+        #: Seaport unless the token is on the escrow marketplace already, or the network has no Seaport.
+        self.escrow = (token.venue == "escrow") if change else not state.has_seaport
 
         title = plain_label(name)
         title.setObjectName("heroTitle")
-        where = plain_label(f"Token #{token.token_id} of {short_address(token.collection)} · held by "
+        collection = f"{token.collection_name} ({short_address(token.collection)})" if token.collection_name else \
+            short_address(token.collection)
+        where = plain_label(f"Token #{token.token_id} of {collection} · held by "
                             f"{state.account_name(token.owner)}", muted=True)
         where.setToolTip(f"{token.collection}\n{token.owner}")
         self.price = QLineEdit()
@@ -80,11 +85,20 @@ class SellDialog(QDialog):
         split_form.addRow(plain_label("Royalty", muted=True), self.royalty_line)
         split_form.addRow(plain_label("Marketplace fee", muted=True), self.fee_line)
         split_form.addRow(plain_label("You receive", muted=True), self.proceeds_line)
-        custody = plain_label("While listed, the marketplace holds the token; cancel the listing to take it back. "
-                              "The first listing of a token also asks you to approve the marketplace for it "
-                              "(a second transaction).", muted=True)
+        self.expiry = ExpiryChooser()
+        if self.escrow:
+            custody = plain_label("While listed, the escrow marketplace holds the token; cancel the listing to take "
+                                  "it back. The first listing of a token also asks you to approve the marketplace "
+                                  "for it (a second transaction).", muted=True)
+        else:
+            custody = plain_label("A Seaport listing is an order you sign: no gas, and the token stays in your wallet "
+                                  "until someone buys it. The first listing of a collection asks you to approve "
+                                  "Seaport for it once (a transaction); the creator's royalty is part of the "
+                                  "order.", muted=True)
         if change:
-            custody.setText(f"Listed now at {format_eth(token.price_wei, currency)}.")
+            custody.setText(f"Listed now at {format_eth(token.price_wei, currency)}." + (
+                "" if self.escrow else " Changing it cancels that listing (a transaction), then you sign the new "
+                                       "one."))
 
         self.error = error_label()
         self.busy = busy_bar()
@@ -96,6 +110,10 @@ class SellDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("Price", price_row)
+        if not self.escrow:
+            form.addRow("Valid for", self.expiry)
+        else:
+            self.expiry.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(where)
@@ -119,7 +137,8 @@ class SellDialog(QDialog):
         show_error(self.error, "")
         self.quote_job = None  # an older answer is for another price
         try:
-            job = self.state.quote(self.token.collection, self.token.token_id, self.price.text())
+            job = self.state.quote(self.token.collection, self.token.token_id, self.price.text(), escrow=self.escrow,
+                                   seller=self.token.owner)
         except StudioError as exc:
             self.quote = None
             for line in (self.royalty_line, self.fee_line, self.proceeds_line):
@@ -143,7 +162,8 @@ class SellDialog(QDialog):
                     f" to {short_address(quote.royalty_receiver)}" if quote.royalty_receiver else "")
         self.royalty_line.setText(f"{format_eth(quote.royalty_wei, currency, exact=True)}{receiver}")
         self.royalty_line.setToolTip(quote.royalty_receiver or "")
-        self.fee_line.setText(format_eth(quote.fee_wei, currency, exact=True))
+        self.fee_line.setText(format_eth(quote.fee_wei, currency, exact=True) if self.escrow or quote.fee_wei else
+                              "none (Seaport takes no fee; the studio adds none)")
         if own and quote.royalty_wei:  # the royalty comes back to the seller: they get the price less the fee
             self.proceeds_line.setText(f"{format_eth(quote.proceeds_wei + quote.royalty_wei, currency, exact=True)}"
                                        "  (the full price less the marketplace fee; the royalty is yours)")
@@ -158,10 +178,11 @@ class SellDialog(QDialog):
         """Start listing (or the price change); the tab shows the preview. Mistakes stay here."""
         show_error(self.error, "")
         try:
+            expiry = {"duration": self.expiry.duration, "until": self.expiry.until} if not self.escrow else {}
             if self.change:
-                self.job = self.state.change_price(self.token, self.price.text())
+                self.job = self.state.change_price(self.token, self.price.text(), **expiry)
             else:
-                self.job = self.state.list_token(self.token, self.price.text())
+                self.job = self.state.list_token(self.token, self.price.text(), escrow=self.escrow, **expiry)
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
@@ -207,6 +228,8 @@ class LazyListDialog(QDialog):
         self.days.setRange(1, 365)
         self.days.setValue(30)
         self.days.setSuffix(" days")
+        self.redeemer = QLineEdit()
+        self.redeemer.setPlaceholderText("anyone (or one buyer's address, 0x…)")
         form = QFormLayout()
         form.addRow("Collection", self.collection_combo)
         form.addRow("Work", self.work_combo)
@@ -215,6 +238,7 @@ class LazyListDialog(QDialog):
         form.addRow("License", self.license_combo)
         form.addRow("Price", price_row)
         form.addRow("Valid for", self.days)
+        form.addRow("Only for", self.redeemer)
         self.empty = plain_label("", muted=True)
         self.error = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -265,94 +289,82 @@ class LazyListDialog(QDialog):
         try:
             self.job = self.state.lazy_list(collection, work, self.name.text(), self.price.text(),
                                             description=self.description.toPlainText(),
-                                            license_id=self.license_combo.currentData(), days=self.days.value())
+                                            license_id=self.license_combo.currentData(), days=self.days.value(),
+                                            redeemer=self.redeemer.text().strip() or None)
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
         self.accept()
 
 
-class SignaturePreviewDialog(QDialog):
-    """What a voucher signature commits to (EIP-712 domain and fields); accepted means "sign it".
+class BulkListDialog(QDialog):
+    """List the selected tokens under one signature (Seaport's bulk order): a price for all of them,
+    changeable token by token, and one expiry. No gas after the collections' approvals."""
 
-    No transaction and no gas: the signature lets a buyer mint the work at the signed price."""
-
-    def __init__(self, preview: "MessagePreview", parent: QWidget | None = None, *, action: str = "") -> None:
+    def __init__(self, state: MarketState, tokens: list[HeldToken], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.preview = preview
-        self.setWindowTitle("Review before signing")
-        self.setMinimumWidth(620)
-        title = plain_label(action or "Sign a mint voucher")
+        self.state = state
+        self.tokens = tokens
+        self.job: Job | None = None
+        currency = state.network.currency
+        self.setWindowTitle("List tokens")
+        self.setMinimumWidth(560)
+        title = plain_label(f"List {len(tokens)} tokens with one signature")
         title.setObjectName("heroTitle")
-        intro = plain_label("Signing costs no gas and sends nothing. Anyone holding this voucher can buy the work "
-                            "at the price below until it expires; the purchase mints it to them.", muted=True)
-        self.form = QFormLayout()
-        self.form.setHorizontalSpacing(18)
-
-        def add(label: str, text: str) -> WrappingLabel:
-            key = QLabel(label)
-            key.setProperty("muted", True)
-            value = WrappingLabel(text)  # a digest or an address wraps instead of being cut off
-            self.form.addRow(key, value)
-            return value
-
-        add("Kind", preview.kind)
-        add("Signer", preview.signer)
-        fields = dict(preview.fields)
-        self.field_labels: dict[str, WrappingLabel] = {}
-        for entries in (preview.domain, preview.fields):
-            for key, value in entries:
-                self.field_labels[key] = add(VOUCHER_LABELS.get(key, key), voucher_field_text(key, value, fields))
-        price = str(fields.get("price", ""))
-        if price.isdigit():  # what moves, and when: nothing now; the price when someone buys it
-            amount = format_eth(int(price), exact=True)
-            for who, text in (("You send", "nothing now (no gas)"),
-                              ("The buyer sends", f"{amount} (when bought; they also pay the minting gas)"),
-                              ("You receive", f"{amount} (when bought)"),
-                              ("The buyer receives", "the token, minted to them (when bought)")):
-                add(who, text)
-        panel = QFrame()
-        panel.setObjectName("panel")
-        panel.setLayout(self.form)
-        self.form.setContentsMargins(16, 12, 16, 12)
-        self.buttons = QDialogButtonBox()
-        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.sign_button: QPushButton = self.buttons.addButton("Sign", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.sign_button.setProperty("accent", True)
-        self.cancel_button.setDefault(True)  # Enter never signs by accident
-        self.buttons.accepted.connect(self.accept)
+        intro = plain_label("One signature lists them all (Seaport's bulk order): no gas, and each token is bought or "
+                            "cancelled on its own. Each collection not yet approved for Seaport asks for one "
+                            "approval first.", muted=True)
+        self.price_all = QLineEdit()
+        self.price_all.setPlaceholderText("0.1")
+        self.price_all.textChanged.connect(self._fill_prices)
+        all_row = QHBoxLayout()
+        all_row.addWidget(self.price_all, 1)
+        all_row.addWidget(QLabel(currency))
+        self.expiry = ExpiryChooser()
+        top = QFormLayout()
+        top.addRow("Price of each", all_row)
+        top.addRow("Valid for", self.expiry)
+        rows = QWidget()
+        rows_form = QFormLayout(rows)
+        self.prices: list[QLineEdit] = []
+        for token in tokens:
+            edit = QLineEdit()
+            edit.setPlaceholderText("the price of each")
+            self.prices.append(edit)
+            name = card_name(token.card, f"Token {token.token_id}")
+            where = token.collection_name or short_address(token.collection)
+            rows_form.addRow(plain_label(f"{name} · #{token.token_id} · {where}"), edit)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(rows)
+        scroll.setMaximumHeight(260)
+        self.error = error_label()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.submit_button: QPushButton = self.buttons.addButton("Sign listings…",
+                                                                 QDialogButtonBox.ButtonRole.AcceptRole)
+        self.submit_button.setProperty("accent", True)
+        self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
-        layout.addWidget(panel)
+        layout.addLayout(top)
+        layout.addWidget(scroll)
+        layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
+    def _fill_prices(self, text: str) -> None:
+        for edit in self.prices:
+            if not edit.isModified():
+                edit.setText(text)
 
-#: The EIP-712 domain's and the voucher's field names, as people read them.
-VOUCHER_LABELS = {"name": "Domain", "version": "Domain version", "chainId": "Chain id",
-                  "verifyingContract": "Collection", "contentDigest": "Content (metadata SHA-256)", "price": "Price",
-                  "royaltyReceiver": "Royalty receiver", "royaltyBps": "Royalty", "nonce": "Nonce",
-                  "expiry": "Valid until"}
+    def submit(self) -> None:
+        show_error(self.error, "")
+        try:
+            self.job = self.state.list_tokens(self.tokens, [e.text() or self.price_all.text() for e in self.prices],
+                                              duration=self.expiry.duration, until=self.expiry.until)
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            return
+        self.accept()
 
-
-def voucher_field_text(key: str, value: Any, fields: dict[str, Any] | None = None) -> str:
-    """A voucher field for people: the price in ETH, the expiry as a date, the royalty as a share or
-    "collection default" (a zero receiver: the collection's own royalty applies)."""
-    text = str(value)
-    if key == "price" and text.isdigit():
-        return format_eth(int(text), exact=True)
-    if key == "expiry" and text.isdigit():
-        import datetime as dt
-
-        return dt.datetime.fromtimestamp(int(text), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    if key == "royaltyReceiver" and _zero_address(text):
-        return "collection default"
-    if key == "royaltyBps" and text.isdigit():
-        return "collection default" if _zero_address(str((fields or {}).get("royaltyReceiver", ""))) else \
-            f"{int(text) / 100:g} %"
-    return text
-
-
-def _zero_address(text: str) -> bool:
-    return len(text) == 42 and text.startswith("0x") and text[2:].strip("0") == ""

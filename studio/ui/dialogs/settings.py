@@ -50,7 +50,10 @@ class SettingsDialog(QDialog):
         self.config = config
         self.changed_keys: set[str] = set()
         #: Choices known only when the dialog opens (the configured networks), by setting key.
-        self.dynamic_choices: dict[str, list[tuple[str, Any]]] = {"network": network_choices()}
+        self.dynamic_choices: dict[str, list[tuple[str, Any]]] = {
+            "network": network_choices(),
+            "generation_backend": [("This computer", "this_computer"),
+                                   ("A Ray cluster (at the address below)", "ray_cluster")]}
         #: What an empty folder setting means, shown in its field instead of a blank.
         self.default_folders: dict[str, str] = {"works_folder": str(config.paths.data_dir / "works")}
         self._readers: dict[str, Callable[[], Any]] = {}

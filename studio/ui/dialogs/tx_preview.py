@@ -24,7 +24,7 @@ from studio.ui import theme
 if TYPE_CHECKING:
     from studio.chain.sender import GasSettings
     from studio.chain.simulation import AssetChange, ApprovalGrant, Simulation
-    from studio.chain.transactions import TxPreview
+    from studio.chain.transactions import Detail, Flow, TxPreview
 
 
 MONEY_ARGUMENTS = {"price", "amount", "value", "priceWei", "amountWei", "newPrice"}
@@ -54,7 +54,7 @@ def argument_text(name: str, value: Any, currency: str = "ETH", names: dict[str,
 def preview_rows(preview: "TxPreview", currency: str = "ETH") -> list[tuple[str, str]]:
     """The rows a person reads: network, from, to, what the call does (its details, or its arguments
     by name), what each party sends and receives, value and fees; every amount in ETH."""
-    from studio.chain.transactions import call_arguments, flow_label, flow_text
+    from studio.chain.transactions import call_arguments
 
     names = {preview.to.lower(): preview.to_name} if preview.to and preview.to_name else {}
     marker = "  ·  MAINNET: real money" if preview.is_mainnet else ""
@@ -65,15 +65,13 @@ def preview_rows(preview: "TxPreview", currency: str = "ETH") -> list[tuple[str,
     if preview.call:
         rows.append(("Function", f"{preview.call.contract}.{preview.call.function}"))
     if preview.details:
-        rows += [(label, format_eth(value, currency, exact=True) if isinstance(value, int) else value)
-                 for label, value in preview.details]
+        rows += detail_rows(preview.details, currency)
     elif preview.call:
         rows += [(f"  {name}", argument_text(name, value, currency, names)) for name, value in
                  call_arguments(preview.call)]
     elif preview.data not in ("", "0x"):
         rows.append(("Data", f"{(len(preview.data) - 2) // 2} bytes, not a studio contract call"))
-    rows += [(flow_label(flow), flow_text(flow, format_eth(flow.amount_wei, currency, exact=True)))
-             for flow in preview.flows]
+    rows += flow_rows(preview.flows, currency)
     gwei = format_eth(preview.max_fee_per_gas * 10**9, "gwei", exact=True)
     rows += [("Value", format_eth(preview.value_wei, currency, exact=True)),
              ("Max fee", f"{format_eth(preview.max_fee_wei, currency, exact=True)}  (up to {gwei} per gas)"),
@@ -82,6 +80,31 @@ def preview_rows(preview: "TxPreview", currency: str = "ETH") -> list[tuple[str,
     if preview.nonce is not None:
         rows.append(("Nonce", str(preview.nonce)))
     return rows
+
+
+def detail_rows(details: "tuple[Detail, ...]", currency: str = "ETH") -> list[tuple[str, str]]:
+    """A preview's detail lines; amounts (an int is wei of the network's currency, an `Amount` names its own) in ETH."""
+    from studio.chain.transactions import Amount
+
+    rows = []
+    for label, value in details:
+        if isinstance(value, Amount):
+            text = format_eth(value.wei, value.currency or currency, exact=True)
+        elif isinstance(value, int):
+            text = format_eth(value, currency, exact=True)
+        else:
+            text = value
+        rows.append((label, text))
+    return rows
+
+
+def flow_rows(flows: "tuple[Flow, ...]", currency: str = "ETH") -> list[tuple[str, str]]:
+    """'You send' / '0.1 ETH and token 3 (when it sells)' rows, amounts in ETH (or in the flow's own
+    currency, WETH for an offer)."""
+    from studio.chain.transactions import flow_label, flow_text
+
+    return [(flow_label(flow), flow_text(flow, format_eth(flow.amount_wei, flow.currency or currency, exact=True)))
+            for flow in flows]
 
 
 def token_amount(amount: int, decimals: int) -> str:

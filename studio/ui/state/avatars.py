@@ -163,6 +163,8 @@ class AvatarsState(QObject):
     mint_collection_requested = Signal(object)  # Path of the manifest: the window opens the batch mint
     preview_changed = Signal(object)        # QImage of the avatar forming (null when none)
     possible_changed = Signal(str)          # "864 combinations (661 valid)"
+    backend_text_changed = Signal(str)
+    workers_changed = Signal(object)        # tuple of WorkerStatus
 
     mode = Field(SINGLE)
     preset = Field(DEFAULT_PRESET)
@@ -189,6 +191,8 @@ class AvatarsState(QObject):
     photo_as_init = Field(True)
     collection_manifest = Field("")
     possible = Field("")
+    backend_text = Field("")     # where a collection is made: this computer, or the Ray cluster of the settings
+    workers = Field(())          # a collection run on a cluster: each worker (WorkerStatus: state, avatars made)
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
@@ -214,6 +218,7 @@ class AvatarsState(QObject):
         self._collection_items: dict[int, ResultItem] = {}
         self.out_dir_changed.connect(lambda _folder: self.load_collection_folder())
         self.out_dir = str(config.paths.data_dir / "avatar-collections" / "collection")
+        self.refresh_backend()
         if EXAMPLE_TRAITS.exists():
             self.load_traits(EXAMPLE_TRAITS)
 
@@ -371,8 +376,18 @@ class AvatarsState(QObject):
         """Make variation ``row`` of the sheet the new reference (to keep refining one character)."""
         self.reference_path = str(self.sheet_results.item(row).path)
 
+    def refresh_backend(self) -> None:
+        """Say where a collection will be made (the generation backend of the settings)."""
+        from studio.generation.backends import cluster_address
+
+        address = cluster_address(self.config)
+        self.backend_text = ("Made on this computer." if address is None else
+                             f"Made on the Ray cluster at {address} (Settings › Generation); each avatar is "
+                             "signed and saved here as it arrives.")
+
     def generate_collection(self) -> Job | None:
-        """Queue the collection (continuing one already started in the same folder)."""
+        """Queue the collection (continuing one already started in the same folder) on this computer
+        or, when the settings say so, on a Ray cluster."""
         try:
             self._check_idle()
             table = self.traits.to_table(self.template)
@@ -387,26 +402,41 @@ class AvatarsState(QObject):
         preset, preview_every = self.preset, self._preview_every()
         name = " ".join(self.collection_name.split()) or None
         self.collection_manifest = ""
+        self.refresh_backend()
+        self.workers = ()
+        from studio.generation.backends import cluster_address, open_backend
+
+        address = cluster_address(self.config)
 
         def run(progress: Any, cancel: Any) -> Any:
             from studio.ui.images import pil_to_qimage
             from studio.workflows.avatars import make_collection
 
             engine = self.lane.engine()
-            progress(JobProgress("Starting…", None))
+            progress(JobProgress("Starting…" if address is None else f"Connecting to {address}…", None))
+            shown: list[tuple[Any, ...]] = [()]
 
             def report(step: Any) -> None:
                 preview = pil_to_qimage(step.preview) if step.preview is not None else None
                 progress(JobProgress(step.text, step.fraction, preview))
+                workers = tuple(step.workers) if address is not None else ()
+                if workers != shown[0]:
+                    shown[0] = workers
+                    job.workers.emit(workers)
 
-            with self._library() as library:
-                return make_collection(table, count, seed, out_dir, engine, library=library, template=template,
-                                       preset=preset, model=self.model_name, size=size, steps=steps, cancel=cancel,
-                                       progress=report, on_saved=self._collection_reporter(job),
-                                       data_dir=self.config.paths.data_dir, preview_every=preview_every,
-                                       name=name)
+            backend = open_backend(self.config, engine, address, catalog=self.catalog)
+            try:
+                with self._library() as library:
+                    return make_collection(table, count, seed, out_dir, backend, library=library, template=template,
+                                           preset=preset, model=self.model_name, size=size, steps=steps,
+                                           cancel=cancel, progress=report, on_saved=self._collection_reporter(job),
+                                           data_dir=self.config.paths.data_dir, preview_every=preview_every,
+                                           name=name)
+            finally:
+                backend.close()
 
-        job = _AvatarJob(f"Collection of {count}", run, self)
+        job = _AvatarJob(f"Collection of {count}" + ("" if address is None else " on the Ray cluster"), run, self)
+        job.workers.connect(lambda workers: setattr(self, "workers", workers))
         job.saved.connect(self._show_collection_item)
         job.succeeded.connect(self._on_collection)
         self._folder_ticket += 1  # a folder still being read must not replace what this run shows
@@ -571,8 +601,13 @@ class AvatarsState(QObject):
 def _done_text(result: Any) -> str:
     """How a finished job is summed up under the progress strip."""
     if hasattr(result, "manifest"):  # a collection
+        report = getattr(result, "report", None)
+        where = ""
+        if report is not None and report.nodes and report.backend != "this computer":
+            where = " Made on " + ", ".join(f"{n.node}: {n.done}" + (f" ({n.lost} lost and made again)" if n.lost
+                                                                       else "") for n in report.nodes) + "."
         return (f"Done: {len(result.items)} avatars ({result.generated} made now) in {result.folder}; "
-                "the Gallery shows them.")
+                f"the Gallery shows them.{where}")
     works = result.works if hasattr(result, "works") else result
     count = len(works)
     return f"Done: {count} avatar{'s' if count != 1 else ''} saved; the Gallery shows {'them' if count != 1 else 'it'}."
@@ -589,3 +624,4 @@ class _AvatarJob(FunctionJob):
     """A function job that also reports each saved avatar."""
 
     saved = Signal(object)  # ResultItem
+    workers = Signal(object)   # a cluster run's workers: a tuple of WorkerStatus

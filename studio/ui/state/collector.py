@@ -506,7 +506,8 @@ class CollectorState(QObject):
         return job
 
     def make_offer(self, amount_text: str) -> Job:
-        """Offer ETH for the shown token (escrowed by the studio marketplace) through the Market tab's flow."""
+        """Offer for the shown token through the Market tab's flow: a Seaport offer in WETH where the
+        network has Seaport, else ETH escrowed by the studio marketplace."""
         card = self.detail
         if card is None or self.market_state is None:
             raise InputError("Choose a token first." if card is None else

@@ -1,12 +1,18 @@
-"""The Market tab's view-model: what is for sale, what the wallet's accounts hold, offers, and every
-market action (buy, list, change price, cancel, lazy-list, offers, withdraw proceeds).
+"""The Market tab's view-model: what is for sale, what the wallet's accounts hold, offers, their own
+Seaport orders, and every market action (buy, list one or many, change price, cancel one or all,
+lazy-list, offers, withdraw proceeds).
 
-No widgets here. Reading the market (`refresh`: sync the marketplace's events into the library,
-then read listings, lazy vouchers, tokens and offers) and every action run as background jobs;
-card details (name, image thumbnail, artist, royalty, provenance verdict) are fetched by a
-second job that streams each card as it is ready. What can be refused without a node (a locked
-wallet, a bad price, buying one's own listing, too little balance) is refused before any job
-starts, with a `StudioError` the tab shows.
+No widgets here. Reading the market (`refresh`: sync the escrow marketplace's events into the library,
+look at every open Seaport order again, then read listings, lazy vouchers, tokens and offers; see
+:mod:`studio.ui.state.market_snapshot`) and every action run as background jobs; card details (name,
+image thumbnail, artist, royalty, provenance verdict) are fetched by a second job that streams each
+card as it is ready. What can be refused without a node (a locked wallet, a bad price, buying one's
+own listing, too little balance) is refused before any job starts, with a `StudioError` the tab shows.
+
+New listings and offers are Seaport orders (:mod:`studio.ui.state.market_seaport`); the escrow
+marketplace's listings and offers made before still show and can be bought, cancelled and withdrawn
+(:mod:`studio.ui.state.market_escrow`, with lazy listings). Where a network has no Seaport, new
+listings and offers go to the escrow marketplace.
 
 One acting account: every view shows, and every action signs as, the wallet's current account (the
 one the Market header's switcher, the Wallet tab and the status bar show). The sync reads every
@@ -22,85 +28,31 @@ is signed until the answer is yes.
 """
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage
 
-from studio.errors import Cancelled, InputError, StudioError, WalletLocked
+from studio.errors import Cancelled, InputError, WalletLocked
 from studio.ui.binding import Field
 from studio.ui.money import format_eth, parse_eth, short_address
 from studio.ui.state.wallet import WalletState
-from studio.ui.widgets.market_tables import (LAZY, LISTING, Card, HeldToken, HeldTokensModel, card_name,  # noqa: F401
-                                             ListingsModel, MarketItem, OfferLine, OffersModel, plain_tooltip)
+from studio.ui.state.market_escrow import EscrowActions
+from studio.ui.state.market_jobs import ActionOutcome, PreviewRequest, thumbnail, voucher_royalty
+from studio.ui.state.market_seaport import SeaportActions
+from studio.ui.state.market_snapshot import MarketSnapshot, read_snapshot
+from studio.ui.widgets.market_tables import (ESCROW, LAZY, LISTING, SEAPORT, Card, HeldToken,  # noqa: F401
+                                             HeldTokensModel, ListingsModel, MarketItem, OfferLine, OffersModel,
+                                             OrderLine, OrdersModel, card_name, plain_tooltip)
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
     from studio.library.db import Collection, Library, Work
-    from studio.library.market import OfferRow, VoucherRow
-    from studio.workflows.market import TokenDetails
+    from studio.workflows.seaport_market import SeaportVenue
 
 #: How often the market is read again while the tab is visible.
 SYNC_INTERVAL_MS = 15_000
-THUMBNAIL = 96
-
-
-@dataclass(frozen=True)
-class MarketSnapshot:
-    """What one sync read, for one network."""
-
-    network_key: str
-    chain_id: int
-    marketplace: str
-    block: int
-    items: tuple[MarketItem, ...]
-    held: tuple[HeldToken, ...]
-    offers_made: tuple[OfferLine, ...]
-    offers_incoming: tuple[OfferLine, ...]
-    payments_due: tuple[tuple[str, int], ...] = ()   # (account, wei the marketplace holds for it)
-    collection_names: tuple[tuple[str, str], ...] = ()  # (lower-case address, name) of every collection shown
-
-
-@dataclass(frozen=True)
-class ActionOutcome:
-    """A finished action: its words for the status line, and the workflow's result."""
-
-    action: str
-    message: str
-    result: Any
-
-
-class PreviewRequest:
-    """A worker's question "sign this?" waiting for the person's answer on the GUI thread."""
-
-    def __init__(self, preview: Any, action: str) -> None:
-        self.preview = preview
-        self.action = action
-        self.accepted = False
-        self._event = threading.Event()
-
-    @property
-    def is_transaction(self) -> bool:
-        """A TxPreview (gas, value); otherwise a typed-data signature (a lazy listing's voucher)."""
-        return hasattr(self.preview, "gas_limit")
-
-    @property
-    def answered(self) -> bool:
-        return self._event.is_set()
-
-    def answer(self, accepted: bool) -> None:
-        if not self._event.is_set():
-            self.accepted = bool(accepted)
-            self._event.set()
-
-    def wait(self, cancel: Any, poll: float = 0.1) -> bool:
-        while not self._event.wait(poll):
-            if cancel is not None and cancel.cancelled:
-                return False
-        return self.accepted
 
 
 # ---- the view-model ------------------------------------------------------------------------
@@ -140,17 +92,22 @@ class MarketState(QObject):
                  parent: QObject | None = None, *, sync_interval_ms: int = SYNC_INTERVAL_MS,
                  tx_timeout: float = 120.0) -> None:
         from studio.library.market import MarketStore
+        from studio.library.orders import OrderStore
 
         super().__init__(parent)
         self.wallet_state = wallet_state
         self.library = library
         self.store = MarketStore(library)
+        self.orders_store = OrderStore(library)
         self.background = background
         self.tx_timeout = tx_timeout
         self.listings = ListingsModel(self)
         self.held = HeldTokensModel(self)
         self.offers_made = OffersModel(self)
         self.offers_incoming = OffersModel(self)
+        self.my_orders = OrdersModel(self)
+        self.escrow = EscrowActions(self)
+        self.seaport = SeaportActions(self)
         self.snapshot: MarketSnapshot | None = None
         self.cards: dict[tuple[str, str, str], Card] = {}
         self.pending_requests: list[PreviewRequest] = []
@@ -169,6 +126,10 @@ class MarketState(QObject):
         wallet_state.current_account_changed.connect(lambda _address: self._show_acting())
         self._rename_accounts()
 
+    @property
+    def models(self) -> tuple[Any, ...]:
+        return (self.listings, self.held, self.offers_made, self.offers_incoming, self.my_orders)
+
     # -- reading the market -------------------------------------------------------------------
 
     @property
@@ -186,6 +147,11 @@ class MarketState(QObject):
         index = self.wallet_state.accounts.index_of(self.acting_account) if self.acting_account else -1
         return self.wallet_state.accounts.row(index).name if index >= 0 else "No account"
 
+    @property
+    def has_seaport(self) -> bool:
+        """Whether the network has Seaport (as last read): new listings and offers go there."""
+        return self.snapshot is not None and self.snapshot.venue is not None
+
     def set_visible(self, visible: bool) -> None:
         """The tab shows (sync now, then every few seconds) or hides (stop the timer)."""
         if visible:
@@ -195,11 +161,12 @@ class MarketState(QObject):
             self.timer.stop()
 
     def refresh(self) -> Job | None:
-        """Sync the marketplace's new events into the library, then read what the views show.
-        A sync already running is not doubled (None is returned)."""
+        """Sync the marketplace's new events into the library, look at the open Seaport orders again, then
+        read what the views show. A sync already running is not doubled (None is returned)."""
         if self._sync_job is not None:
             return None
-        session, store, network = self.wallet_state.session, self.store, self.network
+        session, store, orders, network = self.wallet_state.session, self.store, self.orders_store, self.network
+        library = self.library
         accounts = [row.address for row in self.wallet_state.accounts.rows()]
         generation = self._generation
         known = self._marketplaces.get(network.key)
@@ -211,7 +178,8 @@ class MarketState(QObject):
             connection = session.connection()
             marketplace = known or marketplace_address(network)
             result = wm.sync_market(connection, marketplace, store, cancel=cancel)
-            return _read_snapshot(connection, network.key, marketplace, store, accounts, result.last_block)
+            return read_snapshot(connection, network, marketplace, store, orders, accounts, result.last_block,
+                                 library=library, cancel=cancel)
 
         job = FunctionJob(f"Reading the market on {network.name}", work)
         self._sync_job = job
@@ -232,23 +200,27 @@ class MarketState(QObject):
         self._marketplaces[snapshot.network_key] = snapshot.marketplace
         self.snapshot = snapshot
         self.last_block = snapshot.block
-        self.status_line = f"{self.network.name} · read up to block {snapshot.block} · {time.strftime('%H:%M:%S')}"
-        for model in (self.listings, self.held, self.offers_made, self.offers_incoming):
-            model.collection_names = dict(snapshot.collection_names)
+        where = "" if snapshot.venue is not None else " · no Seaport on this network: escrow marketplace only"
+        self.status_line = (f"{self.network.name} · read up to block {snapshot.block} · "
+                            f"{time.strftime('%H:%M:%S')}{where}")
+        for model in self.models:
+            model.collection_names = dict(snapshot.names)
         self.listings.set_rows([self._with_card(i) for i in snapshot.items])
         self._show_acting()
         self._load_cards(snapshot)
         self.synced.emit()
 
     def _show_acting(self) -> None:
-        """Fill the views of the acting account from the last sync (its tokens and its offers)."""
+        """Fill the views of the acting account from the last sync (its tokens, offers and orders)."""
         snapshot, me = self.snapshot, self.acting_account.lower()
         held = [t for t in snapshot.held if t.owner.lower() == me] if snapshot else []
         made = [o for o in snapshot.offers_made if o.account.lower() == me] if snapshot else []
         incoming = [o for o in snapshot.offers_incoming if o.account.lower() == me] if snapshot else []
+        orders = [o for o in snapshot.orders if o.order.offerer.lower() == me] if snapshot else []
         self.held.set_rows([self._with_card(t) for t in held])
         self.offers_made.set_rows([self._with_card(o) for o in made])
         self.offers_incoming.set_rows([self._with_card(o) for o in incoming])
+        self.my_orders.set_rows([self._with_card(o) for o in orders])
 
     def _on_sync_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -265,15 +237,21 @@ class MarketState(QObject):
         wanted: dict[tuple[str, str, str], dict[str, Any]] = {}
         for item in snapshot.items:
             if item.kind == LAZY and item.voucher is not None:
-                signed_bps = _voucher_royalty(item.voucher)
+                signed_bps = voucher_royalty(item.voucher)
                 wanted[item.key] = {"collection": item.collection, "metadata_cid": item.voucher.metadata_cid,
                                     "royalty_bps": signed_bps}
-            else:
+            elif item.token_id is not None:
                 wanted[item.key] = {"collection": item.collection, "token_id": item.token_id}
         for held in snapshot.held:
             wanted.setdefault(held.key, {"collection": held.collection, "token_id": held.token_id})
         for line in (*snapshot.offers_made, *snapshot.offers_incoming):
-            wanted.setdefault(line.key, {"collection": line.offer.collection, "token_id": line.offer.token_id})
+            token = line.token_id if line.token_id is not None else line.offer.token_id
+            if token is not None:
+                wanted.setdefault(line.key, {"collection": line.offer.collection, "token_id": token})
+        for order in snapshot.orders:
+            if order.order.token_id is not None and order.order.collection:
+                wanted.setdefault(order.key, {"collection": order.order.collection,
+                                              "token_id": order.order.token_id})
         missing = {key: spec for key, spec in wanted.items() if key not in self.cards}
         if not missing or self._details_job is not None:
             return
@@ -288,7 +266,7 @@ class MarketState(QObject):
                 if cancel.cancelled:
                     raise Cancelled()
                 details = token_details(connection, fetcher=fetcher, library=library, **spec)
-                progress((key, Card(details, _thumbnail(details.image))))
+                progress((key, Card(details, thumbnail(details.image))))
             return len(missing)
 
         job = FunctionJob("Reading token details", work)
@@ -310,7 +288,7 @@ class MarketState(QObject):
         if generation != self._generation:
             return
         self.cards[key] = card
-        for model in (self.listings, self.held, self.offers_made, self.offers_incoming):
+        for model in self.models:
             model.set_card(key, card)
 
     def _on_cards_failed(self, generation: int, exc: BaseException) -> None:
@@ -321,7 +299,7 @@ class MarketState(QObject):
         if self._details_job is job:
             self._details_job = None
             if self.snapshot is not None and any(
-                    row.key not in self.cards for row in self.listings.rows() + self.held.rows()):
+                    row.key not in self.cards for row in self.listings.all_rows + self.held.rows()):
                 self._load_cards(self.snapshot)  # rows that arrived while the job ran
 
     def _on_network_changed(self, _key: str) -> None:
@@ -329,7 +307,7 @@ class MarketState(QObject):
         self.snapshot = None
         self.cards.clear()
         self.last_block = -1
-        for model in (self.listings, self.held, self.offers_made, self.offers_incoming):
+        for model in self.models:
             model.currency = self.network.currency
             model.set_rows([])
         self.status_line = f"{self.network.name} · reading the market…"
@@ -340,29 +318,37 @@ class MarketState(QObject):
 
     def _rename_accounts(self) -> None:
         names = {row.address.lower(): row.name for row in self.wallet_state.accounts.rows()}
-        for model in (self.listings, self.held, self.offers_made, self.offers_incoming):
+        for model in self.models:
             model.names = names
             model.layoutChanged.emit()
 
     # -- what the dialogs need ------------------------------------------------------------------
 
-    def quote(self, collection: str, token_id: int, price_text: str) -> Job:
-        """How a price splits (royalty, marketplace fee, what the seller receives); result: a SaleQuote."""
+    def quote(self, collection: str, token_id: int, price_text: str, *, escrow: bool = False,
+              seller: str | None = None) -> Job:
+        """How a price splits (royalty, marketplace fee, what the seller receives); result: a SaleQuote.
+        A Seaport listing pays the creator's royalty as the collection answers it and no fee."""
         price = self.parse_price(price_text)
-        marketplace = self._marketplace()
+        marketplace = self.marketplace()
         session = self.wallet_state.session
+        escrow = escrow or not self.has_seaport
+        seller = seller or self.acting_account
 
         def work(_progress: Any, _cancel: Any) -> Any:
-            from studio.workflows.market import quote_listing
+            if escrow:
+                from studio.workflows.market import quote_listing
 
-            return quote_listing(session.connection(), marketplace, collection, token_id, price)
+                return quote_listing(session.connection(), marketplace, collection, token_id, price)
+            from studio.workflows.seaport_market import listing_quote
+
+            return listing_quote(session.connection(), collection, token_id, price, seller)
 
         return self.background.start(FunctionJob("Quoting the sale", work))
 
-    def parse_price(self, text: str) -> int:
+    def parse_price(self, text: str, what: str = "A price") -> int:
         price = parse_eth(text, self.network.currency)
         if price <= 0:
-            raise InputError("A price must be more than zero.")
+            raise InputError(f"{what} must be more than zero.")
         return price
 
     def my_collections(self) -> list["Collection"]:
@@ -379,148 +365,154 @@ class MarketState(QObject):
     def account_name(self, address: str) -> str:
         return self.listings.who(address)
 
-    # -- actions -------------------------------------------------------------------------------
+    def payment_due(self, account: str | None = None) -> int:
+        """Wei the escrow marketplace holds for an account (the acting one unless named), as last read."""
+        who = (account or self.acting_account or "").lower()
+        snapshot = self.snapshot
+        return next((wei for owner, wei in (snapshot.payments_due if snapshot else ()) if owner.lower() == who), 0)
+
+    def weth_held(self, account: str | None = None) -> int | None:
+        """Wei of WETH an account holds (the acting one unless named), as last read; None without Seaport."""
+        who = (account or self.acting_account or "").lower()
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.venue is None:
+            return None
+        return next((wei for owner, wei in snapshot.weth if owner.lower() == who), 0)
+
+    def label(self, item: MarketItem) -> str:
+        return card_name(item.card, f"token {item.token_id}" if item.token_id is not None else "the unminted work")
+
+    # -- actions: listings ---------------------------------------------------------------------
 
     def buy(self, item: MarketItem) -> Job:
-        """Buy a listed token (at the price shown) or a lazy listing, as the current account."""
+        """Buy a listing at the price shown (a Seaport order, an escrow listing or a lazy listing), as the
+        acting account."""
         account = self._signing_account("buy")
         if item.seller.lower() == account.lower():
             raise InputError("This is your own listing.", hint="Choose another account to buy it, or cancel it.")
-        self._check_balance(account, item.price_wei)
-        common = self._common()
+        self.check_balance(account, item.price_wei)
+        if item.kind == SEAPORT:
+            return self.seaport.buy(item, account)
         if item.kind == LAZY:
-            if item.voucher is None:
-                raise InputError("This lazy listing has no voucher to redeem.")
-            voucher = item.voucher
-            return self._act("buy-voucher", f"Buying {self._label(item)}", account,
-                             lambda wm, kw: wm.buy_voucher(
-                                 voucher=voucher, **kw, **common),
-                             lambda r: f"Bought token {r.token_id} (minted to you) for "
-                                       f"{format_eth(r.price_wei, self.network.currency)}.")
-        return self._act("buy", f"Buying {self._label(item)}", account,
-                         lambda wm, kw: wm.buy_listing(
-                             collection=item.collection, token_id=item.token_id, expected_price_wei=item.price_wei,
-                             **kw, **common),
-                         lambda r: f"Bought token {r.token_id} for {format_eth(r.price_wei, self.network.currency)}.")
+            return self.escrow.buy_voucher(item, account)
+        return self.escrow.buy(item, account)
 
-    def list_token(self, token: HeldToken, price_text: str) -> Job:
-        """List a token the wallet holds at a price (the marketplace is approved for it first if needed)."""
+    def list_token(self, token: HeldToken, price_text: str, *, duration: int | None = None,
+                   until: int | None = None, escrow: bool = False) -> Job:
+        """List a token the wallet holds: a Seaport order until `until` (or `duration` seconds; 7 days by
+        default; Seaport approved for the collection first if needed), or on the escrow marketplace."""
         if token.listed:
             raise InputError(f"Token {token.token_id} is already listed.", hint="Change its price instead.")
         price = self.parse_price(price_text)
         self._signing_account("list a token", token.owner)
-        common = self._common()
-        return self._act("list", f"Listing token {token.token_id}", token.owner,
-                         lambda wm, kw: wm.list_token(
-                             collection=token.collection, token_id=token.token_id, price_wei=price, **kw, **common),
-                         lambda r: f"Token {r.token_id} is listed at {format_eth(r.price_wei, self.network.currency)}.")
+        if escrow or not self.has_seaport:
+            return self.escrow.list_token(token, price)
+        return self.seaport.list_tokens([token], [price], duration=duration, until=until)
 
-    def change_price(self, token: HeldToken, price_text: str) -> Job:
+    def list_tokens(self, tokens: list[HeldToken], price_texts: list[str], *, duration: int | None = None,
+                    until: int | None = None) -> Job:
+        """List many tokens with one signature (Seaport's bulk order), each at its price."""
+        if not tokens:
+            raise InputError("Select the tokens to list.")
+        if len(price_texts) != len(tokens):
+            raise InputError("Give each token a price.")
+        if not self.has_seaport:
+            raise InputError(f"{self.network.name} has no Seaport: list tokens one by one on the escrow marketplace.")
+        prices = [self.parse_price(text, f"The price of token {t.token_id}") for t, text in zip(tokens, price_texts)]
+        owners = {t.owner.lower() for t in tokens}
+        for token in tokens:
+            if token.listed:
+                raise InputError(f"Token {token.token_id} is already listed.", hint="Leave it out of the selection.")
+        self._signing_account("list tokens", tokens[0].owner if len(owners) == 1 else "")
+        return self.seaport.list_tokens(tokens, prices, duration=duration, until=until)
+
+    def change_price(self, token: HeldToken, price_text: str, *, duration: int | None = None,
+                     until: int | None = None) -> Job:
         if not token.listed:
             raise InputError(f"Token {token.token_id} is not listed.", hint="List it first.")
         price = self.parse_price(price_text)
         if price == token.price_wei:
             raise InputError("That is the price it has now.")
         self._signing_account("change a price", token.owner)
-        common = self._common()
-        return self._act("change-price", f"Changing the price of token {token.token_id}", token.owner,
-                         lambda wm, kw: wm.change_price(
-                             collection=token.collection, token_id=token.token_id, price_wei=price, **kw, **common),
-                         lambda r: f"Token {r.token_id} now costs {format_eth(r.price_wei, self.network.currency)}.")
+        if token.venue == SEAPORT:
+            return self.seaport.change_price(token, price, duration=duration, until=until)
+        return self.escrow.change_price(token, price)
 
     def cancel_listing(self, token: HeldToken) -> Job:
         if not token.listed:
             raise InputError(f"Token {token.token_id} is not listed.")
         self._signing_account("cancel a listing", token.owner)
-        common = self._common()
-        return self._act("cancel", f"Cancelling the listing of token {token.token_id}", token.owner,
-                         lambda wm, kw: wm.cancel_listing(
-                             collection=token.collection, token_id=token.token_id, **kw, **common),
-                         lambda r: f"Token {r.token_id} is no longer listed; it is back in your account.")
+        if token.venue == SEAPORT:
+            return self.seaport.cancel_listing(token)
+        return self.escrow.cancel_listing(token)
 
     def lazy_list(self, collection: "Collection", work: "Work", name: str, price_text: str, *,
-                  description: str = "", license_id: str = "all-rights-reserved", days: int = 30) -> Job:
+                  description: str = "", license_id: str = "all-rights-reserved", days: int = 30,
+                  redeemer: str | None = None) -> Job:
         """List a work without minting it: store its image, sign a mint voucher (no gas)."""
-        from pathlib import Path
-
-        from studio.workflows.mint import MintItem
-
         price = self.parse_price(price_text)
-        if days < 1:
-            raise InputError("A lazy listing stays valid for at least one day.")
         self._signing_account("sign a lazy listing", collection.owner)
-        if not Path(work.path).is_file():
-            raise InputError(f"The work's file {work.path} is gone.", hint="Choose another work.")
-        item = MintItem(Path(work.path), name, description=description, license=license_id)
-        store, network = self.store, self.network
-        expiry = int(time.time()) + days * 86_400
+        return self.escrow.lazy_list(collection, work, name, price, description=description, license_id=license_id,
+                                     days=days, redeemer=redeemer or None)
 
-        def run(wm: Any, kw: dict[str, Any]) -> "VoucherRow":
-            from studio.config import load_config
-            from studio.workflows.publish import store_from_config
+    def cancel_all_lazy(self, collection: "Collection") -> Job:
+        """Void every mint voucher of one of the acting account's collections (one transaction)."""
+        self._signing_account("cancel its lazy listings", collection.owner)
+        return self.escrow.cancel_all_lazy(collection)
 
-            content_store = store_from_config(load_config(), self.wallet_state.wallet)
-            return wm.lazy_list_work(store=store, collection=collection.address, item=item, price_wei=price,
-                                     content_store=content_store, expiry=expiry, **kw)
+    # -- actions: offers and orders -------------------------------------------------------------
 
-        return self._act("lazy-list", f"Lazily listing {name.strip() or 'the work'}", collection.owner, run,
-                         lambda r: f"{name.strip()} is for sale at {format_eth(r.price_wei, network.currency)}; "
-                                   "a purchase mints it (you paid no gas).")
-
-    def make_offer(self, collection: str, token_id: int, amount_text: str) -> Job:
-        """Offer ETH for a token, as the current account (held in escrow until withdrawn or accepted)."""
+    def make_offer(self, collection: str, token_id: int | None, amount_text: str, *, duration: int | None = None,
+                   until: int | None = None, escrow: bool = False) -> Job:
+        """Offer for a token (or, with `token_id` None, for any token of the collection) as the acting
+        account: a Seaport order in WETH by default, or ETH held by the escrow marketplace."""
         account = self._signing_account("make an offer")
-        amount = self.parse_price(amount_text)
-        if any(t.collection.lower() == collection.lower() and t.token_id == token_id
-               and t.owner.lower() == account.lower() for t in self.held.rows()):
+        amount = self.parse_price(amount_text, "An offer")
+        if token_id is not None and any(t.collection.lower() == collection.lower() and t.token_id == token_id
+                                        and t.owner.lower() == account.lower() for t in self.held.rows()):
             raise InputError(f"Token {token_id} is yours; an offer is for someone else's token.")
-        self._check_balance(account, amount)
-        common = self._common()
-        return self._act("offer", f"Offering for token {token_id}", account,
-                         lambda wm, kw: wm.make_offer(
-                             collection=collection, token_id=token_id, amount_wei=amount, **kw, **common),
-                         lambda r: f"Offer of {format_eth(r.price_wei, self.network.currency)} on token "
-                                   f"{r.token_id} made (in escrow).")
+        if escrow or not self.has_seaport:
+            if token_id is None:
+                raise InputError("The escrow marketplace takes offers for one token, not for a collection.")
+            expiry = until if until is not None else (int(time.time()) + duration if duration else None)
+            return self.escrow.make_offer(collection, token_id, amount, account, expiry)
+        return self.seaport.make_offer(collection, token_id, amount, account, duration=duration, until=until)
 
     def withdraw_offer(self, line: OfferLine) -> Job:
+        """Take back one's own offer: withdraw an escrow offer's ETH, or cancel a Seaport offer."""
         offer = line.offer
         self._signing_account("withdraw an offer", offer.buyer)
-        common = self._common()
-        return self._act("withdraw-offer", f"Withdrawing the offer on token {offer.token_id}", offer.buyer,
-                         lambda wm, kw: wm.withdraw_offer(
-                             collection=offer.collection, token_id=offer.token_id, **kw, **common),
-                         lambda r: f"Offer withdrawn: {format_eth(r.price_wei, self.network.currency)} is back.")
+        if offer.venue == SEAPORT and offer.order is not None:
+            return self.seaport.cancel_order(OrderLine(offer.order))
+        return self.escrow.withdraw_offer(line)
 
     def accept_offer(self, line: OfferLine) -> Job:
         """Sell a token the wallet holds to the buyer of an incoming offer, for that offer."""
         offer = line.offer
+        token_id = line.token_id if line.token_id is not None else offer.token_id
         holder = line.account or next((t.owner for t in self.held.rows() if t.collection.lower() ==
-                                       offer.collection.lower() and t.token_id == offer.token_id), None)
+                                       offer.collection.lower() and t.token_id == token_id), None)
         if holder is None:
-            raise InputError(f"Token {offer.token_id} is not in your collection any more.",
-                             hint="Refresh the market.")
+            raise InputError(f"Token {token_id} is not in your collection any more.", hint="Refresh the market.")
         holder = self._signing_account("accept an offer", holder)
-        common = self._common()
-        return self._act("accept-offer", f"Accepting the offer on token {offer.token_id}", holder,
-                         lambda wm, kw: wm.accept_offer(
-                             collection=offer.collection, token_id=offer.token_id, buyer=offer.buyer,
-                             amount_wei=offer.amount_wei, **kw, **common),
-                         lambda r: f"Token {r.token_id} sold for {format_eth(r.price_wei, self.network.currency)}.")
+        if offer.venue == SEAPORT:
+            return self.seaport.accept_offer(line, holder)
+        return self.escrow.accept_offer(line, holder)
 
-    def payment_due(self, account: str | None = None) -> int:
-        """Wei the marketplace holds for an account (the acting one unless named), as last read."""
-        who = (account or self.acting_account or "").lower()
-        snapshot = self.snapshot
-        return next((wei for owner, wei in (snapshot.payments_due if snapshot else ()) if owner.lower() == who), 0)
+    def cancel_order(self, line: OrderLine) -> Job:
+        """Cancel one of the acting account's Seaport orders on chain."""
+        self._signing_account("cancel an order", line.order.offerer)
+        return self.seaport.cancel_order(line)
+
+    def cancel_all_orders(self) -> Job:
+        """Cancel every Seaport listing and offer the acting account signed (one transaction)."""
+        account = self._signing_account("cancel all orders")
+        self.venue()
+        return self.seaport.cancel_all(account)
 
     def withdraw_proceeds(self) -> Job:
-        """Collect payments the marketplace holds for the acting account (pull payments)."""
-        who = self._signing_account("withdraw payments")
-        common = self._common()
-        common.pop("store")
-        return self._act("withdraw", "Withdrawing payments", who,
-                         lambda wm, kw: wm.withdraw_proceeds(**kw, **common),
-                         lambda r: f"Withdrew {format_eth(r.price_wei, self.network.currency)}.")
+        """Collect payments the escrow marketplace holds for the acting account (pull payments)."""
+        return self.escrow.withdraw_proceeds(self._signing_account("withdraw payments"))
 
     # -- plumbing of actions ---------------------------------------------------------------------
 
@@ -533,56 +525,61 @@ class MarketState(QObject):
         if not address or self.wallet_state.accounts.index_of(address) < 0:
             raise InputError(f"{short_address(address) or 'No account'} is not an account of this wallet.",
                              hint="Choose one of the wallet's accounts.")
+        if owner == "":
+            raise InputError("The selection holds tokens of several accounts; one signature lists one account's.")
         if owner is not None and owner.lower() != address.lower():
             raise InputError(f"This belongs to {self.account_name(owner)}, not to {self.account_name(address)}, "
                              f"who is acting now: nothing was signed.",
                              hint=f"Choose {self.account_name(owner)} in the Market's header to {what}.")
-        self._marketplace()
+        self.marketplace()
         return self.wallet_state.account_row(address).address
 
-    def _marketplace(self) -> str:
+    def marketplace(self) -> str:
+        """The escrow marketplace of the network, as the last read found it."""
         marketplace = self._marketplaces.get(self.network.key)
         if marketplace is None:
             raise InputError(f"The market on {self.network.name} has not been read yet.",
                              hint="Wait for the first sync (or press Refresh).")
         return marketplace
 
-    def _check_balance(self, account: str, amount_wei: int) -> None:
+    def venue(self) -> "SeaportVenue":
+        """Seaport and WETH of the network, as the last read found them."""
+        self.marketplace()
+        venue = self.snapshot.venue if self.snapshot is not None else None
+        if venue is None:
+            raise InputError(f"{self.network.name} has no Seaport: listings and offers go to the escrow marketplace "
+                             "there.")
+        return venue
+
+    def check_balance(self, account: str, amount_wei: int) -> None:
         balance = self.wallet_state.account_row(account).balance_wei
         if balance is not None and balance < amount_wei:
             currency = self.network.currency
             raise InputError(f"This costs {format_eth(amount_wei, currency)}, but the account holds only "
                              f"{format_eth(balance, currency)}.", hint="Add funds or choose another account.")
 
-    def _common(self) -> dict[str, Any]:
-        session = self.wallet_state.session
-        return {"marketplace": self._marketplace(), "store": self.store, "network": session.network,
-                "history": session.history, "timeout": self.tx_timeout}
-
-    def _label(self, item: MarketItem) -> str:
-        return card_name(item.card, f"token {item.token_id}" if item.token_id is not None else "the unminted work")
-
-    def _act(self, action: str, title: str, account: str, run: Callable[[Any, dict[str, Any]], Any],
-             describe: Callable[[Any], str]) -> Job:
-        """Run a workflow call on the pool with a signer for `account` and a confirm that asks the GUI."""
+    def act(self, action: str, title: str, account: str, run: Callable[[dict[str, Any]], Any],
+            describe: Callable[[Any], str]) -> Job:
+        """Run a workflow call on the pool with a signer for `account` and a confirm that asks the GUI
+        (``run(kw)``: kw holds the connection, the signer and the confirm)."""
         session = self.wallet_state.session
         generation = self._generation
         self.wallet_state.wallet.touch()
 
         def work(progress: Callable[[Any], None], cancel: Any) -> ActionOutcome:
-            from studio.workflows import market as wm
-
             def confirm(preview: Any) -> bool:
                 request = PreviewRequest(preview, title)
                 self._ask.emit(request)
                 accepted = request.wait(cancel)
                 if accepted:
-                    progress(f"{title}: signing and waiting for the transaction")
+                    progress(f"{title}: signing" + ("" if hasattr(preview, "details") and not
+                                                    hasattr(preview, "gas_limit") else
+                                                    " and waiting for the transaction"))
                 return accepted
 
             kw = {"connection": session.connection(), "signer": session.contract_signer(account),
                   "confirm": confirm}
-            result = run(wm, kw)
+            result = run(kw)
             return ActionOutcome(action, describe(result), result)
 
         job = FunctionJob(title, work)
@@ -632,82 +629,3 @@ class MarketState(QObject):
         self.timer.stop()
         for request in self.pending_requests:
             request.answer(False)
-
-
-def _voucher_royalty(voucher: "VoucherRow") -> int | None:
-    """The royalty a voucher sets for its token (None: the collection's default applies)."""
-    from studio.workflows.market import parse_voucher_json
-
-    try:
-        signed = parse_voucher_json(voucher.voucher_json)
-    except StudioError:
-        return None
-    return signed.voucher.royalty_bps if signed.voucher.royalty_receiver else None
-
-
-def _thumbnail(data: bytes | None) -> QImage | None:
-    """A small image for the tables (QImage is safe off the GUI thread, QPixmap is not)."""
-    if not data:
-        return None
-    image = QImage.fromData(data)
-    if image.isNull():
-        return None
-    return image.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
-
-
-def _read_snapshot(connection: Any, network_key: str, marketplace: str, store: Any, accounts: list[str],
-                   block: int) -> MarketSnapshot:
-    """Listings, lazy listings, the accounts' tokens and offers, from the library after a sync."""
-    from studio.workflows.market import incoming_offers
-
-    chain_id = connection.chain_id
-    items = [MarketItem(LISTING, chain_id, l.collection, l.token_id, l.seller, l.price_wei)
-             for l in store.active_listings(chain_id, marketplace)]
-    items += [MarketItem(LAZY, chain_id, v.collection, None, v.artist, v.price_wei, voucher=v)
-              for v in store.vouchers(chain_id)]
-    items.sort(key=lambda i: (i.price_wei, i.collection.lower(), i.token_id if i.token_id is not None else -1))
-    held: list[HeldToken] = []
-    made: list[OfferLine] = []
-    incoming: list[OfferLine] = []
-    for account in accounts:
-        offers = incoming_offers(connection, marketplace, store, account, sync=False)
-        best: dict[tuple[str, int], "OfferRow"] = {}
-        for offer in offers:
-            best.setdefault((offer.collection.lower(), offer.token_id), offer)
-        for token in store.my_tokens(chain_id, account):
-            held.append(HeldToken(account, chain_id, token.collection, token.token_id, token.listed, token.price_wei,
-                                  best.get((token.collection.lower(), token.token_id))))
-        incoming += [OfferLine(o, True, account=account) for o in offers]
-        made += [OfferLine(o, False, account=account) for o in store.offers_by(chain_id, account)]
-    from studio.chain.contracts import MarketplaceContract
-
-    market = MarketplaceContract(connection, marketplace)
-    due = tuple((account, market.pending_withdrawal(account)) for account in accounts)
-    addresses = {a.lower(): a for a in (*(i.collection for i in items), *(t.collection for t in held),
-                                        *(o.offer.collection for o in (*made, *incoming)))}
-    names = _collection_names(connection, store.library, chain_id, list(addresses.values()))
-    return MarketSnapshot(network_key, chain_id, marketplace, block, tuple(items), tuple(held), tuple(made),
-                          tuple(incoming), due, tuple(sorted(names.items())))
-
-
-def _collection_names(connection: Any, library: Any, chain_id: int, addresses: list[str]) -> dict[str, str]:
-    """Each collection's name: the library's (made or opened here), else its contract's ``name()``
-    (cleaned: a stranger wrote it); a collection that does not answer keeps no name."""
-    from studio.chain.erc721 import ERC721Reader, failed
-    from studio.library.collections_cache import CollectionsCache
-    from studio.workflows.collector import clean_text
-
-    own = {c.address.lower(): c.name for c in library.collections(chain_id)}
-    cache = CollectionsCache(library)
-    names: dict[str, str] = {}
-    for address in addresses:
-        key = address.lower()
-        opened = cache.collection(chain_id, address)
-        name = own.get(key) or (opened.name if opened is not None else "")
-        if not name:
-            answer = ERC721Reader(connection, address).name()
-            name = "" if failed(answer) else clean_text(answer, 80)
-        if name:
-            names[key] = name
-    return names

@@ -22,6 +22,9 @@ from studio.ui.tabs.create import IMAGE_FILTER, Banner, _muted, _panel, _section
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.progress import ProgressStrip
 
+#: The columns of a cluster run's worker table.
+WORKER_COLUMNS = ("Worker", "Where", "State", "Made", "Lost / failed")
+
 TRAITS_FILTER = "Trait tables (*.yaml *.yml *.json);;All files (*)"
 PREVIEW_SIZE = 72
 NO_ADAPTER = "None"
@@ -304,6 +307,19 @@ class AvatarsTab(QWidget):
         self.collection_button = QPushButton("Generate collection")
         self.collection_button.setObjectName("primary")
         column.addWidget(self.collection_button)
+        self.backend_label = _muted()   # this computer, or the Ray cluster of the settings
+        self.backend_label.setWordWrap(True)
+        column.addWidget(self.backend_label)
+        self.workers_table = QTableWidget(0, len(WORKER_COLUMNS))   # a cluster run: each worker, as it goes
+        self.workers_table.setHorizontalHeaderLabels(list(WORKER_COLUMNS))
+        self.workers_table.horizontalHeader().setStretchLastSection(True)
+        self.workers_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.workers_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.workers_table.verticalHeader().setVisible(False)
+        self.workers_table.setToolTip("The cluster's workers in this run: lost workers' avatars are made again "
+                                      "by the others; every avatar is signed and saved here")
+        self.workers_table.setVisible(False)
+        column.addWidget(self.workers_table)
 
         right = _panel()
         side = QVBoxLayout(right)
@@ -373,6 +389,8 @@ class AvatarsTab(QWidget):
         b.bind(state, "possible", None, self.possible_label.setText)
         b.bind(state, "collection_manifest", None, self._show_mintable)
         b.bind(state, "status", None, self._show_status)
+        b.bind(state, "backend_text", None, self.backend_label.setText)
+        b.bind(state, "workers", None, self._show_workers)
         b.bind(state, "busy", None, self._show_busy)
         b.connect(state.error, self.error_banner.show_text)
         b.connect(state.progress_changed, self._show_progress)
@@ -452,6 +470,26 @@ class AvatarsTab(QWidget):
         self.mint_collection_button.setEnabled(bool(manifest) and not self.state.busy)
         self.mint_hint.setText(f"Ready to mint: {manifest}" if manifest else
                                "Once every avatar is made, mint them all into one of your collections.")
+
+    def _show_workers(self, workers: tuple[Any, ...]) -> None:
+        """One row per worker of a cluster run: where it runs, its state, the avatars it made."""
+        self.workers_table.setRowCount(len(workers))
+        for row, worker in enumerate(workers):
+            name, _, where = worker.name.partition(" · ")
+            lost = f"{worker.lost} lost" if worker.lost else ""
+            failed = f"{worker.failed} failed" if worker.failed else ""
+            values = (name, where or worker.node, worker.state, str(worker.done),
+                      ", ".join(filter(None, (lost, failed))))
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(worker.text)
+                if column == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.workers_table.setItem(row, column, item)
+        self.workers_table.resizeColumnsToContents()
+        self.workers_table.setFixedHeight(self.workers_table.horizontalHeader().height()
+                                          + sum(self.workers_table.rowHeight(r) for r in range(len(workers))) + 4)
+        self.workers_table.setVisible(bool(workers))
 
     def _show_status(self, text: str) -> None:
         self.status.setText(text)

@@ -346,7 +346,8 @@ class TokenDetailPane(QWidget):
         self.price.setText("not listed on the studio marketplace" if card.listing_price_wei is None
                            else format_eth(card.listing_price_wei, currency))
         self.best_offer.setText("none yet" if card.best_offer_wei is None else
-                                f"{format_eth(card.best_offer_wei, currency)} from {card.best_offer_buyer}")
+                                f"{format_eth(card.best_offer_wei, card.best_offer_currency or currency)} from "
+                                f"{card.best_offer_buyer}")
         self.token.setText(printable(f"#{card.token_id} of {card.collection}"))
 
     def show_activity(self, events: list[Any], currency: str) -> None:

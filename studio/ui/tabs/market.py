@@ -1,14 +1,17 @@
-"""The Market tab: what is for sale on the current network (listings and lazy listings, with image,
-name, artist, price, royalty and provenance, a Buy and an Offer button each), "My collection" (the
-wallet's tokens with List / Change price / Cancel / Accept best offer) and "Offers" (on your tokens,
-and your own). A status line says the network and the last block read; empty views say what to do.
-The header names the acting account, with a switcher: the views show its tokens and offers, and
-every action signs as it (the same account the Wallet tab and the status bar show).
+"""The Market tab: what is for sale on the current network (Seaport listings from every account, escrow
+listings and lazy listings, with image, name, collection, artist, price, royalty, provenance and end,
+searchable and sortable, a Buy and an Offer button each), "My collection" (the wallet's tokens with
+List (one, or several under one signature) / Change price / Cancel / Accept best offer), "Offers" (on
+your tokens, and your own, in WETH or escrowed ETH) and "My orders" (your Seaport orders, whether each
+can still be filled, cancel one or all; cancel all lazy listings). A status line says the network and
+the last block read; empty views say what to do. The header names the acting account, with a
+switcher: the views show its tokens and offers, and every action signs as it (the same account the
+Wallet tab and the status bar show).
 
 Every signature the view-model asks for opens the preview here (`TxPreviewDialog` for transactions,
-`SignaturePreviewDialog` for a lazy listing's voucher); the answer goes back to the waiting worker.
-All bindings to :class:`MarketState` are in :meth:`MarketTab.bind`; dialogs open non-blocking and
-are kept in ``last_dialog`` / ``preview_dialog``.
+`SignaturePreviewDialog` for a Seaport order or a lazy listing's voucher); the answer goes back to the
+waiting worker. All bindings to :class:`MarketState` are in :meth:`MarketTab.bind`; dialogs open
+non-blocking and are kept in ``last_dialog`` / ``preview_dialog``.
 """
 from __future__ import annotations
 
@@ -17,19 +20,20 @@ from typing import Any, Callable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
+                               QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.dialogs.offer import OfferDialog
-from studio.ui.dialogs.sell import LazyListDialog, SellDialog, SignaturePreviewDialog, plain_label
+from studio.ui.dialogs.sell import BulkListDialog, LazyListDialog, SellDialog, plain_label
+from studio.ui.dialogs.signature_preview import SignaturePreviewDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.money import format_eth
 from studio.ui.state.market import LAZY, HeldToken, MarketItem, MarketState, OfferLine, PreviewRequest
 from studio.ui.tabs.create import Banner
 from studio.ui.widgets.progress import ProgressStrip
-from studio.ui.widgets.market_tables import LISTING_SORTS, MarketRowsModel
+from studio.ui.widgets.market_tables import SORTS, MarketRowsModel, OrderLine
 
 ROW_HEIGHT = 72
 EMPTY_LISTINGS = ("Nothing is for sale on {network} yet.\nArtists: list a minted token from “My collection”, or "
@@ -38,13 +42,17 @@ EMPTY_COLLECTION = ("{account} holds no token on {network}.\nBuy one under “Li
                     "Create tab, or choose another account above.")
 EMPTY_OFFERS = ("{account} has no open offers on {network}.\nMake one with “Offer…” under “Listings”; offers on "
                 "its tokens show up here to accept.")
+EMPTY_ORDERS = ("{account} has no open Seaport orders on {network}.\nListings and offers you sign show up here, "
+                "with whether each can still be filled.")
+NO_MATCH = "No listing matches “{query}”."
 
 
-def _table(model: Any, *, thumbnails: bool = True) -> QTableView:
+def _table(model: Any, *, thumbnails: bool = True, many: bool = False) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if many else
+                          QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
     view.setShowGrid(False)
@@ -130,25 +138,28 @@ class MarketTab(QWidget):
         self.progress.setVisible(False)
 
         self.listings_view = _table(state.listings)
-        self.listings_search = QLineEdit()
-        self.listings_search.setPlaceholderText("Search listings: name, collection, artist, seller, token id")
-        self.listings_search.setClearButtonEnabled(True)
-        self.listings_sort = QComboBox()
-        for key, words in LISTING_SORTS.items():
-            self.listings_sort.addItem(words, key)
-        self.listings_shown = plain_label(muted=True)
-        find_row = QHBoxLayout()
-        find_row.addWidget(self.listings_search, 1)
-        find_row.addWidget(QLabel("Sort"))
-        find_row.addWidget(self.listings_sort)
-        find_row.addWidget(self.listings_shown)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name, collection, artist or token number")
+        self.search.setClearButtonEnabled(True)
+        self.sort_combo = QComboBox()
+        for key, label in SORTS.items():
+            self.sort_combo.addItem(label, key)
+        self.listings_shown = plain_label(muted=True)  # "3 of 7" while a search narrows them
+        self.listings_search, self.listings_sort = self.search, self.sort_combo  # main's names for them
+        listings_bar = QHBoxLayout()
+        listings_bar.addWidget(self.search, 1)
+        listings_bar.addWidget(QLabel("Sort"))
+        listings_bar.addWidget(self.sort_combo)
+        listings_bar.addWidget(self.listings_shown)
+        self.listings_stack = _Page(self.listings_view, _empty_label())
+        self.listings_page = self.listings_stack
         listings = QWidget()
         listings_column = QVBoxLayout(listings)
         listings_column.setContentsMargins(0, 6, 0, 0)
-        listings_column.addLayout(find_row)
-        listings_column.addWidget(self.listings_view, 1)
-        self.listings_page = _Page(listings, _empty_label())
-        self.held_view = _table(state.held)
+        listings_column.addLayout(listings_bar)
+        listings_column.addWidget(self.listings_stack, 1)
+        self.held_view = _table(state.held, many=True)
+        self.held_view.setToolTip("Select several tokens (Ctrl or Shift) to list them with one signature.")
         self.list_button = QPushButton("List…")
         self.change_button = QPushButton("Change price…")
         self.cancel_button = QPushButton("Cancel listing")
@@ -167,22 +178,54 @@ class MarketTab(QWidget):
         self.incoming_view = _table(state.offers_incoming)
         self.made_view = _table(state.offers_made)
         self.accept_button = QPushButton("Accept offer")
-        self.withdraw_offer_button = QPushButton("Withdraw offer")
+        self.withdraw_offer_button = QPushButton("Withdraw or cancel offer")
+        self.withdraw_offer_button.setToolTip("An escrow offer's ETH comes back to you; a Seaport offer is cancelled "
+                                              "on chain (your WETH never left your wallet).")
+        self.weth_line = plain_label(muted=True)
         offers = QWidget()
         offers_column = QVBoxLayout(offers)
         offers_column.setContentsMargins(0, 6, 0, 0)
         offers_column.addWidget(plain_label("Offers on your tokens", muted=True))
         offers_column.addWidget(self.incoming_view, 1)
         offers_column.addWidget(self.accept_button, 0, Qt.AlignmentFlag.AlignLeft)
-        offers_column.addWidget(plain_label("Your offers (your ETH in escrow)", muted=True))
+        offers_column.addWidget(plain_label("Your offers (Seaport: in your WETH · escrow: your ETH held by the "
+                                            "marketplace)", muted=True))
         offers_column.addWidget(self.made_view, 1)
-        offers_column.addWidget(self.withdraw_offer_button, 0, Qt.AlignmentFlag.AlignLeft)
+        made_row = QHBoxLayout()
+        made_row.addWidget(self.withdraw_offer_button)
+        made_row.addWidget(self.weth_line, 1)
+        offers_column.addLayout(made_row)
         self.offers_page = _Page(offers, _empty_label())
 
+        self.orders_view = _table(state.my_orders)
+        self.cancel_order_button = QPushButton("Cancel order")
+        self.cancel_all_button = QPushButton("Cancel all orders…")
+        self.cancel_all_button.setToolTip("One transaction cancels every Seaport listing and offer you signed on "
+                                          "this network (Seaport's counter moves on).")
+        self.cancel_lazy_button = QPushButton("Cancel all lazy listings…")
+        self.cancel_lazy_button.setToolTip("One transaction per collection voids every mint voucher you signed for it.")
+        self.lazy_menu = QMenu(self)
+        self.cancel_lazy_button.setMenu(self.lazy_menu)
+        orders_buttons = QHBoxLayout()
+        for button in (self.cancel_order_button, self.cancel_all_button, self.cancel_lazy_button):
+            orders_buttons.addWidget(button)
+        orders_buttons.addStretch(1)
+        self.orders_stack = QStackedWidget()  # the orders, or a line saying there are none
+        self.orders_empty = _empty_label()
+        self.orders_stack.addWidget(self.orders_view)
+        self.orders_stack.addWidget(self.orders_empty)
+        orders = QWidget()
+        orders_column = QVBoxLayout(orders)
+        orders_column.setContentsMargins(0, 6, 0, 0)
+        orders_column.addWidget(self.orders_stack, 1)
+        orders_column.addLayout(orders_buttons)
+        self.orders_page = orders
+
         self.views = QTabWidget()
-        self.views.addTab(self.listings_page, "Listings")
+        self.views.addTab(listings, "Listings")
         self.views.addTab(self.collection_page, "My collection")
         self.views.addTab(self.offers_page, "Offers")
+        self.views.addTab(self.orders_page, "My orders")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 10)
@@ -216,12 +259,15 @@ class MarketTab(QWidget):
         b.connect(state.wallet_state.accounts.modelReset, self._fill_accounts)
         b.connect(self.account_combo.currentIndexChanged, self._on_account_chosen)
         b.connect(state.wallet_state.unlocked_changed, lambda _u: self._update_buyer())
-        for model in (state.listings, state.held, state.offers_incoming, state.offers_made):
+        for model in (state.listings, state.held, state.offers_incoming, state.offers_made, state.my_orders):
             b.connect(model.modelReset, self._update_pages)
         b.connect(state.listings.modelReset, self._add_row_buttons)
-        b.connect(self.listings_search.textChanged, lambda text: state.listings.set_view(search=text))
-        b.connect(self.listings_sort.currentIndexChanged,
-                  lambda _i: state.listings.set_view(sort=self.listings_sort.currentData()))
+        b.connect(self.search.textChanged, state.listings.set_query)
+        b.connect(self.sort_combo.currentIndexChanged,
+                  lambda _i: state.listings.set_sort(self.sort_combo.currentData()))
+        b.connect(self.cancel_order_button.clicked, self.cancel_selected_order)
+        b.connect(self.cancel_all_button.clicked, lambda: self._run(lambda: state.cancel_all_orders()))
+        b.connect(self.lazy_menu.aboutToShow, self._fill_lazy_menu)
         b.connect(self.refresh_button.clicked, state.refresh)
         b.connect(self.lazy_button.clicked, self.open_lazy_list)
         b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.withdraw_proceeds()))
@@ -231,18 +277,22 @@ class MarketTab(QWidget):
         b.connect(self.accept_best_button.clicked, self.accept_best_offer)
         b.connect(self.accept_button.clicked, self.accept_selected_offer)
         b.connect(self.withdraw_offer_button.clicked, self.withdraw_selected_offer)
-        for view in (self.held_view, self.incoming_view, self.made_view):
+        for view in (self.held_view, self.incoming_view, self.made_view, self.orders_view):
             b.connect(view.selectionModel().selectionChanged, lambda *_: self._update_buttons())
         self._update_buyer()
         self._update_pages()
         self._show_payment_due()
 
     def _show_payment_due(self) -> None:
-        """The button says what the marketplace holds for the current account; off when nothing."""
+        """The button says what the marketplace holds for the current account; off when nothing. The
+        Offers view says how much WETH the account holds (what its Seaport offers are paid from)."""
         due = self.state.payment_due()
         self.withdraw_button.setEnabled(due > 0)
         self.withdraw_button.setText(f"Withdraw {format_eth(due, self.state.network.currency)}" if due else
                                      "Nothing to withdraw")
+        weth = self.state.weth_held()
+        self.weth_line.setText("" if weth is None else f"You hold {format_eth(weth, 'WETH')}: your Seaport offers "
+                                                       "are paid from it when accepted.")
 
     def _show_notice(self, text: str) -> None:
         self.notice.setText(printable(text, multiline=True))
@@ -292,17 +342,23 @@ class MarketTab(QWidget):
         network = self.state.network.name
         state = self.state
         account = state.acting_name
-        self.listings_page.empty.setText(EMPTY_LISTINGS.format(network=network) if state.snapshot is not None
+        query = self.search.text().strip()
+        self.listings_page.empty.setText(NO_MATCH.format(query=query) if query and state.listings.all_rows else
+                                         EMPTY_LISTINGS.format(network=network) if state.snapshot is not None
                                          else f"Reading the market on {network}…")
         self.collection_page.empty.setText(EMPTY_COLLECTION.format(account=account, network=network))
         self.offers_page.empty.setText(EMPTY_OFFERS.format(account=account, network=network))
-        self.listings_page.show_rows(state.listings.listing_count() > 0)
+        self.orders_empty.setText(EMPTY_ORDERS.format(account=account, network=network))
+        self.listings_page.show_rows(state.listings.rowCount() > 0)
         shown, every = state.listings.rowCount(), state.listings.listing_count()
-        self.listings_shown.setText(f"{shown} of {every}" if shown != every else f"{every} listed")
+        self.listings_shown.setText(f"{shown} of {every}" if shown != every else f"{every} listed" if every else "")
         self.collection_page.show_rows(state.held.rowCount() > 0)
         self.offers_page.show_rows(state.offers_incoming.rowCount() + state.offers_made.rowCount() > 0)
+        self.orders_stack.setCurrentWidget(self.orders_view if state.my_orders.rowCount() else self.orders_empty)
         self.views.setTabText(1, f"My collection ({state.held.rowCount()})")
         self.views.setTabText(2, f"Offers ({state.offers_incoming.rowCount()} in · {state.offers_made.rowCount()} out)")
+        self.views.setTabText(3, f"My orders ({state.my_orders.rowCount()})")
+        self._show_payment_due()
         self._update_buttons()
 
     def _add_row_buttons(self) -> None:
@@ -315,6 +371,7 @@ class MarketTab(QWidget):
             row = QHBoxLayout(cell)
             row.setContentsMargins(4, 0, 4, 0)
             buy = QPushButton(f"Buy · {format_eth(item.price_wei, self.state.network.currency)}")
+            buy.setAccessibleName(f"Buy {item.collection_name} token {item.token_id}")
             buy.setProperty("accent", True)
             buy.setMinimumWidth(150)
             own = item.seller.lower() == me
@@ -325,7 +382,8 @@ class MarketTab(QWidget):
             offer = QPushButton("Offer…")
             offer.setEnabled(item.kind != LAZY and not own)
             offer.setToolTip("A lazy listing can only be bought (it is not minted yet)." if item.kind == LAZY else
-                             "Offer another amount; your ETH waits in escrow.")
+                             "Offer another amount (in WETH, as a Seaport order you sign)." if self.state.has_seaport
+                             else "Offer another amount; your ETH waits in escrow.")
             offer.clicked.connect(lambda _=False, i=item: self.open_offer(i))
             row.addWidget(buy)
             row.addWidget(offer)
@@ -335,14 +393,20 @@ class MarketTab(QWidget):
         self.listings_view.resizeColumnToContents(column)
 
     def _update_buttons(self) -> None:
-        token = self.selected_token()
+        tokens = self.selected_tokens()
+        token = tokens[0] if len(tokens) == 1 else None
         busy = self.state.busy
-        self.list_button.setEnabled(token is not None and not token.listed and not busy)
+        self.list_button.setEnabled(bool(tokens) and not any(t.listed for t in tokens) and not busy and
+                                    (len(tokens) == 1 or self.state.has_seaport))
+        self.list_button.setText("List…" if len(tokens) < 2 else f"List {len(tokens)} with one signature…")
         self.change_button.setEnabled(token is not None and token.listed and not busy)
         self.cancel_button.setEnabled(token is not None and token.listed and not busy)
         self.accept_best_button.setEnabled(token is not None and token.best_offer is not None and not busy)
         self.accept_button.setEnabled(self._selected(self.incoming_view) is not None and not busy)
         self.withdraw_offer_button.setEnabled(self._selected(self.made_view) is not None and not busy)
+        self.cancel_order_button.setEnabled(self._selected(self.orders_view) is not None and not busy)
+        self.cancel_all_button.setEnabled(self.state.has_seaport and not busy)
+        self.cancel_lazy_button.setEnabled(bool(self.state.my_collections()) and not busy)
 
     # -- selection ---------------------------------------------------------------------------------
 
@@ -355,8 +419,17 @@ class MarketTab(QWidget):
     def selected_token(self) -> HeldToken | None:
         return self._selected(self.held_view)
 
-    def select(self, view: QTableView, number: int) -> None:
+    def selected_tokens(self) -> list[HeldToken]:
+        rows = sorted(index.row() for index in self.held_view.selectionModel().selectedRows())
+        return [self.state.held.row(r) for r in rows if r < self.state.held.rowCount()]
+
+    def select(self, view: QTableView, number: int, *more: int) -> None:
+        """Select a row (and, for My collection, more rows with it)."""
+        view.clearSelection()
         view.selectRow(number)
+        flags = view.selectionModel().SelectionFlag.Select | view.selectionModel().SelectionFlag.Rows
+        for extra in more:
+            view.selectionModel().select(view.model().index(extra, 0), flags)
         self._update_buttons()
 
     # -- actions -----------------------------------------------------------------------------------
@@ -375,16 +448,20 @@ class MarketTab(QWidget):
         dialog.open()
         return dialog
 
-    def open_sell(self, *, change: bool) -> SellDialog | None:
-        token = self.selected_token()
-        if token is None:
+    def open_sell(self, *, change: bool) -> QDialog | None:
+        """List the selected token (Change price: of its listing), or the selected tokens under one signature."""
+        tokens = self.selected_tokens()
+        if not tokens:
             return None
-        return self._open(SellDialog(self.state, token, self, change=change))  # type: ignore[return-value]
+        if len(tokens) > 1 and not change:
+            return self._open(BulkListDialog(self.state, tokens, self))
+        return self._open(SellDialog(self.state, tokens[0], self, change=change))
 
     def open_offer(self, item: MarketItem) -> OfferDialog:
         name = item.card.details.name if item.card else None
         return self._open(OfferDialog(self.state, item.collection, item.token_id or 0, self, name=name,
-                                      listed_price_wei=item.price_wei))  # type: ignore[return-value]
+                                      listed_price_wei=item.price_wei,
+                                      collection_name=item.collection_name))  # type: ignore[return-value]
 
     def open_lazy_list(self) -> LazyListDialog:
         return self._open(LazyListDialog(self.state, self))  # type: ignore[return-value]
@@ -410,6 +487,18 @@ class MarketTab(QWidget):
         if line is not None:
             self._run(lambda: self.state.withdraw_offer(line))
 
+    def cancel_selected_order(self) -> None:
+        line: OrderLine | None = self._selected(self.orders_view)
+        if line is not None:
+            self._run(lambda: self.state.cancel_order(line))
+
+    def _fill_lazy_menu(self) -> None:
+        """One entry per collection of the acting account: cancel every lazy listing of it."""
+        self.lazy_menu.clear()
+        for collection in self.state.my_collections():
+            action = self.lazy_menu.addAction(f"{collection.name} ({collection.symbol})")
+            action.triggered.connect(lambda _=False, c=collection: self._run(lambda: self.state.cancel_all_lazy(c)))
+
     # -- previews ----------------------------------------------------------------------------------
 
     def show_preview(self, request: PreviewRequest) -> QDialog:
@@ -417,7 +506,8 @@ class MarketTab(QWidget):
         if request.is_transaction:
             dialog: QDialog = TxPreviewDialog(request.preview, self, currency=self.state.network.currency)
         else:
-            dialog = SignaturePreviewDialog(request.preview, self, action=request.action)
+            dialog = SignaturePreviewDialog(request.preview, self, action=request.action,
+                                            currency=self.state.network.currency)
         self.preview_dialog = dialog
         dialog.finished.connect(lambda result: request.answer(result == QDialog.DialogCode.Accepted))
         dialog.open()

@@ -256,9 +256,10 @@ CELL_CACHE_BYTES = 24 << 20  # drawn cells kept (a full screen of 1360x820 is ab
 
 
 #: A badge's mark, its colour and what it says (tooltips and the tests read the words).
-BADGES = {"signed": ("✓", theme.BADGE_COLOURS["signed"], "signed by its creator"),
-          "minted": ("◆", theme.BADGE_COLOURS["minted"], "minted as a token"),
-          "listed": ("$", theme.BADGE_COLOURS["listed"], "listed for sale")}
+#: badge -> (mark, its disc's theme colour, words for the tooltip); the same colours in both themes, as
+#: they are drawn on the picture
+BADGES = {"signed": ("✓", "BADGE_SIGNED", "signed by its creator"), "minted": ("◆", "BADGE_MINTED", "minted as a token"),
+          "listed": ("$", "BADGE_LISTED", "listed for sale")}
 BADGE_SIZE = 18
 
 
@@ -352,9 +353,9 @@ class GalleryDelegate(QStyledItemDelegate):
         for name, spot in zip(known, badge_rects(image_rect, len(known))):
             mark, colour, _words = BADGES[name]
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(colour))
+            painter.setBrush(QColor(getattr(theme, colour)))
             painter.drawEllipse(spot)
-            painter.setPen(QColor(theme.BADGE_COLOURS["mark"]))
+            painter.setPen(QColor(theme.BADGE_TEXT))
             painter.drawText(spot, Qt.AlignmentFlag.AlignCenter, mark)
 
     def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, text: str, favourite: bool,

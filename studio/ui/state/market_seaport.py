@@ -1,0 +1,168 @@
+"""The Market's actions with Seaport orders, the default for new listings and offers: list one token or
+many under one signature (no gas after the collection's one approval), change a price (cancel, then
+sign anew), buy, offer WETH for a token or a collection (wrapped and approved as needed), accept,
+cancel one order, cancel all of them.
+
+Each method checks what can be refused without a node, then starts the workflow call through
+:meth:`MarketState.act`, which asks the person to confirm every preview (the order signature's too).
+The order's end is `until` (unix seconds) or `duration` seconds after the chain's latest block.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from studio.errors import InputError
+from studio.ui.money import format_eth
+from studio.ui.widgets.market_tables import SEAPORT, HeldToken, MarketItem, OfferLine, OrderLine
+from studio.ui.workers import Job
+
+if TYPE_CHECKING:
+    from studio.ui.state.market import MarketState
+    from studio.workflows.seaport_market import SeaportReceipt
+
+
+class SeaportActions:
+    """Seaport orders for the acting account."""
+
+    def __init__(self, state: "MarketState") -> None:
+        self.state = state
+
+    def _eth(self, wei: int | None, currency: str | None = None) -> str:
+        return format_eth(wei, currency or self.state.network.currency)
+
+    def _common(self) -> dict[str, Any]:
+        state = self.state
+        session = state.wallet_state.session
+        return {"venue": state.venue(), "orders": state.orders_store, "network": session.network,
+                "history": session.history, "timeout": state.tx_timeout}
+
+    @staticmethod
+    def _end_time(kw: dict[str, Any], duration: int | None, until: int | None) -> int:
+        """When the order ends: `until`, else `duration` seconds after the chain's latest block."""
+        from studio.workflows.seaport_market import DEFAULT_EXPIRY_SECONDS
+
+        if until is not None:
+            return int(until)
+        return kw["connection"].latest_block_time() + int(duration or DEFAULT_EXPIRY_SECONDS)
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def list_tokens(self, tokens: Sequence[HeldToken], prices: Sequence[int], *, duration: int | None,
+                    until: int | None) -> Job:
+        """One token: a listing order; several: one bulk signature over all of them."""
+        from studio.workflows import seaport_market as sm
+
+        owner = tokens[0].owner
+        items = [sm.ListingItem(t.collection, t.token_id, p) for t, p in zip(tokens, prices)]
+        common = self._common()
+
+        def run(kw: dict[str, Any]) -> "SeaportReceipt":
+            return sm.bulk_list(items=items, end_time=self._end_time(kw, duration, until), **kw, **common)
+
+        if len(tokens) == 1:
+            token = tokens[0]
+            return self.state.act("list", f"Listing token {token.token_id}", owner, run,
+                                  lambda r: f"Token {token.token_id} is listed at {self._eth(r.price_wei)} until "
+                                            f"{_date(r.orders[0].end_time)} (a signature: no gas).")
+        return self.state.act("bulk-list", f"Listing {len(tokens)} tokens", owner, run,
+                              lambda r: f"{len(r.orders)} tokens are listed with one signature until "
+                                        f"{_date(r.orders[0].end_time)} (no gas).")
+
+    def change_price(self, token: HeldToken, price: int, *, duration: int | None, until: int | None) -> Job:
+        """Cancel the Seaport listing (a transaction: the old price must not stay fillable), then sign
+        a new one at `price`."""
+        from studio.workflows import seaport_market as sm
+
+        order = token.order
+        if order is None:
+            raise InputError(f"Token {token.token_id} has no Seaport listing.")
+        common = self._common()
+
+        def run(kw: dict[str, Any]) -> "SeaportReceipt":
+            cancelled = sm.cancel_order(order=order, **kw, **common)
+            listed = sm.list_with_seaport(collection=token.collection, token_id=token.token_id, price_wei=price,
+                                          end_time=self._end_time(kw, duration, until), **kw, **common)
+            return sm.SeaportReceipt("change-price", listed.orders, cancelled.receipts + listed.receipts)
+
+        return self.state.act("change-price", f"Changing the price of token {token.token_id}", token.owner, run,
+                              lambda r: f"Token {token.token_id} now costs {self._eth(r.price_wei)}.")
+
+    def cancel_listing(self, token: HeldToken) -> Job:
+        if token.order is None:
+            raise InputError(f"Token {token.token_id} has no Seaport listing.")
+        return self.cancel_order(OrderLine(token.order), what=f"the listing of token {token.token_id}")
+
+    def buy(self, item: MarketItem, account: str) -> Job:
+        from studio.workflows import seaport_market as sm
+
+        if item.order is None:
+            raise InputError("This listing has no Seaport order to fill.")
+        order = item.order
+        common = self._common()
+        return self.state.act("buy", f"Buying {self.state.label(item)}", account,
+                              lambda kw: sm.buy_order(order=order, **kw, **common),
+                              lambda r: f"Bought token {r.token_id} for {self._eth(r.price_wei)}.")
+
+    # -- offers ---------------------------------------------------------------------------------
+
+    def make_offer(self, collection: str, token_id: int | None, amount: int, account: str, *,
+                   duration: int | None, until: int | None) -> Job:
+        from studio.workflows import seaport_market as sm
+
+        state = self.state
+        held_weth = dict(state.snapshot.weth).get(account, 0) if state.snapshot else 0
+        if held_weth < amount:
+            state.check_balance(account, amount - held_weth)  # the rest is wrapped from ETH
+        common = self._common()
+        what = f"token {token_id}" if token_id is not None else "any token of the collection"
+
+        def run(kw: dict[str, Any]) -> "SeaportReceipt":
+            return sm.make_seaport_offer(collection=collection, token_id=token_id, amount_wei=amount,
+                                         end_time=self._end_time(kw, duration, until), **kw, **common)
+
+        return state.act("offer", f"Offering for {what}", account, run,
+                         lambda r: f"Offer of {self._eth(r.price_wei, 'WETH')} for {what} signed, valid until "
+                                   f"{_date(r.orders[0].end_time)} (your WETH stays yours until it is accepted).")
+
+    def accept_offer(self, line: OfferLine, holder: str) -> Job:
+        from studio.workflows import seaport_market as sm
+
+        offer = line.offer
+        if offer.venue != SEAPORT or offer.order is None:
+            raise InputError("This is not a Seaport offer.")
+        token_id = line.token_id if line.token_id is not None else offer.token_id
+        if token_id is None:
+            raise InputError("Choose which of your tokens of the collection to sell to this offer.")
+        order = offer.order
+        common = self._common()
+        return self.state.act("accept-offer", f"Accepting the offer on token {token_id}", holder,
+                              lambda kw: sm.accept_seaport_offer(order=order, token_id=token_id, **kw, **common),
+                              lambda r: f"Token {token_id} sold for {self._eth(r.price_wei, 'WETH')} (paid in WETH).")
+
+    # -- cancelling ----------------------------------------------------------------------------
+
+    def cancel_order(self, line: OrderLine, *, what: str = "") -> Job:
+        from studio.workflows import seaport_market as sm
+
+        order = line.order
+        words = what or (f"the {order.kind} of token {order.token_id}" if order.token_id is not None else
+                         f"the {order.kind}")
+        common = self._common()
+        return self.state.act("cancel", f"Cancelling {words}", order.offerer,
+                              lambda kw: sm.cancel_order(order=order, **kw, **common),
+                              lambda r: f"Cancelled {words}: nobody can fill it any more.")
+
+    def cancel_all(self, account: str) -> Job:
+        from studio.workflows import seaport_market as sm
+
+        common = self._common()
+        return self.state.act("cancel-all", "Cancelling all your Seaport orders", account,
+                              lambda kw: sm.cancel_all_orders(**kw, **common),
+                              lambda r: f"Every Seaport listing and offer you signed is cancelled ({r.cancelled} "
+                                        "in the library).")
+
+
+def _date(timestamp: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(timestamp)))

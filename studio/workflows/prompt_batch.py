@@ -1,0 +1,287 @@
+"""A batch of prompts from a file, made into works, resumably (``studio generate --prompts FILE``).
+
+The file holds one prompt per line (blank lines and lines starting with ``#`` are skipped), or,
+named ``*.csv``, a header row and one row per image: ``prompt`` (required) and optionally
+``negative``, ``seed``, ``size`` (WxH, or one number) or ``width`` and ``height``, ``model``,
+``steps``, ``guidance`` and ``scheduler``; an empty cell takes the run's default.
+
+The run is a journal in its folder (studio.workflows.journal): ``batch.json`` (every image's full
+settings and seed, written once), ``progress.log`` and the works, ``0001.png``... Each image is
+saved through ``save_work`` (provenance, signature, C2PA, the library) as it arrives: on this
+computer one after the other, on a cluster as its workers finish. Running the same command again
+continues a stopped run and makes the same images; a changed file or other settings are refused.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from studio.errors import Cancelled, InputError, ModelError, NotFound
+from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
+from studio.generation.request import GenerationRequest, LoraSpec
+from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, save_work
+from studio.workflows.journal import append_done, file_sha256, finished_indexes, keep_plan, read_done, read_plan
+
+if TYPE_CHECKING:
+    from studio.library.db import Library
+
+PLAN_FILE = "batch.json"
+PLAN_VERSION = 1
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_ROWS = 100_000
+CSV_COLUMNS = ("prompt", "negative", "seed", "size", "width", "height", "model", "steps", "guidance", "scheduler")
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    """One image of the file; None takes the run's default."""
+
+    prompt: str
+    negative: str | None = None
+    seed: int | None = None
+    width: int | None = None
+    height: int | None = None
+    model: str | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchDefaults:
+    """What a row leaves empty: the command's options (None: the model's own default)."""
+
+    model: str = "demo"
+    negative: str = ""
+    seed: int | None = None       # the first image's seed; image i uses seed + i (random when None)
+    width: int | None = None
+    height: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    scheduler: str | None = None
+    loras: tuple[LoraSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    file: str
+    request: GenerationRequest
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a batch is: ``done`` of ``total`` images (``skipped`` by an earlier run), per worker."""
+
+    done: int
+    total: int
+    skipped: int = 0
+    failed: int = 0
+    eta_s: float | None = None
+    workers: tuple[WorkerStatus, ...] = ()
+    run: RunProgress | None = None
+
+    @property
+    def fraction(self) -> float:
+        run = self.run
+        partial = run.step.step / run.step.steps if run is not None and run.step is not None and run.step.steps else 0.0
+        return min(1.0, (self.done + self.failed + partial) / self.total) if self.total else 1.0
+
+    @property
+    def text(self) -> str:
+        line = f"{self.done}/{self.total} images"
+        if len(self.workers) > 1 or (self.workers and self.workers[0].node != "this computer"):
+            working = sum(1 for w in self.workers if w.state in ("working", "idle"))
+            line += f" · {working} worker{'s' if working != 1 else ''}"
+        if self.failed:
+            line += f" · {self.failed} failed"
+        if self.eta_s is not None and self.done < self.total:
+            line += f" · ETA {self.eta_s:.0f} s"
+        return line
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    folder: Path
+    items: tuple[BatchItem, ...]
+    generated: int            # in this run (the rest were made before)
+    report: RunReport
+
+
+# ---------------------------------------------------------------------- the file
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'512x768' -> (512, 768); '512' -> (512, 512)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) == 1:
+            return int(parts[0]), int(parts[0])
+        if len(parts) == 2:
+            return int(parts[0]), int(parts[1])
+    except ValueError:
+        pass
+    raise InputError(f"“{text}” is not a size.", hint="Write it as WIDTHxHEIGHT, e.g. 512x512.")
+
+
+def read_prompts(path: Path) -> list[PromptRow]:
+    """The rows of a prompts file (plain lines, or CSV for ``*.csv``); InputError names a bad row."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"The prompts file {path} does not exist.")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+                         hint="Split it into several files.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path.name} is not a readable UTF-8 text file ({exc}).") from exc
+    rows = _csv_rows(text, path.name) if path.suffix.lower() == ".csv" else \
+        [PromptRow(line.strip()) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not rows:
+        raise InputError(f"{path.name} holds no prompt.", hint="Write one prompt per line.")
+    if len(rows) > MAX_ROWS:
+        raise InputError(f"{path.name} holds {len(rows):,} prompts; a batch takes at most {MAX_ROWS:,}.")
+    return rows
+
+
+def _csv_rows(text: str, name: str) -> list[PromptRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    if "prompt" not in columns:
+        raise InputError(f"{name} has no “prompt” column.",
+                         hint="Its first row names the columns: prompt, and any of " + ", ".join(CSV_COLUMNS[1:]) + ".")
+    unknown = [c for c in columns if c and c not in CSV_COLUMNS]
+    if unknown:
+        raise InputError(f"{name} has columns the studio does not know: {', '.join(unknown)}.",
+                         hint="Known columns: " + ", ".join(CSV_COLUMNS) + ".")
+    rows: list[PromptRow] = []
+    for number, raw in enumerate(reader, start=2):
+        if len(rows) > MAX_ROWS:
+            break
+        cells = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(cells.values()):
+            continue
+        try:
+            rows.append(_row(cells))
+        except (ValueError, InputError) as exc:
+            raise InputError(f"{name}, row {number}: {exc}") from exc
+    return rows
+
+
+def _row(cells: dict[str, str]) -> PromptRow:
+    if not cells.get("prompt"):
+        raise InputError("the prompt is empty.")
+    width = height = None
+    if cells.get("size"):
+        width, height = parse_size(cells["size"])
+    if cells.get("width"):
+        width = int(cells["width"])
+    if cells.get("height"):
+        height = int(cells["height"])
+    if (width is None) != (height is None):
+        raise InputError("give both width and height, or a size.")
+    return PromptRow(cells["prompt"], cells.get("negative") or None,
+                     int(cells["seed"]) if cells.get("seed") else None, width, height, cells.get("model") or None,
+                     int(cells["steps"]) if cells.get("steps") else None,
+                     float(cells["guidance"]) if cells.get("guidance") else None, cells.get("scheduler") or None)
+
+
+# ---------------------------------------------------------------------- the run
+
+def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[BatchItem]:
+    """Every row as a one-image request with all its settings decided (each checked by ``backend``)."""
+    from studio.generation.schedulers import default_settings
+
+    width = max(4, len(str(len(rows))))
+    items = []
+    known: dict[str, Any] = {}
+    for index, row in enumerate(rows):
+        model = row.model or defaults.model
+        if model not in known:
+            known[model] = backend.validate(GenerationRequest(prompt="", model=model, width=64, height=64, steps=1))
+        info = known[model]
+        steps, guidance, scheduler = default_settings(info)
+        side = info.family.native_size
+        request = GenerationRequest(
+            prompt=row.prompt, negative_prompt=row.negative if row.negative is not None else defaults.negative,
+            model=model, seed=row.seed if row.seed is not None else base_seed + index,
+            steps=row.steps or defaults.steps or steps,
+            guidance=row.guidance if row.guidance is not None else
+            (defaults.guidance if defaults.guidance is not None else guidance),
+            width=row.width or defaults.width or side, height=row.height or defaults.height or side,
+            scheduler=row.scheduler or defaults.scheduler or scheduler, count=1, loras=defaults.loras)
+        try:
+            backend.validate(request)
+        except InputError as exc:
+            raise InputError(f"Prompt {index + 1} (“{row.prompt[:40]}”): {exc.message}", hint=exc.hint) from exc
+        items.append(BatchItem(index, f"{index + 1:0{width}d}.png", request))
+    return items
+
+
+def _document(items: list[BatchItem], base_seed: int, loras: tuple[LoraSpec, ...]) -> dict[str, Any]:
+    return {"version": PLAN_VERSION, "seed": base_seed, "loras": [str(s.path) + f":{s.weight:g}" for s in loras],
+            "items": [{"index": i.index, "file": i.file, "prompt": i.request.prompt,
+                       "negative_prompt": i.request.negative_prompt, "model": i.request.model, "seed": i.request.seed,
+                       "width": i.request.width, "height": i.request.height, "steps": i.request.steps,
+                       "guidance": i.request.guidance, "scheduler": i.request.scheduler} for i in items]}
+
+
+def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library: "Library | None",
+                   defaults: BatchDefaults = BatchDefaults(), progress: Callable[[BatchProgress], None] | None = None,
+                   cancel: Any = None, on_saved: Callable[[BatchItem, SavedWork], None] | None = None,
+                   signer: Any = None, c2pa: Any = AUTO, preview_every: int = 0,
+                   on_report: Callable[[RunReport], None] | None = None) -> BatchResult:
+    """Make one work per row into ``out_dir`` on ``engine`` (this computer's engine, or a backend such
+    as a Ray cluster), continuing the run already in that folder. ``signer`` signs each manifest here
+    on the desktop. Raises Cancelled (what is saved stays saved), or ModelError after the run when
+    some images could not be made (the others are saved; running again makes the missing ones).
+    """
+    backend = as_backend(engine)
+    out_dir = Path(out_dir)
+    existing = read_plan(out_dir, PLAN_FILE, version=PLAN_VERSION, what="prompt batch plan")
+    if defaults.seed is not None:
+        base_seed = defaults.seed
+    elif existing is not None and isinstance(existing.get("seed"), int):
+        base_seed = existing["seed"]   # a rerun without --seed continues with the seeds chosen first
+    else:
+        base_seed = secrets.randbits(32)
+    items = plan_batch(rows, defaults, backend, base_seed)
+    keep_plan(out_dir, PLAN_FILE, _document(items, base_seed, defaults.loras), version=PLAN_VERSION,
+              what="prompt batch plan", kind="prompt batch", fields=("seed", "loras", "items"))
+    finished = finished_indexes(out_dir, ((i.index, i.file) for i in items), read_done(out_dir))
+    skipped = len(finished)
+    credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
+    by_index = {item.index: item for item in items}
+    generated = 0
+
+    def keep(made: TaskResult) -> None:
+        nonlocal generated
+        item = by_index[made.task.key]
+        work = save_work(made.result, out_dir / item.file, library=library, signer=signer, c2pa=credentials)
+        append_done(out_dir, item.index, item.file, file_sha256(work.path))
+        finished.add(item.index)
+        generated += 1
+        if on_saved is not None:
+            on_saved(item, work)
+
+    def on_run(run: RunProgress) -> None:
+        if progress is not None:
+            progress(BatchProgress(skipped + run.done, len(items), skipped, run.failed, run.eta_s, run.workers, run))
+
+    tasks = [GenerationTask(i.index, i.request) for i in items if i.index not in finished]
+    try:
+        report = backend.run_tasks(tasks, on_result=keep, progress=on_run, cancel=cancel, preview_every=preview_every)
+    except Cancelled:
+        raise Cancelled(f"Stopped after {len(finished)} of {len(items)} images; run again to continue.") from None
+    if on_report is not None:
+        on_report(report)
+    if report.failures:
+        first = report.failures[0]
+        raise ModelError(f"{len(report.failures)} of {len(items)} images could not be made (#{first.key + 1} on "
+                         f"{first.node}: {first.message}); the other {len(finished)} are saved.",
+                         hint="Run the same command again to make the missing ones.")
+    return BatchResult(out_dir, tuple(items), generated, report)

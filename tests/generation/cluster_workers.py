@@ -1,0 +1,84 @@
+"""Cluster workers for the tests of studio.generation.cluster, run as Ray actors on the test's local
+cluster (its processes find this module through PYTHONPATH): one that keeps everything the desktop
+sends it, and one that lies about what it made."""
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from studio.generation.cluster import RayNodeWorker
+from studio.generation.remote import TaskPayload, WorkerAnswer
+
+#: The environment variable naming the folder where workers keep what they received (the cluster of
+#: tests/local_ray.py sets it).
+RECORD_ENV = "STUDIO_TEST_CLUSTER_RECORDS"
+
+
+def records(folder: Path) -> dict[str, bytes]:
+    """What the workers kept: file name -> the pickled bytes of what the desktop sent."""
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("*.pickle"))}
+
+
+def worker_pids(folder: Path) -> set[int]:
+    """The process ids of the workers that were given a task."""
+    return {int(name.split("-", 1)[0]) for name in records(folder) if "-task-" in name}
+
+
+class RecordingWorker(RayNodeWorker):
+    """The studio's worker, keeping (pickled, as it arrived) its options and every task it is given."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._records = Path(os.environ[RECORD_ENV])
+        self._keep("options", options)
+        super().__init__(options)
+
+    def _keep(self, what: str, value: Any) -> None:
+        (self._records / f"{os.getpid()}-{what}.pickle").write_bytes(pickle.dumps(value))
+
+    def run(self, payload: TaskPayload) -> WorkerAnswer:
+        self._keep(f"task-{payload.key}", payload)
+        return super().run(payload)
+
+
+class LyingWorker(RecordingWorker):
+    """The first of these workers to start says each of its images was made with another seed."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        try:
+            descriptor = os.open(self._records / "liar", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            self.lies = False
+        else:
+            os.write(descriptor, str(os.getpid()).encode())
+            os.close(descriptor)
+            self.lies = True
+
+    def run(self, payload: TaskPayload) -> WorkerAnswer:
+        answer = super().run(payload)
+        if not self.lies:
+            return answer
+        return replace(answer, recipe={**answer.recipe, "seed": int(answer.recipe["seed"]) + 1})
+
+
+class StallingWorker(RecordingWorker):
+    """The first of these workers given task ``STALL_KEY`` stops there (as a machine that hangs)
+    and writes its process id to ``stalled``, for the test to kill it; it goes on after two minutes."""
+
+    STALL_KEY = 2
+
+    def run(self, payload: TaskPayload) -> WorkerAnswer:
+        if payload.key == self.STALL_KEY:
+            try:  # claimed once: the worker that makes the task again goes on
+                os.close(os.open(self._records / "stall-claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass
+            else:
+                (self._records / "stalled.tmp").write_text(str(os.getpid()))
+                os.replace(self._records / "stalled.tmp", self._records / "stalled")  # whole, for the reader
+                time.sleep(120)
+        return super().run(payload)
