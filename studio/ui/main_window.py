@@ -39,10 +39,9 @@ NETWORK_SETTINGS = {"network", "rpc_urls"}
 def engine_factory(config: Config, catalog: Any) -> Callable[[], Any]:
     """Builds the engine with the current settings; called on the GPU lane's thread on first use."""
     def make() -> Any:
-        from studio.generation.engine import Engine
+        from studio.workflows.requests import studio_engine
 
-        return Engine(catalog, device=config["device"], precision=config["precision"],
-                      memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+        return studio_engine(config, catalog)
 
     return make
 
