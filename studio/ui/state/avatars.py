@@ -581,7 +581,8 @@ class AvatarsState(QObject):
         outlet = job.to(self)
         outlet.progressed.connect(self._on_progress)
         outlet.failed.connect(lambda exc: self.error.emit(error_message(exc)))
-        outlet.cancelled.connect(lambda: setattr(self, "status", "Cancelled; what was finished is saved in the Gallery."))
+        cancelled = "Cancelled; what was finished is saved in the Gallery."
+        outlet.cancelled.connect(lambda: setattr(self, "status", cancelled))
         outlet.succeeded.connect(lambda result: setattr(self, "status", _done_text(result)))
         outlet.ended.connect(self._on_ended)
         self.lane.submit(job)

@@ -9,19 +9,20 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression,
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QToolButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
 from studio.generation.schedulers import SCHEDULERS
 from studio.generation.inpaint import AREAS as INPAINT_AREAS, MAX_MASK_BLUR, MAX_PADDING
-from studio.text import printable
 from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.tabs.create_grid import GridPlotPanel
 from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
-from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
+from studio.ui.widgets.banner import Banner  # the tabs import it from here too
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas
@@ -50,31 +51,6 @@ def _muted(text: str = "") -> QLabel:
     label.setProperty("muted", True)
     label.setWordWrap(True)
     return label
-
-
-class Banner(QFrame):
-    """An error or warning line inside the tab, with a close button; hidden when empty."""
-
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names from files and contracts
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.setVisible(False)
-
-    def show_text(self, text: str) -> None:
-        self.label.setText(printable(text or "", multiline=True))
-        self.setVisible(bool(text))
 
 
 class LoraRow(QWidget):
@@ -107,12 +83,7 @@ class CreateTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._build_workspace())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self.bind(state)
 
     # -- building -----------------------------------------------------------------------
@@ -297,6 +268,10 @@ class CreateTab(QWidget):
         column.addWidget(_section("Options"))
         self.options_panel = OptionsPanel()
         column.addWidget(self.options_panel)
+
+        column.addWidget(_section("X/Y/Z plot"))
+        self.plot_panel = GridPlotPanel()
+        column.addWidget(self.plot_panel)
         column.addStretch(1)
 
         scroll = QScrollArea()
@@ -423,6 +398,7 @@ class CreateTab(QWidget):
         self.extras.bind(state)
         self.outpaint_row.bind(state)
         self.options_panel.bind(state)
+        self.plot_panel.bind(state)
         self.prompt_tools.bind(state)
         self.png_info.bind(state)
         b.connect(self.negative_edit.submitted, state.generate)
@@ -671,7 +647,9 @@ class CreateTab(QWidget):
         self.state.request_mint(self.selected_rows())
 
     def _show_mint_enabled(self, *_args: object) -> None:
-        self.mint_button.setEnabled(bool(self.grid.selectionModel().selectedIndexes()))
+        indexes = self.grid.selectionModel().selectedIndexes()  # a plot's grid image is no work to mint
+        self.mint_button.setEnabled(bool(indexes) and all(self.state.results.item(i.row()).grid is None
+                                                          for i in indexes))
 
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
@@ -682,8 +660,11 @@ class CreateTab(QWidget):
             self.recipe_view.clear()
             return
         item = self.state.results.item(index.row())
+        for button in (self.use_as_init, self.use_result_as_init, self.upscale_button):
+            button.setEnabled(item.grid is None)  # a plot's grid image is a picture of works, not one
         self.viewer.set_image(QImage(str(item.path)))
-        self.recipe_view.setPlainText(breakable(recipe_text(item.work.recipe, item.path)))  # paths break at "/", "_"
+        text = item.note if item.grid is not None else recipe_text(item.work.recipe, item.path)
+        self.recipe_view.setPlainText(breakable(text))  # paths break at "/", "_"
 
     def _result_menu(self, position) -> None:
         index = self.grid.indexAt(position)
