@@ -134,6 +134,7 @@ class JobOutlet(QObject):
 
     def __init__(self, job: Job, receiver: QObject) -> None:
         super().__init__()
+        self.job = job  # a slot's `self.sender()` is this outlet: its job is here
         self.open = True
         queued = Qt.ConnectionType.QueuedConnection
         receiver.destroyed.connect(self.close, Qt.ConnectionType.DirectConnection)
@@ -178,6 +179,11 @@ class JobOutlet(QObject):
     def _ended(self) -> None:
         if self.open:
             self.ended.emit()
+
+
+def job_of(sender: QObject | None) -> QObject | None:
+    """The job behind a slot's ``self.sender()``: an outlet's job, else the sender itself."""
+    return sender.job if isinstance(sender, JobOutlet) else sender
 
 
 class FunctionJob(Job):

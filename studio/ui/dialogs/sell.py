@@ -20,7 +20,7 @@ from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.market import HeldToken, MarketState, card_name
 from studio.ui.widgets.expiry import ExpiryChooser
-from studio.ui.workers import Job, error_message
+from studio.ui.workers import Job, error_message, job_of
 
 if TYPE_CHECKING:
     from studio.chain.contracts import SaleQuote
@@ -169,7 +169,7 @@ class SellDialog(QDialog):
         return job
 
     def _on_quote(self, quote: "SaleQuote") -> None:
-        if self.sender() is not self.quote_job:
+        if job_of(self.sender()) is not self.quote_job:
             return  # the price changed since
         currency = self.state.network.currency
         self.quote = quote
@@ -187,7 +187,7 @@ class SellDialog(QDialog):
             self.proceeds_line.setText(format_eth(quote.proceeds_wei, currency, exact=True))
 
     def _on_quote_failed(self, exc: BaseException) -> None:
-        if self.sender() is self.quote_job:
+        if job_of(self.sender()) is self.quote_job:
             show_error(self.error, error_message(exc))
 
     def submit(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 from studio.text import printable
 from studio.ui import theme
 from studio.ui.widgets.file_drop import FileDropFilter
-from studio.ui.workers import BackgroundPool, FunctionJob, error_message
+from studio.ui.workers import BackgroundPool, FunctionJob, error_message, job_of
 
 if TYPE_CHECKING:
     from studio.provenance.verify import ChainCheck, Verdict
@@ -276,7 +276,7 @@ class VerifyDialog(QDialog):
         return job
 
     def _on_verified(self, result: tuple["Verdict", QImage | None]) -> None:
-        if self.sender() is not self._job:
+        if job_of(self.sender()) is not self._job:
             return
         self._job = None
         verdict, thumbnail = result
@@ -284,7 +284,7 @@ class VerifyDialog(QDialog):
         self.verified.emit(verdict)
 
     def _on_failed(self, exc: BaseException) -> None:
-        if self.sender() is not self._job:
+        if job_of(self.sender()) is not self._job:
             return
         self._job = None
         self._set_badge("Not checked", theme.ERROR_BG, theme.ERROR_TEXT)

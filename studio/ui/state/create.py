@@ -24,7 +24,7 @@ from studio.ui.state.create_options import CreateOptions
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import (IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE, GenerationJob, JobProgress, QueueModel,
                                   ResultItem, ResultsModel, UpscaleJob)
-from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message
+from studio.ui.workers import BackgroundPool, FunctionJob, GpuLane, Job, error_message, job_of
 
 if TYPE_CHECKING:
     from studio.config import Config
@@ -617,7 +617,7 @@ class CreateState(QObject):
 
     def _on_succeeded(self, works: list["SavedWork"]) -> None:
         self.history_changed.emit(self.history)  # the generation recorded its prompt
-        job = self.sender()
+        job = job_of(self.sender())
         took = time.perf_counter() - job.started_at if isinstance(job, (GenerationJob, UpscaleJob, GridJob)) else 0.0
         self.progress_fraction = 1.0
         made = "X/Y/Z plot of " if isinstance(job, GridJob) else ""
