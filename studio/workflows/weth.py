@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from studio.chain.seaport_contract import WethContract
     from studio.chain.transactions import Connection, TxRequest
 
+#: The reserve is the largest fee now plus this much (percent): fees move between Max and the preview,
+#: and the preview refuses an amount that leaves less than its own largest fee.
+WRAP_FEE_HEADROOM_PERCENT = 150
 #: Gas a WETH deposit is given room for when the node cannot estimate it (WETH9's deposit takes ~45k).
 WRAP_GAS_FALLBACK = 60_000
 
@@ -50,18 +53,19 @@ def weth_balance_here(network: "Network", connection: "Connection", account: str
 
 
 def wrap_reserve(connection: "Connection", venue: SeaportVenue, account: str, *, speed: str = "normal") -> int:
-    """Wei kept back when wrapping: the most a deposit's gas may cost at `speed` (so the account can
-    still pay for the transaction that wraps)."""
+    """Wei kept back when wrapping: the most a deposit's gas may cost at `speed`, with headroom for
+    fees that rise before it is sent (so the account can still pay for the transaction that wraps)."""
     from studio.chain.fees import estimate_gas, suggest_fees
     from studio.errors import ChainError
 
     request = _weth(connection, venue).wrap_tx(1)
     try:
-        gas = estimate_gas(connection, {"from": account, "to": request.to, "data": request.data, "value": 0},
+        # a deposit of 1 wei: a deposit of 0 leaves the balance slot as it is and costs less gas than a real one
+        gas = estimate_gas(connection, {"from": account, "to": request.to, "data": request.data, "value": 1},
                            action="Estimating the wrap")
     except ChainError:
         gas = WRAP_GAS_FALLBACK
-    return suggest_fees(connection).level(speed).max_fee_per_gas * gas
+    return suggest_fees(connection).level(speed).max_fee_per_gas * gas * WRAP_FEE_HEADROOM_PERCENT // 100
 
 
 def max_wrappable(connection: "Connection", venue: SeaportVenue, account: str, *, speed: str = "normal") -> int:
