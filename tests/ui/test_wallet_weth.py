@@ -124,3 +124,53 @@ def test_a_declined_wrap_preview_sends_nothing(qtbot, ready_state: WalletState) 
     refresh(qtbot, state)
     assert eth(state) == before and state.session.history_entries() == []
     qtbot.waitUntil(lambda: state.weth.held() == 0, timeout=JOB_MS)
+
+
+# ---- the tab ---------------------------------------------------------------------------------------
+
+
+def test_the_tab_shows_weth_beside_eth_and_wrap_opens_the_dialog_then_hides_without_weth(
+        qtbot, ready_state: WalletState, tmp_path) -> None:
+    """Also renders the tab after a wrap, the Wrap dialog and its preview; set STUDIO_SCREENSHOTS to a
+    folder to keep them."""
+    import os
+    from pathlib import Path
+
+    from PySide6.QtGui import QGuiApplication
+
+    from studio.ui.tabs.wallet import WalletTab
+    from studio.ui.theme import apply_theme
+
+    apply_theme(QGuiApplication.instance())
+    folder = Path(os.environ.get("STUDIO_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = ready_state
+    wrapped_already = open_dialog(qtbot, state, "wrap", "0.5")
+    sign(qtbot, state, wrapped_already, review(qtbot, wrapped_already))
+    wrapped_already.close()
+    qtbot.waitUntil(lambda: state.weth.held() == HALF, timeout=JOB_MS)
+
+    tab = WalletTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 760)
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        tab.show()
+    qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)
+    assert tab.weth_row.isVisible() and tab.wrap_button.isVisible() and tab.unwrap_button.isVisible()
+    assert tab.weth_label.text().startswith("Account 1: ") and tab.weth_label.text().endswith("·  0.5 WETH")
+    assert tab.grab().save(str(folder / "wallet_tab_weth.png"))
+
+    qtbot.mouseClick(tab.wrap_button, Qt.MouseButton.LeftButton)
+    dialog = tab.last_dialog
+    assert isinstance(dialog, WethDialog) and dialog.kind == "wrap" and dialog.isVisible()
+    qtbot.keyClicks(dialog.amount, "0.25")
+    preview = review(qtbot, dialog)
+    qtbot.waitExposed(preview)
+    assert dialog.grab().save(str(folder / "wrap_dialog.png"))
+    assert preview.grab().save(str(folder / "wrap_preview.png"))
+    preview.reject()
+    dialog.reject()
+
+    with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
+        state.switch_network("sepolia")  # no node answers here: no WETH shown, no buttons
+    assert not tab.weth_row.isVisible() and state.weth.line == ""
