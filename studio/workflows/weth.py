@@ -82,10 +82,14 @@ def wrap_request(connection: "Connection", venue: SeaportVenue, account: str, am
         raise InputError(f"Wrapping {_eth(amount_wei, currency)} leaves too little for the fee: the account can "
                          f"wrap at most {_eth(most, currency)} (its balance less the gas). Nothing was sent.",
                          hint="Lower the amount (Max fills in the most), or add funds first.")
-    weth = _weth(connection, venue)
-    details = (("Wraps", Amount(amount_wei)), ("Into", "WETH, one for one"),
-               ("Why", "offers are made in WETH; you can unwrap it back any time"))
-    return replace(weth.wrap_tx(amount_wei), details=details,
+    return wrap_preview(_weth(connection, venue), account, amount_wei,
+                        "offers are made in WETH; you can unwrap it back any time")
+
+
+def wrap_preview(weth: "WethContract", account: str, amount_wei: int, why: str) -> "TxRequest":
+    """The wrap transaction with what its preview shows (the one wording, the wallet's and an offer's)."""
+    return replace(weth.wrap_tx(amount_wei),
+                   details=(("Wraps", Amount(amount_wei)), ("Into", "WETH, one for one"), ("Why", why)),
                    flows=(Flow("You", account, "sends", amount_wei),
                           Flow("You", account, "receives", amount_wei, currency="WETH")))
 
