@@ -11,6 +11,7 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from studio.workflows.verify import verify_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from cluster_workers import LyingWorker, StallingWorker, records, worker_pids  # noqa: E402
+from cluster_workers import (LyingWorker, RecordingWorker, StallingWorker, records, stopped_tasks,  # noqa: E402
+                             worker_pids)
 from local_ray import LocalCluster  # noqa: E402
 
 TRAITS = asset_path("examples", "avatar_traits.yaml")
@@ -147,3 +149,121 @@ def test_studio_avatars_collection_with_cluster_completes_there(
     assert summary["report"]["backend"] == f"the Ray cluster at {ray_cluster.address}"
     assert sum(node["done"] for node in summary["report"]["nodes"]) == 4
     assert "4 of 4 images on the Ray cluster" in captured.err
+
+
+def library_rows(path: Path) -> list[tuple[str, str, str]]:
+    """The library's works: (title, file, SHA-256), by title."""
+    from studio.library.db import Library
+
+    library = Library(path)
+    try:
+        return sorted((w.title, Path(w.path).name, w.sha256) for w in library.works())
+    finally:
+        library.close()
+
+
+def check_collection_once(folder: Path, rows: list[tuple[str, str, str]], count: int) -> None:
+    """Every avatar of the collection in ``folder`` is logged, saved and in the library exactly once."""
+    from studio.workflows.journal import PROGRESS_FILE, file_sha256
+
+    logged = [line.split() for line in (folder / PROGRESS_FILE).read_text().splitlines() if line.strip()]
+    assert sorted(int(index) for index, _, _ in logged) == list(range(count))  # each once, none lost
+    for _, file, sha in logged:
+        assert file_sha256(folder / file) == sha
+    assert len(rows) == count and len({title for title, _, _ in rows}) == count  # no duplicate rows
+    assert {(file, sha) for _, file, sha in rows} == {(file, sha) for _, file, sha in logged}
+
+
+def test_cancelling_a_cluster_collection_stops_its_workers_keeps_what_was_saved_and_a_rerun_continues(
+        ray_cluster: LocalCluster, demo_catalog: Any, tmp_path: Path) -> None:
+    """What the Avatars tab's Cancel and Ctrl-C on the command line do: the run's cancel token."""
+    from studio.cancel import CancelToken
+    from studio.errors import Cancelled
+    from studio.library.db import Library
+    from studio.workflows.avatars import make_collection
+    from studio.workflows.journal import read_done
+
+    ray_cluster.clear_records()
+    table = load_trait_table(TRAITS)
+    out = tmp_path / "drop"
+    cancel = CancelToken()
+    saved: list[int] = []
+    files: list[str] = []
+
+    def on_saved(item: Any, work: Any) -> None:
+        saved.append(item.index)
+        files.append(work.path.name)
+        if len(saved) == 2:
+            cancel.cancel()
+
+    library = Library(tmp_path / "library.db")
+    backend = backend_on(ray_cluster, demo_catalog, tmp_path, RecordingWorker)
+    try:
+        with pytest.raises(Cancelled, match="run again to continue"):
+            make_collection(table, 8, 5, out, backend, library=library, size=64, steps=6, c2pa=None,
+                            cancel=cancel, on_saved=on_saved)
+        # the workers stopped what they were making, and what was still queued was never sent
+        sent = {int(name.rsplit("-", 1)[1].split(".")[0]) for name in records(ray_cluster.record_dir)
+                if "-task-" in name}
+        assert stopped_tasks(ray_cluster.record_dir)
+        assert len(sent) < 8 and not stopped_tasks(ray_cluster.record_dir) & set(saved)
+        # what was saved stays saved, logged and in the library; nothing cancelled was saved
+        done = read_done(out)
+        assert set(done) == set(saved) and len(saved) >= 2
+        assert sorted(p.name for p in out.glob("*.png")) == sorted(files)
+        assert len(library.works()) == len(saved)
+
+        # the rerun makes the others only, on the same cluster
+        ray_cluster.clear_records()
+        again: list[int] = []
+        result = make_collection(table, 8, 5, out, backend, library=library, size=64, steps=6, c2pa=None,
+                                 on_saved=lambda item, work: again.append(item.index))
+    finally:
+        backend.close()
+        library.close()
+    assert result.generated == 8 - len(saved) and sorted(saved + again) == list(range(8))
+    assert not set(saved) & {int(n.rsplit("-", 1)[1].split(".")[0]) for n in records(ray_cluster.record_dir)
+                             if "-task-" in n}
+    check_collection_once(out, library_rows(tmp_path / "library.db"), 8)
+
+
+def test_a_cluster_collection_whose_studio_was_killed_continues_on_rerun_with_each_avatar_once(
+        ray_cluster: LocalCluster, studio_home: Path, demo_model_dir: Path, tmp_path: Path) -> None:
+    from studio.library.db import library_path
+    from studio.paths import studio_paths
+    from studio.workflows.journal import read_done
+
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    out = tmp_path / "drop"
+    command = [sys.executable, "-m", "studio", "avatars", "collection", str(TRAITS), "--count", "10", "--seed", "7",
+               "--out", str(out), "--size", "64", "--steps", "2", "--json", f"--cluster={ray_cluster.address}"]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")])}
+
+    # the studio (the cluster's driver) dies as a killed process does, in the middle of the run
+    with open(tmp_path / "first.err", "w") as errors:
+        first = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert first.stdout is not None
+        made = []
+        try:
+            for line in first.stdout:
+                made.append(json.loads(line)["index"])
+                if len(made) == 2:
+                    os.kill(first.pid, signal.SIGKILL)
+                    break
+        finally:
+            first.kill()
+            first.wait(timeout=60)
+            first.stdout.close()
+    assert first.returncode == -signal.SIGKILL, (tmp_path / "first.err").read_text()
+    before = read_done(out)
+    assert set(made) <= set(before) and 2 <= len(before) < 10  # killed mid-run, what it saved is logged
+
+    # the same command again: the rest, on the same cluster, none made twice, none lost
+    second = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    lines = [json.loads(line) for line in second.stdout.splitlines()]
+    again = [line["index"] for line in lines[:-1]]
+    assert sorted(again) == sorted(set(range(10)) - set(before))
+    assert lines[-1]["generated"] == 10 - len(before) and lines[-1]["report"]["done"] == 10 - len(before)
+    assert f"Continuing: {len(before)} of 10 avatars were made by an earlier run." in second.stderr
+    check_collection_once(out, library_rows(library_path()), 10)
