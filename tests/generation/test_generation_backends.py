@@ -133,9 +133,9 @@ def test_a_cluster_address_where_nothing_answers_fails_at_once_saying_what_to_do
         backend.close()
     assert caught.value.message.startswith(f"Nothing answers at 127.0.0.1:{port}")
     assert "ray start --head" in (caught.value.hint or "") and "Settings" in (caught.value.hint or "")
-    for address in ("head.example", "ray://head.example", "head.example:port"):
+    for address in ("head.example", "ray://head.example", "head.example:port", ":6379", "head:70000"):
         backend = RayBackend(demo_catalog, address=address, hash_cache=tmp_path / "hashes.json")
-        with pytest.raises(NetworkError, match="is not a Ray cluster address") as caught:
+        with pytest.raises(InputError, match="is not a Ray cluster address") as caught:
             backend.run_tasks(single_image_tasks(small()), on_result=lambda done: None)
         assert "ray://HOST:10001" in (caught.value.hint or "")
 
