@@ -37,9 +37,10 @@ TRAITS = asset_path("examples", "avatar_traits.yaml")
 pytestmark = pytest.mark.slow
 
 
-def backend_on(ray_cluster: LocalCluster, catalog: Any, tmp_path: Path, worker_class: type[Any]) -> RayBackend:
+def backend_on(ray_cluster: LocalCluster, catalog: Any, tmp_path: Path, worker_class: type[Any],
+               max_workers: int = 0) -> RayBackend:
     return RayBackend(catalog, address=ray_cluster.address, hash_cache=tmp_path / "desk-hashes.json",
-                      cpus_per_worker=2, worker_class=worker_class)
+                      cpus_per_worker=2, max_workers=max_workers, worker_class=worker_class)
 
 
 def pixels(path: Path) -> np.ndarray:
@@ -197,7 +198,7 @@ def test_cancelling_a_cluster_collection_stops_its_workers_keeps_what_was_saved_
             cancel.cancel()
 
     library = Library(tmp_path / "library.db")
-    backend = backend_on(ray_cluster, demo_catalog, tmp_path, RecordingWorker)
+    backend = backend_on(ray_cluster, demo_catalog, tmp_path, RecordingWorker, max_workers=1)  # sooner on 2 cores
     try:
         with pytest.raises(Cancelled, match="run again to continue"):
             make_collection(table, 8, 5, out, backend, library=library, size=64, steps=6, c2pa=None,
@@ -233,7 +234,12 @@ def test_a_cluster_collection_whose_studio_was_killed_continues_on_rerun_with_ea
     from studio.paths import studio_paths
     from studio.workflows.journal import read_done
 
+    from studio.config import load_config
+
     shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    config = load_config()
+    config.set("ray_max_workers", 1)  # one worker a run is enough here, and starts sooner on two cores
+    config.save()
     out = tmp_path / "drop"
     command = [sys.executable, "-m", "studio", "avatars", "collection", str(TRAITS), "--count", "10", "--seed", "7",
                "--out", str(out), "--size", "64", "--steps", "2", "--json", f"--cluster={ray_cluster.address}"]
