@@ -92,3 +92,29 @@ class StallingWorker(RecordingWorker):
                 os.replace(self._records / "stalled.tmp", self._records / "stalled")  # whole, for the reader
                 time.sleep(120)
         return super().run(payload)
+
+
+class HoldingWorker(RecordingWorker):
+    """Makes its first ``MAKES`` images; the next waits inside the engine (as on a slow GPU) until
+    the desktop cancels it, or for a minute, and then goes on with the task's cancel token; after
+    that cancel it makes every image at once."""
+
+    MAKES = 2
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        engine = self._engine
+        generate = engine.generate
+        calls = [0]
+        released = [False]
+
+        def held(request: Any, *, cancel: Any = None, **options: Any) -> Any:
+            calls[0] += 1
+            if calls[0] > self.MAKES and not released[0]:
+                deadline = time.monotonic() + 60
+                while cancel is not None and not cancel.cancelled and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                released[0] = True
+            return generate(request, cancel=cancel, **options)
+
+        engine.generate = held
