@@ -3,8 +3,8 @@ no dashboard, four logical CPUs: two workers of two torch threads each), whose w
 studio's engine on the demo model. A 12-avatar collection survives a killed worker with every avatar made once and
 bit-identical to this computer's; a worker whose answers differ from its tasks is not trusted; the
 desktop signs, and nothing a worker receives holds a key; `studio avatars collection --cluster`
-completes there. Cancel stops the workers' tasks and keeps what was saved, and a studio killed mid-run
-continues on rerun: each avatar made, logged and in the library exactly once."""
+completes there, and a studio killed mid-run continues on rerun: each avatar made, logged and in the
+library exactly once. (Cancel during a cluster run: tests/ui/test_avatars_tab.py.)"""
 from __future__ import annotations
 
 import json
@@ -30,18 +30,16 @@ from studio.workflows.verify import verify_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from cluster_workers import (HoldingWorker, LyingWorker, RecordingWorker, StallingWorker, records, stopped_tasks,  # noqa: E402
-                             worker_pids)
+from cluster_workers import LyingWorker, StallingWorker, records, worker_pids  # noqa: E402
 from local_ray import LocalCluster  # noqa: E402
 
 TRAITS = asset_path("examples", "avatar_traits.yaml")
 pytestmark = pytest.mark.slow
 
 
-def backend_on(ray_cluster: LocalCluster, catalog: Any, tmp_path: Path, worker_class: type[Any],
-               max_workers: int = 0) -> RayBackend:
+def backend_on(ray_cluster: LocalCluster, catalog: Any, tmp_path: Path, worker_class: type[Any]) -> RayBackend:
     return RayBackend(catalog, address=ray_cluster.address, hash_cache=tmp_path / "desk-hashes.json",
-                      cpus_per_worker=2, max_workers=max_workers, worker_class=worker_class)
+                      cpus_per_worker=2, worker_class=worker_class)
 
 
 def pixels(path: Path) -> np.ndarray:
@@ -174,60 +172,6 @@ def check_collection_once(folder: Path, rows: list[tuple[str, str, str]], count:
         assert file_sha256(folder / file) == sha
     assert len(rows) == count and len({title for title, _, _ in rows}) == count  # no duplicate rows
     assert {(file, sha) for _, file, sha in rows} == {(file, sha) for _, file, sha in logged}
-
-
-def test_cancelling_a_cluster_collection_stops_its_workers_keeps_what_was_saved_and_a_rerun_continues(
-        ray_cluster: LocalCluster, demo_catalog: Any, tmp_path: Path) -> None:
-    """What the Avatars tab's Cancel and Ctrl-C on the command line do: the run's cancel token."""
-    from studio.cancel import CancelToken
-    from studio.errors import Cancelled
-    from studio.library.db import Library
-    from studio.workflows.avatars import make_collection
-    from studio.workflows.journal import read_done
-
-    ray_cluster.clear_records()
-    table = load_trait_table(TRAITS)
-    out = tmp_path / "drop"
-    cancel = CancelToken()
-    saved: list[int] = []
-    files: list[str] = []
-
-    def on_saved(item: Any, work: Any) -> None:
-        saved.append(item.index)
-        files.append(work.path.name)
-        if len(saved) == 2:
-            cancel.cancel()
-
-    library = Library(tmp_path / "library.db")
-    # one worker, which makes two avatars and holds the next until cancelled (as a slow GPU would)
-    backend = backend_on(ray_cluster, demo_catalog, tmp_path, HoldingWorker, max_workers=1)
-    try:
-        with pytest.raises(Cancelled, match="run again to continue"):
-            make_collection(table, 8, 5, out, backend, library=library, size=64, steps=2, c2pa=None,
-                            cancel=cancel, on_saved=on_saved)
-        # the workers stopped what they were making, and what was still queued was never sent
-        sent = {int(name.rsplit("-", 1)[1].split(".")[0]) for name in records(ray_cluster.record_dir)
-                if "-task-" in name}
-        assert sorted(saved) == [0, 1] and 2 in stopped_tasks(ray_cluster.record_dir)  # stopped where it ran
-        assert len(sent) < 8 and not stopped_tasks(ray_cluster.record_dir) & set(saved)  # the rest never sent
-        # what was saved stays saved, logged and in the library; nothing cancelled was saved
-        done = read_done(out)
-        assert set(done) == set(saved)
-        assert sorted(p.name for p in out.glob("*.png")) == sorted(files)
-        assert len(library.works()) == len(saved)
-
-        # the rerun makes the others only, on the same cluster
-        ray_cluster.clear_records()
-        again: list[int] = []
-        result = make_collection(table, 8, 5, out, backend, library=library, size=64, steps=2, c2pa=None,
-                                 on_saved=lambda item, work: again.append(item.index))
-    finally:
-        backend.close()
-        library.close()
-    assert result.generated == 8 - len(saved) and sorted(saved + again) == list(range(8))
-    assert not set(saved) & {int(n.rsplit("-", 1)[1].split(".")[0]) for n in records(ray_cluster.record_dir)
-                             if "-task-" in n}
-    check_collection_once(out, library_rows(tmp_path / "library.db"), 8)
 
 
 def test_a_cluster_collection_whose_studio_was_killed_continues_on_rerun_with_each_avatar_once(
