@@ -109,24 +109,15 @@ def generate(prompt: str, *, model: str | None = None, count: int = 1, seed: int
     ``options`` passes other GenerationRequest fields (negative_prompt, guidance, scheduler...).
     """
     from studio.config import load_config
-    from studio.generation.engine import Engine
     from studio.generation.models import ModelCatalog
-    from studio.generation.request import GenerationRequest
-    from studio.generation.schedulers import default_settings
     from studio.workflows.generate import generate_works
+    from studio.workflows.requests import studio_engine, studio_request
 
     config = load_config()
     catalog = ModelCatalog(config)
-    name = model or config["default_model"] or "demo"
-    info = catalog.resolve(name)
-    default_steps, guidance, scheduler = default_settings(info)
-    options.setdefault("guidance", guidance)
-    options.setdefault("scheduler", scheduler)
-    request = GenerationRequest(prompt=prompt, model=name, seed=seed, steps=steps or default_steps,
-                                width=width or info.family.native_size, height=height or info.family.native_size,
-                                count=count, **options)
-    engine = Engine(catalog, device=config["device"], precision=config["precision"],
-                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
+    request = studio_request(config, catalog, prompt, model=model, seed=seed, steps=steps or None, width=width,
+                             height=height, count=count, **options)
+    engine = studio_engine(config, catalog)
     engine.validate(request)
     from studio.library.db import Library
 

@@ -114,14 +114,10 @@ def _generation_options(sub: argparse.ArgumentParser) -> None:
 
 def _engine() -> tuple[Any, Any]:
     from studio.config import load_config
-    from studio.generation.engine import Engine
-    from studio.generation.models import ModelCatalog
+    from studio.workflows.requests import studio_engine
 
     config = load_config()
-    catalog = ModelCatalog(config)
-    engine = Engine(catalog, device=config["device"], precision=config["precision"],
-                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
-    return config, engine
+    return config, studio_engine(config)
 
 
 def _model(args: argparse.Namespace, config: Any) -> str:

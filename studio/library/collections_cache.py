@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from studio.errors import NotFound
-from studio.library.db import Library, library_storage_error
+from studio.library.db import Library, LibraryTables
 
 ZERO_ADDRESS = "0x" + "0" * 40
 _DIGITS = 78  # 2**256 has 78 decimal digits
@@ -82,24 +81,11 @@ def token_key(token_id: int) -> str:
     return f"{int(token_id):0{_DIGITS}d}"
 
 
-class CollectionsCache:
+class CollectionsCache(LibraryTables):
     """The collector's tables in the library database (created on first use by a migration)."""
 
     def __init__(self, library: Library) -> None:
-        self.library = library
-        library.migrate(*MIGRATION)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with self.library.connect() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise library_storage_error(self.library.path, exc) from exc
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._tx() as db:
-            return db.execute(sql, tuple(params)).fetchall()
+        super().__init__(library, MIGRATION)
 
     # ---- collections
     def remember(self, chain_id: int, address: str, name: str, symbol: str, standards: Sequence[str],

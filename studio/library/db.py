@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, ContextManager, Iterator, Sequence
 
 from studio.errors import InputError, NotFound, StorageError
 
@@ -605,17 +605,6 @@ class Library:
         """Whether a table exists (another module's migration may not have run yet)."""
         return bool(self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
-    def active_listing_prices(self, work_id: int) -> list[tuple[int, str, int, int]]:
-        """``(chain_id, collection, token_id, price_wei)`` of the work's tokens listed for sale now
-        (empty until the market has been synced once)."""
-        if not self.has_table("market_listings"):
-            return []
-        rows = self._read(
-            "SELECT l.chain_id, l.collection, t.token_id, l.price_wei FROM market_listings l JOIN tokens t "
-            "ON l.chain_id = t.chain_id AND l.collection = t.collection AND l.token_id = CAST(t.token_id AS TEXT) "
-            "WHERE t.work_id = ? AND l.status = 'active' ORDER BY l.chain_id, l.collection, t.token_id", (work_id,))
-        return [(row[0], row[1], row[2], int(row[3])) for row in rows]
-
     def _where(self, query: WorkQuery) -> tuple[str, list[object], str]:
         clauses = ["works.trashed_at IS NOT NULL" if query.trash else "works.trashed_at IS NULL"]
         params: list[object] = []
@@ -642,13 +631,9 @@ class Library:
         elif query.status == "not-minted":
             clauses.append("NOT EXISTS (SELECT 1 FROM tokens t WHERE t.work_id = works.id)")
         elif query.status == "listed":
-            if self.has_table("market_listings"):
-                clauses.append(
-                    "EXISTS (SELECT 1 FROM tokens t JOIN market_listings l ON l.chain_id = t.chain_id "
-                    "AND l.collection = t.collection AND l.token_id = CAST(t.token_id AS TEXT) "
-                    "WHERE t.work_id = works.id AND l.status = 'active')")
-            else:
-                clauses.append("0")
+            from studio.library.market import listed_work_clause  # the market's tables are its own
+
+            clauses.append(listed_work_clause(self))
         if query.favourites:
             clauses.append("works.favourite = 1")
         if query.created_from is not None:
@@ -771,6 +756,25 @@ class Library:
         rows = self._read("SELECT * FROM tokens WHERE work_id = ? ORDER BY chain_id, collection, token_id",
                           (work_id,))
         return [_token(row) for row in rows]
+
+
+class LibraryTables:
+    """Tables another module keeps in the library file (the market's, the order book's, the
+    collector's): made on first use by that module's migrations, read and written in the
+    library's transactions, SQLite's failures said as the library's :class:`StorageError`."""
+
+    def __init__(self, library: Library, *migrations: tuple[str, Sequence[str]]) -> None:
+        self.library = library
+        for name, statements in migrations:
+            library.migrate(name, statements)
+
+    def _tx(self) -> ContextManager[sqlite3.Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        return self.library._write()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._tx() as db:
+            return db.execute(sql, tuple(params)).fetchall()
 
 
 def _filters(**given: object) -> tuple[str, list[object]]:

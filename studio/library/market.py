@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Protocol
 
 from studio.errors import InputError, NotFound
-from studio.library.db import Library, library_storage_error
+from studio.library.db import Library, LibraryTables
 
 LISTED, PRICE_CHANGED, LISTING_CANCELLED, SOLD = "listed", "price_changed", "listing_cancelled", "sold"
 OFFER_MADE, OFFER_WITHDRAWN, OFFER_ACCEPTED = "offer_made", "offer_withdrawn", "offer_accepted"
@@ -135,6 +134,30 @@ MIGRATION_EXPIRY = ("market-3-offer-expiry-voucher-epochs", (
     "ALTER TABLE market_offers ADD COLUMN expiry INTEGER",
     "ALTER TABLE market_vouchers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
 ))
+
+
+#: A token of the library (``t``) and its listing as the market was last read (``l``).
+_TOKEN_LISTING = ("tokens t JOIN market_listings l ON l.chain_id = t.chain_id AND l.collection = t.collection "
+                  "AND l.token_id = CAST(t.token_id AS TEXT)")
+
+
+def active_listing_prices(library: Library, work_id: int) -> list[tuple[int, str, int, int]]:
+    """``(chain_id, collection, token_id, price_wei)`` of the work's tokens listed for sale now
+    (empty until the market has been synced once)."""
+    if not library.has_table("market_listings"):
+        return []
+    rows = library._read(f"SELECT l.chain_id, l.collection, t.token_id, l.price_wei FROM {_TOKEN_LISTING} "
+                         "WHERE t.work_id = ? AND l.status = 'active' ORDER BY l.chain_id, l.collection, t.token_id",
+                         (work_id,))
+    return [(row[0], row[1], row[2], int(row[3])) for row in rows]
+
+
+def listed_work_clause(library: Library) -> str:
+    """The condition on ``works`` of the library's work query for "listed for sale now" (no work
+    before the market has been synced once)."""
+    if not library.has_table("market_listings"):
+        return "0"
+    return f"EXISTS (SELECT 1 FROM {_TOKEN_LISTING} WHERE t.work_id = works.id AND l.status = 'active')"
 
 
 class EventLike(Protocol):
@@ -264,26 +287,11 @@ class VoucherRow:
         return (time.time() if now is None else now) > self.expiry
 
 
-class MarketStore:
+class MarketStore(LibraryTables):
     """Market tables in the library database (created on first use through the library's migrations)."""
 
     def __init__(self, library: Library) -> None:
-        self.library = library
-        library.migrate(*MIGRATION)
-        library.migrate(*MIGRATION_WORKS)
-        library.migrate(*MIGRATION_EXPIRY)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with self.library.connect() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise library_storage_error(self.library.path, exc) from exc
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._tx() as db:
-            return db.execute(sql, tuple(params)).fetchall()
+        super().__init__(library, MIGRATION, MIGRATION_WORKS, MIGRATION_EXPIRY)
 
     # ---- events
     def apply(self, chain_id: int, marketplace: str, events: Iterable[EventLike]) -> int:

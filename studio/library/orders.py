@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from studio.errors import InputError, NotFound
-from studio.library.db import Library, library_storage_error
+from studio.library.db import Library, LibraryTables
 
 LISTING, OFFER, COLLECTION_OFFER, OTHER = "listing", "offer", "collection offer", "other"
 KINDS = (LISTING, OFFER, COLLECTION_OFFER, OTHER)
@@ -80,24 +79,11 @@ class OrderRow:
         return (time.time() if now is None else now) >= self.end_time
 
 
-class OrderStore:
+class OrderStore(LibraryTables):
     """Seaport orders in the library database (the table is made on first use, by its migration)."""
 
     def __init__(self, library: Library) -> None:
-        self.library = library
-        library.migrate(*MIGRATION)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with self.library.connect() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise library_storage_error(self.library.path, exc) from exc
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._tx() as db:
-            return db.execute(sql, tuple(params)).fetchall()
+        super().__init__(library, MIGRATION)
 
     def add(self, row: OrderRow) -> OrderRow:
         """Keep a signed order; adding the same order again changes nothing and returns the kept row."""

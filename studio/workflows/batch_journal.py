@@ -7,6 +7,8 @@ listings. :mod:`studio.workflows.batch` reads it to reconcile with the chain.
 """
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import threading
 import time
@@ -15,10 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from studio.errors import InputError
+from studio.errors import Cancelled, InputError
 
 if TYPE_CHECKING:
+    from studio.cancel import Cancellable
     from studio.workflows.batch_manifest import ManifestRow
+
+#: The test seam: ``STUDIO_BATCH_CRASH_AT=STEP:N`` kills the run at a named step (see studio.workflows.batch).
+CRASH_ENV = "STUDIO_BATCH_CRASH_AT"
+#: What a cancelled run says: nothing is lost, the journal finishes it.
+CANCELLED_TEXT = "Cancelled. The journal keeps every step; run the same command again to finish."
+
+
+def crash_point(step: str, number: int) -> None:
+    """The test seam: STUDIO_BATCH_CRASH_AT=step:number kills this process here, as `kill -9` would."""
+    if os.environ.get(CRASH_ENV) == f"{step}:{number}":
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def check_cancel(cancel: "Cancellable | None") -> None:
+    """Raise :class:`Cancelled` once the run was cancelled; the journal keeps what was done."""
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled(CANCELLED_TEXT)
 
 
 def journal_path_for(source: Path | str) -> Path:

@@ -150,14 +150,11 @@ class _DemoRun:
                          "collector can pay": balances["collector"] > self.price_wei})
 
     def generate(self) -> DemoStep:
-        from studio.generation.engine import Engine
-        from studio.generation.models import ModelCatalog
         from studio.generation.request import GenerationRequest
         from studio.workflows.generate import generate_works
+        from studio.workflows.requests import studio_engine
 
-        catalog = ModelCatalog(self.config)
-        engine = Engine(catalog, device=self.config["device"], precision=self.config["precision"],
-                        memory_saving=self.config["memory_saving"], hash_cache=self.config.paths.hash_cache_file)
+        engine = studio_engine(self.config)
         request = GenerationRequest(prompt=DEMO_PROMPT, model="demo", seed=DEMO_SEED, steps=self.steps,
                                     guidance=7.0, width=self.size, height=self.size, count=self.count)
         started = time.perf_counter()

@@ -174,7 +174,7 @@ def test_filters_by_model_collection_status_favourites_and_dates(library: Librar
     assert titles(library, status="minted") == ["Work 2", "Work 1"]
     assert titles(library, status="not-minted") == ["Work 3"]
     assert titles(library, status="listed") == []              # no market tables yet
-    from studio.library.market import MarketStore
+    from studio.library.market import MarketStore, active_listing_prices
 
     MarketStore(library)
     with library.connect() as db:
@@ -183,8 +183,8 @@ def test_filters_by_model_collection_status_favourites_and_dates(library: Librar
         db.execute("INSERT INTO market_listings VALUES (1337, '0xmarket', ?, '0', ?, '9', 'sold', NULL, 1, 1, "
                    "'0xs')", (ADDRESS, ARTIST))
     assert titles(library, status="listed") == ["Work 2"]
-    assert library.active_listing_prices(listed.id) == [(1337, other, 5, 1000)]
-    assert library.active_listing_prices(minted.id) == []
+    assert active_listing_prices(library, listed.id) == [(1337, other, 5, 1000)]
+    assert active_listing_prices(library, minted.id) == []
     assert titles(library, favourites=True) == ["Work 2"]
     assert titles(library, created_from=150.0, created_to=300.0) == ["Work 2"]
     assert titles(library, model="demo", status="not-minted", text="prompt") == ["Work 3"]

@@ -107,3 +107,34 @@ def test_the_python_api_records_its_works_in_the_library(studio_home: Path, demo
         recorded = {Path(w.path).resolve(): w for w in library.works()}
     assert {p.resolve() for p in made} == set(recorded) and len(made) == 2
     assert [w.prompt for w in recorded.values()] == ["a lighthouse", "a lighthouse"]
+
+
+def test_a_request_takes_the_models_defaults_only_for_what_is_not_given(studio_home: Path,
+                                                                         demo_model_dir: Path) -> None:
+    """The API's request (and the engine every entry point builds) come from one place: unset
+    fields take the model's steps, guidance, sampler and native size; given ones stay as given."""
+    import shutil
+
+    from studio.config import load_config
+    from studio.generation.models import ModelCatalog
+    from studio.generation.schedulers import default_settings
+    from studio.workflows.requests import studio_engine, studio_request
+
+    config = load_config()
+    shutil.copytree(demo_model_dir, config.paths.demo_model_dir)
+    catalog = ModelCatalog(config)
+    info = catalog.resolve("demo")
+    steps, guidance, sampler = default_settings(info)
+
+    plain = studio_request(config, catalog, "a lighthouse")
+    assert (plain.model, plain.steps, plain.guidance, plain.scheduler) == ("demo", steps, guidance, sampler)
+    assert plain.width == plain.height == info.family.native_size
+
+    given = studio_request(config, catalog, "a lighthouse", steps=3, guidance=0.0, scheduler="euler_a", width=64,
+                           height=128, seed=9, negative_prompt="text")
+    assert (given.steps, given.guidance, given.scheduler, given.width, given.height) == (3, 0.0, "euler_a", 64, 128)
+    assert (given.seed, given.negative_prompt) == (9, "text")
+    studio_engine(config, catalog).validate(given)  # the engine the settings describe accepts it
+
+    with pytest.raises(InputError):
+        studio_engine(config, catalog).validate(studio_request(config, catalog, "a lighthouse", width=65))

@@ -8,56 +8,37 @@ without minting a row twice) → the tokens minted and what they cost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from studio.library.db import Library
-from studio.ui.dialogs.unlock import UnlockDialog, error_label, show_error
+from studio.ui.dialogs.mint_common import (MintFlowDialog, muted_label, open_with_library, selectable_label,
+                                           title_label)
+from studio.ui.dialogs.unlock import error_label, show_error
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.batch_mint import CHOOSE, DONE, FAILED, MINTING, PLANNED, PLANNING, BatchMintState
 from studio.ui.state.mint import StoreFactory
 from studio.ui.state.wallet import WalletState
-from studio.ui.workers import JobState
 
 if TYPE_CHECKING:
-    from studio.ui.dialogs.collection import CollectionDialog
     from studio.workflows.batch import BatchPlan, BatchReport
 
 
-def _muted(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setProperty("muted", True)
-    return label
-
-
-class BatchMintDialog(QDialog):
+class BatchMintDialog(MintFlowDialog):
     """Mint every avatar of a collection folder (its manifest) into one collection, in batches."""
-
-    #: The collection dialog was opened from “New collection…”.
-    collection_dialog_shown = Signal(object)
-    #: The unlock dialog was opened because the wallet was locked.
-    unlock_shown = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, manifest: Path, parent: QWidget | None = None, *,
                  store_factory: StoreFactory | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
-        self.store_factory = store_factory
+        super().__init__(wallet, library, parent, store_factory=store_factory)
         self.state = BatchMintState(wallet, library, manifest, store_factory=store_factory, parent=self)
-        self.collection_dialog: QDialog | None = None
-        self.unlock_dialog: UnlockDialog | None = None
         self.setWindowTitle("Mint the collection")
         self.setMinimumWidth(620)
 
-        title = QLabel("Mint the avatar collection")
-        title.setObjectName("heroTitle")
-        self.intro = _muted(f"Every avatar in {Path(manifest).parent} becomes a token of the collection you choose, "
-                            "with its traits as attributes. The tokens go to your account.")
+        title = title_label("Mint the avatar collection")
+        self.intro = muted_label(f"Every avatar in {Path(manifest).parent} becomes a token of the collection you "
+                                 "choose, with its traits as attributes. The tokens go to your account.")
         self.collection_combo = QComboBox()
         self.collection_combo.setMinimumContentsLength(30)
         self.new_button = QPushButton("New collection…")
@@ -68,20 +49,16 @@ class BatchMintDialog(QDialog):
         form.addRow("Collection", row)
         self.summary_labels: dict[str, QLabel] = {}
         for name in ("Network", "Tokens", "Transactions", "Estimated fee"):
-            label = QLabel()
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label = selectable_label()
             self.summary_labels[name] = label
             form.addRow(name, label)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedHeight(8)
-        self.progress_line = _muted()
+        self.progress_line = muted_label()
         self.error = error_label()
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label = selectable_label()
         self.result_label.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.check_button = QPushButton("Check")
@@ -107,25 +84,26 @@ class BatchMintDialog(QDialog):
         self.bind()
 
     def bind(self) -> None:
-        """Every connection between these widgets and the view-model, in one place."""
-        state = self.state
+        """Every connection between these widgets and the view-model, in one place (dropped with the
+        dialog)."""
+        state, b = self.state, self.bindings
         self._fill_collections(state.collections)
-        state.collections_changed.connect(self._fill_collections)
-        state.collection_address_changed.connect(self._select_collection)
-        self.collection_combo.activated.connect(
-            lambda index: state.choose(self.collection_combo.itemData(index) or ""))
-        self.new_button.clicked.connect(self.new_collection)
-        self.cancel_button.clicked.connect(self.reject)
-        self.check_button.clicked.connect(self.check)
-        self.mint_button.clicked.connect(self.mint)
-        self.stop_button.clicked.connect(state.cancel)
-        state.stage_changed.connect(self._show_stage)
-        state.busy_changed.connect(lambda _busy: self._show_stage(state.stage))
-        state.progress_text_changed.connect(self.progress_line.setText)
-        state.progress_fraction_changed.connect(self._show_fraction)
-        state.error_changed.connect(lambda text: show_error(self.error, text))
-        state.planned.connect(self._show_plan)
-        state.minted.connect(self._show_report)
+        b.connect(state.collections_changed, self._fill_collections)
+        b.connect(state.collection_address_changed, self._select_collection)
+        b.connect(self.collection_combo.activated,
+                  lambda index: state.choose(self.collection_combo.itemData(index) or ""))
+        b.connect(self.new_button.clicked, self.new_collection)
+        b.connect(self.cancel_button.clicked, self.reject)
+        b.connect(self.check_button.clicked, self.check)
+        b.connect(self.mint_button.clicked, self.mint)
+        b.connect(self.stop_button.clicked, state.cancel)
+        b.connect(state.stage_changed, self._show_stage)
+        b.connect(state.busy_changed, lambda _busy: self._show_stage(state.stage))
+        b.connect(state.progress_text_changed, self.progress_line.setText)
+        b.connect(state.progress_fraction_changed, self._show_fraction)
+        b.connect(state.error_changed, lambda text: show_error(self.error, text))
+        b.connect(state.planned, self._show_plan)
+        b.connect(state.minted, self._show_report)
         self._show_stage(state.stage)
 
     # -- collections ----------------------------------------------------------------------------
@@ -144,41 +122,17 @@ class BatchMintDialog(QDialog):
         self.collection_combo.setCurrentIndex(max(index, 0))
         self._show_stage(self.state.stage)
 
-    def new_collection(self) -> None:
-        """Open the collection dialog; a collection created or imported there is chosen."""
-        from studio.ui.dialogs.collection import CollectionDialog
-
-        dialog = CollectionDialog(self.wallet, self.library, self, store_factory=self.store_factory)
-        self.collection_dialog = dialog
-        dialog.accepted.connect(lambda: self._add_created_collection(dialog))
-        dialog.open()
-        self.collection_dialog_shown.emit(dialog)
-
-    def _add_created_collection(self, dialog: "CollectionDialog") -> None:
-        if dialog.collection is not None:
-            self.state.reload_collections(select=dialog.collection.address)
-
     # -- the flow -------------------------------------------------------------------------------
 
     def check(self) -> None:
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.check)
-            return
-        self.state.plan_mint()
+        """Compute every CID and estimate the mints (the wallet unlocked first)."""
+        if self.unlocked_or_ask(self.check):
+            self.state.plan_mint()
 
     def mint(self) -> None:
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.mint)
-            return
-        self.state.mint()
-
-    def _offer_unlock(self, then: Any) -> None:
-        dialog = UnlockDialog(self.wallet, self, reason="The wallet is locked. Enter its password to mint from "
-                                                        "your account.")
-        self.unlock_dialog = dialog
-        dialog.accepted.connect(then)
-        dialog.open()
-        self.unlock_shown.emit(dialog)
+        """Store and mint every row (the wallet unlocked first)."""
+        if self.unlocked_or_ask(self.mint):
+            self.state.mint()
 
     # -- showing the state ----------------------------------------------------------------------
 
@@ -232,8 +186,7 @@ class BatchMintDialog(QDialog):
         self.result_label.setVisible(True)
 
     def done(self, result: int) -> None:
-        job = self.state.job
-        if job is not None and job.state in (JobState.PENDING, JobState.RUNNING):
+        if self.job_running():
             show_error(self.error, "Minting is under way: press Stop first (what is minted stays recorded).")
             return
         super().done(result)
@@ -242,11 +195,4 @@ class BatchMintDialog(QDialog):
 def open_batch_mint_dialog(wallet: WalletState, manifest: Path, parent: QWidget | None = None, *,
                            library: Library | None = None) -> BatchMintDialog:
     """Open the batch mint dialog for a collection's manifest; a library opened here closes with it."""
-    own = library is None
-    library = library or Library.default()
-    dialog = BatchMintDialog(wallet, library, manifest, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    if own:
-        dialog.finished.connect(lambda _result: library.close())
-    dialog.open()
-    return dialog
+    return open_with_library(lambda used: BatchMintDialog(wallet, used, manifest, parent), library)

@@ -20,7 +20,8 @@ from studio.text import printable
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.money import short_address
-from studio.ui.state.mint import CollectionDraft, CollectionState, StoreFactory
+from studio.ui.state.collection import CollectionDraft, CollectionState
+from studio.ui.state.mint import StoreFactory
 from studio.ui.state.wallet import WalletState
 from studio.ui.workers import Job, JobState
 

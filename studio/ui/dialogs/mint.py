@@ -12,29 +12,29 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout,
-                               QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton, QStackedWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.library.db import Library
 from studio.text import printable
+from studio.ui.dialogs.mint_common import MintFlowDialog, muted_label, open_with_library, title_label
+from studio.ui.dialogs.mint_form import WorkEditor
+from studio.ui.dialogs.mint_pages import ProgressPage, ResultPage, SummaryPage, result_lines
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
+from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.images import load_thumbnail
-from studio.ui.state.mint import (DONE, ESTIMATING, FAILED, FORM, MINTING, RETRY_TEXT, SENT_TEXT, SENT_TITLE, STEPS,
-                                  SUMMARY, MintState, StoreFactory)
-from studio.ui.money import format_eth, short_address
+from studio.ui.money import short_address
+from studio.ui.state.mint import DONE, ESTIMATING, FAILED, FORM, MINTING, SUMMARY, MintState, StoreFactory
 from studio.ui.state.wallet import WalletState
-from studio.ui import theme
-from studio.ui.workers import JobState
-from studio.workflows.mint import LICENSES
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
-    from studio.ui.dialogs.collection import CollectionDialog
     from studio.library.db import Collection
-    from studio.workflows.mint import MintEstimate, MintResult
+    from studio.workflows.mint import MintResult
+
+#: ``result_lines`` moved to mint_pages with the result page; importable from here as before.
+__all__ = ["FORM_PAGE", "NEW_COLLECTION", "PROGRESS_PAGE", "RESULT_PAGE", "SUMMARY_PAGE", "MintDialog",
+           "open_mint_dialog", "result_lines"]
 
 NEW_COLLECTION = "__new__"
 FORM_PAGE, SUMMARY_PAGE, PROGRESS_PAGE, RESULT_PAGE = range(4)
@@ -42,76 +42,19 @@ PAGES = {FORM: FORM_PAGE, ESTIMATING: FORM_PAGE, SUMMARY: SUMMARY_PAGE, MINTING:
          FAILED: RESULT_PAGE}
 
 
-def _title(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("heroTitle")
-    return label
-
-
-def _section(text: str) -> QLabel:
-    label = QLabel(text.upper())
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def _muted(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setProperty("muted", True)
-    return label
-
-
-def _selectable(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # names come from files and contracts
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def result_lines(result: "MintResult", currency: str = "ETH", names: dict[Path, str] | None = None) -> list[str]:
-    """The result page's text: each token (named as in the form, by file) with its CIDs, the
-    transaction and its fee."""
-    lines = []
-    for minted in result.minted:
-        token, path = minted.token, Path(minted.work.path)
-        name = (names or {}).get(path.resolve()) or minted.work.title or path.name
-        note = "  (minted by an earlier attempt)" if minted.recovered else ""
-        lines += [f"Token {token.token_id}: {name}{note}",
-                  f"    metadata  ipfs://{token.metadata_cid}", f"    image     ipfs://{token.media_cid}"]
-    if result.tx_hash:
-        lines.append(f"Transaction {result.tx_hash}")
-    if result.fee_wei is not None:
-        lines.append(f"Fee paid {format_eth(result.fee_wei, currency, exact=True)}")
-    lines.append(f"Collection {result.collection} (chain {result.chain_id})")
-    lines += [f"Warning: {problem}" for problem in result.problems]
-    return lines
-
-
-class MintDialog(QDialog):
+class MintDialog(MintFlowDialog):
     """Mint the given works into one of the network's collections."""
 
     #: The transaction's preview was opened (also kept in ``preview_dialog``).
     preview_shown = Signal(object)
-    #: The collection dialog was opened from “New collection…” (also kept in ``collection_dialog``).
-    collection_dialog_shown = Signal(object)
-    #: The unlock dialog was opened because the wallet was locked.
-    unlock_shown = Signal(object)
     #: “List now” at the end of a mint: the minted tokens, as [(owner, chain id, collection, token id)].
     list_requested = Signal(object)
 
     def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
                  *, store_factory: StoreFactory | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
-        self.store_factory = store_factory
+        super().__init__(wallet, library, parent, store_factory=store_factory)
         self.state = MintState(wallet, library, [Path(p) for p in paths], store_factory=store_factory, parent=self)
         self.preview_dialog: TxPreviewDialog | None = None
-        self.collection_dialog: QDialog | None = None
-        self.unlock_dialog: UnlockDialog | None = None
-        self._loading = False
         self._current = -1
         count = len(self.state.drafts)
         self.setWindowTitle(f"Mint {count} work{'s' if count != 1 else ''}")
@@ -119,11 +62,23 @@ class MintDialog(QDialog):
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_form())
-        self.pages.addWidget(self._build_summary())
-        self.pages.addWidget(self._build_progress())
-        self.pages.addWidget(self._build_result())
+        self.summary_page, self.progress_page, self.result_page = SummaryPage(), ProgressPage(), ResultPage()
+        self.pages.addWidget(self.summary_page)
+        self.pages.addWidget(self.progress_page)
+        self.pages.addWidget(self.result_page)
+        # the pages' widgets, by the names scripts and tests use
+        summary, progress, result = self.summary_page, self.progress_page, self.result_page
+        self.summary_labels, self.cid_table = summary.summary_labels, summary.cid_table
+        self.back_button, self.mint_button = summary.back_button, summary.mint_button
+        self.step_labels, self.progress_bar = progress.step_labels, progress.progress_bar
+        self.progress_status, self.stop_button = progress.progress_status, progress.stop_button
+        self.result_title, self.result_intro, self.result_text = result.result_title, result.result_intro, \
+            result.result_text
+        self.retry_button, self.edit_button, self.close_button = result.retry_button, result.edit_button, \
+            result.close_button
+        self.list_button = result.list_button
         self.error = error_label()
-        self.notice = _muted()
+        self.notice = muted_label()
         self.notice.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
@@ -141,10 +96,10 @@ class MintDialog(QDialog):
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
-        column.addWidget(_title("Mint"))
+        column.addWidget(title_label("Mint"))
         account = short_address(self.wallet.current_account) or "no account"
-        column.addWidget(_muted(f"From {account} on {self.wallet.network.name}. Each work becomes a token whose "
-                                "metadata (name, description, traits, license) is stored with the image."))
+        column.addWidget(muted_label(f"From {account} on {self.wallet.network.name}. Each work becomes a token "
+                                     "whose metadata (name, description, traits, license) is stored with the image."))
 
         self.collection_combo = QComboBox()
         self.collection_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -166,53 +121,11 @@ class MintDialog(QDialog):
             item.setToolTip(printable(draft.path))
             self.works.addItem(item)
 
-        editor = QFrame()
-        editor.setObjectName("panel")
-        form = QFormLayout(editor)
-        form.setContentsMargins(14, 12, 14, 12)
-        form.setVerticalSpacing(8)
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("The token's name (required)")
-        self.description_edit = QPlainTextEdit()
-        self.description_edit.setPlaceholderText("What the work is; shown by wallets and markets")
-        self.description_edit.setFixedHeight(64)
-        self.traits = QTableWidget(0, 2)
-        self.traits.setHorizontalHeaderLabels(["Trait", "Value"])
-        self.traits.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.traits.verticalHeader().setVisible(False)
-        self.traits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.traits.setMinimumHeight(110)
-        self.add_trait = QPushButton("Add trait")
-        self.remove_trait = QPushButton("Remove trait")
-        trait_buttons = QHBoxLayout()
-        trait_buttons.addWidget(self.add_trait)
-        trait_buttons.addWidget(self.remove_trait)
-        trait_buttons.addStretch(1)
-        traits_box = QVBoxLayout()
-        traits_box.addWidget(self.traits)
-        traits_box.addLayout(trait_buttons)
-        self.license_combo = QComboBox()
-        for license_id, label in LICENSES.items():
-            self.license_combo.addItem(label, license_id)
-        self.own_royalty = QCheckBox("Own royalty")
-        self.own_royalty.setToolTip("This token's resale royalty instead of the collection's")
-        self.royalty = QDoubleSpinBox()
-        self.royalty.setRange(0.0, 10.0)
-        self.royalty.setDecimals(2)
-        self.royalty.setSingleStep(0.5)
-        self.royalty.setSuffix(" %")
-        self.royalty.setEnabled(False)
-        self.collection_royalty = _muted()
-        royalty_row = QHBoxLayout()
-        royalty_row.addWidget(self.own_royalty)
-        royalty_row.addWidget(self.royalty)
-        royalty_row.addSpacing(10)
-        royalty_row.addWidget(self.collection_royalty, 1)
-        form.addRow("Name", self.name_edit)
-        form.addRow("Description", self.description_edit)
-        form.addRow("Traits", traits_box)
-        form.addRow("License", self.license_combo)
-        form.addRow("Royalty", royalty_row)
+        self.editor = WorkEditor()
+        editor = self.editor
+        # the editor's fields, by the names scripts and tests use
+        self.name_edit, self.description_edit, self.traits = editor.name_edit, editor.description_edit, editor.traits
+        self.license_combo, self.own_royalty, self.royalty = editor.license_combo, editor.own_royalty, editor.royalty
 
         middle = QHBoxLayout()
         middle.addWidget(self.works)
@@ -220,7 +133,7 @@ class MintDialog(QDialog):
         column.addLayout(middle, 1)
 
         self.form_busy = busy_bar()
-        self.form_status = _muted()
+        self.form_status = muted_label()
         self.cancel_button = QPushButton("Cancel")
         self.next_button = QPushButton("Next: summary")
         self.next_button.setProperty("accent", True)
@@ -233,150 +146,40 @@ class MintDialog(QDialog):
         column.addLayout(buttons)
         return page
 
-    # -- building: summary, progress, result ----------------------------------------------------
-
-    def _build_summary(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(8)
-        column.addWidget(_title("Summary"))
-        column.addWidget(_muted("Computed on this machine: nothing is uploaded or signed yet."))
-        panel = QFrame()
-        panel.setObjectName("panel")
-        self.summary_form = QFormLayout(panel)
-        self.summary_form.setContentsMargins(14, 12, 14, 12)
-        self.summary_form.setHorizontalSpacing(18)
-        self.summary_labels: dict[str, QLabel] = {}
-        for key in ("Collection", "Network", "Storage", "Minted as", "Committed to", "Estimated fee"):
-            label = _selectable()
-            self.summary_labels[key] = label
-            key_label = QLabel(key)
-            key_label.setProperty("muted", True)
-            self.summary_form.addRow(key_label, label)
-        column.addWidget(panel)
-        self.cid_table = QTableWidget(0, 4)
-        self.cid_table.setHorizontalHeaderLabels(["Work", "Token URI", "Image CID", "Metadata CID"])
-        header = self.cid_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for section in (1, 2, 3):
-            header.setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
-        self.cid_table.verticalHeader().setVisible(False)
-        self.cid_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.cid_table.setWordWrap(False)
-        self.cid_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        column.addWidget(_section("Tokens"))
-        column.addWidget(self.cid_table, 1)
-        self.summary_hint = _muted("Mint… stores the files first, then shows the transaction for you to sign.")
-        self.back_button = QPushButton("Back")
-        self.mint_button = QPushButton("Mint…")
-        self.mint_button.setProperty("accent", True)
-        self.mint_button.setToolTip("Uploads the files, then shows the transaction to sign")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.summary_hint, 1)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.mint_button)
-        column.addLayout(buttons)
-        return page
-
-    def _build_progress(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(10)
-        column.addWidget(_title("Minting"))
-        self.step_labels: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        for row, (key, text) in enumerate(STEPS.items()):
-            label = QLabel(text)
-            self.step_labels[key] = label
-            grid.addWidget(label, row, 0)
-        column.addLayout(grid)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        self.progress_status = _selectable()
-        self.progress_status.setProperty("muted", True)
-        column.addWidget(self.progress_bar)
-        column.addWidget(self.progress_status)
-        column.addStretch(1)
-        self.stop_button = QPushButton("Cancel")
-        self.stop_button.setToolTip("Stop before the transaction is signed; what was uploaded is kept")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.stop_button)
-        column.addLayout(buttons)
-        return page
-
-    def _build_result(self) -> QWidget:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(8)
-        self.result_title = _title("")
-        self.result_intro = _selectable()
-        self.result_text = QPlainTextEdit()
-        self.result_text.setReadOnly(True)
-        self.result_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        column.addWidget(self.result_title)
-        column.addWidget(self.result_intro)
-        column.addWidget(self.result_text, 1)
-        self.retry_button = QPushButton("Try again")
-        self.retry_button.setProperty("accent", True)
-        self.edit_button = QPushButton("Back to the form")
-        self.list_button = QPushButton("List now…")
-        self.list_button.setProperty("accent", True)
-        self.list_button.setToolTip("Put the minted tokens up for sale: the list dialog opens for each in turn")
-        self.list_button.setVisible(False)
-        self.list_button.clicked.connect(self.list_now)
-        self.close_button = QPushButton("Close")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.edit_button)
-        buttons.addWidget(self.retry_button)
-        buttons.addWidget(self.list_button)
-        buttons.addWidget(self.close_button)
-        column.addLayout(buttons)
-        return page
-
     # -- binding ---------------------------------------------------------------------------------
 
     def bind(self) -> None:
-        """Every connection between these widgets and the view-model, in one place."""
-        state = self.state
+        """Every connection between these widgets and the view-model, in one place (dropped with the
+        dialog)."""
+        state, b = self.state, self.bindings
         self._fill_collections(state.collections)
-        state.collections_changed.connect(self._fill_collections)
-        state.collection_address_changed.connect(self._select_collection)
-        self.collection_combo.activated.connect(self._on_collection_chosen)
-        self.works.currentRowChanged.connect(self._show_draft)
-        self.name_edit.textEdited.connect(self._save_editor)
-        self.description_edit.textChanged.connect(self._save_editor)
-        self.traits.itemChanged.connect(self._save_editor)
-        self.license_combo.activated.connect(self._save_editor)
-        self.own_royalty.toggled.connect(self._on_own_royalty)
-        self.royalty.valueChanged.connect(self._save_editor)
-        self.add_trait.clicked.connect(self._add_trait)
-        self.remove_trait.clicked.connect(self._remove_trait)
-        self.cancel_button.clicked.connect(self.reject)
-        self.next_button.clicked.connect(self.next)
-        self.back_button.clicked.connect(state.back_to_form)
-        self.mint_button.clicked.connect(self.mint)
-        self.stop_button.clicked.connect(state.cancel)
-        self.retry_button.clicked.connect(self.mint)
-        self.edit_button.clicked.connect(state.back_to_form)
-        self.close_button.clicked.connect(self.accept)
+        b.connect(state.collections_changed, self._fill_collections)
+        b.connect(state.collection_address_changed, self._select_collection)
+        b.connect(self.collection_combo.activated, self._on_collection_chosen)
+        b.connect(self.works.currentRowChanged, self._show_draft)
+        b.connect(self.editor.edited, self._save_editor)
+        b.connect(self.cancel_button.clicked, self.reject)
+        b.connect(self.next_button.clicked, self.next)
+        b.connect(self.back_button.clicked, state.back_to_form)
+        b.connect(self.mint_button.clicked, self.mint)
+        b.connect(self.stop_button.clicked, state.cancel)
+        b.connect(self.retry_button.clicked, self.mint)
+        b.connect(self.edit_button.clicked, state.back_to_form)
+        b.connect(self.close_button.clicked, self.accept)
+        b.connect(self.list_button.clicked, self.list_now)
 
-        state.stage_changed.connect(self._show_stage)
-        state.step_changed.connect(self._show_step)
-        state.busy_changed.connect(self._show_busy)
-        state.progress_text_changed.connect(self._show_progress_text)
-        state.progress_fraction_changed.connect(
-            lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
-        state.error_changed.connect(lambda text: show_error(self.error, text))
-        state.notice_changed.connect(self._show_notice)
-        state.estimated.connect(self._show_estimate)
-        state.minted.connect(self._show_result)
-        state.gate.requested.connect(self._show_preview)
+        b.connect(state.stage_changed, self._show_stage)
+        b.connect(state.step_changed, self.progress_page.show_step)
+        b.connect(state.busy_changed, self._show_busy)
+        b.connect(state.progress_text_changed, self._show_progress_text)
+        b.connect(state.progress_fraction_changed,
+                  lambda fraction: self.progress_bar.setValue(int(max(0.0, fraction) * 1000)))
+        b.connect(state.error_changed, lambda text: show_error(self.error, text))
+        b.connect(state.notice_changed, self._show_notice)
+        b.connect(state.estimated,
+                  lambda estimate: self.summary_page.show_estimate(estimate, state.collection, self.wallet.network))
+        b.connect(state.minted, self._show_result)
+        b.connect(state.gate.requested, self._show_preview)
         self._show_stage(state.stage)
         self._show_busy(state.busy)
 
@@ -397,9 +200,7 @@ class MintDialog(QDialog):
     def _select_collection(self, address: str) -> None:
         index = self.collection_combo.findData(address) if address else -1
         self.collection_combo.setCurrentIndex(index)
-        collection = self.state.collection
-        self.collection_royalty.setText(
-            f"The collection's: {collection.royalty_bps / 100:g} %" if collection is not None else "")
+        self.editor.show_collection(self.state.collection)
 
     def _on_collection_chosen(self, index: int) -> None:
         address = self.collection_combo.itemData(index)
@@ -410,119 +211,36 @@ class MintDialog(QDialog):
         self.state.collection_address = address
         self._select_collection(address)
 
-    def new_collection(self) -> None:
-        """Open the collection dialog; a collection created or imported there is chosen."""
-        from studio.ui.dialogs.collection import CollectionDialog
-
-        dialog = CollectionDialog(self.wallet, self.library, self, store_factory=self.store_factory)
-        self.collection_dialog = dialog
-        dialog.accepted.connect(lambda: self._add_created_collection(dialog))
-        dialog.open()
-        self.collection_dialog_shown.emit(dialog)
-
     def _show_draft(self, index: int) -> None:
         self._current = index
-        if index < 0:
-            return
-        draft = self.state.drafts[index]
-        self._loading = True
-        try:
-            self.name_edit.setText(draft.name)
-            self.description_edit.setPlainText(draft.description)
-            self.traits.setRowCount(0)
-            for key, value in draft.traits:
-                self._append_trait_row(key, value)
-            self.license_combo.setCurrentIndex(max(0, self.license_combo.findData(draft.license)))
-            self.own_royalty.setChecked(draft.royalty_percent is not None)
-            self.royalty.setEnabled(draft.royalty_percent is not None)
-            if draft.royalty_percent is not None:
-                self.royalty.setValue(draft.royalty_percent)
-            elif self.state.collection is not None:
-                self.royalty.setValue(self.state.collection.royalty_bps / 100)
-        finally:
-            self._loading = False
+        if index >= 0:
+            self.editor.show_draft(self.state.drafts[index], self.state.collection)
 
     def _save_editor(self, *_args: Any) -> None:
         """Write the editor's fields into the current work's draft."""
-        if self._loading or self._current < 0:
+        if self._current < 0:
             return
-        traits = []
-        for row in range(self.traits.rowCount()):
-            key, value = self.traits.item(row, 0), self.traits.item(row, 1)
-            traits.append((key.text() if key else "", value.text() if value else ""))
-        self.state.update_draft(
-            self._current, name=self.name_edit.text(), description=self.description_edit.toPlainText(),
-            traits=traits, license=self.license_combo.currentData(),
-            royalty_percent=self.royalty.value() if self.own_royalty.isChecked() else None)
+        self.state.update_draft(self._current, **self.editor.values())
         item = self.works.item(self._current)
         if item is not None:
             item.setText(printable(self.name_edit.text()) or "(no name)")
 
-    def _on_own_royalty(self, checked: bool) -> None:
-        self.royalty.setEnabled(checked)
-        self._save_editor()
-
-    def _append_trait_row(self, key: str = "", value: str = "") -> int:
-        row = self.traits.rowCount()
-        self.traits.insertRow(row)
-        self.traits.setItem(row, 0, QTableWidgetItem(key))
-        self.traits.setItem(row, 1, QTableWidgetItem(str(value)))
-        return row
-
-    def _add_trait(self) -> None:
-        self._loading = True
-        try:
-            row = self._append_trait_row()
-        finally:
-            self._loading = False
-        self._save_editor()
-        self.traits.setCurrentCell(row, 0)
-        item = self.traits.item(row, 0)
-        if item is not None:
-            self.traits.editItem(item)
-
-    def _remove_trait(self) -> None:
-        rows = sorted({index.row() for index in self.traits.selectedIndexes()} or
-                      ({self.traits.currentRow()} if self.traits.currentRow() >= 0 else set()), reverse=True)
-        for row in rows:
-            self.traits.removeRow(row)
-        self._save_editor()
-
     def set_traits(self, traits: Sequence[tuple[str, str]]) -> None:
         """Fill the current work's traits table (what typing in it does, for scripts and tests)."""
-        self._loading = True
-        try:
-            self.traits.setRowCount(0)
-            for key, value in traits:
-                self._append_trait_row(key, value)
-        finally:
-            self._loading = False
-        self._save_editor()
+        self.editor.set_traits(traits)
 
     # -- the flow -------------------------------------------------------------------------------
 
     def next(self) -> None:
         """Form → summary: check the form, then compute the CIDs and the fee in the background."""
         self._save_editor()
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.next)
-            return
-        self.state.estimate_mint()
+        if self.unlocked_or_ask(self.next):
+            self.state.estimate_mint()
 
     def mint(self) -> None:
         """Summary → minting: upload, show the preview, mint and wait."""
-        if not self.wallet.wallet.is_unlocked:
-            self._offer_unlock(self.mint)
-            return
-        self.state.mint()
-
-    def _offer_unlock(self, then: Any) -> None:
-        dialog = UnlockDialog(self.wallet, self, reason="The wallet is locked. Enter its password to mint from "
-                                                        "your account.")
-        self.unlock_dialog = dialog
-        dialog.accepted.connect(then)
-        dialog.open()
-        self.unlock_shown.emit(dialog)
+        if self.unlocked_or_ask(self.mint):
+            self.state.mint()
 
     def _show_preview(self, preview: "TxPreview") -> None:
         dialog = TxPreviewDialog(preview, self, currency=self.wallet.network.currency, accept_text="Sign and mint",
@@ -540,84 +258,29 @@ class MintDialog(QDialog):
         if stage in (MINTING, DONE, FAILED):
             show_error(self.error, "")  # the failure page says it in full
         if stage == FAILED:
-            self._show_failure()
+            self.result_page.show_failure(self.state.failure_sent, self.state.error)
         if stage in (FORM, SUMMARY):
             self.notice.setVisible(bool(self.state.notice))
 
     def _show_busy(self, busy: bool) -> None:
         estimating = busy and self.state.stage == ESTIMATING
         self.form_busy.setVisible(estimating)
-        for widget in (self.next_button, self.collection_combo, self.works, self.name_edit, self.description_edit,
-                       self.traits, self.add_trait, self.remove_trait, self.license_combo, self.own_royalty):
+        for widget in (self.next_button, self.collection_combo, self.works):
             widget.setEnabled(not estimating)
-        self.royalty.setEnabled(not estimating and self.own_royalty.isChecked())
+        self.editor.set_editing_enabled(not estimating)
         self.stop_button.setEnabled(busy)
 
     def _show_progress_text(self, text: str) -> None:
         self.form_status.setText(text if self.state.stage == ESTIMATING else "")
         self.progress_status.setText(text)
 
-    def _show_step(self, step: str) -> None:
-        keys = list(STEPS)
-        current = keys.index(step) if step in keys else -1
-        for index, key in enumerate(keys):
-            label = self.step_labels[key]
-            if index < current:
-                label.setText(f"✓  {STEPS[key]}")
-                label.setStyleSheet("")
-            elif index == current:
-                label.setText(f"▶  {STEPS[key]}…")
-                label.setStyleSheet("font-weight: 600;")
-            else:
-                label.setText(f"○  {STEPS[key]}")
-                label.setStyleSheet(f"color: {theme.MUTED};")
-
     def _show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def _add_created_collection(self, dialog: "CollectionDialog") -> None:
-        if dialog.collection is not None:
-            self.state.add_collection(dialog.collection)
-
-    def _show_estimate(self, estimate: "MintEstimate") -> None:
-        state, currency = self.state, self.wallet.network.currency
-        collection = state.collection
-        labels = self.summary_labels
-        labels["Collection"].setText(printable(f"{collection.name} ({collection.symbol})  {collection.address}")
-                                     if collection else "")
-        labels["Network"].setText(f"{self.wallet.network.name} (chain id {self.wallet.network.chain_id})")
-        labels["Storage"].setText(f"{estimate.storage}: the image, then its metadata, are stored there before "
-                                  "minting")
-        count = len(estimate.tokens)
-        labels["Minted as"].setText(f"a batch of {count} tokens in one transaction" if estimate.batch else
-                                    "one token")
-        labels["Committed to"].setText(f"ipfs://{estimate.commitment_cid}  (the folder of the tokens' metadata)"
-                                       if estimate.batch else f"ipfs://{estimate.commitment_cid}  (its metadata)")
-        fee = f"at most {format_eth(estimate.max_fee_wei, currency, exact=True)}"
-        if estimate.royalty_transactions:
-            fee += (f", plus {estimate.royalty_transactions} transaction"
-                    f"{'s' if estimate.royalty_transactions != 1 else ''} for per-token royalties")
-        labels["Estimated fee"].setText(fee)
-        self.cid_table.setRowCount(count)
-        for row, token in enumerate(estimate.tokens):
-            for column, text in enumerate((token.name, token.token_uri, token.media_cid, token.metadata_cid)):
-                item = QTableWidgetItem(printable(text))
-                item.setToolTip(printable(text))
-                self.cid_table.setItem(row, column, item)
-        self.cid_table.resizeRowsToContents()
-
     def _show_result(self, result: "MintResult") -> None:
-        count = len(result.minted)
-        self.result_title.setText(f"Minted {count} token{'s' if count != 1 else ''}")
-        self.result_title.setStyleSheet("")
-        self.result_intro.setText("The tokens are recorded in the studio's library. Transaction, token ids and "
-                                  "CIDs:")
         names = {draft.path.resolve(): draft.name.strip() for draft in self.state.drafts}
-        self.result_text.setPlainText("\n".join(printable(line) for line in
-                                                result_lines(result, self.wallet.network.currency, names)))
-        self.retry_button.setVisible(False)
-        self.edit_button.setVisible(False)
+        self.result_page.show_result(result, self.wallet.network.currency, names)
         self.minted_tokens = [(m.token.owner, result.chain_id, result.collection, m.token.token_id)
                               for m in result.minted]
         self.list_button.setVisible(bool(self.minted_tokens))
@@ -631,22 +294,10 @@ class MintDialog(QDialog):
             self.list_requested.emit(tokens)
             self.accept()
 
-    def _show_failure(self) -> None:
-        sent = self.state.failure_sent
-        self.result_title.setText(SENT_TITLE if sent else "The mint did not go through")
-        self.result_title.setStyleSheet(f"color: {theme.WARNING_TEXT if sent else theme.ERROR_TEXT};")
-        self.result_intro.setText(SENT_TEXT if sent else RETRY_TEXT)
-        self.result_text.setPlainText(self.state.error)
-        self.retry_button.setVisible(True)
-        self.edit_button.setVisible(True)
-        self.list_button.setVisible(False)
-        self.retry_button.setDefault(True)
-
     # -- closing ----------------------------------------------------------------------------------
 
     def done(self, result: int) -> None:
-        job = self.state.job
-        if job is not None and job.state in (JobState.PENDING, JobState.RUNNING):
+        if self.job_running():
             self.notice.setText("Minting is under way: press Cancel to stop it before it is signed, or wait for "
                                 "the transaction.")
             self.notice.setVisible(True)
@@ -658,11 +309,4 @@ class MintDialog(QDialog):
 def open_mint_dialog(wallet: WalletState, paths: Sequence[Path], parent: QWidget | None = None, *,
                      library: Library | None = None) -> MintDialog:
     """Open the mint dialog for ``paths`` (the Create tab's “Mint…”); a library opened here closes with it."""
-    own = library is None
-    library = library or Library.default()
-    dialog = MintDialog(wallet, library, paths, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    if own:
-        dialog.finished.connect(lambda _result: library.close())
-    dialog.open()
-    return dialog
+    return open_with_library(lambda used: MintDialog(wallet, used, paths, parent), library)

@@ -188,11 +188,37 @@ class ConfirmPage(QWizardPage):
         return PASSWORD
 
 
-class ImportPhrasePage(QWizardPage):
-    def __init__(self, wallet_exists: bool = False) -> None:
+class ImportPage(QWizardPage):
+    """A page of one kind of secret to import: it is checked when Next is pressed (what is wrong is
+    said on the page, which stays), then the wallet password is asked."""
+
+    def __init__(self, title: str, subtitle: str) -> None:
         super().__init__()
-        self.setTitle("Import a recovery phrase")
-        self.setSubTitle("The 12 or 24 words, separated by spaces. The accounts are derived like MetaMask's "
+        self.setTitle(title)
+        self.setSubTitle(subtitle)
+        self.error = error_label()
+
+    def check(self) -> None:
+        """Raise a StudioError saying what is wrong with the secret as typed."""
+        raise NotImplementedError
+
+    def validatePage(self) -> bool:
+        try:
+            self.check()
+        except StudioError as exc:
+            show_error(self.error, str(exc))
+            return False
+        show_error(self.error, "")
+        return True
+
+    def nextId(self) -> int:
+        return PASSWORD
+
+
+class ImportPhrasePage(ImportPage):
+    def __init__(self, wallet_exists: bool = False) -> None:
+        super().__init__("Import a recovery phrase",
+                         "The 12 or 24 words, separated by spaces. The accounts are derived like MetaMask's "
                          "(m/44'/60'/0'/0/i).")
         self.note = _text("A phrase other than the wallet's joins it beside the first, as in MetaMask: its "
                           "accounts are named after it (“Account 1 · phrase 2”)." if wallet_exists else "")
@@ -204,7 +230,6 @@ class ImportPhrasePage(QWizardPage):
         self.count = QSpinBox()
         self.count.setRange(1, 20)
         self.count.setToolTip("How many accounts of the phrase to add (more can be added later).")
-        self.error = error_label()
         self.phrase.textChanged.connect(self.completeChanged)
         form = QFormLayout()
         form.addRow("Accounts", self.count)
@@ -218,32 +243,20 @@ class ImportPhrasePage(QWizardPage):
     def isComplete(self) -> bool:
         return bool(self.phrase.toPlainText().strip())
 
-    def validatePage(self) -> bool:
+    def check(self) -> None:
         from studio.chain.hdkeys import normalize_phrase
 
-        try:
-            normalize_phrase(self.phrase.toPlainText())
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return False
-        show_error(self.error, "")
-        return True
-
-    def nextId(self) -> int:
-        return PASSWORD
+        normalize_phrase(self.phrase.toPlainText())
 
 
-class ImportKeyPage(QWizardPage):
+class ImportKeyPage(ImportPage):
     def __init__(self) -> None:
-        super().__init__()
-        self.setTitle("Import a private key")
-        self.setSubTitle("64 hexadecimal characters (with or without 0x).")
+        super().__init__("Import a private key", "64 hexadecimal characters (with or without 0x).")
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("Private key")
         self.name = QLineEdit()
         self.name.setPlaceholderText("Optional, e.g. Old MetaMask account")
-        self.error = error_label()
         self.key.textChanged.connect(self.completeChanged)
         form = QFormLayout()
         form.addRow("Private key", self.key)
@@ -256,26 +269,16 @@ class ImportKeyPage(QWizardPage):
     def isComplete(self) -> bool:
         return bool(self.key.text().strip())
 
-    def validatePage(self) -> bool:
+    def check(self) -> None:
         from studio.chain.hdkeys import parse_private_key
 
-        try:
-            parse_private_key(self.key.text())
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return False
-        show_error(self.error, "")
-        return True
-
-    def nextId(self) -> int:
-        return PASSWORD
+        parse_private_key(self.key.text())
 
 
-class ImportKeystorePage(QWizardPage):
+class ImportKeystorePage(ImportPage):
     def __init__(self) -> None:
-        super().__init__()
-        self.setTitle("Import a keystore file")
-        self.setSubTitle("A Web3 Secret Storage (v3) JSON file, with the password it was saved with.")
+        super().__init__("Import a keystore file",
+                         "A Web3 Secret Storage (v3) JSON file, with the password it was saved with.")
         self.path = QLineEdit()
         self.path.setPlaceholderText("UTC--…  or  account.json")
         browse = QPushButton("Browse…")
@@ -288,7 +291,6 @@ class ImportKeystorePage(QWizardPage):
         self.password.setPlaceholderText("The keystore's own password")
         self.name = QLineEdit()
         self.name.setPlaceholderText("Optional")
-        self.error = error_label()
         self.keystore_text = ""
         for edit in (self.path, self.password):
             edit.textChanged.connect(self.completeChanged)
@@ -310,23 +312,14 @@ class ImportKeystorePage(QWizardPage):
     def isComplete(self) -> bool:
         return bool(self.path.text().strip() and self.password.text())
 
-    def validatePage(self) -> bool:
-        path = Path(self.path.text().strip()).expanduser()
+    def check(self) -> None:
         from studio.chain.keystore import read_keystore_file
 
+        path = Path(self.path.text().strip()).expanduser()
         try:
             self.keystore_text = read_keystore_file(path).decode("utf-8")
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return False
         except UnicodeDecodeError as exc:
-            show_error(self.error, f"{path.name} is not a keystore: it is not UTF-8 text (byte {exc.start}).")
-            return False
-        show_error(self.error, "")
-        return True
-
-    def nextId(self) -> int:
-        return PASSWORD
+            raise InputError(f"{path.name} is not a keystore: it is not UTF-8 text (byte {exc.start}).") from exc
 
 
 class PasswordPage(QWizardPage):

@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from studio.errors import InputError, StudioError
 from studio.library.db import Collection, Library
 from studio.ui.binding import Field
-from studio.ui.state.mint import StoreFactory, _require_unlocked, default_store_factory
+from studio.ui.state.mint import StoreFactory, default_store_factory
+from studio.ui.state.mint_flow import MintFlowState, require_unlocked
 from studio.ui.workers import FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -27,48 +28,24 @@ if TYPE_CHECKING:
 CHOOSE, PLANNING, PLANNED, MINTING, DONE, FAILED = "choose", "planning", "planned", "minting", "done", "failed"
 
 
-class BatchMintState(QObject):
+class BatchMintState(MintFlowState):
     """Choose a collection, read the plan, mint every row of the manifest with progress."""
 
-    stage_changed = Signal(str)
-    collection_address_changed = Signal(str)
-    busy_changed = Signal(bool)
-    progress_text_changed = Signal(str)
-    progress_fraction_changed = Signal(float)
-    error_changed = Signal(str)
-    collections_changed = Signal(object)
     planned = Signal(object)    # BatchPlan
     minted = Signal(object)     # BatchReport
 
     stage = Field(CHOOSE)
-    collection_address = Field("")
-    busy = Field(False)
-    progress_text = Field("")
-    progress_fraction = Field(0.0)
-    error = Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, manifest: Path, *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
+        super().__init__(wallet, library, parent)
         self.manifest = Path(manifest)
         self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.plan: "BatchPlan | None" = None
         self.report: "BatchReport | None" = None
-        self.job: Job | None = None
-        self._collections: list[Collection] = []
         self.reload_collections()
 
     # -- collections ------------------------------------------------------------------------
-
-    @property
-    def collections(self) -> list[Collection]:
-        return list(self._collections)
-
-    @property
-    def collection(self) -> Collection | None:
-        return next((c for c in self._collections if c.address.lower() == self.collection_address.lower()), None)
 
     def reload_collections(self, select: str | None = None) -> None:
         """The current network's collections the current account owns (only the owner mints)."""
@@ -77,7 +54,7 @@ class BatchMintState(QObject):
                              if c.owner.lower() == me]
         self.collections_changed.emit(self.collections)
         wanted = select or self.collection_address
-        if wanted and any(c.address.lower() == wanted.lower() for c in self._collections):
+        if wanted and self._listed(wanted):
             self.collection_address = wanted
         else:
             self.collection_address = self._collections[0].address if self._collections else ""
@@ -91,7 +68,7 @@ class BatchMintState(QObject):
     # -- jobs -------------------------------------------------------------------------------
 
     def _target(self) -> Collection:
-        _require_unlocked(self.wallet, "mint the collection")
+        require_unlocked(self.wallet, "mint the collection")
         target = self.collection
         if target is None:
             raise InputError("Choose one of your collections to mint into.",
@@ -102,28 +79,13 @@ class BatchMintState(QObject):
         return target
 
     def _start(self, title: str, work: Callable[[Callable[[Any], None], Any], Any]) -> Job:
-        job = FunctionJob(title, lambda progress, cancel: work(progress, cancel))
-        self.job = job
-        self.busy = True
-        self.error = ""
-        self.progress_text = f"{title}…"
-        self.progress_fraction = -1.0
-        job.progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):
-            outcome.connect(lambda *_args: self._on_ended(job))
-        self.wallet.wallet.touch()
-        return self.wallet.background.start(job)
+        return self._run(FunctionJob(title, lambda progress, cancel: work(progress, cancel)))
 
     def _on_progress(self, update: "BatchProgress") -> None:
         done = update.minted if update.stage != "upload" else update.uploaded
         self.progress_fraction = (0.4 * update.uploaded + 0.6 * update.minted) / max(1, update.total)
         verb = {"upload": "stored", "mint": "minted", "royalty": "minted", "list": "minted", "done": "minted"}
         self.progress_text = f"{done} of {update.total} {verb.get(update.stage, 'done')} · {update.line}"
-
-    def _on_ended(self, job: Job) -> None:
-        if job is self.job:
-            self.job = None
-            self.busy = False
 
     def plan_mint(self) -> Job | None:
         """Validate the manifest, compute the CIDs and estimate the mints (nothing stored or sent)."""
@@ -193,7 +155,3 @@ class BatchMintState(QObject):
     def _on_cancelled(self) -> None:
         self.error = "Stopped. What was minted is recorded; minting again finishes the rest and never repeats a row."
         self.stage = FAILED
-
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()

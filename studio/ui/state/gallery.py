@@ -4,13 +4,14 @@ work's details and provenance, and the actions on works. No widgets here.
 :class:`GalleryModel` is the grid's list model. It is virtualized: it knows the number of matching
 works, fetches rows from SQLite in pages as the view asks for them (ids, titles, hashes and paths
 only) and asks a :class:`~studio.ui.widgets.thumbnails.ThumbnailLoader` for thumbnails, which
-arrive later from worker threads.
+arrive later from worker threads. The detail pane's reading of one work is in
+:mod:`studio.ui.state.gallery_detail`.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -19,21 +20,20 @@ from PySide6.QtGui import QImage
 
 from studio.errors import StudioError
 from studio.text import printable
-from studio.library.db import Library, Token, Work, WorkQuery, WorkRow
+from studio.library.db import Library, Work, WorkQuery, WorkRow
+# the detail pane's parts (FOREIGN_SOURCES, token_lines, verify_summary) are importable from here as before
+from studio.ui.state.gallery_detail import (FOREIGN_SOURCES, FileChecks, WorkDetail, foreign_recipe, lazy_listings_of,
+                                            read_detail, token_lines, verify_summary)
 from studio.ui.widgets.thumbnails import CELL_ROLE, FAVOURITE_ROLE, SHA256_ROLE, ThumbnailLoader
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
     from studio.config import Config
-    from studio.generation.request import Recipe
-    from studio.provenance.manifest import Manifest
-    from studio.provenance.verify import Verdict
     from studio.workflows.library import ImportReport, TrashReport
 
 log = logging.getLogger(__name__)
 
 PAGE = 200
-PREVIEW_SIZE = 640
 EMPTY_LIBRARY_TEXT = (
     "Every image you generate on the Create tab is saved here with its provenance. "
     "You can also import a folder of images: the studio's own works keep their signed recipe, and "
@@ -195,111 +195,6 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-@dataclass(frozen=True)
-class WorkDetail:
-    """Everything the detail pane shows of one work."""
-
-    work: Work
-    manifest: "Manifest | None"
-    tokens: tuple[Token, ...]
-    listings: tuple[tuple[int, str, int, int], ...]   # (chain id, collection, token id, price in wei)
-    file_exists: bool
-    lazy_listings: tuple[tuple[int, str, int], ...] = ()  # (chain id, collection, price in wei): a buyer mints it
-    collection_names: tuple[tuple[str, str], ...] = ()   # (address, name) of the collections named above
-
-    def collection_name(self, address: str) -> str:
-        """The collection's name where the library knows it, else its shortened address."""
-        return next((name for known, name in self.collection_names if known.lower() == address.lower()),
-                    f"{address[:8]}…{address[-4:]}")
-
-    @property
-    def mintable(self) -> bool:
-        """Neither minted nor lazily listed (a lazy listing's buyer mints it), and its file is here."""
-        return self.file_exists and not self.tokens and not self.lazy_listings and not self.work.in_trash
-
-    @property
-    def recipe(self) -> "Recipe | None":
-        """The generation recipe, for studio works (what "Use settings" sends to the Create tab)."""
-        if self.manifest is None:
-            return None
-        from studio.workflows.generate import recipe_from_manifest
-
-        return recipe_from_manifest(self.manifest)
-
-
-FOREIGN_SOURCES = ("a1111", "comfyui", "invokeai")
-
-
-def foreign_recipe(work: Work) -> Any:
-    """The recipe another tool wrote into a work's PNG (ForeignMetadata), or None."""
-    if work.source not in FOREIGN_SOURCES or not Path(work.path).is_file():
-        return None
-    from studio.provenance.foreign import read_foreign
-    from studio.provenance.png_text import read_png_text
-
-    try:
-        return read_foreign(read_png_text(Path(work.path)))
-    except (StudioError, OSError, ValueError) as exc:
-        log.info("The recipe in %s could not be read: %s", work.path, exc)
-        return None
-
-
-def verify_summary(verdict: "Verdict") -> str:
-    """One or two lines for people saying what verifying the work's file found (safe to show:
-    text from the file is passed through ``printable``); a creator is named as the signer only
-    when the signature proves it."""
-    from studio.text import printable
-
-    c2pa = f", C2PA {verdict.c2pa}" if verdict.c2pa not in ("absent", "unavailable") else ""
-    if verdict.verdict == "verified":
-        if verdict.manifest is None:
-            return f"Verified: C2PA manifest {verdict.c2pa}, signed by this studio."
-        who = f"signed by {verdict.signer}" if verdict.signature_valid else "unsigned"
-        return printable(f"Verified: {who}, pixels match the manifest{c2pa}.")
-    if verdict.verdict == "unproven":
-        reason = verdict.problems[0] if verdict.problems else "nothing proves who made it."
-        return printable(f"Unproven: {reason}")
-    if verdict.verdict == "no-provenance":
-        if verdict.foreign is not None:
-            return f"No studio provenance; recipe written by {verdict.foreign.source}."
-        return "No provenance in this file."
-    labels = {"tampered": "Tampered", "invalid-signature": "Invalid signature", "unreadable": "Unreadable"}
-    problems = "; ".join(verdict.problems[:2])
-    label = labels.get(verdict.verdict, verdict.verdict)
-    return printable(f"{label}: {problems}" if problems else label)
-
-
-def _format_eth(wei: int) -> str:
-    text = f"{wei / 10**18:.6f}".rstrip("0").rstrip(".")
-    return f"{text} ETH"
-
-
-def token_lines(detail: WorkDetail) -> list[str]:
-    """The work's tokens, listings and lazy listings as lines for people."""
-    listed = {(chain, collection.lower(), token): price for chain, collection, token, price in detail.listings}
-    lines = []
-    for token in detail.tokens:
-        line = f"#{token.token_id} in {detail.collection_name(token.collection)} on chain {token.chain_id}"
-        price = listed.get((token.chain_id, token.collection.lower(), token.token_id))
-        if price is not None:
-            line += f" · listed at {_format_eth(price)}"
-        lines.append(line)
-    for chain, collection, price in detail.lazy_listings:
-        lines.append(f"Lazily listed in {detail.collection_name(collection)} on chain {chain} at "
-                     f"{_format_eth(price)}: the buyer mints it")
-    return lines
-
-
-def lazy_listings_of(library: Library, work_id: int) -> tuple[tuple[int, str, int], ...]:
-    """The work's lazy listings a buyer can still redeem, as the library last read the market."""
-    if not library.has_table("market_vouchers"):
-        return ()
-    from studio.library.market import ACTIVE, MarketStore
-
-    return tuple((v.chain_id, v.collection, v.price_wei) for v in MarketStore(library).vouchers_of_work(work_id)
-                 if v.status == ACTIVE and not v.expired())
-
-
 class GalleryState(QObject):
     """What the Gallery shows and does. Filters are plain properties; each change re-queries."""
 
@@ -338,8 +233,8 @@ class GalleryState(QObject):
         self._error = ""
         self._message = ""
         self._busy_jobs: set[Job] = set()
-        self._verify_ticket = 0
-        self._preview_ticket = 0
+        self.checks = FileChecks(background, self, on_verdict=self.verify_changed.emit,
+                                 on_preview=self.preview_changed.emit)
         self._data_version = self._read_data_version()
         self.model.set_query(self._query)
         self._reload_lists()
@@ -482,77 +377,18 @@ class GalleryState(QObject):
             self.detail_requested.emit()
 
     def _show_detail(self, work: Work | None) -> None:
-        self._verify_ticket += 1
-        self._preview_ticket += 1
+        self.checks.forget()  # what is still checked of the work shown before is dropped
         if work is None:
             self._detail = None
             self.detail_changed.emit(None)
             return
-        manifest = None
-        manifest_json = self.library.work_manifest(work.id)
-        if manifest_json:
-            from studio.provenance.manifest import SignedManifest
-
-            try:
-                manifest = SignedManifest.from_json(manifest_json).manifest
-            except StudioError as exc:
-                log.info("The stored manifest of work %s is unreadable: %s", work.id, exc)
-        tokens = tuple(self.library.tokens_of_work(work.id))
-        lazy = lazy_listings_of(self.library, work.id)
-        names = {c.address.lower(): c.name for c in self.library.all_collections()}
-        named = tuple((address, names[address.lower()]) for address in
-                      {t.collection for t in tokens} | {collection for _, collection, _ in lazy}
-                      if address.lower() in names)
-        self._detail = WorkDetail(work, manifest, tokens, tuple(self.library.active_listing_prices(work.id)),
-                                  Path(work.path).is_file(), lazy, named)
+        self._detail = read_detail(self.library, work)
         self.detail_changed.emit(self._detail)
         self.verify_changed.emit("Checking provenance…" if self._detail.file_exists else
                                  "The file is missing: it was moved or deleted outside the studio.")
         self.preview_changed.emit(QImage())
         if self._detail.file_exists:
-            self._start_verify(work)
-            self._start_preview(work)
-
-    def _start_verify(self, work: Work) -> None:
-        ticket = self._verify_ticket
-
-        def verify(_progress: Callable[[Any], None], _cancel: Any) -> "Verdict":
-            from studio.workflows.verify import verify_file
-
-            return verify_file(Path(work.path))
-
-        job = FunctionJob(f"Verify {Path(work.path).name}", verify, self)
-        job.succeeded.connect(lambda verdict: self._on_verified(ticket, verdict))
-        job.failed.connect(lambda exc: self._on_verified(ticket, exc))
-        self.background.start(job)
-
-    def _on_verified(self, ticket: int, outcome: Any) -> None:
-        if ticket != self._verify_ticket:
-            return  # another work was selected since
-        if isinstance(outcome, BaseException):
-            self.verify_changed.emit(printable(f"Could not check: {error_message(outcome)}"))
-        else:
-            self.verify_changed.emit(verify_summary(outcome))
-
-    def _start_preview(self, work: Work) -> None:
-        ticket = self._preview_ticket
-
-        def load(_progress: Callable[[Any], None], _cancel: Any) -> QImage:
-            from PySide6.QtGui import QImageReader
-
-            reader = QImageReader(work.path)
-            size = reader.size()
-            if size.isValid() and max(size.width(), size.height()) > PREVIEW_SIZE:
-                reader.setScaledSize(size.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
-            return reader.read()
-
-        job = FunctionJob(f"Preview {Path(work.path).name}", load, self)
-        job.succeeded.connect(lambda image: self._on_preview(ticket, image))
-        self.background.start(job)
-
-    def _on_preview(self, ticket: int, image: QImage) -> None:
-        if ticket == self._preview_ticket:
-            self.preview_changed.emit(image)
+            self.checks.start(work)
 
     # -- actions -------------------------------------------------------------------------
 

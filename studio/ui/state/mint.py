@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.errors import Cancelled, InputError, NetworkError, NotFound, StudioError, WalletLocked
+from studio.errors import Cancelled, InputError, NetworkError, StudioError
 from studio.library.db import Collection, Library
 from studio.ui.binding import Field
+from studio.ui.state.mint_flow import MintFlowState, require_unlocked
 from studio.ui.workers import FunctionJob, Job, error_message
 from studio.workflows.mint import LICENSES, MAX_ROYALTY_BPS, MintItem
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 StoreFactory = Callable[[], "ContentStore"]
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+\.\d+$")
 
@@ -93,14 +93,6 @@ def percent_to_bps(percent: float) -> int:
     if not 0 <= bps <= MAX_ROYALTY_BPS:
         raise InputError(f"A royalty is between 0% and {MAX_ROYALTY_BPS / 100:g}%, not {percent:g}%.")
     return bps
-
-
-def _require_unlocked(wallet: "WalletState", what: str) -> None:
-    if not wallet.wallet.is_unlocked:
-        wallet.reload_accounts()  # the tab and the status bar show the lock too
-        raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
-    if not wallet.current_account:
-        raise InputError("Choose an account in the Wallet tab first.")
 
 
 class PreviewGate(QObject):
@@ -197,36 +189,22 @@ def default_name(path: Path) -> str:
     return path.stem
 
 
-class MintState(QObject):
+class MintState(MintFlowState):
     """The mint dialog: choose a collection, describe each work, see the summary, mint, see the tokens."""
 
-    stage_changed = Signal(str)
     step_changed = Signal(str)
-    collection_address_changed = Signal(str)
-    busy_changed = Signal(bool)
-    progress_text_changed = Signal(str)
-    progress_fraction_changed = Signal(float)
-    error_changed = Signal(str)
     notice_changed = Signal(str)
-    collections_changed = Signal(object)
     drafts_changed = Signal()
     estimated = Signal(object)  # MintEstimate
     minted = Signal(object)     # MintResult
 
     stage = Field(FORM)
     step = Field("")
-    collection_address = Field("")
-    busy = Field(False)
-    progress_text = Field("")
-    progress_fraction = Field(0.0)
-    error = Field("")
     notice = Field("")
 
     def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
+        super().__init__(wallet, library, parent)
         self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.gate = PreviewGate(self)
         self.drafts = [WorkDraft(Path(p), default_name(Path(p))) for p in paths]
@@ -235,37 +213,23 @@ class MintState(QObject):
         self.failure: BaseException | None = None
         #: The failed mint's transaction was broadcast (its attempts are "sent"): it may still land.
         self.failure_sent = False
-        self.job: Job | None = None
-        self._collections: list[Collection] = []
         self._cancel_message = ""
         self.reload_collections()
 
     # -- collections ------------------------------------------------------------------------
-
-    @property
-    def collections(self) -> list[Collection]:
-        return list(self._collections)
-
-    @property
-    def collection(self) -> Collection | None:
-        return next((c for c in self._collections if c.address.lower() == self.collection_address.lower()), None)
 
     def reload_collections(self, select: str | None = None) -> None:
         """The current network's collections from the library (the one chosen stays chosen)."""
         self._collections = self.library.collections(self.wallet.network.chain_id)
         self.collections_changed.emit(self.collections)
         wanted = select or self.collection_address
-        if wanted and any(c.address.lower() == wanted.lower() for c in self._collections):
+        if wanted and self._listed(wanted):
             self.collection_address = wanted
         elif self._collections and not self.collection_address:
             mine = [c for c in self._collections if c.owner.lower() == self.wallet.current_account.lower()]
             self.collection_address = (mine or self._collections)[0].address
-        elif not any(c.address.lower() == self.collection_address.lower() for c in self._collections):
+        elif not self._listed(self.collection_address):
             self.collection_address = ""
-
-    def add_collection(self, collection: Collection) -> None:
-        """A collection just created or imported in the collection dialog: list and choose it."""
-        self.reload_collections(select=collection.address)
 
     # -- the form ---------------------------------------------------------------------------
 
@@ -276,7 +240,7 @@ class MintState(QObject):
 
     def items(self) -> list[MintItem]:
         """Every check that needs no node: an unlocked wallet, a collection its account owns, names."""
-        _require_unlocked(self.wallet, "mint")
+        require_unlocked(self.wallet, "mint")
         target = self.collection
         if target is None:
             raise InputError("Choose a collection to mint into.",
@@ -303,30 +267,15 @@ class MintState(QObject):
                 self._cancel_message = exc.message
                 raise
 
-        job = FunctionJob(title, run)
-        self.job = job
         self._cancel_message = ""
-        self.busy = True
-        self.error = ""
         self.notice = ""
-        self.progress_text = f"{title}…"
-        self.progress_fraction = -1.0
-        job.progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
-            outcome.connect(lambda *_args: self._on_ended(job))
-        self.wallet.wallet.touch()
-        return self.wallet.background.start(job)
+        return self._run(FunctionJob(title, run))
 
     def _on_progress(self, update: tuple[float, str]) -> None:
         fraction, text = update
         self.progress_fraction, self.progress_text = fraction, text
         if self.stage == MINTING:
             self.step = UPLOADING if fraction < 0.5 else SENDING if fraction < 0.7 else WAITING
-
-    def _on_ended(self, job: Job) -> None:
-        if job is self.job:
-            self.job = None
-            self.busy = False
 
     def estimate_mint(self) -> Job | None:
         """Compute the CIDs and the fee in the background; the summary page shows them.
@@ -437,8 +386,7 @@ class MintState(QObject):
 
     def cancel(self) -> None:
         """Stop the running job at its next step; a preview still open is answered no."""
-        if self.job is not None:
-            self.job.cancel()
+        super().cancel()
         self.gate.close()
 
     def answer_preview(self, accepted: bool, gas: "GasSettings | None" = None) -> None:
@@ -449,140 +397,4 @@ class MintState(QObject):
 # ---- collections ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CollectionDraft:
-    """The "New collection" form: checked by :meth:`CollectionState.check`."""
-
-    name: str
-    symbol: str
-    royalty_receiver: str
-    royalty_percent: float
-    description: str = ""
-    image: Path | None = None
-
-    @property
-    def royalty_bps(self) -> int:
-        return percent_to_bps(self.royalty_percent)
-
-
-class CollectionState(QObject):
-    """The collection dialog: deploy a new StudioCollection (preview first) or import one by address."""
-
-    busy_changed = Signal(bool)
-    progress_text_changed = Signal(str)
-    progress_fraction_changed = Signal(float)
-    error_changed = Signal(str)
-
-    busy = Field(False)
-    progress_text = Field("")
-    progress_fraction = Field(0.0)
-    error = Field("")
-
-    def __init__(self, wallet: "WalletState", library: Library, *,
-                 store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.wallet = wallet
-        self.library = library
-        self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
-        self.job: Job | None = None
-
-    @property
-    def default_receiver(self) -> str:
-        return self.wallet.current_account
-
-    def check(self, draft: CollectionDraft) -> CollectionDraft:
-        """Checks that need no node; returns the draft with its text trimmed."""
-        _require_unlocked(self.wallet, "deploy a collection")
-        if not draft.name.strip() or not draft.symbol.strip():
-            raise InputError("A collection needs a name and a symbol.", hint="For example “Dawns” and DAWN.")
-        if len(draft.symbol.strip()) > 11 or " " in draft.symbol.strip():
-            raise InputError("A symbol is a short ticker without spaces (at most 11 characters), e.g. DAWN.")
-        receiver = draft.royalty_receiver.strip() or self.default_receiver
-        if not _ADDRESS.match(receiver):
-            raise InputError(f"The royalty receiver {receiver!r} is not an address (0x and 40 hex digits).")
-        draft.royalty_bps  # noqa: B018 - raises for a royalty out of range
-        image = draft.image
-        if image is not None and not Path(image).is_file():
-            raise NotFound(f"The collection image {image} does not exist.", hint="Choose another image.")
-        return CollectionDraft(draft.name.strip(), draft.symbol.strip(), receiver, draft.royalty_percent,
-                               draft.description.strip(), Path(image) if image is not None else None)
-
-    def _start(self, title: str, work: Callable[[Callable[[float, str], None], Any], Any]) -> Job:
-        def run(progress: Callable[[Any], None], cancel: Any) -> Any:
-            return work(lambda fraction, text: progress((float(fraction), str(text))), cancel)
-
-        job = FunctionJob(title, run)
-        self.job = job
-        self.busy = True
-        self.error = ""
-        self.progress_text, self.progress_fraction = f"{title}…", -1.0
-        job.progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
-            outcome.connect(lambda *_args: self._on_ended(job))
-        job.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
-        return self.wallet.background.start(job)
-
-    def _on_progress(self, update: tuple[float, str]) -> None:
-        self.progress_fraction, self.progress_text = update
-
-    def _on_ended(self, job: Job) -> None:
-        if job is self.job:
-            self.job = None
-            self.busy = False
-            if job.error is None:
-                self.progress_text = ""
-
-    def preview(self, draft: CollectionDraft) -> Job:
-        """Simulate the deployment and estimate its fee; the job's result is the TxPreview to show."""
-        draft = self.check(draft)
-        if draft.image is not None:
-            self.store_factory()  # a storage backend that cannot work is said now, not after the preview
-        session, account = self.wallet.session, self.wallet.current_account
-
-        def work(report: Callable[[float, str], None], _cancel: Any) -> "TxPreview":
-            from studio.workflows.collections import preview_collection
-
-            report(0.2, f"Connecting to {session.network.name}")
-            return preview_collection(connection=session.connection(), signer=session.contract_signer(account),
-                                      name=draft.name, symbol=draft.symbol,
-                                      royalty_receiver=draft.royalty_receiver, royalty_bps=draft.royalty_bps,
-                                      network=session.network)
-
-        self.wallet.wallet.touch()
-        return self._start("Preparing the deployment", work)
-
-    def create(self, draft: CollectionDraft) -> Job:
-        """Deploy (after the person accepted the preview) and remember it; the result is the Collection."""
-        draft = self.check(draft)
-        store = self.store_factory() if draft.image is not None else None
-        session, account, library = self.wallet.session, self.wallet.current_account, self.library
-
-        def work(report: Callable[[float, str], None], cancel: Any) -> Collection:
-            from studio.workflows.collections import create_collection
-
-            return create_collection(connection=session.connection(), signer=session.contract_signer(account),
-                                     library=library, name=draft.name, symbol=draft.symbol,
-                                     royalty_receiver=draft.royalty_receiver, royalty_bps=draft.royalty_bps,
-                                     description=draft.description, image=draft.image, store=store,
-                                     progress=report, cancel=cancel)
-
-        self.wallet.wallet.touch()
-        job = self._start("Deploying the collection", work)
-        job.ended.connect(self.wallet.refresh)
-        return job
-
-    def import_collection(self, address: str, description: str = "") -> Job:
-        """Check that the address holds a studio collection and remember it; the result is the Collection."""
-        address = address.strip()
-        if not _ADDRESS.match(address):
-            raise InputError(f"{address!r} is not a contract address (0x and 40 hex digits).")
-        session, library = self.wallet.session, self.library
-
-        def work(report: Callable[[float, str], None], _cancel: Any) -> Collection:
-            from studio.workflows.collections import import_collection
-
-            report(0.2, f"Reading {address} on {session.network.name}")
-            return import_collection(connection=session.connection(), library=library, address=address,
-                                     description=description)
-
-        return self._start("Importing the collection", work)
+# The collection dialog's view-model (CollectionDraft, CollectionState) is in studio.ui.state.collection.

@@ -9,19 +9,19 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression,
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QToolButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
 from studio.generation.schedulers import SCHEDULERS
 from studio.generation.inpaint import AREAS as INPAINT_AREAS, MAX_MASK_BLUR, MAX_PADDING
-from studio.text import printable
 from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
 from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
-from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
+from studio.ui.widgets.banner import Banner  # the tabs import it from here too
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.image_view import ImageView
 from studio.ui.widgets.mask_canvas import MaskCanvas
@@ -50,31 +50,6 @@ def _muted(text: str = "") -> QLabel:
     label.setProperty("muted", True)
     label.setWordWrap(True)
     return label
-
-
-class Banner(QFrame):
-    """An error or warning line inside the tab, with a close button; hidden when empty."""
-
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names from files and contracts
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.setVisible(False)
-
-    def show_text(self, text: str) -> None:
-        self.label.setText(printable(text or "", multiline=True))
-        self.setVisible(bool(text))
 
 
 class LoraRow(QWidget):
@@ -107,12 +82,7 @@ class CreateTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._build_workspace())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self.bind(state)
 
     # -- building -----------------------------------------------------------------------

@@ -19,7 +19,8 @@ from studio.text import printable
 from studio.ui.binding import Bindings
 from studio.ui.state.gallery import (DATE_RANGES, EMPTY_LIBRARY_TEXT, FOREIGN_SOURCES, SORT_LABELS, STATUS_LABELS,
                                      GalleryState, WorkDetail, token_lines)
-from studio.ui.widgets.empty_state import empty_state_page
+from studio.ui.widgets.banner import Banner
+from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.wrapping_text import WrappingLabel
 from studio.ui.widgets.thumbnails import CAPTION, CELL, GalleryDelegate
 
@@ -39,29 +40,6 @@ def _muted(text: str = "") -> QLabel:
     label = _plain(QLabel(text))
     label.setProperty("muted", True)
     return label
-
-
-class MessageLine(QFrame):
-    """An error or information line with a close button; hidden when empty."""
-
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.label = _plain(QLabel())
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss")
-        self.close_button.clicked.connect(lambda: self.show_text(""))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.setVisible(False)
-
-    def show_text(self, text: str) -> None:
-        self.label.setText(printable(text or "", multiline=True))
-        self.setVisible(bool(text))
 
 
 class GalleryGrid(QListView):
@@ -252,12 +230,7 @@ class GalleryTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._build_workspace())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -309,8 +282,8 @@ class GalleryTab(QWidget):
         bar.addWidget(self.empty_trash)
         bar.addWidget(self.import_button)
 
-        self.error_line = MessageLine("errorBanner")
-        self.message_line = MessageLine("warningBanner")
+        self.error_line = Banner("errorBanner", dismiss_hides=True)
+        self.message_line = Banner("warningBanner", dismiss_hides=True)
         self.progress = _muted()
         self.progress.setVisible(False)
         self.count_label = _muted()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 
 def empty_state_page(title: str, text: QLabel | str, *, left: Sequence[QPushButton] = (),
@@ -42,3 +42,15 @@ def empty_state_page(title: str, text: QLabel | str, *, left: Sequence[QPushButt
     outer.addLayout(row)
     outer.addStretch(2)
     return page
+
+
+def empty_or_workspace(tab: QWidget, empty: QWidget, workspace: QWidget) -> QStackedWidget:
+    """Fill ``tab`` with a stack of its empty-state page (index 0) and its workspace (index 1),
+    the tab's bindings choosing which one shows."""
+    stack = QStackedWidget()
+    stack.addWidget(empty)
+    stack.addWidget(workspace)
+    layout = QVBoxLayout(tab)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(stack)
+    return stack
