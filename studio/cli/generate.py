@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -206,37 +208,22 @@ def run(args: argparse.Namespace) -> int:
     if not axes:
         backend.validate(request)
     out_dir = args.out or config.paths.works_dir
-    wallet, signer = provenance_signer(args)
-    from studio.library.db import Library
-
-    library = Library.default()  # the Gallery shows what the command line made too
     report = _work_printer(args)
-    bar = ProgressBar()
 
-    def on_step(step: Any) -> None:
-        bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
+    with _saving(args, backend) as (library, signer, bar, cancel):
+        def on_cell(cell: int, cells: int, step: Any) -> None:
+            bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
 
-    def on_cell(cell: int, cells: int, step: Any) -> None:
-        bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
+        if axes:
+            from studio.workflows.grid import make_grid
 
-    try:
-        with Interrupt() as cancel:
-            if axes:
-                from studio.workflows.grid import make_grid
-
-                plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel,
-                                 on_saved=lambda work: report(work, {}), signer=signer, progress=on_cell)
-                for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
-                    print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
-            else:
-                generate_works(request, backend, out_dir, library=library, cancel=cancel,
-                               on_saved=lambda work: report(work, {}), signer=signer, progress=on_step)
-    finally:
-        bar.close()
-        backend.close()
-        if wallet is not None:
-            wallet.lock()
-        library.close()
+            plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel,
+                             on_saved=lambda work: report(work, {}), signer=signer, progress=on_cell)
+            for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
+                print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
+        else:
+            generate_works(request, backend, out_dir, library=library, cancel=cancel,
+                           on_saved=lambda work: report(work, {}), signer=signer, progress=bar.report)
     return 0
 
 
@@ -249,6 +236,28 @@ def _engine() -> tuple[Any, Any, Any]:
     config = load_config()
     catalog = ModelCatalog(config)
     return config, catalog, studio_engine(config, catalog)
+
+
+@contextmanager
+def _saving(args: argparse.Namespace, backend: Any) -> Iterator[tuple[Any, Any, ProgressBar, Any]]:
+    """What a run that saves works holds: the library (the Gallery shows what the command line made
+    too), the --sign signer, a progress bar and Ctrl-C; each let go at the end, with the backend."""
+    from studio.library.db import Library
+
+    wallet = library = None
+    bar = ProgressBar()
+    try:
+        wallet, signer = provenance_signer(args)
+        library = Library.default()
+        with Interrupt() as cancel:
+            yield library, signer, bar, cancel
+    finally:
+        bar.close()
+        backend.close()
+        if wallet is not None:
+            wallet.lock()
+        if library is not None:
+            library.close()
 
 
 def _work_printer(args: argparse.Namespace) -> Any:
@@ -284,29 +293,17 @@ def _run_batch(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler, loras=tuple(parse_lora(item) for item in args.lora))
     out_dir = args.out or config.paths.works_dir / "batches" / args.prompts.stem
     backend = backend_of(args, config, engine, catalog)
-    wallet, signer = provenance_signer(args)
-    from studio.library.db import Library
-
-    library = Library.default()
     report = _work_printer(args)
-    bar = ProgressBar()
 
-    def on_report(run_report: Any) -> None:
-        bar.close()
-        print_run_report(run_report)
+    with _saving(args, backend) as (library, signer, bar, cancel):
+        def on_report(run_report: Any) -> None:
+            bar.close()
+            print_run_report(run_report)
 
-    try:
-        with Interrupt() as cancel:
-            result = generate_batch(rows, out_dir, backend, library=library, defaults=defaults,
-                                    progress=lambda step: bar(step.fraction, step.text), cancel=cancel,
-                                    on_saved=lambda item, work: report(work, {"index": item.index}), signer=signer,
-                                    on_report=on_report)
-    finally:
-        bar.close()
-        backend.close()
-        if wallet is not None:
-            wallet.lock()
-        library.close()
+        result = generate_batch(rows, out_dir, backend, library=library, defaults=defaults,
+                                progress=bar.report, cancel=cancel,
+                                on_saved=lambda item, work: report(work, {"index": item.index}), signer=signer,
+                                on_report=on_report)
     if args.json:
         print(json_line({"folder": str(result.folder), "count": len(result.items), "generated": result.generated,
                          "report": result.report.to_dict()}), flush=True)
