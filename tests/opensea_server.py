@@ -65,12 +65,12 @@ def _problems_of_item(item: Any, where: str, consideration: bool) -> list[str]:
     return out
 
 
-def schema_problems(body: Any) -> list[str]:
+def schema_problems(body: Any, seaport: str = SEAPORT_1_6) -> list[str]:
     """What is wrong with a Create Listing / Create Offer body, by the documented schema."""
     if not isinstance(body, dict) or set(body) != {"parameters", "signature", "protocol_address"}:
         return ["the body holds exactly parameters, signature and protocol_address"]
     out = []
-    if not isinstance(body["protocol_address"], str) or body["protocol_address"].lower() != SEAPORT_1_6:
+    if not isinstance(body["protocol_address"], str) or body["protocol_address"].lower() != seaport.lower():
         out.append("protocol_address: Seaport 1.6")
     if not isinstance(body["signature"], str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})+", body["signature"]):
         out.append("signature: 0x hex")
@@ -100,7 +100,7 @@ def schema_problems(body: Any) -> list[str]:
     return out
 
 
-def _typed_data(p: dict[str, Any], chain_id: int) -> dict[str, Any]:
+def _typed_data(p: dict[str, Any], chain_id: int, seaport: str = SEAPORT_1_6) -> dict[str, Any]:
     item = [{"name": "itemType", "type": "uint8"}, {"name": "token", "type": "address"},
             {"name": "identifierOrCriteria", "type": "uint256"}, {"name": "startAmount", "type": "uint256"},
             {"name": "endAmount", "type": "uint256"}]
@@ -126,24 +126,30 @@ def _typed_data(p: dict[str, Any], chain_id: int) -> dict[str, Any]:
                       "ConsiderationItem": [*item, {"name": "recipient", "type": "address"}]},
             "primaryType": "OrderComponents",
             "domain": {"name": "Seaport", "version": "1.6", "chainId": chain_id,
-                       "verifyingContract": "0x0000000000000068F116a894984e2DB1123eB395"},
+                       "verifyingContract": seaport},
             "message": message}
 
 
-def order_hash_and_signer(p: dict[str, Any], signature: str, chain_id: int) -> tuple[str, str]:
+def order_hash_and_signer(p: dict[str, Any], signature: str, chain_id: int,
+                          seaport: str = SEAPORT_1_6) -> tuple[str, str]:
     """The order's EIP-712 struct hash and the address that signed it, by eth-account."""
     from eth_account import Account
     from eth_account.messages import encode_typed_data
+    from eth_utils import to_checksum_address
 
-    signable = encode_typed_data(full_message=_typed_data(p, chain_id))
+    signable = encode_typed_data(full_message=_typed_data(p, chain_id, to_checksum_address(seaport)))
     signer = Account.recover_message(signable, signature=bytes.fromhex(signature[2:]))
     return "0x" + bytes(signable.body).hex(), signer
 
 
 @contextlib.contextmanager
-def opensea(api_key: str) -> Iterator[tuple[str, OpenSeaLog]]:
-    """Serve the stand-in on 127.0.0.1; yields (base URL, log)."""
+def opensea(api_key: str, *, chains: dict[str, int] | None = None,
+            seaport: str = SEAPORT_1_6) -> Iterator[tuple[str, OpenSeaLog]]:
+    """Serve the stand-in on 127.0.0.1; yields (base URL, log). ``chains`` and ``seaport`` let it serve
+    another chain (the devnet, for GUI tests) with that chain's Seaport, as OpenSea serves its own."""
     log = OpenSeaLog()
+    served = dict(CHAINS if chains is None else chains)
+    seaport = seaport.lower()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -160,10 +166,10 @@ def opensea(api_key: str) -> Iterator[tuple[str, OpenSeaLog]]:
 
         def _route(self) -> tuple[int, str] | None:
             match = re.fullmatch(r"/api/v2/orders/([a-z_]+)/([a-z]+)/(listings|offers)", urlparse(self.path).path)
-            if match is None or match.group(1) not in CHAINS or match.group(2) != "seaport":
+            if match is None or match.group(1) not in served or match.group(2) != "seaport":
                 self._send(404, {"errors": ["Not found"]})
                 return None
-            return CHAINS[match.group(1)], match.group(3)
+            return served[match.group(1)], match.group(3)
 
         def _admitted(self, body: Any) -> bool:
             with lock:
@@ -192,12 +198,12 @@ def opensea(api_key: str) -> Iterator[tuple[str, OpenSeaLog]]:
             chain_id, side = route
             if not (self.headers.get("Content-Type") or "").startswith("application/json"):
                 return self._send(400, {"errors": ["Content-Type must be application/json"]})
-            problems = schema_problems(body)
+            problems = schema_problems(body, seaport)
             if problems:
                 return self._send(400, {"errors": problems})
             p = body["parameters"]
             try:
-                digest, signer = order_hash_and_signer(p, body["signature"], chain_id)
+                digest, signer = order_hash_and_signer(p, body["signature"], chain_id, seaport)
             except Exception as exc:  # noqa: BLE001 (a bad signature is the client's fault: 400)
                 return self._send(400, {"errors": [f"signature: {exc}"]})
             if signer.lower() != p["offerer"].lower():
@@ -206,7 +212,7 @@ def opensea(api_key: str) -> Iterator[tuple[str, OpenSeaLog]]:
             if (side == "listings") != offers_token:
                 return self._send(400, {"errors": [f"this order does not belong under {side}"]})
             order = {"order_hash": digest, "protocol_data": {"parameters": p, "signature": body["signature"]},
-                     "protocol_address": SEAPORT_1_6, "chain": chain_id, "side": "ask" if side == "listings" else
+                     "protocol_address": seaport, "chain": chain_id, "side": "ask" if side == "listings" else
                      "bid", "order_type": "basic", "cancelled": False, "finalized": False, "marked_invalid": False,
                      "maker": {"address": p["offerer"]}}
             with lock:

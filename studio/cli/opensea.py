@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import add_network_options
 from studio.errors import InputError, NotFound
+from studio.workflows.opensea_orders import URL_ENV
 
 if TYPE_CHECKING:
     from studio.workflows.opensea_orders import Publisher
-
-URL_ENV = "STUDIO_OPENSEA_URL"
 
 
 def register_market_commands(commands: argparse._SubParsersAction) -> None:

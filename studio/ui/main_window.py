@@ -430,7 +430,8 @@ class MainWindow(QMainWindow):
         from studio.ui.dialogs.settings import SettingsDialog
 
         return SettingsDialog(self.config, self, actions={
-            "pinning_endpoint": ("Access token…", self.open_pinning_token_dialog)})
+            "pinning_endpoint": ("Access token…", self.open_pinning_token_dialog),
+            "marketplace_addresses": ("OpenSea API key…", self.open_opensea_key_dialog)})
 
     def open_pinning_token_dialog(self) -> Any:
         """The pinning service's token, kept encrypted in the wallet (never a setting)."""
@@ -438,6 +439,16 @@ class MainWindow(QMainWindow):
 
         dialog = PinningTokenDialog(self.ensure_wallet().wallet, self.background,
                                     QApplication.activeWindow() or self)
+        dialog.open()
+        return dialog
+
+    def open_opensea_key_dialog(self) -> Any:
+        """The OpenSea API key, kept encrypted in the wallet (never a setting)."""
+        from studio.ui.dialogs.opensea_key import OpenSeaKeyDialog
+
+        dialog = OpenSeaKeyDialog(self.ensure_wallet().wallet, self.background, QApplication.activeWindow() or self)
+        if self.market_tab is not None:  # the Market's OpenSea buttons follow the key
+            dialog.accepted.connect(self.market_tab.update_opensea)
         dialog.open()
         return dialog
 

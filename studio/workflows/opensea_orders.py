@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 #: The wallet's service secret holding the OpenSea API key.
 OPENSEA_SECRET = "opensea"
 KEY_ENV = "STUDIO_OPENSEA_KEY"
+#: Where the client finds OpenSea's API instead of api.opensea.io (a stand-in, a proxy).
+URL_ENV = "STUDIO_OPENSEA_URL"
 #: At most this many pages (of 50 orders) are read in one go.
 MAX_PAGES = 10
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
-from studio.ui.dialogs.sell import plain_label
+from studio.ui.dialogs.sell import opensea_box, plain_label
 from studio.ui.dialogs.unlock import error_label, show_error
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.market import MarketState
@@ -61,6 +61,10 @@ class OfferDialog(QDialog):
         form.addRow("Your offer", amount_row)
         form.addRow("Valid for", self.expiry)
         form.addRow("", self.any_token)
+        self.opensea = opensea_box(state, shown=not self.escrow)
+        self.opensea_usable, self.opensea_reason = self.opensea.isEnabled(), self.opensea.toolTip()
+        self.any_token.toggled.connect(self._collection_offer_toggled)
+        form.addRow("", self.opensea)
         self.error = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.submit_button = self.buttons.addButton("Offer…", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -77,6 +81,19 @@ class OfferDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
+    def _collection_offer_toggled(self, collection_offer: bool) -> None:
+        """OpenSea takes collection offers by its own slug: such an offer stays in the studio's book."""
+        if self.escrow:
+            return
+        if collection_offer:
+            self.opensea.setChecked(False)
+            self.opensea.setEnabled(False)
+            self.opensea.setToolTip("OpenSea takes collection offers by its own collection slug: a collection "
+                                    "offer stays in the studio's own order book.")
+        else:
+            self.opensea.setEnabled(self.opensea_usable)
+            self.opensea.setToolTip(self.opensea_reason)
+
     def submit(self) -> None:
         """Start the offer (the tab shows its previews); mistakes are shown here and the dialog stays."""
         show_error(self.error, "")
@@ -84,7 +101,8 @@ class OfferDialog(QDialog):
             token = None if self.any_token.isChecked() else self.token_id
             self.job = self.state.make_offer(self.collection, token, self.amount.text(),
                                              duration=self.expiry.duration, until=self.expiry.until,
-                                             escrow=self.escrow)
+                                             escrow=self.escrow,
+                                             opensea=self.opensea.isEnabled() and self.opensea.isChecked())
         except StudioError as exc:
             show_error(self.error, str(exc))
             return

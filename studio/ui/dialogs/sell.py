@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
@@ -38,6 +38,20 @@ def plain_label(text: str = "", *, muted: bool = False, selectable: bool = False
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def opensea_box(state: MarketState, *, shown: bool = True) -> QCheckBox:
+    """"Also post to OpenSea": enabled only with a key kept and a network OpenSea serves; otherwise
+    disabled, its tooltip saying why."""
+    from studio.ui.state.market_opensea import OPENSEA_TIP
+
+    box = QCheckBox("Also post to OpenSea")
+    box.setObjectName("openseaBox")
+    reason = state.opensea.unavailable() if shown else ""
+    box.setEnabled(shown and not reason)
+    box.setToolTip(reason or OPENSEA_TIP)
+    box.setVisible(shown)
+    return box
 
 
 class SellDialog(QDialog):
@@ -114,12 +128,14 @@ class SellDialog(QDialog):
             form.addRow("Valid for", self.expiry)
         else:
             self.expiry.setVisible(False)
+        self.opensea = opensea_box(state, shown=not self.escrow and not change)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(where)
         layout.addLayout(form)
         layout.addWidget(split)
         layout.addWidget(custody)
+        layout.addWidget(self.opensea)
         layout.addWidget(self.error)
         layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
@@ -182,7 +198,9 @@ class SellDialog(QDialog):
             if self.change:
                 self.job = self.state.change_price(self.token, self.price.text(), **expiry)
             else:
-                self.job = self.state.list_token(self.token, self.price.text(), escrow=self.escrow, **expiry)
+                self.job = self.state.list_token(self.token, self.price.text(), escrow=self.escrow,
+                                                 opensea=self.opensea.isEnabled() and self.opensea.isChecked(),
+                                                 **expiry)
         except StudioError as exc:
             show_error(self.error, str(exc))
             return

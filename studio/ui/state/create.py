@@ -19,6 +19,7 @@ from studio.errors import InputError, NotFound, StudioError
 from studio.generation.request import GenerationRequest, LoraSpec, ModelFamily, ModelInfo
 from studio.generation.schedulers import default_settings, schedulers_for
 from studio.ui.binding import Field
+from studio.ui.state.create_grid import GridJob, GridPlot
 from studio.ui.state.create_options import CreateOptions
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import (IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE, GenerationJob, JobProgress, QueueModel,
@@ -151,6 +152,7 @@ class CreateState(QObject):
         self.background = background
         self.results = ResultsModel(self)
         self.options = CreateOptions(self)
+        self.plot = GridPlot(self)
         self._png_request: GenerationRequest | None = None
         self._png_notes: tuple[str, ...] = ()
         self.queue = QueueModel(lane, self)
@@ -175,6 +177,7 @@ class CreateState(QObject):
         lane.queue_changed.connect(self._on_queue_changed)
         lane.job_ended.connect(self._on_job_ended)
         self.reload_models()
+        self.find_weights()
 
     # -- models -------------------------------------------------------------------------
 
@@ -247,6 +250,27 @@ class CreateState(QObject):
                 self.model_name = choice
         self._update_empty_state()
 
+    def find_weights(self) -> Job:
+        """Look for the VAEs and embeddings in the models folders in the background (the pickers offer them)."""
+        folders = list(self.config.model_folders())
+
+        def scan(_progress: Callable[[Any], None], _cancel: Any) -> Any:
+            from studio.generation.weights import scan_weights
+
+            return scan_weights(folders)
+
+        def show(found: Any) -> None:
+            from shiboken6 import isValid
+
+            if isValid(self.options):
+                self.options.vae_choices = tuple(str(path) for path in found.vaes)
+                self.options.embedding_choices = tuple(str(path) for path in found.embeddings)
+
+        job = FunctionJob("Looking for VAEs and embeddings", scan)
+        job.succeeded.connect(show)
+        job.failed.connect(lambda exc: log.warning("Could not look for VAEs and embeddings: %s", exc))
+        return self.background.start(job)
+
     def _update_empty_state(self) -> None:
         has_user_models = self.catalog.has_user_models
         if callable(has_user_models):  # a property or a method: both read the same
@@ -284,6 +308,7 @@ class CreateState(QObject):
         return self.background.start(job)
 
     def _on_model_added(self, info: ModelInfo) -> None:
+        self.find_weights()  # a VAE or embedding may have come with it
         self.error = ""
         self.progress_text = f"Added {info.label}."
         self.reload_models(select=info.name)
@@ -356,6 +381,9 @@ class CreateState(QObject):
     def use_result_as_init(self, row: int) -> None:
         """Start image-to-image from a result (keeps inpaint mode if it is on)."""
         item = self.results.item(row)
+        if item.grid is not None:
+            self.error = "A plot's grid image is a picture of works: use one of its cells as the init image."
+            return
         self.init_image_path = str(item.path)
         if self.mode == TEXT_TO_IMAGE:
             self.mode = IMAGE_TO_IMAGE
@@ -367,7 +395,11 @@ class CreateState(QObject):
 
     def request_mint(self, rows: list[int]) -> list[Path]:
         """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their files."""
-        paths = [self.results.item(row).path for row in sorted(set(rows))]
+        items = [self.results.item(row) for row in sorted(set(rows))]
+        if any(item.grid is not None for item in items):
+            self.error = "A plot's grid image is not a work and is not minted: select its cells instead."
+            return []
+        paths = [item.path for item in items]
         if not paths:
             self.error = "Select one or more results to mint."
             return []
@@ -509,6 +541,9 @@ class CreateState(QObject):
     def upscale_result(self, row: int, upscaler: str = "lanczos", scale: float = 2.0) -> UpscaleJob | None:
         """“Upscale” on a result: queue it on the GPU lane (Lanczos, or an upscaler model file); the new
         work joins the results, its recipe naming the source."""
+        if self.results.item(row).grid is not None:
+            self.error = "A plot's grid image is not a work: upscale one of its cells instead."
+            return None
         if upscaler != "lanczos":
             from studio.generation.upscalers import check_upscaler_file
 
@@ -520,6 +555,31 @@ class CreateState(QObject):
         self.error = ""
         job = UpscaleJob(self.results.item(row).path, upscaler, float(scale), self.lane, self.config.paths.works_dir,
                          signer=self.current_signer(), library=self.library)
+        job.saved.connect(self._on_saved)
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        self.lane.submit(job)
+        return job
+
+    def make_plot(self) -> GridJob | None:
+        """Queue the X/Y/Z plot of the current fields along ``plot``'s axes; on bad axes, values or cells
+        show why and queue nothing (every cell is checked before the job is queued)."""
+        from studio.workflows.grid import grid_cells
+
+        try:
+            request = self.build_request()
+            axes = self.plot.axes()
+            for cell in grid_cells(request, axes):
+                self._validate(cell.request)
+            model = self._chosen_model()
+            job = GridJob(request, axes, model, self.lane, self.config.paths.works_dir, signer=self.current_signer(),
+                          library=self.library)
+        except StudioError as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        job.progressed.connect(self._on_progress)
         job.saved.connect(self._on_saved)
         job.succeeded.connect(self._on_succeeded)
         job.failed.connect(self._on_failed)
@@ -558,9 +618,10 @@ class CreateState(QObject):
     def _on_succeeded(self, works: list["SavedWork"]) -> None:
         self.history_changed.emit(self.history)  # the generation recorded its prompt
         job = self.sender()
-        took = time.perf_counter() - job.started_at if isinstance(job, (GenerationJob, UpscaleJob)) else 0.0
+        took = time.perf_counter() - job.started_at if isinstance(job, (GenerationJob, UpscaleJob, GridJob)) else 0.0
         self.progress_fraction = 1.0
-        self.progress_text = f"Done: {len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
+        made = "X/Y/Z plot of " if isinstance(job, GridJob) else ""
+        self.progress_text = f"Done: {made}{len(works)} image{'s' if len(works) != 1 else ''} in {took:.1f} s"
         if not any(work.warnings for work in works):
             self.warning = ""
 
@@ -576,7 +637,7 @@ class CreateState(QObject):
         self.preview_changed.emit(QImage())  # the half-made image goes; the selected result shows again
 
     def _on_job_ended(self, job: Job) -> None:
-        if isinstance(job, (GenerationJob, UpscaleJob)):
+        if isinstance(job, (GenerationJob, UpscaleJob, GridJob)):
             self.job_finished.emit(job)
 
     def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,
@@ -749,6 +810,10 @@ class CreateState(QObject):
             return count_prompt_tokens(info.path, text)
 
         def show(found: Any) -> None:
+            from shiboken6 import isValid
+
+            if not isValid(self):  # the tab closed while the count ran (a closure is not disconnected with it)
+                return
             if self.prompt == text:  # a count for text typed since is dropped
                 self.token_count = f"{found.tokens}/{found.limit}"
 

@@ -42,6 +42,10 @@ class CreateOptions(QObject):
     outpaint_right_changed = Signal(int)
     outpaint_top_changed = Signal(int)
     outpaint_bottom_changed = Signal(int)
+    vae_changed = Signal(str)
+    embeddings_changed = Signal(object)
+    vae_choices_changed = Signal(object)
+    embedding_choices_changed = Signal(object)
 
     sigmas = Field("default")          # "default", "karras" or "exponential"
     clip_skip = Field(1)
@@ -62,6 +66,16 @@ class CreateOptions(QObject):
     outpaint_right = Field(0)
     outpaint_top = Field(0)
     outpaint_bottom = Field(0)
+    vae = Field("")                    # a VAE file or folder instead of the model's own; "" for the model's
+    embeddings = Field(())        # textual-inversion files (str paths), each called by its name in the prompt
+    #: What the pickers offer: the VAEs and embeddings found in the models folders (str paths).
+    vae_choices = Field(())
+    embedding_choices = Field(())
+
+    def toggle_embedding(self, path: str, on: bool) -> None:
+        """Load the embedding ``path`` with the next generations (on), or not (off)."""
+        chosen = [p for p in self.embeddings if p != path]
+        self.embeddings = tuple(chosen + [path]) if on else tuple(chosen)
 
     def outpaint(self) -> Outpaint | None:
         sides = (int(self.outpaint_left), int(self.outpaint_right), int(self.outpaint_top), int(self.outpaint_bottom))
@@ -81,9 +95,24 @@ class CreateOptions(QObject):
             control = (self._control_unit(),)
         strength = float(self.variation_strength)
         return {"sigmas": self.sigmas, "clip_skip": int(self.clip_skip), "batch_size": int(self.batch_size),
-                "hires": hires, "control": control,
+                "hires": hires, "control": control, "vae": self._vae(), "embeddings": self._embeddings(),
                 "variation_seed": int(self.variation_seed) if strength > 0 else None,
                 "variation_strength": strength}
+
+    def _vae(self) -> Path | None:
+        if not self.vae:
+            return None
+        from studio.generation.vae import check_vae
+
+        check_vae(Path(self.vae))
+        return Path(self.vae)
+
+    def _embeddings(self) -> tuple[Path, ...]:
+        from studio.generation.prompts import check_embedding
+
+        for path in self.embeddings:
+            check_embedding(Path(path))
+        return tuple(Path(path) for path in self.embeddings)
 
     def _control_unit(self) -> ControlUnit:
         from studio.safeimage import open_image
@@ -120,6 +149,8 @@ class CreateOptions(QObject):
         if unit is not None:
             self.control_preprocessor, self.control_weight = unit.preprocessor, float(unit.weight)
         self.control_image = ""
+        self.vae = str(request.vae) if request.vae is not None else ""
+        self.embeddings = tuple(str(path) for path in request.embeddings)
         sides = request.outpaint or Outpaint()
         self.outpaint_left, self.outpaint_right = sides.left, sides.right
         self.outpaint_top, self.outpaint_bottom = sides.top, sides.bottom

@@ -71,6 +71,10 @@ def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:
     if recipe.upscale is not None:
         lines.append(f"Upscaled: ×{recipe.upscale.scale:g} with {recipe.upscale.upscaler}"
                      + (f" from {recipe.init_image_hash[:12]}" if recipe.init_image_hash else ""))
+    if recipe.vae is not None:
+        lines.append(f"VAE: {recipe.vae[0]} ({recipe.vae[1][:12]})")
+    for name, sha in recipe.embeddings:
+        lines.append(f"Embedding: {name} ({sha[:12]})")
     for unit in recipe.control:
         lines.append(f"Control: {unit.model_name} ({unit.preprocessor}) × {unit.weight:g}")
     for name, sha, weight in recipe.loras:
@@ -98,10 +102,12 @@ class ResultItem:
     work: "SavedWork"
     thumbnail: QImage
     caption: str = ""   # what the grid writes under it ("#3" in a collection); else its seed
+    grid: Path | None = None  # an X/Y/Z plot's grid image: a picture of works (``work``: its first cell), no work
+    note: str = ""            # what the recipe view says of a grid image
 
     @property
     def path(self) -> Path:
-        return self.work.path
+        return self.grid if self.grid is not None else self.work.path
 
     @property
     def seed(self) -> int:

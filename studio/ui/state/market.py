@@ -40,6 +40,7 @@ from studio.ui.money import format_eth, parse_eth, short_address
 from studio.ui.state.wallet import WalletState
 from studio.ui.state.market_escrow import EscrowActions
 from studio.ui.state.market_jobs import ActionOutcome, PreviewRequest, thumbnail, voucher_royalty
+from studio.ui.state.market_opensea import OpenSeaActions
 from studio.ui.state.market_seaport import SeaportActions
 from studio.ui.state.market_snapshot import MarketSnapshot, read_snapshot
 from studio.ui.widgets.market_tables import (ESCROW, LAZY, LISTING, SEAPORT, Card, HeldToken,  # noqa: F401
@@ -108,6 +109,7 @@ class MarketState(QObject):
         self.my_orders = OrdersModel(self)
         self.escrow = EscrowActions(self)
         self.seaport = SeaportActions(self)
+        self.opensea = OpenSeaActions(self)
         self.snapshot: MarketSnapshot | None = None
         self.cards: dict[tuple[str, str, str], Card] = {}
         self.pending_requests: list[PreviewRequest] = []
@@ -205,10 +207,15 @@ class MarketState(QObject):
                             f"{time.strftime('%H:%M:%S')}{where}")
         for model in self.models:
             model.collection_names = dict(snapshot.names)
-        self.listings.set_rows([self._with_card(i) for i in snapshot.items])
+        self.listings.set_rows([self._with_card(self._mark_opensea(snapshot.chain_id, i)) for i in snapshot.items])
         self._show_acting()
         self._load_cards(snapshot)
         self.synced.emit()
+
+    def _mark_opensea(self, chain_id: int, item: MarketItem) -> MarketItem:
+        if item.order is not None and self.opensea.from_opensea(chain_id, item.order.order_hash):
+            return replace(item, from_opensea=True)
+        return item
 
     def _show_acting(self) -> None:
         """Fill the views of the acting account from the last sync (its tokens, offers and orders)."""
@@ -398,16 +405,20 @@ class MarketState(QObject):
         return self.escrow.buy(item, account)
 
     def list_token(self, token: HeldToken, price_text: str, *, duration: int | None = None,
-                   until: int | None = None, escrow: bool = False) -> Job:
+                   until: int | None = None, escrow: bool = False, opensea: bool = False) -> Job:
         """List a token the wallet holds: a Seaport order until `until` (or `duration` seconds; 7 days by
-        default; Seaport approved for the collection first if needed), or on the escrow marketplace."""
+        default; Seaport approved for the collection first if needed), or on the escrow marketplace.
+        `opensea`: also post the signed order to OpenSea (checked before anything is signed)."""
         if token.listed:
             raise InputError(f"Token {token.token_id} is already listed.", hint="Change its price instead.")
         price = self.parse_price(price_text)
         self._signing_account("list a token", token.owner)
         if escrow or not self.has_seaport:
+            if opensea:
+                raise InputError("OpenSea takes Seaport orders, not escrow listings.")
             return self.escrow.list_token(token, price)
-        return self.seaport.list_tokens([token], [price], duration=duration, until=until)
+        publish = self.opensea.publisher() if opensea else None
+        return self.seaport.list_tokens([token], [price], duration=duration, until=until, publish=publish)
 
     def list_tokens(self, tokens: list[HeldToken], price_texts: list[str], *, duration: int | None = None,
                     until: int | None = None) -> Job:
@@ -463,9 +474,10 @@ class MarketState(QObject):
     # -- actions: offers and orders -------------------------------------------------------------
 
     def make_offer(self, collection: str, token_id: int | None, amount_text: str, *, duration: int | None = None,
-                   until: int | None = None, escrow: bool = False) -> Job:
+                   until: int | None = None, escrow: bool = False, opensea: bool = False) -> Job:
         """Offer for a token (or, with `token_id` None, for any token of the collection) as the acting
-        account: a Seaport order in WETH by default, or ETH held by the escrow marketplace."""
+        account: a Seaport order in WETH by default, or ETH held by the escrow marketplace. `opensea`: also
+        post the signed offer to OpenSea (one token's offer; checked before anything is signed)."""
         account = self._signing_account("make an offer")
         amount = self.parse_price(amount_text, "An offer")
         if token_id is not None and any(t.collection.lower() == collection.lower() and t.token_id == token_id
@@ -476,7 +488,12 @@ class MarketState(QObject):
                 raise InputError("The escrow marketplace takes offers for one token, not for a collection.")
             expiry = until if until is not None else (int(time.time()) + duration if duration else None)
             return self.escrow.make_offer(collection, token_id, amount, account, expiry)
-        return self.seaport.make_offer(collection, token_id, amount, account, duration=duration, until=until)
+        if opensea and token_id is None:
+            raise InputError("OpenSea takes collection offers by its own collection slug; the studio keeps them in "
+                             "its own order book.", hint="Untick \"Also post to OpenSea\", or offer for one token.")
+        publish = self.opensea.publisher() if opensea else None
+        return self.seaport.make_offer(collection, token_id, amount, account, duration=duration, until=until,
+                                       publish=publish)
 
     def withdraw_offer(self, line: OfferLine) -> Job:
         """Take back one's own offer: withdraw an escrow offer's ETH, or cancel a Seaport offer."""
@@ -583,14 +600,19 @@ class MarketState(QObject):
             return ActionOutcome(action, describe(result), result)
 
         job = FunctionJob(title, work)
+        job.succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
+        job.cancelled.connect(self._on_action_declined)
+        return self.start_action(job)
+
+    def start_action(self, job: FunctionJob) -> Job:
+        """Run an action's job on the pool: the tab shows it busy with its progress, and its failure in
+        the error banner (its result is for the caller to connect)."""
         self._actions.add(job)
         self.busy = True
         self.error = ""
-        self.progress_text = f"{title}…"
+        self.progress_text = f"{job.title}…"
         job.progressed.connect(lambda text: setattr(self, "progress_text", str(text)))
-        job.succeeded.connect(lambda outcome: self._on_action_done(generation, outcome))
         job.failed.connect(self._on_action_failed)
-        job.cancelled.connect(self._on_action_declined)
         job.ended.connect(lambda: self._action_ended(job))
         return self.background.start(job)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from studio.errors import InputError
+from studio.ui.state.market_opensea import OpenSeaActions
 from studio.ui.money import format_eth
 from studio.ui.widgets.market_tables import SEAPORT, HeldToken, MarketItem, OfferLine, OrderLine
 from studio.ui.workers import Job
 
 if TYPE_CHECKING:
     from studio.ui.state.market import MarketState
+    from studio.workflows.opensea_orders import Publisher
     from studio.workflows.seaport_market import SeaportReceipt
 
 
@@ -48,25 +50,28 @@ class SeaportActions:
     # -- listings -------------------------------------------------------------------------------
 
     def list_tokens(self, tokens: Sequence[HeldToken], prices: Sequence[int], *, duration: int | None,
-                    until: int | None) -> Job:
-        """One token: a listing order; several: one bulk signature over all of them."""
+                    until: int | None, publish: "Publisher | None" = None) -> Job:
+        """One token: a listing order; several: one bulk signature over all of them. `publish` (OpenSea)
+        is called in the job with each order once it is signed."""
         from studio.workflows import seaport_market as sm
 
         owner = tokens[0].owner
         items = [sm.ListingItem(t.collection, t.token_id, p) for t, p in zip(tokens, prices)]
         common = self._common()
+        posted = OpenSeaActions.outcome
 
         def run(kw: dict[str, Any]) -> "SeaportReceipt":
-            return sm.bulk_list(items=items, end_time=self._end_time(kw, duration, until), **kw, **common)
+            return sm.bulk_list(items=items, end_time=self._end_time(kw, duration, until), publish=publish, **kw,
+                                **common)
 
         if len(tokens) == 1:
             token = tokens[0]
             return self.state.act("list", f"Listing token {token.token_id}", owner, run,
                                   lambda r: f"Token {token.token_id} is listed at {self._eth(r.price_wei)} until "
-                                            f"{_date(r.orders[0].end_time)} (a signature: no gas).")
+                                            f"{_date(r.orders[0].end_time)} (a signature: no gas)." + posted(publish))
         return self.state.act("bulk-list", f"Listing {len(tokens)} tokens", owner, run,
                               lambda r: f"{len(r.orders)} tokens are listed with one signature until "
-                                        f"{_date(r.orders[0].end_time)} (no gas).")
+                                        f"{_date(r.orders[0].end_time)} (no gas)." + posted(publish))
 
     def change_price(self, token: HeldToken, price: int, *, duration: int | None, until: int | None) -> Job:
         """Cancel the Seaport listing (a transaction: the old price must not stay fillable), then sign
@@ -106,7 +111,7 @@ class SeaportActions:
     # -- offers ---------------------------------------------------------------------------------
 
     def make_offer(self, collection: str, token_id: int | None, amount: int, account: str, *,
-                   duration: int | None, until: int | None) -> Job:
+                   duration: int | None, until: int | None, publish: "Publisher | None" = None) -> Job:
         from studio.workflows import seaport_market as sm
 
         state = self.state
@@ -118,11 +123,13 @@ class SeaportActions:
 
         def run(kw: dict[str, Any]) -> "SeaportReceipt":
             return sm.make_seaport_offer(collection=collection, token_id=token_id, amount_wei=amount,
-                                         end_time=self._end_time(kw, duration, until), **kw, **common)
+                                         end_time=self._end_time(kw, duration, until), publish=publish, **kw,
+                                         **common)
 
         return state.act("offer", f"Offering for {what}", account, run,
                          lambda r: f"Offer of {self._eth(r.price_wei, 'WETH')} for {what} signed, valid until "
-                                   f"{_date(r.orders[0].end_time)} (your WETH stays yours until it is accepted).")
+                                   f"{_date(r.orders[0].end_time)} (your WETH stays yours until it is accepted)."
+                                   + OpenSeaActions.outcome(publish))
 
     def accept_offer(self, line: OfferLine, holder: str) -> Job:
         from studio.workflows import seaport_market as sm

@@ -18,6 +18,7 @@ from studio.ui import theme
 from studio.ui.binding import Bindings
 from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.tabs.create_grid import GridPlotPanel
 from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
 from studio.ui.widgets.combo import ElidedComboBox
 from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
@@ -267,6 +268,10 @@ class CreateTab(QWidget):
         column.addWidget(_section("Options"))
         self.options_panel = OptionsPanel()
         column.addWidget(self.options_panel)
+
+        column.addWidget(_section("X/Y/Z plot"))
+        self.plot_panel = GridPlotPanel()
+        column.addWidget(self.plot_panel)
         column.addStretch(1)
 
         scroll = QScrollArea()
@@ -393,6 +398,7 @@ class CreateTab(QWidget):
         self.extras.bind(state)
         self.outpaint_row.bind(state)
         self.options_panel.bind(state)
+        self.plot_panel.bind(state)
         self.prompt_tools.bind(state)
         self.png_info.bind(state)
         b.connect(self.negative_edit.submitted, state.generate)
@@ -641,7 +647,9 @@ class CreateTab(QWidget):
         self.state.request_mint(self.selected_rows())
 
     def _show_mint_enabled(self, *_args: object) -> None:
-        self.mint_button.setEnabled(bool(self.grid.selectionModel().selectedIndexes()))
+        indexes = self.grid.selectionModel().selectedIndexes()  # a plot's grid image is no work to mint
+        self.mint_button.setEnabled(bool(indexes) and all(self.state.results.item(i.row()).grid is None
+                                                          for i in indexes))
 
     def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         has = index.isValid()
@@ -652,8 +660,11 @@ class CreateTab(QWidget):
             self.recipe_view.clear()
             return
         item = self.state.results.item(index.row())
+        for button in (self.use_as_init, self.use_result_as_init, self.upscale_button):
+            button.setEnabled(item.grid is None)  # a plot's grid image is a picture of works, not one
         self.viewer.set_image(QImage(str(item.path)))
-        self.recipe_view.setPlainText(breakable(recipe_text(item.work.recipe, item.path)))  # paths break at "/", "_"
+        text = item.note if item.grid is not None else recipe_text(item.work.recipe, item.path)
+        self.recipe_view.setPlainText(breakable(text))  # paths break at "/", "_"
 
     def _result_menu(self, position) -> None:
         index = self.grid.indexAt(position)

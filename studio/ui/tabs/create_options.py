@@ -23,6 +23,7 @@ from studio.ui.widgets.wrapping_text import PlainTextView
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
 UPSCALER_FILTER = "Upscaler models (*.safetensors *.pth *.pt);;All files (*)"
 CONTROL_FILTER = "ControlNet or T2I-Adapter (*.safetensors);;All files (*)"
+VAE_FILTER = "VAE (*.safetensors);;All files (*)"
 CHOOSE_FILE = "__file__"
 
 
@@ -45,6 +46,28 @@ class OptionsPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(6)
+
+        self.vae = QComboBox()
+        self.vae.setToolTip("The VAE turns the model's latents into pixels: the model's own, or a VAE of its "
+                            "family found in the models folders (or chosen as a file)")
+        self.embeddings_button = QToolButton()
+        self.embeddings_button.setText("Embeddings")
+        self.embeddings_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.embeddings_menu = QMenu(self.embeddings_button)
+        self.embeddings_button.setMenu(self.embeddings_menu)
+        self.embeddings_button.setToolTip("Textual-inversion embeddings found in the models folders: each one "
+                                          "ticked is loaded, and called by writing its name in the prompt")
+        self.embeddings_label = QLabel()
+        self.embeddings_label.setProperty("muted", True)
+        self.embeddings_label.setWordWrap(True)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("VAE", self.vae)
+        row = QHBoxLayout()
+        row.addWidget(self.embeddings_button)
+        row.addWidget(self.embeddings_label, 1)
+        form.addRow("Embeddings", row)
+        column.addLayout(form)
 
         self.hires = QCheckBox("Hires fix: paint again, larger")
         self.hires.setToolTip("A second pass at a larger size: sharper detail than generating large at once")
@@ -73,17 +96,19 @@ class OptionsPanel(QWidget):
         column.addWidget(_title("Variation"))
         self.variation_seed = QLineEdit()
         self.variation_seed.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self))
-        self.variation_seed.setPlaceholderText("variation seed")
+        self.variation_seed.setPlaceholderText("a second seed, e.g. 12345")
+        self.variation_seed.setToolTip("The seed whose noise is blended in (A1111's variation seed)")
         self.variation_strength = QDoubleSpinBox()
         self.variation_strength.setRange(0.0, 1.0)
         self.variation_strength.setSingleStep(0.05)
-        self.variation_strength.setSpecialValueText("off")
+        self.variation_strength.setSpecialValueText("0 (off)")
         self.variation_strength.setToolTip("Blends in the noise of the variation seed: 0 is the seed's image, "
                                            "1 the variation seed's")
-        row = QHBoxLayout()
-        row.addWidget(self.variation_seed, 1)
-        row.addWidget(self.variation_strength)
-        column.addLayout(row)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Variation seed", self.variation_seed)
+        form.addRow("Strength", self.variation_strength)
+        column.addLayout(form)
 
         column.addWidget(_title("ControlNet"))
         self.control_model_label = QLabel()
@@ -134,8 +159,49 @@ class OptionsPanel(QWidget):
         b.connect(self.choose_control_model.clicked, lambda: self._choose(options, "control_model"))
         b.connect(self.choose_control_image.clicked, lambda: self._choose(options, "control_image"))
         b.connect(self.clear_control.clicked, lambda: setattr(options, "control_model", ""))
+        b.bind(options, "vae", None, lambda _path: self._show_vaes(options))
+        b.bind(options, "vae_choices", None, lambda _paths: self._show_vaes(options))
+        b.connect(self.vae.activated, lambda _i: self._choose_vae(options))
+        b.bind(options, "embeddings", None, lambda _paths: self._show_embeddings(options))
+        b.bind(options, "embedding_choices", None, lambda _paths: self._show_embeddings(options))
+
+    def _show_vaes(self, options: Any) -> None:
+        self.vae.clear()
+        self.vae.addItem("The model's own", "")
+        paths = list(options.vae_choices)
+        if options.vae and options.vae not in paths:
+            paths.append(options.vae)
+        for path in paths:
+            self.vae.addItem(Path(path).name, path)
+            self.vae.setItemData(self.vae.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        self.vae.addItem("VAE file…", CHOOSE_FILE)
+        self.vae.setCurrentIndex(max(0, self.vae.findData(options.vae)))
+
+    def _choose_vae(self, options: Any) -> None:
+        key = self.vae.currentData()
+        if key == CHOOSE_FILE:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a VAE of the model's family", "", VAE_FILTER)
+            key = path or options.vae
+        options.vae = key
+        self._show_vaes(options)  # the list again: a file chosen, or the old choice when cancelled
+
+    def _show_embeddings(self, options: Any) -> None:
+        self.embeddings_menu.clear()
+        paths = list(options.embedding_choices) + [p for p in options.embeddings if p not in options.embedding_choices]
+        for path in paths:
+            action = self.embeddings_menu.addAction(Path(path).stem)
+            action.setCheckable(True)
+            action.setChecked(path in options.embeddings)
+            action.setToolTip(path)
+            action.toggled.connect(lambda on, p=path: options.toggle_embedding(p, on))
+        self.embeddings_button.setEnabled(bool(paths))
+        names = ", ".join(Path(path).stem for path in options.embeddings)
+        self.embeddings_label.setText(f"write {names} in the prompt" if names else
+                                      ("none ticked" if paths else "none in the models folders"))
 
     def _set_variation_text(self, seed: int) -> None:
+        if seed == 0 and self.variation_seed.text() in ("", "0"):  # empty shows the placeholder; 0 typed stays
+            return
         if self.variation_seed.text() != str(seed):
             self.variation_seed.setText(str(seed))
 

@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QLineEdit, QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.text import printable
@@ -120,6 +120,7 @@ class MarketTab(QWidget):
         acting.addWidget(self.buyer_label, 1)
         self.refresh_button = QPushButton("Refresh")
         self.lazy_button = QPushButton("Lazy-list a work…")
+        self.opensea_button = QPushButton("OpenSea listings…")
         self.withdraw_button = QPushButton("Withdraw payments")
         self.withdraw_button.setToolTip("Collect sale proceeds or royalties the marketplace could not send you.")
         header = QHBoxLayout()
@@ -128,6 +129,7 @@ class MarketTab(QWidget):
         header.addWidget(self.status, 1)
         header.addWidget(self.withdraw_button)
         header.addWidget(self.lazy_button)
+        header.addWidget(self.opensea_button)
         header.addWidget(self.refresh_button)
 
         self.error_banner = Banner("errorBanner")
@@ -270,6 +272,7 @@ class MarketTab(QWidget):
         b.connect(self.lazy_menu.aboutToShow, self._fill_lazy_menu)
         b.connect(self.refresh_button.clicked, state.refresh)
         b.connect(self.lazy_button.clicked, self.open_lazy_list)
+        b.connect(self.opensea_button.clicked, self.open_opensea_listings)
         b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.withdraw_proceeds()))
         b.connect(self.list_button.clicked, lambda: self.open_sell(change=False))
         b.connect(self.change_button.clicked, lambda: self.open_sell(change=True))
@@ -407,6 +410,15 @@ class MarketTab(QWidget):
         self.cancel_order_button.setEnabled(self._selected(self.orders_view) is not None and not busy)
         self.cancel_all_button.setEnabled(self.state.has_seaport and not busy)
         self.cancel_lazy_button.setEnabled(bool(self.state.my_collections()) and not busy)
+        self.update_opensea()
+
+    def update_opensea(self) -> None:
+        """OpenSea listings… works with a key kept and a network OpenSea serves; otherwise its tip says why."""
+        reason = self.state.opensea.unavailable()
+        self.opensea_button.setEnabled(not reason and not self.state.busy)
+        self.opensea_button.setToolTip(reason or "Read a collection's listings from OpenSea into the order book "
+                                                 "(only orders signed by their seller); they show in Listings marked "
+                                                 "\"from OpenSea\".")
 
     # -- selection ---------------------------------------------------------------------------------
 
@@ -456,6 +468,18 @@ class MarketTab(QWidget):
         if len(tokens) > 1 and not change:
             return self._open(BulkListDialog(self.state, tokens, self))
         return self._open(SellDialog(self.state, tokens[0], self, change=change))
+
+    def open_opensea_listings(self) -> QDialog:
+        """Ask for a collection's address, then read its OpenSea listings into the order book."""
+        ask = QInputDialog(self)
+        ask.setWindowTitle("OpenSea listings")
+        ask.setLabelText("The collection's contract address (0x…): its listings on OpenSea join the order book, "
+                         "each checked to be signed by its seller.")
+        listing = self._selected(self.listings_view)
+        mine = self.state.my_collections()
+        ask.setTextValue(listing.collection if listing is not None else mine[0].address if mine else "")
+        ask.textValueSelected.connect(lambda text: self._run(lambda: self.state.opensea.read_listings(text)))
+        return self._open(ask)
 
     def open_offer(self, item: MarketItem) -> OfferDialog:
         name = item.card.details.name if item.card else None

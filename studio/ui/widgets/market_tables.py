@@ -73,9 +73,12 @@ class MarketItem:
     collection_name: str = ""
     listed_at: float = 0.0          # when it was listed (the order's start, the listing's block order)
     ends: int | None = None         # when a Seaport listing or a voucher stops being valid
+    from_opensea: bool = False      # a Seaport order read from OpenSea's order book (its signature checked)
 
     @property
     def venue(self) -> str:
+        if self.from_opensea:
+            return "Seaport · from OpenSea"
         return {SEAPORT: "Seaport", LISTING: "escrow marketplace", LAZY: "lazy (minted on purchase)"}[self.kind]
 
     @property
