@@ -212,6 +212,14 @@ class Devnet:
                 progress(1.0, "Studio contracts ready")
             return {name: contracts[name] for name, _, _ in steps}
 
+    def deployed_contract(self, name: str) -> str | None:
+        """The address of a studio contract (``"WETH9"``) when it is on the chain already; never deploys."""
+        with self._lock:
+            address = (self._meta.get("contracts") or {}).get(name)
+            if not address or self.connection().web3.eth.get_code(address) in (b"", "0x"):
+                return None
+            return str(address)
+
     def known_contracts(self) -> dict[str, str]:
         """address -> name for previews ("Studio marketplace", "Seaport 1.6", "WETH")."""
         names = {"StudioMarketplace": "Studio marketplace", "Seaport": "Seaport 1.6", "WETH9": "WETH",

@@ -260,7 +260,7 @@ def run_collection(args: argparse.Namespace) -> int:
         if step.skipped and not announced:
             announced.append(True)
             print(f"Continuing: {step.skipped} of {step.total} avatars were made by an earlier run.", file=sys.stderr)
-        bar(step.fraction, step.text)
+        bar.report(step)
 
     def on_saved(item: Any, work: Any) -> None:
         if args.json:

@@ -5,7 +5,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
 
 from studio.cli.common import add_network_options, add_storage_options, open_session, store_of
 from studio.cli.exit_codes import Exit
@@ -35,17 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_network_options(parser)
     add_storage_options(parser)
     parser.set_defaults(func=run_batch_mint)
-
-
-def batch_progress(bar: ProgressBar) -> Callable[[Any], None]:
-    """The batch run's progress (counts of minted, uploaded and listed works) as a bar."""
-    def report(progress: Any) -> None:
-        done, goal = progress.minted + progress.listed, progress.total + progress.to_list
-        listed = f", {progress.listed}/{progress.to_list} listed" if progress.to_list else ""
-        bar(done / goal if goal else 1.0,
-            f"[{progress.minted}/{progress.total} minted, {progress.uploaded} uploaded{listed}] {progress.line}")
-
-    return report
 
 
 def run_batch_mint(args: argparse.Namespace) -> int:
@@ -82,7 +70,7 @@ def run_batch_mint(args: argparse.Namespace) -> int:
                 report = batch_mint(args.manifest, args.collection, signer=session.signer,
                                     connection=session.connection, store=store, library=library,
                                     network=session.network, batch_size=args.batch_size, list_price_wei=price,
-                                    timeout=args.timeout, progress=batch_progress(bar))
+                                    timeout=args.timeout, progress=bar.report)
         except BatchIncomplete as exc:
             if args.json:
                 print(json.dumps(exc.report.to_json()))

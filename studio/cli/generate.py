@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from studio.cli.common import (Interrupt, add_backend_options, add_signing_optio
                                provenance_signer)
 from studio.cli.progress import ProgressBar
 from studio.errors import InputError, NotFound
+from studio.workflows.requests import parse_size
 from studio.text import json_line, printable
 
 
@@ -93,19 +96,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'512x768' -> (512, 768); '512' -> (512, 512)."""
-    parts = text.lower().replace("×", "x").split("x")
-    try:
-        if len(parts) == 1:
-            return int(parts[0]), int(parts[0])
-        if len(parts) == 2:
-            return int(parts[0]), int(parts[1])
-    except ValueError:
-        pass
-    raise InputError(f"“{text}” is not a size.", hint="Write it as WIDTHxHEIGHT, e.g. 512x512.")
-
-
 def parse_lora(text: str) -> Any:
     """'style.safetensors:0.8' -> LoraSpec(path, 0.8); a bare path gets weight 1."""
     from studio.generation.request import LoraSpec
@@ -170,18 +160,13 @@ def run(args: argparse.Namespace) -> int:
                               "see studio generate --help.")
     if args.prompts is not None:
         return _run_batch(args)
-    from studio.generation.request import GenerationRequest
-    from studio.generation.schedulers import default_settings
-    from studio.workflows.generate import SavedWork, generate_works
+    from studio.generation.request import HiresFix, Outpaint
+    from studio.workflows.generate import generate_works
+    from studio.workflows.requests import model_name, studio_request
 
     config, catalog, engine = _engine()
-    model_name = args.model or config["default_model"] or "demo"
-    info = catalog.resolve(model_name)
-    steps, guidance, scheduler = default_settings(info)
-    if args.size:
-        width, height = parse_size(args.size)
-    else:
-        width = height = info.family.native_size
+    catalog.resolve(model_name(config, args.model))  # an unknown model is named before any file is read
+    width, height = parse_size(args.size) if args.size else (None, None)
     init_image = _open_image(args.init_image, "init image") if args.init_image else None
     mask_image = _open_image(args.mask, "mask") if args.mask else None
     prompt, negative = args.prompt, args.negative
@@ -190,10 +175,6 @@ def run(args: argparse.Namespace) -> int:
 
         for name in args.style:
             prompt, negative = apply_style(prompt, negative, find_style(name))
-    from studio.generation.request import HiresFix
-
-    from studio.generation.request import Outpaint
-
     outpaint = None
     if args.outpaint:
         if init_image is None:
@@ -209,11 +190,10 @@ def run(args: argparse.Namespace) -> int:
         upscaler = args.hires_upscaler if args.hires_upscaler in ("latent", "lanczos") \
             else str(Path(args.hires_upscaler).expanduser())
         hires = HiresFix(scale=args.hires, upscaler=upscaler, steps=args.hires_steps, denoise=args.hires_denoise)
-    request = GenerationRequest(
-        prompt=prompt, negative_prompt=negative, model=model_name, seed=args.seed,
-        steps=args.steps if args.steps is not None else steps,
-        guidance=args.guidance if args.guidance is not None else guidance,
-        width=width, height=height, count=args.count, scheduler=args.scheduler or scheduler,
+    request = studio_request(
+        config, catalog, prompt, model=args.model, steps=args.steps, guidance=args.guidance,
+        scheduler=args.scheduler, width=width, height=height,
+        negative_prompt=negative, seed=args.seed, count=args.count,
         init_image=init_image, strength=args.strength, mask_image=mask_image,
         loras=tuple(parse_lora(item) for item in args.lora), sigmas=args.sigmas, clip_skip=args.clip_skip,
         vae=args.vae.expanduser() if args.vae else None, prompt_syntax=args.prompt_syntax,
@@ -228,50 +208,56 @@ def run(args: argparse.Namespace) -> int:
     if not axes:
         backend.validate(request)
     out_dir = args.out or config.paths.works_dir
-    wallet, signer = provenance_signer(args)
+    report = _work_printer(args)
+
+    with _saving(args, backend) as (library, signer, bar, cancel):
+        def on_cell(cell: int, cells: int, step: Any) -> None:
+            bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
+
+        if axes:
+            from studio.workflows.grid import make_grid
+
+            plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel,
+                             on_saved=lambda work: report(work, {}), signer=signer, progress=on_cell)
+            for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
+                print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
+        else:
+            generate_works(request, backend, out_dir, library=library, cancel=cancel,
+                           on_saved=lambda work: report(work, {}), signer=signer, progress=bar.report)
+    return 0
+
+
+def _engine() -> tuple[Any, Any, Any]:
+    """The settings, the model catalog and the engine they describe (workflows/requests.py)."""
+    from studio.config import load_config
+    from studio.generation.models import ModelCatalog
+    from studio.workflows.requests import studio_engine
+
+    config = load_config()
+    catalog = ModelCatalog(config)
+    return config, catalog, studio_engine(config, catalog)
+
+
+@contextmanager
+def _saving(args: argparse.Namespace, backend: Any) -> Iterator[tuple[Any, Any, ProgressBar, Any]]:
+    """What a run that saves works holds: the library (the Gallery shows what the command line made
+    too), the --sign signer, a progress bar and Ctrl-C; each let go at the end, with the backend."""
     from studio.library.db import Library
 
-    library = Library.default()  # the Gallery shows what the command line made too
-    report = _work_printer(args)
+    wallet = library = None
     bar = ProgressBar()
-
-    def on_step(step: Any) -> None:
-        bar(step.fraction, f"image {step.image_index + 1}/{step.image_count}, step {step.step}/{step.steps}")
-
-    def on_cell(cell: int, cells: int, step: Any) -> None:
-        bar((cell + step.fraction) / cells, f"cell {cell + 1}/{cells}, step {step.step}/{step.steps}")
-
     try:
+        wallet, signer = provenance_signer(args)
+        library = Library.default()
         with Interrupt() as cancel:
-            if axes:
-                from studio.workflows.grid import make_grid
-
-                plot = make_grid(request, axes, engine, out_dir, library=library, cancel=cancel,
-                                 on_saved=lambda work: report(work, {}), signer=signer, progress=on_cell)
-                for grid in plot.grids:  # a grid is a picture of works, not a work: it stays out of the library
-                    print(json_line({"grid": str(grid)}) if args.json else printable(grid), flush=True)
-            else:
-                generate_works(request, backend, out_dir, library=library, cancel=cancel,
-                               on_saved=lambda work: report(work, {}), signer=signer, progress=on_step)
+            yield library, signer, bar, cancel
     finally:
         bar.close()
         backend.close()
         if wallet is not None:
             wallet.lock()
-        library.close()
-    return 0
-
-
-def _engine() -> tuple[Any, Any, Any]:
-    from studio.config import load_config
-    from studio.generation.engine import Engine
-    from studio.generation.models import ModelCatalog
-
-    config = load_config()
-    catalog = ModelCatalog(config)
-    engine = Engine(catalog, device=config["device"], precision=config["precision"],
-                    memory_saving=config["memory_saving"], hash_cache=config.paths.hash_cache_file)
-    return config, catalog, engine
+        if library is not None:
+            library.close()
 
 
 def _work_printer(args: argparse.Namespace) -> Any:
@@ -295,40 +281,29 @@ def _work_printer(args: argparse.Namespace) -> Any:
 def _run_batch(args: argparse.Namespace) -> int:
     """``--prompts FILE``: one work per row, into a run folder that a rerun continues."""
     from studio.workflows.prompt_batch import BatchDefaults, generate_batch, read_prompts
+    from studio.workflows.requests import model_name
 
     rows = read_prompts(args.prompts)
     if args.count != 1 or args.init_image is not None or args.mask is not None:
         raise InputError("--prompts makes one image per prompt: --count, --init-image and --mask do not apply.")
     config, catalog, engine = _engine()
     width, height = parse_size(args.size) if args.size else (None, None)
-    defaults = BatchDefaults(model=args.model or config["default_model"] or "demo", negative=args.negative,
+    defaults = BatchDefaults(model=model_name(config, args.model), negative=args.negative,
                              seed=args.seed, width=width, height=height, steps=args.steps, guidance=args.guidance,
                              scheduler=args.scheduler, loras=tuple(parse_lora(item) for item in args.lora))
     out_dir = args.out or config.paths.works_dir / "batches" / args.prompts.stem
     backend = backend_of(args, config, engine, catalog)
-    wallet, signer = provenance_signer(args)
-    from studio.library.db import Library
-
-    library = Library.default()
     report = _work_printer(args)
-    bar = ProgressBar()
 
-    def on_report(run_report: Any) -> None:
-        bar.close()
-        print_run_report(run_report)
+    with _saving(args, backend) as (library, signer, bar, cancel):
+        def on_report(run_report: Any) -> None:
+            bar.close()
+            print_run_report(run_report)
 
-    try:
-        with Interrupt() as cancel:
-            result = generate_batch(rows, out_dir, backend, library=library, defaults=defaults,
-                                    progress=lambda step: bar(step.fraction, step.text), cancel=cancel,
-                                    on_saved=lambda item, work: report(work, {"index": item.index}), signer=signer,
-                                    on_report=on_report)
-    finally:
-        bar.close()
-        backend.close()
-        if wallet is not None:
-            wallet.lock()
-        library.close()
+        result = generate_batch(rows, out_dir, backend, library=library, defaults=defaults,
+                                progress=bar.report, cancel=cancel,
+                                on_saved=lambda item, work: report(work, {"index": item.index}), signer=signer,
+                                on_report=on_report)
     if args.json:
         print(json_line({"folder": str(result.folder), "count": len(result.items), "generated": result.generated,
                          "report": result.report.to_dict()}), flush=True)

@@ -1,11 +1,13 @@
 """Progress of a long command on standard error: a tqdm bar at a terminal, a line per change of
 step otherwise (a log, CI), nothing under --json. Fed by the studio's one progress shape,
-``(fraction 0..1, a line for people)`` (studio.cancel.ProgressCallback)."""
+``(fraction 0..1, a line for people)``: ``bar(fraction, text)`` (studio.cancel.ProgressCallback) or
+``bar.report(report)`` for a report object (studio.cancel.Progress)."""
 from __future__ import annotations
 
 import sys
 from typing import Any, TextIO
 
+from studio.cancel import Progress
 from studio.text import printable
 
 _TICKS = 1000  # the bar's resolution: fractions are shown to a tenth of a percent
@@ -39,6 +41,10 @@ class ProgressBar:
         done = min(max(int(fraction * _TICKS), 0), _TICKS)
         self._bar.set_description_str(text[:60], refresh=False)
         self._bar.update(done - self._bar.n)
+
+    def report(self, progress: Progress) -> None:
+        """Show a progress report of the studio's shape (its fraction and its line)."""
+        self(progress.fraction, progress.text)
 
     def close(self) -> None:
         if self._bar is not None:

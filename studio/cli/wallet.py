@@ -1,4 +1,4 @@
-"""``studio wallet``: create, import, list, export, lock, send, sign, history, speed-up, cancel.
+"""``studio wallet``: create, import, list, export, lock, send, wrap, unwrap, sign, history, speed-up, cancel.
 
 The password never travels on the command line: it comes from ``--password-file F``, the
 environment variable STUDIO_WALLET_PASSWORD, or a prompt (in that order). Each command is its
@@ -79,6 +79,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     send.add_argument("amount", help="amount: 0.01 (ETH), 0.01eth, 20gwei or 1000wei")
     _send_options(send)
     send.set_defaults(func=run_send)
+
+    for name, helptext, func in (("wrap", "wrap ETH into WETH, what offers are made in (preview first)", "run_wrap"),
+                                 ("unwrap", "unwrap WETH back into ETH (preview first)", "run_unwrap")):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument("amount", help="amount: 0.5 (ETH), 0.5eth, 20gwei or 1000wei")
+        _send_options(sub)
+        sub.set_defaults(func=globals()[func])
 
     for name, helptext, func in (("speed-up", "resend a pending transaction with higher fees", "run_speed_up"),
                                  ("cancel", "replace a pending transaction by an empty one", "run_cancel")):
@@ -337,6 +344,40 @@ def run_send(args: argparse.Namespace) -> int:
     wallet, network, sender = _sender(args)
     try:
         prepared = sender.prepare(args.to, value=parse_amount(args.amount), speed=args.speed, action="Send ETH")
+        _show_preview(prepared.preview)
+        _confirm("Sign and send?", args, required=prepared.preview.requires_confirmation)
+        sent = sender.send(prepared, confirmed=True)
+        return _finish(args, sender, sent)
+    finally:
+        wallet.lock()
+
+
+def run_wrap(args: argparse.Namespace) -> int:
+    return _weth_command(args, unwrap=False)
+
+
+def run_unwrap(args: argparse.Namespace) -> int:
+    return _weth_command(args, unwrap=True)
+
+
+def _weth_command(args: argparse.Namespace, *, unwrap: bool) -> int:
+    """ETH -> WETH (or back) through the one preview, like `send`."""
+    from studio.errors import NotFound
+    from studio.workflows.weth import unwrap_request, weth_venue, wrap_request
+
+    amount = parse_amount(args.amount)
+    wallet, network, sender = _sender(args)
+    try:
+        venue = weth_venue(network, sender.connection)
+        if venue is None:
+            raise NotFound(f"{network.name} has no WETH the studio knows: there is nothing to "
+                           f"{'unwrap' if unwrap else 'wrap'} into here.",
+                           hint="Choose a network with WETH (the devnet, Ethereum, Base, Sepolia …) with --network.")
+        account = sender.signer.address
+        request = (unwrap_request(sender.connection, venue, account, amount) if unwrap else
+                   wrap_request(sender.connection, venue, account, amount, speed=args.speed,
+                                currency=network.currency))
+        prepared = sender.prepare_request(request, speed=args.speed)
         _show_preview(prepared.preview)
         _confirm("Sign and send?", args, required=prepared.preview.requires_confirmation)
         sent = sender.send(prepared, confirmed=True)

@@ -274,6 +274,20 @@ def cluster_address(config: "Config", requested: str | None = None, *, this_comp
     return None
 
 
+def cluster_host_port(address: str) -> tuple[str, int] | None:
+    """The host and port a Ray cluster address names; None for "auto" and "local" (no address to
+    reach). Raises InputError for text that is no cluster address."""
+    address = address.strip()
+    if address in ("", "auto", "local"):
+        return None
+    target = address[len("ray://"):] if address.startswith("ray://") else address
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host.strip("[]"):
+        raise InputError(f"“{address}” is not a Ray cluster address.",
+                         hint="Use auto, local, HOST:6379 (the head node) or ray://HOST:10001 (Ray Client).")
+    return host.strip("[]"), int(port)
+
+
 def open_backend(config: "Config", engine: Any, address: str | None, *, catalog: Any = None) -> GenerationBackend:
     """This computer's ``engine`` when ``address`` is None, else a backend on the Ray cluster at
     ``address`` that validates requests and names models by their SHA-256 with ``catalog`` (the

@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 from studio import __version__
 from studio.errors import Cancelled, ModelError, NetworkError, StudioError
 from studio.generation.backends import (GenerationTask, NodeCount, RunProgress, RunReport, TaskFailure, TaskResult,
-                                        WorkerStatus, check_tasks, single_image_tasks)
+                                        WorkerStatus, check_tasks, cluster_host_port, single_image_tasks)
 from studio.generation.placement import NodeRefused, TaskFiles, task_files
 from studio.generation.remote import NodeWorker, TaskPayload, accept_answer, expected_recipe_fields
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult, ModelInfo
@@ -114,13 +114,11 @@ def _last_line(exc: BaseException) -> str:
 
 def _check_reachable(address: str) -> None:
     """Fail at once, with a message, when nothing listens at ``address`` (Ray would retry for minutes)."""
-    target = address[len("ray://"):] if address.startswith("ray://") else address
-    host, sep, port = target.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise NetworkError(f"“{address}” is not a Ray cluster address.",
-                           hint="Use auto, local, HOST:6379 (the head node) or ray://HOST:10001 (Ray Client).")
+    target = cluster_host_port(address)
+    if target is None:
+        return
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+        with socket.create_connection(target, timeout=5):
             pass
     except OSError as exc:
         raise NetworkError(f"Nothing answers at {address} ({exc.strerror or exc}).",

@@ -71,9 +71,17 @@ def ensure_demo_model(folder: Path) -> ModelInfo:
     try:
         staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=folder.parent))
         build_demo_pipeline().save_pretrained(staging, safe_serialization=True)
-        if folder.exists():
+        if (folder / "model_index.json").exists():  # another process (a cluster worker beside this one) made it
+            shutil.rmtree(staging, ignore_errors=True)   # meanwhile, and may be loading it: keep that one
+            return demo_model_info(folder)
+        if folder.exists():  # a folder left incomplete
             shutil.rmtree(folder)
-        staging.rename(folder)
+        try:
+            staging.rename(folder)
+        except OSError:
+            if not (folder / "model_index.json").exists():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)  # the other process renamed its copy first
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ModelError(f"Could not save the demo model to {folder}: {exc.strerror or exc}.",

@@ -430,3 +430,14 @@ class GenerationProgress:
     def eta_s(self) -> float | None:
         fraction = self.fraction
         return self.elapsed_s * (1 - fraction) / fraction if fraction > 0 else None
+
+    @property
+    def text(self) -> str:
+        """'step 3/20 · image 1/2 · ETA 4 s'."""
+        parts = [f"step {self.step}/{self.steps}"]
+        if self.image_count > 1:
+            parts.append(f"image {self.image_index + 1}/{self.image_count}")
+        eta = self.eta_s
+        if eta is not None:
+            parts.append(f"ETA {eta:.0f} s" if eta >= 1 else "ETA <1 s")
+        return " · ".join(parts)

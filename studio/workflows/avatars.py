@@ -29,7 +29,7 @@ from studio.generation.avatars import AvatarRequest, FamilySettings, StylePreset
 from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult
 from studio.generation.traits import RarityReport, TraitTable, rarity_report
-from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, save_work
+from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, record_work, save_work
 from studio.workflows.journal import (PROGRESS_FILE, append_done, file_sha256, finished_indexes, keep_plan, read_done,
                                       read_plan)
 
@@ -327,9 +327,14 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
     def keep(made: TaskResult) -> None:
         nonlocal generated
         item = by_index[made.task.key]
-        work = save_avatar(made.result, out_dir / item.file, library=library, signer=signer, c2pa=credentials,
-                           title=f"{title} #{item.index + 1}")
+        work_title = f"{title} #{item.index + 1}"
+        work = save_avatar(made.result, out_dir / item.file, library=None, signer=signer, c2pa=credentials,
+                           title=work_title)
+        # logged before it is recorded: a studio killed in between records it on the next run (from
+        # the log), where the other order would leave a row for a file the next run makes again
         append_done(out_dir, item.index, item.file, file_sha256(work.path))
+        if library is not None:
+            work = record_work(library, work, title=work_title)
         finished.add(item.index)
         generated += 1
         if on_saved is not None:

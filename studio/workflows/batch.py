@@ -59,7 +59,8 @@ DEFAULT_BATCH_SIZE = 100
 
 @dataclass(frozen=True)
 class BatchProgress:
-    """Counts so far, for a progress bar (the CLI adds the ETA)."""
+    """Counts so far (the studio's progress shape, studio.cancel.Progress: ``fraction`` and ``text``
+    for a bar, the counts as details; the CLI adds the ETA)."""
 
     stage: str  # upload, mint, royalty, list, done
     total: int
@@ -68,6 +69,19 @@ class BatchProgress:
     listed: int
     to_list: int
     line: str
+
+    @property
+    def fraction(self) -> float:
+        """Storing a work counts 0.4 of it, minting 0.6, listing (when asked for) one more each."""
+        goal = self.total + self.to_list
+        return min(1.0, (0.4 * self.uploaded + 0.6 * self.minted + self.listed) / goal) if goal else 1.0
+
+    @property
+    def text(self) -> str:
+        """'2 of 3 minted, 1/3 listed · <the current step>'."""
+        done, verb = (self.uploaded, "stored") if self.stage == "upload" else (self.minted, "minted")
+        listed = f", {self.listed}/{self.to_list} listed" if self.to_list else ""
+        return f"{done} of {self.total} {verb}{listed} · {self.line}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from studio.generation.backends import GenerationTask, RunProgress, RunReport, T
 from studio.generation.request import GenerationRequest, LoraSpec
 from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, save_work
 from studio.workflows.journal import append_done, file_sha256, finished_indexes, keep_plan, read_done, read_plan
+from studio.workflows.requests import parse_size, request_for_model
 
 if TYPE_CHECKING:
     from studio.library.db import Library
@@ -114,19 +115,6 @@ class BatchResult:
 
 # ---------------------------------------------------------------------- the file
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'512x768' -> (512, 768); '512' -> (512, 512)."""
-    parts = text.lower().replace("×", "x").split("x")
-    try:
-        if len(parts) == 1:
-            return int(parts[0]), int(parts[0])
-        if len(parts) == 2:
-            return int(parts[0]), int(parts[1])
-    except ValueError:
-        pass
-    raise InputError(f"“{text}” is not a size.", hint="Write it as WIDTHxHEIGHT, e.g. 512x512.")
-
-
 def read_prompts(path: Path) -> list[PromptRow]:
     """The rows of a prompts file (plain lines, or CSV for ``*.csv``); InputError names a bad row."""
     path = Path(path)
@@ -194,8 +182,6 @@ def _row(cells: dict[str, str]) -> PromptRow:
 
 def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[BatchItem]:
     """Every row as a one-image request with all its settings decided (each checked by ``backend``)."""
-    from studio.generation.schedulers import default_settings
-
     width = max(4, len(str(len(rows))))
     items = []
     known: dict[str, Any] = {}
@@ -203,17 +189,13 @@ def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, bas
         model = row.model or defaults.model
         if model not in known:
             known[model] = backend.validate(GenerationRequest(prompt="", model=model, width=64, height=64, steps=1))
-        info = known[model]
-        steps, guidance, scheduler = default_settings(info)
-        side = info.family.native_size
-        request = GenerationRequest(
-            prompt=row.prompt, negative_prompt=row.negative if row.negative is not None else defaults.negative,
-            model=model, seed=row.seed if row.seed is not None else base_seed + index,
-            steps=row.steps or defaults.steps or steps,
-            guidance=row.guidance if row.guidance is not None else
-            (defaults.guidance if defaults.guidance is not None else guidance),
-            width=row.width or defaults.width or side, height=row.height or defaults.height or side,
-            scheduler=row.scheduler or defaults.scheduler or scheduler, count=1, loras=defaults.loras)
+        request = request_for_model(
+            known[model], model, row.prompt, steps=row.steps or defaults.steps or None,
+            guidance=row.guidance if row.guidance is not None else defaults.guidance,
+            scheduler=row.scheduler or defaults.scheduler, width=row.width or defaults.width or None,
+            height=row.height or defaults.height or None,
+            negative_prompt=row.negative if row.negative is not None else defaults.negative,
+            seed=row.seed if row.seed is not None else base_seed + index, count=1, loras=defaults.loras)
         try:
             backend.validate(request)
         except InputError as exc:

@@ -515,39 +515,26 @@ def cancel_all_orders(*, connection: "Connection", signer: "Signer", venue: Seap
 def wrap_eth(*, connection: "Connection", signer: "Signer", venue: SeaportVenue, amount_wei: int, confirm: Confirm,
              network: "Network | None" = None, history: "TxHistory | None" = None,
              timeout: float = 120.0) -> "TxReceipt":
-    """ETH -> WETH (what offers are made in), one for one."""
-    weth = _weth(connection, venue)
-    check_price(amount_wei)
-    return transact(connection, signer, _wrap_request(weth, signer, amount_wei), confirm=confirm, network=network,
-                    history=history, timeout=timeout)
+    """ETH -> WETH (what offers are made in), one for one: the wallet's Wrap (workflows/weth.py)."""
+    from studio.workflows.weth import wrap_request
+
+    return transact(connection, signer, wrap_request(connection, venue, signer.address, amount_wei),
+                    confirm=confirm, network=network, history=history, timeout=timeout)
 
 
 def unwrap_weth(*, connection: "Connection", signer: "Signer", venue: SeaportVenue, amount_wei: int,
                 confirm: Confirm, network: "Network | None" = None, history: "TxHistory | None" = None,
                 timeout: float = 120.0) -> "TxReceipt":
-    """WETH -> ETH, one for one (offers made in it stop being fillable when it runs short)."""
-    weth = _weth(connection, venue)
-    check_price(amount_wei)
-    held = weth.balance_of(signer.address)
-    if held < amount_wei:
-        raise InputError(f"The account holds {held} wei of WETH, less than {amount_wei}.")
-    request = replace(weth.unwrap_tx(amount_wei), details=(("Unwraps", Amount(amount_wei, "WETH")),),
-                      flows=(Flow("You", signer.address, "sends", amount_wei, currency="WETH"),
-                             Flow("You", signer.address, "receives", amount_wei)))
-    return transact(connection, signer, request, confirm=confirm, network=network, history=history, timeout=timeout)
+    """WETH -> ETH, one for one (offers made in it stop being fillable when it runs short): the wallet's
+    Unwrap (workflows/weth.py)."""
+    from studio.workflows.weth import unwrap_request
+
+    return transact(connection, signer, unwrap_request(connection, venue, signer.address, amount_wei),
+                    confirm=confirm, network=network, history=history, timeout=timeout)
 
 
 def weth_balance(connection: "Connection", venue: SeaportVenue, account: str) -> int:
     return _weth(connection, venue).balance_of(account)
-
-
-def _wrap_request(weth: "WethContract", signer: "Signer", amount_wei: int, why: str = "") -> "TxRequest":
-    details: tuple[Detail, ...] = (("Wraps", amount_wei), ("Into", "WETH, one for one"))
-    if why:
-        details += (("Why", why),)
-    return replace(weth.wrap_tx(amount_wei), details=details,
-                   flows=(Flow("You", signer.address, "sends", amount_wei),
-                          Flow("You", signer.address, "receives", amount_wei, currency="WETH")))
 
 
 def _ensure_weth(connection: "Connection", signer: "Signer", weth: "WethContract", seaport: "SeaportContract",
@@ -563,8 +550,10 @@ def _ensure_weth(connection: "Connection", signer: "Signer", weth: "WethContract
         if balance < missing:
             raise InputError(f"The offer needs {missing} wei more WETH, wrapped from ETH, but the account holds only "
                              f"{balance} wei.", hint="Add funds to the account or offer less.")
-        receipts.append(transact(connection, signer, _wrap_request(
-            weth, signer, missing, "an offer is made in WETH, and the account holds less than the offer"),
+        from studio.workflows.weth import wrap_preview
+
+        receipts.append(transact(connection, signer, wrap_preview(
+            weth, signer.address, missing, "an offer is made in WETH, and the account holds less than the offer"),
             confirm=confirm, network=network, history=history, timeout=timeout))
     if weth.allowance(signer.address, seaport.address) < amount_wei:
         request = replace(weth.approve_tx(seaport.address), action="Approving Seaport for your WETH",

@@ -91,7 +91,7 @@ def test_bad_manifest_dry_run_and_json_report_on_the_devnet(capsys, inputs):
     assert report["minted"] == 12 and report["left"] == 0 and report["listed"] == 12
     assert [t["token_id"] for t in report["tokens"]] == list(range(1, 13))
     assert report["gas_used"] > 0 and int(report["cost_wei"]) > 0
-    assert "[12/12 minted" in err  # plain progress lines without a terminal
+    assert "12 of 12 minted, 12/12 listed" in err  # plain progress lines without a terminal
     code, out, err = run(capsys, "wallet", "history", "--json")  # the deployment and the batch are the wallet's
     descriptions = [entry["description"] for entry in json.loads(out) if entry["status"] == "confirmed"]
     assert descriptions.count("Deploying the collection Batch (BAT)") == 1

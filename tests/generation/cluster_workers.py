@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from studio.errors import Cancelled
 from studio.generation.cluster import RayNodeWorker
 from studio.generation.remote import TaskPayload, WorkerAnswer
 
@@ -21,6 +22,11 @@ RECORD_ENV = "STUDIO_TEST_CLUSTER_RECORDS"
 def records(folder: Path) -> dict[str, bytes]:
     """What the workers kept: file name -> the pickled bytes of what the desktop sent."""
     return {path.name: path.read_bytes() for path in sorted(folder.glob("*.pickle"))}
+
+
+def stopped_tasks(folder: Path) -> set[int]:
+    """The keys of the tasks a worker stopped because the desktop cancelled them."""
+    return {int(path.name.rsplit("-", 1)[1]) for path in folder.glob("*-stopped-*")}
 
 
 def worker_pids(folder: Path) -> set[int]:
@@ -41,7 +47,11 @@ class RecordingWorker(RayNodeWorker):
 
     def run(self, payload: TaskPayload) -> WorkerAnswer:
         self._keep(f"task-{payload.key}", payload)
-        return super().run(payload)
+        try:
+            return super().run(payload)
+        except Cancelled:  # the desktop cancelled it: kept as "stopped-KEY" (the task's key)
+            (self._records / f"{os.getpid()}-stopped-{payload.key}").write_text("")
+            raise
 
 
 class LyingWorker(RecordingWorker):
@@ -82,3 +92,29 @@ class StallingWorker(RecordingWorker):
                 os.replace(self._records / "stalled.tmp", self._records / "stalled")  # whole, for the reader
                 time.sleep(120)
         return super().run(payload)
+
+
+class HoldingWorker(RecordingWorker):
+    """Makes its first ``MAKES`` images; the next waits inside the engine (as on a slow GPU) until
+    the desktop cancels it, or for a minute, and then goes on with the task's cancel token; after
+    that cancel it makes every image at once."""
+
+    MAKES = 2
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        engine = self._engine
+        generate = engine.generate
+        calls = [0]
+        released = [False]
+
+        def held(request: Any, *, cancel: Any = None, **options: Any) -> Any:
+            calls[0] += 1
+            if calls[0] > self.MAKES and not released[0]:
+                deadline = time.monotonic() + 60
+                while cancel is not None and not cancel.cancelled and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                released[0] = True
+            return generate(request, cancel=cancel, **options)
+
+        engine.generate = held

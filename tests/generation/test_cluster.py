@@ -3,7 +3,8 @@ no dashboard, four logical CPUs: two workers of two torch threads each), whose w
 studio's engine on the demo model. A 12-avatar collection survives a killed worker with every avatar made once and
 bit-identical to this computer's; a worker whose answers differ from its tasks is not trusted; the
 desktop signs, and nothing a worker receives holds a key; `studio avatars collection --cluster`
-completes there."""
+completes there, and a studio killed mid-run continues on rerun: each avatar made, logged and in the
+library exactly once. (Cancel during a cluster run: tests/ui/test_avatars_tab.py.)"""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -147,3 +149,73 @@ def test_studio_avatars_collection_with_cluster_completes_there(
     assert summary["report"]["backend"] == f"the Ray cluster at {ray_cluster.address}"
     assert sum(node["done"] for node in summary["report"]["nodes"]) == 4
     assert "4 of 4 images on the Ray cluster" in captured.err
+
+
+def library_rows(path: Path) -> list[tuple[str, str, str]]:
+    """The library's works: (title, file, SHA-256), by title."""
+    from studio.library.db import Library
+
+    library = Library(path)
+    try:
+        return sorted((w.title, Path(w.path).name, w.sha256) for w in library.works())
+    finally:
+        library.close()
+
+
+def check_collection_once(folder: Path, rows: list[tuple[str, str, str]], count: int) -> None:
+    """Every avatar of the collection in ``folder`` is logged, saved and in the library exactly once."""
+    from studio.workflows.journal import PROGRESS_FILE, file_sha256
+
+    logged = [line.split() for line in (folder / PROGRESS_FILE).read_text().splitlines() if line.strip()]
+    assert sorted(int(index) for index, _, _ in logged) == list(range(count))  # each once, none lost
+    for _, file, sha in logged:
+        assert file_sha256(folder / file) == sha
+    assert len(rows) == count and len({title for title, _, _ in rows}) == count  # no duplicate rows
+    assert {(file, sha) for _, file, sha in rows} == {(file, sha) for _, file, sha in logged}
+
+
+def test_a_cluster_collection_whose_studio_was_killed_continues_on_rerun_with_each_avatar_once(
+        ray_cluster: LocalCluster, studio_home: Path, demo_model_dir: Path, tmp_path: Path) -> None:
+    from studio.library.db import library_path
+    from studio.paths import studio_paths
+    from studio.workflows.journal import read_done
+
+    from studio.config import load_config
+
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    config = load_config()
+    config.set("ray_max_workers", 1)  # one worker a run is enough here, and starts sooner on two cores
+    config.save()
+    out = tmp_path / "drop"
+    command = [sys.executable, "-m", "studio", "avatars", "collection", str(TRAITS), "--count", "10", "--seed", "7",
+               "--out", str(out), "--size", "64", "--steps", "2", "--json", f"--cluster={ray_cluster.address}"]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")])}
+
+    # the studio (the cluster's driver) dies as a killed process does, in the middle of the run
+    with open(tmp_path / "first.err", "w") as errors:
+        first = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert first.stdout is not None
+        made = []
+        try:
+            for line in first.stdout:
+                made.append(json.loads(line)["index"])
+                if len(made) == 2:
+                    os.kill(first.pid, signal.SIGKILL)
+                    break
+        finally:
+            first.kill()
+            first.wait(timeout=60)
+            first.stdout.close()
+    assert first.returncode == -signal.SIGKILL, (tmp_path / "first.err").read_text()
+    before = read_done(out)
+    assert set(made) <= set(before) and 2 <= len(before) < 10  # killed mid-run, what it saved is logged
+
+    # the same command again: the rest, on the same cluster, none made twice, none lost
+    second = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    lines = [json.loads(line) for line in second.stdout.splitlines()]
+    again = [line["index"] for line in lines[:-1]]
+    assert sorted(again) == sorted(set(range(10)) - set(before))
+    assert lines[-1]["generated"] == 10 - len(before) and lines[-1]["report"]["done"] == 10 - len(before)
+    assert f"Continuing: {len(before)} of 10 avatars were made by an earlier run." in second.stderr
+    check_collection_once(out, library_rows(library_path()), 10)

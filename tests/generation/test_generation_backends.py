@@ -1,5 +1,6 @@
 """Generation backends without a cluster: this computer's engine behind the backend interface,
-single-image tasks, the backend setting, and what a run's progress says."""
+single-image tasks, the backend setting, what a run's progress says, and a cluster address where
+nothing answers (refused at once, with what to do)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -107,3 +108,51 @@ def test_a_cluster_backend_is_made_without_connecting_and_says_where(studio_home
     finally:
         backend.close()
     assert open_backend(config, engine, None).engine is engine  # type: ignore[attr-defined]
+
+
+def _closed_port() -> int:
+    """A loopback port where nothing listens (it was free a moment ago)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_cluster_address_where_nothing_answers_fails_at_once_saying_what_to_do(
+        studio_home: Path, demo_catalog, tmp_path: Path) -> None:
+    from studio.errors import NetworkError
+    from studio.generation.cluster import RayBackend
+
+    port = _closed_port()
+    backend = RayBackend(demo_catalog, address=f"127.0.0.1:{port}", hash_cache=tmp_path / "hashes.json")
+    try:
+        with pytest.raises(NetworkError) as caught:
+            backend.run_tasks(single_image_tasks(small(count=2)), on_result=lambda done: None)
+    finally:
+        backend.close()
+    assert caught.value.message.startswith(f"Nothing answers at 127.0.0.1:{port}")
+    assert "ray start --head" in (caught.value.hint or "") and "Settings" in (caught.value.hint or "")
+    for address in ("head.example", "ray://head.example", "head.example:port", ":6379", "head:70000"):
+        backend = RayBackend(demo_catalog, address=address, hash_cache=tmp_path / "hashes.json")
+        with pytest.raises(InputError, match="is not a Ray cluster address") as caught:
+            backend.run_tasks(single_image_tasks(small()), on_result=lambda done: None)
+        assert "ray://HOST:10001" in (caught.value.hint or "")
+
+
+def test_the_cli_names_an_unreachable_cluster_and_how_to_fix_it(
+        studio_home: Path, demo_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from studio.cli.exit_codes import Exit
+    from studio.cli.main import main
+    from studio.paths import studio_paths
+
+    shutil.copytree(demo_model_dir, studio_paths().demo_model_dir)
+    port = _closed_port()
+    code = main(["generate", "a lighthouse", "--size", "64x64", "--steps", "2", "--out", str(tmp_path / "out"),
+                 f"--cluster=127.0.0.1:{port}"])
+    err = capsys.readouterr().err
+    assert code == Exit.FAILED
+    assert f"error: Nothing answers at 127.0.0.1:{port}" in err and "ray start --head" in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())  # nothing half-made

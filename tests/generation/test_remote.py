@@ -154,3 +154,26 @@ def test_a_node_running_another_studio_version_refuses(node: NodeWorker, engine:
     payload = replace(payload_for(small(), engine, tmp_path), studio_version="0.0.1")
     with pytest.raises(ModelError, match="node-a runs Provenance Studio .*, the desktop 0.0.1"):
         node.run(payload)
+
+
+def test_a_demo_model_another_worker_saved_meanwhile_is_kept_as_it_is(
+        demo_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two cluster workers on one node may both build the demo model: the second keeps the first's
+    folder (which the first may be loading) instead of replacing it."""
+    from studio.generation import demo
+
+    folder = tmp_path / "node-home" / "demo-model"
+    weights = folder / "vae" / "diffusion_pytorch_model.safetensors"
+    build = demo.build_demo_pipeline
+    theirs: list[int] = []
+
+    def build_while_another_saves() -> object:
+        pipeline = build()
+        shutil.copytree(demo_model_dir, folder)  # the other worker finishes first
+        theirs.append(weights.stat().st_ino)
+        return pipeline
+
+    monkeypatch.setattr(demo, "build_demo_pipeline", build_while_another_saves)
+    info = demo.ensure_demo_model(folder)
+    assert info.path == folder and theirs == [weights.stat().st_ino]  # the very file the other one saved
+    assert [p.name for p in folder.parent.iterdir()] == ["demo-model"]  # no copy of its own left behind

@@ -346,3 +346,47 @@ def test_a_collection_on_the_cluster_of_the_settings_shows_each_worker_as_it_goe
         qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
     assert tab.workers_table.isHidden() and state.workers == ()
+
+
+@pytest.mark.slow
+def test_cancel_during_a_cluster_collection_stops_the_workers_task_and_collection_again_continues(
+        qtbot, tab: AvatarsTab, tmp_path: Path, demo_config: Config, ray_cluster: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cluster_workers import HoldingWorker, stopped_tasks
+
+    from studio.library.db import Library
+    from studio.workflows.journal import read_done
+
+    # the cluster's one worker makes two avatars, then holds the next until cancelled (a slow GPU)
+    monkeypatch.setattr("studio.generation.cluster.RayNodeWorker", HoldingWorker)
+    ray_cluster.clear_records()
+    state = tab.state
+    for key, value in (("generation_backend", "ray_cluster"), ("ray_address", ray_cluster.address),
+                       ("ray_cpus_per_worker", 2), ("ray_max_workers", 1)):
+        demo_config.set(key, value)
+    state.refresh_backend()
+    state.mode = COLLECTION
+    state.collection_count, state.collection_seed = 4, 3
+    out = tmp_path / "drop"
+    tab.out_edit.setText(str(out))
+
+    qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: state.collection_results.rowCount() == 2, timeout=120_000)
+    assert tab.cancel_button.isEnabled()
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert state.status == "Cancelled; what was finished is saved in the Gallery."
+    assert 2 in stopped_tasks(ray_cluster.record_dir)  # the worker stopped the avatar it was making
+    assert set(read_done(out)) == {0, 1}
+    with Library.default() as library:  # in the Gallery, as logged
+        assert {w.sha256 for w in library.works()} == set(read_done(out).values()) and len(library.works()) == 2
+
+    with qtbot.waitSignal(state.collection_done, timeout=120_000) as done:  # the same run again continues
+        qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    assert done.args[0].generated == 2 and len(read_manifest(done.args[0].manifest)) == 4
+    assert set(read_done(out)) == {0, 1, 2, 3}
+    with Library.default() as library:  # each avatar once: no row left from the cancelled run
+        works = library.works()
+    assert len(works) == 4 and len({w.title for w in works}) == 4
+    assert {w.sha256 for w in works} == set(read_done(out).values())

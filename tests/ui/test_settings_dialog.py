@@ -135,3 +135,29 @@ def test_the_works_folder_shows_the_real_default_and_keeps_it_as_the_default(qtb
     assert dialog.values()["works_folder"] == ""  # unchanged: still "the default", wherever the data folder goes
     works.setText(str(tmp_path / "my works"))
     assert dialog.save() and load_config()["works_folder"] == str(tmp_path / "my works")
+
+
+def test_the_generation_page_chooses_a_ray_cluster_and_refuses_an_address_that_is_none(qtbot) -> None:
+    config = load_config()
+    dialog = SettingsDialog(config)
+    qtbot.addWidget(dialog)
+    page = dialog.section_pages["Generation"]
+    for key in ("generation_backend", "ray_address", "ray_cpus_per_worker", "ray_max_workers"):
+        assert page.isAncestorOf(dialog.editors[key])
+    backend = dialog.editors["generation_backend"]
+    assert isinstance(backend, QComboBox) and backend.currentData() == "this_computer"
+    assert [backend.itemText(i) for i in range(backend.count())] == ["This computer",
+                                                                     "A Ray cluster (at the address below)"]
+    address = dialog.editors["ray_address"]
+    assert isinstance(address, QLineEdit) and address.text() == "local"
+    backend.setCurrentIndex(backend.findData("ray_cluster"))
+
+    address.setText("head.example")  # no port: refused when saved, with the forms it takes; nothing applied
+    assert not dialog.save()
+    assert "is not a Ray cluster address" in dialog.error_label.text() and "ray://HOST:10001" in dialog.error_label.text()
+    assert config["generation_backend"] == "this_computer" and config["ray_address"] == "local"
+
+    address.setText("ray://head.example:10001")
+    assert dialog.save() and dialog.changed_keys == {"generation_backend", "ray_address"}
+    saved = load_config()
+    assert saved["generation_backend"] == "ray_cluster" and saved["ray_address"] == "ray://head.example:10001"

@@ -210,7 +210,12 @@ class SettingsDialog(QDialog):
         """Validate and write all values; close on success, else show the error and stay open."""
         before = {key: self.config[key] for key in self._readers}
         try:
-            for key, value in self.values().items():
+            values = self.values()
+            if "ray_address" in values:  # the cluster's address is checked here, not at the next run
+                from studio.generation.backends import cluster_host_port
+
+                cluster_host_port(str(values["ray_address"]))
+            for key, value in values.items():
                 self.config.set(key, value)
             self.config.save()
         except StudioError as exc:

@@ -82,10 +82,8 @@ class BatchMintState(MintFlowState):
         return self._run(FunctionJob(title, lambda progress, cancel: work(progress, cancel)))
 
     def _on_progress(self, update: "BatchProgress") -> None:
-        done = update.minted if update.stage != "upload" else update.uploaded
-        self.progress_fraction = (0.4 * update.uploaded + 0.6 * update.minted) / max(1, update.total)
-        verb = {"upload": "stored", "mint": "minted", "royalty": "minted", "list": "minted", "done": "minted"}
-        self.progress_text = f"{done} of {update.total} {verb.get(update.stage, 'done')} · {update.line}"
+        self.progress_fraction = update.fraction
+        self.progress_text = update.text
 
     def plan_mint(self) -> Job | None:
         """Validate the manifest, compute the CIDs and estimate the mints (nothing stored or sent)."""

@@ -38,13 +38,7 @@ MODES = {TEXT_TO_IMAGE: "Text to image", IMAGE_TO_IMAGE: "Image to image", INPAI
 
 def format_progress(progress: "GenerationProgress") -> str:
     """'step 3/20 · image 1/2 · ETA 4 s' for one progress report."""
-    parts = [f"step {progress.step}/{progress.steps}"]
-    if progress.image_count > 1:
-        parts.append(f"image {progress.image_index + 1}/{progress.image_count}")
-    eta = progress.eta_s
-    if eta is not None:
-        parts.append(f"ETA {eta:.0f} s" if eta >= 1 else "ETA <1 s")
-    return " · ".join(parts)
+    return progress.text
 
 
 def recipe_text(recipe: "Recipe", path: Path | None = None) -> str:

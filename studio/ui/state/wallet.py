@@ -134,6 +134,10 @@ class WalletState(QObject):
         #: The library the address book lives in (the window sets its own; else the home's, on first use).
         self.library: "Library | None" = None
         self._address_book: "AddressBook | None" = None
+        from studio.ui.state.wallet_weth import WethActions
+
+        #: The acting account's WETH, and wrapping and unwrapping it.
+        self.weth = WethActions(self)
         self.reload_accounts()
 
     # -- reading the wallet (no password, no node) ---------------------------------------
@@ -326,6 +330,10 @@ class WalletState(QObject):
         self.accounts.set_rows([replace(r, balance_wei=by_address.get(r.address)) for r in self.accounts.rows()])
         self._history_entries = list(entries)
         self._show_history()
+        if status.usable:
+            self.weth.load()
+        else:
+            self.weth.clear()
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()

@@ -1,6 +1,7 @@
 """The Wallet tab: an empty state offering to create or import a wallet; otherwise the network
 switcher with its chain-id status, the lock button, the accounts with balances, the actions
-(send, sign, add account, recovery phrase, keystore export) and the transaction history with
+(send, sign, add account, recovery phrase, keystore export), the selected account's WETH with
+Wrap… and Unwrap… (on networks with WETH), and the transaction history with
 speed up / cancel for pending transactions. All bindings to :class:`WalletState` are in
 :meth:`WalletTab.bind`; every dialog is opened non-blocking and kept in ``last_dialog``."""
 from __future__ import annotations
@@ -110,6 +111,21 @@ class WalletTab(QWidget):
             header_view.resizeSection(section, width)
         self.accounts_view.setMinimumHeight(120)
         column.addWidget(self.accounts_view, 2)
+
+        self.weth_label = QLabel()
+        self.weth_label.setToolTip("The selected account's ETH and WETH (what offers are made in)")
+        self.wrap_button = QPushButton("Wrap…")
+        self.wrap_button.setToolTip("Turn ETH into WETH, one for one, to make offers with")
+        self.unwrap_button = QPushButton("Unwrap…")
+        self.unwrap_button.setToolTip("Turn WETH back into ETH, one for one")
+        self.weth_row = QWidget()
+        weth_layout = QHBoxLayout(self.weth_row)
+        weth_layout.setContentsMargins(0, 0, 0, 0)
+        weth_layout.addWidget(self.weth_label)
+        weth_layout.addStretch(1)
+        weth_layout.addWidget(self.wrap_button)
+        weth_layout.addWidget(self.unwrap_button)
+        column.addWidget(self.weth_row)
 
         self.send_button = QPushButton("Send…")
         self.send_button.setProperty("accent", True)
@@ -235,6 +251,10 @@ class WalletTab(QWidget):
         b.connect(self.export_button.clicked, self.open_export)
         b.connect(self.refresh_button.clicked, state.refresh)
         b.connect(self.fund_button.clicked, self.fund_from_devnet)
+        b.bind(state.weth, "line", None, self.weth_label.setText)
+        b.bind(state.weth, "available", None, self.weth_row.setVisible)
+        b.connect(self.wrap_button.clicked, lambda: self.when_unlocked(lambda: self.open_weth("wrap")))
+        b.connect(self.unwrap_button.clicked, lambda: self.when_unlocked(lambda: self.open_weth("unwrap")))
         b.connect(self.speed_up_button.clicked, self.speed_up)
         b.connect(self.cancel_tx_button.clicked, self.cancel_pending)
         self._update_history_buttons()
@@ -375,6 +395,16 @@ class WalletTab(QWidget):
         from studio.ui.dialogs.send import SendDialog
 
         return self._open(SendDialog(self.state, self))
+
+    def open_weth(self, kind: str) -> QDialog | None:
+        """The Wrap… or Unwrap… dialog for the selected account (``kind``: "wrap" or "unwrap")."""
+        from studio.ui.dialogs.weth import WethDialog
+
+        try:
+            return self._open(WethDialog(self.state, kind, self))
+        except StudioError as exc:
+            self.state.error = str(exc)
+            return None
 
     def open_receive(self) -> QDialog:
         from studio.ui.dialogs.receive import ReceiveDialog
