@@ -104,9 +104,9 @@ class WethDialog(QDialog):
             show_error(self.error, str(exc))
             return
         self.max_button.setEnabled(False)
-        job.succeeded.connect(self._on_max)
-        job.failed.connect(lambda exc: show_error(self.error, error_message(exc)))
-        job.ended.connect(lambda: self.max_button.setEnabled(True))
+        job.to(self).succeeded.connect(self._on_max)
+        job.to(self).failed.connect(lambda exc: show_error(self.error, error_message(exc)))
+        job.to(self).ended.connect(lambda: self.max_button.setEnabled(True))
         self.max_job = job
 
     def _on_max(self, wei: int) -> None:
@@ -125,14 +125,14 @@ class WethDialog(QDialog):
             show_error(self.error, str(exc))
             return
         self._run(job, "Checking the balance, simulating and estimating the fee…")
-        job.succeeded.connect(self._show_preview)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._show_preview)
+        job.to(self).failed.connect(self._on_failed)
 
     def _run(self, job: Job, text: str) -> None:
         self.job = job
         self._set_busy(True)
         self.status.setText(text)
-        job.progressed.connect(lambda update: self.status.setText(update[1]))
+        job.to(self).progressed.connect(lambda update: self.status.setText(update[1]))
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -160,8 +160,8 @@ class WethDialog(QDialog):
             self._on_failed(exc)
             return
         self._run(job, "Signing and sending…")
-        job.succeeded.connect(self._on_sent)
-        job.failed.connect(self._on_failed)
+        job.to(self).succeeded.connect(self._on_sent)
+        job.to(self).failed.connect(self._on_failed)
 
     def _on_sent(self, outcome: SendOutcome) -> None:
         self.job = None

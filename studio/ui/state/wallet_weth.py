@@ -57,8 +57,8 @@ class WethActions(QObject):
             return None if any(v is None for v in found.values()) else {a: v or 0 for a, v in found.items()}
 
         job = self.wallet._start("Reading WETH", work, quiet=True)
-        job.succeeded.connect(lambda balances: self._loaded(generation, network.key, balances))
-        job.failed.connect(lambda _exc: self._loaded(generation, network.key, None))
+        job.to(self).succeeded.connect(lambda balances: self._loaded(generation, network.key, balances))
+        job.to(self).failed.connect(lambda _exc: self._loaded(generation, network.key, None))
         return job
 
     def clear(self) -> None:
