@@ -9,13 +9,13 @@ its weight and, for ControlNets, its start and end (fractions of the sampling).
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from studio.errors import InputError, ModelError, NotFound
+from studio import safejson
+from studio.errors import InputError, ModelError, NotFound, StudioError
 from studio.generation.request import ControlRecord, ControlUnit, GenerationMode, GenerationRequest, ModelInfo
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,10 @@ def control_kind(path: Path) -> str:
             raise InputError(f"{path} is not a ControlNet or T2I-Adapter folder: it has no config.json.",
                              hint="Choose the folder that holds config.json and the weights, or a .safetensors file.")
         try:
-            name = json.loads(config.read_text(encoding="utf-8")).get("_class_name", "")
-        except (OSError, ValueError) as exc:
+            data = safejson.load_file(config, what=f"The config of {path.name}", max_bytes=1024 * 1024)
+        except StudioError as exc:
             raise ModelError(f"The config of {path.name} is not readable JSON ({exc}).", hint="Download it again.") from exc
+        name = data.get("_class_name", "") if isinstance(data, dict) else ""
         if name == "T2IAdapter":
             return "t2i_adapter"
         if name == "ControlNetModel":

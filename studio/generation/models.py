@@ -20,7 +20,7 @@ from typing import Any
 
 from studio import safejson
 from studio.config import Config
-from studio.errors import InputError, ModelError, NotFound
+from studio.errors import InputError, ModelError, NotFound, StudioError
 from studio.fileio import atomic_write_text
 from studio.generation.demo import DEMO_NAME, demo_model_info, ensure_demo_model
 from studio.generation.request import ModelFamily, ModelFormat, ModelInfo
@@ -89,13 +89,18 @@ def detect_model(path: Path) -> ModelInfo:
                      hint="Choose a .safetensors checkpoint or a folder that contains model_index.json.")
 
 
+#: the most a model folder's JSON file may hold (real ones are a few KiB)
+MODEL_JSON_BYTES = 1024 * 1024
+
+
 def _read_json(path: Path, what: str) -> dict[str, Any]:
+    """A model folder's JSON (model_index.json, a config): outside data, so read bounded (1 MiB)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+        data = safejson.load_file(path, what=f"{what}: {path.name}", max_bytes=MODEL_JSON_BYTES)
+    except NotFound as exc:
         raise ModelError(f"{what} is incomplete: {path.name} is missing.",
                          hint="Download the model again.") from exc
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except StudioError as exc:
         raise ModelError(f"{what} is corrupt: {path} is not readable JSON ({exc}).",
                          hint="Download the model again.") from exc
     if not isinstance(data, dict):

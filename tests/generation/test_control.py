@@ -127,3 +127,19 @@ def test_a_controlled_work_reproduces_exactly_given_its_pictures(engine: Engine,
                                 weights=[controlnets["folder"].parent],
                                 inputs={"control0": tmp_path / "pose.png", "control1": tmp_path / "tile.png"})
     assert (reproduction.method, reproduction.match) == ("exact", True)
+
+
+def test_a_hostile_controlnet_config_is_refused_without_parsing_it_whole(tmp_path: Path) -> None:
+    """A ControlNet folder is outside data: its config.json is read bounded in size and depth."""
+    from studio.generation.control import control_kind
+
+    folder = tmp_path / "cn"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"_class_name": "' + "C" * (2 << 20) + '"}')
+    with pytest.raises(ModelError, match="not readable JSON"):
+        control_kind(folder)
+    (folder / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="not readable JSON"):
+        control_kind(folder)
+    (folder / "config.json").write_text('{"_class_name": "T2IAdapter"}')
+    assert control_kind(folder) == "t2i_adapter"

@@ -64,6 +64,13 @@ def test_unsupported_and_incomplete_folders_say_why(demo_copy: Path) -> None:
     (demo_copy / "model_index.json").write_text("{broken")
     with pytest.raises(ModelError, match="corrupt"):
         detect_model(demo_copy)
+    # a model folder is outside data: a huge or deeply nested model_index.json is refused, quickly
+    (demo_copy / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline", "x": "' + "a" * (2 << 20) + '"}')
+    with pytest.raises(ModelError, match="corrupt"):
+        detect_model(demo_copy)
+    (demo_copy / "model_index.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="corrupt"):
+        detect_model(demo_copy)
     with pytest.raises(InputError, match="model_index.json"):
         detect_model(demo_copy / "unet")
     with pytest.raises(NotFound):
