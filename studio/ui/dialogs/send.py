@@ -9,44 +9,26 @@ typed by hand can be saved under a name. The preview's Advanced gas box sets fee
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
-from studio.ui.dialogs.tx_preview import TxPreviewDialog
+from studio.ui.dialogs.send_flow import PreviewedSendDialog
 from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import SPEEDS, SendOutcome, WalletState
-from studio.ui.workers import Job, error_message
-
-if TYPE_CHECKING:
-    from studio.chain.sender import PreparedTx
+from studio.ui.workers import Job
 
 SPEED_LABELS = {"slow": "Slow (lowest fee)", "normal": "Normal", "fast": "Fast (higher tip)"}
 
 
-class SendDialog(QDialog):
+class SendDialog(PreviewedSendDialog):
     """Send ETH from one of the wallet's accounts."""
 
-    #: The preview dialog was opened (it is also kept in ``preview_dialog``).
-    preview_shown = Signal(object)
-    #: Sending ended: a SendOutcome, or the exception that stopped it.
-    send_finished = Signal(object)
-    #: The person declined the preview; nothing was signed.
-    preview_declined = Signal()
-    #: Max filled the amount in (wei).
-    max_filled = Signal(object)
-
     def __init__(self, state: WalletState, parent: QWidget | None = None, *, timeout: float = 120.0) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.timeout = timeout
-        self.job: Job | None = None
-        self.preview_dialog: TxPreviewDialog | None = None
-        self.outcome: SendOutcome | None = None
+        super().__init__(state, parent, timeout=timeout)
         currency = state.network.currency
         self.setWindowTitle(f"Send {currency}")
         self.setMinimumWidth(560)
@@ -197,98 +179,20 @@ class SendDialog(QDialog):
         self._set_completer()
         self._describe_recipient(self.recipient.text())
 
-    def fill_max(self) -> None:
-        """Ask for the most that can be sent to the recipient and put it in the amount."""
-        show_error(self.error, "")
-        try:
-            job = self.state.max_amount(self.recipient.text(), account=self.account_combo.currentData(),
-                                        speed=self.speed.currentData())
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return
-        self.max_button.setEnabled(False)
-        job.to(self).succeeded.connect(self._on_max)
-        job.to(self).failed.connect(lambda exc: show_error(self.error, error_message(exc)))
-        job.to(self).ended.connect(lambda: self.max_button.setEnabled(True))
-        self.max_job = job
+    # -- the flow (PreviewedSendDialog): Max, review → preview → send and wait ---------------------
 
-    def _on_max(self, wei: int) -> None:
-        self.amount.setText(format_eth(wei, "", exact=True).strip().replace(",", ""))
-        self.max_filled.emit(wei)
+    def _start_max(self) -> Job:
+        return self.state.max_amount(self.recipient.text(), account=self.account_combo.currentData(),
+                                     speed=self.speed.currentData())
 
-    # -- the flow: review → preview → send and wait -------------------------------------------
+    def _start_review(self) -> tuple[Job, str]:
+        job = self.state.prepare_send(self.recipient.text(), self.amount.text(),
+                                      account=self.account_combo.currentData(), speed=self.speed.currentData())
+        return job, "Simulating and estimating the fee…"
 
-    def review(self) -> None:
-        """Validate, then simulate and estimate in the background; the preview opens when ready."""
-        if self.job is not None:
-            return
-        show_error(self.error, "")
-        try:
-            job = self.state.prepare_send(self.recipient.text(), self.amount.text(),
-                                          account=self.account_combo.currentData(), speed=self.speed.currentData())
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return
-        self._run(job, "Simulating and estimating the fee…")
-        job.to(self).succeeded.connect(self._show_preview)
-        job.to(self).failed.connect(self._on_failed)
+    def _busy_widgets(self) -> tuple[QWidget, ...]:
+        return (self.review_button, self.recipient, self.amount, self.account_combo, self.speed, self.max_button,
+                self.recipient_button)
 
-    def _run(self, job: Job, text: str) -> None:
-        self.job = job
-        self._set_busy(True)
-        self.status.setText(text)
-        job.to(self).progressed.connect(lambda update: self.status.setText(update[1]))
-
-    def _set_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for widget in (self.review_button, self.recipient, self.amount, self.account_combo, self.speed,
-                       self.max_button, self.recipient_button):
-            widget.setEnabled(not busy)
-
-    def _show_preview(self, prepared: "PreparedTx") -> None:
-        self.job = None
-        self.status.setText("Read the preview.")
-        dialog = TxPreviewDialog(prepared.preview, self, currency=self.state.network.currency, editable_gas=True)
-        self.preview_dialog = dialog
-        dialog.finished.connect(lambda result: self._on_preview_finished(prepared, dialog, result))
-        dialog.open()
-        self.preview_shown.emit(dialog)
-
-    def _on_preview_finished(self, prepared: "PreparedTx", dialog: TxPreviewDialog, result: int) -> None:
-        if result != QDialog.DialogCode.Accepted:
-            self._set_busy(False)
-            self.status.setText("Not sent: the preview was declined, nothing was signed.")
-            self.preview_declined.emit()
-            return
-        try:
-            job = self.state.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout, gas=dialog.gas_settings)
-        except StudioError as exc:
-            self._on_failed(exc)
-            return
-        self._run(job, "Signing and sending…")
-        job.to(self).succeeded.connect(self._on_sent)
-        job.to(self).failed.connect(self._on_failed)
-
-    def _on_sent(self, outcome: SendOutcome) -> None:
-        self.job = None
-        self.outcome = outcome
-        self._set_busy(False)
-        receipt, currency = outcome.receipt, self.state.network.currency
-        self.status.setText(f"Sent {format_eth(outcome.sent.preview.value_wei, currency)}: confirmed in block "
-                            f"{receipt.block_number}, fee {format_eth(receipt.fee_wei, currency, exact=True)}.\n"
-                            f"Transaction {receipt.tx_hash}")
-        self.amount.clear()
-        self.send_finished.emit(outcome)
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._set_busy(False)
-        self.status.setText("")
-        show_error(self.error, error_message(exc))
-        self.send_finished.emit(exc)
-
-    def done(self, result: int) -> None:
-        if self.job is not None:  # a signature or a send is under way: its outcome must be seen
-            self.status.setText("Wait for the transaction to finish before closing.")
-            return
-        super().done(result)
+    def _sent_text(self, outcome: SendOutcome) -> str:
+        return f"Sent {format_eth(outcome.sent.preview.value_wei, self.state.network.currency)}"

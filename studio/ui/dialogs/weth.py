@@ -3,45 +3,25 @@ the balance less the gas, or all the WETH), Review… prepares it and opens the 
 preview, and only an accepted preview is signed, sent and waited for. Errors stay in the dialog."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, \
+from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, \
     QVBoxLayout, QWidget
 
-from studio.errors import StudioError
-from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
+from studio.ui.dialogs.send_flow import PreviewedSendDialog
+from studio.ui.dialogs.unlock import busy_bar, error_label
 from studio.ui.money import format_eth, short_address
 from studio.ui.state.wallet import SendOutcome, WalletState
 from studio.ui.state.wallet_weth import WRAP
-from studio.ui.workers import Job, error_message
-
-if TYPE_CHECKING:
-    from studio.chain.sender import PreparedTx
+from studio.ui.workers import Job
 
 
-class WethDialog(QDialog):
+class WethDialog(PreviewedSendDialog):
     """Wrap (``kind`` "wrap") or unwrap ("unwrap") an amount for the wallet's acting account."""
-
-    #: The preview dialog was opened (also kept in ``preview_dialog``).
-    preview_shown = Signal(object)
-    #: The transaction ended: a SendOutcome, or the exception that stopped it.
-    send_finished = Signal(object)
-    #: The person declined the preview; nothing was signed.
-    preview_declined = Signal()
-    #: Max filled the amount in (wei).
-    max_filled = Signal(object)
 
     def __init__(self, state: WalletState, kind: str, parent: QWidget | None = None, *,
                  timeout: float = 120.0) -> None:
-        super().__init__(parent)
-        self.state, self.kind, self.timeout = state, kind, timeout
+        super().__init__(state, parent, timeout=timeout)
+        self.kind = kind
         self.account = state.current_account
-        self.job: Job | None = None
-        self.max_job: Job | None = None
-        self.preview_dialog: TxPreviewDialog | None = None
-        self.outcome: SendOutcome | None = None
         currency = state.network.currency
         wrap = kind == WRAP
         self.setWindowTitle(f"Wrap {currency} into WETH" if wrap else f"Unwrap WETH into {currency}")
@@ -96,93 +76,14 @@ class WethDialog(QDialog):
         self.balances.setText(f"{format_eth(row.balance_wei, self.state.network.currency)}  ·  "
                               f"{format_eth(self.state.weth.held(self.account), 'WETH')}")
 
-    def fill_max(self) -> None:
-        show_error(self.error, "")
-        try:
-            job = self.state.weth.max_amount(self.kind, account=self.account)
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return
-        self.max_button.setEnabled(False)
-        job.to(self).succeeded.connect(self._on_max)
-        job.to(self).failed.connect(lambda exc: show_error(self.error, error_message(exc)))
-        job.to(self).ended.connect(lambda: self.max_button.setEnabled(True))
-        self.max_job = job
+    # -- the flow (PreviewedSendDialog): Max, review → preview → send and wait ---------------------
 
-    def _on_max(self, wei: int) -> None:
-        self.amount.setText(format_eth(wei, "", exact=True).strip().replace(",", ""))
-        self.max_filled.emit(wei)
+    def _start_max(self) -> Job:
+        return self.state.weth.max_amount(self.kind, account=self.account)
 
-    # -- review → preview → send and wait -------------------------------------------------------
+    def _start_review(self) -> tuple[Job, str]:
+        job = self.state.weth.prepare(self.kind, self.amount.text(), account=self.account)
+        return job, "Checking the balance, simulating and estimating the fee…"
 
-    def review(self) -> None:
-        if self.job is not None:
-            return
-        show_error(self.error, "")
-        try:
-            job = self.state.weth.prepare(self.kind, self.amount.text(), account=self.account)
-        except StudioError as exc:
-            show_error(self.error, str(exc))
-            return
-        self._run(job, "Checking the balance, simulating and estimating the fee…")
-        job.to(self).succeeded.connect(self._show_preview)
-        job.to(self).failed.connect(self._on_failed)
-
-    def _run(self, job: Job, text: str) -> None:
-        self.job = job
-        self._set_busy(True)
-        self.status.setText(text)
-        job.to(self).progressed.connect(lambda update: self.status.setText(update[1]))
-
-    def _set_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for widget in (self.review_button, self.amount, self.max_button):
-            widget.setEnabled(not busy)
-
-    def _show_preview(self, prepared: "PreparedTx") -> None:
-        self.job = None
-        self.status.setText("Read the preview.")
-        dialog = TxPreviewDialog(prepared.preview, self, currency=self.state.network.currency, editable_gas=True)
-        self.preview_dialog = dialog
-        dialog.finished.connect(lambda result: self._on_preview_finished(prepared, dialog, result))
-        dialog.open()
-        self.preview_shown.emit(dialog)
-
-    def _on_preview_finished(self, prepared: "PreparedTx", dialog: TxPreviewDialog, result: int) -> None:
-        if result != QDialog.DialogCode.Accepted:
-            self._set_busy(False)
-            self.status.setText("Not sent: the preview was declined, nothing was signed.")
-            self.preview_declined.emit()
-            return
-        try:
-            job = self.state.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout, gas=dialog.gas_settings)
-        except StudioError as exc:
-            self._on_failed(exc)
-            return
-        self._run(job, "Signing and sending…")
-        job.to(self).succeeded.connect(self._on_sent)
-        job.to(self).failed.connect(self._on_failed)
-
-    def _on_sent(self, outcome: SendOutcome) -> None:
-        self.job = None
-        self.outcome = outcome
-        self._set_busy(False)
-        receipt, currency = outcome.receipt, self.state.network.currency
-        done = "Wrapped" if self.kind == WRAP else "Unwrapped"
-        self.status.setText(f"{done}: confirmed in block {receipt.block_number}, fee "
-                            f"{format_eth(receipt.fee_wei, currency, exact=True)}.\nTransaction {receipt.tx_hash}")
-        self.amount.clear()
-        self.send_finished.emit(outcome)
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._set_busy(False)
-        self.status.setText("")
-        show_error(self.error, error_message(exc))
-        self.send_finished.emit(exc)
-
-    def done(self, result: int) -> None:
-        if self.job is not None:  # a send is under way: its outcome must be seen
-            self.status.setText("Wait for the transaction to finish before closing.")
-            return
-        super().done(result)
+    def _sent_text(self, outcome: SendOutcome) -> str:
+        return "Wrapped" if self.kind == WRAP else "Unwrapped"
