@@ -32,6 +32,31 @@ class Field:
             getattr(obj, self.signal).emit(value)
 
 
+class Delegated:
+    """An attribute of a collaborator, shown on the view-model that owns it, for widgets bound to the
+    owner: ``styles = Delegated("prompts")`` makes ``state.styles`` read and write ``state.prompts.styles``
+    (a signal, a method or a Field alike)."""
+
+    def __init__(self, collaborator: str) -> None:
+        self.collaborator = collaborator
+
+    @classmethod
+    def each(cls, collaborator: str, count: int) -> tuple["Delegated", ...]:
+        """``count`` of them, to unpack into as many names: ``a, b = Delegated.each("prompts", 2)``."""
+        return tuple(cls(collaborator) for _ in range(count))
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(getattr(obj, self.collaborator), self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(getattr(obj, self.collaborator), self.name, value)
+
+
 class Bindings:
     """The connections of one widget tree to one view-model.
 

@@ -130,8 +130,8 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.add_model_file_action = file_menu.addAction("Add model file…", self.create_tab.choose_model_file)
-        self.add_model_folder_action = file_menu.addAction("Add model folder…", self.create_tab.choose_model_folder)
+        self.add_model_file_action = file_menu.addAction("Add model file…", self.create_tab.model_picker.choose_model_file)
+        self.add_model_folder_action = file_menu.addAction("Add model folder…", self.create_tab.model_picker.choose_model_folder)
         file_menu.addSeparator()
         self.open_works_action = file_menu.addAction("Open works folder", self.open_works_folder)
         self.verify_action = file_menu.addAction("Verify file…", lambda: self.open_verify_dialog(None))
@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
             refresh = getattr(self.catalog, "refresh", None)
             if refresh is not None:
                 refresh()
-            self.create_state.reload_models()
+            self.create_state.model_choice.reload_models()
         if changed & BACKEND_SETTINGS and self._avatars is not None:
             self._avatars[0].refresh_backend()
         if self.wallet_state is not None:

@@ -43,9 +43,9 @@ def test_a_2x2_plot_makes_four_works_and_a_grid_image_of_them(qtbot, window) -> 
         assert grid.size == (120 + 2 * 64, 24 + 2 * 64)  # Y labels on the left, X labels on top
         assert GRID_KEY in grid.text
     # the grid is selected: the side panel says what it is, and it is neither minted nor upscaled
-    shown = tab.recipe_view.toPlainText().replace("\u200b", "")  # paths and slashes carry break points
+    shown = tab.results.recipe_view.toPlainText().replace("\u200b", "")  # paths and slashes carry break points
     assert "X/Y/Z plot: Steps (2, 3) × CFG scale (3, 7.5)" in shown and str(grid_item.path) in shown
-    assert not tab.mint_button.isEnabled() and not tab.upscale_button.isEnabled()
+    assert not tab.mint_button.isEnabled() and not tab.results.upscale_button.isEnabled()
     assert state.request_mint([0]) == [] and "not minted" in state.error
     assert state.upscale_result(0) is None and window.lane.is_idle
     assert state.request_mint([1, 2]) == [cells[0].path, cells[1].path]
@@ -75,6 +75,6 @@ def test_cancelling_a_plot_stops_it_and_makes_no_grid(qtbot, window) -> None:
     assert job is not None, state.error
     qtbot.waitUntil(lambda: "cell 1/6" in state.progress_text, timeout=60_000)
     with qtbot.waitSignal(state.job_finished, timeout=60_000):
-        state.cancel()
+        state.jobs.cancel()
     assert state.progress_text == "Cancelled."
     assert state.results.rowCount() < 6 and all(item.grid is None for item in state.results.items)

@@ -127,8 +127,8 @@ def test_styles_are_saved_applied_and_deleted_and_the_history_gives_prompts_back
 
     from studio.workflows.prompt_library import record_prompt
 
-    record_prompt("first", "", state.data_dir)
-    record_prompt("second", "blur", state.data_dir)
+    record_prompt("first", "", state.prompts.data_dir)
+    record_prompt("second", "blur", state.prompts.data_dir)
     state.use_history(1)
     assert (state.prompt, state.negative_prompt) == ("first", "")
     state.use_history(0)
@@ -149,7 +149,7 @@ def test_png_info_reads_another_tools_image_and_sends_its_settings_to_create(qtb
     assert (options.sigmas, options.clip_skip) == ("karras", 2)
     assert (options.hires, options.hires_scale, options.hires_steps, options.hires_denoise) == (True, 1.5, 3, 0.4)
     assert (options.variation_seed, options.variation_strength) == (9, 0.25)
-    assert state.model_name == "demo" and any("somebody-elses-model" in note for note in skipped)
+    assert state.model_choice.model_name == "demo" and any("somebody-elses-model" in note for note in skipped)
     assert state.warning == "\n".join(skipped)
 
 
@@ -226,13 +226,13 @@ def test_the_token_counter_counts_the_prompt_as_the_model_reads_it(qtbot, state:
 def test_upscale_on_a_result_adds_a_larger_work_naming_its_source(qtbot, window, tmp_path: Path) -> None:
     tab, state = window.create_tab, window.create_state
     state.prompt = "a kite"
-    assert not tab.upscale_button.isEnabled()
+    assert not tab.results.upscale_button.isEnabled()
     with qtbot.waitSignal(state.job_finished, timeout=60_000):
         qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     source = state.results.item(0)
-    assert tab.upscale_button.isEnabled()
+    assert tab.results.upscale_button.isEnabled()
     with qtbot.waitSignal(state.job_finished, timeout=60_000):
-        qtbot.mouseClick(tab.upscale_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.results.upscale_button, Qt.MouseButton.LeftButton)
     assert state.error == "" and state.results.rowCount() == 2
     bigger = state.results.item(0)
     recipe = read_recipe(bigger.path)
@@ -240,7 +240,7 @@ def test_upscale_on_a_result_adds_a_larger_work_naming_its_source(qtbot, window,
     assert recipe.prompt == "a kite" and recipe.init_image_hash is not None
     with Image.open(bigger.path) as picture:
         assert picture.size == (128, 128)
-    assert "Upscaled: ×2 with lanczos" in tab.recipe_view.toPlainText()
+    assert "Upscaled: ×2 with lanczos" in tab.results.recipe_view.toPlainText()
     assert state.upscale_result(1, str(tmp_path / "gone.safetensors")) is None
     assert "gone.safetensors does not exist" in state.error and window.lane.is_idle
     assert source.path.is_file()
@@ -250,11 +250,12 @@ def test_outpainting_in_image_to_image_extends_the_canvas_and_is_recorded(qtbot,
     tab, state = window.create_tab, window.create_state
     init = tmp_path / "init.png"
     Image.new("RGB", (64, 64), (30, 120, 200)).save(init)
-    assert tab.outpaint_row.isHidden()
-    state.prompt, state.init_image_path, state.mode, state.strength = "a sea", str(init), "img2img", 1.0
-    assert not tab.outpaint_row.isHidden()
-    tab.outpaint_row.spins["right"].setValue(32)
-    tab.outpaint_row.spins["bottom"].setValue(16)
+    assert tab.inputs_panel.outpaint_row.isHidden()
+    state.prompt = "a sea"
+    state.inputs.init_image_path, state.inputs.mode, state.inputs.strength = str(init), "img2img", 1.0
+    assert not tab.inputs_panel.outpaint_row.isHidden()
+    tab.inputs_panel.outpaint_row.spins["right"].setValue(32)
+    tab.inputs_panel.outpaint_row.spins["bottom"].setValue(16)
     request = state.build_request()
     assert (request.width, request.height) == (96, 80) and request.outpaint is not None
     assert (request.outpaint.right, request.outpaint.bottom, request.outpaint.left) == (32, 16, 0)
@@ -266,5 +267,5 @@ def test_outpainting_in_image_to_image_extends_the_canvas_and_is_recorded(qtbot,
         assert picture.size == (96, 80)
         assert picture.getpixel((10, 10)) == (30, 120, 200)  # the init image is kept outside the new area
     assert read_recipe(made.path).outpaint == request.outpaint
-    state.mode = "inpaint"  # outpainting belongs to image to image: an inpaint has its own mask
-    assert tab.outpaint_row.isHidden()
+    state.inputs.mode = "inpaint"  # outpainting belongs to image to image: an inpaint has its own mask
+    assert tab.inputs_panel.outpaint_row.isHidden()

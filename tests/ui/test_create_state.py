@@ -10,7 +10,8 @@ from studio.config import Config
 from studio.errors import InputError, NotFound
 from studio.generation.schedulers import default_settings, schedulers_for
 from studio.ui.main_window import engine_factory
-from studio.ui.state.create import DEMO_SIZE_PRESETS, SIZE_PRESETS, CreateState
+from studio.ui.state.create import CreateState
+from studio.ui.state.create_models import DEMO_SIZE_PRESETS, SIZE_PRESETS
 from studio.ui.state.jobs import format_progress
 from studio.ui.workers import BackgroundPool, GpuLane
 
@@ -31,10 +32,10 @@ def state(qtbot, demo_config: Config):
 
 def test_choosing_the_demo_sets_its_defaults_sizes_and_samplers(state: CreateState) -> None:
     demo = state.model
-    assert demo is not None and demo.is_demo and not state.show_empty_state
-    assert state.schedulers == schedulers_for(demo)
+    assert demo is not None and demo.is_demo and not state.model_choice.show_empty_state
+    assert state.model_choice.schedulers == schedulers_for(demo)
     assert (state.steps, state.guidance, state.scheduler) == default_settings(demo)
-    assert state.size_presets == DEMO_SIZE_PRESETS and (256, 256) in state.size_presets
+    assert state.model_choice.size_presets == DEMO_SIZE_PRESETS and (256, 256) in state.model_choice.size_presets
     assert (state.width, state.height) == (256, 256)
     assert (1024, 1024) in SIZE_PRESETS[demo.family.SDXL] and (512, 512) in SIZE_PRESETS[demo.family.SD1]
 
@@ -54,13 +55,13 @@ def test_empty_prompt_missing_init_image_and_missing_lora_are_reported(state: Cr
     with pytest.raises(InputError, match="Write a prompt"):
         state.build_request()
     state.prompt = "a tree"
-    state.mode = "img2img"
+    state.inputs.mode = "img2img"
     with pytest.raises(InputError, match="needs an init image"):
         state.build_request()
-    state.init_image_path = str(tmp_path / "nope.png")
+    state.inputs.init_image_path = str(tmp_path / "nope.png")
     with pytest.raises(NotFound, match="nope.png does not exist"):
         state.build_request()
-    state.mode = "txt2img"
+    state.inputs.mode = "txt2img"
     state.add_lora(tmp_path / "gone.safetensors")
     with pytest.raises(NotFound, match="gone.safetensors does not exist"):
         state.build_request()
@@ -88,7 +89,7 @@ def test_generate_from_the_view_model_saves_a_work_with_a_fixed_seed(qtbot, stat
     state.reuse_seed(1)
     assert (state.random_seed, state.seed) == (False, 1234)
     state.use_result_as_init(0)
-    assert state.mode == "img2img" and state.init_image_path == str(state.results.item(0).path)
+    assert state.inputs.mode == "img2img" and state.inputs.init_image_path == str(state.results.item(0).path)
 
 
 def test_saves_are_signed_by_the_provided_account_and_unsigned_when_it_is_locked(qtbot, state: CreateState) -> None:
@@ -130,7 +131,7 @@ def test_mint_is_requested_for_the_chosen_results_in_grid_order(qtbot, state: Cr
 
 def test_adding_a_folder_that_is_no_model_shows_why(qtbot, state: CreateState, tmp_path: Path) -> None:
     with qtbot.waitSignal(state.error_changed, timeout=30_000):
-        state.add_model(tmp_path)
+        state.model_choice.add_model(tmp_path)
     assert state.error and "Unexpected error" not in state.error
     assert state.model is not None and state.model.is_demo
 
@@ -150,17 +151,17 @@ def test_an_added_model_can_be_taken_off_the_list_and_the_demo_cannot(qtbot, sta
 
     folder = tmp_path / "my-model"
     shutil.copytree(demo_model_dir, folder)
-    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
-        state.add_model(folder)
-    assert state.model_name == "my-model" and "my-model" in [m.name for m in state.models]
+    with qtbot.waitSignal(state.model_choice.model_name_changed, timeout=30_000):
+        state.model_choice.add_model(folder)
+    assert state.model_choice.model_name == "my-model" and "my-model" in [m.name for m in state.model_choice.models]
 
-    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
-        assert state.remove_model() is not None
-    assert "my-model" not in [m.name for m in state.models] and state.model is not None and state.model.is_demo
+    with qtbot.waitSignal(state.model_choice.model_name_changed, timeout=30_000):
+        assert state.model_choice.remove_model() is not None
+    assert "my-model" not in [m.name for m in state.model_choice.models] and state.model is not None and state.model.is_demo
     assert state.error == "" and "untouched" in state.progress_text
     assert (folder / "model_index.json").is_file()  # the files stay
 
-    assert state.remove_model() is None
+    assert state.model_choice.remove_model() is None
     assert state.error == "The demo model is built in and cannot be removed."
 
 

@@ -34,7 +34,7 @@ def test_typed_prompt_generates_an_image_shown_in_the_grid_and_saved(qtbot, wind
     tab, state = window.create_tab, window.create_state
     previews: list[QImage] = []
     texts: list[str] = []
-    state.preview_changed.connect(previews.append)
+    state.jobs.preview_changed.connect(previews.append)
     state.progress_text_changed.connect(texts.append)
     qtbot.keyClicks(tab.prompt_edit, "a red fox in the snow")
     assert state.prompt == "a red fox in the snow"
@@ -50,19 +50,19 @@ def test_typed_prompt_generates_an_image_shown_in_the_grid_and_saved(qtbot, wind
     assert works(window) == [item.path]
     recipe = read_recipe(item.path)
     assert (recipe.prompt, recipe.model_name, recipe.width, recipe.steps) == ("a red fox in the snow", "demo", 64, 2)
-    assert f"Seed: {recipe.seed}" in tab.recipe_view.toPlainText()
-    assert recipe.model_hash in tab.recipe_view.toPlainText()
-    assert str(item.path) in tab.recipe_view.toPlainText().replace("\u200b", "")
-    assert tab.grid.currentIndex().row() == 0 and tab.viewer.has_image()
+    assert f"Seed: {recipe.seed}" in tab.results.recipe_view.toPlainText()
+    assert recipe.model_hash in tab.results.recipe_view.toPlainText()
+    assert str(item.path) in tab.results.recipe_view.toPlainText().replace("\u200b", "")
+    assert tab.grid.currentIndex().row() == 0 and tab.results.viewer.has_image()
     assert tab.grid.model().data(tab.grid.model().index(0), Qt.ItemDataRole.DisplayRole) == f"seed {recipe.seed}"
     assert previews and not previews[0].isNull()
     assert state.progress_text.startswith("Done: 1 image") and not state.busy and window.lane.is_idle
 
-    qtbot.mouseClick(tab.copy_path, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.results.copy_path, Qt.MouseButton.LeftButton)
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == str(item.path)
-    qtbot.mouseClick(tab.reuse_seed, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.results.reuse_seed, Qt.MouseButton.LeftButton)
     assert not state.random_seed and state.seed == recipe.seed
     assert tab.seed_edit.text() == str(recipe.seed) and tab.seed_edit.isEnabled()
 
@@ -84,7 +84,7 @@ def test_cancel_stops_the_running_image_without_saving_it(qtbot, window) -> None
         assert tab.cancel_button.isEnabled()
         qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
     assert state.progress_text == "Cancelled." and "Cancelling…" in steps_seen
-    assert not tab.viewer.has_image()  # the half-made preview is gone (no result to show instead)
+    assert not tab.results.viewer.has_image()  # the half-made preview is gone (no result to show instead)
     steps_on_worker = [(cancelled, text) for cancelled, text in on_worker if text.startswith("step ")]
     assert steps_on_worker  # the worker-side record works
     assert len([text for cancelled, text in steps_on_worker if cancelled]) <= 1  # stops within one step
@@ -162,7 +162,7 @@ def test_the_selected_images_file_name_wraps_between_its_parts_and_copies_whole(
     state.prompt = "a small house"
     click_generate(qtbot, window)
     path = state.results.item(0).path
-    view = tab.recipe_view
+    view = tab.results.recipe_view
     block = next(b for b in _blocks(view) if b.text().startswith("File:"))
     layout = block.layout()
     assert layout.lineCount() > 1  # the path is longer than the column is wide
@@ -187,32 +187,32 @@ def test_result_as_init_image_then_inpaint_with_a_painted_mask(qtbot, window) ->
     tab, state = window.create_tab, window.create_state
     state.prompt = "a small house"
     click_generate(qtbot, window)
-    qtbot.mouseClick(tab.use_as_init, Qt.MouseButton.LeftButton)
-    assert state.mode == "img2img" and state.init_image_path == str(state.results.item(0).path)
-    assert tab.init_box.isVisible() and not tab.mask_box.isVisible()
-    state.strength = 0.5
+    qtbot.mouseClick(tab.results.use_as_init, Qt.MouseButton.LeftButton)
+    assert state.inputs.mode == "img2img" and state.inputs.init_image_path == str(state.results.item(0).path)
+    assert tab.inputs_panel.init_box.isVisible() and not tab.inputs_panel.mask_box.isVisible()
+    state.inputs.strength = 0.5
     click_generate(qtbot, window)
     recipe = read_recipe(state.results.item(0).path)
     assert (recipe.mode, recipe.strength) == ("img2img", 0.5) and recipe.init_image_hash
 
-    tab.mode_combo.setCurrentIndex(tab.mode_combo.findData("inpaint"))
-    tab.mode_combo.activated.emit(tab.mode_combo.currentIndex())
-    assert state.mode == "inpaint" and tab.mask_box.isVisible()
+    tab.inputs_panel.mode_combo.setCurrentIndex(tab.inputs_panel.mode_combo.findData("inpaint"))
+    tab.inputs_panel.mode_combo.activated.emit(tab.inputs_panel.mode_combo.currentIndex())
+    assert state.inputs.mode == "inpaint" and tab.inputs_panel.mask_box.isVisible()
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
     assert tab.error_banner.label.text().startswith("Inpainting needs a mask.")
 
-    canvas = tab.mask_canvas
+    canvas = tab.inputs_panel.mask_canvas
     centre = canvas.rect().center()
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseMove(canvas, centre + QPoint(20, 10))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(20, 10))
-    assert state.mask is not None and state.mask.size() == QImage(state.init_image_path).size()
-    assert not tab.inpaint_padding.isEnabled()  # padding is for "only masked"
-    tab.mask_blur.setValue(6)
-    tab.inpaint_area.setCurrentIndex(tab.inpaint_area.findData("masked"))
-    tab.inpaint_padding.setValue(12)
-    assert (state.mask_blur, state.inpaint_area, state.inpaint_padding) == (6, "masked", 12)
-    assert tab.inpaint_padding.isEnabled()
+    assert state.inputs.mask is not None and state.inputs.mask.size() == QImage(state.inputs.init_image_path).size()
+    assert not tab.inputs_panel.inpaint_padding.isEnabled()  # padding is for "only masked"
+    tab.inputs_panel.mask_blur.setValue(6)
+    tab.inputs_panel.inpaint_area.setCurrentIndex(tab.inputs_panel.inpaint_area.findData("masked"))
+    tab.inputs_panel.inpaint_padding.setValue(12)
+    assert (state.inputs.mask_blur, state.inputs.inpaint_area, state.inputs.inpaint_padding) == (6, "masked", 12)
+    assert tab.inputs_panel.inpaint_padding.isEnabled()
     click_generate(qtbot, window)
     recipe = read_recipe(state.results.item(0).path)
     assert recipe.mode == "inpaint" and recipe.mask_hash and state.error == ""
@@ -228,14 +228,14 @@ def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, stud
     qtbot.addWidget(window)
     window.show()
     tab, state = window.create_tab, window.create_state
-    assert state.show_empty_state and tab.stack.currentIndex() == 0
+    assert state.model_choice.show_empty_state and tab.stack.currentIndex() == 0
     assert "No model found on this machine." in tab.empty_text.text()
     assert "its images are abstract" in tab.empty_text.text()
 
     qtbot.mouseClick(tab.try_demo, Qt.MouseButton.LeftButton)
-    assert not state.show_empty_state and tab.stack.currentIndex() == 1
-    assert state.model is not None and state.model.is_demo and not tab.remove_model_action.isEnabled()
-    assert "demo" in tab.model_combo.currentText().lower() and "abstract" in tab.model_combo.currentText()
+    assert not state.model_choice.show_empty_state and tab.stack.currentIndex() == 1
+    assert state.model is not None and state.model.is_demo and not tab.model_picker.remove_model_action.isEnabled()
+    assert "demo" in tab.model_picker.model_combo.currentText().lower() and "abstract" in tab.model_picker.model_combo.currentText()
     assert load_config()["default_model"] == "demo"
 
     texts: list[str] = []
@@ -286,14 +286,14 @@ def test_a_model_folder_added_from_the_empty_state_is_selected_and_generates(qtb
     qtbot.addWidget(window)
     window.show()
     tab, state = window.create_tab, window.create_state
-    assert state.show_empty_state
+    assert state.model_choice.show_empty_state
 
-    with qtbot.waitSignal(state.model_name_changed, timeout=30_000):
-        state.add_model(folder)  # what "Add model folder…" does with the chosen folder
-    assert not state.show_empty_state and tab.stack.currentIndex() == 1
+    with qtbot.waitSignal(state.model_choice.model_name_changed, timeout=30_000):
+        state.model_choice.add_model(folder)  # what "Add model folder…" does with the chosen folder
+    assert not state.model_choice.show_empty_state and tab.stack.currentIndex() == 1
     assert state.model is not None and not state.model.is_demo and state.model.name == "my-model"
-    assert tab.model_combo.currentData() == "my-model" and tab.remove_model_action.isEnabled()
-    assert (state.width, state.height) == (512, 512) and (512, 768) in state.size_presets
+    assert tab.model_picker.model_combo.currentData() == "my-model" and tab.model_picker.remove_model_action.isEnabled()
+    assert (state.width, state.height) == (512, 512) and (512, 768) in state.model_choice.size_presets
     assert ModelCatalog(load_config()).has_user_models  # remembered for the next start
 
     state.prompt, state.width, state.height, state.steps = "my own model", 64, 64, 2

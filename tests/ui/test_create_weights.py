@@ -22,7 +22,7 @@ def test_a_vae_and_an_embedding_from_the_models_folder_are_used_and_recorded(qtb
     embedding = models / "embeddings" / "inkstyle.safetensors"
     embedding.parent.mkdir(parents=True)
     save_file({"emb_params": torch.randn(2, 32, generator=torch.Generator().manual_seed(1))}, str(embedding))
-    with qtbot.waitSignal(state.find_weights().succeeded, timeout=30_000):
+    with qtbot.waitSignal(state.model_choice.find_weights().succeeded, timeout=30_000):
         pass
     assert options.vae_choices == (str(vae),) and options.embedding_choices == (str(embedding),)
     assert [panel.vae.itemText(i) for i in range(panel.vae.count())] == ["The model's own", vae.name, "VAE file…"]
@@ -39,7 +39,7 @@ def test_a_vae_and_an_embedding_from_the_models_folder_are_used_and_recorded(qtb
     recipe = read_recipe(state.results.item(0).path)
     assert recipe.vae == (vae.name, file_sha256(vae))
     assert recipe.embeddings == (("inkstyle.safetensors", file_sha256(embedding)),)
-    shown = tab.recipe_view.toPlainText().replace("\u200b", "")
+    shown = tab.results.recipe_view.toPlainText().replace("\u200b", "")
     assert f"VAE: {vae.name}" in shown and "Embedding: inkstyle.safetensors" in shown
     # unticked, the embedding is no longer loaded; a VAE gone from the disk is said before anything is queued
     (action,) = panel.embeddings_menu.actions()

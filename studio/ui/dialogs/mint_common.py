@@ -13,6 +13,7 @@ from studio.library.db import Library
 from studio.ui.binding import Bindings
 from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.state.wallet import WalletState
+from studio.ui.widgets.page_parts import muted_label, section_label  # the mint pages import them from here
 from studio.ui.workers import JobState
 
 if TYPE_CHECKING:
@@ -30,22 +31,6 @@ def title_label(text: str) -> QLabel:
     """A page's title."""
     label = QLabel(text)
     label.setObjectName("heroTitle")
-    return label
-
-
-def section_label(text: str) -> QLabel:
-    """A section's heading, in capitals."""
-    label = QLabel(text.upper())
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def muted_label(text: str = "") -> QLabel:
-    """A wrapping line of secondary text, shown as plain text."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setProperty("muted", True)
     return label
 
 

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComb
 
 from studio.ui.binding import Bindings
 from studio.ui.state.avatars import COLLECTION, MODES, SHEET, SINGLE, AvatarsState
-from studio.ui.tabs.create import IMAGE_FILTER, Banner, _muted, _panel, _section
+from studio.ui.tabs.create import Banner
+from studio.ui.tabs.create_inputs import IMAGE_FILTER
+from studio.ui.widgets.page_parts import muted_label as _muted, panel as _panel, section_label as _section
 from studio.ui.widgets.image_grid import ImageGrid
 from studio.ui.widgets.progress import ProgressStrip
 

@@ -1,56 +1,40 @@
 """The Create tab: recipe controls on the left, prompt, progress, image and results in the middle,
 queue and the selected work's recipe on the right. All bindings to :class:`CreateState` are in
-:meth:`CreateTab.bind`."""
+:meth:`CreateTab.bind`; the model picker, the image inputs, the options, the plot and the results
+are widgets of their own (``tabs/create_*.py``), each bound to its part of the state."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRegularExpression, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListView, QMenu, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QToolButton,
+from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QListView, QPushButton, QScrollArea, QSpinBox, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
 from studio.generation.schedulers import SCHEDULERS
-from studio.generation.inpaint import AREAS as INPAINT_AREAS, MAX_MASK_BLUR, MAX_PADDING
 from studio.ui import theme
 from studio.ui.binding import Bindings
-from studio.ui.state.create import EMPTY_STATE_TEXT, MAX_SEED, CreateState
-from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES, ResultItem, recipe_text
+from studio.ui.state.create import MAX_SEED, CreateState
+from studio.ui.state.create_models import EMPTY_STATE_TEXT
 from studio.ui.tabs.create_grid import GridPlotPanel
-from studio.ui.tabs.create_options import OptionsPanel, OutpaintRow, PngInfoPanel, PromptTools, SamplingExtras
-from studio.ui.widgets.combo import ElidedComboBox
+from studio.ui.tabs.create_inputs import ImageInputsPanel
+from studio.ui.tabs.create_models import ModelPicker
+from studio.ui.tabs.create_options import OptionsPanel, PngInfoPanel, PromptTools, SamplingExtras
+from studio.ui.tabs.create_results import CreateResults
 from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.banner import Banner  # the tabs import it from here too
-from studio.ui.widgets.image_grid import ImageGrid
-from studio.ui.widgets.image_view import ImageView
-from studio.ui.widgets.mask_canvas import MaskCanvas
+from studio.ui.widgets.page_parts import section_label
 from studio.ui.widgets.progress import ProgressStrip
 from studio.ui.widgets.prompt_edit import PromptEdit
-from studio.ui.widgets.wrapping_text import PlainTextView, breakable
-
-MODEL_FILE_FILTER = "Model files (*.safetensors *.ckpt);;All files (*)"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
 
 
-def _section(title: str) -> QLabel:
-    label = QLabel(title.upper())
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def _panel() -> QFrame:
-    frame = QFrame()
-    frame.setObjectName("panel")
-    return frame
-
-
-def _muted(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setProperty("muted", True)
-    label.setWordWrap(True)
-    return label
+def _column(widget: QWidget, left: int, right: int, spacing: int) -> QVBoxLayout:
+    """A column of the workspace: 10 px above and below, ``left`` and ``right`` at the sides."""
+    column = QVBoxLayout(widget)
+    column.setContentsMargins(left, 10, right, 10)
+    column.setSpacing(spacing)
+    return column
 
 
 class LoraRow(QWidget):
@@ -83,6 +67,9 @@ class CreateTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.bindings = Bindings()
+        self.results = CreateResults(state, self)
+        #: The mint flow (tests/ui/test_mint_dialog.py) selects and mints through these.
+        self.grid, self.mint_button = self.results.grid, self.results.mint_button
         self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self.bind(state)
 
@@ -99,12 +86,10 @@ class CreateTab(QWidget):
 
     def _build_workspace(self) -> QWidget:
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_controls())
-        splitter.addWidget(self._build_center())
-        splitter.addWidget(self._build_side())
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
+        for index, (part, stretch) in enumerate(((self._build_controls(), 0), (self._build_center(), 1),
+                                                  (self._build_side(), 0))):
+            splitter.addWidget(part)
+            splitter.setStretchFactor(index, stretch)
         splitter.setSizes([400, 680, 280])
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
@@ -112,104 +97,15 @@ class CreateTab(QWidget):
 
     def _build_controls(self) -> QWidget:
         body = QWidget()
-        column = QVBoxLayout(body)
-        column.setContentsMargins(10, 10, 6, 10)
-        column.setSpacing(6)
+        column = _column(body, 10, 6, 6)
+        self.model_picker = ModelPicker()
+        column.addWidget(self.model_picker)
+        self.inputs_panel = ImageInputsPanel()
+        column.addWidget(self.inputs_panel)
+        self.results.for_a_result.append(self.inputs_panel.use_result_as_init)
+        self.results.for_a_work_itself.append(self.inputs_panel.use_result_as_init)
 
-        self.model_combo = ElidedComboBox()
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(12)
-        self.add_model_button = QToolButton()
-        self.add_model_button.setText("Add model…")
-        self.add_model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.add_model_button)
-        self.add_file_action = menu.addAction("Model file (.safetensors)…")
-        self.add_folder_action = menu.addAction("Diffusers model folder…")
-        menu.addSeparator()
-        self.remove_model_action = menu.addAction("Remove the selected model from the list")
-        self.add_model_button.setMenu(menu)
-        row = QHBoxLayout()  # the title and the add button share a line: the full label fits below
-        row.addWidget(_section("Model"))
-        row.addStretch(1)
-        row.addWidget(self.add_model_button)
-        column.addLayout(row)
-        column.addWidget(self.model_combo)
-        self.skipped_label = _muted()
-        column.addWidget(self.skipped_label)
-
-        column.addWidget(_section("Mode"))
-        self.mode_combo = QComboBox()
-        for key, label in MODES.items():
-            self.mode_combo.addItem(label, key)
-        column.addWidget(self.mode_combo)
-
-        self.init_box = QWidget()
-        init = QVBoxLayout(self.init_box)
-        init.setContentsMargins(0, 0, 0, 0)
-        self.init_label = _muted("No init image")
-        self.choose_init = QPushButton("Choose image…")
-        self.use_result_as_init = QPushButton("Use selected result")
-        row = QHBoxLayout()
-        row.addWidget(self.choose_init)
-        row.addWidget(self.use_result_as_init)
-        init.addWidget(self.init_label)
-        init.addLayout(row)
-        self.strength = QDoubleSpinBox()
-        self.strength.setRange(0.01, 1.0)
-        self.strength.setSingleStep(0.05)
-        self.strength.setToolTip("How much of the init image is repainted: 0.3 keeps it close, 0.9 changes a lot.")
-        form = QFormLayout()
-        form.addRow("Strength", self.strength)
-        init.addLayout(form)
-        self.outpaint_row = OutpaintRow()
-        init.addWidget(self.outpaint_row)
-        self.mask_box = QWidget()
-        mask = QVBoxLayout(self.mask_box)
-        mask.setContentsMargins(0, 0, 0, 0)
-        mask.addWidget(_muted("Paint over the part to repaint."))
-        self.mask_canvas = MaskCanvas()
-        self.mask_canvas.setMinimumHeight(220)
-        mask.addWidget(self.mask_canvas)
-        self.brush_size = QSpinBox()
-        self.brush_size.setRange(1, 512)
-        self.brush_size.setValue(self.mask_canvas.brush_size())
-        self.brush_size.setSuffix(" px")
-        self.brush_size.setToolTip("Brush size in image pixels")
-        self.erase = QToolButton()
-        self.erase.setText("Erase")
-        self.erase.setCheckable(True)
-        self.clear_mask = QToolButton()
-        self.clear_mask.setText("Clear")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Brush"))
-        row.addWidget(self.brush_size)
-        row.addWidget(self.erase)
-        row.addWidget(self.clear_mask)
-        row.addStretch(1)
-        mask.addLayout(row)
-        self.mask_blur = QSpinBox()
-        self.mask_blur.setRange(0, MAX_MASK_BLUR)
-        self.mask_blur.setSuffix(" px")
-        self.mask_blur.setToolTip("Softens the mask's edge so the repainted part blends in; outside the mask the "
-                                  "image is kept exactly")
-        self.inpaint_area = QComboBox()
-        for key, label in INPAINT_AREAS.items():
-            self.inpaint_area.addItem(label, key)
-        self.inpaint_area.setToolTip("Only masked: the masked part, with some padding, is painted at the full "
-                                     "size for more detail, then scaled back into place")
-        self.inpaint_padding = QSpinBox()
-        self.inpaint_padding.setRange(0, MAX_PADDING)
-        self.inpaint_padding.setSuffix(" px")
-        self.inpaint_padding.setToolTip("How much of the surroundings the masked part is painted with")
-        options = QFormLayout()
-        options.addRow("Mask blur", self.mask_blur)
-        options.addRow("Inpaint area", self.inpaint_area)
-        options.addRow("Padding", self.inpaint_padding)
-        mask.addLayout(options)
-        init.addWidget(self.mask_box)
-        column.addWidget(self.init_box)
-
-        column.addWidget(_section("Size"))
+        column.addWidget(section_label("Size"))
         self.size_preset = QComboBox()
         self.width_spin = QSpinBox()
         self.height_spin = QSpinBox()
@@ -224,7 +120,7 @@ class CreateTab(QWidget):
         column.addWidget(self.size_preset)
         column.addLayout(row)
 
-        column.addWidget(_section("Sampling"))
+        column.addWidget(section_label("Sampling"))
         self.scheduler_combo = QComboBox()
         self.steps_spin = QSpinBox()
         self.steps_spin.setRange(1, 150)
@@ -249,7 +145,7 @@ class CreateTab(QWidget):
         form.addRow("Images", row)
         column.addLayout(form)
 
-        column.addWidget(_section("Seed"))
+        column.addWidget(section_label("Seed"))
         self.random_seed = QCheckBox("Random")
         self.seed_edit = QLineEdit()
         self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self))
@@ -259,17 +155,17 @@ class CreateTab(QWidget):
         row.addWidget(self.seed_edit, 1)
         column.addLayout(row)
 
-        column.addWidget(_section("LoRAs"))
+        column.addWidget(section_label("LoRAs"))
         self.lora_rows = QVBoxLayout()
         column.addLayout(self.lora_rows)
         self.add_lora = QPushButton("Add LoRA…")
         column.addWidget(self.add_lora)
 
-        column.addWidget(_section("Options"))
+        column.addWidget(section_label("Options"))
         self.options_panel = OptionsPanel()
         column.addWidget(self.options_panel)
 
-        column.addWidget(_section("X/Y/Z plot"))
+        column.addWidget(section_label("X/Y/Z plot"))
         self.plot_panel = GridPlotPanel()
         column.addWidget(self.plot_panel)
         column.addStretch(1)
@@ -283,9 +179,7 @@ class CreateTab(QWidget):
 
     def _build_center(self) -> QWidget:
         center = QWidget()
-        column = QVBoxLayout(center)
-        column.setContentsMargins(6, 10, 6, 10)
-        column.setSpacing(8)
+        column = _column(center, 6, 6, 8)
         self.prompt_edit = PromptEdit("Describe the image… (Ctrl+Enter to generate)", min_lines=3)
         self.negative_edit = PromptEdit("Negative prompt: what to keep out", min_lines=2, max_lines=4)
         column.addWidget(self.prompt_edit)
@@ -321,15 +215,9 @@ class CreateTab(QWidget):
         self.warning_banner = Banner("warningBanner")
         column.addWidget(self.error_banner)
         column.addWidget(self.warning_banner)
-
-        self.viewer = ImageView("Your images appear here.\nWrite a prompt and press Generate.")
-        self.grid = ImageGrid()
-        self.grid.setModel(self.state.results)
-        self.grid.setSelectionMode(ImageGrid.SelectionMode.ExtendedSelection)  # several works mint as one batch
-        self.grid.setMinimumHeight(180)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.viewer)
-        split.addWidget(self.grid)
+        split.addWidget(self.results.viewer)
+        split.addWidget(self.results.grid)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
@@ -339,10 +227,8 @@ class CreateTab(QWidget):
     def _build_side(self) -> QWidget:
         side = QWidget()
         side.setMinimumWidth(250)
-        column = QVBoxLayout(side)
-        column.setContentsMargins(6, 10, 10, 10)
-        column.setSpacing(6)
-        column.addWidget(_section("Queue"))
+        column = _column(side, 6, 10, 6)
+        column.addWidget(section_label("Queue"))
         self.queue_view = QListView()
         self.queue_view.setModel(self.state.queue)
         self.queue_view.setMaximumHeight(140)
@@ -355,33 +241,9 @@ class CreateTab(QWidget):
         column.addSpacing(8)
         self.png_info = PngInfoPanel()
         column.addWidget(self.png_info)
-        column.addWidget(_section("Selected image"))
-        self.recipe_view = PlainTextView()
-        self.recipe_view.setReadOnly(True)
-        self.recipe_view.setPlaceholderText("Click a result to see how it was made.")
-        column.addWidget(self.recipe_view, 1)
-        self.reuse_seed = QPushButton("Reuse seed")
-        self.use_as_init = QPushButton("Use as init image")
-        self.show_in_folder = QPushButton("Show in folder")
-        self.copy_path = QPushButton("Copy path")
-        self.upscale_button = QPushButton("Upscale ×2")
-        self.upscale_button.setToolTip("A new work twice the size (Lanczos; right-click a result for the hires "
-                                       "fix's upscaler model)")
-        self.mint_button = QPushButton("Mint…")
-        self.mint_button.setProperty("accent", True)
-        self.mint_button.setToolTip("Mint the selected results as tokens (Ctrl+click or Shift+click to select "
-                                    "several)")
-        grid = QGridLayout()
-        grid.addWidget(self.reuse_seed, 0, 0)
-        grid.addWidget(self.use_as_init, 0, 1)
-        grid.addWidget(self.show_in_folder, 1, 0)
-        grid.addWidget(self.copy_path, 1, 1)
-        grid.addWidget(self.upscale_button, 2, 0)
-        grid.addWidget(self.mint_button, 2, 1)
-        column.addLayout(grid)
-        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path, self.upscale_button,
-                       self.mint_button):
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        column.addWidget(section_label("Selected image"))
+        column.addWidget(self.results.recipe_view, 1)
+        column.addLayout(self.results.buttons())
         return side
 
     # -- binding ------------------------------------------------------------------------
@@ -389,29 +251,25 @@ class CreateTab(QWidget):
     def bind(self, state: CreateState) -> None:
         """Every connection between the widgets and the view-model, in one place."""
         b = self.bindings
-        b.bind(state, "show_empty_state", None, lambda empty: self.stack.setCurrentIndex(0 if empty else 1))
+        choice = state.model_choice
+        b.bind(choice, "show_empty_state", None, lambda empty: self.stack.setCurrentIndex(0 if empty else 1))
         b.bind(state, "prompt", self.prompt_edit.textChanged, self.prompt_edit.set_text_if_different,
                to_state=lambda: self.prompt_edit.toPlainText())
         b.bind(state, "negative_prompt", self.negative_edit.textChanged, self.negative_edit.set_text_if_different,
                to_state=lambda: self.negative_edit.toPlainText())
         b.connect(self.prompt_edit.submitted, state.generate)
+        b.connect(self.negative_edit.submitted, state.generate)
+        self.model_picker.bind(choice)
+        self.inputs_panel.bind(state)
         self.extras.bind(state)
-        self.outpaint_row.bind(state)
         self.options_panel.bind(state)
         self.plot_panel.bind(state)
         self.prompt_tools.bind(state)
         self.png_info.bind(state)
-        b.connect(self.negative_edit.submitted, state.generate)
+        self.results.bind()
 
-        self._fill_models(state.models)
-        b.connect(state.models_changed, self._fill_models)
-        b.bind(state, "model_name", None, self._select_model)
-        b.bind(state, "model_name", None, lambda _name: self.remove_model_action.setEnabled(
-            state.model is not None and not state.model.is_demo))
-        b.connect(self.model_combo.activated, self._on_model_chosen)
-        b.bind(state, "skipped_models", None, self._show_skipped)
-        self._fill_schedulers(state.schedulers)
-        b.connect(state.schedulers_changed, self._fill_schedulers)
+        self._fill_schedulers(choice.schedulers)
+        b.connect(choice.schedulers_changed, self._fill_schedulers)
         b.bind(state, "scheduler", self.scheduler_combo.activated,
                lambda key: self.scheduler_combo.setCurrentIndex(max(0, self.scheduler_combo.findData(key))),
                to_state=lambda _i: self.scheduler_combo.currentData())
@@ -419,8 +277,8 @@ class CreateTab(QWidget):
         b.bind(state, "guidance", self.guidance_spin.valueChanged, self.guidance_spin.setValue)
         b.bind(state, "count", self.count_spin.valueChanged, self.count_spin.setValue)
 
-        self._fill_presets(state.size_presets)
-        b.connect(state.size_presets_changed, self._fill_presets)
+        self._fill_presets(choice.size_presets)
+        b.connect(choice.size_presets_changed, self._fill_presets)
         b.bind(state, "width", self.width_spin.valueChanged, self.width_spin.setValue)
         b.bind(state, "height", self.height_spin.valueChanged, self.height_spin.setValue)
         b.connect(state.width_changed, self._sync_preset)
@@ -433,33 +291,19 @@ class CreateTab(QWidget):
         b.bind(state, "seed", self.seed_edit.textEdited, lambda seed: self._set_seed_text(seed),
                to_state=lambda text: min(int(text or 0), MAX_SEED))
         self._show_random_seed(state.random_seed)
-
-        b.bind(state, "mode", self.mode_combo.activated, self._show_mode,
-               to_state=lambda _i: self.mode_combo.currentData())
-        b.bind(state, "init_image_path", None, self._show_init_image)
-        b.bind(state, "strength", self.strength.valueChanged, self.strength.setValue)
-        b.connect(self.choose_init.clicked, self._choose_init_image)
-        b.connect(self.use_result_as_init.clicked, self._use_selected_as_init)
-        b.bind(state, "mask_blur", self.mask_blur.valueChanged, self.mask_blur.setValue)
-        b.bind(state, "inpaint_area", self.inpaint_area.currentIndexChanged, self._select_inpaint_area,
-               to_state=lambda index: self.inpaint_area.itemData(index) or "whole")
-        b.bind(state, "inpaint_padding", self.inpaint_padding.valueChanged, self.inpaint_padding.setValue)
-        b.connect(self.mask_canvas.mask_changed, state.set_mask)
-        b.connect(self.brush_size.valueChanged, self.mask_canvas.set_brush_size)
-        b.connect(self.erase.toggled, self.mask_canvas.set_erasing)
-        b.connect(self.clear_mask.clicked, self.mask_canvas.clear)
+        b.connect(self.inputs_panel.use_result_as_init.clicked,
+                  lambda: self.results.with_selected(state.use_result_as_init))
 
         self._show_loras(state.loras)
         b.connect(state.loras_changed, self._show_loras)
         b.connect(self.add_lora.clicked, self._choose_lora)
 
         b.connect(self.generate_button.clicked, state.generate)
-        b.connect(self.cancel_button.clicked, state.cancel)
-        b.connect(self.cancel_all_button.clicked, state.cancel_all)
+        b.connect(self.cancel_button.clicked, state.jobs.cancel)
+        b.connect(self.cancel_all_button.clicked, state.jobs.cancel_all)
         b.bind(state, "busy", None, self._show_busy)
         b.bind(state, "progress_text", None, self.progress.set_text)
         b.bind(state, "progress_fraction", None, self.progress.set_fraction)
-        b.connect(state.preview_changed, self._show_preview)
         b.bind(state, "error", None, self.error_banner.show_text)
         b.bind(state, "warning", None, self.warning_banner.show_text)
         b.bind(state, "signing_note", None, self._show_signing_note)
@@ -467,46 +311,13 @@ class CreateTab(QWidget):
         b.connect(self.unlock_button.clicked, state.unlock_requested.emit)
         b.connect(self.error_banner.close_button.clicked, state.dismiss_error)
         b.connect(self.warning_banner.close_button.clicked, lambda: setattr(state, "warning", ""))
-
-        b.connect(state.result_added, self._on_result_added)
-        b.connect(self.grid.selectionModel().currentChanged, self._show_result)
-        b.connect(self.grid.customContextMenuRequested, self._result_menu)
-        b.connect(self.reuse_seed.clicked, lambda: self._with_selected(state.reuse_seed))
-        b.connect(self.upscale_button.clicked, lambda: self._with_selected(state.upscale_result))
-        b.connect(self.use_as_init.clicked, self._use_selected_as_init)
-        b.connect(self.show_in_folder.clicked, lambda: self._with_selected(self._open_folder))
-        b.connect(self.copy_path.clicked, lambda: self._with_selected(self._copy_path))
-        b.connect(self.mint_button.clicked, self.mint_selected)
-        b.connect(self.grid.selectionModel().selectionChanged, self._show_mint_enabled)
         b.connect(self.remove_queued.clicked, self._remove_queued)
 
-        b.connect(self.add_file_action.triggered, self.choose_model_file)
-        b.connect(self.add_folder_action.triggered, self.choose_model_folder)
-        b.connect(self.remove_model_action.triggered, state.remove_model)
-        b.connect(self.empty_add_file.clicked, self.choose_model_file)
-        b.connect(self.empty_add_folder.clicked, self.choose_model_folder)
-        b.connect(self.try_demo.clicked, state.use_demo)
-        self._show_result(QModelIndex())
-        self._show_mint_enabled()
+        b.connect(self.empty_add_file.clicked, self.model_picker.choose_model_file)
+        b.connect(self.empty_add_folder.clicked, self.model_picker.choose_model_folder)
+        b.connect(self.try_demo.clicked, choice.use_demo)
 
-    # -- model, sampler, size -----------------------------------------------------------
-
-    def _fill_models(self, models: list) -> None:
-        self.model_combo.clear()
-        for info in models:
-            self.model_combo.addItem(info.label, info.name)
-            self.model_combo.setItemData(self.model_combo.count() - 1, str(info.path), Qt.ItemDataRole.ToolTipRole)
-        self._select_model(self.state.model_name)
-
-    def _select_model(self, name: str) -> None:
-        self.model_combo.setCurrentIndex(self.model_combo.findData(name))
-
-    def _on_model_chosen(self, index: int) -> None:
-        self.state.model_name = self.model_combo.itemData(index)
-
-    def _show_skipped(self, text: str) -> None:
-        self.skipped_label.setText(text)
-        self.skipped_label.setVisible(bool(text))
+    # -- sampler, size, seed ------------------------------------------------------------
 
     def _fill_schedulers(self, keys: list) -> None:
         self.scheduler_combo.clear()
@@ -544,26 +355,6 @@ class CreateTab(QWidget):
         else:
             self.seed_edit.setText(str(self.state.seed))
 
-    # -- modes and init image -----------------------------------------------------------
-
-    def _show_mode(self, mode: str) -> None:
-        self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
-        self.init_box.setVisible(mode in (IMAGE_TO_IMAGE, INPAINT))
-        self.mask_box.setVisible(mode == INPAINT)
-        self.outpaint_row.setVisible(mode == IMAGE_TO_IMAGE)
-
-    def _show_init_image(self, path: str) -> None:
-        self.init_label.setText(Path(path).name if path else "No init image")
-        self.init_label.setToolTip(path)
-        self.mask_canvas.set_image(QImage(path) if path else QImage())
-
-    def _choose_init_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an init image", "", IMAGE_FILTER)
-        if path:
-            self.state.init_image_path = path
-
-    def _use_selected_as_init(self) -> None:
-        self._with_selected(self.state.use_result_as_init)
 
     # -- LoRAs --------------------------------------------------------------------------
 
@@ -584,19 +375,8 @@ class CreateTab(QWidget):
         if path:
             self.state.add_lora(path)
 
-    # -- models -------------------------------------------------------------------------
 
-    def choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a model file", "", MODEL_FILE_FILTER)
-        if path:
-            self.state.add_model(path)
-
-    def choose_model_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Add a diffusers model folder (with model_index.json)")
-        if path:
-            self.state.add_model(path)
-
-    # -- running and results ------------------------------------------------------------
+    # -- running ------------------------------------------------------------------------
 
     def _show_signing_note(self, text: str) -> None:
         self.signing_note.setText(text)
@@ -608,94 +388,11 @@ class CreateTab(QWidget):
         self.signing_note.setStyleSheet(f"color: {theme.WARNING_TEXT};" if locked else "")
         self.unlock_button.setVisible(locked)
 
-    def _select_inpaint_area(self, area: str) -> None:
-        index = self.inpaint_area.findData(area)
-        if index >= 0 and index != self.inpaint_area.currentIndex():
-            self.inpaint_area.setCurrentIndex(index)
-        self.inpaint_padding.setEnabled(area == "masked")
-
     def _show_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
         self.cancel_all_button.setEnabled(busy)
 
-    def _show_preview(self, image: QImage) -> None:
-        """The image forming; none (after a cancel): the selected result again, or nothing."""
-        if image.isNull():
-            index = self.grid.currentIndex()
-            image = QImage(str(self.state.results.item(index.row()).path)) if index.isValid() else QImage()
-        self.viewer.set_image(image)
-
-    def _on_result_added(self, _item: ResultItem) -> None:
-        index = self.state.results.index(0)
-        self.grid.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-
-    def _selected_row(self) -> int:
-        index = self.grid.currentIndex()
-        return index.row() if index.isValid() else -1
-
-    def _with_selected(self, action) -> None:
-        row = self._selected_row()
-        if row >= 0:
-            action(row)
-
-    def selected_rows(self) -> list[int]:
-        """The selected results' rows, in grid order."""
-        return sorted({index.row() for index in self.grid.selectionModel().selectedIndexes()})
-
-    def mint_selected(self) -> None:
-        """“Mint…”: ask for the mint dialog with the selected results."""
-        self.state.request_mint(self.selected_rows())
-
-    def _show_mint_enabled(self, *_args: object) -> None:
-        indexes = self.grid.selectionModel().selectedIndexes()  # a plot's grid image is no work to mint
-        self.mint_button.setEnabled(bool(indexes) and all(self.state.results.item(i.row()).grid is None
-                                                          for i in indexes))
-
-    def _show_result(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
-        has = index.isValid()
-        for button in (self.reuse_seed, self.use_as_init, self.show_in_folder, self.copy_path,
-                       self.use_result_as_init, self.upscale_button):
-            button.setEnabled(has)
-        if not has:
-            self.recipe_view.clear()
-            return
-        item = self.state.results.item(index.row())
-        for button in (self.use_as_init, self.use_result_as_init, self.upscale_button):
-            button.setEnabled(item.grid is None)  # a plot's grid image is a picture of works, not one
-        self.viewer.set_image(QImage(str(item.path)))
-        text = item.note if item.grid is not None else recipe_text(item.work.recipe, item.path)
-        self.recipe_view.setPlainText(breakable(text))  # paths break at "/", "_"
-
-    def _result_menu(self, position) -> None:
-        index = self.grid.indexAt(position)
-        if not index.isValid():
-            return
-        row = index.row()
-        rows = self.selected_rows()
-        if row not in rows:
-            rows = [row]
-        menu = QMenu(self)
-        menu.addAction(f"Mint {len(rows)} works…" if len(rows) > 1 else "Mint…",
-                       lambda: self.state.request_mint(rows))
-        menu.addSeparator()
-        menu.addAction("Upscale ×2 (Lanczos)", lambda: self.state.upscale_result(row))
-        model = self.state.options.hires_upscaler
-        if model not in ("latent", "lanczos"):  # the upscaler model file chosen for the hires fix
-            menu.addAction(f"Upscale ×2 with {Path(model).name}", lambda: self.state.upscale_result(row, model))
-        menu.addSeparator()
-        menu.addAction("Reuse seed", lambda: self.state.reuse_seed(row))
-        menu.addAction("Use as init image", lambda: self.state.use_result_as_init(row))
-        menu.addAction("Show in folder", lambda: self._open_folder(row))
-        menu.addAction("Copy path", lambda: self._copy_path(row))
-        menu.exec(self.grid.viewport().mapToGlobal(position))
-
-    def _open_folder(self, row: int) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.state.results.item(row).path.parent)))
-
-    def _copy_path(self, row: int) -> None:
-        QGuiApplication.clipboard().setText(str(self.state.results.item(row).path))
-
     def _remove_queued(self) -> None:
         index = self.queue_view.currentIndex()
-        if index.isValid() and not self.state.remove_from_queue(index.row()):
+        if index.isValid() and not self.state.jobs.remove_from_queue(index.row()):
             self.state.error = "That job is already running; use Cancel to stop it."
