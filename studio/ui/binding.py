@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, SignalInstance
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 
 class Field:
     """A view-model property that emits ``<name>_changed(value)`` when it really changes: declare
-    ``prompt = Field("")`` next to ``prompt_changed = Signal(str)`` on a QObject."""
+    ``prompt = Field("")`` next to ``prompt_changed = Signal(str)`` on a QObject, or both at once
+    with :func:`observed`."""
 
     def __init__(self, default: Any) -> None:
         self.default = default
@@ -30,6 +31,12 @@ class Field:
         if obj.__dict__.get(self.name, self.default) != value:
             obj.__dict__[self.name] = value
             getattr(obj, self.signal).emit(value)
+
+
+def observed(default: Any, kind: type) -> tuple[Signal, Field]:
+    """A Field and its change signal in one declaration, the signal first:
+    ``prompt_changed, prompt = observed("", str)`` (a seed's kind is ``object``: seeds pass a C int)."""
+    return Signal(kind), Field(default)
 
 
 class Delegated:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from studio.library.db import Library
 from studio.ui.binding import Bindings
 from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.state.wallet import WalletState
-from studio.ui.widgets.page_parts import muted_label, section_label  # the mint pages import them from here
+from studio.ui.widgets.page_parts import muted_label, section_label, selectable_label, title_label  # for the pages
 from studio.ui.workers import JobState
 
 if TYPE_CHECKING:
@@ -25,22 +25,6 @@ if TYPE_CHECKING:
 UNLOCK_TO_MINT = "The wallet is locked. Enter its password to mint from your account."
 
 D = TypeVar("D", bound=QDialog)
-
-
-def title_label(text: str) -> QLabel:
-    """A page's title."""
-    label = QLabel(text)
-    label.setObjectName("heroTitle")
-    return label
-
-
-def selectable_label(text: str = "") -> QLabel:
-    """A wrapping plain-text label the mouse can select (names come from files and contracts)."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class MintFlowDialog(QDialog):

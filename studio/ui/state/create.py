@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.errors import InputError, NotFound, StudioError
 from studio.generation.request import GenerationRequest, LoraSpec, ModelInfo
-from studio.ui.binding import Delegated, Field
+from studio.ui.binding import Delegated, observed
 from studio.ui.state.create_grid import GridJob, GridPlot
 from studio.ui.state.create_inputs import ImageInputs
 from studio.ui.state.create_models import ModelChoice
@@ -46,48 +46,31 @@ def _nearest_multiples(value: int) -> str:
 class CreateState(QObject):
     """The recipe the Create tab edits, and what it does with it."""
 
-    prompt_changed = Signal(str)
-    negative_prompt_changed = Signal(str)
-    scheduler_changed = Signal(str)
-    steps_changed = Signal(int)
-    guidance_changed = Signal(float)
-    width_changed = Signal(int)
-    height_changed = Signal(int)
-    random_seed_changed = Signal(bool)
-    seed_changed = Signal(object)  # seeds reach 2**32 - 1, beyond a C int
-    count_changed = Signal(int)
     loras_changed = Signal(object)
-    busy_changed = Signal(bool)
-    progress_text_changed = Signal(str)
-    progress_fraction_changed = Signal(float)
-    error_changed = Signal(str)
-    warning_changed = Signal(str)
-    signing_note_changed = Signal(str)
-    signing_locked_changed = Signal(bool)
     #: "Unlock…" next to the signing note: the window asks the wallet password.
     unlock_requested = Signal()
     #: “Mint…” on selected results: the files to mint (the window opens the mint dialog).
     mint_requested = Signal(object)
 
-    prompt = Field("")
-    negative_prompt = Field("")
-    scheduler = Field("euler")
-    steps = Field(25)
-    guidance = Field(7.0)
-    width = Field(512)
-    height = Field(512)
-    random_seed = Field(True)
-    seed = Field(0)
-    count = Field(1)
-    busy = Field(False)
-    progress_text = Field("")
-    progress_fraction = Field(0.0)  # -1: busy without a known fraction
-    error = Field("")
-    warning = Field("")
+    prompt_changed, prompt = observed("", str)
+    negative_prompt_changed, negative_prompt = observed("", str)
+    scheduler_changed, scheduler = observed("euler", str)
+    steps_changed, steps = observed(25, int)
+    guidance_changed, guidance = observed(7.0, float)
+    width_changed, width = observed(512, int)
+    height_changed, height = observed(512, int)
+    random_seed_changed, random_seed = observed(True, bool)
+    seed_changed, seed = observed(0, object)  # seeds reach 2**32 - 1, beyond a C int
+    count_changed, count = observed(1, int)
+    busy_changed, busy = observed(False, bool)
+    progress_text_changed, progress_text = observed("", str)
+    progress_fraction_changed, progress_fraction = observed(0.0, float)  # -1: busy without a known fraction
+    error_changed, error = observed("", str)
+    warning_changed, warning = observed("", str)
     #: Who signs the next works, said before Generate is pressed; ``signing_locked``: a wallet that
     #: would sign is locked (works would be saved unsigned).
-    signing_note = Field("")
-    signing_locked = Field(False)
+    signing_note_changed, signing_note = observed("", str)
+    signing_locked_changed, signing_locked = observed(False, bool)
 
     #: PromptTools and PngInfoPanel (tabs/create_options.py) bind to the prompt library through the state.
     styles, styles_changed, history, history_changed = Delegated.each("prompts", 4)
@@ -100,10 +83,7 @@ class CreateState(QObject):
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.config = config
-        self.catalog = catalog
-        self.lane = lane
-        self.background = background
+        self.config, self.catalog, self.lane, self.background = config, catalog, lane, background
         self.options = CreateOptions(self)
         self.plot = GridPlot(self)
         self.inputs = ImageInputs(self)

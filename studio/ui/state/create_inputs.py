@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from studio.errors import InputError, NotFound
-from studio.ui.binding import Field
+from studio.ui.binding import observed
 from studio.ui.images import qimage_to_pil_mask
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE
 
@@ -20,19 +20,14 @@ from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, TEXT_TO_IMAGE
 class ImageInputs(QObject):
     """What a generation starts from besides the prompt: nothing, an init image, or one and a mask."""
 
-    mode_changed = Signal(str)
-    init_image_path_changed = Signal(str)
-    strength_changed = Signal(float)
-    mask_blur_changed = Signal(int)
-    inpaint_area_changed = Signal(str)
-    inpaint_padding_changed = Signal(int)
-
-    mode = Field(TEXT_TO_IMAGE)
-    init_image_path = Field("")
-    strength = Field(0.75)
-    mask_blur = Field(4)           # inpainting: the mask's feathered edge, in pixels
-    inpaint_area = Field("whole")  # "whole" picture, or only the "masked" area at full resolution
-    inpaint_padding = Field(32)    # around the masked area, in pixels
+    mode_changed, mode = observed(TEXT_TO_IMAGE, str)
+    init_image_path_changed, init_image_path = observed("", str)
+    strength_changed, strength = observed(0.75, float)
+    #: Inpainting: the mask's feathered edge; the "whole" picture painted, or only the "masked" area at
+    #: full resolution with ``inpaint_padding`` around it (in pixels).
+    mask_blur_changed, mask_blur = observed(4, int)
+    inpaint_area_changed, inpaint_area = observed("whole", str)
+    inpaint_padding_changed, inpaint_padding = observed(32, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.errors import NotFound, StudioError
 from studio.generation.request import ModelFamily, ModelInfo
 from studio.generation.schedulers import default_settings, schedulers_for
-from studio.ui.binding import Field
+from studio.ui.binding import observed
 from studio.ui.workers import FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -52,13 +52,11 @@ class ModelChoice(QObject):
     model_name_changed = Signal(str)
     schedulers_changed = Signal(object)
     size_presets_changed = Signal(object)
-    show_empty_state_changed = Signal(bool)
-    skipped_models_changed = Signal(str)
 
     #: No model of the user's and the demo not chosen: the tab shows its empty state.
-    show_empty_state = Field(False)
+    show_empty_state_changed, show_empty_state = observed(False, bool)
     #: Files in the models folders that are not models, and why ("" when none).
-    skipped_models = Field("")
+    skipped_models_changed, skipped_models = observed("", str)
 
     def __init__(self, state: "CreateState") -> None:
         super().__init__(state)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.errors import StudioError
 from studio.generation.request import GenerationRequest
-from studio.ui.binding import Field
+from studio.ui.binding import observed
 from studio.ui.workers import FunctionJob, Job, error_message
 
 if TYPE_CHECKING:
@@ -32,15 +32,12 @@ class PromptLibrary(QObject):
     #: The saved prompt styles (a list of PromptStyle) and the prompt history (newest first) changed.
     styles_changed = Signal(object)
     history_changed = Signal(object)
-    png_info_text_changed = Signal(str)
-    png_info_ready_changed = Signal(bool)
-    token_count_changed = Signal(str)
 
     #: PNG Info: the parameters read from an image, as text; ``png_info_ready``: Send to Create can fill the form.
-    png_info_text = Field("")
-    png_info_ready = Field(False)
+    png_info_text_changed, png_info_text = observed("", str)
+    png_info_ready_changed, png_info_ready = observed(False, bool)
     #: The token counter beside the prompt, A1111's "12/75" (a second chunk of 75 past 75 tokens); "" when empty.
-    token_count = Field("")
+    token_count_changed, token_count = observed("", str)
 
     def __init__(self, state: "CreateState") -> None:
         super().__init__(state)

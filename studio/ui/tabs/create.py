@@ -24,17 +24,9 @@ from studio.ui.tabs.create_options import OptionsPanel, PngInfoPanel, PromptTool
 from studio.ui.tabs.create_results import CreateResults
 from studio.ui.widgets.empty_state import empty_or_workspace, empty_state_page
 from studio.ui.widgets.banner import Banner  # the tabs import it from here too
-from studio.ui.widgets.page_parts import section_label
+from studio.ui.widgets.page_parts import column_layout, section_label
 from studio.ui.widgets.progress import ProgressStrip
 from studio.ui.widgets.prompt_edit import PromptEdit
-
-
-def _column(widget: QWidget, left: int, right: int, spacing: int) -> QVBoxLayout:
-    """A column of the workspace: 10 px above and below, ``left`` and ``right`` at the sides."""
-    column = QVBoxLayout(widget)
-    column.setContentsMargins(left, 10, right, 10)
-    column.setSpacing(spacing)
-    return column
 
 
 class LoraRow(QWidget):
@@ -97,7 +89,7 @@ class CreateTab(QWidget):
 
     def _build_controls(self) -> QWidget:
         body = QWidget()
-        column = _column(body, 10, 6, 6)
+        column = column_layout(body, (10, 10, 6, 10))
         self.model_picker = ModelPicker()
         column.addWidget(self.model_picker)
         self.inputs_panel = ImageInputsPanel()
@@ -179,7 +171,7 @@ class CreateTab(QWidget):
 
     def _build_center(self) -> QWidget:
         center = QWidget()
-        column = _column(center, 6, 6, 8)
+        column = column_layout(center, (6, 10, 6, 10), spacing=8)
         self.prompt_edit = PromptEdit("Describe the image… (Ctrl+Enter to generate)", min_lines=3)
         self.negative_edit = PromptEdit("Negative prompt: what to keep out", min_lines=2, max_lines=4)
         column.addWidget(self.prompt_edit)
@@ -227,7 +219,7 @@ class CreateTab(QWidget):
     def _build_side(self) -> QWidget:
         side = QWidget()
         side.setMinimumWidth(250)
-        column = _column(side, 6, 10, 6)
+        column = column_layout(side, (6, 10, 10, 10))
         column.addWidget(section_label("Queue"))
         self.queue_view = QListView()
         self.queue_view.setModel(self.state.queue)

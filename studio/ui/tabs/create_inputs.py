@@ -14,7 +14,7 @@ from studio.ui.binding import Bindings
 from studio.ui.state.create import CreateState
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, INPAINT, MODES
 from studio.ui.tabs.create_options import OutpaintRow
-from studio.ui.widgets.page_parts import muted_label, section_label
+from studio.ui.widgets.page_parts import column_layout, muted_label, section_label
 from studio.ui.widgets.mask_canvas import MaskCanvas
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
@@ -26,9 +26,7 @@ class ImageInputsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bindings = Bindings(self)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(6)
+        column = column_layout(self)
         column.addWidget(section_label("Mode"))
         self.mode_combo = QComboBox()
         for key, label in MODES.items():

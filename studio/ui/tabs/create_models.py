@@ -4,13 +4,13 @@ taking the chosen one off the list) and the files skipped, bound to
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QWidget
 
 from studio.generation.request import ModelInfo
 from studio.ui.binding import Bindings
 from studio.ui.state.create_models import ModelChoice
 from studio.ui.widgets.combo import ElidedComboBox
-from studio.ui.widgets.page_parts import muted_label, section_label
+from studio.ui.widgets.page_parts import column_layout, muted_label, section_label
 
 MODEL_FILE_FILTER = "Model files (*.safetensors *.ckpt);;All files (*)"
 
@@ -34,9 +34,7 @@ class ModelPicker(QWidget):
         menu.addSeparator()
         self.remove_model_action = menu.addAction("Remove the selected model from the list")
         self.add_model_button.setMenu(menu)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(6)
+        column = column_layout(self)
         row = QHBoxLayout()  # the title and the add button share a line: the full label fits below
         row.addWidget(section_label("Model"))
         row.addStretch(1)

@@ -1,8 +1,15 @@
-"""The small parts pages are laid out with: a section's heading, a line of secondary text, a panel."""
+"""The small parts pages are laid out with: titles and labels, a panel, a column."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+
+def title_label(text: str) -> QLabel:
+    """A page's title."""
+    label = QLabel(text)
+    label.setObjectName("heroTitle")
+    return label
 
 
 def section_label(text: str) -> QLabel:
@@ -12,17 +19,38 @@ def section_label(text: str) -> QLabel:
     return label
 
 
-def muted_label(text: str = "") -> QLabel:
-    """A wrapping line of secondary text, shown as plain text."""
+def _wrapping_label(text: str) -> QLabel:
+    """Plain text (names come from files and contracts), wrapped."""
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
+    return label
+
+
+def muted_label(text: str = "") -> QLabel:
+    """A wrapping line of secondary text, shown as plain text."""
+    label = _wrapping_label(text)
     label.setProperty("muted", True)
     return label
 
+
+def selectable_label(text: str = "") -> QLabel:
+    """A wrapping plain-text label the mouse can select."""
+    label = _wrapping_label(text)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 def panel() -> QFrame:
     """A framed panel (the theme draws it as a card)."""
     frame = QFrame()
     frame.setObjectName("panel")
     return frame
+
+
+
+def column_layout(widget: QWidget, margins: tuple[int, int, int, int] = (0, 0, 0, 0), spacing: int = 6) -> QVBoxLayout:
+    """A vertical layout on ``widget``, flush with its edges unless ``margins`` (left, top, right, bottom)."""
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(*margins)
+    layout.setSpacing(spacing)
+    return layout
