@@ -130,8 +130,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.add_model_file_action = file_menu.addAction("Add model file…", self.create_tab.model_picker.choose_model_file)
-        self.add_model_folder_action = file_menu.addAction("Add model folder…", self.create_tab.model_picker.choose_model_folder)
+        picker = self.create_tab.model_picker
+        self.add_model_file_action = file_menu.addAction("Add model file…", picker.choose_model_file)
+        self.add_model_folder_action = file_menu.addAction("Add model folder…", picker.choose_model_folder)
         file_menu.addSeparator()
         self.open_works_action = file_menu.addAction("Open works folder", self.open_works_folder)
         self.verify_action = file_menu.addAction("Verify file…", lambda: self.open_verify_dialog(None))

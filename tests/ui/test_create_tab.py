@@ -235,7 +235,8 @@ def test_empty_state_then_try_the_demo_model_builds_it_and_generates(qtbot, stud
     qtbot.mouseClick(tab.try_demo, Qt.MouseButton.LeftButton)
     assert not state.model_choice.show_empty_state and tab.stack.currentIndex() == 1
     assert state.model is not None and state.model.is_demo and not tab.model_picker.remove_model_action.isEnabled()
-    assert "demo" in tab.model_picker.model_combo.currentText().lower() and "abstract" in tab.model_picker.model_combo.currentText()
+    chosen = tab.model_picker.model_combo.currentText()
+    assert "demo" in chosen.lower() and "abstract" in chosen
     assert load_config()["default_model"] == "demo"
 
     texts: list[str] = []
