@@ -113,7 +113,7 @@ class CreateState(QObject):
         if self.options.sigmas not in sigma_schedules_for(sampler):
             self.options.sigmas = "default"
 
-    # -- LoRAs and images ---------------------------------------------------------------
+    # -- LoRAs -----------------------------------------------------------------------
 
     @property
     def loras(self) -> tuple[LoraSpec, ...]:
@@ -133,7 +133,6 @@ class CreateState(QObject):
             specs[index] = LoraSpec(path=specs[index].path, weight=float(weight))
             self._loras = tuple(specs)
             self.loras_changed.emit(self._loras)
-
 
     # -- results ------------------------------------------------------------------------
 
