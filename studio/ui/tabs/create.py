@@ -60,7 +60,7 @@ class CreateTab(QWidget):
         self.state = state
         self.bindings = Bindings()
         self.results = CreateResults(state, self)
-        #: The results grid and “Mint…”, here too: the mint flow and packaging/screenshots.py select through them.
+        #: The results grid and “Mint…” here too: the mint flow and screenshots.py select through them.
         self.grid, self.mint_button = self.results.grid, self.results.mint_button
         self.stack = empty_or_workspace(self, self._build_empty_page(), self._build_workspace())
         self.bind(state)
