@@ -131,7 +131,7 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     qtbot.waitUntil(lambda: window.wallet_state is not None, timeout=5_000)
     wallet = window.wallet_state
     assert not wallet.wallet.exists
-    wait_job(qtbot, wallet.import_phrase(TEST_PHRASE, PASSWORD, PASSWORD, count=2))
+    wait_job(qtbot, wallet.keys.import_phrase(TEST_PHRASE, PASSWORD, PASSWORD, count=2))
     if not wallet.wallet.is_unlocked:
         wait_job(qtbot, wallet.unlock(PASSWORD))
     qtbot.waitUntil(lambda: wallet.accounts.rowCount() == 2 and not wallet.busy, timeout=JOB_MS)

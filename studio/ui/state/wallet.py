@@ -184,7 +184,7 @@ class WalletState(QObject):
 
     # -- jobs ---------------------------------------------------------------------------
 
-    def _start(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
+    def start_job(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
         """Run `work(report, cancel)` on the pool; busy/progress follow it unless `quiet`.
 
         The job starts from the event loop, so a caller may connect to its signals after this
@@ -223,7 +223,8 @@ class WalletState(QObject):
         # slots connected after this one still have events queued: let them run first
         QTimer.singleShot(0, self, partial(self._alive.discard, job))
 
-    def _fail(self, exc: BaseException) -> None:
+    def show_failure(self, exc: BaseException) -> None:
+        """A job's failure, in the tab's error banner."""
         self.error = error_message(exc)
 
     def dismiss_error(self) -> None:
@@ -242,7 +243,8 @@ class WalletState(QObject):
             self.library = Library.default()
         return self.library
 
-    def _touch(self) -> None:
+    def touch(self) -> None:
+        """Something was done with the unlocked wallet: the idle lock counts from now."""
         if self.wallet.is_unlocked:
             self.wallet.touch()
 
@@ -307,7 +309,7 @@ class WalletState(QObject):
                 if status.usable else None
             return status, balances, session.history_entries()
 
-        job = self._start(f"Checking {self.network.name}", work)
+        job = self.start_job(f"Checking {self.network.name}", work)
         job.to(self).succeeded.connect(lambda result: self._on_refreshed(generation, result))
         job.to(self).failed.connect(lambda exc: self._on_refresh_failed(generation, exc))
         return job
@@ -349,7 +351,7 @@ class WalletState(QObject):
         def work(report: Report, _cancel: Any) -> None:
             wallet.unlock(password, progress=report)
 
-        job = self._start("Unlocking the wallet", work)
+        job = self.start_job("Unlocking the wallet", work)
         job.to(self).succeeded.connect(lambda _: self._after_lock_change(""))
         return job
 
@@ -378,7 +380,8 @@ class WalletState(QObject):
         self.notice = notice
         self._update_chain_status()
 
-    def _require_unlocked(self, what: str) -> None:
+    def require_unlocked(self, what: str) -> None:
+        """Refuse `what` (``"send"``, ``"sign"`` …) while the wallet is locked."""
         if not self.wallet.is_unlocked:
             self.unlocked = False
             self._update_chain_status()

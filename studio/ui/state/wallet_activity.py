@@ -69,9 +69,9 @@ class WalletActivity(QObject):
 
             return holdings(library, chain_id, owners)
 
-        job = state._start("Reading the accounts' NFTs", work, quiet=True)
+        job = state.start_job("Reading the accounts' NFTs", work, quiet=True)
         job.to(self).succeeded.connect(lambda rows: self._on_nfts(generation, rows))
-        job.to(self).failed.connect(state._fail)
+        job.to(self).failed.connect(state.show_failure)
         return job
 
     def _on_nfts(self, generation: int, rows: list[Any]) -> None:

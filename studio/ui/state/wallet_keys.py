@@ -27,7 +27,7 @@ class WalletKeys:
         """Run `work(report, cancel)` that writes the wallet; a new wallet's password is checked first."""
         if not self.state.wallet.exists:
             _check_new_password(password, repeat)
-        job = self.state._start(title, work)
+        job = self.state.start_job(title, work)
         state = self.state
 
         def done(_: Any) -> None:
@@ -87,13 +87,13 @@ class WalletKeys:
     def add_account(self, name: str | None = None, *, phrase: int | None = None) -> Job:
         """Derive the next account of a phrase (default: the current account's) while unlocked."""
         state = self.state
-        state._require_unlocked("add an account")
+        state.require_unlocked("add an account")
         if not state.has_phrase:
             raise InputError("This wallet has no recovery phrase to derive accounts from.",
                              hint="Import a key instead.")
-        state._touch()
+        state.touch()
         wallet, number = state.wallet, self.phrase_of() if phrase is None else phrase
-        job = state._start("Adding an account", lambda _r, _c: wallet.add_account(name or None, phrase=number))
+        job = state.start_job("Adding an account", lambda _r, _c: wallet.add_account(name or None, phrase=number))
 
         def added(account: Any) -> None:
             state.reload_accounts()
@@ -101,7 +101,7 @@ class WalletKeys:
             state.refresh()
 
         job.to(state).succeeded.connect(added)
-        job.to(state).failed.connect(state._fail)
+        job.to(state).failed.connect(state.show_failure)
         return job
 
     # -- secrets on request (the password is asked again) ----------------------------------
@@ -118,7 +118,7 @@ class WalletKeys:
         index = state.accounts.index_of(account or state.current_account)
         row = state.accounts.row(index) if index >= 0 else None
         of = row.address if row is not None and row.path else None
-        return state._start("Checking the password",
+        return state.start_job("Checking the password",
                             lambda report, _c: wallet.reveal_phrase(password, report, account=of))
 
     def export_keystore(self, address: str, password: str, destination: str | Path, *,
@@ -149,7 +149,7 @@ class WalletKeys:
             atomic_write_bytes(target, json.dumps(keystore).encode("utf-8"), mode=0o600)
             return target
 
-        return self.state._start(f"Exporting {row.name}", work)
+        return self.state.start_job(f"Exporting {row.name}", work)
 
 
 def _check_new_password(password: str, repeat: str | None) -> None:

@@ -77,7 +77,7 @@ class Transfers:
 
     def validate_send(self, to: str, amount_text: str) -> int:
         """Checks that need no node (locked, recipient, amount); returns the amount in wei."""
-        self.state._require_unlocked("send")
+        self.state.require_unlocked("send")
         value = parse_eth(amount_text, self.state.network.currency)
         if value < 0:
             raise InputError("An amount cannot be negative.")
@@ -94,7 +94,7 @@ class Transfers:
             raise InputError(f"The speed is one of {', '.join(SPEEDS)}.")
         sender = account or state.current_account
         state.account_row(sender)
-        state._touch()
+        state.touch()
         session, book = state.session, self.address_book()
 
         def work(report: "Report", _cancel: Any) -> "PreparedTx":
@@ -103,13 +103,13 @@ class Transfers:
             return session.prepare_send(recipient.address, value, account=sender, speed=speed, progress=report,
                                         label=recipient.label)
 
-        return state._start("Preparing the transaction", work)
+        return state.start_job("Preparing the transaction", work)
 
     def max_amount(self, to: str, *, account: str | None = None, speed: str = "normal") -> Job:
         """The most the account can send to ``to`` (its balance less the largest fee), in wei, read in
         the background; a recipient is needed because a contract may take more gas than a transfer."""
         state = self.state
-        state._require_unlocked("send")
+        state.require_unlocked("send")
         sender = account or state.current_account
         state.account_row(sender)
         session, book = state.session, self.address_book()
@@ -119,18 +119,18 @@ class Transfers:
             report(0.2, "Reading the balance and the fees")
             return session.max_sendable(session.resolve_recipient(to, book).address, account=sender, speed=speed)
 
-        return state._start("Working out the most you can send", work, quiet=True)
+        return state.start_job("Working out the most you can send", work, quiet=True)
 
     def send(self, prepared: "PreparedTx", *, confirmed: bool, timeout: float = 120.0,
              gas: "GasSettings | None" = None) -> Job:
         """Sign, broadcast and wait for the receipt; the result is a SendOutcome. Refreshes after.
         ``gas``: the advanced gas set in the preview (checked against the node before signing)."""
         state = self.state
-        state._require_unlocked("send")
+        state.require_unlocked("send")
         if prepared.preview.is_mainnet and not confirmed:
             raise InputError("This transaction is on a mainnet and was not confirmed. Nothing was signed.",
                              hint="Tick the confirmation in the preview.")
-        state._touch()
+        state.touch()
         session = state.session
 
         def work(report: "Report", cancel: Any) -> SendOutcome:
@@ -139,17 +139,17 @@ class Transfers:
             report(0.5, f"Sent {short_address(sent.tx_hash)}; waiting for it to be mined")
             return SendOutcome(sent, session.wait(sent, timeout=timeout, cancel=cancel))
 
-        job = state._start(prepared.preview.action, work)
+        job = state.start_job(prepared.preview.action, work)
         job.to(state).ended.connect(state.refresh)
         return job
 
     def _replace(self, what: str, title: str, work: Any) -> Job:
         """Send a replacement of a pending transaction (same nonce); the history is read again after."""
         state = self.state
-        state._require_unlocked(what)
-        state._touch()
-        job = state._start(title, work)
-        job.to(state).failed.connect(state._fail)
+        state.require_unlocked(what)
+        state.touch()
+        job = state.start_job(title, work)
+        job.to(state).failed.connect(state.show_failure)
         job.to(state).ended.connect(state.refresh)
         return job
 
@@ -189,9 +189,9 @@ class Transfers:
             return (f"{row.name} received {format_eth(FUNDING_WEI, currency)} from the devnet's test account "
                     f"{short_address(payer)}.")
 
-        job = state._start(f"Funding {row.name} from the devnet", work)
+        job = state.start_job(f"Funding {row.name} from the devnet", work)
         job.to(state).succeeded.connect(lambda message: setattr(state, "notice", str(message)))
-        job.to(state).failed.connect(state._fail)
+        job.to(state).failed.connect(state.show_failure)
         job.to(state).ended.connect(state.refresh)
         return job
 
@@ -199,12 +199,12 @@ class Transfers:
 
     def preview_message(self, message: str, account: str | None = None) -> "MessagePreview":
         """What will be signed (no node, no key: fine on the GUI thread)."""
-        self.state._require_unlocked("sign")
+        self.state.require_unlocked("sign")
         return self.state.session.preview_message(message, account or self.state.current_account)
 
     def sign_message(self, message: str, account: str | None = None) -> Job:
         """EIP-191 signature in the background; the result is 0x hex."""
         self.preview_message(message, account)
-        self.state._touch()
+        self.state.touch()
         session, who = self.state.session, account or self.state.current_account
-        return self.state._start("Signing the message", lambda _r, _c: session.sign_message(message, who))
+        return self.state.start_job("Signing the message", lambda _r, _c: session.sign_message(message, who))
