@@ -211,7 +211,8 @@ class MarketState(QObject):
                             f"{time.strftime('%H:%M:%S')}{where}")
         for model in self.models:
             model.collection_names = dict(snapshot.names)
-        self.listings.set_rows([self.cards.with_card(self._mark_opensea(snapshot.chain_id, i)) for i in snapshot.items])
+        with_card = self.cards.with_card
+        self.listings.set_rows([with_card(self._mark_opensea(snapshot.chain_id, i)) for i in snapshot.items])
         self._show_acting()
         self.cards.load(snapshot)
         self.synced.emit()
@@ -292,7 +293,7 @@ class MarketState(QObject):
     def label(self, item: MarketItem) -> str:
         return card_name(item.card, f"token {item.token_id}" if item.token_id is not None else "the unminted work")
 
-    # -- actions: listings ---------------------------------------------------------------------
+    # -- where the actions go, as the last read found it ---------------------------------------
 
     def marketplace(self) -> str:
         """The escrow marketplace of the network, as the last read found it."""
