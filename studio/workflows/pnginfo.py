@@ -70,7 +70,7 @@ def _studio_notes(recipe: Any, request: GenerationRequest) -> tuple[str, ...]:
     if len(request.control) < len(recipe.control):
         kept = {Path(unit.model).name for unit in request.control}
         missing = ", ".join(unit.model_name for unit in recipe.control if unit.model_name not in kept)
-        notes.append(f"The ControlNet models {missing} are not on this machine: their units were left out.")
+        notes.append(f"Control models not on this machine ({missing}): their units were left out.")
     if request.control:
         notes.append("Control units name their pictures by hash only: choose each unit's picture again.")
     return tuple(notes)
