@@ -123,6 +123,9 @@ def test_a_unit_missing_its_model_or_picture_is_refused_naming_the_unit(qtbot, w
     assert state.generate() is None and "Control unit 2: the control picture" in state.error
     second.image, second.start, second.end = first.image, 0.8, 0.3
     assert state.generate() is None and "Control unit 2: start 0.8 and end 0.3" in state.error
+    second.start, second.end, second.preprocessor = 0.0, 1.0, "canny"
+    second.low_threshold, second.high_threshold = 300, 100
+    assert state.generate() is None and "Control unit 2: the low Canny threshold is above the high one" in state.error
     assert state.lane.is_idle and not window.create_tab.error_banner.isHidden()
 
 

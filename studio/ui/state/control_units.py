@@ -93,13 +93,18 @@ class ControlUnitState(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(150)  # thresholds typed digit by digit make one map
         self._timer.timeout.connect(self.make_map)
-        for signal in (self.image_changed, self.preprocessor_changed, self.low_threshold_changed,
-                       self.high_threshold_changed):
-            signal.connect(self._map_inputs_changed)
+        self.image_changed.connect(self._map_inputs_changed)
+        self.preprocessor_changed.connect(self._map_inputs_changed)
+        self.low_threshold_changed.connect(self._thresholds_changed)
+        self.high_threshold_changed.connect(self._thresholds_changed)
 
     @property
     def label(self) -> str:
         return f"Control unit {self.number}"
+
+    def _thresholds_changed(self, _value: int) -> None:
+        if self.preprocessor == "canny":  # only Canny reads them
+            self._map_inputs_changed()
 
     def _map_inputs_changed(self, *_: Any) -> None:
         if self._map_job is not None:

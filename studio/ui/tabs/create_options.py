@@ -1,7 +1,8 @@
 """Parts of the Create tab for the options beyond the basic recipe: the schedule, clip skip and batch
 size next to the sampler, hires fix, variation and the ControlNet units (:class:`OptionsPanel`; the
 units' boxes in ``control_units``); styles and the prompt history under the prompt
-(:class:`PromptTools`); PNG Info with Send to Create (:class:`PngInfoPanel`). Each binds to the view-model in its own ``bind``."""
+(:class:`PromptTools`); PNG Info with Send to Create (:class:`PngInfoPanel`). Each binds to the
+view-model in its own ``bind``."""
 from __future__ import annotations
 
 from pathlib import Path
