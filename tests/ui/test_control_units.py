@@ -91,6 +91,19 @@ def test_a_units_canny_map_appears_and_follows_its_thresholds_and_preprocessor(q
     assert tuple(picture[75, 75]) == pytest.approx((200, 30, 30), abs=3)  # "none": the picture itself
 
 
+def test_a_map_asked_for_earlier_never_replaces_the_latest(qtbot, window, tmp_path: Path) -> None:
+    unit = window.create_state.options.control.add()
+    unit.preprocessor, unit.image = "canny", str(shapes(tmp_path / "shapes.png", 400))
+    slow = unit.make_map()  # a canny map of a large picture, then at once the picture itself
+    unit.preprocessor = "none"
+    latest = unit.make_map()
+    assert slow is not None and latest is not None and slow is not latest
+    qtbot.waitUntil(lambda: slow.state.value in ("done", "cancelled", "failed") and not unit.map_busy,
+                    timeout=30_000)
+    qtbot.wait(50)  # the slow job's queued answer, if it came last, is delivered by now
+    assert tuple(map_pixels(unit)[32, 32]) == pytest.approx((200, 30, 30), abs=3)  # the picture, halved
+
+
 def test_a_preprocessor_without_its_model_or_a_gone_picture_says_so_in_the_unit(qtbot, window,
                                                                                tmp_path: Path) -> None:
     panel, units = window.create_tab.options_panel.control_units, window.create_state.options.control
