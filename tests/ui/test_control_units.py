@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
 
 from studio.generation.engine import image_sha256
 from studio.ui.state.control_units import MAX_UNITS, ControlUnitState
@@ -71,7 +72,13 @@ def test_a_units_canny_map_appears_and_follows_its_thresholds_and_preprocessor(q
     box = panel.boxes[unit]
     assert box.map_view.isHidden() and "Choose a picture" in box.map_status.text()
     unit.preprocessor = "canny"
-    unit.image = str(shapes(tmp_path / "shapes.png"))
+    picture = shapes(tmp_path / "shapes.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(picture))])  # dropped on the unit: its picture (not a file to verify)
+    copy, left, none = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(box, QDragEnterEvent(QPoint(5, 5), copy, mime, left, none))
+    QApplication.sendEvent(box, QDropEvent(QPointF(5, 5), copy, mime, left, none))
+    assert unit.image == str(picture) and box.choose_image.text() == "shapes.png"
     qtbot.waitUntil(lambda: unit.map_image is not None, timeout=30_000)
     assert not box.map_view.isHidden() and not box.map_view.pixmap().isNull() and box.map_error_box.isHidden()
     edges = map_pixels(unit)

@@ -1,6 +1,6 @@
 """The Create tab's ControlNet section: one box per control unit (model, picture, preprocessor,
-weight, start/end, canny thresholds, and the thumbnail of the map its preprocessor makes), and a
-button that adds a unit. Each box binds to its :class:`ControlUnitState`; the panel follows the list."""
+weight, start/end, canny thresholds, and the thumbnail of the map its preprocessor makes; a picture
+dropped on the box becomes its picture), and a button that adds a unit. Each box binds to its :class:`ControlUnitState`; the panel follows the list."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
 from studio.generation.preprocessors import PREPROCESSORS
 from studio.ui.binding import Bindings
 from studio.ui.state.control_units import MAP_THUMBNAIL_SIDE, MAX_UNITS, ControlUnits, ControlUnitState
+from studio.ui.widgets.file_drop import FileDropFilter
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
 CONTROL_FILTER = "ControlNet or T2I-Adapter (*.safetensors);;All files (*)"
@@ -72,7 +73,8 @@ class ControlUnitBox(QFrame):
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         self.choose_image = QPushButton()
-        self.choose_image.setToolTip("The picture the unit reads: an edge map, a depth map or any image to preprocess")
+        self.choose_image.setToolTip("The picture the unit reads: an edge map, a depth map or any image to preprocess "
+                                     "(or drop one on the unit)")
         self.preprocessor = QComboBox()
         for key in PREPROCESSORS:
             self.preprocessor.addItem(PREPROCESSOR_LABELS.get(key, key.capitalize()), key)
@@ -120,6 +122,8 @@ class ControlUnitBox(QFrame):
         column.addWidget(self.map_view, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.map_status)
         column.addWidget(self.map_error_box)
+        self.drop = FileDropFilter(self)  # a picture dropped on the unit is its picture, not a file to verify
+        self.drop.watch(self)
         self._bind(unit, units)
 
     def _bind(self, unit: ControlUnitState, units: ControlUnits) -> None:
@@ -144,6 +148,7 @@ class ControlUnitBox(QFrame):
         b.connect(self.model_file_action.triggered, lambda: self._choose_model(unit, folder=False))
         b.connect(self.model_folder_action.triggered, lambda: self._choose_model(unit, folder=True))
         b.connect(self.choose_image.clicked, lambda: self._choose_image(unit))
+        b.connect(self.drop.files_dropped, lambda paths: setattr(unit, "image", str(paths[0])))
         b.connect(self.remove_button.clicked, lambda: units.remove(unit))
 
     def _show_model(self, path: str) -> None:
