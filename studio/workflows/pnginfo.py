@@ -68,7 +68,11 @@ def _studio_notes(recipe: Any, request: GenerationRequest) -> tuple[str, ...]:
     if recipe.init_image_hash is not None:
         notes.append("The work was made from an input picture, which a recipe names by hash only: choose it again.")
     if len(request.control) < len(recipe.control):
-        notes.append("Control units need their pictures (and models) again: they were left out.")
+        kept = {Path(unit.model).name for unit in request.control}
+        missing = ", ".join(unit.model_name for unit in recipe.control if unit.model_name not in kept)
+        notes.append(f"Control models not on this machine ({missing}): their units were left out.")
+    if request.control:
+        notes.append("Control units name their pictures by hash only: choose each unit's picture again.")
     return tuple(notes)
 
 

@@ -131,8 +131,8 @@ def request_from_recipe(recipe: Recipe, *, inputs: Mapping[str, Any] | None = No
     for index, unit in enumerate(recipe.control):
         model = weights_file(unit.model_name, unit.model_sha256, "ControlNet model")
         image = picture(f"control{index}", unit.image_sha256)
-        if model is None or image is None:
-            continue
+        if model is None:  # not strict: a unit whose model is missing is left out; one without its picture is
+            continue       # kept for the form (Send to Create), its picture to choose again
         control.append(ControlUnit(model=model, image=image, preprocessor=unit.preprocessor, weight=unit.weight,
                                    start=unit.start, end=unit.end, low_threshold=unit.low_threshold,
                                    high_threshold=unit.high_threshold))

@@ -151,7 +151,7 @@ class CreateState(QObject):
         self.lane = lane
         self.background = background
         self.results = ResultsModel(self)
-        self.options = CreateOptions(self)
+        self.options = CreateOptions(self, background=background, model_folders=config.model_folders)
         self.plot = GridPlot(self)
         self._png_request: GenerationRequest | None = None
         self._png_notes: tuple[str, ...] = ()
