@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from studio.errors import Cancelled, InputError, ModelError, NotFound
-from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
+from studio.errors import InputError, NotFound
+from studio.generation.backends import RunReport, as_backend
 from studio.generation.request import GenerationRequest, LoraSpec
-from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, save_work
-from studio.workflows.journal import append_done, file_sha256, finished_indexes, keep_plan, read_done, read_plan
+from studio.workflows.generate import AUTO, SavedWork
+from studio.workflows.journal import JournalItem, JournalProgress, JournalRun, keep_plan, read_plan, run_journal
 from studio.workflows.requests import parse_size, request_for_model
 
 if TYPE_CHECKING:
@@ -68,49 +68,8 @@ class BatchDefaults:
 
 
 @dataclass(frozen=True)
-class BatchItem:
-    index: int
-    file: str
-    request: GenerationRequest
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Where a batch is: ``done`` of ``total`` images (``skipped`` by an earlier run), per worker."""
-
-    done: int
-    total: int
-    skipped: int = 0
-    failed: int = 0
-    eta_s: float | None = None
-    workers: tuple[WorkerStatus, ...] = ()
-    run: RunProgress | None = None
-
-    @property
-    def fraction(self) -> float:
-        run = self.run
-        partial = run.step.step / run.step.steps if run is not None and run.step is not None and run.step.steps else 0.0
-        return min(1.0, (self.done + self.failed + partial) / self.total) if self.total else 1.0
-
-    @property
-    def text(self) -> str:
-        line = f"{self.done}/{self.total} images"
-        if len(self.workers) > 1 or (self.workers and self.workers[0].node != "this computer"):
-            working = sum(1 for w in self.workers if w.state in ("working", "idle"))
-            line += f" · {working} worker{'s' if working != 1 else ''}"
-        if self.failed:
-            line += f" · {self.failed} failed"
-        if self.eta_s is not None and self.done < self.total:
-            line += f" · ETA {self.eta_s:.0f} s"
-        return line
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    folder: Path
-    items: tuple[BatchItem, ...]
-    generated: int            # in this run (the rest were made before)
-    report: RunReport
+class BatchResult(JournalRun):
+    items: tuple[JournalItem, ...]
 
 
 # ---------------------------------------------------------------------- the file
@@ -180,7 +139,7 @@ def _row(cells: dict[str, str]) -> PromptRow:
 
 # ---------------------------------------------------------------------- the run
 
-def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[BatchItem]:
+def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[JournalItem]:
     """Every row as a one-image request with all its settings decided (each checked by ``backend``)."""
     width = max(4, len(str(len(rows))))
     items = []
@@ -200,11 +159,11 @@ def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, bas
             backend.validate(request)
         except InputError as exc:
             raise InputError(f"Prompt {index + 1} (“{row.prompt[:40]}”): {exc.message}", hint=exc.hint) from exc
-        items.append(BatchItem(index, f"{index + 1:0{width}d}.png", request))
+        items.append(JournalItem(index, f"{index + 1:0{width}d}.png", request))
     return items
 
 
-def _document(items: list[BatchItem], base_seed: int, loras: tuple[LoraSpec, ...]) -> dict[str, Any]:
+def _document(items: list[JournalItem], base_seed: int, loras: tuple[LoraSpec, ...]) -> dict[str, Any]:
     return {"version": PLAN_VERSION, "seed": base_seed, "loras": [str(s.path) + f":{s.weight:g}" for s in loras],
             "items": [{"index": i.index, "file": i.file, "prompt": i.request.prompt,
                        "negative_prompt": i.request.negative_prompt, "model": i.request.model, "seed": i.request.seed,
@@ -213,8 +172,8 @@ def _document(items: list[BatchItem], base_seed: int, loras: tuple[LoraSpec, ...
 
 
 def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library: "Library | None",
-                   defaults: BatchDefaults = BatchDefaults(), progress: Callable[[BatchProgress], None] | None = None,
-                   cancel: Any = None, on_saved: Callable[[BatchItem, SavedWork], None] | None = None,
+                   defaults: BatchDefaults = BatchDefaults(), progress: Callable[[JournalProgress], None] | None = None,
+                   cancel: Any = None, on_saved: Callable[[JournalItem, SavedWork], None] | None = None,
                    signer: Any = None, c2pa: Any = AUTO, preview_every: int = 0,
                    on_report: Callable[[RunReport], None] | None = None) -> BatchResult:
     """Make one work per row into ``out_dir`` on ``engine`` (this computer's engine, or a backend such
@@ -234,36 +193,8 @@ def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library
     items = plan_batch(rows, defaults, backend, base_seed)
     keep_plan(out_dir, PLAN_FILE, _document(items, base_seed, defaults.loras), version=PLAN_VERSION,
               what="prompt batch plan", kind="prompt batch", fields=("seed", "loras", "items"))
-    finished = finished_indexes(out_dir, ((i.index, i.file) for i in items), read_done(out_dir))
-    skipped = len(finished)
-    credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
-    by_index = {item.index: item for item in items}
-    generated = 0
-
-    def keep(made: TaskResult) -> None:
-        nonlocal generated
-        item = by_index[made.task.key]
-        work = save_work(made.result, out_dir / item.file, library=library, signer=signer, c2pa=credentials)
-        append_done(out_dir, item.index, item.file, file_sha256(work.path))
-        finished.add(item.index)
-        generated += 1
-        if on_saved is not None:
-            on_saved(item, work)
-
-    def on_run(run: RunProgress) -> None:
-        if progress is not None:
-            progress(BatchProgress(skipped + run.done, len(items), skipped, run.failed, run.eta_s, run.workers, run))
-
-    tasks = [GenerationTask(i.index, i.request) for i in items if i.index not in finished]
-    try:
-        report = backend.run_tasks(tasks, on_result=keep, progress=on_run, cancel=cancel, preview_every=preview_every)
-    except Cancelled:
-        raise Cancelled(f"Stopped after {len(finished)} of {len(items)} images; run again to continue.") from None
-    if on_report is not None:
-        on_report(report)
-    if report.failures:
-        first = report.failures[0]
-        raise ModelError(f"{len(report.failures)} of {len(items)} images could not be made (#{first.key + 1} on "
-                         f"{first.node}: {first.message}); the other {len(finished)} are saved.",
-                         hint="Run the same command again to make the missing ones.")
-    return BatchResult(out_dir, tuple(items), generated, report)
+    run = run_journal(items, out_dir, backend, library=library, noun="images",
+                      again="Run the same command again to make the missing ones.", signer=signer, c2pa=c2pa,
+                      progress=progress, cancel=cancel, preview_every=preview_every, on_saved=on_saved,
+                      on_report=on_report)
+    return BatchResult(run.folder, run.generated, run.report, tuple(items))
