@@ -3,7 +3,9 @@
 The file holds one prompt per line (blank lines and lines starting with ``#`` are skipped), or,
 named ``*.csv``, a header row and one row per image: ``prompt`` (required) and optionally
 ``negative``, ``seed``, ``size`` (WxH, or one number) or ``width`` and ``height``, ``model``,
-``steps``, ``guidance`` and ``scheduler``; an empty cell takes the run's default.
+``steps``, ``guidance`` and ``scheduler``; an empty cell takes the run's default. Each row is read
+as a :class:`~studio.provenance.foreign.RecipeSummary` (source ``prompts file``; its column
+``negative`` is the ``negative_prompt``).
 
 The run is a journal in its folder (studio.workflows.journal): ``batch.json`` (every image's full
 settings and seed, written once), ``progress.log`` and the works, ``0001.png``... Each image is
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from studio.errors import InputError, NotFound
 from studio.generation.backends import RunReport, as_backend
 from studio.generation.request import GenerationRequest, LoraSpec
+from studio.provenance.foreign import RecipeSummary
 from studio.workflows.generate import AUTO, SavedWork
 from studio.workflows.journal import JournalItem, JournalProgress, JournalRun, keep_plan, read_plan, run_journal
 from studio.workflows.requests import parse_size, request_for_model
@@ -34,22 +37,8 @@ PLAN_FILE = "batch.json"
 PLAN_VERSION = 1
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ROWS = 100_000
+SOURCE = "prompts file"
 CSV_COLUMNS = ("prompt", "negative", "seed", "size", "width", "height", "model", "steps", "guidance", "scheduler")
-
-
-@dataclass(frozen=True)
-class PromptRow:
-    """One image of the file; None takes the run's default."""
-
-    prompt: str
-    negative: str | None = None
-    seed: int | None = None
-    width: int | None = None
-    height: int | None = None
-    model: str | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ class BatchDefaults:
     """What a row leaves empty: the command's options (None: the model's own default)."""
 
     model: str = "demo"
-    negative: str = ""
+    negative_prompt: str = ""
     seed: int | None = None       # the first image's seed; image i uses seed + i (random when None)
     width: int | None = None
     height: int | None = None
@@ -74,7 +63,7 @@ class BatchResult(JournalRun):
 
 # ---------------------------------------------------------------------- the file
 
-def read_prompts(path: Path) -> list[PromptRow]:
+def read_prompts(path: Path) -> list[RecipeSummary]:
     """The rows of a prompts file (plain lines, or CSV for ``*.csv``); InputError names a bad row."""
     path = Path(path)
     if not path.is_file():
@@ -87,7 +76,8 @@ def read_prompts(path: Path) -> list[PromptRow]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name} is not a readable UTF-8 text file ({exc}).") from exc
     rows = _csv_rows(text, path.name) if path.suffix.lower() == ".csv" else \
-        [PromptRow(line.strip()) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        [RecipeSummary(SOURCE, line.strip()) for line in text.splitlines()
+         if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
         raise InputError(f"{path.name} holds no prompt.", hint="Write one prompt per line.")
     if len(rows) > MAX_ROWS:
@@ -95,7 +85,7 @@ def read_prompts(path: Path) -> list[PromptRow]:
     return rows
 
 
-def _csv_rows(text: str, name: str) -> list[PromptRow]:
+def _csv_rows(text: str, name: str) -> list[RecipeSummary]:
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     if "prompt" not in columns:
@@ -105,7 +95,7 @@ def _csv_rows(text: str, name: str) -> list[PromptRow]:
     if unknown:
         raise InputError(f"{name} has columns the studio does not know: {', '.join(unknown)}.",
                          hint="Known columns: " + ", ".join(CSV_COLUMNS) + ".")
-    rows: list[PromptRow] = []
+    rows: list[RecipeSummary] = []
     for number, raw in enumerate(reader, start=2):
         if len(rows) > MAX_ROWS:
             break
@@ -119,7 +109,7 @@ def _csv_rows(text: str, name: str) -> list[PromptRow]:
     return rows
 
 
-def _row(cells: dict[str, str]) -> PromptRow:
+def _row(cells: dict[str, str]) -> RecipeSummary:
     if not cells.get("prompt"):
         raise InputError("the prompt is empty.")
     width = height = None
@@ -131,15 +121,17 @@ def _row(cells: dict[str, str]) -> PromptRow:
         height = int(cells["height"])
     if (width is None) != (height is None):
         raise InputError("give both width and height, or a size.")
-    return PromptRow(cells["prompt"], cells.get("negative") or None,
-                     int(cells["seed"]) if cells.get("seed") else None, width, height, cells.get("model") or None,
-                     int(cells["steps"]) if cells.get("steps") else None,
-                     float(cells["guidance"]) if cells.get("guidance") else None, cells.get("scheduler") or None)
+    return RecipeSummary(SOURCE, cells["prompt"], cells.get("negative") or "",
+                     seed=int(cells["seed"]) if cells.get("seed") else None,
+                     steps=int(cells["steps"]) if cells.get("steps") else None,
+                     guidance=float(cells["guidance"]) if cells.get("guidance") else None,
+                     scheduler=cells.get("scheduler") or None, width=width, height=height,
+                     model=cells.get("model") or None)
 
 
 # ---------------------------------------------------------------------- the run
 
-def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[JournalItem]:
+def plan_batch(rows: list[RecipeSummary], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[JournalItem]:
     """Every row as a one-image request with all its settings decided (each checked by ``backend``)."""
     width = max(4, len(str(len(rows))))
     items = []
@@ -153,7 +145,7 @@ def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, bas
             guidance=row.guidance if row.guidance is not None else defaults.guidance,
             scheduler=row.scheduler or defaults.scheduler, width=row.width or defaults.width or None,
             height=row.height or defaults.height or None,
-            negative_prompt=row.negative if row.negative is not None else defaults.negative,
+            negative_prompt=row.negative_prompt or defaults.negative_prompt,
             seed=row.seed if row.seed is not None else base_seed + index, count=1, loras=defaults.loras)
         try:
             backend.validate(request)
@@ -171,7 +163,7 @@ def _document(items: list[JournalItem], base_seed: int, loras: tuple[LoraSpec, .
                        "guidance": i.request.guidance, "scheduler": i.request.scheduler} for i in items]}
 
 
-def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library: "Library | None",
+def generate_batch(rows: list[RecipeSummary], out_dir: Path, engine: Any, *, library: "Library | None",
                    defaults: BatchDefaults = BatchDefaults(), progress: Callable[[JournalProgress], None] | None = None,
                    cancel: Any = None, on_saved: Callable[[JournalItem, SavedWork], None] | None = None,
                    signer: Any = None, c2pa: Any = AUTO, preview_every: int = 0,
