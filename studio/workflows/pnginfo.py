@@ -92,7 +92,7 @@ def _foreign_request(foreign: Any, text: dict[str, str]) -> tuple[GenerationRequ
     from studio.provenance.foreign import a1111_fields, comfyui_scheduler
 
     notes: list[str] = []
-    values: dict[str, Any] = {"prompt": foreign.prompt, "negative_prompt": foreign.negative}
+    values: dict[str, Any] = {"prompt": foreign.prompt, "negative_prompt": foreign.negative_prompt}
     for name in ("seed", "steps", "guidance", "width", "height"):
         value = getattr(foreign, name)
         if value is not None:
@@ -102,10 +102,10 @@ def _foreign_request(foreign: Any, text: dict[str, str]) -> tuple[GenerationRequ
     fields = a1111_fields(text.get("parameters", "")) if foreign.source == "a1111" else {}
     schedule = fields.get("Schedule type") or (comfyui_scheduler(text.get("prompt")) if foreign.source == "comfyui"
                                                else None)
-    if foreign.sampler:
-        found = sampler_from_name(foreign.sampler, schedule)
+    if foreign.scheduler:
+        found = sampler_from_name(foreign.scheduler, schedule)
         if found is None:
-            notes.append(f"The sampler “{foreign.sampler}” is not one the studio has; Euler is used.")
+            notes.append(f"The sampler “{foreign.scheduler}” is not one the studio has; Euler is used.")
         else:
             values["scheduler"], values["sigmas"] = found
     for key, cast, target in (("Clip skip", int, "clip_skip"), ("Variation seed", int, "variation_seed"),

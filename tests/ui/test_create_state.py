@@ -165,14 +165,14 @@ def test_an_added_model_can_be_taken_off_the_list_and_the_demo_cannot(qtbot, sta
 
 
 def test_settings_from_other_tools_pick_the_sampler_by_any_of_its_names(state: CreateState) -> None:
-    assert state.apply_settings("a fox", sampler="Euler a") == []
+    assert state.apply_settings("a fox", scheduler="Euler a") == []
     assert state.scheduler == "euler_a"
-    assert state.apply_settings("a fox", sampler="DPM++ 2M Karras") == []
+    assert state.apply_settings("a fox", scheduler="DPM++ 2M Karras") == []
     assert (state.scheduler, state.options.sigmas) == ("dpmpp_2m", "karras")
     assert state.build_request().sigmas == "karras"
-    assert state.apply_settings("a fox", sampler="dpmpp_2m_sde") == [] and state.scheduler == "dpmpp_2m_sde"
+    assert state.apply_settings("a fox", scheduler="dpmpp_2m_sde") == [] and state.scheduler == "dpmpp_2m_sde"
     assert state.options.sigmas == "default"
     state.options.sigmas = "exponential"
-    state.apply_settings("a fox", sampler="Euler a")  # Euler a walks only its own schedule
+    state.apply_settings("a fox", scheduler="Euler a")  # Euler a walks only its own schedule
     assert (state.scheduler, state.options.sigmas) == ("euler_a", "default")
-    assert "not offered" in state.apply_settings("a fox", sampler="Restart")[0]
+    assert "not offered" in state.apply_settings("a fox", scheduler="Restart")[0]

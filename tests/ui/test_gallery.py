@@ -442,7 +442,7 @@ def test_use_settings_sends_the_recipe_another_tool_wrote(qtbot, tab: GalleryTab
     pane.use_settings.click()
     assert len(recipes) == 1
     recipe = recipes[0]
-    assert (recipe.prompt, recipe.negative, recipe.seed, recipe.steps, recipe.guidance, recipe.sampler,
+    assert (recipe.prompt, recipe.negative_prompt, recipe.seed, recipe.steps, recipe.guidance, recipe.scheduler,
             recipe.width, recipe.height) == ("a lighthouse at dawn", "blurry", 1234, 23, 6.5, "Euler a", 64, 48)
 
 

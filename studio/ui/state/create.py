@@ -640,18 +640,19 @@ class CreateState(QObject):
         if isinstance(job, (GenerationJob, UpscaleJob, GridJob)):
             self.job_finished.emit(job)
 
-    def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,
-                       guidance: float | None = None, sampler: str | None = None, width: int | None = None,
-                       height: int | None = None) -> list[str]:
+    def apply_settings(self, prompt: str, negative_prompt: str = "", seed: int | None = None,
+                       steps: int | None = None, guidance: float | None = None, scheduler: str | None = None,
+                       width: int | None = None, height: int | None = None) -> list[str]:
         """Fill the form from a recipe read elsewhere (the Verify dialog's "Use these settings").
 
-        Values left None keep the form's; a sampler the current model does not offer is skipped.
+        Values left None keep the form's; a scheduler the current model does not offer is skipped
+        (``scheduler``: the studio's key, or another tool's sampler name such as "DPM++ 2M Karras").
         Returns one sentence per value that was not applied, for the caller to show.
         """
         from studio.generation.schedulers import SCHEDULERS
 
         skipped = []
-        self.prompt, self.negative_prompt = prompt, negative
+        self.prompt, self.negative_prompt = prompt, negative_prompt
         if seed is not None:
             self.random_seed = False
             self.seed = int(seed) % 2**32
@@ -659,17 +660,17 @@ class CreateState(QObject):
             self.steps = int(steps)
         if guidance is not None and guidance >= 0:
             self.guidance = float(guidance)
-        if sampler:
+        if scheduler:
             from studio.generation.schedulers import sampler_from_name
 
-            found = sampler_from_name(sampler)
+            found = sampler_from_name(scheduler)
             key = found[0] if found is not None else None
             if key is not None and key in self._schedulers:
                 self.scheduler = key
                 if found is not None:  # "DPM++ 2M Karras": the sampler and its sigma schedule
                     self.options.sigmas = found[1]
             else:
-                skipped.append(f"The sampler “{sampler}” is not offered for this model; "
+                skipped.append(f"The sampler “{scheduler}” is not offered for this model; "
                                f"{SCHEDULERS.get(self.scheduler, self.scheduler)} is kept.")
         if width and height and width > 0 and height > 0:
             self.width, self.height = int(width) // 8 * 8 or 8, int(height) // 8 * 8 or 8

@@ -212,7 +212,8 @@ class GalleryState(QObject):
     busy_changed = Signal(bool)
     progress_changed = Signal(str)
     #: "Use settings": the selected work's recipe for the Create tab: a studio Recipe, or the
-    #: ForeignMetadata another tool wrote (prompt, negative, seed, steps, guidance, sampler, width, height).
+    #: ForeignMetadata another tool wrote (both name prompt, negative_prompt, seed, steps, guidance,
+    #: scheduler, width and height alike).
     use_settings_requested = Signal(object)
     #: "Mint…": the files of the chosen works not minted yet (list[Path]), for the mint dialog.
     mint_requested = Signal(object)
