@@ -315,3 +315,51 @@ def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_to
     assert metadata["provenance"]["schema"] == manifest.schema and metadata["provenance"]["signer"] is None
     assert (minted.work.prompt, minted.work.model, minted.work.pixel_hash) == \
         ("a lighthouse", "demo", manifest.pixel_hash)
+
+
+def test_a_work_of_the_library_mints_from_its_record_with_the_same_provenance_as_its_file(mint, store, library,
+                                                                                        tmp_path):
+    """By id, the token's metadata (the manifest recorded when the work was saved) is what minting
+    the file would have written."""
+    from PIL import Image
+
+    from studio.provenance.embed import write_png_with_provenance
+    from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
+    from studio.workflows.library import add_saved_work
+
+    image = Image.new("RGB", (16, 16), (70, 20, 30))
+    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a harbour",
+                        negative_prompt="", seed=8, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
+                        pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+    path = tmp_path / "harbour.png"
+    write_png_with_provenance(image, path, SignedManifest(manifest), parameters="a harbour")
+    work = add_saved_work(library, path, owned=False)
+    (minted,) = mint([MintItem.of_work(work, "Harbour")]).minted
+    assert minted.work == work and minted.token.media_cid == _media_cid(path)
+    metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
+    assert metadata["name"] == "Harbour" and metadata["provenance"]["manifest"] == manifest.to_dict()
+    assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
+
+
+def test_a_work_whose_file_changed_since_it_was_saved_is_refused_before_anything_is_stored(mint, store, library,
+                                                                                            works):
+    from PIL import Image
+
+    from studio.storage.cid import Cid
+    from studio.workflows.library import add_saved_work
+
+    work = add_saved_work(library, works[0], owned=False)
+    Image.new("RGB", (32, 24), (1, 2, 3)).save(works[0])
+    with pytest.raises(InputError, match=f"The file of work {work.id} \\(work-0.png\\) changed since it was saved") \
+            as refused:
+        mint([MintItem.of_work(work, "Edited")])
+    assert "as a new work" in (refused.value.hint or "")
+    assert library.attempts(work_id=work.id) == [] and library.tokens_of_work(work.id) == []
+    assert not store.has(Cid.parse(_media_cid(works[0])))
+    works[0].unlink()
+    with pytest.raises(NotFound):  # a file gone since: said as such, nothing stored either
+        mint([MintItem.of_work(work, "Gone")])
+    library.trash_works([work.id])
+    with pytest.raises(NotFound, match=f"Work {work.id} is not in the library \\(it is in the trash\\)"):
+        mint([MintItem.of_work(work, "Trashed")])
