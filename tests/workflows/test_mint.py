@@ -294,19 +294,25 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
     assert result.minted[0].recovered is (replacement == "speed_up")
 
 
-def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_token(mint, store, library, tmp_path):
+def _studio_png(path: Path, prompt: str, seed: int, colour: tuple[int, int, int]):
+    """A 16x16 PNG carrying an unsigned studio manifest; returns the manifest."""
     from PIL import Image
 
     from studio.provenance.embed import write_png_with_provenance
     from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
 
-    image = Image.new("RGB", (16, 16), (10, 20, 30))
+    image = Image.new("RGB", (16, 16), colour)
     manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
-                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a lighthouse",
-                        negative_prompt="", seed=7, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
-                        pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt=prompt,
+                        negative_prompt="", seed=seed, steps=2, guidance=6.5, scheduler="euler_a", width=16,
+                        height=16, pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+    write_png_with_provenance(image, path, SignedManifest(manifest), parameters=prompt)
+    return manifest
+
+
+def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_token(mint, store, library, tmp_path):
     path = tmp_path / "lighthouse.png"
-    write_png_with_provenance(image, path, SignedManifest(manifest), parameters="a lighthouse")
+    manifest = _studio_png(path, "a lighthouse", 7, (10, 20, 30))
     (minted,) = mint([MintItem(path, "Lighthouse")]).minted
     metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
     assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
@@ -321,19 +327,10 @@ def test_a_work_of_the_library_mints_from_its_record_with_the_same_provenance_as
                                                                                         tmp_path):
     """By id, the token's metadata (the manifest recorded when the work was saved) is what minting
     the file would have written."""
-    from PIL import Image
-
-    from studio.provenance.embed import write_png_with_provenance
-    from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
     from studio.workflows.library import add_saved_work
 
-    image = Image.new("RGB", (16, 16), (70, 20, 30))
-    manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
-                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a harbour",
-                        negative_prompt="", seed=8, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
-                        pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
     path = tmp_path / "harbour.png"
-    write_png_with_provenance(image, path, SignedManifest(manifest), parameters="a harbour")
+    manifest = _studio_png(path, "a harbour", 8, (70, 20, 30))
     work = add_saved_work(library, path, owned=False)
     (minted,) = mint([MintItem.of_work(work, "Harbour")]).minted
     assert minted.work == work and minted.token.media_cid == _media_cid(path)
