@@ -447,6 +447,17 @@ def test_locked_wallet_missing_collection_and_empty_name_are_refused_before_any_
     assert dialog.state.stage == FORM
 
 
+def test_works_gone_from_the_library_are_left_out_and_the_dialog_says_so(qtbot, wallet_state, library,
+                                                                          works) -> None:
+    from studio.workflows.library import add_saved_work
+
+    kept = add_saved_work(library, works[0], owned=False)
+    dialog = open_dialog(qtbot, wallet_state, library, [kept.id, kept.id + 100])
+    assert [draft.work for draft in dialog.state.drafts] == [kept] and dialog.works.count() == 1
+    assert "no longer in the library" in dialog.error.text() and dialog.error.isVisible()
+    assert dialog.state.drafts[0].name == "work-0"  # a file without a recipe is named after itself
+
+
 def test_trait_values_that_read_as_numbers_become_numbers() -> None:
     assert [trait_value(v) for v in ("1", "-3", "2.5", "calm", " 7 ", "1e3", "v2")] == [1, -3, 2.5, "calm", 7,
                                                                                          "1e3", "v2"]

@@ -183,6 +183,7 @@ class MintDialog(MintFlowDialog):
         b.connect(state.gate.requested, self._show_preview)
         self._show_stage(state.stage)
         self._show_busy(state.busy)
+        show_error(self.error, state.error)  # e.g. works gone from the library since they were chosen
 
     # -- the form --------------------------------------------------------------------------------
 
