@@ -7,9 +7,9 @@
 Steps for each call: find each work (a work of the library, by id: its file, SHA-256 and embedded
 provenance manifest come from its record; a file: read, hashed and recorded), whose manifest goes
 whole, with its signature and signer, into the token's metadata; upload the image (its bytes
-hashed once there and refused if they no longer match the library's SHA-256) and then its metadata
-JSON (attempt "uploaded" with both CIDs), prepare the
-transaction (simulated, fees estimated: the preview), send it and record "sent" with its hash
+hashed once there and refused if they no longer match the library's SHA-256) and then its
+metadata JSON (attempt "uploaded" with both CIDs), prepare the transaction (simulated, fees
+estimated: the preview), send it and record "sent" with its hash
 *before* waiting, wait for the receipt, then record the tokens and "minted" in one transaction
 of the library. One work mints alone (its metadata file is the commitment); several mint as one
 batch committed to a UnixFS directory of their metadata files named ``0``..``n-1``.
@@ -87,7 +87,7 @@ class MintItem:
     def of_work(cls, work: Work, name: str, description: str = "",
                 attributes: Sequence[tuple[str, str | int | float]] = (), license: str = "all-rights-reserved",
                 royalty_bps: int | None = None) -> "MintItem":
-        """The item for a work of the library (the mint dialog's, the Gallery's)."""
+        """The item for a work of the library (what the mint dialog mints)."""
         return cls(Path(work.path), name, description, tuple(attributes), license, royalty_bps, work_id=work.id)
 
     def __post_init__(self) -> None:
