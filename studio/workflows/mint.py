@@ -154,10 +154,12 @@ class MintResult:
 @dataclass
 class MintEntry:
     """One work during a mint (or a lazy listing): its item, its library record, and once built,
-    its token metadata and CIDs."""
+    its token metadata and CIDs. ``data``: the file's bytes when they were read (and hashed) to find
+    the work; a work of the library named by id is read once, at the upload."""
 
     item: MintItem
     work: Work
+    data: bytes | None = None
     media_cid: str = ""
     metadata: bytes = b""
     metadata_cid: str = ""
@@ -336,32 +338,38 @@ def read_work_file(item: MintItem, library: Library) -> MintEntry:
     except OSError as exc:
         raise InputError(f"The work {item.path} could not be read ({exc.strerror or exc}).") from exc
     sha256 = content_sha256(data)
-    manifest, summary = embedded_provenance(data, item.path.name)
+    manifest_json = embedded_manifest_json(data, item.path.name)
+    manifest, summary = manifest_provenance(manifest_json)
     if item.provenance is None and summary is not None:
         item = replace(item, provenance=summary)
     known = library.work_by_sha256(sha256)
     if known is not None:
-        return MintEntry(item, known)
+        return MintEntry(item, known, data)
     width, height = _image_size(item.path)
     if manifest is not None:
         prompt, model, pixels = manifest.prompt, manifest.model_name, manifest.pixel_hash
     else:
         (prompt, model), pixels = _recipe(item.path), None
     work = library.add_work(Work(UNSAVED, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
-                                 item.path.stat().st_mtime, width, height))
-    return MintEntry(item, work)
+                                 item.path.stat().st_mtime, width, height),
+                            manifest_json=manifest_json if manifest is not None else None)
+    return MintEntry(item, work, data)
 
 
 def _recorded_entry(item: MintItem, library: Library) -> MintEntry:
     """A work of the library as its record has it: its file, and the provenance of the manifest
-    recorded when it was saved (the file itself is read once, at the upload)."""
+    recorded when it was saved (the file is read for it only when the record holds none; it is
+    hashed once, at the upload)."""
     work = library.work(item.work_id) if item.work_id is not None else None
     if work is None or work.in_trash:
         raise NotFound(f"Work {item.work_id} is not in the library{' (it is in the trash)' if work else ''}.",
                        hint="Choose the works to mint in the Gallery or the Create tab again.")
     provenance = item.provenance
     if provenance is None:
-        provenance = manifest_provenance(library.work_manifest(work.id))[1]
+        manifest_json = library.work_manifest(work.id)
+        if manifest_json is None:  # a plain image, or one recorded without its manifest: the file says
+            manifest_json = _file_manifest_json(Path(work.path))
+        provenance = manifest_provenance(manifest_json)[1]
     return MintEntry(replace(item, path=Path(work.path), provenance=provenance), work)
 
 
@@ -369,13 +377,27 @@ def embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | N
     """The studio manifest embedded in the file (None when it has none or it is unreadable), and
     the provenance object the token's metadata carries: the full signed manifest (so the content
     commitment minted on chain commits to it too), plus the fields a marketplace card reads."""
+    return manifest_provenance(embedded_manifest_json(data, name))
+
+
+def embedded_manifest_json(data: bytes, name: str) -> str | None:
+    """The provenance manifest's JSON embedded in an image's bytes (None: none, or unreadable)."""
     from studio.provenance.embed import read_embedded
 
     try:
-        embedded = read_embedded(data, name=name)
+        return read_embedded(data, name=name).provenance_json
     except StudioError:
-        return None, None
-    return manifest_provenance(embedded.provenance_json)
+        return None
+
+
+def _file_manifest_json(path: Path) -> str | None:
+    """:func:`embedded_manifest_json` of a file (None too when it cannot be read: the upload says why)."""
+    from studio.workflows.library import read_image_bytes
+
+    try:
+        return embedded_manifest_json(read_image_bytes(path), path.name)
+    except StudioError:
+        return None
 
 
 def manifest_provenance(manifest_json: str | None) -> tuple[Any, dict[str, Any] | None]:
@@ -436,13 +458,16 @@ def _local_media_cid(path: Path) -> str:
     return str(cid_of_path(path, cid_version=1))
 
 
-def _unchanged_media_cid(entry: MintEntry) -> str:
-    """The image's CID from its bytes, read and hashed once here, before anything is stored: a file
-    edited since the library recorded it is refused (its token would not be the work it names)."""
+def checked_media_cid(entry: MintEntry) -> str:
+    """The image's CID from its bytes, read and hashed once, before anything is stored (or taken as
+    read to find the work): a file edited since the library recorded it is refused, since its token
+    would not be the work it names."""
     from studio.storage.unixfs import add_bytes
     from studio.workflows.library import content_sha256, read_image_bytes
 
     path, work = entry.item.path, entry.work
+    if entry.data is not None:
+        return str(add_bytes(entry.data, cid_version=1).cid)
     data = read_image_bytes(path)
     if content_sha256(data) != work.sha256:
         raise InputError(f"The file of work {work.id} ({path.name}) changed since it was saved: its bytes no longer "
@@ -544,7 +569,7 @@ def _upload(entry: MintEntry, store: "ContentStore", library: Library, target: C
     from studio.storage.cid import Cid
 
     previous = entry.attempt
-    entry.build_metadata(_unchanged_media_cid(entry))
+    entry.build_metadata(checked_media_cid(entry))
     if previous is not None and (previous.media_cid, previous.metadata_cid) == (entry.media_cid,
                                                                                   entry.metadata_cid) \
             and store.has(Cid.parse(entry.media_cid)) and store.has(Cid.parse(entry.metadata_cid)):

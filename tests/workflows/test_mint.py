@@ -360,3 +360,26 @@ def test_a_work_whose_file_changed_since_it_was_saved_is_refused_before_anything
     library.trash_works([work.id])
     with pytest.raises(NotFound, match=f"Work {work.id} is not in the library \\(it is in the trash\\)"):
         mint([MintItem.of_work(work, "Trashed")])
+
+
+def test_a_work_recorded_without_its_manifest_still_mints_with_the_provenance_its_file_carries(mint, store, library,
+                                                                                                tmp_path):
+    """A record from before the library kept manifests: the file is read for it (and not hashed twice)."""
+    import hashlib
+
+    from studio.library.db import UNSAVED, Work
+
+    path = tmp_path / "older.png"
+    manifest = _studio_png(path, "an older save", 9, (30, 90, 30))
+    work = library.add_work(Work(UNSAVED, str(path), hashlib.sha256(path.read_bytes()).hexdigest(), None, "Older", "",
+                                 "", 1.0, 16, 16))
+    assert library.work_manifest(work.id) is None
+    (minted,) = mint([MintItem.of_work(work, "Older")]).minted
+    assert _resolve(store, f"ipfs://{minted.token.metadata_cid}")["provenance"]["manifest"] == manifest.to_dict()
+
+
+def test_minting_a_file_records_its_work_with_the_manifest_it_carries(mint, library, tmp_path):
+    path = tmp_path / "fresh.png"
+    manifest = _studio_png(path, "a fresh file", 10, (90, 30, 30))
+    (minted,) = mint([MintItem(path, "Fresh")]).minted
+    assert json.loads(library.work_manifest(minted.work.id))["manifest"] == manifest.to_dict()
