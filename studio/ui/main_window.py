@@ -304,12 +304,12 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.create_tab)
         self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
 
-    def open_mint_dialog(self, paths: list) -> Any:
-        """Mint the chosen works (from the Create tab's results or the Gallery); “List now” at its end
-        opens the list flow for the minted tokens."""
+    def open_mint_dialog(self, work_ids: list[int]) -> Any:
+        """Mint the chosen works of the library (from the Create tab's results or the Gallery); “List
+        now” at its end opens the list flow for the minted tokens."""
         from studio.ui.dialogs.mint import open_mint_dialog
 
-        dialog = open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog = open_mint_dialog(self.ensure_wallet(), work_ids, self, library=self.library)
         dialog.list_requested.connect(self.list_tokens)
         return dialog
 

@@ -124,8 +124,9 @@ def test_mint_is_requested_for_the_chosen_results_in_grid_order(qtbot, state: Cr
     with qtbot.waitSignal(state.job_finished, timeout=60_000):
         state.generate()
     with qtbot.waitSignal(state.mint_requested) as requested:
-        paths = state.request_mint([1, 0, 1])
-    assert requested.args[0] == paths == [state.results.item(0).path, state.results.item(1).path]
+        work_ids = state.request_mint([1, 0, 1])
+    expected = [state.results.item(0).work.work_id, state.results.item(1).work.work_id]  # the library's works
+    assert requested.args[0] == work_ids == expected and None not in expected
 
 
 def test_adding_a_folder_that_is_no_model_shows_why(qtbot, state: CreateState, tmp_path: Path) -> None:

@@ -393,18 +393,25 @@ class CreateState(QObject):
     def dismiss_error(self) -> None:
         self.error = ""
 
-    def request_mint(self, rows: list[int]) -> list[Path]:
-        """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their files."""
+    def request_mint(self, rows: list[int]) -> list[int]:
+        """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their works' ids
+        in the library."""
         items = [self.results.item(row) for row in sorted(set(rows))]
         if any(item.grid is not None for item in items):
             self.error = "A plot's grid image is not a work and is not minted: select its cells instead."
             return []
-        paths = [item.path for item in items]
-        if not paths:
+        if not items:
             self.error = "Select one or more results to mint."
             return []
-        self.mint_requested.emit(paths)
-        return paths
+        unrecorded = [item.work.path.name for item in items if item.work.work_id is None]
+        if unrecorded:
+            self.error = (f"{', '.join(unrecorded)} {'was' if len(unrecorded) == 1 else 'were'} saved but not added "
+                          f"to the library, so the studio cannot mint {'it' if len(unrecorded) == 1 else 'them'}: "
+                          "import the files in the Gallery first.")
+            return []
+        work_ids = [item.work.work_id for item in items if item.work.work_id is not None]
+        self.mint_requested.emit(work_ids)
+        return work_ids
 
     # -- signing ------------------------------------------------------------------------
 

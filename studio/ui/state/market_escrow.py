@@ -116,7 +116,7 @@ class EscrowActions(VenueActions):
             raise InputError("A lazy listing stays valid for at least one day.")
         if not Path(work.path).is_file():
             raise InputError(f"The work's file {work.path} is gone.", hint="Choose another work.")
-        item = MintItem(Path(work.path), name, description=description, license=license_id)
+        item = MintItem.of_work(work, name, description=description, license=license_id)
         state = self.state
         store, wallet = state.store, state.wallet_state.wallet
         expiry = int(time.time()) + days * 86_400
