@@ -42,8 +42,9 @@ class Progress(Protocol):
     """The one shape of a progress report: the fraction done (0..1) and a short line for people;
     the report's other fields are its details (counts, the step, a preview, the workers).
 
-    Generation (:class:`~studio.generation.request.GenerationProgress`), prompt batches, avatar
-    collections and batch mints report objects of this shape, so a bar shows any of them as
+    Generation (:class:`~studio.generation.request.GenerationProgress`), journaled runs (prompt
+    batches and avatar collections: :class:`~studio.workflows.journal.JournalProgress`) and batch
+    mints report objects of this shape, so a bar shows any of them as
     ``bar(report.fraction, report.text)``; the simpler workflows call a :data:`ProgressCallback`."""
 
     @property

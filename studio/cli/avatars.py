@@ -248,7 +248,8 @@ def run_sheet(args: argparse.Namespace) -> int:
 
 def run_collection(args: argparse.Namespace) -> int:
     from studio.generation.traits import load_trait_table
-    from studio.workflows.avatars import CollectionProgress, make_collection
+    from studio.workflows.avatars import make_collection
+    from studio.workflows.journal import JournalProgress
 
     table = load_trait_table(args.traits)
     config, engine = _engine()
@@ -256,7 +257,7 @@ def run_collection(args: argparse.Namespace) -> int:
 
     bar = ProgressBar()
 
-    def on_progress(step: CollectionProgress) -> None:
+    def on_progress(step: JournalProgress) -> None:
         if step.skipped and not announced:
             announced.append(True)
             print(f"Continuing: {step.skipped} of {step.total} avatars were made by an earlier run.", file=sys.stderr)

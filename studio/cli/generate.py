@@ -288,7 +288,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise InputError("--prompts makes one image per prompt: --count, --init-image and --mask do not apply.")
     config, catalog, engine = _engine()
     width, height = parse_size(args.size) if args.size else (None, None)
-    defaults = BatchDefaults(model=model_name(config, args.model), negative=args.negative,
+    defaults = BatchDefaults(model=model_name(config, args.model), negative_prompt=args.negative,
                              seed=args.seed, width=width, height=height, steps=args.steps, guidance=args.guidance,
                              scheduler=args.scheduler, loras=tuple(parse_lora(item) for item in args.lora))
     out_dir = args.out or config.paths.works_dir / "batches" / args.prompts.stem

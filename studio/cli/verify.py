@@ -117,6 +117,7 @@ def _engine() -> Any:
 def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
     """The verdict for people; each entry of ``lines`` is one line, whatever the file holds."""
     from studio.text import printable
+    from studio.workflows.recipes import MULTILINE_ROWS, recipe_rows
 
     lines = [f"{verdict.path}: {verdict.verdict}"]
     if verdict.manifest is not None:
@@ -134,14 +135,13 @@ def _describe(verdict: Any, reproduce: dict[str, Any] | None) -> str:
         else:
             lines.append(f"  signature not checked: the manifest claims {claimed} as creator (not proven)")
         lines.append(f"  pixels {'match' if verdict.pixel_hash_ok else 'DO NOT match'} the manifest's pixel hash")
-        lines.append(f"  made with {m.model_name} ({m.model_sha256[:12]}), {m.pipeline}, seed {m.seed}, "
-                     f"{m.steps} steps, {m.width}x{m.height}, {m.created}")
-        lines.append(f"  prompt: {m.prompt[:200]}")
-    elif verdict.foreign is not None:
-        f = verdict.foreign
-        lines.append(f"  recipe from {f.source}: seed {f.seed}, steps {f.steps}, sampler {f.sampler}, "
-                     f"size {f.width}x{f.height}, model {f.model}")
-        lines.append(f"  prompt: {f.prompt[:200]}")
+    recipe = verdict.recipe
+    if recipe is not None:  # the Verify dialog's rows, the prompt on a line of its own
+        rows = recipe_rows(recipe, verdict.manifest)
+        lines.append(f"  recipe{'' if recipe.source == 'studio' else ' from ' + recipe.source}: "
+                     + ", ".join(f"{label.lower()} {value}" for key, label, value in rows
+                                 if value and key not in MULTILINE_ROWS))
+        lines.append(f"  prompt: {recipe.prompt[:200]}")
     if verdict.verdict != "unreadable":
         c2pa = verdict.c2pa + (f" (signed by {verdict.c2pa_signer})" if verdict.c2pa_signer else "")
         lines.append(f"  source: {verdict.source}; C2PA: {c2pa}")

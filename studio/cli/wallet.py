@@ -340,14 +340,18 @@ def _finish(args: argparse.Namespace, sender, sent) -> int:
     return 0
 
 
+def _send_prepared(args: argparse.Namespace, sender, prepared) -> int:
+    """Show the preview, ask (where the network wants it), sign, send and wait: `send`, `wrap` and `unwrap`."""
+    _show_preview(prepared.preview)
+    _confirm("Sign and send?", args, required=prepared.preview.requires_confirmation)
+    return _finish(args, sender, sender.send(prepared, confirmed=True))
+
+
 def run_send(args: argparse.Namespace) -> int:
     wallet, network, sender = _sender(args)
     try:
         prepared = sender.prepare(args.to, value=parse_amount(args.amount), speed=args.speed, action="Send ETH")
-        _show_preview(prepared.preview)
-        _confirm("Sign and send?", args, required=prepared.preview.requires_confirmation)
-        sent = sender.send(prepared, confirmed=True)
-        return _finish(args, sender, sent)
+        return _send_prepared(args, sender, prepared)
     finally:
         wallet.lock()
 
@@ -377,11 +381,7 @@ def _weth_command(args: argparse.Namespace, *, unwrap: bool) -> int:
         request = (unwrap_request(sender.connection, venue, account, amount) if unwrap else
                    wrap_request(sender.connection, venue, account, amount, speed=args.speed,
                                 currency=network.currency))
-        prepared = sender.prepare_request(request, speed=args.speed)
-        _show_preview(prepared.preview)
-        _confirm("Sign and send?", args, required=prepared.preview.requires_confirmation)
-        sent = sender.send(prepared, confirmed=True)
-        return _finish(args, sender, sent)
+        return _send_prepared(args, sender, sender.prepare_request(request, speed=args.speed))
     finally:
         wallet.lock()
 

@@ -422,10 +422,27 @@ def _model_candidates(folder: Path, depth: int) -> Iterable[Path]:
         if entry.is_dir():
             if (entry / "model_index.json").exists():
                 yield entry
+            elif _is_control_folder(entry):
+                continue  # a ControlNet or T2I-Adapter beside the models: the Create tab's units use it
             elif depth > 1:
                 yield from _model_candidates(entry, depth - 1)
         elif entry.suffix.lower() in SAFETENSORS_SUFFIXES + PICKLE_SUFFIXES and entry.is_file():
             yield entry
+
+
+#: the diffusers classes of the control models a models folder may hold next to the models
+CONTROL_CLASSES = ("ControlNetModel", "T2IAdapter")
+
+
+def _is_control_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a diffusers ControlNet or T2I-Adapter (config.json naming its class)."""
+    config = folder / "config.json"
+    if not config.is_file():
+        return False
+    try:
+        return _read_json(config, f"The folder {folder.name}").get("_class_name") in CONTROL_CLASSES
+    except ModelError:
+        return False
 
 
 IP_ADAPTER_REASON = ("is an IP-Adapter file, not a model: the Avatars tab uses it with a photo "

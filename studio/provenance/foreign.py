@@ -1,18 +1,26 @@
 """Reading the recipes other tools write into PNGs: A1111/Forge, ComfyUI and InvokeAI.
 
-Each reader turns its tool's text chunks into a `ForeignMetadata` that the Create tab can use
-("use these settings"). Nothing in these chunks is trusted: JSON is parsed with limits, graph
-links are followed a bounded number of hops, and a reader that finds nothing it understands
-returns None rather than failing.
+Each reader turns its tool's text chunks into a `ForeignMetadata`: a `RecipeSummary`, the one
+shape of a recipe a file states, whoever wrote it (the studio's manifest reads into it too), named
+as ``GenerationRequest`` and the manifest name things (``negative_prompt``, ``scheduler``). It is
+what the Create tab can use ("use these settings"), and what ``studio.workflows.recipes.recipe_rows``
+lays out for the Verify dialog and ``studio verify``.
+
+Nothing in these chunks is trusted: JSON is parsed with limits, graph links are followed a
+bounded number of hops, and a reader that finds nothing it understands returns None rather than
+failing.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from studio import safejson
 from studio.errors import InputError
+
+if TYPE_CHECKING:
+    from studio.provenance.manifest import Manifest
 
 
 MAX_HOPS = 16  # ComfyUI links followed from a sampler to its text encoder
@@ -25,25 +33,39 @@ _SIZE = re.compile(r"(\d+)\s*x\s*(\d+)")
 
 
 @dataclass(frozen=True)
-class ForeignMetadata:
-    """A recipe written by another tool, in the studio's words (fields it did not give are None)."""
+class RecipeSummary:
+    """The settings a file states (fields it does not give are None). ``scheduler`` is the studio's
+    key (``euler_a``) in a studio manifest, and the other tool's own name (``DPM++ 2M Karras``)
+    in another tool's recipe."""
 
-    source: str                      # "a1111", "comfyui" or "invokeai"
+    source: str                      # "studio", "a1111", "comfyui" or "invokeai"
     prompt: str = ""
-    negative: str = ""
+    negative_prompt: str = ""
     seed: int | None = None
     steps: int | None = None
     guidance: float | None = None
-    sampler: str | None = None
+    scheduler: str | None = None
     width: int | None = None
     height: int | None = None
     model: str | None = None
-    raw: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_manifest(cls, manifest: "Manifest") -> "RecipeSummary":
+        m = manifest
+        return cls("studio", m.prompt, m.negative_prompt, m.seed, m.steps, m.guidance, m.scheduler, m.width,
+                   m.height, m.model_name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "prompt": self.prompt, "negative": self.negative, "seed": self.seed,
-                "steps": self.steps, "guidance": self.guidance, "sampler": self.sampler, "width": self.width,
-                "height": self.height, "model": self.model}
+        return {"source": self.source, "prompt": self.prompt, "negative_prompt": self.negative_prompt,
+                "seed": self.seed, "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler,
+                "width": self.width, "height": self.height, "model": self.model}
+
+
+@dataclass(frozen=True)
+class ForeignMetadata(RecipeSummary):
+    """A recipe written by another tool, in the studio's words, with its text chunks as they are."""
+
+    raw: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_foreign(text: Mapping[str, str]) -> ForeignMetadata | None:
@@ -133,9 +155,9 @@ def parse_a1111(parameters: str) -> ForeignMetadata:
     if size:
         width, height = int(size.group(1)), int(size.group(2))
     return ForeignMetadata(
-        source="a1111", prompt="\n".join(prompt_lines).strip(), negative="\n".join(negative_lines).strip(),
+        source="a1111", prompt="\n".join(prompt_lines).strip(), negative_prompt="\n".join(negative_lines).strip(),
         seed=_int(fields.get("Seed")), steps=_int(fields.get("Steps")), guidance=_float(fields.get("CFG scale")),
-        sampler=fields.get("Sampler") or None, width=width, height=height,
+        scheduler=fields.get("Sampler") or None, width=width, height=height,
         model=fields.get("Model") or fields.get("Model hash") or None, raw={"parameters": parameters},
     )
 
@@ -198,10 +220,10 @@ def _from_comfy_prompt(graph: Mapping[str, Any]) -> dict[str, Any] | None:
     seed = inputs.get("seed", inputs.get("noise_seed"))
     found = {
         "prompt": _comfy_text(graph, inputs.get("positive")),
-        "negative": _comfy_text(graph, inputs.get("negative")),
+        "negative_prompt": _comfy_text(graph, inputs.get("negative")),
         "seed": _int(seed) if not isinstance(seed, list) else None,
         "steps": _int(inputs.get("steps")), "guidance": _float(inputs.get("cfg")),
-        "sampler": inputs.get("sampler_name") if isinstance(inputs.get("sampler_name"), str) else None,
+        "scheduler": inputs.get("sampler_name") if isinstance(inputs.get("sampler_name"), str) else None,
         "width": _int(_comfy_node_input(graph, inputs.get("latent_image"), ("width",))),
         "height": _int(_comfy_node_input(graph, inputs.get("latent_image"), ("height",))),
     }
@@ -237,9 +259,9 @@ def _from_comfy_workflow(workflow: Mapping[str, Any]) -> dict[str, Any] | None:
                     return widgets[0]
         return ""
 
-    return {"prompt": text_of("positive"), "negative": text_of("negative"), "seed": _int(seed),
+    return {"prompt": text_of("positive"), "negative_prompt": text_of("negative"), "seed": _int(seed),
             "steps": _int(steps), "guidance": _float(cfg),
-            "sampler": sampler_name if isinstance(sampler_name, str) else None,
+            "scheduler": sampler_name if isinstance(sampler_name, str) else None,
             "width": None, "height": None, "model": None}
 
 
@@ -270,9 +292,9 @@ def parse_invokeai(metadata: str) -> ForeignMetadata | None:
     negative = data.get("negative_prompt", "")
     return ForeignMetadata(
         source="invokeai", prompt=prompt if isinstance(prompt, str) else "",
-        negative=negative if isinstance(negative, str) else "", seed=_int(data.get("seed")),
+        negative_prompt=negative if isinstance(negative, str) else "", seed=_int(data.get("seed")),
         steps=_int(data.get("steps")), guidance=_float(data.get("cfg_scale")),
-        sampler=data.get("scheduler") if isinstance(data.get("scheduler"), str) else None,
+        scheduler=data.get("scheduler") if isinstance(data.get("scheduler"), str) else None,
         width=_int(data.get("width")), height=_int(data.get("height")),
         model=model if isinstance(model, str) else None, raw={"invokeai_metadata": metadata},
     )

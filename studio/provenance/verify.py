@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from studio.errors import InputError
 from studio.provenance.embed import MAX_FILE_BYTES, Embedded, decode_image, read_embedded
-from studio.provenance.foreign import ForeignMetadata, read_foreign
+from studio.provenance.foreign import ForeignMetadata, RecipeSummary, read_foreign
 from studio.provenance.manifest import SCHEMA_V1, Manifest, SignedManifest, typed_data
 from studio.provenance.pixels import canonical_samples, pixel_hash_v1, pixel_hash_v2
 from studio.provenance.png_text import PNG_SIGNATURE
@@ -95,6 +95,13 @@ class Verdict:
     def claimed_creator(self) -> str | None:
         """The creator the manifest names, proven or not."""
         return self.manifest.creator if self.manifest is not None else None
+
+    @property
+    def recipe(self) -> RecipeSummary | None:
+        """The studio manifest's recipe, else another tool's; None when the file carries neither."""
+        if self.manifest is not None:
+            return RecipeSummary.of_manifest(self.manifest)
+        return self.foreign
 
     def to_json(self) -> dict[str, Any]:
         """One JSON object per file, as ``studio verify --json`` prints it.

@@ -299,21 +299,18 @@ class MainWindow(QMainWindow):
 
     def use_settings(self, recipe: Any) -> None:
         """Fill the Create tab from a work's recipe (the Gallery's "Use settings") and show it."""
-        def get(*names: str) -> Any:  # a studio Recipe or another tool's settings, by either name
-            return next((getattr(recipe, n) for n in names if getattr(recipe, n, None) is not None), None)
-
-        skipped = self.create_state.apply_settings(
-            get("prompt") or "", get("negative_prompt", "negative") or "", get("seed"), get("steps"),
-            get("guidance"), get("scheduler", "sampler"), get("width"), get("height"))
+        r = recipe  # a studio Recipe or another tool's (ForeignMetadata): the same names
+        skipped = self.create_state.apply_settings(r.prompt or "", r.negative_prompt or "", r.seed, r.steps,
+                                                   r.guidance, r.scheduler, r.width, r.height)
         self.tabs.setCurrentWidget(self.create_tab)
         self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
 
-    def open_mint_dialog(self, paths: list) -> Any:
-        """Mint the chosen works (from the Create tab's results or the Gallery); “List now” at its end
-        opens the list flow for the minted tokens."""
+    def open_mint_dialog(self, work_ids: list[int]) -> Any:
+        """Mint the chosen works of the library (from the Create tab's results or the Gallery); “List
+        now” at its end opens the list flow for the minted tokens."""
         from studio.ui.dialogs.mint import open_mint_dialog
 
-        dialog = open_mint_dialog(self.ensure_wallet(), paths, self, library=self.library)
+        dialog = open_mint_dialog(self.ensure_wallet(), work_ids, self, library=self.library)
         dialog.list_requested.connect(self.list_tokens)
         return dialog
 

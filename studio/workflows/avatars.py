@@ -24,14 +24,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from studio.errors import Cancelled, InputError, ModelError, NotFound
+from studio.errors import InputError, NotFound
 from studio.generation.avatars import AvatarRequest, FamilySettings, StylePreset, find_preset, generation_request
-from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
+from studio.generation.backends import RunReport, as_backend
 from studio.generation.request import GenerationProgress, GenerationRequest, GenerationResult
 from studio.generation.traits import RarityReport, TraitTable, rarity_report
-from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, record_work, save_work
-from studio.workflows.journal import (PROGRESS_FILE, append_done, file_sha256, finished_indexes, keep_plan, read_done,
-                                      read_plan)
+from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, free_path, save_work
+from studio.workflows.journal import (PROGRESS_FILE, JournalItem, JournalProgress, JournalRun, keep_plan,
+                                      read_done, read_plan, run_journal)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -185,62 +185,10 @@ class CollectionItem:
 
 
 @dataclass(frozen=True)
-class CollectionProgress:
-    """Where a collection run is: ``done`` of ``total`` avatars, the current one's step (on this
-    computer), and on a cluster each worker's state and the time left."""
-
-    done: int
-    total: int
-    index: int | None = None
-    step: int = 0
-    steps: int = 0
-    skipped: int = 0           # done by an earlier run
-    preview: Any = None        # the current avatar as it forms (a PIL image), with preview_every
-    workers: tuple[WorkerStatus, ...] = ()
-    eta_s: float | None = None
-    failed: int = 0
-
-    @property
-    def fraction(self) -> float:
-        partial = self.step / self.steps if self.steps else 0.0
-        return min(1.0, (self.done + self.failed + partial) / self.total) if self.total else 1.0
-
-    @property
-    def text(self) -> str:
-        line = f"{self.done}/{self.total} avatars"
-        if self.index is not None and self.steps:
-            line += f" · #{self.index + 1} step {self.step}/{self.steps}"
-        working = sum(1 for w in self.workers if w.state in ("working", "idle"))
-        if len(self.workers) > 1 or (self.workers and self.workers[0].node != "this computer"):
-            line += f" · {working} worker{'s' if working != 1 else ''}"
-        if self.failed:
-            line += f" · {self.failed} failed"
-        if self.eta_s is not None and self.done < self.total:
-            line += f" · ETA {_duration(self.eta_s)}"
-        if self.skipped:
-            line += f" · {self.skipped} from an earlier run"
-        return line
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-@dataclass(frozen=True)
-class CollectionResult:
-    folder: Path
+class CollectionResult(JournalRun):
     items: tuple[CollectionItem, ...]
     manifest: Path
     rarity: RarityReport
-    generated: int             # in this run (the rest were done before)
-    report: RunReport | None = None   # where this run's avatars were made: per node, and failures
 
 
 def plan_collection(table: TraitTable, count: int, seed: int, *, template: str | None = None,
@@ -280,7 +228,7 @@ def _read_plan(folder: Path) -> dict[str, Any] | None:
 def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, engine: Any, *,
                     library: "Library | None", template: str | None = None, preset: str | None = None, model: str = "demo",
                     size: int | None = None, steps: int | None = None, guidance: float | None = None,
-                    progress: Callable[[CollectionProgress], None] | None = None, cancel: Any = None,
+                    progress: Callable[[JournalProgress], None] | None = None, cancel: Any = None,
                     on_saved: Callable[[CollectionItem, SavedWork], None] | None = None,
                     signer: Any = None, c2pa: Any = AUTO, data_dir: Path | None = None,
                     name: str | None = None, description: str = "", preview_every: int = 0,
@@ -313,67 +261,19 @@ def make_collection(table: TraitTable, count: int, seed: int, out_dir: Path, eng
               version=PLAN_VERSION, what="collection plan", kind="collection",
               fields=("count", "seed", "template", "settings", "table"))
 
-    done = read_done(out_dir)
-    finished = finished_indexes(out_dir, ((i.index, i.file) for i in items), done)
-    skipped = len(finished)
-    if library is not None:  # avatars an earlier run made (perhaps before it recorded them) reach the Gallery
-        _record_finished(library, out_dir, [i for i in items if i.index in finished], done, title)
-    credentials = _credentials(c2pa)
     by_index = {item.index: item for item in items}
-    tasks = [GenerationTask(item.index, replace(base, prompt=item.prompt, seed=item.seed, count=1))
-             for item in items if item.index not in finished]
-    generated = 0
 
-    def keep(made: TaskResult) -> None:
-        nonlocal generated
-        item = by_index[made.task.key]
-        work_title = f"{title} #{item.index + 1}"
-        work = save_avatar(made.result, out_dir / item.file, library=None, signer=signer, c2pa=credentials,
-                           title=work_title)
-        # logged before it is recorded: a studio killed in between records it on the next run (from
-        # the log), where the other order would leave a row for a file the next run makes again
-        append_done(out_dir, item.index, item.file, file_sha256(work.path))
-        if library is not None:
-            work = record_work(library, work, title=work_title)
-        finished.add(item.index)
-        generated += 1
+    def saved(run_item: JournalItem, work: SavedWork) -> None:
         if on_saved is not None:
-            on_saved(item, work)
+            on_saved(by_index[run_item.index], work)
 
-    def on_run(run: RunProgress) -> None:
-        if progress is None:
-            return
-        step = run.step
-        progress(CollectionProgress(skipped + run.done, count, run.key if step is not None else None,
-                                    step.step if step is not None else 0, step.steps if step is not None else 0,
-                                    skipped, step.preview if step is not None else None, run.workers, run.eta_s,
-                                    run.failed))
-
-    try:
-        report = backend.run_tasks(tasks, on_result=keep, progress=on_run, cancel=cancel, preview_every=preview_every)
-    except Cancelled:
-        raise Cancelled(f"Stopped after {len(finished)} of {count} avatars; run again to continue.") from None
-    if on_report is not None:
-        on_report(report)
-    if report.failures:
-        first = report.failures[0]
-        raise ModelError(f"{len(report.failures)} of {count} avatars could not be made (#{first.key + 1} on "
-                         f"{first.node}: {first.message}); the other {len(finished)} are saved.",
-                         hint="Run the collection again to make the missing ones.")
-    return _finish(out_dir, table, items, title, description, generated, report)
-
-
-def _record_finished(library: "Library", folder: Path, items: list[CollectionItem], done: dict[int, str],
-                     title: str) -> None:
-    from studio.errors import StudioError
-    from studio.workflows.library import add_saved_work
-
-    for item in items:
-        if library.work_by_sha256(done[item.index]) is None:
-            try:
-                add_saved_work(library, folder / item.file, title=f"{title} #{item.index + 1}")
-            except StudioError as exc:
-                log.warning("%s is not in the library: %s", item.file, exc)
+    run_items = [JournalItem(item.index, item.file, replace(base, prompt=item.prompt, seed=item.seed, count=1),
+                             f"{title} #{item.index + 1}") for item in items]
+    run = run_journal(run_items, out_dir, backend, library=library, noun="avatars",
+                      again="Run the collection again to make the missing ones.", signer=signer, c2pa=c2pa,
+                      pipeline="avatar", progress=progress, cancel=cancel, preview_every=preview_every,
+                      on_saved=saved, on_report=on_report)
+    return _finish(out_dir, table, items, title, description, run)
 
 
 #: No style: the collection's template as it is, with plain settings per family.
@@ -383,7 +283,7 @@ _PLAIN = StylePreset("plain", "No style", "{prompt}", "", {
 
 
 def _finish(out_dir: Path, table: TraitTable, items: list[CollectionItem], name: str, description: str,
-            generated: int, report: RunReport | None = None) -> CollectionResult:
+            run: JournalRun) -> CollectionResult:
     from studio.fileio import atomic_write_text
 
     rarity = rarity_report([i.attributes for i in items], table.names)
@@ -395,7 +295,7 @@ def _finish(out_dir: Path, table: TraitTable, items: list[CollectionItem], name:
     atomic_write_text(manifest, json.dumps({"works": works}, indent=1, ensure_ascii=False) + "\n")
     atomic_write_text(out_dir / "rarity.json", json.dumps(rarity.to_dict(), indent=1, ensure_ascii=False) + "\n")
     atomic_write_text(out_dir / "rarity.csv", rarity.to_csv())
-    return CollectionResult(out_dir, tuple(items), manifest, rarity, generated, report)
+    return CollectionResult(run.folder, run.generated, run.report, tuple(items), manifest, rarity)
 
 
 def collection_rarity(folder: Path) -> RarityReport:

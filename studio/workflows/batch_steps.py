@@ -150,9 +150,11 @@ class MintPipeline:
         ctx.journal.set_minted(batch, first_token_id)
         rows = [ctx.by_row[r] for r in ctx.journal.batch_rows(batch) if r in ctx.by_row]
         uploaded = ctx.journal.uploaded()
-        works = ctx.library.add_works([(Work(UNSAVED, str(r.file.resolve()), r.sha256, None, r.name, "", "",
-                                             r.file.stat().st_mtime, r.width, r.height), embedded_manifest(r))
-                                       for r in rows])
+        with ctx.library.connect():  # a work the library knows (an avatar saved by the studio) is taken as
+            # recorded: its file is not read again for its manifest
+            works = [ctx.library.work_by_sha256(r.sha256) or ctx.library.add_work(
+                Work(UNSAVED, str(r.file.resolve()), r.sha256, None, r.name, "", "", r.file.stat().st_mtime, r.width,
+                     r.height), manifest_json=embedded_manifest(r)) for r in rows]
         now = time.time()
         positions = {r: p for p, r in enumerate(ctx.journal.batch_rows(batch))}
         ctx.library.record_tokens([Token(ctx.target.chain_id, ctx.target.address,

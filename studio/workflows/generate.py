@@ -40,6 +40,7 @@ class SavedWork:
     path: Path
     recipe: Recipe
     warnings: tuple[str, ...]
+    work_id: int | None = None  # the library's work (None: not recorded)
 
 
 def a1111_parameters(recipe: Recipe) -> str:
@@ -222,8 +223,8 @@ def record_work(library: "Library", work: SavedWork, *, title: str | None = None
     from studio.workflows.library import add_saved_work
 
     try:
-        add_saved_work(library, work.path, title=title)
-        return work
+        recorded = add_saved_work(library, work.path, title=title)
+        return replace(work, work_id=recorded.id)
     except StudioError as exc:
         log.warning("%s was saved but not added to the library: %s", work.path, exc)
         problem = str(exc)

@@ -116,8 +116,7 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
     the voucher (`lazy_list`). Refused for a work already minted or lazily listed in the collection.
     """
     from studio.chain.contracts import checksum
-    from studio.storage.unixfs import cid_of_path
-    from studio.workflows.mint import read_work_file
+    from studio.workflows.mint import checked_media_cid, read_work_file
 
     check_price(price_wei)
     address = checksum(collection, "collection address")
@@ -127,7 +126,7 @@ def lazy_list_work(*, connection: "Connection", signer: "Signer", store: MarketS
         if token.chain_id == connection.chain_id and token.collection.lower() == address.lower():
             raise InputError(f"{item.path.name} is already minted in this collection as token {token.token_id}.",
                              hint="List that token instead.")
-    entry.build_metadata(str(cid_of_path(item.path, cid_version=1)))
+    entry.build_metadata(checked_media_cid(entry))
     for voucher in store.vouchers(connection.chain_id, collection=address):
         if voucher.metadata_cid == entry.metadata_cid:
             raise InputError(f"{item.path.name} is already lazily listed at {voucher.price_wei} wei.",

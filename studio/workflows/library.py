@@ -123,10 +123,10 @@ def read_work_file(path: Path, data: bytes | None = None) -> WorkFile:
 
     path = Path(path)
     if data is None:
-        data = _read_bytes(path)
+        data = read_image_bytes(path)
     embedded = read_embedded(data, name=path.name)
     image = decode_image(data, path.name)
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = content_sha256(data)
     try:
         mtime = path.stat().st_mtime
     except OSError:
@@ -151,8 +151,14 @@ def read_work_file(path: Path, data: bytes | None = None) -> WorkFile:
     return WorkFile(sha256, pixels, path.stem, "", "", None, "", mtime, image.width, image.height, manifest_json)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """An image file's bytes, read bounded (a regular file, at most safeimage.MAX_FILE_BYTES)."""
+def content_sha256(data: bytes) -> str:
+    """The SHA-256 (hex) a work is known by in the library: the hash of its file's bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_image_bytes(path: Path) -> bytes:
+    """An image file's bytes, read bounded (a regular file, at most safeimage.MAX_FILE_BYTES);
+    NotFound when it is missing, InputError when it cannot be read."""
     from studio.safeimage import read_image_file
 
     try:
@@ -175,8 +181,8 @@ def add_saved_work(library: Library, path: Path, *, owned: bool = True, title: s
     emptying the trash may delete it. ``title``: the Gallery's title (else the prompt's start).
     Images are saved through ``studio.workflows.generate.save_work``, which calls this."""
     path = Path(path).resolve()
-    data = _read_bytes(path)
-    known = library.work_by_sha256(hashlib.sha256(data).hexdigest())
+    data = read_image_bytes(path)
+    known = library.work_by_sha256(content_sha256(data))
     if known is not None:
         return known
     info = read_work_file(path, data)
@@ -214,8 +220,8 @@ def import_folder(library: Library, folder: Path, progress: Callable[[float, str
             skipped.append((str(path), "not a PNG, JPEG or WebP image"))
             continue
         try:
-            data = _read_bytes(path)
-            existing = library.work_by_sha256(hashlib.sha256(data).hexdigest())
+            data = read_image_bytes(path)
+            existing = library.work_by_sha256(content_sha256(data))
             if existing is not None:
                 known.append(existing)
                 continue
@@ -306,7 +312,7 @@ def export_work(work: Work, dest: Path, *, c2pa: Any = "auto") -> Path:
     if dest.resolve() == source.resolve():
         raise InputError("The export would overwrite the original.", hint="Choose another name or folder.")
     if wanted == have:
-        atomic_write_bytes(dest, _read_bytes(source))
+        atomic_write_bytes(dest, read_image_bytes(source))
         return dest
     if have != "png" or wanted == "png":
         raise InputError(f"A {source.suffix} work can only be exported as {source.suffix}.",

@@ -4,10 +4,12 @@
     show(estimate)                                  # CIDs computed locally, the transaction's preview
     result = mint_works(items, collection, signer=..., connection=..., store=..., library=...)
 
-Steps for each call: read each work (SHA-256, size, the embedded provenance manifest, which goes
-whole, with its signature and signer, into the token's metadata, or else the studio recipe if the
-PNG carries one), upload the image and then its metadata JSON (attempt "uploaded" with both CIDs), prepare the
-transaction (simulated, fees estimated: the preview), send it and record "sent" with its hash
+Steps for each call: find each work (a work of the library, by id: its file, SHA-256 and embedded
+provenance manifest come from its record; a file: read, hashed and recorded), whose manifest goes
+whole, with its signature and signer, into the token's metadata; upload the image (its bytes
+hashed once there and refused if they no longer match the library's SHA-256) and then its
+metadata JSON (attempt "uploaded" with both CIDs), prepare the transaction (simulated, fees
+estimated: the preview), send it and record "sent" with its hash
 *before* waiting, wait for the receipt, then record the tokens and "minted" in one transaction
 of the library. One work mints alone (its metadata file is the commitment); several mint as one
 batch committed to a UnixFS directory of their metadata files named ``0``..``n-1``.
@@ -20,7 +22,6 @@ leaves the work mintable.
 """
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -68,7 +69,10 @@ def parse_license(text: str) -> str:
 
 @dataclass(frozen=True)
 class MintItem:
-    """One work to mint and what its token says about it."""
+    """One work to mint and what its token says about it.
+
+    ``work_id``: the library's work (its record gives the file's SHA-256 and manifest, so nothing is
+    re-read before the upload); None: ``path`` is a file, read and recorded by the mint."""
 
     path: Path
     name: str
@@ -77,6 +81,14 @@ class MintItem:
     license: str = "all-rights-reserved"
     royalty_bps: int | None = None  # None: the collection's royalty
     provenance: Mapping[str, Any] | None = None  # the signed manifest object, when the work carries one
+    work_id: int | None = None
+
+    @classmethod
+    def of_work(cls, work: Work, name: str, description: str = "",
+                attributes: Sequence[tuple[str, str | int | float]] = (), license: str = "all-rights-reserved",
+                royalty_bps: int | None = None) -> "MintItem":
+        """The item for a work of the library (what the mint dialog mints)."""
+        return cls(Path(work.path), name, description, tuple(attributes), license, royalty_bps, work_id=work.id)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -141,12 +153,13 @@ class MintResult:
 
 @dataclass
 class MintEntry:
-    """One work during a mint (or a lazy listing): its item, its library record, its bytes, and
-    once built, its token metadata and CIDs."""
+    """One work during a mint (or a lazy listing): its item, its library record, and once built,
+    its token metadata and CIDs. ``data``: the file's bytes when they were read (and hashed) to find
+    the work; a work of the library named by id is read once, at the upload."""
 
     item: MintItem
     work: Work
-    data: bytes
+    data: bytes | None = None
     media_cid: str = ""
     metadata: bytes = b""
     metadata_cid: str = ""
@@ -301,9 +314,9 @@ def mint_works(items: Sequence[MintItem], collection: Collection | str, *, signe
 def _unique(items: Sequence[MintItem]) -> list[MintItem]:
     if not items:
         raise InputError("Choose at least one work to mint.")
-    seen: dict[Path, MintItem] = {}
+    seen: dict[Path | int, MintItem] = {}
     for item in items:
-        key = item.path.resolve()
+        key = item.work_id if item.work_id is not None else item.path.resolve()
         if key in seen:
             raise InputError(f"{item.path.name} is in the list twice.")
         seen[key] = item
@@ -311,16 +324,22 @@ def _unique(items: Sequence[MintItem]) -> list[MintItem]:
 
 
 def read_work_file(item: MintItem, library: Library) -> MintEntry:
-    """Read a work's file (with its embedded provenance) and remember it in the library (an already
-    known file keeps its work); NotFound or InputError when it cannot be read."""
+    """The work to mint: a work of the library from its record (no file read), else the file read
+    with its embedded provenance and remembered in the library (an already known file keeps its
+    work); NotFound or InputError when it cannot be."""
+    from studio.workflows.library import content_sha256
+
+    if item.work_id is not None:
+        return _recorded_entry(item, library)
     try:
         data = item.path.read_bytes()
     except FileNotFoundError as exc:
         raise NotFound(f"The work {item.path} does not exist.") from exc
     except OSError as exc:
         raise InputError(f"The work {item.path} could not be read ({exc.strerror or exc}).") from exc
-    sha256 = hashlib.sha256(data).hexdigest()
-    manifest, summary = embedded_provenance(data, item.path.name)
+    sha256 = content_sha256(data)
+    manifest_json = embedded_manifest_json(data, item.path.name)
+    manifest, summary = manifest_provenance(manifest_json)
     if item.provenance is None and summary is not None:
         item = replace(item, provenance=summary)
     known = library.work_by_sha256(sha256)
@@ -332,22 +351,63 @@ def read_work_file(item: MintItem, library: Library) -> MintEntry:
     else:
         (prompt, model), pixels = _recipe(item.path), None
     work = library.add_work(Work(UNSAVED, str(item.path.resolve()), sha256, pixels, item.name.strip(), prompt, model,
-                                 item.path.stat().st_mtime, width, height))
+                                 item.path.stat().st_mtime, width, height),
+                            manifest_json=manifest_json if manifest is not None else None)
     return MintEntry(item, work, data)
+
+
+def _recorded_entry(item: MintItem, library: Library) -> MintEntry:
+    """A work of the library as its record has it: its file, and the provenance of the manifest
+    recorded when it was saved (the file is read for it only when the record holds none; it is
+    hashed once, at the upload)."""
+    work = library.work(item.work_id) if item.work_id is not None else None
+    if work is None or work.in_trash:
+        raise NotFound(f"Work {item.work_id} is not in the library{' (it is in the trash)' if work else ''}.",
+                       hint="Choose the works to mint in the Gallery or the Create tab again.")
+    provenance = item.provenance
+    if provenance is None:
+        manifest_json = library.work_manifest(work.id)
+        if manifest_json is None:  # a plain image, or one recorded without its manifest: the file says
+            manifest_json = _file_manifest_json(Path(work.path))
+        provenance = manifest_provenance(manifest_json)[1]
+    return MintEntry(replace(item, path=Path(work.path), provenance=provenance), work)
 
 
 def embedded_provenance(data: bytes, name: str) -> tuple[Any, dict[str, Any] | None]:
     """The studio manifest embedded in the file (None when it has none or it is unreadable), and
     the provenance object the token's metadata carries: the full signed manifest (so the content
     commitment minted on chain commits to it too), plus the fields a marketplace card reads."""
+    return manifest_provenance(embedded_manifest_json(data, name))
+
+
+def embedded_manifest_json(data: bytes, name: str) -> str | None:
+    """The provenance manifest's JSON embedded in an image's bytes (None: none, or unreadable)."""
     from studio.provenance.embed import read_embedded
-    from studio.provenance.manifest import SignedManifest
 
     try:
-        embedded = read_embedded(data, name=name)
-        if embedded.provenance_json is None:
-            return None, None
-        signed = SignedManifest.from_json(embedded.provenance_json)
+        return read_embedded(data, name=name).provenance_json
+    except StudioError:
+        return None
+
+
+def _file_manifest_json(path: Path) -> str | None:
+    """:func:`embedded_manifest_json` of a file (None too when it cannot be read: the upload says why)."""
+    from studio.workflows.library import read_image_bytes
+
+    try:
+        return embedded_manifest_json(read_image_bytes(path), path.name)
+    except StudioError:
+        return None
+
+
+def manifest_provenance(manifest_json: str | None) -> tuple[Any, dict[str, Any] | None]:
+    """:func:`embedded_provenance` from the manifest's JSON (as the library records it)."""
+    from studio.provenance.manifest import SignedManifest
+
+    if manifest_json is None:
+        return None, None
+    try:
+        signed = SignedManifest.from_json(manifest_json)
     except StudioError:
         return None, None
     manifest = signed.manifest
@@ -396,6 +456,25 @@ def _local_media_cid(path: Path) -> str:
     from studio.storage.unixfs import cid_of_path
 
     return str(cid_of_path(path, cid_version=1))
+
+
+def checked_media_cid(entry: MintEntry) -> str:
+    """The image's CID from its bytes, read and hashed once, before anything is stored (or taken as
+    read to find the work): a file edited since the library recorded it is refused, since its token
+    would not be the work it names."""
+    from studio.storage.unixfs import add_bytes
+    from studio.workflows.library import content_sha256, read_image_bytes
+
+    path, work = entry.item.path, entry.work
+    if entry.data is not None:
+        return str(add_bytes(entry.data, cid_version=1).cid)
+    data = read_image_bytes(path)
+    if content_sha256(data) != work.sha256:
+        raise InputError(f"The file of work {work.id} ({path.name}) changed since it was saved: its bytes no longer "
+                         "match the SHA-256 the library recorded, so nothing was stored or minted.",
+                         hint="Restore the saved file, or import the edited one into the Gallery as a new work and "
+                              "mint that.")
+    return str(add_bytes(data, cid_version=1).cid)
 
 
 def token_metadata(item: MintItem, media_cid: str) -> "NftMetadata":
@@ -490,7 +569,7 @@ def _upload(entry: MintEntry, store: "ContentStore", library: Library, target: C
     from studio.storage.cid import Cid
 
     previous = entry.attempt
-    entry.build_metadata(_local_media_cid(entry.item.path))
+    entry.build_metadata(checked_media_cid(entry))
     if previous is not None and (previous.media_cid, previous.metadata_cid) == (entry.media_cid,
                                                                                   entry.metadata_cid) \
             and store.has(Cid.parse(entry.media_cid)) and store.has(Cid.parse(entry.metadata_cid)):

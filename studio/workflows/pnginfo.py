@@ -68,7 +68,11 @@ def _studio_notes(recipe: Any, request: GenerationRequest) -> tuple[str, ...]:
     if recipe.init_image_hash is not None:
         notes.append("The work was made from an input picture, which a recipe names by hash only: choose it again.")
     if len(request.control) < len(recipe.control):
-        notes.append("Control units need their pictures (and models) again: they were left out.")
+        kept = {Path(unit.model).name for unit in request.control}
+        missing = ", ".join(unit.model_name for unit in recipe.control if unit.model_name not in kept)
+        notes.append(f"Control models not on this machine ({missing}): their units were left out.")
+    if request.control:
+        notes.append("Control units name their pictures by hash only: choose each unit's picture again.")
     return tuple(notes)
 
 
@@ -88,7 +92,7 @@ def _foreign_request(foreign: Any, text: dict[str, str]) -> tuple[GenerationRequ
     from studio.provenance.foreign import a1111_fields, comfyui_scheduler
 
     notes: list[str] = []
-    values: dict[str, Any] = {"prompt": foreign.prompt, "negative_prompt": foreign.negative}
+    values: dict[str, Any] = {"prompt": foreign.prompt, "negative_prompt": foreign.negative_prompt}
     for name in ("seed", "steps", "guidance", "width", "height"):
         value = getattr(foreign, name)
         if value is not None:
@@ -98,10 +102,10 @@ def _foreign_request(foreign: Any, text: dict[str, str]) -> tuple[GenerationRequ
     fields = a1111_fields(text.get("parameters", "")) if foreign.source == "a1111" else {}
     schedule = fields.get("Schedule type") or (comfyui_scheduler(text.get("prompt")) if foreign.source == "comfyui"
                                                else None)
-    if foreign.sampler:
-        found = sampler_from_name(foreign.sampler, schedule)
+    if foreign.scheduler:
+        found = sampler_from_name(foreign.scheduler, schedule)
         if found is None:
-            notes.append(f"The sampler “{foreign.sampler}” is not one the studio has; Euler is used.")
+            notes.append(f"The sampler “{foreign.scheduler}” is not one the studio has; Euler is used.")
         else:
             values["scheduler"], values["sigmas"] = found
     for key, cast, target in (("Clip skip", int, "clip_skip"), ("Variation seed", int, "variation_seed"),

@@ -3,7 +3,9 @@
 The file holds one prompt per line (blank lines and lines starting with ``#`` are skipped), or,
 named ``*.csv``, a header row and one row per image: ``prompt`` (required) and optionally
 ``negative``, ``seed``, ``size`` (WxH, or one number) or ``width`` and ``height``, ``model``,
-``steps``, ``guidance`` and ``scheduler``; an empty cell takes the run's default.
+``steps``, ``guidance`` and ``scheduler``; an empty cell takes the run's default. Each row is read
+as a :class:`~studio.provenance.foreign.RecipeSummary` (source ``prompts file``; its column
+``negative`` is the ``negative_prompt``).
 
 The run is a journal in its folder (studio.workflows.journal): ``batch.json`` (every image's full
 settings and seed, written once), ``progress.log`` and the works, ``0001.png``... Each image is
@@ -20,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from studio.errors import Cancelled, InputError, ModelError, NotFound
-from studio.generation.backends import GenerationTask, RunProgress, RunReport, TaskResult, WorkerStatus, as_backend
+from studio.errors import InputError, NotFound
+from studio.generation.backends import RunReport, as_backend
 from studio.generation.request import GenerationRequest, LoraSpec
-from studio.workflows.generate import AUTO, SavedWork, c2pa_credentials, save_work
-from studio.workflows.journal import append_done, file_sha256, finished_indexes, keep_plan, read_done, read_plan
+from studio.provenance.foreign import RecipeSummary
+from studio.workflows.generate import AUTO, SavedWork
+from studio.workflows.journal import JournalItem, JournalProgress, JournalRun, keep_plan, read_plan, run_journal
 from studio.workflows.requests import parse_size, request_for_model
 
 if TYPE_CHECKING:
@@ -34,22 +37,8 @@ PLAN_FILE = "batch.json"
 PLAN_VERSION = 1
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ROWS = 100_000
+SOURCE = "prompts file"
 CSV_COLUMNS = ("prompt", "negative", "seed", "size", "width", "height", "model", "steps", "guidance", "scheduler")
-
-
-@dataclass(frozen=True)
-class PromptRow:
-    """One image of the file; None takes the run's default."""
-
-    prompt: str
-    negative: str | None = None
-    seed: int | None = None
-    width: int | None = None
-    height: int | None = None
-    model: str | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ class BatchDefaults:
     """What a row leaves empty: the command's options (None: the model's own default)."""
 
     model: str = "demo"
-    negative: str = ""
+    negative_prompt: str = ""
     seed: int | None = None       # the first image's seed; image i uses seed + i (random when None)
     width: int | None = None
     height: int | None = None
@@ -68,54 +57,13 @@ class BatchDefaults:
 
 
 @dataclass(frozen=True)
-class BatchItem:
-    index: int
-    file: str
-    request: GenerationRequest
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Where a batch is: ``done`` of ``total`` images (``skipped`` by an earlier run), per worker."""
-
-    done: int
-    total: int
-    skipped: int = 0
-    failed: int = 0
-    eta_s: float | None = None
-    workers: tuple[WorkerStatus, ...] = ()
-    run: RunProgress | None = None
-
-    @property
-    def fraction(self) -> float:
-        run = self.run
-        partial = run.step.step / run.step.steps if run is not None and run.step is not None and run.step.steps else 0.0
-        return min(1.0, (self.done + self.failed + partial) / self.total) if self.total else 1.0
-
-    @property
-    def text(self) -> str:
-        line = f"{self.done}/{self.total} images"
-        if len(self.workers) > 1 or (self.workers and self.workers[0].node != "this computer"):
-            working = sum(1 for w in self.workers if w.state in ("working", "idle"))
-            line += f" · {working} worker{'s' if working != 1 else ''}"
-        if self.failed:
-            line += f" · {self.failed} failed"
-        if self.eta_s is not None and self.done < self.total:
-            line += f" · ETA {self.eta_s:.0f} s"
-        return line
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    folder: Path
-    items: tuple[BatchItem, ...]
-    generated: int            # in this run (the rest were made before)
-    report: RunReport
+class BatchResult(JournalRun):
+    items: tuple[JournalItem, ...]
 
 
 # ---------------------------------------------------------------------- the file
 
-def read_prompts(path: Path) -> list[PromptRow]:
+def read_prompts(path: Path) -> list[RecipeSummary]:
     """The rows of a prompts file (plain lines, or CSV for ``*.csv``); InputError names a bad row."""
     path = Path(path)
     if not path.is_file():
@@ -128,7 +76,8 @@ def read_prompts(path: Path) -> list[PromptRow]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name} is not a readable UTF-8 text file ({exc}).") from exc
     rows = _csv_rows(text, path.name) if path.suffix.lower() == ".csv" else \
-        [PromptRow(line.strip()) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        [RecipeSummary(SOURCE, line.strip()) for line in text.splitlines()
+         if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
         raise InputError(f"{path.name} holds no prompt.", hint="Write one prompt per line.")
     if len(rows) > MAX_ROWS:
@@ -136,7 +85,7 @@ def read_prompts(path: Path) -> list[PromptRow]:
     return rows
 
 
-def _csv_rows(text: str, name: str) -> list[PromptRow]:
+def _csv_rows(text: str, name: str) -> list[RecipeSummary]:
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     if "prompt" not in columns:
@@ -146,7 +95,7 @@ def _csv_rows(text: str, name: str) -> list[PromptRow]:
     if unknown:
         raise InputError(f"{name} has columns the studio does not know: {', '.join(unknown)}.",
                          hint="Known columns: " + ", ".join(CSV_COLUMNS) + ".")
-    rows: list[PromptRow] = []
+    rows: list[RecipeSummary] = []
     for number, raw in enumerate(reader, start=2):
         if len(rows) > MAX_ROWS:
             break
@@ -160,7 +109,7 @@ def _csv_rows(text: str, name: str) -> list[PromptRow]:
     return rows
 
 
-def _row(cells: dict[str, str]) -> PromptRow:
+def _row(cells: dict[str, str]) -> RecipeSummary:
     if not cells.get("prompt"):
         raise InputError("the prompt is empty.")
     width = height = None
@@ -172,15 +121,17 @@ def _row(cells: dict[str, str]) -> PromptRow:
         height = int(cells["height"])
     if (width is None) != (height is None):
         raise InputError("give both width and height, or a size.")
-    return PromptRow(cells["prompt"], cells.get("negative") or None,
-                     int(cells["seed"]) if cells.get("seed") else None, width, height, cells.get("model") or None,
-                     int(cells["steps"]) if cells.get("steps") else None,
-                     float(cells["guidance"]) if cells.get("guidance") else None, cells.get("scheduler") or None)
+    return RecipeSummary(SOURCE, cells["prompt"], cells.get("negative") or "",
+                     seed=int(cells["seed"]) if cells.get("seed") else None,
+                     steps=int(cells["steps"]) if cells.get("steps") else None,
+                     guidance=float(cells["guidance"]) if cells.get("guidance") else None,
+                     scheduler=cells.get("scheduler") or None, width=width, height=height,
+                     model=cells.get("model") or None)
 
 
 # ---------------------------------------------------------------------- the run
 
-def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[BatchItem]:
+def plan_batch(rows: list[RecipeSummary], defaults: BatchDefaults, backend: Any, base_seed: int) -> list[JournalItem]:
     """Every row as a one-image request with all its settings decided (each checked by ``backend``)."""
     width = max(4, len(str(len(rows))))
     items = []
@@ -194,17 +145,17 @@ def plan_batch(rows: list[PromptRow], defaults: BatchDefaults, backend: Any, bas
             guidance=row.guidance if row.guidance is not None else defaults.guidance,
             scheduler=row.scheduler or defaults.scheduler, width=row.width or defaults.width or None,
             height=row.height or defaults.height or None,
-            negative_prompt=row.negative if row.negative is not None else defaults.negative,
+            negative_prompt=row.negative_prompt or defaults.negative_prompt,
             seed=row.seed if row.seed is not None else base_seed + index, count=1, loras=defaults.loras)
         try:
             backend.validate(request)
         except InputError as exc:
             raise InputError(f"Prompt {index + 1} (“{row.prompt[:40]}”): {exc.message}", hint=exc.hint) from exc
-        items.append(BatchItem(index, f"{index + 1:0{width}d}.png", request))
+        items.append(JournalItem(index, f"{index + 1:0{width}d}.png", request))
     return items
 
 
-def _document(items: list[BatchItem], base_seed: int, loras: tuple[LoraSpec, ...]) -> dict[str, Any]:
+def _document(items: list[JournalItem], base_seed: int, loras: tuple[LoraSpec, ...]) -> dict[str, Any]:
     return {"version": PLAN_VERSION, "seed": base_seed, "loras": [str(s.path) + f":{s.weight:g}" for s in loras],
             "items": [{"index": i.index, "file": i.file, "prompt": i.request.prompt,
                        "negative_prompt": i.request.negative_prompt, "model": i.request.model, "seed": i.request.seed,
@@ -212,9 +163,9 @@ def _document(items: list[BatchItem], base_seed: int, loras: tuple[LoraSpec, ...
                        "guidance": i.request.guidance, "scheduler": i.request.scheduler} for i in items]}
 
 
-def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library: "Library | None",
-                   defaults: BatchDefaults = BatchDefaults(), progress: Callable[[BatchProgress], None] | None = None,
-                   cancel: Any = None, on_saved: Callable[[BatchItem, SavedWork], None] | None = None,
+def generate_batch(rows: list[RecipeSummary], out_dir: Path, engine: Any, *, library: "Library | None",
+                   defaults: BatchDefaults = BatchDefaults(), progress: Callable[[JournalProgress], None] | None = None,
+                   cancel: Any = None, on_saved: Callable[[JournalItem, SavedWork], None] | None = None,
                    signer: Any = None, c2pa: Any = AUTO, preview_every: int = 0,
                    on_report: Callable[[RunReport], None] | None = None) -> BatchResult:
     """Make one work per row into ``out_dir`` on ``engine`` (this computer's engine, or a backend such
@@ -234,36 +185,8 @@ def generate_batch(rows: list[PromptRow], out_dir: Path, engine: Any, *, library
     items = plan_batch(rows, defaults, backend, base_seed)
     keep_plan(out_dir, PLAN_FILE, _document(items, base_seed, defaults.loras), version=PLAN_VERSION,
               what="prompt batch plan", kind="prompt batch", fields=("seed", "loras", "items"))
-    finished = finished_indexes(out_dir, ((i.index, i.file) for i in items), read_done(out_dir))
-    skipped = len(finished)
-    credentials = c2pa_credentials() if isinstance(c2pa, str) and c2pa == AUTO else c2pa
-    by_index = {item.index: item for item in items}
-    generated = 0
-
-    def keep(made: TaskResult) -> None:
-        nonlocal generated
-        item = by_index[made.task.key]
-        work = save_work(made.result, out_dir / item.file, library=library, signer=signer, c2pa=credentials)
-        append_done(out_dir, item.index, item.file, file_sha256(work.path))
-        finished.add(item.index)
-        generated += 1
-        if on_saved is not None:
-            on_saved(item, work)
-
-    def on_run(run: RunProgress) -> None:
-        if progress is not None:
-            progress(BatchProgress(skipped + run.done, len(items), skipped, run.failed, run.eta_s, run.workers, run))
-
-    tasks = [GenerationTask(i.index, i.request) for i in items if i.index not in finished]
-    try:
-        report = backend.run_tasks(tasks, on_result=keep, progress=on_run, cancel=cancel, preview_every=preview_every)
-    except Cancelled:
-        raise Cancelled(f"Stopped after {len(finished)} of {len(items)} images; run again to continue.") from None
-    if on_report is not None:
-        on_report(report)
-    if report.failures:
-        first = report.failures[0]
-        raise ModelError(f"{len(report.failures)} of {len(items)} images could not be made (#{first.key + 1} on "
-                         f"{first.node}: {first.message}); the other {len(finished)} are saved.",
-                         hint="Run the same command again to make the missing ones.")
-    return BatchResult(out_dir, tuple(items), generated, report)
+    run = run_journal(items, out_dir, backend, library=library, noun="images",
+                      again="Run the same command again to make the missing ones.", signer=signer, c2pa=c2pa,
+                      progress=progress, cancel=cancel, preview_every=preview_every, on_saved=on_saved,
+                      on_report=on_report)
+    return BatchResult(run.folder, run.generated, run.report, tuple(items))

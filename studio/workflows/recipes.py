@@ -1,5 +1,6 @@
 """From a recipe back to a request: what ``verify --reproduce`` regenerates and what "Send to Create"
-fills in.
+fills in; and a file's recipe as rows for people (:func:`recipe_rows`: the Verify dialog and
+``studio verify`` show the same rows).
 
 A recipe names its weights files (LoRAs, VAE, embeddings, upscaler and ControlNet models) and its
 input pictures by SHA-256 only. :class:`WeightsFinder` looks for a file of the same name in the
@@ -14,6 +15,8 @@ from typing import Any, Mapping, Sequence
 
 from studio.errors import InputError, NotFound
 from studio.generation.request import ControlUnit, GenerationRequest, HiresFix, IpAdapterSpec, LoraSpec, Recipe
+from studio.provenance.manifest import Manifest
+from studio.provenance.foreign import RecipeSummary
 
 MAX_SEARCH_DEPTH = 4
 
@@ -131,8 +134,8 @@ def request_from_recipe(recipe: Recipe, *, inputs: Mapping[str, Any] | None = No
     for index, unit in enumerate(recipe.control):
         model = weights_file(unit.model_name, unit.model_sha256, "ControlNet model")
         image = picture(f"control{index}", unit.image_sha256)
-        if model is None or image is None:
-            continue
+        if model is None:  # not strict: a unit whose model is missing is left out; one without its picture is
+            continue       # kept for the form (Send to Create), its picture to choose again
         control.append(ControlUnit(model=model, image=image, preprocessor=unit.preprocessor, weight=unit.weight,
                                    start=unit.start, end=unit.end, low_threshold=unit.low_threshold,
                                    high_threshold=unit.high_threshold))
@@ -161,3 +164,42 @@ def _inpaint_fields(recipe: Recipe) -> dict[str, Any]:
     return {"mask_blur": recipe.mask_blur if recipe.mask_blur is not None else 0,
             "inpaint_area": recipe.inpaint_area or "whole",
             "inpaint_padding": recipe.inpaint_padding if recipe.inpaint_padding is not None else 0}
+
+
+# ---------------------------------------------------------------------- rows for people
+
+#: The rows of a recipe, in the order they are shown: (key, label).
+RECIPE_ROWS = (("prompt", "Prompt"), ("negative_prompt", "Negative"), ("model", "Model"), ("seed", "Seed"),
+               ("steps", "Steps"), ("guidance", "Guidance"), ("scheduler", "Sampler"), ("size", "Size"),
+               ("pipeline", "Pipeline"), ("created", "Created"), ("device", "Device"))
+#: Rows whose value may span lines.
+MULTILINE_ROWS = ("prompt", "negative_prompt")
+
+
+def recipe_rows(recipe: RecipeSummary, manifest: Manifest | None = None) -> list[tuple[str, str, str]]:
+    """``(key, label, value)`` for each of :data:`RECIPE_ROWS`, in that order ("" where the recipe
+    says nothing). With the studio ``manifest`` the recipe came from, the model's hash, the pipeline,
+    the time and the device too. Values are the file's text: show them through ``printable``."""
+    m = manifest
+    values = {
+        "prompt": recipe.prompt, "negative_prompt": recipe.negative_prompt,
+        "model": f"{m.model_name} ({m.model_sha256[:12]})" if m is not None else recipe.model or "",
+        "seed": "" if recipe.seed is None else str(recipe.seed),
+        "steps": "" if recipe.steps is None else str(recipe.steps),
+        "guidance": "" if recipe.guidance is None else f"{recipe.guidance:g}",
+        "scheduler": scheduler_label(recipe),
+        "size": f"{recipe.width}×{recipe.height}" if recipe.width and recipe.height else "",
+        "pipeline": m.pipeline if m is not None else "",
+        "created": m.created if m is not None else "",
+        "device": f"{m.device}/{m.dtype}" if m is not None and m.device else "",
+    }
+    return [(key, label, values[key]) for key, label in RECIPE_ROWS]
+
+
+def scheduler_label(recipe: RecipeSummary) -> str:
+    """The studio's name for its own scheduler keys ("euler_a" → "Euler a"); another tool's as written."""
+    from studio.generation.schedulers import SCHEDULERS
+
+    if recipe.source == "studio" and recipe.scheduler in SCHEDULERS:
+        return SCHEDULERS[recipe.scheduler]
+    return recipe.scheduler or ""

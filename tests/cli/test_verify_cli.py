@@ -92,6 +92,27 @@ def test_human_output_names_signer_and_problems(files, capsys: pytest.CaptureFix
     assert "edited.png: tampered" in out and "problem: The pixels do not match" in out
 
 
+def test_a_studio_recipe_and_another_tools_are_shown_in_the_same_rows_and_words(
+        files, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    a1111 = tmp_path / "a1111.png"
+    info = PngInfo()
+    info.add_text("parameters", "a red fox\nNegative prompt: blurry\n"
+                                "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 6.5, Seed: 9, Size: 32x32, Model: m")
+    noise_image(3).save(a1111, pnginfo=info)
+    main(["verify", "--offline", str(files["good"]), str(a1111)])
+    lines = capsys.readouterr().out.splitlines()
+    assert "  recipe: model demo (abababababab), seed 1, steps 2, guidance 7, sampler Euler, size 32×32, " \
+           "pipeline txt2img, created 2026-11-28T12:00:00Z" in lines
+    assert "  recipe from a1111: model m, seed 9, steps 20, guidance 6.5, sampler DPM++ 2M Karras, size 32×32" in lines
+    assert "  prompt: a fox" in lines and "  prompt: a red fox" in lines
+
+    main(["verify", "--offline", "--json", str(a1111)])
+    foreign = json.loads(capsys.readouterr().out)["foreign"]
+    assert (foreign["negative_prompt"], foreign["scheduler"]) == ("blurry", "DPM++ 2M Karras")  # the manifest's names
+
+
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify"]) == 2
 

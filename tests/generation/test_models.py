@@ -183,6 +183,18 @@ def test_scan_finds_folders_and_files_a_few_levels_deep_and_skips_with_reasons(
     assert [(p.name, "LoRA" in why) for p, why in result.skipped] == [("ink.safetensors", True)]
 
 
+def test_a_controlnet_folder_beside_the_models_is_neither_a_model_nor_a_skipped_file(demo_copy: Path) -> None:
+    controlnet = demo_copy.parent / "controlnets" / "canny"
+    write_checkpoint(controlnet / "diffusion_pytorch_model.safetensors", {"down_blocks.0.weight": (2, 2)})
+    (controlnet / "config.json").write_text('{"_class_name": "ControlNetModel"}')
+    vae = demo_copy.parent / "vae-folder"
+    write_checkpoint(vae / "diffusion_pytorch_model.safetensors", {"down_blocks.0.weight": (2, 2)})
+    (vae / "config.json").write_text('{"_class_name": "UNet2DConditionModel"}')
+    result = scan_models([demo_copy.parent], include_hf_cache=False)
+    assert [m.name for m in result.models] == ["my-sd15"]
+    assert [p.parent.name for p, _why in result.skipped] == ["vae-folder"]  # other parts are still said
+
+
 def test_scan_does_not_look_inside_a_diffusers_folder(demo_copy: Path) -> None:
     family_checkpoint(demo_copy / "extra" / "inside.safetensors", "sd1")
     result = scan_models([demo_copy.parent], include_hf_cache=False)

@@ -68,8 +68,8 @@ def test_a1111_parameters_with_multiline_prompts_and_quoted_values(tmp_path: Pat
     found = read_foreign(read_png_text(_png(tmp_path / "a1111.png", {"parameters": A1111})))
     assert found is not None and found.source == "a1111"
     assert found.prompt == "masterpiece, a lighthouse at dusk,\n(oil painting:1.2), dramatic sky"
-    assert found.negative == "blurry, lowres,\ntext, watermark"
-    assert (found.seed, found.steps, found.guidance, found.sampler) == (3141592653, 28, 6.5, "DPM++ 2M Karras")
+    assert found.negative_prompt == "blurry, lowres,\ntext, watermark"
+    assert (found.seed, found.steps, found.guidance, found.scheduler) == (3141592653, 28, 6.5, "DPM++ 2M Karras")
     assert (found.width, found.height, found.model) == (512, 768, "v1-5-pruned-emaonly")
     assert found.raw == {"parameters": A1111}
 
@@ -85,16 +85,16 @@ def test_comfyui_api_graph_follows_links_to_texts_size_and_model(tmp_path: Path)
     path = _png(tmp_path / "comfy.png", {"prompt": json.dumps(COMFY_PROMPT), "workflow": json.dumps(COMFY_WORKFLOW)})
     found = read_foreign(read_png_text(path))
     assert found is not None and found.source == "comfyui"
-    assert (found.prompt, found.negative) == ("beautiful scenery nature glass bottle landscape", "text, watermark")
-    assert (found.seed, found.steps, found.guidance, found.sampler) == (156680208700286, 20, 8.0, "euler")
+    assert (found.prompt, found.negative_prompt) == ("beautiful scenery nature glass bottle landscape", "text, watermark")
+    assert (found.seed, found.steps, found.guidance, found.scheduler) == (156680208700286, 20, 8.0, "euler")
     assert (found.width, found.height, found.model) == (512, 512, "v1-5-pruned-emaonly.safetensors")
 
 
 def test_comfyui_ui_workflow_alone_gives_sampler_settings_and_texts() -> None:
     found = parse_comfyui(None, json.dumps(COMFY_WORKFLOW))
     assert found is not None
-    assert (found.prompt, found.negative) == ("a red fox in snow", "blurry")
-    assert (found.seed, found.steps, found.guidance, found.sampler) == (42, 25, 7.5, "dpmpp_2m")
+    assert (found.prompt, found.negative_prompt) == ("a red fox in snow", "blurry")
+    assert (found.seed, found.steps, found.guidance, found.scheduler) == (42, 25, 7.5, "dpmpp_2m")
 
 
 def test_comfyui_link_cycles_and_garbage_end_quietly() -> None:
@@ -109,9 +109,9 @@ def test_comfyui_link_cycles_and_garbage_end_quietly() -> None:
 def test_invokeai_metadata(tmp_path: Path) -> None:
     found = read_foreign(read_png_text(_png(tmp_path / "invoke.png", {"invokeai_metadata": json.dumps(INVOKEAI)})))
     assert found is not None and found.source == "invokeai"
-    assert (found.prompt, found.negative, found.seed, found.steps) == ("a castle on a hill, golden hour", "people",
+    assert (found.prompt, found.negative_prompt, found.seed, found.steps) == ("a castle on a hill, golden hour", "people",
                                                                       2024, 30)
-    assert (found.guidance, found.sampler, found.width, found.height, found.model) == (
+    assert (found.guidance, found.scheduler, found.width, found.height, found.model) == (
         7.5, "dpmpp_2m_k", 768, 512, "Dreamshaper 8")
     assert parse_invokeai("[]") is None
 
@@ -126,4 +126,4 @@ def test_a_megabyte_a1111_settings_line_is_read_in_linear_time() -> None:
     for line in ("a" * (1 << 20), "x: " + "a b" * (1 << 18), 'k: "' + 'a, k: "' * (1 << 17)):
         assert parse_a1111("a prompt\n" + line).prompt.startswith("a prompt")
     found = parse_a1111("p" * (1 << 20) + '\nSteps: 20, Sampler: "Euler, a", Size: 512x768, Seed: 7')
-    assert (found.steps, found.sampler, found.width, found.height, found.seed) == (20, "Euler, a", 512, 768, 7)
+    assert (found.steps, found.scheduler, found.width, found.height, found.seed) == (20, "Euler, a", 512, 768, 7)

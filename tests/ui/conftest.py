@@ -77,3 +77,20 @@ def wallet_state(qtbot, wallet_session: WalletSession, pool: BackgroundPool) -> 
     state = WalletState(wallet_session, pool)
     yield state
     state.stop()
+
+
+@pytest.fixture
+def content_hashes(monkeypatch) -> list[str]:
+    """Every SHA-256 of a work's bytes that the studio computes while the test runs (the library's
+    hash of a work), as hex, in order: a test counts how often each work's file was hashed."""
+    import studio.workflows.library as library_workflow
+
+    computed: list[str] = []
+    real = library_workflow.content_sha256
+
+    def counting(data: bytes) -> str:
+        computed.append(real(data))
+        return computed[-1]
+
+    monkeypatch.setattr(library_workflow, "content_sha256", counting)
+    return computed

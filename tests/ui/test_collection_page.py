@@ -192,7 +192,10 @@ def test_list_now_at_the_end_of_a_mint_opens_the_list_dialog_for_the_minted_toke
     collection = create_collection(connection=state.session.connection(), signer=state.session.contract_signer(),
                                    library=window.library, name="Dawns", symbol="DAWN", royalty_receiver=ACCOUNT_1,
                                    royalty_bps=500)
-    dialog = window.open_mint_dialog([signed_work(tmp_path / "dawn.png", 1, state.wallet.signer(ACCOUNT_1))])
+    from studio.workflows.library import add_saved_work
+
+    work = add_saved_work(window.library, signed_work(tmp_path / "dawn.png", 1, state.wallet.signer(ACCOUNT_1)))
+    dialog = window.open_mint_dialog([work.id])
     assert dialog.collection_combo.currentData() == collection.address
     with qtbot.waitSignal(dialog.state.estimated, timeout=JOB_MS):
         dialog.next_button.click()

@@ -48,7 +48,8 @@ def test_a_2x2_plot_makes_four_works_and_a_grid_image_of_them(qtbot, window) -> 
     assert not tab.mint_button.isEnabled() and not tab.results.upscale_button.isEnabled()
     assert state.request_mint([0]) == [] and "not minted" in state.error
     assert state.upscale_result(0) is None and window.lane.is_idle
-    assert state.request_mint([1, 2]) == [cells[0].path, cells[1].path]
+    assert state.request_mint([1, 2]) == [cells[0].work.work_id, cells[1].work.work_id]  # the cells' works
+    assert None not in (cells[0].work.work_id, cells[1].work.work_id)
 
 
 def test_a_plot_with_bad_axes_says_why_and_queues_nothing(qtbot, window) -> None:

@@ -1,5 +1,5 @@
 """The Create options beyond the basic recipe (schedule, clip skip, batch size, hires fix, variation, a
-ControlNet unit), styles, the prompt history and PNG Info's Send to Create: in the view-model, and
+ControlNet unit; more of the units in test_control_units.py), styles, the prompt history and PNG Info's Send to Create: in the view-model, and
 through the real widgets offscreen. The demo model at 64x64 with 2 steps generates for real."""
 from __future__ import annotations
 
@@ -62,22 +62,27 @@ def test_the_options_become_the_requests_fields(state: CreateState) -> None:
 
 
 def test_a_controlnet_unit_needs_its_model_and_picture(state: CreateState, tmp_path: Path) -> None:
-    options = state.options
-    options.control_model = str(tmp_path / "gone.safetensors")
-    with pytest.raises(NotFound, match="gone.safetensors does not exist"):
+    units = state.options.control
+    unit = units.add(str(tmp_path / "gone.safetensors"))
+    with pytest.raises(NotFound, match="Control unit 1: the model .*gone.safetensors does not exist"):
         state.build_request()
     model = tmp_path / "control-canny"
     model.mkdir()
-    options.control_model = str(model)
-    with pytest.raises(InputError, match="needs a control picture"):
+    unit.model = str(model)
+    with pytest.raises(InputError, match="Control unit 1 needs a control picture"):
         state.build_request()
     assert state.generate() is None and "needs a control picture" in state.error and state.lane.is_idle
     picture = tmp_path / "edges.png"
     Image.new("RGB", (64, 64), "white").save(picture)
-    options.control_image, options.control_preprocessor, options.control_weight = str(picture), "canny", 0.8
-    (unit,) = state.build_request().control
-    assert (unit.model, unit.preprocessor, unit.weight) == (model, "canny", 0.8)
-    assert unit.image is not None and unit.image.size == (64, 64)
+    unit.image, unit.preprocessor, unit.weight = str(picture), "canny", 0.8
+    unit.start, unit.end, unit.low_threshold, unit.high_threshold = 0.1, 0.9, 40, 120
+    (request_unit,) = state.build_request().control
+    assert (request_unit.model, request_unit.preprocessor, request_unit.weight) == (model, "canny", 0.8)
+    assert (request_unit.start, request_unit.end) == (0.1, 0.9)
+    assert (request_unit.low_threshold, request_unit.high_threshold) == (40, 120)
+    assert request_unit.image is not None and request_unit.image.size == (64, 64)
+    units.remove(unit)
+    assert state.build_request().control == ()
 
 
 def test_euler_a_keeps_only_its_own_schedule(state: CreateState) -> None:
@@ -164,7 +169,7 @@ def test_png_info_of_a_file_that_is_no_image_says_why(qtbot, state: CreateState,
 def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot, window, tmp_path: Path) -> None:
     tab, state = window.create_tab, window.create_state
     options, extras, panel = state.options, tab.extras, tab.options_panel
-    assert panel.hires_box.isHidden() and panel.control_box.isHidden() and tab.png_info.isHidden()
+    assert panel.hires_box.isHidden() and not panel.control_units.boxes and tab.png_info.isHidden()
     qtbot.mouseClick(panel.hires, Qt.MouseButton.LeftButton)
     assert options.hires and not panel.hires_box.isHidden()
     panel.hires_scale.setValue(1.5)
@@ -184,10 +189,10 @@ def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot
     extras.schedule.activated.emit(extras.schedule.currentIndex())
     assert options.sigmas == "karras"
 
-    options.control_model = str(tmp_path / "control.safetensors")
-    assert not panel.control_box.isHidden() and panel.control_model_label.text() == "control.safetensors"
-    qtbot.mouseClick(panel.clear_control, Qt.MouseButton.LeftButton)
-    assert options.control_model == "" and panel.control_box.isHidden()
+    unit = options.control.add(str(tmp_path / "control.safetensors"))
+    assert panel.control_units.box(0).model_label.text() == "control.safetensors"
+    qtbot.mouseClick(panel.control_units.box(0).remove_button, Qt.MouseButton.LeftButton)
+    assert unit not in options.control.items and not panel.control_units.boxes
 
     qtbot.keyClicks(tab.prompt_edit, "a lake")
     qtbot.waitUntil(lambda: tab.prompt_tools.token_count.text() == "2/75", timeout=30_000)

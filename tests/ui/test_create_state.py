@@ -125,8 +125,9 @@ def test_mint_is_requested_for_the_chosen_results_in_grid_order(qtbot, state: Cr
     with qtbot.waitSignal(state.job_finished, timeout=60_000):
         state.generate()
     with qtbot.waitSignal(state.mint_requested) as requested:
-        paths = state.request_mint([1, 0, 1])
-    assert requested.args[0] == paths == [state.results.item(0).path, state.results.item(1).path]
+        work_ids = state.request_mint([1, 0, 1])
+    expected = [state.results.item(0).work.work_id, state.results.item(1).work.work_id]  # the library's works
+    assert requested.args[0] == work_ids == expected and None not in expected
 
 
 def test_adding_a_folder_that_is_no_model_shows_why(qtbot, state: CreateState, tmp_path: Path) -> None:
@@ -167,14 +168,14 @@ def test_an_added_model_can_be_taken_off_the_list_and_the_demo_cannot(qtbot, sta
 
 
 def test_settings_from_other_tools_pick_the_sampler_by_any_of_its_names(state: CreateState) -> None:
-    assert state.apply_settings("a fox", sampler="Euler a") == []
+    assert state.apply_settings("a fox", scheduler="Euler a") == []
     assert state.scheduler == "euler_a"
-    assert state.apply_settings("a fox", sampler="DPM++ 2M Karras") == []
+    assert state.apply_settings("a fox", scheduler="DPM++ 2M Karras") == []
     assert (state.scheduler, state.options.sigmas) == ("dpmpp_2m", "karras")
     assert state.build_request().sigmas == "karras"
-    assert state.apply_settings("a fox", sampler="dpmpp_2m_sde") == [] and state.scheduler == "dpmpp_2m_sde"
+    assert state.apply_settings("a fox", scheduler="dpmpp_2m_sde") == [] and state.scheduler == "dpmpp_2m_sde"
     assert state.options.sigmas == "default"
     state.options.sigmas = "exponential"
-    state.apply_settings("a fox", sampler="Euler a")  # Euler a walks only its own schedule
+    state.apply_settings("a fox", scheduler="Euler a")  # Euler a walks only its own schedule
     assert (state.scheduler, state.options.sigmas) == ("euler_a", "default")
-    assert "not offered" in state.apply_settings("a fox", sampler="Restart")[0]
+    assert "not offered" in state.apply_settings("a fox", scheduler="Restart")[0]

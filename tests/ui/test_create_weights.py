@@ -22,7 +22,7 @@ def test_a_vae_and_an_embedding_from_the_models_folder_are_used_and_recorded(qtb
     embedding = models / "embeddings" / "inkstyle.safetensors"
     embedding.parent.mkdir(parents=True)
     save_file({"emb_params": torch.randn(2, 32, generator=torch.Generator().manual_seed(1))}, str(embedding))
-    state.model_choice.find_weights()  # so fast it may end before a waitSignal is armed: wait for what it does
+    state.model_choice.find_weights()  # its answer may come before a signal could be awaited: wait for what it shows
     qtbot.waitUntil(lambda: options.vae_choices == (str(vae),) and options.embedding_choices == (str(embedding),),
                     timeout=30_000)
     assert [panel.vae.itemText(i) for i in range(panel.vae.count())] == ["The model's own", vae.name, "VAE file…"]

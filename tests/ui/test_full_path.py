@@ -66,12 +66,12 @@ def _generate_three_works(qtbot, window) -> list[Path]:
     return [item.path for item in create.results.items]
 
 
-def _mint_two_into_a_new_collection(qtbot, window, paths: list[Path]):
+def _mint_two_into_a_new_collection(qtbot, window, work_ids: list[int]):
     """The mint dialog for two works; its collection made with “New collection…”; returns the result."""
     from studio.ui.dialogs.mint import NEW_COLLECTION, RESULT_PAGE, SUMMARY_PAGE, MintDialog
     from studio.ui.state.mint import DONE
 
-    window.open_mint_dialog(paths)
+    window.open_mint_dialog(work_ids)
     dialog = window.findChild(MintDialog)
     assert dialog is not None and dialog.isVisible() and len(dialog.state.drafts) == 2
     assert [dialog.collection_combo.itemData(i) for i in range(dialog.collection_combo.count())] == [NEW_COLLECTION]
@@ -118,7 +118,7 @@ def _held_row(state, owner: str, token_id: int) -> int:
 
 
 @pytest.mark.slow
-def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, window) -> None:
+def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, window, content_hashes) -> None:
     from studio.chain.contracts import CollectionContract
     from studio.library.market import MarketStore
     from studio.storage.cid import Cid
@@ -131,7 +131,7 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
     qtbot.waitUntil(lambda: window.wallet_state is not None, timeout=5_000)
     wallet = window.wallet_state
     assert not wallet.wallet.exists
-    wait_job(qtbot, wallet.import_phrase(TEST_PHRASE, PASSWORD, PASSWORD, count=2))
+    wait_job(qtbot, wallet.keys.import_phrase(TEST_PHRASE, PASSWORD, PASSWORD, count=2))
     if not wallet.wallet.is_unlocked:
         wait_job(qtbot, wallet.unlock(PASSWORD))
     qtbot.waitUntil(lambda: wallet.accounts.rowCount() == 2 and not wallet.busy, timeout=JOB_MS)
@@ -140,8 +140,13 @@ def test_create_mint_list_lazy_list_and_buy_both_in_the_main_window(qtbot, windo
 
     # Three works from the Create tab, then two of them minted into a new collection.
     paths = _generate_three_works(qtbot, window)
-    collection, minted = _mint_two_into_a_new_collection(qtbot, window, paths[:2])
+    work_ids = [item.work.work_id for item in window.create_state.results.items]
+    saved = len(content_hashes)  # each save hashed its file once, to record it
+    collection, minted = _mint_two_into_a_new_collection(qtbot, window, work_ids[:2])
     assert [m.token.token_id for m in minted.minted] == [1, 2]
+    # from the dialog to the token, each file is hashed once: at the upload, checked against the library's hash
+    assert [content_hashes[saved:].count(m.work.sha256) for m in minted.minted] == [1, 1]
+    assert len(content_hashes) == saved + 2
     connection = wallet.session.connection()
     contract = CollectionContract(connection, collection.address)
     assert contract.owner() == ACCOUNT_1 and contract.total_supply() == 2

@@ -442,7 +442,7 @@ def test_use_settings_sends_the_recipe_another_tool_wrote(qtbot, tab: GalleryTab
     pane.use_settings.click()
     assert len(recipes) == 1
     recipe = recipes[0]
-    assert (recipe.prompt, recipe.negative, recipe.seed, recipe.steps, recipe.guidance, recipe.sampler,
+    assert (recipe.prompt, recipe.negative_prompt, recipe.seed, recipe.steps, recipe.guidance, recipe.scheduler,
             recipe.width, recipe.height) == ("a lighthouse at dawn", "blurry", 1234, 23, 6.5, "Euler a", 64, 48)
 
 
@@ -451,13 +451,13 @@ def test_mint_asks_for_the_mint_dialog_only_for_works_not_minted(qtbot, tab: Gal
     library.record_tokens([Token(1337, ADDRESS, 7, works[0].id, None, None, "0x1", ARTIST, 1.0)])
     tab.state.refresh()
     tab.state.set_sort("oldest")
-    asked: list[list[Path]] = []
+    asked: list[list[int]] = []
     tab.state.mint_requested.connect(asked.append)
     tab.select_row(1)
     assert tab.detail.mint.isEnabled()
     with qtbot.waitSignal(tab.state.mint_requested, timeout=3_000):
         tab.detail.mint.click()
-    assert asked == [[Path(works[1].path)]]
+    assert asked == [[works[1].id]]
 
     tab.select_row(0)  # minted: the button is off, and asking anyway says why
     assert not tab.detail.mint.isEnabled() and tab.detail.mint.toolTip() == "Minted already"

@@ -56,7 +56,7 @@ def test_wallet_jobs_ending_after_the_wallet_state_was_deleted_are_dropped(
     state = WalletState(wallet_session, one_lane)
     state.library = library
     gate = hold(one_lane)
-    jobs = [state.load_nfts(), state.refresh(), state.unlock("a wrong password")]
+    jobs = [state.activity.load_nfts(), state.refresh(), state.unlock("a wrong password")]
     qtbot.wait(20)  # the state hands its jobs to the pool from the event loop
     state.stop()
     delete(qtbot, state)

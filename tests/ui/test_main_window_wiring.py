@@ -94,7 +94,9 @@ def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, 
 
     work = tmp_path / "a.png"
     Image.new("RGB", (64, 64), (200, 30, 30)).save(work)
-    window.gallery_state.mint_requested.emit([work])
+    from studio.workflows.library import add_saved_work
+
+    window.gallery_state.mint_requested.emit([add_saved_work(window.library, work, owned=False).id])
     qtbot.waitUntil(lambda: any(isinstance(w, MintDialog) and w.isVisible() for w in QApplication.topLevelWidgets()),
                     timeout=10_000)
     for widget in QApplication.topLevelWidgets():

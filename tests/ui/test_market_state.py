@@ -186,13 +186,13 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert not mine.listed and state.listings.rowCount() == 0
     answers = Answers(state)
 
-    act(qtbot, state, state.list_token(mine, "0.1", duration=30 * 86_400))
+    act(qtbot, state, state.trades.list_token(mine, "0.1", duration=30 * 86_400))
     assert answers.actions == [f"Approving Seaport for Dawns ({env.collection.address})", "Signing the listing"]
     assert answers.senders == [ACCOUNT_1, ACCOUNT_1] and not answers.seen[1].is_transaction
     assert answers.seen[1].preview.primary_type == "OrderComponents"
     assert [c.address for c in state.my_collections()] == [env.collection.address]
     assert env.lazy_work.id in [w.id for w in state.unminted_works(env.collection.address)]
-    outcome = act(qtbot, state, state.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2",
+    outcome = act(qtbot, state, state.trades.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2",
                                                 description="Signed, not minted"))
     assert answers.actions[-1] == "Signing a mint voucher" and not answers.seen[-1].is_transaction
     assert outcome.result.price_wei == LAZY_PRICE
@@ -212,11 +212,11 @@ def test_artist_lists_and_lazily_lists_collector_buys_both(qtbot, wallet_state, 
     assert state.listings.data(state.listings.index(0, 5)) == "5%"
 
     with pytest.raises(InputError, match="your own listing"):
-        state.buy(listing)
+        state.trades.buy(listing)
     wallet_state.select_account(ACCOUNT_2)
     before = {a: env.balance(a) for a in (ACCOUNT_1, ACCOUNT_2, env.royalty_receiver)}
-    bought = act(qtbot, state, state.buy(listing))
-    bought_lazy = act(qtbot, state, state.buy(lazy))
+    bought = act(qtbot, state, state.trades.buy(listing))
+    bought_lazy = act(qtbot, state, state.trades.buy(lazy))
     assert answers.actions[-2:] == ["Buying the token", "Buying (minting) the token"]
     royalty = PRICE * ROYALTY_BPS // 10_000
     fees = bought.result.fee_wei + bought_lazy.result.fee_wei
@@ -246,20 +246,20 @@ def test_actions_are_refused_before_a_worker_starts(qtbot, wallet_state, market_
     state = market_state
     wallet_state.wallet.unlock(PASSWORD)
     with pytest.raises(InputError, match="not been read"):
-        state.make_offer(market_env.collection.address, market_env.token_id, "0.01")
+        state.trades.make_offer(market_env.collection.address, market_env.token_id, "0.01")
     sync(qtbot, state)
     token = held(state, ACCOUNT_1, market_env.token_id)
     for price, problem in (("", "Enter an amount"), ("0", "more than zero"), ("-1", "negative"),
                            ("lots", "not an amount")):
         with pytest.raises(InputError, match=problem):
-            state.list_token(token, price)
+            state.trades.list_token(token, price)
     with pytest.raises(InputError, match="not listed"):
-        state.change_price(token, "1")
+        state.trades.change_price(token, "1")
     with pytest.raises(InputError, match="is yours"):
-        state.make_offer(market_env.collection.address, market_env.token_id, "0.01")
+        state.trades.make_offer(market_env.collection.address, market_env.token_id, "0.01")
     wallet_state.lock()
     with pytest.raises(WalletLocked):
-        state.list_token(token, "0.1")
+        state.trades.list_token(token, "0.1")
     assert not state.busy
 
 
@@ -269,7 +269,7 @@ def test_declined_preview_sends_nothing(qtbot, wallet_state, market_state, marke
     nonce = env.connection.web3.eth.get_transaction_count(ACCOUNT_1)
     answers = Answers(state, answer=False)
     with qtbot.waitSignal(state.action_declined, timeout=JOB_MS):
-        state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1")
+        state.trades.list_token(held(state, ACCOUNT_1, env.token_id), "0.1")
     qtbot.waitUntil(lambda: not state.busy, timeout=JOB_MS)
     assert len(answers.seen) == 1 and "Nothing was signed" in state.notice and state.error == ""
     assert env.connection.web3.eth.get_transaction_count(ACCOUNT_1) == nonce
@@ -283,7 +283,7 @@ def test_listing_cancelled_while_the_buyer_reads_the_preview_fails_with_the_reas
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
     answers = Answers(state)  # noqa: F841 (kept alive: Qt holds the slot weakly)
-    act(qtbot, state, state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1", escrow=True))
+    act(qtbot, state, state.trades.list_token(held(state, ACCOUNT_1, env.token_id), "0.1", escrow=True))
     state.preview_requested.disconnect()
     sync(qtbot, state)
     [listing] = state.listings.rows()
@@ -292,7 +292,7 @@ def test_listing_cancelled_while_the_buyer_reads_the_preview_fails_with_the_reas
     balance = env.balance(ACCOUNT_2)
     asked: list[PreviewRequest] = []
     state.preview_requested.connect(asked.append)
-    job = state.buy(listing)
+    job = state.trades.buy(listing)
     qtbot.waitUntil(lambda: bool(asked), timeout=JOB_MS)
     assert asked[0].preview.value_wei == PRICE and state.busy
     # Meanwhile, elsewhere, the artist takes the token back.
@@ -317,7 +317,7 @@ def test_weth_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, ma
     ready(qtbot, wallet_state, state)
     answers = Answers(state)
     wallet_state.select_account(ACCOUNT_2)
-    act(qtbot, state, state.make_offer(env.collection.address, env.token_id, "0.05"))
+    act(qtbot, state, state.trades.make_offer(env.collection.address, env.token_id, "0.05"))
     assert answers.actions == ["Wrapping ETH", "Approving Seaport for your WETH", "Signing the offer"]
     assert answers.seen[0].preview.value_wei == PRICE // 2 and answers.senders == [ACCOUNT_2] * 3
     sync(qtbot, state)
@@ -331,7 +331,7 @@ def test_weth_offers_are_made_seen_incoming_and_accepted(qtbot, wallet_state, ma
     assert state.offers_incoming.data(state.offers_incoming.index(0, 4)) == "0.05 WETH"
     assert state.offers_incoming.data(state.offers_incoming.index(0, 2)) == "Dawns"
     assert held(state, ACCOUNT_1, env.token_id).best_offer.amount_wei == PRICE // 2
-    accepted = act(qtbot, state, state.accept_offer(incoming))
+    accepted = act(qtbot, state, state.trades.accept_offer(incoming))
     assert answers.actions[-2:] == [f"Approving Seaport for Dawns ({env.collection.address})", "Accepting the offer"]
     assert answers.senders[-2:] == [ACCOUNT_1, ACCOUNT_1]  # the acting account, the holder
     royalty = (PRICE // 2) * ROYALTY_BPS // 10_000
@@ -349,18 +349,18 @@ def test_an_escrow_offer_is_withdrawn_and_a_seaport_offer_cancelled(qtbot, walle
     answers = Answers(state)
     wallet_state.select_account(ACCOUNT_2)
     before = env.balance(ACCOUNT_2)
-    made = act(qtbot, state, state.make_offer(env.collection.address, env.token_id, "0.05", escrow=True))
+    made = act(qtbot, state, state.trades.make_offer(env.collection.address, env.token_id, "0.05", escrow=True))
     assert answers.actions == ["Making the offer"] and answers.seen[0].preview.value_wei == PRICE // 2
     sync(qtbot, state)
     [line] = state.offers_made.rows()
     assert line.offer.venue == "escrow" and state.offers_made.data(state.offers_made.index(0, 6)) == "open"
-    withdrawn = act(qtbot, state, state.withdraw_offer(line))
+    withdrawn = act(qtbot, state, state.trades.withdraw_offer(line))
     assert before - env.balance(ACCOUNT_2) == made.result.fee_wei + withdrawn.result.fee_wei
-    act(qtbot, state, state.make_offer(env.collection.address, None, "0.01"))  # a collection offer, in WETH
+    act(qtbot, state, state.trades.make_offer(env.collection.address, None, "0.01"))  # a collection offer, in WETH
     sync(qtbot, state)
     [line] = state.offers_made.rows()
     assert (line.offer.venue, line.offer.token_id) == (SEAPORT, None)
-    act(qtbot, state, state.withdraw_offer(line))
+    act(qtbot, state, state.trades.withdraw_offer(line))
     assert answers.actions[-1] == "Cancelling the collection offer"
     sync(qtbot, state)
     assert state.offers_made.rowCount() == 0 and state.my_orders.rowCount() == 0
@@ -370,18 +370,18 @@ def test_change_price_and_cancel_from_my_collection(qtbot, wallet_state, market_
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
     answers = Answers(state)
-    act(qtbot, state, state.list_token(held(state, ACCOUNT_1, env.token_id), "0.1"))
+    act(qtbot, state, state.trades.list_token(held(state, ACCOUNT_1, env.token_id), "0.1"))
     sync(qtbot, state)
     token = held(state, ACCOUNT_1, env.token_id)
     assert token.listed and token.price_wei == PRICE and token.venue == SEAPORT
     assert state.held.data(state.held.index(0, 4)).startswith("0.1 ETH · Seaport until ")
     with pytest.raises(InputError, match="price it has now"):
-        state.change_price(token, "0.1")
-    act(qtbot, state, state.change_price(token, "0.25"))
+        state.trades.change_price(token, "0.1")
+    act(qtbot, state, state.trades.change_price(token, "0.25"))
     assert answers.actions[-2:] == ["Cancelling the listing", "Signing the listing"]  # the old price is void
     sync(qtbot, state)
     assert [(r.kind, r.price_wei) for r in state.listings.rows()] == [(SEAPORT, 25 * 10**16)]
-    act(qtbot, state, state.cancel_listing(held(state, ACCOUNT_1, env.token_id)))
+    act(qtbot, state, state.trades.cancel_listing(held(state, ACCOUNT_1, env.token_id)))
     sync(qtbot, state)
     assert state.listings.rowCount() == 0 and not held(state, ACCOUNT_1, env.token_id).listed
     assert env.owner_of(env.token_id) == ACCOUNT_1 and state.my_orders.rowCount() == 0
@@ -395,8 +395,8 @@ def test_bulk_listing_search_sort_and_a_moved_token_never_for_sale(qtbot, wallet
     answers = Answers(state)
     tokens = [held(state, ACCOUNT_1, t) for t in (env.token_id, second, third)]
     with pytest.raises(InputError, match="Give each token a price"):
-        state.list_tokens(tokens, ["0.1"])
-    act(qtbot, state, state.list_tokens(tokens, ["0.3", "0.1", "0.2"], duration=86_400))
+        state.trades.list_tokens(tokens, ["0.1"])
+    act(qtbot, state, state.trades.list_tokens(tokens, ["0.3", "0.1", "0.2"], duration=86_400))
     assert answers.actions == [f"Approving Seaport for Dawns ({env.collection.address})",
                                "Signing 3 listings with one signature"]
     assert answers.seen[1].preview.primary_type == "BulkOrder"
@@ -428,7 +428,7 @@ def test_bulk_listing_search_sort_and_a_moved_token_never_for_sale(qtbot, wallet
     assert stale.order.status == "unfillable"
     assert state.my_orders.data(state.my_orders.index(state.my_orders.rows().index(stale), 5)) == \
         "unfillable: The seller no longer holds this token."
-    act(qtbot, state, state.cancel_all_orders())
+    act(qtbot, state, state.trades.cancel_all_orders())
     assert answers.actions[-1] == "Cancelling all your Seaport orders"
     sync(qtbot, state)
     assert state.listings.rowCount() == 0 and state.my_orders.rowCount() == 0
@@ -438,15 +438,15 @@ def test_cancel_all_lazy_listings_of_a_collection(qtbot, wallet_state, market_st
     state, env = market_state, market_env
     ready(qtbot, wallet_state, state)
     answers = Answers(state)
-    act(qtbot, state, state.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2", redeemer=ACCOUNT_2))
+    act(qtbot, state, state.trades.lazy_list(env.collection, env.lazy_work, "Lazy dawn", "0.2", redeemer=ACCOUNT_2))
     assert dict(answers.seen[0].preview.fields)["redeemer"] == ACCOUNT_2
     sync(qtbot, state)
     assert [r.kind for r in state.listings.rows()] == [LAZY]
     wallet_state.select_account(ACCOUNT_2)
     with pytest.raises(InputError, match="belongs to Account 1"):
-        state.cancel_all_lazy(env.collection)
+        state.trades.cancel_all_lazy(env.collection)
     wallet_state.select_account(ACCOUNT_1)
-    act(qtbot, state, state.cancel_all_lazy(env.collection))
+    act(qtbot, state, state.trades.cancel_all_lazy(env.collection))
     assert answers.actions[-1] == "Cancelling every lazy listing"
     sync(qtbot, state)
     assert state.listings.rowCount() == 0
@@ -483,5 +483,5 @@ def test_withdrawing_payments_when_none_are_held_says_so(qtbot, wallet_state, ma
     state = market_state
     ready(qtbot, wallet_state, state)
     with pytest.raises(InputError, match="holds nothing"):
-        act(qtbot, state, state.withdraw_proceeds())
+        act(qtbot, state, state.trades.withdraw_proceeds())
     assert "holds nothing" in state.error

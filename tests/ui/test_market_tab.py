@@ -273,7 +273,7 @@ def test_one_acting_account_shown_in_the_header_is_used_by_every_market_action(q
     tab.account_combo.setCurrentIndex(1)  # the collector, chosen in the Market's header
     assert wallet_state.current_account == ACCOUNT_2  # the one acting account: Wallet tab and status bar too
     assert "Account 2" in tab.buyer_label.text()
-    tab._run(lambda: state.make_offer(env.collection.address, env.token_id, "0.04"))
+    tab._run(lambda: state.trades.make_offer(env.collection.address, env.token_id, "0.04"))
     assert [previews.answer(qtbot).preview for _ in range(3)][2].signer == ACCOUNT_2  # wrap, approve, sign
     idle(qtbot, state)
     sync(qtbot, state)
@@ -285,10 +285,10 @@ def test_one_acting_account_shown_in_the_header_is_used_by_every_market_action(q
     assert tab.views.tabText(2) == "Offers (0 in · 1 out)"
     others_token = next(t for t in state.snapshot.held if t.owner == ACCOUNT_1)
     with pytest.raises(InputError, match="belongs to Account 1"):  # never signed by its holder behind your back
-        state.list_token(others_token, "0.1")
+        state.trades.list_token(others_token, "0.1")
     others_offer = next(line for line in state.snapshot.offers_incoming)
     with pytest.raises(InputError, match="belongs to Account 1"):
-        state.accept_offer(others_offer)
+        state.trades.accept_offer(others_offer)
     assert state.my_collections() == []  # the collection is Account 1's: no lazy listing as Account 2
     click(qtbot, tab.lazy_button)
     assert tab.last_dialog.empty.text().startswith("Account 2 owns no collection on ")

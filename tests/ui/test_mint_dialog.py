@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from studio.errors import StorageError
-from studio.library.db import Library
+from studio.library.db import Library, Work
 from studio.ui.dialogs.mint import NEW_COLLECTION, FORM_PAGE, PROGRESS_PAGE, RESULT_PAGE, SUMMARY_PAGE, MintDialog
 from studio.ui.state.mint import (DONE, FAILED, FORM, RETRY_TEXT, SENT_TEXT, SENT_TITLE, SUMMARY, WorkDraft,
                                   trait_value)
@@ -96,8 +96,12 @@ def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def open_dialog(qtbot, wallet_state, library, paths, **options) -> MintDialog:
-    dialog = MintDialog(wallet_state, library, paths, **options)
+def open_dialog(qtbot, wallet_state, library, works, **options) -> MintDialog:
+    """The dialog for ``works``: ids of the library's works, or files (recorded in the library first)."""
+    from studio.workflows.library import add_saved_work
+
+    work_ids = [w if isinstance(w, int) else add_saved_work(library, w, owned=False).id for w in works]
+    dialog = MintDialog(wallet_state, library, work_ids, **options)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -135,7 +139,7 @@ def metadata_of(store, cid: str) -> dict:
 
 @pytest.mark.slow
 def test_two_create_tab_results_signed_by_the_account_are_minted_as_a_batch_and_recorded(
-        qtbot, demo_config, wallet_state, library, store, collection) -> None:
+        qtbot, demo_config, wallet_state, library, store, collection, content_hashes) -> None:
     from studio.generation.models import ModelCatalog
     from studio.provenance.embed import read_embedded
     from studio.provenance.manifest import SignedManifest
@@ -171,10 +175,11 @@ def test_two_create_tab_results_signed_by_the_account_are_minted_as_a_batch_and_
         assert tab.mint_button.isEnabled()
         with qtbot.waitSignal(create.mint_requested, timeout=5_000) as requested:
             click(qtbot, tab.mint_button)
-        assert requested.args[0] == sorted(paths, key=paths.index)
+        assert requested.args[0] == [item.work.work_id for item in create.results.items]  # the library's works
     finally:
         lane.shutdown()
 
+    saved = len(content_hashes)  # each save hashed its file once, to record it
     dialog = open_dialog(qtbot, wallet_state, library, requested.args[0])
     assert dialog.collection_combo.currentData() == collection.address
     assert dialog.state.drafts[0].name == "two lighthouses"  # the prompt is the first name
@@ -202,6 +207,8 @@ def test_two_create_tab_results_signed_by_the_account_are_minted_as_a_batch_and_
 
     result = dialog.state.result
     assert [m.token.token_id for m in result.minted] == [1, 2]
+    # the dialog and the summary took the works' hashes from the library: each file hashed once, at the upload
+    assert [content_hashes[saved:].count(m.work.sha256) for m in result.minted] == [1, 1]
     text = dialog.result_text.toPlainText()
     assert "Token 1: Lighthouse I" in text and "Token 2: two lighthouses II" in text and result.tx_hash in text
     for minted, planned in zip(result.minted, estimate.tokens):
@@ -286,6 +293,34 @@ def test_an_upload_failure_is_shown_and_the_work_can_be_minted_again(qtbot, wall
         click(qtbot, dialog.retry_button)
     sign(qtbot, dialog, shown.args[0])
     assert [t.token_id for t in library.tokens(1337, collection.address)] == [1, 2]
+
+
+def test_a_file_edited_after_it_was_saved_is_refused_at_the_upload_and_nothing_is_stored_or_sent(
+        qtbot, wallet_state, library, store, collection, works, content_hashes) -> None:
+    """The dialog works from the library's record; the file is hashed once, at the upload, and a
+    file that no longer matches the recorded hash is neither stored nor minted."""
+    from PIL import Image
+
+    unlock(qtbot, wallet_state)
+    dialog = open_dialog(qtbot, wallet_state, library, works[:1], store_factory=lambda: store)
+    work = dialog.state.drafts[0].work
+    to_summary(qtbot, dialog)
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(works[0])  # edited outside the studio
+    hashed = len(content_hashes)
+    with qtbot.waitSignal(dialog.state.stage_changed, timeout=JOB_MS,
+                          check_params_cb=lambda stage: stage == FAILED):
+        click(qtbot, dialog.mint_button)
+    qtbot.waitUntil(lambda: not dialog.state.busy, timeout=JOB_MS)
+    shown = dialog.result_text.toPlainText()
+    assert f"The file of work {work.id} (work-0.png) changed since it was saved" in shown
+    assert "import the edited one into the Gallery as a new work" in shown  # the hint: what to do
+    assert len(content_hashes) == hashed + 1  # hashed once, at the upload
+    assert dialog.state.gate.asked == 0 and wallet_state.session.history_entries() == []  # nothing signed or sent
+    assert library.attempts(chain_id=1337) == [] and library.tokens(1337) == []
+    from studio.storage.cid import Cid
+    from studio.storage.unixfs import cid_of_path
+
+    assert not store.has(Cid.parse(str(cid_of_path(works[0], cid_version=1))))  # the edited image was not stored
 
 
 def test_a_mint_sent_before_the_node_stopped_answering_says_so_and_a_retry_records_it_once(
@@ -412,10 +447,21 @@ def test_locked_wallet_missing_collection_and_empty_name_are_refused_before_any_
     assert dialog.state.stage == FORM
 
 
+def test_works_gone_from_the_library_are_left_out_and_the_dialog_says_so(qtbot, wallet_state, library,
+                                                                          works) -> None:
+    from studio.workflows.library import add_saved_work
+
+    kept = add_saved_work(library, works[0], owned=False)
+    dialog = open_dialog(qtbot, wallet_state, library, [kept.id, kept.id + 100])
+    assert [draft.work for draft in dialog.state.drafts] == [kept] and dialog.works.count() == 1
+    assert "no longer in the library" in dialog.error.text() and dialog.error.isVisible()
+    assert dialog.state.drafts[0].name == "work-0"  # a file without a recipe is named after itself
+
+
 def test_trait_values_that_read_as_numbers_become_numbers() -> None:
     assert [trait_value(v) for v in ("1", "-3", "2.5", "calm", " 7 ", "1e3", "v2")] == [1, -3, 2.5, "calm", 7,
                                                                                          "1e3", "v2"]
-    draft = WorkDraft(Path("a.png"), "A", traits=[("Rank", "2"), ("", "")], royalty_percent=2.5)
+    draft = WorkDraft(Work(1, "a.png", "00" * 32, None, "", "", "", 0.0, 8, 8), "A", traits=[("Rank", "2"), ("", "")], royalty_percent=2.5)
     item = draft.to_item()
     assert item.attributes == (("Rank", 2),) and item.royalty_bps == 250
 

@@ -105,7 +105,7 @@ def test_the_devnet_says_it_has_no_ens_before_any_node_is_asked(qtbot, ready_sta
     click(qtbot, dialog.review_button)
     assert "has no ENS" in dialog.error.text() and dialog.job is None
     with pytest.raises(InputError, match="has no ENS"):
-        ready_state.prepare_send("alice.eth", "0.1")
+        ready_state.transfers.prepare_send("alice.eth", "0.1")
 
 
 def test_my_accounts_and_the_address_book_are_offered_and_named_in_the_preview(qtbot, ready_state) -> None:
@@ -125,7 +125,7 @@ def test_my_accounts_and_the_address_book_are_offered_and_named_in_the_preview(q
     click(qtbot, dialog.save_button)
     assert dialog.recipient_note.text() == f"Gallery wallet: {ALICE}" and not dialog.save_row.isVisibleTo(dialog)
     with pytest.raises(InputError, match="already names"):
-        ready_state.save_contact("gallery WALLET", ACCOUNT_2)
+        ready_state.transfers.save_contact("gallery WALLET", ACCOUNT_2)
     dialog._fill_recipient_menu()
     assert any(a.text().startswith("Gallery wallet") for a in dialog.recipient_menu.actions())
 
@@ -134,7 +134,8 @@ def test_my_accounts_and_the_address_book_are_offered_and_named_in_the_preview(q
     preview = review(qtbot, dialog)
     assert preview.value_labels["To"].text() == f"Gallery wallet ({ALICE})"
     preview.reject()
-    assert [c.name for c in WalletState(ready_state.session, ready_state.background).contacts()] == ["Gallery wallet"]
+    again = WalletState(ready_state.session, ready_state.background)
+    assert [c.name for c in again.transfers.contacts()] == ["Gallery wallet"]
 
 
 def test_max_sends_the_balance_less_the_largest_fee(qtbot, ready_state) -> None:

@@ -16,7 +16,8 @@ from studio.ui.dialogs.sign_message import SignMessageDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog, preview_rows
 from studio.ui.dialogs.unlock import UnlockDialog
 from studio.ui.dialogs.wallet_setup import CONFIRM, PASSWORD as PASSWORD_PAGE, PHRASE, WalletSetupWizard
-from studio.ui.state.wallet import SendOutcome, WalletState
+from studio.ui.state.wallet import WalletState
+from studio.ui.state.wallet_send import SendOutcome
 from wallet_helpers import ACCOUNT_1, ACCOUNT_2, DEVNET, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 NEW_PASSWORD = "a long new password"
@@ -100,7 +101,7 @@ def test_wizard_creates_a_wallet_only_after_the_phrase_is_confirmed(qtbot, empty
 
     assert state.wallet.exists and state.has_wallet and len(state.accounts.rows()) == 1
     assert wizard.phrase is None and wizard.phrase_page.grid.words() == []  # forgotten on close
-    assert wait_job(qtbot, state.reveal_phrase(NEW_PASSWORD)) == phrase
+    assert wait_job(qtbot, state.keys.reveal_phrase(NEW_PASSWORD)) == phrase
     stored = state.wallet.path.read_text()
     assert phrase not in stored and " ".join(words[5:8]) not in stored and NEW_PASSWORD not in stored
     assert " ".join(words[5:8]) not in caplog.text and NEW_PASSWORD not in caplog.text  # nothing logged
@@ -372,10 +373,10 @@ def test_sending_half_an_eth_moves_it_and_records_the_history(qtbot, ready_state
     after = balances(state)
     assert after[ACCOUNT_2] - before[ACCOUNT_2] == 5 * 10**17
     assert before[ACCOUNT_1] - after[ACCOUNT_1] == 5 * 10**17 + outcome.receipt.fee_wei
-    assert state.history.rowCount() == 1
-    entry = state.history.entry(0)
+    assert state.activity.history.rowCount() == 1
+    entry = state.activity.history.entry(0)
     assert (entry.tx_hash, entry.status, entry.value_wei) == (outcome.sent.tx_hash, "confirmed", 5 * 10**17)
-    row = [state.history.data(state.history.index(0, c)) for c in range(7)]
+    row = [state.activity.history.data(state.activity.history.index(0, c)) for c in range(7)]
     assert row[1:6] == ["Account 1", "Send ETH", "0x7099…79C8", "0.5 ETH", "confirmed"]
 
 
@@ -405,7 +406,7 @@ def test_a_declined_preview_sends_nothing(qtbot, ready_state: WalletState) -> No
         click(qtbot, preview.cancel_button)
     assert "nothing was signed" in dialog.status.text() and dialog.review_button.isEnabled()
     refresh(qtbot, state)
-    assert balances(state) == before and state.history.rowCount() == 0
+    assert balances(state) == before and state.activity.history.rowCount() == 0
     assert state.session.history_entries() == []
 
 
@@ -416,7 +417,7 @@ def test_too_little_balance_is_shown_in_the_dialog(qtbot, ready_state: WalletSta
     assert dialog.error.isVisible()
     assert dialog.error.text().startswith("The amount (2000000 ETH) is more than the account holds (1000000 ETH)")
     assert dialog.preview_dialog is None and dialog.isVisible() and dialog.review_button.isEnabled()
-    assert ready_state.history.rowCount() == 0
+    assert ready_state.activity.history.rowCount() == 0
 
 
 def test_a_revert_is_shown_in_the_dialog(qtbot, ready_state: WalletState) -> None:

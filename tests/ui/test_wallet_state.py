@@ -39,7 +39,7 @@ def test_refresh_checks_the_chain_id_and_reads_balances(qtbot, wallet_state: Wal
     assert all(b is not None and b > 1_000 * 10**18 for b in balances)
     assert state.accounts.data(state.accounts.index(0, 2)).endswith(" ETH")
     assert state.accounts.data(state.accounts.index(0, 1)) == "0xf39F…2266"
-    assert not state.busy and state.history.rowCount() == 0
+    assert not state.busy and state.activity.history.rowCount() == 0
 
 
 def test_unlock_with_a_wrong_password_fails_and_stays_locked(qtbot, wallet_state: WalletState) -> None:
@@ -92,16 +92,16 @@ def test_the_idle_timer_locks_on_its_own(qtbot, wallet_session: WalletSession, p
 def test_send_is_validated_before_any_worker_starts(qtbot, wallet_state: WalletState) -> None:
     state = wallet_state
     with pytest.raises(WalletLocked):
-        state.prepare_send(ACCOUNT_2, "0.5")
+        state.transfers.prepare_send(ACCOUNT_2, "0.5")
     unlock(qtbot, state)
     with pytest.raises(InputError, match="recipient"):
-        state.prepare_send("0x1234", "0.5")
+        state.transfers.prepare_send("0x1234", "0.5")
     with pytest.raises(InputError, match="not an amount"):
-        state.prepare_send(ACCOUNT_2, "half")
+        state.transfers.prepare_send(ACCOUNT_2, "half")
     with pytest.raises(InputError, match="negative"):
-        state.prepare_send(ACCOUNT_2, "-1")
+        state.transfers.prepare_send(ACCOUNT_2, "-1")
     with pytest.raises(InputError, match="speed"):
-        state.prepare_send(ACCOUNT_2, "1", speed="warp")
+        state.transfers.prepare_send(ACCOUNT_2, "1", speed="warp")
     assert not state.busy and not state._running
 
 
@@ -126,10 +126,10 @@ def test_switching_to_an_unreachable_network_says_so_and_is_remembered(qtbot, wa
 def test_add_account_derives_the_next_phrase_account(qtbot, wallet_state: WalletState) -> None:
     state = wallet_state
     with pytest.raises(WalletLocked):
-        state.add_account()
+        state.keys.add_account()
     unlock(qtbot, state)
     with qtbot.waitSignal(state.refreshed, timeout=JOB_MS):
-        account = wait_job(qtbot, state.add_account())
+        account = wait_job(qtbot, state.keys.add_account())
     assert account.address == "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
     assert [row.name for row in state.accounts.rows()] == ["Account 1", "Account 2", "Account 3"]
     assert state.current_account == account.address
@@ -142,14 +142,14 @@ def test_sign_message_gives_a_signature_of_the_chosen_account(qtbot, wallet_stat
 
     state = wallet_state
     with pytest.raises(WalletLocked):
-        state.preview_message("hello")
+        state.transfers.preview_message("hello")
     unlock(qtbot, state)
-    preview = state.preview_message("I made this work.", ACCOUNT_2)
+    preview = state.transfers.preview_message("I made this work.", ACCOUNT_2)
     assert (preview.kind, preview.signer, preview.text) == ("personal message (EIP-191)", ACCOUNT_2,
                                                             "I made this work.")
     with pytest.raises(InputError):
-        state.preview_message("")
-    signature = wait_job(qtbot, state.sign_message("I made this work.", ACCOUNT_2))
+        state.transfers.preview_message("")
+    signature = wait_job(qtbot, state.transfers.sign_message("I made this work.", ACCOUNT_2))
     assert signature.startswith("0x") and len(signature) == 2 + 130
     assert Account.recover_message(encode_defunct(text="I made this work."), signature=signature) == ACCOUNT_2
 
@@ -159,19 +159,19 @@ def test_reveal_phrase_and_export_ask_the_password_again(qtbot, wallet_state: Wa
 
     state = wallet_state
     with pytest.raises(InputError, match="password"):
-        wait_job(qtbot, state.reveal_phrase("wrong-password"))
-    assert wait_job(qtbot, state.reveal_phrase(PASSWORD)) == TEST_PHRASE
+        wait_job(qtbot, state.keys.reveal_phrase("wrong-password"))
+    assert wait_job(qtbot, state.keys.reveal_phrase(PASSWORD)) == TEST_PHRASE
 
     target = tmp_path / "out" / "account2.json"
     with pytest.raises(InputError, match="does not exist"):
-        state.export_keystore(ACCOUNT_2, PASSWORD, target)
+        state.keys.export_keystore(ACCOUNT_2, PASSWORD, target)
     target.parent.mkdir()
     with pytest.raises(InputError, match="password"):
-        wait_job(qtbot, state.export_keystore(ACCOUNT_2, "wrong-password", target))
+        wait_job(qtbot, state.keys.export_keystore(ACCOUNT_2, "wrong-password", target))
     assert not target.exists()
     with pytest.raises(InputError, match="8 characters"):
-        state.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="short")
-    saved = wait_job(qtbot, state.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="keystore-pass"))
+        state.keys.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="short")
+    saved = wait_job(qtbot, state.keys.export_keystore(ACCOUNT_2, PASSWORD, target, keystore_password="keystore-pass"))
     assert saved == target and stat.S_IMODE(os.stat(target).st_mode) == 0o600
     keystore = json.loads(target.read_text())
     assert keystore["address"].lower() == ACCOUNT_2[2:].lower()

@@ -197,7 +197,7 @@ def test_fund_from_devnet_gives_a_new_account_ten_eth_and_only_on_the_devnet(qtb
         tab.network_combo.setCurrentIndex(tab.network_combo.findData("dead"))
     assert not tab.fund_button.isVisible()
     with pytest.raises(Exception, match="not the built-in devnet"):
-        state.fund_from_devnet()
+        state.transfers.fund_from_devnet()
     state.stop()
     close_devnets()
 
@@ -233,9 +233,9 @@ def test_transactions_show_the_deployment_and_a_batch_with_who_sent_them_and_fil
         batch_mint(folder, collection, signer=session.contract_signer(ACCOUNT_1), connection=session.connection(),
                    store=LocalStore.default(), library=library, network=session.network,
                    batch_size=2)  # what `studio batch-mint` and the GUI's batch runs do (the signer carries the history)
-    prepared = wait_job(qtbot, state.prepare_send(ACCOUNT_1, "0.1", account=ACCOUNT_2))
-    wait_job(qtbot, state.send(prepared, confirmed=True))
-    qtbot.waitUntil(lambda: state.history.rowCount() == 3 and not state.busy, timeout=JOB_MS)
+    prepared = wait_job(qtbot, state.transfers.prepare_send(ACCOUNT_1, "0.1", account=ACCOUNT_2))
+    wait_job(qtbot, state.transfers.send(prepared, confirmed=True))
+    qtbot.waitUntil(lambda: state.activity.history.rowCount() == 3 and not state.busy, timeout=JOB_MS)
 
     model = tab.history_view.model()
     columns = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
@@ -353,7 +353,7 @@ def test_screenshots_of_the_tab_and_the_send_preview(qtbot, tab: WalletTab, tmp_
     tab.history_view.selectRow(0)
     image = tab.grab()
     assert image.save(str(folder / "wallet_tab.png"))
-    assert image.width() >= 1200 and state.history.rowCount() == 1
+    assert image.width() >= 1200 and state.activity.history.rowCount() == 1
 
     dialog = SendDialog(state, tab)
     dialog.recipient.setText(ACCOUNT_2)

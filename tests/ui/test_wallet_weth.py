@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.weth import WethDialog
-from studio.ui.state.wallet import SendOutcome, WalletState
+from studio.ui.state.wallet import WalletState
+from studio.ui.state.wallet_send import SendOutcome
 from wallet_helpers import ACCOUNT_1, JOB_MS, refresh, unlock
 
 HALF = 5 * 10**17

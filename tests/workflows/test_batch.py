@@ -331,3 +331,24 @@ def test_a_node_that_keeps_refusing_stops_the_batch_with_a_report_and_a_rerun_fi
                         library=library, batch_size=3)
     assert report.done == 9 and sorted(t.token_id for t in report.tokens) == list(range(1, 10))
     _check_tokens(direct, store, collection.address, report, signers[0].address)
+
+
+def test_works_already_in_the_library_are_minted_as_recorded_without_reading_their_files_again(
+        tmp_path, devnet, signers, library, store, devnet_collection, monkeypatch):
+    """An avatar collection's works were recorded when they were saved: their tokens point at those
+    works, and recording the batch reads no file for its manifest."""
+    import studio.workflows.batch_steps as batch_steps
+    from studio.workflows.library import add_saved_work
+
+    source = _manifest(tmp_path, 3)
+    recorded = [add_saved_work(library, tmp_path / "art" / f"work-{i:03d}.png", owned=False) for i in range(2)]
+    read: list[Path] = []
+    real = batch_steps.embedded_manifest
+    monkeypatch.setattr(batch_steps, "embedded_manifest", lambda row: read.append(row.file) or real(row))
+    report = batch_mint(source, devnet_collection.address, signer=signers[0], connection=devnet.connection(),
+                        store=store, library=library)
+    assert report.done == 3
+    tokens = sorted(library.tokens(devnet.connection().chain_id, devnet_collection.address), key=lambda t: t.token_id)
+    assert [t.work_id for t in tokens[:2]] == [w.id for w in recorded]
+    assert read == [tmp_path / "art" / "work-002.png"]  # only the work the library did not know
+    assert library.work(tokens[2].work_id).title == "Work 2"

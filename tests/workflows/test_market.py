@@ -393,3 +393,24 @@ def test_an_expired_escrow_offer_stops_showing_as_active_but_can_be_withdrawn(ma
     withdrawn = wm.withdraw_offer(**market.kw(bidder), token_id=token)
     assert market.balance(bidder) - before == 500 - withdrawn.fee_wei
     assert market.store.offers_by(market.chain_id, bidder.address) == []
+
+
+def test_a_work_whose_file_changed_since_it_was_saved_is_not_lazily_listed(market, tmp_path):
+    """Listed by id (the Gallery's way), the file is hashed before anything is stored or signed."""
+    from PIL import Image
+
+    from studio.storage.store import LocalStore
+    from studio.workflows.library import add_saved_work
+    from studio.workflows.mint import MintItem
+
+    library, content = market.store.library, LocalStore.default()
+    path = _work_file(tmp_path)
+    work = add_saved_work(library, path, owned=False)
+    Image.new("RGB", (32, 32), (1, 1, 1)).save(path)
+    previews = Previews()
+    with pytest.raises(InputError, match=f"The file of work {work.id} \\(dawn.png\\) changed since it was saved"):
+        lw.lazy_list_work(connection=market.connection, signer=market.artist, store=market.store,
+                          collection=market.collection, item=MintItem.of_work(work, "Edited"), price_wei=PRICE,
+                          content_store=content, confirm=previews)
+    assert previews.seen == [] and market.store.vouchers(market.connection.chain_id) == []  # nothing signed
+    assert content.pins() == []  # nothing stored

@@ -294,19 +294,25 @@ def test_a_mint_replaced_in_the_wallet_is_followed_to_its_replacement(anvil_node
     assert result.minted[0].recovered is (replacement == "speed_up")
 
 
-def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_token(mint, store, library, tmp_path):
+def _studio_png(path: Path, prompt: str, seed: int, colour: tuple[int, int, int]):
+    """A 16x16 PNG carrying an unsigned studio manifest; returns the manifest."""
     from PIL import Image
 
     from studio.provenance.embed import write_png_with_provenance
     from studio.provenance.manifest import Manifest, SignedManifest, pixel_hash
 
-    image = Image.new("RGB", (16, 16), (10, 20, 30))
+    image = Image.new("RGB", (16, 16), colour)
     manifest = Manifest(generator_name="provenance-studio", generator_version="0.1.0", model_name="demo",
-                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt="a lighthouse",
-                        negative_prompt="", seed=7, steps=2, guidance=6.5, scheduler="euler_a", width=16, height=16,
-                        pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+                        model_sha256="ab" * 32, model_family="sd1", pipeline="txt2img", prompt=prompt,
+                        negative_prompt="", seed=seed, steps=2, guidance=6.5, scheduler="euler_a", width=16,
+                        height=16, pixel_hash=pixel_hash(image), created="2026-11-28T12:00:00Z")
+    write_png_with_provenance(image, path, SignedManifest(manifest), parameters=prompt)
+    return manifest
+
+
+def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_token(mint, store, library, tmp_path):
     path = tmp_path / "lighthouse.png"
-    write_png_with_provenance(image, path, SignedManifest(manifest), parameters="a lighthouse")
+    manifest = _studio_png(path, "a lighthouse", 7, (10, 20, 30))
     (minted,) = mint([MintItem(path, "Lighthouse")]).minted
     metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
     assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
@@ -315,3 +321,65 @@ def test_a_work_with_embedded_provenance_carries_its_signed_manifest_into_the_to
     assert metadata["provenance"]["schema"] == manifest.schema and metadata["provenance"]["signer"] is None
     assert (minted.work.prompt, minted.work.model, minted.work.pixel_hash) == \
         ("a lighthouse", "demo", manifest.pixel_hash)
+
+
+def test_a_work_of_the_library_mints_from_its_record_with_the_same_provenance_as_its_file(mint, store, library,
+                                                                                        tmp_path):
+    """By id, the token's metadata (the manifest recorded when the work was saved) is what minting
+    the file would have written."""
+    from studio.workflows.library import add_saved_work
+
+    path = tmp_path / "harbour.png"
+    manifest = _studio_png(path, "a harbour", 8, (70, 20, 30))
+    work = add_saved_work(library, path, owned=False)
+    (minted,) = mint([MintItem.of_work(work, "Harbour")]).minted
+    assert minted.work == work and minted.token.media_cid == _media_cid(path)
+    metadata = _resolve(store, f"ipfs://{minted.token.metadata_cid}")
+    assert metadata["name"] == "Harbour" and metadata["provenance"]["manifest"] == manifest.to_dict()
+    assert metadata["provenance"]["manifest_sha256"] == manifest.manifest_hash
+
+
+def test_a_work_whose_file_changed_since_it_was_saved_is_refused_before_anything_is_stored(mint, store, library,
+                                                                                            works):
+    from PIL import Image
+
+    from studio.storage.cid import Cid
+    from studio.workflows.library import add_saved_work
+
+    work = add_saved_work(library, works[0], owned=False)
+    Image.new("RGB", (32, 24), (1, 2, 3)).save(works[0])
+    with pytest.raises(InputError, match=f"The file of work {work.id} \\(work-0.png\\) changed since it was saved") \
+            as refused:
+        mint([MintItem.of_work(work, "Edited")])
+    assert "as a new work" in (refused.value.hint or "")
+    assert library.attempts(work_id=work.id) == [] and library.tokens_of_work(work.id) == []
+    assert not store.has(Cid.parse(_media_cid(works[0])))
+    works[0].unlink()
+    with pytest.raises(NotFound):  # a file gone since: said as such, nothing stored either
+        mint([MintItem.of_work(work, "Gone")])
+    library.trash_works([work.id])
+    with pytest.raises(NotFound, match=f"Work {work.id} is not in the library \\(it is in the trash\\)"):
+        mint([MintItem.of_work(work, "Trashed")])
+
+
+def test_a_work_recorded_without_its_manifest_still_mints_with_the_provenance_its_file_carries(mint, store, library,
+                                                                                                tmp_path):
+    """A record from before the library kept manifests: the file is read for it (and not hashed twice)."""
+    import hashlib
+
+    from studio.library.db import UNSAVED, Work
+
+    path = tmp_path / "older.png"
+    manifest = _studio_png(path, "an older save", 9, (30, 90, 30))
+    work = library.add_work(Work(UNSAVED, str(path), hashlib.sha256(path.read_bytes()).hexdigest(), None, "Older", "",
+                                 "", 1.0, 16, 16))
+    assert library.work_manifest(work.id) is None
+    (minted,) = mint([MintItem.of_work(work, "Older")]).minted
+    assert _resolve(store, f"ipfs://{minted.token.metadata_cid}")["provenance"]["manifest"] == manifest.to_dict()
+
+
+def test_minting_a_file_records_its_work_with_the_manifest_it_carries(mint, library, tmp_path):
+    path = tmp_path / "fresh.png"
+    manifest = _studio_png(path, "a fresh file", 10, (90, 30, 30))
+    (minted,) = mint([MintItem(path, "Fresh")]).minted
+    assert json.loads(library.work_manifest(minted.work.id))["manifest"] == manifest.to_dict()

@@ -98,6 +98,34 @@ def test_a_studio_work_sends_its_whole_request_back(engine: Engine, tmp_path: Pa
         assert engine_again.image.tobytes() == saved.convert("RGB").tobytes()
 
 
+def test_a_controlled_work_sends_back_the_units_whose_models_are_here_without_pictures(
+        engine: Engine, tmp_path: Path, demo_catalog, demo_model_dir: Path) -> None:
+    import sys
+
+    from studio.generation.request import ControlUnit
+    from studio.workflows.generate import generate_works
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generation"))
+    from tiny_control import tiny_controlnet
+
+    here, elsewhere = tmp_path / "models", tmp_path / "elsewhere"
+    kept, gone = tiny_controlnet(demo_model_dir, here, seed=1), tiny_controlnet(demo_model_dir, elsewhere, seed=2)
+    picture = Image.new("RGB", (64, 64), "white")
+    units = (ControlUnit(model=kept, image=picture, preprocessor="canny", weight=0.7, start=0.1, end=0.9,
+                         low_threshold=40, high_threshold=90),
+             ControlUnit(model=gone, image=picture, preprocessor="tile"))
+    request = GenerationRequest(prompt="a fox", width=64, height=64, steps=2, seed=3, control=units)
+    work = generate_works(request, engine, tmp_path / "works", library=None, c2pa=None)[0]
+    info = read_parameters(work.path, catalog=demo_catalog, weights=[here])
+    assert info.request is not None
+    (unit,) = info.request.control
+    assert (unit.model, unit.image, unit.preprocessor, unit.weight, unit.start, unit.end) == (
+        kept, None, "canny", 0.7, 0.1, 0.9)
+    assert (unit.low_threshold, unit.high_threshold) == (40, 90)
+    assert any("controlnet-tiny-2" in note and "left out" in note for note in info.notes)
+    assert any("choose each unit's picture again" in note for note in info.notes)
+
+
 def test_styles_are_saved_applied_replaced_and_deleted(studio_home: Path) -> None:
     assert load_styles() == []
     save_style(PromptStyle("ink", "{prompt}, ink drawing", "color"))

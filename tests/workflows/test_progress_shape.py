@@ -26,3 +26,21 @@ def test_the_cli_bar_prints_each_new_line_of_any_report_without_a_terminal() -> 
     bar.report(BatchProgress("mint", total=2, uploaded=2, minted=1, listed=0, to_list=0, line="Sending batch 1"))
     bar.close()
     assert stream.getvalue().splitlines() == ["step 5/10 · image 2/2 · ETA 1 s", "1 of 2 minted · Sending batch 1"]
+
+
+def test_a_journaled_run_says_its_items_the_step_the_workers_failures_time_left_and_earlier_work() -> None:
+    from studio.generation.backends import RunProgress, WorkerStatus
+    from studio.workflows.journal import JournalProgress
+
+    here = RunProgress(1, 4, 2.0, step=GenerationProgress(0, 1, 2, 4, 1.0), key=3, first_done_s=1.0,
+                       workers=(WorkerStatus("this computer", "this computer", "working", 1),))
+    local = JournalProgress(3, 6, here, skipped=2, noun="avatars")
+    assert local.fraction == (3 + 0.5) / 6 and (local.index, local.step, local.steps) == (3, 2, 4)
+    assert local.text == "3/6 avatars · #4 step 2/4 · ETA 6 s · 2 from an earlier run"
+
+    cluster = RunProgress(40, 100, 3600.0, failed=1, first_done_s=0.0,
+                          workers=(WorkerStatus("worker 1", "node a", "working", 20),
+                                   WorkerStatus("worker 2", "node b", "lost", 20)))
+    far = JournalProgress(40, 100, cluster)
+    assert far.index is None and far.preview is None and far.fraction == 0.41
+    assert far.text == "40/100 images · 1 worker · 1 failed · ETA 1 h 30 min"

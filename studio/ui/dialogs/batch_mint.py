@@ -87,9 +87,7 @@ class BatchMintDialog(MintFlowDialog):
         """Every connection between these widgets and the view-model, in one place (dropped with the
         dialog)."""
         state, b = self.state, self.bindings
-        self._fill_collections(state.collections)
-        b.connect(state.collections_changed, self._fill_collections)
-        b.connect(state.collection_address_changed, self._select_collection)
+        self.bind_collections()
         b.connect(self.collection_combo.activated,
                   lambda index: state.choose(self.collection_combo.itemData(index) or ""))
         b.connect(self.new_button.clicked, self.new_collection)

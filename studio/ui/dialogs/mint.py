@@ -7,7 +7,6 @@ transaction, CIDs) or what failed and that the work can be minted again.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWid
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.library.db import Library
+from studio.paths import studio_paths
 from studio.text import printable
 from studio.ui.dialogs.mint_common import MintFlowDialog, muted_label, open_with_library, title_label
 from studio.ui.dialogs.mint_form import WorkEditor
@@ -26,6 +26,7 @@ from studio.ui.images import load_thumbnail
 from studio.ui.money import short_address
 from studio.ui.state.mint import DONE, ESTIMATING, FAILED, FORM, MINTING, SUMMARY, MintState, StoreFactory
 from studio.ui.state.wallet import WalletState
+from studio.workflows.library import thumbnail_path
 
 if TYPE_CHECKING:
     from studio.chain.transactions import TxPreview
@@ -50,10 +51,10 @@ class MintDialog(MintFlowDialog):
     #: “List now” at the end of a mint: the minted tokens, as [(owner, chain id, collection, token id)].
     list_requested = Signal(object)
 
-    def __init__(self, wallet: WalletState, library: Library, paths: Sequence[Path], parent: QWidget | None = None,
-                 *, store_factory: StoreFactory | None = None) -> None:
+    def __init__(self, wallet: WalletState, library: Library, work_ids: Sequence[int],
+                 parent: QWidget | None = None, *, store_factory: StoreFactory | None = None) -> None:
         super().__init__(wallet, library, parent, store_factory=store_factory)
-        self.state = MintState(wallet, library, [Path(p) for p in paths], store_factory=store_factory, parent=self)
+        self.state = MintState(wallet, library, work_ids, store_factory=store_factory, parent=self)
         self.preview_dialog: TxPreviewDialog | None = None
         self._current = -1
         count = len(self.state.drafts)
@@ -113,8 +114,10 @@ class MintDialog(MintFlowDialog):
         self.works.setIconSize(QSize(72, 72))
         self.works.setFixedWidth(220)
         self.works.setSpacing(2)
+        cache = studio_paths().cache_dir
         for draft in self.state.drafts:
-            pixmap = QPixmap.fromImage(load_thumbnail(draft.path, 72))
+            cached = thumbnail_path(cache, draft.work.sha256)  # the Gallery's, when it made one
+            pixmap = QPixmap.fromImage(load_thumbnail(cached if cached.is_file() else draft.path, 72))
             icon = QIcon(pixmap)
             icon.addPixmap(pixmap, QIcon.Mode.Selected)  # the picture itself, not tinted by the selection
             item = QListWidgetItem(icon, printable(draft.name))
@@ -152,9 +155,7 @@ class MintDialog(MintFlowDialog):
         """Every connection between these widgets and the view-model, in one place (dropped with the
         dialog)."""
         state, b = self.state, self.bindings
-        self._fill_collections(state.collections)
-        b.connect(state.collections_changed, self._fill_collections)
-        b.connect(state.collection_address_changed, self._select_collection)
+        self.bind_collections()
         b.connect(self.collection_combo.activated, self._on_collection_chosen)
         b.connect(self.works.currentRowChanged, self._show_draft)
         b.connect(self.editor.edited, self._save_editor)
@@ -182,6 +183,7 @@ class MintDialog(MintFlowDialog):
         b.connect(state.gate.requested, self._show_preview)
         self._show_stage(state.stage)
         self._show_busy(state.busy)
+        show_error(self.error, state.error)  # e.g. works gone from the library since they were chosen
 
     # -- the form --------------------------------------------------------------------------------
 
@@ -279,7 +281,7 @@ class MintDialog(MintFlowDialog):
         self.notice.setVisible(bool(text))
 
     def _show_result(self, result: "MintResult") -> None:
-        names = {draft.path.resolve(): draft.name.strip() for draft in self.state.drafts}
+        names = {draft.work.id: draft.name.strip() for draft in self.state.drafts}
         self.result_page.show_result(result, self.wallet.network.currency, names)
         self.minted_tokens = [(m.token.owner, result.chain_id, result.collection, m.token.token_id)
                               for m in result.minted]
@@ -306,7 +308,8 @@ class MintDialog(MintFlowDialog):
         super().done(result)
 
 
-def open_mint_dialog(wallet: WalletState, paths: Sequence[Path], parent: QWidget | None = None, *,
+def open_mint_dialog(wallet: WalletState, work_ids: Sequence[int], parent: QWidget | None = None, *,
                      library: Library | None = None) -> MintDialog:
-    """Open the mint dialog for ``paths`` (the Create tab's “Mint…”); a library opened here closes with it."""
-    return open_with_library(lambda used: MintDialog(wallet, used, paths, parent), library)
+    """Open the mint dialog for the library's works ``work_ids`` (the Create tab's and the Gallery's
+    “Mint…”); a library opened here closes with it."""
+    return open_with_library(lambda used: MintDialog(wallet, used, work_ids, parent), library)

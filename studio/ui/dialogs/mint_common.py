@@ -49,6 +49,18 @@ class MintFlowDialog(QDialog):
         self.collection_dialog: QDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
 
+    def bind_collections(self) -> None:
+        """The list of collections and the one chosen follow the view-model's (part of ``bind``)."""
+        self._fill_collections(self.state.collections)
+        self.bindings.connect(self.state.collections_changed, self._fill_collections)
+        self.bindings.connect(self.state.collection_address_changed, self._select_collection)
+
+    def _fill_collections(self, collections: list["Collection"]) -> None:
+        raise NotImplementedError  # each dialog lists them in its own widget
+
+    def _select_collection(self, address: str) -> None:
+        raise NotImplementedError
+
     def unlocked_or_ask(self, then: Callable[[], Any]) -> bool:
         """True when the wallet is unlocked; else open the unlock dialog, which runs ``then`` once unlocked."""
         if self.wallet.wallet.is_unlocked:

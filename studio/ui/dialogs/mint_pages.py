@@ -24,13 +24,13 @@ if TYPE_CHECKING:
     from studio.workflows.mint import MintEstimate, MintResult
 
 
-def result_lines(result: "MintResult", currency: str = "ETH", names: dict[Path, str] | None = None) -> list[str]:
-    """The result page's text: each token (named as in the form, by file) with its CIDs, the
+def result_lines(result: "MintResult", currency: str = "ETH", names: dict[int, str] | None = None) -> list[str]:
+    """The result page's text: each token (named as in the form, by work id) with its CIDs, the
     transaction and its fee."""
     lines = []
     for minted in result.minted:
         token, path = minted.token, Path(minted.work.path)
-        name = (names or {}).get(path.resolve()) or minted.work.title or path.name
+        name = (names or {}).get(minted.work.id) or minted.work.title or path.name
         note = "  (minted by an earlier attempt)" if minted.recovered else ""
         lines += [f"Token {token.token_id}: {name}{note}",
                   f"    metadata  ipfs://{token.metadata_cid}", f"    image     ipfs://{token.media_cid}"]
@@ -199,8 +199,8 @@ class ResultPage(QWidget):
         buttons.addWidget(self.close_button)
         column.addLayout(buttons)
 
-    def show_result(self, result: "MintResult", currency: str, names: dict[Path, str]) -> None:
-        """The tokens minted (named as in the form, by file), their CIDs, the transaction and its fee."""
+    def show_result(self, result: "MintResult", currency: str, names: dict[int, str]) -> None:
+        """The tokens minted (named as in the form, by work id), their CIDs, the transaction and its fee."""
         count = len(result.minted)
         self.result_title.setText(f"Minted {count} token{'s' if count != 1 else ''}")
         self.result_title.setStyleSheet("")

@@ -99,7 +99,7 @@ class OfferDialog(QDialog):
         show_error(self.error, "")
         try:
             token = None if self.any_token.isChecked() else self.token_id
-            self.job = self.state.make_offer(self.collection, token, self.amount.text(),
+            self.job = self.state.trades.make_offer(self.collection, token, self.amount.text(),
                                              duration=self.expiry.duration, until=self.expiry.until,
                                              escrow=self.escrow,
                                              opensea=self.opensea.isEnabled() and self.opensea.isChecked())

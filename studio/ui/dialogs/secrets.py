@@ -111,7 +111,7 @@ class RevealPhraseDialog(QDialog):
             return ""
         if count < 2:
             return ""
-        number = self.state.phrase_of()
+        number = self.state.keys.phrase_of()
         index = self.state.accounts.index_of(self.state.current_account)
         name = self.state.accounts.row(index).name if index >= 0 else ""
         made = f", the one {name} was made from" if index >= 0 and self.state.accounts.row(index).path else ""
@@ -121,7 +121,7 @@ class RevealPhraseDialog(QDialog):
         if self.job is not None:
             return
         try:
-            job = self.state.reveal_phrase(self.password.text())
+            job = self.state.keys.reveal_phrase(self.password.text())
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
@@ -216,7 +216,7 @@ class ExportKeystoreDialog(QDialog):
             show_error(self.error, "The two keystore passwords differ.")
             return
         try:
-            job = self.state.export_keystore(self.account.address, self.password.text(), self.path.text(),
+            job = self.state.keys.export_keystore(self.account.address, self.password.text(), self.path.text(),
                                              keystore_password=self.keystore_password.text())
         except StudioError as exc:
             show_error(self.error, str(exc))

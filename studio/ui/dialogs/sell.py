@@ -153,8 +153,8 @@ class SellDialog(QDialog):
         show_error(self.error, "")
         self.quote_job = None  # an older answer is for another price
         try:
-            job = self.state.quote(self.token.collection, self.token.token_id, self.price.text(), escrow=self.escrow,
-                                   seller=self.token.owner)
+            job = self.state.trades.quote(self.token.collection, self.token.token_id, self.price.text(),
+                                          escrow=self.escrow, seller=self.token.owner)
         except StudioError as exc:
             self.quote = None
             for line in (self.royalty_line, self.fee_line, self.proceeds_line):
@@ -196,9 +196,9 @@ class SellDialog(QDialog):
         try:
             expiry = {"duration": self.expiry.duration, "until": self.expiry.until} if not self.escrow else {}
             if self.change:
-                self.job = self.state.change_price(self.token, self.price.text(), **expiry)
+                self.job = self.state.trades.change_price(self.token, self.price.text(), **expiry)
             else:
-                self.job = self.state.list_token(self.token, self.price.text(), escrow=self.escrow,
+                self.job = self.state.trades.list_token(self.token, self.price.text(), escrow=self.escrow,
                                                  opensea=self.opensea.isEnabled() and self.opensea.isChecked(),
                                                  **expiry)
         except StudioError as exc:
@@ -305,7 +305,7 @@ class LazyListDialog(QDialog):
             show_error(self.error, "Choose a collection and a work.")
             return
         try:
-            self.job = self.state.lazy_list(collection, work, self.name.text(), self.price.text(),
+            self.job = self.state.trades.lazy_list(collection, work, self.name.text(), self.price.text(),
                                             description=self.description.toPlainText(),
                                             license_id=self.license_combo.currentData(), days=self.days.value(),
                                             redeemer=self.redeemer.text().strip() or None)
@@ -379,8 +379,9 @@ class BulkListDialog(QDialog):
     def submit(self) -> None:
         show_error(self.error, "")
         try:
-            self.job = self.state.list_tokens(self.tokens, [e.text() or self.price_all.text() for e in self.prices],
-                                              duration=self.expiry.duration, until=self.expiry.until)
+            prices = [e.text() or self.price_all.text() for e in self.prices]
+            self.job = self.state.trades.list_tokens(self.tokens, prices, duration=self.expiry.duration,
+                                                     until=self.expiry.until)
         except StudioError as exc:
             show_error(self.error, str(exc))
             return

@@ -11,14 +11,15 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QCompleter, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu,
+                               QPushButton, QToolButton, QWidget)
 
 from studio.errors import StudioError
 from studio.ui.dialogs.send_flow import PreviewedSendDialog
-from studio.ui.dialogs.unlock import busy_bar, error_label, show_error
+from studio.ui.dialogs.unlock import show_error
 from studio.ui.money import format_eth, short_address
-from studio.ui.state.wallet import SPEEDS, SendOutcome, WalletState
+from studio.ui.state.wallet import WalletState
+from studio.ui.state.wallet_send import SPEEDS, SendOutcome
 from studio.ui.workers import Job
 
 SPEED_LABELS = {"slow": "Slow (lowest fee)", "normal": "Normal", "fast": "Fast (higher tip)"}
@@ -89,23 +90,7 @@ class SendDialog(PreviewedSendDialog):
         form.addRow("Amount", amount_row)
         form.addRow("Speed", self.speed)
 
-        self.error = error_label()
-        self.busy = busy_bar()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setProperty("muted", True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.review_button = self.buttons.addButton("Review…", QDialogButtonBox.ButtonRole.ActionRole)
-        self.review_button.setProperty("accent", True)
-        self.review_button.setDefault(True)
-        self.review_button.clicked.connect(self.review)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.busy)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
+        self._lay_out(form)
 
     def _fill_accounts(self, selected: str) -> None:
         """Each account with its balance as the wallet last read it; ``selected`` stays chosen."""
@@ -140,7 +125,7 @@ class SendDialog(PreviewedSendDialog):
         book = menu.addAction("Address book")
         book.setEnabled(False)
         try:
-            contacts = self.state.contacts()
+            contacts = self.state.transfers.contacts()
         except StudioError as exc:
             show_error(self.error, str(exc))
             contacts = []
@@ -153,7 +138,7 @@ class SendDialog(PreviewedSendDialog):
 
     def _set_completer(self) -> None:
         try:
-            names = [c.name for c in self.state.contacts()] + [r.name for r in self.state.accounts.rows()]
+            names = [c.name for c in self.state.transfers.contacts()] + [r.name for r in self.state.accounts.rows()]
         except StudioError:
             names = [r.name for r in self.state.accounts.rows()]
         completer = QCompleter(names, self)
@@ -161,7 +146,7 @@ class SendDialog(PreviewedSendDialog):
         self.recipient.setCompleter(completer)
 
     def _describe_recipient(self, text: str) -> None:
-        self.recipient_note.setText(self.state.describe_recipient(text))
+        self.recipient_note.setText(self.state.transfers.describe_recipient(text))
         from studio.ui.money import ADDRESS_PATTERN
 
         bare = bool(ADDRESS_PATTERN.match(text.strip())) and self.recipient_note.text() == "Not in your address book."
@@ -170,7 +155,7 @@ class SendDialog(PreviewedSendDialog):
     def save_recipient(self) -> None:
         """Save the typed address under the typed name."""
         try:
-            self.state.save_contact(self.save_name.text(), self.recipient.text())
+            self.state.transfers.save_contact(self.save_name.text(), self.recipient.text())
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
@@ -182,11 +167,11 @@ class SendDialog(PreviewedSendDialog):
     # -- the flow (PreviewedSendDialog): Max, review → preview → send and wait ---------------------
 
     def _start_max(self) -> Job:
-        return self.state.max_amount(self.recipient.text(), account=self.account_combo.currentData(),
+        return self.state.transfers.max_amount(self.recipient.text(), account=self.account_combo.currentData(),
                                      speed=self.speed.currentData())
 
     def _start_review(self) -> tuple[Job, str]:
-        job = self.state.prepare_send(self.recipient.text(), self.amount.text(),
+        job = self.state.transfers.prepare_send(self.recipient.text(), self.amount.text(),
                                       account=self.account_combo.currentData(), speed=self.speed.currentData())
         return job, "Simulating and estimating the fee…"
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLayout, QLineEdit, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
-from studio.ui.dialogs.unlock import show_error
+from studio.ui.dialogs.unlock import busy_bar, error_label, main_button, show_error, status_label
 from studio.ui.money import format_eth
-from studio.ui.state.wallet import SendOutcome, WalletState
+from studio.ui.state.wallet import WalletState
+from studio.ui.state.wallet_send import SendOutcome
 from studio.ui.workers import Job, error_message
 
 if TYPE_CHECKING:
@@ -37,10 +39,12 @@ class PreviewedSendDialog(QDialog):
     # built by the subclass
     amount: QLineEdit
     max_button: QPushButton
+    # built by `_lay_out`
     review_button: QPushButton
     busy: QProgressBar
     status: QLabel
     error: QLabel
+    buttons: QDialogButtonBox
 
     def __init__(self, state: WalletState, parent: QWidget | None = None, *, timeout: float = 120.0) -> None:
         super().__init__(parent)
@@ -50,6 +54,21 @@ class PreviewedSendDialog(QDialog):
         self.max_job: Job | None = None
         self.preview_dialog: TxPreviewDialog | None = None
         self.outcome: SendOutcome | None = None
+
+    def _lay_out(self, *parts: QWidget | QLayout) -> None:
+        """Stack the dialog's own ``parts`` (its form) above what every such dialog has: the error line,
+        the busy bar, the status line and Close beside Review…"""
+        self.error, self.busy, self.status = error_label(), busy_bar(), status_label()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.review_button = main_button(self.buttons, "Review…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.review_button.clicked.connect(self.review)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for part in (*parts, self.error, self.busy, self.status, self.buttons):
+            if isinstance(part, QLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part)
 
     # -- what each dialog says --------------------------------------------------------------------
 
@@ -131,7 +150,8 @@ class PreviewedSendDialog(QDialog):
             self.preview_declined.emit()
             return
         try:
-            job = self.state.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout, gas=dialog.gas_settings)
+            job = self.state.transfers.send(prepared, confirmed=dialog.confirmed, timeout=self.timeout,
+                                            gas=dialog.gas_settings)
         except StudioError as exc:
             self._on_failed(exc)
             return

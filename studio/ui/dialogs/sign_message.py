@@ -95,7 +95,7 @@ class SignMessageDialog(QDialog):
     def review(self) -> None:
         show_error(self.error, "")
         try:
-            preview = self.state.preview_message(self.message.toPlainText(), self.account_combo.currentData())
+            preview = self.state.transfers.preview_message(self.message.toPlainText(), self.account_combo.currentData())
         except StudioError as exc:
             show_error(self.error, str(exc))
             return
@@ -111,7 +111,7 @@ class SignMessageDialog(QDialog):
         if self.preview is None or self.job is not None:
             return
         try:
-            job = self.state.sign_message(self.preview.text or "", self.preview.signer)
+            job = self.state.transfers.sign_message(self.preview.text or "", self.preview.signer)
         except StudioError as exc:
             show_error(self.error, str(exc))
             return

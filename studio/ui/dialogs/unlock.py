@@ -3,7 +3,8 @@ is shown in the dialog, which stays open for another try."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from studio.errors import StudioError
 from studio.text import printable
@@ -37,6 +38,22 @@ def busy_bar() -> QProgressBar:
     return bar
 
 
+def status_label() -> QLabel:
+    """A muted line for what a dialog's worker is doing."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setProperty("muted", True)
+    return label
+
+
+def main_button(buttons: QDialogButtonBox, text: str, role: QDialogButtonBox.ButtonRole) -> QPushButton:
+    """The dialog's own action beside Close or Cancel, in the accent colour and taken by Enter."""
+    button = buttons.addButton(text, role)
+    button.setProperty("accent", True)
+    button.setDefault(True)
+    return button
+
+
 class UnlockDialog(QDialog):
     """Asks the wallet password and unlocks; accepted once the wallet is unlocked."""
 
@@ -53,9 +70,7 @@ class UnlockDialog(QDialog):
         self.error = error_label()
         self.busy = busy_bar()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.unlock_button = self.buttons.addButton("Unlock", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.unlock_button.setProperty("accent", True)
-        self.unlock_button.setDefault(True)
+        self.unlock_button = main_button(self.buttons, "Unlock", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.try_unlock)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

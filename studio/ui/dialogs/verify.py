@@ -13,7 +13,6 @@ and bidi overrides are shown as escapes).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -23,11 +22,13 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QLabel, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from studio.text import printable
+from studio.workflows.recipes import MULTILINE_ROWS, RECIPE_ROWS, recipe_rows
 from studio.ui import theme
 from studio.ui.widgets.file_drop import FileDropFilter
 from studio.ui.workers import BackgroundPool, FunctionJob, error_message, job_of
 
 if TYPE_CHECKING:
+    from studio.provenance.foreign import RecipeSummary
     from studio.provenance.verify import ChainCheck, Verdict
     from studio.ui.state.create import CreateState
 
@@ -62,35 +63,6 @@ CHAIN_STATES = {"ok": "✓ Matches the chain", "mismatch": "✗ Does not match",
                 "not-found": "Not found on chain"}
 
 
-@dataclass(frozen=True)
-class RecipeSettings:
-    """A recipe the Create tab can take (what "Use these settings" carries)."""
-
-    prompt: str
-    negative: str = ""
-    seed: int | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    sampler: str | None = None
-    width: int | None = None
-    height: int | None = None
-    model: str | None = None
-    source: str = "studio"
-
-    @classmethod
-    def from_verdict(cls, verdict: "Verdict") -> "RecipeSettings | None":
-        """The studio manifest's recipe, else another tool's; None when the file carries neither."""
-        if verdict.manifest is not None:
-            m = verdict.manifest
-            return cls(m.prompt, m.negative_prompt, m.seed, m.steps, m.guidance, m.scheduler, m.width, m.height,
-                       m.model_name, "studio")
-        if verdict.foreign is not None:
-            f = verdict.foreign
-            return cls(f.prompt, f.negative, f.seed, f.steps, f.guidance, f.sampler, f.width, f.height, f.model,
-                       f.source)
-        return None
-
-
 def _plain(text: str = "", *, muted: bool = False, wrap: bool = True) -> QLabel:
     """A label that never interprets what it shows (file contents are not trusted)."""
     label = QLabel(text)
@@ -123,7 +95,7 @@ class VerifyDialog(QDialog):
     """Verifies one file at a time (choose, drop or pass a path) and shows what was found."""
 
     verified = Signal(object)          # the Verdict, once shown
-    settings_chosen = Signal(object)   # a RecipeSettings, on "Use these settings"
+    settings_chosen = Signal(object)   # a RecipeSummary, on "Use these settings"
 
     def __init__(self, background: BackgroundPool, parent: QWidget | None = None, *,
                  create_state: "CreateState | None" = None, chain: bool = True,
@@ -138,7 +110,7 @@ class VerifyDialog(QDialog):
         self._job: FunctionJob | None = None
         self.path: Path | None = None
         self.verdict: "Verdict | None" = None
-        self.settings: RecipeSettings | None = None
+        self.settings: "RecipeSummary | None" = None
         self._build()
         self.drop_filter = FileDropFilter(self)
         self.drop_filter.watch(self)
@@ -198,9 +170,7 @@ class VerifyDialog(QDialog):
         self.recipe_form = QFormLayout(self.recipe_box)
         self.recipe_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.recipe_labels: dict[str, QLabel] = {}
-        for key, title in (("prompt", "Prompt"), ("negative", "Negative"), ("model", "Model"),
-                           ("seed", "Seed"), ("steps", "Steps"), ("guidance", "Guidance"), ("sampler", "Sampler"),
-                           ("size", "Size"), ("pipeline", "Pipeline"), ("created", "Created"), ("device", "Device")):
+        for key, title in RECIPE_ROWS:
             self.recipe_labels[key] = _plain()
             self.recipe_form.addRow(title, self.recipe_labels[key])
         self.use_settings = QPushButton("Use these settings")
@@ -335,24 +305,14 @@ class VerifyDialog(QDialog):
             self.png_info_box.setTitle(f"PNG info ({printable(SOURCES.get(foreign.source, foreign.source))})")
 
     def _show_recipe(self, verdict: "Verdict") -> None:
-        self.settings = RecipeSettings.from_verdict(verdict)
-        if self.settings is None:
+        self.settings = s = verdict.recipe
+        if s is None:
             self.recipe_box.hide()
             return
-        s = self.settings
-        m = verdict.manifest
-        values = {
-            "prompt": s.prompt, "negative": s.negative,
-            "model": (f"{m.model_name} ({m.model_sha256[:12]})" if m is not None else s.model or ""),
-            "seed": "" if s.seed is None else str(s.seed), "steps": "" if s.steps is None else str(s.steps),
-            "guidance": "" if s.guidance is None else f"{s.guidance:g}", "sampler": _sampler_label(s),
-            "size": f"{s.width}×{s.height}" if s.width and s.height else "",
-            "pipeline": m.pipeline if m is not None else "", "created": m.created if m is not None else "",
-            "device": f"{m.device}/{m.dtype}" if m is not None and m.device else "",
-        }
-        for key, label in self.recipe_labels.items():
-            label.setText(printable(values[key], multiline=key in ("prompt", "negative")))
-            visible = bool(values[key]) or key == "prompt"
+        for key, _label, value in recipe_rows(s, verdict.manifest):
+            label = self.recipe_labels[key]
+            label.setText(printable(value, multiline=key in MULTILINE_ROWS))
+            visible = bool(value) or key == "prompt"
             label.setVisible(visible)
             self.recipe_form.labelForField(label).setVisible(visible)
         title = "Recipe" if s.source == "studio" else f"Recipe written by {SOURCES.get(s.source, s.source)}"
@@ -388,8 +348,8 @@ class VerifyDialog(QDialog):
             return
         s = self.settings
         if self.create_state is not None:
-            skipped = self.create_state.apply_settings(s.prompt, s.negative, s.seed, s.steps, s.guidance,
-                                                       s.sampler, s.width, s.height)
+            skipped = self.create_state.apply_settings(s.prompt, s.negative_prompt, s.seed, s.steps, s.guidance,
+                                                       s.scheduler, s.width, s.height)
             self.status.setText(printable(" ".join(["The Create tab now holds this recipe.", *skipped])))
         self.settings_chosen.emit(s)
 
@@ -419,15 +379,6 @@ def signer_text(verdict: "Verdict") -> str:
     if verdict.signature is None:
         return f"Not signed: claims {claimed} as creator (not proven)" if claimed else "Not signed"
     return f"Signature not checked: claims {claimed} as creator (not proven)"
-
-
-def _sampler_label(settings: RecipeSettings) -> str:
-    """The studio's name for its own sampler keys ("euler_a" → "Euler a"); others as written."""
-    from studio.generation.schedulers import SCHEDULERS
-
-    if settings.source == "studio" and settings.sampler in SCHEDULERS:
-        return SCHEDULERS[settings.sampler]
-    return settings.sampler or ""
 
 
 def _verify_file(path: Path, chain: bool) -> "Verdict":

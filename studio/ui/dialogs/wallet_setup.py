@@ -463,15 +463,15 @@ class WalletSetupWizard(QWizard):
         if mode == CREATE:
             if self.phrase is None:
                 raise InputError("The phrase is not ready yet.")
-            return self.state.create_wallet(self.phrase, password, repeat)
+            return self.state.keys.create_wallet(self.phrase, password, repeat)
         if mode == FROM_PHRASE:
-            return self.state.import_phrase(self.import_phrase_page.phrase.toPlainText(), password, repeat,
+            return self.state.keys.import_phrase(self.import_phrase_page.phrase.toPlainText(), password, repeat,
                                             count=self.import_phrase_page.count.value())
         if mode == FROM_KEY:
-            return self.state.import_private_key(self.import_key_page.key.text(), password, repeat,
+            return self.state.keys.import_private_key(self.import_key_page.key.text(), password, repeat,
                                                  name=self.import_key_page.name.text().strip())
         page = self.import_keystore_page
-        return self.state.import_keystore(page.keystore_text, page.password.text(), password, repeat,
+        return self.state.keys.import_keystore(page.keystore_text, page.password.text(), password, repeat,
                                           name=page.name.text().strip())
 
     def reject(self) -> None:

@@ -3,13 +3,12 @@ the balance less the gas, or all the WETH), Review… prepares it and opens the 
 preview, and only an accepted preview is signed, sent and waited for. Errors stay in the dialog."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, \
-    QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from studio.ui.dialogs.send_flow import PreviewedSendDialog
-from studio.ui.dialogs.unlock import busy_bar, error_label
 from studio.ui.money import format_eth, short_address
-from studio.ui.state.wallet import SendOutcome, WalletState
+from studio.ui.state.wallet import WalletState
+from studio.ui.state.wallet_send import SendOutcome
 from studio.ui.state.wallet_weth import WRAP
 from studio.ui.workers import Job
 
@@ -52,24 +51,7 @@ class WethDialog(PreviewedSendDialog):
         form.addRow("Holds", self.balances)
         form.addRow("Amount", amount_row)
 
-        self.error = error_label()
-        self.busy = busy_bar()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setProperty("muted", True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.review_button = self.buttons.addButton("Review…", QDialogButtonBox.ButtonRole.ActionRole)
-        self.review_button.setProperty("accent", True)
-        self.review_button.setDefault(True)
-        self.review_button.clicked.connect(self.review)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(explain)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.busy)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
+        self._lay_out(explain, form)
 
     def _show_balances(self, *_: object) -> None:
         row = self.state.account_row(self.account)

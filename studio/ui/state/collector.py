@@ -502,7 +502,7 @@ class CollectorState(QObject):
             raise InputError(reason or "Choose a token first.")
         item = MarketItem(LISTING, self.wallet_state.network.chain_id, card.collection, card.token_id,
                           card.listing_seller or "", card.listing_price_wei or 0)
-        job = self.market_state.buy(item)
+        job = self.market_state.trades.buy(item)
         job.to(self).succeeded.connect(lambda _outcome: self._reread(card))
         return job
 
@@ -515,7 +515,7 @@ class CollectorState(QObject):
                              "Making an offer needs the wallet: open the Wallet tab first.")
         if not card.ok:
             raise InputError("This token's contract or metadata is broken; no offer is made on it here.")
-        job = self.market_state.make_offer(card.collection, card.token_id, amount_text)
+        job = self.market_state.trades.make_offer(card.collection, card.token_id, amount_text)
         job.to(self).succeeded.connect(lambda _outcome: self._reread(card))
         return job
 

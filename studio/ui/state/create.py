@@ -84,7 +84,7 @@ class CreateState(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config, self.catalog, self.lane, self.background = config, catalog, lane, background
-        self.options = CreateOptions(self)
+        self.options = CreateOptions(self, background=background, model_folders=config.model_folders)
         self.plot = GridPlot(self)
         self.inputs = ImageInputs(self)
         self.prompts = PromptLibrary(self)
@@ -154,18 +154,25 @@ class CreateState(QObject):
     def dismiss_error(self) -> None:
         self.error = ""
 
-    def request_mint(self, rows: list[int]) -> list[Path]:
-        """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their files."""
+    def request_mint(self, rows: list[int]) -> list[int]:
+        """Ask for the mint dialog for the results at ``rows`` (in grid order); returns their works' ids
+        in the library."""
         items = [self.results.item(row) for row in sorted(set(rows))]
         if any(item.grid is not None for item in items):
             self.error = "A plot's grid image is not a work and is not minted: select its cells instead."
             return []
-        paths = [item.path for item in items]
-        if not paths:
+        if not items:
             self.error = "Select one or more results to mint."
             return []
-        self.mint_requested.emit(paths)
-        return paths
+        unrecorded = [item.work.path.name for item in items if item.work.work_id is None]
+        if unrecorded:
+            self.error = (f"{', '.join(unrecorded)} {'was' if len(unrecorded) == 1 else 'were'} saved but not added "
+                          f"to the library, so the studio cannot mint {'it' if len(unrecorded) == 1 else 'them'}: "
+                          "import the files in the Gallery first.")
+            return []
+        work_ids = [item.work.work_id for item in items if item.work.work_id is not None]
+        self.mint_requested.emit(work_ids)
+        return work_ids
 
     # -- signing ------------------------------------------------------------------------
 
@@ -292,18 +299,19 @@ class CreateState(QObject):
         self.error = ""
         return self.jobs.submit(job)
 
-    def apply_settings(self, prompt: str, negative: str = "", seed: int | None = None, steps: int | None = None,
-                       guidance: float | None = None, sampler: str | None = None, width: int | None = None,
-                       height: int | None = None) -> list[str]:
+    def apply_settings(self, prompt: str, negative_prompt: str = "", seed: int | None = None,
+                       steps: int | None = None, guidance: float | None = None, scheduler: str | None = None,
+                       width: int | None = None, height: int | None = None) -> list[str]:
         """Fill the form from a recipe read elsewhere (the Verify dialog's "Use these settings").
 
-        Values left None keep the form's; a sampler the current model does not offer is skipped.
+        Values left None keep the form's; a scheduler the current model does not offer is skipped
+        (``scheduler``: the studio's key, or another tool's sampler name such as "DPM++ 2M Karras").
         Returns one sentence per value that was not applied, for the caller to show.
         """
         from studio.generation.schedulers import SCHEDULERS
 
         skipped = []
-        self.prompt, self.negative_prompt = prompt, negative
+        self.prompt, self.negative_prompt = prompt, negative_prompt
         if seed is not None:
             self.random_seed = False
             self.seed = int(seed) % 2**32
@@ -311,17 +319,17 @@ class CreateState(QObject):
             self.steps = int(steps)
         if guidance is not None and guidance >= 0:
             self.guidance = float(guidance)
-        if sampler:
+        if scheduler:
             from studio.generation.schedulers import sampler_from_name
 
-            found = sampler_from_name(sampler)
+            found = sampler_from_name(scheduler)
             key = found[0] if found is not None else None
             if key is not None and key in self.model_choice.schedulers:
                 self.scheduler = key
                 if found is not None:  # "DPM++ 2M Karras": the sampler and its sigma schedule
                     self.options.sigmas = found[1]
             else:
-                skipped.append(f"The sampler “{sampler}” is not offered for this model; "
+                skipped.append(f"The sampler “{scheduler}” is not offered for this model; "
                                f"{SCHEDULERS.get(self.scheduler, self.scheduler)} is kept.")
         if width and height and width > 0 and height > 0:
             self.width, self.height = int(width) // 8 * 8 or 8, int(height) // 8 * 8 or 8

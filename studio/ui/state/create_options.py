@@ -1,5 +1,5 @@
 """The Create tab's generation options beyond the basic recipe: the sigma schedule, clip skip, batch
-size, hires fix, a variation seed and one ControlNet unit.
+size, hires fix, a variation seed and the ControlNet units (their own view-model, ``control``).
 
 A small view-model of its own (``CreateState.options``): the tab binds to these properties, and
 :meth:`CreateOptions.request_fields` turns them into `GenerationRequest` fields, checking what can be
@@ -9,20 +9,21 @@ checked without torch. :meth:`CreateOptions.apply_request` fills them back from 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.errors import InputError, NotFound
-from studio.generation.request import ControlUnit, GenerationRequest, HiresFix, Outpaint
+from studio.generation.request import GenerationRequest, HiresFix, Outpaint
 from studio.ui.binding import Field
+from studio.ui.state.control_units import ControlUnits
+from studio.ui.workers import BackgroundPool
 
 #: Hires fix upscalers offered by name; an upscaler model file can be chosen too.
 HIRES_UPSCALERS: dict[str, str] = {"latent": "Latent", "lanczos": "Lanczos"}
 
 
 class CreateOptions(QObject):
-    """Sigma schedule, clip skip, batch size, hires fix, variation and one control unit."""
+    """Sigma schedule, clip skip, batch size, hires fix, variation and the control units (``control``)."""
 
     sigmas_changed = Signal(str)
     clip_skip_changed = Signal(int)
@@ -34,10 +35,6 @@ class CreateOptions(QObject):
     hires_denoise_changed = Signal(float)
     variation_seed_changed = Signal(object)  # seeds reach 2**32 - 1, beyond a C int
     variation_strength_changed = Signal(float)
-    control_model_changed = Signal(str)
-    control_image_changed = Signal(str)
-    control_preprocessor_changed = Signal(str)
-    control_weight_changed = Signal(float)
     outpaint_left_changed = Signal(int)
     outpaint_right_changed = Signal(int)
     outpaint_top_changed = Signal(int)
@@ -57,10 +54,6 @@ class CreateOptions(QObject):
     hires_denoise = Field(0.5)
     variation_seed = Field(0)
     variation_strength = Field(0.0)    # 0: no variation
-    control_model = Field("")          # a ControlNet or T2I-Adapter file or folder; "" for none
-    control_image = Field("")
-    control_preprocessor = Field("none")
-    control_weight = Field(1.0)
     #: Image to image only: pixels added on each side of the init image, painted as an inpaint of the new area.
     outpaint_left = Field(0)
     outpaint_right = Field(0)
@@ -71,6 +64,12 @@ class CreateOptions(QObject):
     #: What the pickers offer: the VAEs and embeddings found in the models folders (str paths).
     vae_choices = Field(())
     embedding_choices = Field(())
+
+    def __init__(self, parent: QObject | None = None, *, background: BackgroundPool,
+                 model_folders: Callable[[], Sequence[Path]] = lambda: ()) -> None:
+        super().__init__(parent)
+        #: The ControlNet / T2I-Adapter units; ``model_folders`` are where preprocessors find their models.
+        self.control = ControlUnits(background, model_folders, self)
 
     def toggle_embedding(self, path: str, on: bool) -> None:
         """Load the embedding ``path`` with the next generations (on), or not (off)."""
@@ -85,14 +84,12 @@ class CreateOptions(QObject):
         return Outpaint(left=left, right=right, top=top, bottom=bottom)
 
     def request_fields(self) -> dict[str, Any]:
-        """These options as `GenerationRequest` keyword arguments (a missing control picture is refused)."""
+        """These options as `GenerationRequest` keyword arguments (a unit missing its model or picture is refused)."""
         hires = None
         if self.hires:
             hires = HiresFix(scale=float(self.hires_scale), upscaler=self.hires_upscaler, steps=int(self.hires_steps),
                              denoise=float(self.hires_denoise))
-        control: tuple[ControlUnit, ...] = ()
-        if self.control_model:
-            control = (self._control_unit(),)
+        control = self.control.units()
         strength = float(self.variation_strength)
         return {"sigmas": self.sigmas, "clip_skip": int(self.clip_skip), "batch_size": int(self.batch_size),
                 "hires": hires, "control": control, "vae": self._vae(), "embeddings": self._embeddings(),
@@ -114,27 +111,8 @@ class CreateOptions(QObject):
             check_embedding(Path(path))
         return tuple(Path(path) for path in self.embeddings)
 
-    def _control_unit(self) -> ControlUnit:
-        from studio.safeimage import open_image
-
-        model = Path(self.control_model)
-        if not model.exists():
-            raise NotFound(f"The ControlNet model {model} does not exist.", hint="Choose its file or folder again.")
-        if not self.control_image:
-            raise InputError("The ControlNet unit needs a control picture.",
-                             hint="Choose a picture for it (an edge map, a depth map or any image to preprocess), "
-                                  "or remove the ControlNet model.")
-        path = Path(self.control_image)
-        if not path.is_file():
-            raise NotFound(f"The control picture {path} does not exist.", hint="Choose another picture.")
-        with open_image(path, what=path.name) as image:
-            image.load()
-            picture = image.convert("RGB")
-        return ControlUnit(model=model, image=picture, preprocessor=self.control_preprocessor,
-                           weight=float(self.control_weight))
-
     def apply_request(self, request: GenerationRequest) -> None:
-        """Take these options from ``request`` (control pictures are not in a request read from a file)."""
+        """Take these options from ``request`` (control units without their pictures: a recipe names them by hash)."""
         self.sigmas, self.clip_skip, self.batch_size = request.sigmas, request.clip_skip, request.batch_size
         self.hires = request.hires is not None
         if request.hires is not None:
@@ -144,11 +122,7 @@ class CreateOptions(QObject):
             self.variation_seed, self.variation_strength = request.variation_seed, float(request.variation_strength)
         else:
             self.variation_strength = 0.0
-        unit = request.control[0] if request.control else None
-        self.control_model = str(unit.model) if unit is not None else ""
-        if unit is not None:
-            self.control_preprocessor, self.control_weight = unit.preprocessor, float(unit.weight)
-        self.control_image = ""
+        self.control.apply(request.control)
         self.vae = str(request.vae) if request.vae is not None else ""
         self.embeddings = tuple(str(path) for path in request.embeddings)
         sides = request.outpaint or Outpaint()

@@ -212,7 +212,8 @@ class GalleryState(QObject):
     busy_changed = Signal(bool)
     progress_changed = Signal(str)
     #: "Use settings": the selected work's recipe for the Create tab: a studio Recipe, or the
-    #: ForeignMetadata another tool wrote (prompt, negative, seed, steps, guidance, sampler, width, height).
+    #: ForeignMetadata another tool wrote (both name prompt, negative_prompt, seed, steps, guidance,
+    #: scheduler, width and height alike).
     use_settings_requested = Signal(object)
     #: "Mint…": the files of the chosen works not minted yet (list[Path]), for the mint dialog.
     mint_requested = Signal(object)
@@ -408,17 +409,18 @@ class GalleryState(QObject):
         self.use_settings_requested.emit(recipe)
         return True
 
-    def mint_selected(self) -> list[Path]:
-        """Ask for the mint dialog with the selected works that are not minted yet and whose file exists."""
+    def mint_selected(self) -> list[int]:
+        """Ask for the mint dialog with the selected works that are not minted yet and whose file
+        exists; returns their ids."""
         works = [self.library.work(work_id) for work_id in self._selected_ids]
-        paths = [Path(w.path) for w in works if w is not None and not w.in_trash and Path(w.path).is_file()
-                 and not self.library.tokens_of_work(w.id) and not lazy_listings_of(self.library, w.id)]
-        if not paths:
+        work_ids = [w.id for w in works if w is not None and not w.in_trash and Path(w.path).is_file()
+                    and not self.library.tokens_of_work(w.id) and not lazy_listings_of(self.library, w.id)]
+        if not work_ids:
             self.error = ("The selected works are minted already, lazily listed (the buyer mints them), or their "
                           "files are missing: nothing to mint.")
             return []
-        self.mint_requested.emit(paths)
-        return paths
+        self.mint_requested.emit(work_ids)
+        return work_ids
 
     def set_favourite(self, on: bool) -> None:
         if self._detail is None:

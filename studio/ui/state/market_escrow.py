@@ -2,7 +2,7 @@
 only where Seaport is not deployed; offers holding ETH) and on lazy listings (mint vouchers).
 
 Each method checks what can be refused without a node, then starts the workflow call through
-:meth:`MarketState.act`, which asks the person to confirm every preview. No widgets here.
+:meth:`ActionRunner.act`, which asks the person to confirm every preview. No widgets here.
 """
 from __future__ import annotations
 
@@ -10,69 +10,50 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from studio.errors import InputError
-from studio.ui.money import format_eth
+from studio.ui.state.market_jobs import VenueActions, needed
 from studio.ui.widgets.market_tables import ESCROW, HeldToken, MarketItem, OfferLine
 from studio.ui.workers import Job
 
 if TYPE_CHECKING:
     from studio.library.db import Collection, Work
     from studio.library.market import VoucherRow
-    from studio.ui.state.market import MarketState
 
 
-class EscrowActions:
+class EscrowActions(VenueActions):
     """Buy, list, change price, cancel, offer, withdraw and accept on the escrow marketplace; lazy listings."""
 
-    def __init__(self, state: "MarketState") -> None:
-        self.state = state
-
-    def _eth(self, wei: int | None) -> str:
-        return format_eth(wei, self.state.network.currency)
-
-    def _common(self) -> dict[str, Any]:
-        state = self.state
-        session = state.wallet_state.session
-        return {"marketplace": state.marketplace(), "store": state.store, "network": session.network,
-                "history": session.history, "timeout": state.tx_timeout}
+    def _venue(self) -> dict[str, Any]:
+        return {"marketplace": self.state.marketplace(), "store": self.state.store}
 
     # -- listings -------------------------------------------------------------------------------
 
     def buy(self, item: MarketItem, account: str) -> Job:
         from studio.workflows import market as wm
 
-        token_id = _token(item.token_id)
-        common = self._common()
-        return self.state.act("buy", f"Buying {self.state.label(item)}", account,
-                              lambda kw: wm.buy_listing(collection=item.collection, token_id=token_id,
-                                                        expected_price_wei=item.price_wei, **kw, **common),
-                              lambda r: f"Bought token {r.token_id} for {self._eth(r.price_wei)}.")
+        return self._buy(item, account, wm.buy_listing, collection=item.collection, token_id=_token(item.token_id),
+                         expected_price_wei=item.price_wei)
 
     def list_token(self, token: HeldToken, price: int) -> Job:
         from studio.workflows import market as wm
 
-        common = self._common()
-        return self.state.act("list", f"Listing token {token.token_id}", token.owner,
-                              lambda kw: wm.list_token(collection=token.collection, token_id=token.token_id,
-                                                       price_wei=price, **kw, **common),
-                              lambda r: f"Token {r.token_id} is listed at {self._eth(r.price_wei)}.")
+        return self._act("list", f"Listing token {token.token_id}", token.owner, wm.list_token,
+                         lambda r: f"Token {r.token_id} is listed at {self._eth(r.price_wei)}.",
+                         collection=token.collection, token_id=token.token_id, price_wei=price)
 
     def change_price(self, token: HeldToken, price: int) -> Job:
         from studio.workflows import market as wm
 
-        common = self._common()
-        return self.state.act("change-price", f"Changing the price of token {token.token_id}", token.owner,
-                              lambda kw: wm.change_price(collection=token.collection, token_id=token.token_id,
-                                                         price_wei=price, **kw, **common),
-                              lambda r: f"Token {r.token_id} now costs {self._eth(r.price_wei)}.")
+        return self._act("change-price", f"Changing the price of token {token.token_id}", token.owner,
+                         wm.change_price, lambda r: f"Token {r.token_id} now costs {self._eth(r.price_wei)}.",
+                         collection=token.collection, token_id=token.token_id, price_wei=price)
 
     def cancel_listing(self, token: HeldToken) -> Job:
         from studio.workflows import market as wm
 
-        common = self._common()
-        return self.state.act("cancel", f"Cancelling the listing of token {token.token_id}", token.owner,
-                              lambda kw: wm.cancel_listing(collection=token.collection, token_id=token.token_id,
-                                                           **kw, **common),
-                              lambda r: f"Token {r.token_id} is no longer listed; it is back in your account.")
+        return self._act("cancel", f"Cancelling the listing of token {token.token_id}", token.owner,
+                         wm.cancel_listing,
+                         lambda r: f"Token {r.token_id} is no longer listed; it is back in your account.",
+                         collection=token.collection, token_id=token.token_id)
 
     # -- offers ---------------------------------------------------------------------------------
 
@@ -80,23 +61,19 @@ class EscrowActions:
                    expiry: int | None = None) -> Job:
         from studio.workflows import market as wm
 
-        self.state.check_balance(account, amount)
-        common = self._common()
-        return self.state.act("offer", f"Offering for token {token_id}", account,
-                              lambda kw: wm.make_offer(collection=collection, token_id=token_id, amount_wei=amount,
-                                                       expiry=expiry, **kw, **common),
-                              lambda r: f"Offer of {self._eth(r.price_wei)} on token {r.token_id} made (in escrow).")
+        self.state.trades.check_balance(account, amount)
+        return self._act("offer", f"Offering for token {token_id}", account, wm.make_offer,
+                         lambda r: f"Offer of {self._eth(r.price_wei)} on token {r.token_id} made (in escrow).",
+                         collection=collection, token_id=token_id, amount_wei=amount, expiry=expiry)
 
     def withdraw_offer(self, line: OfferLine) -> Job:
         from studio.workflows import market as wm
 
         offer = line.offer
         token_id = _token(offer.token_id)
-        common = self._common()
-        return self.state.act("withdraw-offer", f"Withdrawing the offer on token {token_id}", offer.buyer,
-                              lambda kw: wm.withdraw_offer(collection=offer.collection, token_id=token_id,
-                                                           **kw, **common),
-                              lambda r: f"Offer withdrawn: {self._eth(r.price_wei)} is back.")
+        return self._act("withdraw-offer", f"Withdrawing the offer on token {token_id}", offer.buyer,
+                         wm.withdraw_offer, lambda r: f"Offer withdrawn: {self._eth(r.price_wei)} is back.",
+                         collection=offer.collection, token_id=token_id)
 
     def accept_offer(self, line: OfferLine, holder: str) -> Job:
         from studio.workflows import market as wm
@@ -107,19 +84,17 @@ class EscrowActions:
         token_id = _token(offer.token_id)
         if offer.status == "expired":
             raise InputError(f"This offer on token {token_id} has expired; it can no longer be accepted.")
-        common = self._common()
-        return self.state.act("accept-offer", f"Accepting the offer on token {token_id}", holder,
-                              lambda kw: wm.accept_offer(collection=offer.collection, token_id=token_id,
-                                                         buyer=offer.buyer, amount_wei=offer.amount_wei,
-                                                         **kw, **common),
-                              lambda r: f"Token {r.token_id} sold for {self._eth(r.price_wei)}.")
+        return self._act("accept-offer", f"Accepting the offer on token {token_id}", holder, wm.accept_offer,
+                         lambda r: f"Token {r.token_id} sold for {self._eth(r.price_wei)}.",
+                         collection=offer.collection, token_id=token_id, buyer=offer.buyer,
+                         amount_wei=offer.amount_wei)
 
     def withdraw_proceeds(self, account: str) -> Job:
         from studio.workflows import market as wm
 
         common = self._common()
         common.pop("store")
-        return self.state.act("withdraw", "Withdrawing payments", account,
+        return self.state.actions.act("withdraw", "Withdrawing payments", account,
                               lambda kw: wm.withdraw_proceeds(**kw, **common),
                               lambda r: f"Withdrew {self._eth(r.price_wei)}.")
 
@@ -128,13 +103,8 @@ class EscrowActions:
     def buy_voucher(self, item: MarketItem, account: str) -> Job:
         from studio.workflows import lazy_listings as lw
 
-        if item.voucher is None:
-            raise InputError("This lazy listing has no voucher to redeem.")
-        voucher = item.voucher
-        common = self._common()
-        return self.state.act("buy-voucher", f"Buying {self.state.label(item)}", account,
-                              lambda kw: lw.buy_voucher(voucher=voucher, **kw, **common),
-                              lambda r: f"Bought token {r.token_id} (minted to you) for {self._eth(r.price_wei)}.")
+        voucher = needed(item.voucher, "This lazy listing has no voucher to redeem.")
+        return self._buy(item, account, lw.buy_voucher, minted=True, voucher=voucher)
 
     def lazy_list(self, collection: "Collection", work: "Work", name: str, price: int, *, description: str,
                   license_id: str, days: int, redeemer: str | None = None) -> Job:
@@ -146,7 +116,7 @@ class EscrowActions:
             raise InputError("A lazy listing stays valid for at least one day.")
         if not Path(work.path).is_file():
             raise InputError(f"The work's file {work.path} is gone.", hint="Choose another work.")
-        item = MintItem(Path(work.path), name, description=description, license=license_id)
+        item = MintItem.of_work(work, name, description=description, license=license_id)
         state = self.state
         store, wallet = state.store, state.wallet_state.wallet
         expiry = int(time.time()) + days * 86_400
@@ -160,22 +130,17 @@ class EscrowActions:
             return lw.lazy_list_work(store=store, collection=collection.address, item=item, price_wei=price,
                                      content_store=content_store, expiry=expiry, redeemer=redeemer, **kw)
 
-        return state.act("lazy-list", f"Lazily listing {name.strip() or 'the work'}", collection.owner, run,
+        return state.actions.act("lazy-list", f"Lazily listing {name.strip() or 'the work'}", collection.owner, run,
                          lambda r: f"{name.strip()} is for sale at {self._eth(r.price_wei)}; a purchase mints it "
                                    "(you paid no gas).")
 
     def cancel_all_lazy(self, collection: "Collection") -> Job:
         from studio.workflows import lazy_listings as lw
 
-        common = self._common()
-        return self.state.act("cancel-all-lazy", f"Cancelling every lazy listing of {collection.name}",
-                              collection.owner,
-                              lambda kw: lw.cancel_all_lazy_listings(collection=collection.address, **kw, **common),
-                              lambda r: f"Every lazy listing of {collection.name} is cancelled; vouchers signed "
-                                        "before can no longer be bought.")
-
+        return self._act("cancel-all-lazy", f"Cancelling every lazy listing of {collection.name}", collection.owner,
+                         lw.cancel_all_lazy_listings,
+                         lambda r: f"Every lazy listing of {collection.name} is cancelled; vouchers signed before "
+                                   "can no longer be bought.", collection=collection.address)
 
 def _token(token_id: int | None) -> int:
-    if token_id is None:
-        raise InputError("The escrow marketplace deals in one token at a time; this names none.")
-    return token_id
+    return needed(token_id, "The escrow marketplace deals in one token at a time; this names none.")

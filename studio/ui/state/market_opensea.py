@@ -105,7 +105,7 @@ class OpenSeaActions:
 
         job = FunctionJob("Reading OpenSea's listings", work)
         job.to(state).succeeded.connect(lambda result: self._on_read(chain_id, result))
-        return state.start_action(job)
+        return state.actions.start(job)
 
     def _on_read(self, chain_id: int, result: "FetchResult") -> None:
         for row in result.added:

@@ -4,7 +4,7 @@ sign anew), buy, offer WETH for a token or a collection (wrapped and approved as
 cancel one order, cancel all of them.
 
 Each method checks what can be refused without a node, then starts the workflow call through
-:meth:`MarketState.act`, which asks the person to confirm every preview (the order signature's too).
+:meth:`ActionRunner.act`, which asks the person to confirm every preview (the order signature's too).
 The order's end is `until` (unix seconds) or `duration` seconds after the chain's latest block.
 """
 from __future__ import annotations
@@ -12,31 +12,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from studio.errors import InputError
+from studio.ui.state.market_jobs import VenueActions, needed
 from studio.ui.state.market_opensea import OpenSeaActions
-from studio.ui.money import format_eth
 from studio.ui.widgets.market_tables import SEAPORT, HeldToken, MarketItem, OfferLine, OrderLine
 from studio.ui.workers import Job
 
 if TYPE_CHECKING:
-    from studio.ui.state.market import MarketState
     from studio.workflows.opensea_orders import Publisher
     from studio.workflows.seaport_market import SeaportReceipt
 
 
-class SeaportActions:
+class SeaportActions(VenueActions):
     """Seaport orders for the acting account."""
 
-    def __init__(self, state: "MarketState") -> None:
-        self.state = state
-
-    def _eth(self, wei: int | None, currency: str | None = None) -> str:
-        return format_eth(wei, currency or self.state.network.currency)
-
-    def _common(self) -> dict[str, Any]:
-        state = self.state
-        session = state.wallet_state.session
-        return {"venue": state.venue(), "orders": state.orders_store, "network": session.network,
-                "history": session.history, "timeout": state.tx_timeout}
+    def _venue(self) -> dict[str, Any]:
+        return {"venue": self.state.venue(), "orders": self.state.orders_store}
 
     @staticmethod
     def _end_time(kw: dict[str, Any], duration: int | None, until: int | None) -> int:
@@ -66,10 +56,10 @@ class SeaportActions:
 
         if len(tokens) == 1:
             token = tokens[0]
-            return self.state.act("list", f"Listing token {token.token_id}", owner, run,
+            return self.state.actions.act("list", f"Listing token {token.token_id}", owner, run,
                                   lambda r: f"Token {token.token_id} is listed at {self._eth(r.price_wei)} until "
                                             f"{_date(r.orders[0].end_time)} (a signature: no gas)." + posted(publish))
-        return self.state.act("bulk-list", f"Listing {len(tokens)} tokens", owner, run,
+        return self.state.actions.act("bulk-list", f"Listing {len(tokens)} tokens", owner, run,
                               lambda r: f"{len(r.orders)} tokens are listed with one signature until "
                                         f"{_date(r.orders[0].end_time)} (no gas)." + posted(publish))
 
@@ -89,7 +79,7 @@ class SeaportActions:
                                           end_time=self._end_time(kw, duration, until), **kw, **common)
             return sm.SeaportReceipt("change-price", listed.orders, cancelled.receipts + listed.receipts)
 
-        return self.state.act("change-price", f"Changing the price of token {token.token_id}", token.owner, run,
+        return self.state.actions.act("change-price", f"Changing the price of token {token.token_id}", token.owner, run,
                               lambda r: f"Token {token.token_id} now costs {self._eth(r.price_wei)}.")
 
     def cancel_listing(self, token: HeldToken) -> Job:
@@ -100,13 +90,8 @@ class SeaportActions:
     def buy(self, item: MarketItem, account: str) -> Job:
         from studio.workflows import seaport_market as sm
 
-        if item.order is None:
-            raise InputError("This listing has no Seaport order to fill.")
-        order = item.order
-        common = self._common()
-        return self.state.act("buy", f"Buying {self.state.label(item)}", account,
-                              lambda kw: sm.buy_order(order=order, **kw, **common),
-                              lambda r: f"Bought token {r.token_id} for {self._eth(r.price_wei)}.")
+        order = needed(item.order, "This listing has no Seaport order to fill.")
+        return self._buy(item, account, sm.buy_order, order=order)
 
     # -- offers ---------------------------------------------------------------------------------
 
@@ -117,7 +102,7 @@ class SeaportActions:
         state = self.state
         held_weth = dict(state.snapshot.weth).get(account, 0) if state.snapshot else 0
         if held_weth < amount:
-            state.check_balance(account, amount - held_weth)  # the rest is wrapped from ETH
+            state.trades.check_balance(account, amount - held_weth)  # the rest is wrapped from ETH
         common = self._common()
         what = f"token {token_id}" if token_id is not None else "any token of the collection"
 
@@ -126,7 +111,7 @@ class SeaportActions:
                                          end_time=self._end_time(kw, duration, until), publish=publish, **kw,
                                          **common)
 
-        return state.act("offer", f"Offering for {what}", account, run,
+        return state.actions.act("offer", f"Offering for {what}", account, run,
                          lambda r: f"Offer of {self._eth(r.price_wei, 'WETH')} for {what} signed, valid until "
                                    f"{_date(r.orders[0].end_time)} (your WETH stays yours until it is accepted)."
                                    + OpenSeaActions.outcome(publish))
@@ -140,11 +125,9 @@ class SeaportActions:
         token_id = line.token_id if line.token_id is not None else offer.token_id
         if token_id is None:
             raise InputError("Choose which of your tokens of the collection to sell to this offer.")
-        order = offer.order
-        common = self._common()
-        return self.state.act("accept-offer", f"Accepting the offer on token {token_id}", holder,
-                              lambda kw: sm.accept_seaport_offer(order=order, token_id=token_id, **kw, **common),
-                              lambda r: f"Token {token_id} sold for {self._eth(r.price_wei, 'WETH')} (paid in WETH).")
+        return self._act("accept-offer", f"Accepting the offer on token {token_id}", holder, sm.accept_seaport_offer,
+                         lambda r: f"Token {token_id} sold for {self._eth(r.price_wei, 'WETH')} (paid in WETH).",
+                         order=offer.order, token_id=token_id)
 
     # -- cancelling ----------------------------------------------------------------------------
 
@@ -154,19 +137,15 @@ class SeaportActions:
         order = line.order
         words = what or (f"the {order.kind} of token {order.token_id}" if order.token_id is not None else
                          f"the {order.kind}")
-        common = self._common()
-        return self.state.act("cancel", f"Cancelling {words}", order.offerer,
-                              lambda kw: sm.cancel_order(order=order, **kw, **common),
-                              lambda r: f"Cancelled {words}: nobody can fill it any more.")
+        return self._act("cancel", f"Cancelling {words}", order.offerer, sm.cancel_order,
+                         lambda r: f"Cancelled {words}: nobody can fill it any more.", order=order)
 
     def cancel_all(self, account: str) -> Job:
         from studio.workflows import seaport_market as sm
 
-        common = self._common()
-        return self.state.act("cancel-all", "Cancelling all your Seaport orders", account,
-                              lambda kw: sm.cancel_all_orders(**kw, **common),
-                              lambda r: f"Every Seaport listing and offer you signed is cancelled ({r.cancelled} "
-                                        "in the library).")
+        return self._act("cancel-all", "Cancelling all your Seaport orders", account, sm.cancel_all_orders,
+                         lambda r: f"Every Seaport listing and offer you signed is cancelled ({r.cancelled} in the "
+                                   "library).")
 
 
 def _date(timestamp: int) -> str:

@@ -16,12 +16,12 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.errors import Cancelled, InputError, NetworkError, StudioError
-from studio.library.db import Collection, Library
+from studio.library.db import Collection, Library, Work
 from studio.ui.binding import Field
 from studio.ui.state.mint_flow import MintFlowState, require_unlocked
 from studio.ui.workers import FunctionJob, Job, error_message
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from studio.workflows.mint import MintEstimate, MintResult
 
 StoreFactory = Callable[[], "ContentStore"]
+#: A mint workflow run by the dialog's job: (items, collection, options, report, cancel) -> its result.
+WorkflowCall = Callable[[list[MintItem], Collection, dict[str, Any], Callable[[float, str], None], Any], Any]
 
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+\.\d+$")
@@ -150,14 +152,19 @@ class PreviewGate(QObject):
 
 @dataclass
 class WorkDraft:
-    """What the form holds for one work: the token's name, description, traits, license, royalty."""
+    """What the form holds for one work of the library: the token's name, description, traits,
+    license, royalty."""
 
-    path: Path
+    work: Work
     name: str
     description: str = ""
     traits: list[tuple[str, str]] = field(default_factory=list)
     license: str = DEFAULT_LICENSE
     royalty_percent: float | None = None  # None: the collection's royalty
+
+    @property
+    def path(self) -> Path:
+        return Path(self.work.path)
 
     def to_item(self) -> MintItem:
         """The workflow's MintItem, refusing what cannot be minted (before any worker)."""
@@ -173,20 +180,16 @@ class WorkDraft:
                                  f"{'name' if value else 'value'}.", hint="Fill in both columns or remove the row.")
             traits.append((key, trait_value(value)))
         royalty = None if self.royalty_percent is None else percent_to_bps(self.royalty_percent)
-        return MintItem(self.path, self.name.strip(), self.description.strip(), tuple(traits), self.license, royalty)
+        return MintItem.of_work(self.work, self.name.strip(), self.description.strip(), traits, self.license, royalty)
 
 
-def default_name(path: Path) -> str:
-    """A first name for a work's token: the start of its prompt when it carries a recipe, else its file name."""
-    try:
-        from studio.workflows.generate import read_recipe
-
-        prompt = read_recipe(path).prompt.strip()
-    except (StudioError, OSError):
-        prompt = ""
+def default_name(work: Work) -> str:
+    """A first name for a work's token: the start of its prompt when it carries the studio's recipe,
+    else its file name (from the library's record: the file is not read)."""
+    prompt = work.prompt.strip() if work.source == "studio" else ""
     if prompt:
         return prompt if len(prompt) <= 48 else prompt[:47].rstrip() + "…"
-    return path.stem
+    return Path(work.path).stem
 
 
 class MintState(MintFlowState):
@@ -202,12 +205,13 @@ class MintState(MintFlowState):
     step = Field("")
     notice = Field("")
 
-    def __init__(self, wallet: "WalletState", library: Library, paths: list[Path] | tuple[Path, ...], *,
+    def __init__(self, wallet: "WalletState", library: Library, work_ids: Sequence[int], *,
                  store_factory: StoreFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(wallet, library, parent)
         self.store_factory = store_factory or (lambda: default_store_factory(wallet.wallet))
         self.gate = PreviewGate(self)
-        self.drafts = [WorkDraft(Path(p), default_name(Path(p))) for p in paths]
+        works = [library.work(int(work_id)) for work_id in dict.fromkeys(work_ids)]
+        self.drafts = [WorkDraft(work, default_name(work)) for work in works if work is not None]
         self.estimate: "MintEstimate | None" = None
         self.result: "MintResult | None" = None
         self.failure: BaseException | None = None
@@ -215,6 +219,8 @@ class MintState(MintFlowState):
         self.failure_sent = False
         self._cancel_message = ""
         self.reload_collections()
+        if len(self.drafts) < len(works):
+            self.error = "Some of the chosen works are no longer in the library; the others can be minted."
 
     # -- collections ------------------------------------------------------------------------
 
@@ -277,28 +283,37 @@ class MintState(MintFlowState):
         if self.stage == MINTING:
             self.step = UPLOADING if fraction < 0.5 else SENDING if fraction < 0.7 else WAITING
 
-    def estimate_mint(self) -> Job | None:
-        """Compute the CIDs and the fee in the background; the summary page shows them.
-
-        On bad input, the error is shown and nothing is queued (None)."""
+    def _queue(self, title: str, begin: Callable[[], None], call: "WorkflowCall") -> Job | None:
+        """Check the form (on bad input the error is shown and nothing is queued: None), ``begin``,
+        then run ``call(items, collection, options, report, cancel)`` in the background, ``options``
+        being what every mint workflow takes: signer, connection, library, store, network."""
         try:
             items, target, store = self._prepare()
         except StudioError as exc:
             self.error = str(exc)
             return None
-        session, account = self.wallet.session, self.wallet.current_account
-        library = self.library
+        session, account, library = self.wallet.session, self.wallet.current_account, self.library
 
-        def work(report: Callable[[float, str], None], _cancel: Any) -> "MintEstimate":
+        def work(report: Callable[[float, str], None], cancel: Any) -> Any:
+            options = {"signer": session.contract_signer(account), "connection": session.connection(),
+                       "library": library, "store": store, "network": session.network}
+            return call(items, target, options, report, cancel)
+
+        begin()
+        return self._start(title, work)
+
+    def estimate_mint(self) -> Job | None:
+        """Compute the CIDs and the fee in the background; the summary page shows them."""
+        def call(items: list[MintItem], target: Collection, options: dict[str, Any],
+                 report: Callable[[float, str], None], _cancel: Any) -> "MintEstimate":
             from studio.workflows.mint import estimate_mint
 
             report(0.1, "Computing the CIDs")
-            return estimate_mint(items, target, signer=session.contract_signer(account),
-                                 connection=session.connection(), library=library, store=store,
-                                 network=session.network)
+            return estimate_mint(items, target, **options)
 
-        self.stage = ESTIMATING
-        job = self._start("Preparing the summary", work)
+        job = self._queue("Preparing the summary", lambda: setattr(self, "stage", ESTIMATING), call)
+        if job is None:
+            return None
         job.to(self).succeeded.connect(self._on_estimated)
         job.to(self).failed.connect(self._on_estimate_failed)
         return job
@@ -323,31 +338,27 @@ class MintState(MintFlowState):
 
         The step follows the workflow's progress: uploading, minting, waiting. On bad input the
         error is shown and nothing is queued (None)."""
-        try:
-            items, target, store = self._prepare()
-        except StudioError as exc:
-            self.error = str(exc)
-            return None
-        session, account = self.wallet.session, self.wallet.current_account
-        library, gate = self.library, self.gate
-        gate.reopen()
+        session, gate = self.wallet.session, self.gate
 
-        def work(report: Callable[[float, str], None], cancel: Any) -> "MintResult":
+        def call(items: list[MintItem], target: Collection, options: dict[str, Any],
+                 report: Callable[[float, str], None], cancel: Any) -> "MintResult":
             from studio.workflows.mint import mint_works
 
             report(0.01, "Connecting to the network")
-            return mint_works(items, target, signer=session.contract_signer(account),
-                              connection=session.connection(), store=store, library=library,
-                              network=session.network, history=session.history,
-                              confirm=lambda preview: gate.ask(preview, cancel),
-                              progress=report, cancel=cancel)
+            return mint_works(items, target, history=session.history, confirm=lambda preview: gate.ask(preview, cancel),
+                              progress=report, cancel=cancel, **options)
 
-        self.failure = None
-        self.failure_sent = False
-        self.result = None
-        self.stage = MINTING
-        self.step = UPLOADING
-        job = self._start("Minting", work)
+        def begin() -> None:
+            gate.reopen()
+            self.failure = None
+            self.failure_sent = False
+            self.result = None
+            self.stage = MINTING
+            self.step = UPLOADING
+
+        job = self._queue("Minting", begin, call)
+        if job is None:
+            return None
         job.to(self).succeeded.connect(self._on_minted)
         job.to(self).failed.connect(self._on_mint_failed)
         job.to(self).cancelled.connect(self._on_mint_cancelled)

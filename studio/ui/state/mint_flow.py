@@ -82,9 +82,10 @@ class MintFlowState(QObject):
         self.error = ""
         self.progress_text = f"{job.title}…"
         self.progress_fraction = -1.0
-        job.to(self).progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
+        outlet = job.to(self)  # the callers connect their slots to it later: these run first
+        for outcome in (outlet.succeeded, outlet.failed, outlet.cancelled, outlet.ended):
             outcome.connect(lambda *_args: self._on_ended(job))
+        outlet.progressed.connect(self._on_progress)
         self.wallet.wallet.touch()
         return self.wallet.background.start(job)
 

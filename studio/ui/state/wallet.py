@@ -1,4 +1,6 @@
-"""The Wallet tab's view-model: lock state, accounts with balances, network status, history, sending.
+"""The Wallet tab's view-model: lock state, accounts with balances, network status; it owns the tab's
+activity (:mod:`~studio.ui.state.wallet_activity`), transfers (:mod:`~studio.ui.state.wallet_send`), keys
+(:mod:`~studio.ui.state.wallet_keys`) and WETH (:mod:`~studio.ui.state.wallet_weth`).
 
 No widgets here. Everything that runs scrypt or talks to a node goes through the background pool
 as a :class:`~studio.ui.workers.FunctionJob`; what can be checked without a node or a password
@@ -9,28 +11,26 @@ Dialogs call the methods that return a job and connect to its ``succeeded``/``fa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.errors import InputError, StudioError, WalletLocked
 from studio.ui.binding import Field
-from studio.ui.money import format_eth, parse_eth, short_address
-from studio.ui.state.wallet_models import AccountRow, AccountsModel, HistoryModel, NftsModel
+from studio.ui.money import short_address
+from studio.ui.state.wallet_activity import WalletActivity
+from studio.ui.state.wallet_keys import WalletKeys
+from studio.ui.state.wallet_models import AccountRow, AccountsModel
+from studio.ui.state.wallet_send import Transfers
 from studio.ui.workers import BackgroundPool, FunctionJob, Job, JobState, error_message
 
 if TYPE_CHECKING:
     from studio.chain.history import HistoryEntry
-    from studio.chain.sender import GasSettings
-    from studio.library.address_book import AddressBook, Contact
-    from studio.library.db import Library
     from studio.chain.networks import Network
-    from studio.chain.sender import PreparedTx, SentTx
     from studio.chain.session import AccountBalance, NetworkStatus, WalletSession
-    from studio.chain.transactions import MessagePreview, TxReceipt
+    from studio.library.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 IDLE_CHECK_MS = 5_000
 #: How long a passing notice ("Copied 0x…") stays.
 FLASH_MS = 4_000
-SPEEDS = ("slow", "normal", "fast")
 
 
 # ---- networks as people read them -----------------------------------------------------
@@ -57,14 +56,6 @@ def network_label(network: "Network") -> str:
 
 
 # ---- the view-model -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What a finished send reports: the accepted transaction and its receipt."""
-
-    sent: "SentTx"
-    receipt: "TxReceipt"
 
 
 Report = Callable[[float, str], None]
@@ -86,15 +77,12 @@ class WalletState(QObject):
     notice_changed = Signal(str)
     chain_status_changed = Signal(str)
     current_account_changed = Signal(str)
-    history_account_changed = Signal(str)
     #: A refresh (status, balances, history) ended and the models hold its results.
     refreshed = Signal()
     #: The idle timer locked the wallet.
     idle_locked = Signal()
     #: The network list changed (settings: RPC URLs, custom networks).
     networks_changed = Signal()
-    #: The NFTs model holds what the accounts hold (after `load_nfts`).
-    nfts_loaded = Signal()
 
     has_wallet = Field(False)
     unlocked = Field(False)
@@ -109,8 +97,6 @@ class WalletState(QObject):
     notice = Field("")
     chain_status = Field("")
     current_account = Field("")
-    #: Whose transactions the history shows: an account's address, or "" for every account.
-    history_account = Field("")
 
     def __init__(self, session: "WalletSession", background: BackgroundPool, parent: QObject | None = None, *,
                  idle_check_ms: int = IDLE_CHECK_MS) -> None:
@@ -118,10 +104,12 @@ class WalletState(QObject):
         self.session = session
         self.background = background
         self.accounts = AccountsModel(self)
-        self.history = HistoryModel(self)
-        self.nfts = NftsModel(self)
-        self._nft_generation = 0
-        self._history_entries: list["HistoryEntry"] = []  # every account's; `history` shows the filtered ones
+        #: Whose transactions and NFTs the tab shows, and those read.
+        self.activity = WalletActivity(self)
+        #: Sending, the address book, devnet funds and message signatures.
+        self.transfers = Transfers(self)
+        #: Creating and importing the wallet, new accounts, secrets on request.
+        self.keys = WalletKeys(self)
         self._running: set[Job] = set()  # jobs the busy state follows
         self._alive: set[Job] = set()  # every job until its signals were all delivered
         self._refresh_generation = 0
@@ -133,7 +121,6 @@ class WalletState(QObject):
         self._set_currency(session.network.currency)
         #: The library the address book lives in (the window sets its own; else the home's, on first use).
         self.library: "Library | None" = None
-        self._address_book: "AddressBook | None" = None
         from studio.ui.state.wallet_weth import WethActions
 
         #: The acting account's WETH, and wrapping and unwrapping it.
@@ -164,14 +151,13 @@ class WalletState(QObject):
         balances = {r.address: r.balance_wei for r in self.accounts.rows()}
         self.accounts.set_rows([AccountRow(a.address, a.name, a.path, balances.get(a.address), a.phrase)
                                 for a in accounts])
-        self.history.names = self.nfts.names = {a.address.lower(): a.name for a in accounts}
+        self.activity.history.names = self.activity.nfts.names = {a.address.lower(): a.name for a in accounts}
         self.has_wallet = bool(accounts)
         self.has_phrase = has_phrase
         self.unlocked = self.wallet.is_unlocked
         if not any(a.address == self.current_account for a in accounts):
             self.current_account = accounts[0].address if accounts else ""
-        if self.history_account and not any(a.address == self.history_account for a in accounts):
-            self.show_history_of("")
+        self.activity.forget_account([a.address for a in accounts])
         self._update_chain_status()
 
     def account_row(self, address: str | None = None) -> AccountRow:
@@ -198,7 +184,7 @@ class WalletState(QObject):
 
     # -- jobs ---------------------------------------------------------------------------
 
-    def _start(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
+    def start_job(self, title: str, work: Callable[[Report, Any], Any], *, quiet: bool = False) -> Job:
         """Run `work(report, cancel)` on the pool; busy/progress follow it unless `quiet`.
 
         The job starts from the event loop, so a caller may connect to its signals after this
@@ -237,7 +223,8 @@ class WalletState(QObject):
         # slots connected after this one still have events queued: let them run first
         QTimer.singleShot(0, self, partial(self._alive.discard, job))
 
-    def _fail(self, exc: BaseException) -> None:
+    def show_failure(self, exc: BaseException) -> None:
+        """A job's failure, in the tab's error banner."""
         self.error = error_message(exc)
 
     def dismiss_error(self) -> None:
@@ -248,7 +235,16 @@ class WalletState(QObject):
         self.notice = text
         QTimer.singleShot(FLASH_MS, self, lambda: setattr(self, "notice", "") if self.notice == text else None)
 
-    def _touch(self) -> None:
+    def ensure_library(self) -> "Library":
+        """The window's library, or this home's when the view-model was made without one."""
+        if self.library is None:
+            from studio.library.db import Library
+
+            self.library = Library.default()
+        return self.library
+
+    def touch(self) -> None:
+        """Something was done with the unlocked wallet: the idle lock counts from now."""
         if self.wallet.is_unlocked:
             self.wallet.touch()
 
@@ -287,7 +283,7 @@ class WalletState(QObject):
         return self.refresh()
 
     def _set_currency(self, currency: str) -> None:
-        self.accounts.currency = self.history.currency = self.nfts.currency = currency
+        self.accounts.currency = self.activity.history.currency = self.activity.nfts.currency = currency
 
     @staticmethod
     def _remember_network(key: str) -> None:
@@ -313,7 +309,7 @@ class WalletState(QObject):
                 if status.usable else None
             return status, balances, session.history_entries()
 
-        job = self._start(f"Checking {self.network.name}", work)
+        job = self.start_job(f"Checking {self.network.name}", work)
         job.to(self).succeeded.connect(lambda result: self._on_refreshed(generation, result))
         job.to(self).failed.connect(lambda exc: self._on_refresh_failed(generation, exc))
         return job
@@ -328,8 +324,7 @@ class WalletState(QObject):
         by_address = {b.address: b.balance_wei for b in balances or []}
         self.reload_accounts()
         self.accounts.set_rows([replace(r, balance_wei=by_address.get(r.address)) for r in self.accounts.rows()])
-        self._history_entries = list(entries)
-        self._show_history()
+        self.activity.set_entries(entries)
         if status.usable:
             self.weth.load()
         else:
@@ -337,40 +332,6 @@ class WalletState(QObject):
         self.progress_fraction = 1.0
         self.progress_text = "Up to date." if status.usable else ""
         self.refreshed.emit()
-
-    def show_history_of(self, address: str) -> None:
-        """Show the transactions of one account (its address), or of every account ("")."""
-        self.history_account = address
-        self._show_history()
-
-    def _show_history(self) -> None:
-        wanted = self.history_account.lower()
-        self.history.set_rows([e for e in self._history_entries if not wanted or e.sender.lower() == wanted])
-        self.load_nfts()
-
-    def load_nfts(self) -> Job:
-        """What the accounts (the one the history shows, or all) hold on this network, from the
-        library: the studio's mints, the collections opened in Collections and the market's events."""
-        self._nft_generation += 1
-        generation = self._nft_generation
-        owners = [self.history_account] if self.history_account else [r.address for r in self.accounts.rows()]
-        chain_id = self.network.chain_id
-        library = self.ensure_library()
-
-        def work(_report: Report, _cancel: Any) -> list[Any]:
-            from studio.library.holdings import holdings
-
-            return holdings(library, chain_id, owners)
-
-        job = self._start("Reading the accounts' NFTs", work, quiet=True)
-        job.to(self).succeeded.connect(lambda rows: self._on_nfts(generation, rows))
-        job.to(self).failed.connect(self._fail)
-        return job
-
-    def _on_nfts(self, generation: int, rows: list[Any]) -> None:
-        if generation == self._nft_generation:
-            self.nfts.set_rows(rows)
-            self.nfts_loaded.emit()
 
     def _on_refresh_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._refresh_generation:
@@ -390,7 +351,7 @@ class WalletState(QObject):
         def work(report: Report, _cancel: Any) -> None:
             wallet.unlock(password, progress=report)
 
-        job = self._start("Unlocking the wallet", work)
+        job = self.start_job("Unlocking the wallet", work)
         job.to(self).succeeded.connect(lambda _: self._after_lock_change(""))
         return job
 
@@ -419,330 +380,12 @@ class WalletState(QObject):
         self.notice = notice
         self._update_chain_status()
 
-    def _require_unlocked(self, what: str) -> None:
+    def require_unlocked(self, what: str) -> None:
+        """Refuse `what` (``"send"``, ``"sign"`` …) while the wallet is locked."""
         if not self.wallet.is_unlocked:
             self.unlocked = False
             self._update_chain_status()
             raise WalletLocked("The wallet is locked.", hint=f"Unlock it to {what}.")
-
-    # -- creating and importing (the setup wizard) --------------------------------------
-
-    def _new_password(self, password: str, repeat: str | None) -> None:
-        from studio.chain.wallet import check_new_password
-
-        check_new_password(password)
-        if repeat is not None and password != repeat:
-            raise InputError("The two passwords differ.", hint="Type the same password in both boxes.")
-
-    def create_wallet(self, phrase: str, password: str, repeat: str | None = None) -> Job:
-        """Save a new wallet from the phrase the person confirmed, encrypted under `password`."""
-        self._new_password(password, repeat)
-        wallet = self.wallet
-
-        def work(report: Report, cancel: Any) -> None:
-            wallet.create(password, phrase=phrase, progress=report, cancel=cancel)  # the phrase is not the result
-
-        job = self._start("Creating the wallet", work)
-        self._after_setup(job)
-        return job
-
-    def import_phrase(self, phrase: str, password: str, repeat: str | None = None, *, count: int = 1) -> Job:
-        from studio.chain.hdkeys import normalize_phrase
-
-        phrase = normalize_phrase(phrase)
-        if not self.wallet.exists:
-            self._new_password(password, repeat)
-        wallet = self.wallet
-        job = self._start("Importing the phrase", lambda report, cancel: wallet.import_phrase(
-            phrase, password, count=count, progress=report, cancel=cancel))
-        self._after_setup(job)
-        return job
-
-    def import_private_key(self, key_text: str, password: str, repeat: str | None = None,
-                           name: str | None = None) -> Job:
-        from studio.chain.hdkeys import parse_private_key
-
-        key = parse_private_key(key_text)
-        if not self.wallet.exists:
-            self._new_password(password, repeat)
-        wallet = self.wallet
-        job = self._start("Importing the key", lambda report, cancel: wallet.import_private_key(
-            key, password, name=name or None, progress=report, cancel=cancel))
-        self._after_setup(job)
-        return job
-
-    def import_keystore(self, keystore_text: str, keystore_password: str, password: str,
-                        repeat: str | None = None, name: str | None = None) -> Job:
-        from studio.chain.keystore import check_kdf, parse_keystore
-
-        keystore = parse_keystore(keystore_text)  # size, depth, v3 shape: refused here, before a thread starts
-        check_kdf(keystore["crypto"])  # a hostile KDF cost is refused before any work
-        if not keystore_password:
-            raise InputError("Enter the keystore file's own password.")
-        if not self.wallet.exists:
-            self._new_password(password, repeat)
-        wallet = self.wallet
-        job = self._start("Importing the keystore", lambda report, cancel: wallet.import_keystore(
-            keystore, keystore_password, password, name=name or None, progress=report, cancel=cancel))
-        self._after_setup(job)
-        return job
-
-    def _after_setup(self, job: Job) -> None:
-        def done(_: Any) -> None:
-            self.error = ""
-            self.reload_accounts()
-            self.refresh()
-
-        job.to(self).succeeded.connect(done)
-        job.to(self).cancelled.connect(lambda: setattr(self, "notice", "Cancelled: the wallet was not changed."))
-
-    # -- accounts -----------------------------------------------------------------------
-
-    def phrase_of(self, address: str | None = None) -> int:
-        """Which of the wallet's phrases an account was derived from (0, the first, for an imported key)."""
-        index = self.accounts.index_of(address or self.current_account)
-        return (self.accounts.row(index).phrase or 0) if index >= 0 else 0
-
-    def add_account(self, name: str | None = None, *, phrase: int | None = None) -> Job:
-        """Derive the next account of a phrase (default: the current account's) while unlocked."""
-        self._require_unlocked("add an account")
-        if not self.has_phrase:
-            raise InputError("This wallet has no recovery phrase to derive accounts from.",
-                             hint="Import a key instead.")
-        self._touch()
-        wallet, number = self.wallet, self.phrase_of() if phrase is None else phrase
-        job = self._start("Adding an account", lambda _r, _c: wallet.add_account(name or None, phrase=number))
-
-        def added(account: Any) -> None:
-            self.reload_accounts()
-            self.select_account(account.address)
-            self.refresh()
-
-        job.to(self).succeeded.connect(added)
-        job.to(self).failed.connect(self._fail)
-        return job
-
-    # -- devnet funds ---------------------------------------------------------------------
-
-    @property
-    def can_fund_from_devnet(self) -> bool:
-        """The built-in devnet's test accounts can pay a new account (nowhere else)."""
-        return self.network.embedded
-
-    def fund_from_devnet(self, account: str | None = None) -> Job:
-        """The devnet's test accounts pay 10 ETH to an account (the current one); no password needed."""
-        from studio.chain.devnet import FUNDING_WEI
-
-        if not self.can_fund_from_devnet:
-            raise InputError(f"{self.network.name} is not the built-in devnet: its test accounts cannot pay here.",
-                             hint="Switch to the devnet, or use the network's faucet.")
-        row = self.account_row(account)
-        session, currency = self.session, self.network.currency
-
-        def work(report: Report, _cancel: Any) -> str:
-            report(0.2, f"Asking the devnet's test accounts to pay {row.name}")
-            payer, _receipt = session.fund_from_devnet(row.address, FUNDING_WEI)
-            return (f"{row.name} received {format_eth(FUNDING_WEI, currency)} from the devnet's test account "
-                    f"{short_address(payer)}.")
-
-        job = self._start(f"Funding {row.name} from the devnet", work)
-        job.to(self).succeeded.connect(lambda message: setattr(self, "notice", str(message)))
-        job.to(self).failed.connect(self._fail)
-        job.to(self).ended.connect(self.refresh)
-        return job
-
-    # -- sending ------------------------------------------------------------------------
-
-    # -- recipients and the address book ------------------------------------------------
-
-    def ensure_library(self) -> "Library":
-        """The window's library, or this home's when the view-model was made without one."""
-        if self.library is None:
-            from studio.library.db import Library
-
-            self.library = Library.default()
-        return self.library
-
-    def address_book(self) -> "AddressBook":
-        """The saved names of addresses (in the window's library)."""
-        if self._address_book is None:
-            from studio.library.address_book import AddressBook
-
-            self._address_book = AddressBook(self.ensure_library())
-        return self._address_book
-
-    def contacts(self) -> list["Contact"]:
-        return self.address_book().contacts()
-
-    def save_contact(self, name: str, address: str) -> "Contact":
-        """Save an address under a name (a checksummed address; the name unique)."""
-        from studio.chain.contracts import checksum
-
-        contact = self.address_book().save(name, checksum(address.strip(), "address"))
-        self.flash_notice(f"Saved {contact.address} as “{contact.name}”.")
-        return contact
-
-    def remove_contact(self, address: str) -> None:
-        self.address_book().remove(address)
-
-    def describe_recipient(self, text: str) -> str:
-        """What the Send dialog says under the recipient as it is typed (no node asked): the
-        address a name stands for, that an ENS name is resolved on Review, or why it cannot be used."""
-        if not text.strip():
-            return ""
-        try:
-            found = self.session.recipient_here(text, self.address_book())
-        except StudioError as exc:
-            return str(exc).split("\n")[0]
-        if found is None:
-            return f"ENS name: resolved on {self.network.name} when you press Review."
-        return f"{found.label}: {found.address}" if found.label else "Not in your address book."
-
-    def validate_send(self, to: str, amount_text: str) -> int:
-        """Checks that need no node (locked, recipient, amount); returns the amount in wei."""
-        self._require_unlocked("send")
-        value = parse_eth(amount_text, self.network.currency)
-        if value < 0:
-            raise InputError("An amount cannot be negative.")
-        self.session.recipient_here(to, self.address_book())
-        return value
-
-    def prepare_send(self, to: str, amount_text: str, *, account: str | None = None,
-                     speed: str = "normal") -> Job:
-        """Resolve the recipient (an ENS name through the node), simulate and estimate in the
-        background; the job's result is a PreparedTx to preview."""
-        value = self.validate_send(to, amount_text)
-        if speed not in SPEEDS:
-            raise InputError(f"The speed is one of {', '.join(SPEEDS)}.")
-        sender = account or self.current_account
-        self.account_row(sender)
-        self._touch()
-        session, book = self.session, self.address_book()
-
-        def work(report: Report, _cancel: Any) -> "PreparedTx":
-            report(0.05, "Finding the recipient")
-            recipient = session.resolve_recipient(to, book)
-            return session.prepare_send(recipient.address, value, account=sender, speed=speed, progress=report,
-                                        label=recipient.label)
-
-        return self._start("Preparing the transaction", work)
-
-    def max_amount(self, to: str, *, account: str | None = None, speed: str = "normal") -> Job:
-        """The most the account can send to ``to`` (its balance less the largest fee), in wei, read in
-        the background; a recipient is needed because a contract may take more gas than a transfer."""
-        self._require_unlocked("send")
-        sender = account or self.current_account
-        self.account_row(sender)
-        session, book = self.session, self.address_book()
-        session.recipient_here(to, book)  # a bad recipient is said now
-
-        def work(report: Report, _cancel: Any) -> int:
-            report(0.2, "Reading the balance and the fees")
-            return session.max_sendable(session.resolve_recipient(to, book).address, account=sender, speed=speed)
-
-        return self._start("Working out the most you can send", work, quiet=True)
-
-    def send(self, prepared: "PreparedTx", *, confirmed: bool, timeout: float = 120.0,
-             gas: "GasSettings | None" = None) -> Job:
-        """Sign, broadcast and wait for the receipt; the result is a SendOutcome. Refreshes after.
-        ``gas``: the advanced gas set in the preview (checked against the node before signing)."""
-        self._require_unlocked("send")
-        if prepared.preview.is_mainnet and not confirmed:
-            raise InputError("This transaction is on a mainnet and was not confirmed. Nothing was signed.",
-                             hint="Tick the confirmation in the preview.")
-        self._touch()
-        session = self.session
-
-        def work(report: Report, cancel: Any) -> SendOutcome:
-            report(0.1, "Signing and sending")
-            sent = session.send(prepared, confirmed=confirmed, gas=gas)
-            report(0.5, f"Sent {short_address(sent.tx_hash)}; waiting for it to be mined")
-            return SendOutcome(sent, session.wait(sent, timeout=timeout, cancel=cancel))
-
-        job = self._start(prepared.preview.action, work)
-        job.to(self).ended.connect(self.refresh)
-        return job
-
-    def speed_up(self, tx_hash: str, *, confirmed: bool = False) -> Job:
-        """Resend a pending transaction with higher fees (same nonce)."""
-        self._require_unlocked("speed up a transaction")
-        self._touch()
-        session = self.session
-        job = self._start("Speeding up the transaction",
-                          lambda _r, _c: session.speed_up(tx_hash, confirmed=confirmed))
-        job.to(self).failed.connect(self._fail)
-        job.to(self).ended.connect(self.refresh)
-        return job
-
-    def cancel_pending(self, tx_hash: str) -> Job:
-        """Replace a pending transaction by a 0-value transfer to itself."""
-        self._require_unlocked("cancel a transaction")
-        self._touch()
-        session = self.session
-        job = self._start("Cancelling the transaction", lambda _r, _c: session.cancel_pending(tx_hash))
-        job.to(self).failed.connect(self._fail)
-        job.to(self).ended.connect(self.refresh)
-        return job
-
-    # -- messages -----------------------------------------------------------------------
-
-    def preview_message(self, message: str, account: str | None = None) -> "MessagePreview":
-        """What will be signed (no node, no key: fine on the GUI thread)."""
-        self._require_unlocked("sign")
-        return self.session.preview_message(message, account or self.current_account)
-
-    def sign_message(self, message: str, account: str | None = None) -> Job:
-        """EIP-191 signature in the background; the result is 0x hex."""
-        self.preview_message(message, account)
-        self._touch()
-        session, who = self.session, account or self.current_account
-        return self._start("Signing the message", lambda _r, _c: session.sign_message(message, who))
-
-    # -- secrets on request (the password is asked again) ----------------------------------
-
-    def reveal_phrase(self, password: str, account: str | None = None) -> Job:
-        """The recovery phrase of `account` (or of the first phrase when it is an imported key) after
-        re-checking the password (scrypt, in the background)."""
-        if not password:
-            raise InputError("Enter the wallet password.")
-        if not self.has_phrase:
-            raise InputError("This wallet has no recovery phrase (its accounts were imported as keys).")
-        wallet = self.wallet
-        index = self.accounts.index_of(account or self.current_account)
-        row = self.accounts.row(index) if index >= 0 else None
-        of = row.address if row is not None and row.path else None
-        return self._start("Checking the password",
-                           lambda report, _c: wallet.reveal_phrase(password, report, account=of))
-
-    def export_keystore(self, address: str, password: str, destination: str | Path, *,
-                        keystore_password: str = "") -> Job:
-        """Write one account as a v3 keystore file (owner-only), encrypted with `keystore_password`
-        (the wallet password when empty)."""
-        if not password:
-            raise InputError("Enter the wallet password.")
-        if keystore_password:
-            from studio.chain.wallet import check_new_password
-
-            check_new_password(keystore_password)
-        if not str(destination).strip():
-            raise InputError("Choose where to save the keystore file.")
-        target = Path(destination)
-        if not target.parent.is_dir():
-            raise InputError(f"The folder {target.parent} does not exist.", hint="Choose another folder.")
-        row = self.account_row(address)
-        wallet = self.wallet
-
-        def work(report: Report, _cancel: Any) -> Path:
-            import json
-
-            from studio.fileio import atomic_write_bytes
-
-            keystore = wallet.export_keystore(row.address, password, keystore_password=keystore_password or None,
-                                              progress=report)
-            atomic_write_bytes(target, json.dumps(keystore).encode("utf-8"), mode=0o600)
-            return target
-
-        return self._start(f"Exporting {row.name}", work)
 
     # -- shutdown -----------------------------------------------------------------------
 

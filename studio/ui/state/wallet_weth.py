@@ -2,8 +2,9 @@
 
 Offers are made in WETH; here a person wraps ETH ahead of time or takes WETH back. Both are one
 transaction prepared in the background (:mod:`studio.workflows.weth`) and shown in the one
-preview, then sent through :meth:`WalletState.send` like any transfer (balances are read again
-after). Networks without WETH the studio knows show nothing (``available`` stays false).
+preview, then sent through the wallet's :class:`~studio.ui.state.wallet_send.Transfers` like any
+transfer (balances are read again after). Networks without WETH the studio knows show nothing
+(``available`` stays false).
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class WethActions(QObject):
             found = {a: weth_balance_here(network, connection, a) for a in addresses}
             return None if any(v is None for v in found.values()) else {a: v or 0 for a, v in found.items()}
 
-        job = self.wallet._start("Reading WETH", work, quiet=True)
+        job = self.wallet.start_job("Reading WETH", work, quiet=True)
         job.to(self).succeeded.connect(lambda balances: self._loaded(generation, network.key, balances))
         job.to(self).failed.connect(lambda _exc: self._loaded(generation, network.key, None))
         return job
@@ -96,7 +97,7 @@ class WethActions(QObject):
         """Checks that need no node (locked, amount, what was last read); returns the amount in wei."""
         if kind not in (WRAP, UNWRAP):
             raise InputError(f"{kind!r} is neither wrap nor unwrap.")
-        self.wallet._require_unlocked(kind)
+        self.wallet.require_unlocked(kind)
         row = self.wallet.account_row(account)
         amount = parse_eth(amount_text, self.wallet.network.currency)
         if amount <= 0:
@@ -119,7 +120,7 @@ class WethActions(QObject):
         simulate and estimate in the background; the job's result is a PreparedTx to preview."""
         amount = self.validate(kind, amount_text, account)
         address = self.wallet.account_row(account).address
-        self.wallet._touch()
+        self.wallet.touch()
         session = self.wallet.session
         network = session.network
 
@@ -137,11 +138,11 @@ class WethActions(QObject):
             report(1.0, "Ready to sign")
             return prepared
 
-        return self.wallet._start("Preparing the wrap" if kind == WRAP else "Preparing the unwrap", work)
+        return self.wallet.start_job("Preparing the wrap" if kind == WRAP else "Preparing the unwrap", work)
 
     def max_amount(self, kind: str, *, account: str | None = None, speed: str = "normal") -> Job:
         """The most that can be wrapped (the balance less the gas) or unwrapped (all the WETH), in wei."""
-        self.wallet._require_unlocked(kind)
+        self.wallet.require_unlocked(kind)
         address = self.wallet.account_row(account).address
         session = self.wallet.session
         network = session.network
@@ -158,7 +159,7 @@ class WethActions(QObject):
 
             return WethContract(connection, venue.weth).balance_of(address)
 
-        return self.wallet._start("Working out the most", work, quiet=True)
+        return self.wallet.start_job("Working out the most", work, quiet=True)
 
 
 def _venue(venue: Any, network_name: str) -> Any:

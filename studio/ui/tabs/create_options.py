@@ -1,7 +1,8 @@
 """Parts of the Create tab for the options beyond the basic recipe: the schedule, clip skip and batch
-size next to the sampler, hires fix, variation and a ControlNet unit (:class:`OptionsPanel`); styles
-and the prompt history under the prompt (:class:`PromptTools`); PNG Info with Send to Create
-(:class:`PngInfoPanel`). Each binds to the view-model in its own ``bind``."""
+size next to the sampler, hires fix, variation and the ControlNet units (:class:`OptionsPanel`; the
+units' boxes in ``control_units``); styles and the prompt history under the prompt
+(:class:`PromptTools`); PNG Info with Send to Create (:class:`PngInfoPanel`). Each binds to the
+view-model in its own ``bind``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,16 +14,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QInputDialog, QLabel, QLineEdit, QMenu, QPushButton, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
-from studio.generation.preprocessors import PREPROCESSORS
 from studio.generation.schedulers import SIGMA_SCHEDULES, sigma_schedules_for
 from studio.ui.binding import Bindings
 from studio.ui.state.create import MAX_SEED, CreateState
 from studio.ui.state.create_options import HIRES_UPSCALERS
+from studio.ui.tabs.control_units import ControlUnitsPanel
 from studio.ui.widgets.wrapping_text import PlainTextView
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"
 UPSCALER_FILTER = "Upscaler models (*.safetensors *.pth *.pt);;All files (*)"
-CONTROL_FILTER = "ControlNet or T2I-Adapter (*.safetensors);;All files (*)"
 VAE_FILTER = "VAE (*.safetensors);;All files (*)"
 CHOOSE_FILE = "__file__"
 
@@ -33,12 +33,8 @@ def _title(text: str) -> QLabel:
     return label
 
 
-def _name(path: str, empty: str) -> str:
-    return Path(path).name if path else empty
-
-
 class OptionsPanel(QWidget):
-    """Hires fix, variation and one ControlNet unit, below the sampling fields."""
+    """VAE, embeddings, hires fix, variation and the ControlNet units, below the sampling fields."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,31 +107,8 @@ class OptionsPanel(QWidget):
         column.addLayout(form)
 
         column.addWidget(_title("ControlNet"))
-        self.control_model_label = QLabel()
-        self.control_model_label.setProperty("muted", True)
-        self.choose_control_model = QPushButton("Model…")
-        self.clear_control = QToolButton()
-        self.clear_control.setText("✕")
-        self.clear_control.setToolTip("No ControlNet")
-        row = QHBoxLayout()
-        row.addWidget(self.control_model_label, 1)
-        row.addWidget(self.choose_control_model)
-        row.addWidget(self.clear_control)
-        column.addLayout(row)
-        self.control_box = QWidget()
-        form = QFormLayout(self.control_box)
-        form.setContentsMargins(18, 0, 0, 0)
-        self.choose_control_image = QPushButton()
-        self.control_preprocessor = QComboBox()
-        for key in PREPROCESSORS:
-            self.control_preprocessor.addItem(key.capitalize() if key != "none" else "None (a ready map)", key)
-        self.control_weight = QDoubleSpinBox()
-        self.control_weight.setRange(0.0, 2.0)
-        self.control_weight.setSingleStep(0.05)
-        form.addRow("Picture", self.choose_control_image)
-        form.addRow("Preprocessor", self.control_preprocessor)
-        form.addRow("Weight", self.control_weight)
-        column.addWidget(self.control_box)
+        self.control_units = ControlUnitsPanel()
+        column.addWidget(self.control_units)
 
     def bind(self, state: CreateState) -> None:
         options, b = state.options, self.bindings
@@ -149,16 +122,7 @@ class OptionsPanel(QWidget):
         b.bind(options, "variation_seed", self.variation_seed.textEdited, self._set_variation_text,
                to_state=lambda text: min(int(text or 0), MAX_SEED))
         b.bind(options, "variation_strength", self.variation_strength.valueChanged, self.variation_strength.setValue)
-        b.bind(options, "control_model", None, self._show_control_model)
-        b.bind(options, "control_image", None,
-               lambda path: self.choose_control_image.setText(_name(path, "Choose a picture…")))
-        b.bind(options, "control_preprocessor", self.control_preprocessor.activated,
-               lambda key: self.control_preprocessor.setCurrentIndex(max(0, self.control_preprocessor.findData(key))),
-               to_state=lambda _i: self.control_preprocessor.currentData())
-        b.bind(options, "control_weight", self.control_weight.valueChanged, self.control_weight.setValue)
-        b.connect(self.choose_control_model.clicked, lambda: self._choose(options, "control_model"))
-        b.connect(self.choose_control_image.clicked, lambda: self._choose(options, "control_image"))
-        b.connect(self.clear_control.clicked, lambda: setattr(options, "control_model", ""))
+        self.control_units.bind(options.control)
         b.bind(options, "vae", None, lambda _path: self._show_vaes(options))
         b.bind(options, "vae_choices", None, lambda _paths: self._show_vaes(options))
         b.connect(self.vae.activated, lambda _i: self._choose_vae(options))
@@ -223,20 +187,6 @@ class OptionsPanel(QWidget):
             key = path or options.hires_upscaler
         self._show_upscaler(key)  # the list again: a file chosen, or the old choice when cancelled
         options.hires_upscaler = key
-
-    def _show_control_model(self, path: str) -> None:
-        self.control_model_label.setText(_name(path, "none"))
-        self.control_model_label.setToolTip(path)
-        self.control_box.setVisible(bool(path))
-        self.clear_control.setEnabled(bool(path))
-
-    def _choose(self, options: Any, name: str) -> None:
-        if name == "control_model":
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a ControlNet or T2I-Adapter model", "", CONTROL_FILTER)
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose the control picture", "", IMAGE_FILTER)
-        if path:
-            setattr(options, name, path)
 
 
 class OutpaintRow(QWidget):

@@ -268,12 +268,12 @@ class MarketTab(QWidget):
         b.connect(self.sort_combo.currentIndexChanged,
                   lambda _i: state.listings.set_sort(self.sort_combo.currentData()))
         b.connect(self.cancel_order_button.clicked, self.cancel_selected_order)
-        b.connect(self.cancel_all_button.clicked, lambda: self._run(lambda: state.cancel_all_orders()))
+        b.connect(self.cancel_all_button.clicked, lambda: self._run(lambda: state.trades.cancel_all_orders()))
         b.connect(self.lazy_menu.aboutToShow, self._fill_lazy_menu)
         b.connect(self.refresh_button.clicked, state.refresh)
         b.connect(self.lazy_button.clicked, self.open_lazy_list)
         b.connect(self.opensea_button.clicked, self.open_opensea_listings)
-        b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.withdraw_proceeds()))
+        b.connect(self.withdraw_button.clicked, lambda: self._run(lambda: state.trades.withdraw_proceeds()))
         b.connect(self.list_button.clicked, lambda: self.open_sell(change=False))
         b.connect(self.change_button.clicked, lambda: self.open_sell(change=True))
         b.connect(self.cancel_button.clicked, self.cancel_selected)
@@ -381,7 +381,7 @@ class MarketTab(QWidget):
             buy.setEnabled(not own)
             buy.setToolTip("This is your own listing." if own else
                            "Opens the transaction preview; nothing is signed before you confirm.")
-            buy.clicked.connect(lambda _=False, i=item: self._run(lambda: self.state.buy(i)))
+            buy.clicked.connect(lambda _=False, i=item: self._run(lambda: self.state.trades.buy(i)))
             offer = QPushButton("Offer…")
             offer.setEnabled(item.kind != LAZY and not own)
             offer.setToolTip("A lazy listing can only be bought (it is not minted yet)." if item.kind == LAZY else
@@ -493,35 +493,36 @@ class MarketTab(QWidget):
     def cancel_selected(self) -> None:
         token = self.selected_token()
         if token is not None:
-            self._run(lambda: self.state.cancel_listing(token))
+            self._run(lambda: self.state.trades.cancel_listing(token))
 
     def accept_best_offer(self) -> None:
         token = self.selected_token()
         if token is not None and token.best_offer is not None:
             best = token.best_offer
-            self._run(lambda: self.state.accept_offer(OfferLine(best, True)))
+            self._run(lambda: self.state.trades.accept_offer(OfferLine(best, True)))
 
     def accept_selected_offer(self) -> None:
         line = self._selected(self.incoming_view)
         if line is not None:
-            self._run(lambda: self.state.accept_offer(line))
+            self._run(lambda: self.state.trades.accept_offer(line))
 
     def withdraw_selected_offer(self) -> None:
         line = self._selected(self.made_view)
         if line is not None:
-            self._run(lambda: self.state.withdraw_offer(line))
+            self._run(lambda: self.state.trades.withdraw_offer(line))
 
     def cancel_selected_order(self) -> None:
         line: OrderLine | None = self._selected(self.orders_view)
         if line is not None:
-            self._run(lambda: self.state.cancel_order(line))
+            self._run(lambda: self.state.trades.cancel_order(line))
 
     def _fill_lazy_menu(self) -> None:
         """One entry per collection of the acting account: cancel every lazy listing of it."""
         self.lazy_menu.clear()
         for collection in self.state.my_collections():
             action = self.lazy_menu.addAction(f"{collection.name} ({collection.symbol})")
-            action.triggered.connect(lambda _=False, c=collection: self._run(lambda: self.state.cancel_all_lazy(c)))
+            trades = self.state.trades
+            action.triggered.connect(lambda _=False, c=collection: self._run(lambda: trades.cancel_all_lazy(c)))
 
     # -- previews ----------------------------------------------------------------------------------
 

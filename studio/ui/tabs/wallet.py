@@ -156,9 +156,9 @@ class WalletTab(QWidget):
         self.history_account = QComboBox()
         self.history_account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.history_account.setToolTip("Show the activity and the NFTs of one account, or of all")
-        self.history_view = _table(self.state.history)
+        self.history_view = _table(self.state.activity.history)
         history_header = self.history_view.horizontalHeader()
-        for i in range(self.state.history.columnCount()):
+        for i in range(self.state.activity.history.columnCount()):
             history_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         history_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the action
         self.speed_up_button = QPushButton("Speed up")
@@ -178,9 +178,9 @@ class WalletTab(QWidget):
         row.addWidget(self.cancel_tx_button)
         activity_column.addLayout(row)
 
-        self.nfts_view = _table(self.state.nfts)
+        self.nfts_view = _table(self.state.activity.nfts)
         nfts_header = self.nfts_view.horizontalHeader()
-        for i in range(self.state.nfts.columnCount()):
+        for i in range(self.state.activity.nfts.columnCount()):
             nfts_header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         nfts_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the collection
         self.nfts_empty = QLabel("No NFTs in the collections the studio knows. Mint in Create, buy in Market, or "
@@ -240,10 +240,10 @@ class WalletTab(QWidget):
         self._fill_history_accounts()
         b.connect(state.accounts.modelReset, self._fill_history_accounts)
         b.connect(self.history_account.currentIndexChanged, self._on_history_account_chosen)
-        b.connect(state.history.modelReset, self._update_history_buttons)
+        b.connect(state.activity.history.modelReset, self._update_history_buttons)
         b.connect(self.send_button.clicked, lambda: self.when_unlocked(self.open_send))
         b.connect(self.receive_button.clicked, self.open_receive)
-        b.connect(state.nfts.modelReset, self._update_nfts_empty)
+        b.connect(state.activity.nfts.modelReset, self._update_nfts_empty)
         b.connect(self.sign_button.clicked, lambda: self.when_unlocked(self.open_sign_message))
         b.connect(self.copy_button.clicked, self.copy_address)
         b.connect(self.add_account_button.clicked, lambda: self.when_unlocked(self.add_account))
@@ -267,11 +267,11 @@ class WalletTab(QWidget):
         combo.addItem("All accounts", "")
         for row in self.state.accounts.rows():
             combo.addItem(row.name, row.address)
-        combo.setCurrentIndex(max(0, combo.findData(self.state.history_account)))
+        combo.setCurrentIndex(max(0, combo.findData(self.state.activity.account)))
         combo.blockSignals(False)
 
     def _on_history_account_chosen(self, index: int) -> None:
-        self.state.show_history_of(self.history_account.itemData(index) or "")
+        self.state.activity.show_of(self.history_account.itemData(index) or "")
 
     def _fill_networks(self) -> None:
         self.network_combo.blockSignals(True)
@@ -292,7 +292,7 @@ class WalletTab(QWidget):
             self.network_combo.blockSignals(True)
             self.network_combo.setCurrentIndex(index)
             self.network_combo.blockSignals(False)
-        self.fund_button.setVisible(self.state.can_fund_from_devnet)
+        self.fund_button.setVisible(self.state.transfers.can_fund_from_devnet)
         mainnet = self.state.network.is_mainnet
         self.network_combo.setStyleSheet(f"QComboBox {{ color: {theme.ERROR_TEXT}; font-weight: 600; }}" if mainnet else "")
 
@@ -345,14 +345,14 @@ class WalletTab(QWidget):
 
     def selected_history_hash(self) -> str | None:
         rows = self.history_view.selectionModel().selectedRows()
-        return self.state.history.entry(rows[0].row()).tx_hash if rows else None
+        return self.state.activity.history.entry(rows[0].row()).tx_hash if rows else None
 
     def _update_history_buttons(self, *_: object) -> None:
         rows = self.history_view.selectionModel().selectedRows()
-        pending = bool(rows) and self.state.history.entry(rows[0].row()).status == "pending"
+        pending = bool(rows) and self.state.activity.history.entry(rows[0].row()).status == "pending"
         self.speed_up_button.setEnabled(pending)
         self.cancel_tx_button.setEnabled(pending)
-        self.history_empty.setVisible(self.state.history.rowCount() == 0)
+        self.history_empty.setVisible(self.state.activity.history.rowCount() == 0)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -412,7 +412,7 @@ class WalletTab(QWidget):
         return self._open(ReceiveDialog(self.state, self))
 
     def _update_nfts_empty(self) -> None:
-        self.nfts_empty.setVisible(self.state.nfts.rowCount() == 0)
+        self.nfts_empty.setVisible(self.state.activity.nfts.rowCount() == 0)
 
     def open_sign_message(self) -> QDialog:
         from studio.ui.dialogs.sign_message import SignMessageDialog
@@ -434,11 +434,11 @@ class WalletTab(QWidget):
             return None
 
     def fund_from_devnet(self) -> None:
-        self._run_guarded(self.state.fund_from_devnet)
+        self._run_guarded(self.state.transfers.fund_from_devnet)
 
     def add_account(self) -> None:
         try:
-            self.state.add_account()
+            self.state.keys.add_account()
         except StudioError as exc:
             self.state.error = str(exc)
 
@@ -460,12 +460,13 @@ class WalletTab(QWidget):
             confirmed = answer == QMessageBox.StandardButton.Yes
             if not confirmed:
                 return
-        self.when_unlocked(lambda: self._run_guarded(lambda: self.state.speed_up(tx_hash, confirmed=confirmed)))
+        transfers = self.state.transfers
+        self.when_unlocked(lambda: self._run_guarded(lambda: transfers.speed_up(tx_hash, confirmed=confirmed)))
 
     def cancel_pending(self) -> None:
         tx_hash = self.selected_history_hash()
         if tx_hash is not None:
-            self.when_unlocked(lambda: self._run_guarded(lambda: self.state.cancel_pending(tx_hash)))
+            self.when_unlocked(lambda: self._run_guarded(lambda: self.state.transfers.cancel_pending(tx_hash)))
 
     def _run_guarded(self, start: Callable[[], object]) -> None:
         try:
