@@ -4,13 +4,13 @@ taking the chosen one off the list) and the files skipped, bound to
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
 from studio.generation.request import ModelInfo
 from studio.ui.binding import Bindings
 from studio.ui.state.create_models import ModelChoice
 from studio.ui.widgets.combo import ElidedComboBox
-from studio.ui.widgets.page_parts import column_layout, muted_label, section_label
+from studio.ui.widgets.page_parts import column_layout, menu_button, muted_label, section_label
 
 MODEL_FILE_FILTER = "Model files (*.safetensors *.ckpt);;All files (*)"
 
@@ -25,15 +25,11 @@ class ModelPicker(QWidget):
         self.model_combo = ElidedComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
-        self.add_model_button = QToolButton()
-        self.add_model_button.setText("Add model…")
-        self.add_model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.add_model_button)
+        self.add_model_button, menu = menu_button("Add model…")
         self.add_file_action = menu.addAction("Model file (.safetensors)…")
         self.add_folder_action = menu.addAction("Diffusers model folder…")
         menu.addSeparator()
         self.remove_model_action = menu.addAction("Remove the selected model from the list")
-        self.add_model_button.setMenu(menu)
         column = column_layout(self)
         row = QHBoxLayout()  # the title and the add button share a line: the full label fits below
         row.addWidget(section_label("Model"))

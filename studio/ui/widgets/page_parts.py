@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 
 def title_label(text: str) -> QLabel:
@@ -46,6 +46,16 @@ def panel() -> QFrame:
     frame.setObjectName("panel")
     return frame
 
+
+
+def menu_button(text: str) -> tuple[QToolButton, QMenu]:
+    """A tool button that opens its menu at once (“Add model…”), and the menu to fill."""
+    button = QToolButton()
+    button.setText(text)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    menu = QMenu(button)
+    button.setMenu(menu)
+    return button, menu
 
 
 def column_layout(widget: QWidget, margins: tuple[int, int, int, int] = (0, 0, 0, 0), spacing: int = 6) -> QVBoxLayout:
