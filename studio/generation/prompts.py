@@ -184,7 +184,10 @@ def _cached_tokenizer(model_path: str) -> Any:
 def tokenizer_for(model_path: Path) -> Any:
     """The tokenizer of the model at ``model_path`` without loading any weights (a diffusers folder's
     own; the CLIP vocabulary every SD family shares for a single file)."""
-    from transformers import CLIPTokenizer
+    # The module itself, not transformers' lazy top-level name: a background job that imports the
+    # pipeline at the same moment can leave that name half-made ("cannot import name 'CLIPTokenizer'"),
+    # whereas a module import waits for the other thread under Python's per-module import lock.
+    from transformers.models.clip.tokenization_clip import CLIPTokenizer
 
     from studio.assets import asset_path
 

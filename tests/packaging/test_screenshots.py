@@ -19,6 +19,9 @@ def test_screenshot_script_writes_every_tab_with_content(tmp_path: Path) -> None
     result = subprocess.run([sys.executable, str(ROOT / "packaging" / "screenshots.py"), "--out", str(out),
                              "--width", "900"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    # No background job failed on the way (the token counter once lost an import race with the
+    # pipeline's load on the first start and logged its traceback here).
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert sorted(p.stem for p in out.glob("*.png")) == sorted(EXPECTED)
     for name in EXPECTED:
         with Image.open(out / f"{name}.png") as image:
