@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
 
         self.library = Library.default()  # one for the window: Create records saves, the Gallery shows them
         self.create_state.library = self.library
+        self.create_state.settings_applied.connect(self._on_settings_applied)
         self.wallet_state: "WalletState | None" = None
         self.wallet_tab: "WalletTab | None" = None
         self.market_state: Any = None
@@ -297,13 +298,15 @@ class MainWindow(QMainWindow):
 
         return open_verify_dialog(self, path, self.background, self.create_state)
 
-    def use_settings(self, recipe: Any) -> None:
-        """Fill the Create tab from a work's recipe (the Gallery's "Use settings") and show it."""
-        r = recipe  # a studio Recipe or another tool's (ForeignMetadata): the same names
-        skipped = self.create_state.apply_settings(r.prompt or "", r.negative_prompt or "", r.seed, r.steps,
-                                                   r.guidance, r.scheduler, r.width, r.height)
+    def use_settings(self, path: Path) -> None:
+        """Fill the Create tab from the recipe a work's file carries (the Gallery's "Use settings"), the
+        way PNG Info's "Send to Create" does, and show it."""
         self.tabs.setCurrentWidget(self.create_tab)
-        self.statusBar().showMessage(" ".join(["The Create tab now holds this work's settings.", *skipped]), 8000)
+        self.statusBar().showMessage(f"Reading the settings of {Path(path).name}…", 8000)
+        self.create_state.use_settings_of(path)
+
+    def _on_settings_applied(self, skipped: list) -> None:
+        self.statusBar().showMessage(" ".join(["The Create tab now holds these settings.", *skipped]), 8000)
 
     def open_mint_dialog(self, work_ids: list[int]) -> Any:
         """Mint the chosen works of the library (from the Create tab's results or the Gallery); “List

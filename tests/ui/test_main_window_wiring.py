@@ -78,15 +78,34 @@ def test_dropping_a_file_that_is_not_an_image_says_why_nothing_opened(window, qt
     assert not any(isinstance(w, VerifyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
 
 
-def test_gallery_use_settings_fills_the_create_tab(window) -> None:
-    recipe = Recipe(prompt="a red fox", negative_prompt="fog", model_name="demo", model_hash="0" * 64,
-                    model_family="sd1", seed=77, steps=3, guidance=4.5, width=64, height=64,
-                    scheduler="euler", mode="txt2img")
+def test_gallery_use_settings_fills_the_create_tab_with_the_whole_recipe(window, qtbot, tmp_path: Path) -> None:
+    from studio.provenance.png_text import write_png
+
+    path = tmp_path / "a1111.png"  # hires fix, clip skip and a variation: more than prompt, seed and size
+    write_png(Image.new("RGB", (64, 64), (9, 9, 9)), path,
+              {"parameters": "a red fox\nNegative prompt: fog\nSteps: 3, Sampler: Euler, CFG scale: 4.5, Seed: 77, "
+                             "Size: 64x64, Clip skip: 2, Variation seed: 5, Variation seed strength: 0.25, "
+                             "Hires upscale: 2, Hires steps: 2, Hires upscaler: Latent, Denoising strength: 0.4"})
     window.tabs.setCurrentIndex(1)
-    window.gallery_state.use_settings_requested.emit(recipe)
     state = window.create_state
-    assert (state.prompt, state.negative_prompt, state.seed, state.steps) == ("a red fox", "fog", 77, 3)
+    with qtbot.waitSignal(state.settings_applied, timeout=30_000):
+        window.gallery_state.use_settings_requested.emit(path)
     assert window.tabs.currentWidget() is window.create_tab
+    assert (state.prompt, state.negative_prompt, state.seed, state.steps) == ("a red fox", "fog", 77, 3)
+    options = state.options
+    assert (options.clip_skip, options.variation_seed, options.variation_strength) == (2, 5, 0.25)
+    assert (options.hires, options.hires_scale, options.hires_steps, options.hires_denoise) == (True, 2.0, 2, 0.4)
+    assert window.statusBar().currentMessage().startswith("The Create tab now holds these settings.")
+
+
+def test_gallery_use_settings_of_a_damaged_file_says_so_and_keeps_the_form(window, qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    state = window.create_state
+    state.prompt = "kept"
+    window.gallery_state.use_settings_requested.emit(path)
+    qtbot.waitUntil(lambda: bool(state.error), timeout=30_000)
+    assert state.prompt == "kept"
 
 
 def test_gallery_mint_opens_the_mint_dialog_for_the_chosen_works(window, qtbot, tmp_path: Path) -> None:

@@ -116,6 +116,7 @@ def test_an_a1111_png_shows_its_png_info_and_use_these_settings_fills_the_create
         qtbot.mouseClick(dialog.use_settings, Qt.MouseButton.LeftButton)
     state = window.create_state
     assert chosen.args[0].source == "a1111"
+    qtbot.waitUntil(lambda: "Create tab now holds this recipe" in dialog.status.text(), timeout=30_000)
     assert state.prompt == "a red fox in the snow, watercolor" and state.negative_prompt == "blurry"
     assert (state.seed, state.random_seed, state.steps, state.guidance) == (424242, False, 12, 6.5)
     assert (state.width, state.height) == (64, 64)

@@ -174,7 +174,8 @@ class VerifyDialog(QDialog):
             self.recipe_labels[key] = _plain()
             self.recipe_form.addRow(title, self.recipe_labels[key])
         self.use_settings = QPushButton("Use these settings")
-        self.use_settings.setToolTip("Fill the Create tab with this recipe's prompt, seed, steps and size")
+        self.use_settings.setToolTip("Fill the Create tab with this recipe: prompt, model, sampler, size, "
+                                      "hires fix, LoRAs and the rest")
         self.use_settings.clicked.connect(self._use_settings)
         self.recipe_form.addRow(self.use_settings)
         column.addWidget(self.recipe_box)
@@ -346,12 +347,23 @@ class VerifyDialog(QDialog):
     def _use_settings(self) -> None:
         if self.settings is None:
             return
-        s = self.settings
-        if self.create_state is not None:
-            skipped = self.create_state.apply_settings(s.prompt, s.negative_prompt, s.seed, s.steps, s.guidance,
-                                                       s.scheduler, s.width, s.height)
-            self.status.setText(printable(" ".join(["The Create tab now holds this recipe.", *skipped])))
-        self.settings_chosen.emit(s)
+        if self.create_state is not None and self.path is not None:
+            # the file's whole recipe, read the way PNG Info reads it (sampler, hires fix, LoRAs, control units ...)
+            self.status.setText("Reading the recipe into the Create tab…")
+            job = self.create_state.use_settings_of(self.path)
+            job.to(self).succeeded.connect(self._on_settings_used)
+            job.to(self).failed.connect(self._on_settings_failed)
+        self.settings_chosen.emit(self.settings)
+
+    def _on_settings_failed(self, exc: BaseException) -> None:
+        self.status.setText(printable(error_message(exc)))
+
+    def _on_settings_used(self, found: Any) -> None:
+        if found.request is None:
+            self.status.setText("This file carries no recipe the Create tab can take.")
+            return
+        skipped = self.create_state.warning.splitlines() if self.create_state is not None else []
+        self.status.setText(printable(" ".join(["The Create tab now holds this recipe.", *skipped])))
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         if self._job is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
@@ -28,7 +28,7 @@ from studio.ui.state.create_options import CreateOptions
 from studio.ui.state.create_prompts import PromptLibrary
 from studio.ui.state.create_queue import CreateQueue
 from studio.ui.state.jobs import IMAGE_TO_IMAGE, GenerationJob, UpscaleJob
-from studio.ui.workers import BackgroundPool, GpuLane
+from studio.ui.workers import BackgroundPool, GpuLane, Job, error_message
 
 if TYPE_CHECKING:
     from studio.config import Config
@@ -51,6 +51,7 @@ class CreateState(QObject):
     unlock_requested = Signal()
     #: “Mint…” on selected results: the files to mint (the window opens the mint dialog).
     mint_requested = Signal(object)
+    settings_applied = Signal(list)    # what a recipe's "Use settings" could not take (sentences)
 
     prompt_changed, prompt = observed("", str)
     negative_prompt_changed, negative_prompt = observed("", str)
@@ -342,7 +343,32 @@ class CreateState(QObject):
         if request is None:
             self.error = "Read an image's parameters with PNG Info first."
             return []
-        skipped = list(self.prompts.png_notes)
+        return self.apply_request(request, self.prompts.png_notes)
+
+    def use_settings_of(self, path: str | Path) -> Job:
+        """Fill the form from the recipe the image at ``path`` carries (the Gallery's "Use settings", the
+        Verify dialog's "Use these settings"): read in the background the way PNG Info reads it, the
+        studio's manifest or another tool's parameters, then :meth:`apply_request`. ``settings_applied``
+        says what was not taken."""
+        path = Path(path)
+        job = self.prompts.parameters_job(path)
+        job.to(self).succeeded.connect(self._on_settings_read)
+        job.to(self).failed.connect(self._on_settings_failed)
+        return self.background.start(job)
+
+    def _on_settings_read(self, found: Any) -> None:
+        if found.request is None:
+            self.error = " ".join(found.notes) or "This image carries no recipe to reuse."
+            return
+        self.settings_applied.emit(self.apply_request(found.request, found.notes))
+
+    def _on_settings_failed(self, exc: BaseException) -> None:
+        self.error = error_message(exc)
+
+    def apply_request(self, request: GenerationRequest, notes: Sequence[str] = ()) -> list[str]:
+        """Fill the whole form from ``request`` (model, prompt, sampling, options, LoRAs and control
+        units); returns what could not be taken, ``notes`` first (also shown as the warning)."""
+        skipped = list(notes)
         if request.model and request.model in [m.name for m in self.model_choice.models]:
             self.model_choice.model_name = request.model
         skipped += self.apply_settings(request.prompt, request.negative_prompt, request.seed, request.steps,

@@ -119,6 +119,17 @@ class PromptLibrary(QObject):
         """PNG Info: read the generation parameters ``path`` carries, in the background; the text shows
         in ``png_info_text`` and the state's ``send_to_create`` fills the form from them."""
         path = Path(path)
+        self.png_request, self.png_notes = None, ()
+        self.png_info_ready = False
+        self.png_info_text = f"Reading {path.name}…"
+        job = self.parameters_job(path)
+        job.to(self).succeeded.connect(self._on_png_info)
+        job.to(self).failed.connect(self._on_png_info_failed)
+        return self._state.background.start(job)
+
+    def parameters_job(self, path: Path) -> Job:
+        """A job reading the parameters ``path`` carries (``workflows.pnginfo.read_parameters``: the
+        studio's manifest or another tool's), the models and weights it names looked up here."""
         catalog = self._state.catalog
         weights = list(self._state.config.model_folders())  # where LoRAs, VAEs and embeddings named in it are looked up
 
@@ -127,13 +138,7 @@ class PromptLibrary(QObject):
 
             return read_parameters(path, catalog=catalog, weights=weights)
 
-        self.png_request, self.png_notes = None, ()
-        self.png_info_ready = False
-        self.png_info_text = f"Reading {path.name}…"
-        job = FunctionJob(f"Reading {path.name}", read)
-        job.to(self).succeeded.connect(self._on_png_info)
-        job.to(self).failed.connect(self._on_png_info_failed)
-        return self._state.background.start(job)
+        return FunctionJob(f"Reading {path.name}", read)
 
     def _on_png_info(self, found: Any) -> None:
         import json

@@ -398,15 +398,19 @@ class GalleryState(QObject):
         return self._detail.work.prompt if self._detail is not None else ""
 
     def use_settings(self) -> bool:
-        """Send the selected work's recipe to whoever listens (the Create tab): the studio's own, else
-        the one AUTOMATIC1111, ComfyUI or InvokeAI wrote into the file."""
-        recipe: Any = self._detail.recipe if self._detail is not None else None
-        if recipe is None and self._detail is not None:
-            recipe = foreign_recipe(self._detail.work)
+        """Ask whoever listens (the Create tab) to take the selected work's recipe: sends the work's
+        file, which carries the studio's own recipe or the one AUTOMATIC1111, ComfyUI or InvokeAI wrote."""
+        if self._detail is None:
+            return False
+        path = Path(self._detail.work.path)
+        if not path.is_file():
+            self.error = f"The file of this work is missing ({path}); restore it to reuse its settings."
+            return False
+        recipe: Any = self._detail.recipe or foreign_recipe(self._detail.work)
         if recipe is None:
             self.error = "This work carries no recipe to reuse; copy its prompt instead."
             return False
-        self.use_settings_requested.emit(recipe)
+        self.use_settings_requested.emit(path)
         return True
 
     def mint_selected(self) -> list[int]:
