@@ -9,6 +9,7 @@ from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.weth import WethDialog
 from studio.ui.state.wallet import WalletState
 from studio.ui.state.wallet_send import SendOutcome
+from dialog_helpers import emit_after_deleting
 from wallet_helpers import ACCOUNT_1, JOB_MS, refresh, unlock
 
 HALF = 5 * 10**17
@@ -76,6 +77,19 @@ def test_wrap_half_an_eth_then_unwrap_it_back_costs_only_the_fees(qtbot, ready_s
     qtbot.waitUntil(lambda: state.weth.held() == 0, timeout=JOB_MS)
     assert eth(state) == eth_wrapped + HALF - unwrapped.receipt.fee_wei
     assert [e.description for e in state.session.history_entries()] == ["Unwrapping WETH", "Wrapping ETH"]
+
+
+def test_a_closed_wrap_dialog_misses_the_next_weth_balances_and_an_open_one_shows_them(
+        qtbot, ready_state: WalletState) -> None:
+    state = ready_state
+    live = open_dialog(qtbot, state, "wrap", "")
+    closed = WethDialog(state, "unwrap")
+    assert live.balances.text().endswith("0 WETH") and closed.balances.text().endswith("0 WETH")
+    exceptions = emit_after_deleting(qtbot, closed, state.weth.clear)  # the node stopped answering: unknown
+    assert exceptions == []  # before: "Internal C++ object already deleted" where a slot kept the dialog
+    assert live.balances.text().endswith("·  —")  # the open one says its WETH is unknown now
+    refresh(qtbot, state)
+    qtbot.waitUntil(lambda: live.balances.text().endswith("0 WETH"), timeout=JOB_MS)
 
 
 def test_unwrapping_more_than_held_is_refused_in_the_dialog(qtbot, ready_state: WalletState) -> None:

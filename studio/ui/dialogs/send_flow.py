@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLayout, QLine
                                QVBoxLayout, QWidget)
 
 from studio.errors import StudioError
+from studio.ui.binding import Bindings
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import busy_bar, error_label, main_button, show_error, status_label
 from studio.ui.money import format_eth
@@ -49,6 +50,7 @@ class PreviewedSendDialog(QDialog):
     def __init__(self, state: WalletState, parent: QWidget | None = None, *, timeout: float = 120.0) -> None:
         super().__init__(parent)
         self.state = state
+        self.bindings = Bindings(self)  # each dialog's connections to the wallet, dropped with the dialog
         self.timeout = timeout
         self.job: Job | None = None
         self.max_job: Job | None = None

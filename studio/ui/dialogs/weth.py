@@ -28,8 +28,6 @@ class WethDialog(PreviewedSendDialog):
 
         row = state.account_row(self.account)
         self.balances = QLabel()
-        self._show_balances()
-        state.weth.line_changed.connect(self._show_balances)
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("0.0")
         self.max_button = QPushButton("Max")
@@ -52,6 +50,10 @@ class WethDialog(PreviewedSendDialog):
         form.addRow("Amount", amount_row)
 
         self._lay_out(explain, form)
+        self._bind()
+
+    def _bind(self) -> None:
+        self.bindings.bind(self.state.weth, "line", None, self._show_balances)  # the balances as last read
 
     def _show_balances(self, *_: object) -> None:
         row = self.state.account_row(self.account)
