@@ -17,6 +17,7 @@ from studio.chain.wallet import Wallet
 from studio.errors import InputError, NotFound
 from studio.ui.dialogs.send import SendDialog
 from studio.ui.state.wallet import WalletState
+from dialog_helpers import emit_after_deleting
 from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, TEST_PHRASE, refresh, unlock, wait_job
 
 SEPOLIA = 11155111
@@ -136,6 +137,17 @@ def test_my_accounts_and_the_address_book_are_offered_and_named_in_the_preview(q
     preview.reject()
     again = WalletState(ready_state.session, ready_state.background)
     assert [c.name for c in again.transfers.contacts()] == ["Gallery wallet"]
+
+
+def test_a_closed_send_dialog_misses_the_next_accounts_and_an_open_one_lists_them(qtbot, ready_state) -> None:
+    live = SendDialog(ready_state)
+    qtbot.addWidget(live)
+    closed = SendDialog(ready_state)
+    assert live.account_combo.count() == closed.account_combo.count() == 2
+    exceptions = emit_after_deleting(qtbot, closed, lambda: wait_job(qtbot, ready_state.keys.add_account("Third")))
+    assert exceptions == []  # before: "Internal C++ object already deleted" where a slot kept the dialog
+    assert live.account_combo.count() == 3 and live.account_combo.itemText(2).startswith("Third")
+    assert live.account_combo.currentData() == ACCOUNT_1  # the sender chosen stays chosen
 
 
 def test_max_sends_the_balance_less_the_largest_fee(qtbot, ready_state) -> None:

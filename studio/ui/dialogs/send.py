@@ -36,7 +36,6 @@ class SendDialog(PreviewedSendDialog):
 
         self.account_combo = QComboBox()
         self._fill_accounts(state.current_account)
-        state.accounts.modelReset.connect(self._refill_accounts)  # balances after a send or a refresh
         self.recipient = QLineEdit()
         self.recipient.setPlaceholderText("0x… address, one of your accounts, a saved name"
                                           + (" or an ENS name" if self._has_ens() else ""))
@@ -91,6 +90,10 @@ class SendDialog(PreviewedSendDialog):
         form.addRow("Speed", self.speed)
 
         self._lay_out(form)
+        self._bind()
+
+    def _bind(self) -> None:
+        self.bindings.connect(self.state.accounts.modelReset, self._refill_accounts)  # balances after a send or a refresh
 
     def _fill_accounts(self, selected: str) -> None:
         """Each account with its balance as the wallet last read it; ``selected`` stays chosen."""
