@@ -93,7 +93,8 @@ class SendDialog(PreviewedSendDialog):
         self._bind()
 
     def _bind(self) -> None:
-        self.bindings.connect(self.state.accounts.modelReset, self._refill_accounts)  # balances after a send or a refresh
+        # the balances, after a send or a refresh
+        self.bindings.connect(self.state.accounts.modelReset, self._refill_accounts)
 
     def _fill_accounts(self, selected: str) -> None:
         """Each account with its balance as the wallet last read it; ``selected`` stays chosen."""
