@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from studio.library.db import Library
 from studio.ui.dialogs.collection import IMPORT_TAB, CollectionDialog
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
+from studio.ui.workers import JobState
+from dialog_helpers import emit_after_deleting
 from wallet_helpers import ACCOUNT_1, ACCOUNT_2, JOB_MS, PASSWORD, unlock
 
 
@@ -144,3 +146,28 @@ def test_an_existing_collection_is_imported_by_address_and_a_wrong_address_is_ex
     assert (imported.address, imported.name, imported.owner, imported.royalty_bps) == (
         deployed.address, "Dusks", ACCOUNT_2, 250)
     assert library.collections(1337) == [imported] and dialog.result() == dialog.DialogCode.Accepted
+
+
+def test_the_dialog_follows_its_state_busy_progress_and_error(qtbot, dialog) -> None:
+    state = dialog.state
+    state.busy, state.progress_text, state.error = True, "Deploying the collection…", ""
+    assert dialog.busy.isVisibleTo(dialog) and not dialog.tabs.isEnabled() and not dialog.go_button.isEnabled()
+    assert dialog.status.text() == "Deploying the collection…" and not dialog.error.isVisibleTo(dialog)
+    state.busy, state.error = False, "The node did not answer.\nTry again."
+    assert not dialog.busy.isVisibleTo(dialog) and dialog.tabs.isEnabled() and dialog.go_button.isEnabled()
+    assert dialog.error.isVisibleTo(dialog) and dialog.error.text() == "The node did not answer.\nTry again."
+
+
+def test_a_dialog_closed_while_its_review_runs_is_reached_by_nothing_when_the_review_ends(
+        qtbot, wallet_state, library) -> None:
+    unlock(qtbot, wallet_state)
+    closed = CollectionDialog(wallet_state, library)
+    closed.show()
+    fill(closed)
+    click(qtbot, closed.go_button)
+    job = closed.job
+    assert job is not None and closed.state.busy
+    exceptions = emit_after_deleting(qtbot, closed, lambda: qtbot.waitUntil(lambda: job.state not in (
+        JobState.PENDING, JobState.RUNNING), timeout=JOB_MS))
+    qtbot.wait(50)  # the job's last queued signals
+    assert exceptions == []  # before: "Internal C++ object (CollectionState) already deleted"

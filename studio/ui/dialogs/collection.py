@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
 from studio.errors import StudioError, WalletLocked
 from studio.library.db import Collection, Library
 from studio.text import printable
+from studio.ui.binding import Bindings
 from studio.ui.dialogs.tx_preview import TxPreviewDialog
 from studio.ui.dialogs.unlock import UnlockDialog, busy_bar, error_label, show_error
 from studio.ui.money import short_address
@@ -82,9 +83,14 @@ class CollectionDialog(QDialog):
         layout.addWidget(self.busy)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        self.state.busy_changed.connect(self._set_busy)
-        self.state.progress_text_changed.connect(lambda text: self.status.setText(printable(text)))
-        self.state.error_changed.connect(lambda text: show_error(self.error, text))
+        self.bindings = Bindings(self)
+        self._bind()
+
+    def _bind(self) -> None:
+        state, b = self.state, self.bindings
+        b.bind(state, "busy", None, self._set_busy)
+        b.bind(state, "progress_text", None, lambda text: self.status.setText(printable(text)))
+        b.bind(state, "error", None, lambda text: show_error(self.error, text))
 
     def _build_new(self) -> QWidget:
         page = QWidget()

@@ -94,10 +94,11 @@ class CollectionState(QObject):
         self.busy = True
         self.error = ""
         self.progress_text, self.progress_fraction = f"{title}…", -1.0
-        job.to(self).progressed.connect(self._on_progress)
-        for outcome in (job.succeeded, job.failed, job.cancelled, job.ended):  # before the callers' slots
-            outcome.connect(lambda *_args: self._on_ended(job))
-        job.to(self).failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
+        outlet = job.to(self)  # made first: its slots run before the callers' (their outlets come later)
+        outlet.progressed.connect(self._on_progress)
+        for outcome in (outlet.succeeded, outlet.failed, outlet.cancelled, outlet.ended):
+            outcome.connect(lambda *_args: self._on_ended(job))  # quiet once the dialog (and this) is deleted
+        outlet.failed.connect(lambda exc: setattr(self, "error", error_message(exc)))
         return self.wallet.background.start(job)
 
     def _on_progress(self, update: tuple[float, str]) -> None:
