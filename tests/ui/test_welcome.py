@@ -18,6 +18,7 @@ from studio.config import Config, load_config
 from studio.generation.models import ModelCatalog
 from studio.ui.dialogs.welcome import INTRO, MODELS, WALLET, WORKS, OTHER_MODEL, WelcomeDialog
 from studio.ui.state.welcome import WelcomeState, needs_welcome
+from dialog_helpers import emit_after_deleting
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generation"))
 from fake_hub import REPO, model_repo_files, serve_fake_hub  # noqa: E402
@@ -134,6 +135,29 @@ def test_default_works_folder_is_stored_as_empty(qtbot, welcome: WelcomeDialog, 
     _go_to(qtbot, welcome, WORKS)
     welcome.next()
     assert config["works_folder"] == "" and config.paths.works_dir == config.paths.data_dir / "works"
+
+
+def test_a_closed_welcome_misses_the_next_wallet_and_models_and_an_open_one_shows_them(
+        qtbot, config: Config, demo_model_dir: Path) -> None:
+    shutil.copytree(demo_model_dir, config.paths.models_dir / "my-model")
+    state = WelcomeState(config, ModelCatalog(config))
+    live = WelcomeDialog(state)
+    qtbot.addWidget(live)
+    closed = WelcomeDialog(state)
+    wallet_file = config.paths.data_dir / "wallet" / "wallet.json"
+    wallet_file.parent.mkdir(parents=True, exist_ok=True)
+    wallet_file.write_text("{}")  # a wallet saved meanwhile
+
+    def emit() -> None:
+        state.refresh_wallet()
+        with qtbot.waitSignal(state.models_scanned, timeout=60_000):
+            state.scan()
+
+    exceptions = emit_after_deleting(qtbot, closed, emit)
+    assert exceptions == []  # before: "Internal C++ object already deleted" where a slot kept the dialog
+    assert "set up" in live.wallet_page.status.text() and not live.wallet_page.create_button.isEnabled()
+    assert live.models_page.found.count() == 1 and "my-model" in live.models_page.found.item(0).text()
+    state.background.shutdown()
 
 
 def test_models_found_are_listed_and_no_download_is_pushed(qtbot, config: Config, demo_model_dir: Path) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
                                QPushButton, QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from studio.errors import StudioError
+from studio.ui.binding import Bindings
 from studio.ui.dialogs.unlock import error_label, show_error
 from studio.ui.state.welcome import WelcomeState
 
@@ -96,8 +97,11 @@ class WalletPage(QWizardPage):
         layout.addWidget(self.skip_note)
         layout.addWidget(self.error)
         layout.addStretch(1)
-        state.has_wallet_changed.connect(self.show_status)
-        self.show_status(state.has_wallet)
+        self.bindings = Bindings(self)
+        self._bind()
+
+    def _bind(self) -> None:
+        self.bindings.bind(self.state, "has_wallet", None, self.show_status)
 
     def show_status(self, has_wallet: bool) -> None:
         self.status.setText("✓ The wallet is set up. You can import more accounts into it later in the Wallet tab."
@@ -221,14 +225,19 @@ class ModelsPage(QWizardPage):
         self.choice.currentIndexChanged.connect(self._choice_changed)
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(state.cancel_download)
-        state.models_scanned.connect(self.show_models)
-        state.scan_failed.connect(self._on_scan_failed)
-        state.download_progressed.connect(self._on_progress)
-        state.download_succeeded.connect(self._on_downloaded)
-        state.download_failed.connect(self._on_failed)
-        state.download_cancelled.connect(self._on_cancelled)
-        state.downloading_changed.connect(self._show_downloading)
         self._choice_changed()
+        self.bindings = Bindings(self)
+        self._bind()
+
+    def _bind(self) -> None:
+        state, b = self.state, self.bindings
+        b.connect(state.models_scanned, self.show_models)
+        b.connect(state.scan_failed, self._on_scan_failed)
+        b.connect(state.download_progressed, self._on_progress)
+        b.connect(state.download_succeeded, self._on_downloaded)
+        b.connect(state.download_failed, self._on_failed)
+        b.connect(state.download_cancelled, self._on_cancelled)
+        b.connect(state.downloading_changed, self._show_downloading)
 
     def initializePage(self) -> None:
         if not self.state.scanned:
