@@ -6,6 +6,7 @@ bindings in one method, and :meth:`Bindings.clear` disconnects them when the vie
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -96,9 +97,11 @@ class Bindings:
             self.connect(widget_signal, write)
 
     def clear(self) -> None:
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError, SystemError):  # already gone with its object
-                pass
+        with warnings.catch_warnings():  # PySide warns (not raises) for a connection Qt already dropped
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for signal, slot in self._connections:
+                try:
+                    signal.disconnect(slot)
+                except (RuntimeError, TypeError, SystemError):  # already gone with its object
+                    pass
         self._connections.clear()
