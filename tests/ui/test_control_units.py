@@ -175,8 +175,8 @@ def test_two_units_generate_together_are_recorded_and_come_back_with_send_to_cre
 
     units.clear()
     assert len(units) == 0 and not tab.options_panel.control_units.boxes
-    with qtbot.waitSignal(state.png_info_ready_changed, timeout=30_000):
-        state.read_png_info(work)
+    with qtbot.waitSignal(state.prompts.png_info_ready_changed, timeout=30_000):
+        state.prompts.read_png_info(work)
     qtbot.mouseClick(tab.png_info.send, Qt.MouseButton.LeftButton)
     back = units.items
     assert [(Path(u.model), u.preprocessor, u.image) for u in back] == [(edges_net, "canny", ""),

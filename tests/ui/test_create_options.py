@@ -113,39 +113,39 @@ def test_a_batch_with_hires_fix_and_a_variation_is_made_and_recorded(qtbot, stat
     text = recipe_text(next(r for r in recipes if r.seed == 500))
     assert "Hires fix: ×1.5 with latent" in text and "Variation: seed 9 at 0.5" in text and "Batch: image" in text
     # the generation put its prompt at the top of the history
-    assert state.history[0].prompt == "a boat"
+    assert state.prompts.history[0].prompt == "a boat"
 
 
 def test_styles_are_saved_applied_and_deleted_and_the_history_gives_prompts_back(state: CreateState) -> None:
     changed: list[list] = []
-    state.styles_changed.connect(changed.append)
+    state.prompts.styles_changed.connect(changed.append)
     state.prompt, state.negative_prompt = "{prompt}, ink drawing", "colour"
-    state.save_style("ink")
-    assert [s.name for s in changed[-1]] == ["ink"] and [s.name for s in state.styles] == ["ink"]
+    state.prompts.save_style("ink")
+    assert [s.name for s in changed[-1]] == ["ink"] and [s.name for s in state.prompts.styles] == ["ink"]
     state.prompt, state.negative_prompt = "a heron", ""
-    state.apply_style("ink")
+    state.prompts.apply_style("ink")
     assert (state.prompt, state.negative_prompt) == ("a heron, ink drawing", "colour")
-    state.apply_style("nope")
+    state.prompts.apply_style("nope")
     assert "nope" in state.error
-    state.delete_style("ink")
-    assert state.styles == [] and changed[-1] == []
+    state.prompts.delete_style("ink")
+    assert state.prompts.styles == [] and changed[-1] == []
 
     from studio.workflows.prompt_library import record_prompt
 
     record_prompt("first", "", state.prompts.data_dir)
     record_prompt("second", "blur", state.prompts.data_dir)
-    state.use_history(1)
+    state.prompts.use_history(1)
     assert (state.prompt, state.negative_prompt) == ("first", "")
-    state.use_history(0)
+    state.prompts.use_history(0)
     assert (state.prompt, state.negative_prompt) == ("second", "blur")
 
 
 def test_png_info_reads_another_tools_image_and_sends_its_settings_to_create(qtbot, state: CreateState,
                                                                            tmp_path: Path) -> None:
     assert state.send_to_create() == [] and "PNG Info first" in state.error
-    with qtbot.waitSignal(state.png_info_ready_changed, timeout=30_000):
-        state.read_png_info(a1111_png(tmp_path))
-    assert "Written by: a1111" in state.png_info_text and "a castle on a hill" in state.png_info_text
+    with qtbot.waitSignal(state.prompts.png_info_ready_changed, timeout=30_000):
+        state.prompts.read_png_info(a1111_png(tmp_path))
+    assert "Written by: a1111" in state.prompts.png_info_text and "a castle on a hill" in state.prompts.png_info_text
     skipped = state.send_to_create()
     assert (state.prompt, state.negative_prompt, state.seed, state.random_seed) == ("a castle on a hill", "fog",
                                                                                     42, False)
@@ -162,8 +162,8 @@ def test_png_info_of_a_file_that_is_no_image_says_why(qtbot, state: CreateState,
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
     with qtbot.waitSignal(state.error_changed, timeout=30_000):
-        state.read_png_info(bad)
-    assert state.error and not state.png_info_ready and state.png_info_text == ""
+        state.prompts.read_png_info(bad)
+    assert state.error and not state.prompts.png_info_ready and state.prompts.png_info_text == ""
 
 
 def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot, window, tmp_path: Path) -> None:
@@ -197,15 +197,15 @@ def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot
     qtbot.keyClicks(tab.prompt_edit, "a lake")
     qtbot.waitUntil(lambda: tab.prompt_tools.token_count.text() == "2/75", timeout=30_000)
     state.prompt = "{prompt}, watercolour"
-    state.save_style("wash")
+    state.prompts.save_style("wash")
     tools = tab.prompt_tools
     assert tools.style_combo.currentData() == "wash" and tools.apply_style.isEnabled()
     state.prompt = "a lake"
     qtbot.mouseClick(tools.apply_style, Qt.MouseButton.LeftButton)
     assert tab.prompt_edit.toPlainText() == "a lake, watercolour"
 
-    with qtbot.waitSignal(state.png_info_ready_changed, timeout=30_000):
-        state.read_png_info(a1111_png(tmp_path))
+    with qtbot.waitSignal(state.prompts.png_info_ready_changed, timeout=30_000):
+        state.prompts.read_png_info(a1111_png(tmp_path))
     assert not tab.png_info.isHidden() and "a castle on a hill" in tab.png_info.text.toPlainText()
     assert tab.png_info.send.isEnabled()
     qtbot.mouseClick(tab.png_info.send, Qt.MouseButton.LeftButton)
@@ -220,12 +220,12 @@ def test_the_tab_shows_and_sets_the_options_and_sends_png_info_to_the_form(qtbot
 
 def test_the_token_counter_counts_the_prompt_as_the_model_reads_it(qtbot, state: CreateState) -> None:
     state.prompt = "a red fox"
-    qtbot.waitUntil(lambda: state.token_count == "3/75", timeout=30_000)
+    qtbot.waitUntil(lambda: state.prompts.token_count == "3/75", timeout=30_000)
     state.prompt = ", ".join(["lighthouse"] * 50)  # 99 tokens: a second chunk of 75 begins
-    qtbot.waitUntil(lambda: state.token_count.endswith("/150"), timeout=30_000)
-    assert int(state.token_count.split("/")[0]) > 75
+    qtbot.waitUntil(lambda: state.prompts.token_count.endswith("/150"), timeout=30_000)
+    assert int(state.prompts.token_count.split("/")[0]) > 75
     state.prompt = "  "
-    qtbot.waitUntil(lambda: state.token_count == "", timeout=30_000)
+    qtbot.waitUntil(lambda: state.prompts.token_count == "", timeout=30_000)
 
 
 def test_upscale_on_a_result_adds_a_larger_work_naming_its_source(qtbot, window, tmp_path: Path) -> None:

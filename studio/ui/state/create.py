@@ -73,12 +73,7 @@ class CreateState(QObject):
     signing_note_changed, signing_note = observed("", str)
     signing_locked_changed, signing_locked = observed(False, bool)
 
-    #: PromptTools and PngInfoPanel (tabs/create_options.py) bind to the prompt library through the state.
-    styles, styles_changed, history, history_changed = Delegated.each("prompts", 4)
-    png_info_text, png_info_text_changed, png_info_ready, png_info_ready_changed = Delegated.each("prompts", 4)
-    token_count, token_count_changed, apply_style, save_style = Delegated.each("prompts", 4)
-    delete_style, use_history, read_png_info = Delegated.each("prompts", 3)
-    #: The queue's, on the state too: the window and the flows that start from a new work wait through them.
+    #: The queue's signals, on the state too: the window and the flows that start from a new work wait through them.
     job_finished, result_added = Delegated.each("jobs", 2)
 
     def __init__(self, config: "Config", catalog: Any, lane: GpuLane, background: BackgroundPool,

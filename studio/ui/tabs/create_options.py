@@ -18,6 +18,7 @@ from studio.generation.schedulers import SIGMA_SCHEDULES, sigma_schedules_for
 from studio.ui.binding import Bindings
 from studio.ui.state.create import MAX_SEED, CreateState
 from studio.ui.state.create_options import HIRES_UPSCALERS
+from studio.ui.state.create_prompts import PromptLibrary
 from studio.ui.tabs.control_units import ControlUnitsPanel
 from studio.ui.widgets.wrapping_text import PlainTextView
 
@@ -285,15 +286,15 @@ class PromptTools(QWidget):
         row.addWidget(self.png_info_button)
 
     def bind(self, state: CreateState) -> None:
-        b = self.bindings
-        b.bind(state, "token_count", None, self.token_count.setText)
-        self._show_styles(state.styles)
-        b.connect(state.styles_changed, self._show_styles)
-        self._show_history(state, state.history)
-        b.connect(state.history_changed, lambda entries: self._show_history(state, entries))
-        b.connect(self.apply_style.clicked, lambda: self._apply(state))
-        b.connect(self.save_style.clicked, lambda: self._save(state))
-        b.connect(self.png_info_button.clicked, lambda: self._png_info(state))
+        b, prompts = self.bindings, state.prompts
+        b.bind(prompts, "token_count", None, self.token_count.setText)
+        self._show_styles(prompts.styles)
+        b.connect(prompts.styles_changed, self._show_styles)
+        self._show_history(prompts, prompts.history)
+        b.connect(prompts.history_changed, lambda entries: self._show_history(prompts, entries))
+        b.connect(self.apply_style.clicked, lambda: self._apply(prompts))
+        b.connect(self.save_style.clicked, lambda: self._save(prompts))
+        b.connect(self.png_info_button.clicked, lambda: self._png_info(prompts))
 
     def _show_styles(self, styles: list) -> None:
         self.style_combo.clear()
@@ -304,29 +305,29 @@ class PromptTools(QWidget):
         self.style_combo.setEnabled(bool(styles))
         self.apply_style.setEnabled(bool(styles))
 
-    def _show_history(self, state: CreateState, entries: list) -> None:
+    def _show_history(self, prompts: PromptLibrary, entries: list) -> None:
         self.history_menu.clear()
         for index, entry in enumerate(entries[:30]):
             text = " ".join(entry.prompt.split())
             action = self.history_menu.addAction(text if len(text) <= 70 else text[:69] + "…")
             action.setToolTip(entry.prompt)
-            action.triggered.connect(lambda _checked=False, i=index: state.use_history(i))
+            action.triggered.connect(lambda _checked=False, i=index: prompts.use_history(i))
         self.history_button.setEnabled(bool(entries))
 
-    def _apply(self, state: CreateState) -> None:
+    def _apply(self, prompts: PromptLibrary) -> None:
         name = self.style_combo.currentData()
         if name:
-            state.apply_style(name)
+            prompts.apply_style(name)
 
-    def _save(self, state: CreateState) -> None:
+    def _save(self, prompts: PromptLibrary) -> None:
         name, ok = QInputDialog.getText(self, "Save style", "Name of the style:")
         if ok and name.strip():
-            state.save_style(name)
+            prompts.save_style(name)
 
-    def _png_info(self, state: CreateState) -> None:
+    def _png_info(self, prompts: PromptLibrary) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Read an image's generation settings", "", IMAGE_FILTER)
         if path:
-            state.read_png_info(path)
+            prompts.read_png_info(path)
 
 
 class PngInfoPanel(QWidget):
@@ -354,11 +355,11 @@ class PngInfoPanel(QWidget):
         column.addWidget(self.send)
 
     def bind(self, state: CreateState) -> None:
-        b = self.bindings
-        b.bind(state, "png_info_text", None, self._show_text)
-        b.bind(state, "png_info_ready", None, self.send.setEnabled)
+        b, prompts = self.bindings, state.prompts
+        b.bind(prompts, "png_info_text", None, self._show_text)
+        b.bind(prompts, "png_info_ready", None, self.send.setEnabled)
         b.connect(self.send.clicked, state.send_to_create)
-        b.connect(self.close_button.clicked, lambda: setattr(state, "png_info_text", ""))
+        b.connect(self.close_button.clicked, lambda: setattr(prompts, "png_info_text", ""))
 
     def _show_text(self, text: str) -> None:
         self.text.setPlainText(text)
