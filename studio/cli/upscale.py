@@ -115,7 +115,7 @@ def request_summary(request: Any) -> dict[str, Any]:
 def run_pnginfo(args: argparse.Namespace) -> int:
     from studio.config import load_config
     from studio.generation.models import ModelCatalog
-    from studio.workflows.pnginfo import read_parameters
+    from studio.workflows.pnginfo import parameter_lines, read_parameters
 
     config = load_config()
     info = read_parameters(args.file, catalog=ModelCatalog(config), weights=config.model_folders())
@@ -123,11 +123,9 @@ def run_pnginfo(args: argparse.Namespace) -> int:
     if args.json:
         print(json_line({"source": info.source, "fields": info.fields, "request": request, "notes": list(info.notes)}))
         return 0
-    print(printable(f"{args.file}: {info.source}"))
-    for key, value in (request or {}).items():
-        print(printable(f"  {key}: {value}"))
-    for note in info.notes:
-        print(printable(f"  note: {note}"))
+    print(printable(str(args.file)))
+    for line in parameter_lines(info):  # as the Create tab's PNG Info shows it
+        print("  " + printable(line))
     return 0
 
 

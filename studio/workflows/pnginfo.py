@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from studio.errors import StudioError
 from studio.generation.request import GenerationRequest, HiresFix
 
-__all__ = ["ImageParameters", "read_parameters"]
+__all__ = ["ImageParameters", "parameter_lines", "read_parameters"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,18 @@ class ImageParameters:
     fields: dict[str, Any]          # the settings as read, for display
     request: GenerationRequest | None
     notes: tuple[str, ...] = ()
+
+
+def parameter_lines(info: ImageParameters) -> list[str]:
+    """PNG Info as people read it, in the Create tab and from ``studio pnginfo``: who wrote the image,
+    each setting as the file states it, then the notes (what Send to Create cannot take). The values
+    are the file's text: show them through ``printable``."""
+    import json
+
+    lines = [f"Written by: {info.source}"] if info.source != "none" else []
+    lines += [f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
+              for key, value in info.fields.items() if key != "source" and value not in (None, "", [], {})]
+    return lines + [f"Note: {note}" for note in info.notes]
 
 
 def read_parameters(path: Path, *, catalog: Any = None, weights: Sequence[Path] = ()) -> ImageParameters:

@@ -109,6 +109,10 @@ def test_upscale_and_pnginfo(demo_home: Path, tmp_path: Path, capsys: pytest.Cap
     info = lines(capsys)[0]
     assert info["source"] == "studio" and info["request"]["sigmas"] == "exponential"
     assert info["request"]["scheduler"] == "unipc" and info["notes"] == []
+    assert main(["pnginfo", source]) == 0  # the text: the lines the Create tab's PNG Info shows
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == str(source) and text[1] == "  Written by: studio"
+    assert any(line.startswith("  scheduler: unipc") for line in text)
 
 
 def test_outpaint_from_the_command_line(demo_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

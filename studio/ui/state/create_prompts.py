@@ -141,14 +141,11 @@ class PromptLibrary(QObject):
         return FunctionJob(f"Reading {path.name}", read)
 
     def _on_png_info(self, found: Any) -> None:
-        import json
+        from studio.text import printable
+        from studio.workflows.pnginfo import parameter_lines
 
-        lines = [f"Written by: {found.source}"] if found.source != "none" else []
-        lines += [f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
-                  for key, value in found.fields.items() if key != "source" and value not in (None, "", [], {})]
-        lines += [f"Note: {note}" for note in found.notes]
         self.png_request, self.png_notes = found.request, tuple(found.notes)
-        self.png_info_text = "\n".join(lines)
+        self.png_info_text = "\n".join(printable(line) for line in parameter_lines(found))  # a line a setting
         self.png_info_ready = found.request is not None
 
     def _on_png_info_failed(self, exc: BaseException) -> None:
