@@ -313,7 +313,7 @@ def test_a_collection_on_the_cluster_of_the_settings_shows_each_worker_as_it_goe
     tab.out_edit.setText(str(tmp_path / "drop"))
     seen: list[tuple[Any, ...]] = []
     state.workers_changed.connect(seen.append)
-    with qtbot.waitSignal(state.collection_done, timeout=240_000) as done:
+    with qtbot.waitSignal(state.collection_done, timeout=300_000) as done:
         qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
     result = done.args[0]
     wait_idle(qtbot, state)
@@ -342,7 +342,7 @@ def test_a_collection_on_the_cluster_of_the_settings_shows_each_worker_as_it_goe
     state.refresh_backend()
     assert tab.backend_label.text() == "Made on this computer."
     tab.out_edit.setText(str(tmp_path / "here"))
-    with qtbot.waitSignal(state.collection_done, timeout=120_000):
+    with qtbot.waitSignal(state.collection_done, timeout=300_000):
         qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
     assert tab.workers_table.isHidden() and state.workers == ()
@@ -371,7 +371,7 @@ def test_cancel_during_a_cluster_collection_stops_the_workers_task_and_collectio
     tab.out_edit.setText(str(out))
 
     qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: state.collection_results.rowCount() == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: state.collection_results.rowCount() == 2, timeout=300_000)
     assert tab.cancel_button.isEnabled()
     qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
@@ -381,7 +381,7 @@ def test_cancel_during_a_cluster_collection_stops_the_workers_task_and_collectio
     with Library.default() as library:  # in the Gallery, as logged
         assert {w.sha256 for w in library.works()} == set(read_done(out).values()) and len(library.works()) == 2
 
-    with qtbot.waitSignal(state.collection_done, timeout=120_000) as done:  # the same run again continues
+    with qtbot.waitSignal(state.collection_done, timeout=300_000) as done:  # the same run again continues
         qtbot.mouseClick(tab.collection_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, state)
     assert done.args[0].generated == 2 and len(read_manifest(done.args[0].manifest)) == 4
